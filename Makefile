@@ -1,0 +1,84 @@
+# Vårdkontakt: `make demo` runs the platform, `make test` proves it. Both set everything up first,
+# and a second run reuses what is installed (stamps keyed on the lock files).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
+PYTHON_BIN ?= python3.11
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+PY := .venv/bin/python
+MANAGE := $(PY) manage.py
+STATIC_BUILD := src/vardkontakt/static/vardkontakt/build
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: help setup demo test lint types migrations-check pytest bench messages clean chromium
+
+help:
+	@echo "make demo   - set up, load the demo region, serve on http://127.0.0.1:8000 with the worker"
+	@echo "make test   - set up, then lint, types, migrations check and the whole test suite"
+	@echo "make bench NAME=... - run a benchmark from bench/, writing bench/results/NAME.json"
+
+$(UV):
+	@command -v $(PYTHON_BIN) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON_BIN) not found)"; exit 1; }
+	$(PYTHON_BIN) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+.venv/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON_BIN)
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+$(STATIC_BUILD)/.built: node_modules/.installed assets/scss/main.scss
+	@mkdir -p $(STATIC_BUILD)
+	node_modules/.bin/sass --no-source-map --style=compressed --load-path=node_modules --quiet-deps \
+		assets/scss/main.scss $(STATIC_BUILD)/main.css
+	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js $(STATIC_BUILD)/nhsuk-frontend.min.js
+	@touch $@
+
+messages: .venv/.synced
+	cd src/vardkontakt && ../../$(MANAGE) compilemessages --verbosity 0
+
+setup: .venv/.synced $(STATIC_BUILD)/.built messages
+	@mkdir -p var/static
+	$(MANAGE) migrate --verbosity 0
+
+demo: setup
+	$(MANAGE) load_demo
+	$(MANAGE) serve_demo
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			echo "Installing Debian's chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "The browser tests need Chromium: run 'sudo apt-get install chromium' (Debian) and try again."; exit 1; \
+		fi; \
+	fi
+
+lint: .venv/.synced
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+types: .venv/.synced
+	.venv/bin/mypy
+
+migrations-check: setup
+	$(MANAGE) makemigrations --check --dry-run
+
+pytest: setup chromium
+	.venv/bin/pytest
+
+test: lint types migrations-check pytest
+
+bench: setup
+	@test -n "$(NAME)" || { echo "usage: make bench NAME=<benchmark in bench/>"; exit 2; }
+	$(PY) bench/run.py $(NAME)
+
+clean:
+	rm -rf .venv .tools node_modules var $(STATIC_BUILD)

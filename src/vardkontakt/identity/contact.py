@@ -1,0 +1,30 @@
+"""Contact details: mobile numbers in E.164 (Swedish numbers may be written nationally)."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+
+def normalise_mobile(value: str) -> str:
+    """E.164 for a mobile number, or '' for an empty value."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, "SE")
+    except phonenumbers.NumberParseException:
+        raise ValidationError(_("Enter a mobile number, for example 070-123 45 67."), code="format") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(_("This phone number does not exist."), code="invalid")
+    kind = phonenumbers.number_type(number)
+    if kind not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        raise ValidationError(_("Enter a mobile number that can receive text messages."), code="not_mobile")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(e164: str) -> str:
+    if not e164:
+        return ""
+    return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL)

@@ -1,0 +1,50 @@
+"""Idle and absolute session limits (30 minutes and 12 hours by default, see settings)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+AUTH_AT = "vk_auth_at"
+SEEN_AT = "vk_seen_at"
+# Writing the session on every request costs a query; within this margin the idle clock is kept.
+_SEEN_RESOLUTION_SECONDS = 15
+
+
+def mark_login(request: HttpRequest) -> None:
+    now = int(time.time())
+    request.session[AUTH_AT] = now
+    request.session[SEEN_AT] = now
+
+
+class SessionTimeoutMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = int(time.time())
+            auth_at = int(request.session.get(AUTH_AT, 0))
+            seen_at = int(request.session.get(SEEN_AT, 0))
+            idle_limit = settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
+            absolute_limit = settings.SESSION_ABSOLUTE_TIMEOUT_HOURS * 3600
+            if now - seen_at > idle_limit or now - auth_at > absolute_limit:
+                logout(request)
+                messages.info(request, _("You were logged out because the session ended. Please log in again."))
+                target = reverse("core:start")
+                if getattr(request, "htmx", False):
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = target
+                    return response
+                return redirect(target)
+            if now - seen_at >= _SEEN_RESOLUTION_SECONDS:
+                request.session[SEEN_AT] = now
+        return self.get_response(request)

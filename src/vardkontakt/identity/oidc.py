@@ -1,0 +1,202 @@
+"""The OpenID Connect relying parties: residents (e-ID) and staff (SITHS).
+
+Authorization code flow with PKCE (S256), state and nonce, ID token signature checked against
+the provider's JWKS, and issuer, audience and assurance level (acr) checked by us. This is the
+only way into the platform; the demo provider is reached through exactly this code.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
+from authlib.integrations.django_client import DjangoOAuth2App, OAuth
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from joserfc.errors import JoseError
+from requests import RequestException
+
+from vardkontakt.identity.models import Patient, Staff, User
+from vardkontakt.identity.numbers import normalise_hsa_id, normalise_personnummer
+
+logger = logging.getLogger(__name__)
+
+
+class Side(enum.StrEnum):
+    RESIDENT = "resident"
+    STAFF = "staff"
+
+
+class Refusal(enum.StrEnum):
+    STATE = "state"
+    PROVIDER = "provider"
+    TOKEN = "token"  # noqa: S105 - a refusal reason, not a secret
+    ACR = "acr"
+    NO_SUBJECT = "no_subject"
+    SAMORDNINGSNUMMER = "samordningsnummer"
+    INVALID_NUMBER = "invalid_number"
+    UNKNOWN_STAFF = "unknown_staff"
+
+
+REFUSAL_MESSAGES = {
+    Refusal.STATE: _(
+        "The login could not be completed: it was started in another window, has already been used "
+        "or has expired. Please log in again."
+    ),
+    Refusal.PROVIDER: _("The identity provider did not complete the login. Please try again."),
+    Refusal.TOKEN: _("We could not verify the answer from the identity provider. Please log in again."),
+    Refusal.ACR: _(
+        "Your e-ID does not give a high enough level of assurance. Log in with BankID, Freja+ or your SITHS card."
+    ),
+    Refusal.NO_SUBJECT: _("The identity provider did not tell us who you are, so we cannot log you in."),
+    Refusal.SAMORDNINGSNUMMER: _(
+        "You have a coordination number (samordningsnummer). The e-services can only be used with a "
+        "Swedish personal identity number. Contact your care unit by phone."
+    ),
+    Refusal.INVALID_NUMBER: _(
+        "Your identity number cannot be used to log in to the e-services (for example a reserve "
+        "number). Contact your care unit by phone."
+    ),
+    Refusal.UNKNOWN_STAFF: _(
+        "Your HSA-id is not registered as staff in this service. Ask your unit administrator to add you."
+    ),
+}
+
+
+class LoginRefused(Exception):
+    def __init__(self, reason: Refusal, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+_clients: dict[tuple[str, str, str], DjangoOAuth2App] = {}
+_clients_lock = threading.Lock()
+
+
+def client_for(side: Side) -> DjangoOAuth2App:
+    """One Authlib client per configured provider; it caches discovery metadata and the JWKS."""
+    conf = settings.OIDC_PROVIDERS[side]
+    key = (str(side), conf["issuer"], conf["client_id"])
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            registry = OAuth()
+            client = registry.register(
+                name=str(side),
+                client_id=conf["client_id"],
+                client_secret=conf["client_secret"],
+                server_metadata_url=f"{conf['issuer']}/.well-known/openid-configuration",
+                client_kwargs={
+                    "scope": "openid profile",
+                    "code_challenge_method": "S256",
+                    "token_endpoint_auth_method": "client_secret_basic",
+                    # Authlib only honours default_timeout; without it a hung provider hangs us.
+                    "default_timeout": settings.OIDC_HTTP_TIMEOUT_SECONDS,
+                },
+            )
+            _clients[key] = client
+    return client
+
+
+def callback_url(side: Side) -> str:
+    return settings.SITE_URL + reverse("identity:oidc_callback", kwargs={"side": str(side)})
+
+
+def start_login(request: HttpRequest, side: Side) -> HttpResponse:
+    client = client_for(side)
+    response: HttpResponse = client.authorize_redirect(
+        request,
+        callback_url(side),
+        acr_values=settings.OIDC_REQUIRED_ACR,
+        ui_locales=getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE),
+    )
+    return response
+
+
+@dataclass(frozen=True)
+class VerifiedLogin:
+    user: User
+    acr: str
+
+
+def complete_login(request: HttpRequest, side: Side) -> VerifiedLogin:
+    """Verify the provider's answer and return the platform user, or raise LoginRefused."""
+    conf = settings.OIDC_PROVIDERS[side]
+    client = client_for(side)
+    claims_options = {
+        # Passing claims_options replaces Authlib's own issuer check, so both are spelled out.
+        "iss": {"essential": True, "values": [conf["issuer"]]},
+        "aud": {"essential": True, "values": [conf["client_id"]]},
+        "exp": {"essential": True},
+        "sub": {"essential": True},
+    }
+    try:
+        token = client.authorize_access_token(
+            request, claims_options=claims_options, leeway=settings.OIDC_LEEWAY_SECONDS
+        )
+    except MismatchingStateError as exc:
+        raise LoginRefused(Refusal.STATE, str(exc)) from exc
+    except OAuthError as exc:
+        # invalid_grant: the code was already used, has expired, or PKCE did not match.
+        raise LoginRefused(Refusal.PROVIDER, f"{exc.error}: {exc.description}") from exc
+    except (JoseError, ValueError, KeyError) as exc:
+        raise LoginRefused(Refusal.TOKEN, repr(exc)) from exc
+    except RequestException as exc:
+        raise LoginRefused(Refusal.PROVIDER, repr(exc)) from exc
+
+    claims: dict[str, Any] | None = token.get("userinfo")
+    if not claims:
+        # Authlib validates the ID token only when one is present; its absence is a refusal.
+        raise LoginRefused(Refusal.TOKEN, "no id_token in the token response")
+    acr = str(claims.get("acr") or "")
+    if acr != settings.OIDC_REQUIRED_ACR:
+        raise LoginRefused(Refusal.ACR, acr)
+    subject = str(claims.get(conf["subject_claim"]) or "")
+    if not subject:
+        raise LoginRefused(Refusal.NO_SUBJECT, conf["subject_claim"])
+    if side is Side.RESIDENT:
+        user = _resident_user(subject, claims)
+    else:
+        user = _staff_user(subject)
+    return VerifiedLogin(user=user, acr=acr)
+
+
+@transaction.atomic
+def _resident_user(number: str, claims: dict[str, Any]) -> User:
+    try:
+        personnummer = normalise_personnummer(number)
+    except ValidationError as exc:
+        if exc.code == "samordningsnummer":
+            raise LoginRefused(Refusal.SAMORDNINGSNUMMER) from exc
+        raise LoginRefused(Refusal.INVALID_NUMBER, exc.code or "") from exc
+    # Every resident with a personnummer may use the e-services: the first login registers them,
+    # with the name the e-ID carries (as the national service does from the population register).
+    patient, _created = Patient.objects.select_for_update().get_or_create(
+        personnummer=personnummer,
+        defaults={
+            "given_name": str(claims.get("given_name") or "")[:100],
+            "family_name": str(claims.get("family_name") or "")[:100],
+        },
+    )
+    return User.objects.get_or_create_for_patient(patient)
+
+
+@transaction.atomic
+def _staff_user(hsa_id: str) -> User:
+    try:
+        normalised = normalise_hsa_id(hsa_id)
+    except ValidationError as exc:
+        raise LoginRefused(Refusal.UNKNOWN_STAFF, "malformed HSA-id") from exc
+    staff = Staff.objects.select_for_update().filter(hsa_id=normalised).first()
+    if staff is None:
+        raise LoginRefused(Refusal.UNKNOWN_STAFF, normalised)
+    return User.objects.get_or_create_for_staff(staff)

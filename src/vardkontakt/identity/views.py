@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from vardkontakt.access.decorators import patient_required, public, staff_required
+from vardkontakt.identity.forms import PatientSettingsForm, StaffSettingsForm
+from vardkontakt.identity.middleware import mark_login
+from vardkontakt.identity.oidc import REFUSAL_MESSAGES, LoginRefused, Side, complete_login, start_login
+
+logger = logging.getLogger(__name__)
+NEXT_KEY = "vk_login_next"
+
+
+def _side(value: str) -> Side:
+    try:
+        return Side(value)
+    except ValueError:
+        raise Http404 from None
+
+
+@public
+@require_GET
+def login_choice(request: HttpRequest) -> HttpResponse:
+    return render(request, "identity/login_choice.html", {"next": request.GET.get("next", "")})
+
+
+@public
+@require_GET
+def login_start(request: HttpRequest, side: str) -> HttpResponse:
+    chosen = _side(side)
+    next_url = request.GET.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        request.session[NEXT_KEY] = next_url
+    else:
+        request.session.pop(NEXT_KEY, None)
+    return start_login(request, chosen)
+
+
+@public
+@require_GET
+def oidc_callback(request: HttpRequest, side: str) -> HttpResponse:
+    chosen = _side(side)
+    try:
+        verified = complete_login(request, chosen)
+    except LoginRefused as refusal:
+        logger.warning("login refused side=%s reason=%s detail=%s", chosen, refusal.reason, refusal.detail)
+        return render(
+            request,
+            "identity/login_refused.html",
+            {"message": REFUSAL_MESSAGES[refusal.reason], "reason": str(refusal.reason), "side": str(chosen)},
+            status=403,
+        )
+    next_url = request.session.pop(NEXT_KEY, "")
+    # login() gives the session a new id, so an id planted before login is worthless after it.
+    login(request, verified.user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    mark_login(request)
+    request.session["vk_acr"] = verified.acr
+    if verified.user.is_staff_member and verified.user.staff.settings_confirmed_at is None:
+        messages.info(request, _("Welcome! Start by choosing how you want to be notified and your signature."))
+        return redirect("identity:staff_settings")
+    if next_url:
+        return redirect(next_url)
+    return redirect("core:home")
+
+
+@public
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)  # flushes the server-side session
+    messages.success(request, _("You are logged out."))
+    return redirect("core:start")
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def patient_settings(request: HttpRequest) -> HttpResponse:
+    patient = request.user.patient  # type: ignore[union-attr]
+    form = PatientSettingsForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your settings are saved."))
+        return redirect("identity:patient_settings")
+    return render(request, "identity/patient_settings.html", {"form": form, "patient": patient})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def staff_settings(request: HttpRequest) -> HttpResponse:
+    staff = request.user.staff  # type: ignore[union-attr]
+    form = StaffSettingsForm(request.POST or None, instance=staff)
+    if request.method == "POST" and form.is_valid():
+        staff = form.save(commit=False)
+        staff.settings_confirmed_at = staff.settings_confirmed_at or timezone.now()
+        staff.save()
+        messages.success(request, _("Your settings are saved."))
+        return redirect("identity:staff_settings")
+    return render(request, "identity/staff_settings.html", {"form": form, "staff": staff})

@@ -1,0 +1,277 @@
+"""The demo region: Region Skåne's administrations from the seed, invented units, staff and people.
+
+Every person here is invented. Residents carry test identity numbers in the style of the Swedish
+tax agency's test numbers (Tolvan Tolvansson, 19121212-1212); the rest are generated with valid
+check digits from fixed, non-random seeds so that every run builds the same region.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from stdnum import luhn
+
+from vardkontakt.identity.models import Profession
+
+REGION_NAME = "Region Skåne"
+# Region Skåne's organisation number (public register data) anchors the demo HSA-ids.
+REGION_ORGNR = "2321000255"
+
+ADMINISTRATIONS = [
+    "Skånevård Sund",
+    "Skånevård Kryh",
+    "Skånes universitetssjukvård",
+    "Habilitering och hjälpmedel",
+    "Privata vårdgivare",
+]
+
+
+@dataclass(frozen=True)
+class DemoUnit:
+    code: str
+    name: str
+    administration: str
+    kind: str
+    street: str
+    postal_code: str
+    city: str
+    phone: str
+
+
+UNITS = [
+    DemoUnit(
+        "E1001",
+        "Vårdcentralen Lindängen",
+        "Skånevård Sund",
+        "primary_care",
+        "Lindängsvägen 12",
+        "21461",
+        "Malmö",
+        "040-623 10 00",
+    ),
+    DemoUnit(
+        "E1002",
+        "Vårdcentralen Kärnan",
+        "Skånevård Sund",
+        "primary_care",
+        "Kullagatan 8",
+        "25220",
+        "Helsingborg",
+        "042-406 20 00",
+    ),
+    DemoUnit(
+        "E1003",
+        "Barnavårdscentralen Söder",
+        "Skånevård Sund",
+        "child_health",
+        "Södergatan 44",
+        "25225",
+        "Helsingborg",
+        "042-406 21 00",
+    ),
+    DemoUnit(
+        "E2001",
+        "Vårdcentralen Näsby",
+        "Skånevård Kryh",
+        "primary_care",
+        "Näsby torg 3",
+        "29139",
+        "Kristianstad",
+        "044-309 30 00",
+    ),
+    DemoUnit(
+        "E2002",
+        "Barnmorskemottagningen Ystad",
+        "Skånevård Kryh",
+        "maternity_care",
+        "Kristianstadsvägen 20",
+        "27131",
+        "Ystad",
+        "0411-99 50 00",
+    ),
+    DemoUnit(
+        "E2003",
+        "Fysioterapin Hässleholm",
+        "Skånevård Kryh",
+        "physiotherapy",
+        "Stobyvägen 5",
+        "28131",
+        "Hässleholm",
+        "0451-29 40 00",
+    ),
+    DemoUnit(
+        "E3001",
+        "Hudmottagningen Lund",
+        "Skånes universitetssjukvård",
+        "specialist_clinic",
+        "Lasarettsgatan 15",
+        "22185",
+        "Lund",
+        "046-17 10 00",
+    ),
+    DemoUnit(
+        "E3002",
+        "Psykiatrimottagningen Malmö",
+        "Skånes universitetssjukvård",
+        "adult_psychiatry",
+        "Jan Waldenströms gata 2",
+        "20502",
+        "Malmö",
+        "040-33 40 00",
+    ),
+    DemoUnit(
+        "E3003",
+        "BUP-mottagningen Lund",
+        "Skånes universitetssjukvård",
+        "child_psychiatry",
+        "Baravägen 1",
+        "22240",
+        "Lund",
+        "046-17 45 00",
+    ),
+    DemoUnit(
+        "E3004",
+        "Ungdomsmottagningen Malmö",
+        "Skånes universitetssjukvård",
+        "youth_clinic",
+        "Stora Nygatan 29",
+        "21137",
+        "Malmö",
+        "040-34 66 00",
+    ),
+    DemoUnit(
+        "E4001",
+        "Habiliteringen Lund",
+        "Habilitering och hjälpmedel",
+        "habilitation",
+        "Svanevägen 12",
+        "22229",
+        "Lund",
+        "046-17 39 00",
+    ),
+    DemoUnit(
+        "E5001",
+        "Hälsocentralen Ängelholm (privat)",
+        "Privata vårdgivare",
+        "primary_care",
+        "Storgatan 50",
+        "26232",
+        "Ängelholm",
+        "0431-44 20 00",
+    ),
+]
+
+OPENING_HOURS = "Måndag–torsdag 08–17\nFredag 08–15\nLördag–söndag stängt"
+
+
+def unit_hsa_id(code: str) -> str:
+    return f"SE{REGION_ORGNR}-{code}"
+
+
+def staff_hsa_id(number: int) -> str:
+    return f"SE{REGION_ORGNR}-P{number:04d}"
+
+
+GIVEN_NAMES = [
+    "Astrid",
+    "Bengt",
+    "Cecilia",
+    "David",
+    "Elin",
+    "Fredrik",
+    "Greta",
+    "Hampus",
+    "Ingrid",
+    "Johan",
+    "Karin",
+    "Lars",
+    "Maja",
+    "Nils",
+    "Olivia",
+    "Per",
+    "Ronja",
+    "Sven",
+    "Tove",
+    "Ulf",
+    "Vera",
+    "Wilhelm",
+    "Ylva",
+    "Åke",
+    "Ebba",
+    "Oskar",
+    "Siri",
+    "Viktor",
+    "Linnea",
+    "Arvid",
+]
+FAMILY_NAMES = [
+    "Exempelsson",
+    "Testberg",
+    "Provqvist",
+    "Demodahl",
+    "Fiktivsson",
+    "Påhittad",
+    "Låtsasson",
+    "Övningsberg",
+    "Prototypsson",
+    "Mallgren",
+]
+STAFF_PROFESSIONS = [
+    Profession.DOCTOR,
+    Profession.NURSE,
+    Profession.DISTRICT_NURSE,
+    Profession.RECEPTIONIST,
+    Profession.PHYSIOTHERAPIST,
+    Profession.PSYCHOLOGIST,
+    Profession.MIDWIFE,
+    Profession.COUNSELLOR,
+    Profession.ASSISTANT_NURSE,
+    Profession.MEDICAL_SECRETARY,
+]
+
+
+def personnummer(birth: dt.date, serial: int) -> str:
+    """A 12-digit personnummer with a correct check digit for the given date and 3-digit serial."""
+    nine = f"{birth:%y%m%d}{serial:03d}"
+    check = luhn.calc_check_digit(nine)
+    return f"{birth:%Y%m%d}{serial:03d}{check}"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    personnummer: str
+    given_name: str
+    family_name: str
+    role: str = ""
+
+
+def named_people(today: dt.date) -> list[DemoPerson]:
+    """The personas the demo and the tests talk about, with ages kept constant relative to today."""
+
+    def born_years_ago(years: int, month: int, day: int) -> dt.date:
+        return dt.date(today.year - years, month, day)
+
+    return [
+        DemoPerson("191212121212", "Tolvan", "Tolvansson", "patient"),
+        DemoPerson(personnummer(born_years_ago(41, 3, 14), 238), "Anna", "Föräldersson", "guardian"),
+        DemoPerson(personnummer(born_years_ago(43, 9, 2), 257), "Erik", "Föräldersson", "guardian"),
+        DemoPerson(personnummer(born_years_ago(9, 5, 20), 246), "Liam", "Föräldersson", "child"),
+        DemoPerson(personnummer(born_years_ago(14, 2, 11), 262), "Saga", "Föräldersson", "teenager"),
+        DemoPerson(personnummer(born_years_ago(52, 11, 30), 219), "Maria", "Omsorgsdotter", "proxy"),
+        DemoPerson(personnummer(born_years_ago(86, 6, 6), 225), "Gunnel", "Omsorgsdotter", "elderly"),
+    ]
+
+
+def other_people(today: dt.date, count: int) -> list[DemoPerson]:
+    people = []
+    for index in range(count):
+        birth = dt.date(1940 + (index * 7) % 66, 1 + index % 12, 1 + (index * 5) % 28)
+        people.append(
+            DemoPerson(
+                personnummer(birth, 300 + index * 3),
+                GIVEN_NAMES[index % len(GIVEN_NAMES)],
+                FAMILY_NAMES[(index // 3) % len(FAMILY_NAMES)],
+            )
+        )
+    return people

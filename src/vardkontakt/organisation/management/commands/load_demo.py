@@ -1,0 +1,126 @@
+"""Build the demo region. Idempotent: a second run changes nothing and creates nothing twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from vardkontakt.identity.models import Patient, Profession, Staff
+from vardkontakt.organisation import demo_data
+from vardkontakt.organisation.models import (
+    Administration,
+    CareUnit,
+    Listing,
+    Membership,
+    MembershipRole,
+    Region,
+    RegionRole,
+    RegionRoleKind,
+)
+
+OTHER_PATIENTS = 43
+STAFF_COUNT = 30
+
+
+class Command(BaseCommand):
+    help = "Load the demo region (Region Skåne with invented units, staff and residents)."
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        today = timezone.localdate()
+        region, _ = Region.objects.update_or_create(
+            name=demo_data.REGION_NAME,
+            defaults={
+                "service_name": "Vårdkontakt",
+                "staff_service_name": "Vårdkontakt för vårdpersonal",
+                "support_phone": "0771-00 00 00",
+                "support_email": "support@vardkontakt.example",
+            },
+        )
+        administrations = {
+            name: Administration.objects.get_or_create(region=region, name=name)[0]
+            for name in demo_data.ADMINISTRATIONS
+        }
+        units = []
+        for spec in demo_data.UNITS:
+            unit, _ = CareUnit.objects.update_or_create(
+                hsa_id=demo_data.unit_hsa_id(spec.code),
+                defaults={
+                    "administration": administrations[spec.administration],
+                    "name": spec.name,
+                    "kind": spec.kind,
+                    "street_address": spec.street,
+                    "postal_code": spec.postal_code,
+                    "city": spec.city,
+                    "phone": spec.phone,
+                    "opening_hours": demo_data.OPENING_HOURS,
+                    "website": f"https://vardkontakt.example/enheter/{spec.code.lower()}",
+                },
+            )
+            units.append(unit)
+
+        staff_members = self._staff(units)
+        self._roles(region, administrations, staff_members)
+        patients = self._patients(today)
+        self._listings(patients, units, today)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo region ready: {CareUnit.objects.count()} units, {Staff.objects.count()} staff, "
+                f"{Patient.objects.count()} residents."
+            )
+        )
+
+    def _staff(self, units: list[CareUnit]) -> list[Staff]:
+        staff_members = []
+        for number in range(1, STAFF_COUNT + 1):
+            index = number - 1
+            staff, _ = Staff.objects.update_or_create(
+                hsa_id=demo_data.staff_hsa_id(number),
+                defaults={
+                    "given_name": demo_data.GIVEN_NAMES[(index * 7) % len(demo_data.GIVEN_NAMES)],
+                    "family_name": demo_data.FAMILY_NAMES[index % len(demo_data.FAMILY_NAMES)],
+                    "profession": demo_data.STAFF_PROFESSIONS[index % len(demo_data.STAFF_PROFESSIONS)],
+                },
+            )
+            staff_members.append(staff)
+            # Two or three staff per unit; the first member of each unit administers it.
+            unit = units[index % len(units)]
+            role = MembershipRole.UNIT_ADMIN if index < len(units) else MembershipRole.STAFF
+            Membership.objects.get_or_create(staff=staff, unit=unit, defaults={"role": role})
+        return staff_members
+
+    def _roles(self, region: Region, administrations: dict[str, Administration], staff: list[Staff]) -> None:
+        coordinators = staff[-5:]
+        for administration, coordinator in zip(administrations.values(), coordinators, strict=True):
+            administration.coordinators.add(coordinator)
+        for member, role in [
+            (staff[-6], RegionRoleKind.REGION_ADMIN),
+            (staff[-7], RegionRoleKind.ARCHIVIST),
+            (staff[-8], RegionRoleKind.SUPPORT),
+        ]:
+            RegionRole.objects.get_or_create(region=region, staff=member, role=role)
+        # Administrative roles belong to administrative professions.
+        Staff.objects.filter(pk__in=[s.pk for s in staff[-8:]]).update(profession=Profession.ADMINISTRATOR)
+
+    def _patients(self, today: Any) -> list[Patient]:
+        patients = []
+        people = demo_data.named_people(today) + demo_data.other_people(today, OTHER_PATIENTS)
+        for person in people:
+            patient, _ = Patient.objects.update_or_create(
+                personnummer=person.personnummer,
+                defaults={"given_name": person.given_name, "family_name": person.family_name},
+            )
+            patients.append(patient)
+        return patients
+
+    def _listings(self, patients: list[Patient], units: list[CareUnit], today: Any) -> None:
+        primary_care = [unit for unit in units if unit.kind == "primary_care"]
+        for index, patient in enumerate(patients):
+            Listing.objects.get_or_create(
+                patient=patient, unit=primary_care[index % len(primary_care)], defaults={"since": today}
+            )
+        # Tolvan also has a specialist contact, so the home page shows more than one unit.
+        Listing.objects.get_or_create(patient=patients[0], unit=units[6], defaults={"since": today})

@@ -1,0 +1,134 @@
+"""Region → Administration → CareUnit, the staff's places in them, and the patients listed there."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.identity.numbers import validate_hsa_id
+
+
+class Region(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    # The residents' side and the staff entrance may carry different names (SPEC §2, Branding).
+    service_name = models.CharField(_("service name for residents"), max_length=100, blank=True)
+    staff_service_name = models.CharField(_("service name for staff"), max_length=100, blank=True)
+    support_phone = models.CharField(_("support phone"), max_length=30, blank=True)
+    support_email = models.EmailField(_("support e-mail"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RegionRoleKind(models.TextChoices):
+    REGION_ADMIN = "region_admin", _("region administrator")
+    ARCHIVIST = "archivist", _("archivist")
+    SUPPORT = "support", _("support")
+
+
+class RegionRole(models.Model):
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="roles")
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="region_roles")
+    role = models.CharField(max_length=16, choices=RegionRoleKind.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["region", "staff", "role"], name="region_role_once"),
+            models.CheckConstraint(condition=models.Q(role__in=RegionRoleKind.values), name="region_role_valid"),
+        ]
+
+
+class Administration(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="administrations")
+    name = models.CharField(_("name"), max_length=100)
+    coordinators = models.ManyToManyField(Staff, blank=True, related_name="coordinated_administrations")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["region", "name"], name="administration_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UnitKind(models.TextChoices):
+    PRIMARY_CARE = "primary_care", _("primary care centre")
+    SPECIALIST_CLINIC = "specialist_clinic", _("specialist clinic")
+    CHILD_PSYCHIATRY = "child_psychiatry", _("child and adolescent psychiatry")
+    ADULT_PSYCHIATRY = "adult_psychiatry", _("adult psychiatry")
+    FORENSIC_PSYCHIATRY = "forensic_psychiatry", _("forensic psychiatry")
+    MATERNITY_CARE = "maternity_care", _("maternity care")
+    DELIVERY_CARE = "delivery_care", _("delivery care")
+    YOUTH_CLINIC = "youth_clinic", _("youth clinic")
+    CHILD_HEALTH = "child_health", _("child health centre")
+    PHYSIOTHERAPY = "physiotherapy", _("physiotherapy")
+    HABILITATION = "habilitation", _("habilitation")
+    DENTAL = "dental", _("dental care")
+
+
+class CareUnit(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    administration = models.ForeignKey(Administration, on_delete=models.PROTECT, related_name="units")
+    hsa_id = models.CharField(_("HSA-id"), max_length=31, unique=True, validators=[validate_hsa_id])
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind of unit"), max_length=32, choices=UnitKind.choices)
+    street_address = models.CharField(_("visiting address"), max_length=120, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=6, blank=True)
+    city = models.CharField(_("city"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    opening_hours = models.TextField(_("opening hours"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    listed_patients = models.ManyToManyField(Patient, through="Listing", related_name="listed_units")
+    staff = models.ManyToManyField(Staff, through="Membership", related_name="units")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.CheckConstraint(condition=models.Q(kind__in=UnitKind.values), name="unit_kind_valid")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def region(self) -> Region:
+        return self.administration.region
+
+    @property
+    def has_contact_information(self) -> bool:
+        """A unit without current contact information cannot go live (SPEC §2)."""
+        return all([self.street_address, self.city, self.phone, self.opening_hours])
+
+
+class Listing(models.Model):
+    """A patient listed at (or in ongoing care with) a unit."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="listings")
+    unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="listings")
+    since = models.DateField(_("listed since"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["patient", "unit"], name="listing_once")]
+
+
+class MembershipRole(models.TextChoices):
+    STAFF = "staff", _("staff")
+    UNIT_ADMIN = "unit_admin", _("unit administrator")
+
+
+class Membership(models.Model):
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="memberships")
+    unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=MembershipRole.choices, default=MembershipRole.STAFF)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "unit"], name="membership_once"),
+            models.CheckConstraint(condition=models.Q(role__in=MembershipRole.values), name="membership_role_valid"),
+        ]

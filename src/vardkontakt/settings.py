@@ -1,0 +1,246 @@
+"""Vårdkontakt settings: one module, read from the environment.
+
+With no environment at all it runs the demo: DEBUG, SQLite under ``var/``, the demo identity
+provider. Production (DJANGO_DEBUG=false and no VK_DEMO) refuses to start without a secret key,
+allowed hosts and the two OpenID Connect relying parties. See docs/operations.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from vardkontakt.core.env import env_bool, env_int, env_list, env_str
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+BASE_DIR = PACKAGE_DIR.parent.parent
+VAR_DIR = Path(env_str("VK_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+# An explicit demo flag lets the demo run with DEBUG off (e.g. under gunicorn for a showcase).
+DEMO = env_bool("VK_DEMO", False)
+PRODUCTION = not DEBUG and not DEMO
+
+# The demo identity provider lets anyone pick any person. It must never run in production.
+DEMO_IDP_ENABLED = env_bool("VK_DEMO_IDP", DEBUG or DEMO)
+if DEMO_IDP_ENABLED and PRODUCTION:
+    raise ImproperlyConfigured(
+        "The demo identity provider (VK_DEMO_IDP) may only run with DJANGO_DEBUG=true or VK_DEMO=true."
+    )
+
+_missing: list[str] = []
+
+
+def _required(name: str, demo_default: str) -> str:
+    value = env_str(name)
+    if value:
+        return value
+    if PRODUCTION:
+        _missing.append(name)
+        return ""
+    return demo_default
+
+
+SECRET_KEY = _required("DJANGO_SECRET_KEY", "demo-only-insecure-key-never-use-in-production-0123456789")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    _missing.append("DJANGO_ALLOWED_HOSTS")
+if "*" in ALLOWED_HOSTS and PRODUCTION:
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the hosts; '*' is not allowed in production.")
+
+# The address residents and staff reach the service on; the demo provider's issuer derives from it.
+SITE_URL = env_str("VK_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "csp",
+    "django_tasks",
+    "django_tasks_db",
+    "vardkontakt.core",
+    "vardkontakt.identity",
+    "vardkontakt.organisation",
+    "vardkontakt.access",
+]
+if DEMO_IDP_ENABLED:
+    INSTALLED_APPS.append("vardkontakt.demo_idp")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "vardkontakt.identity.middleware.SessionTimeoutMiddleware",
+    "vardkontakt.access.middleware.DenyByDefaultMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "vardkontakt.core.middleware.PrivateResponseMiddleware",
+]
+
+ROOT_URLCONF = "vardkontakt.urls"
+WSGI_APPLICATION = "vardkontakt.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "vardkontakt.core.context_processors.service",
+            ],
+        },
+    }
+]
+
+_default_database = f"sqlite:///{VAR_DIR / 'vardkontakt.sqlite3'}"
+DATABASES: dict[str, dict[str, Any]] = {
+    "default": dict(dj_database_url.config(default=_default_database, conn_max_age=60, conn_health_checks=True))
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the worker write while the web server reads; IMMEDIATE avoids lock upgrades.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+        "transaction_mode": "IMMEDIATE",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "identity.User"
+AUTHENTICATION_BACKENDS = ["vardkontakt.identity.backends.OidcSubjectBackend"]
+LOGIN_URL = "identity:login"
+# Nobody has a password; this only matters for hashing unusable-password markers quickly.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+
+# Sessions: a new id at login (django.contrib.auth), server-side store, idle and absolute limits.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_IDLE_TIMEOUT_MINUTES = env_int("VK_SESSION_IDLE_MINUTES", 30, minimum=1)
+SESSION_ABSOLUTE_TIMEOUT_HOURS = env_int("VK_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_HOURS * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"  # Lax: the identity provider redirects back with a top-level GET.
+SESSION_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_NAME = "vk_session"
+CSRF_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "vardkontakt.core.views.csrf_failure"
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_SECONDS = env_int("VK_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_SSL_REDIRECT = env_bool("VK_SSL_REDIRECT", PRODUCTION)
+if env_bool("VK_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+LANGUAGE_CODE = "sv"
+LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "vk_language"
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+TIME_ZONE = "Europe/Stockholm"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# Outside production WhiteNoise serves straight from the app directories (no collectstatic step),
+# also under the test runner, which forces DEBUG off.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+
+TASKS = {"default": {"BACKEND": env_str("VK_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# The worker writes a heartbeat this often; /healthz fails when it is older than the limit.
+WORKER_HEARTBEAT_SECONDS = env_int("VK_WORKER_HEARTBEAT_SECONDS", 30, minimum=1)
+WORKER_HEARTBEAT_MAX_AGE_SECONDS = env_int("VK_WORKER_HEARTBEAT_MAX_AGE_SECONDS", 180, minimum=1)
+
+# --- OpenID Connect: one relying party for residents (e-ID), one for staff (SITHS). ---
+# The assurance level required: the Swedish e-ID framework's level 3 (BankID, Freja+, SITHS).
+OIDC_REQUIRED_ACR = env_str("VK_OIDC_REQUIRED_ACR", "http://id.elegnamnden.se/loa/1.0/loa3")
+OIDC_LEEWAY_SECONDS = env_int("VK_OIDC_LEEWAY_SECONDS", 60, minimum=0)
+OIDC_HTTP_TIMEOUT_SECONDS = env_int("VK_OIDC_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
+_demo_issuer = f"{SITE_URL}/demo-idp"
+OIDC_PROVIDERS: dict[str, dict[str, str]] = {
+    "resident": {
+        "issuer": _required("VK_OIDC_RESIDENT_ISSUER", f"{_demo_issuer}/eid"),
+        "client_id": _required("VK_OIDC_RESIDENT_CLIENT_ID", "vardkontakt-resident"),
+        "client_secret": _required("VK_OIDC_RESIDENT_CLIENT_SECRET", "demo-resident-secret"),
+        # The claim carrying the personal identity number (the Swedish OIDC profile's name).
+        "subject_claim": env_str("VK_OIDC_RESIDENT_SUBJECT_CLAIM", "https://id.oidc.se/claim/personalIdentityNumber"),
+    },
+    "staff": {
+        "issuer": _required("VK_OIDC_STAFF_ISSUER", f"{_demo_issuer}/siths"),
+        "client_id": _required("VK_OIDC_STAFF_CLIENT_ID", "vardkontakt-staff"),
+        "client_secret": _required("VK_OIDC_STAFF_CLIENT_SECRET", "demo-staff-secret"),
+        "subject_claim": env_str("VK_OIDC_STAFF_SUBJECT_CLAIM", "employeeHsaId"),
+    },
+}
+
+# The demo provider signs with one RSA key shared by every process (from a file, generated once).
+DEMO_IDP_KEY_FILE = Path(env_str("VK_DEMO_IDP_KEY_FILE", str(VAR_DIR / "demo-idp-key.pem")))
+
+if _missing:
+    raise ImproperlyConfigured(
+        "Production mode (DJANGO_DEBUG=false) needs these settings: " + ", ".join(sorted(set(_missing)))
+    )
+
+SERVICE_NAME_RESIDENTS = env_str("VK_SERVICE_NAME", "Vårdkontakt")
+SERVICE_NAME_STAFF = env_str("VK_SERVICE_NAME_STAFF", "Vårdkontakt för vårdpersonal")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("VK_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from vardkontakt.access.decorators import public
+
+urlpatterns = [
+    path("", include("vardkontakt.core.urls")),
+    path("", include("vardkontakt.identity.urls")),
+    path("i18n/setlang/", public(set_language), name="set_language"),
+]
+
+if settings.DEMO_IDP_ENABLED:
+    urlpatterns.append(path("demo-idp/", include("vardkontakt.demo_idp.urls")))
+
+handler400 = "vardkontakt.core.views.bad_request"
+handler403 = "vardkontakt.core.views.permission_denied"
+handler404 = "vardkontakt.core.views.page_not_found"
+handler500 = "vardkontakt.core.views.server_error"
