@@ -13,7 +13,7 @@ MANAGE := $(PY) manage.py
 STATIC_BUILD := src/vardkontakt/static/vardkontakt/build
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help setup demo test lint types migrations-check pytest bench messages clean chromium
+.PHONY: help setup demo test lint types migrations-check pytest bench messages clean chromium gettext apt
 
 help:
 	@echo "make demo   - set up, load the demo region, serve on http://127.0.0.1:8000 with the worker"
@@ -40,7 +40,7 @@ $(STATIC_BUILD)/.built: node_modules/.installed assets/scss/main.scss
 	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js $(STATIC_BUILD)/nhsuk-frontend.min.js
 	@touch $@
 
-messages: .venv/.synced
+messages: .venv/.synced gettext
 	cd src/vardkontakt && ../../$(MANAGE) compilemessages --verbosity 0
 
 setup: .venv/.synced $(STATIC_BUILD)/.built messages
@@ -51,14 +51,19 @@ demo: setup
 	$(MANAGE) load_demo
 	$(MANAGE) serve_demo
 
+# System packages: gettext compiles the translations, Chromium runs the browser tests.
+gettext:
+	@command -v msgfmt >/dev/null || $(MAKE) --no-print-directory apt PACKAGE=gettext
+
 chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
-		if [ "$$(id -u)" = "0" ]; then \
-			echo "Installing Debian's chromium for the browser tests"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-		else \
-			echo "The browser tests need Chromium: run 'sudo apt-get install chromium' (Debian) and try again."; exit 1; \
-		fi; \
+	@test -x $(CHROMIUM) || $(MAKE) --no-print-directory apt PACKAGE=chromium
+
+apt:
+	@if [ "$$(id -u)" = "0" ]; then \
+		echo "Installing Debian's $(PACKAGE)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PACKAGE) >/dev/null; \
+	else \
+		echo "This needs Debian's $(PACKAGE): run 'sudo apt-get install $(PACKAGE)' and try again."; exit 1; \
 	fi
 
 lint: .venv/.synced

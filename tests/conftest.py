@@ -58,7 +58,7 @@ def personas(demo_region: None) -> Personas:
 
 
 @pytest.fixture
-def site(live_server, settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def site(live_server, settings) -> Iterator[str]:
     """A live server whose relying parties talk to its own demo provider over real HTTP."""
     url = live_server.url
     settings.SITE_URL = url

@@ -9,7 +9,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def focused(ui) -> str:
-    return ui.page.evaluate("() => (document.activeElement.innerText || document.activeElement.getAttribute('aria-label') || '').trim()")
+    return ui.page.evaluate(
+        "() => (document.activeElement.innerText || document.activeElement.getAttribute('aria-label') || '').trim()"
+    )
 
 
 def test_the_header_can_be_used_with_the_keyboard_only(ui, personas):

@@ -17,6 +17,13 @@ from vardkontakt.identity.models import Patient, User
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def hidden(html: str, name: str) -> str:
+    """The value of a hidden form field on a page the test fetched."""
+    match = re.search(rf'name="{name}" value="([^"]+)"', html)
+    assert match, f"no {name} on the page"
+    return match[1]
+
+
 @dataclass
 class Flow:
     session: requests.Session
@@ -35,8 +42,8 @@ def choose(site: str, identity: str, *, side: str = "resident", acr: str = LOA3,
     page = browser.get(authorize_url, timeout=10)
     assert page.status_code == 200
     fields = {
-        "csrfmiddlewaretoken": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1],
-        "request": re.search(r'name="request" value="([^"]+)"', page.text)[1],
+        "csrfmiddlewaretoken": hidden(page.text, "csrfmiddlewaretoken"),
+        "request": hidden(page.text, "request"),
         "identity_number": identity,
         "acr": acr,
         "login": "1",
@@ -53,7 +60,9 @@ def finish(flow: Flow) -> requests.Response:
 
 def refusal_reason(response: requests.Response) -> str:
     assert response.status_code == 403, response.text[:300]
-    return re.search(r'data-refusal="([^"]+)"', response.text)[1]
+    match = re.search(r'data-refusal="([^"]+)"', response.text)
+    assert match, response.text[:300]
+    return match[1]
 
 
 def test_a_resident_logs_in_and_reaches_their_home(site, personas):
@@ -107,8 +116,8 @@ def test_the_provider_refuses_a_replayed_code_even_with_the_right_verifier(site,
     query["code_challenge"] = challenge
     chooser = browser.get(f"{site}/demo-idp/eid/authorize", params=query, timeout=10)
     fields = {
-        "csrfmiddlewaretoken": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', chooser.text)[1],
-        "request": re.search(r'name="request" value="([^"]+)"', chooser.text)[1],
+        "csrfmiddlewaretoken": hidden(chooser.text, "csrfmiddlewaretoken"),
+        "request": hidden(chooser.text, "request"),
         "identity_number": "19121212-1212",
         "acr": LOA3,
         "login": "1",
@@ -164,8 +173,8 @@ def test_a_cancelled_login_is_a_clean_refusal(site, personas):
     browser, authorize_url = start(site)
     page = browser.get(authorize_url, timeout=10)
     fields = {
-        "csrfmiddlewaretoken": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1],
-        "request": re.search(r'name="request" value="([^"]+)"', page.text)[1],
+        "csrfmiddlewaretoken": hidden(page.text, "csrfmiddlewaretoken"),
+        "request": hidden(page.text, "request"),
         "acr": LOA3,
         "cancel": "1",
     }
@@ -203,7 +212,7 @@ def test_logout_ends_the_session_on_the_server(site, personas):
     assert browser.get(f"{site}/patient/", allow_redirects=False, timeout=10).status_code == 200
     stolen = browser.cookies.get("vk_session")
     page = browser.get(f"{site}/patient/", timeout=10)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+    token = hidden(page.text, "csrfmiddlewaretoken")
     out = browser.post(
         f"{site}/logout/",
         data={"csrfmiddlewaretoken": token},
@@ -212,6 +221,7 @@ def test_logout_ends_the_session_on_the_server(site, personas):
         timeout=10,
     )
     assert out.status_code == 302
+    assert stolen
     replay = requests.get(f"{site}/patient/", cookies={"vk_session": stolen}, allow_redirects=False, timeout=10)
     assert replay.status_code == 302
     assert "/login/resident/" in replay.headers["Location"]
