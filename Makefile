@@ -41,7 +41,7 @@ $(STATIC_BUILD)/.built: node_modules/.installed assets/scss/main.scss
 	@touch $@
 
 messages: .venv/.synced gettext
-	cd src/vardkontakt && ../../$(MANAGE) compilemessages --verbosity 0
+	cd src/vardkontakt && ../../$(PY) ../../manage.py compilemessages --verbosity 0
 
 setup: .venv/.synced $(STATIC_BUILD)/.built messages
 	@mkdir -p var/static
