@@ -122,6 +122,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
         "transaction_mode": "IMMEDIATE",
     }
+    # A file, not the default in-memory database: shared-cache memory databases lock whole tables
+    # without honouring busy_timeout, so concurrent tests would measure an artefact of the test setup.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-vardkontakt.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 
 from django.conf import settings
 from django.core import signing
@@ -118,8 +118,6 @@ def _basic_auth(request: HttpRequest) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return ("", "")
     client_id, _, secret = decoded.partition(":")
-    from urllib.parse import unquote_plus
-
     return unquote_plus(client_id), unquote_plus(secret)
 
 

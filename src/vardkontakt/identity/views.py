@@ -87,7 +87,8 @@ def patient_settings(request: HttpRequest) -> HttpResponse:
     patient = request.user.patient  # type: ignore[union-attr]
     form = PatientSettingsForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        patient = form.save(commit=False)
+        patient.save(update_fields=[*form.Meta.fields, "updated_at"])
         messages.success(request, _("Your settings are saved."))
         return redirect("identity:patient_settings")
     return render(request, "identity/patient_settings.html", {"form": form, "patient": patient})
@@ -101,7 +102,7 @@ def staff_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         staff = form.save(commit=False)
         staff.settings_confirmed_at = staff.settings_confirmed_at or timezone.now()
-        staff.save()
+        staff.save(update_fields=[*form.Meta.fields, "settings_confirmed_at", "updated_at"])
         messages.success(request, _("Your settings are saved."))
         return redirect("identity:staff_settings")
     return render(request, "identity/staff_settings.html", {"form": form, "staff": staff})
