@@ -119,3 +119,22 @@ def test_unknown_pages_answer_a_translated_404(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert "Sidan finns inte" in response.text
+
+
+def test_swedish_is_the_default_whatever_the_browser_prefers(client):
+    response = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert '<html lang="sv">' in response.text
+    assert response["Content-Language"] == "sv"
+
+
+def test_the_switch_sets_english_and_back(client):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert response["Location"] == "/login/"
+    assert '<html lang="en">' in client.get("/login/").text
+    client.post("/i18n/setlang/", {"language": "sv", "next": "/"})
+    assert '<html lang="sv">' in client.get("/").text
+
+
+def test_an_unknown_language_falls_back_to_swedish(client):
+    client.cookies["vk_language"] = "de"
+    assert '<html lang="sv">' in client.get("/").text
