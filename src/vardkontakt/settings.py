@@ -70,11 +70,13 @@ INSTALLED_APPS = [
     "vardkontakt.identity",
     "vardkontakt.organisation",
     "vardkontakt.access",
+    "vardkontakt.notifications",
 ]
 if DEMO_IDP_ENABLED:
     INSTALLED_APPS.append("vardkontakt.demo_idp")
 
 MIDDLEWARE = [
+    "vardkontakt.core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -87,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "vardkontakt.identity.middleware.SessionTimeoutMiddleware",
     "vardkontakt.access.middleware.DenyByDefaultMiddleware",
+    "vardkontakt.access.acting.ActingForMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "vardkontakt.core.middleware.PrivateResponseMiddleware",
 ]
@@ -106,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "vardkontakt.core.context_processors.service",
+                "vardkontakt.access.acting.context",
             ],
         },
     }
@@ -138,6 +142,8 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("VK_SESSION_IDLE_MINUTES", 30, minimum=1)
 SESSION_ABSOLUTE_TIMEOUT_HOURS = env_int("VK_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_HOURS * 3600
+# Appointing a proxy, changing contact details and sealing need a login this recent (step-up).
+STEPUP_MAX_AGE_MINUTES = env_int("VK_STEPUP_MINUTES", 10, minimum=1)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"  # Lax: the identity provider redirects back with a top-level GET.

@@ -7,6 +7,8 @@ from vardkontakt.access.decorators import public
 urlpatterns = [
     path("", include("vardkontakt.core.urls")),
     path("", include("vardkontakt.identity.urls")),
+    path("", include("vardkontakt.access.urls")),
+    path("staff/", include("vardkontakt.access.staff_urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
 ]
 

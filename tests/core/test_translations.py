@@ -13,13 +13,13 @@ from django.conf import settings
 CATALOGUE = Path(settings.PACKAGE_DIR) / "locale" / "sv" / "LC_MESSAGES" / "django.po"
 
 
-def entries(po: str) -> dict[str, str]:
+def entries(po: str, *, strict: bool = True) -> dict[str, str]:
     found = {}
     for block in po.split("\n\n"):
         msgid = re.search(r'^msgid "(.*)"$', block, re.M)
-        msgstr = re.search(r'^msgstr "(.*)"$', block, re.M)
+        msgstr = re.search(r'^msgstr(?:\[0\])? "(.*)"$', block, re.M)
         if msgid and msgid[1]:
-            assert "#, fuzzy" not in block, block
+            assert not strict or "#, fuzzy" not in block, block
             found[msgid[1]] = msgstr[1] if msgstr else ""
     return found
 
@@ -40,6 +40,6 @@ def test_the_catalogue_holds_every_message_in_the_code(tmp_path):
         env={"DJANGO_SETTINGS_MODULE": "vardkontakt.settings", "PATH": "/usr/bin:/bin"},
         timeout=120,
     )
-    fresh = entries((copy / "locale" / "sv" / "LC_MESSAGES" / "django.po").read_text())
+    fresh = entries((copy / "locale" / "sv" / "LC_MESSAGES" / "django.po").read_text(), strict=False)
     committed = entries(CATALOGUE.read_text())
     assert sorted(set(fresh) - set(committed)) == [], "run makemessages and translate the new messages"

@@ -11,12 +11,14 @@ called by the selector that loads the object; these decorators only gate the doo
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -70,3 +72,40 @@ def access_of(view: Callable[..., Any]) -> str | None:
     if declared is None and hasattr(view, "view_class"):
         declared = getattr(view.view_class, ACCESS_ATTRIBUTE, None)
     return declared
+
+
+STEPUP_STASH = "vk_stepup_stash"
+
+
+def recent_login_required(view: View) -> View:
+    """Step-up: the action needs a login within settings.STEPUP_MAX_AGE_MINUTES.
+
+    Without one, the page explains and offers a fresh e-ID login that comes back here. A form
+    posted after the limit is kept (not saved) and shown filled in after the new login, so what
+    the person wrote is not lost.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from vardkontakt.identity.middleware import AUTH_AT
+
+        age = time.time() - int(request.session.get(AUTH_AT, 0))
+        if age <= settings.STEPUP_MAX_AGE_MINUTES * 60:
+            stash = request.session.get(STEPUP_STASH)
+            if request.method == "GET" and stash and stash.get("path") == request.path:
+                request.session.pop(STEPUP_STASH)
+                request.stepup_stash = stash["data"]  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+        if request.method == "POST":
+            data = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+            request.session[STEPUP_STASH] = {"path": request.path, "data": data}
+        side = "staff" if getattr(request.user, "is_staff_member", False) else "resident"
+        login_url = reverse("identity:login_start", kwargs={"side": side})
+        return render(
+            request,
+            "access/stepup.html",
+            {"login_url": f"{login_url}?{urlencode({'next': request.path})}"},
+            status=401 if request.method == "POST" else 200,
+        )
+
+    return wrapper  # type: ignore[return-value]

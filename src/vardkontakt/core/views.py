@@ -9,8 +9,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from vardkontakt.access.acting import acting_for
+from vardkontakt.access.audit import Actor, audit
 from vardkontakt.access.decorators import patient_required, public, staff_required
 from vardkontakt.core.tasks import heartbeat_age_seconds
+from vardkontakt.notifications.selectors import recent_notifications
 from vardkontakt.organisation.selectors import memberships_for_staff, units_for_patient
 
 
@@ -35,8 +38,22 @@ def home(request: HttpRequest) -> HttpResponse:
 @patient_required
 @require_GET
 def patient_home(request: HttpRequest) -> HttpResponse:
-    patient = request.user.patient  # type: ignore[union-attr]
-    return render(request, "core/patient_home.html", {"patient": patient, "units": units_for_patient(patient=patient)})
+    me = request.user.patient  # type: ignore[union-attr]
+    acting = acting_for(request)
+    subject = acting.subject
+    if subject.pk != me.pk:
+        audit(actor=Actor.of_patient(me), action="home.read", patient=subject, on_behalf_of=subject)
+    return render(
+        request,
+        "core/patient_home.html",
+        {
+            "patient": me,
+            "subject": subject,
+            "acting_self": subject.pk == me.pk,
+            "units": units_for_patient(patient=subject),
+            "notifications": recent_notifications(patient=me),
+        },
+    )
 
 
 @staff_required

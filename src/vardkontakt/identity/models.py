@@ -88,6 +88,8 @@ class Patient(models.Model):
     email = models.EmailField(_("e-mail address"), blank=True)
     notify_by_sms = models.BooleanField(_("notify me by text message"), default=False)
     notify_by_email = models.BooleanField(_("notify me by e-mail"), default=False)
+    # Skyddad identitet (from the population register): no guardian proxy is ever offered.
+    protected_identity = models.BooleanField(_("protected identity"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -187,6 +187,11 @@ def _resident_user(number: str, claims: dict[str, Any]) -> User:
             "family_name": str(claims.get("family_name") or "")[:100],
         },
     )
+    if not (patient.given_name or patient.family_name):
+        # Known only by number so far (e.g. invited as a proxy): take the name the e-ID carries.
+        patient.given_name = str(claims.get("given_name") or "")[:100]
+        patient.family_name = str(claims.get("family_name") or "")[:100]
+        patient.save(update_fields=["given_name", "family_name"])
     return User.objects.get_or_create_for_patient(patient)
 
 

@@ -19,9 +19,22 @@ class Region(models.Model):
     staff_service_name = models.CharField(_("service name for staff"), max_length=100, blank=True)
     support_phone = models.CharField(_("support phone"), max_length=30, blank=True)
     support_email = models.EmailField(_("support e-mail"), blank=True)
+    # The seed's ages as defaults; many regions now use 16 for reading one's own record.
+    guardian_access_until_age = models.PositiveSmallIntegerField(
+        _("guardians act for children until this age"), default=13
+    )
+    own_record_from_age = models.PositiveSmallIntegerField(
+        _("residents read their own record from this age"), default=18
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(guardian_access_until_age__lte=18) & models.Q(own_record_from_age__lte=18),
+                name="region_ages_at_most_18",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

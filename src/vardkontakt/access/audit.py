@@ -1,0 +1,159 @@
+"""The audit log: append one entry per read or write of patient data; verify the chain.
+
+Each entry's hash covers its fields and the previous entry's hash, so a changed, removed or
+inserted entry breaks the chain from that point on. Appends lock the single AuditHead row, which
+keeps the sequence gap-free under concurrency (on PostgreSQL a row lock; SQLite serialises writes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from vardkontakt.access.models import AuditEntry, AuditHead, AuditOutcome
+from vardkontakt.core.request_id import current_request_id
+from vardkontakt.identity.models import Patient, Staff, User
+from vardkontakt.organisation.models import CareUnit
+
+GENESIS = "0" * 64
+HASHED_FIELDS = (
+    "sequence",
+    "at",
+    "actor_kind",
+    "actor_id",
+    "actor_label",
+    "on_behalf_of_id",
+    "patient_id",
+    "action",
+    "object_type",
+    "object_id",
+    "unit_id",
+    "unit_label",
+    "request_id",
+    "outcome",
+    "detail",
+    "previous_hash",
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str  # patient, staff, system
+    id: str
+    label: str
+
+    @classmethod
+    def of_user(cls, user: User) -> Actor:
+        if user.is_patient:
+            patient: Patient = user.patient
+            return cls("patient", str(patient.id), patient.full_name)
+        staff: Staff = user.staff
+        return cls("staff", str(staff.id), f"{staff.full_name}, {staff.get_profession_display()}")
+
+    @classmethod
+    def of_patient(cls, patient: Patient) -> Actor:
+        return cls("patient", str(patient.id), patient.full_name)
+
+    @classmethod
+    def of_staff(cls, staff: Staff) -> Actor:
+        return cls("staff", str(staff.id), f"{staff.full_name}, {staff.get_profession_display()}")
+
+
+SYSTEM = Actor("system", "", "Vårdkontakt")
+
+
+def _digest(values: dict[str, Any]) -> str:
+    canonical = json.dumps(
+        {name: values[name] for name in HASHED_FIELDS}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _values(entry: AuditEntry) -> dict[str, Any]:
+    values = {name: getattr(entry, name) for name in HASHED_FIELDS}
+    values["at"] = entry.at.isoformat(timespec="microseconds")
+    return values
+
+
+def audit(
+    *,
+    actor: Actor,
+    action: str,
+    patient: Patient | None = None,
+    on_behalf_of: Patient | None = None,
+    obj: Any = None,
+    object_type: str = "",
+    unit: CareUnit | None = None,
+    allowed: bool = True,
+    detail: str = "",
+) -> AuditEntry:
+    """Append one entry. Runs in (or opens) a transaction: if the change rolls back, so does its entry."""
+    with transaction.atomic():
+        head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
+        entry = AuditEntry(
+            sequence=head.sequence + 1,
+            at=timezone.now(),
+            actor_kind=actor.kind,
+            actor_id=actor.id,
+            actor_label=actor.label[:200],
+            on_behalf_of_id=str(on_behalf_of.id) if on_behalf_of and str(on_behalf_of.id) != actor.id else "",
+            patient_id=str(patient.id) if patient else "",
+            action=action,
+            object_type=object_type or (type(obj).__name__ if obj is not None else ""),
+            object_id=str(getattr(obj, "pk", "") or "") if obj is not None else "",
+            unit_id=str(unit.id) if unit else "",
+            unit_label=unit.name if unit else "",
+            request_id=current_request_id(),
+            outcome=AuditOutcome.ALLOWED if allowed else AuditOutcome.DENIED,
+            detail=detail[:500],
+            previous_hash=head.last_hash,
+        )
+        # Hash what the database will give back: timestamps are stored to the microsecond.
+        entry.entry_hash = _digest(_values(entry))
+        entry.save(force_insert=True)
+        head.sequence = entry.sequence
+        head.last_hash = entry.entry_hash
+        head.save(update_fields=["sequence", "last_hash"])
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    broken_at: int | None
+    reason: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+
+def _entries() -> Iterator[AuditEntry]:
+    return AuditEntry.objects.order_by("sequence").iterator(chunk_size=2000)
+
+
+def verify_chain() -> ChainReport:
+    """Walk the whole chain; name the first entry that does not follow from the one before."""
+    previous_hash = GENESIS
+    expected_sequence = 1
+    checked = 0
+    for entry in _entries():
+        if entry.sequence != expected_sequence:
+            return ChainReport(checked, expected_sequence, f"entry {expected_sequence} is missing")
+        if entry.previous_hash != previous_hash:
+            return ChainReport(checked, entry.sequence, "does not point at the entry before it")
+        if _digest(_values(entry)) != entry.entry_hash:
+            return ChainReport(checked, entry.sequence, "its content does not match its hash")
+        previous_hash = entry.entry_hash
+        expected_sequence += 1
+        checked += 1
+    head = AuditHead.objects.filter(id=1).first()
+    if head and head.sequence != checked:
+        return ChainReport(checked, checked + 1, f"the head expects {head.sequence} entries")
+    return ChainReport(checked, None)

@@ -1,0 +1,197 @@
+"""Who may do what for whom. The one place these rules are written (STYLE.md §3).
+
+Every function takes the moment it judges (``now``) so that a rule at a birthday or an expiry is
+decided the same way in a request, a task and a test. Ages are counted in Swedish local dates:
+a child turns 13 at 00:00 Europe/Stockholm on the birthday (a 29 February child in a common
+year on 1 March).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone
+
+from vardkontakt.access.models import Guardianship, Proxy, ProxyStatus, RecordSeal
+from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.organisation.models import CareUnit, Membership, MembershipRole, Region, RegionRole, RegionRoleKind
+
+
+class Scope(enum.StrEnum):
+    RECORD = "record"
+    CASES = "cases"
+    BOOKINGS = "bookings"
+    # Only the person themself: their settings, their proxies, sealing their record.
+    OWN_ACCOUNT = "own_account"
+
+
+class Relation(enum.StrEnum):
+    SELF = "self"
+    GUARDIAN = "guardian"
+    PROXY = "proxy"
+
+
+@dataclass(frozen=True)
+class AgeRules:
+    guardian_access_until: int = 13
+    own_record_from: int = 18
+
+
+def age_rules() -> AgeRules:
+    """The region's ages (one region per installation; the seed's values when none is set up)."""
+    region = Region.objects.order_by("name").only("guardian_access_until_age", "own_record_from_age").first()
+    if region is None:
+        return AgeRules()
+    return AgeRules(region.guardian_access_until_age, region.own_record_from_age)
+
+
+def age_on(born: dt.date, now: dt.datetime) -> int:
+    today = timezone.localdate(now)
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+@dataclass(frozen=True)
+class Representation:
+    """That ``actor`` may act for ``subject``, and on what ground."""
+
+    subject: Patient
+    relation: Relation
+    proxy: Proxy | None = None
+
+    def allows(self, scope: Scope) -> bool:
+        if self.relation is Relation.SELF:
+            return True
+        if scope is Scope.OWN_ACCOUNT:
+            return False
+        if self.relation is Relation.GUARDIAN:
+            return True
+        if self.proxy is None:
+            return False
+        return bool(getattr(self.proxy, f"scope_{scope.value}", False))
+
+
+def _proxy_in_force(proxy: Proxy, now: dt.datetime, rules: AgeRules) -> bool:
+    return (
+        proxy.status == ProxyStatus.ACTIVE
+        and (proxy.expires_on is None or timezone.localdate(now) <= proxy.expires_on)
+        and age_on(proxy.agent.birth_date, now) >= 18
+        and age_on(proxy.principal.birth_date, now) >= 18
+    )
+
+
+def _guardianship_in_force(guardianship: Guardianship, now: dt.datetime, rules: AgeRules) -> bool:
+    child = guardianship.child
+    return (
+        guardianship.ended_at is None
+        and guardianship.blocked_at is None
+        and not child.protected_identity
+        and age_on(child.birth_date, now) < rules.guardian_access_until
+    )
+
+
+def representations(actor: Patient, *, now: dt.datetime | None = None) -> list[Representation]:
+    """Everyone ``actor`` may act for right now, themself first."""
+    now = now or timezone.now()
+    rules = age_rules()
+    found = [Representation(actor, Relation.SELF)]
+    guardianships = Guardianship.objects.filter(guardian=actor).select_related("child").order_by("child__given_name")
+    found += [
+        Representation(g.child, Relation.GUARDIAN) for g in guardianships if _guardianship_in_force(g, now, rules)
+    ]
+    proxies = (
+        Proxy.objects.filter(agent=actor, status=ProxyStatus.ACTIVE)
+        .select_related("principal", "agent")
+        .order_by("principal__given_name")
+    )
+    found += [Representation(p.principal, Relation.PROXY, p) for p in proxies if _proxy_in_force(p, now, rules)]
+    return found
+
+
+def representation(actor: Patient, subject: Patient, *, now: dt.datetime | None = None) -> Representation | None:
+    """The ground on which ``actor`` may act for ``subject`` now, or None."""
+    if actor.pk == subject.pk:
+        return Representation(actor, Relation.SELF)
+    now = now or timezone.now()
+    rules = age_rules()
+    guardianship = Guardianship.objects.filter(guardian=actor, child=subject).select_related("child").first()
+    if guardianship and _guardianship_in_force(guardianship, now, rules):
+        return Representation(subject, Relation.GUARDIAN)
+    proxy = (
+        Proxy.objects.filter(agent=actor, principal=subject, status=ProxyStatus.ACTIVE)
+        .select_related("principal", "agent")
+        .first()
+    )
+    if proxy and _proxy_in_force(proxy, now, rules):
+        return Representation(subject, Relation.PROXY, proxy)
+    return None
+
+
+def can_act_for(actor: Patient, subject: Patient, scope: Scope, *, now: dt.datetime | None = None) -> bool:
+    found = representation(actor, subject, now=now)
+    return found is not None and found.allows(scope)
+
+
+def is_sealed(patient: Patient) -> bool:
+    return RecordSeal.objects.filter(patient=patient, reopened_at__isnull=True).exists()
+
+
+def can_read_record(actor: Patient, subject: Patient, *, now: dt.datetime | None = None) -> bool:
+    """Record reading: nobody while sealed; the person from the region's age; guardians of young
+    children; proxies with the record scope."""
+    now = now or timezone.now()
+    if is_sealed(subject):
+        return False
+    found = representation(actor, subject, now=now)
+    if found is None or not found.allows(Scope.RECORD):
+        return False
+    if found.relation is Relation.SELF:
+        return age_on(subject.birth_date, now) >= age_rules().own_record_from
+    return True
+
+
+def can_appoint_proxy(principal: Patient, *, now: dt.datetime | None = None) -> bool:
+    return age_on(principal.birth_date, now or timezone.now()) >= 18
+
+
+def can_be_proxy(agent: Patient, *, now: dt.datetime | None = None) -> bool:
+    return age_on(agent.birth_date, now or timezone.now()) >= 18
+
+
+# --- Staff ---------------------------------------------------------------------------------------
+
+
+def is_unit_admin(staff: Staff, unit: CareUnit) -> bool:
+    return Membership.objects.filter(staff=staff, unit=unit, role=MembershipRole.UNIT_ADMIN).exists()
+
+
+def is_member(staff: Staff, unit: CareUnit) -> bool:
+    return Membership.objects.filter(staff=staff, unit=unit).exists()
+
+
+def administered_units(staff: Staff) -> list[CareUnit]:
+    return list(
+        CareUnit.objects.filter(memberships__staff=staff, memberships__role=MembershipRole.UNIT_ADMIN).order_by("name")
+    )
+
+
+def may_review_unit_log(staff: Staff, unit: CareUnit) -> bool:
+    return is_unit_admin(staff, unit)
+
+
+def may_block_guardian(staff: Staff, guardianship: Guardianship) -> bool:
+    """A unit head (unit administrator) of a unit where the child is listed."""
+    return Membership.objects.filter(
+        staff=staff, role=MembershipRole.UNIT_ADMIN, unit__listings__patient=guardianship.child
+    ).exists()
+
+
+def is_archivist(staff: Staff) -> bool:
+    return RegionRole.objects.filter(staff=staff, role=RegionRoleKind.ARCHIVIST).exists()
+
+
+def staff_may_see_patient(staff: Staff, patient: Patient) -> bool:
+    """Care staff see patients of their own units only (SPEC §1)."""
+    return Membership.objects.filter(Q(staff=staff) & Q(unit__listings__patient=patient)).exists()

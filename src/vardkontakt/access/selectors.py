@@ -1,0 +1,161 @@
+"""Reads of protected data, filtered by the policy and written to the audit log (STYLE.md §2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from vardkontakt.access import policy
+from vardkontakt.access.audit import Actor, audit
+from vardkontakt.access.models import OPEN_PROXY_STATUSES, AuditEntry, Guardianship, Proxy, RecordSeal
+from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.organisation.models import CareUnit
+
+
+def proxies_of(*, patient: Patient) -> tuple[list[Proxy], list[Proxy]]:
+    """(given: who may act for me, held: whom I act for or am asked to), open ones only."""
+    given = list(
+        Proxy.objects.filter(principal=patient, status__in=OPEN_PROXY_STATUSES)
+        .select_related("agent")
+        .order_by("invited_at")
+    )
+    held = list(
+        Proxy.objects.filter(agent=patient, status__in=OPEN_PROXY_STATUSES)
+        .select_related("principal")
+        .order_by("invited_at")
+    )
+    return given, held
+
+
+def proxy_for_party(*, patient: Patient, proxy_id: str) -> Proxy:
+    """A proxy the patient is a party to; 404 for anyone else."""
+    proxy = Proxy.objects.select_related("principal", "agent").filter(pk=proxy_id).first()
+    if proxy is None or patient.pk not in (proxy.principal_id, proxy.agent_id):
+        raise Http404
+    return proxy
+
+
+def _share_lock(patient: Patient) -> None:
+    """FOR SHARE on PostgreSQL: readers do not block each other, only the sealer.
+
+    SQLite has no row locks; its writers are serialised and a seal is visible to the next read.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # The table name is our own model's, not input.
+            table = Patient._meta.db_table
+            cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR SHARE", [subject_id(patient)])  # noqa: S608
+
+
+def subject_id(patient: Patient) -> str:
+    return str(patient.pk)
+
+
+def record_for_reader(*, reader: Patient, subject: Patient, now: dt.datetime | None = None) -> bool:
+    """The door to a patient's record. True when ``reader`` may read it now; every attempt is logged.
+
+    Takes a shared lock on the subject's row for the duration of the read, so that a seal (which
+    takes an exclusive lock) never commits while a read is in flight.
+    """
+    with transaction.atomic():
+        _share_lock(subject)
+        allowed = policy.can_read_record(reader, subject, now=now)
+        audit(
+            actor=Actor.of_patient(reader),
+            action="record.read",
+            patient=subject,
+            on_behalf_of=subject,
+            allowed=allowed,
+        )
+    return allowed
+
+
+def active_seal(*, patient: Patient) -> RecordSeal | None:
+    return RecordSeal.objects.filter(patient=patient, reopened_at__isnull=True).first()
+
+
+def record_readers_of(*, patient: Patient, viewer: Patient) -> QuerySet[AuditEntry]:
+    """'Vem har läst min journal': reads of the patient's data by anyone, newest first."""
+    audit(actor=Actor.of_patient(viewer), action="access_log.read", patient=patient, on_behalf_of=patient)
+    return AuditEntry.objects.filter(patient_id=str(patient.pk), action__endswith=".read", outcome="allowed").order_by(
+        "-sequence"
+    )
+
+
+def unit_for_log_review(*, staff: Staff, unit_id: str) -> CareUnit:
+    unit = CareUnit.objects.filter(pk=unit_id).first()
+    if unit is None or not policy.is_member(staff, unit):
+        raise Http404
+    if not policy.may_review_unit_log(staff, unit):
+        raise PermissionDenied
+    return unit
+
+
+def unit_log_entries(
+    *,
+    staff: Staff,
+    unit: CareUnit,
+    patient: Patient | None,
+    actor_staff: Staff | None,
+    start: dt.date | None,
+    end: dt.date | None,
+) -> QuerySet[AuditEntry]:
+    """The log follow-up of a unit: entries about its listed patients or made by its staff."""
+    listed = [str(pk) for pk in unit.listings.values_list("patient_id", flat=True)]
+    members = [str(pk) for pk in unit.memberships.values_list("staff_id", flat=True)]
+    entries = AuditEntry.objects.filter(Q(unit_id=str(unit.pk)) | Q(patient_id__in=listed) | Q(actor_id__in=members))
+    if patient is not None:
+        entries = entries.filter(patient_id=str(patient.pk))
+    if actor_staff is not None:
+        entries = entries.filter(actor_id=str(actor_staff.pk))
+    if start is not None:
+        entries = entries.filter(at__gte=timezone.make_aware(dt.datetime.combine(start, dt.time.min)))
+    if end is not None:
+        entries = entries.filter(
+            at__lt=timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min))
+        )
+    audit(actor=Actor.of_staff(staff), action="audit_log.review", unit=unit, patient=patient)
+    return entries.order_by("-sequence")
+
+
+def seal_for_archivist(*, staff: Staff, personnummer: str) -> RecordSeal | None:
+    if not policy.is_archivist(staff):
+        raise PermissionDenied
+    seal = (
+        RecordSeal.objects.select_related("patient")
+        .filter(patient__personnummer=personnummer, reopened_at__isnull=True)
+        .first()
+    )
+    audit(
+        actor=Actor.of_staff(staff),
+        action="seal.lookup",
+        patient=seal.patient if seal else None,
+        allowed=True,
+        detail="" if seal else "no active seal",
+    )
+    return seal
+
+
+def guardianships_for_unit_admin(*, staff: Staff, child_personnummer: str) -> list[Guardianship]:
+    """A unit head looks up a child listed at one of their units; others see nothing."""
+    relations = list(
+        Guardianship.objects.filter(child__personnummer=child_personnummer, ended_at__isnull=True).select_related(
+            "guardian", "child"
+        )
+    )
+    visible = [g for g in relations if policy.may_block_guardian(staff, g)]
+    if visible:
+        audit(actor=Actor.of_staff(staff), action="guardianship.read", patient=visible[0].child)
+    return visible
+
+
+def guardianship_for_unit_admin(*, staff: Staff, guardianship_id: str) -> Guardianship:
+    guardianship = Guardianship.objects.select_related("guardian", "child").filter(pk=guardianship_id).first()
+    if guardianship is None or not policy.may_block_guardian(staff, guardianship):
+        raise Http404
+    return guardianship

@@ -1,0 +1,136 @@
+"""The staff side of access: a unit's log review, reopening seals, blocking guardians."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from vardkontakt.access import policy, selectors, services
+from vardkontakt.access.decorators import staff_required
+from vardkontakt.access.forms import LogFilterForm, PersonnummerSearchForm, ReasonForm
+from vardkontakt.access.models import RecordSeal
+from vardkontakt.identity.models import Patient, Staff
+
+
+def _me(request: HttpRequest) -> Staff:
+    return request.user.staff  # type: ignore[union-attr]
+
+
+@staff_required
+@require_GET
+def unit_log(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    unit = selectors.unit_for_log_review(staff=me, unit_id=str(unit_id))
+    form = LogFilterForm(request.GET or None)
+    entries = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        patient = Patient.objects.filter(personnummer=data["patient"]).first() if data["patient"] else None
+        actor = Staff.objects.filter(hsa_id=data["staff"]).first() if data["staff"] else None
+        unknown = (data["patient"] and patient is None) or (data["staff"] and actor is None)
+        if not unknown:
+            entries = list(
+                selectors.unit_log_entries(
+                    staff=me, unit=unit, patient=patient, actor_staff=actor, start=data["start"], end=data["end"]
+                )[:500]
+            )
+        else:
+            entries = []
+    elif not form.is_bound:
+        entries = list(
+            selectors.unit_log_entries(staff=me, unit=unit, patient=None, actor_staff=None, start=None, end=None)[:100]
+        )
+    return render(request, "access/unit_log.html", {"unit": unit, "form": form, "entries": entries})
+
+
+@staff_required
+@require_GET
+def seals(request: HttpRequest) -> HttpResponse:
+    me = _me(request)
+    if not policy.is_archivist(me):
+        raise PermissionDenied
+    form = PersonnummerSearchForm(request.GET or None)
+    found = None
+    searched = False
+    if form.is_bound and form.is_valid():
+        searched = True
+        found = selectors.seal_for_archivist(staff=me, personnummer=form.cleaned_data["personnummer"])
+    return render(
+        request, "access/seals.html", {"form": form, "seal": found, "searched": searched, "reason_form": ReasonForm()}
+    )
+
+
+@staff_required
+@require_POST
+def seal_reopen(request: HttpRequest, seal_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    if not policy.is_archivist(me):
+        raise PermissionDenied
+    seal = RecordSeal.objects.select_related("patient").filter(pk=seal_id, reopened_at__isnull=True).first()
+    if seal is None:
+        raise Http404
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            services.seal_reopen(seal=seal, archivist=me, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The record has been reopened. The reason is logged."))
+            return redirect("access_staff:seals")
+    return render(
+        request,
+        "access/seals.html",
+        {"form": PersonnummerSearchForm(), "seal": seal, "searched": True, "reason_form": form},
+        status=400,
+    )
+
+
+@staff_required
+@require_GET
+def guardians(request: HttpRequest) -> HttpResponse:
+    me = _me(request)
+    if not policy.administered_units(me):
+        raise PermissionDenied
+    form = PersonnummerSearchForm(request.GET or None)
+    relations = None
+    if form.is_bound and form.is_valid():
+        found = selectors.guardianships_for_unit_admin(staff=me, child_personnummer=form.cleaned_data["personnummer"])
+        # One reason form per guardian, each with its own field ids.
+        relations = [(relation, ReasonForm(prefix=relation.id.hex)) for relation in found]
+    return render(request, "access/guardians.html", {"form": form, "relations": relations})
+
+
+@staff_required
+@require_POST
+def guardian_block(request: HttpRequest, guardianship_id: uuid.UUID, action: str) -> HttpResponse:
+    me = _me(request)
+    guardianship = selectors.guardianship_for_unit_admin(staff=me, guardianship_id=str(guardianship_id))
+    if action not in ("block", "unblock"):
+        raise Http404
+    if action == "unblock":
+        services.guardianship_unblock(guardianship=guardianship, by=me)
+        messages.success(request, _("The guardian can act for the child again."))
+        return redirect(f"{_guardians_url()}?personnummer={guardianship.child.personnummer}")
+    form = ReasonForm(request.POST, prefix=guardianship.id.hex)
+    if form.is_valid():
+        services.guardianship_block(guardianship=guardianship, by=me, reason=form.cleaned_data["reason"])
+        messages.success(request, _("The guardian is blocked from acting for the child online."))
+        return redirect(f"{_guardians_url()}?personnummer={guardianship.child.personnummer}")
+    return render(
+        request,
+        "access/guardians.html",
+        {"form": PersonnummerSearchForm(), "relations": [(guardianship, form)]},
+        status=400,
+    )
+
+
+def _guardians_url() -> str:
+    return reverse("access_staff:guardians")

@@ -1,0 +1,138 @@
+"""The resident's side: acting for someone, proxies, the seal, who has read my record."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from vardkontakt.access import policy, selectors, services
+from vardkontakt.access.acting import ACTING_FOR
+from vardkontakt.access.audit import Actor, audit
+from vardkontakt.access.decorators import patient_required, recent_login_required
+from vardkontakt.access.forms import ProxyInviteForm, SealForm
+from vardkontakt.identity.models import Patient
+
+
+def _me(request: HttpRequest) -> Patient:
+    return request.user.patient  # type: ignore[union-attr]
+
+
+@patient_required
+@require_POST
+def acting_switch(request: HttpRequest) -> HttpResponse:
+    me = _me(request)
+    wanted = request.POST.get("subject", "")
+    subject = None
+    with contextlib.suppress(ValueError):
+        subject = Patient.objects.filter(pk=uuid.UUID(wanted)).first()
+    found = policy.representation(me, subject) if subject else None
+    if found is None:
+        raise Http404
+    request.session[ACTING_FOR] = str(found.subject.pk)
+    audit(actor=Actor.of_patient(me), action="acting.switch", patient=found.subject, on_behalf_of=found.subject)
+    messages.info(request, _("You now act for %(name)s.") % {"name": found.subject.full_name})
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    return redirect("core:patient_home")
+
+
+@patient_required
+@require_GET
+def proxies(request: HttpRequest) -> HttpResponse:
+    me = _me(request)
+    given, held = selectors.proxies_of(patient=me)
+    return render(
+        request,
+        "access/proxies.html",
+        {"given": given, "held": held, "can_appoint": policy.can_appoint_proxy(me)},
+    )
+
+
+@patient_required
+@recent_login_required
+@require_http_methods(["GET", "POST"])
+def proxy_invite(request: HttpRequest) -> HttpResponse:
+    me = _me(request)
+    if not policy.can_appoint_proxy(me):
+        raise Http404
+    initial = {"idempotency_key": uuid.uuid4().hex}
+    stash = getattr(request, "stepup_stash", None)
+    form = ProxyInviteForm(request.POST or stash or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.proxy_invite(
+                principal=me,
+                agent_personnummer=data["personnummer"],
+                scope_record=data["scope_record"],
+                scope_cases=data["scope_cases"],
+                scope_bookings=data["scope_bookings"],
+                expires_on=data["expires_on"],
+                idempotency_key=data["idempotency_key"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The request has been sent. The proxy must log in and accept it."))
+            return redirect("access:proxies")
+    return render(request, "access/proxy_invite.html", {"form": form})
+
+
+@patient_required
+@require_POST
+def proxy_respond(request: HttpRequest, proxy_id: uuid.UUID, answer: str) -> HttpResponse:
+    me = _me(request)
+    proxy = selectors.proxy_for_party(patient=me, proxy_id=str(proxy_id))
+    if answer not in ("accept", "decline") or proxy.agent_id != me.pk:
+        raise Http404
+    try:
+        services.proxy_respond(proxy=proxy, agent=me, accept=answer == "accept")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if answer == "accept":
+            messages.success(request, _("You can now act for %(name)s.") % {"name": proxy.principal.full_name})
+        else:
+            messages.info(request, _("You declined the request."))
+    return redirect("access:proxies")
+
+
+@patient_required
+@require_POST
+def proxy_revoke(request: HttpRequest, proxy_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    proxy = selectors.proxy_for_party(patient=me, proxy_id=str(proxy_id))
+    services.proxy_revoke(proxy=proxy, by=me)
+    messages.success(request, _("The proxy arrangement has ended."))
+    return redirect("access:proxies")
+
+
+@patient_required
+@recent_login_required
+@require_http_methods(["GET", "POST"])
+def seal(request: HttpRequest) -> HttpResponse:
+    me = _me(request)
+    current = selectors.active_seal(patient=me)
+    form = SealForm(request.POST or None)
+    if request.method == "POST" and current is None and form.is_valid():
+        services.record_seal(patient=me)
+        messages.success(request, _("Your record is sealed. Nobody can read it online any more."))
+        return redirect("access:seal")
+    return render(request, "access/seal.html", {"form": form, "seal": current})
+
+
+@patient_required
+@require_GET
+def access_log(request: HttpRequest) -> HttpResponse:
+    me = _me(request)
+    entries = selectors.record_readers_of(patient=me, viewer=me)[:200]
+    return render(request, "access/access_log.html", {"entries": entries})
