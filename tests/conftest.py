@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.organisation import demo_data
 from vardkontakt.organisation.demo_data import staff_hsa_id
 
 # Sync Playwright runs an event loop in the test thread; the ORM calls beside it are safe here.
@@ -22,16 +24,29 @@ TOLVAN = "191212121212"
 
 @dataclass
 class Personas:
-    """The people tests talk about (STYLE.md §9), all from the demo region."""
+    """The people tests talk about (STYLE.md §9), all from the demo region (load_demo)."""
 
-    tolvan: Patient
-    other_patient: Patient
-    guardian: Patient
+    tolvan: Patient  # patient A, listed at Vårdcentralen Lindängen
+    other_patient: Patient  # patient B
+    guardian: Patient  # Anna, guardian of the 9- and the 14-year-old
     child_9: Patient
     child_14: Patient
-    nurse: Staff
-    nurse_elsewhere: Staff
-    unit_admin: Staff
+    blocked_guardian: Patient  # Jonas, blocked for Elsa (7)
+    blocked_child: Patient
+    protected_child: Patient  # Noah (6), protected identity; guardian Lina
+    protected_guardian: Patient
+    adult_proxy: Patient  # Maria, active proxy for Gunnel (all scopes)
+    principal: Patient  # Gunnel, 86
+    revoked_proxy: Patient  # Kent, his proxy for Gunnel was revoked
+    sealed: Patient  # Sofia, record sealed
+    nurse: Staff  # staff of Vårdcentralen Kärnan
+    nurse_elsewhere: Staff  # staff of Barnavårdscentralen Söder
+    staff_x: Staff  # staff of Vårdcentralen Lindängen (Tolvan's unit)
+    unit_admin: Staff  # unit administrator of Vårdcentralen Lindängen
+    coordinator: Staff
+    region_admin: Staff
+    archivist: Staff
+    support: Staff
 
 
 @pytest.fixture
@@ -44,16 +59,33 @@ def personas(demo_region: None) -> Personas:
     def patient(given: str, family: str) -> Patient:
         return Patient.objects.get(given_name=given, family_name=family)
 
+    def staff(number: int) -> Staff:
+        return Staff.objects.get(hsa_id=staff_hsa_id(number))
+
+    other = demo_data.other_people(timezone.localdate(), 2)[1]
     return Personas(
         tolvan=Patient.objects.get(personnummer=TOLVAN),
-        other_patient=patient("Maria", "Omsorgsdotter"),
+        other_patient=Patient.objects.get(personnummer=other.personnummer),
         guardian=patient("Anna", "Föräldersson"),
         child_9=patient("Liam", "Föräldersson"),
         child_14=patient("Saga", "Föräldersson"),
-        # Staff 13 and 14 are ordinary members; 1..12 administer one unit each.
-        nurse=Staff.objects.get(hsa_id=staff_hsa_id(14)),
-        nurse_elsewhere=Staff.objects.get(hsa_id=staff_hsa_id(15)),
-        unit_admin=Staff.objects.get(hsa_id=staff_hsa_id(1)),
+        blocked_guardian=patient("Jonas", "Blockesson"),
+        blocked_child=patient("Elsa", "Blockesson"),
+        protected_child=patient("Noah", "Skyddad"),
+        protected_guardian=patient("Lina", "Skyddad"),
+        adult_proxy=patient("Maria", "Omsorgsdotter"),
+        principal=patient("Gunnel", "Omsorgsdotter"),
+        revoked_proxy=patient("Kent", "Återkallad"),
+        sealed=patient("Sofia", "Förseglad"),
+        # Staff 1..12 administer one unit each (in demo_data.UNITS order); 13.. are members.
+        nurse=staff(14),
+        nurse_elsewhere=staff(15),
+        staff_x=staff(13),
+        unit_admin=staff(1),
+        coordinator=staff(26),
+        region_admin=staff(25),
+        archivist=staff(24),
+        support=staff(23),
     )
 
 

@@ -7,6 +7,7 @@ allowed hosts and the two OpenID Connect relying parties. See docs/operations.md
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not the default in-memory database: shared-cache memory databases lock whole tables
     # without honouring busy_timeout, so concurrent tests would measure an artefact of the test setup.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-vardkontakt.sqlite3")}
+    # One file per test process, so two test runs side by side never share (and break) one database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-vardkontakt-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"

@@ -78,6 +78,16 @@ STEPUP_STASH = "vk_stepup_stash"
 
 
 def recent_login_required(view: View) -> View:
+    """Step-up for every request to the view (see _step_up)."""
+    return _step_up(view, only_changes=False)
+
+
+def recent_login_required_for_changes(view: View) -> View:
+    """Step-up only for POST: looking is free, changing needs a fresh login."""
+    return _step_up(view, only_changes=True)
+
+
+def _step_up(view: View, *, only_changes: bool) -> View:
     """Step-up: the action needs a login within settings.STEPUP_MAX_AGE_MINUTES.
 
     Without one, the page explains and offers a fresh e-ID login that comes back here. A form
@@ -90,7 +100,7 @@ def recent_login_required(view: View) -> View:
         from vardkontakt.identity.middleware import AUTH_AT
 
         age = time.time() - int(request.session.get(AUTH_AT, 0))
-        if age <= settings.STEPUP_MAX_AGE_MINUTES * 60:
+        if age <= settings.STEPUP_MAX_AGE_MINUTES * 60 or (only_changes and request.method != "POST"):
             stash = request.session.get(STEPUP_STASH)
             if request.method == "GET" and stash and stash.get("path") == request.path:
                 request.session.pop(STEPUP_STASH)

@@ -131,8 +131,7 @@ def proxy_revoke(*, proxy: Proxy, by: Patient) -> Proxy:
 @transaction.atomic
 def record_seal(*, patient: Patient) -> RecordSeal:
     """Close all online access to the patient's record at once. Only the patient does this."""
-    # Lock the patient row: record reads take a shared lock on it (selectors.record_for_reader),
-    # so a read in flight finishes before the seal commits and none starts after.
+    # Two seal requests at once (a double click) queue here; the second finds the first's seal.
     Patient.objects.select_for_update().get(pk=patient.pk)
     seal = RecordSeal.objects.filter(patient=patient, reopened_at__isnull=True).first()
     if seal is not None:

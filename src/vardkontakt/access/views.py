@@ -66,7 +66,7 @@ def proxy_invite(request: HttpRequest) -> HttpResponse:
         raise Http404
     initial = {"idempotency_key": uuid.uuid4().hex}
     stash = getattr(request, "stepup_stash", None)
-    form = ProxyInviteForm(request.POST or stash or None, initial=initial)
+    form = ProxyInviteForm(request.POST if request.method == "POST" else stash, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -122,7 +122,7 @@ def proxy_revoke(request: HttpRequest, proxy_id: uuid.UUID) -> HttpResponse:
 def seal(request: HttpRequest) -> HttpResponse:
     me = _me(request)
     current = selectors.active_seal(patient=me)
-    form = SealForm(request.POST or None)
+    form = SealForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and current is None and form.is_valid():
         services.record_seal(patient=me)
         messages.success(request, _("Your record is sealed. Nobody can read it online any more."))

@@ -12,7 +12,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from vardkontakt.access.decorators import patient_required, public, staff_required
+from vardkontakt.access.decorators import (
+    patient_required,
+    public,
+    recent_login_required_for_changes,
+    staff_required,
+)
 from vardkontakt.identity.forms import PatientSettingsForm, StaffSettingsForm
 from vardkontakt.identity.middleware import mark_login
 from vardkontakt.identity.oidc import REFUSAL_MESSAGES, LoginRefused, Side, complete_login, start_login
@@ -82,10 +87,12 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @patient_required
+@recent_login_required_for_changes
 @require_http_methods(["GET", "POST"])
 def patient_settings(request: HttpRequest) -> HttpResponse:
     patient = request.user.patient  # type: ignore[union-attr]
-    form = PatientSettingsForm(request.POST or None, instance=patient)
+    data = request.POST if request.method == "POST" else getattr(request, "stepup_stash", None)
+    form = PatientSettingsForm(data, instance=patient)
     if request.method == "POST" and form.is_valid():
         patient = form.save(commit=False)
         patient.save(update_fields=[*form.Meta.fields, "updated_at"])
@@ -98,7 +105,7 @@ def patient_settings(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def staff_settings(request: HttpRequest) -> HttpResponse:
     staff = request.user.staff  # type: ignore[union-attr]
-    form = StaffSettingsForm(request.POST or None, instance=staff)
+    form = StaffSettingsForm(request.POST if request.method == "POST" else None, instance=staff)
     if request.method == "POST" and form.is_valid():
         staff = form.save(commit=False)
         staff.settings_confirmed_at = staff.settings_confirmed_at or timezone.now()

@@ -255,12 +255,29 @@ def named_people(today: dt.date) -> list[DemoPerson]:
     return [
         DemoPerson("191212121212", "Tolvan", "Tolvansson", "patient"),
         DemoPerson(personnummer(born_years_ago(41, 3, 14), 238), "Anna", "Föräldersson", "guardian"),
-        DemoPerson(personnummer(born_years_ago(43, 9, 2), 257), "Erik", "Föräldersson", "guardian"),
+        DemoPerson(personnummer(born_years_ago(43, 9, 2), 257), "Erik", "Föräldersson", "guardian2"),
         DemoPerson(personnummer(born_years_ago(9, 5, 20), 246), "Liam", "Föräldersson", "child"),
         DemoPerson(personnummer(born_years_ago(14, 2, 11), 262), "Saga", "Föräldersson", "teenager"),
         DemoPerson(personnummer(born_years_ago(52, 11, 30), 219), "Maria", "Omsorgsdotter", "proxy"),
         DemoPerson(personnummer(born_years_ago(86, 6, 6), 225), "Gunnel", "Omsorgsdotter", "elderly"),
+        DemoPerson(personnummer(born_years_ago(38, 4, 9), 279), "Jonas", "Blockesson", "blocked_guardian"),
+        DemoPerson(personnummer(born_years_ago(7, 8, 23), 284), "Elsa", "Blockesson", "blocked_child"),
+        DemoPerson(personnummer(born_years_ago(33, 1, 27), 291), "Lina", "Skyddad", "protected_guardian"),
+        DemoPerson(personnummer(born_years_ago(6, 10, 3), 303), "Noah", "Skyddad", "protected_child"),
+        DemoPerson(personnummer(born_years_ago(47, 12, 1), 318), "Kent", "Återkallad", "revoked_proxy"),
+        DemoPerson(personnummer(born_years_ago(35, 7, 19), 322), "Sofia", "Förseglad", "sealed"),
     ]
+
+
+# (guardian role, child role) pairs, as the population register would deliver them.
+GUARDIANSHIPS = [
+    ("guardian", "child"),
+    ("guardian", "teenager"),
+    ("guardian2", "child"),
+    ("guardian2", "teenager"),
+    ("blocked_guardian", "blocked_child"),
+    ("protected_guardian", "protected_child"),
+]
 
 
 def other_people(today: dt.date, count: int) -> list[DemoPerson]:

@@ -28,12 +28,12 @@ DROP FUNCTION IF EXISTS access_auditentry_append_only();
 
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORBID)
+        schema_editor.execute(FORBID, params=None)
 
 
 def backward(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(ALLOW)
+        schema_editor.execute(ALLOW, params=None)
 
 
 class Migration(migrations.Migration):

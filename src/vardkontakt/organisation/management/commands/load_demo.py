@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from vardkontakt.access import services as access_services
+from vardkontakt.access.models import Guardianship, ProxyStatus
 from vardkontakt.identity.models import Patient, Profession, Staff
 from vardkontakt.organisation import demo_data
 from vardkontakt.organisation.models import (
@@ -66,6 +68,7 @@ class Command(BaseCommand):
         self._roles(region, administrations, staff_members)
         patients = self._patients(today)
         self._listings(patients, units, today)
+        self._access(today, units)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo region ready: {CareUnit.objects.count()} units, {Staff.objects.count()} staff, "
@@ -115,6 +118,49 @@ class Command(BaseCommand):
             )
             patients.append(patient)
         return patients
+
+    def _access(self, today: Any, units: list[CareUnit]) -> None:
+        """Guardianships, proxies, a blocked guardian, a protected child and a sealed record."""
+        people = {person.role: person for person in demo_data.named_people(today)}
+        by_role = {role: Patient.objects.get(personnummer=person.personnummer) for role, person in people.items()}
+        Patient.objects.filter(pk=by_role["protected_child"].pk).update(protected_identity=True)
+        pairs = [(people[g].personnummer, people[c].personnummer) for g, c in demo_data.GUARDIANSHIPS]
+        access_services.guardianships_import(pairs=pairs)
+
+        blocked = Guardianship.objects.get(guardian=by_role["blocked_guardian"], child=by_role["blocked_child"])
+        unit_head = Membership.objects.filter(
+            unit__listings__patient=by_role["blocked_child"], role=MembershipRole.UNIT_ADMIN
+        ).first()
+        if unit_head is not None:
+            access_services.guardianship_block(
+                guardianship=blocked, by=unit_head.staff, reason="Demo: beslut av verksamhetschef efter orosanmälan."
+            )
+
+        gunnel, maria, kent = by_role["elderly"], by_role["proxy"], by_role["revoked_proxy"]
+        active = access_services.proxy_invite(
+            principal=gunnel,
+            agent_personnummer=maria.personnummer,
+            scope_record=True,
+            scope_cases=True,
+            scope_bookings=True,
+            expires_on=None,
+            idempotency_key="demo-proxy-gunnel-maria",
+        )
+        if active.status == ProxyStatus.INVITED:
+            access_services.proxy_respond(proxy=active, agent=maria, accept=True)
+        revoked = access_services.proxy_invite(
+            principal=gunnel,
+            agent_personnummer=kent.personnummer,
+            scope_record=False,
+            scope_cases=True,
+            scope_bookings=False,
+            expires_on=None,
+            idempotency_key="demo-proxy-gunnel-kent",
+        )
+        if revoked.status == ProxyStatus.INVITED:
+            access_services.proxy_respond(proxy=revoked, agent=kent, accept=True)
+            access_services.proxy_revoke(proxy=revoked, by=gunnel)
+        access_services.record_seal(patient=by_role["sealed"])
 
     def _listings(self, patients: list[Patient], units: list[CareUnit], today: Any) -> None:
         primary_care = [unit for unit in units if unit.kind == "primary_care"]
