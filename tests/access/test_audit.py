@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -19,7 +20,7 @@ def write(count: int) -> list[AuditEntry]:
     return [audit(actor=SYSTEM, action="test.write", detail=f"entry {n}") for n in range(count)]
 
 
-def raw_update(sql: str, params: list[object]) -> None:
+def raw_update(sql: str, params: list[Any]) -> None:
     """Change the table behind the application's back, as an intruder with database access would."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

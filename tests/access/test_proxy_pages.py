@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -21,7 +22,7 @@ def client_for(patient: Patient) -> Client:
     return login_as(Client(), User.objects.get_or_create_for_patient(patient))
 
 
-def invite(client: Client, number: str, **extra: str) -> object:
+def invite(client: Client, number: str, **extra: str) -> Any:
     data = {"personnummer": number, "scope_cases": "on", "idempotency_key": extra.pop("key", uuid.uuid4().hex)}
     return client.post("/proxies/new/", {**data, **extra})
 

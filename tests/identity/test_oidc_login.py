@@ -225,3 +225,12 @@ def test_logout_ends_the_session_on_the_server(site, personas):
     replay = requests.get(f"{site}/patient/", cookies={"vk_session": stolen}, allow_redirects=False, timeout=10)
     assert replay.status_code == 302
     assert "/login/resident/" in replay.headers["Location"]
+
+
+def test_an_unreachable_provider_is_a_clean_translated_503(client, settings):
+    providers = {side: dict(conf) for side, conf in settings.OIDC_PROVIDERS.items()}
+    providers["resident"]["issuer"] = "http://127.0.0.1:9/demo-idp/eid"
+    settings.OIDC_PROVIDERS = providers
+    response = client.get("/login/resident/")
+    assert response.status_code == 503
+    assert "E-legitimationstjänsten går inte att nå just nu" in response.content.decode()

@@ -85,7 +85,7 @@ class RecordSeal(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="seals")
     sealed_at = models.DateTimeField()
-    sealed_by = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    sealed_by = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
     reopened_at = models.DateTimeField(null=True, blank=True)
     reopened_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     reopen_reason = models.TextField(blank=True, max_length=2000)

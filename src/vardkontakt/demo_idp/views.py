@@ -86,7 +86,9 @@ def authorize(request: HttpRequest, tenant: str) -> HttpResponse:
     except protocol.ProtocolError as exc:
         # Never redirect to an unverified redirect_uri: show the error here instead.
         return render(request, "demo_idp/error.html", {"description": exc.description}, status=400)
-    form = ChooserForm(request.POST if request.method == "POST" else None, tenant=tenant, required_acr=settings.OIDC_REQUIRED_ACR)
+    form = ChooserForm(
+        request.POST if request.method == "POST" else None, tenant=tenant, required_acr=settings.OIDC_REQUIRED_ACR
+    )
     if request.method == "POST":
         if "cancel" in request.POST:
             return _redirect_error(client, params["state"], "access_denied", "The user cancelled the login.")

@@ -10,7 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from requests import RequestException
 
 from vardkontakt.access.decorators import (
     patient_required,
@@ -24,6 +26,7 @@ from vardkontakt.identity.oidc import REFUSAL_MESSAGES, LoginRefused, Side, comp
 
 logger = logging.getLogger(__name__)
 NEXT_KEY = "vk_login_next"
+PROVIDER_UNREACHABLE = gettext_lazy("The e-ID service cannot be reached right now. Please try again in a few minutes.")
 
 
 def _side(value: str) -> Side:
@@ -48,7 +51,16 @@ def login_start(request: HttpRequest, side: str) -> HttpResponse:
         request.session[NEXT_KEY] = next_url
     else:
         request.session.pop(NEXT_KEY, None)
-    return start_login(request, chosen)
+    try:
+        return start_login(request, chosen)
+    except RequestException as exc:
+        logger.error("identity provider unreachable side=%s: %r", chosen, exc)
+        return render(
+            request,
+            "identity/login_refused.html",
+            {"message": PROVIDER_UNREACHABLE, "reason": "unreachable", "side": str(chosen)},
+            status=503,
+        )
 
 
 @public

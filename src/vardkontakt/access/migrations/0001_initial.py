@@ -99,7 +99,7 @@ class Migration(migrations.Migration):
                 ('reopen_reason', models.TextField(blank=True, max_length=2000)),
                 ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='seals', to='identity.patient')),
                 ('reopened_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='identity.staff')),
-                ('sealed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='identity.patient')),
+                ('sealed_by', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='identity.patient')),
             ],
             options={
                 'constraints': [models.UniqueConstraint(condition=models.Q(('reopened_at__isnull', True)), fields=('patient',), name='one_active_seal'), models.CheckConstraint(condition=models.Q(('reopened_at__isnull', True), models.Q(('reopened_by__isnull', False), models.Q(('reopen_reason', ''), _negated=True)), _connector='OR'), name='seal_reopen_needs_archivist_and_reason')],

@@ -23,7 +23,7 @@ from vardkontakt.organisation.models import (
     RegionRoleKind,
 )
 
-OTHER_PATIENTS = 43
+OTHER_PATIENTS = 37
 STAFF_COUNT = 30
 
 

@@ -1,0 +1,308 @@
+"""The authorization matrix: every URL × every persona × the objects that matter.
+
+Each row names a URL (with the object it is asked about) and the outcome expected for every
+persona. The test fails on any outcome other than the one written here (so on any unexpected
+2xx), and on any other patient's name or identity number appearing in a response. A second test
+fails when the URL configuration has a URL that no row covers: a new URL is not done until it is
+in this table.
+
+Later issues add their URLs as rows here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import Personas
+from tests.helpers import login_as
+from vardkontakt.access import policy
+from vardkontakt.access.models import Guardianship, Proxy, RecordSeal
+from vardkontakt.identity.models import Patient, Staff, User
+from vardkontakt.organisation.models import CareUnit
+
+pytestmark = pytest.mark.django_db
+
+PATIENT_PERSONAS = [
+    "patient_a", "patient_b", "guardian_9", "guardian_14", "blocked_guardian", "adult_proxy", "revoked_proxy",
+    "sealed_patient",
+]  # fmt: skip
+STAFF_PERSONAS = ["staff_x", "staff_y", "unit_admin", "coordinator", "archivist", "support"]
+ALL = [*PATIENT_PERSONAS, *STAFF_PERSONAS, "anonymous"]
+
+
+def who(personas: Personas, name: str) -> Patient | Staff | None:
+    return {
+        "patient_a": personas.tolvan,
+        "patient_b": personas.other_patient,
+        "guardian_9": personas.guardian,  # Anna: Liam (9) and Saga (14)
+        "guardian_14": Patient.objects.get(given_name="Erik", family_name="Föräldersson"),
+        "blocked_guardian": personas.blocked_guardian,
+        "adult_proxy": personas.adult_proxy,
+        "revoked_proxy": personas.revoked_proxy,
+        "sealed_patient": personas.sealed,
+        "staff_x": personas.staff_x,  # member of Vårdcentralen Lindängen (unit X)
+        "staff_y": personas.nurse,  # member of Vårdcentralen Kärnan (unit Y)
+        "unit_admin": personas.unit_admin,  # administrator of unit X
+        "coordinator": personas.coordinator,  # also a member of unit Y
+        "archivist": personas.archivist,
+        "support": personas.support,
+        "anonymous": None,
+    }[name]
+
+
+@dataclass
+class Row:
+    """One URL asked about one object, and what every persona must get."""
+
+    name: str  # URL name
+    label: str  # which object, in words
+    expect: dict[str, int]
+    method: str = "get"
+    url: Callable[[Personas], str] | None = None
+    data: Callable[[Personas, str], dict[str, Any]] = field(default=lambda p, persona: {})
+    kwargs: Callable[[Personas], dict[str, Any]] | None = None
+
+    def path(self, personas: Personas) -> str:
+        if self.url:
+            return self.url(personas)
+        return reverse(self.name, kwargs=self.kwargs(personas) if self.kwargs else None)
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(ALL, status)
+
+
+def patients_door(patients: dict[str, int] | int) -> dict[str, int]:
+    """Resident pages: anonymous → the e-ID login, staff → 403."""
+    table = dict.fromkeys(PATIENT_PERSONAS, patients) if isinstance(patients, int) else dict(patients)
+    return {**table, **dict.fromkeys(STAFF_PERSONAS, 403), "anonymous": 302}
+
+
+def staff_door(staff: dict[str, int] | int) -> dict[str, int]:
+    """Staff pages: anonymous → the SITHS login, residents → 403."""
+    table = dict.fromkeys(STAFF_PERSONAS, staff) if isinstance(staff, int) else dict(staff)
+    return {**table, **dict.fromkeys(PATIENT_PERSONAS, 403), "anonymous": 302}
+
+
+def subject_for(personas: Personas, persona: str, kind: str) -> str:
+    """The patient an acting-for switch asks about: own, another's, one they act for, a sealed one."""
+    me = who(personas, persona)
+    if kind == "own":
+        return str(me.pk) if isinstance(me, Patient) else str(personas.tolvan.pk)
+    if kind == "another":
+        return str((personas.other_patient if me != personas.other_patient else personas.tolvan).pk)
+    if kind == "sealed":
+        return str(personas.sealed.pk)
+    acted_for = {
+        "guardian_9": personas.child_9,
+        "guardian_14": personas.child_14,
+        "blocked_guardian": personas.blocked_child,
+        "adult_proxy": personas.principal,
+        "revoked_proxy": personas.principal,
+    }
+    return str(acted_for.get(persona, personas.child_9).pk)
+
+
+def gunnels_proxy(personas: Personas) -> Proxy:
+    return Proxy.objects.get(principal=personas.principal, agent=personas.adult_proxy, status="active")
+
+
+def unit(name: str) -> CareUnit:
+    return CareUnit.objects.get(name=name)
+
+
+def not_found_but(allowed: dict[str, int], default: int = 404) -> dict[str, int]:
+    return {**dict.fromkeys(PATIENT_PERSONAS, default), **allowed}
+
+
+ROWS: list[Row] = [
+    # --- public ---------------------------------------------------------------------------
+    Row("core:start", "-", everyone(200)),
+    Row("core:home", "-", everyone(302)),
+    Row("core:healthz", "-", everyone(503)),  # no worker heartbeat in this test
+    Row("identity:login", "-", everyone(200)),
+    # The provider is unreachable in this test (see the fixture): a clean 503 for everyone.
+    Row("identity:login_start", "resident", everyone(503), kwargs=lambda p: {"side": "resident"}),
+    Row("identity:oidc_callback", "no state", everyone(403), kwargs=lambda p: {"side": "resident"}),
+    Row("identity:logout", "-", everyone(302), method="post"),
+    Row("set_language", "-", everyone(302), method="post", data=lambda p, who: {"language": "en", "next": "/"}),
+    Row("demo_idp:root", "eid", everyone(200), kwargs=lambda p: {"tenant": "eid"}),
+    Row("demo_idp:discovery", "eid", everyone(200), kwargs=lambda p: {"tenant": "eid"}),
+    Row("demo_idp:jwks", "eid", everyone(200), kwargs=lambda p: {"tenant": "eid"}),
+    Row("demo_idp:authorize", "no request", everyone(400), kwargs=lambda p: {"tenant": "eid"}),
+    Row("demo_idp:token", "no client", everyone(401), method="post", kwargs=lambda p: {"tenant": "eid"}),
+    # --- residents' pages -------------------------------------------------------------------
+    Row("core:patient_home", "own", patients_door(200)),
+    Row("identity:patient_settings", "own", patients_door(200)),
+    Row("access:proxies", "own", patients_door(200)),
+    Row("access:proxy_invite", "own", patients_door(200)),
+    Row("access:seal", "own", patients_door(200)),
+    Row("access:access_log", "own", patients_door(200)),
+    Row(
+        "access:acting_switch", "own", patients_door(302), method="post",
+        data=lambda p, who: {"subject": subject_for(p, who, "own")},
+    ),
+    Row(
+        "access:acting_switch", "another patient's", patients_door(404), method="post",
+        data=lambda p, who: {"subject": subject_for(p, who, "another")},
+    ),
+    Row(
+        "access:acting_switch", "one they act for",
+        patients_door(not_found_but({"guardian_9": 302, "adult_proxy": 302})), method="post",
+        data=lambda p, who: {"subject": subject_for(p, who, "acted_for")},
+    ),
+    Row(
+        "access:acting_switch", "a sealed one", patients_door(not_found_but({"sealed_patient": 302})), method="post",
+        data=lambda p, who: {"subject": subject_for(p, who, "sealed")},
+    ),
+    Row(
+        "access:proxy_revoke", "Gunnel's proxy", patients_door(not_found_but({"adult_proxy": 302})), method="post",
+        kwargs=lambda p: {"proxy_id": gunnels_proxy(p).id},
+    ),
+    Row(
+        "access:proxy_respond", "Gunnel's proxy", patients_door(not_found_but({"adult_proxy": 302})), method="post",
+        kwargs=lambda p: {"proxy_id": gunnels_proxy(p).id, "answer": "accept"},
+    ),
+    # --- staff pages ----------------------------------------------------------------------
+    Row("core:staff_home", "own", staff_door(200)),
+    Row("identity:staff_settings", "own", staff_door(200)),
+    Row(
+        "access_staff:unit_log", "unit X",
+        staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 200, "coordinator": 404, "archivist": 404, "support": 404}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "access_staff:unit_log", "another unit (Y)",
+        staff_door({"staff_x": 404, "staff_y": 403, "unit_admin": 404, "coordinator": 403, "archivist": 404, "support": 404}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
+    ),
+    Row("access_staff:seals", "-", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "archivist": 200})),
+    Row(
+        "access_staff:seal_reopen", "Sofia's seal, no reason given",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "archivist": 400}), method="post",
+        kwargs=lambda p: {"seal_id": RecordSeal.objects.get(patient=p.sealed).id},
+    ),
+    Row("access_staff:guardians", "-", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "unit_admin": 200})),
+    Row(
+        "access_staff:guardian_block", "Jonas → Elsa (listed at unit X), unblock",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302}), method="post",
+        kwargs=lambda p: {
+            "guardianship_id": Guardianship.objects.get(guardian=p.blocked_guardian).id,
+            "action": "unblock",
+        },
+    ),
+    Row(
+        "access_staff:guardian_block", "Anna → Liam (another unit's child), block",
+        staff_door(404), method="post",
+        kwargs=lambda p: {
+            "guardianship_id": Guardianship.objects.get(guardian=p.guardian, child=p.child_9).id,
+            "action": "block",
+        },
+    ),
+]  # fmt: skip
+
+
+def visible_patients(personas: Personas, persona: str) -> set[Patient]:
+    """Whose name and number this persona may legitimately meet on a page."""
+    me = who(personas, persona)
+    if isinstance(me, Patient):
+        seen = {r.subject for r in policy.representations(me)}
+        for proxy in [
+            *me.proxies_given.filter(status__in=["invited", "active"]),
+            *me.proxies_held.filter(status__in=["invited", "active"]),
+        ]:
+            seen |= {proxy.principal, proxy.agent}
+        return seen
+    if isinstance(me, Staff):
+        seen = set(Patient.objects.filter(listings__unit__memberships__staff=me))
+        if policy.is_archivist(me):
+            seen |= set(Patient.objects.filter(seals__reopened_at__isnull=True))
+        return seen
+    return set()
+
+
+def leaks(body: str, personas: Personas, persona: str) -> list[str]:
+    matrix_people = [
+        personas.tolvan, personas.other_patient, personas.guardian, personas.child_9, personas.child_14,
+        personas.blocked_guardian, personas.blocked_child, personas.protected_guardian, personas.protected_child,
+        personas.adult_proxy, personas.principal, personas.revoked_proxy, personas.sealed,
+        Patient.objects.get(given_name="Erik", family_name="Föräldersson"),
+    ]  # fmt: skip
+    allowed = visible_patients(personas, persona)
+    found = []
+    for patient in matrix_people:
+        if patient in allowed:
+            continue
+        for marker in (patient.personnummer, patient.personnummer_display, patient.full_name):
+            if marker and marker in body:
+                found.append(marker)
+    return found
+
+
+def ask(row: Row, personas: Personas, persona: str) -> tuple[int, str]:
+    """One request as one persona, rolled back afterwards so every persona meets the same world."""
+    with transaction.atomic():
+        client = Client()
+        me = who(personas, persona)
+        if isinstance(me, Patient):
+            login_as(client, User.objects.get_or_create_for_patient(me))
+        elif isinstance(me, Staff):
+            login_as(client, User.objects.get_or_create_for_staff(me))
+        path = row.path(personas)
+        response = getattr(client, row.method)(path, row.data(personas, persona))
+        body = response.content.decode(errors="replace") if not response.streaming else ""
+        transaction.set_rollback(True)
+    return response.status_code, body
+
+
+@pytest.fixture
+def unreachable_provider(settings):
+    """Point the relying parties at a closed port, so no request here ever leaves the process."""
+    providers = {side: dict(conf) for side, conf in settings.OIDC_PROVIDERS.items()}
+    for side, tenant in (("resident", "eid"), ("staff", "siths")):
+        providers[side]["issuer"] = f"http://127.0.0.1:9/demo-idp/{tenant}"
+    settings.OIDC_PROVIDERS = providers
+    settings.OIDC_HTTP_TIMEOUT_SECONDS = 2
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[f"{row.name}[{row.label}]" for row in ROWS])
+def test_the_matrix(row: Row, personas: Personas, unreachable_provider: None):
+    assert set(row.expect) == set(ALL), f"{row.name}: the row must name every persona"
+    wrong = []
+    for persona in ALL:
+        status, body = ask(row, personas, persona)
+        if status != row.expect[persona]:
+            wrong.append(f"{persona}: expected {row.expect[persona]}, got {status}")
+        leaked = leaks(body, personas, persona)
+        if leaked:
+            wrong.append(f"{persona}: the response shows {leaked}")
+    assert wrong == [], f"{row.name} [{row.label}]\n" + "\n".join(wrong)
+
+
+def url_names(patterns, namespace: str = ""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from url_names(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield namespace + entry.name
+
+
+def test_every_url_is_in_the_matrix():
+    covered = {row.name for row in ROWS}
+    missing = sorted(set(url_names(get_resolver().url_patterns)) - covered)
+    assert missing == [], "add these URLs to the authorization matrix"
+
+
+def test_every_url_has_a_name():
+    from tests.access.test_url_declarations import walk
+
+    unnamed = [route for route, view in walk(get_resolver().url_patterns) if not getattr(view, "__name__", "")]
+    assert unnamed == []
