@@ -7,6 +7,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from vardkontakt.identity.models import Patient, Staff
 
@@ -105,6 +106,27 @@ class AuditOutcome(models.TextChoices):
     DENIED = "denied", _("denied")
 
 
+# What each action is called where people read the log (residents and unit administrators).
+ACTION_LABELS = {
+    "record.read": pgettext_lazy("audit log", "read the record"),
+    "home.read": pgettext_lazy("audit log", "opened the start page"),
+    "access_log.read": pgettext_lazy("audit log", "read who has read the record"),
+    "acting.switch": pgettext_lazy("audit log", "began acting for the person"),
+    "proxy.invite": pgettext_lazy("audit log", "asked someone to be a proxy"),
+    "proxy.accept": pgettext_lazy("audit log", "accepted being a proxy"),
+    "proxy.decline": pgettext_lazy("audit log", "declined being a proxy"),
+    "proxy.revoke": pgettext_lazy("audit log", "ended a proxy arrangement"),
+    "record.seal": pgettext_lazy("audit log", "sealed the record"),
+    "record.reopen": pgettext_lazy("audit log", "reopened the sealed record"),
+    "seal.lookup": pgettext_lazy("audit log", "looked up a sealed record"),
+    "guardian.block": pgettext_lazy("audit log", "blocked a guardian"),
+    "guardian.unblock": pgettext_lazy("audit log", "lifted a guardian's block"),
+    "guardianship.read": pgettext_lazy("audit log", "looked up guardians"),
+    "guardianship.import": pgettext_lazy("audit log", "imported guardianships"),
+    "audit_log.review": pgettext_lazy("audit log", "reviewed the log"),
+}
+
+
 class AuditEntry(models.Model):
     """One read or write of patient data. Append-only, hash-chained (see access/audit.py).
 
@@ -132,6 +154,10 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["sequence"]
         indexes = [models.Index(fields=["actor_id", "at"]), models.Index(fields=["patient_id", "at"])]
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
 
 
 class AuditHead(models.Model):
