@@ -215,6 +215,34 @@ TASKS = {"default": {"BACKEND": env_str("VK_TASKS_BACKEND", "django_tasks_db.Dat
 WORKER_HEARTBEAT_SECONDS = env_int("VK_WORKER_HEARTBEAT_SECONDS", 30, minimum=1)
 WORKER_HEARTBEAT_MAX_AGE_SECONDS = env_int("VK_WORKER_HEARTBEAT_MAX_AGE_SECONDS", 180, minimum=1)
 
+PERIODIC_JOBS = ["vardkontakt.notifications.tasks.sweep_outbox"]
+
+# --- E-mail and SMS (content-free notices only; see notifications/messages.py) ---
+EMAIL_BACKEND = env_str(
+    "VK_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_HOST = env_str("VK_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("VK_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("VK_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("VK_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("VK_EMAIL_STARTTLS", False)
+EMAIL_TIMEOUT = env_int("VK_EMAIL_TIMEOUT_SECONDS", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("VK_EMAIL_FROM", "Vårdkontakt <no-reply@vardkontakt.example>")
+SMS_BACKEND = env_str("VK_SMS_BACKEND", "46elks" if PRODUCTION else "file")
+if SMS_BACKEND not in ("file", "46elks"):
+    raise ImproperlyConfigured("VK_SMS_BACKEND must be 'file' or '46elks'.")
+SMS_FILE_DIR = str(VAR_DIR / "sms")
+SMS_API_URL = env_str("VK_SMS_API_URL", "https://api.46elks.com")
+SMS_API_USERNAME = env_str("VK_SMS_API_USERNAME", "")
+SMS_API_PASSWORD = env_str("VK_SMS_API_PASSWORD", "")
+# An alphanumeric sender id: at most 11 letters or digits, starting with a letter.
+SMS_SENDER = env_str("VK_SMS_SENDER", "Vardkontakt")
+SMS_TIMEOUT_SECONDS = env_int("VK_SMS_TIMEOUT_SECONDS", 10, minimum=1)
+if SMS_BACKEND == "46elks" and not (SMS_API_USERNAME and SMS_API_PASSWORD):
+    _missing.extend(["VK_SMS_API_USERNAME", "VK_SMS_API_PASSWORD"])
+
 # --- OpenID Connect: one relying party for residents (e-ID), one for staff (SITHS). ---
 # The assurance level required: the Swedish e-ID framework's level 3 (BankID, Freja+, SITHS).
 OIDC_REQUIRED_ACR = env_str("VK_OIDC_REQUIRED_ACR", "http://id.elegnamnden.se/loa/1.0/loa3")

@@ -22,6 +22,8 @@ PRODUCTION_ENV = {
     "VK_OIDC_STAFF_ISSUER": "https://siths.example/op",
     "VK_OIDC_STAFF_CLIENT_ID": "staff",
     "VK_OIDC_STAFF_CLIENT_SECRET": "staff-secret",
+    "VK_SMS_API_USERNAME": "u123",
+    "VK_SMS_API_PASSWORD": "p456",
 }
 
 PROBE = (
@@ -56,7 +58,13 @@ def test_production_with_everything_set_starts_hardened():
 
 @pytest.mark.parametrize(
     "missing",
-    ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "VK_OIDC_RESIDENT_ISSUER", "VK_OIDC_STAFF_CLIENT_SECRET"],
+    [
+        "DJANGO_SECRET_KEY",
+        "DJANGO_ALLOWED_HOSTS",
+        "VK_OIDC_RESIDENT_ISSUER",
+        "VK_OIDC_STAFF_CLIENT_SECRET",
+        "VK_SMS_API_PASSWORD",
+    ],
 )
 def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}

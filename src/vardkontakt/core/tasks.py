@@ -10,6 +10,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tasks import task
 
 from vardkontakt.core.models import Heartbeat
@@ -22,6 +23,9 @@ def worker_heartbeat() -> None:
     now = timezone.now()
     Heartbeat.objects.update_or_create(name=WORKER, defaults={"beat_at": now})
     schedule_heartbeat(after=now + dt.timedelta(seconds=settings.WORKER_HEARTBEAT_SECONDS))
+    # Periodic housekeeping rides on the heartbeat, so it runs exactly when a worker runs.
+    for job in settings.PERIODIC_JOBS:
+        import_string(job)()
 
 
 def schedule_heartbeat(*, after: dt.datetime | None = None) -> None:

@@ -1,6 +1,10 @@
-"""The outbox: one row per thing a person should be told, written in the same transaction as
-the change that causes it. The platform shows it at once; delivery by e-mail and SMS (which never
-carries medical content) reads the same rows.
+"""The outbox: one notice per thing a person should be told, written in the same transaction as
+the change that causes it, and one delivery per channel the person chose.
+
+The platform shows notices at once; the worker delivers e-mail and SMS from the same rows, with
+retries and back-off. A notice is unique per (recipient, kind, cause) and a delivery per
+(notice, channel), so one event reaches one person once per channel. Messages that leave the
+platform never carry medical content (see notifications/messages.py).
 """
 
 from __future__ import annotations
@@ -8,9 +12,10 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from vardkontakt.identity.models import Patient
+from vardkontakt.identity.models import Patient, Staff
 
 
 class NotificationKind(models.TextChoices):
@@ -20,11 +25,19 @@ class NotificationKind(models.TextChoices):
     PROXY_REVOKED = "proxy_revoked", _("A proxy arrangement has ended")
     RECORD_SEALED = "record_sealed", _("Your record is sealed")
     RECORD_REOPENED = "record_reopened", _("Your record has been reopened")
+    REPLY_WAITING = "reply_waiting", _("You have a new message")
+    CASE_ASSIGNED = "case_assigned", _("A case has been assigned to you")
+    DEADLINE_DIGEST = "deadline_digest", _("Cases are near or past their deadline")
 
 
 class Notification(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    recipient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    recipient_staff = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     kind = models.CharField(max_length=32, choices=NotificationKind.choices)
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
@@ -34,8 +47,55 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["recipient", "kind", "cause"], name="notification_once"),
-            models.CheckConstraint(
-                condition=models.Q(kind__in=NotificationKind.values), name="notification_kind_valid"
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "cause"], condition=Q(recipient__isnull=False), name="notification_once"
             ),
+            models.UniqueConstraint(
+                fields=["recipient_staff", "kind", "cause"],
+                condition=Q(recipient_staff__isnull=False),
+                name="staff_notification_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(recipient__isnull=False, recipient_staff__isnull=True)
+                | Q(recipient__isnull=True, recipient_staff__isnull=False),
+                name="notification_one_recipient",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
         ]
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("e-mail")
+    SMS = "sms", _("text message")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("waiting")
+    SENDING = "sending", _("being sent")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("gave up")
+
+
+class Delivery(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    # The address as it was when the event happened: a later change of number does not resend.
+    address = models.CharField(max_length=254)
+    language = models.CharField(max_length=8, default="sv")
+    status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    # While SENDING, the claim lapses at this time (a worker that died mid-send is retried).
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "channel"], name="delivery_once_per_channel"),
+            models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="delivery_status_valid"),
+            models.CheckConstraint(condition=Q(channel__in=Channel.values), name="delivery_channel_valid"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]

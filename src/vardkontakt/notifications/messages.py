@@ -1,0 +1,51 @@
+"""What leaves the platform by e-mail and SMS. Fixed texts only: never a name, a unit, a diagnosis
+or anything from a case, because a phone or a mailbox may be seen by others (SPEC §9).
+
+Residents get the same neutral text for every kind: even "your record is sealed" or "someone
+asked you to be their proxy" could put a person at risk if the wrong eyes see the phone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from vardkontakt.notifications.models import NotificationKind
+
+STAFF_KINDS = {NotificationKind.CASE_ASSIGNED, NotificationKind.DEADLINE_DIGEST}
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    subject: str
+    body: str
+
+
+def render(kind: str, *, language: str = "sv") -> OutgoingMessage:
+    with translation.override(language):
+        site = settings.SITE_URL
+        if kind == NotificationKind.CASE_ASSIGNED:
+            return OutgoingMessage(
+                subject=_("A case has been assigned to you"),
+                body=_("A case has been assigned to you in %(service)s. Log in at %(site)s to read it.")
+                % {"service": settings.SERVICE_NAME_STAFF, "site": site},
+            )
+        if kind == NotificationKind.DEADLINE_DIGEST:
+            return OutgoingMessage(
+                subject=_("Cases near their deadline"),
+                body=_(
+                    "Your unit has cases that are near or past their answer deadline. Log in at %(site)s to see them."
+                )
+                % {"site": site},
+            )
+        return OutgoingMessage(
+            subject=_("Something new in %(service)s") % {"service": settings.SERVICE_NAME_RESIDENTS},
+            body=_(
+                "Hello! There is something new for you in %(service)s. Log in at %(site)s to read it. "
+                "Please do not reply to this message."
+            )
+            % {"service": settings.SERVICE_NAME_RESIDENTS, "site": site},
+        )

@@ -1,0 +1,225 @@
+"""The notification core: outbox rows with the change, delivery by real SMTP and an SMS gateway,
+retries while the gateway is down, once per (event, channel, recipient), never medical content."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from vardkontakt.access.services import proxy_invite
+from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.notifications import messages
+from vardkontakt.notifications.models import Delivery, DeliveryStatus, Notification, NotificationKind
+from vardkontakt.notifications.services import deliveries_due, delivery_attempt, notification_create
+from vardkontakt.notifications.tasks import sweep_outbox
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reachable(personas) -> Patient:
+    patient = personas.tolvan
+    Patient.objects.filter(pk=patient.pk).update(
+        email="tolvan@example.se", mobile="+46701234567", notify_by_email=True, notify_by_sms=True
+    )
+    patient.refresh_from_db()
+    return patient
+
+
+def only(kind_filter: str, patient: Patient) -> Delivery:
+    return Delivery.objects.get(notification__recipient=patient, channel=kind_filter)
+
+
+def test_a_notice_gets_one_delivery_per_chosen_channel(reachable):
+    notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:1")
+    notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:1")  # the same event
+    assert Notification.objects.filter(recipient=reachable).count() == 1
+    assert sorted(Delivery.objects.values_list("channel", flat=True)) == ["email", "sms"]
+
+
+def test_no_delivery_without_a_choice_or_an_address(personas):
+    Patient.objects.filter(pk=personas.tolvan.pk).update(email="t@example.se", notify_by_email=False)
+    personas.tolvan.refresh_from_db()
+    notification_create(recipient=personas.tolvan, kind=NotificationKind.REPLY_WAITING, cause="case:2")
+    assert Notification.objects.filter(recipient=personas.tolvan).exists()  # shown in the platform
+    assert not Delivery.objects.exists()
+
+
+def test_staff_are_told_of_assigned_cases_by_their_own_settings(personas):
+    Staff.objects.filter(pk=personas.nurse.pk).update(
+        email="bengt@vardkontakt.example", notify_assigned_by_email=True, mobile="+46701112233"
+    )
+    personas.nurse.refresh_from_db()
+    notification_create(recipient=personas.nurse, kind=NotificationKind.CASE_ASSIGNED, cause="case:3")
+    assert list(Delivery.objects.values_list("channel", "address")) == [("email", "bengt@vardkontakt.example")]
+
+
+def test_an_email_reaches_a_real_smtp_server_without_medical_content(reachable, smtp_server):
+    notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:4")
+    delivery = only("email", reachable)
+    assert delivery_attempt(str(delivery.id)) == DeliveryStatus.SENT
+    assert len(smtp_server.messages) == 1
+    mail = smtp_server.messages[0]
+    assert mail["To"] == "tolvan@example.se"
+    body = mail.get_content()
+    assert "Logga in på" in body
+    assert "Tolvan" not in body and reachable.personnummer not in body
+    # Trying again sends nothing more.
+    assert delivery_attempt(str(delivery.id)) is None
+    assert len(smtp_server.messages) == 1
+
+
+def test_an_sms_goes_through_the_gateway_api(reachable, sms_gateway):
+    notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:5")
+    delivery = only("sms", reachable)
+    assert delivery_attempt(str(delivery.id)) == DeliveryStatus.SENT
+    assert len(sms_gateway.received) == 1
+    sent = sms_gateway.received[0]
+    assert (sent["to"], sent["from"]) == ("+46701234567", settings.SMS_SENDER)
+    assert sent["message"] == messages.render(NotificationKind.REPLY_WAITING).body
+    delivery.refresh_from_db()
+    assert delivery.provider_id.startswith("s")
+
+
+def test_while_the_gateway_is_down_messages_wait_and_go_once_when_it_returns(reachable, sms_gateway):
+    start = dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:6")
+        delivery = only("sms", reachable)
+        sms_gateway.down = True
+        for minutes in (0, 1, 5, 15):
+            traveller.shift(dt.timedelta(minutes=minutes))
+            for due in deliveries_due():
+                delivery_attempt(due)
+        delivery.refresh_from_db()
+        assert delivery.status == DeliveryStatus.PENDING
+        assert delivery.attempts >= 3
+        assert "503" in delivery.last_error
+        assert sms_gateway.received == []
+        # Not yet due: nothing is tried early.
+        assert delivery_attempt(str(delivery.id)) is None
+        sms_gateway.down = False
+        traveller.shift(dt.timedelta(hours=1))
+        for due in deliveries_due():
+            delivery_attempt(due)
+        for due in deliveries_due():
+            delivery_attempt(due)
+        delivery.refresh_from_db()
+        assert delivery.status == DeliveryStatus.SENT
+        assert len(sms_gateway.received) == 1
+
+
+def test_an_unreachable_gateway_is_retried(reachable, settings):
+    settings.SMS_BACKEND = "46elks"
+    settings.SMS_API_URL = "http://127.0.0.1:9"
+    settings.SMS_API_USERNAME, settings.SMS_API_PASSWORD = "u", "p"
+    notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:7")
+    assert delivery_attempt(str(only("sms", reachable).id)) == DeliveryStatus.PENDING
+
+
+def test_a_refused_number_is_given_up_at_once(reachable, sms_gateway):
+    sms_gateway.reject = True
+    notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:8")
+    assert delivery_attempt(str(only("sms", reachable).id)) == DeliveryStatus.FAILED
+
+
+def test_nothing_is_queued_for_a_change_that_rolls_back(reachable):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:9")
+        raise RuntimeError
+    assert not Notification.objects.filter(cause="case:9").exists()
+    assert not Delivery.objects.filter(notification__cause="case:9").exists()
+
+
+def test_the_sweep_queues_deliveries_whose_task_was_lost(reachable):
+    from django_tasks_db.models import DBTaskResult
+
+    with transaction.atomic():
+        notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:10")
+    DBTaskResult.objects.all().delete()  # the tasks vanished (say, a restored backup)
+    assert sweep_outbox() == 2
+    assert DBTaskResult.objects.filter(task_path__endswith="notifications.tasks.deliver").count() == 2
+
+
+def test_a_sender_that_died_mid_send_is_retried_after_its_claim_lapses(reachable, sms_gateway):
+    notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:11")
+    delivery = only("sms", reachable)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.SENDING, claimed_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert str(delivery.id) in deliveries_due()
+    assert delivery_attempt(str(delivery.id)) == DeliveryStatus.SENT
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent workers: the PostgreSQL case")
+def test_two_workers_send_one_message(reachable, sms_gateway):
+    notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:12")
+    delivery_id = str(only("sms", reachable).id)
+    barrier = threading.Barrier(4)
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            delivery_attempt(delivery_id)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(sms_gateway.received) == 1
+
+
+@pytest.mark.parametrize("kind", NotificationKind.values)
+def test_no_message_of_any_kind_carries_medical_content(kind, personas):
+    """Every outgoing text is one of the fixed, neutral texts: no names, units, numbers or case words."""
+    from vardkontakt.organisation.models import CareUnit
+
+    for language in ("sv", "en"):
+        message = messages.render(kind, language=language)
+        text = f"{message.subject}\n{message.body}"
+        for unit in CareUnit.objects.all():
+            assert unit.name not in text
+        for person in Patient.objects.all():
+            assert person.personnummer not in text and person.family_name not in text
+        for word in (
+            "journal",
+            "record",
+            "diagnos",
+            "provsvar",
+            "result",
+            "recept",
+            "ombud",
+            "proxy",
+            "förseg",
+            "seal",
+        ):
+            assert word not in text.lower()
+
+
+def test_a_proxy_invitation_notifies_without_saying_what_it_is(personas, sms_gateway):
+    Patient.objects.filter(pk=personas.other_patient.pk).update(mobile="+46709876543", notify_by_sms=True)
+    with transaction.atomic():
+        proxy_invite(
+            principal=personas.tolvan,
+            agent_personnummer=personas.other_patient.personnummer,
+            scope_record=True,
+            scope_cases=False,
+            scope_bookings=False,
+            expires_on=None,
+            idempotency_key="k-sms",
+        )
+    for due in deliveries_due():
+        delivery_attempt(due)
+    assert len(sms_gateway.received) == 1
+    text = sms_gateway.received[0]["message"]
+    assert "Tolvan" not in text and "ombud" not in text.lower()
