@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "vardkontakt.organisation",
     "vardkontakt.access",
     "vardkontakt.notifications",
+    "vardkontakt.cases",
 ]
 if DEMO_IDP_ENABLED:
     INSTALLED_APPS.append("vardkontakt.demo_idp")

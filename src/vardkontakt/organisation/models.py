@@ -99,6 +99,8 @@ class CareUnit(models.Model):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     opening_hours = models.TextField(_("opening hours"), blank=True)
     website = models.URLField(_("website"), blank=True)
+    # The seed's target: answer within two working days (SPEC §5); a unit may set its own.
+    answer_target_working_days = models.PositiveSmallIntegerField(_("answer within (working days)"), default=2)
     listed_patients = models.ManyToManyField(Patient, through="Listing", related_name="listed_units")
     staff = models.ManyToManyField(Staff, through="Membership", related_name="units")
 

@@ -1,0 +1,137 @@
+"""Services a unit offers, and the cases residents send through them (SPEC §4-5)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from vardkontakt.cases.defaults import ServiceKind
+from vardkontakt.cases.naming import validate_service_name
+from vardkontakt.cases.questions import validate_questions
+from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.organisation.models import CareUnit, Region
+
+
+class RegionServiceForm(models.Model):
+    """A region's default form for one kind of service, which units adopt and may adapt."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="service_forms")
+    kind = models.CharField(max_length=32, choices=ServiceKind.choices)
+    name = models.CharField(_("name"), max_length=60, validators=[validate_service_name])
+    questions = models.JSONField(default=list, validators=[validate_questions])
+    terms = models.TextField(_("terms shown to the patient"), max_length=3000)
+    professions = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region", "kind"], name="region_service_form_once")]
+
+
+class Service(models.Model):
+    """A service a unit has activated: its own copy of the form, name, terms and professions."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="services")
+    kind = models.CharField(_("kind of service"), max_length=32, choices=ServiceKind.choices)
+    name = models.CharField(_("name"), max_length=60, validators=[validate_service_name])
+    questions = models.JSONField(default=list, validators=[validate_questions])
+    terms = models.TextField(_("terms shown to the patient"), max_length=3000)
+    professions = models.JSONField(_("goes to these professions"), default=list)
+    active = models.BooleanField(_("offered to patients"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["unit", "name"], name="service_name_unique_in_unit")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseStatus(models.TextChoices):
+    RECEIVED = "received", _("received")
+    IN_PROGRESS = "in_progress", _("being handled")
+    ANSWERED = "answered", _("answered")
+    WAITING_FOR_PATIENT = "waiting_for_patient", _("waiting for you")
+    WILL_CALL = "will_call", _("the unit will call you")
+    CLOSED = "closed", _("closed")
+
+
+OPEN_STATUSES = [CaseStatus.RECEIVED, CaseStatus.IN_PROGRESS, CaseStatus.WAITING_FOR_PATIENT, CaseStatus.WILL_CALL]
+
+
+class CaseOutcome(models.TextChoices):
+    ANSWERED = "answered", _("answered")
+    WILL_CALL = "will_call", _("will call")
+    BOOKED = "booked", _("booked a time")
+    REFERRED = "referred", _("referred")
+    WITHDRAWN = "withdrawn", _("withdrawn by the patient")
+
+
+class Case(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    unit = models.ForeignKey(CareUnit, on_delete=models.PROTECT, related_name="cases")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="cases")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="cases")
+    # Who sent it: the patient, a guardian or a proxy (recorded with the subject, SPEC §8).
+    created_by = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="cases_created")
+    answers = models.JSONField(default=list)
+    status = models.CharField(max_length=24, choices=CaseStatus.choices, default=CaseStatus.RECEIVED)
+    outcome = models.CharField(max_length=16, choices=CaseOutcome.choices, blank=True)
+    assigned_to = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases")
+    received_at = models.DateTimeField()
+    deadline_last_day = models.DateField()
+    deadline_passes_at = models.DateTimeField(db_index=True)
+    first_answered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Optimistic concurrency: every staff change states the version it saw.
+    version = models.PositiveIntegerField(default=1)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["deadline_passes_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=CaseStatus.values), name="case_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status="closed", closed_at__isnull=False)
+                | (~Q(status="closed") & Q(closed_at__isnull=True)),
+                name="case_closed_when_closed",
+            ),
+        ]
+        indexes = [models.Index(fields=["unit", "status", "deadline_passes_at"])]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class MessageKind(models.TextChoices):
+    PATIENT = "patient", _("from the patient")
+    REPLY = "reply", _("reply")
+    QUESTION = "question", _("question to the patient")
+    NOTE = "note", _("internal note")
+    EVENT = "event", _("event")
+
+
+class CaseMessage(models.Model):
+    """One step of a case: a message, an internal note (never shown to the patient) or an event."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=16, choices=MessageKind.choices)
+    author_patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    author_staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=10000, blank=True)
+    event = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    @property
+    def visible_to_patient(self) -> bool:
+        return self.kind in (MessageKind.PATIENT, MessageKind.REPLY, MessageKind.QUESTION) or (
+            self.kind == MessageKind.EVENT and self.event in ("will_call", "closed", "withdrawn", "reopened")
+        )

@@ -1,0 +1,269 @@
+"""Every change to a case: one transaction each, audited, notifications in the outbox."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from vardkontakt.access import policy as access_policy
+from vardkontakt.access.audit import Actor, audit
+from vardkontakt.cases import policy
+from vardkontakt.cases.defaults import DEFAULT_QUESTIONS, DEFAULT_TERMS, SWEDISH_NAMES, ServiceKind
+from vardkontakt.cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseMessage,
+    CaseOutcome,
+    CaseStatus,
+    MessageKind,
+    RegionServiceForm,
+    Service,
+)
+from vardkontakt.core.calendar import answer_deadline
+from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.notifications.models import NotificationKind
+from vardkontakt.notifications.services import notification_create
+from vardkontakt.organisation.models import CareUnit
+
+
+class CaseConflict(Exception):
+    """Someone else changed the case since the page was loaded."""
+
+
+@transaction.atomic
+def service_activate(*, unit: CareUnit, kind: str, by: Staff) -> Service:
+    """Offer one of the seed's services at a unit, from the region's default form if it has one."""
+    if not policy.staff_may_manage_services(by, unit):
+        raise PermissionDenied
+    kind = ServiceKind(kind)
+    template = RegionServiceForm.objects.filter(region=unit.administration.region, kind=kind).first()
+    existing = Service.objects.filter(unit=unit, kind=kind).first()
+    if existing:
+        if not existing.active:
+            existing.active = True
+            existing.save(update_fields=["active"])
+        return existing
+    service = Service.objects.create(
+        unit=unit,
+        kind=kind,
+        name=template.name if template else SWEDISH_NAMES[kind],
+        questions=copy.deepcopy(template.questions if template else DEFAULT_QUESTIONS[kind]),
+        terms=template.terms if template else DEFAULT_TERMS,
+        professions=list(template.professions) if template else [],
+    )
+    audit(actor=Actor.of_staff(by), action="service.activate", unit=unit, obj=service)
+    return service
+
+
+def _lock(case: Case, version: int) -> Case:
+    locked = Case.objects.select_for_update().select_related("unit", "patient", "created_by").get(pk=case.pk)
+    if locked.version != version:
+        raise CaseConflict
+    return locked
+
+
+def _bump(case: Case, *fields: str) -> None:
+    case.version += 1
+    case.save(update_fields=[*fields, "version"])
+
+
+def _event(
+    case: Case, event: str, *, staff: Staff | None = None, patient: Patient | None = None, body: str = ""
+) -> None:
+    CaseMessage.objects.create(
+        case=case, kind=MessageKind.EVENT, event=event, author_staff=staff, author_patient=patient, body=body,
+        created_at=timezone.now(),
+    )  # fmt: skip
+
+
+def _notify_patient_side(case: Case, cause: str) -> None:
+    for person in {case.patient, case.created_by}:
+        notification_create(recipient=person, kind=NotificationKind.REPLY_WAITING, cause=cause)
+
+
+@transaction.atomic
+def case_create(
+    *, actor: Patient, subject: Patient, service: Service, answers: list[dict[str, Any]], idempotency_key: str
+) -> Case:
+    """Send a case. The same submission twice (a double click, a retry) creates one case."""
+    existing = Case.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if existing.created_by_id != actor.pk:
+            raise PermissionDenied
+        return existing
+    if not access_policy.can_act_for(actor, subject, access_policy.Scope.CASES):
+        raise PermissionDenied
+    if not service.active:
+        raise ValidationError(_("This service is not offered any more."), code="inactive")
+    now = timezone.now()
+    deadline = answer_deadline(now, service.unit.answer_target_working_days)
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                unit=service.unit,
+                service=service,
+                patient=subject,
+                created_by=actor,
+                answers=answers,
+                received_at=now,
+                deadline_last_day=deadline.last_day,
+                deadline_passes_at=deadline.passes_at,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        return Case.objects.get(idempotency_key=idempotency_key)  # a concurrent identical submission won
+    CaseMessage.objects.create(case=case, kind=MessageKind.PATIENT, author_patient=actor, created_at=now)
+    audit(actor=Actor.of_patient(actor), action="case.create", patient=subject, on_behalf_of=subject, obj=case,
+          unit=service.unit)  # fmt: skip
+    return case
+
+
+@transaction.atomic
+def case_assign(*, case: Case, by: Staff, to: Staff, version: int) -> Case:
+    case = _lock(case, version)
+    if not policy.staff_may_handle(by, case) or not policy.staff_may_handle(to, case):
+        raise PermissionDenied
+    previous = case.assigned_to
+    case.assigned_to = to
+    if case.status == CaseStatus.RECEIVED:
+        case.status = CaseStatus.IN_PROGRESS
+    _bump(case, "assigned_to", "status")
+    _event(case, "reassigned" if previous else "assigned", staff=by, body=to.full_name)
+    audit(actor=Actor.of_staff(by), action="case.assign", patient=case.patient, obj=case, unit=case.unit,
+          detail=f"to {to.hsa_id}")  # fmt: skip
+    if to.pk != by.pk:
+        notification_create(recipient=to, kind=NotificationKind.CASE_ASSIGNED, cause=f"case:{case.id}:v{case.version}")
+    return case
+
+
+@transaction.atomic
+def case_reply(*, case: Case, by: Staff, body: str, version: int, ask: bool = False) -> CaseMessage:
+    """Answer the patient, or ask them for more. The staff member's signature is added."""
+    case = _lock(case, version)
+    if not policy.staff_may_handle(by, case):
+        raise PermissionDenied
+    body = body.strip()
+    if not body:
+        raise ValidationError(_("Write a message."), code="empty")
+    if by.signature.strip():
+        body = f"{body}\n\n{by.signature.strip()}"
+    now = timezone.now()
+    message = CaseMessage.objects.create(
+        case=case, kind=MessageKind.QUESTION if ask else MessageKind.REPLY, author_staff=by, body=body, created_at=now
+    )
+    case.status = CaseStatus.WAITING_FOR_PATIENT if ask else CaseStatus.ANSWERED
+    case.first_answered_at = case.first_answered_at or now
+    if case.assigned_to_id is None:
+        case.assigned_to = by
+    _bump(case, "status", "first_answered_at", "assigned_to")
+    audit(actor=Actor.of_staff(by), action="case.ask" if ask else "case.reply", patient=case.patient, obj=case,
+          unit=case.unit)  # fmt: skip
+    _notify_patient_side(case, f"message:{message.id}")
+    return message
+
+
+@transaction.atomic
+def case_note(*, case: Case, by: Staff, body: str, version: int) -> CaseMessage:
+    case = _lock(case, version)
+    if not policy.staff_may_handle(by, case):
+        raise PermissionDenied
+    if not body.strip():
+        raise ValidationError(_("Write a note."), code="empty")
+    note = CaseMessage.objects.create(
+        case=case, kind=MessageKind.NOTE, author_staff=by, body=body.strip(), created_at=timezone.now()
+    )
+    _bump(case)
+    audit(actor=Actor.of_staff(by), action="case.note", patient=case.patient, obj=case, unit=case.unit)
+    return note
+
+
+@transaction.atomic
+def case_will_call(*, case: Case, by: Staff, version: int) -> Case:
+    """The unit will call the patient (the patient is never told to call, SPEC §5)."""
+    case = _lock(case, version)
+    if not policy.staff_may_handle(by, case):
+        raise PermissionDenied
+    case.status = CaseStatus.WILL_CALL
+    case.first_answered_at = case.first_answered_at or timezone.now()
+    _bump(case, "status", "first_answered_at")
+    _event(case, "will_call", staff=by)
+    audit(actor=Actor.of_staff(by), action="case.will_call", patient=case.patient, obj=case, unit=case.unit)
+    _notify_patient_side(case, f"case:{case.id}:will_call:v{case.version}")
+    return case
+
+
+@transaction.atomic
+def case_close(*, case: Case, by: Staff, outcome: str, version: int) -> Case:
+    case = _lock(case, version)
+    if not policy.staff_may_handle(by, case):
+        raise PermissionDenied
+    if outcome not in (CaseOutcome.ANSWERED, CaseOutcome.WILL_CALL, CaseOutcome.BOOKED, CaseOutcome.REFERRED):
+        raise ValidationError(_("Choose how the case ended."), code="outcome")
+    if not case.is_open and case.status != CaseStatus.ANSWERED:
+        raise ValidationError(_("The case is already closed."), code="closed")
+    case.status = CaseStatus.CLOSED
+    case.outcome = outcome
+    case.closed_at = timezone.now()
+    _bump(case, "status", "outcome", "closed_at")
+    _event(case, "closed", staff=by, body=outcome)
+    audit(actor=Actor.of_staff(by), action="case.close", patient=case.patient, obj=case, unit=case.unit, detail=outcome)
+    return case
+
+
+@transaction.atomic
+def case_reopen(*, case: Case, by: Staff, version: int) -> Case:
+    case = _lock(case, version)
+    if not policy.staff_may_handle(by, case):
+        raise PermissionDenied
+    if case.status != CaseStatus.CLOSED:
+        raise ValidationError(_("Only a closed case can be reopened."), code="open")
+    case.status = CaseStatus.IN_PROGRESS
+    case.outcome = ""
+    case.closed_at = None
+    _bump(case, "status", "outcome", "closed_at")
+    _event(case, "reopened", staff=by)
+    audit(actor=Actor.of_staff(by), action="case.reopen", patient=case.patient, obj=case, unit=case.unit)
+    return case
+
+
+@transaction.atomic
+def case_patient_message(*, case: Case, actor: Patient, body: str) -> CaseMessage:
+    """The patient's answer when the unit asked for more."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if not policy.patient_may_see(actor, case):
+        raise PermissionDenied
+    if case.status != CaseStatus.WAITING_FOR_PATIENT:
+        raise ValidationError(_("The unit has not asked for more in this case."), code="not_waiting")
+    if not body.strip():
+        raise ValidationError(_("Write a message."), code="empty")
+    message = CaseMessage.objects.create(
+        case=case, kind=MessageKind.PATIENT, author_patient=actor, body=body.strip(), created_at=timezone.now()
+    )
+    case.status = CaseStatus.IN_PROGRESS
+    _bump(case, "status")
+    audit(actor=Actor.of_patient(actor), action="case.patient_message", patient=case.patient,
+          on_behalf_of=case.patient, obj=case, unit=case.unit)  # fmt: skip
+    return message
+
+
+@transaction.atomic
+def case_withdraw(*, case: Case, actor: Patient) -> Case:
+    """A case the unit has not answered yet can be withdrawn by the patient's side."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if not policy.patient_may_see(actor, case):
+        raise PermissionDenied
+    if case.first_answered_at is not None or case.status not in OPEN_STATUSES:
+        raise ValidationError(_("An answered or closed case cannot be withdrawn."), code="answered")
+    case.status = CaseStatus.CLOSED
+    case.outcome = CaseOutcome.WITHDRAWN
+    case.closed_at = timezone.now()
+    _bump(case, "status", "outcome", "closed_at")
+    _event(case, "withdrawn", patient=actor)
+    audit(actor=Actor.of_patient(actor), action="case.withdraw", patient=case.patient, on_behalf_of=case.patient,
+          obj=case, unit=case.unit)  # fmt: skip
+    return case
