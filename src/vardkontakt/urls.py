@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("vardkontakt.identity.urls")),
     path("", include("vardkontakt.access.urls")),
     path("staff/", include("vardkontakt.access.staff_urls")),
+    path("", include("vardkontakt.cases.urls")),
+    path("staff/", include("vardkontakt.cases.staff_urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
 ]
 

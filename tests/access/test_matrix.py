@@ -118,6 +118,18 @@ def unit(name: str) -> CareUnit:
     return CareUnit.objects.get(name=name)
 
 
+def advice_at_x():
+    from vardkontakt.cases.models import Service
+
+    return Service.objects.get(unit__name="Vårdcentralen Lindängen", kind="advice")
+
+
+def case_of(subject: Patient, sender: Patient):
+    from vardkontakt.cases.models import Case
+
+    return Case.objects.get(patient=subject, created_by=sender)
+
+
 def not_found_but(allowed: dict[str, int], default: int = 404) -> dict[str, int]:
     return {**dict.fromkeys(PATIENT_PERSONAS, default), **allowed}
 
@@ -170,6 +182,47 @@ ROWS: list[Row] = [
         "access:proxy_respond", "Gunnel's proxy", patients_door(not_found_but({"adult_proxy": 302})), method="post",
         kwargs=lambda p: {"proxy_id": gunnels_proxy(p).id, "answer": "accept"},
     ),
+    # --- cases: the residents' side -------------------------------------------------------------
+    Row("cases:mine", "own", patients_door(200)),
+    Row("cases:choose_unit", "own", patients_door(200)),
+    Row("cases:choose_service", "unit X", patients_door(200), kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id}),
+    Row(
+        "cases:choose_service", "a unit offering nothing", patients_door(404),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
+    ),
+    Row(
+        "cases:write", "unit X's advice", patients_door(200),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "service_id": advice_at_x().id},
+    ),
+    Row(
+        "cases:write", "a service of another unit", patients_door(404),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id, "service_id": advice_at_x().id},
+    ),
+    Row(
+        "cases:detail", "Tolvan's case", patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id},
+    ),
+    Row(
+        "cases:detail", "Liam's case (sent by his guardian)",
+        patients_door(not_found_but({"guardian_9": 200, "guardian_14": 200})),  # Erik is Liam's guardian too
+        kwargs=lambda p: {"case_id": case_of(p.child_9, p.guardian).id},
+    ),
+    Row(
+        "cases:detail", "Gunnel's case (her proxy acts)", patients_door(not_found_but({"adult_proxy": 200})),
+        kwargs=lambda p: {"case_id": case_of(p.principal, p.principal).id},
+    ),
+    Row(
+        "cases:detail", "Sofia's case (sealed record)", patients_door(not_found_but({"sealed_patient": 200})),
+        kwargs=lambda p: {"case_id": case_of(p.sealed, p.sealed).id},
+    ),
+    Row(
+        "cases:answer", "Tolvan's case, not waiting", patients_door(not_found_but({"patient_a": 400})), method="post",
+        kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id}, data=lambda p, who: {"body": "Hej"},
+    ),
+    Row(
+        "cases:withdraw", "Tolvan's case", patients_door(not_found_but({"patient_a": 302})), method="post",
+        kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id},
+    ),
     # --- staff pages ----------------------------------------------------------------------
     Row("core:staff_home", "own", staff_door(200)),
     Row("identity:staff_settings", "own", staff_door(200)),
@@ -188,6 +241,38 @@ ROWS: list[Row] = [
         "access_staff:seal_reopen", "Sofia's seal, no reason given",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "archivist": 400}), method="post",
         kwargs=lambda p: {"seal_id": RecordSeal.objects.get(patient=p.sealed).id},
+    ),
+    Row(
+        "cases_staff:inbox", "unit X",
+        staff_door({"staff_x": 200, "staff_y": 404, "unit_admin": 200, "coordinator": 404, "archivist": 404, "support": 404}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "cases_staff:inbox", "another unit (Y)",
+        staff_door({"staff_x": 404, "staff_y": 200, "unit_admin": 404, "coordinator": 200, "archivist": 404, "support": 404}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
+    ),
+    Row(
+        "cases_staff:case", "Tolvan's case at unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200}),
+        kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id},
+    ),
+    Row(
+        "cases_staff:case_action", "reply to Tolvan's case",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 302, "unit_admin": 302}), method="post",
+        kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id, "action": "reply"},
+        data=lambda p, who: {"body": "Svar", "version": 1},
+    ),
+    Row(
+        "cases_staff:services", "unit X",
+        staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 200, "coordinator": 404, "archivist": 404, "support": 404}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "cases_staff:service_activate", "unit X, advice",
+        staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 302, "coordinator": 404, "archivist": 404, "support": 404}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"kind": "advice"},
     ),
     Row("access_staff:guardians", "-", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "unit_admin": 200})),
     Row(
@@ -214,6 +299,8 @@ def visible_patients(personas: Personas, persona: str) -> set[Patient]:
     me = who(personas, persona)
     if isinstance(me, Patient):
         seen = {r.subject for r in policy.representations(me)}
+        # Guardians of the same child meet each other's names in the child's cases.
+        seen |= set(Patient.objects.filter(guardianships__child__in=seen, guardianships__ended_at__isnull=True))
         for proxy in [
             *me.proxies_given.filter(status__in=["invited", "active"]),
             *me.proxies_held.filter(status__in=["invited", "active"]),
@@ -221,7 +308,10 @@ def visible_patients(personas: Personas, persona: str) -> set[Patient]:
             seen |= {proxy.principal, proxy.agent}
         return seen
     if isinstance(me, Staff):
+        # A unit's staff meet its listed patients, and whoever wrote to the unit and for whom.
         seen = set(Patient.objects.filter(listings__unit__memberships__staff=me))
+        seen |= set(Patient.objects.filter(cases__unit__memberships__staff=me))
+        seen |= set(Patient.objects.filter(cases_created__unit__memberships__staff=me))
         if policy.is_archivist(me):
             seen |= set(Patient.objects.filter(seals__reopened_at__isnull=True))
         return seen
@@ -272,8 +362,24 @@ def unreachable_provider(settings):
     settings.OIDC_HTTP_TIMEOUT_SECONDS = 2
 
 
+@pytest.fixture
+def cases(personas: Personas) -> None:
+    """Unit X offers advice; Tolvan, Liam (by his guardian), Gunnel and Sofia have one case each there."""
+    from vardkontakt.cases.services import case_create, service_activate
+
+    unit_x = personas.unit_admin.memberships.get().unit
+    service = service_activate(unit=unit_x, kind="advice", by=personas.unit_admin)
+    for subject, sender in [
+        (personas.tolvan, personas.tolvan),
+        (personas.child_9, personas.guardian),
+        (personas.principal, personas.principal),
+        (personas.sealed, personas.sealed),
+    ]:
+        case_create(actor=sender, subject=subject, service=service, answers=[], idempotency_key=f"matrix-{subject.pk}")
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[f"{row.name}[{row.label}]" for row in ROWS])
-def test_the_matrix(row: Row, personas: Personas, unreachable_provider: None):
+def test_the_matrix(row: Row, personas: Personas, unreachable_provider: None, cases: None):
     assert set(row.expect) == set(ALL), f"{row.name}: the row must name every persona"
     wrong = []
     for persona in ALL:

@@ -19,21 +19,15 @@ def naming_problems(name: str) -> list[ValidationError]:
     first = words[0].lower() if words and words[0] else ""
     if first in ("mina", "dina", "min", "din", "mitt", "ditt"):
         problems.append(
-            ValidationError(
-                _("Do not start with \u201cMina\u201d or \u201cDina\u201d: say what the user does."), code="possessive"
-            )
+            ValidationError(_("Do not start with “Mina” or “Dina”: say what the user does."), code="possessive")
         )
     if re.match(r"^e-", cleaned, re.IGNORECASE):
         problems.append(
-            ValidationError(
-                _("Do not use the \u201ce-\u201d prefix: the user is already in the e-services."), code="e_prefix"
-            )
+            ValidationError(_("Do not use the “e-” prefix: the user is already in the e-services."), code="e_prefix")
         )
     if re.search(r"\bpå nätet\s*$", cleaned, re.IGNORECASE):
         problems.append(
-            ValidationError(
-                _("Do not end with \u201cpå nätet\u201d: the user is already logged in."), code="online_suffix"
-            )
+            ValidationError(_("Do not end with “på nätet”: the user is already logged in."), code="online_suffix")
         )
     unknown = sorted(
         {word.strip(".,()") for word in words if re.fullmatch(r"[A-ZÅÄÖ]{2,}[.,()]*", word)} - RECOGNISED_ABBREVIATIONS

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from vardkontakt.access import policy
 from vardkontakt.access.acting import acting_for
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.access.decorators import patient_required, public, staff_required
@@ -52,6 +53,7 @@ def patient_home(request: HttpRequest) -> HttpResponse:
             "acting_self": subject.pk == me.pk,
             "units": units_for_patient(patient=subject),
             "notifications": recent_notifications(patient=me),
+            "may_write": acting.allows(policy.Scope.CASES),
         },
     )
 

@@ -1,0 +1,127 @@
+"""Reads of cases, filtered by the policy and audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from vardkontakt.access import policy as access_policy
+from vardkontakt.access.audit import Actor, audit
+from vardkontakt.cases import policy
+from vardkontakt.cases.models import OPEN_STATUSES, Case, CaseMessage, CaseStatus, Service
+from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.organisation.models import CareUnit
+
+
+def cases_of(*, actor: Patient, subject: Patient) -> QuerySet[Case]:
+    if not access_policy.can_act_for(actor, subject, access_policy.Scope.CASES):
+        raise Http404
+    return Case.objects.filter(patient=subject).select_related("service", "unit").order_by("-received_at")
+
+
+def case_for_patient(*, actor: Patient, case_id: str) -> Case:
+    case = Case.objects.select_related("service", "unit", "patient", "created_by").filter(pk=case_id).first()
+    if case is None or not policy.patient_may_see(actor, case):
+        raise Http404
+    audit(actor=Actor.of_patient(actor), action="case.read", patient=case.patient, on_behalf_of=case.patient,
+          obj=case, unit=case.unit)  # fmt: skip
+    return case
+
+
+def thread_for_patient(case: Case) -> list[CaseMessage]:
+    messages = case.messages.select_related("author_staff", "author_patient")
+    return [message for message in messages if message.visible_to_patient]
+
+
+def units_to_write_to(*, subject: Patient, query: str = "") -> tuple[list[CareUnit], list[CareUnit]]:
+    """(units the subject is listed at, other units matching the search), active services only."""
+    offering = CareUnit.objects.filter(services__active=True).distinct().select_related("administration")
+    listed = list(offering.filter(listings__patient=subject).order_by("name"))
+    others: list[CareUnit] = []
+    if query.strip():
+        words = query.strip()
+        others = [
+            unit
+            for unit in offering.filter(Q(name__icontains=words) | Q(city__icontains=words)).order_by("name")[:50]
+            if unit not in listed
+        ]
+    return listed, others
+
+
+def unit_offering(*, unit_id: str) -> CareUnit:
+    unit = CareUnit.objects.filter(pk=unit_id, services__active=True).distinct().first()
+    if unit is None:
+        raise Http404
+    return unit
+
+
+def active_service(*, unit: CareUnit, service_id: str) -> Service:
+    service = Service.objects.filter(pk=service_id, unit=unit, active=True).first()
+    if service is None:
+        raise Http404
+    return service
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+def inbox_unit(*, staff: Staff, unit_id: str) -> CareUnit:
+    unit = CareUnit.objects.filter(pk=unit_id).first()
+    if unit is None or not policy.staff_may_work_inbox(staff, unit):
+        raise Http404
+    return unit
+
+
+INBOX_LISTS = ("unassigned", "mine", "open", "overdue", "closed")
+
+
+@dataclass(frozen=True)
+class Inbox:
+    cases: list[Case]
+    counts: dict[str, int]
+
+
+def inbox(*, staff: Staff, unit: CareUnit, listing: str, service_id: str = "", profession: str = "") -> Inbox:
+    now = timezone.now()
+    base = Case.objects.filter(unit=unit)
+    if service_id:
+        base = base.filter(service_id=service_id)
+    if profession:
+        # A unit has a handful of services: pick those that go to the profession (portable JSON).
+        base = base.filter(service_id__in=[s.pk for s in unit.services.all() if profession in s.professions])
+    open_cases = Q(status__in=OPEN_STATUSES)
+    filters = {
+        "unassigned": open_cases & Q(assigned_to__isnull=True),
+        "mine": open_cases & Q(assigned_to=staff),
+        "open": open_cases,
+        "overdue": open_cases & Q(first_answered_at__isnull=True, deadline_passes_at__lte=now),
+        "closed": Q(status=CaseStatus.CLOSED),
+    }
+    counts = base.aggregate(**{name: Count("pk", filter=condition) for name, condition in filters.items()})
+    chosen = filters.get(listing, filters["open"])
+    ordering = "-closed_at" if listing == "closed" else "deadline_passes_at"
+    cases = list(base.filter(chosen).select_related("service", "patient", "assigned_to").order_by(ordering)[:200])
+    audit(actor=Actor.of_staff(staff), action="inbox.read", unit=unit, detail=listing)
+    return Inbox(cases=cases, counts=counts)
+
+
+def case_for_staff(*, staff: Staff, case_id: str) -> Case:
+    case = (
+        Case.objects.select_related("service", "unit", "patient", "created_by", "assigned_to")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None or not policy.staff_may_handle(staff, case):
+        raise Http404
+    audit(actor=Actor.of_staff(staff), action="case.read", patient=case.patient, obj=case, unit=case.unit)
+    return case
+
+
+def colleagues(*, unit: CareUnit, profession: str = "") -> list[Staff]:
+    staff = Staff.objects.filter(memberships__unit=unit).order_by("family_name", "given_name")
+    if profession:
+        staff = staff.filter(profession=profession)
+    return list(staff)

@@ -1,0 +1,186 @@
+"""The unit's side of cases: the inbox and handling a case."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from vardkontakt.access.decorators import staff_required
+from vardkontakt.cases import policy, selectors, services
+from vardkontakt.cases.defaults import ServiceKind
+from vardkontakt.cases.forms import AssignForm, CloseForm, StaffMessageForm, VersionForm
+from vardkontakt.cases.models import Case
+from vardkontakt.identity.models import Profession, Staff
+
+
+def _me(request: HttpRequest) -> Staff:
+    return request.user.staff  # type: ignore[union-attr]
+
+
+@staff_required
+@require_GET
+def inbox(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    unit = selectors.inbox_unit(staff=me, unit_id=str(unit_id))
+    listing = request.GET.get("list", "open")
+    if listing not in selectors.INBOX_LISTS:
+        listing = "open"
+    service_uuid = _uuid_or_none(request.GET.get("service", ""))
+    service_id = str(service_uuid) if service_uuid and unit.services.filter(pk=service_uuid).exists() else ""
+    profession = request.GET.get("profession", "")
+    if profession not in Profession.values:
+        profession = ""
+    found = selectors.inbox(staff=me, unit=unit, listing=listing, service_id=service_id, profession=profession)
+    return render(
+        request,
+        "cases/inbox.html",
+        {
+            "unit": unit,
+            "inbox": found,
+            "listing": listing,
+            "lists": selectors.INBOX_LISTS,
+            "services": unit.services.order_by("name"),
+            "service_id": service_id,
+            "profession": profession,
+            "professions": Profession.choices,
+            "now": timezone.now(),
+            "may_manage": policy.staff_may_manage_services(me, unit),
+        },
+    )
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _case_page(request: HttpRequest, case: Case, *, status: int = 200, **forms: Any) -> HttpResponse:
+    profession = request.GET.get("profession", "")
+    return render(
+        request,
+        "cases/staff_case.html",
+        {
+            "case": case,
+            "thread": case.messages.select_related("author_staff", "author_patient"),
+            "reply_form": forms.get("reply_form") or StaffMessageForm(initial={"version": case.version}),
+            "note_form": forms.get("note_form") or StaffMessageForm(initial={"version": case.version}),
+            "close_form": forms.get("close_form") or CloseForm(initial={"version": case.version}),
+            "colleagues": selectors.colleagues(
+                unit=case.unit, profession=profession if profession in Profession.values else ""
+            ),
+            "professions": Profession.choices,
+            "profession": profession,
+            "now": timezone.now(),
+        },
+        status=status,
+    )
+
+
+@staff_required
+@require_GET
+def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = selectors.case_for_staff(staff=_me(request), case_id=str(case_id))
+    return _case_page(request, case)
+
+
+def _run(request: HttpRequest, case: Case, action: str) -> HttpResponse:
+    me = _me(request)
+    if action in ("reply", "ask", "note"):
+        form = StaffMessageForm(request.POST)
+        if not form.is_valid():
+            return _case_page(request, case, status=400, **{"note_form" if action == "note" else "reply_form": form})
+        version, body = form.cleaned_data["version"], form.cleaned_data["body"]
+        if action == "note":
+            services.case_note(case=case, by=me, body=body, version=version)
+            return _done(request, case, _("The note is saved. Patients never see notes."))
+        services.case_reply(case=case, by=me, body=body, version=version, ask=action == "ask")
+        return _done(request, case, _("Your message has been sent."))
+    if action == "assign":
+        assign = AssignForm(request.POST)
+        colleague = Staff.objects.filter(pk=assign.cleaned_data["to"]).first() if assign.is_valid() else None
+        if colleague is None:
+            raise Http404
+        services.case_assign(case=case, by=me, to=colleague, version=assign.cleaned_data["version"])
+        return _done(request, case, _("The case is assigned to %(name)s.") % {"name": colleague.full_name})
+    if action == "close":
+        close = CloseForm(request.POST)
+        if not close.is_valid():
+            return _case_page(request, case, status=400, close_form=close)
+        services.case_close(
+            case=case, by=me, outcome=close.cleaned_data["outcome"], version=close.cleaned_data["version"]
+        )
+        return _done(request, case, _("The case is closed."))
+    version_form = VersionForm(request.POST)
+    if not version_form.is_valid():
+        raise Http404
+    version = version_form.cleaned_data["version"]
+    if action == "will_call":
+        services.case_will_call(case=case, by=me, version=version)
+        return _done(request, case, _("The patient is told that the unit will call."))
+    if action == "reopen":
+        services.case_reopen(case=case, by=me, version=version)
+        return _done(request, case, _("The case is open again."))
+    raise Http404
+
+
+def _done(request: HttpRequest, case: Case, text: str) -> HttpResponse:
+    messages.success(request, text)
+    return redirect("cases_staff:case", case_id=case.id)
+
+
+@staff_required
+@require_POST
+def case_action(request: HttpRequest, case_id: uuid.UUID, action: str) -> HttpResponse:
+    case = selectors.case_for_staff(staff=_me(request), case_id=str(case_id))
+    try:
+        return _run(request, case, action)
+    except services.CaseConflict:
+        # Someone else changed the case: show it as it is now, and keep what was typed.
+        case.refresh_from_db()
+        kept = StaffMessageForm(initial={"version": case.version, "body": request.POST.get("body", "")})
+        messages.error(
+            request,
+            _(
+                "Someone else changed this case while you were working on it. Check what is new; your text is kept below."
+            ),
+        )
+        target = "note_form" if action == "note" else "reply_form"
+        return _case_page(request, case, status=409, **{target: kept})
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("cases_staff:case", case_id=case.id)
+
+
+@staff_required
+@require_GET
+def unit_services(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    unit = selectors.inbox_unit(staff=me, unit_id=str(unit_id))
+    if not policy.staff_may_manage_services(me, unit):
+        raise PermissionDenied
+    offered = {service.kind: service for service in unit.services.all()}
+    kinds = [(value, label, offered.get(value)) for value, label in ServiceKind.choices]
+    return render(request, "cases/unit_services.html", {"unit": unit, "kinds": kinds})
+
+
+@staff_required
+@require_POST
+def service_activate(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    unit = selectors.inbox_unit(staff=me, unit_id=str(unit_id))
+    kind = request.POST.get("kind", "")
+    if kind not in ServiceKind.values:
+        raise Http404
+    services.service_activate(unit=unit, kind=kind, by=me)
+    messages.success(request, _("The service is now offered to patients."))
+    return redirect("cases_staff:services", unit_id=unit.id)

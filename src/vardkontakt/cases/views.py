@@ -1,0 +1,145 @@
+"""The resident's side of cases: write to a unit, my cases, the thread."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from vardkontakt.access.acting import acting_for
+from vardkontakt.access.decorators import patient_required
+from vardkontakt.cases import selectors, services
+from vardkontakt.cases.forms import MessageForm
+from vardkontakt.cases.models import CaseStatus
+from vardkontakt.cases.questions import answers_for_storage, build_form
+from vardkontakt.identity.models import Patient
+
+
+def _me(request: HttpRequest) -> Patient:
+    return request.user.patient  # type: ignore[union-attr]
+
+
+@patient_required
+@require_GET
+def my_cases(request: HttpRequest) -> HttpResponse:
+    subject = acting_for(request).subject
+    cases = list(selectors.cases_of(actor=_me(request), subject=subject))
+    return render(request, "cases/my_cases.html", {"cases": cases, "subject": subject})
+
+
+@patient_required
+@require_GET
+def choose_unit(request: HttpRequest) -> HttpResponse:
+    subject = acting_for(request).subject
+    selectors.cases_of(actor=_me(request), subject=subject)  # the messages scope, or 404
+    query = request.GET.get("q", "")[:100]
+    listed, others = selectors.units_to_write_to(subject=subject, query=query)
+    return render(request, "cases/choose_unit.html", {"listed": listed, "others": others, "query": query})
+
+
+@patient_required
+@require_GET
+def choose_service(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
+    unit = selectors.unit_offering(unit_id=str(unit_id))
+    services_offered = unit.services.filter(active=True).order_by("name")
+    return render(request, "cases/choose_service.html", {"unit": unit, "services": services_offered})
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def write(request: HttpRequest, unit_id: uuid.UUID, service_id: uuid.UUID) -> HttpResponse:
+    """Fill in → review → send. The answers travel in the form between the steps; nothing is
+    stored until 'Send', and the idempotency key makes a double click send one case."""
+    me = _me(request)
+    subject = acting_for(request).subject
+    selectors.cases_of(actor=me, subject=subject)
+    unit = selectors.unit_offering(unit_id=str(unit_id))
+    service = selectors.active_service(unit=unit, service_id=str(service_id))
+    form = build_form(service.questions, request.POST if request.method == "POST" else None)
+    key = request.POST.get("idempotency_key") or uuid.uuid4().hex
+    context = {"unit": unit, "service": service, "form": form, "idempotency_key": key, "subject": subject}
+    step = request.POST.get("step", "")
+    if request.method == "POST" and step != "edit" and form.is_valid():
+        answers = answers_for_storage(service.questions, form.cleaned_data)
+        if step != "send":
+            hidden = [(name, value) for name in form.fields for value in request.POST.getlist(name)]
+            return render(request, "cases/review.html", {**context, "answers": answers, "hidden": hidden})
+        try:
+            case = services.case_create(
+                actor=me, subject=subject, service=service, answers=answers, idempotency_key=key[:64]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Your case has been sent. You get an answer by %(date)s at the latest.")
+                % {"date": _long_date(case.deadline_last_day)},
+            )
+            return redirect("cases:detail", case_id=case.id)
+    return render(request, "cases/write.html", context)
+
+
+def _long_date(day: dt.date) -> str:
+    return date_format(day, "l j F")
+
+
+@patient_required
+@require_GET
+def detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = selectors.case_for_patient(actor=_me(request), case_id=str(case_id))
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "thread": selectors.thread_for_patient(case),
+            "form": MessageForm() if case.status == CaseStatus.WAITING_FOR_PATIENT else None,
+            "can_withdraw": case.first_answered_at is None and case.is_open,
+            "deadline": _long_date(case.deadline_last_day),
+        },
+    )
+
+
+@patient_required
+@require_POST
+def answer(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    case = selectors.case_for_patient(actor=me, case_id=str(case_id))
+    form = MessageForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_patient_message(case=case, actor=me, body=form.cleaned_data["body"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Your answer has been sent."))
+            return redirect("cases:detail", case_id=case.id)
+    return render(
+        request,
+        "cases/detail.html",
+        {"case": case, "thread": selectors.thread_for_patient(case), "form": form, "can_withdraw": False,
+         "deadline": _long_date(case.deadline_last_day)},
+        status=400,
+    )  # fmt: skip
+
+
+@patient_required
+@require_POST
+def withdraw(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    case = selectors.case_for_patient(actor=me, case_id=str(case_id))
+    try:
+        services.case_withdraw(case=case, actor=me)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The case has been withdrawn."))
+    return redirect("cases:detail", case_id=case.id)

@@ -1,0 +1,148 @@
+"""Cases through the pages, as residents and staff use them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+import time_machine
+from django.test import Client
+
+from tests.helpers import login_as
+from vardkontakt.cases.models import Case, CaseMessage, CaseStatus
+from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.identity.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tolvan(personas) -> Client:
+    return login_as(Client(), User.objects.get_or_create_for_patient(personas.tolvan))
+
+
+@pytest.fixture
+def staff_x(personas) -> Client:
+    return login_as(Client(), User.objects.get_or_create_for_staff(personas.staff_x))
+
+
+def write_url(service) -> str:
+    return f"/cases/new/{service.unit_id}/{service.id}/"
+
+
+def test_write_review_send_and_see_the_deadline(tolvan, advice, personas):
+    assert "Vårdcentralen Lindängen" in tolvan.get("/cases/new/").text
+    assert "Rådgivning" in tolvan.get(f"/cases/new/{advice.unit_id}/").text
+    form = tolvan.get(write_url(advice)).text
+    assert "Beskriv ditt ärende" in form and "ring 112" in form
+    key = uuid.uuid4().hex
+    review = tolvan.post(
+        write_url(advice), {"what": "Ont i halsen sedan en vecka.", "idempotency_key": key, "step": "review"}
+    )
+    assert "Kontrollera ditt ärende" in review.text and "Ont i halsen" in review.text
+    assert not Case.objects.exists()
+    with time_machine.travel(dt.datetime(2026, 11, 24, 9, tzinfo=STOCKHOLM), tick=False):
+        sent = tolvan.post(
+            write_url(advice), {"what": "Ont i halsen sedan en vecka.", "idempotency_key": key, "step": "send"}
+        )
+        again = tolvan.post(
+            write_url(advice), {"what": "Ont i halsen sedan en vecka.", "idempotency_key": key, "step": "send"}
+        )
+    assert sent.status_code == again.status_code == 302
+    case = Case.objects.get()
+    assert sent["Location"] == f"/cases/{case.id}/"
+    receipt = tolvan.get(sent["Location"]).text
+    assert "Du får svar senast torsdag 26 november" in receipt
+    assert "Rådgivning" in tolvan.get("/cases/").text
+
+
+def test_a_missing_required_answer_is_explained_and_nothing_is_sent(tolvan, advice):
+    response = tolvan.post(write_url(advice), {"what": "", "idempotency_key": "k", "step": "send"})
+    assert response.status_code == 200
+    assert "nhsuk-error-summary" in response.text
+    assert not Case.objects.exists()
+
+
+def test_change_goes_back_to_the_filled_in_form(tolvan, advice):
+    response = tolvan.post(write_url(advice), {"what": "Min text", "idempotency_key": "k", "step": "edit"})
+    assert "Min text" in response.text and "Fortsätt" in response.text
+
+
+def test_crafted_unit_and_service_ids_are_404(tolvan, advice, personas):
+    other_unit = personas.nurse.memberships.get().unit
+    assert tolvan.get(f"/cases/new/{other_unit.id}/{advice.id}/").status_code == 404
+    assert tolvan.get(f"/cases/new/{advice.unit_id}/{uuid.uuid4()}/").status_code == 404
+    assert tolvan.get(f"/cases/new/{uuid.uuid4()}/").status_code == 404
+    advice.active = False
+    advice.save(update_fields=["active"])
+    assert tolvan.get(write_url(advice)).status_code == 404
+
+
+def test_a_proxy_without_the_messages_scope_cannot_write(personas, advice):
+    from vardkontakt.access.models import Proxy
+
+    Proxy.objects.filter(agent=personas.adult_proxy, status="active").update(scope_cases=False)
+    client = login_as(Client(), User.objects.get_or_create_for_patient(personas.adult_proxy))
+    client.post("/acting-for/", {"subject": str(personas.principal.pk)})
+    assert client.get("/cases/").status_code == 404
+    assert client.post(write_url(advice), {"what": "x", "idempotency_key": "p", "step": "send"}).status_code == 404
+
+
+def test_the_inbox_lists_counts_and_overdue(staff_x, tolvans_case, personas):
+    unit = tolvans_case.unit
+    page = staff_x.get(f"/staff/units/{unit.id}/inbox/?list=unassigned").text
+    assert "Tolvan Tolvansson" in page and "Ej tilldelade (1)" in page
+    with time_machine.travel(tolvans_case.deadline_passes_at + dt.timedelta(minutes=1), tick=False):
+        login_as(staff_x, personas.staff_x.user)  # days later: a new login
+        overdue = staff_x.get(f"/staff/units/{unit.id}/inbox/?list=overdue").text
+    assert "Försenade (1)" in overdue and "vk-overdue" in overdue
+    assert "Tolvan" not in staff_x.get(f"/staff/units/{unit.id}/inbox/?list=closed").text
+
+
+def test_the_inbox_filters_by_service_and_profession(staff_x, tolvans_case, advice):
+    unit = tolvans_case.unit
+    assert "Tolvan" in staff_x.get(f"/staff/units/{unit.id}/inbox/?service={advice.id}").text
+    assert "Tolvan" not in staff_x.get(f"/staff/units/{unit.id}/inbox/?profession=psychologist").text
+    advice.professions = ["psychologist"]
+    advice.save(update_fields=["professions"])
+    assert "Tolvan" in staff_x.get(f"/staff/units/{unit.id}/inbox/?profession=psychologist").text
+
+
+def test_staff_answer_and_the_patient_reads_it_without_internal_notes(staff_x, tolvan, tolvans_case, personas):
+    url = f"/staff/cases/{tolvans_case.id}/"
+    assert staff_x.post(url + "note/", {"body": "Kolla labbvärden", "version": 1}).status_code == 302
+    assert staff_x.post(url + "ask/", {"body": "Har du feber?", "version": 2}).status_code == 302
+    patient_view = tolvan.get(f"/cases/{tolvans_case.id}/").text
+    assert "Har du feber?" in patient_view and "Kolla labbvärden" not in patient_view
+    assert tolvan.post(f"/cases/{tolvans_case.id}/answer/", {"body": "Nej."}).status_code == 302
+    assert staff_x.post(url + "will_call/", {"version": 4}).status_code == 302
+    assert "Mottagningen ringer dig. Du behöver inte ringa dem." in tolvan.get(f"/cases/{tolvans_case.id}/").text
+    assert staff_x.post(url + "close/", {"outcome": "answered", "version": 5}).status_code == 302
+    tolvans_case.refresh_from_db()
+    assert tolvans_case.status == CaseStatus.CLOSED
+
+
+def test_a_conflicting_reply_keeps_the_typed_text(staff_x, tolvans_case, personas):
+    other = login_as(Client(), User.objects.get_or_create_for_staff(personas.unit_admin))
+    other.post(f"/staff/cases/{tolvans_case.id}/reply/", {"body": "Första", "version": 1})
+    response = staff_x.post(f"/staff/cases/{tolvans_case.id}/reply/", {"body": "Min långa text", "version": 1})
+    assert response.status_code == 409
+    assert "Någon annan ändrade ärendet" in response.text
+    assert "Min långa text" in response.text
+    assert CaseMessage.objects.filter(case=tolvans_case, kind="reply").count() == 1
+
+
+def test_an_unknown_action_or_colleague_is_404(staff_x, tolvans_case, personas):
+    url = f"/staff/cases/{tolvans_case.id}/"
+    assert staff_x.post(url + "delete/", {"version": 1}).status_code == 404
+    assert staff_x.post(url + "assign/", {"to": str(uuid.uuid4()), "version": 1}).status_code == 404
+
+
+def test_the_unit_admin_activates_services(personas):
+    client = login_as(Client(), User.objects.get_or_create_for_staff(personas.unit_admin))
+    unit = personas.unit_admin.memberships.get().unit
+    assert "Förnya recept" in client.get(f"/staff/units/{unit.id}/services/").text
+    assert client.post(f"/staff/units/{unit.id}/services/activate/", {"kind": "renew_prescription"}).status_code == 302
+    assert unit.services.filter(kind="renew_prescription", active=True).exists()
+    assert client.post(f"/staff/units/{unit.id}/services/activate/", {"kind": "nonsense"}).status_code == 404
