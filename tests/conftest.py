@@ -51,7 +51,7 @@ class Personas:
 
 @pytest.fixture
 def demo_region(db: None) -> None:
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", "--no-cases", verbosity=0)
 
 
 @pytest.fixture

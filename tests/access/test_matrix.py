@@ -130,6 +130,12 @@ def case_of(subject: Patient, sender: Patient):
     return Case.objects.get(patient=subject, created_by=sender)
 
 
+def file_of(subject: Patient):
+    from vardkontakt.cases.models import Attachment
+
+    return Attachment.objects.get(case__patient=subject)
+
+
 def not_found_but(allowed: dict[str, int], default: int = 404) -> dict[str, int]:
     return {**dict.fromkeys(PATIENT_PERSONAS, default), **allowed}
 
@@ -220,6 +226,10 @@ ROWS: list[Row] = [
         kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id}, data=lambda p, who: {"body": "Hej"},
     ),
     Row(
+        "cases:attachment", "the file of Tolvan's case", patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id, "attachment_id": file_of(p.tolvan).id},
+    ),
+    Row(
         "cases:withdraw", "Tolvan's case", patients_door(not_found_but({"patient_a": 302})), method="post",
         kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id},
     ),
@@ -256,6 +266,11 @@ ROWS: list[Row] = [
         "cases_staff:case", "Tolvan's case at unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200}),
         kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id},
+    ),
+    Row(
+        "cases_staff:attachment", "the file of Tolvan's case",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200}),
+        kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id, "attachment_id": file_of(p.tolvan).id},
     ),
     Row(
         "cases_staff:case_action", "reply to Tolvan's case",
@@ -363,9 +378,21 @@ def unreachable_provider(settings):
 
 
 @pytest.fixture
-def cases(personas: Personas) -> None:
-    """Unit X offers advice; Tolvan, Liam (by his guardian), Gunnel and Sofia have one case each there."""
+def cases(personas: Personas, settings, tmp_path) -> None:
+    """Unit X offers advice; Tolvan, Liam (by his guardian), Gunnel and Sofia have one case each
+    there, and Tolvan's carries a PDF."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from vardkontakt.cases.attachments import store_pending
+    from vardkontakt.cases.models import Service
     from vardkontakt.cases.services import case_create, service_activate
+
+    settings.UPLOAD_ROOT = str(tmp_path / "uploads")
+    Service.objects.filter(unit__name="Vårdcentralen Kärnan").update(active=False)  # unit Y offers nothing
+    store_pending(
+        files=[SimpleUploadedFile("remiss.pdf", b"%PDF-1.7\n%%EOF\n")], uploader=personas.tolvan,
+        submission_key=f"matrix-{personas.tolvan.pk}",
+    )  # fmt: skip
 
     unit_x = personas.unit_admin.memberships.get().unit
     service = service_activate(unit=unit_x, kind="advice", by=personas.unit_admin)

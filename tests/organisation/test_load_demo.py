@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from vardkontakt.cases.models import Case
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.identity.numbers import normalise_hsa_id, normalise_personnummer
 from vardkontakt.organisation.models import Administration, CareUnit, Listing, Membership, MembershipRole, RegionRole
@@ -81,7 +82,15 @@ def test_the_children_keep_their_ages_on_any_day(db):
 
     for day in [dt.date(2027, 1, 1), dt.date(2030, 6, 15)]:
         with time_machine.travel(dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC), tick=False):
+            Case.objects.all().delete()  # cases protect their patients, as medical documentation must
             Patient.objects.all().delete()
             call_command("load_demo", verbosity=0)
             liam = Patient.objects.get(given_name="Liam")
             assert day.year - liam.birth_date.year in (9, 10)
+
+
+def test_the_demo_cases_are_created_once(demo_region):
+    call_command("load_demo", verbosity=0)
+    call_command("load_demo", verbosity=0)
+    assert Case.objects.count() == 2
+    assert Case.objects.filter(created_by__given_name="Maria", patient__given_name="Gunnel").exists()

@@ -135,3 +135,29 @@ class CaseMessage(models.Model):
         return self.kind in (MessageKind.PATIENT, MessageKind.REPLY, MessageKind.QUESTION) or (
             self.kind == MessageKind.EVENT and self.event in ("will_call", "closed", "withdrawn", "reopened")
         )
+
+
+class Attachment(models.Model):
+    """A file a patient sent with a case. Stored outside the web root; served only through the
+    case's policy. Uploaded before 'Send' (the review step) it waits, bound to the submission's
+    idempotency key, and joins the case when the case is sent."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    uploaded_by = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    submission_key = models.CharField(max_length=64, db_index=True)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    stored_as = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(content_type__in=["application/pdf", "image/jpeg", "image/png"]), name="attachment_type"
+            ),
+            models.CheckConstraint(condition=Q(size__lte=10 * 1024 * 1024), name="attachment_at_most_10_mb"),
+        ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -11,7 +12,8 @@ from django.utils import timezone
 from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.cases import policy
-from vardkontakt.cases.models import OPEN_STATUSES, Case, CaseMessage, CaseStatus, Service
+from vardkontakt.cases.attachments import path_of
+from vardkontakt.cases.models import OPEN_STATUSES, Attachment, Case, CaseMessage, CaseStatus, Service
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.organisation.models import CareUnit
 
@@ -125,3 +127,15 @@ def colleagues(*, unit: CareUnit, profession: str = "") -> list[Staff]:
     if profession:
         staff = staff.filter(profession=profession)
     return list(staff)
+
+
+def attachment_of(*, case: Case, attachment_id: str, reader: Actor) -> tuple[Attachment, Path]:
+    """A file of a case the reader already may see (the caller got ``case`` from its selector)."""
+    attachment = Attachment.objects.filter(pk=attachment_id, case=case).first()
+    if attachment is None:
+        raise Http404
+    path = path_of(attachment)
+    if not path.exists():
+        raise Http404
+    audit(actor=reader, action="attachment.read", patient=case.patient, obj=attachment, unit=case.unit)
+    return attachment, path

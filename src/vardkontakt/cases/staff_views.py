@@ -7,12 +7,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from vardkontakt.access.audit import Actor
 from vardkontakt.access.decorators import staff_required
 from vardkontakt.cases import policy, selectors, services
 from vardkontakt.cases.defaults import ServiceKind
@@ -184,3 +185,14 @@ def service_activate(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
     services.service_activate(unit=unit, kind=kind, by=me)
     messages.success(request, _("The service is now offered to patients."))
     return redirect("cases_staff:services", unit_id=unit.id)
+
+
+@staff_required
+@require_GET
+def attachment(request: HttpRequest, case_id: uuid.UUID, attachment_id: uuid.UUID) -> FileResponse:
+    me = _me(request)
+    case = selectors.case_for_staff(staff=me, case_id=str(case_id))
+    found, path = selectors.attachment_of(case=case, attachment_id=str(attachment_id), reader=Actor.of_staff(me))
+    return FileResponse(
+        path.open("rb"), as_attachment=True, filename=found.original_name, content_type=found.content_type
+    )

@@ -12,4 +12,5 @@ urlpatterns = [
     path("cases/<uuid:case_id>/", views.detail, name="detail"),
     path("cases/<uuid:case_id>/answer/", views.answer, name="answer"),
     path("cases/<uuid:case_id>/withdraw/", views.withdraw, name="withdraw"),
+    path("cases/<uuid:case_id>/files/<uuid:attachment_id>/", views.attachment, name="attachment"),
 ]

@@ -7,15 +7,16 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vardkontakt.access.acting import acting_for
+from vardkontakt.access.audit import Actor
 from vardkontakt.access.decorators import patient_required
-from vardkontakt.cases import selectors, services
+from vardkontakt.cases import attachments, selectors, services
 from vardkontakt.cases.forms import MessageForm
 from vardkontakt.cases.models import CaseStatus
 from vardkontakt.cases.questions import answers_for_storage, build_form
@@ -63,17 +64,32 @@ def write(request: HttpRequest, unit_id: uuid.UUID, service_id: uuid.UUID) -> Ht
     unit = selectors.unit_offering(unit_id=str(unit_id))
     service = selectors.active_service(unit=unit, service_id=str(service_id))
     form = build_form(service.questions, request.POST if request.method == "POST" else None)
-    key = request.POST.get("idempotency_key") or uuid.uuid4().hex
-    context = {"unit": unit, "service": service, "form": form, "idempotency_key": key, "subject": subject}
+    key = (request.POST.get("idempotency_key") or uuid.uuid4().hex)[:64]
     step = request.POST.get("step", "")
-    if request.method == "POST" and step != "edit" and form.is_valid():
+    file_errors: list[str] = []
+    if request.method == "POST" and request.FILES.getlist("files"):
+        try:
+            attachments.store_pending(files=request.FILES.getlist("files"), uploader=me, submission_key=key)
+        except ValidationError as error:
+            file_errors = error.messages
+    context = {
+        "unit": unit,
+        "service": service,
+        "form": form,
+        "idempotency_key": key,
+        "subject": subject,
+        "attached": attachments.pending(uploader=me, submission_key=key),
+        "file_errors": file_errors,
+        "max_files": attachments.MAX_FILES,
+    }
+    if request.method == "POST" and step != "edit" and not file_errors and form.is_valid():
         answers = answers_for_storage(service.questions, form.cleaned_data)
         if step != "send":
             hidden = [(name, value) for name in form.fields for value in request.POST.getlist(name)]
             return render(request, "cases/review.html", {**context, "answers": answers, "hidden": hidden})
         try:
             case = services.case_create(
-                actor=me, subject=subject, service=service, answers=answers, idempotency_key=key[:64]
+                actor=me, subject=subject, service=service, answers=answers, idempotency_key=key
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -143,3 +159,14 @@ def withdraw(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
     else:
         messages.success(request, _("The case has been withdrawn."))
     return redirect("cases:detail", case_id=case.id)
+
+
+@patient_required
+@require_GET
+def attachment(request: HttpRequest, case_id: uuid.UUID, attachment_id: uuid.UUID) -> FileResponse:
+    me = _me(request)
+    case = selectors.case_for_patient(actor=me, case_id=str(case_id))
+    found, path = selectors.attachment_of(case=case, attachment_id=str(attachment_id), reader=Actor.of_patient(me))
+    return FileResponse(
+        path.open("rb"), as_attachment=True, filename=found.original_name, content_type=found.content_type
+    )

@@ -10,6 +10,10 @@ from django.utils import timezone
 
 from vardkontakt.access import services as access_services
 from vardkontakt.access.models import Guardianship, ProxyStatus
+from vardkontakt.cases.defaults import ServiceKind
+from vardkontakt.cases.models import Service
+from vardkontakt.cases.questions import answers_for_storage
+from vardkontakt.cases.services import case_create, service_activate
 from vardkontakt.identity.models import Patient, Profession, Staff
 from vardkontakt.organisation import demo_data
 from vardkontakt.organisation.models import (
@@ -29,6 +33,11 @@ STAFF_COUNT = 30
 
 class Command(BaseCommand):
     help = "Load the demo region (Region Skåne with invented units, staff and residents)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--no-cases", action="store_true", help="Build the region without the demo cases (the tests start quiet)."
+        )
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
@@ -69,6 +78,7 @@ class Command(BaseCommand):
         patients = self._patients(today)
         self._listings(patients, units, today)
         self._access(today, units)
+        self._services_and_cases(today, units, with_cases=not options["no_cases"])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo region ready: {CareUnit.objects.count()} units, {Staff.objects.count()} staff, "
@@ -161,6 +171,45 @@ class Command(BaseCommand):
             access_services.proxy_respond(proxy=revoked, agent=kent, accept=True)
             access_services.proxy_revoke(proxy=revoked, by=gunnel)
         access_services.record_seal(patient=by_role["sealed"])
+
+    def _services_and_cases(self, today: Any, units: list[CareUnit], *, with_cases: bool) -> None:
+        """Every unit offers most of the seed's services; a few residents have cases in flight."""
+        offered = [
+            ServiceKind.CONTACT_ME, ServiceKind.ADVICE, ServiceKind.REQUEST_APPOINTMENT, ServiceKind.CANCEL_REBOOK,
+            ServiceKind.RENEW_PRESCRIPTION, ServiceKind.TEST_RESULTS, ServiceKind.REQUEST_CERTIFICATE,
+        ]  # fmt: skip
+        for unit in units:
+            head = Membership.objects.filter(unit=unit, role=MembershipRole.UNIT_ADMIN).select_related("staff").first()
+            if head is None:
+                continue
+            for kind in offered:
+                service_activate(unit=unit, kind=kind, by=head.staff)
+        if not with_cases:
+            return
+        people = {
+            person.role: Patient.objects.get(personnummer=person.personnummer)
+            for person in demo_data.named_people(today)
+        }
+        lindangen = units[0]
+        advice = Service.objects.get(unit=lindangen, kind=ServiceKind.ADVICE)
+        for key, actor, subject, text in [
+            (
+                "demo-case-tolvan",
+                people["patient"],
+                people["patient"],
+                "Jag har haft ont i halsen i en vecka. Behöver jag komma in?",
+            ),
+            (
+                "demo-case-gunnel",
+                people["proxy"],
+                people["elderly"],
+                "Mamma har fått nya tabletter och mår illa. Vad ska vi göra?",
+            ),
+        ]:
+            case_create(
+                actor=actor, subject=subject, service=advice,
+                answers=answers_for_storage(advice.questions, {"what": text}), idempotency_key=key,
+            )  # fmt: skip
 
     def _listings(self, patients: list[Patient], units: list[CareUnit], today: Any) -> None:
         primary_care = [unit for unit in units if unit.kind == "primary_care"]
