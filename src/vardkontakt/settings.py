@@ -216,7 +216,11 @@ TASKS = {"default": {"BACKEND": env_str("VK_TASKS_BACKEND", "django_tasks_db.Dat
 WORKER_HEARTBEAT_SECONDS = env_int("VK_WORKER_HEARTBEAT_SECONDS", 30, minimum=1)
 WORKER_HEARTBEAT_MAX_AGE_SECONDS = env_int("VK_WORKER_HEARTBEAT_MAX_AGE_SECONDS", 180, minimum=1)
 
-PERIODIC_JOBS = ["vardkontakt.notifications.tasks.sweep_outbox", "vardkontakt.cases.tasks.remove_abandoned_uploads"]
+PERIODIC_JOBS = [
+    "vardkontakt.notifications.tasks.sweep_outbox",
+    "vardkontakt.cases.tasks.remove_abandoned_uploads",
+    "vardkontakt.cases.tasks.deadline_digest",
+]
 
 # Patients' files: outside every served folder; only the case's policy hands them out.
 UPLOAD_ROOT = env_str("VK_UPLOAD_ROOT", str(VAR_DIR / "uploads"))

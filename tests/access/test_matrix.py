@@ -25,7 +25,7 @@ from tests.helpers import login_as
 from vardkontakt.access import policy
 from vardkontakt.access.models import Guardianship, Proxy, RecordSeal
 from vardkontakt.identity.models import Patient, Staff, User
-from vardkontakt.organisation.models import CareUnit
+from vardkontakt.organisation.models import CareUnit, Region
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ PATIENT_PERSONAS = [
     "patient_a", "patient_b", "guardian_9", "guardian_14", "blocked_guardian", "adult_proxy", "revoked_proxy",
     "sealed_patient",
 ]  # fmt: skip
-STAFF_PERSONAS = ["staff_x", "staff_y", "unit_admin", "coordinator", "archivist", "support"]
+STAFF_PERSONAS = ["staff_x", "staff_y", "unit_admin", "coordinator", "region_admin", "archivist", "support"]
 ALL = [*PATIENT_PERSONAS, *STAFF_PERSONAS, "anonymous"]
 
 
@@ -51,6 +51,7 @@ def who(personas: Personas, name: str) -> Patient | Staff | None:
         "staff_y": personas.nurse,  # member of Vårdcentralen Kärnan (unit Y)
         "unit_admin": personas.unit_admin,  # administrator of unit X
         "coordinator": personas.coordinator,  # also a member of unit Y
+        "region_admin": personas.region_admin,  # also a member of unit X
         "archivist": personas.archivist,
         "support": personas.support,
         "anonymous": None,
@@ -238,12 +239,12 @@ ROWS: list[Row] = [
     Row("identity:staff_settings", "own", staff_door(200)),
     Row(
         "access_staff:unit_log", "unit X",
-        staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 200, "coordinator": 404, "archivist": 404, "support": 404}),
+        staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 200, "coordinator": 404, "region_admin": 403, "archivist": 404, "support": 404}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
         "access_staff:unit_log", "another unit (Y)",
-        staff_door({"staff_x": 404, "staff_y": 403, "unit_admin": 404, "coordinator": 403, "archivist": 404, "support": 404}),
+        staff_door({"staff_x": 404, "staff_y": 403, "unit_admin": 404, "coordinator": 403, "region_admin": 404, "archivist": 404, "support": 404}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
     ),
     Row("access_staff:seals", "-", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "archivist": 200})),
@@ -254,40 +255,56 @@ ROWS: list[Row] = [
     ),
     Row(
         "cases_staff:inbox", "unit X",
-        staff_door({"staff_x": 200, "staff_y": 404, "unit_admin": 200, "coordinator": 404, "archivist": 404, "support": 404}),
+        staff_door({"staff_x": 200, "staff_y": 404, "unit_admin": 200, "coordinator": 404, "region_admin": 200, "archivist": 404, "support": 404}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
         "cases_staff:inbox", "another unit (Y)",
-        staff_door({"staff_x": 404, "staff_y": 200, "unit_admin": 404, "coordinator": 200, "archivist": 404, "support": 404}),
+        staff_door({"staff_x": 404, "staff_y": 200, "unit_admin": 404, "coordinator": 200, "region_admin": 404, "archivist": 404, "support": 404}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
     ),
     Row(
         "cases_staff:case", "Tolvan's case at unit X",
-        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200}),
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
         kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id},
     ),
     Row(
         "cases_staff:attachment", "the file of Tolvan's case",
-        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200}),
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
         kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id, "attachment_id": file_of(p.tolvan).id},
     ),
     Row(
         "cases_staff:case_action", "reply to Tolvan's case",
-        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 302, "unit_admin": 302}), method="post",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 302, "unit_admin": 302, "region_admin": 302}),
+        method="post",
         kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id, "action": "reply"},
         data=lambda p, who: {"body": "Svar", "version": 1},
     ),
     Row(
         "cases_staff:services", "unit X",
-        staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 200, "coordinator": 404, "archivist": 404, "support": 404}),
+        staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 200, "coordinator": 404, "region_admin": 403, "archivist": 404, "support": 404}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
         "cases_staff:service_activate", "unit X, advice",
-        staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 302, "coordinator": 404, "archivist": 404, "support": 404}),
+        staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 302, "coordinator": 404, "region_admin": 403, "archivist": 404, "support": 404}),
         method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
         data=lambda p, who: {"kind": "advice"},
+    ),
+    Row(
+        "cases_staff:service_edit", "unit X's advice",
+        staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 200, "coordinator": 404, "region_admin": 403, "archivist": 404, "support": 404}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "service_id": advice_at_x().id},
+    ),
+    Row(
+        "cases_staff:region_forms", "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+    ),
+    Row(
+        "cases_staff:region_form_edit", "the region, advice",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id, "kind": "advice"},
     ),
     Row("access_staff:guardians", "-", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "unit_admin": 200})),
     Row(

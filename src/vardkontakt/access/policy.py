@@ -188,6 +188,14 @@ def may_block_guardian(staff: Staff, guardianship: Guardianship) -> bool:
     ).exists()
 
 
+def is_region_admin(staff: Staff, region: Region) -> bool:
+    return RegionRole.objects.filter(staff=staff, region=region, role=RegionRoleKind.REGION_ADMIN).exists()
+
+
+def administered_regions(staff: Staff) -> list[Region]:
+    return list(Region.objects.filter(roles__staff=staff, roles__role=RegionRoleKind.REGION_ADMIN).order_by("name"))
+
+
 def is_archivist(staff: Staff) -> bool:
     return RegionRole.objects.filter(staff=staff, role=RegionRoleKind.ARCHIVIST).exists()
 

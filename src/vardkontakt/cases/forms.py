@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.cases.models import CaseOutcome
+from vardkontakt.cases.naming import validate_service_name
+from vardkontakt.identity.models import Profession
 
 
 class MessageForm(forms.Form):
@@ -32,3 +37,90 @@ class CloseForm(VersionForm):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose how the case ended.")},
     )
+
+
+class ServiceDefinitionForm(forms.Form):
+    """What a unit (or the region, for its defaults) says about a service: name, terms, professions."""
+
+    name = forms.CharField(
+        label=_("Name"), max_length=60, help_text=_("Say what the patient does, e.g. “Förnya recept”.")
+    )
+    terms = forms.CharField(
+        label=_("Terms shown to the patient"), max_length=3000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    professions = forms.MultipleChoiceField(
+        label=_("Goes to these professions"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    active = forms.BooleanField(label=_("Offered to patients"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["professions"].choices = Profession.choices  # type: ignore[attr-defined]
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        validate_service_name(name)
+        return name
+
+
+class QuestionForm(forms.Form):
+    label = forms.CharField(label=_("Question"), max_length=200)
+    kind = forms.ChoiceField(
+        label=_("Kind of answer"),
+        choices=[
+            ("short_text", _("Short text")),
+            ("long_text", _("Long text")),
+            ("single_choice", _("One of several choices")),
+            ("multiple_choice", _("Several choices")),
+            ("yes_no", _("Yes or no")),
+            ("date", _("Date")),
+        ],
+    )
+    help = forms.CharField(label=_("Help text"), max_length=300, required=False)
+    required = forms.BooleanField(label=_("Required"), required=False)
+    choices = forms.CharField(
+        label=_("Choices, one per line"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        options = [line.strip() for line in (cleaned.get("choices") or "").splitlines() if line.strip()]
+        if cleaned.get("kind") in ("single_choice", "multiple_choice") and len(options) < 2:
+            self.add_error("choices", ValidationError(_("Give at least two choices."), code="choices"))
+        cleaned["choice_list"] = options
+        return cleaned
+
+
+QuestionFormSet = forms.formset_factory(QuestionForm, extra=1, can_delete=True, max_num=30, validate_max=True)
+
+
+def questions_from_formset(formset: Any) -> list[dict[str, Any]]:
+    questions = []
+    for index, form in enumerate(formset.forms):
+        data = form.cleaned_data
+        if not data or data.get("DELETE") or not data.get("label"):
+            continue
+        question: dict[str, Any] = {
+            "key": f"q{index + 1}",
+            "kind": data["kind"],
+            "label": data["label"],
+            "required": data["required"],
+            "help": data.get("help", ""),
+        }
+        if data["kind"] in ("single_choice", "multiple_choice"):
+            question["choices"] = data["choice_list"]
+        questions.append(question)
+    return questions
+
+
+def formset_initial(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "label": q["label"],
+            "kind": q["kind"],
+            "help": q.get("help", ""),
+            "required": q.get("required", False),
+            "choices": "\n".join(q.get("choices", [])),
+        }
+        for q in questions
+    ]

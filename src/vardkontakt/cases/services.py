@@ -25,11 +25,13 @@ from vardkontakt.cases.models import (
     RegionServiceForm,
     Service,
 )
+from vardkontakt.cases.naming import validate_service_name
+from vardkontakt.cases.questions import validate_questions
 from vardkontakt.core.calendar import answer_deadline
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.notifications.models import NotificationKind
 from vardkontakt.notifications.services import notification_create
-from vardkontakt.organisation.models import CareUnit
+from vardkontakt.organisation.models import CareUnit, Region
 
 
 class CaseConflict(Exception):
@@ -269,3 +271,50 @@ def case_withdraw(*, case: Case, actor: Patient) -> Case:
     audit(actor=Actor.of_patient(actor), action="case.withdraw", patient=case.patient, on_behalf_of=case.patient,
           obj=case, unit=case.unit)  # fmt: skip
     return case
+
+
+@transaction.atomic
+def service_update(
+    *,
+    service: Service,
+    by: Staff,
+    name: str,
+    terms: str,
+    professions: list[str],
+    questions: list[dict[str, Any]],
+    active: bool,
+) -> Service:
+    if not policy.staff_may_manage_services(by, service.unit):
+        raise PermissionDenied
+    validate_service_name(name)
+    validate_questions(questions)
+    if Service.objects.filter(unit=service.unit, name=name).exclude(pk=service.pk).exists():
+        raise ValidationError(_("The unit already has a service with this name."), code="duplicate")
+    service.name, service.terms, service.professions = name, terms, professions
+    service.questions, service.active = questions, active
+    service.save(update_fields=["name", "terms", "professions", "questions", "active"])
+    audit(actor=Actor.of_staff(by), action="service.update", unit=service.unit, obj=service)
+    return service
+
+
+@transaction.atomic
+def region_form_save(
+    *,
+    region: Region,
+    kind: str,
+    by: Staff,
+    name: str,
+    terms: str,
+    professions: list[str],
+    questions: list[dict[str, Any]],
+) -> RegionServiceForm:
+    if not access_policy.is_region_admin(by, region):
+        raise PermissionDenied
+    validate_service_name(name)
+    validate_questions(questions)
+    form, _created = RegionServiceForm.objects.update_or_create(
+        region=region, kind=ServiceKind(kind),
+        defaults={"name": name, "terms": terms, "professions": professions, "questions": questions},
+    )  # fmt: skip
+    audit(actor=Actor.of_staff(by), action="region_form.save", obj=form)
+    return form

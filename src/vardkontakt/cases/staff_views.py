@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor
 from vardkontakt.access.decorators import staff_required
 from vardkontakt.cases import policy, selectors, services
-from vardkontakt.cases.defaults import ServiceKind
-from vardkontakt.cases.forms import AssignForm, CloseForm, StaffMessageForm, VersionForm
+from vardkontakt.cases.defaults import DEFAULT_QUESTIONS, DEFAULT_TERMS, SWEDISH_NAMES, ServiceKind
+from vardkontakt.cases.forms import (
+    AssignForm,
+    CloseForm,
+    QuestionFormSet,
+    ServiceDefinitionForm,
+    StaffMessageForm,
+    VersionForm,
+    formset_initial,
+    questions_from_formset,
+)
 from vardkontakt.cases.models import Case
 from vardkontakt.identity.models import Profession, Staff
+from vardkontakt.organisation.models import Region
 
 
 def _me(request: HttpRequest) -> Staff:
@@ -196,3 +209,106 @@ def attachment(request: HttpRequest, case_id: uuid.UUID, attachment_id: uuid.UUI
     return FileResponse(
         path.open("rb"), as_attachment=True, filename=found.original_name, content_type=found.content_type
     )
+
+
+def _definition_page(
+    request: HttpRequest, *, title: str, caption: str, initial: dict[str, Any], questions: list[dict[str, Any]],
+    save: Callable[[dict[str, Any], list[dict[str, Any]]], Any], back: str, show_active: bool,
+) -> HttpResponse:  # fmt: skip
+    """The shared editor of a service: name (checked against the naming rules), terms, professions, questions."""
+    posted = request.method == "POST"
+    form = ServiceDefinitionForm(request.POST if posted else None, initial=initial)
+    formset = QuestionFormSet(request.POST if posted else None, initial=formset_initial(questions), prefix="q")
+    if posted and form.is_valid() and formset.is_valid():
+        try:
+            save(form.cleaned_data, questions_from_formset(formset))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The service is saved."))
+            return redirect(back)
+    return render(
+        request,
+        "cases/service_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "title": title,
+            "caption": caption,
+            "back": back,
+            "show_active": show_active,
+        },
+        status=400 if posted else 200,
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def service_edit(request: HttpRequest, unit_id: uuid.UUID, service_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    unit = selectors.inbox_unit(staff=me, unit_id=str(unit_id))
+    if not policy.staff_may_manage_services(me, unit):
+        raise PermissionDenied
+    service = unit.services.filter(pk=service_id).first()
+    if service is None:
+        raise Http404
+
+    def save(data: dict[str, Any], questions: list[dict[str, Any]]) -> Any:
+        return services.service_update(
+            service=service, by=me, name=data["name"], terms=data["terms"], professions=data["professions"],
+            questions=questions, active=data["active"],
+        )  # fmt: skip
+
+    initial = {
+        "name": service.name,
+        "terms": service.terms,
+        "professions": service.professions,
+        "active": service.active,
+    }
+    return _definition_page(
+        request, title=service.name, caption=unit.name, initial=initial, questions=service.questions, save=save,
+        back=reverse("cases_staff:services", kwargs={"unit_id": unit.id}), show_active=True,
+    )  # fmt: skip
+
+
+def _administered_region(staff: Staff, region_id: uuid.UUID) -> Region:
+    region = Region.objects.filter(pk=region_id).first()
+    if region is None or not access_policy.is_region_admin(staff, region):
+        raise Http404
+    return region
+
+
+@staff_required
+@require_GET
+def region_forms(request: HttpRequest, region_id: uuid.UUID) -> HttpResponse:
+    region = _administered_region(_me(request), region_id)
+    saved = {form.kind: form for form in region.service_forms.all()}
+    kinds = [(value, label, saved.get(value)) for value, label in ServiceKind.choices]
+    return render(request, "cases/region_forms.html", {"region": region, "kinds": kinds})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def region_form_edit(request: HttpRequest, region_id: uuid.UUID, kind: str) -> HttpResponse:
+    me = _me(request)
+    region = _administered_region(me, region_id)
+    if kind not in ServiceKind.values:
+        raise Http404
+    current = region.service_forms.filter(kind=kind).first()
+
+    def save(data: dict[str, Any], questions: list[dict[str, Any]]) -> Any:
+        return services.region_form_save(
+            region=region, kind=kind, by=me, name=data["name"], terms=data["terms"], professions=data["professions"],
+            questions=questions,
+        )  # fmt: skip
+
+    initial = {
+        "name": current.name if current else SWEDISH_NAMES[ServiceKind(kind)],
+        "terms": current.terms if current else DEFAULT_TERMS,
+        "professions": current.professions if current else [],
+    }
+    questions = current.questions if current else DEFAULT_QUESTIONS[ServiceKind(kind)]
+    return _definition_page(
+        request, title=initial["name"], caption=region.name, initial=initial, questions=questions, save=save,
+        back=reverse("cases_staff:region_forms", kwargs={"region_id": region.id}), show_active=False,
+    )  # fmt: skip
