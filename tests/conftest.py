@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -10,9 +11,14 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from vardkontakt.cases.defaults import ServiceKind
+from vardkontakt.cases.models import Case, Service
+from vardkontakt.cases.questions import answers_for_storage
+from vardkontakt.cases.services import case_create, service_activate
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.organisation import demo_data
 from vardkontakt.organisation.demo_data import staff_hsa_id
+from vardkontakt.organisation.models import CareUnit
 
 # Sync Playwright runs an event loop in the test thread; the ORM calls beside it are safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -100,3 +106,26 @@ def site(live_server, settings) -> Iterator[str]:
     providers["staff"]["issuer"] = f"{url}/demo-idp/siths"
     settings.OIDC_PROVIDERS = providers
     yield url
+
+
+@pytest.fixture
+def unit_x(personas) -> CareUnit:
+    """Vårdcentralen Lindängen: Tolvan is listed there; staff_x is a member, unit_admin its head."""
+    return personas.unit_admin.memberships.get().unit
+
+
+@pytest.fixture
+def advice(unit_x, personas) -> Service:
+    return service_activate(unit=unit_x, kind=ServiceKind.ADVICE, by=personas.unit_admin)
+
+
+@pytest.fixture
+def tolvans_case(advice, personas) -> Case:
+    answers = answers_for_storage(advice.questions, {"what": "Jag har haft ont i halsen i en vecka."})
+    return case_create(
+        actor=personas.tolvan,
+        subject=personas.tolvan,
+        service=advice,
+        answers=answers,
+        idempotency_key=uuid.uuid4().hex,
+    )

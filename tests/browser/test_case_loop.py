@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from vardkontakt.cases.defaults import ServiceKind
-from vardkontakt.cases.models import Case, CaseMessage, CaseStatus, MessageKind, Service
-from vardkontakt.cases.questions import answers_for_storage
-from vardkontakt.cases.services import case_create, service_activate
+from vardkontakt.cases.models import Case, CaseMessage, CaseStatus, MessageKind
 from vardkontakt.organisation.models import CareUnit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,37 +17,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 TOLVAN_ID = "19121212-1212"
 UNIT_NAME = "Vårdcentralen Lindängen"
 SERVICE_NAME = "Rådgivning"
-
-
-@pytest.fixture(autouse=True)
-def no_demo_cases(personas) -> None:
-    """Start from units with empty inboxes: the demo region may send cases of its own (load_demo),
-    and these tests count what is in the inbox and pick Tolvan's case by its service's name."""
-    Case.objects.all().delete()
-
-
-# The same fixtures as tests/cases/conftest.py, which browser tests do not see.
-@pytest.fixture
-def unit_x(personas) -> CareUnit:
-    """Vårdcentralen Lindängen: Tolvan is listed there; staff_x is a member, unit_admin its head."""
-    return personas.unit_admin.memberships.get().unit
-
-
-@pytest.fixture
-def advice(unit_x, personas) -> Service:
-    return service_activate(unit=unit_x, kind=ServiceKind.ADVICE, by=personas.unit_admin)
-
-
-@pytest.fixture
-def tolvans_case(advice, personas, no_demo_cases) -> Case:
-    answers = answers_for_storage(advice.questions, {"what": "Jag har haft ont i halsen i en vecka."})
-    return case_create(
-        actor=personas.tolvan,
-        subject=personas.tolvan,
-        service=advice,
-        answers=answers,
-        idempotency_key=uuid.uuid4().hex,
-    )
 
 
 def _status_message(ui, text: str | re.Pattern[str]):
