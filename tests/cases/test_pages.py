@@ -57,6 +57,22 @@ def test_write_review_send_and_see_the_deadline(tolvan, advice, personas):
     assert "Rådgivning" in tolvan.get("/cases/").text
 
 
+def test_my_cases_costs_the_same_for_one_case_or_twenty(tolvan, advice, personas, django_assert_max_num_queries):
+    from vardkontakt.cases.services import case_create
+
+    for n in range(20):
+        case_create(actor=personas.tolvan, subject=personas.tolvan, service=advice, answers=[], idempotency_key=f"m{n}")
+    with django_assert_max_num_queries(7):  # constant: 6 here, with 20 cases
+        assert tolvan.get("/cases/").status_code == 200
+
+
+def test_staff_opening_a_case_is_kept_and_shown(staff_x, tolvans_case, personas):
+    staff_x.get(f"/staff/cases/{tolvans_case.id}/")
+    page = staff_x.get(f"/staff/cases/{tolvans_case.id}/").text
+    assert "Öppnat av" in page
+    assert page.count(personas.staff_x.full_name) >= 2
+
+
 def test_a_missing_required_answer_is_explained_and_nothing_is_sent(tolvan, advice):
     response = tolvan.post(write_url(advice), {"what": "", "idempotency_key": "k", "step": "send"})
     assert response.status_code == 200
@@ -89,14 +105,19 @@ def test_a_proxy_without_the_messages_scope_cannot_write(personas, advice):
     assert client.post(write_url(advice), {"what": "x", "idempotency_key": "p", "step": "send"}).status_code == 404
 
 
-def test_the_inbox_lists_counts_and_overdue(staff_x, tolvans_case, personas):
+def test_the_inbox_lists_counts_and_overdue(staff_x, tolvans_case, personas, advice, django_assert_max_num_queries):
+    from vardkontakt.cases.services import case_create
+
+    for n in range(15):  # many cases must not mean many queries
+        case_create(actor=personas.tolvan, subject=personas.tolvan, service=advice, answers=[], idempotency_key=f"n{n}")
     unit = tolvans_case.unit
-    page = staff_x.get(f"/staff/units/{unit.id}/inbox/?list=unassigned").text
-    assert "Tolvan Tolvansson" in page and "Ej tilldelade (1)" in page
+    with django_assert_max_num_queries(14):  # constant: 13 here, with 16 cases
+        page = staff_x.get(f"/staff/units/{unit.id}/inbox/?list=unassigned").text
+    assert "Tolvan Tolvansson" in page and "Ej tilldelade (16)" in page
     with time_machine.travel(tolvans_case.deadline_passes_at + dt.timedelta(minutes=1), tick=False):
         login_as(staff_x, personas.staff_x.user)  # days later: a new login
         overdue = staff_x.get(f"/staff/units/{unit.id}/inbox/?list=overdue").text
-    assert "Försenade (1)" in overdue and "vk-overdue" in overdue
+    assert "Försenade (16)" in overdue and "vk-overdue" in overdue
     assert "Tolvan" not in staff_x.get(f"/staff/units/{unit.id}/inbox/?list=closed").text
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor, audit
+from vardkontakt.access.models import AuditEntry
 from vardkontakt.cases import policy
 from vardkontakt.cases.attachments import path_of
 from vardkontakt.cases.models import OPEN_STATUSES, Attachment, Case, CaseMessage, CaseStatus, Service
@@ -139,3 +140,12 @@ def attachment_of(*, case: Case, attachment_id: str, reader: Actor) -> tuple[Att
         raise Http404
     audit(actor=reader, action="attachment.read", patient=case.patient, obj=attachment, unit=case.unit)
     return attachment, path
+
+
+def openings_of(case: Case) -> list[AuditEntry]:
+    """Who on the staff side opened the case, and when (from the audit log, newest first)."""
+    return list(
+        AuditEntry.objects.filter(
+            object_type="Case", object_id=str(case.pk), action="case.read", actor_kind="staff"
+        ).order_by("-sequence")[:50]
+    )

@@ -86,6 +86,7 @@ def _case_page(request: HttpRequest, case: Case, *, status: int = 200, **forms: 
         {
             "case": case,
             "thread": case.messages.select_related("author_staff", "author_patient"),
+            "openings": selectors.openings_of(case),
             "reply_form": forms.get("reply_form") or StaffMessageForm(initial={"version": case.version}),
             "note_form": forms.get("note_form") or StaffMessageForm(initial={"version": case.version}),
             "close_form": forms.get("close_form") or CloseForm(initial={"version": case.version}),
