@@ -31,6 +31,7 @@ from vardkontakt.cases.forms import (
     questions_from_formset,
 )
 from vardkontakt.cases.models import Case
+from vardkontakt.cases.views import file_response
 from vardkontakt.identity.models import Profession, Staff
 from vardkontakt.organisation.models import Region
 
@@ -207,9 +208,7 @@ def attachment(request: HttpRequest, case_id: uuid.UUID, attachment_id: uuid.UUI
     me = _me(request)
     case = selectors.case_for_staff(staff=me, case_id=str(case_id))
     found, path = selectors.attachment_of(case=case, attachment_id=str(attachment_id), reader=Actor.of_staff(me))
-    return FileResponse(
-        path.open("rb"), as_attachment=True, filename=found.original_name, content_type=found.content_type
-    )
+    return file_response(found, path)
 
 
 def _definition_page(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -18,7 +19,7 @@ from vardkontakt.access.audit import Actor
 from vardkontakt.access.decorators import patient_required
 from vardkontakt.cases import attachments, selectors, services
 from vardkontakt.cases.forms import MessageForm
-from vardkontakt.cases.models import CaseStatus
+from vardkontakt.cases.models import Attachment, CaseStatus
 from vardkontakt.cases.questions import answers_for_storage, build_form
 from vardkontakt.identity.models import Patient
 
@@ -167,6 +168,11 @@ def attachment(request: HttpRequest, case_id: uuid.UUID, attachment_id: uuid.UUI
     me = _me(request)
     case = selectors.case_for_patient(actor=me, case_id=str(case_id))
     found, path = selectors.attachment_of(case=case, attachment_id=str(attachment_id), reader=Actor.of_patient(me))
+    return file_response(found, path)
+
+
+def file_response(found: Attachment, path: Path) -> FileResponse:
+    """Always a download, with the type found by content: a file is never rendered in the browser."""
     return FileResponse(
         path.open("rb"), as_attachment=True, filename=found.original_name, content_type=found.content_type
     )
