@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "vardkontakt.access",
     "vardkontakt.notifications",
     "vardkontakt.cases",
+    "vardkontakt.records",
 ]
 if DEMO_IDP_ENABLED:
     INSTALLED_APPS.append("vardkontakt.demo_idp")

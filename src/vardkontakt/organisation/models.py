@@ -101,6 +101,8 @@ class CareUnit(models.Model):
     website = models.URLField(_("website"), blank=True)
     # The seed's target: answer within two working days (SPEC §5); a unit may set its own.
     answer_target_working_days = models.PositiveSmallIntegerField(_("answer within (working days)"), default=2)
+    # A unit judged to need a manual harm assessment (menprövning) never publishes its notes.
+    needs_harm_assessment = models.BooleanField(_("needs a manual harm assessment before release"), default=False)
     listed_patients = models.ManyToManyField(Patient, through="Listing", related_name="listed_units")
     staff = models.ManyToManyField(Staff, through="Membership", related_name="units")
 

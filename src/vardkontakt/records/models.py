@@ -1,0 +1,129 @@
+"""Read models of record data the units' journal, lab and pharmacy systems push in (SPEC §7-8).
+
+Never direct access to those systems: these are copies, keyed by the source's business
+identifier so that a repeated push updates rather than duplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from vardkontakt.identity.models import Patient
+from vardkontakt.organisation.models import CareUnit, Region
+
+EARLY_HYPOTHESES = "Tidiga hypoteser"
+
+
+class RecordRules(models.Model):
+    """The region's publishing rules, with the seed's values as defaults (SPEC §7)."""
+
+    region = models.OneToOneField(Region, on_delete=models.CASCADE, related_name="record_rules")
+    notes_from = models.DateField(_("notes shown from"), default=dt.date(2014, 9, 1))
+    adult_psychiatry_notes_from = models.DateField(_("adult psychiatry notes shown from"), default=dt.date(2015, 9, 28))
+    # Templates never published electronically; "Tidiga hypoteser" is always among them.
+    withheld_templates = models.JSONField(_("note templates never published"), default=list)
+
+    def __str__(self) -> str:
+        return f"Record rules of {self.region}"
+
+
+class Sourced(models.Model):
+    """What every copied record item has: whose, from which unit, and the source's identifier."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(CareUnit, on_delete=models.PROTECT, related_name="+")
+    source_system = models.CharField(max_length=64)
+    source_id = models.CharField(max_length=128)
+    # When the item reached the platform: the patient may hide items newer than 14 days.
+    received_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class RecordNote(Sourced):
+    author_name = models.CharField(_("author"), max_length=200)
+    author_profession = models.CharField(_("profession"), max_length=64)
+    written_on = models.DateField(_("date"))
+    template = models.CharField(_("note type"), max_length=120)
+    signed = models.BooleanField(_("signed"), default=False)
+    text = models.TextField(_("text"))
+
+    class Meta:
+        ordering = ["-written_on", "-received_at"]
+        constraints = [models.UniqueConstraint(fields=["source_system", "source_id"], name="note_source_once")]
+        indexes = [models.Index(fields=["patient", "-written_on"])]
+
+
+class Diagnosis(Sourced):
+    code = models.CharField(_("ICD-10 code"), max_length=10)
+    text = models.CharField(_("diagnosis"), max_length=300)
+    recorded_on = models.DateField(_("date"))
+
+    class Meta:
+        ordering = ["-recorded_on"]
+        constraints = [models.UniqueConstraint(fields=["source_system", "source_id"], name="diagnosis_source_once")]
+
+
+class CareContact(Sourced):
+    kind = models.CharField(_("kind of contact"), max_length=120)
+    started_on = models.DateField(_("date"))
+    ended_on = models.DateField(_("ended"), null=True, blank=True)
+    responsible = models.CharField(_("responsible"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-started_on"]
+        constraints = [models.UniqueConstraint(fields=["source_system", "source_id"], name="contact_source_once")]
+
+
+class ResultFlag(models.TextChoices):
+    NORMAL = "N", _("normal")
+    LOW = "L", _("below the reference range")
+    HIGH = "H", _("above the reference range")
+
+
+class LabResult(Sourced):
+    analysis = models.CharField(_("analysis"), max_length=200)
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=4, null=True, blank=True)
+    value_text = models.CharField(_("result"), max_length=500, blank=True)
+    unit_of_measure = models.CharField(_("unit"), max_length=40, blank=True)
+    reference_low = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    reference_high = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    flag = models.CharField(max_length=1, choices=ResultFlag.choices, blank=True)
+    taken_at = models.DateTimeField(_("sample taken"))
+
+    class Meta:
+        ordering = ["-taken_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source_system", "source_id"], name="result_source_once"),
+            models.CheckConstraint(condition=~Q(value__isnull=True, value_text=""), name="result_has_a_value"),
+        ]
+        indexes = [models.Index(fields=["patient", "analysis", "-taken_at"])]
+
+
+class Medicine(Sourced):
+    name = models.CharField(_("medicine"), max_length=200)
+    strength = models.CharField(_("strength"), max_length=100, blank=True)
+    dosage = models.CharField(_("dosage"), max_length=300, blank=True)
+    prescriber = models.CharField(_("prescriber"), max_length=200, blank=True)
+    dispensed_on = models.DateField(_("dispensed"))
+    current = models.BooleanField(_("current"), default=True)
+    renewable = models.BooleanField(_("can be renewed"), default=False)
+
+    class Meta:
+        ordering = ["name", "-dispensed_on"]
+        constraints = [models.UniqueConstraint(fields=["source_system", "source_id"], name="medicine_source_once")]
+
+
+class RecordPreferences(models.Model):
+    """The patient's own choices about their record view."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="record_preferences")
+    show_unsigned = models.BooleanField(_("show notes that are not yet signed"), default=False)
+    hide_recent = models.BooleanField(_("hide entries from the last 14 days"), default=False)

@@ -1,0 +1,144 @@
+"""Each publishing rule on its own (SPEC §7), on a record with one note at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from vardkontakt.identity.models import Patient
+from vardkontakt.organisation.models import CareUnit, UnitKind
+from vardkontakt.records.models import Diagnosis, RecordNote, RecordPreferences, RecordRules
+from vardkontakt.records.publishing import published_items, published_notes, rules
+
+pytestmark = pytest.mark.django_db
+_ids = itertools.count()
+
+
+def unit_of_kind(kind: str) -> CareUnit:
+    return CareUnit.objects.filter(kind=kind).first() or CareUnit.objects.create(
+        administration=CareUnit.objects.first().administration,  # type: ignore[union-attr]
+        hsa_id=f"SE2321000255-T{next(_ids):04d}",
+        name=f"Test {kind}",
+        kind=kind,
+    )
+
+
+def note(patient: Patient, *, kind: str = UnitKind.PRIMARY_CARE, **fields) -> RecordNote:
+    defaults = {
+        "author_name": "Doktor Exempel", "author_profession": "doctor", "written_on": dt.date(2026, 10, 1),
+        "template": "Besöksanteckning", "signed": True, "text": "Patienten mår bra.",
+        "received_at": timezone.now() - dt.timedelta(days=30),
+    }  # fmt: skip
+    return RecordNote.objects.create(
+        patient=patient,
+        unit=unit_of_kind(kind),
+        source_system="test",
+        source_id=f"n{next(_ids)}",
+        **{**defaults, **fields},
+    )
+
+
+def shown(patient: Patient) -> list[RecordNote]:
+    return list(published_notes(patient).notes)
+
+
+def test_an_ordinary_signed_note_is_shown(personas):
+    made = note(personas.tolvan)
+    assert shown(personas.tolvan) == [made]
+    assert published_notes(personas.tolvan).withheld == 0
+
+
+@pytest.mark.parametrize(
+    "kind", [UnitKind.CHILD_PSYCHIATRY, UnitKind.FORENSIC_PSYCHIATRY, UnitKind.MATERNITY_CARE, UnitKind.DELIVERY_CARE]
+)
+def test_never_shown_from_these_kinds_of_unit(personas, kind):
+    note(personas.tolvan, kind=kind)
+    assert shown(personas.tolvan) == []
+    assert published_notes(personas.tolvan).withheld == 1
+
+
+def test_youth_clinic_notes_are_withheld_under_18_only(personas):
+    note(personas.child_14, kind=UnitKind.YOUTH_CLINIC)
+    note(personas.tolvan, kind=UnitKind.YOUTH_CLINIC)
+    assert shown(personas.child_14) == []
+    assert len(shown(personas.tolvan)) == 1
+
+
+def test_a_unit_needing_harm_assessment_publishes_nothing(personas):
+    made = note(personas.tolvan)
+    CareUnit.objects.filter(pk=made.unit_id).update(needs_harm_assessment=True)
+    assert shown(personas.tolvan) == []
+    Diagnosis.objects.create(
+        patient=personas.tolvan, unit=made.unit, source_system="t", source_id="d1", received_at=timezone.now(),
+        code="J06.9", text="Övre luftvägsinfektion", recorded_on=dt.date(2026, 10, 1),
+    )  # fmt: skip
+    items, withheld = published_items(Diagnosis, personas.tolvan)
+    assert (list(items), withheld) == ([], 1)
+
+
+@pytest.mark.parametrize(("written_on", "visible"), [(dt.date(2014, 8, 31), False), (dt.date(2014, 9, 1), True)])
+def test_notes_from_2014_09_01(personas, written_on, visible):
+    note(personas.tolvan, written_on=written_on)
+    assert bool(shown(personas.tolvan)) is visible
+
+
+@pytest.mark.parametrize(("written_on", "visible"), [(dt.date(2015, 9, 27), False), (dt.date(2015, 9, 28), True)])
+def test_adult_psychiatry_notes_from_2015_09_28(personas, written_on, visible):
+    note(personas.tolvan, kind=UnitKind.ADULT_PSYCHIATRY, written_on=written_on)
+    assert bool(shown(personas.tolvan)) is visible
+
+
+def test_the_dates_are_region_settings(personas):
+    region_rules = rules()
+    region_rules.notes_from = dt.date(2020, 1, 1)
+    region_rules.save(update_fields=["notes_from"])
+    note(personas.tolvan, written_on=dt.date(2019, 12, 31))
+    assert shown(personas.tolvan) == []
+
+
+def test_early_hypotheses_are_never_published(personas):
+    note(personas.tolvan, template="Tidiga hypoteser")
+    assert shown(personas.tolvan) == []
+    assert published_notes(personas.tolvan).withheld == 1
+
+
+def test_a_configured_template_is_never_published(personas):
+    region_rules = rules()
+    region_rules.withheld_templates = ["Våld i nära relationer"]
+    region_rules.save(update_fields=["withheld_templates"])
+    note(personas.tolvan, template="Våld i nära relationer")
+    note(personas.tolvan, template="Besöksanteckning")
+    assert [n.template for n in shown(personas.tolvan)] == ["Besöksanteckning"]
+
+
+def test_unsigned_notes_only_after_the_patient_chooses_them(personas):
+    note(personas.tolvan, signed=False)
+    assert shown(personas.tolvan) == []
+    assert published_notes(personas.tolvan).unsigned_hidden == 1
+    assert published_notes(personas.tolvan).withheld == 0  # the patient's own choice, not withheld
+    RecordPreferences.objects.create(patient=personas.tolvan, show_unsigned=True)
+    assert len(shown(personas.tolvan)) == 1
+
+
+def test_the_patient_may_hide_the_last_14_days(personas):
+    now = timezone.now()
+    note(personas.tolvan, received_at=now - dt.timedelta(days=13, hours=23))
+    note(personas.tolvan, received_at=now - dt.timedelta(days=14, minutes=1))
+    assert len(shown(personas.tolvan)) == 2
+    RecordPreferences.objects.create(patient=personas.tolvan, hide_recent=True)
+    with time_machine.travel(now, tick=False):
+        assert len(shown(personas.tolvan)) == 1
+
+
+def test_what_is_written_is_readable_at_once(personas):
+    note(personas.tolvan, received_at=timezone.now())
+    assert len(shown(personas.tolvan)) == 1
+
+
+def test_rules_default_to_the_seed(db):
+    fresh = RecordRules()
+    assert (fresh.notes_from, fresh.adult_psychiatry_notes_from) == (dt.date(2014, 9, 1), dt.date(2015, 9, 28))
