@@ -57,7 +57,7 @@ class Personas:
 
 @pytest.fixture
 def demo_region(db: None) -> None:
-    call_command("load_demo", "--no-cases", verbosity=0)
+    call_command("load_demo", "--no-activity", verbosity=0)
 
 
 @pytest.fixture

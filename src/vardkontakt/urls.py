@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("vardkontakt.access.urls")),
     path("staff/", include("vardkontakt.access.staff_urls")),
     path("", include("vardkontakt.cases.urls")),
+    path("", include("vardkontakt.records.urls")),
     path("staff/", include("vardkontakt.cases.staff_urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
 ]

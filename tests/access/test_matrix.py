@@ -234,6 +234,17 @@ ROWS: list[Row] = [
         "cases:withdraw", "Tolvan's case", patients_door(not_found_but({"patient_a": 302})), method="post",
         kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id},
     ),
+    # --- the record: always the record of whom the persona acts for (here: themself) ---------------
+    Row("records:overview", "own", patients_door({**dict.fromkeys(PATIENT_PERSONAS, 200), "sealed_patient": 403})),
+    Row("records:notes", "own", patients_door({**dict.fromkeys(PATIENT_PERSONAS, 200), "sealed_patient": 403})),
+    Row(
+        "records:section", "own results", patients_door({**dict.fromkeys(PATIENT_PERSONAS, 200), "sealed_patient": 403}),
+        kwargs=lambda p: {"name": "results"},
+    ),
+    Row(
+        "records:section", "an unknown section", patients_door(404), kwargs=lambda p: {"name": "secrets"},
+    ),
+    Row("records:preferences", "own", patients_door(302), method="post", data=lambda p, who: {"show_unsigned": "on"}),
     # --- staff pages ----------------------------------------------------------------------
     Row("core:staff_home", "own", staff_door(200)),
     Row("identity:staff_settings", "own", staff_door(200)),

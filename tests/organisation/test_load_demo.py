@@ -94,3 +94,7 @@ def test_the_demo_cases_are_created_once(demo_region):
     call_command("load_demo", verbosity=0)
     assert Case.objects.count() == 2
     assert Case.objects.filter(created_by__given_name="Maria", patient__given_name="Gunnel").exists()
+    from vardkontakt.records.models import LabResult, RecordNote
+
+    assert RecordNote.objects.filter(patient__personnummer="191212121212").count() == 3
+    assert LabResult.objects.filter(analysis="P-Glukos").count() == 3

@@ -40,7 +40,7 @@ def proxy_for_party(*, patient: Patient, proxy_id: str) -> Proxy:
     return proxy
 
 
-def record_for_reader(*, reader: Patient, subject: Patient, now: dt.datetime | None = None) -> bool:
+def record_for_reader(*, reader: Patient, subject: Patient, now: dt.datetime | None = None, section: str = "") -> bool:
     """The door to a patient's record. True when ``reader`` may read it now; every attempt is logged.
 
     The seal is checked in the read's own statement, so every read that starts after a seal has
@@ -56,6 +56,7 @@ def record_for_reader(*, reader: Patient, subject: Patient, now: dt.datetime | N
             patient=subject,
             on_behalf_of=subject,
             allowed=allowed,
+            detail=section,
         )
     return allowed
 

@@ -54,6 +54,7 @@ def patient_home(request: HttpRequest) -> HttpResponse:
             "units": units_for_patient(patient=subject),
             "notifications": recent_notifications(patient=me),
             "may_write": acting.allows(policy.Scope.CASES),
+            "may_read_record": acting.allows(policy.Scope.RECORD),
         },
     )
 

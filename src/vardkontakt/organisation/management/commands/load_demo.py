@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -26,6 +27,7 @@ from vardkontakt.organisation.models import (
     RegionRole,
     RegionRoleKind,
 )
+from vardkontakt.records.models import LabResult, Medicine, RecordNote
 
 OTHER_PATIENTS = 37
 STAFF_COUNT = 30
@@ -36,7 +38,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
-            "--no-cases", action="store_true", help="Build the region without the demo cases (the tests start quiet)."
+            "--no-activity",
+            action="store_true",
+            help="Build the region without the demo's cases and record entries (the tests start quiet).",
         )
 
     @transaction.atomic
@@ -78,7 +82,9 @@ class Command(BaseCommand):
         patients = self._patients(today)
         self._listings(patients, units, today)
         self._access(today, units)
-        self._services_and_cases(today, units, with_cases=not options["no_cases"])
+        self._services_and_cases(today, units, with_cases=not options["no_activity"])
+        if not options["no_activity"]:
+            self._record(today, units)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo region ready: {CareUnit.objects.count()} units, {Staff.objects.count()} staff, "
@@ -210,6 +216,46 @@ class Command(BaseCommand):
                 actor=actor, subject=subject, service=advice,
                 answers=answers_for_storage(advice.questions, {"what": text}), idempotency_key=key,
             )  # fmt: skip
+
+    def _record(self, today: Any, units: list[CareUnit]) -> None:
+        """A little record for Tolvan, the 9-year-old and Gunnel, as the journal systems would send
+        it (the FHIR import replaces this once it exists)."""
+        people = {p.role: Patient.objects.get(personnummer=p.personnummer) for p in demo_data.named_people(today)}
+        lindangen, hud = units[0], units[6]
+        now = timezone.now()
+        notes = [
+            ("tolvan-1", people["patient"], lindangen, today - dt.timedelta(days=40), "Besöksanteckning", True,
+             "Söker för halsont sedan en vecka. Ingen feber. Rådgivning om egenvård."),
+            ("tolvan-2", people["patient"], hud, today - dt.timedelta(days=200), "Mottagningsanteckning", True,
+             "Eksem på händerna. Fortsatt behandling med mjukgörande kräm."),
+            ("tolvan-3", people["patient"], lindangen, today - dt.timedelta(days=2), "Telefonkontakt", False,
+             "Ringt patienten om provsvar. Ej signerad ännu."),
+            ("liam-1", people["child"], lindangen, today - dt.timedelta(days=90), "Besöksanteckning", True,
+             "Öronvärk sedan två dagar. Trumhinnan rodnad. Avvaktar."),
+            ("gunnel-1", people["elderly"], lindangen, today - dt.timedelta(days=15), "Besöksanteckning", True,
+             "Uppföljning av blodtryck. Välinställt."),
+        ]  # fmt: skip
+        for source_id, patient, unit, written_on, template, signed, text in notes:
+            RecordNote.objects.update_or_create(
+                source_system="demo-journal", source_id=source_id,
+                defaults={"patient": patient, "unit": unit, "author_name": "Astrid Exempelsson",
+                          "author_profession": "läkare", "written_on": written_on, "template": template,
+                          "signed": signed, "text": text, "received_at": now},
+            )  # fmt: skip
+        for n, (value, taken) in enumerate([("5.4", 300), ("6.1", 120), ("7.2", 10)]):
+            LabResult.objects.update_or_create(
+                source_system="demo-lab", source_id=f"tolvan-glukos-{n}",
+                defaults={"patient": people["patient"], "unit": lindangen, "analysis": "P-Glukos", "value": value,
+                          "unit_of_measure": "mmol/L", "reference_low": "4.0", "reference_high": "6.0",
+                          "flag": "H" if float(value) > 6.0 else "N", "received_at": now,
+                          "taken_at": now - dt.timedelta(days=taken)},
+            )  # fmt: skip
+        Medicine.objects.update_or_create(
+            source_system="demo-pharmacy", source_id="tolvan-levaxin",
+            defaults={"patient": people["patient"], "unit": lindangen, "name": "Levaxin", "strength": "50 mikrogram",
+                      "dosage": "1 tablett på morgonen", "prescriber": "Astrid Exempelsson",
+                      "dispensed_on": today - dt.timedelta(days=60), "renewable": True, "received_at": now},
+        )  # fmt: skip
 
     def _listings(self, patients: list[Patient], units: list[CareUnit], today: Any) -> None:
         primary_care = [unit for unit in units if unit.kind == "primary_care"]

@@ -1,0 +1,154 @@
+"""Journalen through its pages: who reads, at which age, the seal, the rules, the audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from tests.helpers import login_as
+from vardkontakt.access.models import AuditEntry
+from vardkontakt.access.services import record_seal
+from vardkontakt.identity.models import Patient, User
+from vardkontakt.organisation.models import CareUnit, UnitKind
+from vardkontakt.records.models import LabResult, Medicine, RecordNote
+
+pytestmark = pytest.mark.django_db
+_ids = itertools.count()
+
+
+def client_for(patient: Patient, acting_for: Patient | None = None) -> Client:
+    client = login_as(Client(), User.objects.get_or_create_for_patient(patient))
+    if acting_for is not None:
+        assert client.post("/acting-for/", {"subject": str(acting_for.pk)}).status_code == 302
+    return client
+
+
+def write_note(patient: Patient, text: str, *, kind: str = UnitKind.PRIMARY_CARE, **fields) -> RecordNote:
+    unit = CareUnit.objects.filter(kind=kind).first()
+    assert unit is not None
+    values = {"author_name": "Doktor Exempel", "author_profession": "doctor", "written_on": dt.date(2026, 10, 1),
+              "template": "Besöksanteckning", "signed": True, "received_at": timezone.now() - dt.timedelta(days=30)}  # fmt: skip
+    return RecordNote.objects.create(
+        patient=patient,
+        unit=unit,
+        source_system="test",
+        source_id=f"{patient.pk}-{next(_ids)}",
+        text=text,
+        **{**values, **fields},
+    )
+
+
+def test_the_patient_reads_their_notes_and_the_read_is_logged(personas):
+    write_note(personas.tolvan, "Halsont sedan en vecka.")
+    page = client_for(personas.tolvan).get("/record/notes/")
+    assert page.status_code == 200
+    assert "Halsont sedan en vecka." in page.text
+    entry = AuditEntry.objects.filter(action="record.read", patient_id=str(personas.tolvan.pk)).latest("sequence")
+    assert (entry.outcome, entry.detail) == ("allowed", "notes")
+    log = client_for(personas.tolvan).get("/record/access-log/").text
+    assert "Läste journalen" in log
+
+
+def test_a_guardian_reads_the_young_childs_record_but_not_the_teenagers(personas):
+    write_note(personas.child_9, "Öroninflammation.")
+    write_note(personas.child_14, "Hemlig anteckning.")
+    guardian = client_for(personas.guardian, acting_for=personas.child_9)
+    assert "Öroninflammation." in guardian.get("/record/notes/").text
+    assert guardian.post("/acting-for/", {"subject": str(personas.child_14.pk)}).status_code == 404
+
+
+def test_a_child_under_18_is_told_when_they_can_read(personas):
+    write_note(personas.child_14, "Hemlig anteckning.")
+    page = client_for(personas.child_14).get("/record/notes/")
+    assert page.status_code == 403
+    assert "från 18 års ålder" in page.text
+    assert "Hemlig anteckning." not in page.text
+
+
+def test_a_proxy_reads_with_the_record_scope_only(personas):
+    from vardkontakt.access.models import Proxy
+
+    write_note(personas.principal, "Blodtrycket är bra.")
+    proxy = client_for(personas.adult_proxy, acting_for=personas.principal)
+    assert "Blodtrycket är bra." in proxy.get("/record/notes/").text
+    Proxy.objects.filter(agent=personas.adult_proxy, status="active").update(scope_record=False)
+    page = proxy.get("/record/notes/")
+    assert page.status_code == 403
+    assert "Blodtrycket" not in page.text
+
+
+def test_the_seal_closes_every_record_page_at_once(personas):
+    write_note(personas.principal, "Blodtrycket är bra.")
+    own, proxy = client_for(personas.principal), client_for(personas.adult_proxy, acting_for=personas.principal)
+    assert own.get("/record/notes/").status_code == 200
+    record_seal(patient=personas.principal)
+    for client in (own, proxy):
+        for url in ("/record/", "/record/notes/", "/record/results/", "/record/medicines/"):
+            page = client.get(url)
+            assert page.status_code == 403, url
+            assert "förseglad" in page.text
+            assert "Blodtrycket" not in page.text
+
+
+def test_withheld_information_is_mentioned_without_saying_what(personas):
+    write_note(personas.tolvan, "Tidiga tankar.", template="Tidiga hypoteser")
+    page = client_for(personas.tolvan).get("/record/notes/").text
+    assert "Tidiga tankar." not in page
+    assert "visas inte här" in page
+
+
+def test_unsigned_notes_after_the_patients_choice(personas):
+    write_note(personas.tolvan, "Ej signerad text.", signed=False)
+    tolvan = client_for(personas.tolvan)
+    assert "Ej signerad text." not in tolvan.get("/record/notes/").text
+    assert tolvan.post("/record/choices/", {"show_unsigned": "on"}).status_code == 302
+    page = tolvan.get("/record/notes/").text
+    assert "Ej signerad text." in page and "kan innehålla fel" in page
+
+
+def test_results_and_medicines(personas):
+    unit = CareUnit.objects.filter(kind=UnitKind.PRIMARY_CARE).first()
+    assert unit is not None
+    LabResult.objects.create(
+        patient=personas.tolvan, unit=unit, source_system="lab", source_id="r1", received_at=timezone.now(),
+        analysis="P-Glukos", value="7.9", unit_of_measure="mmol/L", reference_low="4.0", reference_high="6.0", flag="H",
+        taken_at=timezone.now() - dt.timedelta(days=2),
+    )  # fmt: skip
+    Medicine.objects.create(
+        patient=personas.tolvan, unit=unit, source_system="pharm", source_id="m1", received_at=timezone.now(),
+        name="Levaxin", strength="50 mikrog", dosage="1 tablett på morgonen", dispensed_on=dt.date(2026, 9, 1),
+        renewable=True,
+    )  # fmt: skip
+    tolvan = client_for(personas.tolvan)
+    results = tolvan.get("/record/results/").text
+    assert "P-Glukos" in results and "7,9 mmol/L" in results and "4–6 mmol/L" in results  # Swedish decimals
+    medicines = tolvan.get("/record/medicines/").text
+    assert "Levaxin 50 mikrog" in medicines and "Kan förnyas" in medicines
+
+
+def test_notes_page_in_constant_queries(personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    tolvan = client_for(personas.tolvan)
+    tolvan.get("/record/notes/")  # first request of the session: its one-off writes are not the page's
+    counts = []
+    for total in (3, 30):
+        RecordNote.objects.filter(patient=personas.tolvan).delete()
+        for n in range(total):
+            written_on = dt.date(2026, 1, 1) + dt.timedelta(days=n)
+            write_note(personas.tolvan, f"Anteckning nummer {n:02d}.", written_on=written_on)
+        with CaptureQueriesContext(connection) as queries:
+            page = tolvan.get("/record/notes/").text
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts  # 3 notes or 30: the same queries
+    assert page.count("Anteckning nummer") == 25
+    assert "Nästa" in page
+
+
+def test_an_unknown_section_is_404(personas):
+    assert client_for(personas.tolvan).get("/record/secrets/").status_code == 404
