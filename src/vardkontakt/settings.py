@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "vardkontakt.notifications",
     "vardkontakt.cases",
     "vardkontakt.records",
+    "vardkontakt.fhir",
 ]
 if DEMO_IDP_ENABLED:
     INSTALLED_APPS.append("vardkontakt.demo_idp")

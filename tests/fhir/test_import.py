@@ -1,0 +1,217 @@
+"""FHIR R4 transaction Bundles of record data: validated, mapped, all or nothing, idempotent."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vardkontakt.fhir.importer import (
+    HSA_SYSTEM,
+    PERSONNUMMER_SYSTEM,
+    UNIT_EXTENSION,
+    FhirRejected,
+    import_bundle,
+    operation_outcome,
+)
+from vardkontakt.identity.models import Patient
+from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine, RecordNote
+
+pytestmark = pytest.mark.django_db
+LINDANGEN = "SE2321000255-E1001"
+
+
+def subject(number: str = "191212121212") -> dict[str, Any]:
+    return {"identifier": {"system": PERSONNUMMER_SYSTEM, "value": number}}
+
+
+def unit_ext(hsa: str = LINDANGEN) -> list[dict[str, Any]]:
+    return [{"url": UNIT_EXTENSION, "valueIdentifier": {"system": HSA_SYSTEM, "value": hsa}}]
+
+
+def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "resource": r,
+                "request": {"method": "PUT", "url": f"{r['resourceType']}?identifier={_ident(r)}"},
+            }
+            for r in resources
+        ],
+    }
+
+
+def _ident(resource: dict[str, Any]) -> str:
+    identifiers = resource.get("identifier")
+    if isinstance(identifiers, list) and identifiers and isinstance(identifiers[0], dict):
+        return str(identifiers[0].get("value", ""))
+    return ""
+
+
+def note(ident: str = "n1", **changes: Any) -> dict[str, Any]:
+    resource = {
+        "resourceType": "DocumentReference", "identifier": [{"system": "urn:pmo:note", "value": ident}],
+        "status": "current", "docStatus": "final", "subject": subject(), "date": "2026-10-01T10:00:00+02:00",
+        "type": {"text": "Besöksanteckning"}, "author": [{"display": "Astrid Exempelsson"}],
+        "context": {"practiceSetting": {"text": "doctor"}}, "extension": unit_ext(),
+        "content": [{"attachment": {"contentType": "text/plain", "data": base64.b64encode("Mår bra.".encode()).decode()}}],
+    }  # fmt: skip
+    resource.update(changes)
+    return resource
+
+
+def observation(ident: str = "o1", **changes: Any) -> dict[str, Any]:
+    resource = {
+        "resourceType": "Observation", "identifier": [{"system": "urn:flexlab", "value": ident}], "status": "final",
+        "code": {"text": "P-Glukos"}, "subject": subject(), "effectiveDateTime": "2026-10-02T08:15:00+02:00",
+        "valueQuantity": {"value": 7.2, "unit": "mmol/L"},
+        "referenceRange": [{"low": {"value": 4.0}, "high": {"value": 6.0}}],
+        "interpretation": [{"coding": [{"code": "H"}]}], "extension": unit_ext(),
+    }  # fmt: skip
+    resource.update(changes)
+    return resource
+
+
+def everything() -> dict[str, Any]:
+    return bundle(
+        note(),
+        observation(),
+        {"resourceType": "Condition", "identifier": [{"system": "urn:pmo:dx", "value": "d1"}], "subject": subject(),
+         "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "J06.9", "display": "Övre luftvägsinfektion"}]},
+         "recordedDate": "2026-10-01", "extension": unit_ext()},
+        {"resourceType": "Encounter", "identifier": [{"system": "urn:pmo:enc", "value": "e1"}], "status": "finished",
+         "class": {"code": "AMB"}, "subject": subject(), "period": {"start": "2026-10-01T10:00:00+02:00"},
+         "type": [{"text": "Läkarbesök"}], "serviceProvider": {"identifier": {"system": HSA_SYSTEM, "value": LINDANGEN}}},
+        {"resourceType": "MedicationDispense", "identifier": [{"system": "urn:apotek", "value": "m1"}], "status": "completed",
+         "medicationCodeableConcept": {"text": "Levaxin 50 mikrogram"}, "subject": subject(),
+         "whenHandedOver": "2026-09-01T12:00:00+02:00", "dosageInstruction": [{"text": "1 tablett på morgonen"}],
+         "extension": [*unit_ext(), {"url": "https://vardkontakt.example/fhir/StructureDefinition/renewable", "valueBoolean": True}]},
+    )  # fmt: skip
+
+
+def counts() -> list[int]:
+    return [m.objects.count() for m in (RecordNote, LabResult, Diagnosis, CareContact, Medicine)]
+
+
+def test_a_transaction_bundle_is_mapped_into_the_record(personas):
+    result = import_bundle(everything(), source_system="pmo")
+    assert (result.created, result.updated) == (5, 0)
+    assert counts() == [1, 1, 1, 1, 1]
+    stored_note = RecordNote.objects.get()
+    assert (stored_note.text, stored_note.signed, stored_note.template) == ("Mår bra.", True, "Besöksanteckning")
+    result_row = LabResult.objects.get()
+    assert result_row.value is not None and result_row.reference_high is not None
+    assert (str(result_row.value.normalize()), result_row.flag, str(result_row.reference_high.normalize())) == (
+        "7.2",
+        "H",
+        "6",
+    )
+    assert Medicine.objects.get().renewable
+
+
+def test_sending_the_same_bundle_again_changes_nothing(personas):
+    import_bundle(everything(), source_system="pmo")
+    again = import_bundle(everything(), source_system="pmo")
+    assert (again.created, again.updated) == (0, 5)
+    assert counts() == [1, 1, 1, 1, 1]
+
+
+def test_an_update_by_business_identifier_changes_the_row(personas):
+    import_bundle(bundle(note(docStatus="preliminary")), source_system="pmo")
+    assert not RecordNote.objects.get().signed
+    import_bundle(bundle(note(docStatus="final")), source_system="pmo")
+    assert RecordNote.objects.get().signed
+
+
+@pytest.mark.parametrize(
+    ("resource", "where"),
+    [
+        (observation(status="nonsense"), "status"),
+        (note(docStatus="draft"), "docStatus"),
+        (observation(extension=unit_ext("SE2321000255-NOPE")), "extension"),
+        (observation(subject=subject("191212121213")), "subject.identifier.value"),
+        (observation(subject={"reference": "Patient/123"}), "subject.identifier"),
+        (observation(identifier=[{"value": "no-system"}]), "identifier"),
+        (observation(valueQuantity=None), "value[x]"),
+        (note(content=[{"attachment": {"data": "***not base64***"}}]), "content"),
+    ],
+)
+def test_a_bad_resource_is_refused_with_its_place_named_and_nothing_stored(personas, resource, where):
+    good = note("good")
+    with pytest.raises(FhirRejected) as caught:
+        import_bundle(bundle(good, resource), source_system="pmo")
+    locations = [issue.location for issue in caught.value.issues]
+    assert any(where in location for location in locations), locations
+    assert all(location.startswith("Bundle.entry[1]") for location in locations)
+    assert counts() == [0, 0, 0, 0, 0]  # the good entry is not stored either
+    outcome = operation_outcome(caught.value.issues)
+    assert outcome["resourceType"] == "OperationOutcome" and outcome["issue"][0]["severity"] == "error"
+
+
+def test_structural_errors_come_from_the_r4b_models(personas):
+    with pytest.raises(FhirRejected) as caught:
+        import_bundle(bundle(observation(code=None)), source_system="pmo")
+    assert any("code" in issue.location for issue in caught.value.issues)
+
+
+def test_only_transaction_bundles(personas):
+    data = everything()
+    data["type"] = "batch"
+    with pytest.raises(FhirRejected, match="transaction"):
+        import_bundle(data, source_system="pmo")
+    with pytest.raises(FhirRejected):
+        import_bundle({"resourceType": "Patient"}, source_system="pmo")
+
+
+def test_a_patient_unknown_to_the_platform_is_created_and_rolled_back_with_a_refusal(personas):
+    newcomer = "199001012391" if Patient.objects.filter(personnummer="199001012391").exists() else None
+    from stdnum import luhn
+
+    nine = "900101239"
+    number = "19" + nine + str(luhn.calc_check_digit(nine))
+    assert newcomer is None
+    with pytest.raises(FhirRejected):
+        import_bundle(bundle(note("x", subject=subject(number)), observation(status="bad")), source_system="pmo")
+    assert not Patient.objects.filter(personnummer=number).exists()
+    import_bundle(bundle(note("x", subject=subject(number))), source_system="pmo")
+    assert Patient.objects.filter(personnummer=number).exists()
+
+
+def test_the_command_imports_a_file_and_refuses_a_bad_one(personas, tmp_path):
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(everything()))
+    broken = everything()
+    broken["entry"][1]["resource"]["status"] = "nonsense"
+    bad.write_text(json.dumps(broken))
+    call_command("import_fhir_bundle", str(good), "--source", "pmo")
+    assert counts() == [1, 1, 1, 1, 1]
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        call_command("import_fhir_bundle", str(bad), "--source", "flexlab")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(field=st.sampled_from(["status", "subject", "valueQuantity", "identifier", "extension", "effectiveDateTime", "code"]),
+       value=json_values)  # fmt: skip
+def test_any_garbage_in_a_field_is_a_refusal_or_an_import_never_a_crash(personas, field, value):
+    resource = copy.deepcopy(observation("fuzz"))
+    resource[field] = value
+    try:
+        import_bundle(bundle(resource), source_system="fuzz")
+    except FhirRejected as rejected:
+        assert rejected.issues
