@@ -292,3 +292,86 @@ def other_people(today: dt.date, count: int) -> list[DemoPerson]:
             )
         )
     return people
+
+
+def record_bundles(today: dt.date, lindangen_hsa: str, hud_hsa: str) -> dict[str, dict[str, object]]:
+    """Demo record data as the source systems would send it: one FHIR transaction Bundle each."""
+    import base64
+
+    from vardkontakt.fhir.importer import HSA_SYSTEM, PERSONNUMMER_SYSTEM, RENEWABLE_EXTENSION, UNIT_EXTENSION
+
+    people = {person.role: person.personnummer for person in named_people(today)}
+
+    def ref(role: str) -> dict[str, object]:
+        return {"identifier": {"system": PERSONNUMMER_SYSTEM, "value": people[role]}}
+
+    def unit(hsa: str) -> list[dict[str, object]]:
+        return [{"url": UNIT_EXTENSION, "valueIdentifier": {"system": HSA_SYSTEM, "value": hsa}}]
+
+    def entry(resource: dict[str, object]) -> dict[str, object]:
+        ident = resource["identifier"][0]["value"]  # type: ignore[index]
+        return {
+            "resource": resource,
+            "request": {"method": "PUT", "url": f"{resource['resourceType']}?identifier={ident}"},
+        }
+
+    def note(
+        ident: str, role: str, hsa: str, days_ago: int, template: str, signed: bool, text: str
+    ) -> dict[str, object]:
+        return entry({
+            "resourceType": "DocumentReference", "identifier": [{"system": "urn:demo:journal", "value": ident}],
+            "status": "current", "docStatus": "final" if signed else "preliminary", "subject": ref(role),
+            "date": f"{today - dt.timedelta(days=days_ago)}T10:00:00+01:00", "type": {"text": template},
+            "author": [{"display": "Astrid Exempelsson"}], "context": {"practiceSetting": {"text": "läkare"}},
+            "extension": unit(hsa),
+            "content": [{"attachment": {"contentType": "text/plain", "data": base64.b64encode(text.encode()).decode()}}],
+        })  # fmt: skip
+
+    journal = [
+        note("tolvan-1", "patient", lindangen_hsa, 40, "Besöksanteckning", True,
+             "Söker för halsont sedan en vecka. Ingen feber. Rådgivning om egenvård."),
+        note("tolvan-2", "patient", hud_hsa, 200, "Mottagningsanteckning", True,
+             "Eksem på händerna. Fortsatt behandling med mjukgörande kräm."),
+        note("tolvan-3", "patient", lindangen_hsa, 2, "Telefonkontakt", False,
+             "Ringt patienten om provsvar. Ej signerad ännu."),
+        note("liam-1", "child", lindangen_hsa, 90, "Besöksanteckning", True,
+             "Öronvärk sedan två dagar. Trumhinnan rodnad. Avvaktar."),
+        note("gunnel-1", "elderly", lindangen_hsa, 15, "Besöksanteckning", True,
+             "Uppföljning av blodtryck. Välinställt."),
+    ]  # fmt: skip
+    lab = [
+        entry(
+            {
+                "resourceType": "Observation",
+                "identifier": [{"system": "urn:demo:lab", "value": f"tolvan-glukos-{n}"}],
+                "status": "final",
+                "code": {"text": "P-Glukos"},
+                "subject": ref("patient"),
+                "extension": unit(lindangen_hsa),
+                "effectiveDateTime": f"{today - dt.timedelta(days=days_ago)}T08:00:00+01:00",
+                "valueQuantity": {"value": value, "unit": "mmol/L"},
+                "referenceRange": [{"low": {"value": 4.0}, "high": {"value": 6.0}}],
+                "interpretation": [{"coding": [{"code": "H" if value > 6.0 else "N"}]}],
+            }
+        )
+        for n, (value, days_ago) in enumerate([(5.4, 300), (6.1, 120), (7.2, 10)])
+    ]
+    pharmacy = [
+        entry(
+            {
+                "resourceType": "MedicationDispense",
+                "identifier": [{"system": "urn:demo:pharmacy", "value": "tolvan-levaxin"}],
+                "status": "completed",
+                "medicationCodeableConcept": {"text": "Levaxin 50 mikrogram"},
+                "subject": ref("patient"),
+                "whenHandedOver": f"{today - dt.timedelta(days=60)}T12:00:00+01:00",
+                "dosageInstruction": [{"text": "1 tablett på morgonen"}],
+                "authorizingPrescription": [{"display": "Astrid Exempelsson"}],
+                "extension": [*unit(lindangen_hsa), {"url": RENEWABLE_EXTENSION, "valueBoolean": True}],
+            }
+        )
+    ]
+    return {
+        name: {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+        for name, entries in (("demo-journal", journal), ("demo-lab", lab), ("demo-pharmacy", pharmacy))
+    }

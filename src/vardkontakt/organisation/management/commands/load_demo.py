@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -15,6 +14,7 @@ from vardkontakt.cases.defaults import ServiceKind
 from vardkontakt.cases.models import Service
 from vardkontakt.cases.questions import answers_for_storage
 from vardkontakt.cases.services import case_create, service_activate
+from vardkontakt.fhir.importer import import_bundle
 from vardkontakt.identity.models import Patient, Profession, Staff
 from vardkontakt.organisation import demo_data
 from vardkontakt.organisation.models import (
@@ -27,7 +27,6 @@ from vardkontakt.organisation.models import (
     RegionRole,
     RegionRoleKind,
 )
-from vardkontakt.records.models import LabResult, Medicine, RecordNote
 
 OTHER_PATIENTS = 37
 STAFF_COUNT = 30
@@ -218,44 +217,10 @@ class Command(BaseCommand):
             )  # fmt: skip
 
     def _record(self, today: Any, units: list[CareUnit]) -> None:
-        """A little record for Tolvan, the 9-year-old and Gunnel, as the journal systems would send
-        it (the FHIR import replaces this once it exists)."""
-        people = {p.role: Patient.objects.get(personnummer=p.personnummer) for p in demo_data.named_people(today)}
-        lindangen, hud = units[0], units[6]
-        now = timezone.now()
-        notes = [
-            ("tolvan-1", people["patient"], lindangen, today - dt.timedelta(days=40), "Besöksanteckning", True,
-             "Söker för halsont sedan en vecka. Ingen feber. Rådgivning om egenvård."),
-            ("tolvan-2", people["patient"], hud, today - dt.timedelta(days=200), "Mottagningsanteckning", True,
-             "Eksem på händerna. Fortsatt behandling med mjukgörande kräm."),
-            ("tolvan-3", people["patient"], lindangen, today - dt.timedelta(days=2), "Telefonkontakt", False,
-             "Ringt patienten om provsvar. Ej signerad ännu."),
-            ("liam-1", people["child"], lindangen, today - dt.timedelta(days=90), "Besöksanteckning", True,
-             "Öronvärk sedan två dagar. Trumhinnan rodnad. Avvaktar."),
-            ("gunnel-1", people["elderly"], lindangen, today - dt.timedelta(days=15), "Besöksanteckning", True,
-             "Uppföljning av blodtryck. Välinställt."),
-        ]  # fmt: skip
-        for source_id, patient, unit, written_on, template, signed, text in notes:
-            RecordNote.objects.update_or_create(
-                source_system="demo-journal", source_id=source_id,
-                defaults={"patient": patient, "unit": unit, "author_name": "Astrid Exempelsson",
-                          "author_profession": "läkare", "written_on": written_on, "template": template,
-                          "signed": signed, "text": text, "received_at": now},
-            )  # fmt: skip
-        for n, (value, taken) in enumerate([("5.4", 300), ("6.1", 120), ("7.2", 10)]):
-            LabResult.objects.update_or_create(
-                source_system="demo-lab", source_id=f"tolvan-glukos-{n}",
-                defaults={"patient": people["patient"], "unit": lindangen, "analysis": "P-Glukos", "value": value,
-                          "unit_of_measure": "mmol/L", "reference_low": "4.0", "reference_high": "6.0",
-                          "flag": "H" if float(value) > 6.0 else "N", "received_at": now,
-                          "taken_at": now - dt.timedelta(days=taken)},
-            )  # fmt: skip
-        Medicine.objects.update_or_create(
-            source_system="demo-pharmacy", source_id="tolvan-levaxin",
-            defaults={"patient": people["patient"], "unit": lindangen, "name": "Levaxin", "strength": "50 mikrogram",
-                      "dosage": "1 tablett på morgonen", "prescriber": "Astrid Exempelsson",
-                      "dispensed_on": today - dt.timedelta(days=60), "renewable": True, "received_at": now},
-        )  # fmt: skip
+        """A little record for Tolvan, the 9-year-old and Gunnel, sent the way the journal, lab and
+        pharmacy systems send it: as FHIR transaction Bundles through the import."""
+        for source, data in demo_data.record_bundles(today, units[0].hsa_id, units[6].hsa_id).items():
+            import_bundle(data, source_system=source)
 
     def _listings(self, patients: list[Patient], units: list[CareUnit], today: Any) -> None:
         primary_care = [unit for unit in units if unit.kind == "primary_care"]
