@@ -145,3 +145,13 @@ def guardianship_for_unit_admin(*, staff: Staff, guardianship_id: str) -> Guardi
     if guardianship is None or not policy.may_block_guardian(staff, guardianship):
         raise Http404
     return guardianship
+
+
+def seal_to_reopen(*, staff: Staff, seal_id: str) -> RecordSeal:
+    """An open seal, for an archivist only: 403 for other staff, 404 for an unknown or reopened seal."""
+    if not policy.is_archivist(staff):
+        raise PermissionDenied
+    seal = RecordSeal.objects.select_related("patient").filter(pk=seal_id, reopened_at__isnull=True).first()
+    if seal is None:
+        raise Http404
+    return seal

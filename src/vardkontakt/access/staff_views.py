@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_POST
 from vardkontakt.access import policy, selectors, services
 from vardkontakt.access.decorators import staff_required
 from vardkontakt.access.forms import LogFilterForm, PersonnummerSearchForm, ReasonForm
-from vardkontakt.access.models import RecordSeal
 from vardkontakt.identity.models import Patient, Staff
 
 
@@ -71,11 +70,7 @@ def seals(request: HttpRequest) -> HttpResponse:
 @require_POST
 def seal_reopen(request: HttpRequest, seal_id: uuid.UUID) -> HttpResponse:
     me = _me(request)
-    if not policy.is_archivist(me):
-        raise PermissionDenied
-    seal = RecordSeal.objects.select_related("patient").filter(pk=seal_id, reopened_at__isnull=True).first()
-    if seal is None:
-        raise Http404
+    seal = selectors.seal_to_reopen(staff=me, seal_id=str(seal_id))
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:

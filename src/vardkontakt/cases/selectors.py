@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -16,7 +17,7 @@ from vardkontakt.cases import policy
 from vardkontakt.cases.attachments import path_of
 from vardkontakt.cases.models import OPEN_STATUSES, Attachment, Case, CaseMessage, CaseStatus, Service
 from vardkontakt.identity.models import Patient, Staff
-from vardkontakt.organisation.models import CareUnit
+from vardkontakt.organisation.models import CareUnit, Region
 
 
 def cases_of(*, actor: Patient, subject: Patient) -> QuerySet[Case]:
@@ -149,3 +150,26 @@ def openings_of(case: Case) -> list[AuditEntry]:
             object_type="Case", object_id=str(case.pk), action="case.read", actor_kind="staff"
         ).order_by("-sequence")[:50]
     )
+
+
+def unit_for_service_admin(*, staff: Staff, unit_id: str) -> CareUnit:
+    """A unit whose services ``staff`` administers: 404 outside their units, 403 for plain members."""
+    unit = inbox_unit(staff=staff, unit_id=unit_id)
+    if not policy.staff_may_manage_services(staff, unit):
+        raise PermissionDenied
+    return unit
+
+
+def service_for_admin(*, staff: Staff, unit_id: str, service_id: str) -> Service:
+    unit = unit_for_service_admin(staff=staff, unit_id=unit_id)
+    service = unit.services.filter(pk=service_id).first()
+    if service is None:
+        raise Http404
+    return service
+
+
+def region_for_admin(*, staff: Staff, region_id: str) -> Region:
+    region = Region.objects.filter(pk=region_id).first()
+    if region is None or not access_policy.is_region_admin(staff, region):
+        raise Http404
+    return region

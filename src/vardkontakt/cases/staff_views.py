@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor
 from vardkontakt.access.decorators import staff_required
 from vardkontakt.cases import policy, selectors, services
@@ -33,7 +32,6 @@ from vardkontakt.cases.forms import (
 from vardkontakt.cases.models import Case
 from vardkontakt.cases.views import file_response
 from vardkontakt.identity.models import Profession, Staff
-from vardkontakt.organisation.models import Region
 
 
 def _me(request: HttpRequest) -> Staff:
@@ -180,10 +178,7 @@ def case_action(request: HttpRequest, case_id: uuid.UUID, action: str) -> HttpRe
 @staff_required
 @require_GET
 def unit_services(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
-    unit = selectors.inbox_unit(staff=me, unit_id=str(unit_id))
-    if not policy.staff_may_manage_services(me, unit):
-        raise PermissionDenied
+    unit = selectors.unit_for_service_admin(staff=_me(request), unit_id=str(unit_id))
     offered = {service.kind: service for service in unit.services.all()}
     kinds = [(value, label, offered.get(value)) for value, label in ServiceKind.choices]
     return render(request, "cases/unit_services.html", {"unit": unit, "kinds": kinds})
@@ -246,12 +241,8 @@ def _definition_page(
 @require_http_methods(["GET", "POST"])
 def service_edit(request: HttpRequest, unit_id: uuid.UUID, service_id: uuid.UUID) -> HttpResponse:
     me = _me(request)
-    unit = selectors.inbox_unit(staff=me, unit_id=str(unit_id))
-    if not policy.staff_may_manage_services(me, unit):
-        raise PermissionDenied
-    service = unit.services.filter(pk=service_id).first()
-    if service is None:
-        raise Http404
+    service = selectors.service_for_admin(staff=me, unit_id=str(unit_id), service_id=str(service_id))
+    unit = service.unit
 
     def save(data: dict[str, Any], questions: list[dict[str, Any]]) -> Any:
         return services.service_update(
@@ -271,17 +262,10 @@ def service_edit(request: HttpRequest, unit_id: uuid.UUID, service_id: uuid.UUID
     )  # fmt: skip
 
 
-def _administered_region(staff: Staff, region_id: uuid.UUID) -> Region:
-    region = Region.objects.filter(pk=region_id).first()
-    if region is None or not access_policy.is_region_admin(staff, region):
-        raise Http404
-    return region
-
-
 @staff_required
 @require_GET
 def region_forms(request: HttpRequest, region_id: uuid.UUID) -> HttpResponse:
-    region = _administered_region(_me(request), region_id)
+    region = selectors.region_for_admin(staff=_me(request), region_id=str(region_id))
     saved = {form.kind: form for form in region.service_forms.all()}
     kinds = [(value, label, saved.get(value)) for value, label in ServiceKind.choices]
     return render(request, "cases/region_forms.html", {"region": region, "kinds": kinds})
@@ -291,7 +275,7 @@ def region_forms(request: HttpRequest, region_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def region_form_edit(request: HttpRequest, region_id: uuid.UUID, kind: str) -> HttpResponse:
     me = _me(request)
-    region = _administered_region(me, region_id)
+    region = selectors.region_for_admin(staff=me, region_id=str(region_id))
     if kind not in ServiceKind.values:
         raise Http404
     current = region.service_forms.filter(kind=kind).first()

@@ -17,8 +17,8 @@ from vardkontakt.access.acting import acting_for
 from vardkontakt.access.decorators import patient_required
 from vardkontakt.access.policy import Relation
 from vardkontakt.identity.models import Patient, Profession
-from vardkontakt.records import publishing
-from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine, RecordPreferences
+from vardkontakt.records import publishing, services
+from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine
 from vardkontakt.records.selectors import open_record
 
 PAGE_SIZE = 25
@@ -122,12 +122,10 @@ def section(request: HttpRequest, name: str) -> HttpResponse:
 def preferences(request: HttpRequest) -> HttpResponse:
     """The patient's own choices; a guardian or proxy does not make them for the person."""
     me: Patient = request.user.patient  # type: ignore[union-attr]
-    RecordPreferences.objects.update_or_create(
+    services.record_preferences_save(
         patient=me,
-        defaults={
-            "show_unsigned": request.POST.get("show_unsigned") == "on",
-            "hide_recent": request.POST.get("hide_recent") == "on",
-        },
+        show_unsigned=request.POST.get("show_unsigned") == "on",
+        hide_recent=request.POST.get("hide_recent") == "on",
     )
     messages.success(request, _("Your choices are saved."))
     return redirect("records:overview")
