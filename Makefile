@@ -13,7 +13,7 @@ MANAGE := $(PY) manage.py
 STATIC_BUILD := src/vardkontakt/static/vardkontakt/build
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help setup demo test lint types migrations-check pytest bench messages clean chromium gettext apt
+.PHONY: help setup demo test lint types migrations-check pytest bench messages clean chromium gettext pango apt
 
 help:
 	@echo "make demo   - set up, load the demo region, serve on http://127.0.0.1:8000 with the worker"
@@ -43,7 +43,7 @@ $(STATIC_BUILD)/.built: node_modules/.installed assets/scss/main.scss
 messages: .venv/.synced gettext
 	cd src/vardkontakt && ../../$(PY) ../../manage.py compilemessages --verbosity 0
 
-setup: .venv/.synced $(STATIC_BUILD)/.built messages
+setup: .venv/.synced $(STATIC_BUILD)/.built messages pango
 	@mkdir -p var/static
 	$(MANAGE) migrate --verbosity 0
 
@@ -51,12 +51,19 @@ demo: setup
 	$(MANAGE) load_demo
 	$(MANAGE) serve_demo
 
-# System packages: gettext compiles the translations, Chromium runs the browser tests.
+# System packages: gettext compiles the translations, Chromium runs the browser tests, Pango (with
+# HarfBuzz's subsetter and a font) lets WeasyPrint lay out PDFs without fetching anything.
+PANGO_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+
 gettext:
 	@command -v msgfmt >/dev/null || $(MAKE) --no-print-directory apt PACKAGE=gettext
 
 chromium:
 	@test -x $(CHROMIUM) || $(MAKE) --no-print-directory apt PACKAGE=chromium
+
+pango:
+	@installed=$$(dpkg-query -W -f='$${Status}\n' $(PANGO_PACKAGES) 2>/dev/null | grep -c '^install ok installed$$'); \
+		test "$$installed" = "$(words $(PANGO_PACKAGES))" || $(MAKE) --no-print-directory apt PACKAGE="$(PANGO_PACKAGES)"
 
 apt:
 	@if [ "$$(id -u)" = "0" ]; then \
@@ -76,7 +83,7 @@ types: .venv/.synced
 migrations-check: setup
 	$(MANAGE) makemigrations --check --dry-run
 
-pytest: setup chromium
+pytest: setup chromium pango
 	.venv/bin/pytest
 
 test: lint types migrations-check pytest

@@ -227,6 +227,9 @@ PERIODIC_JOBS = [
 # Patients' files: outside every served folder; only the case's policy hands them out.
 UPLOAD_ROOT = env_str("VK_UPLOAD_ROOT", str(VAR_DIR / "uploads"))
 DATA_UPLOAD_MAX_NUMBER_FILES = 10  # a hard cap before any form code runs; the form allows 5
+# The FHIR API reads its body itself (request.body keeps the browser form limit): a Bundle of
+# 10,000 resources is about 10 MB.
+FHIR_MAX_REQUEST_BYTES = env_int("VK_FHIR_MAX_REQUEST_BYTES", 32 * 1024 * 1024, minimum=1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- E-mail and SMS (content-free notices only; see notifications/messages.py) ---

@@ -11,6 +11,7 @@ urlpatterns = [
     path("staff/", include("vardkontakt.access.staff_urls")),
     path("", include("vardkontakt.cases.urls")),
     path("", include("vardkontakt.records.urls")),
+    path("", include("vardkontakt.fhir.urls")),
     path("staff/", include("vardkontakt.cases.staff_urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
 ]

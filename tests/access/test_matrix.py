@@ -245,6 +245,35 @@ ROWS: list[Row] = [
         "records:section", "an unknown section", patients_door(404), kwargs=lambda p: {"name": "secrets"},
     ),
     Row("records:preferences", "own", patients_door(302), method="post", data=lambda p, who: {"show_unsigned": "on"}),
+    Row(
+        "records:result_chart", "an analysis not among their results",
+        patients_door({**dict.fromkeys(PATIENT_PERSONAS, 404), "sealed_patient": 403}),
+        url=lambda p: reverse("records:result_chart") + "?analysis=P-Glukos",
+    ),
+    # The extract: the matrix's logins are fresh, so the step-up lets them through.
+    Row("records:export", "own, the form", patients_door({**dict.fromkeys(PATIENT_PERSONAS, 200), "sealed_patient": 403})),
+    Row(
+        "records:export", "own notes, a page to print",
+        patients_door({**dict.fromkeys(PATIENT_PERSONAS, 200), "sealed_patient": 403}), method="post",
+        data=lambda p, who: {"sections": ["notes"], "output": "html"},
+    ),
+    Row(
+        "records:export", "own, nothing chosen",
+        patients_door({**dict.fromkeys(PATIENT_PERSONAS, 400), "sealed_patient": 403}), method="post",
+        data=lambda p, who: {"output": "pdf"},
+    ),
+    # --- the FHIR API: source systems with a bearer token; a person's session opens nothing ------
+    Row("fhir:metadata", "the CapabilityStatement", everyone(200)),
+    Row("fhir:token", "a token without client credentials", everyone(401), method="post",
+        data=lambda p, who: {"grant_type": "client_credentials"}),
+    Row("fhir:token", "looked at", everyone(405)),
+    Row("fhir:base", "a transaction Bundle", everyone(401), method="post"),
+    Row("fhir:type", "search for Tolvan's results", everyone(401), kwargs=lambda p: {"resource_type": "Observation"}),
+    Row("fhir:type", "create a Patient", everyone(401), method="post", kwargs=lambda p: {"resource_type": "Patient"}),
+    Row(
+        "fhir:instance", "Tolvan as a Patient", everyone(401),
+        kwargs=lambda p: {"resource_type": "Patient", "ident": p.tolvan.pk},
+    ),
     # --- staff pages ----------------------------------------------------------------------
     Row("core:staff_home", "own", staff_door(200)),
     Row("identity:staff_settings", "own", staff_door(200)),

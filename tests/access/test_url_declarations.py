@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, path
 
 from vardkontakt.access.decorators import access_of, public
 
-KNOWN = {"public", "patient", "staff"}
+KNOWN = {"public", "patient", "staff", "integration"}
 
 
 def walk(patterns, prefix=""):

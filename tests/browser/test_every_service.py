@@ -68,6 +68,11 @@ def _fill_required(page: Page, questions: list[dict[str, Any]]) -> dict[str, tup
             text = f"Svar på frågan ”{label}”: det gäller min högra axel sedan i våras."
             page.get_by_label(label, exact=True).fill(text)
             given[question["key"]] = (text, text)
+        elif kind == "medicines":
+            # Tolvan's record holds no medicines here: the text box alone, under the question's label.
+            text = "Levaxin 50 mikrog, en tablett på morgonen."
+            page.get_by_label(label, exact=True).fill(text)
+            given[question["key"]] = ({"picked": [], "typed": text}, text)
         elif kind == "date":
             page.get_by_label(label, exact=True).fill(A_DATE)
             given[question["key"]] = (A_DATE, A_DATE)

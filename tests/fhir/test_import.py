@@ -139,7 +139,7 @@ def test_an_update_by_business_identifier_changes_the_row(personas):
         (note(docStatus="draft"), "docStatus"),
         (observation(extension=unit_ext("SE2321000255-NOPE")), "extension"),
         (observation(subject=subject("191212121213")), "subject.identifier.value"),
-        (observation(subject={"reference": "Patient/123"}), "subject.identifier"),
+        (observation(subject={"reference": "Patient/123"}), "subject.reference"),
         (observation(identifier=[{"value": "no-system"}]), "identifier"),
         (observation(valueQuantity=None), "value[x]"),
         (note(content=[{"attachment": {"data": "***not base64***"}}]), "content"),

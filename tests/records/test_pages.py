@@ -110,6 +110,17 @@ def test_unsigned_notes_after_the_patients_choice(personas):
     assert "Ej signerad text." in page and "kan innehålla fel" in page
 
 
+def test_the_new_result_notice_is_the_patients_own_choice(personas):
+    from vardkontakt.records.models import RecordPreferences
+
+    tolvan = client_for(personas.tolvan)
+    assert 'name="notify_new_results"' in tolvan.get("/record/").text
+    tolvan.post("/record/choices/", {"notify_new_results": "on"})
+    assert RecordPreferences.objects.get(patient=personas.tolvan).notify_new_results
+    tolvan.post("/record/choices/", {})
+    assert not RecordPreferences.objects.get(patient=personas.tolvan).notify_new_results
+
+
 def test_results_and_medicines(personas):
     unit = CareUnit.objects.filter(kind=UnitKind.PRIMARY_CARE).first()
     assert unit is not None

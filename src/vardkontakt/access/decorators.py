@@ -3,6 +3,7 @@
 - ``public``: anyone, logged in or not (start page, health check, the login flow).
 - ``patient_required``: a resident logged in with e-ID.
 - ``staff_required``: a staff member logged in with SITHS.
+- ``integration``: a source system with a bearer token (vardkontakt.fhir.auth).
 
 Finer rules (this unit's inbox, this child's record) are policy functions in each domain,
 called by the selector that loads the object; these decorators only gate the door.
@@ -33,6 +34,11 @@ def _declare(view: View, access: str) -> View:
 
 def public(view: View) -> View:
     return _declare(view, "public")
+
+
+def integration(view: View) -> View:
+    """For source systems with an OAuth2 bearer token (the FHIR API checks it); never a session."""
+    return _declare(view, "integration")
 
 
 def _login_redirect(request: HttpRequest, side: str) -> HttpResponse:

@@ -53,7 +53,7 @@ DEFAULT_QUESTIONS: dict[str, list[dict[str, Any]]] = {
         {"key": "phone_ok", "kind": "yes_no", "label": "Går det bra att vi ringer dig?", "required": True},
     ],
     ServiceKind.RENEW_PRESCRIPTION: [
-        {"key": "medicines", "kind": "long_text", "label": "Vilka läkemedel vill du förnya?", "required": True,
+        {"key": "medicines", "kind": "medicines", "label": "Vilka läkemedel vill du förnya?", "required": True,
          "help": "Skriv namn och styrka så som det står på förpackningen."},
         {"key": "pharmacy_note", "kind": "short_text", "label": "Något mer vi behöver veta?", "required": False},
     ],

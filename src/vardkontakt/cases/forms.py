@@ -74,6 +74,7 @@ class QuestionForm(forms.Form):
             ("multiple_choice", _("Several choices")),
             ("yes_no", _("Yes or no")),
             ("date", _("Date")),
+            ("medicines", _("Medicines from the record to tick, and a text box for others")),
         ],
     )
     help = forms.CharField(label=_("Help text"), max_length=300, required=False)

@@ -1,20 +1,36 @@
 """A service's form: a list of questions stored as JSON, validated here, turned into a Django form.
 
-Kinds: short text, long text, single choice, multiple choice, yes/no, date; each with a label,
-optional help text and whether it is required.
+Kinds: short text, long text, single choice, multiple choice, yes/no, date, and medicines (the
+renewable medicines in the person's record to tick, with a text box for any not listed); each with
+a label, optional help text and whether it is required.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-KINDS = ("short_text", "long_text", "single_choice", "multiple_choice", "yes_no", "date")
+KINDS = ("short_text", "long_text", "single_choice", "multiple_choice", "yes_no", "date", "medicines")
 MAX_QUESTIONS = 30
+# A medicines question is answered in two form fields: the ticked medicines under its own key and
+# the typed ones under the key with this suffix.
+TYPED_SUFFIX = "_text"
+
+
+@dataclass(frozen=True)
+class MedicineChoices:
+    """What a medicines question offers: (id, description) of the renewable medicines the reader may
+    see in the person's record. ``readable`` is False when the record is closed to the reader; the
+    form then says only that no list can be shown, never why (a seal or an age rule is not its news).
+    """
+
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    readable: bool = False
 
 
 def validate_questions(questions: Any) -> None:
@@ -36,10 +52,98 @@ def validate_questions(questions: Any) -> None:
             choices = question.get("choices")
             if not isinstance(choices, list) or len(choices) < 2 or not all(isinstance(c, str) and c for c in choices):
                 raise ValidationError(_("A choice question needs at least two choices."))
+    # The typed half of a medicines question has a form field of its own, which no key may shadow.
+    typed = {q["key"] + TYPED_SUFFIX for q in questions if q["kind"] == "medicines"}
+    if typed & keys:
+        raise ValidationError(_("Each question needs a unique key."))
 
 
-def build_form(questions: list[dict[str, Any]], data: Any = None) -> forms.Form:
+def asks_for_medicines(questions: list[dict[str, Any]]) -> bool:
+    """Whether the form lists the person's medicines (so the record is read only when it does)."""
+    return any(question.get("kind") == "medicines" for question in questions)
+
+
+class _PickedMedicines(forms.MultipleChoiceField):
+    """Ticked medicines: shown as required with its text box, but either may be left empty, so the
+    form's ``clean`` checks the pair; only the ids offered are accepted."""
+
+    def validate(self, value: Any) -> None:
+        for picked in value:
+            if not self.valid_value(picked):
+                raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+
+
+class _TypedMedicines(forms.CharField):
+    def validate(self, value: Any) -> None:
+        """Required together with the ticked medicines: checked by the form's ``clean``."""
+
+
+class ServiceQuestionsForm(forms.Form):
+    # (key, required) of the medicines questions, whose two halves are checked together.
+    medicine_questions: tuple[tuple[str, bool], ...] = ()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for key, required in self.medicine_questions:
+            typed = key + TYPED_SUFFIX
+            if key not in self.fields and hasattr(self.data, "getlist") and self.data.getlist(key):
+                # Ticked ids with no list offered can only be crafted: refused, never dropped silently.
+                self.add_error(typed, _("Choose only medicines from the list."))
+                continue
+            if required and not cleaned.get(key) and not (cleaned.get(typed) or "").strip():
+                if key in self.fields and key not in self.errors:
+                    self.add_error(key, _("Tick a medicine in the list or write which medicines you want renewed."))
+                elif key not in self.fields and typed not in self.errors:
+                    self.add_error(typed, _("Write which medicines you want renewed."))
+        return cleaned
+
+
+def _medicine_fields(question: dict[str, Any], medicines: MedicineChoices) -> dict[str, forms.Field]:
+    required = bool(question.get("required"))
+    help_text = question.get("help", "")
+    if medicines.choices:
+        return {
+            question["key"]: _PickedMedicines(
+                label=question["label"],
+                required=required,
+                help_text=_(
+                    "Medicines in the record that can be renewed. Tick those you want renewed, write "
+                    "any others in the box below, or both."
+                ),
+                choices=medicines.choices,
+                widget=forms.CheckboxSelectMultiple,
+                error_messages={"invalid_choice": _("Choose only medicines from the list.")},
+            ),
+            question["key"] + TYPED_SUFFIX: _TypedMedicines(
+                label=_("Other medicines, not in the list"),
+                required=required,
+                help_text=help_text,
+                max_length=5000,
+                widget=forms.Textarea,
+            ),
+        }
+    # Nothing to tick: say why in a way that tells nothing about the record beyond what the reader
+    # may already see there (an empty list, or no list at all).
+    if medicines.readable:
+        why = _("There are no medicines in the record that can be renewed here, so there is no list to choose from.")
+    else:
+        why = _("Medicines from the record cannot be listed here.")
+    return {
+        question["key"] + TYPED_SUFFIX: _TypedMedicines(
+            label=question["label"],
+            required=required,
+            help_text=f"{why} {help_text}".strip(),
+            max_length=5000,
+            widget=forms.Textarea,
+        )
+    }
+
+
+def build_form(
+    questions: list[dict[str, Any]], data: Any = None, *, medicines: MedicineChoices | None = None
+) -> forms.Form:
     fields: dict[str, forms.Field] = {}
+    medicine_questions: list[tuple[str, bool]] = []
     for question in questions:
         common = {
             "label": question["label"],
@@ -48,6 +152,10 @@ def build_form(questions: list[dict[str, Any]], data: Any = None) -> forms.Form:
         }
         kind = question["kind"]
         field: forms.Field
+        if kind == "medicines":
+            fields.update(_medicine_fields(question, medicines or MedicineChoices()))
+            medicine_questions.append((question["key"], bool(question.get("required"))))
+            continue
         if kind == "short_text":
             field = forms.CharField(max_length=200, **common)
         elif kind == "long_text":
@@ -65,16 +173,29 @@ def build_form(questions: list[dict[str, Any]], data: Any = None) -> forms.Form:
         else:
             field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
         fields[question["key"]] = field
-    form_class = type("ServiceQuestionsForm", (forms.Form,), fields)
+    form_class = type(
+        "ServiceQuestionsForm", (ServiceQuestionsForm,), {**fields, "medicine_questions": tuple(medicine_questions)}
+    )
     return form_class(data)
 
 
-def answers_for_storage(questions: list[dict[str, Any]], cleaned: dict[str, Any]) -> list[dict[str, Any]]:
-    """The answers with their questions' labels, as the patient saw them (forms change later)."""
+def answers_for_storage(
+    questions: list[dict[str, Any]], cleaned: dict[str, Any], *, medicines: MedicineChoices | None = None
+) -> list[dict[str, Any]]:
+    """The answers with their questions' labels, as the patient saw them (forms change later).
+
+    A medicines answer keeps each ticked medicine's id and its description as offered from the
+    record (never text from the request), and the typed text apart, so staff can tell which is which.
+    """
+    offered = dict(medicines.choices) if medicines else {}
     stored = []
     for question in questions:
         value = cleaned.get(question["key"])
-        if isinstance(value, dt.date):
+        if question["kind"] == "medicines":
+            picked = [{"id": pk, "text": offered[pk]} for pk in value or [] if pk in offered]
+            typed = (cleaned.get(question["key"] + TYPED_SUFFIX) or "").strip()
+            value = {"picked": picked, "typed": typed} if picked or typed else None
+        elif isinstance(value, dt.date):
             value = value.isoformat()
         stored.append({"key": question["key"], "label": question["label"], "kind": question["kind"], "value": value})
     return stored

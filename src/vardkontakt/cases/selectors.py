@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor, audit
@@ -16,8 +17,12 @@ from vardkontakt.access.models import AuditEntry
 from vardkontakt.cases import policy
 from vardkontakt.cases.attachments import path_of
 from vardkontakt.cases.models import OPEN_STATUSES, Attachment, Case, CaseMessage, CaseStatus, Service
+from vardkontakt.cases.questions import MedicineChoices
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.organisation.models import CareUnit, Region
+from vardkontakt.records.models import Medicine
+from vardkontakt.records.publishing import published_items
+from vardkontakt.records.selectors import open_record
 
 
 def cases_of(*, actor: Patient, subject: Patient) -> QuerySet[Case]:
@@ -67,6 +72,33 @@ def active_service(*, unit: CareUnit, service_id: str) -> Service:
     if service is None:
         raise Http404
     return service
+
+
+def renewable_medicines(*, reader: Patient, subject: Patient) -> MedicineChoices:
+    """The subject's current medicines that can be renewed, as the reader may see them in the record.
+
+    Read through the record's door (policy, seal, audit) and its publishing rules, so the form never
+    offers what the record page would not show. The policy is asked first so that a person to whom
+    the record is closed (a child under 18, a proxy without the record scope) does not leave a refused
+    read in the log each time they open the form: they never asked to read the record.
+    """
+    if not access_policy.can_read_record(reader, subject):
+        return MedicineChoices(readable=False)
+    if open_record(reader=reader, subject=subject, section="medicines") is not None:  # sealed meanwhile
+        return MedicineChoices(readable=False)
+    published, _withheld = published_items(Medicine, subject)
+    found = published.filter(renewable=True, current=True).order_by("name", "-dispensed_on")
+    return MedicineChoices(choices=[(str(m.pk), medicine_description(m)) for m in found], readable=True)
+
+
+def medicine_description(medicine: Medicine) -> str:
+    """Name and strength, then what tells two of the same apart (how taken, who prescribed, when)."""
+    name = " ".join(part for part in (medicine.name, medicine.strength) if part)
+    details = [medicine.dosage] if medicine.dosage else []
+    if medicine.prescriber:
+        details.append(_("prescribed by %(name)s") % {"name": medicine.prescriber})
+    details.append(_("last dispensed %(date)s") % {"date": medicine.dispensed_on.isoformat()})
+    return f"{name} – {'; '.join(details)}"
 
 
 # --- staff ------------------------------------------------------------------------------------

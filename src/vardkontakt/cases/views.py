@@ -20,7 +20,7 @@ from vardkontakt.access.decorators import patient_required
 from vardkontakt.cases import attachments, selectors, services
 from vardkontakt.cases.forms import MessageForm
 from vardkontakt.cases.models import Attachment, CaseStatus
-from vardkontakt.cases.questions import answers_for_storage, build_form
+from vardkontakt.cases.questions import answers_for_storage, asks_for_medicines, build_form
 from vardkontakt.identity.models import Patient
 
 
@@ -64,7 +64,11 @@ def write(request: HttpRequest, unit_id: uuid.UUID, service_id: uuid.UUID) -> Ht
     selectors.cases_of(actor=me, subject=subject)
     unit = selectors.unit_offering(unit_id=str(unit_id))
     service = selectors.active_service(unit=unit, service_id=str(service_id))
-    form = build_form(service.questions, request.POST if request.method == "POST" else None)
+    # Read on each step (form, review, send), so what is sent is checked against the record as it is now.
+    medicines = (
+        selectors.renewable_medicines(reader=me, subject=subject) if asks_for_medicines(service.questions) else None
+    )
+    form = build_form(service.questions, request.POST if request.method == "POST" else None, medicines=medicines)
     key = (request.POST.get("idempotency_key") or uuid.uuid4().hex)[:64]
     step = request.POST.get("step", "")
     file_errors: list[str] = []
@@ -84,7 +88,7 @@ def write(request: HttpRequest, unit_id: uuid.UUID, service_id: uuid.UUID) -> Ht
         "max_files": attachments.MAX_FILES,
     }
     if request.method == "POST" and step != "edit" and not file_errors and form.is_valid():
-        answers = answers_for_storage(service.questions, form.cleaned_data)
+        answers = answers_for_storage(service.questions, form.cleaned_data, medicines=medicines)
         if step != "send":
             hidden = [(name, value) for name in form.fields for value in request.POST.getlist(name)]
             return render(request, "cases/review.html", {**context, "answers": answers, "hidden": hidden})

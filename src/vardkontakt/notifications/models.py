@@ -28,6 +28,7 @@ class NotificationKind(models.TextChoices):
     REPLY_WAITING = "reply_waiting", _("You have a new message")
     CASE_ASSIGNED = "case_assigned", _("A case has been assigned to you")
     DEADLINE_DIGEST = "deadline_digest", _("Cases are near or past their deadline")
+    NEW_RESULT = "new_result", _("A new test result is in your record")
 
 
 class Notification(models.Model):

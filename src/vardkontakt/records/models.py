@@ -97,6 +97,8 @@ class LabResult(Sourced):
     reference_high = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     flag = models.CharField(max_length=1, choices=ResultFlag.choices, blank=True)
     taken_at = models.DateTimeField(_("sample taken"))
+    # The source's FHIR status: a preliminary answer may still change.
+    status = models.CharField(max_length=16, default="final")
 
     class Meta:
         ordering = ["-taken_at"]
@@ -104,7 +106,11 @@ class LabResult(Sourced):
             models.UniqueConstraint(fields=["source_system", "source_id"], name="result_source_once"),
             models.CheckConstraint(condition=~Q(value__isnull=True, value_text=""), name="result_has_a_value"),
         ]
-        indexes = [models.Index(fields=["patient", "analysis", "-taken_at"])]
+        indexes = [
+            models.Index(fields=["patient", "analysis", "-taken_at"]),
+            # The results page (newest first): without it a long history is sorted on every view.
+            models.Index(fields=["patient", "-taken_at"], name="result_patient_newest"),
+        ]
 
 
 class Medicine(Sourced):
@@ -121,9 +127,24 @@ class Medicine(Sourced):
         constraints = [models.UniqueConstraint(fields=["source_system", "source_id"], name="medicine_source_once")]
 
 
+class Practitioner(models.Model):
+    """A practitioner the source systems name as an author (FHIR Practitioner), keyed by HSA-id."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    hsa_id = models.CharField(_("HSA-id"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    profession = models.CharField(_("profession"), max_length=64, blank=True)
+    source_system = models.CharField(max_length=64)
+    received_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class RecordPreferences(models.Model):
     """The patient's own choices about their record view."""
 
     patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="record_preferences")
     show_unsigned = models.BooleanField(_("show notes that are not yet signed"), default=False)
     hide_recent = models.BooleanField(_("hide entries from the last 14 days"), default=False)
+    notify_new_results = models.BooleanField(_("tell me when a new test result arrives"), default=False)

@@ -22,6 +22,18 @@ def open_record(*, reader: Patient, subject: Patient, section: str) -> Closed | 
     otherwise why not, so the page can say it plainly without showing anything."""
     if record_for_reader(reader=reader, subject=subject, section=section):
         return None
+    return _why_closed(reader, subject)
+
+
+def record_closed_to(*, reader: Patient, subject: Patient) -> Closed | None:
+    """As ``open_record`` but reading and logging nothing: for a page that shows no record data
+    (the export form), so that a closed record is said before the person chooses what to export."""
+    if policy.can_read_record(reader, subject):
+        return None
+    return _why_closed(reader, subject)
+
+
+def _why_closed(reader: Patient, subject: Patient) -> Closed:
     if policy.is_sealed(subject):
         return Closed.SEALED
     found = policy.representation(reader, subject)

@@ -8,5 +8,7 @@ urlpatterns = [
     path("record/", views.overview, name="overview"),
     path("record/notes/", views.notes, name="notes"),
     path("record/choices/", views.preferences, name="preferences"),
+    path("record/results/chart/", views.result_chart, name="result_chart"),
+    path("record/export/", views.export_record, name="export"),
     path("record/<str:name>/", views.section, name="section"),
 ]

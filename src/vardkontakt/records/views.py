@@ -9,17 +9,20 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vardkontakt.access.acting import acting_for
-from vardkontakt.access.decorators import patient_required
+from vardkontakt.access.decorators import patient_required, recent_login_required
 from vardkontakt.access.policy import Relation
+from vardkontakt.core import charts
 from vardkontakt.identity.models import Patient, Profession
-from vardkontakt.records import publishing, services
+from vardkontakt.records import export, publishing, results, services
 from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine
-from vardkontakt.records.selectors import open_record
+from vardkontakt.records.selectors import open_record, record_closed_to
 
 PAGE_SIZE = 25
 
@@ -40,7 +43,11 @@ def _door(request: HttpRequest, section: str) -> tuple[Patient, HttpResponse | N
     closed = open_record(reader=me, subject=subject, section=section)
     if closed is None:
         return subject, None
-    return subject, render(request, "records/closed.html", {"reason": str(closed), "subject": subject}, status=403)
+    return subject, _closed(request, subject, closed)
+
+
+def _closed(request: HttpRequest, subject: Patient, reason: str) -> HttpResponse:
+    return render(request, "records/closed.html", {"reason": str(reason), "subject": subject}, status=403)
 
 
 def _common(request: HttpRequest, subject: Patient, **extra: Any) -> dict[str, Any]:
@@ -114,7 +121,81 @@ def section(request: HttpRequest, name: str) -> HttpResponse:
     model, title = SECTIONS[name]
     items, withheld = publishing.published_items(model, subject)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    if model is LabResult:
+        page.object_list = list(page.object_list)
+        results.link_charts(items, page.object_list)
     return render(request, f"records/{name}.html", _common(request, subject, page=page, title=title, withheld=withheld))
+
+
+@patient_required
+@require_GET
+def result_chart(request: HttpRequest) -> HttpResponse:
+    """One analysis over time: a chart and its numbers, from what the results page may show."""
+    subject, closed = _door(request, "results")
+    if closed:
+        return closed
+    items, withheld = publishing.published_items(LabResult, subject)
+    found = results.series(items, analysis=request.GET.get("analysis", ""), unit_of_measure=request.GET.get("unit"))
+    if found is None:
+        # Unknown, text only, a single value or not published to this reader: the same answer.
+        return render(request, "records/result_chart.html", _common(request, subject, series=None), status=404)
+    return render(
+        request,
+        "records/result_chart.html",
+        _common(
+            request,
+            subject,
+            series=found,
+            chart=charts.line_chart(results.points(found)),
+            chart_title=_("%(analysis)s over time") % {"analysis": found.analysis},
+            description=results.describe(found),
+            rows=results.rows(found),
+            withheld=withheld,
+        ),
+    )
+
+
+@patient_required
+@recent_login_required
+@require_http_methods(["GET", "POST"])
+def export_record(request: HttpRequest) -> HttpResponse:
+    """An extract to save (PDF) or print (HTML), of the sections and period the person chooses."""
+    me: Patient = request.user.patient  # type: ignore[union-attr]
+    subject = acting_for(request).subject
+    closed = record_closed_to(reader=me, subject=subject)
+    if closed:
+        return _closed(request, subject, closed)
+    form = export.ExportForm(
+        request.POST if request.method == "POST" else None, initial={"sections": list(export.SECTIONS)}
+    )
+    if not form.is_valid():
+        status = 400 if form.is_bound else 200
+        return render(request, "records/export.html", _common(request, subject, form=form), status=status)
+    data = form.cleaned_data
+    for name in data["sections"]:  # each section read is logged on its own
+        closed = open_record(reader=me, subject=subject, section=f"export.{name}")
+        if closed:
+            return _closed(request, subject, closed)
+    made_at = timezone.now()
+    context = _common(
+        request,
+        subject,
+        reader=me,
+        made_at=made_at,
+        start=data["start"],
+        end=data["end"],
+        parts=export.parts(subject, data["sections"], start=data["start"], end=data["end"]),
+        print_page=data["output"] == "html",
+    )
+    html = render_to_string("records/export_document.html", context, request=request)
+    if data["output"] == "html":
+        response = HttpResponse(html)
+    else:
+        response = HttpResponse(export.pdf(html), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{export.filename(made_at, "pdf")}"'
+    # A copy of the record: never kept by a browser or a proxy on the way.
+    response["Cache-Control"] = "no-store, private"
+    return response
 
 
 @patient_required
@@ -126,6 +207,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         patient=me,
         show_unsigned=request.POST.get("show_unsigned") == "on",
         hide_recent=request.POST.get("hide_recent") == "on",
+        notify_new_results=request.POST.get("notify_new_results") == "on",
     )
     messages.success(request, _("Your choices are saved."))
     return redirect("records:overview")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +15,7 @@ from vardkontakt.cases.defaults import ServiceKind
 from vardkontakt.cases.models import Service
 from vardkontakt.cases.questions import answers_for_storage
 from vardkontakt.cases.services import case_create, service_activate
+from vardkontakt.fhir.auth import all_scopes, client_create
 from vardkontakt.fhir.importer import import_bundle
 from vardkontakt.identity.models import Patient, Profession, Staff
 from vardkontakt.organisation import demo_data
@@ -29,6 +31,8 @@ from vardkontakt.organisation.models import (
 )
 
 OTHER_PATIENTS = 37
+DEMO_CLIENT_ID = "demo-journal"
+DEMO_CLIENT_SECRET = "demo-journal-secret"  # noqa: S105 (the demo only, documented in the README)
 STAFF_COUNT = 30
 
 
@@ -221,6 +225,12 @@ class Command(BaseCommand):
         pharmacy systems send it: as FHIR transaction Bundles through the import."""
         for source, data in demo_data.record_bundles(today, units[0].hsa_id, units[6].hsa_id).items():
             import_bundle(data, source_system=source)
+        if settings.DEBUG or settings.DEMO:
+            # A known secret for the README's curl examples: only ever in the demo.
+            client_create(
+                client_id=DEMO_CLIENT_ID, name="Demo journal system", source_system="demo-journal",
+                scopes=all_scopes(), secret=DEMO_CLIENT_SECRET,
+            )  # fmt: skip
 
     def _listings(self, patients: list[Patient], units: list[CareUnit], today: Any) -> None:
         primary_care = [unit for unit in units if unit.kind == "primary_care"]

@@ -1,0 +1,304 @@
+"""Line charts over time as plain geometry: scales, round ticks, a calendar axis, SVG coordinates.
+
+The server works out every coordinate and ``templates/includes/line_chart.html`` draws them as
+SVG, with no JavaScript and no canvas: the chart then works without scripts and under the strict
+CSP, prints, goes into a PDF, and its numbers can be given in a table beside it. The record's
+results draw with it; the statistics pages will reuse it.
+
+Times are placed by their instant (so a DST night is an hour shorter or longer, as it was); the
+calendar ticks fall on local midnights in Europe/Stockholm and are labelled in the active language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.utils import dateformat, formats
+
+Number = float | int | Decimal
+TimeTick = tuple[dt.datetime, str]
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+class Marker(enum.StrEnum):
+    """How a point is drawn. Outside the band it gets its own shape, not only another colour."""
+
+    NORMAL = "normal"  # a circle
+    HIGH = "high"  # a triangle pointing up
+    LOW = "low"  # a triangle pointing down
+
+
+@dataclass(frozen=True)
+class Point:
+    at: dt.datetime  # aware
+    value: Number
+    low: Number | None = None  # the band (e.g. the reference range) that applied to this point
+    high: Number | None = None
+    marker: Marker = Marker.NORMAL
+    label: str = ""  # the point's tooltip
+
+
+@dataclass(frozen=True)
+class LinearScale:
+    domain: tuple[float, float]
+    range: tuple[float, float]
+
+    def __call__(self, value: Number) -> float:
+        (d0, d1), (r0, r1) = self.domain, self.range
+        if d1 == d0:
+            return (r0 + r1) / 2
+        return r0 + (float(value) - d0) * (r1 - r0) / (d1 - d0)
+
+
+@dataclass(frozen=True)
+class Tick:
+    position: float  # in SVG units along its axis
+    label: str
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Plotted:
+    x: float
+    y: float
+    marker: Marker
+    label: str
+    shape: str  # the marker's SVG path
+
+
+@dataclass(frozen=True)
+class LineChart:
+    width: int
+    height: int
+    left: float  # the plot area inside the axes
+    top: float
+    right: float
+    bottom: float
+    x_ticks: list[Tick]
+    y_ticks: list[Tick]
+    points: list[Plotted]
+    line: str  # SVG path through the points, oldest first
+    bands: list[Rect]
+
+    @property
+    def has_outside(self) -> bool:
+        return any(p.marker is not Marker.NORMAL for p in self.points)
+
+    @property
+    def markers(self) -> set[str]:
+        return {str(p.marker) for p in self.points}
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+
+def nice_step(span: float, count: int) -> float:
+    """The round step (1, 2, 2.5 or 5 times a power of ten) giving about ``count`` intervals."""
+    raw = span / max(count, 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5):
+        if raw <= factor * magnitude * (1 + 1e-9):
+            return factor * magnitude
+    return 10 * magnitude
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round values from at or below ``low`` to at or above ``high``, ``count`` or so apart."""
+    low, high = min(low, high), max(low, high)
+    if high == low:
+        # One value only: show it in the middle of a small range around it.
+        pad = abs(low) * 0.1 or 1.0
+        low, high = low - pad, high + pad
+    step = nice_step(high - low, count)
+    start = math.floor(low / step + 1e-9) * step
+    stop = math.ceil(high / step - 1e-9) * step
+    return [round(start + i * step, 10) for i in range(round((stop - start) / step) + 1)]
+
+
+def decimals_for(step: float) -> int:
+    """Enough decimals to tell ticks ``step`` apart (2.5 needs one more than 2)."""
+    places = max(0, -math.floor(math.log10(step) + 1e-9))
+    scaled = step * 10**places
+    return places + (0 if abs(scaled - round(scaled)) < 1e-6 else 1)
+
+
+def number_label(value: float, decimals: int) -> str:
+    """In the active language's notation (Swedish: a decimal comma)."""
+    return formats.number_format(round(value, decimals), decimal_pos=decimals)
+
+
+# --- time ----------------------------------------------------------------------------------------
+
+# Calendar steps from fine to coarse; the first giving few enough ticks is used.
+DATE_STEPS: list[tuple[str, int]] = [
+    ("day", 1), ("day", 2), ("week", 1), ("week", 2), ("month", 1), ("month", 2), ("month", 3),
+    ("month", 6), ("year", 1), ("year", 2), ("year", 5), ("year", 10), ("year", 20), ("year", 50),
+]  # fmt: skip
+APPROX_DAYS = {"day": 1, "week": 7, "month": 30.4, "year": 365.25}
+
+
+def _calendar_dates(first: dt.date, last: dt.date, unit: str, every: int) -> list[dt.date]:
+    if unit in ("day", "week"):
+        day = first
+        if unit == "week":
+            day += dt.timedelta(days=-first.weekday() % 7)  # Mondays
+        step = dt.timedelta(days=every * (7 if unit == "week" else 1))
+        found = []
+        while day <= last:
+            found.append(day)
+            day += step
+        return found
+    if unit == "month":
+        months = range(first.year * 12 + first.month - 1, last.year * 12 + last.month)
+        return [
+            dt.date(m // 12, m % 12 + 1, 1)
+            for m in months
+            if m % every == 0 and dt.date(m // 12, m % 12 + 1, 1) >= first
+        ]
+    return [dt.date(y, 1, 1) for y in range(first.year, last.year + 1) if y % every == 0 and dt.date(y, 1, 1) >= first]
+
+
+def date_ticks(start: dt.datetime, end: dt.datetime, *, tz: dt.tzinfo = STOCKHOLM, count: int = 6) -> list[dt.datetime]:
+    """Local midnights between ``start`` and ``end`` on whole days, weeks, months or years."""
+    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    span_days = (last - first).days + 1
+    for unit, every in DATE_STEPS:
+        if span_days / (APPROX_DAYS[unit] * every) > count + 1:
+            continue  # certainly too many: don't list them
+        dates = _calendar_dates(first, last, unit, every)
+        if len(dates) <= count:
+            break
+    # Midnight exists every day in Stockholm (the clocks change at 02:00 and 03:00).
+    instants = [dt.datetime.combine(day, dt.time.min, tzinfo=tz) for day in dates]
+    return [at for at in instants if start <= at <= end]
+
+
+def time_ticks(start: dt.datetime, end: dt.datetime, *, tz: dt.tzinfo = STOCKHOLM, count: int = 6) -> list[TimeTick]:
+    """(instant, label) pairs for the axis; within a day or two, the first and last instants."""
+    ticks = date_ticks(start, end, tz=tz, count=count)
+    if len(ticks) >= 2:
+        return [(t, date_label(t, ticks, tz=tz)) for t in ticks]
+    return [(t, dateformat.format(t.astimezone(tz), "j N Y H:i")) for t in (start, end)]
+
+
+def date_label(at: dt.datetime, ticks: Sequence[dt.datetime], *, tz: dt.tzinfo = STOCKHOLM) -> str:
+    """Short and unambiguous for the ticks shown together: "3 okt", "okt 2026" or "2026".
+
+    "N" is the month as the active language abbreviates it in running text ("okt", "Oct.").
+    """
+    local = [t.astimezone(tz) for t in ticks]
+    if all(t.month == 1 and t.day == 1 for t in local) and len({t.year for t in local}) == len(local):
+        fmt = "Y"
+    elif all(t.day == 1 for t in local):
+        fmt = "N Y"
+    elif len({t.year for t in local}) > 1:
+        fmt = "j N Y"
+    else:
+        fmt = "j N"
+    return dateformat.format(at.astimezone(tz), fmt)
+
+
+# --- the chart -----------------------------------------------------------------------------------
+
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 16, 32, 40
+INSET = 14  # keeps the first and last points off the axes
+MARKER_SIZE = 5.0
+
+
+def _f(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def marker_shape(x: float, y: float, marker: Marker, size: float = MARKER_SIZE) -> str:
+    if marker is Marker.HIGH:
+        return f"M{_f(x)} {_f(y - size * 1.3)}L{_f(x + size * 1.2)} {_f(y + size * 0.8)}L{_f(x - size * 1.2)} {_f(y + size * 0.8)}Z"
+    if marker is Marker.LOW:
+        return f"M{_f(x)} {_f(y + size * 1.3)}L{_f(x + size * 1.2)} {_f(y - size * 0.8)}L{_f(x - size * 1.2)} {_f(y - size * 0.8)}Z"
+    return f"M{_f(x - size)} {_f(y)}a{size} {size} 0 1 0 {2 * size} 0a{size} {size} 0 1 0 {-2 * size} 0Z"
+
+
+def _bands(points: Sequence[Point], xs: Sequence[float], y: LinearScale, left: float, right: float) -> list[Rect]:
+    """The band as steps: each point's range holds halfway to its neighbours; equal neighbours join."""
+    bottom, top = y.domain
+    rects: list[Rect] = []
+    run_start: float | None = None
+    run_range: tuple[float, float] | None = None
+    edges = [left, *((a + b) / 2 for a, b in itertools.pairwise(xs)), right]
+    for i, point in enumerate(points):
+        this = None
+        if point.low is not None or point.high is not None:
+            low = float(point.low) if point.low is not None else bottom
+            high = float(point.high) if point.high is not None else top
+            this = (max(low, bottom), min(high, top))
+        if this != run_range:
+            if run_range is not None and run_start is not None:
+                rects.append(_rect(run_start, edges[i], run_range, y))
+            run_start, run_range = edges[i], this
+    if run_range is not None and run_start is not None:
+        rects.append(_rect(run_start, edges[-1], run_range, y))
+    return rects
+
+
+def _rect(x0: float, x1: float, band: tuple[float, float], y: LinearScale) -> Rect:
+    y_top, y_bottom = y(band[1]), y(band[0])
+    return Rect(x=x0, y=y_top, width=max(x1 - x0, 0.0), height=max(y_bottom - y_top, 0.0))
+
+
+def line_chart(
+    points: Sequence[Point],
+    *,
+    width: int = 640,
+    height: int = 300,
+    tz: dt.tzinfo = STOCKHOLM,
+    x_tick_count: int = 6,
+    y_tick_count: int = 5,
+) -> LineChart:
+    """Points (oldest first) placed on a time axis and a value axis that covers values and band."""
+    if not points:
+        raise ValueError("a line chart needs at least one point")
+    left, right = MARGIN_LEFT, width - MARGIN_RIGHT
+    top, bottom = MARGIN_TOP, height - MARGIN_BOTTOM
+
+    start, end = points[0].at, points[-1].at
+    if end <= start:
+        start, end = start - dt.timedelta(days=1), end + dt.timedelta(days=1)
+    x = LinearScale((start.timestamp(), end.timestamp()), (left + INSET, right - INSET))
+
+    values = [float(p.value) for p in points]
+    values += [float(b) for p in points for b in (p.low, p.high) if b is not None]
+    y_values = nice_ticks(min(values), max(values), y_tick_count)
+    y = LinearScale((y_values[0], y_values[-1]), (bottom, top))
+    decimals = decimals_for(y_values[1] - y_values[0]) if len(y_values) > 1 else 0
+
+    xs = [x(p.at.timestamp()) for p in points]
+    plotted = [
+        Plotted(x=px, y=(py := y(p.value)), marker=p.marker, label=p.label, shape=marker_shape(px, py, p.marker))
+        for p, px in zip(points, xs, strict=True)
+    ]
+    return LineChart(
+        width=width,
+        height=height,
+        left=left,
+        top=top,
+        right=right,
+        bottom=bottom,
+        x_ticks=[Tick(x(at.timestamp()), label) for at, label in time_ticks(start, end, tz=tz, count=x_tick_count)],
+        y_ticks=[Tick(y(v), number_label(v, decimals)) for v in y_values],
+        points=plotted,
+        line="".join(f"{'M' if i == 0 else 'L'}{_f(p.x)} {_f(p.y)}" for i, p in enumerate(plotted)),
+        bands=_bands(points, xs, y, left, right),
+    )

@@ -1,0 +1,209 @@
+"""The platform's copies as FHIR R4 resources, for ``read`` and ``search``.
+
+What comes back is what the platform keeps (the mapped fields), not the source's original
+document: a source system can see exactly what its push became.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Model
+
+from vardkontakt.fhir.importer import (
+    HSA_SYSTEM,
+    ICD10_SYSTEMS,
+    PERSONNUMMER_SYSTEM,
+    RENEWABLE_EXTENSION,
+    UNIT_EXTENSION,
+)
+from vardkontakt.identity.models import Patient
+from vardkontakt.organisation.models import CareUnit
+from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine, Practitioner, RecordNote
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+ICD10 = sorted(ICD10_SYSTEMS)[0]
+# Confidentiality "restricted": the population register hides this person's details.
+RESTRICTED = {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}
+
+
+def _business_identifier(source_id: str) -> list[dict[str, str]]:
+    system, _, value = source_id.partition("|")
+    return [{"system": system, "value": value}]
+
+
+def _subject(row: Any) -> dict[str, Any]:
+    return {
+        "reference": f"Patient/{row.patient_id}",
+        "identifier": {"system": PERSONNUMMER_SYSTEM, "value": row.patient.personnummer},
+    }
+
+
+def _unit_extension(row: Any) -> list[dict[str, Any]]:
+    return [{"url": UNIT_EXTENSION, "valueIdentifier": {"system": HSA_SYSTEM, "value": row.unit.hsa_id}}]
+
+
+def _instant(day: dt.date) -> str:
+    return dt.datetime.combine(day, dt.time(), tzinfo=STOCKHOLM).isoformat()
+
+
+def _number(value: Decimal) -> float | int:
+    normal = value.normalize()
+    return int(normal) if normal == normal.to_integral_value() else float(normal)
+
+
+def patient(row: Patient) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": str(row.pk),
+        "identifier": [{"system": PERSONNUMMER_SYSTEM, "value": row.personnummer}],
+    }
+    if row.protected_identity:
+        resource["meta"] = {"security": [RESTRICTED]}
+    elif row.given_name or row.family_name:
+        resource["name"] = [{"family": row.family_name, "given": row.given_name.split()}]
+    return resource
+
+
+def practitioner(row: Practitioner) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Practitioner",
+        "id": str(row.pk),
+        "identifier": [{"system": HSA_SYSTEM, "value": row.hsa_id}],
+        "name": [{"text": row.name}],
+    }
+    if row.profession:
+        resource["qualification"] = [{"code": {"text": row.profession}}]
+    return resource
+
+
+def organization(row: CareUnit) -> dict[str, Any]:
+    return {
+        "resourceType": "Organization",
+        "id": str(row.pk),
+        "identifier": [{"system": HSA_SYSTEM, "value": row.hsa_id}],
+        "active": True,
+        "name": row.name,
+    }
+
+
+def note(row: RecordNote) -> dict[str, Any]:
+    return {
+        "resourceType": "DocumentReference",
+        "id": str(row.pk),
+        "identifier": _business_identifier(row.source_id),
+        "status": "current",
+        "docStatus": "final" if row.signed else "preliminary",
+        "type": {"text": row.template},
+        "subject": _subject(row),
+        "date": _instant(row.written_on),
+        "author": [{"display": row.author_name}],
+        "custodian": {"identifier": {"system": HSA_SYSTEM, "value": row.unit.hsa_id}},
+        "context": {"practiceSetting": {"text": row.author_profession}},
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "text/plain; charset=utf-8",
+                    "data": base64.b64encode(row.text.encode()).decode(),
+                }
+            }
+        ],
+    }
+
+
+def condition(row: Diagnosis) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": str(row.pk),
+        "identifier": _business_identifier(row.source_id),
+        "extension": _unit_extension(row),
+        "code": {"coding": [{"system": ICD10, "code": row.code}], "text": row.text},
+        "subject": _subject(row),
+        "recordedDate": row.recorded_on.isoformat(),
+    }
+
+
+def encounter(row: CareContact) -> dict[str, Any]:
+    period = {"start": _instant(row.started_on)}
+    if row.ended_on:
+        period["end"] = _instant(row.ended_on)
+    resource: dict[str, Any] = {
+        "resourceType": "Encounter",
+        "id": str(row.pk),
+        "identifier": _business_identifier(row.source_id),
+        "status": "finished" if row.ended_on else "in-progress",
+        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+        "type": [{"text": row.kind}],
+        "subject": _subject(row),
+        "period": period,
+        "serviceProvider": {"identifier": {"system": HSA_SYSTEM, "value": row.unit.hsa_id}},
+    }
+    if row.responsible:
+        resource["participant"] = [{"individual": {"display": row.responsible}}]
+    return resource
+
+
+def observation(row: LabResult) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": str(row.pk),
+        "identifier": _business_identifier(row.source_id),
+        "extension": _unit_extension(row),
+        "status": row.status,
+        "code": {"text": row.analysis},
+        "subject": _subject(row),
+        "effectiveDateTime": row.taken_at.isoformat(),
+    }
+    if row.value is not None:
+        resource["valueQuantity"] = {"value": _number(row.value), "unit": row.unit_of_measure}
+    else:
+        resource["valueString"] = row.value_text
+    bounds = {
+        name: {"value": _number(value)}
+        for name, value in (("low", row.reference_low), ("high", row.reference_high))
+        if value is not None
+    }
+    if bounds:
+        resource["referenceRange"] = [bounds]
+    if row.flag:
+        system = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+        resource["interpretation"] = [{"coding": [{"system": system, "code": row.flag}]}]
+    return resource
+
+
+def medication_dispense(row: Medicine) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationDispense",
+        "id": str(row.pk),
+        "identifier": _business_identifier(row.source_id),
+        "extension": [*_unit_extension(row), {"url": RENEWABLE_EXTENSION, "valueBoolean": row.renewable}],
+        "status": "completed" if row.current else "stopped",
+        "medicationCodeableConcept": {"text": row.name},
+        "subject": _subject(row),
+        "whenHandedOver": _instant(row.dispensed_on),
+    }
+    if row.dosage:
+        resource["dosageInstruction"] = [{"text": row.dosage}]
+    if row.prescriber:
+        resource["authorizingPrescription"] = [{"display": row.prescriber}]
+    return resource
+
+
+SERIALISERS: dict[str, Any] = {
+    "Patient": patient,
+    "Practitioner": practitioner,
+    "Organization": organization,
+    "DocumentReference": note,
+    "Condition": condition,
+    "Encounter": encounter,
+    "Observation": observation,
+    "MedicationDispense": medication_dispense,
+}
+
+
+def as_fhir(resource_type: str, row: Model) -> dict[str, Any]:
+    return SERIALISERS[resource_type](row)

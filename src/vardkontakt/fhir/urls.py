@@ -1,0 +1,14 @@
+from django.urls import path
+
+from vardkontakt.fhir import auth, views
+
+app_name = "fhir"
+
+# No trailing slashes: FHIR clients build URLs as [base]/[type]/[id].
+urlpatterns = [
+    path("fhir", views.base, name="base"),
+    path("fhir/metadata", views.metadata, name="metadata"),
+    path("fhir/auth/token", auth.token, name="token"),
+    path("fhir/<str:resource_type>", views.type_endpoint, name="type"),
+    path("fhir/<str:resource_type>/<str:ident>", views.instance, name="instance"),
+]

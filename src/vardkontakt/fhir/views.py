@@ -1,0 +1,294 @@
+"""The FHIR R4 API for source systems: metadata, transaction, create, conditional update, read, search.
+
+Every answer is FHIR JSON; every refusal an OperationOutcome naming the problem, and nothing is
+stored in part. Record resources are read back only by the source system that sent them.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from vardkontakt.access.audit import Actor, audit
+from vardkontakt.access.decorators import public
+from vardkontakt.fhir import resources
+from vardkontakt.fhir.auth import Caller, integration_view, require_scope, require_scopes, scope
+from vardkontakt.fhir.importer import (
+    HSA_SYSTEM,
+    MODELS,
+    PERSONNUMMER_SYSTEM,
+    RECORD_MODELS,
+    RESOURCE_TYPES,
+    STORED_BY_ID,
+    FhirRejected,
+    ImportResult,
+    Issue,
+    Outcome,
+    import_bundle,
+    import_resource,
+    operation_outcome,
+)
+from vardkontakt.identity.models import Patient
+from vardkontakt.identity.numbers import normalise_personnummer
+from vardkontakt.organisation.models import CareUnit
+from vardkontakt.records.models import Practitioner
+
+FHIR_JSON = "application/fhir+json; charset=utf-8"
+ACCEPTED_TYPES = ("application/fhir+json", "application/json")
+SEARCH_LIMIT = 100
+
+
+def fhir_response(body: dict[str, Any], status: int = 200, **headers: str) -> HttpResponse:
+    response = HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=FHIR_JSON)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def refuse(status: int, code: str, message: str, location: str = "") -> HttpResponse:
+    return fhir_response(operation_outcome([Issue(location, message, code)]), status=status)
+
+
+def _rejected(error: FhirRejected) -> HttpResponse:
+    # 400 for what is not FHIR at all, 422 for FHIR that breaks our rules (FHIR's http page).
+    structural = all(issue.code == "structure" for issue in error.issues)
+    return fhir_response(operation_outcome(error.issues), status=400 if structural else 422)
+
+
+def _body(request: HttpRequest) -> dict[str, Any] | HttpResponse:
+    content_type = request.content_type or ""
+    if content_type not in ACCEPTED_TYPES:
+        return refuse(415, "not-supported", "send application/fhir+json")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.FHIR_MAX_REQUEST_BYTES:
+        return refuse(413, "too-costly", f"at most {settings.FHIR_MAX_REQUEST_BYTES} bytes per request")
+    # Read the stream directly: request.body would apply the form-upload limit meant for browsers.
+    raw = request.read(settings.FHIR_MAX_REQUEST_BYTES + 1)
+    if len(raw) > settings.FHIR_MAX_REQUEST_BYTES:
+        return refuse(413, "too-costly", f"at most {settings.FHIR_MAX_REQUEST_BYTES} bytes per request")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return refuse(400, "structure", "the body is not JSON")
+    if not isinstance(data, dict):
+        return refuse(400, "structure", "the body must be a FHIR resource (a JSON object)")
+    return data
+
+
+def _caller(request: HttpRequest) -> Caller:
+    return request.fhir_caller  # type: ignore[attr-defined]
+
+
+def _actor(caller: Caller) -> Actor:
+    return Actor("system", caller.client.client_id, f"Integration: {caller.client.name}")
+
+
+def _location(outcome: Outcome) -> str:
+    return reverse("fhir:instance", kwargs={"resource_type": outcome.resource_type, "ident": outcome.obj.pk})
+
+
+def _audit_import(caller: Caller, result: ImportResult) -> None:
+    audit(
+        actor=_actor(caller),
+        action="fhir.import",
+        object_type="Bundle",
+        detail=f"created {result.created}, updated {result.updated}, retracted {result.retracted}: {result.by_type}",
+    )
+
+
+@public
+@require_GET
+def metadata(request: HttpRequest) -> HttpResponse:
+    """The CapabilityStatement: what this server accepts, and how to get a token."""
+    base = request.build_absolute_uri(reverse("fhir:base"))
+    token_url = request.build_absolute_uri(reverse("fhir:token"))
+    security = {
+        "service": [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "OAuth"}]}
+        ],
+        "extension": [
+            {
+                "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                "extension": [{"url": "token", "valueUri": token_url}],
+            }
+        ],
+        "description": "OAuth2 client credentials; scopes system/<type>.read and system/<type>.write.",
+    }
+    rest_resources = []
+    for resource_type in RESOURCE_TYPES:
+        interactions = [{"code": "read"}, {"code": "search-type"}, {"code": "create"}, {"code": "update"}]
+        rest_resources.append(
+            {
+                "type": resource_type,
+                "interaction": interactions,
+                "conditionalCreate": False,
+                "conditionalUpdate": True,
+                "updateCreate": True,
+                "searchParam": [{"name": "identifier", "type": "token"}],
+            }
+        )
+    statement = {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": "2026-11-25",
+        "kind": "instance",
+        "software": {"name": "Vårdkontakt"},
+        "implementation": {"description": "Vårdkontakt record import", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [
+            {
+                "mode": "server",
+                "security": security,
+                "resource": rest_resources,
+                "interaction": [{"code": "transaction"}],
+            }
+        ],
+    }
+    return fhir_response(statement)
+
+
+@integration_view
+def base(request: HttpRequest) -> HttpResponse:
+    """POST a transaction Bundle: every entry or none; the answer is a transaction-response Bundle."""
+    if request.method != "POST":
+        return refuse(405, "not-supported", "POST a transaction Bundle here", "Bundle")
+    data = _body(request)
+    if isinstance(data, HttpResponse):
+        return data
+    caller = _caller(request)
+    entries = [e for e in data.get("entry") or [] if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
+    kinds = sorted({str(e["resource"].get("resourceType", "")) for e in entries} & set(MODELS))
+    if refused := require_scopes(request, [scope(kind, "write") for kind in kinds]):
+        return refused
+    try:
+        result = import_bundle(data, source_system=caller.client.source_system)
+    except FhirRejected as error:
+        return _rejected(error)
+    _audit_import(caller, result)
+    entries = []
+    for outcome in result.outcomes:
+        if outcome.retracted:
+            entries.append({"response": {"status": "204 No Content"}})
+        else:
+            status = "201 Created" if outcome.created else "200 OK"
+            entries.append({"response": {"status": status, "location": _location(outcome)}})
+    return fhir_response({"resourceType": "Bundle", "id": str(uuid.uuid4()), "type": "transaction-response", "entry": entries})  # fmt: skip
+
+
+def _identifier_query(request: HttpRequest) -> str | None:
+    value = request.GET.get("identifier", "")
+    return value if "|" in value and all(value.partition("|")[::2]) else None
+
+
+def _by_identifier(caller: Caller, resource_type: str, key: str) -> QuerySet[Any]:
+    system, _, value = key.partition("|")
+    if resource_type == "Patient":
+        if system != PERSONNUMMER_SYSTEM:
+            return Patient.objects.none()
+        try:
+            return Patient.objects.filter(personnummer=normalise_personnummer(value))
+        except ValidationError:  # an invalid number finds nobody
+            return Patient.objects.none()
+    if resource_type in ("Practitioner", "Organization"):
+        if system != HSA_SYSTEM:
+            return Patient.objects.none()
+        by_hsa: Any = Practitioner if resource_type == "Practitioner" else CareUnit
+        return by_hsa.objects.filter(hsa_id=value.upper())
+    record_model: Any = RECORD_MODELS[resource_type]
+    return record_model.objects.filter(source_system=caller.client.source_system, source_id=key[:128])
+
+
+def _related(resource_type: str, rows: QuerySet[Any]) -> QuerySet[Any]:
+    return rows.select_related("patient", "unit") if resource_type in RECORD_MODELS else rows
+
+
+def _audit_read(caller: Caller, resource_type: str, rows: list[Model]) -> None:
+    for row in rows:
+        patient = row if isinstance(row, Patient) else getattr(row, "patient", None)
+        audit(actor=_actor(caller), action="fhir.read", patient=patient, obj=row, unit=getattr(row, "unit", None))
+
+
+@integration_view
+def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponse:
+    """POST = create (an upsert by business identifier), PUT ?identifier= = conditional update, GET = search."""
+    if resource_type not in MODELS:
+        return refuse(404, "not-supported", f"{resource_type} is not served here")
+    caller = _caller(request)
+    if request.method == "GET":
+        if refused := require_scope(request, resource_type, "read"):
+            return refused
+        key = _identifier_query(request)
+        if key is None or set(request.GET) - {"identifier"}:
+            return refuse(400, "not-supported", "search by identifier=system|value only", f"{resource_type}")
+        rows = list(_related(resource_type, _by_identifier(caller, resource_type, key))[:SEARCH_LIMIT])
+        _audit_read(caller, resource_type, rows)
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(rows),
+            "entry": [{"resource": resources.as_fhir(resource_type, row), "search": {"mode": "match"}} for row in rows],
+        }
+        return fhir_response(bundle)
+    if request.method not in ("POST", "PUT"):
+        return refuse(405, "not-supported", "use GET, POST or PUT")
+    if refused := require_scope(request, resource_type, "write"):
+        return refused
+    key = None
+    if request.method == "PUT":
+        key = _identifier_query(request)
+        if key is None:
+            return refuse(400, "required", "PUT needs ?identifier=system|value (update by business identifier)")
+    data = _body(request)
+    if isinstance(data, HttpResponse):
+        return data
+    try:
+        outcome = import_resource(data, resource_type=resource_type, source_system=caller.client.source_system, key=key)
+    except FhirRejected as error:
+        return _rejected(error)
+    result = ImportResult()
+    result.count(outcome, resource_type)
+    _audit_import(caller, result)
+    if outcome.retracted:
+        return HttpResponse(status=204)
+    return fhir_response(
+        resources.as_fhir(
+            resource_type, _related(resource_type, type(outcome.obj).objects.filter(pk=outcome.obj.pk)).get()
+        ),
+        status=201 if outcome.created else 200,
+        Location=_location(outcome),
+    )
+
+
+@integration_view
+@require_GET
+def instance(request: HttpRequest, resource_type: str, ident: str) -> HttpResponse:
+    """Read one resource by the id the platform gave it."""
+    if resource_type not in MODELS:
+        return refuse(404, "not-supported", f"{resource_type} is not served here")
+    if refused := require_scope(request, resource_type, "read"):
+        return refused
+    caller = _caller(request)
+    try:
+        pk = uuid.UUID(ident)
+    except ValueError:
+        return refuse(404, "not-found", f"no {resource_type} with id {ident}")
+    rows = _related(resource_type, STORED_BY_ID[resource_type].objects.filter(pk=pk))
+    if resource_type in RECORD_MODELS:
+        rows = rows.filter(source_system=caller.client.source_system)
+    row = rows.first()
+    if row is None:
+        return refuse(404, "not-found", f"no {resource_type} with id {ident}")
+    _audit_read(caller, resource_type, [row])
+    return fhir_response(resources.as_fhir(resource_type, row))
