@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "vardkontakt.cases",
     "vardkontakt.records",
     "vardkontakt.fhir",
+    "vardkontakt.booking",
 ]
 if DEMO_IDP_ENABLED:
     INSTALLED_APPS.append("vardkontakt.demo_idp")

@@ -1,0 +1,211 @@
+"""Tidbok online (SPEC §6): visit types, weekly schedules with exceptions, slots and bookings.
+
+One slot serves every channel. The database holds the rule that matters most — at most one
+active booking per slot (an overbooking is a deliberate, reasoned exception) — so no code path,
+web or phone, can book a slot twice, whatever the concurrency.
+
+Times are stored as instants (UTC) and computed in Europe/Stockholm: a slot generated in the
+autumn hour that happens twice is two different instants, and the spring night has no 02:30.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from vardkontakt.identity.models import Patient, Profession, Staff
+from vardkontakt.organisation.models import CareUnit
+
+
+class BookingSettings(models.Model):
+    """A unit's booking rules, with the seed's values as defaults."""
+
+    unit = models.OneToOneField(CareUnit, on_delete=models.CASCADE, related_name="booking_settings")
+    horizon_weeks = models.PositiveSmallIntegerField(
+        _("weeks of schedule ahead"), default=8, choices=[(8, "8"), (12, "12")]
+    )
+    # Online slots are kept for patients until this long before the start; then staff may book them.
+    release_hours = models.PositiveSmallIntegerField(
+        _("staff may book online slots this many hours before"), default=48
+    )
+    reminder_hours = models.PositiveSmallIntegerField(_("send the SMS reminder this many hours before"), default=24)
+    terms_text = models.TextField(_("terms shown before booking"), blank=True)
+    self_assessment_url = models.URLField(_("link to a self-assessment"), blank=True)
+
+    def __str__(self) -> str:
+        return f"Booking rules of {self.unit}"
+
+
+class VisitType(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="visit_types")
+    name = models.CharField(_("name"), max_length=120)
+    duration_minutes = models.PositiveSmallIntegerField(_("length (minutes)"))
+    profession = models.CharField(_("profession"), max_length=32, choices=Profession.choices)
+    bookable_online = models.BooleanField(_("patients may book online"), default=False)
+    rebookable_online = models.BooleanField(_("patients may rebook online"), default=False)
+    cancellation_deadline_hours = models.PositiveSmallIntegerField(_("cancel online up to (hours before)"), default=24)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["unit", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "name"], name="visit_type_name_once_per_unit"),
+            models.CheckConstraint(condition=Q(duration_minutes__gte=5), name="visit_type_at_least_5_minutes"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def duration(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.duration_minutes)
+
+
+class Channel(models.TextChoices):
+    ONLINE_AND_PHONE = "online", _("online and phone")
+    PHONE_ONLY = "phone", _("phone only")
+
+
+class HeldBack(models.TextChoices):
+    """Why a slot is not published online (SPEC §6.5)."""
+
+    NONE = "", _("published")
+    SERIES = "series", _("series booking")
+    CO_PLANNED = "co_planned", _("co-planned visit (e.g. with an interpreter)")
+    MEDICAL = "medical", _("medical reason")
+
+
+class ScheduleTemplate(models.Model):
+    """One weekly block of a practitioner's schedule; it rolls forward every week."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="schedule_templates")
+    practitioner = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="schedule_templates")
+    visit_type = models.ForeignKey(VisitType, on_delete=models.CASCADE, related_name="templates")
+    weekday = models.PositiveSmallIntegerField(_("weekday"))  # 0 = Monday
+    start_time = models.TimeField(_("from"))
+    end_time = models.TimeField(_("to"))
+    place = models.CharField(_("place"), max_length=120)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.ONLINE_AND_PHONE)
+    held_back = models.CharField(
+        _("held back from online booking"), max_length=16, choices=HeldBack.choices, blank=True
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="template_weekday_valid"),
+            models.CheckConstraint(condition=Q(end_time__gt=models.F("start_time")), name="template_ends_after_start"),
+        ]
+
+
+class ExceptionReason(models.TextChoices):
+    ABSENCE = "absence", _("absence")
+    TRAINING = "training", _("training")
+    OTHER = "other", _("other")
+
+
+class ScheduleException(models.Model):
+    """Time a practitioner is away: no slots are generated in it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    practitioner = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="schedule_exceptions")
+    unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="schedule_exceptions")
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("to"))
+    reason = models.CharField(_("reason"), max_length=16, choices=ExceptionReason.choices)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="exception_ends_after_start")
+        ]
+
+
+class Slot(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="slots")
+    practitioner = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="slots")
+    visit_type = models.ForeignKey(VisitType, on_delete=models.PROTECT, related_name="slots")
+    template = models.ForeignKey(
+        ScheduleTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="slots"
+    )
+    place = models.CharField(_("place"), max_length=120)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.ONLINE_AND_PHONE)
+    held_back = models.CharField(
+        _("held back from online booking"), max_length=16, choices=HeldBack.choices, blank=True
+    )
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            # Generating the schedule twice never makes a second slot.
+            models.UniqueConstraint(fields=["practitioner", "starts_at"], name="slot_once_per_practitioner_and_start"),
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="slot_ends_after_start"),
+        ]
+        indexes = [models.Index(fields=["unit", "visit_type", "starts_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.visit_type} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def published_online(self) -> bool:
+        return self.channel == Channel.ONLINE_AND_PHONE and not self.held_back and self.visit_type.bookable_online
+
+
+class BookingChannel(models.TextChoices):
+    ONLINE = "online", _("online")
+    PHONE = "phone", _("by staff")
+
+
+class BookingStatus(models.TextChoices):
+    ACTIVE = "active", _("booked")
+    CANCELLED = "cancelled", _("cancelled")
+    REBOOKED = "rebooked", _("moved to another time")
+
+
+class Booking(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="bookings")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="bookings")
+    channel = models.CharField(max_length=8, choices=BookingChannel.choices)
+    # Who did it: the resident (themself, a guardian or a proxy) or a staff member.
+    booked_by_patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    booked_by_staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=12, choices=BookingStatus.choices, default=BookingStatus.ACTIVE)
+    created_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_online = models.BooleanField(default=False)  # staff see online cancellations/rebookings
+    rebooked_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rebooked_to"
+    )
+    sms_reminder = models.BooleanField(_("SMS reminder"), default=False)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    overbooked = models.BooleanField(default=False)
+    overbook_reason = models.CharField(max_length=300, blank=True)
+    # The same submission twice makes one booking.
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["slot__starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slot"], condition=Q(status="active", overbooked=False), name="one_active_booking_per_slot"
+            ),
+            models.CheckConstraint(
+                condition=Q(overbooked=False) | ~Q(overbook_reason=""), name="overbooking_has_a_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(booked_by_patient__isnull=False) | Q(booked_by_staff__isnull=False),
+                name="booking_has_an_author",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "cancelled", "rebooked"]), name="booking_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "status"])]

@@ -1,0 +1,257 @@
+"""Booking, cancelling and rebooking, by residents online and by staff on the phone (SPEC §6).
+
+Every change runs in one transaction with the slot row locked, and the database refuses a
+second active booking of a slot whatever happens above it. A refusal names its reason in words
+a person understands and changes nothing; a slot that has just gone comes with nearby free ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from vardkontakt.booking.models import Booking, BookingChannel, BookingStatus, Channel, Slot
+from vardkontakt.booking.schedule import settings_of
+from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.organisation.models import CareUnit
+
+ALTERNATIVES = 5
+
+
+class Refusal(enum.Enum):
+    TAKEN = _("The time is no longer available.")
+    PHONE_ONLY = _("This time can only be booked by phone with the unit.")
+    HELD_BACK = _("This time is not open for online booking.")
+    NOT_ONLINE = _("This kind of visit cannot be booked online.")
+    PAST = _("The time has already passed.")
+    OTHER_UNIT = _("The time belongs to another unit.")
+    NOT_RELEASED = _("This time is kept for online booking by patients until shortly before it starts.")
+    TOO_LATE_TO_CANCEL = _("It is too late to cancel online. Please call the unit.")
+    NOT_REBOOKABLE = _("This visit cannot be moved online. Please call the unit.")
+    NOT_SAME_KIND = _(
+        "A visit can only be moved to a time of the same kind, with the same person and of the same length."
+    )
+    NOT_ACTIVE = _("The booking is no longer active.")
+    OVERBOOK_REASON = _("Give a reason for the overbooking.")
+
+
+@dataclass
+class BookingRefused(Exception):
+    refusal: Refusal
+    alternatives: list[Slot] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return str(self.refusal.value)
+
+
+def free_slots(unit: CareUnit) -> QuerySet[Slot]:
+    """Slots with no active booking, from now on."""
+    active = Booking.objects.filter(slot=OuterRef("pk"), status=BookingStatus.ACTIVE)
+    return Slot.objects.filter(unit=unit, starts_at__gt=timezone.now()).filter(~Exists(active))
+
+
+def online_slots(unit: CareUnit) -> QuerySet[Slot]:
+    """What a resident may book online: published, free, in the future."""
+    return (
+        free_slots(unit)
+        .filter(
+            channel=Channel.ONLINE_AND_PHONE, held_back="", visit_type__bookable_online=True, visit_type__active=True
+        )
+        .select_related("visit_type", "practitioner")
+    )
+
+
+def alternatives_to(slot: Slot, *, online: bool) -> list[Slot]:
+    """Free slots of the same visit type nearest in time to one that has gone."""
+    found = (online_slots(slot.unit) if online else free_slots(slot.unit)).filter(visit_type=slot.visit_type)
+    after = list(found.filter(starts_at__gte=slot.starts_at).order_by("starts_at")[:ALTERNATIVES])
+    before = list(found.filter(starts_at__lt=slot.starts_at).order_by("-starts_at")[: ALTERNATIVES - len(after)])
+    return sorted([*before, *after], key=lambda s: s.starts_at)
+
+
+def _check_online(slot: Slot, unit: CareUnit, now: dt.datetime) -> None:
+    if slot.unit_id != unit.pk:
+        raise BookingRefused(Refusal.OTHER_UNIT)
+    if slot.starts_at <= now:
+        raise BookingRefused(Refusal.PAST)
+    if slot.channel == Channel.PHONE_ONLY:
+        raise BookingRefused(Refusal.PHONE_ONLY)
+    if slot.held_back:
+        raise BookingRefused(Refusal.HELD_BACK)
+    if not slot.visit_type.bookable_online or not slot.visit_type.active:
+        raise BookingRefused(Refusal.NOT_ONLINE)
+
+
+def _check_staff(slot: Slot, unit: CareUnit, now: dt.datetime) -> None:
+    if slot.unit_id != unit.pk:
+        raise BookingRefused(Refusal.OTHER_UNIT)
+    if slot.starts_at <= now:
+        raise BookingRefused(Refusal.PAST)
+    if slot.published_online:
+        released_at = slot.starts_at - dt.timedelta(hours=settings_of(unit).release_hours)
+        if now < released_at:
+            raise BookingRefused(Refusal.NOT_RELEASED)
+
+
+def _locked_slot(slot_id: uuid.UUID | str) -> Slot:
+    return Slot.objects.select_for_update().select_related("visit_type", "unit").get(pk=slot_id)
+
+
+def _insert(booking: Booking, slot: Slot, *, online: bool) -> Booking:
+    """Insert under a savepoint: losing the race to the constraint is a refusal, not an error."""
+    try:
+        with transaction.atomic():
+            booking.save(force_insert=True)
+    except IntegrityError:
+        raise BookingRefused(Refusal.TAKEN, alternatives_to(slot, online=online)) from None
+    return booking
+
+
+def _replay(idempotency_key: str | None) -> Booking | None:
+    if not idempotency_key:
+        return None
+    return Booking.objects.filter(idempotency_key=idempotency_key).first()
+
+
+def book_online(
+    *,
+    slot_id: uuid.UUID | str,
+    unit: CareUnit,
+    patient: Patient,
+    actor: Patient,
+    sms_reminder: bool = False,
+    idempotency_key: str | None = None,
+) -> Booking:
+    """A resident books a published slot for themself or for the person they act for.
+
+    Whether ``actor`` may book for ``patient`` is the caller's check (the acting-for policy).
+    """
+    if earlier := _replay(idempotency_key):
+        return earlier
+    now = timezone.now()
+    with transaction.atomic():
+        slot = _locked_slot(slot_id)
+        _check_online(slot, unit, now)
+        if Booking.objects.filter(slot=slot, status=BookingStatus.ACTIVE).exists():
+            raise BookingRefused(Refusal.TAKEN, alternatives_to(slot, online=True))
+        booking = Booking(
+            slot=slot,
+            patient=patient,
+            channel=BookingChannel.ONLINE,
+            booked_by_patient=actor,
+            created_at=now,
+            sms_reminder=sms_reminder and bool(patient.mobile),
+            idempotency_key=idempotency_key or None,
+        )
+        return _insert(booking, slot, online=True)
+
+
+def book_by_staff(
+    *,
+    slot_id: uuid.UUID | str,
+    unit: CareUnit,
+    patient: Patient,
+    staff: Staff,
+    sms_reminder: bool = False,
+    overbook_reason: str = "",
+    idempotency_key: str | None = None,
+) -> Booking:
+    """Staff book on a patient's behalf (the phone channel). Overbooking needs a stated reason."""
+    if earlier := _replay(idempotency_key):
+        return earlier
+    now = timezone.now()
+    overbook_reason = overbook_reason.strip()
+    with transaction.atomic():
+        slot = _locked_slot(slot_id)
+        _check_staff(slot, unit, now)
+        taken = Booking.objects.filter(slot=slot, status=BookingStatus.ACTIVE, overbooked=False).exists()
+        if taken and not overbook_reason:
+            raise BookingRefused(Refusal.TAKEN, alternatives_to(slot, online=False))
+        booking = Booking(
+            slot=slot,
+            patient=patient,
+            channel=BookingChannel.PHONE,
+            booked_by_staff=staff,
+            created_at=now,
+            sms_reminder=sms_reminder and bool(patient.mobile),
+            overbooked=taken,
+            overbook_reason=overbook_reason if taken else "",
+            idempotency_key=idempotency_key or None,
+        )
+        return _insert(booking, slot, online=False)
+
+
+def _locked_booking(booking_id: uuid.UUID | str) -> Booking:
+    booking = Booking.objects.select_for_update().select_related("slot__visit_type", "slot__unit").get(pk=booking_id)
+    if booking.status != BookingStatus.ACTIVE:
+        raise BookingRefused(Refusal.NOT_ACTIVE)
+    return booking
+
+
+def cancel(*, booking_id: uuid.UUID | str, by_patient: Patient | None = None, by_staff: Staff | None = None) -> Booking:
+    """Cancel a booking. Online, only up to the visit type's deadline; staff may always."""
+    now = timezone.now()
+    with transaction.atomic():
+        booking = _locked_booking(booking_id)
+        if by_patient is not None:
+            deadline = booking.slot.starts_at - dt.timedelta(hours=booking.slot.visit_type.cancellation_deadline_hours)
+            if now > deadline:
+                raise BookingRefused(Refusal.TOO_LATE_TO_CANCEL)
+        booking.status = BookingStatus.CANCELLED
+        booking.ended_at = now
+        booking.ended_online = by_patient is not None
+        booking.save(update_fields=["status", "ended_at", "ended_online"])
+        return booking
+
+
+def rebook_online(
+    *, booking_id: uuid.UUID | str, new_slot_id: uuid.UUID | str, actor: Patient, idempotency_key: str | None = None
+) -> Booking:
+    """Move a booking to another slot: same visit type, practitioner and length, where the unit allows.
+
+    Atomic: the old booking ends and the new one begins in one transaction, or neither happens.
+    """
+    if earlier := _replay(idempotency_key):
+        return earlier
+    now = timezone.now()
+    with transaction.atomic():
+        old = _locked_booking(booking_id)
+        old_slot = old.slot
+        if not old_slot.visit_type.rebookable_online:
+            raise BookingRefused(Refusal.NOT_REBOOKABLE)
+        deadline = old_slot.starts_at - dt.timedelta(hours=old_slot.visit_type.cancellation_deadline_hours)
+        if now > deadline:
+            raise BookingRefused(Refusal.TOO_LATE_TO_CANCEL)
+        new_slot = _locked_slot(new_slot_id)
+        _check_online(new_slot, old_slot.unit, now)
+        same = (
+            new_slot.visit_type_id == old_slot.visit_type_id
+            and new_slot.practitioner_id == old_slot.practitioner_id
+            and new_slot.ends_at - new_slot.starts_at == old_slot.ends_at - old_slot.starts_at
+        )
+        if not same or new_slot.pk == old_slot.pk:
+            raise BookingRefused(Refusal.NOT_SAME_KIND)
+        if Booking.objects.filter(slot=new_slot, status=BookingStatus.ACTIVE).exists():
+            raise BookingRefused(Refusal.TAKEN, alternatives_to(new_slot, online=True))
+        old.status = BookingStatus.REBOOKED
+        old.ended_at = now
+        old.ended_online = True
+        old.save(update_fields=["status", "ended_at", "ended_online"])
+        new = Booking(
+            slot=new_slot,
+            patient=old.patient,
+            channel=BookingChannel.ONLINE,
+            booked_by_patient=actor,
+            created_at=now,
+            sms_reminder=old.sms_reminder,
+            rebooked_from=old,
+            idempotency_key=idempotency_key or None,
+        )
+        return _insert(new, new_slot, online=True)

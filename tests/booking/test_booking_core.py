@@ -1,0 +1,279 @@
+"""The appointment book's core: slots from templates (DST included), and every booking rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+import time_machine
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from vardkontakt.booking.models import (
+    Booking,
+    BookingStatus,
+    Channel,
+    ExceptionReason,
+    HeldBack,
+    ScheduleException,
+    ScheduleTemplate,
+    Slot,
+    VisitType,
+)
+from vardkontakt.booking.schedule import generate_slots, local_instant
+from vardkontakt.booking.services import (
+    BookingRefused,
+    Refusal,
+    book_by_staff,
+    book_online,
+    cancel,
+    online_slots,
+    rebook_online,
+)
+from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.identity.models import Patient
+from vardkontakt.organisation.models import CareUnit
+
+pytestmark = pytest.mark.django_db
+MONDAY = dt.date(2026, 11, 30)
+
+
+@pytest.fixture
+def unit(personas) -> CareUnit:
+    return personas.staff_x.memberships.get().unit
+
+
+@pytest.fixture
+def doctor_visit(unit) -> VisitType:
+    return VisitType.objects.create(
+        unit=unit, name="Läkarbesök", duration_minutes=30, profession="doctor", bookable_online=True,
+        rebookable_online=True,
+    )  # fmt: skip
+
+
+def template(unit, staff, visit_type, weekday=0, start=dt.time(9), end=dt.time(11), **extra) -> ScheduleTemplate:
+    return ScheduleTemplate.objects.create(
+        unit=unit, practitioner=staff, visit_type=visit_type, weekday=weekday, start_time=start, end_time=end,
+        place="Mottagning 2", **extra,
+    )  # fmt: skip
+
+
+def local(slot: Slot) -> str:
+    return slot.starts_at.astimezone(STOCKHOLM).strftime("%H:%M%z")
+
+
+@pytest.fixture
+def week(unit, doctor_visit, personas):
+    """Monday 09-11 at Lindängen with staff X: four 30-minute slots a week, eight weeks ahead."""
+    template(unit, personas.staff_x, doctor_visit)
+    generate_slots(unit, today=MONDAY - dt.timedelta(days=1))
+    return list(Slot.objects.filter(unit=unit).order_by("starts_at"))
+
+
+def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return local_instant(day, dt.time(hour, minute))
+
+
+# --- slots ------------------------------------------------------------------------------------
+
+
+def test_the_template_rolls_forward_to_the_horizon_once(unit, week):
+    assert len(week) == 8 * 4
+    assert [local(s) for s in week[:4]] == ["09:00+0100", "09:30+0100", "10:00+0100", "10:30+0100"]
+    assert generate_slots(unit, today=MONDAY - dt.timedelta(days=1)).created == 0  # idempotent
+    unit.booking_settings.horizon_weeks = 12
+    unit.booking_settings.save()
+    assert generate_slots(unit, today=MONDAY - dt.timedelta(days=1)).created == 4 * 4
+
+
+def test_an_absence_leaves_no_slots(unit, doctor_visit, personas):
+    template(unit, personas.staff_x, doctor_visit)
+    ScheduleException.objects.create(
+        practitioner=personas.staff_x, unit=unit, starts_at=at(MONDAY, 9, 30), ends_at=at(MONDAY, 10, 30),
+        reason=ExceptionReason.TRAINING,
+    )  # fmt: skip
+    result = generate_slots(unit, today=MONDAY)
+    first_day = [local(s) for s in Slot.objects.filter(starts_at__lt=at(MONDAY, 23))]
+    assert first_day == ["09:00+0100", "10:30+0100"] and result.skipped_for_exceptions == 2
+
+
+def test_the_spring_night_has_no_half_past_two(unit, doctor_visit, personas):
+    spring = dt.date(2027, 3, 28)  # last Sunday of March: 02:00 → 03:00
+    template(unit, personas.staff_x, doctor_visit, weekday=6, start=dt.time(1), end=dt.time(4))
+    generate_slots(unit, today=spring)
+    night = Slot.objects.filter(starts_at__lt=at(spring, 12)).order_by("starts_at")
+    assert [local(s) for s in night] == ["01:00+0100", "01:30+0100", "03:00+0200", "03:30+0200"]
+
+
+def test_the_autumn_hour_that_happens_twice_gives_two_distinct_slots(unit, doctor_visit, personas):
+    autumn = dt.date(2027, 10, 31)  # last Sunday of October: 03:00 → 02:00
+    template(unit, personas.staff_x, doctor_visit, weekday=6, start=dt.time(1), end=dt.time(4))
+    generate_slots(unit, today=autumn)
+    night = list(Slot.objects.filter(starts_at__lt=at(autumn, 12)).order_by("starts_at"))
+    assert [local(s) for s in night] == [
+        "01:00+0200", "01:30+0200", "02:00+0200", "02:30+0200", "02:00+0100", "02:30+0100", "03:00+0100", "03:30+0100",
+    ]  # fmt: skip
+    assert len({s.starts_at for s in night}) == 8
+
+
+# --- booking online ---------------------------------------------------------------------------
+
+
+@time_machine.travel(dt.datetime(2026, 11, 29, 12, tzinfo=STOCKHOLM))
+def test_book_once_and_the_second_gets_alternatives(unit, week, personas):
+    slot = week[5]
+    booking = book_online(slot_id=slot.pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan, idempotency_key="k1")  # fmt: skip
+    assert booking.status == BookingStatus.ACTIVE
+    again = book_online(slot_id=slot.pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan, idempotency_key="k1")  # fmt: skip
+    assert again.pk == booking.pk and Booking.objects.count() == 1
+    with pytest.raises(BookingRefused) as refused:
+        book_online(slot_id=slot.pk, unit=unit, patient=personas.other_patient, actor=personas.other_patient)
+    assert refused.value.refusal is Refusal.TAKEN and str(refused.value) == "Tiden är inte längre ledig."
+    assert refused.value.alternatives and slot not in refused.value.alternatives
+    assert all(s.visit_type_id == slot.visit_type_id for s in refused.value.alternatives)
+    assert slot not in online_slots(unit)
+
+
+@time_machine.travel(dt.datetime(2026, 11, 29, 12, tzinfo=STOCKHOLM))
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        ({"channel": Channel.PHONE_ONLY}, Refusal.PHONE_ONLY),
+        ({"held_back": HeldBack.CO_PLANNED}, Refusal.HELD_BACK),
+        ({"starts_at": dt.datetime(2026, 11, 28, 9, tzinfo=STOCKHOLM), "ends_at": dt.datetime(2026, 11, 28, 9, 30, tzinfo=STOCKHOLM)}, Refusal.PAST),
+    ],
+)  # fmt: skip
+def test_a_crafted_online_booking_is_refused_and_changes_nothing(unit, week, personas, change, refusal):
+    slot = week[0]
+    Slot.objects.filter(pk=slot.pk).update(**change)
+    with pytest.raises(BookingRefused) as refused:
+        book_online(slot_id=slot.pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan)
+    assert refused.value.refusal is refusal and Booking.objects.count() == 0
+
+
+@time_machine.travel(dt.datetime(2026, 11, 29, 12, tzinfo=STOCKHOLM))
+def test_another_units_slot_and_a_visit_type_not_online(unit, week, doctor_visit, personas):
+    other = CareUnit.objects.exclude(pk=unit.pk).first()
+    assert other is not None
+    with pytest.raises(BookingRefused) as refused:
+        book_online(slot_id=week[0].pk, unit=other, patient=personas.tolvan, actor=personas.tolvan)
+    assert refused.value.refusal is Refusal.OTHER_UNIT
+    VisitType.objects.filter(pk=doctor_visit.pk).update(bookable_online=False)
+    with pytest.raises(BookingRefused) as refused:
+        book_online(slot_id=week[0].pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan)
+    assert refused.value.refusal is Refusal.NOT_ONLINE
+    assert Booking.objects.count() == 0
+
+
+# --- staff booking and the release rule ---------------------------------------------------------
+
+
+def test_staff_book_an_online_slot_only_after_its_release(unit, week, personas):
+    slot = week[0]  # Monday 30 Nov 09:00
+    with time_machine.travel(slot.starts_at - dt.timedelta(hours=48, minutes=1)):
+        with pytest.raises(BookingRefused) as refused:
+            book_by_staff(slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
+        assert refused.value.refusal is Refusal.NOT_RELEASED
+    with time_machine.travel(slot.starts_at - dt.timedelta(hours=47)):
+        booking = book_by_staff(slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
+    assert booking.channel == "phone" and booking.booked_by_staff == personas.staff_x
+
+
+@time_machine.travel(dt.datetime(2026, 11, 20, 12, tzinfo=STOCKHOLM))
+def test_staff_book_a_phone_only_slot_any_time_and_overbook_only_with_a_reason(unit, week, personas):
+    slot = week[0]
+    Slot.objects.filter(pk=slot.pk).update(channel=Channel.PHONE_ONLY)
+    book_by_staff(slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
+    with pytest.raises(BookingRefused) as refused:
+        book_by_staff(slot_id=slot.pk, unit=unit, patient=personas.other_patient, staff=personas.staff_x)
+    assert refused.value.refusal is Refusal.TAKEN
+    extra = book_by_staff(
+        slot_id=slot.pk, unit=unit, patient=personas.other_patient, staff=personas.staff_x,
+        overbook_reason="Akut, hinner klämmas in",
+    )  # fmt: skip
+    assert extra.overbooked and Booking.objects.filter(slot=slot, status="active").count() == 2
+
+
+def test_the_database_refuses_a_second_active_booking(unit, week, personas):
+    slot = week[0]
+    now = timezone.now()
+    Booking.objects.create(slot=slot, patient=personas.tolvan, channel="online", booked_by_patient=personas.tolvan, created_at=now)  # fmt: skip
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Booking.objects.create(slot=slot, patient=personas.other_patient, channel="phone", booked_by_staff=personas.staff_x, created_at=now)  # fmt: skip
+
+
+# --- cancelling and rebooking -----------------------------------------------------------------
+
+
+@time_machine.travel(dt.datetime(2026, 11, 25, 12, tzinfo=STOCKHOLM))
+def test_cancel_online_up_to_the_deadline_then_call(unit, week, personas):
+    first, second = week[0], week[1]  # Monday 09:00 and 09:30
+    early = book_online(slot_id=first.pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan)
+    late = book_online(slot_id=second.pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan)
+    assert cancel(booking_id=early.pk, by_patient=personas.tolvan).ended_online
+    with time_machine.travel(second.starts_at - dt.timedelta(hours=23)):
+        with pytest.raises(BookingRefused) as refused:
+            cancel(booking_id=late.pk, by_patient=personas.tolvan)
+        assert refused.value.refusal is Refusal.TOO_LATE_TO_CANCEL
+        assert not cancel(booking_id=late.pk, by_staff=personas.staff_x).ended_online
+    assert first in online_slots(unit)
+
+
+@time_machine.travel(dt.datetime(2026, 11, 25, 12, tzinfo=STOCKHOLM))
+def test_rebooking_keeps_kind_practitioner_and_length_and_is_atomic(unit, week, doctor_visit, personas):
+    booking = book_online(slot_id=week[0].pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan)
+    moved = rebook_online(booking_id=booking.pk, new_slot_id=week[4].pk, actor=personas.tolvan)
+    booking.refresh_from_db()
+    assert (booking.status, moved.rebooked_from, moved.slot) == (BookingStatus.REBOOKED, booking, week[4])
+
+    other_doctor = template(unit, personas.unit_admin, doctor_visit, weekday=1)
+    generate_slots(unit, today=MONDAY)
+    theirs = Slot.objects.filter(template=other_doctor).first()
+    assert theirs is not None
+    with pytest.raises(BookingRefused) as refused:
+        rebook_online(booking_id=moved.pk, new_slot_id=theirs.pk, actor=personas.tolvan)
+    assert refused.value.refusal is Refusal.NOT_SAME_KIND
+    book_online(slot_id=week[8].pk, unit=unit, patient=personas.other_patient, actor=personas.other_patient)
+    with pytest.raises(BookingRefused):
+        rebook_online(booking_id=moved.pk, new_slot_id=week[8].pk, actor=personas.tolvan)
+    moved.refresh_from_db()
+    assert moved.status == BookingStatus.ACTIVE  # the old booking is never lost
+    VisitType.objects.filter(pk=doctor_visit.pk).update(rebookable_online=False)
+    with pytest.raises(BookingRefused) as refused:
+        rebook_online(booking_id=moved.pk, new_slot_id=week[12].pk, actor=personas.tolvan)
+    assert refused.value.refusal is Refusal.NOT_REBOOKABLE
+
+
+# --- the rush -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions: the PostgreSQL case")
+def test_fifty_people_race_for_one_slot_and_exactly_one_wins(personas):
+    unit = personas.staff_x.memberships.get().unit
+    visit = VisitType.objects.create(unit=unit, name="Vaccination", duration_minutes=10, profession="nurse", bookable_online=True)  # fmt: skip
+    start = timezone.now() + dt.timedelta(days=3)
+    slot = Slot.objects.create(unit=unit, practitioner=personas.staff_x, visit_type=visit, place="Rum 1", starts_at=start, ends_at=start + dt.timedelta(minutes=10))  # fmt: skip
+    people = list(Patient.objects.all()[:50])
+    barrier = threading.Barrier(len(people))
+    outcomes: list[str] = []
+
+    def attempt(person: Patient) -> None:
+        try:
+            barrier.wait(timeout=30)
+            book_online(slot_id=slot.pk, unit=unit, patient=person, actor=person)
+            outcomes.append("booked")
+        except BookingRefused as refused:
+            outcomes.append(refused.refusal.name)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(person,)) for person in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(people) == 50
+    assert outcomes.count("booked") == 1 and outcomes.count("TAKEN") == 49
+    assert Booking.objects.filter(slot=slot, status="active").count() == 1
