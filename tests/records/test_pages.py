@@ -161,5 +161,19 @@ def test_notes_page_in_constant_queries(personas):
     assert "Nästa" in page
 
 
+def test_paging_forward_back_and_past_the_end(personas):
+    for n in range(26):
+        write_note(
+            personas.tolvan, f"Anteckning nummer {n:02d}.", written_on=dt.date(2026, 1, 1) + dt.timedelta(days=n)
+        )
+    tolvan = client_for(personas.tolvan)
+    second = tolvan.get("/record/notes/?page=2").text
+    assert second.count("Anteckning nummer") == 1 and "Anteckning nummer 00." in second  # the oldest, last
+    assert "Föregående" in second and "Nästa" not in second
+    for crafted in ("9", "-1", "x"):  # past the end or not a page: the first page, never an error
+        page = tolvan.get(f"/record/notes/?page={crafted}").text
+        assert "Anteckning nummer 25." in page and "Nästa" in page
+
+
 def test_an_unknown_section_is_404(personas):
     assert client_for(personas.tolvan).get("/record/secrets/").status_code == 404

@@ -687,16 +687,34 @@ def _upsert_rows(resource_type: str, chunk: list[_Planned], source_system: str, 
             to_create.append(row)
             outcomes.append(Outcome(resource_type, row, True))
         else:
-            for name, value in item.fields.items():
-                setattr(row, name, value)
-            to_update.append(row)
+            if _differs(row, item.fields):  # an identical re-send writes nothing
+                for name, value in item.fields.items():
+                    setattr(row, name, value)
+                to_update.append(row)
             outcomes.append(Outcome(resource_type, row, False))
     model.objects.bulk_create(to_create)
     if to_update:
-        model.objects.bulk_update(to_update, list(chunk[0].fields))
+        # An upsert on the business identifier: one statement, where bulk_update would build a
+        # CASE per field per row (25 times slower on a 10,000-row re-import, bench/record.py).
+        model.objects.bulk_create(
+            to_update,
+            update_conflicts=True,
+            unique_fields=["source_system", "source_id"],
+            update_fields=list(chunk[0].fields),
+        )
     if to_delete:
         model.objects.filter(pk__in=to_delete).delete()
     return outcomes
+
+
+def _differs(row: Any, fields: dict[str, Any]) -> bool:
+    for name, value in fields.items():
+        if isinstance(value, Patient | CareUnit):
+            if getattr(row, f"{name}_id") != value.pk:
+                return True
+        elif getattr(row, name) != value:
+            return True
+    return False
 
 
 def _tell_about_new_results(result: ImportResult, now: dt.datetime) -> None:

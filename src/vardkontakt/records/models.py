@@ -58,7 +58,13 @@ class RecordNote(Sourced):
     class Meta:
         ordering = ["-written_on", "-received_at"]
         constraints = [models.UniqueConstraint(fields=["source_system", "source_id"], name="note_source_once")]
-        indexes = [models.Index(fields=["patient", "-written_on"])]
+        indexes = [
+            models.Index(fields=["patient", "-written_on"]),
+            # Whether the rules keep anything back: one index probe each, not a read of the record.
+            models.Index(fields=["patient", "unit"]),
+            models.Index(fields=["patient", "template"]),
+            models.Index(fields=["patient"], condition=Q(signed=False), name="note_patient_unsigned"),
+        ]
 
 
 class Diagnosis(Sourced):
@@ -69,6 +75,7 @@ class Diagnosis(Sourced):
     class Meta:
         ordering = ["-recorded_on"]
         constraints = [models.UniqueConstraint(fields=["source_system", "source_id"], name="diagnosis_source_once")]
+        indexes = [models.Index(fields=["patient", "unit"])]
 
 
 class CareContact(Sourced):
@@ -80,6 +87,7 @@ class CareContact(Sourced):
     class Meta:
         ordering = ["-started_on"]
         constraints = [models.UniqueConstraint(fields=["source_system", "source_id"], name="contact_source_once")]
+        indexes = [models.Index(fields=["patient", "unit"])]
 
 
 class ResultFlag(models.TextChoices):
@@ -110,6 +118,7 @@ class LabResult(Sourced):
             models.Index(fields=["patient", "analysis", "-taken_at"]),
             # The results page (newest first): without it a long history is sorted on every view.
             models.Index(fields=["patient", "-taken_at"], name="result_patient_newest"),
+            models.Index(fields=["patient", "unit"]),
         ]
 
 
@@ -125,6 +134,7 @@ class Medicine(Sourced):
     class Meta:
         ordering = ["name", "-dispensed_on"]
         constraints = [models.UniqueConstraint(fields=["source_system", "source_id"], name="medicine_source_once")]
+        indexes = [models.Index(fields=["patient", "unit"])]
 
 
 class Practitioner(models.Model):

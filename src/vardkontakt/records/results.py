@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import urlencode
@@ -47,22 +47,25 @@ def chart_url(analysis: str, unit_of_measure: str) -> str:
 def link_charts(items: QuerySet[LabResult], shown: Sequence[LabResult]) -> None:
     """Give each shown result whose analysis repeats (2+ numeric values in its unit) a ``chart_url``.
 
-    One grouped query, restricted to the analyses on the page, whatever the size of the record.
+    One query over the page's own rows, each asking whether another value of its analysis
+    exists: every check stops at its first match on the (patient, analysis) index, so the cost
+    follows the page, not the length of the history.
     """
-    names = {result.analysis for result in shown if result.value is not None}
-    repeating: set[tuple[str, str]] = set()
-    if names:
-        counted = (
-            items.filter(analysis__in=names, value__isnull=False)
-            .order_by()
-            .values("analysis", "unit_of_measure")
-            .annotate(n=Count("pk"))
-            .filter(n__gte=2)
+    numeric = [result.pk for result in shown if result.value is not None]
+    repeating: set[object] = set()
+    if numeric:
+        other_value = items.filter(
+            analysis=OuterRef("analysis"), unit_of_measure=OuterRef("unit_of_measure"), value__isnull=False
+        ).exclude(pk=OuterRef("pk"))
+        repeating = set(
+            LabResult.objects.filter(pk__in=numeric)
+            .annotate(repeats=Exists(other_value))
+            .filter(repeats=True)
+            .values_list("pk", flat=True)
         )
-        repeating = {(row["analysis"], row["unit_of_measure"]) for row in counted}
     for result in shown:
-        key = (result.analysis, result.unit_of_measure)
-        result.chart_url = chart_url(*key) if result.value is not None and key in repeating else ""  # type: ignore[attr-defined]
+        repeats = result.pk in repeating
+        result.chart_url = chart_url(result.analysis, result.unit_of_measure) if repeats else ""  # type: ignore[attr-defined]
 
 
 def series(items: QuerySet[LabResult], *, analysis: str, unit_of_measure: str | None) -> Series | None:

@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -22,6 +21,7 @@ from vardkontakt.core import charts
 from vardkontakt.identity.models import Patient, Profession
 from vardkontakt.records import export, publishing, results, services
 from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine
+from vardkontakt.records.paging import page_of
 from vardkontakt.records.selectors import open_record, record_closed_to
 
 PAGE_SIZE = 25
@@ -68,7 +68,6 @@ def overview(request: HttpRequest) -> HttpResponse:
             request,
             subject,
             withheld=published.withheld,
-            unsigned_hidden=published.unsigned_hidden,
             preferences=publishing.preferences_of(subject),
         ),
     )
@@ -91,7 +90,7 @@ def notes(request: HttpRequest) -> HttpResponse:
             found = found.filter(written_on__gte=data["start"])
         if data["end"]:
             found = found.filter(written_on__lte=data["end"])
-    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(found, request.GET.get("page"), PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -120,9 +119,8 @@ def section(request: HttpRequest, name: str) -> HttpResponse:
         return closed
     model, title = SECTIONS[name]
     items, withheld = publishing.published_items(model, subject)
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_of(items, request.GET.get("page"), PAGE_SIZE)
     if model is LabResult:
-        page.object_list = list(page.object_list)
         results.link_charts(items, page.object_list)
     return render(request, f"records/{name}.html", _common(request, subject, page=page, title=title, withheld=withheld))
 
