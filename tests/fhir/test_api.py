@@ -14,14 +14,15 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.diagnosticreport import DiagnosticReport
 from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.observation import Observation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fhir.test_import import LINDANGEN, bundle, everything, note, observation
+from tests.fhir.test_import import LINDANGEN, bundle, everything, note, observation, unit_ext
 from vardkontakt.access.models import AuditEntry
-from vardkontakt.fhir.auth import client_create
+from vardkontakt.fhir.auth import all_scopes, client_create
 from vardkontakt.fhir.importer import HSA_SYSTEM, PERSONNUMMER_SYSTEM
 from vardkontakt.notifications.models import Notification, NotificationKind
 from vardkontakt.organisation.models import CareUnit
@@ -29,7 +30,7 @@ from vardkontakt.records.models import LabResult, Practitioner, RecordNote, Reco
 
 pytestmark = pytest.mark.django_db
 FHIR = "application/fhir+json"
-EVERYTHING_WRITE = [f"system/{t}.write" for t in ("DocumentReference", "Observation", "Condition", "Encounter", "MedicationDispense", "Patient", "Practitioner", "Organization")]  # fmt: skip
+EVERYTHING_WRITE = [s for s in all_scopes() if s.endswith(".write")]
 EVERYTHING_READ = [s.replace(".write", ".read") for s in EVERYTHING_WRITE]
 
 
@@ -328,3 +329,27 @@ def test_arbitrary_json_anywhere_is_refused_cleanly(journal, body, kind):
     response = journal.post(path, json.dumps(body).encode())
     assert response.status_code in (400, 404, 422), response.content
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_an_imaging_report_arrives_as_a_diagnostic_report(journal, personas):
+    report = {
+        "resourceType": "DiagnosticReport", "identifier": [{"system": "urn:ris", "value": "x1"}], "status": "final",
+        "code": {"text": "Lungröntgen"}, "subject": {"identifier": {"system": PERSONNUMMER_SYSTEM, "value": "191212121212"}},
+        "effectiveDateTime": "2026-10-03T09:00:00+02:00", "extension": unit_ext(),
+        "presentedForm": [{"contentType": "text/plain", "data": base64.b64encode("Inga tecken på lunginflammation.".encode()).decode()}],
+    }  # fmt: skip
+    created = journal.post(reverse("fhir:type", args=["DiagnosticReport"]), report)
+    assert created.status_code == 201, created.content
+    read = journal.get(created["Location"]).json()
+    DiagnosticReport.model_validate(read)
+    assert read["conclusion"] == "Inga tecken på lunginflammation."
+    ident = created["Location"].rsplit("/", 1)[1]
+    assert journal.get(reverse("fhir:instance", args=["Observation", ident])).status_code == 404
+    stored = LabResult.objects.get(source_id="urn:ris|x1")
+    assert stored.report and stored.value is None
+    no_text = {**report, "presentedForm": None, "identifier": [{"system": "urn:ris", "value": "x2"}]}
+    assert issues(journal.post(reverse("fhir:type", args=["DiagnosticReport"]), no_text)) == [
+        "DiagnosticReport.conclusion"
+    ]
+    bad_status = {**report, "status": "done"}
+    assert journal.post(reverse("fhir:type", args=["DiagnosticReport"]), bad_status).status_code == 422

@@ -175,5 +175,24 @@ def test_paging_forward_back_and_past_the_end(personas):
         assert "Anteckning nummer 25." in page and "Nästa" in page
 
 
+def test_a_guardian_is_told_why_an_older_childs_record_is_not_offered(personas):
+    anna = client_for(personas.guardian).get("/record/").text  # Saga is 14
+    assert "fyller 13" in anna and "1 barn" not in anna
+    assert "fyller 13" not in client_for(personas.tolvan).get("/record/").text
+
+
+def test_profession_in_words_and_preliminary_results_marked(personas):
+    write_note(personas.tolvan, "Besök.", author_profession="district_nurse")
+    assert "distriktssköterska" in client_for(personas.tolvan).get("/record/notes/").text
+    unit = CareUnit.objects.filter(kind=UnitKind.PRIMARY_CARE).first()
+    assert unit is not None
+    LabResult.objects.create(
+        patient=personas.tolvan, unit=unit, source_system="lab", source_id="p1", received_at=timezone.now(),
+        analysis="B-Hb", value="131", unit_of_measure="g/L", status="preliminary",
+        taken_at=timezone.now() - dt.timedelta(days=1),
+    )  # fmt: skip
+    assert "Preliminärt" in client_for(personas.tolvan).get("/record/results/").text
+
+
 def test_an_unknown_section_is_404(personas):
     assert client_for(personas.tolvan).get("/record/secrets/").status_code == 404

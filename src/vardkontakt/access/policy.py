@@ -110,6 +110,15 @@ def representations(actor: Patient, *, now: dt.datetime | None = None) -> list[R
     return found
 
 
+def children_past_guardian_access(guardian: Patient, *, now: dt.datetime | None = None) -> int:
+    """How many of the guardian's children under 18 are too old for the guardian to act for,
+    so the record page can say why they are not offered instead of leaving it unexplained."""
+    now = now or timezone.now()
+    limit = age_rules().guardian_access_until
+    children = Guardianship.objects.filter(guardian=guardian, ended_at__isnull=True).select_related("child")
+    return sum(1 for g in children if limit <= age_on(g.child.birth_date, now) < 18)
+
+
 def representation(actor: Patient, subject: Patient, *, now: dt.datetime | None = None) -> Representation | None:
     """The ground on which ``actor`` may act for ``subject`` now, or None."""
     if actor.pk == subject.pk:

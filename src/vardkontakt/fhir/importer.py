@@ -28,6 +28,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.diagnosticreport import DiagnosticReport
 from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.medicationdispense import MedicationDispense
@@ -53,6 +54,7 @@ STATUS = {
     "Observation": {"registered", "preliminary", "final", "amended", "corrected", "cancelled", "entered-in-error", "unknown"},
     "DocumentReference": {"current", "superseded", "entered-in-error"},
     "Encounter": {"planned", "arrived", "triaged", "in-progress", "onleave", "finished", "cancelled", "entered-in-error", "unknown"},
+    "DiagnosticReport": {"registered", "partial", "preliminary", "final", "amended", "corrected", "appended", "cancelled", "entered-in-error", "unknown"},
     "MedicationDispense": {"preparation", "in-progress", "cancelled", "on-hold", "completed", "entered-in-error", "stopped", "declined", "unknown"},
 }  # fmt: skip
 DOC_STATUS = {"preliminary", "final", "amended", "entered-in-error"}
@@ -66,6 +68,7 @@ MODELS: dict[str, Any] = {
     "Practitioner": FhirPractitioner,
     "Organization": Organization,
     "Observation": Observation,
+    "DiagnosticReport": DiagnosticReport,
     "DocumentReference": DocumentReference,
     "Condition": Condition,
     "Encounter": Encounter,
@@ -77,6 +80,7 @@ RECORD_MODELS: dict[str, type[models.Model]] = {
     "Condition": Diagnosis,
     "Encounter": CareContact,
     "Observation": LabResult,
+    "DiagnosticReport": LabResult,
     "MedicationDispense": Medicine,
 }
 RESOURCE_TYPES = sorted(MODELS)
@@ -494,7 +498,7 @@ def _result(r: _Reader, batch: _Batch) -> dict[str, Any]:
             if coding.get("code") in ("H", "L", "N"):
                 flag = coding["code"]
     value = r.decimal(quantity.get("value"), "valueQuantity.value")
-    value_text = str(r.data.get("valueString", ""))[:500]
+    value_text = str(r.data.get("valueString", ""))[:2000]
     if quantity.get("value") is None and not value_text:
         r.fail("value[x]", "a valueQuantity or valueString is required", "required")
     return {
@@ -507,6 +511,36 @@ def _result(r: _Reader, batch: _Batch) -> dict[str, Any]:
         "flag": flag,
         "taken_at": r.instant(r.data.get("effectiveDateTime"), "effectiveDateTime"),
         "status": status[:16],
+        "report": False,
+        "_retract": status in (ENTERED_IN_ERROR, "cancelled"),
+    }
+
+
+def _report(r: _Reader, batch: _Batch) -> dict[str, Any]:
+    """An imaging or other report: its conclusion, or its text as a base64 presentedForm."""
+    status = r.status("DiagnosticReport")
+    if not _text(r.data.get("code")):
+        r.fail("code", "the report must be named (code.text or a coding's display)", "required")
+    text = str(r.data.get("conclusion") or "")
+    if not text and r.data.get("presentedForm"):
+        try:
+            text = base64.b64decode(r.data["presentedForm"][0].get("data", ""), validate=True).decode("utf-8")
+        except (AttributeError, TypeError, binascii.Error, UnicodeDecodeError):
+            r.fail("presentedForm[0].data", "the report's text must be base64-encoded UTF-8", "value")
+            text = "-"  # the problem is named; do not name it twice
+    if not text:
+        r.fail("conclusion", "a conclusion or a presentedForm with the report's text is required", "required")
+    return {
+        "analysis": (_text(r.data.get("code")) or "Utlåtande")[:200],
+        "value": None,
+        "value_text": text,
+        "unit_of_measure": "",
+        "reference_low": None,
+        "reference_high": None,
+        "flag": "",
+        "taken_at": r.instant(r.data.get("effectiveDateTime") or r.data.get("issued"), "effectiveDateTime"),
+        "status": status[:16],
+        "report": True,
         "_retract": status in (ENTERED_IN_ERROR, "cancelled"),
     }
 
@@ -536,6 +570,7 @@ MAPPERS: dict[str, Callable[[_Reader, _Batch], dict[str, Any]]] = {
     "Condition": _diagnosis,
     "Encounter": _contact,
     "Observation": _result,
+    "DiagnosticReport": _report,
     "MedicationDispense": _medicine,
 }
 STORED_BY_ID: dict[str, Any] = {

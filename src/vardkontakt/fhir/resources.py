@@ -175,6 +175,20 @@ def observation(row: LabResult) -> dict[str, Any]:
     return resource
 
 
+def diagnostic_report(row: LabResult) -> dict[str, Any]:
+    return {
+        "resourceType": "DiagnosticReport",
+        "id": str(row.pk),
+        "identifier": _business_identifier(row.source_id),
+        "extension": _unit_extension(row),
+        "status": row.status,
+        "code": {"text": row.analysis},
+        "subject": _subject(row),
+        "effectiveDateTime": row.taken_at.isoformat(),
+        "conclusion": row.value_text,
+    }
+
+
 def medication_dispense(row: Medicine) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "MedicationDispense",
@@ -201,6 +215,7 @@ SERIALISERS: dict[str, Any] = {
     "Condition": condition,
     "Encounter": encounter,
     "Observation": observation,
+    "DiagnosticReport": diagnostic_report,
     "MedicationDispense": medication_dispense,
 }
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -210,7 +210,13 @@ def _by_identifier(caller: Caller, resource_type: str, key: str) -> QuerySet[Any
     return record_model.objects.filter(source_system=caller.client.source_system, source_id=key[:128])
 
 
+# Lab values and reports share a table; each type reads back only its own rows.
+TYPE_FILTERS = {"Observation": Q(report=False), "DiagnosticReport": Q(report=True)}
+
+
 def _related(resource_type: str, rows: QuerySet[Any]) -> QuerySet[Any]:
+    if resource_type in TYPE_FILTERS:
+        rows = rows.filter(TYPE_FILTERS[resource_type])
     return rows.select_related("patient", "unit") if resource_type in RECORD_MODELS else rows
 
 

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from vardkontakt.identity.models import Patient
+from vardkontakt.identity.models import Patient, Profession
 from vardkontakt.organisation.models import CareUnit, Region
 
 EARLY_HYPOTHESES = "Tidiga hypoteser"
@@ -66,6 +66,11 @@ class RecordNote(Sourced):
             models.Index(fields=["patient"], condition=Q(signed=False), name="note_patient_unsigned"),
         ]
 
+    @property
+    def profession_label(self) -> str:
+        """The profession in the reader's language when the source sent one of ours."""
+        return str(dict(Profession.choices).get(self.author_profession, self.author_profession))
+
 
 class Diagnosis(Sourced):
     code = models.CharField(_("ICD-10 code"), max_length=10)
@@ -99,7 +104,8 @@ class ResultFlag(models.TextChoices):
 class LabResult(Sourced):
     analysis = models.CharField(_("analysis"), max_length=200)
     value = models.DecimalField(_("value"), max_digits=12, decimal_places=4, null=True, blank=True)
-    value_text = models.CharField(_("result"), max_length=500, blank=True)
+    # A text answer, or the whole text of an imaging or other report.
+    value_text = models.TextField(_("result"), blank=True)
     unit_of_measure = models.CharField(_("unit"), max_length=40, blank=True)
     reference_low = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     reference_high = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
@@ -107,6 +113,8 @@ class LabResult(Sourced):
     taken_at = models.DateTimeField(_("sample taken"))
     # The source's FHIR status: a preliminary answer may still change.
     status = models.CharField(max_length=16, default="final")
+    # From a FHIR DiagnosticReport (imaging and other reports) rather than an Observation.
+    report = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-taken_at"]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from vardkontakt.access import policy
 from vardkontakt.access.acting import acting_for
 from vardkontakt.access.decorators import patient_required, recent_login_required
 from vardkontakt.access.policy import Relation
@@ -69,6 +70,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             subject,
             withheld=published.withheld,
             preferences=publishing.preferences_of(subject),
+            teenagers=policy.children_past_guardian_access(subject) if subject == request.user.patient else 0,  # type: ignore[union-attr]
+            guardian_access_until=policy.age_rules().guardian_access_until,
         ),
     )
 
