@@ -223,7 +223,15 @@ PERIODIC_JOBS = [
     "vardkontakt.notifications.tasks.sweep_outbox",
     "vardkontakt.cases.tasks.remove_abandoned_uploads",
     "vardkontakt.cases.tasks.deadline_digest",
+    "vardkontakt.booking.tasks.roll_schedules",
+    "vardkontakt.booking.notices.send_due_reminders",
 ]
+
+# The booking waiting room (core/waiting_room.py): bookings in progress per process, how long a
+# request waits for its turn, and the Retry-After of the 503 when it does not get one.
+WAITING_ROOM_CONCURRENCY = env_int("VK_WAITING_ROOM_CONCURRENCY", 8, minimum=1)
+WAITING_ROOM_WAIT_SECONDS = env_int("VK_WAITING_ROOM_WAIT_SECONDS", 2, minimum=0)
+WAITING_ROOM_RETRY_AFTER_SECONDS = env_int("VK_WAITING_ROOM_RETRY_AFTER", 5, minimum=1)
 
 # Patients' files: outside every served folder; only the case's policy hands them out.
 UPLOAD_ROOT = env_str("VK_UPLOAD_ROOT", str(VAR_DIR / "uploads"))

@@ -274,6 +274,44 @@ ROWS: list[Row] = [
         "fhir:instance", "Tolvan as a Patient", everyone(401),
         kwargs=lambda p: {"resource_type": "Patient", "ident": p.tolvan.pk},
     ),
+    # --- the appointment book, the resident's side (for themself; acting-for is tested in tests/booking) ---
+    Row("booking:mine", "own", patients_door(200)),
+    Row("booking:choose_unit", "own", patients_door(200)),
+    Row("booking:visit_types", "unit X", patients_door(200), kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id}),
+    Row("booking:visit_types", "a unit without online booking", patients_door(404), kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id}),
+    Row(
+        "booking:slots", "unit X, Hälsosamtal", patients_door(200),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "visit_type_id": a_free_slot().visit_type_id},
+    ),
+    Row(
+        "booking:book", "a free slot at unit X", patients_door(200),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": a_free_slot().id},
+    ),
+    Row(
+        "booking:book", "a free slot at unit X, booked", patients_door(302), method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": a_free_slot().id},
+        data=lambda p, who: {"submission_key": f"matrix-{who}"},
+    ),
+    Row(
+        "booking:book", "Tolvan's slot, taken", patients_door(409), method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": tolvans_booking().slot_id},
+        data=lambda p, who: {"submission_key": f"matrix-{who}"},
+    ),
+    Row("booking:detail", "Tolvan's booking", patients_door(not_found_but({"patient_a": 200})), kwargs=lambda p: {"booking_id": tolvans_booking().id}),
+    Row("booking:cancel", "Tolvan's booking", patients_door(not_found_but({"patient_a": 200})), kwargs=lambda p: {"booking_id": tolvans_booking().id}),
+    Row(
+        "booking:cancel", "Tolvan's booking, cancelled", patients_door(not_found_but({"patient_a": 302})), method="post",
+        kwargs=lambda p: {"booking_id": tolvans_booking().id},
+    ),
+    Row("booking:rebook", "Tolvan's booking", patients_door(not_found_but({"patient_a": 200})), kwargs=lambda p: {"booking_id": tolvans_booking().id}),
+    Row(
+        "booking:rebook", "Tolvan's booking, moved", patients_door(not_found_but({"patient_a": 302})), method="post",
+        kwargs=lambda p: {"booking_id": tolvans_booking().id}, data=lambda p, who: {"slot": str(a_free_slot().id), "submission_key": "m"},
+    ),
+    Row("booking:ics", "Tolvan's booking", patients_door(not_found_but({"patient_a": 200})), kwargs=lambda p: {"booking_id": tolvans_booking().id}),
+    Row("booking:calendar_settings", "own", patients_door(200)),
+    Row("booking:calendar_settings", "own, a new link", patients_door(200), method="post", data=lambda p, who: {"action": "create"}),
+    Row("booking:calendar_feed", "a made-up link", everyone(404), kwargs=lambda p: {"token": "not-a-real-token"}),
     # --- staff pages ----------------------------------------------------------------------
     Row("core:staff_home", "own", staff_door(200)),
     Row("identity:staff_settings", "own", staff_door(200)),
@@ -462,8 +500,50 @@ def cases(personas: Personas, settings, tmp_path) -> None:
         case_create(actor=sender, subject=subject, service=service, answers=[], idempotency_key=f"matrix-{subject.pk}")
 
 
+@pytest.fixture
+def appointments(personas: Personas) -> None:
+    """Unit X books "Hälsosamtal" online: three free slots next week, and Tolvan has booked a fourth."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from vardkontakt.booking.models import Slot, VisitType
+    from vardkontakt.booking.services import book_online
+
+    unit_x = unit("Vårdcentralen Lindängen")
+    visit = VisitType.objects.create(
+        unit=unit_x, name="Hälsosamtal", duration_minutes=30, profession="nurse", bookable_online=True,
+        rebookable_online=True,
+    )  # fmt: skip
+    start = timezone.now().replace(microsecond=0) + dt.timedelta(days=7)
+    for n in range(4):
+        at = start + dt.timedelta(minutes=30 * n)
+        Slot.objects.create(
+            unit=unit_x, practitioner=personas.staff_x, visit_type=visit, place="Rum 4", starts_at=at,
+            ends_at=at + dt.timedelta(minutes=30),
+        )  # fmt: skip
+    book_online(
+        slot_id=Slot.objects.order_by("starts_at").last().pk,
+        unit=unit_x,
+        patient=personas.tolvan,
+        actor=personas.tolvan,
+    )  # type: ignore[union-attr]
+
+
+def tolvans_booking():
+    from vardkontakt.booking.models import Booking
+
+    return Booking.objects.get(patient__given_name="Tolvan")
+
+
+def a_free_slot():
+    from vardkontakt.booking.models import Slot
+
+    return Slot.objects.filter(bookings__isnull=True).order_by("starts_at").first()
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[f"{row.name}[{row.label}]" for row in ROWS])
-def test_the_matrix(row: Row, personas: Personas, unreachable_provider: None, cases: None):
+def test_the_matrix(row: Row, personas: Personas, unreachable_provider: None, cases: None, appointments: None):
     assert set(row.expect) == set(ALL), f"{row.name}: the row must name every persona"
     wrong = []
     for persona in ALL:

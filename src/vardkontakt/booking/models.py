@@ -35,6 +35,8 @@ class BookingSettings(models.Model):
     reminder_hours = models.PositiveSmallIntegerField(_("send the SMS reminder this many hours before"), default=24)
     terms_text = models.TextField(_("terms shown before booking"), blank=True)
     self_assessment_url = models.URLField(_("link to a self-assessment"), blank=True)
+    # The day the schedule was last rolled forward: the worker rolls each unit once a day.
+    rolled_on = models.DateField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"Booking rules of {self.unit}"
@@ -209,3 +211,11 @@ class Booking(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["patient", "status"])]
+
+
+class CalendarFeed(models.Model):
+    """A person's calendar link: only a digest of its token is kept; a new link replaces the old."""
+
+    owner = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="calendar_feed")
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()

@@ -17,9 +17,11 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from vardkontakt.booking import notices
 from vardkontakt.booking.models import Booking, BookingChannel, BookingStatus, Channel, Slot
 from vardkontakt.booking.schedule import settings_of
 from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.notifications.models import NotificationKind
 from vardkontakt.organisation.models import CareUnit
 
 ALTERNATIVES = 5
@@ -150,7 +152,9 @@ def book_online(
             sms_reminder=sms_reminder and bool(patient.mobile),
             idempotency_key=idempotency_key or None,
         )
-        return _insert(booking, slot, online=True)
+        _insert(booking, slot, online=True)
+        notices.tell(booking, NotificationKind.BOOKING_CONFIRMED)
+        return booking
 
 
 def book_by_staff(
@@ -185,7 +189,9 @@ def book_by_staff(
             overbook_reason=overbook_reason if taken else "",
             idempotency_key=idempotency_key or None,
         )
-        return _insert(booking, slot, online=False)
+        _insert(booking, slot, online=False)
+        notices.tell(booking, NotificationKind.BOOKING_CONFIRMED)
+        return booking
 
 
 def _locked_booking(booking_id: uuid.UUID | str) -> Booking:
@@ -208,6 +214,8 @@ def cancel(*, booking_id: uuid.UUID | str, by_patient: Patient | None = None, by
         booking.ended_at = now
         booking.ended_online = by_patient is not None
         booking.save(update_fields=["status", "ended_at", "ended_online"])
+        notices.withdraw_reminder(booking)
+        notices.tell(booking, NotificationKind.BOOKING_CANCELLED)
         return booking
 
 
@@ -254,4 +262,7 @@ def rebook_online(
             rebooked_from=old,
             idempotency_key=idempotency_key or None,
         )
-        return _insert(new, new_slot, online=True)
+        _insert(new, new_slot, online=True)
+        notices.withdraw_reminder(old)
+        notices.tell(new, NotificationKind.BOOKING_CHANGED)
+        return new

@@ -55,6 +55,7 @@ def patient_home(request: HttpRequest) -> HttpResponse:
             "notifications": recent_notifications(patient=me),
             "may_write": acting.allows(policy.Scope.CASES),
             "may_read_record": acting.allows(policy.Scope.RECORD),
+            "may_book": acting.allows(policy.Scope.BOOKINGS),
         },
     )
 

@@ -7,12 +7,15 @@ asked you to be their proxy" could put a person at risk if the wrong eyes see th
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.notifications.models import NotificationKind
 
 STAFF_KINDS = {NotificationKind.CASE_ASSIGNED, NotificationKind.DEADLINE_DIGEST}
@@ -24,9 +27,20 @@ class OutgoingMessage:
     body: str
 
 
-def render(kind: str, *, language: str = "sv") -> OutgoingMessage:
+def render(kind: str, *, language: str = "sv", context: dict[str, str] | None = None) -> OutgoingMessage:
     with translation.override(language):
         site = settings.SITE_URL
+        if kind == NotificationKind.BOOKING_REMINDER and context and context.get("starts_at"):
+            # The time only: never the unit or the kind of visit (SPEC §9).
+            starts = dt.datetime.fromisoformat(context["starts_at"]).astimezone(STOCKHOLM)
+            return OutgoingMessage(
+                subject=_("Reminder of your appointment"),
+                body=_(
+                    "Reminder: you have an appointment on %(date)s at %(time)s. Log in at %(site)s to see "
+                    "where, or to cancel. Please do not reply to this message."
+                )
+                % {"date": date_format(starts.date(), "j F"), "time": starts.strftime("%H:%M"), "site": site},
+            )
         if kind == NotificationKind.CASE_ASSIGNED:
             return OutgoingMessage(
                 subject=_("A case has been assigned to you"),

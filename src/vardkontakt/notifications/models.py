@@ -29,6 +29,10 @@ class NotificationKind(models.TextChoices):
     CASE_ASSIGNED = "case_assigned", _("A case has been assigned to you")
     DEADLINE_DIGEST = "deadline_digest", _("Cases are near or past their deadline")
     NEW_RESULT = "new_result", _("A new test result is in your record")
+    BOOKING_CONFIRMED = "booking_confirmed", _("Your appointment is booked")
+    BOOKING_CHANGED = "booking_changed", _("Your appointment has been moved")
+    BOOKING_CANCELLED = "booking_cancelled", _("Your appointment has been cancelled")
+    BOOKING_REMINDER = "booking_reminder", _("Reminder of your appointment")
 
 
 class Notification(models.Model):
@@ -44,6 +48,8 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     # What caused it, so the same event never notifies the same person twice.
     cause = models.CharField(max_length=100)
+    # Non-medical facts a message may carry (a reminder's time); never a unit, name or diagnosis.
+    context = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -75,6 +81,7 @@ class DeliveryStatus(models.TextChoices):
     SENDING = "sending", _("being sent")
     SENT = "sent", _("sent")
     FAILED = "failed", _("gave up")
+    WITHDRAWN = "withdrawn", _("not sent: no longer relevant")
 
 
 class Delivery(models.Model):
@@ -84,7 +91,7 @@ class Delivery(models.Model):
     # The address as it was when the event happened: a later change of number does not resend.
     address = models.CharField(max_length=254)
     language = models.CharField(max_length=8, default="sv")
-    status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     # While SENDING, the claim lapses at this time (a worker that died mid-send is retried).

@@ -26,7 +26,10 @@ CLAIM = dt.timedelta(minutes=2)
 
 
 def _channels_for(recipient: Patient | Staff, kind: str) -> list[tuple[str, str]]:
-    if isinstance(recipient, Patient):
+    if isinstance(recipient, Patient) and kind == NotificationKind.BOOKING_REMINDER:
+        # Asked for at booking, for this visit: a text message whatever the general choices.
+        wanted = [(Channel.SMS, True, recipient.mobile)]
+    elif isinstance(recipient, Patient):
         wanted = [
             (Channel.EMAIL, recipient.notify_by_email, recipient.email),
             (Channel.SMS, recipient.notify_by_sms, recipient.mobile),
@@ -41,7 +44,9 @@ def _channels_for(recipient: Patient | Staff, kind: str) -> list[tuple[str, str]
     return [(channel, address) for channel, chosen, address in wanted if chosen and address]
 
 
-def notification_create(*, recipient: Patient | Staff, kind: NotificationKind, cause: str) -> Notification:
+def notification_create(
+    *, recipient: Patient | Staff, kind: NotificationKind, cause: str, context: dict[str, str] | None = None
+) -> Notification:
     """Queue a notice for ``recipient``; the same (kind, cause) for the same person is stored once.
 
     Call inside the transaction of the change: the notice and its deliveries commit with it, and
@@ -50,7 +55,7 @@ def notification_create(*, recipient: Patient | Staff, kind: NotificationKind, c
     target = {"recipient": recipient} if isinstance(recipient, Patient) else {"recipient_staff": recipient}
     now = timezone.now()
     notification, created = Notification.objects.get_or_create(
-        **target, kind=kind, cause=cause, defaults={"created_at": now}
+        **target, kind=kind, cause=cause, defaults={"created_at": now, "context": context or {}}
     )
     if created:
         for channel, address in _channels_for(recipient, kind):
@@ -68,7 +73,9 @@ def _enqueue(delivery_id: str, *, after: dt.datetime | None = None) -> None:
 
 
 def _send(delivery: Delivery) -> str:
-    message = messages.render(delivery.notification.kind, language=delivery.language)
+    message = messages.render(
+        delivery.notification.kind, language=delivery.language, context=delivery.notification.context
+    )
     if delivery.channel == Channel.SMS:
         return sms.gateway().send(to=delivery.address, message=message.body)
     email = EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [delivery.address])
@@ -121,6 +128,13 @@ def delivery_attempt(delivery_id: str) -> str | None:
     delivery.last_error = ""
     delivery.save(update_fields=["status", "sent_at", "provider_id", "claimed_until", "last_error"])
     return delivery.status
+
+
+def deliveries_withdraw(*, kind: NotificationKind, cause: str) -> int:
+    """Stop what has not gone out yet (a reminder of a visit that was cancelled)."""
+    return Delivery.objects.filter(
+        notification__kind=kind, notification__cause=cause, status=DeliveryStatus.PENDING
+    ).update(status=DeliveryStatus.WITHDRAWN)
 
 
 def deliveries_due(*, now: dt.datetime | None = None) -> list[str]:

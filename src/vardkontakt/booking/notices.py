@@ -1,0 +1,80 @@
+"""What a booking change tells people, through the outbox (content-free; see notifications/messages.py).
+
+The patient is told, and so is the resident who acted for them (a guardian or proxy), since a
+child has no contact details of their own. Each notice is caused by one booking row, so the
+same change never notifies twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from vardkontakt.booking.models import Booking, BookingStatus
+from vardkontakt.identity.models import Patient
+from vardkontakt.notifications.models import NotificationKind
+from vardkontakt.notifications.services import deliveries_withdraw, notification_create
+
+
+def _recipients(booking: Booking) -> list[Patient]:
+    people = [booking.patient]
+    if booking.booked_by_patient_id and booking.booked_by_patient_id != booking.patient_id:
+        people.append(booking.booked_by_patient)  # type: ignore[arg-type]
+    return people
+
+
+def tell(booking: Booking, kind: NotificationKind) -> None:
+    for person in _recipients(booking):
+        notification_create(recipient=person, kind=kind, cause=f"{kind}:{booking.pk}")
+
+
+def reminder_cause(booking: Booking) -> str:
+    return f"reminder:{booking.pk}"
+
+
+def withdraw_reminder(booking: Booking) -> None:
+    """A cancelled or moved visit is never reminded of, even if its text was already queued."""
+    deliveries_withdraw(kind=NotificationKind.BOOKING_REMINDER, cause=reminder_cause(booking))
+
+
+def send_due_reminders(*, now: dt.datetime | None = None) -> int:
+    """Queue the SMS reminder of every active booking that asked for one and is within its unit's
+    reminder time (default 24 h) of the start; each booking once (reminder_sent_at)."""
+    from vardkontakt.booking.models import BookingSettings
+
+    now = now or timezone.now()
+    sent = 0
+    hours_by_unit = dict(BookingSettings.objects.values_list("unit_id", "reminder_hours"))
+    longest = max([24, *hours_by_unit.values()])
+    candidates = Booking.objects.filter(
+        status=BookingStatus.ACTIVE,
+        sms_reminder=True,
+        reminder_sent_at__isnull=True,
+        slot__starts_at__gt=now,
+        slot__starts_at__lte=now + dt.timedelta(hours=longest),
+    ).values_list("pk", flat=True)
+    for booking_id in list(candidates):
+        with transaction.atomic():
+            booking = (
+                Booking.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("slot", "patient")
+                .filter(pk=booking_id, status=BookingStatus.ACTIVE, reminder_sent_at__isnull=True)
+                .first()
+            )
+            if booking is None:
+                continue
+            hours = hours_by_unit.get(booking.slot.unit_id, 24)
+            if booking.slot.starts_at - dt.timedelta(hours=hours) > now:
+                continue
+            booking.reminder_sent_at = now
+            booking.save(update_fields=["reminder_sent_at"])
+            notification_create(
+                recipient=booking.patient,
+                kind=NotificationKind.BOOKING_REMINDER,
+                cause=reminder_cause(booking),
+                context={"starts_at": booking.slot.starts_at.isoformat()},
+            )
+            sent += 1
+    return sent

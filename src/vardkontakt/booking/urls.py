@@ -1,0 +1,19 @@
+from django.urls import path
+
+from vardkontakt.booking import views
+
+app_name = "booking"
+
+urlpatterns = [
+    path("bookings/", views.my_bookings, name="mine"),
+    path("bookings/book/", views.choose_unit, name="choose_unit"),
+    path("bookings/book/<uuid:unit_id>/", views.visit_types, name="visit_types"),
+    path("bookings/book/<uuid:unit_id>/<uuid:visit_type_id>/", views.free_slots, name="slots"),
+    path("bookings/book/<uuid:unit_id>/slot/<uuid:slot_id>/", views.book, name="book"),
+    path("bookings/calendar/", views.calendar_feed_settings, name="calendar_settings"),
+    path("bookings/<uuid:booking_id>/", views.detail, name="detail"),
+    path("bookings/<uuid:booking_id>/cancel/", views.cancel, name="cancel"),
+    path("bookings/<uuid:booking_id>/rebook/", views.rebook, name="rebook"),
+    path("bookings/<uuid:booking_id>/calendar.ics", views.booking_ics, name="ics"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+]

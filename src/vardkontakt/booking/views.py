@@ -1,0 +1,201 @@
+"""Tidbok online, the resident's side: book, see, cancel and move appointments, for oneself or
+for the person one acts for, and take them into one's own calendar."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from vardkontakt.access.acting import acting_for
+from vardkontakt.access.decorators import patient_required, public
+from vardkontakt.booking import calendar, selectors, services
+from vardkontakt.booking.schedule import settings_of
+from vardkontakt.booking.services import BookingRefused, Refusal
+from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.core.waiting_room import waiting_room
+from vardkontakt.identity.models import Patient
+
+
+def _me(request: HttpRequest) -> Patient:
+    return request.user.patient  # type: ignore[union-attr]
+
+
+def _subject(request: HttpRequest) -> Patient:
+    """The person acted for, if the resident may book for them (else 404: nothing to see here)."""
+    subject = acting_for(request).subject
+    selectors.require_booking_right(actor=_me(request), subject=subject)
+    return subject
+
+
+def _by_day(slots: list[Any]) -> list[tuple[Any, list[Any]]]:
+    days: dict[Any, list[Any]] = defaultdict(list)
+    for slot in slots:
+        days[slot.starts_at.astimezone(STOCKHOLM).date()].append(slot)
+    return sorted(days.items())
+
+
+@patient_required
+@require_GET
+def my_bookings(request: HttpRequest) -> HttpResponse:
+    subject = _subject(request)
+    upcoming, past = selectors.bookings_of(subject)
+    return render(request, "booking/mine.html", {"subject": subject, "upcoming": upcoming, "past": past})
+
+
+@patient_required
+@require_GET
+def choose_unit(request: HttpRequest) -> HttpResponse:
+    subject = _subject(request)
+    query = request.GET.get("q", "")[:100]
+    listed, others = selectors.units_to_book_at(subject=subject, query=query)
+    return render(request, "booking/choose_unit.html", {"listed": listed, "others": others, "query": query})
+
+
+@patient_required
+@require_GET
+def visit_types(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
+    _subject(request)
+    unit = selectors.unit_booking_online(unit_id=unit_id)
+    context = {"unit": unit, "rules": settings_of(unit), "visit_types": selectors.online_visit_types(unit)}
+    return render(request, "booking/visit_types.html", context)
+
+
+@patient_required
+@require_GET
+def free_slots(request: HttpRequest, unit_id: uuid.UUID, visit_type_id: uuid.UUID) -> HttpResponse:
+    _subject(request)
+    unit = selectors.unit_booking_online(unit_id=unit_id)
+    visit_type = selectors.online_visit_type(unit=unit, visit_type_id=visit_type_id)
+    slots = selectors.bookable_slots(unit=unit, visit_type=visit_type)
+    context = {"unit": unit, "visit_type": visit_type, "days": _by_day(slots), "rules": settings_of(unit)}
+    return render(request, "booking/slots.html", context)
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+@waiting_room
+def book(request: HttpRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> HttpResponse:
+    """Confirm (GET), then book (POST): one submission key per form, so a double click books once."""
+    subject = _subject(request)
+    unit = selectors.unit_booking_online(unit_id=unit_id)
+    if request.method == "POST":
+        key = request.POST.get("submission_key", "")[:64]
+        try:
+            booking = services.book_online(
+                slot_id=slot_id, unit=unit, patient=subject, actor=_me(request),
+                sms_reminder=request.POST.get("sms_reminder") == "on",
+                idempotency_key=f"book:{_me(request).pk}:{key}" if key else None,
+            )  # fmt: skip
+        except BookingRefused as refused:
+            return _refused(request, refused, unit=unit)
+        messages.success(request, _("The appointment is booked."))
+        return redirect("booking:detail", booking_id=booking.pk)
+    slot = selectors.slot_to_confirm(unit=unit, slot_id=slot_id)
+    if slot is None:
+        return _refused(request, BookingRefused(Refusal.TAKEN), unit=unit)
+    context = {
+        "unit": unit, "slot": slot, "subject": subject, "rules": settings_of(unit),
+        "submission_key": uuid.uuid4().hex, "mobile": subject.mobile,
+    }  # fmt: skip
+    return render(request, "booking/confirm.html", context)
+
+
+def _refused(request: HttpRequest, refused: BookingRefused, **context: Any) -> HttpResponse:
+    """Nothing changed: say why in plain words, with nearby free times when the slot has gone."""
+    status = 409 if refused.refusal is Refusal.TAKEN else 400
+    context = {"message": str(refused), "alternatives": _by_day(refused.alternatives), **context}
+    return render(request, "booking/refused.html", context, status=status)
+
+
+@patient_required
+@require_GET
+def detail(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
+    booking = selectors.booking_for_patient(actor=_me(request), booking_id=booking_id)
+    context = {"booking": booking, **selectors.what_may_change(booking, now=timezone.now())}
+    return render(request, "booking/detail.html", context)
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
+    booking = selectors.booking_for_patient(actor=_me(request), booking_id=booking_id)
+    if request.method == "POST":
+        try:
+            services.cancel(booking_id=booking.pk, by_patient=_me(request))
+        except BookingRefused as refused:
+            return _refused(request, refused, unit=booking.slot.unit)
+        messages.success(request, _("The appointment is cancelled."))
+        return redirect("booking:mine")
+    return render(request, "booking/cancel.html", {"booking": booking, **selectors.what_may_change(booking, now=timezone.now())})  # fmt: skip
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+@waiting_room
+def rebook(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
+    booking = selectors.booking_for_patient(actor=_me(request), booking_id=booking_id)
+    if request.method == "POST":
+        key = request.POST.get("submission_key", "")[:64]
+        try:
+            moved = services.rebook_online(
+                booking_id=booking.pk, new_slot_id=_uuid(request.POST.get("slot", "")), actor=_me(request),
+                idempotency_key=f"rebook:{booking.pk}:{key}" if key else None,
+            )  # fmt: skip
+        except BookingRefused as refused:
+            return _refused(request, refused, unit=booking.slot.unit)
+        messages.success(request, _("The appointment is moved."))
+        return redirect("booking:detail", booking_id=moved.pk)
+    may = selectors.what_may_change(booking, now=timezone.now())
+    slots = selectors.rebooking_slots(booking) if may["may_rebook"] else []
+    context = {"booking": booking, "days": _by_day(slots), "submission_key": uuid.uuid4().hex, **may}
+    return render(request, "booking/rebook.html", context)
+
+
+def _uuid(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return str(uuid.UUID(int=0))  # finds no slot: refused as not the same kind
+
+
+@patient_required
+@require_GET
+def booking_ics(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
+    booking = selectors.booking_for_patient(actor=_me(request), booking_id=booking_id)
+    response = HttpResponse(calendar.booking_calendar([booking]), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="besok.ics"'
+    return response
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def calendar_feed_settings(request: HttpRequest) -> HttpResponse:
+    """The person's own calendar link: made (replacing the old one) or revoked; shown once."""
+    me = _me(request)
+    new_url = ""
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            calendar.feed_revoke(me)
+            messages.success(request, _("The calendar link no longer works."))
+            return redirect("booking:calendar_settings")
+        token = calendar.feed_create(me)
+        new_url = request.build_absolute_uri(calendar.feed_path(token))
+    return render(request, "booking/calendar_settings.html", {"has_feed": calendar.has_feed(me), "new_url": new_url})
+
+
+@public
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The unguessable link a calendar app polls: the person's and their dependants' bookings."""
+    owner = calendar.feed_owner(token)
+    if owner is None:
+        return HttpResponse(status=404)
+    return HttpResponse(calendar.feed_calendar(owner), content_type="text/calendar; charset=utf-8")

@@ -1,0 +1,255 @@
+"""Tidbok online as the resident meets it: book, see, cancel, move, for oneself and for others,
+calendar files and the feed, reminders — and every crafted request refused without a change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.test import Client
+
+from tests.helpers import login_as
+from vardkontakt.booking.models import (
+    Booking,
+    BookingSettings,
+    BookingStatus,
+    CalendarFeed,
+    Channel,
+    HeldBack,
+    ScheduleTemplate,
+    Slot,
+    VisitType,
+)
+from vardkontakt.booking.notices import send_due_reminders
+from vardkontakt.booking.schedule import generate_slots
+from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.identity.models import Patient, User
+from vardkontakt.notifications.models import Delivery, Notification, NotificationKind
+from vardkontakt.organisation.models import CareUnit
+
+pytestmark = pytest.mark.django_db
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=STOCKHOLM)  # a Wednesday
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def client_for(patient: Patient) -> Client:
+    return login_as(Client(), User.objects.get_or_create_for_patient(patient))
+
+
+@pytest.fixture
+def unit(personas) -> CareUnit:
+    unit = personas.staff_x.memberships.get().unit
+    BookingSettings.objects.create(unit=unit, terms_text="Boka inte för akuta besvär.")
+    return unit
+
+
+@pytest.fixture
+def visit(unit) -> VisitType:
+    return VisitType.objects.create(
+        unit=unit, name="Hälsosamtal", duration_minutes=30, profession="nurse", bookable_online=True,
+        rebookable_online=True,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def slots(unit, visit, personas) -> list[Slot]:
+    """Thursday and Friday 09-10 with staff X: four slots this week, more the coming weeks."""
+    for weekday in (3, 4):
+        ScheduleTemplate.objects.create(
+            unit=unit, practitioner=personas.staff_x, visit_type=visit, weekday=weekday, start_time=dt.time(9),
+            end_time=dt.time(10), place="Rum 4",
+        )  # fmt: skip
+    generate_slots(unit, today=NOW.date())
+    return list(Slot.objects.filter(unit=unit).order_by("starts_at"))
+
+
+def book(client: Client, unit: CareUnit, slot: Slot, key: str = "k1", **extra: str):
+    return client.post(f"/bookings/book/{unit.pk}/slot/{slot.pk}/", {"submission_key": key, **extra})
+
+
+def test_the_way_to_a_booking(personas, unit, visit, slots):
+    tolvan = client_for(personas.tolvan)
+    assert "Vårdcentralen Lindängen" in tolvan.get("/bookings/book/").text
+    types = tolvan.get(f"/bookings/book/{unit.pk}/").text
+    assert "Boka inte för akuta besvär." in types and "Hälsosamtal" in types
+    page = tolvan.get(f"/bookings/book/{unit.pk}/{visit.pk}/").text
+    assert "torsdag 26 november" in page and "09:00–09:30" in page and "Rum 4" in page
+    confirm = tolvan.get(f"/bookings/book/{unit.pk}/slot/{slots[0].pk}/").text
+    assert "Bekräfta bokningen" in confirm and 'name="submission_key"' in confirm
+    answer = book(tolvan, unit, slots[0])
+    booking = Booking.objects.get()
+    assert answer.status_code == 302 and answer["Location"] == f"/bookings/{booking.pk}/"
+    assert book(tolvan, unit, slots[0]).status_code == 302 and Booking.objects.count() == 1  # a double click
+    detail = tolvan.get(f"/bookings/{booking.pk}/").text
+    assert "torsdag 26 november 2026, 09:00" in detail and "040-623 10 00" in detail
+    assert "09:00" not in tolvan.get(f"/bookings/book/{unit.pk}/{visit.pk}/").text.split("torsdag 26 november")[1][:80]
+    assert Notification.objects.filter(recipient=personas.tolvan, kind=NotificationKind.BOOKING_CONFIRMED).exists()
+    assert "Hälsosamtal" in tolvan.get("/bookings/").text
+
+
+def test_the_second_person_is_told_and_offered_other_times(personas, unit, slots):
+    book(client_for(personas.tolvan), unit, slots[0])
+    late = book(client_for(personas.other_patient), unit, slots[0], key="other")
+    assert late.status_code == 409
+    assert "Tiden är inte längre ledig." in late.text and "Ingenting har ändrats." in late.text
+    nearby = late.text.split("Lediga tider i närheten")[1]
+    assert f"/slot/{slots[1].pk}/" in nearby and f"/slot/{slots[0].pk}/" not in nearby
+    assert Booking.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"channel": Channel.PHONE_ONLY}, "bara bokas per telefon"),
+        ({"held_back": HeldBack.MEDICAL}, "går inte att boka via webben"),
+        ({"starts_at": NOW - dt.timedelta(hours=1), "ends_at": NOW - dt.timedelta(minutes=30)}, "redan passerat"),
+    ],
+)
+def test_a_crafted_booking_is_refused_plainly_and_changes_nothing(personas, unit, slots, change, message):
+    Slot.objects.filter(pk=slots[0].pk).update(**change)
+    answer = book(client_for(personas.tolvan), unit, slots[0])
+    assert answer.status_code == 400 and message in answer.text
+    assert Booking.objects.count() == 0
+
+
+def test_another_units_slot_or_unit_is_not_booked(personas, unit, slots):
+    other_unit = CareUnit.objects.exclude(pk=unit.pk).first()
+    assert other_unit is not None
+    tolvan = client_for(personas.tolvan)
+    assert book(tolvan, other_unit, slots[0]).status_code == 404  # a unit that takes no bookings online
+    VisitType.objects.create(
+        unit=other_unit, name="Annat", duration_minutes=15, profession="nurse", bookable_online=True
+    )
+    refused = book(tolvan, other_unit, slots[0])
+    assert refused.status_code == 400 and "en annan mottagning" in refused.text
+    assert Booking.objects.count() == 0
+
+
+def test_other_peoples_bookings_are_not_found(personas, unit, slots):
+    book(client_for(personas.tolvan), unit, slots[0])
+    booking = Booking.objects.get()
+    stranger = client_for(personas.other_patient)
+    for path in ("", "cancel/", "rebook/", "calendar.ics"):
+        assert stranger.get(f"/bookings/{booking.pk}/{path}").status_code == 404
+    assert stranger.post(f"/bookings/{booking.pk}/cancel/").status_code == 404
+    assert Booking.objects.get().status == BookingStatus.ACTIVE
+
+
+def test_cancel_before_the_deadline_and_after_it_call(personas, unit, slots):
+    tolvan = client_for(personas.tolvan)
+    book(tolvan, unit, slots[0], key="a")
+    book(tolvan, unit, slots[2], key="b")  # Friday 09:00
+    first, second = Booking.objects.order_by("slot__starts_at")
+    with time_machine.travel(first.slot.starts_at - dt.timedelta(hours=23), tick=False):
+        page = tolvan.get(f"/bookings/{first.pk}/cancel/").text
+        assert "för sent att avboka via webben" in page and "040-623 10 00" in page
+        refused = tolvan.post(f"/bookings/{first.pk}/cancel/")
+        assert refused.status_code == 400 and "Ring mottagningen" in refused.text
+    assert tolvan.post(f"/bookings/{second.pk}/cancel/")["Location"] == "/bookings/"
+    second.refresh_from_db()
+    assert (second.status, second.ended_online) == (BookingStatus.CANCELLED, True)
+    assert Notification.objects.filter(kind=NotificationKind.BOOKING_CANCELLED, cause__endswith=str(second.pk)).exists()
+
+
+def test_move_to_the_same_kind_with_the_same_person(personas, unit, visit, slots):
+    tolvan = client_for(personas.tolvan)
+    book(tolvan, unit, slots[4])  # next week: well before the 24-hour limit
+    booking = Booking.objects.get()
+    other_visit = VisitType.objects.create(unit=unit, name="Vaccination", duration_minutes=30, profession="nurse", bookable_online=True)  # fmt: skip
+    start = slots[5].starts_at + dt.timedelta(hours=5)  # 14:30, outside the templates
+    foreign = Slot.objects.create(unit=unit, practitioner=personas.unit_admin, visit_type=visit, place="Rum 1", starts_at=start, ends_at=start + dt.timedelta(minutes=30))  # fmt: skip
+    other_kind = Slot.objects.create(unit=unit, practitioner=personas.staff_x, visit_type=other_visit, place="Rum 4", starts_at=start, ends_at=start + dt.timedelta(minutes=30))  # fmt: skip
+    page = tolvan.get(f"/bookings/{booking.pk}/rebook/").text
+    assert str(slots[5].pk) in page and str(foreign.pk) not in page and str(other_kind.pk) not in page
+    refused = tolvan.post(f"/bookings/{booking.pk}/rebook/", {"slot": str(foreign.pk), "submission_key": "r"})
+    assert refused.status_code == 400 and Booking.objects.get().status == BookingStatus.ACTIVE
+    moved = tolvan.post(f"/bookings/{booking.pk}/rebook/", {"slot": str(slots[5].pk), "submission_key": "r2"})
+    new = Booking.objects.get(status=BookingStatus.ACTIVE)
+    assert moved["Location"] == f"/bookings/{new.pk}/" and new.rebooked_from_id == booking.pk
+    VisitType.objects.filter(pk=visit.pk).update(rebookable_online=False)
+    assert "går inte att flytta via webben" in tolvan.get(f"/bookings/{new.pk}/rebook/").text
+
+
+def test_a_guardian_books_for_the_young_child_and_a_proxy_with_the_bookings_scope(personas, unit, slots):
+    anna = client_for(personas.guardian)
+    anna.post("/acting-for/", {"subject": str(personas.child_9.pk)})
+    book(anna, unit, slots[0])
+    booking = Booking.objects.get()
+    assert (booking.patient, booking.booked_by_patient) == (personas.child_9, personas.guardian)
+    assert Notification.objects.filter(recipient=personas.guardian, kind=NotificationKind.BOOKING_CONFIRMED).exists()
+    maria = client_for(personas.adult_proxy)
+    maria.post("/acting-for/", {"subject": str(personas.principal.pk)})
+    book(maria, unit, slots[1], key="m")
+    assert Booking.objects.filter(patient=personas.principal, booked_by_patient=personas.adult_proxy).exists()
+    kent = client_for(personas.revoked_proxy)
+    assert kent.post("/acting-for/", {"subject": str(personas.principal.pk)}).status_code == 404
+    assert kent.get(f"/bookings/{booking.pk}/").status_code == 404
+
+
+def test_the_calendar_file_says_where_and_when_but_not_what(personas, unit, slots):
+    tolvan = client_for(personas.tolvan)
+    book(tolvan, unit, slots[0])
+    ics = tolvan.get(f"/bookings/{Booking.objects.get().pk}/calendar.ics")
+    body = ics.content.decode()
+    assert ics["Content-Type"].startswith("text/calendar")
+    assert "BEGIN:VEVENT" in body and "Vårdcentralen Lindängen" in body and "Hälsosamtal" not in body
+    assert "DTSTART;TZID=Europe/Stockholm:20261126T090000" in body or "DTSTART:20261126T080000Z" in body
+
+
+def test_the_calendar_feed_covers_the_child_and_can_be_revoked(personas, unit, slots):
+    anna = client_for(personas.guardian)
+    book(anna, unit, slots[0], key="own")
+    anna.post("/acting-for/", {"subject": str(personas.child_9.pk)})
+    book(anna, unit, slots[1], key="liam")
+    made = anna.post("/bookings/calendar/", {"action": "create"}).text
+    url = re.search(r"http://testserver(/calendar/[^<\s]+\.ics)", made)
+    assert url is not None
+    feed = Client().get(url.group(1)).content.decode()
+    assert feed.count("BEGIN:VEVENT") == 2 and "(Liam)" in feed
+    assert url.group(1) not in anna.get("/bookings/calendar/").text  # shown once only
+    anna.post("/bookings/calendar/", {"action": "create"})
+    assert Client().get(url.group(1)).status_code == 404  # the old link died with the new one
+    anna.post("/bookings/calendar/", {"action": "revoke"})
+    assert not CalendarFeed.objects.filter(owner=personas.guardian).exists()
+
+
+def test_the_sms_reminder_goes_once_and_never_after_a_cancellation(personas, unit, slots):
+    Patient.objects.filter(pk=personas.tolvan.pk).update(mobile="+46701234567")
+    tolvan = client_for(personas.tolvan)
+    book(tolvan, unit, slots[0], key="a", sms_reminder="on")
+    book(tolvan, unit, slots[2], key="b", sms_reminder="on")
+    kept, cancelled = Booking.objects.order_by("slot__starts_at")
+    tolvan.post(f"/bookings/{cancelled.pk}/cancel/")
+    with time_machine.travel(cancelled.slot.starts_at - dt.timedelta(hours=23), tick=False):
+        assert send_due_reminders() == 0  # Thursday's is past its time; Friday's was cancelled
+    with time_machine.travel(kept.slot.starts_at - dt.timedelta(hours=25), tick=False):
+        assert send_due_reminders() == 0  # not yet
+    with time_machine.travel(kept.slot.starts_at - dt.timedelta(hours=23), tick=False):
+        assert send_due_reminders() == 1
+        assert send_due_reminders() == 0  # once
+    delivery = Delivery.objects.get(notification__kind=NotificationKind.BOOKING_REMINDER)
+    assert (delivery.channel, delivery.address) == ("sms", "+46701234567")
+    from vardkontakt.notifications.messages import render
+
+    text = render(NotificationKind.BOOKING_REMINDER, context=delivery.notification.context).body
+    assert "26 november" in text and "09:00" in text and "Lindängen" not in text and "Hälsosamtal" not in text
+
+
+def test_a_queued_reminder_is_withdrawn_when_the_visit_is_cancelled(personas, unit, slots):
+    Patient.objects.filter(pk=personas.tolvan.pk).update(mobile="+46701234567")
+    tolvan = client_for(personas.tolvan)
+    book(tolvan, unit, slots[2], sms_reminder="on")
+    booking = Booking.objects.get()
+    with time_machine.travel(booking.slot.starts_at - dt.timedelta(hours=30), tick=False):
+        BookingSettings.objects.filter(unit=unit).update(reminder_hours=48)
+        assert send_due_reminders() == 1
+        cancelled = client_for(personas.tolvan).post(f"/bookings/{booking.pk}/cancel/")  # a fresh login then
+        assert cancelled.status_code == 302, cancelled.text
+    assert Delivery.objects.get(notification__kind=NotificationKind.BOOKING_REMINDER).status == "withdrawn"

@@ -1,0 +1,96 @@
+"""Tidbok online in a browser: a resident books, moves and cancels; a guardian books for the
+young child and sees the booking among the child's. axe runs on every page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from vardkontakt.booking.models import Booking, BookingSettings, BookingStatus, ScheduleTemplate, VisitType
+from vardkontakt.booking.schedule import generate_slots
+from vardkontakt.organisation.models import CareUnit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TOLVAN_ID = "19121212-1212"
+
+
+@pytest.fixture
+def bookable(personas) -> CareUnit:
+    """Vårdcentralen Lindängen books 'Hälsosamtal' online, weekdays 09-11 with staff X, from next week."""
+    unit = CareUnit.objects.get(name="Vårdcentralen Lindängen")
+    BookingSettings.objects.create(unit=unit, terms_text="Boka inte för akuta besvär. Ring 112 vid fara för livet.")
+    visit = VisitType.objects.create(
+        unit=unit, name="Hälsosamtal", duration_minutes=30, profession="nurse", bookable_online=True,
+        rebookable_online=True,
+    )  # fmt: skip
+    for weekday in range(5):
+        ScheduleTemplate.objects.create(
+            unit=unit, practitioner=personas.staff_x, visit_type=visit, weekday=weekday, start_time=dt.time(9),
+            end_time=dt.time(11), place="Rum 4",
+        )  # fmt: skip
+    generate_slots(unit, today=timezone.localdate() + dt.timedelta(days=7))
+    return unit
+
+
+def _main(ui):
+    return ui.page.get_by_role("main")
+
+
+def test_a_resident_books_moves_and_cancels(ui, personas, bookable):
+    ui.login(TOLVAN_ID)
+    ui.click("Tidbokning", role="link")
+    ui.click("Boka tid", role="link")
+    ui.click("Vårdcentralen Lindängen", role="link")
+    expect(_main(ui)).to_contain_text("Boka inte för akuta besvär.")
+    ui.click("Hälsosamtal", role="link")
+    first_time = _main(ui).get_by_role("link", name=re.compile(r"^09:00–09:30$")).first
+    with ui.page.expect_navigation():
+        first_time.click()
+    ui.check()
+    expect(_main(ui)).to_contain_text("Bekräfta bokningen")
+    ui.click("Boka")
+    expect(ui.page.get_by_text("Tiden är bokad.")).to_be_visible()
+    booking = Booking.objects.get(patient=personas.tolvan)
+    assert booking.status == BookingStatus.ACTIVE
+
+    ui.click("Boka om tiden", role="link")
+    move = _main(ui).get_by_role("button", name=re.compile(r"Flytta hit\s*:.*09:30")).first
+    with ui.page.expect_navigation():
+        move.click()
+    ui.check()
+    expect(ui.page.get_by_text("Tiden är ombokad.")).to_be_visible()
+    moved = Booking.objects.get(patient=personas.tolvan, status=BookingStatus.ACTIVE)
+    assert moved.rebooked_from_id == booking.pk and moved.slot.starts_at - booking.slot.starts_at == dt.timedelta(
+        minutes=30
+    )
+
+    ui.click("Avboka tiden", role="link")
+    ui.click("Ja, avboka")
+    expect(_main(ui)).to_contain_text("Inga kommande tider.")
+    assert not Booking.objects.filter(patient=personas.tolvan, status=BookingStatus.ACTIVE).exists()
+
+
+def test_a_guardian_books_for_the_young_child(ui, personas, bookable):
+    anna, liam = personas.guardian, personas.child_9
+    ui.login(anna.personnummer)
+    ui.page.get_by_label("Agera för").select_option(label=liam.full_name)
+    ui.click("Byt")
+    ui.click("Tidbokning", role="link")
+    ui.click("Boka tid", role="link")
+    ui.page.get_by_label("Sök på namn eller ort").fill("Lindängen")
+    ui.click("Sök")
+    ui.click("Vårdcentralen Lindängen", role="link")
+    ui.click("Hälsosamtal", role="link")
+    with ui.page.expect_navigation():
+        _main(ui).get_by_role("link", name=re.compile(r"^10:00–10:30$")).first.click()
+    ui.check()
+    expect(_main(ui)).to_contain_text(liam.full_name)
+    ui.click("Boka")
+    expect(_main(ui)).to_contain_text(liam.full_name)
+    ui.click("Tillbaka till dina bokade tider", role="link")
+    expect(_main(ui)).to_contain_text("Hälsosamtal")
+    assert Booking.objects.get().patient == liam and Booking.objects.get().booked_by_patient == anna
