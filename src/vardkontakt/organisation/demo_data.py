@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from stdnum import luhn
 
@@ -375,3 +376,44 @@ def record_bundles(today: dt.date, lindangen_hsa: str, hud_hsa: str) -> dict[str
         name: {"resourceType": "Bundle", "type": "transaction", "entry": entries}
         for name, entries in (("demo-journal", journal), ("demo-lab", lab), ("demo-pharmacy", pharmacy))
     }
+
+
+# --- Online booking (Tidbok online) -------------------------------------------------------------
+
+BOOKING_TERMS = (
+    "Boka inte tid här för akuta besvär: ring 1177 eller, vid fara för livet, 112. "
+    "Avboka senast 24 timmar före besöket, annars kan du få betala avgiften."
+)
+VISIT_TYPES: list[dict[str, Any]] = [
+    {
+        "name": "Hälsosamtal med sjuksköterska",
+        "fields": {"duration_minutes": 30, "profession": "nurse", "bookable_online": True, "rebookable_online": True},
+        "blocks": [
+            {"staff": 1, "weekday": 0, "start": dt.time(9), "end": dt.time(12), "place": "Mottagningsrum 2"},
+            {"staff": 1, "weekday": 2, "start": dt.time(13), "end": dt.time(16), "place": "Mottagningsrum 2"},
+            {
+                "staff": 1,
+                "weekday": 4,
+                "start": dt.time(8),
+                "end": dt.time(10),
+                "place": "Mottagningsrum 2",
+                "phone_only": True,
+            },
+        ],
+    },
+    {
+        "name": "Läkarbesök",
+        "fields": {"duration_minutes": 20, "profession": "doctor", "bookable_online": True, "rebookable_online": False},
+        "blocks": [
+            {"staff": 0, "weekday": 1, "start": dt.time(8), "end": dt.time(11), "place": "Mottagningsrum 5"},
+            {
+                "staff": 0,
+                "weekday": 3,
+                "start": dt.time(13),
+                "end": dt.time(15),
+                "place": "Mottagningsrum 5",
+                "series": True,
+            },
+        ],
+    },
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -88,6 +90,7 @@ class Command(BaseCommand):
         self._services_and_cases(today, units, with_cases=not options["no_activity"])
         if not options["no_activity"]:
             self._record(today, units)
+            self._appointment_books(today, units, patients)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo region ready: {CareUnit.objects.count()} units, {Staff.objects.count()} staff, "
@@ -231,6 +234,48 @@ class Command(BaseCommand):
                 client_id=DEMO_CLIENT_ID, name="Demo journal system", source_system="demo-journal",
                 scopes=all_scopes(), secret=DEMO_CLIENT_SECRET,
             )  # fmt: skip
+
+    def _appointment_books(self, today: Any, units: list[CareUnit], patients: list[Patient]) -> None:
+        """Online booking at the first two primary care units: weekly schedules rolled to the
+        horizon, some slots kept for the phone and one series held back, and a booking for Tolvan."""
+        from vardkontakt.booking.models import BookingSettings, Channel, HeldBack, ScheduleTemplate, VisitType
+        from vardkontakt.booking.schedule import generate_slots
+        from vardkontakt.booking.services import BookingRefused, book_online, online_slots
+
+        for unit in [u for u in units if u.kind == "primary_care"][:2]:
+            BookingSettings.objects.update_or_create(
+                unit=unit,
+                defaults={
+                    "terms_text": demo_data.BOOKING_TERMS,
+                    "self_assessment_url": "https://www.1177.se/",
+                },
+            )
+            members = [m.staff for m in unit.memberships.select_related("staff").order_by("staff__hsa_id")]
+            for spec in demo_data.VISIT_TYPES:
+                visit, _ = VisitType.objects.update_or_create(unit=unit, name=spec["name"], defaults=spec["fields"])
+                for block in spec["blocks"]:
+                    ScheduleTemplate.objects.get_or_create(
+                        unit=unit, practitioner=members[block["staff"] % len(members)], visit_type=visit,
+                        weekday=block["weekday"], start_time=block["start"],
+                        defaults={
+                            "end_time": block["end"], "place": block["place"],
+                            "channel": Channel.PHONE_ONLY if block.get("phone_only") else Channel.ONLINE_AND_PHONE,
+                            "held_back": HeldBack.SERIES if block.get("series") else "",
+                        },
+                    )  # fmt: skip
+            generate_slots(unit, today=today)
+        lindangen = units[0]
+        free = (
+            online_slots(lindangen).filter(starts_at__gte=timezone.now() + dt.timedelta(days=3)).order_by("starts_at")
+        )
+        slot = free.first()
+        if slot is not None and not patients[0].bookings.exists():
+            # On a re-run the slot may have gone since: the demo is whole without this booking.
+            with contextlib.suppress(BookingRefused):
+                book_online(
+                    slot_id=slot.pk, unit=lindangen, patient=patients[0], actor=patients[0],
+                    idempotency_key="demo-tolvan-1",
+                )  # fmt: skip
 
     def _listings(self, patients: list[Patient], units: list[CareUnit], today: Any) -> None:
         primary_care = [unit for unit in units if unit.kind == "primary_care"]
