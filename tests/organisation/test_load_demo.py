@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from vardkontakt.booking.models import Booking
 from vardkontakt.cases.models import Case
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.identity.numbers import normalise_hsa_id, normalise_personnummer
@@ -83,6 +84,7 @@ def test_the_children_keep_their_ages_on_any_day(db):
     for day in [dt.date(2027, 1, 1), dt.date(2030, 6, 15)]:
         with time_machine.travel(dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC), tick=False):
             Case.objects.all().delete()  # cases protect their patients, as medical documentation must
+            Booking.objects.all().delete()  # and so do bookings
             Patient.objects.all().delete()
             call_command("load_demo", verbosity=0)
             liam = Patient.objects.get(given_name="Liam")
