@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("vardkontakt.records.urls")),
     path("", include("vardkontakt.fhir.urls")),
     path("", include("vardkontakt.booking.urls")),
+    path("", include("vardkontakt.organisation.urls")),
     path("staff/", include("vardkontakt.booking.staff_urls")),
     path("staff/", include("vardkontakt.cases.staff_urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),

@@ -312,6 +312,18 @@ ROWS: list[Row] = [
     Row("booking:calendar_settings", "own", patients_door(200)),
     Row("booking:calendar_settings", "own, a new link", patients_door(200), method="post", data=lambda p, who: {"action": "create"}),
     Row("booking:calendar_feed", "a made-up link", everyone(404), kwargs=lambda p: {"token": "not-a-real-token"}),
+    # --- onboarding a unit: the unit's registration is open to all; the rest is the coordinator's ---
+    Row("organisation:interest", "the form", everyone(200)),
+    Row("organisation:interest", "an empty registration", everyone(400), method="post"),
+    Row("organisation:onboarding_list", "the coordinator's administrations", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 200})),
+    Row(
+        "organisation:onboarding", "Nyby, with the coordinator's administration",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 200}), kwargs=lambda p: {"onboarding_id": an_onboarding(p).id},
+    ),
+    Row(
+        "organisation:onboarding", "Nyby, activate before the meeting", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 400}),
+        method="post", kwargs=lambda p: {"onboarding_id": an_onboarding(p).id}, data=lambda p, who: {"action": "activate"},
+    ),
     # --- staff pages ----------------------------------------------------------------------
     Row("core:staff_home", "own", staff_door(200)),
     Row("identity:staff_settings", "own", staff_door(200)),
@@ -522,12 +534,26 @@ def appointments(personas: Personas) -> None:
             unit=unit_x, practitioner=personas.staff_x, visit_type=visit, place="Rum 4", starts_at=at,
             ends_at=at + dt.timedelta(minutes=30),
         )  # fmt: skip
-    book_online(
-        slot_id=Slot.objects.order_by("starts_at").last().pk,
-        unit=unit_x,
-        patient=personas.tolvan,
-        actor=personas.tolvan,
-    )  # type: ignore[union-attr]
+    last = Slot.objects.order_by("starts_at").last()
+    assert last is not None
+    book_online(slot_id=last.pk, unit=unit_x, patient=personas.tolvan, actor=personas.tolvan)
+
+
+def an_onboarding(personas: Personas):
+    """A unit that registered its interest with the coordinator's administration."""
+    from django.utils import timezone
+
+    from vardkontakt.organisation.models import Onboarding
+
+    onboarding, _ = Onboarding.objects.get_or_create(
+        hsa_id="SE2321000255-E9001",
+        defaults={
+            "administration": personas.coordinator.coordinated_administrations.first(), "unit_name": "Vårdcentralen Nyby",
+            "kind": "primary_care", "contact_name": "Vera", "contact_email": "vera@nyby.example",
+            "interest_on": timezone.localdate(),
+        },
+    )  # fmt: skip
+    return onboarding
 
 
 def tolvans_booking():

@@ -39,7 +39,7 @@ def bookings_of(subject: Patient) -> tuple[list[Booking], list[Booking]]:
 
 def _units_online() -> QuerySet[CareUnit]:
     published = VisitType.objects.filter(unit=OuterRef("pk"), bookable_online=True, active=True)
-    return CareUnit.objects.filter(Exists(published)).select_related("administration")
+    return CareUnit.objects.filter(Exists(published), live=True).select_related("administration")
 
 
 def units_to_book_at(*, subject: Patient, query: str = "") -> tuple[list[CareUnit], list[CareUnit]]:

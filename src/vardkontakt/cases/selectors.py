@@ -47,7 +47,7 @@ def thread_for_patient(case: Case) -> list[CaseMessage]:
 
 def units_to_write_to(*, subject: Patient, query: str = "") -> tuple[list[CareUnit], list[CareUnit]]:
     """(units the subject is listed at, other units matching the search), active services only."""
-    offering = CareUnit.objects.filter(services__active=True).distinct().select_related("administration")
+    offering = CareUnit.objects.filter(services__active=True, live=True).distinct().select_related("administration")
     listed = list(offering.filter(listings__patient=subject).order_by("name"))
     others: list[CareUnit] = []
     if query.strip():
@@ -61,7 +61,7 @@ def units_to_write_to(*, subject: Patient, query: str = "") -> tuple[list[CareUn
 
 
 def unit_offering(*, unit_id: str) -> CareUnit:
-    unit = CareUnit.objects.filter(pk=unit_id, services__active=True).distinct().first()
+    unit = CareUnit.objects.filter(pk=unit_id, services__active=True, live=True).distinct().first()
     if unit is None:
         raise Http404
     return unit

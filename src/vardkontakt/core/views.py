@@ -64,7 +64,12 @@ def patient_home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def staff_home(request: HttpRequest) -> HttpResponse:
     staff = request.user.staff  # type: ignore[union-attr]
-    return render(request, "core/staff_home.html", {"staff": staff, "memberships": memberships_for_staff(staff=staff)})
+    context = {
+        "staff": staff,
+        "memberships": memberships_for_staff(staff=staff),
+        "coordinates": staff.coordinated_administrations.exists(),
+    }
+    return render(request, "core/staff_home.html", context)
 
 
 @public

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.notifications.models import NotificationKind
 
-STAFF_KINDS = {NotificationKind.CASE_ASSIGNED, NotificationKind.DEADLINE_DIGEST}
+STAFF_KINDS = {NotificationKind.CASE_ASSIGNED, NotificationKind.DEADLINE_DIGEST, NotificationKind.ONBOARDING_INTEREST}
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,12 @@ def render(kind: str, *, language: str = "sv", context: dict[str, str] | None = 
                 subject=_("A case has been assigned to you"),
                 body=_("A case has been assigned to you in %(service)s. Log in at %(site)s to read it.")
                 % {"service": settings.SERVICE_NAME_STAFF, "site": site},
+            )
+        if kind == NotificationKind.ONBOARDING_INTEREST:
+            return OutgoingMessage(
+                subject=_("A care unit has registered its interest"),
+                body=_("A care unit has registered its interest in the e-services. Log in at %(site)s to see it.")
+                % {"site": site},
             )
         if kind == NotificationKind.DEADLINE_DIGEST:
             return OutgoingMessage(

@@ -103,6 +103,8 @@ class CareUnit(models.Model):
     answer_target_working_days = models.PositiveSmallIntegerField(_("answer within (working days)"), default=2)
     # A unit judged to need a manual harm assessment (menprövning) never publishes its notes.
     needs_harm_assessment = models.BooleanField(_("needs a manual harm assessment before release"), default=False)
+    # Residents meet a unit only once it is live; a unit being onboarded is prepared out of sight.
+    live = models.BooleanField(_("live for residents"), default=True)
     listed_patients = models.ManyToManyField(Patient, through="Listing", related_name="listed_units")
     staff = models.ManyToManyField(Staff, through="Membership", related_name="units")
 
@@ -148,4 +150,56 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["staff", "unit"], name="membership_once"),
             models.CheckConstraint(condition=models.Q(role__in=MembershipRole.values), name="membership_role_valid"),
+        ]
+
+
+class Onboarding(models.Model):
+    """A unit's way onto the platform (SPEC §2): interest → information meeting and start date →
+    activated by the administration's coordinator → unit administrators appointed and trained →
+    live once its contact details are complete and a service is active. Every step keeps its date.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    administration = models.ForeignKey(Administration, on_delete=models.PROTECT, related_name="onboardings")
+    unit_name = models.CharField(_("name of the unit"), max_length=120)
+    hsa_id = models.CharField(_("HSA-id of the unit"), max_length=31, validators=[validate_hsa_id])
+    kind = models.CharField(_("kind of unit"), max_length=32, choices=UnitKind.choices)
+    contact_name = models.CharField(_("contact person"), max_length=120)
+    contact_email = models.EmailField(_("contact e-mail"))
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    unit = models.OneToOneField(CareUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="onboarding")
+    interest_on = models.DateField(_("interest registered"))
+    meeting_on = models.DateField(_("information meeting"), null=True, blank=True)
+    agreed_start_on = models.DateField(_("agreed start"), null=True, blank=True)
+    activated_on = models.DateField(_("activated"), null=True, blank=True)
+    live_on = models.DateField(_("live"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["interest_on", "unit_name"]
+        constraints = [
+            # One open application per unit: a second registration of interest is the same unit.
+            models.UniqueConstraint(
+                fields=["hsa_id"],
+                name="onboarding_once_per_unit",
+                violation_error_message=_("Interest for this unit is already registered."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.unit_name
+
+
+class AdministratorTraining(models.Model):
+    """A unit administrator appointed during onboarding, and when they completed the training."""
+
+    onboarding = models.ForeignKey(Onboarding, on_delete=models.CASCADE, related_name="administrators")
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="administrator_trainings")
+    appointed_on = models.DateField(_("appointed"))
+    trained_on = models.DateField(_("training completed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["appointed_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["onboarding", "staff"], name="administrator_once_per_onboarding")
         ]

@@ -8,7 +8,11 @@ from vardkontakt.organisation.models import CareUnit, Membership
 
 def units_for_patient(*, patient: Patient) -> QuerySet[CareUnit]:
     """The units where the patient is listed: the ones they can reach through the e-services."""
-    return CareUnit.objects.filter(listings__patient=patient).select_related("administration__region").order_by("name")
+    return (
+        CareUnit.objects.filter(listings__patient=patient, live=True)
+        .select_related("administration__region")
+        .order_by("name")
+    )
 
 
 def memberships_for_staff(*, staff: Staff) -> QuerySet[Membership]:

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from vardkontakt.identity.models import Staff
+from vardkontakt.identity.numbers import normalise_hsa_id
+from vardkontakt.organisation.models import Administration, Onboarding
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class InterestForm(forms.ModelForm):
+    class Meta:
+        model = Onboarding
+        fields = ["administration", "unit_name", "hsa_id", "kind", "contact_name", "contact_email", "contact_phone", "message"]  # fmt: skip
+        help_texts = {"hsa_id": _("For example SE2321000255-E1234.")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["administration"].queryset = Administration.objects.select_related("region").order_by(  # type: ignore[attr-defined]
+            "region__name", "name"
+        )
+        self.fields["administration"].label_from_instance = lambda a: f"{a.region.name}: {a.name}"  # type: ignore[attr-defined]
+
+    def clean_hsa_id(self) -> str:
+        return normalise_hsa_id(self.cleaned_data["hsa_id"])
+
+
+class MeetingForm(forms.Form):
+    meeting_on = forms.DateField(label=_("Date of the information meeting"), widget=DATE)
+    agreed_start_on = forms.DateField(label=_("Agreed start"), widget=DATE)
+
+
+class AppointForm(forms.Form):
+    hsa_id = forms.CharField(label=_("HSA-id of the unit administrator"), max_length=31)
+    trained_on = forms.DateField(label=_("Training completed (if done)"), widget=DATE, required=False)
+
+    def clean_hsa_id(self) -> Staff:
+        try:
+            hsa_id = normalise_hsa_id(self.cleaned_data["hsa_id"])
+        except ValidationError as error:
+            raise ValidationError(error.messages) from None
+        staff = Staff.objects.filter(hsa_id=hsa_id).first()
+        if staff is None:
+            raise ValidationError(_("Nobody with this HSA-id has logged in to the staff service yet."))
+        return staff
+
+
+class TrainingForm(forms.Form):
+    trained_on = forms.DateField(label=_("Training completed"), widget=DATE)

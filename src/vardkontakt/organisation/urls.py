@@ -1,0 +1,11 @@
+from django.urls import path
+
+from vardkontakt.organisation import views
+
+app_name = "organisation"
+
+urlpatterns = [
+    path("units/interest/", views.interest, name="interest"),
+    path("staff/onboarding/", views.onboarding_list, name="onboarding_list"),
+    path("staff/onboarding/<uuid:onboarding_id>/", views.onboarding_detail, name="onboarding"),
+]

@@ -1,0 +1,131 @@
+"""Onboarding a unit (SPEC §2), step by step, as the unit and its coordinator meet it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from tests.helpers import login_as
+from vardkontakt.access.models import AuditEntry
+from vardkontakt.cases.selectors import units_to_write_to
+from vardkontakt.cases.services import service_activate
+from vardkontakt.identity.models import Staff, User
+from vardkontakt.notifications.models import Notification, NotificationKind
+from vardkontakt.organisation.models import Administration, CareUnit, Membership, MembershipRole, Onboarding
+
+pytestmark = pytest.mark.django_db
+NEW_HSA = "SE2321000255-E9001"
+
+
+def staff_client(staff: Staff) -> Client:
+    return login_as(Client(), User.objects.get_or_create_for_staff(staff))
+
+
+@pytest.fixture
+def administration(personas) -> Administration:
+    found = personas.coordinator.coordinated_administrations.first()
+    assert found is not None
+    return found
+
+
+def interest(client: Client, administration: Administration, **changes: str):
+    data = {
+        "administration": str(administration.pk), "unit_name": "Vårdcentralen Nyby", "hsa_id": NEW_HSA.lower(),
+        "kind": "primary_care", "contact_name": "Vera Verksamhetschef", "contact_email": "vera@nyby.example",
+        "contact_phone": "040-11 22 33", "message": "Vi vill börja i januari.", **changes,
+    }  # fmt: skip
+    return client.post("/units/interest/", data)
+
+
+def test_a_unit_registers_its_interest_once(personas, administration):
+    answer = interest(Client(), administration)
+    assert answer.status_code == 200 and "Er mottagnings intresse är registrerat" in answer.text
+    onboarding = Onboarding.objects.get()
+    assert (onboarding.hsa_id, onboarding.interest_on) == (NEW_HSA, timezone.localdate())
+    assert Notification.objects.filter(
+        recipient_staff=personas.coordinator, kind=NotificationKind.ONBOARDING_INTEREST
+    ).exists()
+    again = interest(Client(), administration)
+    assert again.status_code == 400 and "redan registrerat" in again.text and Onboarding.objects.count() == 1
+    live = interest(Client(), administration, hsa_id=CareUnit.objects.first().hsa_id)  # type: ignore[union-attr]
+    assert live.status_code == 400 and "använder redan e-tjänsterna" in live.text
+    bad = interest(Client(), administration, hsa_id="nonsense", contact_email="not-an-address")
+    assert bad.status_code == 400 and Onboarding.objects.count() == 1
+
+
+def test_the_coordinator_takes_the_unit_live_step_by_step(personas, administration):
+    interest(Client(), administration)
+    onboarding = Onboarding.objects.get()
+    coordinator = staff_client(personas.coordinator)
+    url = f"/staff/onboarding/{onboarding.pk}/"
+
+    too_early = coordinator.post(url, {"action": "activate"})
+    assert too_early.status_code == 400 and "informationsmötet först" in too_early.text
+    backwards = coordinator.post(
+        url, {"action": "meeting", "meeting_on": "2026-12-10", "agreed_start_on": "2026-12-01"}
+    )
+    assert backwards.status_code == 400
+    coordinator.post(url, {"action": "meeting", "meeting_on": "2026-12-01", "agreed_start_on": "2027-01-10"})
+    coordinator.post(url, {"action": "activate"})
+    onboarding.refresh_from_db()
+    unit = onboarding.unit
+    assert unit is not None and not unit.live and onboarding.activated_on == timezone.localdate()
+    assert unit not in units_to_write_to(subject=personas.tolvan, query="Nyby")[1]  # out of residents' sight
+
+    unknown = coordinator.post(url, {"action": "appoint", "hsa_id": "SE2321000255-P9999"})
+    assert unknown.status_code == 400
+    future = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    assert (
+        coordinator.post(url, {"action": "appoint", "hsa_id": personas.nurse.hsa_id, "trained_on": future}).status_code
+        == 400
+    )
+    for member in (personas.nurse, personas.nurse_elsewhere):
+        coordinator.post(url, {"action": "appoint", "hsa_id": member.hsa_id})
+    third = coordinator.post(url, {"action": "appoint", "hsa_id": personas.staff_x.hsa_id})
+    assert third.status_code == 400 and "en eller två" in third.text
+    assert Membership.objects.get(staff=personas.nurse, unit=unit).role == MembershipRole.UNIT_ADMIN
+    training = onboarding.administrators.get(staff=personas.nurse)
+    coordinator.post(
+        url, {"action": "training", "training": str(training.pk), "trained_on": timezone.localdate().isoformat()}
+    )
+    training.refresh_from_db()
+    assert training.trained_on == timezone.localdate()
+
+    refused = coordinator.post(url, {"action": "live"})
+    assert refused.status_code == 400 and "Ingen tjänst är aktiv" in refused.text and "telefon" in refused.text
+    CareUnit.objects.filter(pk=unit.pk).update(
+        street_address="Nybyvägen 1", postal_code="21100", city="Malmö", phone="040-11 22 33", opening_hours="Mån–fre 8–17"
+    )  # fmt: skip
+    service_activate(unit=CareUnit.objects.get(pk=unit.pk), kind="advice", by=personas.nurse)
+    assert coordinator.post(url, {"action": "live"}).status_code == 302
+    onboarding.refresh_from_db()
+    assert onboarding.live_on == timezone.localdate() and CareUnit.objects.get(pk=unit.pk).live
+    assert CareUnit.objects.get(pk=unit.pk) in units_to_write_to(subject=personas.tolvan, query="Nyby")[1]
+    actions = set(AuditEntry.objects.filter(action__startswith="onboarding.").values_list("action", flat=True))
+    assert actions == {
+        "onboarding.meeting",
+        "onboarding.activate",
+        "onboarding.appoint",
+        "onboarding.training",
+        "onboarding.live",
+    }
+
+
+def test_the_list_shows_days_and_marks_units_past_a_month(personas, administration):
+    interest(Client(), administration)
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=31)):
+        page = staff_client(personas.coordinator).get("/staff/onboarding/").text
+    assert "Vårdcentralen Nyby" in page and "31" in page and "förbi målet" in page
+
+
+def test_only_the_administrations_coordinator_sees_it(personas, administration):
+    interest(Client(), administration)
+    onboarding = Onboarding.objects.get()
+    assert staff_client(personas.staff_x).get("/staff/onboarding/").status_code == 403
+    assert staff_client(personas.staff_x).get(f"/staff/onboarding/{onboarding.pk}/").status_code == 403
+    Onboarding.objects.filter(pk=onboarding.pk).update(administration=Administration.objects.exclude(pk=administration.pk).first())  # fmt: skip
+    assert staff_client(personas.coordinator).get(f"/staff/onboarding/{onboarding.pk}/").status_code == 404
