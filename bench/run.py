@@ -40,7 +40,10 @@ def main() -> int:
         print("usage: bench/run.py NAME", file=sys.stderr)
         return 2
     name = sys.argv[1]
-    sys.path.insert(0, str(ROOT))
+    # Python puts this script's folder (bench/) first on the path, where bench/statistics.py would
+    # shadow the standard library's statistics for every import in the process. Import as bench.NAME.
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [str(ROOT), *(entry for entry in sys.path if Path(entry or ".").resolve() != here)]
     module = importlib.import_module(f"bench.{name}")
     result = {"name": name, "machine": machine(), **module.run()}
     out = ROOT / "bench" / "results" / f"{name}.json"

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "vardkontakt.records",
     "vardkontakt.fhir",
     "vardkontakt.booking",
+    "vardkontakt.operations",
+    "vardkontakt.usage_statistics",
 ]
 if DEMO_IDP_ENABLED:
     INSTALLED_APPS.append("vardkontakt.demo_idp")
@@ -115,6 +117,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "vardkontakt.core.context_processors.service",
                 "vardkontakt.access.acting.context",
+                "vardkontakt.operations.context_processors.operations",
             ],
         },
     }
@@ -227,9 +230,15 @@ PERIODIC_JOBS = [
     "vardkontakt.booking.notices.send_due_reminders",
 ]
 
-# The booking waiting room (core/waiting_room.py): bookings in progress per process, how long a
-# request waits for its turn, and the Retry-After of the 503 when it does not get one.
-WAITING_ROOM_CONCURRENCY = env_int("VK_WAITING_ROOM_CONCURRENCY", 8, minimum=1)
+# The booking waiting room (core/waiting_room.py): requests in progress per process, how many
+# bookings and (behind the gunicorn gate) confirmation pages may wait for a turn and for how
+# long, and the Retry-After (on average) of the 503 when a request does not get one.
+# Measured on 2 cores (bench/booking_rush.py): 3 in progress keeps both busy; more only adds
+# waiting for the GIL and for row locks. A gthread worker needs threads for all of them plus
+# one or two spare (deploy/gunicorn.conf.py: 12).
+WAITING_ROOM_CONCURRENCY = env_int("VK_WAITING_ROOM_CONCURRENCY", 3, minimum=1)
+WAITING_ROOM_QUEUE = env_int("VK_WAITING_ROOM_QUEUE", 3, minimum=0)
+WAITING_ROOM_PAGE_QUEUE = env_int("VK_WAITING_ROOM_PAGE_QUEUE", 4, minimum=0)
 WAITING_ROOM_WAIT_SECONDS = env_int("VK_WAITING_ROOM_WAIT_SECONDS", 2, minimum=0)
 WAITING_ROOM_RETRY_AFTER_SECONDS = env_int("VK_WAITING_ROOM_RETRY_AFTER", 5, minimum=1)
 

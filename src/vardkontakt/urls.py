@@ -16,6 +16,9 @@ urlpatterns = [
     path("", include("vardkontakt.organisation.urls")),
     path("staff/", include("vardkontakt.booking.staff_urls")),
     path("staff/", include("vardkontakt.cases.staff_urls")),
+    path("", include("vardkontakt.operations.urls")),
+    path("staff/", include("vardkontakt.operations.staff_urls")),
+    path("", include("vardkontakt.usage_statistics.urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
 ]
 

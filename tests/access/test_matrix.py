@@ -312,6 +312,141 @@ ROWS: list[Row] = [
     Row("booking:calendar_settings", "own", patients_door(200)),
     Row("booking:calendar_settings", "own, a new link", patients_door(200), method="post", data=lambda p, who: {"action": "create"}),
     Row("booking:calendar_feed", "a made-up link", everyone(404), kwargs=lambda p: {"token": "not-a-real-token"}),
+    # --- the appointment book, the unit's side: members of unit X use it, its administrator sets it up ---
+    Row(
+        "booking_staff:book", "unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "booking_staff:book", "another unit (Y)",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_y": 200, "coordinator": 200}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
+    ),
+    Row(
+        "booking_staff:slot", "Tolvan's slot at unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": tolvans_booking().slot_id},
+    ),
+    Row(
+        "booking_staff:slot", "unit X's slot asked for at unit Y", staff_door(404),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id, "slot_id": a_free_slot().id},
+    ),
+    Row(
+        "booking_staff:slot", "a free online slot at unit X, booked by phone before its release",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 400, "unit_admin": 400, "region_admin": 400}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": a_free_slot().id},
+        data=lambda p, who: {"personnummer": p.tolvan.personnummer, "submission_key": f"matrix-{who}"},
+    ),
+    Row(
+        "booking_staff:overbook", "Tolvan's slot, without a reason",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 400, "unit_admin": 400, "region_admin": 400}),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": tolvans_booking().slot_id},
+        data=lambda p, who: {"personnummer": p.tolvan.personnummer, "reason": "", "submission_key": f"matrix-{who}"},
+    ),
+    Row(
+        "booking_staff:cancel", "Tolvan's booking",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "booking_id": tolvans_booking().id},
+    ),
+    Row(
+        "booking_staff:cancel", "Tolvan's booking, cancelled",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 302, "unit_admin": 302, "region_admin": 302}),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "booking_id": tolvans_booking().id},
+    ),
+    Row(
+        "booking_staff:cancel", "Tolvan's booking asked for at unit Y", staff_door(404),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id, "booking_id": tolvans_booking().id},
+    ),
+    Row(
+        "booking_staff:setup", "unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "booking_staff:setup", "unit X, the rules saved",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"horizon_weeks": "12", "release_hours": "48", "reminder_hours": "24"},
+    ),
+    Row(
+        "booking_staff:visit_type_new", "unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "booking_staff:visit_type_new", "unit X, 4 minutes long",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 400, "staff_x": 403, "region_admin": 403}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"name": "Kort", "duration_minutes": "4", "profession": "nurse", "cancellation_deadline_hours": "24"},
+    ),
+    Row(
+        "booking_staff:visit_type_edit", "unit X's Hälsosamtal",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "visit_type_id": a_free_slot().visit_type_id},
+    ),
+    Row(
+        "booking_staff:visit_type_edit", "unit X's Hälsosamtal, out of use",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "visit_type_id": a_free_slot().visit_type_id},
+        data=lambda p, who: {"name": "Hälsosamtal", "duration_minutes": "30", "profession": "nurse", "cancellation_deadline_hours": "24"},
+    ),
+    Row(
+        "booking_staff:visit_type_edit", "unit X's Hälsosamtal asked for at unit Y",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_y": 403, "coordinator": 403}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id, "visit_type_id": a_free_slot().visit_type_id},
+    ),
+    Row(
+        "booking_staff:template_new", "unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "booking_staff:template_new", "unit X, Wednesdays 09-11 with staff X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {
+            "practitioner": str(p.staff_x.pk), "visit_type": str(a_free_slot().visit_type_id), "weekday": "2",
+            "start_time": "09:00", "end_time": "11:00", "place": "Rum 4", "channel": "online", "held_back": "",
+        },
+    ),
+    Row(
+        "booking_staff:template_delete", "a block of unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "template_id": a_block(p).id},
+    ),
+    Row(
+        "booking_staff:exception_new", "unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "booking_staff:exception_new", "unit X, staff X away a day",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {
+            "practitioner": str(p.staff_x.pk), "reason": "training", "starts_at": "2030-01-07T08:00",
+            "ends_at": "2030-01-07T17:00",
+        },
+    ),
+    Row(
+        "booking_staff:exception_delete", "an absence at unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "exception_id": an_absence(p).id},
+    ),
+    Row(
+        "booking_staff:roll", "unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "booking_staff:coverage", "unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
     # --- onboarding a unit: the unit's registration is open to all; the rest is the coordinator's ---
     Row("organisation:interest", "the form", everyone(200)),
     Row("organisation:interest", "an empty registration", everyone(400), method="post"),
@@ -324,6 +459,92 @@ ROWS: list[Row] = [
         "organisation:onboarding", "Nyby, activate before the meeting", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 400}),
         method="post", kwargs=lambda p: {"onboarding_id": an_onboarding(p).id}, data=lambda p, who: {"action": "activate"},
     ),
+    # --- unit administration: the unit's administrators only ---
+    Row(
+        "organisation:unit_admin", "unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "organisation:unit_admin", "unit X, news without a heading",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 400, "staff_x": 403, "region_admin": 403}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"action": "news_publish", "title": "", "body": "x"},
+    ),
+    # --- operations: the support page is everyone's; messages are the region administrator's ---
+    Row("operations:support", "-", everyone(200)),
+    Row(
+        "operations_staff:messages", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+    ),
+    Row(
+        "operations_staff:message_create", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+    ),
+    Row(
+        "operations_staff:message_create", "the region, published",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}), method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id}, data=lambda p, who: an_operational_message_form(),
+    ),
+    Row(
+        "operations_staff:message_edit", "a current message of the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"message_id": a_current_message(p).id},
+    ),
+    Row(
+        "operations_staff:message_end", "a current message of the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}), method="post",
+        kwargs=lambda p: {"message_id": a_current_message(p).id},
+    ),
+    # --- the support role's lookup: account, logins, notices, proxies; never medical content
+    # (tests/operations/test_support_never_medical.py proves what the 200 leaves out) ---
+    Row("operations_staff:support_lookup", "the form", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "support": 200})),
+    Row(
+        "operations_staff:support_lookup", "Tolvan", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "support": 200}),
+        method="post", data=lambda p, who: {"personnummer": p.tolvan.personnummer},
+    ),
+    # --- statistics: a unit's for its administrators; the regional view for coordinators and region
+    # administrators; response times public (and linked from nowhere) ---
+    Row(
+        "statistics:unit", "unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "statistics:unit", "unit X, the last day before the first",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 400, "staff_x": 403, "region_admin": 403}),
+        url=lambda p: reverse("statistics:unit", kwargs={"unit_id": unit("Vårdcentralen Lindängen").id}) + "?from=2026-12-31&to=2026-12-01",
+    ),
+    Row(
+        "statistics:unit", "another unit (Y)",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_y": 403, "coordinator": 403}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
+    ),
+    Row(
+        "statistics:unit_csv", "unit X, cases per case type",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "table": "case-types"},
+    ),
+    Row(
+        "statistics:unit_csv", "unit X, a table that does not exist",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 403, "region_admin": 403}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "table": "patients"},
+    ),
+    Row(
+        "statistics:regional", "the coordinator's administration, the region administrator's region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 200, "region_admin": 200}),
+    ),
+    Row(
+        "statistics:regional", "a malformed date",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 400, "region_admin": 400}),
+        url=lambda p: reverse("statistics:regional") + "?from=2026-02-30&to=2026-03-31",
+    ),
+    Row(
+        "statistics:regional_csv", "per unit",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 200, "region_admin": 200}),
+        kwargs=lambda p: {"table": "units"},
+    ),
+    Row("statistics:public", "-", everyone(200)),
     # --- staff pages ----------------------------------------------------------------------
     Row("core:staff_home", "own", staff_door(200)),
     Row("identity:staff_settings", "own", staff_door(200)),
@@ -436,6 +657,14 @@ def visible_patients(personas: Personas, persona: str) -> set[Patient]:
         seen |= set(Patient.objects.filter(cases_created__unit__memberships__staff=me))
         if policy.is_archivist(me):
             seen |= set(Patient.objects.filter(seals__reopened_at__isnull=True))
+        if policy.is_support(me):
+            # Support meets whom it looks up by number (the matrix looks up Tolvan), the other
+            # parties of that person's proxies and the children they are guardian of.
+            looked_up = personas.tolvan
+            seen |= {looked_up}
+            seen |= {proxy.agent for proxy in looked_up.proxies_given.all()}
+            seen |= {proxy.principal for proxy in looked_up.proxies_held.all()}
+            seen |= {g.child for g in looked_up.guardianships.filter(ended_at__isnull=True)}
         return seen
     return set()
 
@@ -548,7 +777,7 @@ def an_onboarding(personas: Personas):
     onboarding, _ = Onboarding.objects.get_or_create(
         hsa_id="SE2321000255-E9001",
         defaults={
-            "administration": personas.coordinator.coordinated_administrations.first(), "unit_name": "Vårdcentralen Nyby",
+            "administration": personas.coordinator.coordinated_administrations.get(), "unit_name": "Vårdcentralen Nyby",
             "kind": "primary_care", "contact_name": "Vera", "contact_email": "vera@nyby.example",
             "interest_on": timezone.localdate(),
         },
@@ -566,6 +795,62 @@ def a_free_slot():
     from vardkontakt.booking.models import Slot
 
     return Slot.objects.filter(bookings__isnull=True).order_by("starts_at").first()
+
+
+def a_block(personas: Personas):
+    """A weekly block of unit X (made inside the request's rolled-back transaction)."""
+    import datetime as dt
+
+    from vardkontakt.booking.models import ScheduleTemplate
+
+    slot = a_free_slot()
+    return ScheduleTemplate.objects.create(
+        unit=slot.unit, practitioner=personas.staff_x, visit_type=slot.visit_type, weekday=4,
+        start_time=dt.time(13), end_time=dt.time(15), place="Rum 4",
+    )  # fmt: skip
+
+
+def an_absence(personas: Personas):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from vardkontakt.booking.models import ScheduleException
+
+    start = timezone.now() + dt.timedelta(days=30)
+    return ScheduleException.objects.create(
+        unit=a_free_slot().unit, practitioner=personas.staff_x, starts_at=start, ends_at=start + dt.timedelta(hours=8),
+        reason="absence",
+    )  # fmt: skip
+
+
+def an_operational_message_form() -> dict[str, str]:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    start = timezone.localtime() + dt.timedelta(days=1)
+    return {
+        "kind": "planned_downtime", "title": "Underhåll", "text": "E-tjänsterna är stängda.", "audience": "all",
+        "starts_at": f"{start:%Y-%m-%dT%H:%M}", "ends_at": f"{start + dt.timedelta(hours=2):%Y-%m-%dT%H:%M}",
+        "idempotency_key": "matrix",
+    }  # fmt: skip
+
+
+def a_current_message(personas: Personas):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from vardkontakt.operations.models import Audience, MessageKind
+    from vardkontakt.operations.services import message_create
+
+    now = timezone.now()
+    return message_create(
+        region=Region.objects.get(), by=personas.region_admin, kind=MessageKind.DISTURBANCE, title="Störning",
+        text="BankID krånglar.", starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=1),
+        audience=Audience.ALL, idempotency_key="matrix",
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[f"{row.name}[{row.label}]" for row in ROWS])

@@ -81,7 +81,7 @@ def test_a_patient_writes_the_unit_asks_for_more_and_the_patient_answers(ui, per
     ui.click("Skicka")
     expect(ui.page).to_have_url(re.compile(r"/cases/[0-9a-f-]{36}/$"))
     expect(
-        _status_message(ui, re.compile(r"Ditt ärende är skickat\. Du får svar senast \w+ \d{1,2} \w+\."))
+        _status_message(ui, re.compile(r"Ditt ärende är skickat\. Du får svar senast \S+ \d{1,2} \S+\."))
     ).to_be_visible()
     expect(ui.page.get_by_role("heading", level=1)).to_have_text(SERVICE_NAME)
     expect(ui.page.get_by_text(what)).to_be_visible()

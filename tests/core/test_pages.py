@@ -59,7 +59,7 @@ def test_home_sends_each_person_to_their_side(patient_client, staff_client, clie
 
 
 def test_the_patient_home_lists_my_units_with_contact_information(patient_client, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):  # 8, and the operational messages banner's one query
         response = patient_client.get("/patient/")
     assert "Vårdcentralen Lindängen" in response.text
     assert "040-623 10 00" in response.text
@@ -138,3 +138,15 @@ def test_the_switch_sets_english_and_back(client):
 def test_an_unknown_language_falls_back_to_swedish(client):
     client.cookies["vk_language"] = "de"
     assert '<html lang="sv">' in client.get("/").text
+
+
+def test_the_staff_home_offers_each_role_its_tools(personas):
+    from django.urls import reverse
+
+    def home(staff) -> str:
+        return login_as(Client(), User.objects.get_or_create_for_staff(staff)).get("/staff/").text
+
+    assert reverse("access_staff:seals") in home(personas.archivist)
+    assert reverse("access_staff:guardians") in home(personas.unit_admin)
+    assert reverse("access_staff:seals") not in home(personas.staff_x)
+    assert reverse("access_staff:guardians") not in home(personas.staff_x)

@@ -124,6 +124,11 @@ ACTION_LABELS = {
     "guardianship.read": pgettext_lazy("audit log", "looked up guardians"),
     "guardianship.import": pgettext_lazy("audit log", "imported guardianships"),
     "audit_log.review": pgettext_lazy("audit log", "reviewed the log"),
+    "booking.read": pgettext_lazy("audit log", "saw the booking in the unit's appointment book"),
+    "booking.staff_book": pgettext_lazy("audit log", "booked an appointment for the patient by phone"),
+    "booking.staff_cancel": pgettext_lazy("audit log", "cancelled the patient's appointment"),
+    "booking_setup.change": pgettext_lazy("audit log", "changed the set-up of the appointment book"),
+    "support.lookup": pgettext_lazy("audit log", "looked up the account for support"),
 }
 
 

@@ -209,6 +209,12 @@ def is_archivist(staff: Staff) -> bool:
     return RegionRole.objects.filter(staff=staff, role=RegionRoleKind.ARCHIVIST).exists()
 
 
+def is_support(staff: Staff) -> bool:
+    """The e-services' support: looks up a person's account, logins, notices and proxies, never
+    anything medical. Residents belong to no region, so the role is held in any (one per installation)."""
+    return RegionRole.objects.filter(staff=staff, role=RegionRoleKind.SUPPORT).exists()
+
+
 def staff_may_see_patient(staff: Staff, patient: Patient) -> bool:
     """Care staff see patients of their own units only (SPEC §1)."""
     return Membership.objects.filter(Q(staff=staff) & Q(unit__listings__patient=patient)).exists()

@@ -100,7 +100,11 @@ class Case(models.Model):
                 name="case_closed_when_closed",
             ),
         ]
-        indexes = [models.Index(fields=["unit", "status", "deadline_passes_at"])]
+        indexes = [
+            models.Index(fields=["unit", "status", "deadline_passes_at"]),
+            # The statistics count a unit's cases by the period they were received in (statistics/figures.py).
+            models.Index(fields=["unit", "received_at"], name="case_unit_received"),
+        ]
 
     @property
     def is_open(self) -> bool:

@@ -16,6 +16,7 @@ from vardkontakt.access.decorators import patient_required, public, staff_requir
 from vardkontakt.core.tasks import heartbeat_age_seconds
 from vardkontakt.notifications.selectors import recent_notifications
 from vardkontakt.organisation.selectors import memberships_for_staff, units_for_patient
+from vardkontakt.organisation.unit_admin import news_for_staff
 
 
 @public
@@ -68,6 +69,12 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         "staff": staff,
         "memberships": memberships_for_staff(staff=staff),
         "coordinates": staff.coordinated_administrations.exists(),
+        "news": news_for_staff(staff),
+        # Region administrators' tools (default forms, operational messages) and support's lookup.
+        "regions": policy.administered_regions(staff),
+        "is_support": policy.is_support(staff),
+        "administers_units": bool(policy.administered_units(staff)),
+        "is_archivist": policy.is_archivist(staff),
     }
     return render(request, "core/staff_home.html", context)
 

@@ -72,10 +72,15 @@ REFUSAL_MESSAGES = {
 
 
 class LoginRefused(Exception):
-    def __init__(self, reason: Refusal, detail: str = "") -> None:
+    """``subject`` and ``acr`` are set only when a verified ID token said who tried and how (so the
+    refusal can be recorded for support)."""
+
+    def __init__(self, reason: Refusal, detail: str = "", *, subject: str = "", acr: str = "") -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+        self.subject = subject
+        self.acr = acr
 
 
 _clients: dict[tuple[str, str, str], DjangoOAuth2App] = {}
@@ -158,9 +163,10 @@ def complete_login(request: HttpRequest, side: Side) -> VerifiedLogin:
         # Authlib validates the ID token only when one is present; its absence is a refusal.
         raise LoginRefused(Refusal.TOKEN, "no id_token in the token response")
     acr = str(claims.get("acr") or "")
-    if acr != settings.OIDC_REQUIRED_ACR:
-        raise LoginRefused(Refusal.ACR, acr)
     subject = str(claims.get(conf["subject_claim"]) or "")
+    if acr != settings.OIDC_REQUIRED_ACR:
+        # The token is verified, so the subject is who tried: support can tell them why it failed.
+        raise LoginRefused(Refusal.ACR, acr, subject=subject, acr=acr)
     if not subject:
         raise LoginRefused(Refusal.NO_SUBJECT, conf["subject_claim"])
     if side is Side.RESIDENT:

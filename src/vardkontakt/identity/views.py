@@ -23,6 +23,7 @@ from vardkontakt.access.decorators import (
 from vardkontakt.identity.forms import PatientSettingsForm, StaffSettingsForm
 from vardkontakt.identity.middleware import mark_login
 from vardkontakt.identity.oidc import REFUSAL_MESSAGES, LoginRefused, Side, complete_login, start_login
+from vardkontakt.operations.services import login_record, login_refusal_record
 
 logger = logging.getLogger(__name__)
 NEXT_KEY = "vk_login_next"
@@ -71,6 +72,9 @@ def oidc_callback(request: HttpRequest, side: str) -> HttpResponse:
         verified = complete_login(request, chosen)
     except LoginRefused as refusal:
         logger.warning("login refused side=%s reason=%s detail=%s", chosen, refusal.reason, refusal.detail)
+        if refusal.subject:
+            # Support can then tell a person why their login failed (operations.LoginRecord).
+            login_refusal_record(side=chosen, subject=refusal.subject, reason=refusal.reason, acr=refusal.acr)
         return render(
             request,
             "identity/login_refused.html",
@@ -82,6 +86,7 @@ def oidc_callback(request: HttpRequest, side: str) -> HttpResponse:
     login(request, verified.user, backend=settings.AUTHENTICATION_BACKENDS[0])
     mark_login(request)
     request.session["vk_acr"] = verified.acr
+    login_record(user=verified.user, acr=verified.acr)
     if verified.user.is_staff_member and verified.user.staff.settings_confirmed_at is None:
         messages.info(request, _("Welcome! Start by choosing how you want to be notified and your signature."))
         return redirect("identity:staff_settings")

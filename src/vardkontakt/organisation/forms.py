@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.identity.models import Staff
 from vardkontakt.identity.numbers import normalise_hsa_id
-from vardkontakt.organisation.models import Administration, Onboarding
+from vardkontakt.organisation.models import Administration, CareUnit, MembershipRole, Onboarding
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -52,3 +52,40 @@ class AppointForm(forms.Form):
 
 class TrainingForm(forms.Form):
     trained_on = forms.DateField(label=_("Training completed"), widget=DATE)
+
+
+class ContactForm(forms.ModelForm):
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https", max_length=200)
+
+    class Meta:
+        model = CareUnit
+        fields = ["street_address", "postal_code", "city", "phone", "website", "opening_hours"]
+        help_texts = {"opening_hours": _("As residents should read them, e.g. 'Monday to Friday 8–17'.")}
+        widgets = {"opening_hours": forms.Textarea(attrs={"rows": 3})}
+
+
+class OpeningExceptionForm(forms.Form):
+    day = forms.DateField(label=_("Date"), widget=DATE)
+    hours = forms.CharField(
+        label=_("Opening hours that day"), max_length=120, help_text=_("For example 'Closed' or '10–14'.")
+    )
+
+
+class MemberForm(forms.Form):
+    hsa_id = forms.CharField(label=_("HSA-id"), max_length=31)
+    role = forms.ChoiceField(label=_("Role"), choices=MembershipRole.choices)
+
+    def clean_hsa_id(self) -> Staff:
+        try:
+            hsa_id = normalise_hsa_id(self.cleaned_data["hsa_id"])
+        except ValidationError as error:
+            raise ValidationError(error.messages) from None
+        staff = Staff.objects.filter(hsa_id=hsa_id).first()
+        if staff is None:
+            raise ValidationError(_("Nobody with this HSA-id has logged in to the staff service yet."))
+        return staff
+
+
+class NewsForm(forms.Form):
+    title = forms.CharField(label=_("Heading"), max_length=120)
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}), max_length=4000)

@@ -203,3 +203,29 @@ class AdministratorTraining(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["onboarding", "staff"], name="administrator_once_per_onboarding")
         ]
+
+
+class OpeningException(models.Model):
+    """A day the unit keeps other hours than usual (a holiday, a training day), told to residents."""
+
+    unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="opening_exceptions")
+    day = models.DateField(_("date"))
+    hours = models.CharField(_("opening hours that day"), max_length=120)
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [models.UniqueConstraint(fields=["unit", "day"], name="opening_exception_once_per_day")]
+
+
+class UnitNews(models.Model):
+    """News for the unit's colleagues, shown on their start page."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="news")
+    title = models.CharField(_("heading"), max_length=120)
+    body = models.TextField(_("text"))
+    author = models.ForeignKey(Staff, null=True, on_delete=models.SET_NULL, related_name="+")
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-published_at"]

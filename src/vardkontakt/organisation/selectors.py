@@ -1,16 +1,23 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime as dt
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from vardkontakt.identity.models import Patient, Staff
-from vardkontakt.organisation.models import CareUnit, Membership
+from vardkontakt.organisation.models import CareUnit, Membership, OpeningException
 
 
 def units_for_patient(*, patient: Patient) -> QuerySet[CareUnit]:
-    """The units where the patient is listed: the ones they can reach through the e-services."""
+    """The units where the patient is listed: the ones they can reach through the e-services, each
+    with its other opening hours of the coming month (``coming_exceptions``)."""
+    today = timezone.localdate()
+    coming = OpeningException.objects.filter(day__gte=today, day__lte=today + dt.timedelta(days=30))
     return (
         CareUnit.objects.filter(listings__patient=patient, live=True)
         .select_related("administration__region")
+        .prefetch_related(Prefetch("opening_exceptions", queryset=coming, to_attr="coming_exceptions"))
         .order_by("name")
     )
 

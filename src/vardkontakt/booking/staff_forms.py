@@ -1,0 +1,218 @@
+"""Forms of the unit's side of the appointment book: the set-up, and booking on a patient's behalf.
+
+The forms check what a person typed (numbers in range, an end after the start) and say so in
+words; the services check it again with what only the database knows (a name already used, a
+block overlapping another) and their errors land on the same fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.dates import WEEKDAYS
+from django.utils.translation import gettext_lazy as _
+
+from vardkontakt.booking.models import BookingSettings, Channel, ExceptionReason, HeldBack, VisitType
+from vardkontakt.booking.services import Refusal
+from vardkontakt.identity.models import Patient, Profession, Staff
+from vardkontakt.identity.numbers import normalise_personnummer
+from vardkontakt.organisation.models import CareUnit
+
+SHORTEST_VISIT_MINUTES = 5  # as the database's check constraint on VisitType
+LONGEST_VISIT_MINUTES = 8 * 60
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self) -> None:
+        super().__init__(format="%H:%M")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """The browser's own date-and-time picker; the value is read as Stockholm time."""
+
+    input_type = "datetime-local"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M")
+
+
+class BookingSettingsForm(forms.Form):
+    horizon_weeks = forms.TypedChoiceField(
+        label=_("Weeks of schedule ahead"), coerce=int, choices=[(8, _("8 weeks")), (12, _("12 weeks"))],
+        widget=forms.RadioSelect, help_text=_("The schedule rolls forward every week this far ahead."),
+    )  # fmt: skip
+    release_hours = forms.IntegerField(
+        label=_("Staff may book online times from (hours before the start)"),
+        validators=[MinValueValidator(0), MaxValueValidator(14 * 24)],
+        help_text=_("Until then a time published online is kept for patients. The region's rule is 48 hours."),
+    )
+    reminder_hours = forms.IntegerField(
+        label=_("Send the SMS reminder (hours before the start)"),
+        validators=[MinValueValidator(1), MaxValueValidator(7 * 24)],
+    )
+    terms_text = forms.CharField(
+        label=_("Terms shown before booking"), required=False, max_length=3000, widget=forms.Textarea,
+        help_text=_("Write plainly, e.g. when not to book online and where to turn instead."),
+    )  # fmt: skip
+    self_assessment_url = forms.URLField(
+        label=_("Link to a self-assessment"), required=False, assume_scheme="https",
+        help_text=_("Where patients can find out which level of care they need."),
+    )  # fmt: skip
+
+    @classmethod
+    def initial_of(cls, rules: BookingSettings) -> dict[str, Any]:
+        return {name: getattr(rules, name) for name in cls.base_fields}
+
+
+class VisitTypeForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120, help_text=_("As patients will see it, e.g. “Hälsosamtal”."))
+    duration_minutes = forms.IntegerField(
+        label=_("Length (minutes)"),
+        validators=[MinValueValidator(SHORTEST_VISIT_MINUTES), MaxValueValidator(LONGEST_VISIT_MINUTES)],
+        error_messages={"min_value": _("A visit is at least 5 minutes long.")},
+    )
+    profession = forms.ChoiceField(label=_("Profession"), choices=Profession.choices)
+    bookable_online = forms.BooleanField(label=_("Patients may book it online"), required=False)
+    rebookable_online = forms.BooleanField(label=_("Patients may move it online"), required=False)
+    cancellation_deadline_hours = forms.IntegerField(
+        label=_("Patients may cancel online up to (hours before)"),
+        validators=[MinValueValidator(0), MaxValueValidator(14 * 24)],
+        initial=24,
+    )
+    active = forms.BooleanField(
+        label=_("In use"), required=False, initial=True,
+        help_text=_("A visit type no longer in use gets no new times and cannot be booked online."),
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, unit: CareUnit, current: VisitType | None = None, **kwargs: Any) -> None:
+        self.unit = unit
+        self.current = current
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        same = VisitType.objects.filter(unit=self.unit, name__iexact=name)
+        if self.current is not None:
+            same = same.exclude(pk=self.current.pk)
+        if same.exists():
+            raise ValidationError(_("The unit already has a visit type with this name."), code="unique")
+        return name
+
+    @classmethod
+    def initial_of(cls, visit_type: VisitType) -> dict[str, Any]:
+        return {name: getattr(visit_type, name) for name in cls.base_fields}
+
+
+class PractitionerField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.full_name}, {obj.get_profession_display()}"
+
+
+def _members(unit: CareUnit) -> Any:
+    return Staff.objects.filter(memberships__unit=unit).order_by("family_name", "given_name")
+
+
+class TemplateForm(forms.Form):
+    practitioner = PractitionerField(label=_("Practitioner"), queryset=Staff.objects.none(), empty_label=None)
+    visit_type = forms.ModelChoiceField(label=_("Visit type"), queryset=VisitType.objects.none(), empty_label=None)
+    weekday = forms.TypedChoiceField(label=_("Weekday"), coerce=int, choices=sorted(WEEKDAYS.items()))
+    start_time = forms.TimeField(label=_("From"), widget=TimeInput())
+    end_time = forms.TimeField(label=_("To"), widget=TimeInput())
+    place = forms.CharField(label=_("Place"), max_length=120, help_text=_("The room or the address patients go to."))
+    channel = forms.ChoiceField(
+        label=_("Who may book the times"),
+        choices=[
+            (Channel.ONLINE_AND_PHONE, _("Patients online, and staff by phone")),
+            (Channel.PHONE_ONLY, _("Only staff, by phone")),
+        ],
+        widget=forms.RadioSelect, initial=Channel.ONLINE_AND_PHONE,
+    )  # fmt: skip
+    held_back = forms.ChoiceField(
+        label=_("Held back from online booking"), required=False,
+        choices=[("", _("No, publish the times")), *[(value, label) for value, label in HeldBack.choices if value]],
+        help_text=_("Series bookings, co-planned visits and times kept for medical reasons are not published."),
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, unit: CareUnit, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = _members(unit)  # type: ignore[attr-defined]
+        self.fields["visit_type"].queryset = unit.visit_types.filter(active=True).order_by("name")  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end, visit = data.get("start_time"), data.get("end_time"), data.get("visit_type")
+        if start and end and end <= start:
+            self.add_error("end_time", _("The block must end after it starts."))
+        elif start and end and visit:
+            minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+            if minutes < visit.duration_minutes:
+                self.add_error("end_time", _("The block is shorter than one visit of this type."))
+        return data
+
+
+class ExceptionForm(forms.Form):
+    practitioner = PractitionerField(label=_("Practitioner"), queryset=Staff.objects.none(), empty_label=None)
+    reason = forms.ChoiceField(label=_("Reason"), choices=ExceptionReason.choices)
+    starts_at = forms.DateTimeField(label=_("From"), widget=DateTimeInput())
+    ends_at = forms.DateTimeField(label=_("To"), widget=DateTimeInput())
+
+    def __init__(self, *args: Any, unit: CareUnit, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = _members(unit)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("starts_at"), data.get("ends_at")
+        if start and end and end <= start:
+            self.add_error("ends_at", _("The absence must end after it starts."))
+        return data
+
+
+class StaffBookForm(forms.Form):
+    """Booking on a patient's behalf: who, and whether they want a text message reminder."""
+
+    personnummer = forms.CharField(
+        label=_("The patient's personal identity number"), max_length=20,
+        help_text=_("12 digits, e.g. 19121212-1212."),
+        error_messages={"required": _("Enter the patient's personal identity number.")},
+    )  # fmt: skip
+    sms_reminder = forms.BooleanField(
+        label=_("Send an SMS reminder"), required=False,
+        help_text=_("Only if the patient has a mobile number in their settings. It says only the time."),
+    )  # fmt: skip
+    submission_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+    patient: Patient
+
+    def clean_personnummer(self) -> str:
+        try:
+            number = normalise_personnummer(self.cleaned_data["personnummer"])
+        except ValidationError as error:
+            if error.code == "samordningsnummer":
+                raise ValidationError(_("No patient with this number is registered here."), code="unknown") from None
+            raise
+        found = Patient.objects.filter(personnummer=number).first()
+        if found is None:
+            raise ValidationError(_("No patient with this number is registered here."), code="unknown")
+        self.patient = found
+        return number
+
+
+class OverbookForm(StaffBookForm):
+    """Booking a time that is already taken: only on purpose, with the reason written down."""
+
+    reason = forms.CharField(
+        label=_("Why the time is overbooked"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": Refusal.OVERBOOK_REASON.value},
+    )  # fmt: skip
+
+    def clean_reason(self) -> str:
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if not reason:
+            raise ValidationError(Refusal.OVERBOOK_REASON.value, code="required")
+        return reason

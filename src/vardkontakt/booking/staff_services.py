@@ -1,0 +1,244 @@
+"""Writes of the unit's side of the appointment book: the set-up, and staff booking and cancelling.
+
+Set-up rules the database cannot hold alone are checked here, inside the transaction, with the
+practitioner's row locked so two administrators cannot save overlapping blocks at once. Errors
+are ``ValidationError``s keyed by form field, so the page shows them where they belong.
+
+Taking time out of a schedule (an absence, a deleted block) also takes its free times out of the
+book; times that have or had a booking stay (a booking's history is kept) and are counted, so the
+unit knows whom to call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from vardkontakt.access.audit import Actor, audit
+from vardkontakt.access.policy import is_member
+from vardkontakt.booking import services
+from vardkontakt.booking.models import (
+    Booking,
+    BookingSettings,
+    BookingStatus,
+    ScheduleException,
+    ScheduleTemplate,
+    Slot,
+    VisitType,
+)
+from vardkontakt.booking.schedule import Generated, generate_slots, settings_of
+from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.organisation.models import CareUnit
+
+
+def _log(by: Staff, unit: CareUnit, what: str, obj: object = None) -> None:
+    audit(actor=Actor.of_staff(by), action="booking_setup.change", unit=unit, obj=obj, detail=what)
+
+
+# --- rules and visit types ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def booking_settings_update(
+    *, unit: CareUnit, by: Staff, horizon_weeks: int, release_hours: int, reminder_hours: int, terms_text: str,
+    self_assessment_url: str,
+) -> BookingSettings:  # fmt: skip
+    rules = settings_of(unit)
+    rules.horizon_weeks = horizon_weeks
+    rules.release_hours = release_hours
+    rules.reminder_hours = reminder_hours
+    rules.terms_text = terms_text.strip()
+    rules.self_assessment_url = self_assessment_url
+    rules.full_clean(exclude=["unit"])
+    rules.save(update_fields=["horizon_weeks", "release_hours", "reminder_hours", "terms_text", "self_assessment_url"])
+    _log(by, unit, "rules")
+    return rules
+
+
+def _check_visit_type(visit_type: VisitType) -> None:
+    same = VisitType.objects.filter(unit=visit_type.unit, name__iexact=visit_type.name).exclude(pk=visit_type.pk)
+    if same.exists():
+        raise ValidationError({"name": _("The unit already has a visit type with this name.")})
+    if visit_type.duration_minutes < 5:
+        raise ValidationError({"duration_minutes": _("A visit is at least 5 minutes long.")})
+
+
+@transaction.atomic
+def visit_type_create(
+    *, unit: CareUnit, by: Staff, name: str, duration_minutes: int, profession: str, bookable_online: bool,
+    rebookable_online: bool, cancellation_deadline_hours: int, active: bool = True,
+) -> VisitType:  # fmt: skip
+    CareUnit.objects.select_for_update().filter(pk=unit.pk).first()  # one name check at a time per unit
+    visit_type = VisitType(
+        unit=unit, name=name, duration_minutes=duration_minutes, profession=profession,
+        bookable_online=bookable_online, rebookable_online=rebookable_online,
+        cancellation_deadline_hours=cancellation_deadline_hours, active=active,
+    )  # fmt: skip
+    _check_visit_type(visit_type)
+    visit_type.save(force_insert=True)
+    _log(by, unit, f"visit type {name}", visit_type)
+    return visit_type
+
+
+@transaction.atomic
+def visit_type_update(
+    *, visit_type: VisitType, by: Staff, name: str, duration_minutes: int, profession: str, bookable_online: bool,
+    rebookable_online: bool, cancellation_deadline_hours: int, active: bool,
+) -> VisitType:  # fmt: skip
+    """Change a visit type. Times already in the book keep their length; new ones get the new one."""
+    CareUnit.objects.select_for_update().filter(pk=visit_type.unit_id).first()
+    visit_type.name = name
+    visit_type.duration_minutes = duration_minutes
+    visit_type.profession = profession
+    visit_type.bookable_online = bookable_online
+    visit_type.rebookable_online = rebookable_online
+    visit_type.cancellation_deadline_hours = cancellation_deadline_hours
+    visit_type.active = active
+    _check_visit_type(visit_type)
+    fields = ["name", "duration_minutes", "profession", "bookable_online", "rebookable_online",
+              "cancellation_deadline_hours", "active"]  # fmt: skip
+    visit_type.save(update_fields=fields)
+    _log(by, visit_type.unit, f"visit type {name}", visit_type)
+    return visit_type
+
+
+# --- schedules -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cleared:
+    """What taking time out of the schedule did to the book."""
+
+    removed: int  # free times taken out
+    kept_booked: int  # times with an active booking: the unit contacts these patients
+
+
+def _clear_free_slots(slots: QuerySet[Slot]) -> Cleared:
+    """Delete the future times in ``slots`` that never had a booking; count the ones booked now."""
+    future = slots.filter(starts_at__gt=timezone.now())
+    _total, by_model = future.filter(bookings__isnull=True).delete()
+    removed = by_model.get(Slot._meta.label, 0)
+    kept_booked = future.filter(bookings__status=BookingStatus.ACTIVE).distinct().count()
+    return Cleared(removed=removed, kept_booked=kept_booked)
+
+
+def _lock_practitioner(unit: CareUnit, practitioner: Staff) -> None:
+    Staff.objects.select_for_update().filter(pk=practitioner.pk).first()
+    if not is_member(practitioner, unit):
+        raise ValidationError({"practitioner": _("Choose a member of the unit's staff.")})
+
+
+@transaction.atomic
+def schedule_template_create(
+    *, unit: CareUnit, by: Staff, practitioner: Staff, visit_type: VisitType, weekday: int, start_time: dt.time,
+    end_time: dt.time, place: str, channel: str, held_back: str,
+) -> ScheduleTemplate:  # fmt: skip
+    """A weekly block. The practitioner's blocks never overlap, in this unit or another one."""
+    _lock_practitioner(unit, practitioner)
+    if visit_type.unit_id != unit.pk or not visit_type.active:
+        raise ValidationError({"visit_type": _("Choose one of the unit's visit types in use.")})
+    if not 0 <= weekday <= 6:
+        raise ValidationError({"weekday": _("Choose a weekday.")})
+    if end_time <= start_time:
+        raise ValidationError({"end_time": _("The block must end after it starts.")})
+    overlapping = ScheduleTemplate.objects.filter(
+        practitioner=practitioner, weekday=weekday, start_time__lt=end_time, end_time__gt=start_time
+    ).first()
+    if overlapping is not None:
+        raise ValidationError(
+            {
+                "start_time": _("This overlaps the practitioner's block %(start)s–%(end)s the same weekday.")
+                % {"start": f"{overlapping.start_time:%H:%M}", "end": f"{overlapping.end_time:%H:%M}"}
+            }
+        )
+    template = ScheduleTemplate.objects.create(
+        unit=unit, practitioner=practitioner, visit_type=visit_type, weekday=weekday, start_time=start_time,
+        end_time=end_time, place=place.strip(), channel=channel, held_back=held_back,
+    )  # fmt: skip
+    _log(by, unit, f"block {practitioner.hsa_id} {weekday} {start_time:%H:%M}-{end_time:%H:%M}", template)
+    return template
+
+
+@transaction.atomic
+def schedule_template_delete(*, template: ScheduleTemplate, by: Staff) -> Cleared:
+    """The block rolls no more; its free future times leave the book, booked ones stay."""
+    cleared = _clear_free_slots(Slot.objects.filter(template=template))
+    _log(by, template.unit, f"block removed {template.practitioner.hsa_id} {template.weekday}", template)
+    template.delete()
+    return cleared
+
+
+@transaction.atomic
+def schedule_exception_create(
+    *, unit: CareUnit, by: Staff, practitioner: Staff, starts_at: dt.datetime, ends_at: dt.datetime, reason: str
+) -> tuple[ScheduleException, Cleared]:
+    """An absence: no times are made in it, and the free ones already made leave the book."""
+    _lock_practitioner(unit, practitioner)
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": _("The absence must end after it starts.")})
+    exception = ScheduleException.objects.create(
+        unit=unit, practitioner=practitioner, starts_at=starts_at, ends_at=ends_at, reason=reason
+    )
+    cleared = _clear_free_slots(
+        Slot.objects.filter(practitioner=practitioner, unit=unit, starts_at__lt=ends_at, ends_at__gt=starts_at)
+    )
+    _log(by, unit, f"absence {practitioner.hsa_id} {starts_at.isoformat()}-{ends_at.isoformat()}", exception)
+    return exception, cleared
+
+
+@transaction.atomic
+def schedule_exception_delete(*, exception: ScheduleException, by: Staff) -> None:
+    """The absence is lifted; the next roll (or 'roll now') fills its time again."""
+    _log(by, exception.unit, f"absence removed {exception.practitioner.hsa_id}", exception)
+    exception.delete()
+
+
+def schedule_roll(*, unit: CareUnit, by: Staff) -> Generated:
+    """Roll now, without waiting for the nightly worker (idempotent: existing times stay)."""
+    generated = generate_slots(unit)
+    _log(by, unit, f"rolled, {generated.created} new")
+    return generated
+
+
+# --- booking on a patient's behalf ---------------------------------------------------------------
+
+
+def staff_book(
+    *, unit: CareUnit, by: Staff, slot_id: uuid.UUID | str, patient: Patient, sms_reminder: bool,
+    overbook_reason: str = "", submission_key: str = "",
+) -> Booking:  # fmt: skip
+    """Book by phone through the one booking service; the same form sent twice books once."""
+    key = f"staff:{by.pk}:{submission_key}"[:64] if submission_key else None
+    with transaction.atomic():
+        try:
+            booking = services.book_by_staff(
+                slot_id=slot_id, unit=unit, patient=patient, staff=by, sms_reminder=sms_reminder,
+                overbook_reason=overbook_reason, idempotency_key=key,
+            )  # fmt: skip
+        except services.BookingRefused as refused:
+            # The second of a double click waited on the slot's lock while the first booked it:
+            # that is the same submission, answered with the booking it made, not "taken".
+            earlier = Booking.objects.filter(idempotency_key=key).first() if key else None
+            if earlier is None or refused.refusal is not services.Refusal.TAKEN:
+                raise
+            return earlier
+        audit(
+            actor=Actor.of_staff(by), action="booking.staff_book", patient=patient, obj=booking, unit=unit,
+            detail="overbooked" if booking.overbooked else "",
+        )  # fmt: skip
+    return booking
+
+
+def staff_cancel(*, booking: Booking, by: Staff) -> Booking:
+    with transaction.atomic():
+        cancelled = services.cancel(booking_id=booking.pk, by_staff=by)
+        audit(actor=Actor.of_staff(by), action="booking.staff_cancel", patient=booking.patient, obj=booking,
+              unit=booking.slot.unit)  # fmt: skip
+    return cancelled

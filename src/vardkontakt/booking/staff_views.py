@@ -1,0 +1,333 @@
+"""Tidbok online, the unit's side: the appointment book, booking on a patient's behalf by phone,
+and the set-up (rules, visit types, weekly schedules, absences) for unit administrators."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from vardkontakt.access.decorators import staff_required
+from vardkontakt.booking import coverage, policy, staff_selectors, staff_services
+from vardkontakt.booking.schedule import settings_of
+from vardkontakt.booking.services import BookingRefused, Refusal
+from vardkontakt.booking.staff_forms import (
+    BookingSettingsForm,
+    ExceptionForm,
+    OverbookForm,
+    StaffBookForm,
+    TemplateForm,
+    VisitTypeForm,
+)
+from vardkontakt.booking.staff_selectors import BookSlot
+from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.identity.models import Staff
+from vardkontakt.organisation.models import CareUnit
+
+
+def _me(request: HttpRequest) -> Staff:
+    return request.user.staff  # type: ignore[union-attr]
+
+
+def _book_url(unit: CareUnit, day: dt.date, view: str = "day") -> str:
+    query = urlencode({"date": day.isoformat(), "view": view})
+    return f"{reverse('booking_staff:book', kwargs={'unit_id': unit.id})}?{query}"
+
+
+def _day_of(value: str) -> dt.date:
+    """The day asked for; today for anything unreadable or absurd (year 1 has no day before it)."""
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return timezone.localdate()
+    return day if dt.date(2000, 1, 1) <= day <= dt.date(2100, 1, 1) else timezone.localdate()
+
+
+# --- the appointment book ------------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def book(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    unit = staff_selectors.unit_for_book(staff=me, unit_id=unit_id)
+    found = staff_selectors.appointment_book(
+        staff=me, unit=unit, day=_day_of(request.GET.get("date", "")), view=request.GET.get("view", "day")
+    )
+    context = {
+        "book": found,
+        "unit": unit,
+        "today": timezone.localdate(),
+        "may_set_up": policy.staff_may_set_up(me, unit),
+    }
+    return render(request, "booking/staff/book.html", context)
+
+
+def _slot_page(
+    request: HttpRequest, unit: CareUnit, found: BookSlot, form: StaffBookForm | None = None, *, status: int = 200,
+    refused: BookingRefused | None = None,
+) -> HttpResponse:  # fmt: skip
+    """The time and its bookings, with the form that fits it now: book it, or overbook it (taken)."""
+    if form is None or (found.staff_may_overbook and not form.errors and not isinstance(form, OverbookForm)):
+        # A time taken meanwhile offers the overbooking form, keeping the number typed.
+        initial = {"submission_key": uuid.uuid4().hex}
+        if form is not None:
+            initial["personnummer"] = form.data.get("personnummer", "")
+        form = OverbookForm(initial=initial) if found.staff_may_overbook else StaffBookForm(initial=initial)
+    day = found.slot.starts_at.astimezone(STOCKHOLM).date()
+    context = {
+        "unit": unit, "found": found, "slot": found.slot, "form": form, "back": _book_url(unit, day),
+        "overbooking": isinstance(form, OverbookForm), "refusal": str(refused) if refused else "",
+        "alternatives": refused.alternatives if refused else [],
+    }  # fmt: skip
+    return render(request, "booking/staff/slot.html", context, status=status)
+
+
+def _booked(request: HttpRequest, unit: CareUnit, form: StaffBookForm, found: BookSlot, reason: str) -> HttpResponse:
+    me = _me(request)
+    try:
+        booking = staff_services.staff_book(
+            unit=unit, by=me, slot_id=found.slot.pk, patient=form.patient,
+            sms_reminder=form.cleaned_data["sms_reminder"], overbook_reason=reason,
+            submission_key=form.cleaned_data["submission_key"],
+        )  # fmt: skip
+    except BookingRefused as refused:
+        # Nothing changed: the page as it is now, the refusal in words, what was typed kept.
+        found = staff_selectors.slot_for_staff(staff=me, unit=unit, slot_id=found.slot.pk)
+        status = 409 if refused.refusal is Refusal.TAKEN else 400
+        return _slot_page(request, unit, found, form, status=status, refused=refused)
+    text = _("The time is overbooked for %(name)s.") if booking.overbooked else _("The time is booked for %(name)s.")
+    messages.success(request, text % {"name": booking.patient.full_name})
+    return redirect(_book_url(unit, booking.slot.starts_at.astimezone(STOCKHOLM).date()))
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def slot(request: HttpRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> HttpResponse:
+    """One time: its bookings, and the phone booking form (GET shows it, POST books)."""
+    me = _me(request)
+    unit = staff_selectors.unit_for_book(staff=me, unit_id=unit_id)
+    found = staff_selectors.slot_for_staff(staff=me, unit=unit, slot_id=slot_id)
+    if request.method != "POST":
+        return _slot_page(request, unit, found)
+    form = StaffBookForm(request.POST)
+    if not form.is_valid():
+        return _slot_page(request, unit, found, form, status=400)
+    return _booked(request, unit, form, found, reason="")
+
+
+@staff_required
+@require_POST
+def overbook(request: HttpRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> HttpResponse:
+    """A second patient in a taken time: a separate form that will not go without a reason."""
+    me = _me(request)
+    unit = staff_selectors.unit_for_book(staff=me, unit_id=unit_id)
+    found = staff_selectors.slot_for_staff(staff=me, unit=unit, slot_id=slot_id)
+    form = OverbookForm(request.POST)
+    if not form.is_valid():
+        return _slot_page(request, unit, found, form, status=400)
+    return _booked(request, unit, form, found, reason=form.cleaned_data["reason"])
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, unit_id: uuid.UUID, booking_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    unit = staff_selectors.unit_for_book(staff=me, unit_id=unit_id)
+    booking = staff_selectors.booking_for_staff(staff=me, unit=unit, booking_id=booking_id)
+    day = booking.slot.starts_at.astimezone(STOCKHOLM).date()
+    if request.method == "POST":
+        try:
+            staff_services.staff_cancel(booking=booking, by=me)
+        except BookingRefused as refused:
+            messages.error(request, str(refused))
+            return redirect(_book_url(unit, day))
+        messages.success(request, _("The booking of %(name)s is cancelled.") % {"name": booking.patient.full_name})
+        return redirect(_book_url(unit, day))
+    return render(
+        request, "booking/staff/cancel.html", {"unit": unit, "booking": booking, "back": _book_url(unit, day)}
+    )
+
+
+# --- the set-up ------------------------------------------------------------------------------------
+
+
+def _setup_url(unit: CareUnit) -> str:
+    return reverse("booking_staff:setup", kwargs={"unit_id": unit.id})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def setup(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
+    """The one place a unit administrator sets up the book; its form is the unit's booking rules."""
+    me = _me(request)
+    unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
+    rules = settings_of(unit)
+    posted = request.method == "POST"
+    form = BookingSettingsForm(request.POST if posted else None, initial=BookingSettingsForm.initial_of(rules))
+    if posted and _saved(form, lambda data: staff_services.booking_settings_update(unit=unit, by=me, **data)):
+        messages.success(request, _("The booking rules are saved."))
+        return redirect(_setup_url(unit))
+    context = {
+        "unit": unit,
+        "form": form,
+        "visit_types": staff_selectors.visit_types_of(unit),
+        "templates": [(block, WEEKDAYS[block.weekday]) for block in staff_selectors.templates_of(unit)],
+        "exceptions": staff_selectors.exceptions_of(unit),
+        "rules": rules,
+    }
+    return render(request, "booking/staff/setup.html", context, status=400 if posted else 200)
+
+
+def _saved(form: Any, save: Callable[[dict[str, Any]], Any]) -> bool:
+    """A valid form goes to its service; the service's ValidationError lands on the form's fields
+    (nothing is saved then)."""
+    if not form.is_valid():
+        return False
+    try:
+        save(form.cleaned_data)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    return True
+
+
+def _form_page(request: HttpRequest, unit: CareUnit, form: Any, *, title: str, posted: bool) -> HttpResponse:
+    context = {"unit": unit, "form": form, "title": title, "back": _setup_url(unit)}
+    return render(request, "booking/staff/setup_form.html", context, status=400 if posted else 200)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def visit_type_new(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
+    posted = request.method == "POST"
+    form = VisitTypeForm(request.POST if posted else None, unit=unit)
+    if posted and _saved(form, lambda data: staff_services.visit_type_create(unit=unit, by=me, **data)):
+        messages.success(request, _("The visit type is saved."))
+        return redirect(_setup_url(unit))
+    return _form_page(request, unit, form, title=_("New visit type"), posted=posted)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def visit_type_edit(request: HttpRequest, unit_id: uuid.UUID, visit_type_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
+    visit_type = staff_selectors.visit_type_to_edit(unit=unit, visit_type_id=visit_type_id)
+    posted = request.method == "POST"
+    form = VisitTypeForm(
+        request.POST if posted else None, unit=unit, current=visit_type, initial=VisitTypeForm.initial_of(visit_type)
+    )
+    if posted and _saved(form, lambda data: staff_services.visit_type_update(visit_type=visit_type, by=me, **data)):
+        messages.success(request, _("The visit type is saved."))
+        return redirect(_setup_url(unit))
+    return _form_page(request, unit, form, title=visit_type.name, posted=posted)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def template_new(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
+    posted = request.method == "POST"
+    form = TemplateForm(request.POST if posted else None, unit=unit)
+    if posted and _saved(form, lambda data: staff_services.schedule_template_create(unit=unit, by=me, **data)):
+        messages.success(request, _("The block is added to the weekly schedule. Roll the schedule to make its times."))
+        return redirect(_setup_url(unit))
+    return _form_page(request, unit, form, title=_("New block in the weekly schedule"), posted=posted)
+
+
+def _cleared_message(cleared: staff_services.Cleared) -> str:
+    text = ngettext(
+        "%(count)d free time was taken out of the book.", "%(count)d free times were taken out of the book.",
+        cleared.removed,
+    ) % {"count": cleared.removed}  # fmt: skip
+    if cleared.kept_booked:
+        text += " " + ngettext(
+            "%(count)d booked time is kept: contact the patient.",
+            "%(count)d booked times are kept: contact the patients.",
+            cleared.kept_booked,
+        ) % {"count": cleared.kept_booked}
+    return text
+
+
+@staff_required
+@require_POST
+def template_delete(request: HttpRequest, unit_id: uuid.UUID, template_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
+    template = staff_selectors.template_to_delete(unit=unit, template_id=template_id)
+    cleared = staff_services.schedule_template_delete(template=template, by=me)
+    messages.success(request, _("The block is removed.") + " " + _cleared_message(cleared))
+    return redirect(_setup_url(unit))
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def exception_new(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
+    posted = request.method == "POST"
+    form = ExceptionForm(request.POST if posted else None, unit=unit)
+    result: list[staff_services.Cleared] = []
+
+    def save(data: dict[str, Any]) -> None:
+        result.append(staff_services.schedule_exception_create(unit=unit, by=me, **data)[1])
+
+    if posted and _saved(form, save):
+        messages.success(request, _("The absence is saved.") + " " + _cleared_message(result[0]))
+        return redirect(_setup_url(unit))
+    return _form_page(request, unit, form, title=_("New absence"), posted=posted)
+
+
+@staff_required
+@require_POST
+def exception_delete(request: HttpRequest, unit_id: uuid.UUID, exception_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
+    exception = staff_selectors.exception_to_delete(unit=unit, exception_id=exception_id)
+    staff_services.schedule_exception_delete(exception=exception, by=me)
+    messages.success(request, _("The absence is removed. Roll the schedule to fill its time again."))
+    return redirect(_setup_url(unit))
+
+
+@staff_required
+@require_POST
+def roll(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = _me(request)
+    unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
+    generated = staff_services.schedule_roll(unit=unit, by=me)
+    messages.success(
+        request,
+        ngettext(
+            "The schedule is rolled: %(count)d new time in the book.",
+            "The schedule is rolled: %(count)d new times in the book.",
+            generated.created,
+        )
+        % {"count": generated.created},
+    )
+    return redirect(_setup_url(unit))
+
+
+@staff_required
+@require_GET
+def coverage_page(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
+    unit = staff_selectors.unit_for_setup(staff=_me(request), unit_id=unit_id)
+    weeks = coverage.unit_coverage(unit)
+    context = {"unit": unit, "weeks": weeks, "target": int(coverage.TARGET * 100), "back": _setup_url(unit)}
+    return render(request, "booking/staff/coverage.html", context)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OperationsConfig(AppConfig):
+    name = "vardkontakt.operations"
+    label = "operations"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from vardkontakt.operations import views
+
+app_name = "operations"
+
+urlpatterns = [
+    path("support/", views.support, name="support"),
+]

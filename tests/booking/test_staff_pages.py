@@ -1,0 +1,453 @@
+"""Tidbok online as the unit's staff meet it: the set-up, the appointment book, booking by phone,
+overbooking with a reason, and the share of times open online (SPEC §6)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import translation
+from django.utils.translation import gettext
+
+from tests.helpers import login_as
+from vardkontakt.access.models import AuditEntry
+from vardkontakt.booking.coverage import coverage_by_unit, unit_coverage
+from vardkontakt.booking.models import (
+    Booking,
+    BookingSettings,
+    BookingStatus,
+    Channel,
+    ExceptionReason,
+    HeldBack,
+    ScheduleException,
+    ScheduleTemplate,
+    Slot,
+    VisitType,
+)
+from vardkontakt.booking.schedule import generate_slots, local_instant
+from vardkontakt.booking.services import Refusal, book_by_staff, book_online, cancel, rebook_online
+from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.identity.models import Staff, User
+from vardkontakt.organisation.models import CareUnit
+
+pytestmark = pytest.mark.django_db
+NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=STOCKHOLM)  # a Wednesday
+MONDAY = dt.date(2026, 11, 30)
+TOLVAN_NUMBER = "19121212-1212"
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def sv(text: str) -> str:
+    """What the page says in Swedish (the interface's first language), however far the catalogue is."""
+    with translation.override("sv"):
+        return gettext(text)
+
+
+def text_of(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def client_for(staff: Staff) -> Client:
+    return login_as(Client(), User.objects.get_or_create_for_staff(staff))
+
+
+@pytest.fixture
+def unit(personas) -> CareUnit:
+    unit = personas.unit_admin.memberships.get().unit
+    BookingSettings.objects.create(unit=unit)
+    return unit
+
+
+@pytest.fixture
+def visit(unit) -> VisitType:
+    return VisitType.objects.create(
+        unit=unit, name="Hälsosamtal", duration_minutes=30, profession="nurse", bookable_online=True,
+        rebookable_online=True,
+    )  # fmt: skip
+
+
+def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return local_instant(day, dt.time(hour, minute))
+
+
+def make_slot(unit, visit, practitioner, start: dt.datetime, **extra) -> Slot:
+    return Slot.objects.create(
+        unit=unit, practitioner=practitioner, visit_type=visit, place="Rum 4", starts_at=start,
+        ends_at=start + dt.timedelta(minutes=visit.duration_minutes), **extra,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def monday(unit, visit, personas) -> list[Slot]:
+    """Monday 30 November 09:00-11:00 with staff X: four half-hour times, published online."""
+    ScheduleTemplate.objects.create(
+        unit=unit, practitioner=personas.staff_x, visit_type=visit, weekday=0, start_time=dt.time(9),
+        end_time=dt.time(11), place="Rum 4",
+    )  # fmt: skip
+    generate_slots(unit, today=NOW.date())
+    return list(Slot.objects.filter(unit=unit, starts_at__lt=at(MONDAY, 12)).order_by("starts_at"))
+
+
+def book_url(unit: CareUnit, day: dt.date = MONDAY, view: str = "day") -> str:
+    return f"/staff/units/{unit.pk}/appointments/?date={day.isoformat()}&view={view}"
+
+
+def slot_url(unit: CareUnit, slot: Slot, action: str = "") -> str:
+    return f"/staff/units/{unit.pk}/appointments/slots/{slot.pk}/{action}"
+
+
+def setup_url(unit: CareUnit, rest: str = "") -> str:
+    return f"/staff/units/{unit.pk}/booking-setup/{rest}"
+
+
+# --- who may do what ------------------------------------------------------------------------------
+
+
+def test_another_units_staff_find_nothing_and_members_may_book_but_not_set_up(personas, unit, monday):
+    outsider = client_for(personas.nurse)  # staff of Vårdcentralen Kärnan
+    assert outsider.get(book_url(unit)).status_code == 404
+    assert outsider.get(slot_url(unit, monday[0])).status_code == 404
+    assert outsider.get(setup_url(unit)).status_code == 404
+    member = client_for(personas.staff_x)
+    assert member.get(book_url(unit)).status_code == 200
+    for odd in ("?date=0001-01-01&view=week", "?date=9999-12-31", "?date=igår&view=year"):
+        assert member.get(f"/staff/units/{unit.pk}/appointments/{odd}").status_code == 200
+    assert member.get(setup_url(unit)).status_code == 403
+    assert member.post(setup_url(unit, "roll/")).status_code == 403
+    assert member.get(f"/staff/units/{unit.pk}/booking-coverage/").status_code == 403
+    admin = client_for(personas.unit_admin)
+    assert admin.get(setup_url(unit)).status_code == 200
+    # A time of unit X asked for under another unit's address is not found either.
+    other = personas.nurse.memberships.get().unit
+    assert client_for(personas.nurse).get(slot_url(other, monday[0])).status_code == 404
+
+
+# --- the set-up -----------------------------------------------------------------------------------
+
+
+def rules(**changes: str) -> dict[str, str]:
+    return {"horizon_weeks": "12", "release_hours": "48", "reminder_hours": "24", "terms_text": "Ring 112 vid fara.",
+            "self_assessment_url": "https://www.1177.se/", **changes}  # fmt: skip
+
+
+def test_the_unit_admin_sets_the_rules_and_bad_numbers_are_explained(personas, unit):
+    admin = client_for(personas.unit_admin)
+    assert admin.post(setup_url(unit), rules()).status_code == 302
+    saved = BookingSettings.objects.get(unit=unit)
+    assert (saved.horizon_weeks, saved.terms_text, saved.self_assessment_url) == (
+        12,
+        "Ring 112 vid fara.",
+        "https://www.1177.se/",
+    )
+    response = admin.post(setup_url(unit), rules(horizon_weeks="10", release_hours="-1", reminder_hours="24"))
+    assert response.status_code == 400
+    assert sv("There is a problem") in text_of(response)
+    saved.refresh_from_db()
+    assert (saved.horizon_weeks, saved.release_hours) == (12, 48)
+
+
+def visit_type(**changes: str) -> dict[str, str]:
+    return {"name": "Mottagningsbesök", "duration_minutes": "20", "profession": "doctor", "bookable_online": "on",
+            "cancellation_deadline_hours": "24", "active": "on", **changes}  # fmt: skip
+
+
+def test_visit_types_are_checked_then_saved_and_can_be_put_out_of_use(personas, unit, visit):
+    admin = client_for(personas.unit_admin)
+    short = admin.post(setup_url(unit, "visit-types/new/"), visit_type(duration_minutes="4"))
+    assert short.status_code == 400 and sv("A visit is at least 5 minutes long.") in text_of(short)
+    twice = admin.post(setup_url(unit, "visit-types/new/"), visit_type(name="hälsosamtal"))
+    assert twice.status_code == 400 and sv("The unit already has a visit type with this name.") in text_of(twice)
+    assert VisitType.objects.filter(unit=unit).count() == 1
+
+    assert admin.post(setup_url(unit, "visit-types/new/"), visit_type()).status_code == 302
+    created = VisitType.objects.get(unit=unit, name="Mottagningsbesök")
+    assert (created.duration_minutes, created.bookable_online, created.rebookable_online) == (20, True, False)
+    edit = setup_url(unit, f"visit-types/{visit.pk}/")
+    assert "Hälsosamtal" in admin.get(edit).text
+    assert admin.post(edit, visit_type(name="Hälsosamtal", active="")).status_code == 302
+    visit.refresh_from_db()
+    assert not visit.active
+    # Another unit's visit type is not found at this unit's address.
+    other = VisitType.objects.create(
+        unit=personas.nurse.memberships.get().unit, name="Annat", duration_minutes=15, profession="nurse"
+    )
+    assert admin.get(setup_url(unit, f"visit-types/{other.pk}/")).status_code == 404
+
+
+def block(practitioner: Staff, visit: VisitType, **changes: str) -> dict[str, str]:
+    return {"practitioner": str(practitioner.pk), "visit_type": str(visit.pk), "weekday": "1", "start_time": "09:00",
+            "end_time": "11:00", "place": "Rum 4", "channel": "online", "held_back": "", **changes}  # fmt: skip
+
+
+def test_weekly_blocks_must_end_after_they_start_and_never_overlap(personas, unit, visit):
+    admin = client_for(personas.unit_admin)
+    url = setup_url(unit, "blocks/new/")
+    backwards = admin.post(url, block(personas.staff_x, visit, start_time="11:00", end_time="09:00"))
+    assert backwards.status_code == 400 and sv("The block must end after it starts.") in text_of(backwards)
+    outsider = admin.post(url, block(personas.nurse, visit))  # not a member of the unit
+    assert outsider.status_code == 400
+    assert admin.post(url, block(personas.staff_x, visit)).status_code == 302
+    overlap = admin.post(url, block(personas.staff_x, visit, start_time="10:30", end_time="12:00"))
+    assert overlap.status_code == 400
+    assert sv("This overlaps the practitioner's block %(start)s–%(end)s the same weekday.") % {
+        "start": "09:00",
+        "end": "11:00",
+    } in text_of(overlap)
+    # The same hours on another weekday, or for another practitioner, are fine.
+    assert admin.post(url, block(personas.staff_x, visit, weekday="2")).status_code == 302
+    assert admin.post(url, block(personas.unit_admin, visit)).status_code == 302
+    assert ScheduleTemplate.objects.filter(unit=unit).count() == 3
+
+
+def test_rolling_makes_the_times_and_an_absence_takes_free_ones_out(personas, unit, visit):
+    admin = client_for(personas.unit_admin)
+    admin.post(setup_url(unit, "blocks/new/"), block(personas.staff_x, visit, weekday="0"))
+    assert not Slot.objects.exists()
+    assert admin.post(setup_url(unit, "roll/")).status_code == 302
+    assert Slot.objects.filter(unit=unit).count() == 8 * 4  # Mondays 09-11, eight weeks ahead
+    first = Slot.objects.filter(unit=unit).order_by("starts_at")[0]
+    book_online(slot_id=first.pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan)
+
+    backwards = admin.post(
+        setup_url(unit, "absences/new/"),
+        {"practitioner": str(personas.staff_x.pk), "reason": "training", "starts_at": "2026-11-30T12:00",
+         "ends_at": "2026-11-30T08:00"},
+    )  # fmt: skip
+    assert backwards.status_code == 400 and sv("The absence must end after it starts.") in text_of(backwards)
+    assert not ScheduleException.objects.exists()
+
+    response = admin.post(
+        setup_url(unit, "absences/new/"),
+        {"practitioner": str(personas.staff_x.pk), "reason": ExceptionReason.ABSENCE, "starts_at": "2026-11-30T08:00",
+         "ends_at": "2026-11-30T17:00"},
+        follow=True,
+    )  # fmt: skip
+    assert response.status_code == 200
+    # Three free times leave the book; Tolvan's stays, and the unit is told to contact her.
+    assert Slot.objects.filter(unit=unit, starts_at__lt=at(MONDAY, 23)).count() == 1
+    with translation.override("sv"):
+        told = translation.ngettext(
+            "%(count)d booked time is kept: contact the patient.",
+            "%(count)d booked times are kept: contact the patients.", 1,
+        ) % {"count": 1}  # fmt: skip
+    assert told in text_of(response)
+    assert admin.post(setup_url(unit, "roll/")).status_code == 302
+    assert Slot.objects.filter(unit=unit, starts_at__lt=at(MONDAY, 23)).count() == 1  # the absence holds
+
+
+# --- the appointment book -------------------------------------------------------------------------
+
+
+def test_the_book_shows_every_booking_who_made_it_and_what_patients_changed_online(
+    personas, unit, visit, monday, django_assert_max_num_queries
+):
+    tolvan, other, anna, liam = personas.tolvan, personas.other_patient, personas.guardian, personas.child_9
+    first, second, third, fourth = monday
+    with time_machine.travel(NOW - dt.timedelta(days=1)):
+        cancelled = book_online(slot_id=first.pk, unit=unit, patient=tolvan, actor=tolvan)
+        cancel(booking_id=cancelled.pk, by_patient=tolvan)
+        moved = book_online(slot_id=second.pk, unit=unit, patient=other, actor=other)
+        rebook_online(booking_id=moved.pk, new_slot_id=third.pk, actor=other)
+    book_online(slot_id=fourth.pk, unit=unit, patient=liam, actor=anna)
+    phone_only = make_slot(unit, visit, personas.unit_admin, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
+    book_by_staff(slot_id=phone_only.pk, unit=unit, patient=personas.principal, staff=personas.staff_x)
+    make_slot(unit, visit, personas.unit_admin, at(MONDAY, 14), held_back=HeldBack.CO_PLANNED)
+
+    client = client_for(personas.staff_x)
+    with django_assert_max_num_queries(25):
+        response = client.get(book_url(unit))
+    page = text_of(response)
+    assert response.status_code == 200
+    for shown in (tolvan.full_name, tolvan.personnummer_display, other.full_name, liam.full_name):
+        assert shown in page
+    assert sv("Cancelled online by the patient") in page
+    assert sv("Moved online by the patient") in page
+    assert sv("Booked online by the patient") in page
+    with translation.override("sv"):
+        assert gettext("Booked online by %(name)s, guardian") % {"name": anna.full_name} in page
+        assert gettext("Booked by phone by %(name)s") % {"name": personas.staff_x.full_name} in page
+        assert gettext("co-planned visit (e.g. with an interpreter)").capitalize() in page
+    assert sv("Phone only") in page and sv("Held back") in page
+    # Each patient shown is a read, in the patient's own "who has read" list.
+    reads = AuditEntry.objects.filter(action="booking.read", actor_id=str(personas.staff_x.pk))
+    assert {e.patient_id for e in reads} == {str(p.pk) for p in (tolvan, other, liam, personas.principal)}
+
+    week = text_of(client.get(book_url(unit, MONDAY + dt.timedelta(days=2), view="week")))
+    assert tolvan.full_name in week and "2026-11-23" in week and "2026-12-07" in week  # previous, next week
+
+
+def test_the_book_days_of_the_clock_changes(personas, unit, visit):
+    spring, autumn = dt.date(2027, 3, 28), dt.date(2026, 10, 25)
+    for day in (spring, autumn):
+        ScheduleTemplate.objects.create(
+            unit=unit, practitioner=personas.staff_x, visit_type=visit, weekday=6, start_time=dt.time(1),
+            end_time=dt.time(4), place="Rum 4",
+        )  # fmt: skip
+        generate_slots(unit, today=day)
+        ScheduleTemplate.objects.all().delete()
+    client = client_for(personas.staff_x)
+    spring_page = text_of(client.get(book_url(unit, spring)))
+    assert "01:30 CET–03:00 CEST" in spring_page and "03:00 CEST–03:30 CEST" in spring_page
+    assert "02:30 CET" not in spring_page and "02:30 CEST" not in spring_page
+    with translation.override("sv"):
+        assert "23" in spring_page and translation.ngettext(
+            "This day has %(hours)s hour: the clocks change. Times show their time zone.",
+            "This day has %(hours)s hours: the clocks change. Times show their time zone.", 23,
+        ) % {"hours": 23} in spring_page  # fmt: skip
+    autumn_page = text_of(client.get(book_url(unit, autumn)))
+    assert "02:00 CEST–02:30 CEST" in autumn_page and "02:00 CET–02:30 CET" in autumn_page
+    assert (
+        Slot.objects.filter(starts_at__gte=at(autumn, 0), starts_at__lt=at(autumn + dt.timedelta(days=1), 0)).count()
+        == 8
+    )
+
+
+# --- booking by phone -----------------------------------------------------------------------------
+
+
+def test_staff_booking_before_the_release_is_refused_with_the_reason(personas, unit, monday):
+    client = client_for(personas.staff_x)
+    page = text_of(client.get(slot_url(unit, monday[0])))
+    assert sv("The time is kept for patients to book online. Staff may book it from %(at)s.").split("%")[0] in page
+    response = client.post(slot_url(unit, monday[0]), {"personnummer": TOLVAN_NUMBER, "submission_key": "k1"})
+    assert response.status_code == 400
+    with translation.override("sv"):
+        assert str(Refusal.NOT_RELEASED.value) in text_of(response)
+    assert not Booking.objects.exists()
+
+
+def test_staff_book_by_personnummer_once_however_often_they_click(personas, unit, visit):
+    slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
+    client = client_for(personas.staff_x)
+    invalid = client.post(slot_url(unit, slot), {"personnummer": "19121212-1213", "submission_key": "k1"})
+    assert invalid.status_code == 400
+    with translation.override("sv"):
+        assert gettext("This personal identity number is not valid: check the last digit.") in text_of(invalid)
+    unknown = client.post(slot_url(unit, slot), {"personnummer": "19800101-0001", "submission_key": "k1"})
+    assert unknown.status_code == 400 and sv("No patient with this number is registered here.") in text_of(unknown)
+    assert not Booking.objects.exists()
+
+    for _ in range(2):  # a double click
+        response = client.post(
+            slot_url(unit, slot), {"personnummer": "191212121212", "sms_reminder": "on", "submission_key": "k2"}
+        )
+        assert response.status_code == 302 and "date=2026-11-30" in response["Location"]
+    booking = Booking.objects.get()
+    assert (booking.patient, booking.channel, booking.booked_by_staff) == (personas.tolvan, "phone", personas.staff_x)
+    assert AuditEntry.objects.filter(action="booking.staff_book", patient_id=str(personas.tolvan.pk)).exists()
+    page = text_of(client.get(book_url(unit)))
+    with translation.override("sv"):
+        assert gettext("Booked by phone by %(name)s") % {"name": personas.staff_x.full_name} in page
+
+
+def test_overbooking_only_on_purpose_with_a_reason_and_it_is_marked(personas, unit, visit):
+    slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
+    book_by_staff(slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
+    client = client_for(personas.staff_x)
+    assert sv("Overbook the time") in text_of(client.get(slot_url(unit, slot)))
+    # The ordinary form on a taken time books no one.
+    taken = client.post(
+        slot_url(unit, slot), {"personnummer": personas.other_patient.personnummer, "submission_key": "a"}
+    )
+    assert taken.status_code == 409
+    with translation.override("sv"):
+        assert str(Refusal.TAKEN.value) in text_of(taken)
+    no_reason = client.post(
+        slot_url(unit, slot, "overbook/"), {"personnummer": personas.other_patient.personnummer, "reason": "  ",
+                                            "submission_key": "b"},
+    )  # fmt: skip
+    assert no_reason.status_code == 400
+    with translation.override("sv"):
+        assert str(Refusal.OVERBOOK_REASON.value) in text_of(no_reason)
+    assert Booking.objects.filter(slot=slot).count() == 1
+
+    done = client.post(
+        slot_url(unit, slot, "overbook/"),
+        {"personnummer": personas.other_patient.personnummer, "reason": "Akut, kläms in", "submission_key": "c"},
+    )
+    assert done.status_code == 302
+    extra = Booking.objects.get(slot=slot, patient=personas.other_patient)
+    assert extra.overbooked and extra.overbook_reason == "Akut, kläms in"
+    page = text_of(client.get(book_url(unit)))
+    assert sv("Overbooked") in page and "Akut, kläms in" in page
+
+
+def test_staff_cancel_and_the_book_says_the_unit_did(personas, unit, visit):
+    slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
+    booking = book_by_staff(slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
+    client = client_for(personas.staff_x)
+    url = f"/staff/units/{unit.pk}/appointments/bookings/{booking.pk}/cancel/"
+    assert personas.tolvan.full_name in text_of(client.get(url))
+    assert client_for(personas.nurse).post(url).status_code == 404
+    assert client.post(url).status_code == 302
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CANCELLED and not booking.ended_online
+    assert sv("Cancelled by the unit") in text_of(client.get(book_url(unit)))
+
+
+# --- coverage -------------------------------------------------------------------------------------
+
+
+def test_coverage_per_week_against_the_target(personas, unit, visit):
+    not_online = VisitType.objects.create(unit=unit, name="Provtagning", duration_minutes=15, profession="nurse")
+    staff = personas.staff_x
+    # Week 49 (30 Nov - 6 Dec): 10 times, 6 open (1 phone only, 1 held back, 2 of a visit type not online).
+    for n in range(6):
+        make_slot(unit, visit, staff, at(MONDAY, 8) + dt.timedelta(hours=n))
+    make_slot(unit, visit, staff, at(MONDAY, 15), channel=Channel.PHONE_ONLY)
+    make_slot(unit, visit, staff, at(MONDAY, 16), held_back=HeldBack.MEDICAL)
+    make_slot(unit, not_online, staff, at(MONDAY + dt.timedelta(days=1), 8))
+    make_slot(unit, not_online, staff, at(MONDAY + dt.timedelta(days=1), 9))
+    # Week 50: 4 open of 5, exactly the target.
+    for n in range(4):
+        make_slot(unit, visit, staff, at(MONDAY + dt.timedelta(weeks=1), 8) + dt.timedelta(hours=n))
+    make_slot(unit, visit, staff, at(MONDAY + dt.timedelta(weeks=1), 14), channel=Channel.PHONE_ONLY)
+    # Week 51 has no times. Another unit's times never count here.
+    elsewhere = personas.nurse.memberships.get().unit
+    make_slot(elsewhere, VisitType.objects.create(unit=elsewhere, name="X", duration_minutes=30, profession="nurse"),
+              personas.nurse, at(MONDAY, 8), channel=Channel.PHONE_ONLY)  # fmt: skip
+
+    weeks = unit_coverage(unit, today=NOW.date())
+    assert len(weeks) == 8 and [w.week for w in weeks] == [48, 49, 50, 51, 52, 53, 1, 2]
+    this, w49, w50, w51 = weeks[:4]
+    assert (this.slots, this.share, this.meets_target) == (0, None, False)
+    assert (w49.starts_on, w49.slots, w49.open_online, w49.percent, w49.meets_target) == (MONDAY, 10, 6, 60, False)
+    assert (w50.slots, w50.open_online, w50.percent, w50.meets_target) == (5, 4, 80, True)
+    assert (w51.slots, w51.percent) == (0, None)
+    assert coverage_by_unit(today=NOW.date())[elsewhere.pk][1].open_online == 0
+
+    page = text_of(client_for(personas.unit_admin).get(f"/staff/units/{unit.pk}/booking-coverage/"))
+    assert "60 %" in page and "80 %" in page and sv("Not reached") in page and sv("Reached") in page
+
+
+def test_coverage_weeks_are_bounded_at_stockholm_midnight_across_the_clock_change(personas, unit, visit):
+    staff = personas.staff_x
+    spring_monday = dt.date(2027, 3, 22)  # the week of the spring change (Sunday 28 March)
+    make_slot(unit, visit, staff, at(spring_monday, 0, 15))  # 23:15 UTC on Sunday 21: this week
+    make_slot(unit, visit, staff, at(dt.date(2027, 3, 28), 23, 30), channel=Channel.PHONE_ONLY)  # 21:30 UTC: this week
+    make_slot(unit, visit, staff, at(dt.date(2027, 3, 29), 0, 30))  # 22:30 UTC on Sunday 28: the next week
+    weeks = unit_coverage(unit, today=dt.date(2027, 3, 24), weeks=2)
+    assert [(w.week, w.slots, w.open_online) for w in weeks] == [(12, 2, 1), (13, 1, 1)]
+    assert weeks[0].percent == 50 and weeks[1].percent == 100
+
+
+def test_the_second_click_that_waited_for_the_first_gets_its_booking(personas, unit, visit, monkeypatch):
+    """Both clicks pass the replay check before either commits; the one that waited is told 'booked'."""
+    from vardkontakt.booking import services
+    from vardkontakt.booking.staff_services import staff_book
+
+    slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
+    first = staff_book(unit=unit, by=personas.staff_x, slot_id=slot.pk, patient=personas.tolvan, sms_reminder=False,
+                       submission_key="k9")  # fmt: skip
+    monkeypatch.setattr(services, "_replay", lambda key: None)  # as if it looked before the first committed
+    second = staff_book(unit=unit, by=personas.staff_x, slot_id=slot.pk, patient=personas.tolvan, sms_reminder=False,
+                        submission_key="k9")  # fmt: skip
+    assert second.pk == first.pk and Booking.objects.count() == 1

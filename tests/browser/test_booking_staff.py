@@ -1,0 +1,77 @@
+"""Tidbok online, the unit's side, in a browser: the unit administrator sets up a visit type and a
+weekly block, rolls the schedule, opens the appointment book and books a patient by phone.
+axe runs on every page.
+
+Texts are looked up through the catalogue (the interface is Swedish first), and form fields by
+their ids, so the test follows the wording instead of pinning it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from playwright.sync_api import expect
+
+from vardkontakt.booking.models import Booking, BookingSettings
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TOLVAN_ID = "19121212-1212"
+
+
+def sv(text: str) -> str:
+    with translation.override("sv"):
+        return gettext(text)
+
+
+def exactly(text: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(text)}$")
+
+
+def test_the_unit_admin_sets_up_the_book_and_books_a_patient_by_phone(ui, personas, unit_x):
+    admin, nurse, tolvan = personas.unit_admin, personas.staff_x, personas.tolvan
+    BookingSettings.objects.create(unit=unit_x)
+    day = timezone.localdate() + dt.timedelta(days=2)
+    page = ui.page
+
+    ui.login(admin.hsa_id, side="staff")
+    ui.goto(f"/staff/units/{unit_x.id}/booking-setup/")
+
+    # A visit type booked by phone only.
+    ui.click(exactly(sv("Add a visit type")), role="link")
+    page.locator("#id_name").fill("Telefonrådgivning")
+    page.locator("#id_duration_minutes").fill("20")
+    page.locator("#id_profession").select_option("nurse")
+    ui.click(exactly(sv("Save")))
+    expect(page.get_by_role("link", name="Telefonrådgivning")).to_be_visible()
+
+    # A weekly block for the nurse, the weekday two days from now, 09:00-10:00, phone only.
+    ui.click(exactly(sv("Add a block")), role="link")
+    page.locator("#id_practitioner").select_option(str(nurse.pk))
+    page.locator("#id_visit_type").select_option(label="Telefonrådgivning")
+    page.locator("#id_weekday").select_option(str(day.weekday()))
+    page.locator("#id_start_time").fill("09:00")
+    page.locator("#id_end_time").fill("10:00")
+    page.locator("#id_place").fill("Rum 4")
+    page.locator("#id_channel_1").check()  # only staff, by phone
+    ui.click(exactly(sv("Save")))
+    ui.click(exactly(sv("Roll the schedule now")))
+    ui.click(exactly(sv("Share of times open online")), role="link")
+    expect(page.get_by_role("table")).to_contain_text("0 %")  # phone only: none of the times is open online
+
+    # The book of that day: three free 20-minute times; book the first for Tolvan.
+    ui.goto(f"/staff/units/{unit_x.id}/appointments/?date={day.isoformat()}&view=day")
+    main = page.get_by_role("main")
+    expect(main.get_by_role("link", name=re.compile(rf"^{re.escape(sv('Book'))}\s"))).to_have_count(3)
+    ui.click(re.compile(rf"^{re.escape(sv('Book'))}\s+09:00"), role="link")
+    page.locator("#id_personnummer").fill(TOLVAN_ID)
+    ui.click(exactly(sv("Book the time")))
+
+    expect(main).to_contain_text(tolvan.full_name)
+    expect(main).to_contain_text(tolvan.personnummer_display)
+    with translation.override("sv"):
+        expect(main).to_contain_text(gettext("Booked by phone by %(name)s") % {"name": admin.full_name})
+    booking = Booking.objects.get(patient=tolvan)
+    assert (booking.channel, booking.booked_by_staff_id) == ("phone", admin.pk)
