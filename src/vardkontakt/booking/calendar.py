@@ -17,7 +17,7 @@ from icalendar import Calendar, Event
 
 from vardkontakt.booking.models import Booking, BookingStatus, CalendarFeed
 from vardkontakt.booking.selectors import dependants_for_bookings
-from vardkontakt.fhir.models import digest, new_secret
+from vardkontakt.core.tokens import digest, new_secret
 from vardkontakt.identity.models import Patient
 
 PRODUCT = "-//Vardkontakt//Tidbok//SV"

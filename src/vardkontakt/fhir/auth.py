@@ -23,7 +23,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from vardkontakt.access.decorators import integration
-from vardkontakt.fhir.models import IntegrationClient, IntegrationToken, digest, new_secret
+from vardkontakt.core.tokens import digest, new_secret
+from vardkontakt.fhir.models import IntegrationClient, IntegrationToken
 
 TOKEN_LIFETIME = dt.timedelta(hours=1)
 ACTIONS = ("read", "write")

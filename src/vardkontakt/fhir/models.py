@@ -1,28 +1,15 @@
 """Integration clients of the FHIR API: OAuth2 client credentials with scopes per resource type.
 
-Secrets and tokens are long random strings shown once; only their SHA-256 is stored. A slow
-password hash is not needed for 256-bit random values, and a fast check keeps the import path
-cheap under load.
+Secrets and tokens are long random strings shown once; only their SHA-256 is stored
+(vardkontakt.core.tokens).
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
-TOKEN_BYTES = 32
-
-
-def digest(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
 
 
 class IntegrationClient(models.Model):

@@ -13,6 +13,18 @@ from vardkontakt.organisation.models import Administration, CareUnit, Membership
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
+def staff_by_hsa_id(value: str) -> Staff:
+    """The staff member a typed HSA-id names: a form error if it is malformed or nobody known."""
+    try:
+        hsa_id = normalise_hsa_id(value)
+    except ValidationError as error:
+        raise ValidationError(error.messages) from None
+    staff = Staff.objects.filter(hsa_id=hsa_id).first()
+    if staff is None:
+        raise ValidationError(_("Nobody with this HSA-id has logged in to the staff service yet."))
+    return staff
+
+
 class InterestForm(forms.ModelForm):
     class Meta:
         model = Onboarding
@@ -40,14 +52,7 @@ class AppointForm(forms.Form):
     trained_on = forms.DateField(label=_("Training completed (if done)"), widget=DATE, required=False)
 
     def clean_hsa_id(self) -> Staff:
-        try:
-            hsa_id = normalise_hsa_id(self.cleaned_data["hsa_id"])
-        except ValidationError as error:
-            raise ValidationError(error.messages) from None
-        staff = Staff.objects.filter(hsa_id=hsa_id).first()
-        if staff is None:
-            raise ValidationError(_("Nobody with this HSA-id has logged in to the staff service yet."))
-        return staff
+        return staff_by_hsa_id(self.cleaned_data["hsa_id"])
 
 
 class TrainingForm(forms.Form):
@@ -76,14 +81,7 @@ class MemberForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=MembershipRole.choices)
 
     def clean_hsa_id(self) -> Staff:
-        try:
-            hsa_id = normalise_hsa_id(self.cleaned_data["hsa_id"])
-        except ValidationError as error:
-            raise ValidationError(error.messages) from None
-        staff = Staff.objects.filter(hsa_id=hsa_id).first()
-        if staff is None:
-            raise ValidationError(_("Nobody with this HSA-id has logged in to the staff service yet."))
-        return staff
+        return staff_by_hsa_id(self.cleaned_data["hsa_id"])
 
 
 class NewsForm(forms.Form):

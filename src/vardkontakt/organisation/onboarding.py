@@ -79,11 +79,16 @@ def onboardings_for(staff: Staff) -> QuerySet[Onboarding]:
     return Onboarding.objects.filter(administration__coordinators=staff).select_related("administration", "unit")
 
 
-def onboarding_for_coordinator(*, staff: Staff, onboarding_id: Any) -> Onboarding:
-    """Another administration's onboarding is not found; a non-coordinator is refused."""
+def onboardings_for_coordinator(*, staff: Staff) -> QuerySet[Onboarding]:
+    """The onboardings of the administrations the staff member coordinates; anyone else is refused."""
     if not Administration.objects.filter(coordinators=staff).exists():
         raise PermissionDenied
-    found = onboardings_for(staff).filter(pk=onboarding_id).first()
+    return onboardings_for(staff)
+
+
+def onboarding_for_coordinator(*, staff: Staff, onboarding_id: Any) -> Onboarding:
+    """Another administration's onboarding is not found; a non-coordinator is refused."""
+    found = onboardings_for_coordinator(staff=staff).filter(pk=onboarding_id).first()
     if found is None:
         raise Http404
     return found

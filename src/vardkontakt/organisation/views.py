@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -53,13 +55,43 @@ def interest(request: HttpRequest) -> HttpResponse:
 def onboarding_list(request: HttpRequest) -> HttpResponse:
     me = _me(request)
     today = timezone.localdate()
-    rows = [steps.progress(o, today) for o in steps.onboardings_for(me)]
-    if not rows and not me.coordinated_administrations.exists():
-        raise PermissionDenied
+    rows = [steps.progress(o, today) for o in steps.onboardings_for_coordinator(staff=me)]
     return render(request, "organisation/onboarding_list.html", {"rows": rows, "target": steps.TARGET_DAYS})
 
 
-FORMS: dict[str, Any] = {"meeting": MeetingForm, "appoint": AppointForm, "training": TrainingForm}
+@dataclass
+class StepResult:
+    """What a posted step left: the bound form (to show its errors), the errors, whether it was taken."""
+
+    bound: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    taken: bool = False
+
+
+def _take_step(
+    request: HttpRequest, forms: dict[str, Callable[[Any], Any]], actions: dict[str, Callable[[dict[str, Any]], Any]]
+) -> StepResult:
+    """One POSTed step of a page of steps: its form (if it has one) checked, then its service
+    called; a refusal from either is shown and nothing is saved."""
+    result = StepResult()
+    if request.method != "POST":
+        return result
+    action = request.POST.get("action", "")
+    form = forms[action](request.POST) if action in forms else None
+    if form is not None:
+        result.bound[action] = form
+    try:
+        if action not in actions:
+            raise ValidationError(_("Choose a step."))
+        if form is not None and not form.is_valid():
+            raise ValidationError(_("Check the fields below."))
+        actions[action](form.cleaned_data if form is not None else {})
+    except ValidationError as error:
+        result.errors = list(error.messages)
+    else:
+        result.taken = True
+        messages.success(request, _("Saved."))
+    return result
 
 
 @staff_required
@@ -67,36 +99,24 @@ FORMS: dict[str, Any] = {"meeting": MeetingForm, "appoint": AppointForm, "traini
 def onboarding_detail(request: HttpRequest, onboarding_id: uuid.UUID) -> HttpResponse:
     me = _me(request)
     onboarding = steps.onboarding_for_coordinator(staff=me, onboarding_id=onboarding_id)
-    bound: dict[str, Any] = {}
-    errors: list[str] = []
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        form = FORMS[action](request.POST) if action in FORMS else None
-        if form is not None:
-            bound[action] = form
-        try:
-            if form is not None and not form.is_valid():
-                raise ValidationError(_("Check the fields below."))
-            data = form.cleaned_data if form is not None else {}
-            if action == "meeting":
-                steps.meeting_record(onboarding=onboarding, by=me, **data)
-            elif action == "activate":
-                steps.activate(onboarding=onboarding, by=me)
-            elif action == "appoint":
-                steps.administrator_appoint(onboarding=onboarding, by=me, staff=data["hsa_id"], trained_on=data["trained_on"])  # fmt: skip
-            elif action == "training":
-                steps.training_record(
-                    onboarding=onboarding, by=me, training_id=request.POST.get("training", ""), **data
-                )
-            elif action == "live":
-                steps.go_live(onboarding=onboarding, by=me)
-            else:
-                raise ValidationError(_("Choose a step."))
-        except ValidationError as error:
-            errors = list(error.messages)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("organisation:onboarding", onboarding_id=onboarding.pk)
+    step = _take_step(
+        request,
+        {"meeting": MeetingForm, "appoint": AppointForm, "training": TrainingForm},
+        {
+            "meeting": lambda data: steps.meeting_record(onboarding=onboarding, by=me, **data),
+            "activate": lambda data: steps.activate(onboarding=onboarding, by=me),
+            "appoint": lambda data: steps.administrator_appoint(
+                onboarding=onboarding, by=me, staff=data["hsa_id"], trained_on=data["trained_on"]
+            ),
+            "training": lambda data: steps.training_record(
+                onboarding=onboarding, by=me, training_id=request.POST.get("training", ""), **data
+            ),
+            "live": lambda data: steps.go_live(onboarding=onboarding, by=me),
+        },
+    )
+    if step.taken:
+        return redirect("organisation:onboarding", onboarding_id=onboarding.pk)
+    bound, errors = step.bound, step.errors
     context = {
         "onboarding": onboarding,
         "progress": steps.progress(onboarding, timezone.localdate()),
@@ -112,58 +132,41 @@ def onboarding_detail(request: HttpRequest, onboarding_id: uuid.UUID) -> HttpRes
 
 # --- Unit administration (issue 7 §2) ------------------------------------------------------------
 
-ADMIN_FORMS: dict[str, Any] = {
-    "contact": ContactForm,
-    "exception_add": OpeningExceptionForm,
-    "member_set": MemberForm,
-    "news_publish": NewsForm,
-}
-
 
 @staff_required
 @require_http_methods(["GET", "POST"])
 def unit_admin(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
     me = _me(request)
     unit = unit_admin_steps.unit_for_admin(staff=me, unit_id=unit_id)
-    bound: dict[str, Any] = {}
-    errors: list[str] = []
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        form_class = ADMIN_FORMS.get(action)
-        form: Any = None
-        if action == "contact":
-            form = ContactForm(request.POST, instance=CareUnit.objects.get(pk=unit.pk))
-        elif form_class is not None:
-            form = form_class(request.POST)
-        if form is not None:
-            bound[action] = form
-        try:
-            if form is not None and not form.is_valid():
-                raise ValidationError(_("Check the fields below."))
-            data = form.cleaned_data if form is not None else {}
-            if action == "contact":
-                unit_admin_steps.contact_save(unit=unit, by=me, data=data)
-            elif action == "exception_add":
-                unit_admin_steps.exception_add(unit=unit, by=me, **data)
-            elif action == "exception_remove":
-                unit_admin_steps.exception_remove(
-                    unit=unit, by=me, exception_id=_number(request.POST.get("exception", ""))
-                )
-            elif action == "member_set":
-                unit_admin_steps.member_set(unit=unit, by=me, staff=data["hsa_id"], role=data["role"])
-            elif action == "member_remove":
-                unit_admin_steps.member_remove(unit=unit, by=me, staff_id=_uuid(request.POST.get("staff", "")))
-            elif action == "news_publish":
-                unit_admin_steps.news_publish(unit=unit, by=me, **data)
-            elif action == "news_remove":
-                unit_admin_steps.news_remove(unit=unit, news_id=_uuid(request.POST.get("news", "")))
-            else:
-                raise ValidationError(_("Choose a step."))
-        except ValidationError as error:
-            errors = list(error.messages)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("organisation:unit_admin", unit_id=unit.pk)
+    step = _take_step(
+        request,
+        {
+            "contact": lambda posted: ContactForm(posted, instance=CareUnit.objects.get(pk=unit.pk)),
+            "exception_add": OpeningExceptionForm,
+            "member_set": MemberForm,
+            "news_publish": NewsForm,
+        },
+        {
+            "contact": lambda data: unit_admin_steps.contact_save(unit=unit, by=me, data=data),
+            "exception_add": lambda data: unit_admin_steps.exception_add(unit=unit, by=me, **data),
+            "exception_remove": lambda data: unit_admin_steps.exception_remove(
+                unit=unit, by=me, exception_id=_number(request.POST.get("exception", ""))
+            ),
+            "member_set": lambda data: unit_admin_steps.member_set(
+                unit=unit, by=me, staff=data["hsa_id"], role=data["role"]
+            ),
+            "member_remove": lambda data: unit_admin_steps.member_remove(
+                unit=unit, by=me, staff_id=_uuid(request.POST.get("staff", ""))
+            ),
+            "news_publish": lambda data: unit_admin_steps.news_publish(unit=unit, by=me, **data),
+            "news_remove": lambda data: unit_admin_steps.news_remove(
+                unit=unit, news_id=_uuid(request.POST.get("news", ""))
+            ),
+        },
+    )
+    if step.taken:
+        return redirect("organisation:unit_admin", unit_id=unit.pk)
+    bound, errors = step.bound, step.errors
     context = {
         "unit": unit,
         "errors": errors,

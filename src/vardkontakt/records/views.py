@@ -70,7 +70,9 @@ def overview(request: HttpRequest) -> HttpResponse:
             subject,
             withheld=published.withheld,
             preferences=publishing.preferences_of(subject),
-            teenagers=policy.children_past_guardian_access(subject) if subject == request.user.patient else 0,  # type: ignore[union-attr]
+            teenagers=policy.children_past_guardian_access(subject)
+            if acting_for(request).relation is Relation.SELF
+            else 0,
             guardian_access_until=policy.age_rules().guardian_access_until,
         ),
     )
