@@ -44,7 +44,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import io
-import logging
+import json
 import os
 import random
 import re
@@ -86,6 +86,7 @@ ROUND_SECONDS = float(os.environ.get("BENCH_ROUND_SECONDS", "10"))
 RAMP_SECONDS = float(os.environ.get("BENCH_RAMP_SECONDS", "2"))
 SQL_SECONDS = int(os.environ.get("BENCH_SQL_SECONDS", "10"))
 RUN_SQL = os.environ.get("BENCH_SQL", "1") != "0"
+PROFILE_ONLY = os.environ.get("BENCH_PROFILE_ONLY", "0") == "1"
 LOCKS_SECONDS = int(os.environ.get("BENCH_LOCKS_SECONDS", "5"))
 OVERLOAD_SECONDS = float(os.environ.get("BENCH_OVERLOAD_SECONDS", "10"))
 OVERLOAD_FACTOR = 10
@@ -97,12 +98,6 @@ SMS_SHARE = 0.5  # the share of attempts that ask for an SMS reminder
 GOAL_RATIO, GOAL_P99_MS, GOAL_AT = 0.30, 250.0, 64
 SEED = 20261126
 VISIT_TYPE = "Influensavaccination (bänk)"
-
-# The view stores f"book:{resident id}:{submission key}" in Booking.idempotency_key, a varchar(64):
-# with the page's 32-character key that is 74 characters, which PostgreSQL refuses (SQLite does
-# not check). Until the view is fixed the clients send the first 22 characters of the page's key
-# (still 88 random bits); query_profile records what the page's own key gets.
-SUBMISSION_KEY_CHARS = 22
 
 TOKEN = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 KEY = re.compile(rb'name="submission_key" value="([^"]+)"')
@@ -342,20 +337,9 @@ def query_profile(data: Data) -> dict[str, Any]:
     key = KEY.search(page.content)[1].decode()  # type: ignore[index]
     page_b = b.get(path)
     token_b = TOKEN.search(page_b.content)[1].decode()  # type: ignore[index]
-    # What a browser sends: the page's own submission key, whole.
-    a.raise_request_exception = False
-    request_log = logging.getLogger("django.request")
-    level = request_log.level
-    request_log.setLevel(logging.CRITICAL)  # the expected 500 is reported in the JSON, not logged
-    try:
-        whole = a.post(path, {"csrfmiddlewaretoken": token, "submission_key": key})
-    finally:
-        request_log.setLevel(level)
-        a.raise_request_exception = True
-    page_key = {"key_length": len(key), "status": whole.status_code}
-    form = {"csrfmiddlewaretoken": token, "submission_key": key[:SUBMISSION_KEY_CHARS], "sms_reminder": "on"}
+    form = {"csrfmiddlewaretoken": token, "submission_key": key, "sms_reminder": "on"}
     _, booked = capture(lambda: a.post(path, form))
-    form_b = {"csrfmiddlewaretoken": token_b, "submission_key": uuid.uuid4().hex[:SUBMISSION_KEY_CHARS]}
+    form_b = {"csrfmiddlewaretoken": token_b, "submission_key": uuid.uuid4().hex}
     _, taken = capture(lambda: b.post(path, form_b))
     assert booked["status"] == 302 and taken["status"] == 409, (booked["status"], taken["status"])
     # The sessions are used again later; their idle clock starts now.
@@ -367,7 +351,6 @@ def query_profile(data: Data) -> dict[str, Any]:
         store.save()
     breakdown = cost_breakdown(data, client_for(data.residents[2]), client_for(data.residents[3]))
     return {
-        "post_with_the_pages_whole_submission_key": page_key,
         "cost_breakdown": breakdown,
         "confirm_page_get": get_profile,
         "post_booked": booked,
@@ -404,7 +387,7 @@ def cost_breakdown(data: Data, a: Any, b: Any) -> dict[str, Any]:
     def book() -> Any:
         path = f"/bookings/book/{data.unit_id}/slot/{next(slots)}/"
         token = TOKEN.search(a.get(path).content)[1].decode()  # type: ignore[index]
-        return a.post(path, {"csrfmiddlewaretoken": token, "submission_key": uuid.uuid4().hex[:SUBMISSION_KEY_CHARS]})
+        return a.post(path, {"csrfmiddlewaretoken": token, "submission_key": uuid.uuid4().hex})
 
     taken_path = f"/bookings/book/{data.unit_id}/slot/{data.pool[-1]}/"  # booked by query_profile
     page_b = b.get(f"/bookings/book/{data.unit_id}/slot/{data.pool[-2]}/")
@@ -568,11 +551,11 @@ def start_server(var: str) -> Server:
     base = f"http://127.0.0.1:{port}"
     log_path = Path(var) / "gunicorn.log"
     command = [
-        sys.executable, "-m", "gunicorn", "vardkontakt.wsgi",
+        sys.executable, "-m", "gunicorn", "bench.rush_wsgi",
         "--config", str(ROOT / "deploy" / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
     ]  # fmt: skip
     with log_path.open("wb") as sink:
-        process = subprocess.Popen(command, env=server_env(var, base), stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, env=server_env(var, base), stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -683,7 +666,7 @@ async def browse(
         if page.status != 200 or token is None or key is None:
             await asyncio.sleep(0.05)
             continue
-        form = {"csrfmiddlewaretoken": token[1].decode(), "submission_key": key[1].decode()[:SUBMISSION_KEY_CHARS]}
+        form = {"csrfmiddlewaretoken": token[1].decode(), "submission_key": key[1].decode()}
         if rng.random() < SMS_SHARE:
             form["sms_reminder"] = "on"
         while True:
@@ -730,6 +713,14 @@ def latency(samples: list[float]) -> dict[str, float]:
     }
 
 
+async def meter(server_pid: int, t0: float, t1: float, snapshots: list[CpuSnapshot]) -> None:
+    """CPU snapshots at the start and the end of a round's measured window."""
+    await asyncio.sleep(max(0.0, t0 - time.perf_counter()))
+    snapshots.append(cpu_snapshot(server_pid))
+    await asyncio.sleep(max(0.0, t1 - time.perf_counter()))
+    snapshots.append(cpu_snapshot(server_pid))
+
+
 async def closed_round(
     server: Server,
     data: Data,
@@ -745,19 +736,54 @@ async def closed_round(
     t0, t1 = start + ramp, start + ramp + seconds
     snapshots: list[CpuSnapshot] = []
 
-    async def meter() -> None:
-        await asyncio.sleep(max(0.0, t0 - time.perf_counter()))
-        snapshots.append(cpu_snapshot(server_pid))
-        await asyncio.sleep(max(0.0, t1 - time.perf_counter()))
-        snapshots.append(cpu_snapshot(server_pid))
-
     tasks = [
         browse(i, b, hot, server.base, data.unit_id, t1, records, random.Random(SEED + clients * 1000 + i))
         for i, b in enumerate(browsers)
     ]
-    await asyncio.gather(meter(), *tasks)
+    await asyncio.gather(meter(server_pid, t0, t1, snapshots), *tasks)
     for browser in browsers:
         browser.close()
+    return records, hot, t0, t1, cpu_between(snapshots[0], snapshots[1])
+
+
+async def naive_round(
+    server: Server, data: Data, clients: int, server_pid: int
+) -> tuple[list[Record], Hot, float, float, dict[str, float]]:
+    """The issue's calibration: "a naive Django booking view ... reaches about 0.1". The same hot
+    slots, clients and server, each client POSTing straight to bench/booking_rush_urls.naive
+    (no login, no confirmation page, no notices, no waiting room) and moving on."""
+    hot = Hot(data.pool, HOT_SLOTS)
+    records: list[Record] = []
+    start = time.perf_counter()
+    t0, t1 = start + RAMP_SECONDS, start + RAMP_SECONDS + ROUND_SECONDS
+    snapshots: list[CpuSnapshot] = []
+
+    async def client(number: int, rng: random.Random) -> None:
+        browser = Browser("127.0.0.1", server.port)
+        form = {"personnummer": data.residents[number].personnummer}
+        try:
+            while time.perf_counter() < t1:
+                slot = hot.pick(rng)
+                if slot is None:
+                    return
+                began = time.perf_counter()
+                try:
+                    answer = await browser.request("POST", f"/bench/naive/{slot}/", form=form, timeout=CLIENT_TIMEOUT)
+                except (TimeoutError, HttpError):
+                    records.append(Record("POST", began, time.perf_counter(), "error"))
+                    continue
+                # Counted as the app's rounds are: a booking is a 302 there, a 201 here.
+                records.append(
+                    Record("POST", began, time.perf_counter(), 302 if answer.status == 201 else answer.status)
+                )
+                if answer.status in (201, 409):
+                    hot.taken.add(slot)
+        finally:
+            browser.close()
+
+    await asyncio.gather(
+        meter(server_pid, t0, t1, snapshots), *(client(i, random.Random(SEED + i)) for i in range(clients))
+    )
     return records, hot, t0, t1, cpu_between(snapshots[0], snapshots[1])
 
 
@@ -845,7 +871,7 @@ async def overload(server: Server, data: Data, rate: float, server_pid: int) -> 
         slot = hot.pick(rng) or data.pool[-1]
         path = f"/bookings/book/{data.unit_id}/slot/{slot}/"
         method = "GET" if number % 2 else "POST"  # half confirmation pages, half bookings
-        form = {**csrf, "submission_key": uuid.uuid4().hex[:SUBMISSION_KEY_CHARS]} if method == "POST" else None
+        form = {**csrf, "submission_key": uuid.uuid4().hex} if method == "POST" else None
         headers = {"Origin": server.base, "Referer": server.base + path} if method == "POST" else {}
         try:
             answer = await browser.request(method, path, form=form, headers=headers, timeout=CLIENT_TIMEOUT)
@@ -961,13 +987,15 @@ def connections_available() -> int:
 
 
 def django_lock_script(var: str) -> Path:
-    """The baseline with the lock footprint of book_online's ``select_for_update()`` over a query
-    that joins the slot's unit and visit type: without ``of=``, PostgreSQL locks those rows too."""
+    """The baseline with book_online's lock: ``select_for_update(of=("self",), no_key=True)`` over
+    the query that joins the slot's unit and visit type. (Without ``of=`` PostgreSQL locked those
+    rows too, and every booking at a unit waited for the one before it: 154–1,034 tx/s against
+    1,385–2,535 for the slot alone, docs/benchmarks.md.)"""
     text = (ROOT / "bench" / "booking_rush.sql").read_text()
     bare = "SELECT id, unit_id, visit_type_id, starts_at, channel, held_back FROM booking_slot WHERE id = :slot FOR UPDATE;"
     joined = (
         "SELECT s.id, u.id, v.id FROM booking_slot s JOIN organisation_careunit u ON u.id = s.unit_id"
-        " JOIN booking_visittype v ON v.id = s.visit_type_id WHERE s.id = :slot FOR UPDATE;"
+        " JOIN booking_visittype v ON v.id = s.visit_type_id WHERE s.id = :slot FOR NO KEY UPDATE OF s;"
     )
     assert bare in text, "bench/booking_rush.sql changed: update django_lock_script"
     path = Path(var) / "booking_rush_django_locks.sql"
@@ -1062,6 +1090,9 @@ def run() -> dict[str, object]:
         step("load_demo", lambda: call_command("load_demo", "--no-activity", verbosity=0, stdout=io.StringIO()))
         data = step("bench data", make_data)
         profile = step("query profile", lambda: query_profile(data))
+        if PROFILE_ONLY:  # for working on the booking code: a minute instead of four, no result file
+            log(json.dumps(profile, indent=1))
+            raise SystemExit(0)
         step("reset", lambda: reset(data))
         connection.close()
         step("baseline tables", lambda: baseline_tables(data))
@@ -1115,6 +1146,17 @@ def run() -> dict[str, object]:
             )
             flood["double_bookings_in_database"] = double_bookings(data)
             log(f"  {flood['outcomes']}, failures {flood['failures']}, 503 p99 {flood['latency_503'].get('p99_ms')} ms")
+            reset(data)
+            connection.close()
+            naive = summarise_round(
+                *step(
+                    f"naive view, {GOAL_AT} clients",
+                    lambda: asyncio.run(naive_round(server, data, GOAL_AT, server.process.pid)),
+                ),
+                GOAL_AT,
+            )
+            naive["double_bookings_in_database"] = double_bookings(data)
+            log(f"  {naive['bookings_per_second']} bookings/s, POST p99 {naive['post_latency'].get('p99_ms')} ms")
             reset(data)
             connection.close()
         finally:
@@ -1180,6 +1222,17 @@ def run() -> dict[str, object]:
             "load_generator": "asyncio, one keep-alive connection per client (bench/rush_http.py), same machine",
         },
         "comparison": comparison,
+        "naive_view_calibration": {
+            "what": "the issue's 'naive Django booking view' (bench/booking_rush_urls.naive: no login, no page, no "
+            "notices) on the same server, slots and clients, after the app's rounds",
+            "clients": GOAL_AT,
+            "bookings_per_second": naive["bookings_per_second"],
+            "ratio_to_sql": round(naive["bookings_per_second"] / at_goal["sql_transactions_per_second"], 3),
+            "app_to_naive": round(at_goal["app_bookings_per_second"] / naive["bookings_per_second"], 3)
+            if naive["bookings_per_second"]
+            else None,
+            "round": naive,
+        },
         "app_rounds": rounds,
         "sql_baseline": baseline,
         "sql_with_djangos_lock_footprint": locked,

@@ -509,17 +509,16 @@ WHERE s.unit_id = %(unit)s AND (made OR coalesce(ended, false))
 
 
 def raw_coverage(bounds: list[dt.datetime]) -> tuple[str, dict[str, Any]]:
+    """The eight weeks grouped by a CASE on the local Mondays' instants (the page's statement is the
+    same; grouping measured a little faster on PostgreSQL than sixteen filtered counts)."""
     open_online = "s.channel = 'online' AND s.held_back = '' AND v.bookable_online AND v.active"
-    counts = []
-    params: dict[str, Any] = {}
-    for n in range(len(bounds) - 1):
-        params[f"b{n}"], params[f"b{n + 1}"] = bounds[n], bounds[n + 1]
-        week = f"s.starts_at >= %(b{n})s AND s.starts_at < %(b{n + 1})s"
-        counts += [f"count(*) FILTER (WHERE {week})", f"count(*) FILTER (WHERE {week} AND {open_online})"]
     last = len(bounds) - 1
+    params: dict[str, Any] = {f"b{n}": bound for n, bound in enumerate(bounds)}
+    week = " ".join(f"WHEN s.starts_at < %(b{n + 1})s THEN {n}" for n in range(last - 1))
     sql = (
-        f"SELECT {', '.join(counts)} FROM booking_slot s JOIN booking_visittype v ON v.id = s.visit_type_id "  # noqa: S608 (fixed text)
-        f"WHERE s.unit_id = %(unit)s AND s.starts_at >= %(b0)s AND s.starts_at < %(b{last})s"
+        f"SELECT CASE {week} ELSE {last - 1} END AS week, count(*), count(*) FILTER (WHERE {open_online}) "  # noqa: S608 (fixed text)
+        "FROM booking_slot s JOIN booking_visittype v ON v.id = s.visit_type_id "
+        f"WHERE s.unit_id = %(unit)s AND s.starts_at >= %(b0)s AND s.starts_at < %(b{last})s GROUP BY 1"
     )
     return sql, params
 
@@ -576,7 +575,8 @@ def check_same_figures(
     b = bookings_by_unit([unit.pk], period)[unit.pk]
     assert list(raw["bookings"][0]) == [b.online, b.by_staff, b.cancelled_online, b.rebooked_online]
     weeks = unit_coverage(unit, today=today)
-    assert list(raw["coverage"][0]) == [n for week in weeks for n in (week.slots, week.open_online)]
+    counted = {week: (slots, open_online) for week, slots, open_online in raw["coverage"]}
+    assert [counted.get(n, (0, 0)) for n in range(len(weeks))] == [(w.slots, w.open_online) for w in weeks]
 
 
 # --- 4. measurement -----------------------------------------------------------------------------------

@@ -55,6 +55,17 @@ class Personas:
     support: Staff
 
 
+@pytest.fixture(autouse=True)
+def _banner_read_afresh() -> Iterator[None]:
+    """The banner's messages are kept per process for a few seconds; a test's rolled-back rows
+    must not show in the next test."""
+    from vardkontakt.operations.selectors import forget_messages
+
+    forget_messages()
+    yield
+    forget_messages()
+
+
 @pytest.fixture
 def demo_region(db: None) -> None:
     call_command("load_demo", "--no-activity", verbosity=0)

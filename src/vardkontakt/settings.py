@@ -222,10 +222,15 @@ TASKS = {"default": {"BACKEND": env_str("VK_TASKS_BACKEND", "django_tasks_db.Dat
 WORKER_HEARTBEAT_SECONDS = env_int("VK_WORKER_HEARTBEAT_SECONDS", 30, minimum=1)
 WORKER_HEARTBEAT_MAX_AGE_SECONDS = env_int("VK_WORKER_HEARTBEAT_MAX_AGE_SECONDS", 180, minimum=1)
 
+# Login records (who logged in, who was refused: operations.LoginRecord, read by support) older
+# than this many days are removed by the worker (operations.tasks.remove_old_login_records).
+LOGIN_RECORD_RETENTION_DAYS = env_int("VK_LOGIN_RECORD_RETENTION_DAYS", 365, minimum=30)
+
 PERIODIC_JOBS = [
     "vardkontakt.notifications.tasks.sweep_outbox",
     "vardkontakt.cases.tasks.remove_abandoned_uploads",
     "vardkontakt.cases.tasks.deadline_digest",
+    "vardkontakt.operations.tasks.remove_old_login_records",
     "vardkontakt.booking.tasks.roll_schedules",
     "vardkontakt.booking.notices.send_due_reminders",
 ]

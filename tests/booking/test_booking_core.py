@@ -33,6 +33,7 @@ from vardkontakt.booking.services import (
 )
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.models import Patient
+from vardkontakt.notifications.models import Notification, NotificationKind
 from vardkontakt.organisation.models import CareUnit
 
 pytestmark = pytest.mark.django_db
@@ -277,3 +278,38 @@ def test_fifty_people_race_for_one_slot_and_exactly_one_wins(personas):
     assert len(people) == 50
     assert outcomes.count("booked") == 1 and outcomes.count("TAKEN") == 49
     assert Booking.objects.filter(slot=slot, status="active").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions: the PostgreSQL case")
+def test_one_submission_sent_many_times_at_once_books_once_and_every_answer_is_that_booking(personas):
+    """A double (or tenfold) click: the copies wait on the slot's lock behind the first, then find
+    its booking by the submission key; none of them is told the time has gone."""
+    unit = personas.staff_x.memberships.get().unit
+    visit = VisitType.objects.create(unit=unit, name="Vaccination", duration_minutes=10, profession="nurse", bookable_online=True)  # fmt: skip
+    start = timezone.now() + dt.timedelta(days=3)
+    slot = Slot.objects.create(unit=unit, practitioner=personas.staff_x, visit_type=visit, place="Rum 1", starts_at=start, ends_at=start + dt.timedelta(minutes=10))  # fmt: skip
+    copies = 10
+    barrier = threading.Barrier(copies)
+    answers: list[object] = []
+
+    def submit() -> None:
+        try:
+            barrier.wait(timeout=30)
+            booking = book_online(
+                slot_id=slot.pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan, idempotency_key="same-form"
+            )
+            answers.append(booking.pk)
+        except BookingRefused as refused:
+            answers.append(refused.refusal.name)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    booking = Booking.objects.get(slot=slot)
+    assert answers == [booking.pk] * copies
+    assert Notification.objects.filter(cause=f"{NotificationKind.BOOKING_CONFIRMED}:{booking.pk}").count() == 1

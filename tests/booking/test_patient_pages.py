@@ -253,3 +253,16 @@ def test_a_queued_reminder_is_withdrawn_when_the_visit_is_cancelled(personas, un
         cancelled = client_for(personas.tolvan).post(f"/bookings/{booking.pk}/cancel/")  # a fresh login then
         assert cancelled.status_code == 302, cancelled.text
     assert Delivery.objects.get(notification__kind=NotificationKind.BOOKING_REMINDER).status == "withdrawn"
+
+
+def test_the_form_as_the_page_sends_it_books_once_however_often_it_is_sent(personas, unit, slots):
+    """The page's own submission key, whole, as a browser posts it (PostgreSQL checks the stored
+    key's length; a key that does not fit was a 500 there and nowhere else)."""
+    tolvan = client_for(personas.tolvan)
+    path = f"/bookings/book/{unit.pk}/slot/{slots[0].pk}/"
+    key = re.search(r'name="submission_key" value="([^"]+)"', tolvan.get(path).text)[1]  # type: ignore[index]
+    answers = [tolvan.post(path, {"submission_key": key, "sms_reminder": "on"}) for _ in range(3)]
+    booking = Booking.objects.get()
+    assert [a.status_code for a in answers] == [302] * 3
+    assert {a["Location"] for a in answers} == {f"/bookings/{booking.pk}/"}
+    assert booking.sms_reminder is bool(personas.tolvan.mobile)

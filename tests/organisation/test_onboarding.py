@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -15,7 +18,15 @@ from vardkontakt.cases.selectors import units_to_write_to
 from vardkontakt.cases.services import service_activate
 from vardkontakt.identity.models import Staff, User
 from vardkontakt.notifications.models import Notification, NotificationKind
-from vardkontakt.organisation.models import Administration, CareUnit, Membership, MembershipRole, Onboarding
+from vardkontakt.organisation import onboarding as steps
+from vardkontakt.organisation.models import (
+    Administration,
+    AdministratorTraining,
+    CareUnit,
+    Membership,
+    MembershipRole,
+    Onboarding,
+)
 
 pytestmark = pytest.mark.django_db
 NEW_HSA = "SE2321000255-E9001"
@@ -129,3 +140,58 @@ def test_only_the_administrations_coordinator_sees_it(personas, administration):
     assert staff_client(personas.staff_x).get(f"/staff/onboarding/{onboarding.pk}/").status_code == 403
     Onboarding.objects.filter(pk=onboarding.pk).update(administration=Administration.objects.exclude(pk=administration.pk).first())  # fmt: skip
     assert staff_client(personas.coordinator).get(f"/staff/onboarding/{onboarding.pk}/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: the PostgreSQL case")
+def test_two_coordinators_appointing_at_once_never_make_three_administrators(personas, administration, monkeypatch):
+    """One administrator appointed; two more appointed at the same moment: one is refused. The first
+    appointment is held just after its insert, uncommitted, while the second one runs."""
+    interest(Client(), administration)
+    onboarding = Onboarding.objects.get()
+    steps.meeting_record(
+        onboarding=onboarding, by=personas.coordinator, meeting_on=onboarding.interest_on,
+        agreed_start_on=onboarding.interest_on,
+    )  # fmt: skip
+    steps.activate(onboarding=onboarding, by=personas.coordinator)
+    steps.administrator_appoint(onboarding=onboarding, by=personas.coordinator, staff=personas.nurse, trained_on=None)
+
+    first_inserted, second_finished = threading.Event(), threading.Event()
+    create = AdministratorTraining.objects.create
+
+    def create_then_hold(**fields):
+        training = create(**fields)
+        if threading.current_thread().name == "first":
+            first_inserted.set()
+            second_finished.wait(timeout=2)  # with the lock the second waits for this commit instead
+        return training
+
+    monkeypatch.setattr(AdministratorTraining.objects, "create", create_then_hold)
+    outcomes: dict[str, str] = {}
+
+    def appoint(staff: Staff) -> None:
+        name = threading.current_thread().name
+        try:
+            if name == "second":
+                assert first_inserted.wait(timeout=10)
+            fresh = Onboarding.objects.select_related("unit").get(pk=onboarding.pk)
+            steps.administrator_appoint(onboarding=fresh, by=personas.coordinator, staff=staff, trained_on=None)
+            outcomes[name] = "appointed"
+        except ValidationError as error:
+            outcomes[name] = error.code or ""
+        finally:
+            if name == "second":
+                second_finished.set()
+            connection.close()
+
+    threads = [
+        threading.Thread(target=appoint, args=(personas.nurse_elsewhere,), name="first"),
+        threading.Thread(target=appoint, args=(personas.staff_x,), name="second"),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcomes == {"first": "appointed", "second": "too_many"}
+    assert onboarding.administrators.count() == 2
+    assert not Membership.objects.filter(unit=onboarding.unit, staff=personas.staff_x).exists()

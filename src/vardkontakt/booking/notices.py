@@ -26,8 +26,10 @@ def _recipients(booking: Booking) -> list[Patient]:
 
 
 def tell(booking: Booking, kind: NotificationKind) -> None:
+    """Call in the transaction that created or ended ``booking``: a cause is told once, and a
+    booking is created once and ends once."""
     for person in _recipients(booking):
-        notification_create(recipient=person, kind=kind, cause=f"{kind}:{booking.pk}")
+        notification_create(recipient=person, kind=kind, cause=f"{kind}:{booking.pk}", cause_is_new=True)
 
 
 def reminder_cause(booking: Booking) -> str:

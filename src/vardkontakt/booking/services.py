@@ -7,13 +7,15 @@ a person understands and changes nothing; a slot that has just gone comes with n
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -72,7 +74,7 @@ def online_slots(unit: CareUnit) -> QuerySet[Slot]:
 
 def alternatives_to(slot: Slot, *, online: bool) -> list[Slot]:
     """Free slots of the same visit type nearest in time to one that has gone."""
-    found = (online_slots(slot.unit) if online else free_slots(slot.unit)).filter(visit_type=slot.visit_type)
+    found = (online_slots(slot.unit) if online else free_slots(slot.unit)).filter(visit_type_id=slot.visit_type_id)
     after = list(found.filter(starts_at__gte=slot.starts_at).order_by("starts_at")[:ALTERNATIVES])
     before = list(found.filter(starts_at__lt=slot.starts_at).order_by("-starts_at")[: ALTERNATIVES - len(after)])
     return sorted([*before, *after], key=lambda s: s.starts_at)
@@ -103,23 +105,59 @@ def _check_staff(slot: Slot, unit: CareUnit, now: dt.datetime) -> None:
 
 
 def _locked_slot(slot_id: uuid.UUID | str) -> Slot:
-    return Slot.objects.select_for_update().select_related("visit_type", "unit").get(pk=slot_id)
+    """The slot row, locked until the transaction ends: every booking of a slot goes through here,
+    so they queue on this row. Only the slot's row (``of``): the unit's and visit type's rows come
+    along unlocked, or every booking at the unit would wait for the one before it."""
+    return (
+        Slot.objects.select_for_update(of=("self",), no_key=True).select_related("visit_type", "unit").get(pk=slot_id)
+    )
 
 
-def _insert(booking: Booking, slot: Slot, *, online: bool) -> Booking:
-    """Insert under a savepoint: losing the race to the constraint is a refusal, not an error."""
+@dataclass
+class _Holders:
+    """Who holds a locked slot, and the booking a repeated submission already made."""
+
+    active: list[Booking]
+    earlier: Booking | None
+
+
+def _holders(slot: Slot, idempotency_key: str | None) -> _Holders:
+    """One query for both: the slot's active bookings, and a booking with this submission key.
+
+    Read after the slot's lock is taken, so a double click that waited for the first click's
+    transaction finds its booking and answers with it, instead of finding the slot taken.
+    """
+    held = Q(slot=slot, status=BookingStatus.ACTIVE)
+    rows = list(Booking.objects.filter(held | Q(idempotency_key=idempotency_key) if idempotency_key else held))
+    earlier = next((b for b in rows if idempotency_key and b.idempotency_key == idempotency_key), None)
+    active = [b for b in rows if b.slot_id == slot.pk and b.status == BookingStatus.ACTIVE]
+    return _Holders(active, earlier)
+
+
+class _Taken(Exception):
+    """The slot has gone: raised inside the transaction, answered after it (see _refusing_taken)."""
+
+
+@contextlib.contextmanager
+def _refusing_taken(slot_id: uuid.UUID | str, *, online: bool) -> Iterator[None]:
+    """Around the booking transaction: a slot found taken is refused once the transaction has
+    ended and the slot's lock is free again, with nearby free times (two queries the next
+    person in the queue for the slot need not wait for)."""
     try:
-        with transaction.atomic():
-            booking.save(force_insert=True)
-    except IntegrityError:
+        yield
+    except _Taken:
+        slot = Slot.objects.select_related("unit").get(pk=slot_id)
         raise BookingRefused(Refusal.TAKEN, alternatives_to(slot, online=online)) from None
-    return booking
 
 
-def _replay(idempotency_key: str | None) -> Booking | None:
-    if not idempotency_key:
-        return None
-    return Booking.objects.filter(idempotency_key=idempotency_key).first()
+def _insert(booking: Booking) -> None:
+    """Every path locks the slot before it looks, so the constraint should never fire; if a path
+    ever does not, losing the race to it is the same refusal, not an error. (No savepoint: the
+    refusal ends the transaction anyway.)"""
+    try:
+        booking.save(force_insert=True)
+    except IntegrityError as error:
+        raise _Taken from error
 
 
 def book_online(
@@ -135,14 +173,15 @@ def book_online(
 
     Whether ``actor`` may book for ``patient`` is the caller's check (the acting-for policy).
     """
-    if earlier := _replay(idempotency_key):
-        return earlier
     now = timezone.now()
-    with transaction.atomic():
+    with _refusing_taken(slot_id, online=True), transaction.atomic():
         slot = _locked_slot(slot_id)
+        holders = _holders(slot, idempotency_key)
+        if holders.earlier:
+            return holders.earlier
         _check_online(slot, unit, now)
-        if Booking.objects.filter(slot=slot, status=BookingStatus.ACTIVE).exists():
-            raise BookingRefused(Refusal.TAKEN, alternatives_to(slot, online=True))
+        if holders.active:
+            raise _Taken
         booking = Booking(
             slot=slot,
             patient=patient,
@@ -152,7 +191,7 @@ def book_online(
             sms_reminder=sms_reminder and bool(patient.mobile),
             idempotency_key=idempotency_key or None,
         )
-        _insert(booking, slot, online=True)
+        _insert(booking)
         notices.tell(booking, NotificationKind.BOOKING_CONFIRMED)
         return booking
 
@@ -168,16 +207,18 @@ def book_by_staff(
     idempotency_key: str | None = None,
 ) -> Booking:
     """Staff book on a patient's behalf (the phone channel). Overbooking needs a stated reason."""
-    if earlier := _replay(idempotency_key):
-        return earlier
     now = timezone.now()
     overbook_reason = overbook_reason.strip()
-    with transaction.atomic():
+    with _refusing_taken(slot_id, online=False), transaction.atomic():
         slot = _locked_slot(slot_id)
+        holders = _holders(slot, idempotency_key)
+        if holders.earlier:
+            return holders.earlier
         _check_staff(slot, unit, now)
-        taken = Booking.objects.filter(slot=slot, status=BookingStatus.ACTIVE, overbooked=False).exists()
+        # Any active booking holds the time, an overbooking whose regular booking ended included.
+        taken = bool(holders.active)
         if taken and not overbook_reason:
-            raise BookingRefused(Refusal.TAKEN, alternatives_to(slot, online=False))
+            raise _Taken
         booking = Booking(
             slot=slot,
             patient=patient,
@@ -189,16 +230,22 @@ def book_by_staff(
             overbook_reason=overbook_reason if taken else "",
             idempotency_key=idempotency_key or None,
         )
-        _insert(booking, slot, online=False)
+        _insert(booking)
         notices.tell(booking, NotificationKind.BOOKING_CONFIRMED)
         return booking
 
 
 def _locked_booking(booking_id: uuid.UUID | str) -> Booking:
-    booking = Booking.objects.select_for_update().select_related("slot__visit_type", "slot__unit").get(pk=booking_id)
+    return (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("slot__visit_type", "slot__unit")
+        .get(pk=booking_id)
+    )
+
+
+def _require_active(booking: Booking) -> None:
     if booking.status != BookingStatus.ACTIVE:
         raise BookingRefused(Refusal.NOT_ACTIVE)
-    return booking
 
 
 def cancel(*, booking_id: uuid.UUID | str, by_patient: Patient | None = None, by_staff: Staff | None = None) -> Booking:
@@ -206,6 +253,7 @@ def cancel(*, booking_id: uuid.UUID | str, by_patient: Patient | None = None, by
     now = timezone.now()
     with transaction.atomic():
         booking = _locked_booking(booking_id)
+        _require_active(booking)
         if by_patient is not None:
             deadline = booking.slot.starts_at - dt.timedelta(hours=booking.slot.visit_type.cancellation_deadline_hours)
             if now > deadline:
@@ -226,11 +274,12 @@ def rebook_online(
 
     Atomic: the old booking ends and the new one begins in one transaction, or neither happens.
     """
-    if earlier := _replay(idempotency_key):
-        return earlier
     now = timezone.now()
-    with transaction.atomic():
+    with _refusing_taken(new_slot_id, online=True), transaction.atomic():
         old = _locked_booking(booking_id)
+        if idempotency_key and (earlier := Booking.objects.filter(idempotency_key=idempotency_key).first()):
+            return earlier  # a repeated submission: it waited for the first one's lock on the old booking
+        _require_active(old)
         old_slot = old.slot
         if not old_slot.visit_type.rebookable_online:
             raise BookingRefused(Refusal.NOT_REBOOKABLE)
@@ -246,8 +295,8 @@ def rebook_online(
         )
         if not same or new_slot.pk == old_slot.pk:
             raise BookingRefused(Refusal.NOT_SAME_KIND)
-        if Booking.objects.filter(slot=new_slot, status=BookingStatus.ACTIVE).exists():
-            raise BookingRefused(Refusal.TAKEN, alternatives_to(new_slot, online=True))
+        if _holders(new_slot, None).active:
+            raise _Taken
         old.status = BookingStatus.REBOOKED
         old.ended_at = now
         old.ended_online = True
@@ -262,7 +311,7 @@ def rebook_online(
             rebooked_from=old,
             idempotency_key=idempotency_key or None,
         )
-        _insert(new, new_slot, online=True)
+        _insert(new)
         notices.withdraw_reminder(old)
         notices.tell(new, NotificationKind.BOOKING_CHANGED)
         return new

@@ -159,7 +159,8 @@ class BookSlot:
 
     @property
     def taken(self) -> bool:
-        return any(e.active and not e.booking.overbooked for e in self.entries)
+        # Any active booking holds the time, an overbooking whose regular booking ended included.
+        return any(e.active for e in self.entries)
 
     @property
     def kept_for_patients(self) -> bool:

@@ -217,18 +217,12 @@ def staff_book(
     """Book by phone through the one booking service; the same form sent twice books once."""
     key = f"staff:{by.pk}:{submission_key}"[:64] if submission_key else None
     with transaction.atomic():
-        try:
-            booking = services.book_by_staff(
-                slot_id=slot_id, unit=unit, patient=patient, staff=by, sms_reminder=sms_reminder,
-                overbook_reason=overbook_reason, idempotency_key=key,
-            )  # fmt: skip
-        except services.BookingRefused as refused:
-            # The second of a double click waited on the slot's lock while the first booked it:
-            # that is the same submission, answered with the booking it made, not "taken".
-            earlier = Booking.objects.filter(idempotency_key=key).first() if key else None
-            if earlier is None or refused.refusal is not services.Refusal.TAKEN:
-                raise
-            return earlier
+        # The second of a double click waits on the slot's lock and is answered with the
+        # booking the first made (the service looks for the key once it holds the lock).
+        booking = services.book_by_staff(
+            slot_id=slot_id, unit=unit, patient=patient, staff=by, sms_reminder=sms_reminder,
+            overbook_reason=overbook_reason, idempotency_key=key,
+        )  # fmt: skip
         audit(
             actor=Actor.of_staff(by), action="booking.staff_book", patient=patient, obj=booking, unit=unit,
             detail="overbooked" if booking.overbooked else "",

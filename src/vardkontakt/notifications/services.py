@@ -45,25 +45,58 @@ def _channels_for(recipient: Patient | Staff, kind: str) -> list[tuple[str, str]
 
 
 def notification_create(
-    *, recipient: Patient | Staff, kind: NotificationKind, cause: str, context: dict[str, str] | None = None
+    *,
+    recipient: Patient | Staff,
+    kind: NotificationKind,
+    cause: str,
+    context: dict[str, str] | None = None,
+    cause_is_new: bool = False,
 ) -> Notification:
     """Queue a notice for ``recipient``; the same (kind, cause) for the same person is stored once.
 
     Call inside the transaction of the change: the notice and its deliveries commit with it, and
-    delivery starts only after the commit.
+    delivery starts only after the commit. ``cause_is_new`` says the cause cannot have been told
+    before (it names a row this transaction created), which saves looking for it: the unique
+    constraint still refuses a second one.
     """
     target = {"recipient": recipient} if isinstance(recipient, Patient) else {"recipient_staff": recipient}
     now = timezone.now()
-    notification, created = Notification.objects.get_or_create(
-        **target, kind=kind, cause=cause, defaults={"created_at": now, "context": context or {}}
-    )
-    if created:
-        for channel, address in _channels_for(recipient, kind):
-            delivery = Delivery.objects.create(
-                notification=notification, channel=channel, address=address, next_attempt_at=now
-            )
-            transaction.on_commit(functools.partial(_enqueue, str(delivery.id)))
+    if cause_is_new:
+        notification = Notification.objects.create(
+            **target, kind=kind, cause=cause, created_at=now, context=context or {}
+        )
+    else:
+        notification, created = Notification.objects.get_or_create(
+            **target, kind=kind, cause=cause, defaults={"created_at": now, "context": context or {}}
+        )
+        if not created:
+            return notification
+    deliveries = [
+        Delivery(notification=notification, channel=channel, address=address, next_attempt_at=now)
+        for channel, address in _channels_for(recipient, kind)
+    ]
+    Delivery.objects.bulk_create(deliveries)
+    for delivery in deliveries:
+        _enqueue_with_the_change(str(delivery.id))
     return notification
+
+
+def _enqueue_with_the_change(delivery_id: str) -> None:
+    """A task queue in this database takes the task in the same transaction: it commits (or rolls
+    back) with the change, in one commit. Any other queue gets it only after the commit, so that
+    nothing is sent for a change that did not happen. (A task lost either way is picked up by
+    the outbox sweep.)"""
+    if _queue_is_in_the_database():
+        _enqueue(delivery_id)
+    else:
+        transaction.on_commit(functools.partial(_enqueue, delivery_id))
+
+
+def _queue_is_in_the_database() -> bool:
+    from django_tasks import task_backends
+    from django_tasks_db import DatabaseBackend
+
+    return isinstance(task_backends["default"], DatabaseBackend)
 
 
 def _enqueue(delivery_id: str, *, after: dt.datetime | None = None) -> None:

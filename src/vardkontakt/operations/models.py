@@ -111,6 +111,8 @@ class LoginRecord(models.Model):
         indexes = [
             models.Index(fields=["patient", "-at"], name="login_record_patient"),
             models.Index(fields=["staff", "-at"], name="login_record_staff"),
+            # The retention job (operations.tasks) finds the oldest records by time alone.
+            models.Index(fields=["at"], name="login_record_at"),
         ]
 
     @property

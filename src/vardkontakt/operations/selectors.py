@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.db.models import Prefetch, QuerySet
+from django.db.models.signals import post_delete, post_save
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -37,14 +39,50 @@ def audience_of(request: HttpRequest) -> Audience:
     return Audience.RESIDENTS
 
 
+# Every page shows the banner, so the messages not yet ended are kept in each process for a few
+# seconds rather than asked for on every request; which of them show is decided per request, to
+# the second. A change is seen at once by the process that made it (the signals below) and
+# within BANNER_SECONDS by the others.
+BANNER_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class _Unended:
+    fetched_at: dt.datetime
+    fresh_until: float  # time.monotonic()
+    messages: list[OperationalMessage]
+
+
+_unended: _Unended | None = None
+
+
+def forget_messages(**_: object) -> None:
+    """Read the messages again on the next request (after a change, or a test's rollback)."""
+    global _unended
+    _unended = None
+
+
+def forget_messages_now_and_at_commit(**_: object) -> None:
+    forget_messages()
+    transaction.on_commit(forget_messages)  # a read between the save and the commit saw the old rows
+
+
+post_save.connect(forget_messages_now_and_at_commit, sender=OperationalMessage, dispatch_uid="operations.banner.save")
+post_delete.connect(
+    forget_messages_now_and_at_commit, sender=OperationalMessage, dispatch_uid="operations.banner.delete"
+)
+
+
 def current_messages(*, audience: Audience, now: dt.datetime | None = None) -> list[OperationalMessage]:
-    """The messages shown now to ``audience``: one query on the (ends_at, starts_at) index."""
+    """The messages shown now to ``audience``."""
+    global _unended
     now = now or timezone.now()
-    return list(
-        OperationalMessage.objects.filter(
-            starts_at__lte=now, ends_at__gt=now, audience__in=[audience, Audience.ALL]
-        ).order_by("starts_at", "id")
-    )
+    held = _unended
+    if held is None or time.monotonic() > held.fresh_until or now < held.fetched_at:
+        rows = list(OperationalMessage.objects.filter(ends_at__gt=now).order_by("starts_at", "id"))
+        held = _unended = _Unended(now, time.monotonic() + BANNER_SECONDS, rows)
+    wanted = {audience, Audience.ALL}
+    return [m for m in held.messages if m.starts_at <= now < m.ends_at and m.audience in wanted]
 
 
 def current_messages_for(request: HttpRequest) -> list[OperationalMessage]:

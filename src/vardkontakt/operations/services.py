@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from vardkontakt.identity.models import Patient, Staff, User
 from vardkontakt.identity.numbers import normalise_hsa_id, normalise_personnummer
 from vardkontakt.identity.oidc import Refusal, Side
+from vardkontakt.operations import selectors
 from vardkontakt.operations.models import (
     Audience,
     LoginOutcome,
@@ -104,6 +105,7 @@ def message_end(*, message: OperationalMessage, by: Staff, now: dt.datetime | No
     )
     if not ended:
         raise ValidationError(NOT_CURRENT, code="not_current")
+    selectors.forget_messages_now_and_at_commit()  # an UPDATE sends no signal to the banner
     message.refresh_from_db(fields=["ends_at", "updated_by", "updated_at"])
     return message
 

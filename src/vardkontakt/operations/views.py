@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -136,4 +137,10 @@ def support_lookup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         searched = True
         found = selectors.account_for_support(staff=me, personnummer=form.cleaned_data["personnummer"])
-    return render(request, "operations/support_lookup.html", {"form": form, "found": found, "searched": searched})
+    context = {
+        "form": form,
+        "found": found,
+        "searched": searched,
+        "login_retention_days": settings.LOGIN_RECORD_RETENTION_DAYS,
+    }
+    return render(request, "operations/support_lookup.html", context)

@@ -56,7 +56,11 @@ class AppointForm(forms.Form):
 
 
 class TrainingForm(forms.Form):
-    trained_on = forms.DateField(label=_("Training completed"), widget=DATE)
+    trained_on = forms.DateField(
+        label=_("Training completed"),
+        widget=DATE,
+        error_messages={"required": _("Enter the date the training was completed.")},
+    )
 
 
 class ContactForm(forms.ModelForm):

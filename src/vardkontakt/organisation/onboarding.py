@@ -134,7 +134,11 @@ def activate(*, onboarding: Onboarding, by: Staff) -> CareUnit:
 def administrator_appoint(*, onboarding: Onboarding, by: Staff, staff: Staff, trained_on: dt.date | None) -> None:
     if onboarding.unit is None:
         raise ValidationError(_("Activate the unit first."), code="order")
-    appointed = onboarding.administrators.select_for_update()
+    # Two appointments at once must not both see one administrator and add a third: lock the
+    # onboarding itself. (Locking the administrators' rows does not do it: count() drops FOR UPDATE,
+    # and a row not yet inserted cannot be locked.)
+    Onboarding.objects.select_for_update().filter(pk=onboarding.pk).values_list("pk", flat=True).get()
+    appointed = onboarding.administrators.all()
     if appointed.filter(staff=staff).exists():
         raise ValidationError(_("This person is already appointed."), code="duplicate")
     if appointed.count() >= MAX_ADMINISTRATORS:

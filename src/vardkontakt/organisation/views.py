@@ -124,7 +124,9 @@ def onboarding_detail(request: HttpRequest, onboarding_id: uuid.UUID) -> HttpRes
         "errors": errors,
         "meeting_form": bound.get("meeting") or MeetingForm(),
         "appoint_form": bound.get("appoint") or AppointForm(),
-        "training_form": TrainingForm(),
+        # The training dates are one small form per administrator: the one that was sent shows its error.
+        "training_form": bound.get("training") or TrainingForm(),
+        "training_sent": request.POST.get("training", "") if "training" in bound else "",
         "max_administrators": steps.MAX_ADMINISTRATORS,
     }
     return render(request, "organisation/onboarding_detail.html", context, status=400 if errors else 200)
