@@ -83,8 +83,12 @@ types: .venv/.synced
 migrations-check: setup
 	$(MANAGE) makemigrations --check --dry-run
 
+# One test process per core (pytest-xdist): each has its own test database, live server and
+# browser. PYTEST_WORKERS=0 runs the suite in this process.
+PYTEST_WORKERS ?= 2
+
 pytest: setup chromium pango
-	.venv/bin/pytest
+	.venv/bin/pytest -n $(PYTEST_WORKERS)
 
 test: lint types migrations-check pytest
 
