@@ -313,3 +313,40 @@ def test_one_submission_sent_many_times_at_once_books_once_and_every_answer_is_t
     booking = Booking.objects.get(slot=slot)
     assert answers == [booking.pk] * copies
     assert Notification.objects.filter(cause=f"{NotificationKind.BOOKING_CONFIRMED}:{booking.pk}").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions: the PostgreSQL case")
+def test_staff_sending_one_form_many_times_at_once_book_once_and_the_log_says_once(personas):
+    """The phone channel's double click, through staff_book (its own transaction around the
+    service's, and the audit entry): every copy is answered with the one booking."""
+    from vardkontakt.access.models import AuditEntry
+    from vardkontakt.booking.staff_services import staff_book
+
+    unit = personas.staff_x.memberships.get().unit
+    visit = VisitType.objects.create(unit=unit, name="Vaccination", duration_minutes=10, profession="nurse")
+    start = timezone.now() + dt.timedelta(hours=3)  # within the release: staff may book it
+    slot = Slot.objects.create(unit=unit, practitioner=personas.staff_x, visit_type=visit, place="Rum 1", starts_at=start, ends_at=start + dt.timedelta(minutes=10))  # fmt: skip
+    copies = 8
+    barrier = threading.Barrier(copies)
+    answers: list[object] = []
+
+    def submit() -> None:
+        try:
+            barrier.wait(timeout=30)
+            booking = staff_book(unit=unit, by=personas.staff_x, slot_id=slot.pk, patient=personas.tolvan,
+                                 sms_reminder=False, submission_key="same-form")  # fmt: skip
+            answers.append(booking.pk)
+        except BookingRefused as refused:
+            answers.append(refused.refusal.name)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    booking = Booking.objects.get(slot=slot)
+    assert answers == [booking.pk] * copies
+    assert AuditEntry.objects.filter(action="booking.staff_book").count() == 1

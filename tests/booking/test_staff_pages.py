@@ -500,9 +500,10 @@ def test_coverage_of_several_units_counts_each_units_own_open_times(personas, un
     assert coverage_by_unit([], today=NOW.date()) == {}
 
 
-def test_the_second_click_that_waited_for_the_first_gets_its_booking(personas, unit, visit):
-    """The same form sent twice books once, and the second answer is that booking, not 'taken'.
-    (The race itself, the second waiting on the slot's lock, is in test_concurrency.py.)"""
+def test_the_same_form_sent_twice_books_once_and_is_audited_once(personas, unit, visit):
+    """The second answer is the booking the first made, not 'taken', and the log holds one
+    booking. (The race itself, the second waiting on the slot's lock, is the PostgreSQL test in
+    test_booking_core.py.)"""
     from vardkontakt.booking.staff_services import staff_book
 
     slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
@@ -511,3 +512,20 @@ def test_the_second_click_that_waited_for_the_first_gets_its_booking(personas, u
     second = staff_book(unit=unit, by=personas.staff_x, slot_id=slot.pk, patient=personas.tolvan, sms_reminder=False,
                         submission_key="k9")  # fmt: skip
     assert second.pk == first.pk and Booking.objects.count() == 1
+    assert AuditEntry.objects.filter(action="booking.staff_book").count() == 1
+
+
+def test_the_form_sent_again_for_another_patient_is_not_answered_with_the_first_booking(personas, unit, visit):
+    """Back in the browser, another personal number in the same form: that is another
+    submission. The time is the first patient's, so the second is refused, not told 'booked'."""
+    from vardkontakt.booking.services import BookingRefused
+    from vardkontakt.booking.staff_services import staff_book
+
+    slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
+    staff_book(unit=unit, by=personas.staff_x, slot_id=slot.pk, patient=personas.tolvan, sms_reminder=False,
+               submission_key="k9")  # fmt: skip
+    with pytest.raises(BookingRefused) as refused:
+        staff_book(unit=unit, by=personas.staff_x, slot_id=slot.pk, patient=personas.other_patient,
+                   sms_reminder=False, submission_key="k9")  # fmt: skip
+    assert refused.value.refusal is Refusal.TAKEN
+    assert list(Booking.objects.values_list("patient", flat=True)) == [personas.tolvan.pk]

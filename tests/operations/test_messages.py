@@ -327,3 +327,23 @@ def test_a_failing_read_of_the_messages_never_takes_the_page_down(personas, monk
     response = client_of(None).get("/")
     assert response.status_code == 200
     assert BANNER not in response.text
+
+
+def test_a_read_overtaken_by_a_change_is_not_kept(publish, monkeypatch):
+    """Another thread ends or edits a message while this one reads: what this one read is shown
+    once, but not kept, so the change shows on the next page."""
+    now = timezone.now()
+    publish(title="Pågår", starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=1))
+    real_filter = OperationalMessage.objects.filter
+
+    def read_while_a_change_lands(*args, **kwargs):
+        rows = real_filter(*args, **kwargs)
+        selectors.forget_messages()  # the other thread's change, committed during this read
+        return rows
+
+    monkeypatch.setattr(OperationalMessage.objects, "filter", read_while_a_change_lands)
+    assert [m.title for m in selectors.current_messages(audience=Audience.RESIDENTS)] == ["Pågår"]
+    monkeypatch.undo()
+    with CaptureQueriesContext(connection) as queries:
+        selectors.current_messages(audience=Audience.RESIDENTS)
+    assert len(queries.captured_queries) == 1  # read again, not served from the overtaken read

@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
+import hashlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -121,15 +123,33 @@ class _Holders:
     earlier: Booking | None
 
 
-def _holders(slot: Slot, idempotency_key: str | None) -> _Holders:
+def submission_key(*parts: object) -> str:
+    """The stored key of a form's submission: what was submitted (who, for whom, which slot) and
+    the form's own random key, as one fixed-length digest (the column holds 64 characters). A
+    form sent again for another person or slot is another submission."""
+    return hashlib.sha256(":".join(str(part) for part in parts).encode()).hexdigest()
+
+
+def _holders(slot: Slot, patient: Patient | None, idempotency_key: str | None) -> _Holders:
     """One query for both: the slot's active bookings, and a booking with this submission key.
 
     Read after the slot's lock is taken, so a double click that waited for the first click's
-    transaction finds its booking and answers with it, instead of finding the slot taken.
+    transaction finds its booking and answers with it, instead of finding the slot taken. Only
+    a booking of this slot for this patient is that answer.
     """
     held = Q(slot=slot, status=BookingStatus.ACTIVE)
     rows = list(Booking.objects.filter(held | Q(idempotency_key=idempotency_key) if idempotency_key else held))
-    earlier = next((b for b in rows if idempotency_key and b.idempotency_key == idempotency_key), None)
+    earlier = next(
+        (
+            b
+            for b in rows
+            if idempotency_key
+            and b.idempotency_key == idempotency_key
+            and b.slot_id == slot.pk
+            and (patient is None or b.patient_id == patient.pk)
+        ),
+        None,
+    )
     active = [b for b in rows if b.slot_id == slot.pk and b.status == BookingStatus.ACTIVE]
     return _Holders(active, earlier)
 
@@ -140,9 +160,10 @@ class _Taken(Exception):
 
 @contextlib.contextmanager
 def _refusing_taken(slot_id: uuid.UUID | str, *, online: bool) -> Iterator[None]:
-    """Around the booking transaction: a slot found taken is refused once the transaction has
-    ended and the slot's lock is free again, with nearby free times (two queries the next
-    person in the queue for the slot need not wait for)."""
+    """Around the booking transaction: a slot found taken is refused once the transaction (or,
+    inside a caller's transaction, its savepoint) has been rolled back and the slot's lock is
+    free again, with nearby free times (two queries the next person in the queue for the slot
+    need not wait for)."""
     try:
         yield
     except _Taken:
@@ -176,7 +197,7 @@ def book_online(
     now = timezone.now()
     with _refusing_taken(slot_id, online=True), transaction.atomic():
         slot = _locked_slot(slot_id)
-        holders = _holders(slot, idempotency_key)
+        holders = _holders(slot, patient, idempotency_key)
         if holders.earlier:
             return holders.earlier
         _check_online(slot, unit, now)
@@ -196,6 +217,11 @@ def book_online(
         return booking
 
 
+class Booked(NamedTuple):
+    booking: Booking
+    new: bool  # False: the same submission again, answered with the booking it made
+
+
 def book_by_staff(
     *,
     slot_id: uuid.UUID | str,
@@ -207,13 +233,30 @@ def book_by_staff(
     idempotency_key: str | None = None,
 ) -> Booking:
     """Staff book on a patient's behalf (the phone channel). Overbooking needs a stated reason."""
+    return book_by_staff_once(
+        slot_id=slot_id, unit=unit, patient=patient, staff=staff, sms_reminder=sms_reminder,
+        overbook_reason=overbook_reason, idempotency_key=idempotency_key,
+    ).booking  # fmt: skip
+
+
+def book_by_staff_once(
+    *,
+    slot_id: uuid.UUID | str,
+    unit: CareUnit,
+    patient: Patient,
+    staff: Staff,
+    sms_reminder: bool = False,
+    overbook_reason: str = "",
+    idempotency_key: str | None = None,
+) -> Booked:
+    """As book_by_staff, saying whether the booking is new (the caller audits only a new one)."""
     now = timezone.now()
     overbook_reason = overbook_reason.strip()
     with _refusing_taken(slot_id, online=False), transaction.atomic():
         slot = _locked_slot(slot_id)
-        holders = _holders(slot, idempotency_key)
+        holders = _holders(slot, patient, idempotency_key)
         if holders.earlier:
-            return holders.earlier
+            return Booked(holders.earlier, new=False)
         _check_staff(slot, unit, now)
         # Any active booking holds the time, an overbooking whose regular booking ended included.
         taken = bool(holders.active)
@@ -232,7 +275,7 @@ def book_by_staff(
         )
         _insert(booking)
         notices.tell(booking, NotificationKind.BOOKING_CONFIRMED)
-        return booking
+        return Booked(booking, new=True)
 
 
 def _locked_booking(booking_id: uuid.UUID | str) -> Booking:
@@ -295,7 +338,7 @@ def rebook_online(
         )
         if not same or new_slot.pk == old_slot.pk:
             raise BookingRefused(Refusal.NOT_SAME_KIND)
-        if _holders(new_slot, None).active:
+        if _holders(new_slot, None, None).active:
             raise _Taken
         old.status = BookingStatus.REBOOKED
         old.ended_at = now

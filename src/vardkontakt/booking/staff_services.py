@@ -215,14 +215,17 @@ def staff_book(
     overbook_reason: str = "", submission_key: str = "",
 ) -> Booking:  # fmt: skip
     """Book by phone through the one booking service; the same form sent twice books once."""
-    key = f"staff:{by.pk}:{submission_key}"[:64] if submission_key else None
+    key = services.submission_key("staff", by.pk, patient.pk, slot_id, submission_key) if submission_key else None
     with transaction.atomic():
         # The second of a double click waits on the slot's lock and is answered with the
-        # booking the first made (the service looks for the key once it holds the lock).
-        booking = services.book_by_staff(
+        # booking the first made (the service looks for the key once it holds the lock); only
+        # a new booking is audited as one.
+        booking, new = services.book_by_staff_once(
             slot_id=slot_id, unit=unit, patient=patient, staff=by, sms_reminder=sms_reminder,
             overbook_reason=overbook_reason, idempotency_key=key,
         )  # fmt: skip
+        if not new:
+            return booking
         audit(
             actor=Actor.of_staff(by), action="booking.staff_book", patient=patient, obj=booking, unit=unit,
             detail="overbooked" if booking.overbooked else "",

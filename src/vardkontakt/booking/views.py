@@ -3,7 +3,6 @@ for the person one acts for, and take them into one's own calendar."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -93,7 +92,8 @@ def book(request: HttpRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> HttpRe
             booking = services.book_online(
                 slot_id=slot_id, unit=unit, patient=subject, actor=_me(request),
                 sms_reminder=request.POST.get("sms_reminder") == "on",
-                idempotency_key=_submission(f"book:{_me(request).pk}:{key}") if key else None,
+                idempotency_key=services.submission_key("book", _me(request).pk, subject.pk, slot_id, key)
+                if key else None,
             )  # fmt: skip
         except BookingRefused as refused:
             return _refused(request, refused, unit=unit)
@@ -148,7 +148,8 @@ def rebook(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
         try:
             moved = services.rebook_online(
                 booking_id=booking.pk, new_slot_id=_uuid(request.POST.get("slot", "")), actor=_me(request),
-                idempotency_key=_submission(f"rebook:{booking.pk}:{key}") if key else None,
+                idempotency_key=services.submission_key("rebook", booking.pk, request.POST.get("slot", ""), key)
+                if key else None,
             )  # fmt: skip
         except BookingRefused as refused:
             return _refused(request, refused, unit=booking.slot.unit)
@@ -158,11 +159,6 @@ def rebook(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
     slots = selectors.rebooking_slots(booking) if may["may_rebook"] else []
     context = {"booking": booking, "days": _by_day(slots), "submission_key": uuid.uuid4().hex, **may}
     return render(request, "booking/rebook.html", context)
-
-
-def _submission(value: str) -> str:
-    """A fixed-length key for the form's submission (the column holds 64 characters)."""
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def _uuid(value: str) -> str:

@@ -54,11 +54,15 @@ class _Unended:
 
 
 _unended: _Unended | None = None
+# Bumped by every forget: a read that began before a change (another thread's, slower than the
+# change) must not put the old rows back into the cache when it ends.
+_generation = 0
 
 
 def forget_messages(**_: object) -> None:
     """Read the messages again on the next request (after a change, or a test's rollback)."""
-    global _unended
+    global _unended, _generation
+    _generation += 1
     _unended = None
 
 
@@ -79,8 +83,11 @@ def current_messages(*, audience: Audience, now: dt.datetime | None = None) -> l
     now = now or timezone.now()
     held = _unended
     if held is None or time.monotonic() > held.fresh_until or now < held.fetched_at:
+        generation = _generation
         rows = list(OperationalMessage.objects.filter(ends_at__gt=now).order_by("starts_at", "id"))
-        held = _unended = _Unended(now, time.monotonic() + BANNER_SECONDS, rows)
+        held = _Unended(now, time.monotonic() + BANNER_SECONDS, rows)
+        if generation == _generation:
+            _unended = held  # kept only if no change was made while it was read
     wanted = {audience, Audience.ALL}
     return [m for m in held.messages if m.starts_at <= now < m.ends_at and m.audience in wanted]
 
