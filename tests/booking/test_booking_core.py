@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 
 import pytest
 import time_machine
@@ -280,6 +281,29 @@ def test_fifty_people_race_for_one_slot_and_exactly_one_wins(personas):
     assert Booking.objects.filter(slot=slot, status="active").count() == 1
 
 
+def at_once(copies: int, submit: Callable[[], Booking]) -> list[object]:
+    """Run ``submit`` in ``copies`` threads released together; each answer is the booking's id
+    or the refusal's name."""
+    barrier = threading.Barrier(copies)
+    answers: list[object] = []
+
+    def one() -> None:
+        try:
+            barrier.wait(timeout=30)
+            answers.append(submit().pk)
+        except BookingRefused as refused:
+            answers.append(refused.refusal.name)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return answers
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions: the PostgreSQL case")
 def test_one_submission_sent_many_times_at_once_books_once_and_every_answer_is_that_booking(personas):
@@ -289,29 +313,11 @@ def test_one_submission_sent_many_times_at_once_books_once_and_every_answer_is_t
     visit = VisitType.objects.create(unit=unit, name="Vaccination", duration_minutes=10, profession="nurse", bookable_online=True)  # fmt: skip
     start = timezone.now() + dt.timedelta(days=3)
     slot = Slot.objects.create(unit=unit, practitioner=personas.staff_x, visit_type=visit, place="Rum 1", starts_at=start, ends_at=start + dt.timedelta(minutes=10))  # fmt: skip
-    copies = 10
-    barrier = threading.Barrier(copies)
-    answers: list[object] = []
-
-    def submit() -> None:
-        try:
-            barrier.wait(timeout=30)
-            booking = book_online(
-                slot_id=slot.pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan, idempotency_key="same-form"
-            )
-            answers.append(booking.pk)
-        except BookingRefused as refused:
-            answers.append(refused.refusal.name)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(copies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answers = at_once(10, lambda: book_online(
+        slot_id=slot.pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan, idempotency_key="same-form"
+    ))  # fmt: skip
     booking = Booking.objects.get(slot=slot)
-    assert answers == [booking.pk] * copies
+    assert answers == [booking.pk] * 10
     assert Notification.objects.filter(cause=f"{NotificationKind.BOOKING_CONFIRMED}:{booking.pk}").count() == 1
 
 
@@ -327,26 +333,10 @@ def test_staff_sending_one_form_many_times_at_once_book_once_and_the_log_says_on
     visit = VisitType.objects.create(unit=unit, name="Vaccination", duration_minutes=10, profession="nurse")
     start = timezone.now() + dt.timedelta(hours=3)  # within the release: staff may book it
     slot = Slot.objects.create(unit=unit, practitioner=personas.staff_x, visit_type=visit, place="Rum 1", starts_at=start, ends_at=start + dt.timedelta(minutes=10))  # fmt: skip
-    copies = 8
-    barrier = threading.Barrier(copies)
-    answers: list[object] = []
-
-    def submit() -> None:
-        try:
-            barrier.wait(timeout=30)
-            booking = staff_book(unit=unit, by=personas.staff_x, slot_id=slot.pk, patient=personas.tolvan,
-                                 sms_reminder=False, submission_key="same-form")  # fmt: skip
-            answers.append(booking.pk)
-        except BookingRefused as refused:
-            answers.append(refused.refusal.name)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(copies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answers = at_once(8, lambda: staff_book(
+        unit=unit, by=personas.staff_x, slot_id=slot.pk, patient=personas.tolvan, sms_reminder=False,
+        submission_key="same-form",
+    ))  # fmt: skip
     booking = Booking.objects.get(slot=slot)
-    assert answers == [booking.pk] * copies
+    assert answers == [booking.pk] * 8
     assert AuditEntry.objects.filter(action="booking.staff_book").count() == 1
