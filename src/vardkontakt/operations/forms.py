@@ -69,3 +69,7 @@ class MessageForm(forms.ModelForm):
         if not self.instance.pk and not cleaned.get("idempotency_key"):
             raise ValidationError(_("The form has expired. Please fill it in again."), code="no_key")
         return cleaned
+
+    def content(self) -> dict[str, Any]:
+        """What the message says and when and to whom: the fields publishing and editing share."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -66,17 +66,8 @@ def message_create(request: HttpRequest, region_id: uuid.UUID) -> HttpResponse:
     region = selectors.region_for_admin(staff=me, region_id=str(region_id))
     form = MessageForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         services.message_create(
-            region=region,
-            by=me,
-            kind=data["kind"],
-            title=data["title"],
-            text=data["text"],
-            starts_at=data["starts_at"],
-            ends_at=data["ends_at"],
-            audience=data["audience"],
-            idempotency_key=data["idempotency_key"],
+            region=region, by=me, idempotency_key=form.cleaned_data["idempotency_key"], **form.content()
         )
         messages.success(request, _("The message is published."))
         return redirect("operations_staff:messages", region_id=region.id)
@@ -90,17 +81,7 @@ def message_edit(request: HttpRequest, message_id: uuid.UUID) -> HttpResponse:
     message = selectors.message_for_admin(staff=me, message_id=str(message_id))
     form = MessageForm(request.POST if request.method == "POST" else None, instance=message)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        services.message_update(
-            message=message,
-            by=me,
-            kind=data["kind"],
-            title=data["title"],
-            text=data["text"],
-            starts_at=data["starts_at"],
-            ends_at=data["ends_at"],
-            audience=data["audience"],
-        )
+        services.message_update(message=message, by=me, **form.content())
         messages.success(request, _("The message is saved."))
         return redirect("operations_staff:messages", region_id=message.region_id)
     return render(
