@@ -13,11 +13,12 @@ MANAGE := $(PY) manage.py
 STATIC_BUILD := src/vardkontakt/static/vardkontakt/build
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help setup demo test lint types migrations-check pytest bench messages clean chromium gettext pango apt
+.PHONY: help setup demo test test-shifted lint types migrations-check pytest bench messages clean chromium gettext pango apt
 
 help:
 	@echo "make demo   - set up, load the demo region, serve on http://127.0.0.1:8000 with the worker"
 	@echo "make test   - set up, then lint, types, migrations check and the whole test suite"
+	@echo "make test-shifted - the suite again with the clock moved ahead, compared with the last make test"
 	@echo "make bench NAME=... - run a benchmark from bench/, writing bench/results/NAME.json"
 
 $(UV):
@@ -87,10 +88,24 @@ migrations-check: setup
 # browser. PYTEST_WORKERS=0 runs the suite in this process.
 PYTEST_WORKERS ?= 2
 
+TEST_RESULTS := var/test-results
+
 pytest: setup chromium pango
-	.venv/bin/pytest -n $(PYTEST_WORKERS)
+	@mkdir -p $(TEST_RESULTS)
+	.venv/bin/pytest -n $(PYTEST_WORKERS) --junitxml=$(TEST_RESULTS)/today.xml
 
 test: lint types migrations-check pytest
+
+# The suite again with the clock moved (tests/clock_shift.py), the browser tests aside (Chromium
+# keeps the real time): by default to the first 29 February at least 400 days ahead. Fails if any
+# test ends otherwise than in the last `make test`. Another shift: make test-shifted CLOCK_SHIFT=1000d
+CLOCK_SHIFT ?= 400d,feb29
+
+test-shifted: setup pango
+	@mkdir -p $(TEST_RESULTS) && rm -f $(TEST_RESULTS)/shifted.xml
+	.venv/bin/pytest -n $(PYTEST_WORKERS) --ignore=tests/browser --clock-shift=$(CLOCK_SHIFT) \
+		--junitxml=$(TEST_RESULTS)/shifted.xml || true
+	$(PY) tests/same_outcomes.py --leave-out tests.browser. $(TEST_RESULTS)/today.xml $(TEST_RESULTS)/shifted.xml
 
 bench: setup
 	@test -n "$(NAME)" || { echo "usage: make bench NAME=<benchmark in bench/>"; exit 2; }

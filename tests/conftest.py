@@ -20,6 +20,9 @@ from vardkontakt.organisation import demo_data
 from vardkontakt.organisation.demo_data import staff_hsa_id
 from vardkontakt.organisation.models import CareUnit
 
+# `--clock-shift`: the suite run as if it were another day (tests/clock_shift.py).
+pytest_plugins = ["tests.clock_shift"]
+
 # Sync Playwright runs an event loop in the test thread; the ORM calls beside it are safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

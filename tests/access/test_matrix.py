@@ -428,8 +428,7 @@ ROWS: list[Row] = [
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
         method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
         data=lambda p, who: {
-            "practitioner": str(p.staff_x.pk), "reason": "training", "starts_at": "2030-01-07T08:00",
-            "ends_at": "2030-01-07T17:00",
+            "practitioner": str(p.staff_x.pk), "reason": "training", **a_working_day_ahead(),
         },
     ),
     Row(
@@ -808,6 +807,16 @@ def a_block(personas: Personas):
         unit=slot.unit, practitioner=personas.staff_x, visit_type=slot.visit_type, weekday=4,
         start_time=dt.time(13), end_time=dt.time(15), place="Rum 4",
     )  # fmt: skip
+
+
+def a_working_day_ahead() -> dict[str, str]:
+    """08:00–17:00 Swedish time, 60 days from today: always in the future, whatever the date."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    day = timezone.localdate() + dt.timedelta(days=60)
+    return {"starts_at": f"{day}T08:00", "ends_at": f"{day}T17:00"}
 
 
 def an_absence(personas: Personas):

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import UI
@@ -19,7 +20,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 TOLVAN_ID = "19121212-1212"
 UNIT_NAME = "Vårdcentralen Lindängen"
-A_DATE = "2026-11-20"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -74,8 +74,10 @@ def _fill_required(page: Page, questions: list[dict[str, Any]]) -> dict[str, tup
             page.get_by_label(label, exact=True).fill(text)
             given[question["key"]] = ({"picked": [], "typed": text}, text)
         elif kind == "date":
-            page.get_by_label(label, exact=True).fill(A_DATE)
-            given[question["key"]] = (A_DATE, A_DATE)
+            # Today: a day that is neither ahead (a test taken) nor past (a time to change).
+            today = timezone.localdate().isoformat()
+            page.get_by_label(label, exact=True).fill(today)
+            given[question["key"]] = (today, today)
         else:
             group = page.get_by_role("group", name=label, exact=True)
             if kind == "single_choice":

@@ -35,13 +35,23 @@ def shows(client, title: str, path: str = "/") -> bool:
     return title in body and BANNER in body
 
 
+def field(moment: dt.datetime) -> str:
+    """A moment as the form's datetime-local field holds it (Swedish time)."""
+    return f"{timezone.localtime(moment):%Y-%m-%dT%H:%M}"
+
+
+def tomorrow_at_ten_pm() -> dt.datetime:
+    return timezone.localtime().replace(hour=22, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+
+
 def form(**fields: str) -> dict[str, str]:
+    """A valid form for a night's downtime starting tomorrow at 22:00."""
     return {
         "kind": "planned_downtime",
         "title": "Uppdatering av e-tjänsterna",
         "text": "Vi uppdaterar systemet. Ring din mottagning om det är bråttom.",
-        "starts_at": "2026-12-01T22:00",
-        "ends_at": "2026-12-02T02:00",
+        "starts_at": field(tomorrow_at_ten_pm()),
+        "ends_at": field(tomorrow_at_ten_pm() + dt.timedelta(hours=4)),
         "audience": "all",
         "idempotency_key": uuid.uuid4().hex,
         **fields,
@@ -236,7 +246,7 @@ def test_an_end_before_the_start_changes_nothing(personas, publish):
     region = Region.objects.get()
     response = admin.post(
         f"/staff/regions/{region.id}/operational-messages/new/",
-        form(starts_at="2026-12-02T02:00", ends_at="2026-12-01T22:00"),
+        form(starts_at=field(tomorrow_at_ten_pm() + dt.timedelta(hours=4)), ends_at=field(tomorrow_at_ten_pm())),
     )
     assert response.status_code == 200
     assert "The end must be after the start." in response.text
@@ -246,7 +256,9 @@ def test_an_end_before_the_start_changes_nothing(personas, publish):
     message = publish(title="Orörd", starts_at=start, ends_at=start + dt.timedelta(hours=2))
     response = admin.post(
         f"/staff/operational-messages/{message.id}/",
-        form(title="Ändrad", starts_at="2027-01-02T02:00", ends_at="2027-01-02T01:00"),
+        form(
+            title="Ändrad", starts_at=field(start + dt.timedelta(hours=2)), ends_at=field(start + dt.timedelta(hours=1))
+        ),
     )
     assert response.status_code == 200
     assert "The end must be after the start." in response.text
@@ -258,7 +270,10 @@ def test_a_message_that_has_already_ended_is_refused(personas):
     region = Region.objects.get()
     response = client_of(personas.region_admin).post(
         f"/staff/regions/{region.id}/operational-messages/new/",
-        form(starts_at="2020-01-01T01:00", ends_at="2020-01-01T02:00"),
+        form(
+            starts_at=field(timezone.now() - dt.timedelta(hours=3)),
+            ends_at=field(timezone.now() - dt.timedelta(hours=1)),
+        ),
     )
     assert response.status_code == 200
     assert "The end has already passed" in response.text

@@ -3,10 +3,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from vardkontakt.booking.models import Booking
+from vardkontakt.access.policy import age_on
 from vardkontakt.cases.models import Case
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.identity.numbers import normalise_hsa_id, normalise_personnummer
@@ -48,19 +49,23 @@ def test_every_identity_number_and_hsa_id_is_valid(demo_region):
         assert normalise_hsa_id(hsa_id) == hsa_id
 
 
+AGES = {"Liam": 9, "Saga": 14, "Elsa": 7, "Noah": 6, "Anna": 41, "Gunnel": 86}
+
+
+def ages_today() -> dict[str, int]:
+    now = timezone.now()
+    return {
+        patient.given_name: age_on(patient.birth_date, now)
+        for patient in Patient.objects.filter(given_name__in=AGES, family_name__in=FAMILIES)
+    }
+
+
+FAMILIES = ["Föräldersson", "Blockesson", "Skyddad", "Omsorgsdotter"]
+
+
 def test_tolvan_and_the_family_are_there_with_the_right_ages(personas):
-    today = timezone.localdate()
-
-    def age(patient: Patient) -> int:
-        born = patient.birth_date
-        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
     assert personas.tolvan.full_name == "Tolvan Tolvansson"
-    assert age(personas.child_9) == 9
-    assert age(personas.child_14) == 14
-    assert age(personas.guardian) >= 18
-    elderly = Patient.objects.get(given_name="Gunnel")
-    assert age(elderly) >= 80
+    assert ages_today() == AGES
 
 
 def test_units_have_varied_kinds_contact_information_and_administrators(demo_region):
@@ -77,18 +82,29 @@ def test_staff_have_several_professions_and_region_roles_exist(demo_region):
     assert all(a.coordinators.exists() for a in Administration.objects.all())
 
 
-def test_the_children_keep_their_ages_on_any_day(db):
-    """The family is built relative to today, so the 13-year rule stays testable every year."""
-    import time_machine
+@pytest.mark.parametrize(
+    "days_ahead", [0, 1, 100, 200, 365, 366, 1000], ids=lambda days: f"loaded-again-{days}-days-later"
+)
+def test_the_demo_keeps_its_ages_when_loaded_again_on_a_later_day(db, days_ahead):
+    """The family is built relative to the day of loading, so the 13-year rule stays testable
+    every year; loading again later moves the personas' birth dates instead of adding twins."""
+    call_command("load_demo", verbosity=0)
+    first = counts()
+    later = timezone.now() + dt.timedelta(days=days_ahead)
+    with time_machine.travel(later, tick=False):
+        call_command("load_demo", verbosity=0)
+        assert ages_today() == AGES
+        assert counts() == first
+        liam = Patient.objects.get(given_name="Liam", family_name="Föräldersson")
+        assert liam.user is None or liam.user.login_key == f"patient:{liam.personnummer}"
 
-    for day in [dt.date(2027, 1, 1), dt.date(2030, 6, 15)]:
-        with time_machine.travel(dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC), tick=False):
-            Case.objects.all().delete()  # cases protect their patients, as medical documentation must
-            Booking.objects.all().delete()  # and so do bookings
-            Patient.objects.all().delete()
-            call_command("load_demo", verbosity=0)
-            liam = Patient.objects.get(given_name="Liam")
-            assert day.year - liam.birth_date.year in (9, 10)
+
+@pytest.mark.parametrize("day", ["2028-02-29", "2028-03-01", "2029-02-28", "2030-12-31", "2031-01-01"])
+def test_the_ages_hold_on_leap_days_and_year_ends(db, day):
+    moment = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(12), tzinfo=dt.UTC)
+    with time_machine.travel(moment, tick=False):
+        call_command("load_demo", "--no-activity", verbosity=0)
+        assert ages_today() == AGES
 
 
 def test_the_demo_cases_are_created_once(demo_region):

@@ -76,12 +76,32 @@ def test_the_coordinator_takes_the_unit_live_step_by_step(personas, administrati
 
     too_early = coordinator.post(url, {"action": "activate"})
     assert too_early.status_code == 400 and "informationsmötet först" in too_early.text
+    # The interest was registered today; the meeting follows it and the start follows the meeting.
+    interest_on = onboarding.interest_on
+    meeting_on, start_on = interest_on + dt.timedelta(days=5), interest_on + dt.timedelta(days=40)
     backwards = coordinator.post(
-        url, {"action": "meeting", "meeting_on": "2026-12-10", "agreed_start_on": "2026-12-01"}
+        url, {"action": "meeting", "meeting_on": start_on.isoformat(), "agreed_start_on": meeting_on.isoformat()}
     )
     assert backwards.status_code == 400
-    coordinator.post(url, {"action": "meeting", "meeting_on": "2026-12-01", "agreed_start_on": "2027-01-10"})
-    coordinator.post(url, {"action": "activate"})
+    before_interest = coordinator.post(
+        url,
+        {
+            "action": "meeting",
+            "meeting_on": (interest_on - dt.timedelta(days=1)).isoformat(),
+            "agreed_start_on": start_on.isoformat(),
+        },
+    )
+    assert before_interest.status_code == 400
+    onboarding.refresh_from_db()
+    assert onboarding.meeting_on is None and onboarding.agreed_start_on is None
+    met = coordinator.post(
+        url, {"action": "meeting", "meeting_on": meeting_on.isoformat(), "agreed_start_on": start_on.isoformat()}
+    )
+    assert met.status_code in (200, 302)
+    onboarding.refresh_from_db()
+    assert (onboarding.meeting_on, onboarding.agreed_start_on) == (meeting_on, start_on)
+    activated = coordinator.post(url, {"action": "activate"})
+    assert activated.status_code in (200, 302)
     onboarding.refresh_from_db()
     unit = onboarding.unit
     assert unit is not None and not unit.live and onboarding.activated_on == timezone.localdate()

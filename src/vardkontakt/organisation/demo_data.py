@@ -247,26 +247,38 @@ class DemoPerson:
     role: str = ""
 
 
-def named_people(today: dt.date) -> list[DemoPerson]:
-    """The personas the demo and the tests talk about, with ages kept constant relative to today."""
+def born(today: dt.date, *, years: int, birthday_days_ago: int) -> dt.date:
+    """A birth date that makes someone exactly `years` old on `today`, their last birthday
+    `birthday_days_ago` days back (under 300, so the next one is still ahead)."""
+    last_birthday = today - dt.timedelta(days=birthday_days_ago)
+    try:
+        return last_birthday.replace(year=last_birthday.year - years)
+    except ValueError:  # born on 29 February in a leap year; that year has no such day
+        return last_birthday.replace(year=last_birthday.year - years, day=28)
 
-    def born_years_ago(years: int, month: int, day: int) -> dt.date:
-        return dt.date(today.year - years, month, day)
+
+def named_people(today: dt.date) -> list[DemoPerson]:
+    """The personas the demo and the tests talk about. Their ages are the same on any day the
+    demo is loaded (the 9-year-old is 9, the 14-year-old is past the guardians' age limit), so
+    their birth dates, and so their personnummer, follow the day of loading."""
+
+    def number(years: int, birthday_days_ago: int, serial: int) -> str:
+        return personnummer(born(today, years=years, birthday_days_ago=birthday_days_ago), serial)
 
     return [
         DemoPerson("191212121212", "Tolvan", "Tolvansson", "patient"),
-        DemoPerson(personnummer(born_years_ago(41, 3, 14), 238), "Anna", "Föräldersson", "guardian"),
-        DemoPerson(personnummer(born_years_ago(43, 9, 2), 257), "Erik", "Föräldersson", "guardian2"),
-        DemoPerson(personnummer(born_years_ago(9, 5, 20), 246), "Liam", "Föräldersson", "child"),
-        DemoPerson(personnummer(born_years_ago(14, 2, 11), 262), "Saga", "Föräldersson", "teenager"),
-        DemoPerson(personnummer(born_years_ago(52, 11, 30), 219), "Maria", "Omsorgsdotter", "proxy"),
-        DemoPerson(personnummer(born_years_ago(86, 6, 6), 225), "Gunnel", "Omsorgsdotter", "elderly"),
-        DemoPerson(personnummer(born_years_ago(38, 4, 9), 279), "Jonas", "Blockesson", "blocked_guardian"),
-        DemoPerson(personnummer(born_years_ago(7, 8, 23), 284), "Elsa", "Blockesson", "blocked_child"),
-        DemoPerson(personnummer(born_years_ago(33, 1, 27), 291), "Lina", "Skyddad", "protected_guardian"),
-        DemoPerson(personnummer(born_years_ago(6, 10, 3), 303), "Noah", "Skyddad", "protected_child"),
-        DemoPerson(personnummer(born_years_ago(47, 12, 1), 318), "Kent", "Återkallad", "revoked_proxy"),
-        DemoPerson(personnummer(born_years_ago(35, 7, 19), 322), "Sofia", "Förseglad", "sealed"),
+        DemoPerson(number(41, 120, 238), "Anna", "Föräldersson", "guardian"),
+        DemoPerson(number(43, 40, 257), "Erik", "Föräldersson", "guardian2"),
+        DemoPerson(number(9, 200, 246), "Liam", "Föräldersson", "child"),
+        DemoPerson(number(14, 95, 262), "Saga", "Föräldersson", "teenager"),
+        DemoPerson(number(52, 6, 219), "Maria", "Omsorgsdotter", "proxy"),
+        DemoPerson(number(86, 183, 225), "Gunnel", "Omsorgsdotter", "elderly"),
+        DemoPerson(number(38, 240, 279), "Jonas", "Blockesson", "blocked_guardian"),
+        DemoPerson(number(7, 105, 284), "Elsa", "Blockesson", "blocked_child"),
+        DemoPerson(number(33, 285, 291), "Lina", "Skyddad", "protected_guardian"),
+        DemoPerson(number(6, 64, 303), "Noah", "Skyddad", "protected_child"),
+        DemoPerson(number(47, 5, 318), "Kent", "Återkallad", "revoked_proxy"),
+        DemoPerson(number(35, 140, 322), "Sofia", "Förseglad", "sealed"),
     ]
 
 

@@ -19,7 +19,7 @@ from vardkontakt.cases.questions import answers_for_storage
 from vardkontakt.cases.services import case_create, service_activate
 from vardkontakt.fhir.auth import all_scopes, client_create
 from vardkontakt.fhir.importer import import_bundle
-from vardkontakt.identity.models import Patient, Profession, Staff
+from vardkontakt.identity.models import Patient, Profession, Staff, User
 from vardkontakt.organisation import demo_data
 from vardkontakt.organisation.models import (
     Administration,
@@ -132,8 +132,18 @@ class Command(BaseCommand):
 
     def _patients(self, today: Any) -> list[Patient]:
         patients = []
-        people = demo_data.named_people(today) + demo_data.other_people(today, OTHER_PATIENTS)
-        for person in people:
+        for person in demo_data.named_people(today):
+            # A persona's birth date follows the day of loading (their ages stay the same), so a
+            # later run finds them by name and moves their number rather than adding a twin.
+            patient, _ = Patient.objects.update_or_create(
+                given_name=person.given_name,
+                family_name=person.family_name,
+                defaults={"personnummer": person.personnummer},
+            )
+            if patient.user_id:
+                User.objects.filter(pk=patient.user_id).update(login_key=f"patient:{patient.personnummer}")
+            patients.append(patient)
+        for person in demo_data.other_people(today, OTHER_PATIENTS):
             patient, _ = Patient.objects.update_or_create(
                 personnummer=person.personnummer,
                 defaults={"given_name": person.given_name, "family_name": person.family_name},
