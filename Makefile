@@ -77,6 +77,7 @@ apt:
 lint: .venv/.synced
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-cache
 
 types: .venv/.synced
 	.venv/bin/mypy

@@ -182,8 +182,8 @@ def make_data() -> Data:
     from tests.helpers import login_as
     from vardkontakt.booking.models import BookingSettings, Slot, VisitType
     from vardkontakt.booking.schedule import local_instant
+    from vardkontakt.demo import demo_data
     from vardkontakt.identity.models import Patient, Profession, Staff, User
-    from vardkontakt.organisation import demo_data
     from vardkontakt.organisation.models import CareUnit, Membership
 
     unit = CareUnit.objects.get(hsa_id=demo_data.unit_hsa_id(demo_data.UNITS[0].code))

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from vardkontakt.access.decorators import patient_required, public
 from vardkontakt.booking.models import Booking, BookingChannel, BookingStatus, Slot
+from vardkontakt.identity.decorators import patient_required, public
 from vardkontakt.identity.models import Patient
 from vardkontakt.urls import urlpatterns as project
 

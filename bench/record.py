@@ -570,8 +570,8 @@ def run() -> dict[str, object]:
         from django.core.management import call_command
         from django.utils import timezone
 
+        from vardkontakt.demo import demo_data
         from vardkontakt.identity.models import Patient
-        from vardkontakt.organisation import demo_data
         from vardkontakt.organisation.models import CareUnit
         from vardkontakt.records.models import LabResult, RecordNote
 

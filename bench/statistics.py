@@ -630,8 +630,8 @@ def measure(unit: Any, small_unit: Any, now: dt.datetime, today: dt.date) -> dic
     year = Period((month.last_day.replace(day=1) - dt.timedelta(days=334)).replace(day=1), month.last_day)
     figures: dict[str, Any] = {}
     for name, period in [("last_full_month", month), ("last_12_months", year)]:
-        url = reverse("statistics:unit", kwargs={"unit_id": unit.pk}) + "?" + urlencode(period.query)
-        small_url = reverse("statistics:unit", kwargs={"unit_id": small_unit.pk}) + "?" + urlencode(period.query)
+        url = reverse("usage_statistics:unit", kwargs={"unit_id": unit.pk}) + "?" + urlencode(period.query)
+        small_url = reverse("usage_statistics:unit", kwargs={"unit_id": small_unit.pk}) + "?" + urlencode(period.query)
         raw = run_raw(unit, period.start, period.end, now, today)
         check_same_figures(raw, unit, period.start, period.end, now, today)
 
@@ -719,7 +719,7 @@ def informational(now: dt.datetime, today: dt.date) -> dict[str, Any]:
     regional = []
     for _ in range(3):
         began = time.perf_counter()
-        assert client.get(reverse("statistics:regional")).status_code == 200
+        assert client.get(reverse("usage_statistics:regional")).status_code == 200
         regional.append(time.perf_counter() - began)
     public = []
     for _ in range(3):

@@ -15,9 +15,9 @@ from vardkontakt.cases.defaults import ServiceKind
 from vardkontakt.cases.models import Case, Service
 from vardkontakt.cases.questions import answers_for_storage
 from vardkontakt.cases.services import case_create, service_activate
+from vardkontakt.demo import demo_data
+from vardkontakt.demo.demo_data import staff_hsa_id
 from vardkontakt.identity.models import Patient, Staff
-from vardkontakt.organisation import demo_data
-from vardkontakt.organisation.demo_data import staff_hsa_id
 from vardkontakt.organisation.models import CareUnit
 
 # `--clock-shift`: the suite run as if it were another day (tests/clock_shift.py).

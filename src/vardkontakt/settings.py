@@ -78,6 +78,9 @@ INSTALLED_APPS = [
     "vardkontakt.booking",
     "vardkontakt.operations",
     "vardkontakt.usage_statistics",
+    "vardkontakt.home",
+    "vardkontakt.onboarding",
+    "vardkontakt.demo",
 ]
 if DEMO_IDP_ENABLED:
     INSTALLED_APPS.append("vardkontakt.demo_idp")

@@ -2,10 +2,10 @@ from django.conf import settings
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from vardkontakt.access.decorators import public
+from vardkontakt.identity.decorators import public
 
 urlpatterns = [
-    path("", include("vardkontakt.core.urls")),
+    path("", include("vardkontakt.home.urls")),
     path("", include("vardkontakt.identity.urls")),
     path("", include("vardkontakt.access.urls")),
     path("staff/", include("vardkontakt.access.staff_urls")),
@@ -13,7 +13,7 @@ urlpatterns = [
     path("", include("vardkontakt.records.urls")),
     path("", include("vardkontakt.fhir.urls")),
     path("", include("vardkontakt.booking.urls")),
-    path("", include("vardkontakt.organisation.urls")),
+    path("", include("vardkontakt.onboarding.urls")),
     path("staff/", include("vardkontakt.booking.staff_urls")),
     path("staff/", include("vardkontakt.cases.staff_urls")),
     path("", include("vardkontakt.operations.urls")),

@@ -13,8 +13,8 @@ from django.utils import timezone
 from tests.helpers import login_as
 from vardkontakt.access import policy
 from vardkontakt.access.models import AuditEntry, Guardianship
+from vardkontakt.demo.demo_data import born, personnummer
 from vardkontakt.identity.models import Patient, Staff, User
-from vardkontakt.organisation.demo_data import born, personnummer
 
 pytestmark = pytest.mark.django_db
 

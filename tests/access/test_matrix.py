@@ -143,9 +143,9 @@ def not_found_but(allowed: dict[str, int], default: int = 404) -> dict[str, int]
 
 ROWS: list[Row] = [
     # --- public ---------------------------------------------------------------------------
-    Row("core:start", "-", everyone(200)),
-    Row("core:home", "-", everyone(302)),
-    Row("core:healthz", "-", everyone(503)),  # no worker heartbeat in this test
+    Row("home:start", "-", everyone(200)),
+    Row("home:home", "-", everyone(302)),
+    Row("home:healthz", "-", everyone(503)),  # no worker heartbeat in this test
     Row("identity:login", "-", everyone(200)),
     # The provider is unreachable in this test (see the fixture): a clean 503 for everyone.
     Row("identity:login_start", "resident", everyone(503), kwargs=lambda p: {"side": "resident"}),
@@ -158,7 +158,7 @@ ROWS: list[Row] = [
     Row("demo_idp:authorize", "no request", everyone(400), kwargs=lambda p: {"tenant": "eid"}),
     Row("demo_idp:token", "no client", everyone(401), method="post", kwargs=lambda p: {"tenant": "eid"}),
     # --- residents' pages -------------------------------------------------------------------
-    Row("core:patient_home", "own", patients_door(200)),
+    Row("home:patient_home", "own", patients_door(200)),
     Row("identity:patient_settings", "own", patients_door(200)),
     Row("access:proxies", "own", patients_door(200)),
     Row("access:proxy_invite", "own", patients_door(200)),
@@ -447,25 +447,25 @@ ROWS: list[Row] = [
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     # --- onboarding a unit: the unit's registration is open to all; the rest is the coordinator's ---
-    Row("organisation:interest", "the form", everyone(200)),
-    Row("organisation:interest", "an empty registration", everyone(400), method="post"),
-    Row("organisation:onboarding_list", "the coordinator's administrations", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 200})),
+    Row("onboarding:interest", "the form", everyone(200)),
+    Row("onboarding:interest", "an empty registration", everyone(400), method="post"),
+    Row("onboarding:onboarding_list", "the coordinator's administrations", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 200})),
     Row(
-        "organisation:onboarding", "Nyby, with the coordinator's administration",
+        "onboarding:onboarding", "Nyby, with the coordinator's administration",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 200}), kwargs=lambda p: {"onboarding_id": an_onboarding(p).id},
     ),
     Row(
-        "organisation:onboarding", "Nyby, activate before the meeting", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 400}),
+        "onboarding:onboarding", "Nyby, activate before the meeting", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 400}),
         method="post", kwargs=lambda p: {"onboarding_id": an_onboarding(p).id}, data=lambda p, who: {"action": "activate"},
     ),
     # --- unit administration: the unit's administrators only ---
     Row(
-        "organisation:unit_admin", "unit X",
+        "onboarding:unit_admin", "unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
-        "organisation:unit_admin", "unit X, news without a heading",
+        "onboarding:unit_admin", "unit X, news without a heading",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 400, "staff_x": 403, "region_admin": 403}),
         method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
         data=lambda p, who: {"action": "news_publish", "title": "", "body": "x"},
@@ -505,47 +505,47 @@ ROWS: list[Row] = [
     # --- statistics: a unit's for its administrators; the regional view for coordinators and region
     # administrators; response times public (and linked from nowhere) ---
     Row(
-        "statistics:unit", "unit X",
+        "usage_statistics:unit", "unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
-        "statistics:unit", "unit X, the last day before the first",
+        "usage_statistics:unit", "unit X, the last day before the first",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 400, "staff_x": 403, "region_admin": 403}),
-        url=lambda p: reverse("statistics:unit", kwargs={"unit_id": unit("Vårdcentralen Lindängen").id}) + "?from=2026-12-31&to=2026-12-01",
+        url=lambda p: reverse("usage_statistics:unit", kwargs={"unit_id": unit("Vårdcentralen Lindängen").id}) + "?from=2026-12-31&to=2026-12-01",
     ),
     Row(
-        "statistics:unit", "another unit (Y)",
+        "usage_statistics:unit", "another unit (Y)",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_y": 403, "coordinator": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
     ),
     Row(
-        "statistics:unit_csv", "unit X, cases per case type",
+        "usage_statistics:unit_csv", "unit X, cases per case type",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "table": "case-types"},
     ),
     Row(
-        "statistics:unit_csv", "unit X, a table that does not exist",
+        "usage_statistics:unit_csv", "unit X, a table that does not exist",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 403, "region_admin": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "table": "patients"},
     ),
     Row(
-        "statistics:regional", "the coordinator's administration, the region administrator's region",
+        "usage_statistics:regional", "the coordinator's administration, the region administrator's region",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 200, "region_admin": 200}),
     ),
     Row(
-        "statistics:regional", "a malformed date",
+        "usage_statistics:regional", "a malformed date",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 400, "region_admin": 400}),
-        url=lambda p: reverse("statistics:regional") + "?from=2026-02-30&to=2026-03-31",
+        url=lambda p: reverse("usage_statistics:regional") + "?from=2026-02-30&to=2026-03-31",
     ),
     Row(
-        "statistics:regional_csv", "per unit",
+        "usage_statistics:regional_csv", "per unit",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 200, "region_admin": 200}),
         kwargs=lambda p: {"table": "units"},
     ),
-    Row("statistics:public", "-", everyone(200)),
+    Row("usage_statistics:public", "-", everyone(200)),
     # --- staff pages ----------------------------------------------------------------------
-    Row("core:staff_home", "own", staff_door(200)),
+    Row("home:staff_home", "own", staff_door(200)),
     Row("identity:staff_settings", "own", staff_door(200)),
     Row(
         "access_staff:unit_log", "unit X",

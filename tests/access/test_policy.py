@@ -12,8 +12,8 @@ from django.utils import timezone
 from vardkontakt.access import policy
 from vardkontakt.access.models import Guardianship, Proxy, ProxyStatus, RecordSeal
 from vardkontakt.access.services import proxy_revoke, record_seal
+from vardkontakt.demo.demo_data import personnummer
 from vardkontakt.identity.models import Patient
-from vardkontakt.organisation.demo_data import personnummer
 from vardkontakt.organisation.models import Region
 
 pytestmark = pytest.mark.django_db

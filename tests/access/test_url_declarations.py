@@ -6,7 +6,7 @@ import pytest
 from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, path
 
-from vardkontakt.access.decorators import access_of, public
+from vardkontakt.identity.decorators import access_of, public
 
 KNOWN = {"public", "patient", "staff", "integration"}
 

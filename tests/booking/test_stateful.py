@@ -65,8 +65,8 @@ from vardkontakt.booking.services import (
 )
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.notifications.delivery import delivery_attempt
 from vardkontakt.notifications.models import Delivery, DeliveryStatus, Notification, NotificationKind
-from vardkontakt.notifications.services import delivery_attempt
 from vardkontakt.organisation.models import CareUnit
 
 # Thursday morning before the last Sunday of October 2026: the clock soon crosses the autumn hour.

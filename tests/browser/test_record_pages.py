@@ -19,8 +19,8 @@ from django.utils import timezone
 from playwright.sync_api import Locator, expect
 
 from tests.browser.conftest import UI
+from vardkontakt.demo import demo_data
 from vardkontakt.identity.models import Patient
-from vardkontakt.organisation import demo_data
 from vardkontakt.organisation.models import CareUnit, UnitKind
 from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine, RecordNote
 

@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from tests.identity.test_oidc_login import choose
+from vardkontakt.demo.demo_data import personnummer
 from vardkontakt.identity.models import Patient, User
-from vardkontakt.organisation.demo_data import personnummer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,8 +15,9 @@ from django.utils import timezone
 from vardkontakt.access.services import proxy_invite
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.notifications import messages
+from vardkontakt.notifications.delivery import deliveries_due, delivery_attempt
 from vardkontakt.notifications.models import Delivery, DeliveryStatus, Notification, NotificationKind
-from vardkontakt.notifications.services import deliveries_due, delivery_attempt, notification_create
+from vardkontakt.notifications.services import notification_create
 from vardkontakt.notifications.tasks import sweep_outbox
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +122,25 @@ def test_an_unreachable_gateway_is_retried(reachable, settings):
     settings.SMS_API_USERNAME, settings.SMS_API_PASSWORD = "u", "p"
     notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:7")
     assert delivery_attempt(str(only("sms", reachable).id)) == DeliveryStatus.PENDING
+
+
+def test_the_task_queues_the_next_attempt_for_when_it_is_due(reachable, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from vardkontakt.notifications.tasks import deliver
+
+    settings.SMS_BACKEND = "46elks"
+    settings.SMS_API_URL = "http://127.0.0.1:9"  # nothing listens: the gateway is down
+    settings.SMS_API_USERNAME, settings.SMS_API_PASSWORD = "u", "p"
+    notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:71")
+    delivery = only("sms", reachable)
+    DBTaskResult.objects.all().delete()
+    deliver.call(str(delivery.id))
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
+    retry = DBTaskResult.objects.get(task_path__endswith="notifications.tasks.deliver")
+    assert retry.args_kwargs["args"] == [str(delivery.id)]
+    assert retry.run_after == delivery.next_attempt_at > timezone.now()
 
 
 def test_a_refused_number_is_given_up_at_once(reachable, sms_gateway):

@@ -12,10 +12,10 @@ from django.conf import settings
 from django.test import Client
 
 from tests.helpers import login_as
+from vardkontakt.demo.demo_data import REGION_NAME
 from vardkontakt.identity.models import Patient, Staff, User
 from vardkontakt.operations.models import Audience, MessageKind, OperationalMessage
 from vardkontakt.operations.services import message_create
-from vardkontakt.organisation.demo_data import REGION_NAME
 from vardkontakt.organisation.models import Region
 
 

@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.operations.conftest import client_of
+from vardkontakt.demo.demo_data import staff_hsa_id
 from vardkontakt.identity.models import Profession, Staff
 from vardkontakt.operations import selectors
 from vardkontakt.operations.models import Audience, MessageKind, OperationalMessage
-from vardkontakt.organisation.demo_data import staff_hsa_id
 from vardkontakt.organisation.models import Region, RegionRole, RegionRoleKind
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 
-from vardkontakt.access.decorators import access_of
+from vardkontakt.identity.decorators import access_of
 
 
 class DenyByDefaultMiddleware:

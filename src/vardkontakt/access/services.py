@@ -15,6 +15,7 @@ from vardkontakt.access.audit import Actor, audit
 from vardkontakt.access.models import OPEN_PROXY_STATUSES, Guardianship, Proxy, ProxyStatus, RecordSeal
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.identity.numbers import normalise_personnummer
+from vardkontakt.identity.services import patient_get_or_register
 from vardkontakt.notifications.models import NotificationKind
 from vardkontakt.notifications.services import notification_create
 
@@ -52,7 +53,7 @@ def proxy_invite(
         raise ProxyError(_("The end date must be in the future."), code="expiry_past")
     # The invitee need not have logged in before: the population register knows them; we register
     # them on first login, as any resident. Until then they exist here only by their number.
-    agent, _created = Patient.objects.get_or_create(personnummer=number, defaults={"given_name": "", "family_name": ""})
+    agent, _registered = patient_get_or_register(personnummer=number)
     if not policy.can_be_proxy(agent, now=now):
         raise ProxyError(_("A proxy must be 18 or older."), code="agent_minor")
     if Proxy.objects.filter(principal=principal, agent=agent, status__in=OPEN_PROXY_STATUSES).exists():
@@ -214,13 +215,9 @@ def guardianships_import(*, pairs: list[tuple[str, str]], children_in_extract: s
         wanted.setdefault(child_number, set())
     created = kept = ended = 0
     for child_number, guardian_numbers in wanted.items():
-        child, _ = Patient.objects.get_or_create(
-            personnummer=child_number, defaults={"given_name": "", "family_name": ""}
-        )
+        child, _registered = patient_get_or_register(personnummer=child_number)
         for guardian_number in guardian_numbers:
-            guardian, _ = Patient.objects.get_or_create(
-                personnummer=guardian_number, defaults={"given_name": "", "family_name": ""}
-            )
+            guardian, _registered = patient_get_or_register(personnummer=guardian_number)
             relation, was_created = Guardianship.objects.get_or_create(
                 guardian=guardian, child=child, defaults={"imported_at": now}
             )

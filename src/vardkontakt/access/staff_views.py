@@ -6,26 +6,22 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from vardkontakt.access import policy, selectors, services
-from vardkontakt.access.decorators import staff_required
 from vardkontakt.access.forms import LogFilterForm, PersonnummerSearchForm, ReasonForm
+from vardkontakt.identity.decorators import StaffRequest, staff_required
 from vardkontakt.identity.models import Patient, Staff
-
-
-def _me(request: HttpRequest) -> Staff:
-    return request.user.staff  # type: ignore[union-attr]
 
 
 @staff_required
 @require_GET
-def unit_log(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def unit_log(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     unit = selectors.unit_for_log_review(staff=me, unit_id=str(unit_id))
     form = LogFilterForm(request.GET or None)
     entries = None
@@ -51,8 +47,8 @@ def unit_log(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
 
 @staff_required
 @require_GET
-def seals(request: HttpRequest) -> HttpResponse:
-    me = _me(request)
+def seals(request: StaffRequest) -> HttpResponse:
+    me = request.staff
     if not policy.is_archivist(me):
         raise PermissionDenied
     form = PersonnummerSearchForm(request.GET or None)
@@ -68,8 +64,8 @@ def seals(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def seal_reopen(request: HttpRequest, seal_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def seal_reopen(request: StaffRequest, seal_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     seal = selectors.seal_to_reopen(staff=me, seal_id=str(seal_id))
     form = ReasonForm(request.POST)
     if form.is_valid():
@@ -90,8 +86,8 @@ def seal_reopen(request: HttpRequest, seal_id: uuid.UUID) -> HttpResponse:
 
 @staff_required
 @require_GET
-def guardians(request: HttpRequest) -> HttpResponse:
-    me = _me(request)
+def guardians(request: StaffRequest) -> HttpResponse:
+    me = request.staff
     if not policy.administered_units(me):
         raise PermissionDenied
     form = PersonnummerSearchForm(request.GET or None)
@@ -105,8 +101,8 @@ def guardians(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def guardian_block(request: HttpRequest, guardianship_id: uuid.UUID, action: str) -> HttpResponse:
-    me = _me(request)
+def guardian_block(request: StaffRequest, guardianship_id: uuid.UUID, action: str) -> HttpResponse:
+    me = request.staff
     guardianship = selectors.guardianship_for_unit_admin(staff=me, guardianship_id=str(guardianship_id))
     if action not in ("block", "unblock"):
         raise Http404

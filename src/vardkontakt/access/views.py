@@ -7,7 +7,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -16,19 +16,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from vardkontakt.access import policy, selectors, services
 from vardkontakt.access.acting import ACTING_FOR
 from vardkontakt.access.audit import Actor, audit
-from vardkontakt.access.decorators import patient_required, recent_login_required
 from vardkontakt.access.forms import ProxyInviteForm, SealForm
+from vardkontakt.identity.decorators import PatientRequest, patient_required, recent_login_required
 from vardkontakt.identity.models import Patient
-
-
-def _me(request: HttpRequest) -> Patient:
-    return request.user.patient  # type: ignore[union-attr]
 
 
 @patient_required
 @require_POST
-def acting_switch(request: HttpRequest) -> HttpResponse:
-    me = _me(request)
+def acting_switch(request: PatientRequest) -> HttpResponse:
+    me = request.patient
     wanted = request.POST.get("subject", "")
     subject = None
     with contextlib.suppress(ValueError):
@@ -42,13 +38,13 @@ def acting_switch(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next", "")
     if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         return redirect(next_url)
-    return redirect("core:patient_home")
+    return redirect("home:patient_home")
 
 
 @patient_required
 @require_GET
-def proxies(request: HttpRequest) -> HttpResponse:
-    me = _me(request)
+def proxies(request: PatientRequest) -> HttpResponse:
+    me = request.patient
     given, held = selectors.proxies_of(patient=me)
     return render(
         request,
@@ -60,8 +56,8 @@ def proxies(request: HttpRequest) -> HttpResponse:
 @patient_required
 @recent_login_required
 @require_http_methods(["GET", "POST"])
-def proxy_invite(request: HttpRequest) -> HttpResponse:
-    me = _me(request)
+def proxy_invite(request: PatientRequest) -> HttpResponse:
+    me = request.patient
     if not policy.can_appoint_proxy(me):
         raise Http404
     initial = {"idempotency_key": uuid.uuid4().hex}
@@ -89,8 +85,8 @@ def proxy_invite(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 @require_POST
-def proxy_respond(request: HttpRequest, proxy_id: uuid.UUID, answer: str) -> HttpResponse:
-    me = _me(request)
+def proxy_respond(request: PatientRequest, proxy_id: uuid.UUID, answer: str) -> HttpResponse:
+    me = request.patient
     proxy = selectors.proxy_for_party(patient=me, proxy_id=str(proxy_id))
     if answer not in ("accept", "decline") or proxy.agent_id != me.pk:
         raise Http404
@@ -108,8 +104,8 @@ def proxy_respond(request: HttpRequest, proxy_id: uuid.UUID, answer: str) -> Htt
 
 @patient_required
 @require_POST
-def proxy_revoke(request: HttpRequest, proxy_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def proxy_revoke(request: PatientRequest, proxy_id: uuid.UUID) -> HttpResponse:
+    me = request.patient
     proxy = selectors.proxy_for_party(patient=me, proxy_id=str(proxy_id))
     services.proxy_revoke(proxy=proxy, by=me)
     messages.success(request, _("The proxy arrangement has ended."))
@@ -119,8 +115,8 @@ def proxy_revoke(request: HttpRequest, proxy_id: uuid.UUID) -> HttpResponse:
 @patient_required
 @recent_login_required
 @require_http_methods(["GET", "POST"])
-def seal(request: HttpRequest) -> HttpResponse:
-    me = _me(request)
+def seal(request: PatientRequest) -> HttpResponse:
+    me = request.patient
     current = selectors.active_seal(patient=me)
     form = SealForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and current is None and form.is_valid():
@@ -132,7 +128,7 @@ def seal(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 @require_GET
-def access_log(request: HttpRequest) -> HttpResponse:
-    me = _me(request)
+def access_log(request: PatientRequest) -> HttpResponse:
+    me = request.patient
     entries = selectors.record_readers_of(patient=me, viewer=me)[:200]
     return render(request, "access/access_log.html", {"entries": entries})

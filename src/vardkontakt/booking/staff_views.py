@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from vardkontakt.access.decorators import staff_required
 from vardkontakt.booking import coverage, policy, staff_selectors, staff_services
 from vardkontakt.booking.schedule import settings_of
 from vardkontakt.booking.services import BookingRefused, Refusal
@@ -34,12 +33,8 @@ from vardkontakt.booking.staff_forms import (
 )
 from vardkontakt.booking.staff_selectors import BookSlot
 from vardkontakt.core.calendar import STOCKHOLM
-from vardkontakt.identity.models import Staff
+from vardkontakt.identity.decorators import StaffRequest, staff_required
 from vardkontakt.organisation.models import CareUnit
-
-
-def _me(request: HttpRequest) -> Staff:
-    return request.user.staff  # type: ignore[union-attr]
 
 
 def _book_url(unit: CareUnit, day: dt.date, view: str = "day") -> str:
@@ -61,8 +56,8 @@ def _day_of(value: str) -> dt.date:
 
 @staff_required
 @require_GET
-def book(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def book(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     unit = staff_selectors.unit_for_book(staff=me, unit_id=unit_id)
     found = staff_selectors.appointment_book(
         staff=me, unit=unit, day=_day_of(request.GET.get("date", "")), view=request.GET.get("view", "day")
@@ -96,8 +91,8 @@ def _slot_page(
     return render(request, "booking/staff/slot.html", context, status=status)
 
 
-def _booked(request: HttpRequest, unit: CareUnit, form: StaffBookForm, found: BookSlot, reason: str) -> HttpResponse:
-    me = _me(request)
+def _booked(request: StaffRequest, unit: CareUnit, form: StaffBookForm, found: BookSlot, reason: str) -> HttpResponse:
+    me = request.staff
     try:
         booking = staff_services.staff_book(
             unit=unit, by=me, slot_id=found.slot.pk, patient=form.patient,
@@ -116,9 +111,9 @@ def _booked(request: HttpRequest, unit: CareUnit, form: StaffBookForm, found: Bo
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def slot(request: HttpRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> HttpResponse:
+def slot(request: StaffRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> HttpResponse:
     """One time: its bookings, and the phone booking form (GET shows it, POST books)."""
-    me = _me(request)
+    me = request.staff
     unit = staff_selectors.unit_for_book(staff=me, unit_id=unit_id)
     found = staff_selectors.slot_for_staff(staff=me, unit=unit, slot_id=slot_id)
     if request.method != "POST":
@@ -131,9 +126,9 @@ def slot(request: HttpRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> HttpRe
 
 @staff_required
 @require_POST
-def overbook(request: HttpRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> HttpResponse:
+def overbook(request: StaffRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> HttpResponse:
     """A second patient in a taken time: a separate form that will not go without a reason."""
-    me = _me(request)
+    me = request.staff
     unit = staff_selectors.unit_for_book(staff=me, unit_id=unit_id)
     found = staff_selectors.slot_for_staff(staff=me, unit=unit, slot_id=slot_id)
     form = OverbookForm(request.POST)
@@ -144,8 +139,8 @@ def overbook(request: HttpRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> Ht
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def cancel(request: HttpRequest, unit_id: uuid.UUID, booking_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def cancel(request: StaffRequest, unit_id: uuid.UUID, booking_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     unit = staff_selectors.unit_for_book(staff=me, unit_id=unit_id)
     booking = staff_selectors.booking_for_staff(staff=me, unit=unit, booking_id=booking_id)
     day = booking.slot.starts_at.astimezone(STOCKHOLM).date()
@@ -171,9 +166,9 @@ def _setup_url(unit: CareUnit) -> str:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def setup(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
+def setup(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
     """The one place a unit administrator sets up the book; its form is the unit's booking rules."""
-    me = _me(request)
+    me = request.staff
     unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
     rules = settings_of(unit)
     posted = request.method == "POST"
@@ -212,8 +207,8 @@ def _form_page(request: HttpRequest, unit: CareUnit, form: Any, *, title: str, p
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def visit_type_new(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def visit_type_new(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
     posted = request.method == "POST"
     form = VisitTypeForm(request.POST if posted else None, unit=unit)
@@ -225,8 +220,8 @@ def visit_type_new(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def visit_type_edit(request: HttpRequest, unit_id: uuid.UUID, visit_type_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def visit_type_edit(request: StaffRequest, unit_id: uuid.UUID, visit_type_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
     visit_type = staff_selectors.visit_type_to_edit(unit=unit, visit_type_id=visit_type_id)
     posted = request.method == "POST"
@@ -241,8 +236,8 @@ def visit_type_edit(request: HttpRequest, unit_id: uuid.UUID, visit_type_id: uui
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def template_new(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def template_new(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
     posted = request.method == "POST"
     form = TemplateForm(request.POST if posted else None, unit=unit)
@@ -268,8 +263,8 @@ def _cleared_message(cleared: staff_services.Cleared) -> str:
 
 @staff_required
 @require_POST
-def template_delete(request: HttpRequest, unit_id: uuid.UUID, template_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def template_delete(request: StaffRequest, unit_id: uuid.UUID, template_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
     template = staff_selectors.template_to_delete(unit=unit, template_id=template_id)
     cleared = staff_services.schedule_template_delete(template=template, by=me)
@@ -279,8 +274,8 @@ def template_delete(request: HttpRequest, unit_id: uuid.UUID, template_id: uuid.
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def exception_new(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def exception_new(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
     posted = request.method == "POST"
     form = ExceptionForm(request.POST if posted else None, unit=unit)
@@ -297,8 +292,8 @@ def exception_new(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
 
 @staff_required
 @require_POST
-def exception_delete(request: HttpRequest, unit_id: uuid.UUID, exception_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def exception_delete(request: StaffRequest, unit_id: uuid.UUID, exception_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
     exception = staff_selectors.exception_to_delete(unit=unit, exception_id=exception_id)
     staff_services.schedule_exception_delete(exception=exception, by=me)
@@ -308,8 +303,8 @@ def exception_delete(request: HttpRequest, unit_id: uuid.UUID, exception_id: uui
 
 @staff_required
 @require_POST
-def roll(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def roll(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
     generated = staff_services.schedule_roll(unit=unit, by=me)
     messages.success(
@@ -326,8 +321,8 @@ def roll(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
 
 @staff_required
 @require_GET
-def coverage_page(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
-    unit = staff_selectors.unit_for_setup(staff=_me(request), unit_id=unit_id)
+def coverage_page(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
+    unit = staff_selectors.unit_for_setup(staff=request.staff, unit_id=unit_id)
     weeks = coverage.unit_coverage(unit)
     context = {"unit": unit, "weeks": weeks, "target": int(coverage.TARGET * 100), "back": _setup_url(unit)}
     return render(request, "booking/staff/coverage.html", context)

@@ -15,23 +15,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from vardkontakt.access.acting import acting_for
-from vardkontakt.access.decorators import patient_required, public
 from vardkontakt.booking import calendar, selectors, services
 from vardkontakt.booking.schedule import settings_of
 from vardkontakt.booking.services import BookingRefused, Refusal
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.core.waiting_room import waiting_room
+from vardkontakt.identity.decorators import PatientRequest, patient_required, public
 from vardkontakt.identity.models import Patient
 
 
-def _me(request: HttpRequest) -> Patient:
-    return request.user.patient  # type: ignore[union-attr]
-
-
-def _subject(request: HttpRequest) -> Patient:
+def _subject(request: PatientRequest) -> Patient:
     """The person acted for, if the resident may book for them (else 404: nothing to see here)."""
     subject = acting_for(request).subject
-    selectors.require_booking_right(actor=_me(request), subject=subject)
+    selectors.require_booking_right(actor=request.patient, subject=subject)
     return subject
 
 
@@ -44,7 +40,7 @@ def _by_day(slots: list[Any]) -> list[tuple[Any, list[Any]]]:
 
 @patient_required
 @require_GET
-def my_bookings(request: HttpRequest) -> HttpResponse:
+def my_bookings(request: PatientRequest) -> HttpResponse:
     subject = _subject(request)
     upcoming, past = selectors.bookings_of(subject)
     return render(request, "booking/mine.html", {"subject": subject, "upcoming": upcoming, "past": past})
@@ -52,7 +48,7 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 @require_GET
-def choose_unit(request: HttpRequest) -> HttpResponse:
+def choose_unit(request: PatientRequest) -> HttpResponse:
     subject = _subject(request)
     query = request.GET.get("q", "")[:100]
     listed, others = selectors.units_to_book_at(subject=subject, query=query)
@@ -61,7 +57,7 @@ def choose_unit(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 @require_GET
-def visit_types(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
+def visit_types(request: PatientRequest, unit_id: uuid.UUID) -> HttpResponse:
     _subject(request)
     unit = selectors.unit_booking_online(unit_id=unit_id)
     context = {"unit": unit, "rules": settings_of(unit), "visit_types": selectors.online_visit_types(unit)}
@@ -70,7 +66,7 @@ def visit_types(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
 
 @patient_required
 @require_GET
-def free_slots(request: HttpRequest, unit_id: uuid.UUID, visit_type_id: uuid.UUID) -> HttpResponse:
+def free_slots(request: PatientRequest, unit_id: uuid.UUID, visit_type_id: uuid.UUID) -> HttpResponse:
     _subject(request)
     unit = selectors.unit_booking_online(unit_id=unit_id)
     visit_type = selectors.online_visit_type(unit=unit, visit_type_id=visit_type_id)
@@ -82,7 +78,7 @@ def free_slots(request: HttpRequest, unit_id: uuid.UUID, visit_type_id: uuid.UUI
 @patient_required
 @require_http_methods(["GET", "POST"])
 @waiting_room
-def book(request: HttpRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> HttpResponse:
+def book(request: PatientRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> HttpResponse:
     """Confirm (GET), then book (POST): one submission key per form, so a double click books once."""
     subject = _subject(request)
     unit = selectors.unit_booking_online(unit_id=unit_id)
@@ -90,9 +86,9 @@ def book(request: HttpRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> HttpRe
         key = request.POST.get("submission_key", "")[:64]
         try:
             booking = services.book_online(
-                slot_id=slot_id, unit=unit, patient=subject, actor=_me(request),
+                slot_id=slot_id, unit=unit, patient=subject, actor=request.patient,
                 sms_reminder=request.POST.get("sms_reminder") == "on",
-                idempotency_key=services.submission_key("book", _me(request).pk, subject.pk, slot_id, key)
+                idempotency_key=services.submission_key("book", request.patient.pk, subject.pk, slot_id, key)
                 if key else None,
             )  # fmt: skip
         except BookingRefused as refused:
@@ -118,19 +114,19 @@ def _refused(request: HttpRequest, refused: BookingRefused, **context: Any) -> H
 
 @patient_required
 @require_GET
-def detail(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
-    booking = selectors.booking_for_patient(actor=_me(request), booking_id=booking_id)
+def detail(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
+    booking = selectors.booking_for_patient(actor=request.patient, booking_id=booking_id)
     context = {"booking": booking, **selectors.what_may_change(booking, now=timezone.now())}
     return render(request, "booking/detail.html", context)
 
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def cancel(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
-    booking = selectors.booking_for_patient(actor=_me(request), booking_id=booking_id)
+def cancel(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
+    booking = selectors.booking_for_patient(actor=request.patient, booking_id=booking_id)
     if request.method == "POST":
         try:
-            services.cancel(booking_id=booking.pk, by_patient=_me(request))
+            services.cancel(booking_id=booking.pk, by_patient=request.patient)
         except BookingRefused as refused:
             return _refused(request, refused, unit=booking.slot.unit)
         messages.success(request, _("The appointment is cancelled."))
@@ -141,13 +137,13 @@ def cancel(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
 @patient_required
 @require_http_methods(["GET", "POST"])
 @waiting_room
-def rebook(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
-    booking = selectors.booking_for_patient(actor=_me(request), booking_id=booking_id)
+def rebook(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
+    booking = selectors.booking_for_patient(actor=request.patient, booking_id=booking_id)
     if request.method == "POST":
         key = request.POST.get("submission_key", "")[:64]
         try:
             moved = services.rebook_online(
-                booking_id=booking.pk, new_slot_id=_uuid(request.POST.get("slot", "")), actor=_me(request),
+                booking_id=booking.pk, new_slot_id=_uuid(request.POST.get("slot", "")), actor=request.patient,
                 idempotency_key=services.submission_key("rebook", booking.pk, request.POST.get("slot", ""), key)
                 if key else None,
             )  # fmt: skip
@@ -170,8 +166,8 @@ def _uuid(value: str) -> str:
 
 @patient_required
 @require_GET
-def booking_ics(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
-    booking = selectors.booking_for_patient(actor=_me(request), booking_id=booking_id)
+def booking_ics(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
+    booking = selectors.booking_for_patient(actor=request.patient, booking_id=booking_id)
     response = HttpResponse(calendar.booking_calendar([booking]), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="besok.ics"'
     return response
@@ -179,9 +175,9 @@ def booking_ics(request: HttpRequest, booking_id: uuid.UUID) -> HttpResponse:
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def calendar_feed_settings(request: HttpRequest) -> HttpResponse:
+def calendar_feed_settings(request: PatientRequest) -> HttpResponse:
     """The person's own calendar link: made (replacing the old one) or revoked; shown once."""
-    me = _me(request)
+    me = request.patient
     new_url = ""
     if request.method == "POST":
         if request.POST.get("action") == "revoke":

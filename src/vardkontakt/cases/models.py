@@ -102,7 +102,7 @@ class Case(models.Model):
         ]
         indexes = [
             models.Index(fields=["unit", "status", "deadline_passes_at"]),
-            # The statistics count a unit's cases by the period they were received in (statistics/figures.py).
+            # The statistics count a unit's cases by the period they were received in (usage_statistics/figures.py).
             models.Index(fields=["unit", "received_at"], name="case_unit_received"),
         ]
 

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vardkontakt.access.audit import Actor
-from vardkontakt.access.decorators import staff_required
 from vardkontakt.cases import policy, selectors, services
 from vardkontakt.cases.defaults import DEFAULT_QUESTIONS, DEFAULT_TERMS, SWEDISH_NAMES, ServiceKind
 from vardkontakt.cases.forms import (
@@ -31,17 +30,14 @@ from vardkontakt.cases.forms import (
 )
 from vardkontakt.cases.models import Case
 from vardkontakt.cases.views import file_response
+from vardkontakt.identity.decorators import StaffRequest, staff_required
 from vardkontakt.identity.models import Profession, Staff
-
-
-def _me(request: HttpRequest) -> Staff:
-    return request.user.staff  # type: ignore[union-attr]
 
 
 @staff_required
 @require_GET
-def inbox(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def inbox(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     unit = selectors.inbox_unit(staff=me, unit_id=str(unit_id))
     listing = request.GET.get("list", "open")
     if listing not in selectors.INBOX_LISTS:
@@ -102,13 +98,13 @@ def _case_page(request: HttpRequest, case: Case, *, status: int = 200, **forms: 
 
 @staff_required
 @require_GET
-def case_detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    case = selectors.case_for_staff(staff=_me(request), case_id=str(case_id))
+def case_detail(request: StaffRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = selectors.case_for_staff(staff=request.staff, case_id=str(case_id))
     return _case_page(request, case)
 
 
-def _run(request: HttpRequest, case: Case, action: str) -> HttpResponse:
-    me = _me(request)
+def _run(request: StaffRequest, case: Case, action: str) -> HttpResponse:
+    me = request.staff
     if action in ("reply", "ask", "note"):
         form = StaffMessageForm(request.POST)
         if not form.is_valid():
@@ -154,8 +150,8 @@ def _done(request: HttpRequest, case: Case, text: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def case_action(request: HttpRequest, case_id: uuid.UUID, action: str) -> HttpResponse:
-    case = selectors.case_for_staff(staff=_me(request), case_id=str(case_id))
+def case_action(request: StaffRequest, case_id: uuid.UUID, action: str) -> HttpResponse:
+    case = selectors.case_for_staff(staff=request.staff, case_id=str(case_id))
     try:
         return _run(request, case, action)
     except services.CaseConflict:
@@ -177,8 +173,8 @@ def case_action(request: HttpRequest, case_id: uuid.UUID, action: str) -> HttpRe
 
 @staff_required
 @require_GET
-def unit_services(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
-    unit = selectors.unit_for_service_admin(staff=_me(request), unit_id=str(unit_id))
+def unit_services(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
+    unit = selectors.unit_for_service_admin(staff=request.staff, unit_id=str(unit_id))
     offered = {service.kind: service for service in unit.services.all()}
     kinds = [(value, label, offered.get(value)) for value, label in ServiceKind.choices]
     return render(request, "cases/unit_services.html", {"unit": unit, "kinds": kinds})
@@ -186,8 +182,8 @@ def unit_services(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
 
 @staff_required
 @require_POST
-def service_activate(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def service_activate(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     unit = selectors.inbox_unit(staff=me, unit_id=str(unit_id))
     kind = request.POST.get("kind", "")
     if kind not in ServiceKind.values:
@@ -199,8 +195,8 @@ def service_activate(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
 
 @staff_required
 @require_GET
-def attachment(request: HttpRequest, case_id: uuid.UUID, attachment_id: uuid.UUID) -> FileResponse:
-    me = _me(request)
+def attachment(request: StaffRequest, case_id: uuid.UUID, attachment_id: uuid.UUID) -> FileResponse:
+    me = request.staff
     case = selectors.case_for_staff(staff=me, case_id=str(case_id))
     found, path = selectors.attachment_of(case=case, attachment_id=str(attachment_id), reader=Actor.of_staff(me))
     return file_response(found, path)
@@ -239,8 +235,8 @@ def _definition_page(
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def service_edit(request: HttpRequest, unit_id: uuid.UUID, service_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def service_edit(request: StaffRequest, unit_id: uuid.UUID, service_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     service = selectors.service_for_admin(staff=me, unit_id=str(unit_id), service_id=str(service_id))
     unit = service.unit
 
@@ -264,8 +260,8 @@ def service_edit(request: HttpRequest, unit_id: uuid.UUID, service_id: uuid.UUID
 
 @staff_required
 @require_GET
-def region_forms(request: HttpRequest, region_id: uuid.UUID) -> HttpResponse:
-    region = selectors.region_for_admin(staff=_me(request), region_id=str(region_id))
+def region_forms(request: StaffRequest, region_id: uuid.UUID) -> HttpResponse:
+    region = selectors.region_for_admin(staff=request.staff, region_id=str(region_id))
     saved = {form.kind: form for form in region.service_forms.all()}
     kinds = [(value, label, saved.get(value)) for value, label in ServiceKind.choices]
     return render(request, "cases/region_forms.html", {"region": region, "kinds": kinds})
@@ -273,8 +269,8 @@ def region_forms(request: HttpRequest, region_id: uuid.UUID) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def region_form_edit(request: HttpRequest, region_id: uuid.UUID, kind: str) -> HttpResponse:
-    me = _me(request)
+def region_form_edit(request: StaffRequest, region_id: uuid.UUID, kind: str) -> HttpResponse:
+    me = request.staff
     region = selectors.region_for_admin(staff=me, region_id=str(region_id))
     if kind not in ServiceKind.values:
         raise Http404

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -16,31 +16,26 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from vardkontakt.access.acting import acting_for
 from vardkontakt.access.audit import Actor
-from vardkontakt.access.decorators import patient_required
 from vardkontakt.cases import attachments, selectors, services
 from vardkontakt.cases.forms import MessageForm
 from vardkontakt.cases.models import Attachment, CaseStatus
 from vardkontakt.cases.questions import answers_for_storage, asks_for_medicines, build_form
-from vardkontakt.identity.models import Patient
-
-
-def _me(request: HttpRequest) -> Patient:
-    return request.user.patient  # type: ignore[union-attr]
+from vardkontakt.identity.decorators import PatientRequest, patient_required
 
 
 @patient_required
 @require_GET
-def my_cases(request: HttpRequest) -> HttpResponse:
+def my_cases(request: PatientRequest) -> HttpResponse:
     subject = acting_for(request).subject
-    cases = list(selectors.cases_of(actor=_me(request), subject=subject))
+    cases = list(selectors.cases_of(actor=request.patient, subject=subject))
     return render(request, "cases/my_cases.html", {"cases": cases, "subject": subject})
 
 
 @patient_required
 @require_GET
-def choose_unit(request: HttpRequest) -> HttpResponse:
+def choose_unit(request: PatientRequest) -> HttpResponse:
     subject = acting_for(request).subject
-    selectors.cases_of(actor=_me(request), subject=subject)  # the messages scope, or 404
+    selectors.cases_of(actor=request.patient, subject=subject)  # the messages scope, or 404
     query = request.GET.get("q", "")[:100]
     listed, others = selectors.units_to_write_to(subject=subject, query=query)
     return render(request, "cases/choose_unit.html", {"listed": listed, "others": others, "query": query})
@@ -48,7 +43,7 @@ def choose_unit(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 @require_GET
-def choose_service(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
+def choose_service(request: PatientRequest, unit_id: uuid.UUID) -> HttpResponse:
     unit = selectors.unit_offering(unit_id=str(unit_id))
     services_offered = unit.services.filter(active=True).order_by("name")
     return render(request, "cases/choose_service.html", {"unit": unit, "services": services_offered})
@@ -56,10 +51,10 @@ def choose_service(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def write(request: HttpRequest, unit_id: uuid.UUID, service_id: uuid.UUID) -> HttpResponse:
+def write(request: PatientRequest, unit_id: uuid.UUID, service_id: uuid.UUID) -> HttpResponse:
     """Fill in → review → send. The answers travel in the form between the steps; nothing is
     stored until 'Send', and the idempotency key makes a double click send one case."""
-    me = _me(request)
+    me = request.patient
     subject = acting_for(request).subject
     selectors.cases_of(actor=me, subject=subject)
     unit = selectors.unit_offering(unit_id=str(unit_id))
@@ -114,8 +109,8 @@ def _long_date(day: dt.date) -> str:
 
 @patient_required
 @require_GET
-def detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    case = selectors.case_for_patient(actor=_me(request), case_id=str(case_id))
+def detail(request: PatientRequest, case_id: uuid.UUID) -> HttpResponse:
+    case = selectors.case_for_patient(actor=request.patient, case_id=str(case_id))
     return render(
         request,
         "cases/detail.html",
@@ -131,8 +126,8 @@ def detail(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 
 @patient_required
 @require_POST
-def answer(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def answer(request: PatientRequest, case_id: uuid.UUID) -> HttpResponse:
+    me = request.patient
     case = selectors.case_for_patient(actor=me, case_id=str(case_id))
     form = MessageForm(request.POST)
     if form.is_valid():
@@ -154,8 +149,8 @@ def answer(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 
 @patient_required
 @require_POST
-def withdraw(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def withdraw(request: PatientRequest, case_id: uuid.UUID) -> HttpResponse:
+    me = request.patient
     case = selectors.case_for_patient(actor=me, case_id=str(case_id))
     try:
         services.case_withdraw(case=case, actor=me)
@@ -168,8 +163,8 @@ def withdraw(request: HttpRequest, case_id: uuid.UUID) -> HttpResponse:
 
 @patient_required
 @require_GET
-def attachment(request: HttpRequest, case_id: uuid.UUID, attachment_id: uuid.UUID) -> FileResponse:
-    me = _me(request)
+def attachment(request: PatientRequest, case_id: uuid.UUID, attachment_id: uuid.UUID) -> FileResponse:
+    me = request.patient
     case = selectors.case_for_patient(actor=me, case_id=str(case_id))
     found, path = selectors.attachment_of(case=case, attachment_id=str(attachment_id), reader=Actor.of_patient(me))
     return file_response(found, path)

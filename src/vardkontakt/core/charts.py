@@ -18,15 +18,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.utils import dateformat, formats
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from vardkontakt.core.calendar import STOCKHOLM
+
 Number = float | int | Decimal
 TimeTick = tuple[dt.datetime, str]
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 class Marker(enum.StrEnum):

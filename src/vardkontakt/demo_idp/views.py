@@ -17,10 +17,10 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from vardkontakt.access.decorators import public
 from vardkontakt.demo_idp import protocol
 from vardkontakt.demo_idp.forms import ChooserForm
 from vardkontakt.demo_idp.keys import signing_key
+from vardkontakt.identity.decorators import public
 
 _REQUEST_SALT = "vardkontakt.demo_idp.authorize"
 _REQUEST_MAX_AGE = 600

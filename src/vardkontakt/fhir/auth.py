@@ -22,9 +22,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from vardkontakt.access.decorators import integration
 from vardkontakt.core.tokens import digest, new_secret
+from vardkontakt.fhir.importer import RESOURCE_TYPES
 from vardkontakt.fhir.models import IntegrationClient, IntegrationToken
+from vardkontakt.fhir.responses import refuse
+from vardkontakt.identity.decorators import integration
 
 TOKEN_LIFETIME = dt.timedelta(hours=1)
 ACTIONS = ("read", "write")
@@ -35,8 +37,6 @@ def scope(resource_type: str, action: str) -> str:
 
 
 def all_scopes() -> list[str]:
-    from vardkontakt.fhir.importer import RESOURCE_TYPES
-
     return [scope(resource_type, action) for resource_type in RESOURCE_TYPES for action in ACTIONS]
 
 
@@ -147,8 +147,6 @@ def integration_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     @csrf_exempt
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        from vardkontakt.fhir.views import refuse
-
         caller = bearer(request)
         if caller is None:
             response = refuse(401, "login", "a valid bearer token is required")
@@ -166,8 +164,6 @@ def require_scope(request: HttpRequest, resource_type: str, action: str) -> Http
 
 def require_scopes(request: HttpRequest, needed: list[str]) -> HttpResponse | None:
     """None when the token has every scope; otherwise a 403 naming each missing one."""
-    from vardkontakt.fhir.views import refuse
-
     missing = [name for name in needed if name not in request.fhir_caller.scopes]  # type: ignore[attr-defined]
     if not missing:
         return None

@@ -40,6 +40,7 @@ from pydantic import ValidationError as PydanticError
 
 from vardkontakt.identity.models import Patient
 from vardkontakt.identity.numbers import normalise_personnummer
+from vardkontakt.identity.services import patient_get_or_register
 from vardkontakt.organisation.models import CareUnit
 from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine, Practitioner, RecordNote
 
@@ -210,10 +211,9 @@ class _Batch:
             r.fail(path, " ".join(str(m) for m in error.messages), "value")
             return None
         if number not in self._patients:
-            patient = Patient.objects.filter(personnummer=number).first()
-            if patient is None:
-                # Known to the platform from now on; rolled back with the batch if it is refused.
-                patient = Patient.objects.create(personnummer=number, given_name="", family_name="")
+            # Known to the platform from now on; rolled back with the batch if it is refused.
+            patient, registered = patient_get_or_register(personnummer=number)
+            if registered:
                 self.new_patients.append(patient)
             self._patients[number] = patient
         return self._patients[number]

@@ -10,10 +10,10 @@ import base64
 import datetime as dt
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import Model
 
+from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.fhir.importer import (
     HSA_SYSTEM,
     ICD10_SYSTEMS,
@@ -25,7 +25,6 @@ from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit
 from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine, Practitioner, RecordNote
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 ICD10 = sorted(ICD10_SYSTEMS)[0]
 # Confidentiality "restricted": the population register hides this person's details.
 RESTRICTED = {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}

@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from vardkontakt.access.audit import Actor, audit
-from vardkontakt.access.decorators import public
 from vardkontakt.fhir import resources
 from vardkontakt.fhir.auth import Caller, integration_view, require_scope, require_scopes, scope
 from vardkontakt.fhir.importer import (
@@ -30,31 +29,20 @@ from vardkontakt.fhir.importer import (
     STORED_BY_ID,
     FhirRejected,
     ImportResult,
-    Issue,
     Outcome,
     import_bundle,
     import_resource,
     operation_outcome,
 )
+from vardkontakt.fhir.responses import fhir_response, refuse
+from vardkontakt.identity.decorators import public
 from vardkontakt.identity.models import Patient
 from vardkontakt.identity.numbers import normalise_personnummer
 from vardkontakt.organisation.models import CareUnit
 from vardkontakt.records.models import Practitioner
 
-FHIR_JSON = "application/fhir+json; charset=utf-8"
 ACCEPTED_TYPES = ("application/fhir+json", "application/json")
 SEARCH_LIMIT = 100
-
-
-def fhir_response(body: dict[str, Any], status: int = 200, **headers: str) -> HttpResponse:
-    response = HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=FHIR_JSON)
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
-    return response
-
-
-def refuse(status: int, code: str, message: str, location: str = "") -> HttpResponse:
-    return fhir_response(operation_outcome([Issue(location, message, code)]), status=status)
 
 
 def _rejected(error: FhirRejected) -> HttpResponse:

@@ -39,7 +39,7 @@ class SessionTimeoutMiddleware:
             if now - seen_at > idle_limit or now - auth_at > absolute_limit:
                 logout(request)
                 messages.info(request, _("You were logged out because the session ended. Please log in again."))
-                target = reverse("core:start")
+                target = reverse("home:start")
                 if getattr(request, "htmx", False):
                     response = HttpResponse(status=204)
                     response["HX-Redirect"] = target

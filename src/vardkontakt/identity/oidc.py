@@ -24,8 +24,9 @@ from django.utils.translation import gettext_lazy as _
 from joserfc.errors import JoseError
 from requests import RequestException
 
-from vardkontakt.identity.models import Patient, Staff, User
+from vardkontakt.identity.models import Staff, User
 from vardkontakt.identity.numbers import normalise_hsa_id, normalise_personnummer
+from vardkontakt.identity.services import patient_get_or_register
 
 logger = logging.getLogger(__name__)
 
@@ -186,18 +187,11 @@ def _resident_user(number: str, claims: dict[str, Any]) -> User:
         raise LoginRefused(Refusal.INVALID_NUMBER, exc.code or "") from exc
     # Every resident with a personnummer may use the e-services: the first login registers them,
     # with the name the e-ID carries (as the national service does from the population register).
-    patient, _created = Patient.objects.select_for_update().get_or_create(
+    patient, _registered = patient_get_or_register(
         personnummer=personnummer,
-        defaults={
-            "given_name": str(claims.get("given_name") or "")[:100],
-            "family_name": str(claims.get("family_name") or "")[:100],
-        },
+        given_name=str(claims.get("given_name") or ""),
+        family_name=str(claims.get("family_name") or ""),
     )
-    if not (patient.given_name or patient.family_name):
-        # Known only by number so far (e.g. invited as a proxy): take the name the e-ID carries.
-        patient.given_name = str(claims.get("given_name") or "")[:100]
-        patient.family_name = str(claims.get("family_name") or "")[:100]
-        patient.save(update_fields=["given_name", "family_name"])
     return User.objects.get_or_create_for_patient(patient)
 
 

@@ -14,7 +14,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from requests import RequestException
 
-from vardkontakt.access.decorators import (
+from vardkontakt.identity.decorators import (
+    PatientRequest,
+    StaffRequest,
     patient_required,
     public,
     recent_login_required_for_changes,
@@ -23,7 +25,7 @@ from vardkontakt.access.decorators import (
 from vardkontakt.identity.forms import PatientSettingsForm, StaffSettingsForm
 from vardkontakt.identity.middleware import mark_login
 from vardkontakt.identity.oidc import REFUSAL_MESSAGES, LoginRefused, Side, complete_login, start_login
-from vardkontakt.operations.services import login_record, login_refusal_record
+from vardkontakt.identity.signals import login_completed, login_refused
 
 logger = logging.getLogger(__name__)
 NEXT_KEY = "vk_login_next"
@@ -74,7 +76,9 @@ def oidc_callback(request: HttpRequest, side: str) -> HttpResponse:
         logger.warning("login refused side=%s reason=%s detail=%s", chosen, refusal.reason, refusal.detail)
         if refusal.subject:
             # Support can then tell a person why their login failed (operations.LoginRecord).
-            login_refusal_record(side=chosen, subject=refusal.subject, reason=refusal.reason, acr=refusal.acr)
+            login_refused.send(
+                sender=Side, side=chosen, subject=refusal.subject, reason=refusal.reason, acr=refusal.acr
+            )
         return render(
             request,
             "identity/login_refused.html",
@@ -86,13 +90,13 @@ def oidc_callback(request: HttpRequest, side: str) -> HttpResponse:
     login(request, verified.user, backend=settings.AUTHENTICATION_BACKENDS[0])
     mark_login(request)
     request.session["vk_acr"] = verified.acr
-    login_record(user=verified.user, acr=verified.acr)
+    login_completed.send(sender=Side, user=verified.user, acr=verified.acr)
     if verified.user.is_staff_member and verified.user.staff.settings_confirmed_at is None:
         messages.info(request, _("Welcome! Start by choosing how you want to be notified and your signature."))
         return redirect("identity:staff_settings")
     if next_url:
         return redirect(next_url)
-    return redirect("core:home")
+    return redirect("home:home")
 
 
 @public
@@ -100,14 +104,14 @@ def oidc_callback(request: HttpRequest, side: str) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)  # flushes the server-side session
     messages.success(request, _("You are logged out."))
-    return redirect("core:start")
+    return redirect("home:start")
 
 
 @patient_required
 @recent_login_required_for_changes
 @require_http_methods(["GET", "POST"])
-def patient_settings(request: HttpRequest) -> HttpResponse:
-    patient = request.user.patient  # type: ignore[union-attr]
+def patient_settings(request: PatientRequest) -> HttpResponse:
+    patient = request.patient
     data = request.POST if request.method == "POST" else getattr(request, "stepup_stash", None)
     form = PatientSettingsForm(data, instance=patient)
     if request.method == "POST" and form.is_valid():
@@ -120,8 +124,8 @@ def patient_settings(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def staff_settings(request: HttpRequest) -> HttpResponse:
-    staff = request.user.staff  # type: ignore[union-attr]
+def staff_settings(request: StaffRequest) -> HttpResponse:
+    staff = request.staff
     form = StaffSettingsForm(request.POST if request.method == "POST" else None, instance=staff)
     if request.method == "POST" and form.is_valid():
         staff = form.save(commit=False)

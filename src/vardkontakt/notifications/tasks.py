@@ -2,12 +2,16 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from vardkontakt.notifications.services import deliveries_due, delivery_attempt
+from vardkontakt.notifications.delivery import deliveries_due, delivery_attempt
+from vardkontakt.notifications.models import Delivery, DeliveryStatus
 
 
 @task()
 def deliver(delivery_id: str) -> None:
-    delivery_attempt(delivery_id)
+    if delivery_attempt(delivery_id) == DeliveryStatus.PENDING:
+        # It failed and will be tried again: queue that attempt for when it is due.
+        retry_at = Delivery.objects.values_list("next_attempt_at", flat=True).get(pk=delivery_id)
+        deliver.using(run_after=retry_at).enqueue(delivery_id)
 
 
 def sweep_outbox() -> int:

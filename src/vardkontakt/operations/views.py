@@ -15,16 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vardkontakt.access import policy
-from vardkontakt.access.decorators import public, staff_required
 from vardkontakt.access.forms import PersonnummerSearchForm
-from vardkontakt.identity.models import Staff
+from vardkontakt.identity.decorators import StaffRequest, public, staff_required
 from vardkontakt.operations import selectors, services
 from vardkontakt.operations.forms import MessageForm
 from vardkontakt.operations.support import support_contacts, support_hours
-
-
-def _me(request: HttpRequest) -> Staff:
-    return request.user.staff  # type: ignore[union-attr]
 
 
 @public
@@ -47,8 +42,8 @@ def support(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_GET
-def message_list(request: HttpRequest, region_id: uuid.UUID) -> HttpResponse:
-    region = selectors.region_for_admin(staff=_me(request), region_id=str(region_id))
+def message_list(request: StaffRequest, region_id: uuid.UUID) -> HttpResponse:
+    region = selectors.region_for_admin(staff=request.staff, region_id=str(region_id))
     now = timezone.now()
     found = selectors.messages_of_region(region=region, now=now)
     sections = [
@@ -61,8 +56,8 @@ def message_list(request: HttpRequest, region_id: uuid.UUID) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def message_create(request: HttpRequest, region_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def message_create(request: StaffRequest, region_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     region = selectors.region_for_admin(staff=me, region_id=str(region_id))
     form = MessageForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -76,8 +71,8 @@ def message_create(request: HttpRequest, region_id: uuid.UUID) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def message_edit(request: HttpRequest, message_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def message_edit(request: StaffRequest, message_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     message = selectors.message_for_admin(staff=me, message_id=str(message_id))
     form = MessageForm(request.POST if request.method == "POST" else None, instance=message)
     if request.method == "POST" and form.is_valid():
@@ -93,8 +88,8 @@ def message_edit(request: HttpRequest, message_id: uuid.UUID) -> HttpResponse:
 
 @staff_required
 @require_POST
-def message_end(request: HttpRequest, message_id: uuid.UUID) -> HttpResponse:
-    me = _me(request)
+def message_end(request: StaffRequest, message_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
     message = selectors.message_for_admin(staff=me, message_id=str(message_id))
     try:
         services.message_end(message=message, by=me)
@@ -107,9 +102,9 @@ def message_end(request: HttpRequest, message_id: uuid.UUID) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def support_lookup(request: HttpRequest) -> HttpResponse:
+def support_lookup(request: StaffRequest) -> HttpResponse:
     """Search by personnummer with POST, so the number stays out of URLs, logs and browser history."""
-    me = _me(request)
+    me = request.staff
     if not policy.is_support(me):
         raise PermissionDenied
     form = PersonnummerSearchForm(request.POST if request.method == "POST" else None)

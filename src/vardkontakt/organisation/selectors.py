@@ -6,7 +6,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from vardkontakt.identity.models import Patient, Staff
-from vardkontakt.organisation.models import CareUnit, Membership, OpeningException
+from vardkontakt.organisation.models import CareUnit, Membership, OpeningException, UnitNews
 
 
 def units_for_patient(*, patient: Patient) -> QuerySet[CareUnit]:
@@ -24,3 +24,8 @@ def units_for_patient(*, patient: Patient) -> QuerySet[CareUnit]:
 
 def memberships_for_staff(*, staff: Staff) -> QuerySet[Membership]:
     return Membership.objects.filter(staff=staff).select_related("unit__administration__region").order_by("unit__name")
+
+
+def news_for_staff(staff: Staff, limit: int = 5) -> list[UnitNews]:
+    """The latest news from the units the staff member works at (their home page)."""
+    return list(UnitNews.objects.filter(unit__memberships__staff=staff).select_related("unit", "author")[:limit])

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from vardkontakt.access import policy
 from vardkontakt.access.acting import acting_for
-from vardkontakt.access.decorators import patient_required, recent_login_required
 from vardkontakt.access.policy import Relation
 from vardkontakt.core import charts
+from vardkontakt.identity.decorators import PatientRequest, patient_required, recent_login_required
 from vardkontakt.identity.models import Patient, Profession
 from vardkontakt.records import export, publishing, results, services
 from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine
@@ -38,8 +38,8 @@ class NoteFilter(forms.Form):
         self.fields["profession"].choices = [("", gettext_lazy("All")), *Profession.choices]  # type: ignore[attr-defined]
 
 
-def _door(request: HttpRequest, section: str) -> tuple[Patient, HttpResponse | None]:
-    me: Patient = request.user.patient  # type: ignore[union-attr]
+def _door(request: PatientRequest, section: str) -> tuple[Patient, HttpResponse | None]:
+    me = request.patient
     subject = acting_for(request).subject
     closed = open_record(reader=me, subject=subject, section=section)
     if closed is None:
@@ -57,7 +57,7 @@ def _common(request: HttpRequest, subject: Patient, **extra: Any) -> dict[str, A
 
 @patient_required
 @require_GET
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: PatientRequest) -> HttpResponse:
     subject, closed = _door(request, "overview")
     if closed:
         return closed
@@ -80,7 +80,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 @require_GET
-def notes(request: HttpRequest) -> HttpResponse:
+def notes(request: PatientRequest) -> HttpResponse:
     subject, closed = _door(request, "notes")
     if closed:
         return closed
@@ -116,7 +116,7 @@ SECTIONS: dict[str, tuple[type[Any], Any]] = {
 
 @patient_required
 @require_GET
-def section(request: HttpRequest, name: str) -> HttpResponse:
+def section(request: PatientRequest, name: str) -> HttpResponse:
     if name not in SECTIONS:
         raise Http404
     subject, closed = _door(request, name)
@@ -132,7 +132,7 @@ def section(request: HttpRequest, name: str) -> HttpResponse:
 
 @patient_required
 @require_GET
-def result_chart(request: HttpRequest) -> HttpResponse:
+def result_chart(request: PatientRequest) -> HttpResponse:
     """One analysis over time: a chart and its numbers, from what the results page may show."""
     subject, closed = _door(request, "results")
     if closed:
@@ -161,9 +161,9 @@ def result_chart(request: HttpRequest) -> HttpResponse:
 @patient_required
 @recent_login_required
 @require_http_methods(["GET", "POST"])
-def export_record(request: HttpRequest) -> HttpResponse:
+def export_record(request: PatientRequest) -> HttpResponse:
     """An extract to save (PDF) or print (HTML), of the sections and period the person chooses."""
-    me: Patient = request.user.patient  # type: ignore[union-attr]
+    me: Patient = request.patient
     subject = acting_for(request).subject
     closed = record_closed_to(reader=me, subject=subject)
     if closed:
@@ -203,9 +203,9 @@ def export_record(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 @require_POST
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: PatientRequest) -> HttpResponse:
     """The patient's own choices; a guardian or proxy does not make them for the person."""
-    me: Patient = request.user.patient  # type: ignore[union-attr]
+    me: Patient = request.patient
     services.record_preferences_save(
         patient=me,
         show_unsigned=request.POST.get("show_unsigned") == "on",

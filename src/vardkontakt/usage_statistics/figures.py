@@ -68,7 +68,7 @@ from vardkontakt.booking.coverage import coverage_by_unit
 from vardkontakt.cases.defaults import ServiceKind
 from vardkontakt.cases.models import Case, CaseOutcome, CaseStatus
 from vardkontakt.organisation.models import CareUnit, Onboarding
-from vardkontakt.organisation.onboarding import TARGET_DAYS
+from vardkontakt.organisation.progress import TARGET_DAYS
 from vardkontakt.usage_statistics import sql
 from vardkontakt.usage_statistics.percentiles import MEDIAN, P90, PercentileCont, in_database, percentile_cont
 from vardkontakt.usage_statistics.periods import Period

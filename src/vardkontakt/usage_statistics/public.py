@@ -41,7 +41,7 @@ class PublicRow:
 
 def public_response_times(today: dt.date | None = None) -> tuple[Period, list[PublicRow]]:
     period = days_back(DAYS, today or timezone.localdate())
-    key = f"statistics:public:{period.first_day.isoformat()}"
+    key = f"usage_statistics:public:{period.first_day.isoformat()}"
     cached: dict[uuid.UUID, ResponseTime] | None = cache.get(key)
     if cached is None:
         cached = response_times(period)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from vardkontakt.booking import coverage
 from vardkontakt.cases.defaults import ServiceKind
 from vardkontakt.organisation.models import Administration, CareUnit, Onboarding
-from vardkontakt.organisation.onboarding import TARGET_DAYS, stage_of
+from vardkontakt.organisation.progress import TARGET_DAYS, stage_of
 from vardkontakt.usage_statistics.figures import (
     KINDS,
     STATUS_KEYS,

@@ -2,7 +2,7 @@ from django.urls import path
 
 from vardkontakt.usage_statistics import views
 
-app_name = "statistics"
+app_name = "usage_statistics"
 
 urlpatterns = [
     path("staff/units/<uuid:unit_id>/statistics/", views.unit, name="unit"),
@@ -10,5 +10,5 @@ urlpatterns = [
     path("staff/statistics/", views.regional, name="regional"),
     path("staff/statistics/<slug:table>.csv", views.regional_csv, name="regional_csv"),
     # Public, and on purpose linked from nowhere (issue 7 §3: "No anchor publishes this").
-    path("statistics/response-times/", views.public_response_times, name="public"),
+    path("usage_statistics/response-times/", views.public_response_times, name="public"),
 ]

@@ -12,8 +12,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from vardkontakt.access.decorators import public, staff_required
-from vardkontakt.identity.models import Staff
+from vardkontakt.identity.decorators import StaffRequest, public, staff_required
 from vardkontakt.organisation.models import Administration
 from vardkontakt.usage_statistics import public as public_figures
 from vardkontakt.usage_statistics import selectors
@@ -23,30 +22,26 @@ from vardkontakt.usage_statistics.tables import chart, csv_response, hours, hour
 from vardkontakt.usage_statistics.unit_page import unit_statistics
 
 
-def _me(request: HttpRequest) -> Staff:
-    return request.user.staff  # type: ignore[union-attr]
-
-
 def _query(period: Period, **more: str) -> str:
     return urlencode({**period.query, **{k: v for k, v in more.items() if v}})
 
 
 @staff_required
 @require_GET
-def unit(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
-    found = selectors.unit_for_statistics(staff=_me(request), unit_id=unit_id)
+def unit(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
+    found = selectors.unit_for_statistics(staff=request.staff, unit_id=unit_id)
     form, period = parse_period(request.GET)
     context: dict[str, Any] = {"unit": found, "form": form, "period": period}
     if period is None:
-        return render(request, "statistics/unit.html", context, status=400)
+        return render(request, "usage_statistics/unit.html", context, status=400)
     context |= {"statistics": unit_statistics(found, period), "query": _query(period)}
-    return render(request, "statistics/unit.html", context)
+    return render(request, "usage_statistics/unit.html", context)
 
 
 @staff_required
 @require_GET
-def unit_csv(request: HttpRequest, unit_id: uuid.UUID, table: str) -> HttpResponse:
-    found = selectors.unit_for_statistics(staff=_me(request), unit_id=unit_id)
+def unit_csv(request: StaffRequest, unit_id: uuid.UUID, table: str) -> HttpResponse:
+    found = selectors.unit_for_statistics(staff=request.staff, unit_id=unit_id)
     form, period = parse_period(request.GET)
     if period is None:
         return _bad_csv_request(form)
@@ -56,9 +51,9 @@ def unit_csv(request: HttpRequest, unit_id: uuid.UUID, table: str) -> HttpRespon
     return csv_response(chosen, name=found.name, first_day=period.first_day, last_day=period.last_day)
 
 
-def _regional_choice(request: HttpRequest) -> tuple[PeriodForm, Period | None, list[Administration]]:
+def _regional_choice(request: StaffRequest) -> tuple[PeriodForm, Period | None, list[Administration]]:
     """The period and the administrations to count: all the viewer's, or the one chosen among them."""
-    administrations = selectors.administrations_for_statistics(staff=_me(request))
+    administrations = selectors.administrations_for_statistics(staff=request.staff)
     form, period = parse_period(request.GET, RegionalForm, administrations=administrations)
     chosen = form.cleaned_data.get("administration") if period is not None else ""
     if chosen:
@@ -68,21 +63,21 @@ def _regional_choice(request: HttpRequest) -> tuple[PeriodForm, Period | None, l
 
 @staff_required
 @require_GET
-def regional(request: HttpRequest) -> HttpResponse:
+def regional(request: StaffRequest) -> HttpResponse:
     form, period, administrations = _regional_choice(request)
     context: dict[str, Any] = {"form": form, "period": period, "administrations": administrations}
     if period is None:
-        return render(request, "statistics/regional.html", context, status=400)
+        return render(request, "usage_statistics/regional.html", context, status=400)
     context |= {
         "statistics": regional_statistics(administrations, period),
         "query": _query(period, administration=form.cleaned_data.get("administration", "")),
     }
-    return render(request, "statistics/regional.html", context)
+    return render(request, "usage_statistics/regional.html", context)
 
 
 @staff_required
 @require_GET
-def regional_csv(request: HttpRequest, table: str) -> HttpResponse:
+def regional_csv(request: StaffRequest, table: str) -> HttpResponse:
     form, period, administrations = _regional_choice(request)
     if period is None:
         return _bad_csv_request(form)
@@ -106,7 +101,7 @@ def public_response_times(request: HttpRequest) -> HttpResponse:
     shown = [(row.unit.name, hours_value(row.median), hours(row.median)) for row in rows if not row.too_few]
     return render(
         request,
-        "statistics/public.html",
+        "usage_statistics/public.html",
         {
             "period": period,
             "chart": chart(shown),

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from vardkontakt.access import policy
+from vardkontakt.access.acting import acting_for
+from vardkontakt.access.audit import Actor, audit
+from vardkontakt.core.tasks import heartbeat_age_seconds
+from vardkontakt.identity.decorators import PatientRequest, StaffRequest, patient_required, public, staff_required
+from vardkontakt.notifications.selectors import recent_notifications
+from vardkontakt.organisation.selectors import memberships_for_staff, news_for_staff, units_for_patient
+
+
+@public
+@require_GET
+def start(request: HttpRequest) -> HttpResponse:
+    return render(request, "home/start.html")
+
+
+@public
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Where a logged-in person belongs: the resident's or the staff member's home."""
+    user = request.user
+    if getattr(user, "is_staff_member", False):
+        return redirect("home:staff_home")
+    if getattr(user, "is_patient", False):
+        return redirect("home:patient_home")
+    return redirect("home:start")
+
+
+@patient_required
+@require_GET
+def patient_home(request: PatientRequest) -> HttpResponse:
+    me = request.patient
+    acting = acting_for(request)
+    subject = acting.subject
+    if subject.pk != me.pk:
+        audit(actor=Actor.of_patient(me), action="home.read", patient=subject, on_behalf_of=subject)
+    return render(
+        request,
+        "home/patient_home.html",
+        {
+            "patient": me,
+            "subject": subject,
+            "acting_self": subject.pk == me.pk,
+            "units": units_for_patient(patient=subject),
+            "notifications": recent_notifications(patient=me),
+            "may_write": acting.allows(policy.Scope.CASES),
+            "may_read_record": acting.allows(policy.Scope.RECORD),
+            "may_book": acting.allows(policy.Scope.BOOKINGS),
+        },
+    )
+
+
+@staff_required
+@require_GET
+def staff_home(request: StaffRequest) -> HttpResponse:
+    staff = request.staff
+    context = {
+        "staff": staff,
+        "memberships": memberships_for_staff(staff=staff),
+        "coordinates": staff.coordinated_administrations.exists(),
+        "news": news_for_staff(staff),
+        # Region administrators' tools (default forms, operational messages) and support's lookup.
+        "regions": policy.administered_regions(staff),
+        "is_support": policy.is_support(staff),
+        "administers_units": bool(policy.administered_units(staff)),
+        "is_archivist": policy.is_archivist(staff),
+    }
+    return render(request, "home/staff_home.html", context)
+
+
+@public
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks: dict[str, object] = {}
+    healthy = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except DatabaseError as exc:
+        checks["database"] = f"error: {exc.__class__.__name__}"
+        return JsonResponse({"status": "unhealthy", "checks": checks}, status=503)
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    checks["migrations"] = "ok" if not pending else f"{len(pending)} unapplied"
+    healthy &= not pending
+    age = heartbeat_age_seconds()
+    limit = settings.WORKER_HEARTBEAT_MAX_AGE_SECONDS
+    checks["worker_heartbeat_age_seconds"] = None if age is None else round(age, 1)
+    checks["worker"] = "ok" if age is not None and age <= limit else "no recent heartbeat"
+    healthy &= age is not None and age <= limit
+    return JsonResponse(
+        {"status": "ok" if healthy else "unhealthy", "checks": checks, "time": timezone.now().isoformat()},
+        status=200 if healthy else 503,
+    )

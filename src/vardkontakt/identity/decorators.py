@@ -1,0 +1,145 @@
+"""Every view declares who may reach it. A view without a declaration is refused (deny by default).
+
+- ``public``: anyone, logged in or not (start page, health check, the login flow).
+- ``patient_required``: a resident logged in with e-ID.
+- ``staff_required``: a staff member logged in with SITHS.
+- ``integration``: a source system with a bearer token (vardkontakt.fhir.auth).
+
+Finer rules (this unit's inbox, this child's record) are policy functions in each domain,
+called by the selector that loads the object; these decorators only gate the door.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+if TYPE_CHECKING:
+    from vardkontakt.identity.models import Patient, Staff
+
+ACCESS_ATTRIBUTE = "vk_access"
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+class PatientRequest(HttpRequest):
+    """A request that passed ``patient_required``: ``request.patient`` is the logged-in resident
+    (who acts; whom they act for is ``access.acting.acting_for``)."""
+
+    patient: Patient
+
+
+class StaffRequest(HttpRequest):
+    """A request that passed ``staff_required``: ``request.staff`` is the logged-in staff member."""
+
+    staff: Staff
+
+
+def _declare(view: View, access: str) -> View:
+    setattr(view, ACCESS_ATTRIBUTE, access)
+    return view
+
+
+def public(view: View) -> View:
+    return _declare(view, "public")
+
+
+def integration(view: View) -> View:
+    """For source systems with an OAuth2 bearer token (the FHIR API checks it); never a session."""
+    return _declare(view, "integration")
+
+
+def _login_redirect(request: HttpRequest, side: str) -> HttpResponse:
+    url = reverse("identity:login_start", kwargs={"side": side})
+    return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
+
+
+def patient_required(view: View) -> View:
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return _login_redirect(request, "resident")
+        if not getattr(user, "is_patient", False) or not hasattr(user, "patient"):
+            raise PermissionDenied
+        request.patient = user.patient  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return _declare(wrapper, "patient")  # type: ignore[return-value]
+
+
+def staff_required(view: View) -> View:
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return _login_redirect(request, "staff")
+        if not getattr(user, "is_staff_member", False) or not hasattr(user, "staff"):
+            raise PermissionDenied
+        request.staff = user.staff  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return _declare(wrapper, "staff")  # type: ignore[return-value]
+
+
+def access_of(view: Callable[..., Any]) -> str | None:
+    """The declaration of a resolved view function (also through class-based ``as_view``)."""
+    declared = getattr(view, ACCESS_ATTRIBUTE, None)
+    if declared is None and hasattr(view, "view_class"):
+        declared = getattr(view.view_class, ACCESS_ATTRIBUTE, None)
+    return declared
+
+
+STEPUP_STASH = "vk_stepup_stash"
+
+
+def recent_login_required(view: View) -> View:
+    """Step-up for every request to the view (see _step_up)."""
+    return _step_up(view, only_changes=False)
+
+
+def recent_login_required_for_changes(view: View) -> View:
+    """Step-up only for POST: looking is free, changing needs a fresh login."""
+    return _step_up(view, only_changes=True)
+
+
+def _step_up(view: View, *, only_changes: bool) -> View:
+    """Step-up: the action needs a login within settings.STEPUP_MAX_AGE_MINUTES.
+
+    Without one, the page explains and offers a fresh e-ID login that comes back here. A form
+    posted after the limit is kept (not saved) and shown filled in after the new login, so what
+    the person wrote is not lost.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from vardkontakt.identity.middleware import AUTH_AT
+
+        age = time.time() - int(request.session.get(AUTH_AT, 0))
+        if age <= settings.STEPUP_MAX_AGE_MINUTES * 60 or (only_changes and request.method != "POST"):
+            stash = request.session.get(STEPUP_STASH)
+            if request.method == "GET" and stash and stash.get("path") == request.path:
+                request.session.pop(STEPUP_STASH)
+                request.stepup_stash = stash["data"]  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+        if request.method == "POST":
+            data = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+            request.session[STEPUP_STASH] = {"path": request.path, "data": data}
+        side = "staff" if getattr(request.user, "is_staff_member", False) else "resident"
+        login_url = reverse("identity:login_start", kwargs={"side": side})
+        return render(
+            request,
+            "access/stepup.html",
+            {"login_url": f"{login_url}?{urlencode({'next': request.path})}"},
+            status=401 if request.method == "POST" else 200,
+        )
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,95 @@
+"""Delivering from the outbox: one attempt at a time, with back-off, sent once.
+
+The outbox is written by services.notification_create (in the transaction of the change); the
+worker's task (tasks.deliver) calls delivery_attempt here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db.models import F, Q
+from django.utils import timezone
+
+from vardkontakt.notifications import messages, sms
+from vardkontakt.notifications.models import Channel, Delivery, DeliveryStatus
+
+logger = logging.getLogger(__name__)
+
+# Wait this long before attempt n+1 (then the last value until MAX_ATTEMPTS).
+BACKOFF = [dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=15), dt.timedelta(hours=1)]
+MAX_ATTEMPTS = 48  # about two days of hourly retries: a gateway outage does not lose a message
+CLAIM = dt.timedelta(minutes=2)
+
+
+def _send(delivery: Delivery) -> str:
+    message = messages.render(
+        delivery.notification.kind, language=delivery.language, context=delivery.notification.context
+    )
+    if delivery.channel == Channel.SMS:
+        return sms.gateway().send(to=delivery.address, message=message.body)
+    email = EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [delivery.address])
+    try:
+        email.send()
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise sms.DeliveryError(f"recipient refused: {exc.recipients}", permanent=True) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise sms.DeliveryError(f"mail server: {exc.__class__.__name__}: {exc}") from exc
+    return ""
+
+
+def delivery_attempt(delivery_id: str) -> str | None:
+    """Try one delivery if it is due. Returns its status afterwards, or None if it was not ours.
+    A failure that will be tried again is left PENDING with its next_attempt_at (the task queues
+    that attempt; the outbox sweep finds it too).
+
+    The claim (PENDING → SENDING) is one UPDATE, so of two workers only one sends. A worker that
+    dies while sending leaves a claim that lapses after CLAIM and is retried: at least once is the
+    guarantee a mail server or SMS gateway without idempotency keys allows.
+    """
+    now = timezone.now()
+    claimed = (
+        Delivery.objects.filter(pk=delivery_id)
+        .filter(
+            Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            | Q(status=DeliveryStatus.SENDING, claimed_until__lt=now)
+        )
+        .update(status=DeliveryStatus.SENDING, claimed_until=now + CLAIM, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return None
+    delivery = Delivery.objects.select_related("notification").get(pk=delivery_id)
+    try:
+        provider_id = _send(delivery)
+    except sms.DeliveryError as error:
+        delivery.last_error = str(error)[:500]
+        if error.permanent or delivery.attempts >= MAX_ATTEMPTS:
+            delivery.status = DeliveryStatus.FAILED
+            logger.warning("delivery %s failed for good: %s", delivery.id, error)
+        else:
+            delivery.status = DeliveryStatus.PENDING
+            delivery.next_attempt_at = now + BACKOFF[min(delivery.attempts - 1, len(BACKOFF) - 1)]
+        delivery.claimed_until = None
+        delivery.save(update_fields=["status", "next_attempt_at", "claimed_until", "last_error"])
+        return delivery.status
+    delivery.status = DeliveryStatus.SENT
+    delivery.sent_at = timezone.now()
+    delivery.provider_id = provider_id
+    delivery.claimed_until = None
+    delivery.last_error = ""
+    delivery.save(update_fields=["status", "sent_at", "provider_id", "claimed_until", "last_error"])
+    return delivery.status
+
+
+def deliveries_due(*, now: dt.datetime | None = None) -> list[str]:
+    """Deliveries the worker should try now (also those whose task was lost, or whose sender died)."""
+    now = now or timezone.now()
+    due = Delivery.objects.filter(
+        Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        | Q(status=DeliveryStatus.SENDING, claimed_until__lt=now)
+    )
+    return [str(pk) for pk in due.values_list("pk", flat=True)[:500]]

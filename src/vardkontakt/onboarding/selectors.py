@@ -1,0 +1,32 @@
+"""Reads for the onboarding workflow: a coordinator sees the onboardings of the administrations
+they coordinate; anyone else is refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from vardkontakt.identity.models import Staff
+from vardkontakt.organisation.models import Administration, Onboarding
+
+
+def onboardings_for(staff: Staff) -> QuerySet[Onboarding]:
+    return Onboarding.objects.filter(administration__coordinators=staff).select_related("administration", "unit")
+
+
+def onboardings_for_coordinator(*, staff: Staff) -> QuerySet[Onboarding]:
+    """The onboardings of the administrations the staff member coordinates; anyone else is refused."""
+    if not Administration.objects.filter(coordinators=staff).exists():
+        raise PermissionDenied
+    return onboardings_for(staff)
+
+
+def onboarding_for_coordinator(*, staff: Staff, onboarding_id: Any) -> Onboarding:
+    """Another administration's onboarding is not found; a non-coordinator is refused."""
+    found = onboardings_for_coordinator(staff=staff).filter(pk=onboarding_id).first()
+    if found is None:
+        raise Http404
+    return found
