@@ -173,7 +173,7 @@ def test_two_coordinators_appointing_at_once_never_make_three_administrators(per
         onboarding=onboarding, by=personas.coordinator, meeting_on=onboarding.interest_on,
         agreed_start_on=onboarding.interest_on,
     )  # fmt: skip
-    steps.activate(onboarding=onboarding, by=personas.coordinator)
+    steps.onboarding_activate(onboarding=onboarding, by=personas.coordinator)
     steps.administrator_appoint(onboarding=onboarding, by=personas.coordinator, staff=personas.nurse, trained_on=None)
 
     first_inserted, second_finished = threading.Event(), threading.Event()

@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import Model
 
 from vardkontakt.core.calendar import STOCKHOLM
-from vardkontakt.fhir.importer import (
+from vardkontakt.fhir.importer.vocabulary import (
     HSA_SYSTEM,
     ICD10_SYSTEMS,
     PERSONNUMMER_SYSTEM,

@@ -11,22 +11,16 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from vardkontakt.access.audit import Actor, audit
-from vardkontakt.fhir import resources
+from vardkontakt.access.audit import audit
+from vardkontakt.fhir import resources, selectors
 from vardkontakt.fhir.auth import Caller, integration_view, require_scope, require_scopes, scope
 from vardkontakt.fhir.importer import (
-    HSA_SYSTEM,
     MODELS,
-    PERSONNUMMER_SYSTEM,
-    RECORD_MODELS,
     RESOURCE_TYPES,
-    STORED_BY_ID,
     FhirRejected,
     ImportResult,
     Outcome,
@@ -36,13 +30,8 @@ from vardkontakt.fhir.importer import (
 )
 from vardkontakt.fhir.responses import fhir_response, refuse
 from vardkontakt.identity.decorators import public
-from vardkontakt.identity.models import Patient
-from vardkontakt.identity.numbers import normalise_personnummer
-from vardkontakt.organisation.models import CareUnit
-from vardkontakt.records.models import Practitioner
 
 ACCEPTED_TYPES = ("application/fhir+json", "application/json")
-SEARCH_LIMIT = 100
 
 
 def _rejected(error: FhirRejected) -> HttpResponse:
@@ -78,17 +67,13 @@ def _caller(request: HttpRequest) -> Caller:
     return request.fhir_caller  # type: ignore[attr-defined]
 
 
-def _actor(caller: Caller) -> Actor:
-    return Actor("system", caller.client.client_id, f"Integration: {caller.client.name}")
-
-
 def _location(outcome: Outcome) -> str:
     return reverse("fhir:instance", kwargs={"resource_type": outcome.resource_type, "ident": outcome.obj.pk})
 
 
 def _audit_import(caller: Caller, result: ImportResult) -> None:
     audit(
-        actor=_actor(caller),
+        actor=selectors.actor_of(caller),
         action="fhir.import",
         object_type="Bundle",
         detail=f"created {result.created}, updated {result.updated}, retracted {result.retracted}: {result.by_type}",
@@ -180,40 +165,6 @@ def _identifier_query(request: HttpRequest) -> str | None:
     return value if "|" in value and all(value.partition("|")[::2]) else None
 
 
-def _by_identifier(caller: Caller, resource_type: str, key: str) -> QuerySet[Any]:
-    system, _, value = key.partition("|")
-    if resource_type == "Patient":
-        if system != PERSONNUMMER_SYSTEM:
-            return Patient.objects.none()
-        try:
-            return Patient.objects.filter(personnummer=normalise_personnummer(value))
-        except ValidationError:  # an invalid number finds nobody
-            return Patient.objects.none()
-    if resource_type in ("Practitioner", "Organization"):
-        if system != HSA_SYSTEM:
-            return Patient.objects.none()
-        by_hsa: Any = Practitioner if resource_type == "Practitioner" else CareUnit
-        return by_hsa.objects.filter(hsa_id=value.upper())
-    record_model: Any = RECORD_MODELS[resource_type]
-    return record_model.objects.filter(source_system=caller.client.source_system, source_id=key[:128])
-
-
-# Lab values and reports share a table; each type reads back only its own rows.
-TYPE_FILTERS = {"Observation": Q(report=False), "DiagnosticReport": Q(report=True)}
-
-
-def _related(resource_type: str, rows: QuerySet[Any]) -> QuerySet[Any]:
-    if resource_type in TYPE_FILTERS:
-        rows = rows.filter(TYPE_FILTERS[resource_type])
-    return rows.select_related("patient", "unit") if resource_type in RECORD_MODELS else rows
-
-
-def _audit_read(caller: Caller, resource_type: str, rows: list[Model]) -> None:
-    for row in rows:
-        patient = row if isinstance(row, Patient) else getattr(row, "patient", None)
-        audit(actor=_actor(caller), action="fhir.read", patient=patient, obj=row, unit=getattr(row, "unit", None))
-
-
 @integration_view
 def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponse:
     """POST = create (an upsert by business identifier), PUT ?identifier= = conditional update, GET = search."""
@@ -226,8 +177,7 @@ def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponse:
         key = _identifier_query(request)
         if key is None or set(request.GET) - {"identifier"}:
             return refuse(400, "not-supported", "search by identifier=system|value only", f"{resource_type}")
-        rows = list(_related(resource_type, _by_identifier(caller, resource_type, key))[:SEARCH_LIMIT])
-        _audit_read(caller, resource_type, rows)
+        rows = selectors.resources_by_identifier(caller=caller, resource_type=resource_type, key=key)
         bundle = {
             "resourceType": "Bundle",
             "type": "searchset",
@@ -257,9 +207,7 @@ def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponse:
     if outcome.retracted:
         return HttpResponse(status=204)
     return fhir_response(
-        resources.as_fhir(
-            resource_type, _related(resource_type, type(outcome.obj).objects.filter(pk=outcome.obj.pk)).get()
-        ),
+        resources.as_fhir(resource_type, selectors.resource_as_written(resource_type, outcome.obj)),
         status=201 if outcome.created else 200,
         Location=_location(outcome),
     )
@@ -278,11 +226,7 @@ def instance(request: HttpRequest, resource_type: str, ident: str) -> HttpRespon
         pk = uuid.UUID(ident)
     except ValueError:
         return refuse(404, "not-found", f"no {resource_type} with id {ident}")
-    rows = _related(resource_type, STORED_BY_ID[resource_type].objects.filter(pk=pk))
-    if resource_type in RECORD_MODELS:
-        rows = rows.filter(source_system=caller.client.source_system)
-    row = rows.first()
+    row = selectors.resource_by_id(caller=caller, resource_type=resource_type, pk=pk)
     if row is None:
         return refuse(404, "not-found", f"no {resource_type} with id {ident}")
-    _audit_read(caller, resource_type, [row])
     return fhir_response(resources.as_fhir(resource_type, row))

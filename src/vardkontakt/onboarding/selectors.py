@@ -8,9 +8,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from vardkontakt.identity.models import Staff
-from vardkontakt.organisation.models import Administration, Onboarding
+from vardkontakt.organisation.models import CONTACT_FIELDS_REQUIRED, Administration, CareUnit, Onboarding
 
 
 def onboardings_for(staff: Staff) -> QuerySet[Onboarding]:
@@ -30,3 +31,20 @@ def onboarding_for_coordinator(*, staff: Staff, onboarding_id: Any) -> Onboardin
     if found is None:
         raise Http404
     return found
+
+
+def missing_for_live(onboarding: Onboarding) -> list[str]:
+    """What stands between the unit and going live, in words."""
+    from vardkontakt.cases.models import Service
+
+    unit = onboarding.unit
+    if unit is None:
+        return [_("The unit is not activated.")]
+    missing = []
+    labels = {name: getattr(CareUnit._meta.get_field(name), "verbose_name", name) for name in CONTACT_FIELDS_REQUIRED}
+    for name in CONTACT_FIELDS_REQUIRED:
+        if not str(getattr(unit, name) or "").strip():
+            missing.append(_("Contact details: %(field)s is missing.") % {"field": labels[name]})
+    if not Service.objects.filter(unit=unit, active=True).exists():
+        missing.append(_("No service is active yet."))
+    return missing

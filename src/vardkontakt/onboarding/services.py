@@ -17,6 +17,7 @@ from vardkontakt.access.audit import Actor, audit
 from vardkontakt.identity.models import Staff
 from vardkontakt.notifications.models import NotificationKind
 from vardkontakt.notifications.services import notification_create
+from vardkontakt.onboarding import selectors
 from vardkontakt.organisation.models import (
     AdministratorTraining,
     CareUnit,
@@ -26,7 +27,6 @@ from vardkontakt.organisation.models import (
 )
 
 MAX_ADMINISTRATORS = 2
-CONTACT_FIELDS = ("street_address", "postal_code", "city", "phone", "opening_hours")
 
 
 def interest_register(*, data: dict[str, Any]) -> Onboarding:
@@ -64,7 +64,7 @@ def meeting_record(*, onboarding: Onboarding, by: Staff, meeting_on: dt.date, ag
 
 
 @transaction.atomic
-def activate(*, onboarding: Onboarding, by: Staff) -> CareUnit:
+def onboarding_activate(*, onboarding: Onboarding, by: Staff) -> CareUnit:
     """The unit exists from now on, out of residents' sight until it goes live."""
     if onboarding.meeting_on is None:
         raise ValidationError(_("Record the information meeting first."), code="order")
@@ -115,28 +115,11 @@ def training_record(*, onboarding: Onboarding, by: Staff, training_id: Any, trai
     _audit(by, onboarding, "training", f"{training.staff.hsa_id} {trained_on}")
 
 
-def missing_for_live(onboarding: Onboarding) -> list[str]:
-    """What stands between the unit and going live, in words."""
-    from vardkontakt.cases.models import Service
-
-    unit = onboarding.unit
-    if unit is None:
-        return [_("The unit is not activated.")]
-    missing = []
-    labels = {name: getattr(CareUnit._meta.get_field(name), "verbose_name", name) for name in CONTACT_FIELDS}
-    for name in CONTACT_FIELDS:
-        if not str(getattr(unit, name) or "").strip():
-            missing.append(_("Contact details: %(field)s is missing.") % {"field": labels[name]})
-    if not Service.objects.filter(unit=unit, active=True).exists():
-        missing.append(_("No service is active yet."))
-    return missing
-
-
 @transaction.atomic
-def go_live(*, onboarding: Onboarding, by: Staff) -> None:
+def onboarding_go_live(*, onboarding: Onboarding, by: Staff) -> None:
     if onboarding.live_on:
         raise ValidationError(_("The unit is already live."), code="done")
-    missing = missing_for_live(onboarding)
+    missing = selectors.missing_for_live(onboarding)
     if missing:
         raise ValidationError(missing, code="incomplete")
     unit = onboarding.unit

@@ -15,9 +15,14 @@ from django.utils.translation import gettext as _
 from vardkontakt.access import policy
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.identity.models import Staff
-from vardkontakt.organisation.models import CareUnit, Membership, MembershipRole, OpeningException, UnitNews
-
-CONTACT_FIELDS = ["street_address", "postal_code", "city", "phone", "website", "opening_hours"]
+from vardkontakt.organisation.models import (
+    CONTACT_FIELDS,
+    CareUnit,
+    Membership,
+    MembershipRole,
+    OpeningException,
+    UnitNews,
+)
 
 
 def unit_for_admin(*, staff: Staff, unit_id: Any) -> CareUnit:
@@ -33,7 +38,7 @@ def unit_for_admin(*, staff: Staff, unit_id: Any) -> CareUnit:
 def contact_save(*, unit: CareUnit, by: Staff, data: dict[str, Any]) -> None:
     for name in CONTACT_FIELDS:
         setattr(unit, name, data[name])
-    unit.save(update_fields=CONTACT_FIELDS)
+    unit.save(update_fields=list(CONTACT_FIELDS))
     audit(actor=Actor.of_staff(by), action="unit.contact", obj=unit, unit=unit)
 
 

@@ -101,14 +101,14 @@ def onboarding_detail(request: StaffRequest, onboarding_id: uuid.UUID) -> HttpRe
         {"meeting": MeetingForm, "appoint": AppointForm, "training": TrainingForm},
         {
             "meeting": lambda data: steps.meeting_record(onboarding=onboarding, by=me, **data),
-            "activate": lambda data: steps.activate(onboarding=onboarding, by=me),
+            "activate": lambda data: steps.onboarding_activate(onboarding=onboarding, by=me),
             "appoint": lambda data: steps.administrator_appoint(
                 onboarding=onboarding, by=me, staff=data["hsa_id"], trained_on=data["trained_on"]
             ),
             "training": lambda data: steps.training_record(
                 onboarding=onboarding, by=me, training_id=request.POST.get("training", ""), **data
             ),
-            "live": lambda data: steps.go_live(onboarding=onboarding, by=me),
+            "live": lambda data: steps.onboarding_go_live(onboarding=onboarding, by=me),
         },
     )
     if step.taken:
@@ -117,7 +117,7 @@ def onboarding_detail(request: StaffRequest, onboarding_id: uuid.UUID) -> HttpRe
     context = {
         "onboarding": onboarding,
         "progress": progress(onboarding, timezone.localdate()),
-        "missing": steps.missing_for_live(onboarding) if onboarding.activated_on and not onboarding.live_on else [],
+        "missing": selectors.missing_for_live(onboarding) if onboarding.activated_on and not onboarding.live_on else [],
         "errors": errors,
         "meeting_form": bound.get("meeting") or MeetingForm(),
         "appoint_form": bound.get("appoint") or AppointForm(),

@@ -87,6 +87,12 @@ class UnitKind(models.TextChoices):
     DENTAL = "dental", _("dental care")
 
 
+# The contact details a unit administrator keeps up to date, and those a unit cannot go live
+# without (SPEC §2; the website is optional).
+CONTACT_FIELDS = ("street_address", "postal_code", "city", "phone", "website", "opening_hours")
+CONTACT_FIELDS_REQUIRED = ("street_address", "postal_code", "city", "phone", "opening_hours")
+
+
 class CareUnit(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     administration = models.ForeignKey(Administration, on_delete=models.PROTECT, related_name="units")
@@ -122,7 +128,7 @@ class CareUnit(models.Model):
     @property
     def has_contact_information(self) -> bool:
         """A unit without current contact information cannot go live (SPEC §2)."""
-        return all([self.street_address, self.city, self.phone, self.opening_hours])
+        return all(str(getattr(self, name) or "").strip() for name in CONTACT_FIELDS_REQUIRED)
 
 
 class Listing(models.Model):

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
 from vardkontakt.identity.models import Patient
-from vardkontakt.records.models import RecordPreferences
+from vardkontakt.records.models import LabResult, Practitioner, RecordPreferences, Sourced
+from vardkontakt.records.notices import notify_new_results
 
 
 def record_preferences_save(
@@ -13,3 +20,100 @@ def record_preferences_save(
         defaults={"show_unsigned": show_unsigned, "hide_recent": hide_recent, "notify_new_results": notify_new_results},
     )
     return preferences
+
+
+# --- entries sent by the region's source systems (the FHIR import calls these) -----------------
+
+
+@dataclass(frozen=True)
+class SentEntry:
+    """One record entry as a source system sent it: its business identifier, the row's fields,
+    and whether it takes the row back out (entered in error)."""
+
+    source_id: str
+    fields: dict[str, Any]
+    retract: bool = False
+
+
+@dataclass(frozen=True)
+class EntryWritten:
+    row: Any  # the row, or None when the entry took it out of the record
+    created: bool
+    retracted: bool = False
+
+
+def record_entries_upsert(
+    *, model: type[Sourced], source_system: str, entries: list[SentEntry], now: dt.datetime
+) -> list[EntryWritten]:
+    """Write one table's entries by business identifier (source system, source id): one lookup,
+    then bulk create, update and delete. An identical re-send writes nothing; every entry of the
+    list must carry the same fields. Call inside the caller's transaction."""
+    manager: Any = model._default_manager
+    existing = {
+        row.source_id: row
+        for row in manager.filter(source_system=source_system, source_id__in=[e.source_id for e in entries])
+    }
+    written: list[EntryWritten] = []
+    to_create: list[Any] = []
+    to_update: list[Any] = []
+    to_delete: list[Any] = []
+    for entry in entries:
+        row = existing.get(entry.source_id)
+        if entry.retract:
+            if row is not None:
+                to_delete.append(row.pk)
+            written.append(EntryWritten(None, created=False, retracted=True))
+        elif row is None:
+            row = model(source_system=source_system, source_id=entry.source_id, received_at=now, **entry.fields)
+            to_create.append(row)
+            written.append(EntryWritten(row, created=True))
+        else:
+            if _differs(row, entry.fields):
+                for name, value in entry.fields.items():
+                    setattr(row, name, value)
+                to_update.append(row)
+            written.append(EntryWritten(row, created=False))
+    manager.bulk_create(to_create)
+    if to_update:
+        # An upsert on the business identifier: one statement, where bulk_update would build a
+        # CASE per field per row (25 times slower on a 10,000-row re-import, bench/record.py).
+        manager.bulk_create(
+            to_update,
+            update_conflicts=True,
+            unique_fields=["source_system", "source_id"],
+            update_fields=list(entries[0].fields),
+        )
+    if to_delete:
+        manager.filter(pk__in=to_delete).delete()
+    return written
+
+
+def _differs(row: Any, fields: dict[str, Any]) -> bool:
+    for name, value in fields.items():
+        if isinstance(value, models.Model):
+            if getattr(row, f"{name}_id") != value.pk:
+                return True
+        elif getattr(row, name) != value:
+            return True
+    return False
+
+
+def practitioners_save(
+    *, source_system: str, practitioners: list[tuple[str, dict[str, Any]]], now: dt.datetime
+) -> list[EntryWritten]:
+    """Practitioners the source systems name as authors, by HSA-id: created or brought up to date."""
+    known = {p.hsa_id: p for p in Practitioner.objects.filter(hsa_id__in=[hsa for hsa, _ in practitioners])}
+    written = []
+    for hsa_id, fields in practitioners:
+        found = known.get(hsa_id)
+        practitioner = found or Practitioner(hsa_id=hsa_id)
+        for name, value in {**fields, "source_system": source_system, "received_at": now}.items():
+            setattr(practitioner, name, value)
+        practitioner.save()
+        written.append(EntryWritten(practitioner, created=found is None))
+    return written
+
+
+def new_results_tell(results: list[LabResult], *, now: dt.datetime) -> int:
+    """A content-free notice per patient who chose it, for new results they will be able to see."""
+    return notify_new_results(results, now=now) if results else 0

@@ -10,5 +10,5 @@ urlpatterns = [
     path("staff/statistics/", views.regional, name="regional"),
     path("staff/statistics/<slug:table>.csv", views.regional_csv, name="regional_csv"),
     # Public, and on purpose linked from nowhere (issue 7 §3: "No anchor publishes this").
-    path("usage_statistics/response-times/", views.public_response_times, name="public"),
+    path("statistics/response-times/", views.public_response_times, name="public"),
 ]

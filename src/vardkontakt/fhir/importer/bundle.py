@@ -1,0 +1,93 @@
+"""The two ways in: a transaction Bundle (every entry or none) and one resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from fhir.resources.R4B.bundle import Bundle
+from pydantic import ValidationError as PydanticError
+
+from vardkontakt.fhir.importer.outcomes import FhirRejected, ImportResult, Issue, Outcome, pydantic_issues
+from vardkontakt.fhir.importer.reading import Batch, Planned
+from vardkontakt.fhir.importer.vocabulary import HSA_SYSTEM, MODELS, PERSONNUMMER_SYSTEM
+from vardkontakt.fhir.importer.writing import write
+from vardkontakt.identity.numbers import normalise_personnummer
+
+
+def import_bundle(data: Any, *, source_system: str) -> ImportResult:
+    """Validate the whole transaction Bundle first, then write it in one transaction."""
+    if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
+        raise FhirRejected([Issue("Bundle", "a Bundle resource is required", "structure")])
+    if data.get("type") != "transaction":
+        raise FhirRejected([Issue("Bundle.type", "only transaction Bundles are accepted", "not-supported")])
+    try:
+        Bundle.model_validate(data)  # validates every entry's resource by its resourceType too
+    except PydanticError as error:
+        raise FhirRejected(pydantic_issues("Bundle", error)) from None
+    entries = data.get("entry") or []
+    by_url = {str(e["fullUrl"]): e.get("resource") or {} for e in entries if isinstance(e, dict) and e.get("fullUrl")}
+    batch = Batch(by_url)
+    with transaction.atomic():
+        planned: list[tuple[int, Planned]] = []
+        seen: dict[tuple[str, str], int] = {}
+        for index, entry in enumerate(entries):
+            where = f"Bundle.entry[{index}]"
+            method = str((entry.get("request") or {}).get("method", "POST"))
+            if method not in ("POST", "PUT"):
+                batch.issues.append(Issue(f"{where}.request.method", "only POST and PUT are accepted", "not-supported"))
+                continue
+            item = batch.read(f"{where}.resource", entry.get("resource") or {})
+            if item is None:
+                continue
+            if (item.resource_type, item.key) in seen:
+                batch.issues.append(
+                    Issue(
+                        f"{where}.resource.identifier",
+                        f"the same resource is already in entry[{seen[item.resource_type, item.key]}]",
+                        "duplicate",
+                    )
+                )
+                continue
+            seen[item.resource_type, item.key] = index
+            planned.append((index, item))
+        if batch.issues:
+            transaction.set_rollback(True)  # patients registered while reading go too
+            raise FhirRejected(batch.issues)
+        return write([item for _, item in planned], source_system=source_system, batch=batch)
+
+
+def import_resource(data: Any, *, resource_type: str, source_system: str, key: str | None = None) -> Outcome:
+    """One resource (FHIR create, or update by business identifier): the same checks as a Bundle entry.
+
+    ``key`` is the business identifier the request names (``system|value``); the resource must carry it.
+    """
+    if not isinstance(data, dict) or data.get("resourceType") != resource_type:
+        raise FhirRejected([Issue(resource_type, f"a {resource_type} resource is required", "structure")])
+    try:
+        MODELS[resource_type].model_validate(data)
+    except PydanticError as error:
+        raise FhirRejected(pydantic_issues(resource_type, error)) from None
+    batch = Batch()
+    with transaction.atomic():
+        item = batch.read(resource_type, data)
+        if key is not None and item is not None and not batch.issues and not _carries(item, key):
+            batch.issues.append(Issue(f"{resource_type}.identifier", "the resource must carry the identifier its URL names", "invalid"))  # fmt: skip
+        if batch.issues or item is None:
+            transaction.set_rollback(True)
+            raise FhirRejected(batch.issues or [Issue(resource_type, "the resource could not be read", "invalid")])
+        return write([item], source_system=source_system, batch=batch).outcomes[0]
+
+
+def _carries(item: Planned, key: str) -> bool:
+    """Whether the resource read is the one the URL's ``identifier=system|value`` names."""
+    system, _, value = key.partition("|")
+    if item.resource_type == "Patient":
+        try:
+            return system == PERSONNUMMER_SYSTEM and normalise_personnummer(value) == item.key
+        except ValidationError:
+            return False
+    if item.resource_type in ("Practitioner", "Organization"):
+        return system == HSA_SYSTEM and value.upper() == item.key
+    return key[:128] == item.key
