@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.core.management import call_command
@@ -15,6 +16,7 @@ from vardkontakt.access import policy
 from vardkontakt.access.models import AuditEntry, Guardianship
 from vardkontakt.demo.demo_data import born, personnummer
 from vardkontakt.identity.models import Patient, Staff, User
+from vardkontakt.organisation.models import Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -108,25 +110,78 @@ def test_other_staff_cannot_find_or_block_the_guardian(personas):
     assert relation.blocked_at is None
 
 
-def test_the_unit_head_reviews_the_log_filtered_by_patient_staff_and_period(personas):
-    from vardkontakt.access.selectors import record_for_reader
+def test_the_unit_head_reviews_the_log_filtered_by_patient_staff_and_period(personas, tolvans_case):
+    from vardkontakt.cases.selectors import case_for_staff
 
     unit = personas.unit_admin.memberships.get().unit
-    record_for_reader(reader=personas.tolvan, subject=personas.tolvan)
+    case_for_staff(staff=personas.staff_x, case_id=str(tolvans_case.pk))  # staff X opens Tolvan's case here
     client = staff_client(personas.unit_admin)
     page = client.get(f"/staff/units/{unit.id}/log/").text
-    assert "Läste journalen" in page
+    assert personas.staff_x.full_name in page
+    today = timezone.localdate()
     filtered = client.get(
         f"/staff/units/{unit.id}/log/",
-        {"patient": personas.tolvan.personnummer, "start": "2000-01-01", "end": "2100-01-01"},
+        {
+            "patient": personas.tolvan.personnummer,
+            "start": (today - dt.timedelta(days=1)).isoformat(),
+            "end": (today + dt.timedelta(days=1)).isoformat(),
+        },
     ).text
-    assert "Läste journalen" in filtered
+    assert personas.staff_x.full_name in filtered
     by_staff = client.get(f"/staff/units/{unit.id}/log/", {"staff": personas.archivist.hsa_id}).text
-    assert "Läste journalen" not in by_staff
-    bad = client.get(f"/staff/units/{unit.id}/log/", {"start": "2026-02-01", "end": "2026-01-01"})
+    assert personas.staff_x.full_name not in by_staff
+    bad = client.get(
+        f"/staff/units/{unit.id}/log/", {"start": today.isoformat(), "end": (today - dt.timedelta(days=1)).isoformat()}
+    )
     assert "Slutdatumet ligger före startdatumet" in bad.text
     # The review itself is logged.
     assert AuditEntry.objects.filter(action="audit_log.review", actor_id=str(personas.unit_admin.pk)).exists()
+
+
+def test_the_log_review_shows_only_what_happened_in_the_unit(personas, tolvans_case):
+    """Inner secrecy (PDL 4 kap.): Tolvan is listed at Lindängen, but another unit's reading of her
+    data and her own actions are not Lindängen's to review; Lindängen's own reading is."""
+    from vardkontakt.access.audit import Actor, audit
+    from vardkontakt.access.selectors import record_for_reader
+    from vardkontakt.access.services import proxy_invite
+    from vardkontakt.cases.selectors import case_for_staff
+
+    lindangen = personas.unit_admin.memberships.get().unit
+    elsewhere = personas.nurse_elsewhere.memberships.get().unit
+    assert elsewhere != lindangen
+    case_for_staff(staff=personas.staff_x, case_id=str(tolvans_case.pk))  # in Lindängen
+    audit(actor=Actor.of_staff(personas.nurse_elsewhere), action="case.read", patient=personas.tolvan, unit=elsewhere)
+    record_for_reader(reader=personas.tolvan, subject=personas.tolvan)  # her own reading
+    proxy_invite(
+        principal=personas.tolvan, agent_personnummer=personas.guardian.personnummer, scope_record=True,
+        scope_cases=False, scope_bookings=False, expires_on=None, idempotency_key=uuid.uuid4().hex,
+    )  # fmt: skip
+
+    response = staff_client(personas.unit_admin).get(f"/staff/units/{lindangen.id}/log/")
+    shown = {(entry.actor_id, entry.action) for entry in response.context["entries"]}
+    assert (str(personas.staff_x.pk), "case.read") in shown
+    assert (str(personas.tolvan.pk), "case.create") in shown  # her case at Lindängen is Lindängen's
+    assert personas.nurse_elsewhere.full_name not in response.text
+    assert {action for actor, action in shown if actor == str(personas.tolvan.pk)} == {"case.create"}
+    # Her own reading and her proxy invitation are logged, about her, and stay out of the review.
+    own = set(AuditEntry.objects.filter(actor_id=str(personas.tolvan.pk)).values_list("action", flat=True))
+    assert {"record.read", "proxy.invite"} <= own
+    # The other unit's head sees the other unit's reading, and nothing of Lindängen's.
+    other_head = elsewhere.memberships.get(role="unit_admin").staff
+    other_page = staff_client(other_head).get(f"/staff/units/{elsewhere.id}/log/").text
+    assert personas.nurse_elsewhere.full_name in other_page
+    assert personas.staff_x.full_name not in other_page
+
+
+def test_blocking_a_guardian_shows_in_the_blocking_units_log(personas):
+    relation = Guardianship.objects.get(guardian=personas.guardian, child=personas.child_9)
+    head = next(m.staff for m in Membership.objects.filter(role="unit_admin", unit__listings__patient=personas.child_9))
+    unit = policy.blocking_unit(head, relation)
+    assert unit is not None
+    client = staff_client(head)
+    client.post(f"/staff/guardians/{relation.id}/block/", {f"{relation.id.hex}-reason": "Skyddsbedömning pågår."})
+    entry = AuditEntry.objects.get(action="guardian.block", object_id=str(relation.pk))
+    assert entry.unit_id == str(unit.pk)
 
 
 def test_log_review_is_for_the_units_own_administrators(personas):

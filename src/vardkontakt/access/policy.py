@@ -218,6 +218,18 @@ def may_block_guardian(staff: Staff, guardianship: Guardianship) -> bool:
     ).exists()
 
 
+def blocking_unit(staff: Staff, guardianship: Guardianship) -> CareUnit | None:
+    """The unit in whose name a unit head handles a guardianship (the first, by name, of their
+    units where the child is listed): its log follow-up is where the block shows."""
+    return (
+        CareUnit.objects.filter(
+            memberships__staff=staff, memberships__role=MembershipRole.UNIT_ADMIN, listings__patient=guardianship.child
+        )
+        .order_by("name")
+        .first()
+    )
+
+
 def is_region_admin(staff: Staff, region: Region) -> bool:
     return RegionRole.objects.filter(staff=staff, region=region, role=RegionRoleKind.REGION_ADMIN).exists()
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -91,10 +91,14 @@ def unit_log_entries(
     start: dt.date | None,
     end: dt.date | None,
 ) -> QuerySet[AuditEntry]:
-    """The log follow-up of a unit: entries about its listed patients or made by its staff."""
-    listed = [str(pk) for pk in unit.listings.values_list("patient_id", flat=True)]
-    members = [str(pk) for pk in unit.memberships.values_list("staff_id", flat=True)]
-    entries = AuditEntry.objects.filter(Q(unit_id=str(unit.pk)) | Q(patient_id__in=listed) | Q(actor_id__in=members))
+    """The log follow-up of a unit: what happened in the unit (its cases, bookings, records and
+    administration, read or changed by anyone), and nothing else.
+
+    Inner secrecy (PDL 4 kap.): another unit's reading of a patient listed here, the unit's staff's
+    work at another unit, and the resident's own actions (their proxies, their seal, their own
+    reading) belong to the other unit's follow-up or to the resident, never to this one.
+    """
+    entries = AuditEntry.objects.filter(unit_id=str(unit.pk))
     if patient is not None:
         entries = entries.filter(patient_id=str(patient.pk))
     if actor_staff is not None:
@@ -136,7 +140,8 @@ def guardianships_for_unit_admin(*, staff: Staff, child_personnummer: str) -> li
     )
     visible = [g for g in relations if policy.may_block_guardian(staff, g)]
     if visible:
-        audit(actor=Actor.of_staff(staff), action="guardianship.read", patient=visible[0].child)
+        unit = policy.blocking_unit(staff, visible[0])
+        audit(actor=Actor.of_staff(staff), action="guardianship.read", patient=visible[0].child, unit=unit)
     return visible
 
 
