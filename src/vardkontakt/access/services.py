@@ -176,7 +176,10 @@ def guardianship_block(*, guardianship: Guardianship, by: Staff, reason: str) ->
         guardianship.block_reason = reason
         guardianship.save(update_fields=["blocked_at", "blocked_by", "block_reason"])
         audit(
-            actor=Actor.of_staff(by), action="guardian.block", patient=guardianship.child, obj=guardianship,
+            actor=Actor.of_staff(by),
+            action="guardian.block",
+            patient=guardianship.child,
+            obj=guardianship,
             unit=policy.blocking_unit(by, guardianship),
         )
     return guardianship
@@ -193,7 +196,10 @@ def guardianship_unblock(*, guardianship: Guardianship, by: Staff) -> Guardiansh
         guardianship.block_reason = ""
         guardianship.save(update_fields=["blocked_at", "blocked_by", "block_reason"])
         audit(
-            actor=Actor.of_staff(by), action="guardian.unblock", patient=guardianship.child, obj=guardianship,
+            actor=Actor.of_staff(by),
+            action="guardian.unblock",
+            patient=guardianship.child,
+            obj=guardianship,
             unit=policy.blocking_unit(by, guardianship),
         )
     return guardianship
