@@ -10,9 +10,9 @@ import time_machine
 from django.utils import timezone
 
 from vardkontakt.identity.models import Patient
-from vardkontakt.organisation.models import CareUnit, UnitKind
+from vardkontakt.organisation.models import CareUnit, Region, UnitKind
 from vardkontakt.records.models import Diagnosis, RecordNote, RecordPreferences, RecordRules
-from vardkontakt.records.publishing import published_items, published_notes, rules
+from vardkontakt.records.publishing import published_items, published_notes, rules_of
 
 pytestmark = pytest.mark.django_db
 _ids = itertools.count()
@@ -93,7 +93,7 @@ def test_adult_psychiatry_notes_from_2015_09_28(personas, written_on, visible):
 
 
 def test_the_dates_are_region_settings(personas):
-    region_rules = rules()
+    region_rules = rules_of(Region.objects.get())
     region_rules.notes_from = dt.date(2020, 1, 1)
     region_rules.save(update_fields=["notes_from"])
     note(personas.tolvan, written_on=dt.date(2019, 12, 31))
@@ -107,7 +107,7 @@ def test_early_hypotheses_are_never_published(personas):
 
 
 def test_a_configured_template_is_never_published(personas):
-    region_rules = rules()
+    region_rules = rules_of(Region.objects.get())
     region_rules.withheld_templates = ["Våld i nära relationer"]
     region_rules.save(update_fields=["withheld_templates"])
     note(personas.tolvan, template="Våld i nära relationer")

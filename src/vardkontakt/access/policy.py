@@ -19,6 +19,7 @@ from django.utils import timezone
 from vardkontakt.access.models import Guardianship, Proxy, ProxyStatus, RecordSeal
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.organisation.models import CareUnit, Membership, MembershipRole, Region, RegionRole, RegionRoleKind
+from vardkontakt.organisation.selectors import region_of_patient, regions_of_patients
 
 
 class Scope(enum.StrEnum):
@@ -41,9 +42,13 @@ class AgeRules:
     own_record_from: int = 18
 
 
-def age_rules() -> AgeRules:
-    """The region's ages (one region per installation; the seed's values when none is set up)."""
-    region = Region.objects.order_by("name").only("guardian_access_until_age", "own_record_from_age").first()
+def age_rules(patient: Patient) -> AgeRules:
+    """The ages that apply to ``patient``: those of their own region (SPEC §5: a region sets them;
+    the seed's values where no region is known)."""
+    return _rules_of(region_of_patient(patient))
+
+
+def _rules_of(region: Region | None) -> AgeRules:
     if region is None:
         return AgeRules()
     return AgeRules(region.guardian_access_until_age, region.own_record_from_age)
@@ -74,7 +79,7 @@ class Representation:
         return bool(getattr(self.proxy, f"scope_{scope.value}", False))
 
 
-def _proxy_in_force(proxy: Proxy, now: dt.datetime, rules: AgeRules) -> bool:
+def _proxy_in_force(proxy: Proxy, now: dt.datetime) -> bool:
     return (
         proxy.status == ProxyStatus.ACTIVE
         and (proxy.expires_on is None or timezone.localdate(now) <= proxy.expires_on)
@@ -117,17 +122,21 @@ def representations(actor: Patient, *, now: dt.datetime | None = None) -> list[R
     found = [Representation(actor, Relation.SELF)]
     if not _may_act_for_someone(actor):
         return found  # most residents: one query on every page instead of three
-    rules = age_rules()
-    guardianships = Guardianship.objects.filter(guardian=actor).select_related("child").order_by("child__given_name")
+    guardianships = list(
+        Guardianship.objects.filter(guardian=actor).select_related("child").order_by("child__given_name")
+    )
+    regions = regions_of_patients([g.child for g in guardianships])
     found += [
-        Representation(g.child, Relation.GUARDIAN) for g in guardianships if _guardianship_in_force(g, now, rules)
+        Representation(g.child, Relation.GUARDIAN)
+        for g in guardianships
+        if _guardianship_in_force(g, now, _rules_of(regions[g.child.pk]))
     ]
     proxies = (
         Proxy.objects.filter(agent=actor, status=ProxyStatus.ACTIVE)
         .select_related("principal", "agent")
         .order_by("principal__given_name")
     )
-    found += [Representation(p.principal, Relation.PROXY, p) for p in proxies if _proxy_in_force(p, now, rules)]
+    found += [Representation(p.principal, Relation.PROXY, p) for p in proxies if _proxy_in_force(p, now)]
     return found
 
 
@@ -135,9 +144,13 @@ def children_past_guardian_access(guardian: Patient, *, now: dt.datetime | None 
     """How many of the guardian's children under 18 are too old for the guardian to act for,
     so the record page can say why they are not offered instead of leaving it unexplained."""
     now = now or timezone.now()
-    limit = age_rules().guardian_access_until
-    children = Guardianship.objects.filter(guardian=guardian, ended_at__isnull=True).select_related("child")
-    return sum(1 for g in children if limit <= age_on(g.child.birth_date, now) < 18)
+    children = list(Guardianship.objects.filter(guardian=guardian, ended_at__isnull=True).select_related("child"))
+    regions = regions_of_patients([g.child for g in children])
+    return sum(
+        1
+        for g in children
+        if _rules_of(regions[g.child.pk]).guardian_access_until <= age_on(g.child.birth_date, now) < 18
+    )
 
 
 def representation(actor: Patient, subject: Patient, *, now: dt.datetime | None = None) -> Representation | None:
@@ -145,16 +158,15 @@ def representation(actor: Patient, subject: Patient, *, now: dt.datetime | None 
     if actor.pk == subject.pk:
         return Representation(actor, Relation.SELF)
     now = now or timezone.now()
-    rules = age_rules()
     guardianship = Guardianship.objects.filter(guardian=actor, child=subject).select_related("child").first()
-    if guardianship and _guardianship_in_force(guardianship, now, rules):
+    if guardianship and _guardianship_in_force(guardianship, now, age_rules(subject)):
         return Representation(subject, Relation.GUARDIAN)
     proxy = (
         Proxy.objects.filter(agent=actor, principal=subject, status=ProxyStatus.ACTIVE)
         .select_related("principal", "agent")
         .first()
     )
-    if proxy and _proxy_in_force(proxy, now, rules):
+    if proxy and _proxy_in_force(proxy, now):
         return Representation(subject, Relation.PROXY, proxy)
     return None
 
@@ -178,7 +190,7 @@ def can_read_record(actor: Patient, subject: Patient, *, now: dt.datetime | None
     if found is None or not found.allows(Scope.RECORD):
         return False
     if found.relation is Relation.SELF:
-        return age_on(subject.birth_date, now) >= age_rules().own_record_from
+        return age_on(subject.birth_date, now) >= age_rules(subject).own_record_from
     return True
 
 

@@ -6,7 +6,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from vardkontakt.identity.models import Patient, Staff
-from vardkontakt.organisation.models import CareUnit, Membership, OpeningException, UnitNews
+from vardkontakt.organisation.models import CareUnit, Listing, Membership, OpeningException, Region, UnitNews
 
 
 def units_for_patient(*, patient: Patient) -> QuerySet[CareUnit]:
@@ -29,3 +29,38 @@ def memberships_for_staff(*, staff: Staff) -> QuerySet[Membership]:
 def news_for_staff(staff: Staff, limit: int = 5) -> list[UnitNews]:
     """The latest news from the units the staff member works at (their home page)."""
     return list(UnitNews.objects.filter(unit__memberships__staff=staff).select_related("unit", "author")[:limit])
+
+
+def region_of_patient(patient: Patient) -> Region | None:
+    """The resident's own region: that of the unit they are listed at (the latest listing, should
+    they be listed in two regions while moving). Someone listed nowhere belongs to the region an
+    installation serves if it serves only one; otherwise to none, and the law's defaults apply."""
+    listing = (
+        Listing.objects.filter(patient=patient)
+        .select_related("unit__administration__region")
+        .order_by("-since")
+        .first()
+    )
+    if listing is not None:
+        return listing.unit.administration.region
+    regions = list(Region.objects.all()[:2])
+    return regions[0] if len(regions) == 1 else None
+
+
+def regions_of_patients(patients: list[Patient]) -> dict[object, Region | None]:
+    """``region_of_patient`` for several residents at once (a guardian's children): patient id → region."""
+    found: dict[object, Region | None] = {}
+    listings = (
+        Listing.objects.filter(patient__in=patients)
+        .select_related("unit__administration__region")
+        .order_by("patient_id", "-since")
+    )
+    for listing in listings:
+        found.setdefault(listing.patient_id, listing.unit.administration.region)
+    missing = [p for p in patients if p.pk not in found]
+    if missing:
+        regions = list(Region.objects.all()[:2])
+        only = regions[0] if len(regions) == 1 else None
+        for patient in missing:
+            found[patient.pk] = only
+    return found

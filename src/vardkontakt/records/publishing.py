@@ -29,10 +29,8 @@ NEVER_PUBLISHED_KINDS = [
 RECENT = dt.timedelta(days=14)
 
 
-def rules() -> RecordRules:
-    region = Region.objects.order_by("name").first()
-    if region is None:
-        return RecordRules()
+def rules_of(region: Region) -> RecordRules:
+    """A region's publishing rules (the seed's values until the region changes them)."""
     found, _ = RecordRules.objects.get_or_create(region=region)
     return found
 
@@ -62,43 +60,68 @@ def _unit_ids(condition: Q) -> list[Any]:
 
 
 @dataclass(frozen=True)
-class NoteRules:
-    hidden_unit_ids: list[Any]
-    adult_psychiatry_ids: list[Any]
+class RegionNoteRules:
+    """One region's rules for the notes of its own units (SPEC §7: each region decides)."""
+
+    unit_ids: list[Any] | None  # None: every unit (an installation serving one region)
     notes_from: dt.date
     adult_psychiatry_from: dt.date
     templates: list[str]
 
+    def units(self) -> Q:
+        return Q() if self.unit_ids is None else Q(unit_id__in=self.unit_ids)
+
+
+@dataclass(frozen=True)
+class NoteRules:
+    hidden_unit_ids: list[Any]
+    adult_psychiatry_ids: list[Any]
+    regions: list[RegionNoteRules]
+
     def published(self) -> Q:
-        return (
-            ~Q(unit_id__in=self.hidden_unit_ids)
-            & Q(written_on__gte=self.notes_from)
-            & (~Q(unit_id__in=self.adult_psychiatry_ids) | Q(written_on__gte=self.adult_psychiatry_from))
-            & ~Q(template__in=self.templates)
-        )
+        by_region = Q(pk__in=[])
+        for region in self.regions:
+            by_region |= (
+                region.units()
+                & Q(written_on__gte=region.notes_from)
+                & (~Q(unit_id__in=self.adult_psychiatry_ids) | Q(written_on__gte=region.adult_psychiatry_from))
+                & ~Q(template__in=region.templates)
+            )
+        return ~Q(unit_id__in=self.hidden_unit_ids) & by_region
 
     def probes(self) -> list[Q]:
         """The ways a note is withheld, each a condition one index answers at its first match."""
-        return [
-            Q(unit_id__in=self.hidden_unit_ids),
-            Q(written_on__lt=self.notes_from),
-            Q(unit_id__in=self.adult_psychiatry_ids, written_on__lt=self.adult_psychiatry_from),
-            Q(template__in=self.templates),
-        ]
+        probes = [Q(unit_id__in=self.hidden_unit_ids)]
+        for region in self.regions:
+            probes += [
+                region.units() & Q(written_on__lt=region.notes_from),
+                region.units() & Q(unit_id__in=self.adult_psychiatry_ids, written_on__lt=region.adult_psychiatry_from),
+                region.units() & Q(template__in=region.templates),
+            ]
+        return probes
 
 
-def note_rules(patient: Patient, now: dt.datetime, region_rules: RecordRules) -> NoteRules:
+def note_rules(patient: Patient, now: dt.datetime) -> NoteRules:
+    """The rules for the patient's notes: each note by the rules of the region of the unit that
+    wrote it."""
+    regions = list(Region.objects.select_related("record_rules").order_by("name"))
+    by_region = []
+    for region in regions:
+        region_rules = getattr(region, "record_rules", None) or RecordRules(region=region)
+        unit_ids = None if len(regions) == 1 else _unit_ids(Q(administration__region=region))
+        by_region.append(
+            RegionNoteRules(
+                unit_ids=unit_ids,
+                notes_from=region_rules.notes_from,
+                adult_psychiatry_from=region_rules.adult_psychiatry_notes_from,
+                templates=[EARLY_HYPOTHESES, *region_rules.withheld_templates],
+            )
+        )
     return NoteRules(
         hidden_unit_ids=_unit_ids(hidden_units(patient, now)),
         adult_psychiatry_ids=_unit_ids(Q(kind=UnitKind.ADULT_PSYCHIATRY)),
-        notes_from=region_rules.notes_from,
-        adult_psychiatry_from=region_rules.adult_psychiatry_notes_from,
-        templates=[EARLY_HYPOTHESES, *region_rules.withheld_templates],
+        regions=by_region,
     )
-
-
-def note_rule_filter(patient: Patient, now: dt.datetime, region_rules: RecordRules) -> Q:
-    return note_rules(patient, now, region_rules).published()
 
 
 def _any_of(patient: Patient, rows: QuerySet[Any], probes: list[Q]) -> bool:
@@ -132,7 +155,7 @@ class Published:
 def published_notes(patient: Patient, *, now: dt.datetime | None = None) -> Published:
     now = now or timezone.now()
     preferences = preferences_of(patient)
-    note_rules_now = note_rules(patient, now, rules())
+    note_rules_now = note_rules(patient, now)
     every = RecordNote.objects.filter(patient=patient)
     by_rules = every.filter(note_rules_now.published())
     shown = by_rules

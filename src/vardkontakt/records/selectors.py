@@ -37,7 +37,7 @@ def _why_closed(reader: Patient, subject: Patient) -> Closed:
     if policy.is_sealed(subject):
         return Closed.SEALED
     found = policy.representation(reader, subject)
-    too_young = policy.age_on(subject.birth_date, timezone.now()) < policy.age_rules().own_record_from
+    too_young = policy.age_on(subject.birth_date, timezone.now()) < policy.age_rules(subject).own_record_from
     if found is not None and found.relation is policy.Relation.SELF and too_young:
         return Closed.TOO_YOUNG
     return Closed.NO_ACCESS

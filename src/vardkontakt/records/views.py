@@ -73,7 +73,7 @@ def overview(request: PatientRequest) -> HttpResponse:
             teenagers=policy.children_past_guardian_access(subject)
             if acting_for(request).relation is Relation.SELF
             else 0,
-            guardian_access_until=policy.age_rules().guardian_access_until,
+            guardian_access_until=policy.age_rules(subject).guardian_access_until,
         ),
     )
 
