@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "vardkontakt.usage_statistics",
     "vardkontakt.home",
     "vardkontakt.onboarding",
+    "vardkontakt.regions",
     "vardkontakt.demo",
 ]
 if DEMO_IDP_ENABLED:
