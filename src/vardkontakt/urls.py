@@ -18,6 +18,7 @@ urlpatterns = [
     path("staff/", include("vardkontakt.cases.staff_urls")),
     path("", include("vardkontakt.operations.urls")),
     path("staff/", include("vardkontakt.operations.staff_urls")),
+    path("staff/", include("vardkontakt.regions.urls")),
     path("", include("vardkontakt.usage_statistics.urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
 ]

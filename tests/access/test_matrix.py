@@ -472,6 +472,37 @@ ROWS: list[Row] = [
     ),
     # --- operations: the support page is everyone's; messages are the region administrator's ---
     Row("operations:support", "-", everyone(200)),
+    # --- region administration: the region's administrators only; anyone else 404 ---------------
+    Row(
+        "regions:overview", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+    ),
+    Row(
+        "regions:administrations", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+    ),
+    Row(
+        "regions:administrations", "the region, a new administration",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}), method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id}, data=lambda p, who: {"name": "Ny förvaltning"},
+    ),
+    Row(
+        "regions:units", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+    ),
+    Row(
+        "regions:unit_create", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+    ),
+    Row(
+        "regions:unit_create", "the region, a unit without a name",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 400}), method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id}, data=lambda p, who: {"hsa_id": "SE2321000255-E7002"},
+    ),
+    Row(
+        "regions:unit_edit", "unit X", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
     Row(
         "operations_staff:messages", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
         kwargs=lambda p: {"region_id": Region.objects.get().id},

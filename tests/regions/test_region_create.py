@@ -48,7 +48,7 @@ def test_it_creates_the_region_and_its_first_administrator_once_and_says_what_ne
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("arguments", "message"),
-    [({"hsa_id": "not-an-hsa-id"}, "HSA"), ({"name": "  "}, "name"), ({"given": " "}, "name")],
+    [({"hsa_id": "not-an-hsa-id"}, "HSA"), ({"name": "  "}, "namn"), ({"given": " "}, "förnamn")],
 )
 def test_bad_input_is_refused_and_changes_nothing(arguments, message):
     with pytest.raises(CommandError, match=message):

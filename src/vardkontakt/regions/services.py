@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from vardkontakt.access.audit import SYSTEM, audit
+from vardkontakt.access.audit import SYSTEM, Actor, audit
 from vardkontakt.identity.models import Profession, Staff
 from vardkontakt.identity.numbers import normalise_hsa_id
-from vardkontakt.organisation.models import Region, RegionRole, RegionRoleKind
+from vardkontakt.organisation.models import Administration, CareUnit, Region, RegionRole, RegionRoleKind
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,37 @@ def region_bootstrap(*, name: str, admin_hsa_id: str, admin_given_name: str, adm
             detail=f"{RegionRoleKind.REGION_ADMIN} {hsa_id}",
         )
     return Bootstrapped(region, administrator, region_created, administrator_created, role_granted)
+
+
+@transaction.atomic
+def administration_create(*, region: Region, by: Staff, name: str) -> Administration:
+    name = name.strip()
+    if Administration.objects.filter(region=region, name__iexact=name).exists():
+        raise ValidationError(_("The region already has an administration with this name."), code="duplicate")
+    administration = Administration.objects.create(region=region, name=name)
+    audit(actor=Actor.of_staff(by), action="administration.create", obj=administration, detail=name)
+    return administration
+
+
+@transaction.atomic
+def unit_create(*, region: Region, by: Staff, fields: dict[str, Any]) -> CareUnit:
+    """A unit of the region, out of residents' sight: it goes live through onboarding (SPEC §2),
+    whose activation takes this unit by its HSA-id."""
+    if fields["administration"].region_id != region.pk:
+        raise ValidationError(_("Choose one of the region's administrations."), code="administration")
+    unit = CareUnit.objects.create(**fields, live=False)
+    audit(actor=Actor.of_staff(by), action="unit.create", obj=unit, unit=unit, detail=unit.hsa_id)
+    return unit
+
+
+@transaction.atomic
+def unit_update(*, unit: CareUnit, by: Staff, fields: dict[str, Any]) -> CareUnit:
+    if fields["administration"].region_id != unit.administration.region_id:
+        raise ValidationError(_("Choose one of the region's administrations."), code="administration")
+    changed = sorted(name for name, value in fields.items() if getattr(unit, name) != value)
+    for name, value in fields.items():
+        setattr(unit, name, value)
+    unit.save(update_fields=list(fields))
+    if changed:
+        audit(actor=Actor.of_staff(by), action="unit.update", obj=unit, unit=unit, detail=", ".join(changed))
+    return unit

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from vardkontakt.identity.numbers import normalise_hsa_id
+from vardkontakt.organisation.models import Administration, CareUnit, Region
+
+
+class AdministrationForm(forms.Form):
+    name = forms.CharField(label=_("Name of the administration"), max_length=100)
+
+
+class UnitForm(forms.ModelForm):
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https", max_length=200)
+
+    class Meta:
+        model = CareUnit
+        fields = [
+            "hsa_id", "name", "kind", "administration", "street_address", "postal_code", "city", "phone",
+            "website", "opening_hours", "answer_target_working_days", "needs_harm_assessment",
+        ]  # fmt: skip
+        help_texts = {
+            "hsa_id": _("The unit's HSA-id in the catalogue, e.g. SE2321000255-E1234."),
+            "kind": _("The kind of unit decides which record entries residents may read (SPEC §7)."),
+            "answer_target_working_days": _("The law's default is 2 working days."),
+            "needs_harm_assessment": _("Its notes are then never published in the record."),
+        }
+
+    def __init__(self, *args: Any, region: Region, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["administration"]
+        field.queryset = Administration.objects.filter(region=region).order_by("name")
+        self.fields["opening_hours"].widget = forms.Textarea(attrs={"rows": 3})
+
+    def clean_hsa_id(self) -> str:
+        return normalise_hsa_id(self.cleaned_data["hsa_id"])
+
+    def clean_answer_target_working_days(self) -> int:
+        days = self.cleaned_data["answer_target_working_days"]
+        if not 1 <= days <= 10:
+            raise forms.ValidationError(_("Choose between 1 and 10 working days."))
+        return int(days)

@@ -1,0 +1,42 @@
+"""Reads for region administration: a region's administrator sees the region; anyone else gets 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q
+from django.http import Http404
+
+from vardkontakt.access import policy
+from vardkontakt.identity.models import Staff
+from vardkontakt.organisation.models import Administration, CareUnit, Region
+
+PAGE_SIZE = 25
+
+
+def region_for_admin(*, staff: Staff, region_id: Any) -> Region:
+    region = Region.objects.filter(pk=region_id).first()
+    if region is None or not policy.is_region_admin(staff, region):
+        raise Http404
+    return region
+
+
+def administrations_of(region: Region) -> list[Administration]:
+    return list(region.administrations.annotate(unit_count=Count("units")).order_by("name"))
+
+
+def units_of(region: Region, *, query: str = "", page: Any = 1) -> Page[CareUnit]:
+    """The region's units by name, searched by name, HSA-id or city; a page at a time."""
+    units = CareUnit.objects.filter(administration__region=region).select_related("administration")
+    query = query.strip()
+    if query:
+        units = units.filter(Q(name__icontains=query) | Q(hsa_id__icontains=query) | Q(city__icontains=query))
+    return Paginator(units.order_by("name", "hsa_id"), PAGE_SIZE).get_page(page)
+
+
+def unit_for_region_admin(*, staff: Staff, unit_id: Any) -> CareUnit:
+    unit = CareUnit.objects.filter(pk=unit_id).select_related("administration__region").first()
+    if unit is None or not policy.is_region_admin(staff, unit.administration.region):
+        raise Http404
+    return unit

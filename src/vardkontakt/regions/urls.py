@@ -1,0 +1,13 @@
+from django.urls import path
+
+from vardkontakt.regions import views
+
+app_name = "regions"
+
+urlpatterns = [
+    path("regions/<uuid:region_id>/", views.overview, name="overview"),
+    path("regions/<uuid:region_id>/administrations/", views.administrations, name="administrations"),
+    path("regions/<uuid:region_id>/units/", views.units, name="units"),
+    path("regions/<uuid:region_id>/units/new/", views.unit_create, name="unit_create"),
+    path("region-units/<uuid:unit_id>/", views.unit_edit, name="unit_edit"),
+]
