@@ -500,6 +500,30 @@ ROWS: list[Row] = [
         kwargs=lambda p: {"region_id": Region.objects.get().id}, data=lambda p, who: {"hsa_id": "SE2321000255-E7002"},
     ),
     Row(
+        "regions:staff_list", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+    ),
+    Row(
+        "regions:staff_add", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+    ),
+    Row(
+        "regions:staff_add", "the region, without a unit or a role",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 400}), method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+        data=lambda p, who: {"hsa_id": "SE2321000255-P7300", "given_name": "A", "family_name": "B", "profession": "nurse"},
+    ),
+    Row(
+        "regions:staff", "staff X", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id, "staff_id": p.staff_x.id},
+    ),
+    Row(
+        "regions:staff", "staff X, support granted",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}), method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id, "staff_id": p.staff_x.id},
+        data=lambda p, who: {"action": "role", "role-role": "support"},
+    ),
+    Row(
         "regions:unit_edit", "unit X", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),

@@ -38,7 +38,7 @@ def test_the_region_administrator_adds_an_administration_once(personas, region):
     assert admin.get(url).status_code == 200
     assert admin.post(url, {"name": "Psykiatri Skåne Nord"}).status_code == 302
     again = admin.post(url, {"name": "psykiatri skåne nord"})
-    assert again.status_code == 400 and "already has an administration with this name" in again.text
+    assert again.status_code == 400 and "Regionen har redan en förvaltning med det namnet" in again.text
     empty = admin.post(url, {"name": "  "})
     assert empty.status_code == 400
     assert Administration.objects.filter(region=region, name__iexact="Psykiatri Skåne Nord").count() == 1

@@ -18,7 +18,11 @@ class OidcSubjectBackend:
         return None
 
     def get_user(self, user_id: Any) -> User | None:
-        return User.objects.select_related("patient", "staff").filter(pk=user_id).first()
+        user = User.objects.select_related("patient", "staff").filter(pk=user_id).first()
+        staff = getattr(user, "staff", None) if user is not None else None
+        if staff is not None and not staff.has_access:
+            return None  # access ended by the region: the open session ends at its next request
+        return user
 
     def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:
         return False

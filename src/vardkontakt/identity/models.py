@@ -151,6 +151,9 @@ class Staff(models.Model):
     signature = models.TextField(_("signature"), blank=True, max_length=500)
     # Null until the staff member has saved their personal settings; the first login goes there.
     settings_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Set by a region administrator when the person leaves: no login from then on, and an open
+    # session ends at its next request.
+    access_ended_at = models.DateTimeField(_("access ended"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -170,6 +173,10 @@ class Staff(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    @property
+    def has_access(self) -> bool:
+        return self.access_ended_at is None
 
     @property
     def full_name(self) -> str:

@@ -45,6 +45,7 @@ class Refusal(enum.StrEnum):
     SAMORDNINGSNUMMER = "samordningsnummer"
     INVALID_NUMBER = "invalid_number"
     UNKNOWN_STAFF = "unknown_staff"
+    ACCESS_ENDED = "access_ended"
 
 
 REFUSAL_MESSAGES = {
@@ -68,6 +69,9 @@ REFUSAL_MESSAGES = {
     ),
     Refusal.UNKNOWN_STAFF: _(
         "Your HSA-id is not registered as staff in this service. Ask your unit administrator to add you."
+    ),
+    Refusal.ACCESS_ENDED: _(
+        "Your access to the staff service has ended. Ask your region's administrator if this is wrong."
     ),
 }
 
@@ -204,4 +208,6 @@ def _staff_user(hsa_id: str) -> User:
     staff = Staff.objects.select_for_update().filter(hsa_id=normalised).first()
     if staff is None:
         raise LoginRefused(Refusal.UNKNOWN_STAFF, normalised)
+    if not staff.has_access:
+        raise LoginRefused(Refusal.ACCESS_ENDED, normalised)
     return User.objects.get_or_create_for_staff(staff)

@@ -5,8 +5,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from vardkontakt.identity.models import Profession
 from vardkontakt.identity.numbers import normalise_hsa_id
-from vardkontakt.organisation.models import Administration, CareUnit, Region
+from vardkontakt.organisation.models import Administration, CareUnit, MembershipRole, Region, RegionRoleKind
 
 
 class AdministrationForm(forms.Form):
@@ -43,3 +44,45 @@ class UnitForm(forms.ModelForm):
         if not 1 <= days <= 10:
             raise forms.ValidationError(_("Choose between 1 and 10 working days."))
         return int(days)
+
+
+class StaffAddForm(forms.Form):
+    hsa_id = forms.CharField(label=_("HSA-id"), max_length=31, help_text=_("For example SE2321000255-P1234."))
+    given_name = forms.CharField(label=_("given name"), max_length=100)
+    family_name = forms.CharField(label=_("family name"), max_length=100)
+    profession = forms.ChoiceField(label=_("profession"), choices=Profession.choices)
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=CareUnit.objects.none(), required=False)
+    unit_role = forms.ChoiceField(
+        label=_("Role at the unit"), choices=MembershipRole.choices, initial=MembershipRole.STAFF
+    )
+    region_role = forms.ChoiceField(
+        label=_("Region role"), choices=[("", _("None")), *RegionRoleKind.choices], required=False
+    )
+
+    def __init__(self, *args: Any, region: Region, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["unit"]
+        field.queryset = CareUnit.objects.filter(administration__region=region).order_by("name")
+
+    def clean_hsa_id(self) -> str:
+        return normalise_hsa_id(self.cleaned_data["hsa_id"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("unit") and not data.get("region_role") and not self.errors:
+            raise forms.ValidationError(_("Choose a unit or a region role: staff work somewhere."))
+        return data
+
+
+class MembershipForm(forms.Form):
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=CareUnit.objects.none())
+    role = forms.ChoiceField(label=_("Role at the unit"), choices=MembershipRole.choices)
+
+    def __init__(self, *args: Any, region: Region, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["unit"]
+        field.queryset = CareUnit.objects.filter(administration__region=region).order_by("name")
+
+
+class RegionRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Region role"), choices=RegionRoleKind.choices)

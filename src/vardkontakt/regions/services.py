@@ -7,12 +7,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vardkontakt.access.audit import SYSTEM, Actor, audit
 from vardkontakt.identity.models import Profession, Staff
 from vardkontakt.identity.numbers import normalise_hsa_id
-from vardkontakt.organisation.models import Administration, CareUnit, Region, RegionRole, RegionRoleKind
+from vardkontakt.organisation.models import Administration, CareUnit, Membership, Region, RegionRole, RegionRoleKind
 
 
 @dataclass(frozen=True)
@@ -91,3 +92,90 @@ def unit_update(*, unit: CareUnit, by: Staff, fields: dict[str, Any]) -> CareUni
     if changed:
         audit(actor=Actor.of_staff(by), action="unit.update", obj=unit, unit=unit, detail=", ".join(changed))
     return unit
+
+
+@transaction.atomic
+def staff_add(
+    *,
+    region: Region,
+    by: Staff,
+    hsa_id: str,
+    given_name: str,
+    family_name: str,
+    profession: str,
+    unit: CareUnit | None,
+    unit_role: str,
+    region_role: str,
+) -> Staff:
+    """A person of the region's staff, with a first place: a unit (and their role there) or a
+    region role. Someone already known is not added twice: they get the new place."""
+    if unit is None and not region_role:
+        raise ValidationError(_("Choose a unit or a region role: staff work somewhere."), code="place")
+    if unit is not None and unit.administration.region_id != region.pk:
+        raise ValidationError(_("Choose one of the region's units."), code="unit")
+    staff, created = Staff.objects.get_or_create(
+        hsa_id=normalise_hsa_id(hsa_id),
+        defaults={
+            "given_name": given_name.strip()[:100],
+            "family_name": family_name.strip()[:100],
+            "profession": profession,
+        },
+    )
+    if created:
+        audit(actor=Actor.of_staff(by), action="staff.add", obj=staff, detail=staff.hsa_id)
+    if unit is not None:
+        membership_set(unit=unit, staff=staff, role=unit_role, by=by)
+    if region_role:
+        region_role_grant(region=region, staff=staff, role=region_role, by=by)
+    return staff
+
+
+def membership_set(*, unit: CareUnit, staff: Staff, role: str, by: Staff) -> Membership:
+    membership, created = Membership.objects.get_or_create(staff=staff, unit=unit, defaults={"role": role})
+    if created or membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+        audit(actor=Actor.of_staff(by), action="membership.set", obj=staff, unit=unit, detail=f"{staff.hsa_id} {role}")
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, unit: CareUnit, staff: Staff, by: Staff) -> None:
+    removed, _count = Membership.objects.filter(unit=unit, staff=staff).delete()
+    if removed:
+        audit(actor=Actor.of_staff(by), action="membership.remove", obj=staff, unit=unit, detail=staff.hsa_id)
+
+
+def region_role_grant(*, region: Region, staff: Staff, role: str, by: Staff) -> None:
+    """Only a region administrator grants region roles, and no role above their own: the region
+    administrator's is the highest, so they may grant any of them."""
+    if role not in RegionRoleKind.values:
+        raise ValidationError(_("Choose one of the region roles."), code="role")
+    _role, created = RegionRole.objects.get_or_create(region=region, staff=staff, role=role)
+    if created:
+        audit(actor=Actor.of_staff(by), action="region_role.grant", obj=staff, detail=f"{role} {staff.hsa_id}")
+
+
+@transaction.atomic
+def region_role_revoke(*, region: Region, staff: Staff, role: str, by: Staff) -> None:
+    if staff.pk == by.pk and role == RegionRoleKind.REGION_ADMIN:
+        raise ValidationError(_("You cannot take away your own region administration."), code="self")
+    removed, _count = RegionRole.objects.filter(region=region, staff=staff, role=role).delete()
+    if removed:
+        audit(actor=Actor.of_staff(by), action="region_role.revoke", obj=staff, detail=f"{role} {staff.hsa_id}")
+
+
+@transaction.atomic
+def staff_access_end(*, region: Region, staff: Staff, by: Staff) -> None:
+    """The person leaves: no login from now on, an open session ends at its next request, and
+    their places in the region (units, region roles, coordination) are taken away."""
+    if staff.pk == by.pk:
+        raise ValidationError(_("You cannot end your own access."), code="self")
+    if staff.access_ended_at is None:
+        staff.access_ended_at = timezone.now()
+        staff.save(update_fields=["access_ended_at", "updated_at"])
+    Membership.objects.filter(staff=staff, unit__administration__region=region).delete()
+    RegionRole.objects.filter(staff=staff, region=region).delete()
+    for administration in region.administrations.filter(coordinators=staff):
+        administration.coordinators.remove(staff)
+    audit(actor=Actor.of_staff(by), action="staff.access_end", obj=staff, detail=staff.hsa_id)

@@ -10,4 +10,7 @@ urlpatterns = [
     path("regions/<uuid:region_id>/units/", views.units, name="units"),
     path("regions/<uuid:region_id>/units/new/", views.unit_create, name="unit_create"),
     path("region-units/<uuid:unit_id>/", views.unit_edit, name="unit_edit"),
+    path("regions/<uuid:region_id>/staff/", views.staff_list, name="staff_list"),
+    path("regions/<uuid:region_id>/staff/new/", views.staff_add, name="staff_add"),
+    path("regions/<uuid:region_id>/staff/<uuid:staff_id>/", views.staff_detail, name="staff"),
 ]
