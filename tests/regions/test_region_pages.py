@@ -166,3 +166,35 @@ def test_a_unit_added_by_the_region_goes_live_through_onboarding(personas, regio
     onboarding.save()
     assert steps.onboarding_activate(onboarding=onboarding, by=personas.coordinator) == unit
     assert CareUnit.objects.filter(hsa_id=unit.hsa_id).count() == 1
+
+
+def test_the_region_administrator_appoints_and_removes_a_coordinator(personas, region):
+    administration = Administration.objects.create(region=region, name="Ny förvaltning")
+    admin = client_of(personas.region_admin)
+    url = f"/staff/regions/{region.id}/administrations/"
+    unknown = admin.post(
+        url, {"action": "coordinator", "administration": str(administration.pk), "hsa_id": "SE2321000255-P0999"}
+    )
+    assert unknown.status_code == 400 and not administration.coordinators.exists()
+    appointed = admin.post(
+        url,
+        {"action": "coordinator", "administration": str(administration.pk), "hsa_id": personas.nurse.hsa_id.lower()},
+    )
+    assert appointed.status_code == 302 and list(administration.coordinators.all()) == [personas.nurse]
+    assert (
+        admin.post(
+            url,
+            {"action": "coordinator_remove", "administration": str(administration.pk), "staff": str(personas.nurse.pk)},
+        ).status_code
+        == 302
+    )
+    assert not administration.coordinators.exists()
+    assert list(AuditEntry.objects.filter(action__startswith="coordinator.").values_list("action", flat=True)) == [
+        "coordinator.appoint", "coordinator.remove",
+    ]  # fmt: skip
+    # Another region's administration is not found.
+    north = Administration.objects.create(region=Region.objects.create(name="Region Norr"), name="Norr")
+    response = admin.post(
+        url, {"action": "coordinator", "administration": str(north.pk), "hsa_id": personas.nurse.hsa_id}
+    )
+    assert response.status_code == 404 and not north.coordinators.exists()

@@ -20,9 +20,19 @@ class UnitForm(forms.ModelForm):
     class Meta:
         model = CareUnit
         fields = [
-            "hsa_id", "name", "kind", "administration", "street_address", "postal_code", "city", "phone",
-            "website", "opening_hours", "answer_target_working_days", "needs_harm_assessment",
-        ]  # fmt: skip
+            "hsa_id",
+            "name",
+            "kind",
+            "administration",
+            "street_address",
+            "postal_code",
+            "city",
+            "phone",
+            "website",
+            "opening_hours",
+            "answer_target_working_days",
+            "needs_harm_assessment",
+        ]
         help_texts = {
             "hsa_id": _("The unit's HSA-id in the catalogue, e.g. SE2321000255-E1234."),
             "kind": _("The kind of unit decides which record entries residents may read (SPEC §7)."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -23,7 +24,19 @@ def region_for_admin(*, staff: Staff, region_id: Any) -> Region:
 
 
 def administrations_of(region: Region) -> list[Administration]:
-    return list(region.administrations.annotate(unit_count=Count("units")).order_by("name"))
+    return list(
+        region.administrations.annotate(unit_count=Count("units")).prefetch_related("coordinators").order_by("name")
+    )
+
+
+def administration_of(region: Region, administration_id: Any) -> Administration:
+    try:
+        found = region.administrations.filter(pk=administration_id).first()
+    except (ValueError, ValidationError):
+        found = None
+    if found is None:
+        raise Http404
+    return found
 
 
 def units_of(region: Region, *, query: str = "", page: Any = 1) -> Page[CareUnit]:

@@ -179,3 +179,24 @@ def staff_access_end(*, region: Region, staff: Staff, by: Staff) -> None:
     for administration in region.administrations.filter(coordinators=staff):
         administration.coordinators.remove(staff)
     audit(actor=Actor.of_staff(by), action="staff.access_end", obj=staff, detail=staff.hsa_id)
+
+
+@transaction.atomic
+def coordinator_appoint(*, administration: Administration, hsa_id: str, by: Staff) -> Staff:
+    """The administration's coordinator (who takes its new units through onboarding): someone
+    already known to the service by HSA-id."""
+    person = Staff.objects.filter(hsa_id=normalise_hsa_id(hsa_id), access_ended_at__isnull=True).first()
+    if person is None:
+        raise ValidationError(_("Nobody with this HSA-id works here: add the person first."), code="unknown")
+    if not administration.coordinators.filter(pk=person.pk).exists():
+        administration.coordinators.add(person)
+        audit(actor=Actor.of_staff(by), action="coordinator.appoint", obj=administration, detail=person.hsa_id)
+    return person
+
+
+@transaction.atomic
+def coordinator_remove(*, administration: Administration, staff_id: Any, by: Staff) -> None:
+    person = administration.coordinators.filter(pk=staff_id).first()
+    if person is not None:
+        administration.coordinators.remove(person)
+        audit(actor=Actor.of_staff(by), action="coordinator.remove", obj=administration, detail=person.hsa_id)

@@ -28,11 +28,14 @@ def overview(request: StaffRequest, region_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_required
+@recent_login_required_for_changes
 @require_http_methods(["GET", "POST"])
 def administrations(request: StaffRequest, region_id: uuid.UUID) -> HttpResponse:
     region = selectors.region_for_admin(staff=request.staff, region_id=region_id)
-    form = AdministrationForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    action = request.POST.get("action", "add") if request.method == "POST" else ""
+    form = AdministrationForm(request.POST if action == "add" else None)
+    coordinator_error = ""
+    if action == "add" and form.is_valid():
         try:
             services.administration_create(region=region, by=request.staff, name=form.cleaned_data["name"])
         except ValidationError as error:
@@ -40,8 +43,30 @@ def administrations(request: StaffRequest, region_id: uuid.UUID) -> HttpResponse
         else:
             messages.success(request, _("The administration is added."))
             return redirect("regions:administrations", region_id=region.id)
-    context = {"region": region, "form": form, "administrations": selectors.administrations_of(region)}
-    return render(request, "regions/administrations.html", context, status=400 if form.errors else 200)
+    elif action in ("coordinator", "coordinator_remove"):
+        administration = selectors.administration_of(region, request.POST.get("administration"))
+        try:
+            if action == "coordinator":
+                services.coordinator_appoint(
+                    administration=administration, hsa_id=request.POST.get("hsa_id", ""), by=request.staff
+                )
+            else:
+                services.coordinator_remove(
+                    administration=administration, staff_id=request.POST.get("staff"), by=request.staff
+                )
+        except ValidationError as error:
+            coordinator_error = " ".join(error.messages)
+        else:
+            messages.success(request, _("The change is saved."))
+            return redirect("regions:administrations", region_id=region.id)
+    context = {
+        "region": region,
+        "form": form,
+        "administrations": selectors.administrations_of(region),
+        "coordinator_error": coordinator_error,
+    }
+    failed = bool(form.errors or coordinator_error)
+    return render(request, "regions/administrations.html", context, status=400 if failed else 200)
 
 
 @staff_required
@@ -152,9 +177,13 @@ def staff_detail(request: StaffRequest, region_id: uuid.UUID, staff_id: uuid.UUI
         except ValidationError as refused:
             error = " ".join(refused.messages)
     context = {
-        "region": region, "person": person, "membership_form": membership_form, "role_form": role_form,
-        "error": error, **selectors.places_of(region, person),
-    }  # fmt: skip
+        "region": region,
+        "person": person,
+        "membership_form": membership_form,
+        "role_form": role_form,
+        "error": error,
+        **selectors.places_of(region, person),
+    }
     failed = request.method == "POST"
     return render(request, "regions/staff_detail.html", context, status=400 if failed else 200)
 
