@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import hypothesis
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -22,6 +23,14 @@ from vardkontakt.organisation.models import CareUnit
 
 # `--clock-shift`: the suite run as if it were another day (tests/clock_shift.py).
 pytest_plugins = ["tests.clock_shift"]
+
+# Property tests judge behaviour, never speed: on a machine busy with other work, Hypothesis's
+# per-example deadline and its "too slow" health check fail tests that are right (seen in a run
+# under load: tests/identity/test_numbers.py). Each test still sets its own example count.
+hypothesis.settings.register_profile(
+    "vardkontakt", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
+hypothesis.settings.load_profile("vardkontakt")
 
 # Sync Playwright runs an event loop in the test thread; the ORM calls beside it are safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

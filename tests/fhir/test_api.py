@@ -299,7 +299,9 @@ json_values = st.recursive(
 TEMPLATES = {"Observation": observation("fz"), "DocumentReference": note("fz")}
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(
     kind=st.sampled_from(["Observation", "DocumentReference"]),
     how=st.sampled_from(["bundle", "create", "update"]),
@@ -322,7 +324,9 @@ def test_fuzzing_the_endpoints_never_gives_a_server_error(journal, kind, how, pa
         assert response.json()["resourceType"] == "OperationOutcome"
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(body=json_values, kind=st.sampled_from(["", "Observation", "Patient", "Organization", "Nonsense"]))
 def test_arbitrary_json_anywhere_is_refused_cleanly(journal, body, kind):
     path = reverse("fhir:base") if not kind else reverse("fhir:type", args=[kind])
