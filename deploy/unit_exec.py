@@ -11,7 +11,7 @@ systemd that decides *what* runs and with which environment:
   last one replaces this process, so its process id is the service's; a ``Type=oneshot`` unit
   runs each ``ExecStart=`` in turn);
 - ``StateDirectory=``, ``CacheDirectory=`` and the like are created (owner and mode) and announced
-  in ``STATE_DIRECTORY`` and friends;
+  in ``STATE_DIRECTORY`` and friends; ``UMask=`` is applied;
 - ``--map FROM=TO`` moves the installation's paths (``/opt/vardkontakt``, ``/etc/vardkontakt``, ...)
   to the test's, in command lines, ``WorkingDirectory=``, ``EnvironmentFile=``, ``Environment=``
   values and the directories; ``--run-as USER`` stands in for ``User=``/``DynamicUser=`` (as root).
