@@ -13,13 +13,16 @@ MANAGE := $(PY) manage.py
 STATIC_BUILD := src/vardkontakt/static/vardkontakt/build
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help setup demo test test-shifted lint types migrations-check pytest bench messages clean chromium gettext pango apt
+.PHONY: help build setup demo test test-shifted lint lint-shell types migrations-check pytest bench messages clean \
+	chromium gettext pango apt nginx shellcheck psql postgresql-server deploy-smoke restore-drill
 
 help:
 	@echo "make demo   - set up, load the demo region, serve on http://127.0.0.1:8000 with the worker"
 	@echo "make test   - set up, then lint, types, migrations check and the whole test suite"
 	@echo "make test-shifted - the suite again with the clock moved ahead, compared with the last make test"
 	@echo "make bench NAME=... - run a benchmark from bench/, writing bench/results/NAME.json"
+	@echo "make deploy-smoke - deploy/ (nginx, systemd units' commands, PostgreSQL roles) up on this machine, checked over HTTPS"
+	@echo "make restore-drill - base backup, WAL archive and point-in-time recovery into a new cluster, checked"
 
 $(UV):
 	@command -v $(PYTHON_BIN) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON_BIN) not found)"; exit 1; }
@@ -39,12 +42,20 @@ $(STATIC_BUILD)/.built: node_modules/.installed assets/scss/main.scss
 	node_modules/.bin/sass --no-source-map --style=compressed --load-path=node_modules --quiet-deps \
 		assets/scss/main.scss $(STATIC_BUILD)/main.css
 	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js $(STATIC_BUILD)/nhsuk-frontend.min.js
+	@# The icons the stylesheet names (url(images/...)): without them production's collectstatic
+	@# (ManifestStaticFilesStorage) refuses the stylesheet.
+	@mkdir -p $(STATIC_BUILD)/images
+	for icon in $$(grep -o 'images/nhsuk-icon-[a-z0-9-]*\.svg' $(STATIC_BUILD)/main.css | sort -u); do \
+		cp node_modules/nhsuk-frontend/dist/nhsuk/assets/$$icon $(STATIC_BUILD)/$$icon; done
 	@touch $@
 
 messages: .venv/.synced gettext
 	cd src/vardkontakt && ../../$(PY) ../../manage.py compilemessages --verbosity 0
 
-setup: .venv/.synced $(STATIC_BUILD)/.built messages pango
+# What an installation runs: the environment, the theme, the translations, WeasyPrint's libraries.
+build: .venv/.synced $(STATIC_BUILD)/.built messages pango
+
+setup: build
 	@mkdir -p var/static
 	$(MANAGE) migrate --verbosity 0
 
@@ -74,10 +85,18 @@ apt:
 		echo "This needs Debian's $(PACKAGE): run 'sudo apt-get install $(PACKAGE)' and try again."; exit 1; \
 	fi
 
-lint: .venv/.synced
+lint: .venv/.synced lint-shell
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/lint-imports --no-cache
+
+SHELL_SCRIPTS := .ci/run deploy/smoke deploy/restore-drill
+
+lint-shell: shellcheck
+	shellcheck $(SHELL_SCRIPTS)
+
+shellcheck:
+	@command -v shellcheck >/dev/null || $(MAKE) --no-print-directory apt PACKAGE=shellcheck
 
 types: .venv/.synced
 	.venv/bin/mypy
@@ -111,6 +130,25 @@ test-shifted: setup pango
 bench: setup
 	@test -n "$(NAME)" || { echo "usage: make bench NAME=<benchmark in bench/>"; exit 2; }
 	$(PY) bench/run.py $(NAME)
+
+# The production deployment (deploy/) brought up on this machine against a fresh PostgreSQL
+# database and checked over HTTPS; everything it starts is stopped and removed (deploy/smoke).
+deploy-smoke: build nginx psql
+	deploy/smoke
+
+# Backup and point-in-time recovery as docs/operations.md describes them, on two throw-away
+# clusters, with audit_verify on the restored database (deploy/restore-drill).
+restore-drill: build postgresql-server
+	deploy/restore-drill
+
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || $(MAKE) --no-print-directory apt PACKAGE=nginx-light
+
+psql:
+	@command -v psql >/dev/null || $(MAKE) --no-print-directory apt PACKAGE=postgresql-client
+
+postgresql-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(MAKE) --no-print-directory apt PACKAGE=postgresql
 
 clean:
 	rm -rf .venv .tools node_modules var $(STATIC_BUILD)

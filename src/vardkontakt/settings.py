@@ -87,6 +87,7 @@ if DEMO_IDP_ENABLED:
     INSTALLED_APPS.append("vardkontakt.demo_idp")
 
 MIDDLEWARE = [
+    "vardkontakt.core.proxy.ForwardedForMiddleware",
     "vardkontakt.core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -175,6 +176,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_SSL_REDIRECT = env_bool("VK_SSL_REDIRECT", PRODUCTION)
 if env_bool("VK_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Addresses of the reverse proxies whose X-Forwarded-For names the client (core/proxy.py); empty:
+# REMOTE_ADDR stays the peer's address.
+TRUSTED_PROXIES = env_list("VK_TRUSTED_PROXIES", [])
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -203,7 +207,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Its own setting so a deployment can keep the served files apart from private state (uploads).
+STATIC_ROOT = Path(env_str("VK_STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -290,7 +295,10 @@ if SMS_BACKEND == "46elks" and not (SMS_API_USERNAME and SMS_API_PASSWORD):
 OIDC_REQUIRED_ACR = env_str("VK_OIDC_REQUIRED_ACR", "http://id.elegnamnden.se/loa/1.0/loa3")
 OIDC_LEEWAY_SECONDS = env_int("VK_OIDC_LEEWAY_SECONDS", 60, minimum=0)
 OIDC_HTTP_TIMEOUT_SECONDS = env_int("VK_OIDC_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
-_demo_issuer = f"{SITE_URL}/demo-idp"
+# Where the demo provider is served when it runs as its own process (demo_idp/standalone_settings.py);
+# empty: inside the app, at SITE_URL.
+DEMO_IDP_URL = env_str("VK_DEMO_IDP_URL", "").rstrip("/")
+_demo_issuer = f"{DEMO_IDP_URL or SITE_URL}/demo-idp"
 OIDC_PROVIDERS: dict[str, dict[str, str]] = {
     "resident": {
         "issuer": _required("VK_OIDC_RESIDENT_ISSUER", f"{_demo_issuer}/eid"),

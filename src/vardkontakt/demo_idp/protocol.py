@@ -27,6 +27,7 @@ TENANT_SIDE = {"eid": "resident", "siths": "staff"}
 CODE_LIFETIME = dt.timedelta(minutes=2)
 TOKEN_LIFETIME = dt.timedelta(minutes=5)
 LOA2 = "http://id.elegnamnden.se/loa/1.0/loa2"
+PLATFORM_URLCONF = "vardkontakt.urls"
 
 
 class ProtocolError(Exception):
@@ -46,7 +47,9 @@ class Client:
 
 
 def issuer(tenant: str) -> str:
-    return settings.SITE_URL + reverse("demo_idp:root", kwargs={"tenant": tenant}).rstrip("/")
+    # Served on its own (standalone_settings.py) the provider has its own address; inside the app, the app's.
+    base = settings.DEMO_IDP_URL or settings.SITE_URL
+    return base + reverse("demo_idp:root", kwargs={"tenant": tenant}).rstrip("/")
 
 
 def client_of(tenant: str) -> Client:
@@ -56,7 +59,10 @@ def client_of(tenant: str) -> Client:
         tenant=tenant,
         client_id=conf["client_id"],
         client_secret=conf["client_secret"],
-        redirect_uri=settings.SITE_URL + reverse("identity:oidc_callback", kwargs={"side": side}),
+        # The platform's callback, named in the platform's URL conf: a provider on its own serves
+        # none of the platform's pages, so its own URL conf cannot name it.
+        redirect_uri=settings.SITE_URL
+        + reverse("identity:oidc_callback", kwargs={"side": side}, urlconf=PLATFORM_URLCONF),
         subject_claim=conf["subject_claim"],
     )
 

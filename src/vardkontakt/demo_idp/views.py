@@ -65,6 +65,11 @@ def jwks(request: HttpRequest, tenant: str) -> JsonResponse:
     return JsonResponse({"keys": [public_key]})
 
 
+def _error(request: HttpRequest, description: str) -> HttpResponse:
+    context = {"description": description, "site_url": settings.SITE_URL}
+    return render(request, "demo_idp/error.html", context, status=400)
+
+
 def _redirect_error(client: protocol.Client, state: str, error: str, description: str) -> HttpResponse:
     query = urlencode({"error": error, "error_description": description, "state": state})
     return HttpResponseRedirect(f"{client.redirect_uri}?{query}")
@@ -80,12 +85,12 @@ def authorize(request: HttpRequest, tenant: str) -> HttpResponse:
         try:
             params = signing.loads(request.POST.get("request", ""), salt=_REQUEST_SALT, max_age=_REQUEST_MAX_AGE)
         except signing.BadSignature:
-            return render(request, "demo_idp/error.html", {"description": "The login request expired."}, status=400)
+            return _error(request, "The login request expired.")
     try:
         client = protocol.validate_authorization_request(tenant, params)
     except protocol.ProtocolError as exc:
         # Never redirect to an unverified redirect_uri: show the error here instead.
-        return render(request, "demo_idp/error.html", {"description": exc.description}, status=400)
+        return _error(request, exc.description)
     form = ChooserForm(
         request.POST if request.method == "POST" else None, tenant=tenant, required_acr=settings.OIDC_REQUIRED_ACR
     )
