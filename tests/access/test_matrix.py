@@ -764,7 +764,7 @@ def appointments(personas: Personas) -> None:
         )  # fmt: skip
     last = Slot.objects.order_by("starts_at").last()
     assert last is not None
-    book_online(slot_id=last.pk, unit=unit_x, patient=personas.tolvan, actor=personas.tolvan)
+    book_online(slot_id=last.pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
 
 
 def an_onboarding(personas: Personas):

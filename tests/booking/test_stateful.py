@@ -398,7 +398,7 @@ class AppointmentBook(RuleBasedStateMachine):
         booking = self.attempt(
             "book online",
             lambda: book_online(
-                slot_id=slot.pk, unit=self.world.unit, patient=person.patient, actor=person.actor,
+                slot_id=slot.pk, unit=self.world.unit, subject=person.patient, actor=person.actor,
                 sms_reminder=sms, idempotency_key=key,
             ),
             self.online_reasons(slot, self.world.unit.pk),
@@ -460,7 +460,7 @@ class AppointmentBook(RuleBasedStateMachine):
         person = next(p for p in self.world.people if p.patient.pk == expected.patient.pk)
         before = self.counts()
         again = book_online(
-            slot_id=expected.slot.pk, unit=self.world.unit, patient=person.patient, actor=person.actor,
+            slot_id=expected.slot.pk, unit=self.world.unit, subject=person.patient, actor=person.actor,
             sms_reminder=expected.sms_reminder, idempotency_key=expected.idempotency_key,
         )  # fmt: skip
         assert again.pk == expected.pk and self.counts() == before
@@ -723,7 +723,7 @@ def test_a_slot_held_by_an_overbooking_alone_is_still_taken_for_staff(personas):
         )
         cancel(booking_id=first.pk, by_staff=staff)
         with pytest.raises(BookingRefused) as online:
-            book_online(slot_id=slot.pk, unit=world.unit, patient=personas.principal, actor=personas.adult_proxy)
+            book_online(slot_id=slot.pk, unit=world.unit, subject=personas.principal, actor=personas.adult_proxy)
         assert online.value.refusal is Refusal.TAKEN  # the web: someone still has the slot
         with pytest.raises(BookingRefused) as by_phone:  # the phone: a second patient needs a reason
             book_by_staff(slot_id=slot.pk, unit=world.unit, patient=personas.child_9, staff=staff)
