@@ -319,6 +319,11 @@ def test_one_submission_sent_many_times_at_once_books_once_and_every_answer_is_t
     booking = Booking.objects.get(slot=slot)
     assert answers == [booking.pk] * 10
     assert Notification.objects.filter(cause=f"{NotificationKind.BOOKING_CONFIRMED}:{booking.pk}").count() == 1
+    from vardkontakt.access.models import AuditEntry
+
+    assert list(AuditEntry.objects.filter(action="booking.book").values_list("object_id", flat=True)) == [
+        str(booking.pk)
+    ]  # logged once, in the booking's own transaction
 
 
 @pytest.mark.django_db(transaction=True)

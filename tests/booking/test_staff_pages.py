@@ -376,6 +376,8 @@ def test_overbooking_only_on_purpose_with_a_reason_and_it_is_marked(personas, un
     assert done.status_code == 302
     extra = Booking.objects.get(slot=slot, patient=personas.other_patient)
     assert extra.overbooked and extra.overbook_reason == "Akut, kläms in"
+    logged = AuditEntry.objects.get(action="booking.staff_book", patient_id=str(personas.other_patient.pk))
+    assert (logged.actor_id, logged.object_id, logged.detail) == (str(personas.staff_x.pk), str(extra.pk), "overbooked")
     page = text_of(client.get(book_url(unit)))
     assert sv("Overbooked") in page and "Akut, kläms in" in page
 

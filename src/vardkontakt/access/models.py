@@ -135,6 +135,8 @@ ACTION_LABELS = {
     "booking.staff_book": pgettext_lazy("audit log", "booked an appointment for the patient by phone"),
     "booking.staff_cancel": pgettext_lazy("audit log", "cancelled the patient's appointment"),
     "booking_setup.change": pgettext_lazy("audit log", "changed the set-up of the appointment book"),
+    "case.list.read": pgettext_lazy("audit log", "saw the cases"),
+    "case.inbox.read": pgettext_lazy("audit log", "saw the case in the unit's inbox"),
     "support.lookup": pgettext_lazy("audit log", "looked up the account for support"),
 }
 

@@ -59,6 +59,7 @@ def service_activate(*, unit: CareUnit, kind: str, by: Staff) -> Service:
         if not existing.active:
             existing.active = True
             existing.save(update_fields=["active"])
+            audit(actor=Actor.of_staff(by), action="service.activate", unit=unit, obj=existing, detail="again")
         return existing
     service = Service.objects.create(
         unit=unit,
