@@ -76,6 +76,8 @@ def test_a_unit_head_blocks_and_unblocks_a_guardian(personas):
     client = staff_client(unit_head)
     page = client.get("/staff/guardians/", {"personnummer": personas.child_9.personnummer}).text
     assert "Anna Föräldersson" in page and "Erik Föräldersson" in page
+    looked_up = AuditEntry.objects.get(action="guardianship.read")
+    assert (looked_up.actor_id, looked_up.patient_id) == (str(unit_head.pk), str(personas.child_9.pk))
     response = client.post(
         f"/staff/guardians/{relation.id}/block/", {f"{relation.id.hex}-reason": "Beslut efter orosanmälan."}
     )

@@ -17,12 +17,14 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.conftest import Personas
 from tests.helpers import login_as
 from vardkontakt.access import policy
+from vardkontakt.access.acting import ACTING_FOR
 from vardkontakt.access.models import Guardianship, Proxy, RecordSeal
 from vardkontakt.identity.models import Patient, Staff, User
 from vardkontakt.organisation.models import CareUnit, Region
@@ -69,6 +71,8 @@ class Row:
     url: Callable[[Personas], str] | None = None
     data: Callable[[Personas, str], dict[str, Any]] = field(default=lambda p, persona: {})
     kwargs: Callable[[Personas], dict[str, Any]] | None = None
+    # Whom each persona has chosen to act for in the session (re-judged by the request).
+    acts_for: str = ""  # a kind for subject_for: "acted_for", ...
 
     def path(self, personas: Personas) -> str:
         if self.url:
@@ -159,6 +163,7 @@ ROWS: list[Row] = [
     Row("demo_idp:token", "no client", everyone(401), method="post", kwargs=lambda p: {"tenant": "eid"}),
     # --- residents' pages -------------------------------------------------------------------
     Row("home:patient_home", "own", patients_door(200)),
+    Row("home:patient_home", "the one they act for", patients_door(200), acts_for="acted_for"),
     Row("identity:patient_settings", "own", patients_door(200)),
     Row("access:proxies", "own", patients_door(200)),
     Row("access:proxy_invite", "own", patients_door(200)),
@@ -191,6 +196,7 @@ ROWS: list[Row] = [
     ),
     # --- cases: the residents' side -------------------------------------------------------------
     Row("cases:mine", "own", patients_door(200)),
+    Row("cases:mine", "the one they act for", patients_door(200), acts_for="acted_for"),
     Row("cases:choose_unit", "own", patients_door(200)),
     Row("cases:choose_service", "unit X", patients_door(200), kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id}),
     Row(
@@ -200,6 +206,11 @@ ROWS: list[Row] = [
     Row(
         "cases:write", "unit X's advice", patients_door(200),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "service_id": advice_at_x().id},
+    ),
+    Row(
+        "cases:write", "unit X's advice, sent", patients_door(302), method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "service_id": advice_at_x().id},
+        data=lambda p, who: {"what": "Ont i halsen.", "idempotency_key": f"matrix-sent-{who}", "step": "send"},
     ),
     Row(
         "cases:write", "a service of another unit", patients_door(404),
@@ -312,11 +323,48 @@ ROWS: list[Row] = [
     Row("booking:calendar_settings", "own", patients_door(200)),
     Row("booking:calendar_settings", "own, a new link", patients_door(200), method="post", data=lambda p, who: {"action": "create"}),
     Row("booking:calendar_feed", "a made-up link", everyone(404), kwargs=lambda p: {"token": "not-a-real-token"}),
+    Row("booking:calendar_feed", "Tolvan's link", everyone(200), url=lambda p: calendar_link(p.tolvan)),
+    Row("booking:calendar_feed", "Anna's link (her son Liam's bookings)", everyone(200), url=lambda p: calendar_link(p.guardian)),
+    # Acting for someone: the choice kept in the session is judged again by the request, so whoever
+    # may not act for that person (or acts for nobody) is shown their own.
+    Row("booking:mine", "the one they act for", patients_door(200), acts_for="acted_for"),
+    Row(
+        "booking:book", "a free slot at unit X, booked for the one they act for", patients_door(302), method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": a_free_slot().id},
+        data=lambda p, who: {"submission_key": f"matrix-{who}"}, acts_for="acted_for",
+    ),
+    Row(
+        "booking:detail", "Liam's booking (by his guardian)",
+        patients_door(not_found_but({"guardian_9": 200, "guardian_14": 200})),  # Erik is Liam's guardian too
+        kwargs=lambda p: {"booking_id": booking_of(p.child_9).id},
+    ),
+    Row(
+        "booking:detail", "Gunnel's booking (by her proxy)", patients_door(not_found_but({"adult_proxy": 200})),
+        kwargs=lambda p: {"booking_id": booking_of(p.principal).id},
+    ),
+    Row(
+        "booking:ics", "Liam's booking", patients_door(not_found_but({"guardian_9": 200, "guardian_14": 200})),
+        kwargs=lambda p: {"booking_id": booking_of(p.child_9).id},
+    ),
+    Row(
+        "booking:cancel", "Liam's booking, cancelled", patients_door(not_found_but({"guardian_9": 302, "guardian_14": 302})),
+        method="post", kwargs=lambda p: {"booking_id": booking_of(p.child_9).id},
+    ),
+    Row(
+        "booking:rebook", "Gunnel's booking, moved", patients_door(not_found_but({"adult_proxy": 302})), method="post",
+        kwargs=lambda p: {"booking_id": booking_of(p.principal).id},
+        data=lambda p, who: {"slot": str(a_free_slot().id), "submission_key": "m"},
+    ),
     # --- the appointment book, the unit's side: members of unit X use it, its administrator sets it up ---
     Row(
         "booking_staff:book", "unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "booking_staff:book", "unit X, the week of the bookings",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
+        url=lambda p: reverse("booking_staff:book", kwargs={"unit_id": unit("Vårdcentralen Lindängen").id}) + the_bookings_week(),
     ),
     Row(
         "booking_staff:book", "another unit (Y)",
@@ -381,6 +429,12 @@ ROWS: list[Row] = [
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 400, "staff_x": 403, "region_admin": 403}),
         method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
         data=lambda p, who: {"name": "Kort", "duration_minutes": "4", "profession": "nurse", "cancellation_deadline_hours": "24"},
+    ),
+    Row(
+        "booking_staff:visit_type_new", "unit X, a 15-minute vaccination",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"name": "Vaccination", "duration_minutes": "15", "profession": "nurse", "cancellation_deadline_hours": "24"},
     ),
     Row(
         "booking_staff:visit_type_edit", "unit X's Hälsosamtal",
@@ -469,6 +523,12 @@ ROWS: list[Row] = [
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 400, "staff_x": 403, "region_admin": 403}),
         method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
         data=lambda p, who: {"action": "news_publish", "title": "", "body": "x"},
+    ),
+    Row(
+        "onboarding:unit_admin", "unit X, news published",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"action": "news_publish", "title": "Nytt telefonsystem", "body": "Från måndag."},
     ),
     # --- operations: the support page is everyone's; messages are the region administrator's ---
     Row("operations:support", "-", everyone(200)),
@@ -657,6 +717,12 @@ ROWS: list[Row] = [
         data=lambda p, who: {"kind": "advice"},
     ),
     Row(
+        "cases_staff:service_activate", "unit X, lifestyle support (not offered yet)",
+        staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 302, "coordinator": 404, "region_admin": 403, "archivist": 404, "support": 404}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"kind": "lifestyle_support"},
+    ),
+    Row(
         "cases_staff:service_edit", "unit X's advice",
         staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 200, "coordinator": 404, "region_admin": 403, "archivist": 404, "support": 404}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "service_id": advice_at_x().id},
@@ -709,6 +775,12 @@ def visible_patients(personas: Personas, persona: str) -> set[Patient]:
         seen = set(Patient.objects.filter(listings__unit__memberships__staff=me))
         seen |= set(Patient.objects.filter(cases__unit__memberships__staff=me))
         seen |= set(Patient.objects.filter(cases_created__unit__memberships__staff=me))
+        # The appointment book names who booked a time online and for whom (a guardian, a proxy).
+        from vardkontakt.booking.models import Booking
+
+        at_their_units = Booking.objects.filter(slot__unit__memberships__staff=me)
+        seen |= set(Patient.objects.filter(pk__in=at_their_units.values("patient")))
+        seen |= set(Patient.objects.filter(pk__in=at_their_units.values("booked_by_patient")))
         if policy.is_archivist(me):
             seen |= set(Patient.objects.filter(seals__reopened_at__isnull=True))
         if policy.is_support(me):
@@ -741,17 +813,29 @@ def leaks(body: str, personas: Personas, persona: str) -> list[str]:
     return found
 
 
+def prepare(row: Row, personas: Personas, persona: str) -> Callable[[], HttpResponse]:
+    """The persona logged in (acting for whom the row says) and the row's objects made: the
+    request, ready to send. Call inside a transaction that is rolled back."""
+    client = Client()
+    me = who(personas, persona)
+    if me is not None:  # afresh: a login made in an earlier, rolled-back request is gone
+        me = type(me).objects.get(pk=me.pk)
+    if isinstance(me, Patient):
+        login_as(client, User.objects.get_or_create_for_patient(me))
+        if row.acts_for:
+            session = client.session
+            session[ACTING_FOR] = subject_for(personas, persona, row.acts_for)
+            session.save()
+    elif isinstance(me, Staff):
+        login_as(client, User.objects.get_or_create_for_staff(me))
+    path, data = row.path(personas), row.data(personas, persona)
+    return lambda: getattr(client, row.method)(path, data)
+
+
 def ask(row: Row, personas: Personas, persona: str) -> tuple[int, str]:
     """One request as one persona, rolled back afterwards so every persona meets the same world."""
     with transaction.atomic():
-        client = Client()
-        me = who(personas, persona)
-        if isinstance(me, Patient):
-            login_as(client, User.objects.get_or_create_for_patient(me))
-        elif isinstance(me, Staff):
-            login_as(client, User.objects.get_or_create_for_staff(me))
-        path = row.path(personas)
-        response = getattr(client, row.method)(path, row.data(personas, persona))
+        response = prepare(row, personas, persona)()
         body = response.content.decode(errors="replace") if not response.streaming else ""
         transaction.set_rollback(True)
     return response.status_code, body
@@ -797,7 +881,8 @@ def cases(personas: Personas, settings, tmp_path) -> None:
 
 @pytest.fixture
 def appointments(personas: Personas) -> None:
-    """Unit X books "Hälsosamtal" online: three free slots next week, and Tolvan has booked a fourth."""
+    """Unit X books "Hälsosamtal" online: three free slots next week; Gunnel's proxy has booked her
+    the fourth, Anna her son Liam the fifth, and Tolvan herself the sixth."""
     import datetime as dt
 
     from django.utils import timezone
@@ -811,15 +896,16 @@ def appointments(personas: Personas) -> None:
         rebookable_online=True,
     )  # fmt: skip
     start = timezone.now().replace(microsecond=0) + dt.timedelta(days=7)
-    for n in range(4):
+    for n in range(6):
         at = start + dt.timedelta(minutes=30 * n)
         Slot.objects.create(
             unit=unit_x, practitioner=personas.staff_x, visit_type=visit, place="Rum 4", starts_at=at,
             ends_at=at + dt.timedelta(minutes=30),
         )  # fmt: skip
-    last = Slot.objects.order_by("starts_at").last()
-    assert last is not None
-    book_online(slot_id=last.pk, unit=unit_x, patient=personas.tolvan, actor=personas.tolvan)
+    *_free, gunnels, liams, tolvans = Slot.objects.order_by("starts_at")
+    book_online(slot_id=gunnels.pk, unit=unit_x, subject=personas.principal, actor=personas.adult_proxy)
+    book_online(slot_id=liams.pk, unit=unit_x, subject=personas.child_9, actor=personas.guardian)
+    book_online(slot_id=tolvans.pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
 
 
 def an_onboarding(personas: Personas):
@@ -843,6 +929,27 @@ def tolvans_booking():
     from vardkontakt.booking.models import Booking
 
     return Booking.objects.get(patient__given_name="Tolvan")
+
+
+def booking_of(patient: Patient):
+    from vardkontakt.booking.models import Booking
+
+    return Booking.objects.get(patient=patient)
+
+
+def the_bookings_week() -> str:
+    """The appointment book's week that holds the fixture's bookings (next week)."""
+    from django.utils import timezone
+
+    day = timezone.localtime(tolvans_booking().slot.starts_at).date()
+    return f"?date={day.isoformat()}&view=week"
+
+
+def calendar_link(owner: Patient) -> str:
+    """A fresh calendar link of the owner's (made inside the request's rolled-back transaction)."""
+    from vardkontakt.booking.calendar import feed_create, feed_path
+
+    return feed_path(feed_create(owner))
 
 
 def a_free_slot():

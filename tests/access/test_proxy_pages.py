@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.helpers import login_as
-from vardkontakt.access.models import Proxy, ProxyStatus
+from vardkontakt.access.models import AuditEntry, Proxy, ProxyStatus
 from vardkontakt.identity.models import Patient, User
 from vardkontakt.notifications.models import Notification
 
@@ -34,12 +34,16 @@ def test_a_resident_invites_an_adult_who_accepts(personas):
     proxy = Proxy.objects.get(principal=personas.tolvan, agent=personas.other_patient)
     assert (proxy.status, proxy.scopes) == (ProxyStatus.INVITED, ["record", "cases"])
     assert Notification.objects.filter(recipient=personas.other_patient, kind="proxy_invited").exists()
+    invited = AuditEntry.objects.get(action="proxy.invite", object_id=str(proxy.pk))
+    assert (invited.actor_id, invited.patient_id) == (str(personas.tolvan.pk), str(personas.tolvan.pk))
     page = other.get("/proxies/").text
     assert "Tolvan Tolvansson" in page
     assert other.post(f"/proxies/{proxy.id}/accept/").status_code == 302
     proxy.refresh_from_db()
     assert proxy.status == ProxyStatus.ACTIVE
     assert Notification.objects.filter(recipient=personas.tolvan, kind="proxy_accepted").exists()
+    accepted = AuditEntry.objects.get(action="proxy.accept", object_id=str(proxy.pk))
+    assert (accepted.actor_id, accepted.patient_id) == (str(personas.other_patient.pk), str(personas.tolvan.pk))
     assert other.post("/acting-for/", {"subject": str(personas.tolvan.pk)}).status_code == 302
     assert "Tolvan Tolvansson" in other.get("/patient/").text
 

@@ -88,6 +88,8 @@ def test_the_archivist_finds_a_seal_by_personnummer(personas):
     assert "Sofia Förseglad" in page
     page = archivist.get("/staff/seals/", {"personnummer": personas.tolvan.personnummer}).text
     assert "inte förseglad" in page
+    lookups = AuditEntry.objects.filter(action="seal.lookup", actor_id=str(personas.archivist.pk))
+    assert list(lookups.values_list("patient_id", "detail")) == [(str(personas.sealed.pk), ""), ("", "no active seal")]
     assert client_for(personas.unit_admin).get("/staff/seals/").status_code == 403
 
 

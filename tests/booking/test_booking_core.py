@@ -125,12 +125,12 @@ def test_the_autumn_hour_that_happens_twice_gives_two_distinct_slots(unit, docto
 @time_machine.travel(dt.datetime(2026, 11, 29, 12, tzinfo=STOCKHOLM))
 def test_book_once_and_the_second_gets_alternatives(unit, week, personas):
     slot = week[5]
-    booking = book_online(slot_id=slot.pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan, idempotency_key="k1")  # fmt: skip
+    booking = book_online(slot_id=slot.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan, idempotency_key="k1")  # fmt: skip
     assert booking.status == BookingStatus.ACTIVE
-    again = book_online(slot_id=slot.pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan, idempotency_key="k1")  # fmt: skip
+    again = book_online(slot_id=slot.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan, idempotency_key="k1")  # fmt: skip
     assert again.pk == booking.pk and Booking.objects.count() == 1
     with pytest.raises(BookingRefused) as refused:
-        book_online(slot_id=slot.pk, unit=unit, patient=personas.other_patient, actor=personas.other_patient)
+        book_online(slot_id=slot.pk, unit=unit, subject=personas.other_patient, actor=personas.other_patient)
     assert refused.value.refusal is Refusal.TAKEN and str(refused.value) == "Tiden är inte längre ledig."
     assert refused.value.alternatives and slot not in refused.value.alternatives
     assert all(s.visit_type_id == slot.visit_type_id for s in refused.value.alternatives)
@@ -150,7 +150,7 @@ def test_a_crafted_online_booking_is_refused_and_changes_nothing(unit, week, per
     slot = week[0]
     Slot.objects.filter(pk=slot.pk).update(**change)
     with pytest.raises(BookingRefused) as refused:
-        book_online(slot_id=slot.pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan)
+        book_online(slot_id=slot.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan)
     assert refused.value.refusal is refusal and Booking.objects.count() == 0
 
 
@@ -159,11 +159,11 @@ def test_another_units_slot_and_a_visit_type_not_online(unit, week, doctor_visit
     other = CareUnit.objects.exclude(pk=unit.pk).first()
     assert other is not None
     with pytest.raises(BookingRefused) as refused:
-        book_online(slot_id=week[0].pk, unit=other, patient=personas.tolvan, actor=personas.tolvan)
+        book_online(slot_id=week[0].pk, unit=other, subject=personas.tolvan, actor=personas.tolvan)
     assert refused.value.refusal is Refusal.OTHER_UNIT
     VisitType.objects.filter(pk=doctor_visit.pk).update(bookable_online=False)
     with pytest.raises(BookingRefused) as refused:
-        book_online(slot_id=week[0].pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan)
+        book_online(slot_id=week[0].pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan)
     assert refused.value.refusal is Refusal.NOT_ONLINE
     assert Booking.objects.count() == 0
 
@@ -211,8 +211,8 @@ def test_the_database_refuses_a_second_active_booking(unit, week, personas):
 @time_machine.travel(dt.datetime(2026, 11, 25, 12, tzinfo=STOCKHOLM))
 def test_cancel_online_up_to_the_deadline_then_call(unit, week, personas):
     first, second = week[0], week[1]  # Monday 09:00 and 09:30
-    early = book_online(slot_id=first.pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan)
-    late = book_online(slot_id=second.pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan)
+    early = book_online(slot_id=first.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan)
+    late = book_online(slot_id=second.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan)
     assert cancel(booking_id=early.pk, by_patient=personas.tolvan).ended_online
     with time_machine.travel(second.starts_at - dt.timedelta(hours=23)):
         with pytest.raises(BookingRefused) as refused:
@@ -224,7 +224,7 @@ def test_cancel_online_up_to_the_deadline_then_call(unit, week, personas):
 
 @time_machine.travel(dt.datetime(2026, 11, 25, 12, tzinfo=STOCKHOLM))
 def test_rebooking_keeps_kind_practitioner_and_length_and_is_atomic(unit, week, doctor_visit, personas):
-    booking = book_online(slot_id=week[0].pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan)
+    booking = book_online(slot_id=week[0].pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan)
     moved = rebook_online(booking_id=booking.pk, new_slot_id=week[4].pk, actor=personas.tolvan)
     booking.refresh_from_db()
     assert (booking.status, moved.rebooked_from, moved.slot) == (BookingStatus.REBOOKED, booking, week[4])
@@ -236,7 +236,7 @@ def test_rebooking_keeps_kind_practitioner_and_length_and_is_atomic(unit, week, 
     with pytest.raises(BookingRefused) as refused:
         rebook_online(booking_id=moved.pk, new_slot_id=theirs.pk, actor=personas.tolvan)
     assert refused.value.refusal is Refusal.NOT_SAME_KIND
-    book_online(slot_id=week[8].pk, unit=unit, patient=personas.other_patient, actor=personas.other_patient)
+    book_online(slot_id=week[8].pk, unit=unit, subject=personas.other_patient, actor=personas.other_patient)
     with pytest.raises(BookingRefused):
         rebook_online(booking_id=moved.pk, new_slot_id=week[8].pk, actor=personas.tolvan)
     moved.refresh_from_db()
@@ -264,7 +264,7 @@ def test_fifty_people_race_for_one_slot_and_exactly_one_wins(personas):
     def attempt(person: Patient) -> None:
         try:
             barrier.wait(timeout=30)
-            book_online(slot_id=slot.pk, unit=unit, patient=person, actor=person)
+            book_online(slot_id=slot.pk, unit=unit, subject=person, actor=person)
             outcomes.append("booked")
         except BookingRefused as refused:
             outcomes.append(refused.refusal.name)
@@ -314,11 +314,16 @@ def test_one_submission_sent_many_times_at_once_books_once_and_every_answer_is_t
     start = timezone.now() + dt.timedelta(days=3)
     slot = Slot.objects.create(unit=unit, practitioner=personas.staff_x, visit_type=visit, place="Rum 1", starts_at=start, ends_at=start + dt.timedelta(minutes=10))  # fmt: skip
     answers = at_once(10, lambda: book_online(
-        slot_id=slot.pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan, idempotency_key="same-form"
+        slot_id=slot.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan, idempotency_key="same-form"
     ))  # fmt: skip
     booking = Booking.objects.get(slot=slot)
     assert answers == [booking.pk] * 10
     assert Notification.objects.filter(cause=f"{NotificationKind.BOOKING_CONFIRMED}:{booking.pk}").count() == 1
+    from vardkontakt.access.models import AuditEntry
+
+    assert list(AuditEntry.objects.filter(action="booking.book").values_list("object_id", flat=True)) == [
+        str(booking.pk)
+    ]  # logged once, in the booking's own transaction
 
 
 @pytest.mark.django_db(transaction=True)

@@ -11,6 +11,7 @@ import time_machine
 from django.test import Client
 
 from tests.helpers import login_as
+from vardkontakt.access.models import AuditEntry
 from vardkontakt.booking.models import (
     Booking,
     BookingSettings,
@@ -139,7 +140,9 @@ def test_other_peoples_bookings_are_not_found(personas, unit, slots):
     for path in ("", "cancel/", "rebook/", "calendar.ics"):
         assert stranger.get(f"/bookings/{booking.pk}/{path}").status_code == 404
     assert stranger.post(f"/bookings/{booking.pk}/cancel/").status_code == 404
+    assert stranger.post(f"/bookings/{booking.pk}/rebook/", {"slot": str(slots[1].pk)}).status_code == 404
     assert Booking.objects.get().status == BookingStatus.ACTIVE
+    assert not AuditEntry.objects.filter(actor_id=str(personas.other_patient.pk)).exists()  # nothing read
 
 
 def test_cancel_before_the_deadline_and_after_it_call(personas, unit, slots):
@@ -211,8 +214,16 @@ def test_the_calendar_feed_covers_the_child_and_can_be_revoked(personas, unit, s
     made = anna.post("/bookings/calendar/", {"action": "create"}).text
     url = re.search(r"http://testserver(/calendar/[^<\s]+\.ics)", made)
     assert url is not None
+    before = AuditEntry.objects.count()
     feed = Client().get(url.group(1)).content.decode()
     assert feed.count("BEGIN:VEVENT") == 2 and "(Liam)" in feed
+    # Nobody is logged in: the link's owner is the reader, of her own bookings and of Liam's for him.
+    read = AuditEntry.objects.order_by("sequence")[before:]
+    assert sorted((e.actor_id, e.on_behalf_of_id, e.patient_id, e.action, e.detail) for e in read) == sorted([
+        (str(personas.guardian.pk), "", str(personas.guardian.pk), "booking.feed.read", "calendar link"),
+        (str(personas.guardian.pk), str(personas.child_9.pk), str(personas.child_9.pk), "booking.feed.read",
+         "calendar link"),
+    ])  # fmt: skip
     assert url.group(1) not in anna.get("/bookings/calendar/").text  # shown once only
     anna.post("/bookings/calendar/", {"action": "create"})
     assert Client().get(url.group(1)).status_code == 404  # the old link died with the new one
@@ -266,3 +277,49 @@ def test_the_form_as_the_page_sends_it_books_once_however_often_it_is_sent(perso
     assert [a.status_code for a in answers] == [302] * 3
     assert {a["Location"] for a in answers} == {f"/bookings/{booking.pk}/"}
     assert booking.sms_reminder is bool(personas.tolvan.mobile)
+    assert list(AuditEntry.objects.filter(action="booking.book").values_list("object_id", flat=True)) == [
+        str(booking.pk)
+    ]  # logged once, as the one booking
+
+
+def test_moving_twice_with_one_form_moves_once_and_logs_once(personas, unit, slots):
+    tolvan = client_for(personas.tolvan)
+    book(tolvan, unit, slots[4])
+    booking = Booking.objects.get()
+    moves = [
+        tolvan.post(f"/bookings/{booking.pk}/rebook/", {"slot": str(slots[5].pk), "submission_key": "m"})
+        for _ in range(2)
+    ]
+    moved = Booking.objects.get(status=BookingStatus.ACTIVE)
+    assert {m["Location"] for m in moves} == {f"/bookings/{moved.pk}/"}
+    logged = AuditEntry.objects.filter(action__startswith="booking.").exclude(action="booking.book")
+    assert list(logged.values_list("action", "object_id")) == [("booking.rebook", str(moved.pk))]
+
+
+def test_what_a_proxy_reads_and_changes_of_her_bookings_gunnel_finds_in_her_log(personas, unit, slots):
+    """The proxy's every read and change of the principal's bookings is logged under the proxy's
+    name, for the principal; the reads are in the principal's "who has read" list."""
+    maria = client_for(personas.adult_proxy)
+    maria.post("/acting-for/", {"subject": str(personas.principal.pk)})
+    start = AuditEntry.objects.count()
+    assert maria.get("/bookings/").status_code == 200
+    book(maria, unit, slots[4], key="g")
+    booking = Booking.objects.get(patient=personas.principal)
+    assert maria.get(f"/bookings/{booking.pk}/").status_code == 200
+    assert maria.get(f"/bookings/{booking.pk}/calendar.ics").status_code == 200
+    moved_to = maria.post(f"/bookings/{booking.pk}/rebook/", {"slot": str(slots[5].pk), "submission_key": "r"})
+    moved = Booking.objects.get(patient=personas.principal, status=BookingStatus.ACTIVE)
+    assert moved_to["Location"] == f"/bookings/{moved.pk}/"
+    assert maria.post(f"/bookings/{moved.pk}/cancel/")["Location"] == "/bookings/"
+    trail = AuditEntry.objects.order_by("sequence")[start:]
+    assert {(e.actor_id, e.on_behalf_of_id, e.patient_id) for e in trail} == {
+        (str(personas.adult_proxy.pk), str(personas.principal.pk), str(personas.principal.pk))
+    }
+    assert [e.action for e in trail] == [
+        "booking.list.read", "booking.book", "booking.detail.read", "booking.ics.read", "booking.rebook",
+        "booking.cancel",
+    ]  # fmt: skip
+    gunnels_log = client_for(personas.principal).get("/record/access-log/").text
+    assert "Maria Omsorgsdotter" in gunnels_log
+    for label in ("Såg de bokade tiderna", "Såg en bokad tid", "Sparade en bokad tid i en kalender"):
+        assert label in gunnels_log

@@ -214,7 +214,7 @@ def test_rolling_makes_the_times_and_an_absence_takes_free_ones_out(personas, un
     assert admin.post(setup_url(unit, "roll/")).status_code == 302
     assert Slot.objects.filter(unit=unit).count() == 8 * 4  # Mondays 09-11, eight weeks ahead
     first = Slot.objects.filter(unit=unit).order_by("starts_at")[0]
-    book_online(slot_id=first.pk, unit=unit, patient=personas.tolvan, actor=personas.tolvan)
+    book_online(slot_id=first.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan)
 
     backwards = admin.post(
         setup_url(unit, "absences/new/"),
@@ -252,11 +252,11 @@ def test_the_book_shows_every_booking_who_made_it_and_what_patients_changed_onli
     tolvan, other, anna, liam = personas.tolvan, personas.other_patient, personas.guardian, personas.child_9
     first, second, third, fourth = monday
     with time_machine.travel(NOW - dt.timedelta(days=1)):
-        cancelled = book_online(slot_id=first.pk, unit=unit, patient=tolvan, actor=tolvan)
+        cancelled = book_online(slot_id=first.pk, unit=unit, subject=tolvan, actor=tolvan)
         cancel(booking_id=cancelled.pk, by_patient=tolvan)
-        moved = book_online(slot_id=second.pk, unit=unit, patient=other, actor=other)
+        moved = book_online(slot_id=second.pk, unit=unit, subject=other, actor=other)
         rebook_online(booking_id=moved.pk, new_slot_id=third.pk, actor=other)
-    book_online(slot_id=fourth.pk, unit=unit, patient=liam, actor=anna)
+    book_online(slot_id=fourth.pk, unit=unit, subject=liam, actor=anna)
     phone_only = make_slot(unit, visit, personas.unit_admin, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
     book_by_staff(slot_id=phone_only.pk, unit=unit, patient=personas.principal, staff=personas.staff_x)
     make_slot(unit, visit, personas.unit_admin, at(MONDAY, 14), held_back=HeldBack.CO_PLANNED)
@@ -376,6 +376,8 @@ def test_overbooking_only_on_purpose_with_a_reason_and_it_is_marked(personas, un
     assert done.status_code == 302
     extra = Booking.objects.get(slot=slot, patient=personas.other_patient)
     assert extra.overbooked and extra.overbook_reason == "Akut, kläms in"
+    logged = AuditEntry.objects.get(action="booking.staff_book", patient_id=str(personas.other_patient.pk))
+    assert (logged.actor_id, logged.object_id, logged.detail) == (str(personas.staff_x.pk), str(extra.pk), "overbooked")
     page = text_of(client.get(book_url(unit)))
     assert sv("Overbooked") in page and "Akut, kläms in" in page
 

@@ -29,7 +29,7 @@ import hypothesis
 import pytest
 import time_machine
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Max
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -40,6 +40,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from vardkontakt.access.models import AuditEntry
 from vardkontakt.booking.models import (
     Booking,
     BookingChannel,
@@ -297,9 +298,10 @@ class AppointmentBook(RuleBasedStateMachine):
     def saw(what: str, outcome: str) -> None:
         SEEN[(what, outcome)] += 1
 
-    def counts(self) -> tuple[int, int, tuple[tuple[str, int], ...]]:
+    def counts(self) -> tuple[int, int, tuple[tuple[str, int], ...], int]:
         deliveries = Counter(Delivery.objects.values_list("status", flat=True))
-        return Booking.objects.count(), Notification.objects.count(), tuple(sorted(deliveries.items()))
+        log = AuditEntry.objects.count()
+        return Booking.objects.count(), Notification.objects.count(), tuple(sorted(deliveries.items())), log
 
     def pick_slot(self, data: st.DataObject, label: str, *extra: list[SlotFacts]) -> SlotFacts:
         """Mostly a slot near the clock (where releases, deadlines and reminders happen), a few days
@@ -322,10 +324,15 @@ class AppointmentBook(RuleBasedStateMachine):
         pools = [p for p in (active, active, reminded, reminded, crowded, list(self.model.bookings)) if p]
         return self.model.bookings[data.draw(st.sampled_from(pools).flatmap(st.sampled_from), label="booking")]
 
-    def attempt(self, what: str, call: Callable[[], Booking], reasons: set[Refusal], *, online: bool) -> Booking | None:
+    def attempt(
+        self, what: str, call: Callable[[], Booking], reasons: set[Refusal], *, online: bool,
+        logs: tuple[str, Patient, Patient] | None = None,
+    ) -> Booking | None:  # fmt: skip
         """Run a booking operation: it must succeed when no reason applies, and otherwise be
-        refused with one of the reasons that apply, changing nothing."""
+        refused with one of the reasons that apply, changing nothing (the log included). A
+        resident's change ``logs`` one entry: (action, who acted, whose booking)."""
         before = self.counts()
+        last = AuditEntry.objects.aggregate(last=Max("sequence"))["last"] or 0
         try:
             result = call()
         except BookingRefused as refused:
@@ -338,6 +345,13 @@ class AppointmentBook(RuleBasedStateMachine):
             return None
         self.saw(what, "done")
         assert not reasons, f"succeeded, but should be refused: {sorted(r.name for r in reasons)}"
+        logged = AuditEntry.objects.filter(sequence__gt=last).values_list(
+            "action", "actor_id", "on_behalf_of_id", "patient_id", "object_id"
+        )
+        if logs is not None:
+            action, actor, patient = logs
+            on_behalf = "" if actor.pk == patient.pk else str(patient.pk)
+            assert list(logged) == [(action, str(actor.pk), on_behalf, str(patient.pk), str(result.pk))]
         return result
 
     def check_alternatives(self, alternatives: list[Slot], *, online: bool) -> None:
@@ -398,11 +412,11 @@ class AppointmentBook(RuleBasedStateMachine):
         booking = self.attempt(
             "book online",
             lambda: book_online(
-                slot_id=slot.pk, unit=self.world.unit, patient=person.patient, actor=person.actor,
+                slot_id=slot.pk, unit=self.world.unit, subject=person.patient, actor=person.actor,
                 sms_reminder=sms, idempotency_key=key,
             ),
             self.online_reasons(slot, self.world.unit.pk),
-            online=True,
+            online=True, logs=("booking.book", person.actor, person.patient),
         )  # fmt: skip
         if booking is not None:
             assert booking.channel == BookingChannel.ONLINE and booking.booked_by_patient_id == person.actor.pk
@@ -460,7 +474,7 @@ class AppointmentBook(RuleBasedStateMachine):
         person = next(p for p in self.world.people if p.patient.pk == expected.patient.pk)
         before = self.counts()
         again = book_online(
-            slot_id=expected.slot.pk, unit=self.world.unit, patient=person.patient, actor=person.actor,
+            slot_id=expected.slot.pk, unit=self.world.unit, subject=person.patient, actor=person.actor,
             sms_reminder=expected.sms_reminder, idempotency_key=expected.idempotency_key,
         )  # fmt: skip
         assert again.pk == expected.pk and self.counts() == before
@@ -498,7 +512,7 @@ class AppointmentBook(RuleBasedStateMachine):
                 reasons.add(Refusal.TOO_LATE_TO_CANCEL)
             done = self.attempt(
                 "cancel by patient", lambda: cancel(booking_id=booking.pk, by_patient=booking.patient), reasons,
-                online=True,
+                online=True, logs=("booking.cancel", booking.patient, booking.patient),
             )  # fmt: skip
         else:
             staff = data.draw(st.sampled_from(self.world.staff), label="staff")
@@ -528,6 +542,7 @@ class AppointmentBook(RuleBasedStateMachine):
             lambda: rebook_online(booking_id=old.pk, new_slot_id=new_slot.pk, actor=person.actor),
             reasons,
             online=True,
+            logs=("booking.rebook", person.actor, old.patient),
         )
         if new is not None:
             assert new.rebooked_from_id == old.pk and new.channel == BookingChannel.ONLINE
@@ -723,7 +738,7 @@ def test_a_slot_held_by_an_overbooking_alone_is_still_taken_for_staff(personas):
         )
         cancel(booking_id=first.pk, by_staff=staff)
         with pytest.raises(BookingRefused) as online:
-            book_online(slot_id=slot.pk, unit=world.unit, patient=personas.principal, actor=personas.adult_proxy)
+            book_online(slot_id=slot.pk, unit=world.unit, subject=personas.principal, actor=personas.adult_proxy)
         assert online.value.refusal is Refusal.TAKEN  # the web: someone still has the slot
         with pytest.raises(BookingRefused) as by_phone:  # the phone: a second patient needs a reason
             book_by_staff(slot_id=slot.pk, unit=world.unit, patient=personas.child_9, staff=staff)

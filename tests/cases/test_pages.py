@@ -10,6 +10,7 @@ import time_machine
 from django.test import Client
 
 from tests.helpers import login_as
+from vardkontakt.access.models import AuditEntry
 from vardkontakt.cases.models import Case, CaseMessage, CaseStatus
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.models import User
@@ -62,7 +63,7 @@ def test_my_cases_costs_the_same_for_one_case_or_twenty(tolvan, advice, personas
 
     for n in range(20):
         case_create(actor=personas.tolvan, subject=personas.tolvan, service=advice, answers=[], idempotency_key=f"m{n}")
-    with django_assert_max_num_queries(7):  # constant: 6 here, with 20 cases
+    with django_assert_max_num_queries(11):  # constant: 10 here with 20 cases (6 reads, 4 to log the read)
         assert tolvan.get("/cases/").status_code == 200
 
 
@@ -111,7 +112,7 @@ def test_the_inbox_lists_counts_and_overdue(staff_x, tolvans_case, personas, adv
     for n in range(15):  # many cases must not mean many queries
         case_create(actor=personas.tolvan, subject=personas.tolvan, service=advice, answers=[], idempotency_key=f"n{n}")
     unit = tolvans_case.unit
-    with django_assert_max_num_queries(14):  # constant: 13 here, with 16 cases
+    with django_assert_max_num_queries(20):  # constant: 19 here with 16 cases (13 reads, 6 to log them)
         page = staff_x.get(f"/staff/units/{unit.id}/inbox/?list=unassigned").text
     assert "Tolvan Tolvansson" in page and "Ej tilldelade (16)" in page
     with time_machine.travel(tolvans_case.deadline_passes_at + dt.timedelta(minutes=1), tick=False):
@@ -142,6 +143,35 @@ def test_staff_answer_and_the_patient_reads_it_without_internal_notes(staff_x, t
     assert staff_x.post(url + "close/", {"outcome": "answered", "version": 5}).status_code == 302
     tolvans_case.refresh_from_db()
     assert tolvans_case.status == CaseStatus.CLOSED
+
+
+def test_the_patients_answer_is_logged_with_the_case_it_answers(staff_x, advice, personas):
+    """A guardian answers for the child: the case is read on the way (its page's door) and the
+    answer is logged once, both for Liam."""
+    from vardkontakt.cases.services import case_create
+
+    case = case_create(
+        actor=personas.guardian, subject=personas.child_9, service=advice, answers=[], idempotency_key="l"
+    )
+    assert staff_x.post(f"/staff/cases/{case.id}/ask/", {"body": "Har han feber?", "version": 1}).status_code == 302
+    anna = login_as(Client(), User.objects.get_or_create_for_patient(personas.guardian))
+    start = AuditEntry.objects.count()
+    assert anna.post(f"/cases/{case.id}/answer/", {"body": "Nej."}).status_code == 302
+    trail = AuditEntry.objects.order_by("sequence")[start:]
+    anna_for_liam = (str(personas.guardian.pk), str(personas.child_9.pk), str(personas.child_9.pk))
+    assert [(e.actor_id, e.on_behalf_of_id, e.patient_id, e.action) for e in trail] == [
+        (*anna_for_liam, "case.read"), (*anna_for_liam, "case.patient_message")
+    ]  # fmt: skip
+
+
+def test_the_inbox_is_in_the_log_of_each_patient_it_shows(staff_x, tolvans_case, personas):
+    unit = tolvans_case.unit
+    staff_x.get(f"/staff/units/{unit.id}/inbox/?list=closed")  # Tolvan's case is open: not shown
+    tolvan = login_as(Client(), User.objects.get_or_create_for_patient(personas.tolvan))
+    assert personas.staff_x.full_name not in tolvan.get("/record/access-log/").text
+    staff_x.get(f"/staff/units/{unit.id}/inbox/")
+    log = tolvan.get("/record/access-log/").text
+    assert personas.staff_x.full_name in log and "Såg ärendet i mottagningens inkorg" in log
 
 
 def test_a_conflicting_reply_keeps_the_typed_text(staff_x, tolvans_case, personas):

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from tests.helpers import login_as
+from vardkontakt.access.models import AuditEntry
 from vardkontakt.cases.models import RegionServiceForm, Service
 from vardkontakt.cases.services import service_activate
 from vardkontakt.identity.models import User
@@ -34,6 +35,8 @@ def test_the_unit_admin_adapts_a_service(personas, advice):
     assert advice.professions == ["nurse"]
     assert [q["label"] for q in advice.questions] == ["Vad gäller det?", "Hur vill du bli kontaktad?"]
     assert advice.questions[1]["choices"] == ["Telefon", "Brev"]
+    logged = AuditEntry.objects.get(action="service.update")
+    assert (logged.actor_id, logged.unit_id) == (str(personas.unit_admin.pk), str(advice.unit_id))
 
 
 @pytest.mark.parametrize(
@@ -76,6 +79,8 @@ def test_the_region_admin_sets_a_default_that_new_units_adopt(personas):
     )
     assert response.status_code == 302
     template = RegionServiceForm.objects.get(region=region, kind="lifestyle_support")
+    logged = AuditEntry.objects.get(action="region_form.save")
+    assert (logged.actor_id, logged.object_id) == (str(personas.region_admin.pk), str(template.pk))
     unit = personas.nurse.memberships.get().unit
     head = unit.memberships.get(role="unit_admin").staff
     service = service_activate(unit=unit, kind="lifestyle_support", by=head)

@@ -10,7 +10,9 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.test import Client
 
+from tests.helpers import login_as
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.cases.defaults import ServiceKind
 from vardkontakt.cases.models import Case, CaseMessage, CaseStatus, MessageKind
@@ -29,6 +31,7 @@ from vardkontakt.cases.services import (
     service_activate,
 )
 from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.identity.models import User
 from vardkontakt.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -129,10 +132,14 @@ def test_assigning_to_a_colleague_notifies_them(tolvans_case, personas):
 
 
 def test_staff_of_another_unit_cannot_touch_the_case(tolvans_case, personas):
-    with pytest.raises(PermissionDenied):
-        case_reply(case=tolvans_case, by=personas.nurse, body="x", version=1)
+    """The case's door is its selector (the page's 404); the service asks about the colleague
+    named in the form, who must be of the case's unit."""
+    nurse = login_as(Client(), User.objects.get_or_create_for_staff(personas.nurse))
+    assert nurse.post(f"/staff/cases/{tolvans_case.id}/reply/", {"body": "x", "version": 1}).status_code == 404
+    assert not CaseMessage.objects.filter(case=tolvans_case, kind=MessageKind.REPLY).exists()
     with pytest.raises(PermissionDenied):
         case_assign(case=tolvans_case, by=personas.staff_x, to=personas.nurse, version=1)
+    assert Case.objects.get(pk=tolvans_case.pk).assigned_to is None
 
 
 def test_a_stale_version_is_a_conflict_and_changes_nothing(tolvans_case, personas):

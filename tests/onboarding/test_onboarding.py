@@ -105,7 +105,9 @@ def test_the_coordinator_takes_the_unit_live_step_by_step(personas, administrati
     onboarding.refresh_from_db()
     unit = onboarding.unit
     assert unit is not None and not unit.live and onboarding.activated_on == timezone.localdate()
-    assert unit not in units_to_write_to(subject=personas.tolvan, query="Nyby")[1]  # out of residents' sight
+    assert (
+        unit not in units_to_write_to(reader=personas.tolvan, subject=personas.tolvan, query="Nyby")[1]
+    )  # out of residents' sight
 
     unknown = coordinator.post(url, {"action": "appoint", "hsa_id": "SE2321000255-P9999"})
     assert unknown.status_code == 400
@@ -135,7 +137,10 @@ def test_the_coordinator_takes_the_unit_live_step_by_step(personas, administrati
     assert coordinator.post(url, {"action": "live"}).status_code == 302
     onboarding.refresh_from_db()
     assert onboarding.live_on == timezone.localdate() and CareUnit.objects.get(pk=unit.pk).live
-    assert CareUnit.objects.get(pk=unit.pk) in units_to_write_to(subject=personas.tolvan, query="Nyby")[1]
+    assert (
+        CareUnit.objects.get(pk=unit.pk)
+        in units_to_write_to(reader=personas.tolvan, subject=personas.tolvan, query="Nyby")[1]
+    )
     actions = set(AuditEntry.objects.filter(action__startswith="onboarding.").values_list("action", flat=True))
     assert actions == {
         "onboarding.meeting",

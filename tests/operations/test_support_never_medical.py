@@ -43,7 +43,7 @@ def tolvan_with_care(personas, tolvans_case, unit_x):
         unit=unit_x, practitioner=personas.staff_x, visit_type=visit, place="Rum 4", starts_at=starts,
         ends_at=starts + dt.timedelta(minutes=30),
     )  # fmt: skip
-    book_online(slot_id=slot.pk, unit=unit_x, patient=personas.tolvan, actor=personas.tolvan)
+    book_online(slot_id=slot.pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
     return personas.tolvan
 
 

@@ -262,10 +262,10 @@ def test_bookings_by_channel_cancellations_and_rebookings(personas, unit_x):
 
     def online(slot: Slot, when: dt.datetime):
         with time_machine.travel(when, tick=False):
-            return book_online(slot_id=slot.pk, unit=unit_x, patient=tolvan, actor=tolvan)
+            return book_online(slot_id=slot.pk, unit=unit_x, subject=tolvan, actor=tolvan)
 
     with time_machine.travel(at(2026, 11, 20), tick=False):
-        early = book_online(slot_id=slots[0].pk, unit=unit_x, patient=tolvan, actor=tolvan)
+        early = book_online(slot_id=slots[0].pk, unit=unit_x, subject=tolvan, actor=tolvan)
     with time_machine.travel(at(2026, 12, 2), tick=False):
         cancel(booking_id=early.pk, by_patient=tolvan)
     online(slots[1], at(2026, 12, 3))

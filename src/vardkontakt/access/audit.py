@@ -124,10 +124,15 @@ def audit(
 
 
 def audit_each(
-    *, actor: Actor, action: str, reads: list[tuple[Patient, Any]], unit: CareUnit | None = None, detail: str = ""
-) -> int:
+    *, actor: Actor, action: str, reads: list[tuple[Patient, Any]], unit: CareUnit | None = None, detail: str = "",
+    for_each: bool = False,
+) -> int:  # fmt: skip
     """Append one entry per (patient, object) in one lock of the head and one insert: a list page
-    that shows many patients (the appointment book) logs each of them without a query per patient."""
+    that shows many patients (the appointment book) logs each of them without a query per patient.
+
+    ``for_each``: the actor is a resident acting for each patient (their calendar feed shows the
+    bookings of the people they book for), so each entry names the patient as the one acted for,
+    as ``audit(on_behalf_of=...)`` does (blank for the actor's own data)."""
     if not reads:
         return 0
     with transaction.atomic():
@@ -137,7 +142,9 @@ def audit_each(
         for patient, obj in reads:
             entry = AuditEntry(
                 sequence=head.sequence + 1, at=now, actor_kind=actor.kind, actor_id=actor.id,
-                actor_label=actor.label[:200], on_behalf_of_id="", patient_id=str(patient.id), action=action,
+                actor_label=actor.label[:200],
+                on_behalf_of_id=str(patient.id) if for_each and str(patient.id) != actor.id else "",
+                patient_id=str(patient.id), action=action,
                 object_type=type(obj).__name__ if obj is not None else "",
                 object_id=str(getattr(obj, "pk", "") or "") if obj is not None else "",
                 unit_id=str(unit.id) if unit else "", unit_label=unit.name if unit else "",

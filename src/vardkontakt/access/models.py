@@ -125,9 +125,18 @@ ACTION_LABELS = {
     "guardianship.import": pgettext_lazy("audit log", "imported guardianships"),
     "audit_log.review": pgettext_lazy("audit log", "reviewed the log"),
     "booking.read": pgettext_lazy("audit log", "saw the booking in the unit's appointment book"),
+    "booking.list.read": pgettext_lazy("audit log", "saw the booked appointments"),
+    "booking.detail.read": pgettext_lazy("audit log", "saw a booked appointment"),
+    "booking.ics.read": pgettext_lazy("audit log", "saved a booked appointment to a calendar"),
+    "booking.feed.read": pgettext_lazy("audit log", "the calendar link showed the booked appointments"),
+    "booking.book": pgettext_lazy("audit log", "booked an appointment online"),
+    "booking.cancel": pgettext_lazy("audit log", "cancelled an appointment online"),
+    "booking.rebook": pgettext_lazy("audit log", "moved an appointment online"),
     "booking.staff_book": pgettext_lazy("audit log", "booked an appointment for the patient by phone"),
     "booking.staff_cancel": pgettext_lazy("audit log", "cancelled the patient's appointment"),
     "booking_setup.change": pgettext_lazy("audit log", "changed the set-up of the appointment book"),
+    "case.list.read": pgettext_lazy("audit log", "saw the cases"),
+    "case.inbox.read": pgettext_lazy("audit log", "saw the case in the unit's inbox"),
     "support.lookup": pgettext_lazy("audit log", "looked up the account for support"),
 }
 

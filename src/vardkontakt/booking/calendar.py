@@ -3,11 +3,17 @@ revocable link covering the person and those they book for.
 
 A calendar lives on phones and in shared accounts: an event says the time, the place and the
 unit — what the person needs to get there — but never the visit type, which can be medical.
+
+Both are reads of people's bookings and are logged. The feed is fetched by a calendar app with the
+link's secret and no session, so nobody is logged in: the entries name the link's owner as the
+reader, since the owner made the link and gave it to the app (which of the owner's devices or
+services asked cannot be known), and the detail says it came through the link.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.db import transaction
 from django.urls import reverse
@@ -15,8 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
+from vardkontakt.access.audit import Actor, audit_each
 from vardkontakt.booking.models import Booking, BookingStatus, CalendarFeed
-from vardkontakt.booking.selectors import dependants_for_bookings
+from vardkontakt.booking.selectors import FEED_READ, ICS_READ, booking_for_reader, dependants_for_bookings
 from vardkontakt.core.tokens import digest, new_secret
 from vardkontakt.identity.models import Patient
 
@@ -51,6 +58,11 @@ def booking_calendar(bookings: list[Booking], *, owner: Patient | None = None) -
     return calendar.to_ical()
 
 
+def booking_file(*, reader: Patient, booking_id: uuid.UUID | str) -> bytes:
+    """One booking as an .ics file, for a reader who may book for its patient (else 404); logged."""
+    return booking_calendar([booking_for_reader(reader=reader, booking_id=booking_id, action=ICS_READ)])
+
+
 def feed_create(owner: Patient) -> str:
     """A new link; the old one stops working at once."""
     token = new_secret()
@@ -73,19 +85,31 @@ def feed_path(token: str) -> str:
     return reverse("booking:calendar_feed", kwargs={"token": token})
 
 
-def feed_owner(token: str) -> Patient | None:
+def _feed_owner(token: str) -> Patient | None:
     feed = CalendarFeed.objects.select_related("owner").filter(token_digest=digest(token)).first()
     return feed.owner if feed else None
 
 
+def feed_by_token(token: str) -> bytes | None:
+    """The feed behind a link, or None for a link that does not exist (any more)."""
+    owner = _feed_owner(token)
+    return feed_calendar(owner) if owner is not None else None
+
+
 def feed_calendar(owner: Patient) -> bytes:
     """Who is in the feed is judged now, each time it is read: a child who turns 13 or a proxy that
-    ends leaves the feed without anyone touching it."""
+    ends leaves the feed without anyone touching it. One log entry per person whose bookings it
+    shows (someone with none in it is not read)."""
     people = dependants_for_bookings(owner)
-    bookings = (
+    bookings = list(
         Booking.objects.filter(patient__in=people, slot__starts_at__gte=timezone.now() - FEED_PAST)
         .exclude(status=BookingStatus.REBOOKED)
         .select_related("patient", "slot__unit")
         .order_by("slot__starts_at")
     )
-    return booking_calendar(list(bookings), owner=owner)
+    shown = {booking.patient_id: booking.patient for booking in bookings}
+    audit_each(
+        actor=Actor.of_patient(owner), action=FEED_READ, reads=[(patient, None) for patient in shown.values()],
+        detail="calendar link", for_each=True,
+    )  # fmt: skip
+    return booking_calendar(bookings, owner=owner)

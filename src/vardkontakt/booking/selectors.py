@@ -1,4 +1,6 @@
-"""Reads of the appointment book for residents, through the booking policy."""
+"""Reads of the appointment book for residents: each takes the reader (the logged-in resident)
+and the subject (whose bookings: themself or someone they act for), asks the policy, answers 404
+when the reader may not book for the subject, and logs every read of someone's bookings."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from vardkontakt.access import policy as access_policy
+from vardkontakt.access.audit import Actor, audit
 from vardkontakt.booking import policy
 from vardkontakt.booking.models import Booking, BookingStatus, Slot, VisitType
 from vardkontakt.booking.schedule import settings_of
@@ -21,19 +24,30 @@ from vardkontakt.organisation.models import CareUnit
 MAX_SLOTS_SHOWN = 400
 
 
-def require_booking_right(*, actor: Patient, subject: Patient) -> None:
-    if not policy.patient_may_book_for(actor, subject):
+# What the log says a resident did (access.models.ACTION_LABELS names them for people).
+LIST_READ = "booking.list.read"
+DETAIL_READ = "booking.detail.read"
+ICS_READ = "booking.ics.read"
+FEED_READ = "booking.feed.read"
+
+
+def _may_book_for(reader: Patient, subject: Patient) -> None:
+    """Someone the reader may not book for has no appointment book here: 404, nothing said."""
+    if not policy.patient_may_book_for(reader, subject):
         raise Http404
 
 
-def bookings_of(subject: Patient) -> tuple[list[Booking], list[Booking]]:
-    """(upcoming active bookings, the rest newest first)."""
+def bookings_of(*, reader: Patient, subject: Patient) -> tuple[list[Booking], list[Booking]]:
+    """(upcoming active bookings, the rest newest first) of the subject, as the reader sees them."""
+    _may_book_for(reader, subject)
     now = timezone.now()
     rows = Booking.objects.filter(patient=subject).select_related(
         "slot__unit", "slot__visit_type", "slot__practitioner"
     )
     upcoming = list(rows.filter(status=BookingStatus.ACTIVE, slot__starts_at__gte=now).order_by("slot__starts_at"))
     past = list(rows.exclude(pk__in=[b.pk for b in upcoming]).order_by("-slot__starts_at")[:50])
+    audit(actor=Actor.of_patient(reader), action=LIST_READ, patient=subject, on_behalf_of=subject,
+          object_type="Booking")  # fmt: skip
     return upcoming, past
 
 
@@ -42,7 +56,9 @@ def _units_online() -> QuerySet[CareUnit]:
     return CareUnit.objects.filter(Exists(published), live=True).select_related("administration")
 
 
-def units_to_book_at(*, subject: Patient, query: str = "") -> tuple[list[CareUnit], list[CareUnit]]:
+def units_to_book_at(*, reader: Patient, subject: Patient, query: str = "") -> tuple[list[CareUnit], list[CareUnit]]:
+    """(units the subject is listed at, other units matching the search) that book online."""
+    _may_book_for(reader, subject)
     offering = _units_online()
     listed = list(offering.filter(listings__patient=subject).order_by("name"))
     others: list[CareUnit] = []
@@ -60,7 +76,9 @@ def unit_booking_online(*, unit_id: uuid.UUID | str) -> CareUnit:
     return unit
 
 
-def online_visit_types(unit: CareUnit) -> list[VisitType]:
+def online_visit_types(*, reader: Patient, subject: Patient, unit: CareUnit) -> list[VisitType]:
+    """What the reader may book online at the unit for the subject (the unit's, the same for all)."""
+    _may_book_for(reader, subject)
     return list(unit.visit_types.filter(bookable_online=True, active=True).order_by("name"))
 
 
@@ -71,25 +89,30 @@ def online_visit_type(*, unit: CareUnit, visit_type_id: uuid.UUID | str) -> Visi
     return found
 
 
-def bookable_slots(*, unit: CareUnit, visit_type: VisitType) -> list[Slot]:
+def bookable_slots(*, reader: Patient, subject: Patient, unit: CareUnit, visit_type: VisitType) -> list[Slot]:
+    _may_book_for(reader, subject)
     horizon = timezone.now() + dt.timedelta(weeks=settings_of(unit).horizon_weeks)
     rows = online_slots(unit).filter(visit_type=visit_type, starts_at__lte=horizon).order_by("starts_at")
     return list(rows[:MAX_SLOTS_SHOWN])
 
 
-def slot_to_confirm(*, unit: CareUnit, slot_id: uuid.UUID | str) -> Slot | None:
+def slot_to_confirm(*, reader: Patient, subject: Patient, unit: CareUnit, slot_id: uuid.UUID | str) -> Slot | None:
+    _may_book_for(reader, subject)
     return online_slots(unit).filter(pk=slot_id).first()
 
 
-def booking_for_patient(*, actor: Patient, booking_id: uuid.UUID | str) -> Booking:
-    """A booking of someone the actor may book for now; anyone else's is not found."""
+def booking_for_reader(*, reader: Patient, booking_id: uuid.UUID | str, action: str = DETAIL_READ) -> Booking:
+    """A booking of someone the reader may book for now, logged as read (``action``: seen on a
+    page, or taken as a calendar file); anyone else's is not found."""
     booking = (
         Booking.objects.select_related("patient", "slot__unit", "slot__visit_type", "slot__practitioner")
         .filter(pk=booking_id)
         .first()
     )
-    if booking is None or not policy.patient_may_book_for(actor, booking.patient):
+    if booking is None or not policy.patient_may_book_for(reader, booking.patient):
         raise Http404
+    audit(actor=Actor.of_patient(reader), action=action, patient=booking.patient, on_behalf_of=booking.patient,
+          obj=booking, unit=booking.slot.unit)  # fmt: skip
     return booking
 
 

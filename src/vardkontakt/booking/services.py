@@ -3,6 +3,12 @@
 Every change runs in one transaction with the slot row locked, and the database refuses a
 second active booking of a slot whatever happens above it. A refusal names its reason in words
 a person understands and changes nothing; a slot that has just gone comes with nearby free ones.
+
+A resident's change takes who acts (``actor``, the logged-in resident) and is refused with 404
+when the policy does not let them book for the booking's patient; it is logged as the last
+statement of its own transaction (the audit chain's head stays locked only from there to the
+commit), and a repeated submission, answered with what the first one made, logs nothing more.
+The staff side's changes are logged by ``staff_services`` around these.
 """
 
 from __future__ import annotations
@@ -18,10 +24,12 @@ from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from vardkontakt.booking import notices
+from vardkontakt.access.audit import Actor, audit
+from vardkontakt.booking import notices, policy
 from vardkontakt.booking.models import Booking, BookingChannel, BookingStatus, Channel, Slot
 from vardkontakt.booking.schedule import settings_of
 from vardkontakt.identity.models import Patient, Staff
@@ -52,6 +60,7 @@ class Refusal(enum.Enum):
 class BookingRefused(Exception):
     refusal: Refusal
     alternatives: list[Slot] = field(default_factory=list)
+    unit: CareUnit | None = None  # whom to call instead, where the refusal knows it
 
     def __str__(self) -> str:
         return str(self.refusal.value)
@@ -84,15 +93,15 @@ def alternatives_to(slot: Slot, *, online: bool) -> list[Slot]:
 
 def _check_online(slot: Slot, unit: CareUnit, now: dt.datetime) -> None:
     if slot.unit_id != unit.pk:
-        raise BookingRefused(Refusal.OTHER_UNIT)
+        raise BookingRefused(Refusal.OTHER_UNIT, unit=unit)
     if slot.starts_at <= now:
-        raise BookingRefused(Refusal.PAST)
+        raise BookingRefused(Refusal.PAST, unit=unit)
     if slot.channel == Channel.PHONE_ONLY:
-        raise BookingRefused(Refusal.PHONE_ONLY)
+        raise BookingRefused(Refusal.PHONE_ONLY, unit=unit)
     if slot.held_back:
-        raise BookingRefused(Refusal.HELD_BACK)
+        raise BookingRefused(Refusal.HELD_BACK, unit=unit)
     if not slot.visit_type.bookable_online or not slot.visit_type.active:
-        raise BookingRefused(Refusal.NOT_ONLINE)
+        raise BookingRefused(Refusal.NOT_ONLINE, unit=unit)
 
 
 def _check_staff(slot: Slot, unit: CareUnit, now: dt.datetime) -> None:
@@ -168,7 +177,7 @@ def _refusing_taken(slot_id: uuid.UUID | str, *, online: bool) -> Iterator[None]
         yield
     except _Taken:
         slot = Slot.objects.select_related("unit").get(pk=slot_id)
-        raise BookingRefused(Refusal.TAKEN, alternatives_to(slot, online=online)) from None
+        raise BookingRefused(Refusal.TAKEN, alternatives_to(slot, online=online), unit=slot.unit) from None
 
 
 def _insert(booking: Booking) -> None:
@@ -181,23 +190,33 @@ def _insert(booking: Booking) -> None:
         raise _Taken from error
 
 
+def _may_book_for(actor: Patient, subject: Patient) -> None:
+    if not policy.patient_may_book_for(actor, subject):
+        raise Http404
+
+
+def _log(actor: Patient, action: str, booking: Booking) -> None:
+    """The resident's change, as the last statement of its transaction."""
+    audit(actor=Actor.of_patient(actor), action=action, patient=booking.patient, on_behalf_of=booking.patient,
+          obj=booking, unit=booking.slot.unit)  # fmt: skip
+
+
 def book_online(
     *,
     slot_id: uuid.UUID | str,
     unit: CareUnit,
-    patient: Patient,
+    subject: Patient,
     actor: Patient,
     sms_reminder: bool = False,
     idempotency_key: str | None = None,
 ) -> Booking:
-    """A resident books a published slot for themself or for the person they act for.
-
-    Whether ``actor`` may book for ``patient`` is the caller's check (the acting-for policy).
-    """
+    """``actor`` books a published slot for ``subject``: themself or someone they may book for
+    (anyone else: 404, before anything is locked)."""
+    _may_book_for(actor, subject)
     now = timezone.now()
     with _refusing_taken(slot_id, online=True), transaction.atomic():
         slot = _locked_slot(slot_id)
-        holders = _holders(slot, patient, idempotency_key)
+        holders = _holders(slot, subject, idempotency_key)
         if holders.earlier:
             return holders.earlier
         _check_online(slot, unit, now)
@@ -205,15 +224,16 @@ def book_online(
             raise _Taken
         booking = Booking(
             slot=slot,
-            patient=patient,
+            patient=subject,
             channel=BookingChannel.ONLINE,
             booked_by_patient=actor,
             created_at=now,
-            sms_reminder=sms_reminder and bool(patient.mobile),
+            sms_reminder=sms_reminder and bool(subject.mobile),
             idempotency_key=idempotency_key or None,
         )
         _insert(booking)
         notices.tell(booking, NotificationKind.BOOKING_CONFIRMED)
+        _log(actor, "booking.book", booking)
         return booking
 
 
@@ -279,56 +299,67 @@ def book_by_staff_once(
 
 
 def _locked_booking(booking_id: uuid.UUID | str) -> Booking:
-    return (
+    booking = (
         Booking.objects.select_for_update(of=("self",))
-        .select_related("slot__visit_type", "slot__unit")
-        .get(pk=booking_id)
+        .select_related("patient", "slot__visit_type", "slot__unit")
+        .filter(pk=booking_id)
+        .first()
     )
+    if booking is None:
+        raise Http404
+    return booking
 
 
 def _require_active(booking: Booking) -> None:
     if booking.status != BookingStatus.ACTIVE:
-        raise BookingRefused(Refusal.NOT_ACTIVE)
+        raise BookingRefused(Refusal.NOT_ACTIVE, unit=booking.slot.unit)
 
 
 def cancel(*, booking_id: uuid.UUID | str, by_patient: Patient | None = None, by_staff: Staff | None = None) -> Booking:
-    """Cancel a booking. Online, only up to the visit type's deadline; staff may always."""
+    """Cancel a booking. Online (``by_patient``: who acts), only a booking of someone they may
+    book for (else 404) and up to the visit type's deadline; staff may always."""
     now = timezone.now()
     with transaction.atomic():
         booking = _locked_booking(booking_id)
+        if by_patient is not None:
+            _may_book_for(by_patient, booking.patient)
         _require_active(booking)
         if by_patient is not None:
             deadline = booking.slot.starts_at - dt.timedelta(hours=booking.slot.visit_type.cancellation_deadline_hours)
             if now > deadline:
-                raise BookingRefused(Refusal.TOO_LATE_TO_CANCEL)
+                raise BookingRefused(Refusal.TOO_LATE_TO_CANCEL, unit=booking.slot.unit)
         booking.status = BookingStatus.CANCELLED
         booking.ended_at = now
         booking.ended_online = by_patient is not None
         booking.save(update_fields=["status", "ended_at", "ended_online"])
         notices.withdraw_reminder(booking)
         notices.tell(booking, NotificationKind.BOOKING_CANCELLED)
+        if by_patient is not None:
+            _log(by_patient, "booking.cancel", booking)
         return booking
 
 
 def rebook_online(
     *, booking_id: uuid.UUID | str, new_slot_id: uuid.UUID | str, actor: Patient, idempotency_key: str | None = None
 ) -> Booking:
-    """Move a booking to another slot: same visit type, practitioner and length, where the unit allows.
+    """Move a booking to another slot: same visit type, practitioner and length, where the unit allows;
+    only a booking of someone ``actor`` may book for (else 404).
 
     Atomic: the old booking ends and the new one begins in one transaction, or neither happens.
     """
     now = timezone.now()
     with _refusing_taken(new_slot_id, online=True), transaction.atomic():
         old = _locked_booking(booking_id)
+        _may_book_for(actor, old.patient)
         if idempotency_key and (earlier := Booking.objects.filter(idempotency_key=idempotency_key).first()):
             return earlier  # a repeated submission: it waited for the first one's lock on the old booking
         _require_active(old)
         old_slot = old.slot
         if not old_slot.visit_type.rebookable_online:
-            raise BookingRefused(Refusal.NOT_REBOOKABLE)
+            raise BookingRefused(Refusal.NOT_REBOOKABLE, unit=old_slot.unit)
         deadline = old_slot.starts_at - dt.timedelta(hours=old_slot.visit_type.cancellation_deadline_hours)
         if now > deadline:
-            raise BookingRefused(Refusal.TOO_LATE_TO_CANCEL)
+            raise BookingRefused(Refusal.TOO_LATE_TO_CANCEL, unit=old_slot.unit)
         new_slot = _locked_slot(new_slot_id)
         _check_online(new_slot, old_slot.unit, now)
         same = (
@@ -337,7 +368,7 @@ def rebook_online(
             and new_slot.ends_at - new_slot.starts_at == old_slot.ends_at - old_slot.starts_at
         )
         if not same or new_slot.pk == old_slot.pk:
-            raise BookingRefused(Refusal.NOT_SAME_KIND)
+            raise BookingRefused(Refusal.NOT_SAME_KIND, unit=old_slot.unit)
         if _holders(new_slot, None, None).active:
             raise _Taken
         old.status = BookingStatus.REBOOKED
@@ -357,4 +388,5 @@ def rebook_online(
         _insert(new)
         notices.withdraw_reminder(old)
         notices.tell(new, NotificationKind.BOOKING_CHANGED)
+        _log(actor, "booking.rebook", new)
         return new

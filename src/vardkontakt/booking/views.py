@@ -1,5 +1,9 @@
 """Tidbok online, the resident's side: book, see, cancel and move appointments, for oneself or
-for the person one acts for, and take them into one's own calendar."""
+for the person one acts for, and take them into one's own calendar.
+
+The views check nothing themselves: each hands the logged-in resident (the reader) and the person
+they act for (the subject) to a selector or service, which asks the policy (404 for someone the
+reader may not book for) and logs what was read or changed."""
 
 from __future__ import annotations
 
@@ -25,10 +29,8 @@ from vardkontakt.identity.models import Patient
 
 
 def _subject(request: PatientRequest) -> Patient:
-    """The person acted for, if the resident may book for them (else 404: nothing to see here)."""
-    subject = acting_for(request).subject
-    selectors.require_booking_right(actor=request.patient, subject=subject)
-    return subject
+    """The person acted for (whether the resident may book for them is the selectors' question)."""
+    return acting_for(request).subject
 
 
 def _by_day(slots: list[Any]) -> list[tuple[Any, list[Any]]]:
@@ -42,35 +44,35 @@ def _by_day(slots: list[Any]) -> list[tuple[Any, list[Any]]]:
 @require_GET
 def my_bookings(request: PatientRequest) -> HttpResponse:
     subject = _subject(request)
-    upcoming, past = selectors.bookings_of(subject)
+    upcoming, past = selectors.bookings_of(reader=request.patient, subject=subject)
     return render(request, "booking/mine.html", {"subject": subject, "upcoming": upcoming, "past": past})
 
 
 @patient_required
 @require_GET
 def choose_unit(request: PatientRequest) -> HttpResponse:
-    subject = _subject(request)
     query = request.GET.get("q", "")[:100]
-    listed, others = selectors.units_to_book_at(subject=subject, query=query)
+    listed, others = selectors.units_to_book_at(reader=request.patient, subject=_subject(request), query=query)
     return render(request, "booking/choose_unit.html", {"listed": listed, "others": others, "query": query})
 
 
 @patient_required
 @require_GET
 def visit_types(request: PatientRequest, unit_id: uuid.UUID) -> HttpResponse:
-    _subject(request)
     unit = selectors.unit_booking_online(unit_id=unit_id)
-    context = {"unit": unit, "rules": settings_of(unit), "visit_types": selectors.online_visit_types(unit)}
+    offered = selectors.online_visit_types(reader=request.patient, subject=_subject(request), unit=unit)
+    context = {"unit": unit, "rules": settings_of(unit), "visit_types": offered}
     return render(request, "booking/visit_types.html", context)
 
 
 @patient_required
 @require_GET
 def free_slots(request: PatientRequest, unit_id: uuid.UUID, visit_type_id: uuid.UUID) -> HttpResponse:
-    _subject(request)
     unit = selectors.unit_booking_online(unit_id=unit_id)
     visit_type = selectors.online_visit_type(unit=unit, visit_type_id=visit_type_id)
-    slots = selectors.bookable_slots(unit=unit, visit_type=visit_type)
+    slots = selectors.bookable_slots(
+        reader=request.patient, subject=_subject(request), unit=unit, visit_type=visit_type
+    )
     context = {"unit": unit, "visit_type": visit_type, "days": _by_day(slots), "rules": settings_of(unit)}
     return render(request, "booking/slots.html", context)
 
@@ -86,7 +88,7 @@ def book(request: PatientRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> Htt
         key = request.POST.get("submission_key", "")[:64]
         try:
             booking = services.book_online(
-                slot_id=slot_id, unit=unit, patient=subject, actor=request.patient,
+                slot_id=slot_id, unit=unit, subject=subject, actor=request.patient,
                 sms_reminder=request.POST.get("sms_reminder") == "on",
                 idempotency_key=services.submission_key("book", request.patient.pk, subject.pk, slot_id, key)
                 if key else None,
@@ -95,7 +97,7 @@ def book(request: PatientRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> Htt
             return _refused(request, refused, unit=unit)
         messages.success(request, _("The appointment is booked."))
         return redirect("booking:detail", booking_id=booking.pk)
-    slot = selectors.slot_to_confirm(unit=unit, slot_id=slot_id)
+    slot = selectors.slot_to_confirm(reader=request.patient, subject=subject, unit=unit, slot_id=slot_id)
     if slot is None:
         return _refused(request, BookingRefused(Refusal.TAKEN), unit=unit)
     context = {
@@ -108,14 +110,14 @@ def book(request: PatientRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> Htt
 def _refused(request: HttpRequest, refused: BookingRefused, **context: Any) -> HttpResponse:
     """Nothing changed: say why in plain words, with nearby free times when the slot has gone."""
     status = 409 if refused.refusal is Refusal.TAKEN else 400
-    context = {"message": str(refused), "alternatives": _by_day(refused.alternatives), **context}
+    context = {"message": str(refused), "alternatives": _by_day(refused.alternatives), "unit": refused.unit, **context}
     return render(request, "booking/refused.html", context, status=status)
 
 
 @patient_required
 @require_GET
 def detail(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
-    booking = selectors.booking_for_patient(actor=request.patient, booking_id=booking_id)
+    booking = selectors.booking_for_reader(reader=request.patient, booking_id=booking_id)
     context = {"booking": booking, **selectors.what_may_change(booking, now=timezone.now())}
     return render(request, "booking/detail.html", context)
 
@@ -123,14 +125,16 @@ def detail(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
 @patient_required
 @require_http_methods(["GET", "POST"])
 def cancel(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
-    booking = selectors.booking_for_patient(actor=request.patient, booking_id=booking_id)
+    """Asks (GET: the booking is read), then cancels (POST: the service is the door, and logs the
+    cancellation, not a read)."""
     if request.method == "POST":
         try:
-            services.cancel(booking_id=booking.pk, by_patient=request.patient)
+            services.cancel(booking_id=booking_id, by_patient=request.patient)
         except BookingRefused as refused:
-            return _refused(request, refused, unit=booking.slot.unit)
+            return _refused(request, refused)
         messages.success(request, _("The appointment is cancelled."))
         return redirect("booking:mine")
+    booking = selectors.booking_for_reader(reader=request.patient, booking_id=booking_id)
     return render(request, "booking/cancel.html", {"booking": booking, **selectors.what_may_change(booking, now=timezone.now())})  # fmt: skip
 
 
@@ -138,19 +142,21 @@ def cancel(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @waiting_room
 def rebook(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
-    booking = selectors.booking_for_patient(actor=request.patient, booking_id=booking_id)
+    """Offers times (GET: the booking is read), then moves it (POST: the service is the door and
+    logs the move; a double click moves once and logs once)."""
     if request.method == "POST":
         key = request.POST.get("submission_key", "")[:64]
         try:
             moved = services.rebook_online(
-                booking_id=booking.pk, new_slot_id=_uuid(request.POST.get("slot", "")), actor=request.patient,
-                idempotency_key=services.submission_key("rebook", booking.pk, request.POST.get("slot", ""), key)
+                booking_id=booking_id, new_slot_id=_uuid(request.POST.get("slot", "")), actor=request.patient,
+                idempotency_key=services.submission_key("rebook", booking_id, request.POST.get("slot", ""), key)
                 if key else None,
             )  # fmt: skip
         except BookingRefused as refused:
-            return _refused(request, refused, unit=booking.slot.unit)
+            return _refused(request, refused)
         messages.success(request, _("The appointment is moved."))
         return redirect("booking:detail", booking_id=moved.pk)
+    booking = selectors.booking_for_reader(reader=request.patient, booking_id=booking_id)
     may = selectors.what_may_change(booking, now=timezone.now())
     slots = selectors.rebooking_slots(booking) if may["may_rebook"] else []
     context = {"booking": booking, "days": _by_day(slots), "submission_key": uuid.uuid4().hex, **may}
@@ -167,8 +173,8 @@ def _uuid(value: str) -> str:
 @patient_required
 @require_GET
 def booking_ics(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
-    booking = selectors.booking_for_patient(actor=request.patient, booking_id=booking_id)
-    response = HttpResponse(calendar.booking_calendar([booking]), content_type="text/calendar; charset=utf-8")
+    ics = calendar.booking_file(reader=request.patient, booking_id=booking_id)
+    response = HttpResponse(ics, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="besok.ics"'
     return response
 
@@ -193,7 +199,7 @@ def calendar_feed_settings(request: PatientRequest) -> HttpResponse:
 @require_GET
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """The unguessable link a calendar app polls: the person's and their dependants' bookings."""
-    owner = calendar.feed_owner(token)
-    if owner is None:
+    feed = calendar.feed_by_token(token)
+    if feed is None:
         return HttpResponse(status=404)
-    return HttpResponse(calendar.feed_calendar(owner), content_type="text/calendar; charset=utf-8")
+    return HttpResponse(feed, content_type="text/calendar; charset=utf-8")

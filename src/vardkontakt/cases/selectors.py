@@ -1,4 +1,5 @@
-"""Reads of cases, filtered by the policy and audited."""
+"""Reads of cases: each takes the reader (a resident, with the subject they act for, or a staff
+member), asks the policy (404 when not), and logs what shows a patient's cases."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vardkontakt.access import policy as access_policy
-from vardkontakt.access.audit import Actor, audit
+from vardkontakt.access.audit import Actor, audit, audit_each
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.cases import policy
 from vardkontakt.cases.attachments import path_of
@@ -25,17 +26,26 @@ from vardkontakt.records.publishing import published_items
 from vardkontakt.records.selectors import open_record
 
 
-def cases_of(*, actor: Patient, subject: Patient) -> QuerySet[Case]:
-    if not access_policy.can_act_for(actor, subject, access_policy.Scope.CASES):
+def _may_write_for(reader: Patient, subject: Patient) -> None:
+    """The messages scope: the person themself, a guardian of a young child, a proxy with it."""
+    if not access_policy.can_act_for(reader, subject, access_policy.Scope.CASES):
         raise Http404
-    return Case.objects.filter(patient=subject).select_related("service", "unit").order_by("-received_at")
 
 
-def case_for_patient(*, actor: Patient, case_id: str) -> Case:
+def cases_of(*, reader: Patient, subject: Patient) -> list[Case]:
+    """The subject's cases, newest first, as the reader sees them (one log entry for the list)."""
+    _may_write_for(reader, subject)
+    cases = list(Case.objects.filter(patient=subject).select_related("service", "unit").order_by("-received_at"))
+    audit(actor=Actor.of_patient(reader), action="case.list.read", patient=subject, on_behalf_of=subject,
+          object_type="Case")  # fmt: skip
+    return cases
+
+
+def case_for_patient(*, reader: Patient, case_id: str) -> Case:
     case = Case.objects.select_related("service", "unit", "patient", "created_by").filter(pk=case_id).first()
-    if case is None or not policy.patient_may_see(actor, case):
+    if case is None or not policy.patient_may_see(reader, case):
         raise Http404
-    audit(actor=Actor.of_patient(actor), action="case.read", patient=case.patient, on_behalf_of=case.patient,
+    audit(actor=Actor.of_patient(reader), action="case.read", patient=case.patient, on_behalf_of=case.patient,
           obj=case, unit=case.unit)  # fmt: skip
     return case
 
@@ -45,8 +55,9 @@ def thread_for_patient(case: Case) -> list[CaseMessage]:
     return [message for message in messages if message.visible_to_patient]
 
 
-def units_to_write_to(*, subject: Patient, query: str = "") -> tuple[list[CareUnit], list[CareUnit]]:
+def units_to_write_to(*, reader: Patient, subject: Patient, query: str = "") -> tuple[list[CareUnit], list[CareUnit]]:
     """(units the subject is listed at, other units matching the search), active services only."""
+    _may_write_for(reader, subject)
     offering = CareUnit.objects.filter(services__active=True, live=True).distinct().select_related("administration")
     listed = list(offering.filter(listings__patient=subject).order_by("name"))
     others: list[CareUnit] = []
@@ -67,7 +78,9 @@ def unit_offering(*, unit_id: str) -> CareUnit:
     return unit
 
 
-def active_service(*, unit: CareUnit, service_id: str) -> Service:
+def active_service(*, reader: Patient, subject: Patient, unit: CareUnit, service_id: str) -> Service:
+    """A service the reader may write to for the subject: offered now, and the messages scope."""
+    _may_write_for(reader, subject)
     service = Service.objects.filter(pk=service_id, unit=unit, active=True).first()
     if service is None:
         raise Http404
@@ -140,7 +153,12 @@ def inbox(*, staff: Staff, unit: CareUnit, listing: str, service_id: str = "", p
     chosen = filters.get(listing, filters["open"])
     ordering = "-closed_at" if listing == "closed" else "deadline_passes_at"
     cases = list(base.filter(chosen).select_related("service", "patient", "assigned_to").order_by(ordering)[:200])
+    shown: dict[object, Case] = {}  # one entry per patient shown (their first case), as the appointment book
+    for case in cases:
+        shown.setdefault(case.patient_id, case)
     audit(actor=Actor.of_staff(staff), action="inbox.read", unit=unit, detail=listing)
+    audit_each(actor=Actor.of_staff(staff), action="case.inbox.read", unit=unit, detail=f"inbox {listing}",
+               reads=[(case.patient, case) for case in shown.values()])  # fmt: skip
     return Inbox(cases=cases, counts=counts)
 
 

@@ -27,7 +27,7 @@ from vardkontakt.identity.decorators import PatientRequest, patient_required
 @require_GET
 def my_cases(request: PatientRequest) -> HttpResponse:
     subject = acting_for(request).subject
-    cases = list(selectors.cases_of(actor=request.patient, subject=subject))
+    cases = selectors.cases_of(reader=request.patient, subject=subject)
     return render(request, "cases/my_cases.html", {"cases": cases, "subject": subject})
 
 
@@ -35,9 +35,8 @@ def my_cases(request: PatientRequest) -> HttpResponse:
 @require_GET
 def choose_unit(request: PatientRequest) -> HttpResponse:
     subject = acting_for(request).subject
-    selectors.cases_of(actor=request.patient, subject=subject)  # the messages scope, or 404
     query = request.GET.get("q", "")[:100]
-    listed, others = selectors.units_to_write_to(subject=subject, query=query)
+    listed, others = selectors.units_to_write_to(reader=request.patient, subject=subject, query=query)
     return render(request, "cases/choose_unit.html", {"listed": listed, "others": others, "query": query})
 
 
@@ -56,9 +55,8 @@ def write(request: PatientRequest, unit_id: uuid.UUID, service_id: uuid.UUID) ->
     stored until 'Send', and the idempotency key makes a double click send one case."""
     me = request.patient
     subject = acting_for(request).subject
-    selectors.cases_of(actor=me, subject=subject)
     unit = selectors.unit_offering(unit_id=str(unit_id))
-    service = selectors.active_service(unit=unit, service_id=str(service_id))
+    service = selectors.active_service(reader=me, subject=subject, unit=unit, service_id=str(service_id))
     # Read on each step (form, review, send), so what is sent is checked against the record as it is now.
     medicines = (
         selectors.renewable_medicines(reader=me, subject=subject) if asks_for_medicines(service.questions) else None
@@ -110,7 +108,7 @@ def _long_date(day: dt.date) -> str:
 @patient_required
 @require_GET
 def detail(request: PatientRequest, case_id: uuid.UUID) -> HttpResponse:
-    case = selectors.case_for_patient(actor=request.patient, case_id=str(case_id))
+    case = selectors.case_for_patient(reader=request.patient, case_id=str(case_id))
     return render(
         request,
         "cases/detail.html",
@@ -128,7 +126,7 @@ def detail(request: PatientRequest, case_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def answer(request: PatientRequest, case_id: uuid.UUID) -> HttpResponse:
     me = request.patient
-    case = selectors.case_for_patient(actor=me, case_id=str(case_id))
+    case = selectors.case_for_patient(reader=me, case_id=str(case_id))
     form = MessageForm(request.POST)
     if form.is_valid():
         try:
@@ -151,7 +149,7 @@ def answer(request: PatientRequest, case_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def withdraw(request: PatientRequest, case_id: uuid.UUID) -> HttpResponse:
     me = request.patient
-    case = selectors.case_for_patient(actor=me, case_id=str(case_id))
+    case = selectors.case_for_patient(reader=me, case_id=str(case_id))
     try:
         services.case_withdraw(case=case, actor=me)
     except ValidationError as error:
@@ -165,7 +163,7 @@ def withdraw(request: PatientRequest, case_id: uuid.UUID) -> HttpResponse:
 @require_GET
 def attachment(request: PatientRequest, case_id: uuid.UUID, attachment_id: uuid.UUID) -> FileResponse:
     me = request.patient
-    case = selectors.case_for_patient(actor=me, case_id=str(case_id))
+    case = selectors.case_for_patient(reader=me, case_id=str(case_id))
     found, path = selectors.attachment_of(case=case, attachment_id=str(attachment_id), reader=Actor.of_patient(me))
     return file_response(found, path)
 

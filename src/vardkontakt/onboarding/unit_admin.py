@@ -1,5 +1,11 @@
 """Unit administration (issue 7 §2): the unit administrator keeps the unit's contact details,
-opening-hour exceptions, staff and roles, and news for colleagues in one place."""
+opening-hour exceptions, staff and roles, and news for colleagues in one place.
+
+Every write is one transaction that ends with its audit entry, with the unit as the object
+(these change how a unit works, not a patient's data). The unit comes from ``unit_for_admin``,
+which asked the policy; what a write takes from the request beyond it (an exception, a member,
+a news item) is looked up within that unit only, so another unit's is not found.
+"""
 
 from __future__ import annotations
 
@@ -35,13 +41,19 @@ def unit_for_admin(*, staff: Staff, unit_id: Any) -> CareUnit:
     return unit
 
 
+def _log(by: Staff, unit: CareUnit, action: str, detail: str = "") -> None:
+    audit(actor=Actor.of_staff(by), action=action, obj=unit, unit=unit, detail=detail)
+
+
+@transaction.atomic
 def contact_save(*, unit: CareUnit, by: Staff, data: dict[str, Any]) -> None:
     for name in CONTACT_FIELDS:
         setattr(unit, name, data[name])
     unit.save(update_fields=list(CONTACT_FIELDS))
-    audit(actor=Actor.of_staff(by), action="unit.contact", obj=unit, unit=unit)
+    _log(by, unit, "unit.contact")
 
 
+@transaction.atomic
 def exception_add(*, unit: CareUnit, by: Staff, day: Any, hours: str) -> None:
     if day < timezone.localdate():
         raise ValidationError(_("Choose today or a later day."), code="past")
@@ -50,13 +62,16 @@ def exception_add(*, unit: CareUnit, by: Staff, day: Any, hours: str) -> None:
             OpeningException.objects.create(unit=unit, day=day, hours=hours)
     except IntegrityError:
         raise ValidationError(_("That day already has its own opening hours."), code="duplicate") from None
-    audit(actor=Actor.of_staff(by), action="unit.opening_exception", obj=unit, unit=unit, detail=f"{day} {hours}")
+    _log(by, unit, "unit.opening_exception", f"{day} {hours}")
 
 
+@transaction.atomic
 def exception_remove(*, unit: CareUnit, by: Staff, exception_id: Any) -> None:
-    removed, _ = OpeningException.objects.filter(unit=unit, pk=exception_id).delete()
-    if not removed:
+    exception = OpeningException.objects.select_for_update().filter(unit=unit, pk=exception_id).first()
+    if exception is None:
         raise Http404
+    exception.delete()
+    _log(by, unit, "unit.opening_exception_removed", f"{exception.day} {exception.hours}")
 
 
 @transaction.atomic
@@ -68,7 +83,7 @@ def member_set(*, unit: CareUnit, by: Staff, staff: Staff, role: str) -> None:
     if role != MembershipRole.UNIT_ADMIN and list(admins.values_list("staff_id", flat=True)) == [staff.pk]:
         raise ValidationError(_("The unit must keep at least one unit administrator."), code="last_admin")
     Membership.objects.update_or_create(staff=staff, unit=unit, defaults={"role": role})
-    audit(actor=Actor.of_staff(by), action="unit.member", obj=unit, unit=unit, detail=f"{staff.hsa_id} {role}")
+    _log(by, unit, "unit.member", f"{staff.hsa_id} {role}")
 
 
 @transaction.atomic
@@ -80,17 +95,23 @@ def member_remove(*, unit: CareUnit, by: Staff, staff_id: Any) -> None:
     if membership.role == MembershipRole.UNIT_ADMIN and admins.count() == 1:
         raise ValidationError(_("The unit must keep at least one unit administrator."), code="last_admin")
     membership.delete()
-    audit(actor=Actor.of_staff(by), action="unit.member_removed", obj=unit, unit=unit, detail=str(staff_id))
+    _log(by, unit, "unit.member_removed", str(staff_id))
 
 
+@transaction.atomic
 def news_publish(*, unit: CareUnit, by: Staff, title: str, body: str) -> UnitNews:
-    return UnitNews.objects.create(unit=unit, author=by, title=title, body=body, published_at=timezone.now())
+    news = UnitNews.objects.create(unit=unit, author=by, title=title, body=body, published_at=timezone.now())
+    _log(by, unit, "unit.news", f"{news.pk} {title}")
+    return news
 
 
-def news_remove(*, unit: CareUnit, news_id: Any) -> None:
-    removed, _ = UnitNews.objects.filter(unit=unit, pk=news_id).delete()
-    if not removed:
+@transaction.atomic
+def news_remove(*, unit: CareUnit, by: Staff, news_id: Any) -> None:
+    news = UnitNews.objects.select_for_update().filter(unit=unit, pk=news_id).first()
+    if news is None:
         raise Http404
+    news.delete()
+    _log(by, unit, "unit.news_removed", f"{news_id} {news.title}")
 
 
 def coming_exceptions(unit: CareUnit, days: int = 30) -> list[OpeningException]:

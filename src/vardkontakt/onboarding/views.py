@@ -159,7 +159,7 @@ def unit_admin(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
             ),
             "news_publish": lambda data: unit_admin_steps.news_publish(unit=unit, by=me, **data),
             "news_remove": lambda data: unit_admin_steps.news_remove(
-                unit=unit, news_id=_uuid(request.POST.get("news", ""))
+                unit=unit, by=me, news_id=_uuid(request.POST.get("news", ""))
             ),
         },
     )

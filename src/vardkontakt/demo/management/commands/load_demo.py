@@ -283,7 +283,7 @@ class Command(BaseCommand):
             # On a re-run the slot may have gone since: the demo is whole without this booking.
             with contextlib.suppress(BookingRefused):
                 book_online(
-                    slot_id=slot.pk, unit=lindangen, patient=patients[0], actor=patients[0],
+                    slot_id=slot.pk, unit=lindangen, subject=patients[0], actor=patients[0],
                     idempotency_key="demo-tolvan-1",
                 )  # fmt: skip
 
