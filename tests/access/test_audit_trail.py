@@ -115,6 +115,7 @@ ADMINISTRATION = {  # changes how a unit works (the region's default forms: how 
     "booking_staff:exception_delete", "booking_staff:roll",
     "onboarding:onboarding", "onboarding:unit_admin",
     "cases_staff:service_activate", "cases_staff:service_edit", "cases_staff:region_form_edit",
+    "regions:administrations", "regions:unit_create", "regions:unit_edit", "regions:staff_add", "regions:staff",
 }  # fmt: skip
 
 NO_PATIENT_DATA = {
@@ -148,6 +149,9 @@ NO_PATIENT_DATA = {
     "onboarding:interest": "a unit's registration of interest",
     "onboarding:onboarding_list": "the coordinator's onboardings",
     "operations:support": "the public support page",
+    "regions:overview": "links to the region's administration pages",
+    "regions:units": "the region's units",
+    "regions:staff_list": "the region's staff: names, HSA-ids and professions",
     "operations_staff:messages": "the region's operational messages",
     "operations_staff:message_create": "the region's operational messages (kept with who made them)",
     "operations_staff:message_edit": "the region's operational messages",
@@ -163,6 +167,9 @@ NO_PATIENT_DATA = {
 
 # URLs the matrix reaches only with an empty form or a refusal, and the test proving their entries.
 ELSEWHERE = {
+    "regions:unit_create": "tests/regions/test_region_pages.py::test_a_new_unit_is_added_out_of_sight_and_audited",
+    "regions:unit_edit": "tests/regions/test_region_pages.py::test_editing_a_unit_saves_and_audits_only_a_real_change",
+    "regions:staff_add": "tests/regions/test_region_staff.py::test_the_region_administrator_adds_a_nurse_to_a_unit",
     "access:proxy_invite": "tests/access/test_proxy_pages.py::test_a_resident_invites_an_adult_who_accepts",
     "access:proxy_respond": "tests/access/test_proxy_pages.py::test_a_resident_invites_an_adult_who_accepts",
     "access:seal": "tests/access/test_seal_and_stepup.py::test_a_patient_seals_their_record_and_nobody_reads_it_after",
@@ -257,7 +264,7 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("access_staff:seals", "-"): nothing,  # the form
     ("access_staff:guardians", "-"): nothing,  # the form
     ("access_staff:guardian_block", "Jonas → Elsa (listed at unit X), unblock"): staff(
-        "guardian.unblock", "elsa", unit=""
+        "guardian.unblock", "elsa", unit="X"
     ),
     # Cases, the unit's side: the inbox names each patient it shows; a case and its file are reads.
     ("cases_staff:inbox", "unit X"): then(staff("inbox.read"), staff("case.inbox.read", *IN_THE_INBOX)),
@@ -290,6 +297,14 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("cases_staff:service_activate", "unit X, lifestyle support (not offered yet)"): staff("service.activate"),
     ("cases_staff:service_edit", "unit X's advice"): nothing,  # the form
     ("cases_staff:region_form_edit", "the region, advice"): nothing,  # the form
+    # Region administration: changes of the region's organisation and staff, logged without a unit.
+    ("regions:administrations", "the region"): nothing,
+    ("regions:administrations", "the region, a new administration"): staff("administration.create", unit=""),
+    ("regions:unit_create", "the region"): nothing,
+    ("regions:unit_edit", "unit X"): nothing,
+    ("regions:staff_add", "the region"): nothing,
+    ("regions:staff", "staff X"): nothing,
+    ("regions:staff", "staff X, support granted"): staff("region_role.grant", unit=""),
 }
 
 
