@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 
 import pytest
 import time_machine
@@ -323,3 +324,17 @@ def test_what_a_proxy_reads_and_changes_of_her_bookings_gunnel_finds_in_her_log(
     assert "Maria Omsorgsdotter" in gunnels_log
     for label in ("Såg de bokade tiderna", "Såg en bokad tid", "Sparade en bokad tid i en kalender"):
         assert label in gunnels_log
+
+
+def test_a_time_that_no_longer_exists_is_refused_in_words_not_an_error(personas, unit, visit, slots):
+    """A time taken out of the book after the page was shown (or an id made up): booking or moving
+    to it is refused with a message, never a server error."""
+    tolvan = client_for(personas.tolvan)
+    gone = uuid.uuid4()
+    refused = tolvan.post(f"/bookings/book/{unit.pk}/slot/{gone}/", {"submission_key": "k1"})
+    assert refused.status_code in (400, 409) and "Tiden är inte längre ledig" in refused.text
+    assert book(tolvan, unit, slots[0], "k2").status_code == 302
+    booking = Booking.objects.get(slot=slots[0])
+    moved = tolvan.post(f"/bookings/{booking.pk}/rebook/", {"slot": str(gone), "submission_key": "k3"})
+    assert moved.status_code in (400, 404, 409)
+    assert Booking.objects.get(pk=booking.pk).status == "active"

@@ -119,9 +119,15 @@ def _locked_slot(slot_id: uuid.UUID | str) -> Slot:
     """The slot row, locked until the transaction ends: every booking of a slot goes through here,
     so they queue on this row. Only the slot's row (``of``): the unit's and visit type's rows come
     along unlocked, or every booking at the unit would wait for the one before it."""
-    return (
-        Slot.objects.select_for_update(of=("self",), no_key=True).select_related("visit_type", "unit").get(pk=slot_id)
-    )
+    try:
+        return (
+            Slot.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("visit_type", "unit")
+            .get(pk=slot_id)
+        )
+    except Slot.DoesNotExist:
+        # A time taken out of the book (an absence, a changed schedule) after the page was shown.
+        raise BookingRefused(Refusal.TAKEN) from None
 
 
 @dataclass
