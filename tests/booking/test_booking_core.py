@@ -178,7 +178,7 @@ def test_staff_book_an_online_slot_only_after_its_release(unit, week, personas):
             book_by_staff(slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
         assert refused.value.refusal is Refusal.NOT_RELEASED
     with time_machine.travel(slot.starts_at - dt.timedelta(hours=47)):
-        booking = book_by_staff(slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
+        booking = book_by_staff(slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x).booking
     assert booking.channel == "phone" and booking.booked_by_staff == personas.staff_x
 
 
@@ -193,7 +193,7 @@ def test_staff_book_a_phone_only_slot_any_time_and_overbook_only_with_a_reason(u
     extra = book_by_staff(
         slot_id=slot.pk, unit=unit, patient=personas.other_patient, staff=personas.staff_x,
         overbook_reason="Akut, hinner klämmas in",
-    )  # fmt: skip
+    ).booking  # fmt: skip
     assert extra.overbooked and Booking.objects.filter(slot=slot, status="active").count() == 2
 
 

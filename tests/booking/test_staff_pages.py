@@ -384,7 +384,7 @@ def test_overbooking_only_on_purpose_with_a_reason_and_it_is_marked(personas, un
 
 def test_staff_cancel_and_the_book_says_the_unit_did(personas, unit, visit):
     slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
-    booking = book_by_staff(slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
+    booking = book_by_staff(slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x).booking
     client = client_for(personas.staff_x)
     url = f"/staff/units/{unit.pk}/appointments/bookings/{booking.pk}/cancel/"
     assert personas.tolvan.full_name in text_of(client.get(url))

@@ -456,7 +456,7 @@ class AppointmentBook(RuleBasedStateMachine):
             lambda: book_by_staff(
                 slot_id=slot.pk, unit=self.world.unit, patient=person.patient, staff=staff, sms_reminder=sms,
                 overbook_reason=reason,
-            ),
+            ).booking,
             reasons,
             online=False,
         )  # fmt: skip
@@ -732,7 +732,7 @@ def test_a_slot_held_by_an_overbooking_alone_is_still_taken_for_staff(personas):
     slot = world.slots[0]  # Thursday 09:00, published online and released to staff (within 48 h)
     with time_machine.travel(START, tick=False):
         staff = personas.staff_x
-        first = book_by_staff(slot_id=slot.pk, unit=world.unit, patient=personas.tolvan, staff=staff)
+        first = book_by_staff(slot_id=slot.pk, unit=world.unit, patient=personas.tolvan, staff=staff).booking
         book_by_staff(
             slot_id=slot.pk, unit=world.unit, patient=personas.other_patient, staff=staff, overbook_reason="Akut"
         )

@@ -271,7 +271,7 @@ def test_bookings_by_channel_cancellations_and_rebookings(personas, unit_x):
     online(slots[1], at(2026, 12, 3))
     online(slots[2], at(2026, 12, 4))
     with time_machine.travel(at(2026, 12, 5), tick=False):
-        by_phone = book_by_staff(slot_id=slots[3].pk, unit=unit_x, patient=tolvan, staff=admin)
+        by_phone = book_by_staff(slot_id=slots[3].pk, unit=unit_x, patient=tolvan, staff=admin).booking
     moved = online(slots[4], at(2026, 12, 6))
     with time_machine.travel(at(2026, 12, 7), tick=False):
         rebook_online(booking_id=moved.pk, new_slot_id=slots[5].pk, actor=tolvan)

@@ -257,25 +257,10 @@ def book_by_staff(
     sms_reminder: bool = False,
     overbook_reason: str = "",
     idempotency_key: str | None = None,
-) -> Booking:
-    """Staff book on a patient's behalf (the phone channel). Overbooking needs a stated reason."""
-    return book_by_staff_once(
-        slot_id=slot_id, unit=unit, patient=patient, staff=staff, sms_reminder=sms_reminder,
-        overbook_reason=overbook_reason, idempotency_key=idempotency_key,
-    ).booking  # fmt: skip
-
-
-def book_by_staff_once(
-    *,
-    slot_id: uuid.UUID | str,
-    unit: CareUnit,
-    patient: Patient,
-    staff: Staff,
-    sms_reminder: bool = False,
-    overbook_reason: str = "",
-    idempotency_key: str | None = None,
 ) -> Booked:
-    """As book_by_staff, saying whether the booking is new (the caller audits only a new one)."""
+    """Staff book on a patient's behalf (the phone channel); overbooking needs a stated reason.
+    Says whether the booking is new: the same submission again is answered with the booking it
+    made. Pages book through staff_services.staff_book, which audits a new booking."""
     now = timezone.now()
     overbook_reason = overbook_reason.strip()
     with _refusing_taken(slot_id, online=False), transaction.atomic():

@@ -220,7 +220,7 @@ def staff_book(
         # The second of a double click waits on the slot's lock and is answered with the
         # booking the first made (the service looks for the key once it holds the lock); only
         # a new booking is audited as one.
-        booking, new = services.book_by_staff_once(
+        booking, new = services.book_by_staff(
             slot_id=slot_id, unit=unit, patient=patient, staff=by, sms_reminder=sms_reminder,
             overbook_reason=overbook_reason, idempotency_key=key,
         )  # fmt: skip
