@@ -11,6 +11,7 @@ import time_machine
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from vardkontakt.booking.availability import online_slots
 from vardkontakt.booking.models import (
     Booking,
     BookingStatus,
@@ -29,7 +30,6 @@ from vardkontakt.booking.services import (
     book_by_staff,
     book_online,
     cancel,
-    online_slots,
     rebook_online,
 )
 from vardkontakt.core.calendar import STOCKHOLM

@@ -41,6 +41,7 @@ from hypothesis.stateful import (
 )
 
 from vardkontakt.access.models import AuditEntry
+from vardkontakt.booking.availability import free_slots, online_slots
 from vardkontakt.booking.models import (
     Booking,
     BookingChannel,
@@ -60,8 +61,6 @@ from vardkontakt.booking.services import (
     book_by_staff,
     book_online,
     cancel,
-    free_slots,
-    online_slots,
     rebook_online,
 )
 from vardkontakt.core.calendar import STOCKHOLM

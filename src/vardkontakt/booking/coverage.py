@@ -3,7 +3,7 @@
 The region's target is that 80 % of all outpatient slots are bookable online at least 8 weeks
 ahead. A slot counts as open when a patient could book it on the web: its channel is online and
 phone, it is not held back, and its visit type is published and in use — the same conditions the
-resident's slot list applies (services.online_slots), so the figure and the web page never
+resident's slot list applies (availability.online_slots), so the figure and the web page never
 disagree. Whether it is already booked does not matter: a booked online slot was open.
 
 Weeks are ISO weeks in Europe/Stockholm, bounded at local midnight on Mondays, so the week with
@@ -41,7 +41,7 @@ from vardkontakt.organisation.models import CareUnit
 TARGET = Fraction(80, 100)
 WEEKS_AHEAD = 8
 
-# Open for online booking: the conditions of services.online_slots (but free and future), on the
+# Open for online booking: the conditions of availability.online_slots (but free and future), on the
 # slot ``s`` joined to its visit type ``v``.
 OPEN_ONLINE = f"s.channel = '{Channel.ONLINE_AND_PHONE.value}' AND s.held_back = '' AND v.bookable_online AND v.active"
 SLOT = Slot._meta.db_table

@@ -15,9 +15,9 @@ from django.utils import timezone
 from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.booking import policy
+from vardkontakt.booking.availability import online_slots
 from vardkontakt.booking.models import Booking, BookingStatus, Slot, VisitType
 from vardkontakt.booking.schedule import settings_of
-from vardkontakt.booking.services import online_slots
 from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit
 

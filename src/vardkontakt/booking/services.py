@@ -23,20 +23,19 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.booking import notices, policy
+from vardkontakt.booking.availability import alternatives_to
 from vardkontakt.booking.models import Booking, BookingChannel, BookingStatus, Channel, Slot
 from vardkontakt.booking.schedule import settings_of
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.notifications.models import NotificationKind
 from vardkontakt.organisation.models import CareUnit
-
-ALTERNATIVES = 5
 
 
 class Refusal(enum.Enum):
@@ -64,31 +63,6 @@ class BookingRefused(Exception):
 
     def __str__(self) -> str:
         return str(self.refusal.value)
-
-
-def free_slots(unit: CareUnit) -> QuerySet[Slot]:
-    """Slots with no active booking, from now on."""
-    active = Booking.objects.filter(slot=OuterRef("pk"), status=BookingStatus.ACTIVE)
-    return Slot.objects.filter(unit=unit, starts_at__gt=timezone.now()).filter(~Exists(active))
-
-
-def online_slots(unit: CareUnit) -> QuerySet[Slot]:
-    """What a resident may book online: published, free, in the future."""
-    return (
-        free_slots(unit)
-        .filter(
-            channel=Channel.ONLINE_AND_PHONE, held_back="", visit_type__bookable_online=True, visit_type__active=True
-        )
-        .select_related("visit_type", "practitioner")
-    )
-
-
-def alternatives_to(slot: Slot, *, online: bool) -> list[Slot]:
-    """Free slots of the same visit type nearest in time to one that has gone."""
-    found = (online_slots(slot.unit) if online else free_slots(slot.unit)).filter(visit_type_id=slot.visit_type_id)
-    after = list(found.filter(starts_at__gte=slot.starts_at).order_by("starts_at")[:ALTERNATIVES])
-    before = list(found.filter(starts_at__lt=slot.starts_at).order_by("-starts_at")[: ALTERNATIVES - len(after)])
-    return sorted([*before, *after], key=lambda s: s.starts_at)
 
 
 def _check_online(slot: Slot, unit: CareUnit, now: dt.datetime) -> None:

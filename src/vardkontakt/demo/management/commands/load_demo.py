@@ -248,9 +248,10 @@ class Command(BaseCommand):
     def _appointment_books(self, today: Any, units: list[CareUnit], patients: list[Patient]) -> None:
         """Online booking at the first two primary care units: weekly schedules rolled to the
         horizon, some slots kept for the phone and one series held back, and a booking for Tolvan."""
+        from vardkontakt.booking.availability import online_slots
         from vardkontakt.booking.models import BookingSettings, Channel, HeldBack, ScheduleTemplate, VisitType
         from vardkontakt.booking.schedule import generate_slots
-        from vardkontakt.booking.services import BookingRefused, book_online, online_slots
+        from vardkontakt.booking.services import BookingRefused, book_online
 
         for unit in [u for u in units if u.kind == "primary_care"][:2]:
             BookingSettings.objects.update_or_create(

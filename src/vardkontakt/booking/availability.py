@@ -1,0 +1,37 @@
+"""Which times are free: reads of the appointment book that booking, its pages and the coverage
+figures share. (Reads live here and in selectors.py; services.py only writes.)"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from vardkontakt.booking.models import Booking, BookingStatus, Channel, Slot
+from vardkontakt.organisation.models import CareUnit
+
+ALTERNATIVES = 5
+
+
+def free_slots(unit: CareUnit) -> QuerySet[Slot]:
+    """Slots with no active booking, from now on."""
+    active = Booking.objects.filter(slot=OuterRef("pk"), status=BookingStatus.ACTIVE)
+    return Slot.objects.filter(unit=unit, starts_at__gt=timezone.now()).filter(~Exists(active))
+
+
+def online_slots(unit: CareUnit) -> QuerySet[Slot]:
+    """What a resident may book online: published, free, in the future."""
+    return (
+        free_slots(unit)
+        .filter(
+            channel=Channel.ONLINE_AND_PHONE, held_back="", visit_type__bookable_online=True, visit_type__active=True
+        )
+        .select_related("visit_type", "practitioner")
+    )
+
+
+def alternatives_to(slot: Slot, *, online: bool) -> list[Slot]:
+    """Free slots of the same visit type nearest in time to one that has gone."""
+    found = (online_slots(slot.unit) if online else free_slots(slot.unit)).filter(visit_type_id=slot.visit_type_id)
+    after = list(found.filter(starts_at__gte=slot.starts_at).order_by("starts_at")[:ALTERNATIVES])
+    before = list(found.filter(starts_at__lt=slot.starts_at).order_by("-starts_at")[: ALTERNATIVES - len(after)])
+    return sorted([*before, *after], key=lambda s: s.starts_at)
