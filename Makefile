@@ -9,7 +9,8 @@ PYTHON_BIN ?= python3.11
 UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 PY := .venv/bin/python
-MANAGE := $(PY) manage.py
+# Production is the settings' default; these targets are the demo and development, and say so.
+MANAGE := VK_DEMO=true DJANGO_DEBUG=false $(PY) manage.py
 STATIC_BUILD := src/vardkontakt/static/vardkontakt/build
 CHROMIUM := /usr/bin/chromium
 
@@ -42,7 +43,7 @@ $(STATIC_BUILD)/.built: node_modules/.installed assets/scss/main.scss
 	@touch $@
 
 messages: .venv/.synced gettext
-	cd src/vardkontakt && ../../$(PY) ../../manage.py compilemessages --verbosity 0
+	cd src/vardkontakt && VK_DEMO=true ../../$(PY) ../../manage.py compilemessages --verbosity 0
 
 setup: .venv/.synced $(STATIC_BUILD)/.built messages pango
 	@mkdir -p var/static

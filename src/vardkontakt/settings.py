@@ -1,8 +1,11 @@
 """Vårdkontakt settings: one module, read from the environment.
 
-With no environment at all it runs the demo: DEBUG, SQLite under ``var/``, the demo identity
-provider. Production (DJANGO_DEBUG=false and no VK_DEMO) refuses to start without a secret key,
-allowed hosts and the two OpenID Connect relying parties. See docs/operations.md.
+Production is the default. Without ``VK_DEMO=true`` the process refuses to start unless the
+secret key, allowed hosts, the two OpenID Connect relying parties and the SMS gateway are set;
+a forgotten or misspelt variable never falls back to the demo. The demo (``make demo``, the test
+settings in ``tests/settings.py``) asks for itself with ``VK_DEMO=true``: SQLite under ``var/``,
+the demo identity provider, and still no DEBUG unless ``DJANGO_DEBUG=true`` is added as well.
+See docs/operations.md.
 """
 
 from __future__ import annotations
@@ -21,17 +24,20 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = PACKAGE_DIR.parent.parent
 VAR_DIR = Path(env_str("VK_VAR_DIR", str(BASE_DIR / "var")))
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
-# An explicit demo flag lets the demo run with DEBUG off (e.g. under gunicorn for a showcase).
+# The demo is asked for explicitly; anything else is production (safe by default).
 DEMO = env_bool("VK_DEMO", False)
-PRODUCTION = not DEBUG and not DEMO
+PRODUCTION = not DEMO
+# DEBUG pages show settings, SQL and data to anyone: only ever in a demo or development installation.
+DEBUG = env_bool("DJANGO_DEBUG", False)
+if DEBUG and not DEMO:
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG=true is only allowed together with VK_DEMO=true (a demo or development installation)."
+    )
 
 # The demo identity provider lets anyone pick any person. It must never run in production.
-DEMO_IDP_ENABLED = env_bool("VK_DEMO_IDP", DEBUG or DEMO)
+DEMO_IDP_ENABLED = env_bool("VK_DEMO_IDP", DEMO)
 if DEMO_IDP_ENABLED and PRODUCTION:
-    raise ImproperlyConfigured(
-        "The demo identity provider (VK_DEMO_IDP) may only run with DJANGO_DEBUG=true or VK_DEMO=true."
-    )
+    raise ImproperlyConfigured("The demo identity provider (VK_DEMO_IDP) may only run with VK_DEMO=true.")
 
 _missing: list[str] = []
 
@@ -88,6 +94,7 @@ if DEMO_IDP_ENABLED:
 MIDDLEWARE = [
     "vardkontakt.core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "vardkontakt.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -169,6 +176,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Added to every response, static files too (core.middleware.SecurityHeadersMiddleware).
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"
+CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 SECURE_HSTS_SECONDS = env_int("VK_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_SSL_REDIRECT = env_bool("VK_SSL_REDIRECT", PRODUCTION)
@@ -311,7 +321,9 @@ DEMO_IDP_KEY_FILE = Path(env_str("VK_DEMO_IDP_KEY_FILE", str(VAR_DIR / "demo-idp
 
 if _missing:
     raise ImproperlyConfigured(
-        "Production mode (DJANGO_DEBUG=false) needs these settings: " + ", ".join(sorted(set(_missing)))
+        "Vårdkontakt runs in production mode unless VK_DEMO=true is set, and production needs these settings: "
+        + ", ".join(sorted(set(_missing)))
+        + ". (For the demo on your own machine use `make demo`, which sets VK_DEMO=true.)"
     )
 
 SERVICE_NAME_RESIDENTS = env_str("VK_SERVICE_NAME", "Vårdkontakt")

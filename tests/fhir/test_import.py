@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from vardkontakt.demo import demo_data
 from vardkontakt.fhir.importer import (
     HSA_SYSTEM,
     PERSONNUMMER_SYSTEM,
@@ -25,7 +26,7 @@ from vardkontakt.identity.models import Patient
 from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine, RecordNote
 
 pytestmark = pytest.mark.django_db
-LINDANGEN = "SE2321000255-E1001"
+LINDANGEN = demo_data.unit_hsa_id("E1001")
 
 
 def subject(number: str = "191212121212") -> dict[str, Any]:
