@@ -69,6 +69,12 @@ def _banner_read_afresh() -> Iterator[None]:
     forget_messages()
 
 
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_per_test(settings, tmp_path) -> None:
+    """Audit checkpoints live outside the database; each test's rolled-back log gets its own."""
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
+
+
 @pytest.fixture
 def demo_region(db: None) -> None:
     call_command("load_demo", "--no-activity", verbosity=0)

@@ -244,6 +244,7 @@ PERIODIC_JOBS = [
     "vardkontakt.cases.tasks.remove_abandoned_uploads",
     "vardkontakt.cases.tasks.deadline_digest",
     "vardkontakt.operations.tasks.remove_old_login_records",
+    "vardkontakt.access.checkpoints.checkpoint_if_due",
     "vardkontakt.booking.tasks.roll_schedules",
     "vardkontakt.booking.notices.send_due_reminders",
 ]
@@ -315,6 +316,20 @@ OIDC_PROVIDERS: dict[str, dict[str, str]] = {
         "subject_claim": env_str("VK_OIDC_STAFF_SUBJECT_CLAIM", "employeeHsaId"),
     },
 }
+
+# --- The audit log (access/audit.py) ---
+# Entries are keyed hashes (HMAC-SHA256) under a key the database does not hold; in production it
+# comes from the environment or a file (VK_AUDIT_KEY_FILE), at least 32 characters. The demo makes
+# one in AUDIT_KEY_FILE. Checkpoints (the head's sequence and hash, signed with a key derived from
+# it) are appended outside the database every AUDIT_CHECKPOINT_EVERY entries and, from the worker,
+# every AUDIT_CHECKPOINT_MINUTES minutes while the log grows: audit_verify then finds truncation.
+AUDIT_KEY = _required("VK_AUDIT_KEY", "")
+if PRODUCTION and AUDIT_KEY and len(AUDIT_KEY) < 32:
+    raise ImproperlyConfigured("VK_AUDIT_KEY must be at least 32 characters (a long random secret).")
+AUDIT_KEY_FILE = Path(env_str("VK_AUDIT_KEY_DEMO_FILE", str(VAR_DIR / "audit-demo.key")))
+AUDIT_CHECKPOINT_DIR = Path(env_str("VK_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
+AUDIT_CHECKPOINT_EVERY = env_int("VK_AUDIT_CHECKPOINT_EVERY", 100, minimum=1)
+AUDIT_CHECKPOINT_MINUTES = env_int("VK_AUDIT_CHECKPOINT_MINUTES", 5, minimum=1)
 
 # The demo provider signs with one RSA key shared by every process (from a file, generated once).
 DEMO_IDP_KEY_FILE = Path(env_str("VK_DEMO_IDP_KEY_FILE", str(VAR_DIR / "demo-idp-key.pem")))

@@ -25,6 +25,7 @@ PRODUCTION_ENV = {
     "VK_OIDC_STAFF_CLIENT_SECRET": "staff-secret",
     "VK_SMS_API_USERNAME": "u123",
     "VK_SMS_API_PASSWORD": "p456",
+    "VK_AUDIT_KEY": "k" * 40,
 }
 
 PROBE = (
@@ -86,6 +87,7 @@ def test_production_with_everything_set_starts_hardened():
         "VK_OIDC_RESIDENT_ISSUER",
         "VK_OIDC_STAFF_CLIENT_SECRET",
         "VK_SMS_API_PASSWORD",
+        "VK_AUDIT_KEY",
     ],
 )
 def test_production_refuses_to_start_without(missing):
@@ -93,6 +95,12 @@ def test_production_refuses_to_start_without(missing):
     result = run_settings(env)
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def test_production_refuses_a_short_audit_key():
+    result = run_settings({**PRODUCTION_ENV, "VK_AUDIT_KEY": "short"})
+    assert result.returncode != 0
+    assert "VK_AUDIT_KEY must be at least 32 characters" in result.stderr
 
 
 def test_production_refuses_wildcard_hosts():
