@@ -14,7 +14,7 @@ MANAGE := VK_DEMO=true DJANGO_DEBUG=false $(PY) manage.py
 STATIC_BUILD := src/vardkontakt/static/vardkontakt/build
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help setup demo test test-shifted lint types migrations-check pytest bench messages clean chromium gettext pango apt
+.PHONY: help setup demo test test-shifted lint types migrations-check pytest bench messages clean chromium clamav gettext pango apt
 
 help:
 	@echo "make demo   - set up, load the demo region, serve on http://127.0.0.1:8000 with the worker"
@@ -63,6 +63,10 @@ gettext:
 chromium:
 	@test -x $(CHROMIUM) || $(MAKE) --no-print-directory apt PACKAGE=chromium
 
+# ClamAV's daemon scans uploads where VK_CLAMAV_SOCKET is set; the tests start their own clamd.
+clamav:
+	@test -x /usr/sbin/clamd || $(MAKE) --no-print-directory apt PACKAGE=clamav-daemon
+
 pango:
 	@installed=$$(dpkg-query -W -f='$${Status}\n' $(PANGO_PACKAGES) 2>/dev/null | grep -c '^install ok installed$$'); \
 		test "$$installed" = "$(words $(PANGO_PACKAGES))" || $(MAKE) --no-print-directory apt PACKAGE="$(PANGO_PACKAGES)"
@@ -92,7 +96,7 @@ PYTEST_WORKERS ?= 2
 
 TEST_RESULTS := var/test-results
 
-pytest: setup chromium pango
+pytest: setup chromium clamav pango
 	@mkdir -p $(TEST_RESULTS)
 	.venv/bin/pytest -n $(PYTEST_WORKERS) --junitxml=$(TEST_RESULTS)/today.xml
 
@@ -103,7 +107,7 @@ test: lint types migrations-check pytest
 # test ends otherwise than in the last `make test`. Another shift: make test-shifted CLOCK_SHIFT=1000d
 CLOCK_SHIFT ?= 400d,feb29
 
-test-shifted: setup pango
+test-shifted: setup clamav pango
 	@mkdir -p $(TEST_RESULTS) && rm -f $(TEST_RESULTS)/shifted.xml
 	.venv/bin/pytest -n $(PYTEST_WORKERS) --ignore=tests/browser --clock-shift=$(CLOCK_SHIFT) \
 		--junitxml=$(TEST_RESULTS)/shifted.xml || true

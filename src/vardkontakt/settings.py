@@ -264,6 +264,13 @@ WAITING_ROOM_RETRY_AFTER_SECONDS = env_int("VK_WAITING_ROOM_RETRY_AFTER", 5, min
 # Patients' files: outside every served folder; only the case's policy hands them out.
 UPLOAD_ROOT = env_str("VK_UPLOAD_ROOT", str(VAR_DIR / "uploads"))
 DATA_UPLOAD_MAX_NUMBER_FILES = 10  # a hard cap before any form code runs; the form allows 5
+# Virus scanning of uploads by ClamAV's daemon (core/virus_scan.py): its Unix socket, or host:port.
+# With neither set nothing is scanned; when set and clamd does not answer, uploads are refused.
+CLAMAV_SOCKET = env_str("VK_CLAMAV_SOCKET", "")
+CLAMAV_ADDRESS = env_str("VK_CLAMAV_ADDRESS", "")
+CLAMAV_TIMEOUT_SECONDS = env_int("VK_CLAMAV_TIMEOUT_SECONDS", 30, minimum=1)
+if CLAMAV_ADDRESS and not CLAMAV_ADDRESS.rpartition(":")[2].isdigit():
+    raise ImproperlyConfigured("VK_CLAMAV_ADDRESS must be host:port, e.g. 127.0.0.1:3310.")
 # The FHIR API reads its body itself (request.body keeps the browser form limit): a Bundle of
 # 10,000 resources is about 10 MB.
 FHIR_MAX_REQUEST_BYTES = env_int("VK_FHIR_MAX_REQUEST_BYTES", 32 * 1024 * 1024, minimum=1024)
