@@ -4,7 +4,7 @@ import time
 
 from django.test import Client
 
-from vardkontakt.identity.middleware import AUTH_AT, SEEN_AT
+from vardkontakt.identity.middleware import AUTH_AT, AUTHENTICATED_AT, SEEN_AT
 from vardkontakt.identity.models import User
 
 BACKEND = "vardkontakt.identity.backends.OidcSubjectBackend"
@@ -17,6 +17,7 @@ def login_as(client: Client, user: User) -> Client:
     now = int(time.time())
     session[AUTH_AT] = now
     session[SEEN_AT] = now
+    session[AUTHENTICATED_AT] = now
     session.save()
     return client
 

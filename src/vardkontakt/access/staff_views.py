@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from vardkontakt.access import policy, selectors, services
 from vardkontakt.access.forms import LogFilterForm, PersonnummerSearchForm, ReasonForm
-from vardkontakt.identity.decorators import StaffRequest, staff_required
+from vardkontakt.identity.decorators import StaffRequest, recent_login_required_for_actions, staff_required
 from vardkontakt.identity.models import Patient, Staff
 
 
@@ -63,6 +63,7 @@ def seals(request: StaffRequest) -> HttpResponse:
 
 
 @staff_required
+@recent_login_required_for_actions(back="access_staff:seals")
 @require_POST
 def seal_reopen(request: StaffRequest, seal_id: uuid.UUID) -> HttpResponse:
     me = request.staff
@@ -100,6 +101,7 @@ def guardians(request: StaffRequest) -> HttpResponse:
 
 
 @staff_required
+@recent_login_required_for_actions(back="access_staff:guardians")
 @require_POST
 def guardian_block(request: StaffRequest, guardianship_id: uuid.UUID, action: str) -> HttpResponse:
     me = request.staff

@@ -24,7 +24,14 @@ from vardkontakt.identity.decorators import (
 )
 from vardkontakt.identity.forms import PatientSettingsForm, StaffSettingsForm
 from vardkontakt.identity.middleware import mark_login
-from vardkontakt.identity.oidc import REFUSAL_MESSAGES, LoginRefused, Side, complete_login, start_login
+from vardkontakt.identity.oidc import (
+    REFUSAL_MESSAGES,
+    LoginRefused,
+    Side,
+    check_fresh,
+    complete_login,
+    start_login,
+)
 from vardkontakt.identity.signals import login_completed, login_refused
 
 logger = logging.getLogger(__name__)
@@ -55,7 +62,7 @@ def login_start(request: HttpRequest, side: str) -> HttpResponse:
     else:
         request.session.pop(NEXT_KEY, None)
     try:
-        return start_login(request, chosen)
+        return start_login(request, chosen, step_up=request.GET.get("stepup") == "1")
     except RequestException as exc:
         logger.error("identity provider unreachable side=%s: %r", chosen, exc)
         return render(
@@ -72,6 +79,7 @@ def oidc_callback(request: HttpRequest, side: str) -> HttpResponse:
     chosen = _side(side)
     try:
         verified = complete_login(request, chosen)
+        check_fresh(request, verified)
     except LoginRefused as refusal:
         logger.warning("login refused side=%s reason=%s detail=%s", chosen, refusal.reason, refusal.detail)
         if refusal.subject:
@@ -88,7 +96,7 @@ def oidc_callback(request: HttpRequest, side: str) -> HttpResponse:
     next_url = request.session.pop(NEXT_KEY, "")
     # login() gives the session a new id, so an id planted before login is worthless after it.
     login(request, verified.user, backend=settings.AUTHENTICATION_BACKENDS[0])
-    mark_login(request)
+    mark_login(request, authenticated_at=verified.auth_time)
     request.session["vk_acr"] = verified.acr
     login_completed.send(sender=Side, user=verified.user, acr=verified.acr)
     if verified.user.is_staff_member and verified.user.staff.settings_confirmed_at is None:
