@@ -70,6 +70,16 @@ def _banner_read_afresh() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Rate-limit counters live in the (per-process) cache: each test starts without any."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _audit_checkpoints_per_test(settings, tmp_path) -> None:
     """Audit checkpoints live outside the database; each test's rolled-back log gets its own."""
     settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"

@@ -158,6 +158,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 
 # Sessions: a new id at login (django.contrib.auth), server-side store, idle and absolute limits.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A session started by a login that was never finished (state, nonce, PKCE verifier) ends this soon;
+# the worker removes expired session rows (identity.tasks.remove_expired_sessions).
+LOGIN_PENDING_SESSION_SECONDS = env_int("VK_LOGIN_PENDING_SESSION_SECONDS", 15 * 60, minimum=60)
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("VK_SESSION_IDLE_MINUTES", 30, minimum=1)
 SESSION_ABSOLUTE_TIMEOUT_HOURS = env_int("VK_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_HOURS * 3600
@@ -182,8 +185,32 @@ CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 SECURE_HSTS_SECONDS = env_int("VK_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_SSL_REDIRECT = env_bool("VK_SSL_REDIRECT", PRODUCTION)
-if env_bool("VK_BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("VK_BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Cache: Redis where VK_REDIS_URL is set (rate limits shared by every web process), else memory.
+REDIS_URL = env_str("VK_REDIS_URL", "")
+CACHES: dict[str, dict[str, Any]] = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "vk"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "vardkontakt"}
+    )
+}
+# Rate limits (core/ratelimit.py): name -> (attempts in the window, window s, first lockout s, longest
+# lockout s). Lockouts double while the key keeps reaching the limit within a day.
+RATE_LIMITS: dict[str, tuple[int, int, int, int]] = {
+    # Wrong client secrets at the FHIR token endpoint, per client id and per address.
+    "fhir_token_client": (5, 15 * 60, 60, 3600),
+    "fhir_token_address": (20, 15 * 60, 5 * 60, 3600),
+    # Logins started (each writes a session and calls the identity provider), per address.
+    "login_start": (
+        env_int("VK_RATE_LIMIT_LOGIN_STARTS_PER_MINUTE", 30, minimum=1), 60, 60, 15 * 60,
+    ),
+    # The demo identity provider's person chooser and token endpoint, per address.
+    "demo_idp": (env_int("VK_RATE_LIMIT_DEMO_IDP_PER_MINUTE", 60, minimum=1), 60, 60, 15 * 60),
+}  # fmt: skip
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -245,6 +272,7 @@ PERIODIC_JOBS = [
     "vardkontakt.cases.tasks.deadline_digest",
     "vardkontakt.operations.tasks.remove_old_login_records",
     "vardkontakt.access.checkpoints.checkpoint_if_due",
+    "vardkontakt.identity.tasks.remove_expired_sessions",
     "vardkontakt.booking.tasks.roll_schedules",
     "vardkontakt.booking.notices.send_due_reminders",
 ]
@@ -274,6 +302,9 @@ if CLAMAV_ADDRESS and not CLAMAV_ADDRESS.rpartition(":")[2].isdigit():
 # The FHIR API reads its body itself (request.body keeps the browser form limit): a Bundle of
 # 10,000 resources is about 10 MB.
 FHIR_MAX_REQUEST_BYTES = env_int("VK_FHIR_MAX_REQUEST_BYTES", 32 * 1024 * 1024, minimum=1024)
+# FHIR resources nest about ten levels (a Bundle's entry, a resource, a CodeableConcept, a coding);
+# deeper JSON is refused before it is parsed (a parser recurses once per level).
+FHIR_MAX_JSON_DEPTH = env_int("VK_FHIR_MAX_JSON_DEPTH", 64, minimum=16)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- E-mail and SMS (content-free notices only; see notifications/messages.py) ---

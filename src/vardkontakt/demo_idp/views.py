@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from vardkontakt.core.ratelimit import Limit, client_address, register, retry_after
 from vardkontakt.demo_idp import protocol
 from vardkontakt.demo_idp.forms import ChooserForm
 from vardkontakt.demo_idp.keys import signing_key
@@ -56,6 +57,12 @@ def _tenant(tenant: str) -> str:
     if tenant not in protocol.TENANT_SIDE:
         raise Http404
     return tenant
+
+
+def _throttled(request: HttpRequest) -> int:
+    """Seconds the address must wait: the chooser and the token endpoint are limited per address."""
+    limit, address = Limit.named("demo_idp"), client_address(request)
+    return retry_after(limit, address) or register(limit, address)
 
 
 @public
@@ -116,6 +123,10 @@ def _redirect_error(client: protocol.Client, state: str, error: str, description
 @require_http_methods(["GET", "POST"])
 def authorize(request: HttpRequest, tenant: str) -> HttpResponse:
     tenant = _tenant(tenant)
+    if wait := _throttled(request):
+        response = render(request, "demo_idp/error.html", {"description": "Too many requests."}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     if request.method == "GET":
         params = {name: request.GET.get(name, "") for name in _AUTHORIZE_PARAMS}
     else:
@@ -188,6 +199,10 @@ def _basic_auth(request: HttpRequest) -> tuple[str, str] | None:
 @require_POST
 def token(request: HttpRequest, tenant: str) -> JsonResponse:
     tenant = _tenant(tenant)
+    if wait := _throttled(request):
+        refused = JsonResponse({"error": "slow_down", "error_description": "Too many requests."}, status=429)
+        refused["Retry-After"] = str(wait)
+        return refused
     try:
         body = protocol.exchange_code(tenant, basic=_basic_auth(request), form=request.POST.dict())
     except protocol.ProtocolError as exc:

@@ -42,11 +42,21 @@ from vardkontakt.identity.models import Patient
 from vardkontakt.identity.numbers import normalise_personnummer
 from vardkontakt.identity.services import patient_get_or_register
 from vardkontakt.organisation.models import CareUnit
-from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine, Practitioner, RecordNote
+from vardkontakt.records.models import (
+    CareContact,
+    Diagnosis,
+    LabResult,
+    Medicine,
+    Practitioner,
+    RecordNote,
+    template_key,
+)
 
 PERSONNUMMER_SYSTEM = "http://electronichealth.se/identifier/personnummer"
 HSA_SYSTEM = "urn:oid:1.2.752.29.4.19"
 UNIT_EXTENSION = "https://vardkontakt.example/fhir/StructureDefinition/care-unit"
+# The code system of note templates in DocumentReference.type (records.models.EARLY_HYPOTHESES_CODE).
+NOTE_TEMPLATE_SYSTEM = "https://vardkontakt.example/fhir/CodeSystem/note-template"
 RENEWABLE_EXTENSION = "https://vardkontakt.example/fhir/StructureDefinition/renewable"
 ICD10_SYSTEMS = {"http://hl7.org/fhir/sid/icd-10", "urn:oid:1.2.752.116.1.1.1"}  # ICD-10, ICD-10-SE
 ENTERED_IN_ERROR = "entered-in-error"
@@ -423,6 +433,18 @@ def _text(concept: Any) -> str:
     return ""
 
 
+def _template_code(concept: Any) -> str:
+    """The note template's code: the one in our note-template system if given, else the first code."""
+    codings = (
+        [c for c in (concept or {}).get("coding") or [] if isinstance(c, dict) and c.get("code")]
+        if isinstance(concept, dict)
+        else []
+    )
+    ours = next((c for c in codings if c.get("system") == NOTE_TEMPLATE_SYSTEM), None)
+    chosen = ours or (codings[0] if codings else None)
+    return str(chosen["code"]) if chosen else ""
+
+
 def _person_name(resource: dict[str, Any]) -> str:
     names = (resource.get("name") or [{}])[0]
     if names.get("text"):
@@ -446,11 +468,14 @@ def _note(r: _Reader, batch: _Batch) -> dict[str, Any]:
     except (KeyError, IndexError, TypeError, binascii.Error, UnicodeDecodeError):
         r.fail("content[0].attachment.data", "the note's text must be base64-encoded UTF-8", "value")
     author, profession = batch.practitioner(r, "author[0]", (r.data.get("author") or [{}])[0])
+    template = _text(r.data.get("type")) or "Anteckning"
     return {
         "author_name": author[:200],
         "author_profession": (_text((r.data.get("context") or {}).get("practiceSetting")) or profession)[:64],
         "written_on": r.date(r.data.get("date"), "date"),
-        "template": (_text(r.data.get("type")) or "Anteckning")[:120],
+        "template": template[:120],
+        "template_key": template_key(template)[:120],
+        "template_code": _template_code(r.data.get("type"))[:64],
         "signed": doc_status in ("final", "amended"),
         "text": text,
         "_retract": ENTERED_IN_ERROR in (status, doc_status),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from requests import RequestException
 
+from vardkontakt.core.ratelimit import Limit, client_address, register, retry_after
 from vardkontakt.identity.decorators import (
     PatientRequest,
     StaffRequest,
@@ -37,6 +38,9 @@ from vardkontakt.identity.signals import login_completed, login_refused
 logger = logging.getLogger(__name__)
 NEXT_KEY = "vk_login_next"
 PROVIDER_UNREACHABLE = gettext_lazy("The e-ID service cannot be reached right now. Please try again in a few minutes.")
+TOO_MANY_LOGINS = gettext_lazy(
+    "Too many logins have been started from your connection. Wait %(minutes)d minutes and try again."
+)
 
 
 def _side(value: str) -> Side:
@@ -56,6 +60,20 @@ def login_choice(request: HttpRequest) -> HttpResponse:
 @require_GET
 def login_start(request: HttpRequest, side: str) -> HttpResponse:
     chosen = _side(side)
+    limit, address = Limit.named("login_start"), client_address(request)
+    wait = retry_after(limit, address) or register(limit, address)
+    if wait:
+        response = render(
+            request,
+            "identity/login_refused.html",
+            {"message": TOO_MANY_LOGINS % {"minutes": max(1, -(-wait // 60))}, "reason": "rate", "side": str(chosen)},
+            status=429,
+        )
+        response["Retry-After"] = str(wait)
+        return response
+    if not request.user.is_authenticated:
+        # A login never finished leaves a session row: it lasts minutes, not the session's hours.
+        request.session.set_expiry(settings.LOGIN_PENDING_SESSION_SECONDS)
     next_url = request.GET.get("next", "")
     if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         request.session[NEXT_KEY] = next_url
@@ -96,6 +114,7 @@ def oidc_callback(request: HttpRequest, side: str) -> HttpResponse:
     next_url = request.session.pop(NEXT_KEY, "")
     # login() gives the session a new id, so an id planted before login is worthless after it.
     login(request, verified.user, backend=settings.AUTHENTICATION_BACKENDS[0])
+    request.session.set_expiry(None)  # the platform's session limits from here, not the login's minutes
     mark_login(request, authenticated_at=verified.auth_time)
     request.session["vk_acr"] = verified.acr
     login_completed.send(sender=Side, user=verified.user, acr=verified.acr)

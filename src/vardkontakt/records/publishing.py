@@ -18,7 +18,14 @@ from django.utils import timezone
 from vardkontakt.access.policy import age_on
 from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit, Region, UnitKind
-from vardkontakt.records.models import EARLY_HYPOTHESES, RecordNote, RecordPreferences, RecordRules
+from vardkontakt.records.models import (
+    EARLY_HYPOTHESES,
+    EARLY_HYPOTHESES_CODE,
+    RecordNote,
+    RecordPreferences,
+    RecordRules,
+    template_key,
+)
 
 NEVER_PUBLISHED_KINDS = [
     UnitKind.CHILD_PSYCHIATRY,
@@ -67,14 +74,16 @@ class NoteRules:
     adult_psychiatry_ids: list[Any]
     notes_from: dt.date
     adult_psychiatry_from: dt.date
-    templates: list[str]
+    template_keys: list[str]
+    template_codes: list[str]
 
     def published(self) -> Q:
         return (
             ~Q(unit_id__in=self.hidden_unit_ids)
             & Q(written_on__gte=self.notes_from)
             & (~Q(unit_id__in=self.adult_psychiatry_ids) | Q(written_on__gte=self.adult_psychiatry_from))
-            & ~Q(template__in=self.templates)
+            & ~Q(template_code__in=self.template_codes)
+            & ~Q(template_key__in=self.template_keys)
         )
 
     def probes(self) -> list[Q]:
@@ -83,7 +92,8 @@ class NoteRules:
             Q(unit_id__in=self.hidden_unit_ids),
             Q(written_on__lt=self.notes_from),
             Q(unit_id__in=self.adult_psychiatry_ids, written_on__lt=self.adult_psychiatry_from),
-            Q(template__in=self.templates),
+            Q(template_code__in=self.template_codes),
+            Q(template_key__in=self.template_keys),
         ]
 
 
@@ -93,7 +103,8 @@ def note_rules(patient: Patient, now: dt.datetime, region_rules: RecordRules) ->
         adult_psychiatry_ids=_unit_ids(Q(kind=UnitKind.ADULT_PSYCHIATRY)),
         notes_from=region_rules.notes_from,
         adult_psychiatry_from=region_rules.adult_psychiatry_notes_from,
-        templates=[EARLY_HYPOTHESES, *region_rules.withheld_templates],
+        template_keys=sorted({template_key(t) for t in [EARLY_HYPOTHESES, *region_rules.withheld_templates]}),
+        template_codes=sorted({EARLY_HYPOTHESES_CODE, *map(str, region_rules.withheld_template_codes)}),
     )
 
 
