@@ -9,12 +9,13 @@ PYTHON_BIN ?= python3.11
 UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 PY := .venv/bin/python
-MANAGE := $(PY) manage.py
+# Production is the settings' default; these targets are the demo and development, and say so.
+MANAGE := VK_DEMO=true DJANGO_DEBUG=false $(PY) manage.py
 STATIC_BUILD := src/vardkontakt/static/vardkontakt/build
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: help build setup demo test test-shifted lint lint-shell types migrations-check pytest bench messages clean \
-	chromium gettext pango apt nginx shellcheck psql postgresql-server deploy-smoke restore-drill
+	chromium clamav gettext pango apt nginx shellcheck psql postgresql-server deploy-smoke restore-drill
 
 help:
 	@echo "make demo   - set up, load the demo region, serve on http://127.0.0.1:8000 with the worker"
@@ -50,7 +51,7 @@ $(STATIC_BUILD)/.built: node_modules/.installed assets/scss/main.scss
 	@touch $@
 
 messages: .venv/.synced gettext
-	cd src/vardkontakt && ../../$(PY) ../../manage.py compilemessages --verbosity 0
+	cd src/vardkontakt && VK_DEMO=true ../../$(PY) ../../manage.py compilemessages --verbosity 0
 
 # What an installation runs: the environment, the theme, the translations, WeasyPrint's libraries.
 build: .venv/.synced $(STATIC_BUILD)/.built messages pango
@@ -72,6 +73,10 @@ gettext:
 
 chromium:
 	@test -x $(CHROMIUM) || $(MAKE) --no-print-directory apt PACKAGE=chromium
+
+# ClamAV's daemon scans uploads where VK_CLAMAV_SOCKET is set; the tests start their own clamd.
+clamav:
+	@test -x /usr/sbin/clamd || $(MAKE) --no-print-directory apt PACKAGE=clamav-daemon
 
 pango:
 	@installed=$$(dpkg-query -W -f='$${Status}\n' $(PANGO_PACKAGES) 2>/dev/null | grep -c '^install ok installed$$'); \
@@ -110,7 +115,7 @@ PYTEST_WORKERS ?= 2
 
 TEST_RESULTS := var/test-results
 
-pytest: setup chromium pango
+pytest: setup chromium clamav pango
 	@mkdir -p $(TEST_RESULTS)
 	.venv/bin/pytest -n $(PYTEST_WORKERS) --junitxml=$(TEST_RESULTS)/today.xml
 
@@ -121,7 +126,7 @@ test: lint types migrations-check pytest
 # test ends otherwise than in the last `make test`. Another shift: make test-shifted CLOCK_SHIFT=1000d
 CLOCK_SHIFT ?= 400d,feb29
 
-test-shifted: setup pango
+test-shifted: setup clamav pango
 	@mkdir -p $(TEST_RESULTS) && rm -f $(TEST_RESULTS)/shifted.xml
 	.venv/bin/pytest -n $(PYTEST_WORKERS) --ignore=tests/browser --clock-shift=$(CLOCK_SHIFT) \
 		--junitxml=$(TEST_RESULTS)/shifted.xml || true

@@ -78,6 +78,22 @@ def _banner_read_afresh() -> Iterator[None]:
     forget_messages()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Rate-limit counters live in the (per-process) cache: each test starts without any."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_per_test(settings, tmp_path) -> None:
+    """Audit checkpoints live outside the database; each test's rolled-back log gets its own."""
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
+
+
 @pytest.fixture
 def demo_region(db: None) -> None:
     call_command("load_demo", "--no-activity", verbosity=0)

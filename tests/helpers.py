@@ -4,7 +4,7 @@ import time
 
 from django.test import Client
 
-from vardkontakt.identity.middleware import AUTH_AT, SEEN_AT
+from vardkontakt.identity.middleware import AUTH_AT, AUTHENTICATED_AT, SEEN_AT
 from vardkontakt.identity.models import User
 
 BACKEND = "vardkontakt.identity.backends.OidcSubjectBackend"
@@ -17,5 +17,30 @@ def login_as(client: Client, user: User) -> Client:
     now = int(time.time())
     session[AUTH_AT] = now
     session[SEEN_AT] = now
+    session[AUTHENTICATED_AT] = now
     session.save()
     return client
+
+
+def minimal_pdf() -> bytes:
+    """A small, well-formed one-page PDF (what a scanner or a word processor sends)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def picture(fmt: str = "PNG", size: tuple[int, int] = (40, 30), **save: object) -> bytes:
+    """A small picture in ``fmt`` (PNG or JPEG); ``save`` goes to Pillow (exif=..., comment=...)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, format=fmt, **save)
+    return out.getvalue()

@@ -1,8 +1,11 @@
 """Vårdkontakt settings: one module, read from the environment.
 
-With no environment at all it runs the demo: DEBUG, SQLite under ``var/``, the demo identity
-provider. Production (DJANGO_DEBUG=false and no VK_DEMO) refuses to start without a secret key,
-allowed hosts and the two OpenID Connect relying parties. See docs/operations.md.
+Production is the default. Without ``VK_DEMO=true`` the process refuses to start unless the
+secret key, allowed hosts, the two OpenID Connect relying parties and the SMS gateway are set;
+a forgotten or misspelt variable never falls back to the demo. The demo (``make demo``, the test
+settings in ``tests/settings.py``) asks for itself with ``VK_DEMO=true``: SQLite under ``var/``,
+the demo identity provider, and still no DEBUG unless ``DJANGO_DEBUG=true`` is added as well.
+See docs/operations.md.
 """
 
 from __future__ import annotations
@@ -21,17 +24,20 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = PACKAGE_DIR.parent.parent
 VAR_DIR = Path(env_str("VK_VAR_DIR", str(BASE_DIR / "var")))
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
-# An explicit demo flag lets the demo run with DEBUG off (e.g. under gunicorn for a showcase).
+# The demo is asked for explicitly; anything else is production (safe by default).
 DEMO = env_bool("VK_DEMO", False)
-PRODUCTION = not DEBUG and not DEMO
+PRODUCTION = not DEMO
+# DEBUG pages show settings, SQL and data to anyone: only ever in a demo or development installation.
+DEBUG = env_bool("DJANGO_DEBUG", False)
+if DEBUG and not DEMO:
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG=true is only allowed together with VK_DEMO=true (a demo or development installation)."
+    )
 
 # The demo identity provider lets anyone pick any person. It must never run in production.
-DEMO_IDP_ENABLED = env_bool("VK_DEMO_IDP", DEBUG or DEMO)
+DEMO_IDP_ENABLED = env_bool("VK_DEMO_IDP", DEMO)
 if DEMO_IDP_ENABLED and PRODUCTION:
-    raise ImproperlyConfigured(
-        "The demo identity provider (VK_DEMO_IDP) may only run with DJANGO_DEBUG=true or VK_DEMO=true."
-    )
+    raise ImproperlyConfigured("The demo identity provider (VK_DEMO_IDP) may only run with VK_DEMO=true.")
 
 _missing: list[str] = []
 
@@ -90,6 +96,7 @@ MIDDLEWARE = [
     "vardkontakt.core.proxy.ForwardedForMiddleware",
     "vardkontakt.core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "vardkontakt.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -153,6 +160,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 
 # Sessions: a new id at login (django.contrib.auth), server-side store, idle and absolute limits.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A session started by a login that was never finished (state, nonce, PKCE verifier) ends this soon;
+# the worker removes expired session rows (identity.tasks.remove_expired_sessions).
+LOGIN_PENDING_SESSION_SECONDS = env_int("VK_LOGIN_PENDING_SESSION_SECONDS", 15 * 60, minimum=60)
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("VK_SESSION_IDLE_MINUTES", 30, minimum=1)
 SESSION_ABSOLUTE_TIMEOUT_HOURS = env_int("VK_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_HOURS * 3600
@@ -171,14 +181,41 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Added to every response, static files too (core.middleware.SecurityHeadersMiddleware).
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"
+CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 SECURE_HSTS_SECONDS = env_int("VK_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_SSL_REDIRECT = env_bool("VK_SSL_REDIRECT", PRODUCTION)
-if env_bool("VK_BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("VK_BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Addresses of the reverse proxies whose X-Forwarded-For names the client (core/proxy.py); empty:
 # REMOTE_ADDR stays the peer's address.
 TRUSTED_PROXIES = env_list("VK_TRUSTED_PROXIES", [])
+
+# Cache: Redis where VK_REDIS_URL is set (rate limits shared by every web process), else memory.
+REDIS_URL = env_str("VK_REDIS_URL", "")
+CACHES: dict[str, dict[str, Any]] = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "vk"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "vardkontakt"}
+    )
+}
+# Rate limits (core/ratelimit.py): name -> (attempts in the window, window s, first lockout s, longest
+# lockout s). Lockouts double while the key keeps reaching the limit within a day.
+RATE_LIMITS: dict[str, tuple[int, int, int, int]] = {
+    # Wrong client secrets at the FHIR token endpoint, per client id and per address.
+    "fhir_token_client": (5, 15 * 60, 60, 3600),
+    "fhir_token_address": (20, 15 * 60, 5 * 60, 3600),
+    # Logins started (each writes a session and calls the identity provider), per address.
+    "login_start": (
+        env_int("VK_RATE_LIMIT_LOGIN_STARTS_PER_MINUTE", 30, minimum=1), 60, 60, 15 * 60,
+    ),
+    # The demo identity provider's person chooser and token endpoint, per address.
+    "demo_idp": (env_int("VK_RATE_LIMIT_DEMO_IDP_PER_MINUTE", 60, minimum=1), 60, 60, 15 * 60),
+}  # fmt: skip
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -240,6 +277,8 @@ PERIODIC_JOBS = [
     "vardkontakt.cases.tasks.remove_abandoned_uploads",
     "vardkontakt.cases.tasks.deadline_digest",
     "vardkontakt.operations.tasks.remove_old_login_records",
+    "vardkontakt.access.checkpoints.checkpoint_if_due",
+    "vardkontakt.identity.tasks.remove_expired_sessions",
     "vardkontakt.booking.tasks.roll_schedules",
     "vardkontakt.booking.notices.send_due_reminders",
 ]
@@ -259,9 +298,19 @@ WAITING_ROOM_RETRY_AFTER_SECONDS = env_int("VK_WAITING_ROOM_RETRY_AFTER", 5, min
 # Patients' files: outside every served folder; only the case's policy hands them out.
 UPLOAD_ROOT = env_str("VK_UPLOAD_ROOT", str(VAR_DIR / "uploads"))
 DATA_UPLOAD_MAX_NUMBER_FILES = 10  # a hard cap before any form code runs; the form allows 5
+# Virus scanning of uploads by ClamAV's daemon (core/virus_scan.py): its Unix socket, or host:port.
+# With neither set nothing is scanned; when set and clamd does not answer, uploads are refused.
+CLAMAV_SOCKET = env_str("VK_CLAMAV_SOCKET", "")
+CLAMAV_ADDRESS = env_str("VK_CLAMAV_ADDRESS", "")
+CLAMAV_TIMEOUT_SECONDS = env_int("VK_CLAMAV_TIMEOUT_SECONDS", 30, minimum=1)
+if CLAMAV_ADDRESS and not CLAMAV_ADDRESS.rpartition(":")[2].isdigit():
+    raise ImproperlyConfigured("VK_CLAMAV_ADDRESS must be host:port, e.g. 127.0.0.1:3310.")
 # The FHIR API reads its body itself (request.body keeps the browser form limit): a Bundle of
 # 10,000 resources is about 10 MB.
 FHIR_MAX_REQUEST_BYTES = env_int("VK_FHIR_MAX_REQUEST_BYTES", 32 * 1024 * 1024, minimum=1024)
+# FHIR resources nest about ten levels (a Bundle's entry, a resource, a CodeableConcept, a coding);
+# deeper JSON is refused before it is parsed (a parser recurses once per level).
+FHIR_MAX_JSON_DEPTH = env_int("VK_FHIR_MAX_JSON_DEPTH", 64, minimum=16)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- E-mail and SMS (content-free notices only; see notifications/messages.py) ---
@@ -315,12 +364,28 @@ OIDC_PROVIDERS: dict[str, dict[str, str]] = {
     },
 }
 
+# --- The audit log (access/audit.py) ---
+# Entries are keyed hashes (HMAC-SHA256) under a key the database does not hold; in production it
+# comes from the environment or a file (VK_AUDIT_KEY_FILE), at least 32 characters. The demo makes
+# one in AUDIT_KEY_FILE. Checkpoints (the head's sequence and hash, signed with a key derived from
+# it) are appended outside the database every AUDIT_CHECKPOINT_EVERY entries and, from the worker,
+# every AUDIT_CHECKPOINT_MINUTES minutes while the log grows: audit_verify then finds truncation.
+AUDIT_KEY = _required("VK_AUDIT_KEY", "")
+if PRODUCTION and AUDIT_KEY and len(AUDIT_KEY) < 32:
+    raise ImproperlyConfigured("VK_AUDIT_KEY must be at least 32 characters (a long random secret).")
+AUDIT_KEY_FILE = Path(env_str("VK_AUDIT_KEY_DEMO_FILE", str(VAR_DIR / "audit-demo.key")))
+AUDIT_CHECKPOINT_DIR = Path(env_str("VK_AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
+AUDIT_CHECKPOINT_EVERY = env_int("VK_AUDIT_CHECKPOINT_EVERY", 100, minimum=1)
+AUDIT_CHECKPOINT_MINUTES = env_int("VK_AUDIT_CHECKPOINT_MINUTES", 5, minimum=1)
+
 # The demo provider signs with one RSA key shared by every process (from a file, generated once).
 DEMO_IDP_KEY_FILE = Path(env_str("VK_DEMO_IDP_KEY_FILE", str(VAR_DIR / "demo-idp-key.pem")))
 
 if _missing:
     raise ImproperlyConfigured(
-        "Production mode (DJANGO_DEBUG=false) needs these settings: " + ", ".join(sorted(set(_missing)))
+        "Vårdkontakt runs in production mode unless VK_DEMO=true is set, and production needs these settings: "
+        + ", ".join(sorted(set(_missing)))
+        + ". (For the demo on your own machine use `make demo`, which sets VK_DEMO=true.)"
     )
 
 SERVICE_NAME_RESIDENTS = env_str("VK_SERVICE_NAME", "Vårdkontakt")

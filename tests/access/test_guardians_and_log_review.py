@@ -74,7 +74,7 @@ def test_a_unit_head_blocks_and_unblocks_a_guardian(personas):
     relation = Guardianship.objects.get(guardian=personas.guardian, child=personas.child_9)
     unit_head = Staff.objects.get(memberships__unit__listings__patient=personas.child_9, memberships__role="unit_admin")
     client = staff_client(unit_head)
-    page = client.get("/staff/guardians/", {"personnummer": personas.child_9.personnummer}).text
+    page = client.post("/staff/guardians/", {"personnummer": personas.child_9.personnummer}).text
     assert "Anna Föräldersson" in page and "Erik Föräldersson" in page
     looked_up = AuditEntry.objects.get(action="guardianship.read")
     assert (looked_up.actor_id, looked_up.patient_id) == (str(unit_head.pk), str(personas.child_9.pk))
@@ -106,7 +106,7 @@ def test_other_staff_cannot_find_or_block_the_guardian(personas):
         response = client.post(f"/staff/guardians/{relation.id}/block/", {f"{relation.id.hex}-reason": "x" * 20})
         assert response.status_code in (403, 404)
         if response.status_code != 403:
-            page = client.get("/staff/guardians/", {"personnummer": personas.child_9.personnummer}).text
+            page = client.post("/staff/guardians/", {"personnummer": personas.child_9.personnummer}).text
             assert "Anna Föräldersson" not in page
     relation.refresh_from_db()
     assert relation.blocked_at is None
@@ -121,7 +121,7 @@ def test_the_unit_head_reviews_the_log_filtered_by_patient_staff_and_period(pers
     page = client.get(f"/staff/units/{unit.id}/log/").text
     assert personas.staff_x.full_name in page
     today = timezone.localdate()
-    filtered = client.get(
+    filtered = client.post(
         f"/staff/units/{unit.id}/log/",
         {
             "patient": personas.tolvan.personnummer,
@@ -130,9 +130,9 @@ def test_the_unit_head_reviews_the_log_filtered_by_patient_staff_and_period(pers
         },
     ).text
     assert personas.staff_x.full_name in filtered
-    by_staff = client.get(f"/staff/units/{unit.id}/log/", {"staff": personas.archivist.hsa_id}).text
+    by_staff = client.post(f"/staff/units/{unit.id}/log/", {"staff": personas.archivist.hsa_id}).text
     assert personas.staff_x.full_name not in by_staff
-    bad = client.get(
+    bad = client.post(
         f"/staff/units/{unit.id}/log/", {"start": today.isoformat(), "end": (today - dt.timedelta(days=1)).isoformat()}
     )
     assert "Slutdatumet ligger före startdatumet" in bad.text
@@ -203,3 +203,26 @@ def test_the_patient_sees_who_read_their_record(personas):
     assert "Maria Omsorgsdotter" in page
     other = login_as(Client(), User.objects.get_or_create_for_patient(personas.tolvan)).get("/record/access-log/").text
     assert "Maria Omsorgsdotter" not in other
+
+
+def test_personnummer_never_appear_in_urls_of_the_staff_searches(personas):
+    """Searches by personnummer are POSTed; a query string with one searches nothing; after a block
+    the page comes back to the child by an opaque id."""
+    relation = Guardianship.objects.get(guardian=personas.guardian, child=personas.child_9)
+    unit_head = Staff.objects.get(memberships__unit__listings__patient=personas.child_9, memberships__role="unit_admin")
+    head = staff_client(unit_head)
+    number = personas.child_9.personnummer
+    assert "Anna Föräldersson" not in head.get("/staff/guardians/", {"personnummer": number}).text
+    response = head.post(
+        f"/staff/guardians/{relation.id}/block/", {f"{relation.id.hex}-reason": "Beslut efter orosanmälan."}
+    )
+    assert response.status_code == 302
+    assert number not in response["Location"] and response["Location"].endswith(f"?child={personas.child_9.pk}")
+    assert "Anna Föräldersson" in head.get(response["Location"]).text
+    archivist = staff_client(personas.archivist)
+    assert "Sofia Förseglad" not in archivist.get("/staff/seals/", {"personnummer": personas.sealed.personnummer}).text
+    assert "Sofia Förseglad" in archivist.post("/staff/seals/", {"personnummer": personas.sealed.personnummer}).text
+    unit = personas.unit_admin.memberships.get().unit
+    form = staff_client(personas.unit_admin).get(f"/staff/units/{unit.id}/log/").text
+    for page in (form, head.get("/staff/guardians/").text, archivist.get("/staff/seals/").text):
+        assert '<form method="post"' in page and 'method="get"' not in page

@@ -863,8 +863,10 @@ def cases(personas: Personas, settings, tmp_path) -> None:
 
     settings.UPLOAD_ROOT = str(tmp_path / "uploads")
     Service.objects.filter(unit__name="Vårdcentralen Kärnan").update(active=False)  # unit Y offers nothing
+    from tests.helpers import minimal_pdf
+
     store_pending(
-        files=[SimpleUploadedFile("remiss.pdf", b"%PDF-1.7\n%%EOF\n")], uploader=personas.tolvan,
+        files=[SimpleUploadedFile("remiss.pdf", minimal_pdf())], uploader=personas.tolvan,
         submission_key=f"matrix-{personas.tolvan.pk}",
     )  # fmt: skip
 

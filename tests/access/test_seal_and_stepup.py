@@ -84,9 +84,9 @@ def test_the_patient_cannot_reopen_their_own_seal(personas):
 
 def test_the_archivist_finds_a_seal_by_personnummer(personas):
     archivist = client_for(personas.archivist)
-    page = archivist.get("/staff/seals/", {"personnummer": personas.sealed.personnummer_display}).text
+    page = archivist.post("/staff/seals/", {"personnummer": personas.sealed.personnummer_display}).text
     assert "Sofia Förseglad" in page
-    page = archivist.get("/staff/seals/", {"personnummer": personas.tolvan.personnummer}).text
+    page = archivist.post("/staff/seals/", {"personnummer": personas.tolvan.personnummer}).text
     assert "inte förseglad" in page
     lookups = AuditEntry.objects.filter(action="seal.lookup", actor_id=str(personas.archivist.pk))
     assert list(lookups.values_list("patient_id", "detail")) == [(str(personas.sealed.pk), ""), ("", "no active seal")]

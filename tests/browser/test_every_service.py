@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import UI
+from tests.helpers import minimal_pdf
 from vardkontakt.cases.defaults import ServiceKind
 from vardkontakt.cases.models import Attachment, Case, Service
 from vardkontakt.cases.services import service_activate
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 TOLVAN_ID = "19121212-1212"
 UNIT_NAME = "Vårdcentralen Lindängen"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = minimal_pdf()
 
 
 @pytest.fixture
@@ -178,7 +179,8 @@ def test_a_pdf_goes_with_the_case_to_the_patient_and_the_unit(
     with ui.page.expect_download() as download_info:
         link.click()
     download = download_info.value
-    assert download.suggested_filename == pdf.name
+    # Saved under a name the server made, with the extension of the type found.
+    assert re.fullmatch(r"bilaga-\d{8}-[0-9a-f]{8}\.pdf", download.suggested_filename)
     assert Path(download.path()).read_bytes() == PDF
     ui.click("Logga ut")
 

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tests.helpers import login_as
+from tests.helpers import login_as, minimal_pdf, picture
 from vardkontakt.cases.attachments import path_of, remove_abandoned
 from vardkontakt.cases.models import Attachment, Case
 from vardkontakt.identity.models import User
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+PDF = minimal_pdf()
+PNG = picture("PNG")
+JPEG = picture("JPEG")
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +80,7 @@ def test_a_disguised_file_is_refused_by_its_content(tolvan, advice):
         tolvan, advice, [SimpleUploadedFile("bild.png", b"MZ\x90\x00 not an image", content_type="image/png")]
     )
     assert response.status_code == 200
-    assert "inte en PDF-, JPEG- eller PNG-fil" in response.content.decode()
+    assert "bild.png är inte en PDF-, JPEG- eller PNG-fil" in response.content.decode()
     assert not Case.objects.exists()
     assert not Attachment.objects.exists()
 
@@ -113,4 +120,167 @@ def test_files_of_a_case_never_sent_are_removed_after_a_day(tolvan, advice, pers
     assert remove_abandoned() == 0
     assert remove_abandoned(now=pending.created_at + dt.timedelta(days=1, minutes=1)) == 1
     assert not path_of(pending).exists()
+    assert not Attachment.objects.exists()
+
+
+# --- names the server makes, metadata, active content, viruses (issue 14 item 6) -------------------
+
+
+def download_name(response) -> str:
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    return disposition.split("filename=", 1)[1].strip('"')
+
+
+@pytest.mark.parametrize(
+    ("sent_as", "content", "suffix"),
+    [("report.html", PDF, ".pdf"), ("x.bat", PNG, ".png"), ("run.hta", JPEG, ".jpg"), ("bild.svg", PNG, ".png"),
+     ("script.js", PDF, ".pdf"), ("noname", JPEG, ".jpg")],
+)  # fmt: skip
+def test_a_file_is_stored_and_served_under_a_name_the_server_makes(tolvan, advice, sent_as, content, suffix):
+    assert send(tolvan, advice, [SimpleUploadedFile(sent_as, content)]).status_code == 302
+    case = Case.objects.get()
+    stored = case.attachments.get()
+    assert stored.original_name == sent_as  # display text only
+    assert stored.stored_as.endswith(suffix) and sent_as not in stored.stored_as
+    name = download_name(tolvan.get(f"/cases/{case.id}/files/{stored.id}/"))
+    assert re.fullmatch(rf"bilaga-\d{{8}}-{stored.id.hex[:8]}\{suffix}", name), name
+
+
+def test_the_senders_name_is_cleaned_for_display(tolvan, advice):
+    sent = "..\\..\\Windows\\mal\u202egpj.exe\u200b  \u0007.pdf"
+    review(tolvan, advice, [SimpleUploadedFile(sent, PDF)])
+    shown = Attachment.objects.get().original_name
+    assert shown == "malgpj.exe .pdf"
+    assert all(ch not in shown for ch in "\\/\u202e\u200b\u0007")
+
+
+def test_image_metadata_is_stripped(tolvan, advice):
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "Telefonmärke"
+    exif[0x8825] = {1: "N", 2: (55.0, 36.0, 15.5), 3: "E", 4: (13.0, 0.0, 7.0)}  # GPS: where the photo was taken
+    photo = picture("JPEG", size=(64, 48), exif=exif.tobytes(), comment=b"hemligt")
+    assert b"Exif" in photo and b"hemligt" in photo
+    review(tolvan, advice, [SimpleUploadedFile("foto.jpg", photo)])
+    kept = path_of(Attachment.objects.get()).read_bytes()
+    assert b"Exif" not in kept and b"hemligt" not in kept
+    with Image.open(io.BytesIO(kept)) as image:
+        assert image.size == (64, 48)
+        assert not image.getexif()
+        assert image.getpixel((10, 10)) == pytest.approx((200, 30, 30), abs=8)
+
+
+def test_png_text_chunks_are_stripped(tolvan, advice):
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Location", "Lindängsvägen 12, Malmö")
+    review(tolvan, advice, [SimpleUploadedFile("skärm.png", picture("PNG", pnginfo=info))])
+    assert b"Location" not in path_of(Attachment.objects.get()).read_bytes()
+
+
+def pdf_with(catalog_entry: dict[str, Any] | None = None, attachment: bool = False) -> bytes:
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    if catalog_entry:
+        action = DictionaryObject(
+            {
+                NameObject(k): NameObject(v) if v.startswith("/") else TextStringObject(v)
+                for k, v in catalog_entry.items()
+            }
+        )
+        writer._root_object[NameObject("/OpenAction")] = action
+    if attachment:
+        writer.add_attachment("inte-farlig.exe", b"MZ\x90\x00")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (pdf_with({"/S": "/JavaScript", "/JS": "app.alert(1)"}), "innehåller JavaScript"),
+        (pdf_with({"/S": "/JavaScript", "/JS": "app.alert(1)"}).replace(b"/JavaScript", b"/J#61vaScript"),
+         "innehåller JavaScript"),
+        (pdf_with({"/S": "/Launch", "/F": "cmd.exe"}), "innehåller en åtgärd som startar andra program"),
+        (pdf_with(attachment=True), "har andra filer inbäddade"),
+        (b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n", "kunde inte läsas"),
+    ],
+)  # fmt: skip
+def test_pdfs_with_active_content_are_refused(tolvan, advice, settings, content, message):
+    response = review(tolvan, advice, [SimpleUploadedFile("remiss.pdf", content)])
+    assert response.status_code == 200
+    assert f"remiss.pdf {message}" in response.content.decode()
+    assert not Attachment.objects.exists()
+    root = Path(settings.UPLOAD_ROOT)
+    assert not root.exists() or not any(root.iterdir())
+
+
+def test_a_picture_that_cannot_be_decoded_is_refused(tolvan, advice):
+    response = review(tolvan, advice, [SimpleUploadedFile("bild.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)])
+    assert "bild.png kunde inte läsas som en PDF-, JPEG- eller PNG-fil" in response.content.decode()
+    assert not Attachment.objects.exists()
+
+
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+@pytest.fixture
+def clamd(tmp_path, settings) -> Iterator[str]:
+    """Debian's clamd on a Unix socket of its own. Its signature database cannot be fetched here
+    (freshclam needs database.clamav.net), so it gets one written offline: a body signature for the
+    EICAR test string, the same string every scanner's own database detects."""
+    binary = shutil.which("clamd") or ("/usr/sbin/clamd" if Path("/usr/sbin/clamd").exists() else None)
+    if binary is None:
+        pytest.skip("clamd is not installed (make test installs Debian's clamav-daemon)")
+    database = tmp_path / "clamav-db"
+    database.mkdir()
+    (database / "vardkontakt-test.ndb").write_text(f"Vardkontakt.Test.EICAR:0:*:{EICAR.hex()}\n")
+    socket_path = tmp_path / "clamd.sock"
+    config = tmp_path / "clamd.conf"
+    config.write_text(
+        f"LocalSocket {socket_path}\nDatabaseDirectory {database}\nForeground yes\nLogFile {tmp_path / 'clamd.log'}\n"
+        f"PidFile {tmp_path / 'clamd.pid'}\nTemporaryDirectory {tmp_path}\n"
+    )
+    process = subprocess.Popen(
+        [binary, "--config-file", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not socket_path.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"clamd did not start: {process.stderr.read().decode() if process.stderr else ''}")
+            time.sleep(0.1)
+        settings.CLAMAV_SOCKET = str(socket_path)
+        yield str(socket_path)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_clamav_stops_the_eicar_test_file(tolvan, advice, clamd):
+    from vardkontakt.core.virus_scan import scan_bytes
+
+    assert scan_bytes(EICAR).signature.startswith("Vardkontakt.Test.EICAR")
+    assert scan_bytes(PDF).clean
+    # A PDF carrying the test string after its end passes every other check: the scanner stops it.
+    infected = PDF + EICAR + b"\n"
+    response = review(tolvan, advice, [SimpleUploadedFile("remiss.pdf", infected), SimpleUploadedFile("ok.pdf", PDF)])
+    page = response.content.decode()
+    assert "remiss.pdf stoppades av viruskontrollen" in page, re.findall(r"<li>.*?</li>", page)
+    assert not Attachment.objects.exists()
+    assert send(tolvan, advice, [SimpleUploadedFile("ok.pdf", PDF)], key="clean").status_code == 302
+    assert Case.objects.get().attachments.count() == 1
+
+
+def test_a_configured_scanner_that_does_not_answer_refuses_the_upload(tolvan, advice, settings, tmp_path):
+    settings.CLAMAV_SOCKET = str(tmp_path / "no-clamd.sock")
+    response = review(tolvan, advice, [SimpleUploadedFile("ok.pdf", PDF)])
+    assert "kunde inte kontrolleras mot virus just nu" in response.content.decode()
     assert not Attachment.objects.exists()

@@ -1,4 +1,5 @@
-"""Configuration from the environment: the demo by default, production refuses to start half-set."""
+"""Configuration from the environment: production by default, refusing to start half-set; the demo
+only when asked for with VK_DEMO=true."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ PRODUCTION_ENV = {
     "VK_OIDC_STAFF_CLIENT_SECRET": "staff-secret",
     "VK_SMS_API_USERNAME": "u123",
     "VK_SMS_API_PASSWORD": "p456",
+    "VK_AUDIT_KEY": "k" * 40,
 }
 
 PROBE = (
@@ -41,10 +43,31 @@ def run_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_with_no_environment_it_runs_the_demo():
+def test_with_no_environment_it_refuses_and_names_what_is_missing():
     result = run_settings({})
+    assert result.returncode != 0
+    assert "production mode unless VK_DEMO=true" in result.stderr
+    for name in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "VK_OIDC_RESIDENT_ISSUER", "VK_OIDC_STAFF_CLIENT_SECRET"):
+        assert name in result.stderr
+
+
+@pytest.mark.parametrize("typo", [{"VK_DEMO_": "true"}, {"VK_DMEO": "true"}, {"DJANGO_DEBUG": "false"}])
+def test_a_forgotten_or_misspelt_demo_flag_is_production_and_refuses(typo):
+    result = run_settings(typo)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_debug_is_refused_without_the_demo_flag():
+    result = run_settings({**PRODUCTION_ENV, "DJANGO_DEBUG": "true"})
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG=true is only allowed together with VK_DEMO=true" in result.stderr
+
+
+def test_the_demo_is_asked_for_explicitly_and_still_runs_without_debug():
+    result = run_settings({"VK_DEMO": "true"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "False", "True", "False", "False", "0", "True"]
+    assert result.stdout.split() == ["False", "False", "True", "False", "False", "0", "True"]
 
 
 def test_production_with_everything_set_starts_hardened():
@@ -64,6 +87,7 @@ def test_production_with_everything_set_starts_hardened():
         "VK_OIDC_RESIDENT_ISSUER",
         "VK_OIDC_STAFF_CLIENT_SECRET",
         "VK_SMS_API_PASSWORD",
+        "VK_AUDIT_KEY",
     ],
 )
 def test_production_refuses_to_start_without(missing):
@@ -71,6 +95,12 @@ def test_production_refuses_to_start_without(missing):
     result = run_settings(env)
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def test_production_refuses_a_short_audit_key():
+    result = run_settings({**PRODUCTION_ENV, "VK_AUDIT_KEY": "short"})
+    assert result.returncode != 0
+    assert "VK_AUDIT_KEY must be at least 32 characters" in result.stderr
 
 
 def test_production_refuses_wildcard_hosts():
@@ -85,10 +115,10 @@ def test_the_demo_identity_provider_refuses_to_start_in_production():
     assert "demo identity provider" in result.stderr
 
 
-def test_the_demo_flag_allows_the_demo_provider_without_debug():
-    result = run_settings({"DJANGO_DEBUG": "false", "VK_DEMO": "true"})
+def test_the_demo_provider_can_be_left_out_of_the_demo():
+    result = run_settings({"VK_DEMO": "true", "VK_DEMO_IDP": "false"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[2] == "True"
+    assert result.stdout.split()[2] == "False"
 
 
 def test_secrets_can_come_from_files(tmp_path):
@@ -100,7 +130,7 @@ def test_secrets_can_come_from_files(tmp_path):
 
 
 def test_a_malformed_boolean_stops_the_process():
-    result = run_settings({"DJANGO_DEBUG": "maybe"})
+    result = run_settings({"VK_DEMO": "true", "DJANGO_DEBUG": "maybe"})
     assert result.returncode != 0
     assert "DJANGO_DEBUG" in result.stderr
 
@@ -125,3 +155,10 @@ def test_env_list_and_str(monkeypatch):
     assert env_list("VK_HOSTS") == ["a.example", "b.example"]
     monkeypatch.delenv("VK_NOTHING", raising=False)
     assert env_str("VK_NOTHING", "default") == "default"
+
+
+def test_every_response_carries_the_permissions_and_resource_policies(client, db):
+    for url in ("/", "/static/vardkontakt/build/main.css", "/no-such-page/"):
+        response = client.get(url)
+        assert response["Permissions-Policy"] == "camera=(), microphone=(), geolocation=()", url
+        assert response["Cross-Origin-Resource-Policy"] == "same-origin", url

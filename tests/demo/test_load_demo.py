@@ -116,3 +116,73 @@ def test_the_demo_cases_are_created_once(demo_region):
 
     assert RecordNote.objects.filter(patient__personnummer="191212121212").count() == 3
     assert LabResult.objects.filter(analysis="P-Glukos").count() == 3
+
+
+# --- only ever in a demo installation ----------------------------------------------------------
+
+
+def test_it_refuses_a_database_that_is_not_a_demo_installation(db):
+    from django.core.management.base import CommandError
+
+    from vardkontakt.demo.models import DemoInstallation
+    from vardkontakt.organisation.models import Region
+
+    Region.objects.create(name="Region Verklig")
+    with pytest.raises(CommandError, match="not a demo installation"):
+        call_command("load_demo", "--no-activity", verbosity=0)
+    assert not DemoInstallation.objects.exists()
+    assert not Patient.objects.exists() and not CareUnit.objects.exists()
+
+
+def test_it_refuses_to_run_outside_the_demo_configuration(db, settings):
+    from django.core.management.base import CommandError
+
+    settings.DEMO = False
+    with pytest.raises(CommandError, match="VK_DEMO=true"):
+        call_command("load_demo", "--no-activity", verbosity=0)
+    assert not Patient.objects.exists()
+
+
+def test_it_marks_an_empty_database_and_builds_in_it_again(demo_region):
+    from vardkontakt.demo.models import DemoInstallation
+
+    assert DemoInstallation.objects.count() == 1
+    call_command("load_demo", "--no-activity", verbosity=0)
+    assert DemoInstallation.objects.count() == 1
+
+
+def test_demo_hsa_ids_carry_no_real_organisations_number(demo_region):
+    """Organisation numbers start with the legal form's group, 1 to 9: a 0 belongs to nobody."""
+    numbers = {hsa[2:12] for hsa in [*CareUnit.objects.values_list("hsa_id", flat=True),
+                                     *Staff.objects.values_list("hsa_id", flat=True)]}  # fmt: skip
+    assert numbers and all(number.startswith("0") for number in numbers)
+    assert "2321000255" not in numbers  # Region Skåne's
+
+
+def test_the_served_demo_is_the_demo_and_never_debug(monkeypatch, demo_region):
+    """make demo runs serve_demo: its web server and worker run with VK_DEMO and without DEBUG, so
+    a 404 or 403 is the service's own page, never Django's debug page."""
+    import subprocess
+
+    from vardkontakt.demo.management.commands import serve_demo
+
+    started: list[tuple[list[str], dict[str, str]]] = []
+
+    class Finished:
+        def __init__(self, command: list[str], env: dict[str, str]) -> None:
+            started.append((command, env))
+
+        def poll(self) -> int:
+            return 0
+
+        def wait(self, timeout: float) -> int:
+            return 0
+
+    monkeypatch.setenv("DJANGO_DEBUG", "true")
+    monkeypatch.setattr(subprocess, "Popen", Finished)
+    with pytest.raises(SystemExit):
+        call_command("serve_demo")
+    assert len(started) == 2
+    for _command, env in started:
+        assert (env["VK_DEMO"], env["DJANGO_DEBUG"]) == ("true", "false")
+    assert serve_demo.subprocess is subprocess

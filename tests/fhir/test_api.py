@@ -357,3 +357,60 @@ def test_an_imaging_report_arrives_as_a_diagnostic_report(journal, personas):
     ]
     bad_status = {**report, "status": "done"}
     assert journal.post(reverse("fhir:type", args=["DiagnosticReport"]), bad_status).status_code == 422
+
+
+# --- hostile input (issue 14 item 8) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [200, 5_000, 200_000])
+def test_deeply_nested_json_is_refused_before_parsing(journal, depth):
+    body = '{"resourceType": "Bundle", "type": "transaction", "entry": ' + "[" * depth + "]" * depth + "}"
+    response = journal.post(reverse("fhir:base"), body)
+    assert response.status_code == 400
+    outcome = response.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert "nests deeper" in outcome["issue"][0]["diagnostics"]
+    assert RecordNote.objects.count() == 0
+
+
+def test_nesting_inside_strings_does_not_count(journal):
+    text = "[" * 500 + '\\"{' * 100
+    body = json.dumps(note("n-brackets", description=text))
+    assert journal.post(reverse("fhir:type", kwargs={"resource_type": "DocumentReference"}), body).status_code == 201
+
+
+def test_a_body_over_the_limit_is_refused_with_413(journal, settings):
+    settings.FHIR_MAX_REQUEST_BYTES = 2048
+    body = json.dumps(everything())
+    assert len(body) > 2048
+    response = journal.post(reverse("fhir:base"), body)
+    assert response.status_code == 413
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_wrong_secrets_lock_the_client_out_even_for_the_right_one(personas):
+    _, secret = client_create(client_id="lab", name="Lab", source_system="lab", scopes=["system/Observation.write"])
+    http = Client(REMOTE_ADDR="203.0.113.7")
+    start = dt.datetime.now(tz=dt.UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        answers = [get_token(http, "lab", f"guess-{n}").status_code for n in range(30)]
+        assert answers[:4] == [401] * 4 and set(answers[4:]) == {429}
+        locked = get_token(http, "lab", secret)
+        assert locked.status_code == 429 and locked.json()["error"] == "invalid_client"
+        assert int(locked["Retry-After"]) > 0
+        traveller.shift(dt.timedelta(hours=1, seconds=1))
+        assert get_token(http, "lab", secret).status_code == 200  # the lockout is over; the secret works
+        # Another client from the same address is still served.
+        _, other = client_create(
+            client_id="pacs", name="PACS", source_system="pacs", scopes=["system/Observation.write"]
+        )
+        assert get_token(http, "pacs", other).status_code == 200
+
+
+def test_guessing_from_one_address_locks_the_address_out(personas):
+    _, secret = client_create(client_id="lab", name="Lab", source_system="lab", scopes=["system/Observation.write"])
+    http = Client(REMOTE_ADDR="203.0.113.9")
+    answers = [get_token(http, f"client-{n}", "guess").status_code for n in range(20)]
+    assert answers[-1] == 429 and answers[:19] == [401] * 19
+    assert get_token(http, "lab", secret).status_code == 429
+    assert get_token(Client(REMOTE_ADDR="203.0.113.10"), "lab", secret).status_code == 200

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from vardkontakt.demo import demo_data
 from vardkontakt.fhir.importer import (
     HSA_SYSTEM,
     PERSONNUMMER_SYSTEM,
@@ -25,7 +26,7 @@ from vardkontakt.identity.models import Patient
 from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine, RecordNote
 
 pytestmark = pytest.mark.django_db
-LINDANGEN = "SE2321000255-E1001"
+LINDANGEN = demo_data.unit_hsa_id("E1001")
 
 
 def subject(number: str = "191212121212") -> dict[str, Any]:
@@ -217,3 +218,21 @@ def test_any_garbage_in_a_field_is_a_refusal_or_an_import_never_a_crash(personas
         import_bundle(bundle(resource), source_system="fuzz")
     except FhirRejected as rejected:
         assert rejected.issues
+
+
+def test_a_note_is_withheld_by_its_template_code_from_fhir(personas):
+    """The journal system's coding decides, not the display text it sends beside it."""
+    from vardkontakt.fhir.importer import NOTE_TEMPLATE_SYSTEM
+    from vardkontakt.records.models import EARLY_HYPOTHESES_CODE
+    from vardkontakt.records.publishing import published_notes
+
+    coded = note(
+        "coded",
+        type={"coding": [{"system": NOTE_TEMPLATE_SYSTEM, "code": EARLY_HYPOTHESES_CODE, "display": "Hypoteser"}]},
+    )
+    spelt = note("spelt", type={"text": "  TIDIGA   hypoteser "})
+    import_bundle(bundle(coded, spelt), source_system="pmo")
+    stored = {n.source_id.rpartition("|")[2]: n for n in RecordNote.objects.all()}
+    assert stored["coded"].template_code == EARLY_HYPOTHESES_CODE
+    assert stored["spelt"].template_key == "tidiga hypoteser"
+    assert list(published_notes(personas.tolvan).notes) == []

@@ -142,3 +142,60 @@ def test_what_is_written_is_readable_at_once(personas):
 def test_rules_default_to_the_seed(db):
     fresh = RecordRules()
     assert (fresh.notes_from, fresh.adult_psychiatry_notes_from) == (dt.date(2014, 9, 1), dt.date(2015, 9, 28))
+
+
+# --- withheld by the template's code, or its name however it is spelt (issue 14 item 8) ---------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SPACES = st.sampled_from([" ", "  ", "\t", "\u00a0", " \u2009", "\n"])
+
+
+@st.composite
+def spelt(draw, name: str) -> str:
+    """The name as a source system may spell it: any case, any runs of whitespace around and between."""
+    words = ["".join(ch.upper() if draw(st.booleans()) else ch.lower() for ch in word) for word in name.split()]
+    text = draw(SPACES).join(words) if len(words) == 1 else words[0]
+    for word in words[1:]:
+        text += draw(SPACES) + word
+    lead = draw(st.sampled_from(["", " ", "\u00a0"]))
+    tail = draw(st.sampled_from(["", " ", "  "]))
+    return lead + text + tail
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(template=spelt("Tidiga hypoteser"))
+def test_early_hypotheses_are_withheld_however_the_name_is_spelt(personas, template):
+    made = note(personas.tolvan, template=template)
+    try:
+        assert shown(personas.tolvan) == []
+        assert published_notes(personas.tolvan).withheld is True
+    finally:
+        made.delete()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(template=spelt("Våld i nära relationer"))
+def test_a_configured_variant_is_withheld_however_it_is_spelt(personas, template):
+    region_rules = rules_of(Region.objects.get())
+    region_rules.withheld_templates = ["Våld i nära relationer"]
+    region_rules.save(update_fields=["withheld_templates"])
+    made = note(personas.tolvan, template=template)
+    try:
+        assert shown(personas.tolvan) == []
+    finally:
+        made.delete()
+
+
+def test_the_templates_code_withholds_whatever_the_text_says(personas):
+    from vardkontakt.records.models import EARLY_HYPOTHESES_CODE
+
+    note(personas.tolvan, template="Anteckning", template_code=EARLY_HYPOTHESES_CODE)
+    region_rules = rules_of(Region.objects.get())
+    region_rules.withheld_template_codes = ["VIN-01"]
+    region_rules.save(update_fields=["withheld_template_codes"])
+    note(personas.tolvan, template="Besöksanteckning", template_code="VIN-01")
+    kept = note(personas.tolvan, template="Tidiga hypoteser om semestern", template_code="BES-01")
+    assert shown(personas.tolvan) == [kept]
+    assert published_notes(personas.tolvan).withheld is True

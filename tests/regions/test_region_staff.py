@@ -10,7 +10,7 @@ from django.test import Client
 
 from tests.helpers import login_as
 from vardkontakt.access.models import AuditEntry
-from vardkontakt.identity.middleware import AUTH_AT
+from vardkontakt.identity.middleware import AUTHENTICATED_AT
 from vardkontakt.identity.models import Profession, Staff, User
 from vardkontakt.organisation.models import CareUnit, Membership, MembershipRole, Region, RegionRole, RegionRoleKind
 
@@ -84,7 +84,7 @@ def test_roles_are_granted_and_taken_away_with_a_fresh_login(personas, region):
     ]
     # An hour after the login, looking is free but a change asks for a fresh login first.
     session = admin.session
-    session[AUTH_AT] = int(time.time()) - 3600
+    session[AUTHENTICATED_AT] = int(time.time()) - 3600
     session.save()
     assert admin.get(url).status_code == 200
     stale = admin.post(url, {"action": "role", "role-role": RegionRoleKind.ARCHIVIST})

@@ -1,22 +1,31 @@
 """The audit log: append one entry per read or write of patient data; verify the chain.
 
 Each entry's hash covers its fields and the previous entry's hash, so a changed, removed or
-inserted entry breaks the chain from that point on. Appends lock the single AuditHead row, which
-keeps the sequence gap-free under concurrency (on PostgreSQL a row lock; SQLite serialises writes).
+inserted entry breaks the chain from that point on. The hash is keyed (HMAC-SHA256 under
+settings.AUDIT_KEY, which the database does not hold), so someone who can write the database
+cannot recompute the chain after rewriting an entry. Signed checkpoints outside the database
+(access/checkpoints.py) pin the head, so cutting entries off the end is found too.
+
+Appends lock the single AuditHead row, which keeps the sequence gap-free under concurrency (on
+PostgreSQL a row lock; SQLite serialises writes).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from vardkontakt.access.models import AuditEntry, AuditHead, AuditOutcome
+from vardkontakt.access import checkpoints
+from vardkontakt.access.audit_keys import audit_key
+from vardkontakt.access.models import AuditEntry, AuditHead, AuditOutcome, HashVersion
 from vardkontakt.core.request_id import current_request_id
 from vardkontakt.identity.models import Patient, Staff, User
 from vardkontakt.organisation.models import CareUnit
@@ -68,11 +77,16 @@ class Actor:
 SYSTEM = Actor("system", "", "Vårdkontakt")
 
 
-def _digest(values: dict[str, Any]) -> str:
-    canonical = json.dumps(
+def _canonical(values: dict[str, Any]) -> bytes:
+    return json.dumps(
         {name: values[name] for name in HASHED_FIELDS}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    ).encode("utf-8")
+
+
+def _digest(values: dict[str, Any], version: int = HashVersion.HMAC_SHA256) -> str:
+    if version == HashVersion.SHA256:  # entries written before keyed hashes (see verify_chain)
+        return hashlib.sha256(_canonical(values)).hexdigest()
+    return hmac.new(audit_key(), _canonical(values), hashlib.sha256).hexdigest()
 
 
 def _values(entry: AuditEntry) -> dict[str, Any]:
@@ -120,6 +134,7 @@ def audit(
         head.sequence = entry.sequence
         head.last_hash = entry.entry_hash
         head.save(update_fields=["sequence", "last_hash"])
+        checkpoints.after_append(first=entry.sequence, last=entry.sequence, last_hash=entry.entry_hash, at=entry.at)
     return entry
 
 
@@ -157,6 +172,9 @@ def audit_each(
             head.last_hash = entry.entry_hash
         AuditEntry.objects.bulk_create(entries)
         head.save(update_fields=["sequence", "last_hash"])
+        checkpoints.after_append(
+            first=entries[0].sequence, last=head.sequence, last_hash=head.last_hash, at=entries[-1].at
+        )
     return len(entries)
 
 
@@ -165,6 +183,7 @@ class ChainReport:
     checked: int
     broken_at: int | None
     reason: str = ""
+    checkpoints: int = 0
 
     @property
     def intact(self) -> bool:
@@ -175,22 +194,64 @@ def _entries() -> Iterator[AuditEntry]:
     return AuditEntry.objects.order_by("sequence").iterator(chunk_size=2000)
 
 
-def verify_chain() -> ChainReport:
-    """Walk the whole chain; name the first entry that does not follow from the one before."""
+def verify_chain(*, now: Any = None) -> ChainReport:
+    """Walk the whole chain and the checkpoints outside the database; name the first problem.
+
+    Found: a changed entry (its keyed hash no longer matches), a removed or inserted one (a gap or
+    a wrong link), entries cut off the end (a signed checkpoint names a later entry or another
+    hash), a forged or altered checkpoint, and a checkpoint that should have been written and was
+    not (entries older than the checkpoint interval that no checkpoint covers).
+    """
+    found = checkpoints.read_checkpoints()
+    if found.invalid:
+        return ChainReport(0, found.invalid[0].sequence, f"checkpoint {found.invalid[0].describe()}: signature invalid")
+    by_sequence = {point.sequence: point for point in found.valid}
     previous_hash = GENESIS
     expected_sequence = 1
     checked = 0
+    keyed_seen = False
+    last_entry: AuditEntry | None = None
     for entry in _entries():
         if entry.sequence != expected_sequence:
             return ChainReport(checked, expected_sequence, f"entry {expected_sequence} is missing")
         if entry.previous_hash != previous_hash:
             return ChainReport(checked, entry.sequence, "does not point at the entry before it")
-        if _digest(_values(entry)) != entry.entry_hash:
+        if entry.hash_version == HashVersion.SHA256 and keyed_seen:
+            return ChainReport(checked, entry.sequence, "an unkeyed hash after keyed ones (rewritten)")
+        keyed_seen = keyed_seen or entry.hash_version != HashVersion.SHA256
+        if not hmac.compare_digest(_digest(_values(entry), entry.hash_version), entry.entry_hash):
             return ChainReport(checked, entry.sequence, "its content does not match its hash")
+        point = by_sequence.get(entry.sequence)
+        if point is not None and not hmac.compare_digest(point.entry_hash, entry.entry_hash):
+            return ChainReport(
+                checked, entry.sequence, f"differs from the signed checkpoint {point.describe()} (rewritten)"
+            )
         previous_hash = entry.entry_hash
         expected_sequence += 1
         checked += 1
+        last_entry = entry
+    newest = max(found.valid, key=lambda point: point.sequence, default=None)
+    if newest is not None and newest.sequence > checked:
+        return ChainReport(
+            checked,
+            checked + 1,
+            f"the log ends at entry {checked}, but the signed checkpoint {newest.describe()} shows it reached "
+            f"entry {newest.sequence} (entries were cut off the end)",
+            len(found.valid),
+        )
     head = AuditHead.objects.filter(id=1).first()
     if head and head.sequence != checked:
-        return ChainReport(checked, checked + 1, f"the head expects {head.sequence} entries")
-    return ChainReport(checked, None)
+        return ChainReport(checked, checked + 1, f"the head expects {head.sequence} entries", len(found.valid))
+    overdue = checkpoints.first_overdue(
+        covered_up_to=newest.sequence if newest else 0, entries=AuditEntry.objects.all(), now=now
+    )
+    if overdue is not None and last_entry is not None:
+        return ChainReport(
+            checked,
+            overdue.sequence,
+            f"checkpoint missing: entries {overdue.sequence} to {last_entry.sequence} are covered by none, "
+            f"though one is written at least every {settings.AUDIT_CHECKPOINT_MINUTES} minutes "
+            f"(entry {overdue.sequence} was written {overdue.at.isoformat(timespec='seconds')})",
+            len(found.valid),
+        )
+    return ChainReport(checked, None, checkpoints=len(found.valid))

@@ -141,6 +141,11 @@ ACTION_LABELS = {
 }
 
 
+class HashVersion(models.IntegerChoices):
+    SHA256 = 0, "SHA-256"  # entries written before keyed hashes; only ever at the start of the chain
+    HMAC_SHA256 = 1, "HMAC-SHA256"
+
+
 class AuditEntry(models.Model):
     """One read or write of patient data. Append-only, hash-chained (see access/audit.py).
 
@@ -164,6 +169,7 @@ class AuditEntry(models.Model):
     detail = models.CharField(max_length=500, blank=True)
     previous_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+    hash_version = models.PositiveSmallIntegerField(choices=HashVersion.choices, default=HashVersion.HMAC_SHA256)
 
     class Meta:
         ordering = ["sequence"]

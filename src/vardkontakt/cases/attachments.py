@@ -1,12 +1,20 @@
 """Files patients send with a case: PDF, JPEG or PNG by content (not by name), at most 10 MB
-each and 5 per case, stored under settings.UPLOAD_ROOT (never a served folder)."""
+each and 5 per case, stored under settings.UPLOAD_ROOT (never a served folder).
+
+A file is kept and handed out under a name the server makes, with the extension of the type its
+content shows (``<uuid>.pdf`` on disk, ``bilaga-<date>-<id>.pdf`` as a download); the sender's name
+is only display text, cleaned. Images are kept re-encoded without metadata, PDFs with JavaScript,
+launch actions or embedded files are refused, and with ClamAV configured every file is scanned
+(cases/file_safety.py, core/virus_scan.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
+import logging
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -16,24 +24,32 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from vardkontakt.cases.file_safety import SUFFIX, Refused, check_pdf, clean_image, display_name, sniff
 from vardkontakt.cases.models import Attachment, Case
+from vardkontakt.core.virus_scan import ScannerUnavailable, scan_bytes, scanning_configured
 from vardkontakt.identity.models import Patient
 
+logger = logging.getLogger(__name__)
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5
-SIGNATURES = [
-    (b"%PDF-", "application/pdf", ".pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
-]
 PENDING_LIFETIME = dt.timedelta(days=1)
+REFUSALS = {
+    "unreadable": _("%(name)s could not be read as a PDF, JPEG or PNG file."),
+    "too_many_pixels": _("%(name)s is a picture of too many pixels (at most 60 megapixels)."),
+    "javascript": _("%(name)s contains JavaScript, which files sent to the care unit may not."),
+    "launch": _("%(name)s contains an action that starts other programs, which files sent to the care unit may not."),
+    "embedded_file": _("%(name)s has other files embedded in it, which files sent to the care unit may not."),
+    "encrypted": _("%(name)s is protected by a password. Save it without a password and attach it again."),
+    "virus": _("%(name)s was stopped by the virus check and cannot be sent."),
+}
+SCANNER_UNAVAILABLE = _("The files could not be checked for viruses just now. Please try again in a few minutes.")
 
 
-def sniff(head: bytes) -> tuple[str, str] | None:
-    for signature, content_type, suffix in SIGNATURES:
-        if head.startswith(signature):
-            return content_type, suffix
-    return None
+@dataclass(frozen=True)
+class CheckedFile:
+    name: str  # display text only
+    content_type: str
+    data: bytes  # what is stored: for images the re-encoded picture
 
 
 def _root() -> Path:
@@ -42,32 +58,56 @@ def _root() -> Path:
     return root
 
 
-def _safe_name(name: str) -> str:
-    base = Path(name).name
-    cleaned = re.sub(r"[^\w.\- ]", "_", base)[:150].strip() or "fil"
+def served_name(attachment: Attachment) -> str:
+    """The name a download gets: made by the server, with the extension of the type found."""
+    made = timezone.localtime(attachment.created_at)
+    return f"bilaga-{made:%Y%m%d}-{attachment.id.hex[:8]}{SUFFIX[attachment.content_type]}"
+
+
+def _made_safe(data: bytes, content_type: str) -> bytes:
+    if content_type == "application/pdf":
+        check_pdf(data)
+        cleaned = data
+    else:
+        cleaned = clean_image(data, content_type)
+    if scanning_configured():
+        verdict = scan_bytes(cleaned)
+        if not verdict.clean:
+            logger.warning("upload refused by the virus check: %s", verdict.signature)
+            raise Refused("virus")
     return cleaned
 
 
-def check_files(files: list[UploadedFile], *, already: int = 0) -> list[tuple[UploadedFile, str]]:
-    """Validate every file; all or none. Returns (file, content type) pairs."""
+def check_files(files: list[UploadedFile], *, already: int = 0) -> list[CheckedFile]:
+    """Validate and clean every file; all or none."""
     errors: list[ValidationError] = []
     if already + len(files) > MAX_FILES:
         errors.append(ValidationError(_("You can attach at most %(max)d files.") % {"max": MAX_FILES}, code="too_many"))
     checked = []
     for upload in files:
-        name = _safe_name(upload.name or "")
+        name = display_name(upload.name or "")
         if (upload.size or 0) > MAX_BYTES:
             errors.append(ValidationError(_("%(name)s is larger than 10 MB.") % {"name": name}, code="too_large"))
             continue
         upload.seek(0)
-        found = sniff(upload.read(16))
+        data = upload.read(MAX_BYTES + 1)
         upload.seek(0)
-        if found is None:
+        found = sniff(data[:16])
+        if found is None or len(data) > MAX_BYTES:
             errors.append(
                 ValidationError(_("%(name)s is not a PDF, JPEG or PNG file.") % {"name": name}, code="wrong_type")
             )
             continue
-        checked.append((upload, found[0]))
+        try:
+            cleaned = _made_safe(data, found[0])
+        except Refused as refusal:
+            errors.append(ValidationError(REFUSALS[refusal.code] % {"name": name}, code=refusal.code))
+            continue
+        except ScannerUnavailable as exc:
+            logger.error("virus scanner unavailable: %s", exc)
+            errors.append(ValidationError(SCANNER_UNAVAILABLE, code="scanner_unavailable"))
+            continue
+        checked.append(CheckedFile(name=name, content_type=found[0], data=cleaned))
     if errors:
         raise ValidationError(errors)
     return checked
@@ -77,22 +117,18 @@ def check_files(files: list[UploadedFile], *, already: int = 0) -> list[tuple[Up
 def store_pending(*, files: list[UploadedFile], uploader: Patient, submission_key: str) -> list[Attachment]:
     already = Attachment.objects.filter(uploaded_by=uploader, submission_key=submission_key, case__isnull=True).count()
     stored = []
-    for upload, content_type in check_files(files, already=already):
-        digest = hashlib.sha256()
-        stored_as = f"{uuid.uuid4().hex}.bin"
-        target = _root() / stored_as
-        with target.open("xb") as handle:
-            for chunk in upload.chunks():
-                digest.update(chunk)
-                handle.write(chunk)
+    for checked in check_files(files, already=already):
+        stored_as = f"{uuid.uuid4().hex}{SUFFIX[checked.content_type]}"
+        with (_root() / stored_as).open("xb") as handle:
+            handle.write(checked.data)
         stored.append(
             Attachment.objects.create(
                 uploaded_by=uploader,
                 submission_key=submission_key,
-                original_name=_safe_name(upload.name or ""),
-                content_type=content_type,
-                size=upload.size or 0,
-                sha256=digest.hexdigest(),
+                original_name=checked.name,
+                content_type=checked.content_type,
+                size=len(checked.data),
+                sha256=hashlib.sha256(checked.data).hexdigest(),
                 stored_as=stored_as,
                 created_at=timezone.now(),
             )
@@ -127,8 +163,8 @@ def remove_abandoned(*, now: dt.datetime | None = None, scan_files: bool = False
     if not scan_files:
         return removed
     known = set(Attachment.objects.values_list("stored_as", flat=True))
-    for path in _root().glob("*.bin"):
-        if path.name not in known and path.stat().st_mtime < (now - PENDING_LIFETIME).timestamp():
+    for path in _root().iterdir():
+        if path.is_file() and path.name not in known and path.stat().st_mtime < (now - PENDING_LIFETIME).timestamp():
             path.unlink(missing_ok=True)
             removed += 1
     return removed

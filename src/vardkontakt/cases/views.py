@@ -169,7 +169,8 @@ def attachment(request: PatientRequest, case_id: uuid.UUID, attachment_id: uuid.
 
 
 def file_response(found: Attachment, path: Path) -> FileResponse:
-    """Always a download, with the type found by content: a file is never rendered in the browser."""
+    """Always a download, with the type found by content and a name the server made (never the
+    sender's, whose extension could be .html or .hta): a file is never rendered in the browser."""
     return FileResponse(
-        path.open("rb"), as_attachment=True, filename=found.original_name, content_type=found.content_type
+        path.open("rb"), as_attachment=True, filename=attachments.served_name(found), content_type=found.content_type
     )

@@ -16,8 +16,10 @@ from stdnum import luhn
 from vardkontakt.identity.models import Profession
 
 REGION_NAME = "Region Skåne"
-# Region Skåne's organisation number (public register data) anchors the demo HSA-ids.
-REGION_ORGNR = "2321000255"
+# The demo HSA-ids' organisation number: invented, with a valid check digit, and in no real
+# organisation's range (the first digit, the legal form's group, is never 0). A real one (Region
+# Skåne's, say) would make demo identifiers look like the region's own in logs and integrations.
+REGION_ORGNR = "0021000005"
 
 ADMINISTRATIONS = [
     "Skånevård Sund",

@@ -11,5 +11,5 @@ class DemoIdpConfig(AppConfig):
 
     def ready(self) -> None:
         # Second lock on the door (settings.py is the first): never in a production configuration.
-        if not (settings.DEBUG or settings.DEMO):
-            raise ImproperlyConfigured("The demo identity provider refuses to start without DEBUG or VK_DEMO.")
+        if not settings.DEMO:
+            raise ImproperlyConfigured("The demo identity provider refuses to start without VK_DEMO=true.")

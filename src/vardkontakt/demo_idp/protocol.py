@@ -166,7 +166,8 @@ def exchange_code(tenant: str, *, basic: tuple[str, str] | None, form: dict[str,
         "aud": client.client_id,
         "iat": issued,
         "exp": issued + int(TOKEN_LIFETIME.total_seconds()),
-        "auth_time": int(grant.issued_at.timestamp()),
+        # When the person chose themselves in the chooser (a single sign-on answer keeps the first time).
+        "auth_time": int(grant.claims.get("auth_time") or grant.issued_at.timestamp()),
         # A pairwise subject: stable per person and client, not the identity number itself.
         "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant}:{client.client_id}:{grant.claims['identity']}")),
         **grant.claims["token_claims"],

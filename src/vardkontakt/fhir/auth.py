@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from vardkontakt.core.ratelimit import Limit, client_address, register, reset, retry_after
 from vardkontakt.core.tokens import digest, new_secret
 from vardkontakt.fhir.importer import RESOURCE_TYPES
 from vardkontakt.fhir.models import IntegrationClient, IntegrationToken
@@ -66,6 +67,12 @@ def _token_error(error: str, description: str, status: int = 400) -> JsonRespons
     return response
 
 
+def _locked_out(seconds: int) -> JsonResponse:
+    response = _token_error("invalid_client", f"too many failed attempts: try again in {seconds} seconds", status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
 def _client_credentials(request: HttpRequest) -> tuple[str, str] | None:
     header = request.headers.get("Authorization", "")
     if header.startswith("Basic "):
@@ -91,11 +98,22 @@ def token(request: HttpRequest) -> HttpResponse:
     credentials = _client_credentials(request)
     if credentials is None:
         return _token_error("invalid_client", "client authentication is required", status=401)
+    # Wrong secrets lock the client id and the address out, with back-off; while locked out even the
+    # right secret is refused, so guessing and then succeeding is not possible.
+    by_client, by_address = Limit.named("fhir_token_client"), Limit.named("fhir_token_address")
+    address = client_address(request)
+    wait = max(retry_after(by_client, credentials[0]), retry_after(by_address, address))
+    if wait:
+        return _locked_out(wait)
     client = IntegrationClient.objects.filter(client_id=credentials[0], active=True).first()
     # Compare digests in constant time; an unknown client costs the same as a wrong secret.
     expected = client.secret_digest if client else digest("")
     if not hmac.compare_digest(expected, digest(credentials[1])) or client is None:
+        locked = max(register(by_client, credentials[0]), register(by_address, address))
+        if locked:
+            return _locked_out(locked)
         return _token_error("invalid_client", "unknown client or wrong secret", status=401)
+    reset(by_client, credentials[0])
     asked = request.POST.get("scope", "").split()
     granted = asked or list(client.scopes)
     if not set(granted) <= set(client.scopes):

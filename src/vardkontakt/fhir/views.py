@@ -7,6 +7,7 @@ stored in part. Record resources are read back only by the source system that se
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -32,6 +33,26 @@ from vardkontakt.fhir.responses import fhir_response, refuse
 from vardkontakt.identity.decorators import public
 
 ACCEPTED_TYPES = ("application/fhir+json", "application/json")
+# A string, or an unterminated one to the end (so a hostile body is scanned once, never again
+# from every quote).
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*(?:"|\Z)', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_depth_exceeds(raw: bytes, limit: int) -> bool:
+    """Whether the JSON text nests arrays and objects deeper than ``limit``, decided before parsing
+    (a parser recurses once per level). Strings are taken out first; brackets in them do not count.
+    Stops at the first level past the limit, so a hostile body costs no more than its first levels."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    depth = 0
+    for byte in brackets:
+        if byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 def _rejected(error: FhirRejected) -> HttpResponse:
@@ -54,9 +75,11 @@ def _body(request: HttpRequest) -> dict[str, Any] | HttpResponse:
     raw = request.read(settings.FHIR_MAX_REQUEST_BYTES + 1)
     if len(raw) > settings.FHIR_MAX_REQUEST_BYTES:
         return refuse(413, "too-costly", f"at most {settings.FHIR_MAX_REQUEST_BYTES} bytes per request")
+    if json_depth_exceeds(raw, settings.FHIR_MAX_JSON_DEPTH):
+        return refuse(400, "structure", f"the JSON nests deeper than {settings.FHIR_MAX_JSON_DEPTH} levels")
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return refuse(400, "structure", "the body is not JSON")
     if not isinstance(data, dict):
         return refuse(400, "structure", "the body must be a FHIR resource (a JSON object)")

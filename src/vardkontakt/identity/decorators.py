@@ -103,42 +103,70 @@ STEPUP_STASH = "vk_stepup_stash"
 
 def recent_login_required(view: View) -> View:
     """Step-up for every request to the view (see _step_up)."""
-    return _step_up(view, only_changes=False)
+    return _step_up(view, needs=lambda request: True, keep_form=True)
 
 
 def recent_login_required_for_changes(view: View) -> View:
     """Step-up only for POST: looking is free, changing needs a fresh login."""
-    return _step_up(view, only_changes=True)
+    return _step_up(view, needs=lambda request: request.method == "POST", keep_form=True)
 
 
-def _step_up(view: View, *, only_changes: bool) -> View:
-    """Step-up: the action needs a login within settings.STEPUP_MAX_AGE_MINUTES.
+def recent_login_required_for_actions(*actions: str, back: str | None = None) -> Callable[[View], View]:
+    """Step-up for staff changes with large effect: POSTs whose ``action`` is one of ``actions`` (all
+    POSTs when none is named). ``back`` names the page to come back to after the fresh login, for
+    views that only take POST. The posted form is not kept: the page says nothing was saved."""
 
-    Without one, the page explains and offers a fresh e-ID login that comes back here. A form
-    posted after the limit is kept (not saved) and shown filled in after the new login, so what
-    the person wrote is not lost.
+    def needs(request: HttpRequest) -> bool:
+        return request.method == "POST" and (not actions or request.POST.get("action", "") in actions)
+
+    def decorate(view: View) -> View:
+        return _step_up(view, needs=needs, keep_form=False, back=back)
+
+    return decorate
+
+
+def login_is_recent(request: HttpRequest) -> bool:
+    """Whether the identity provider authenticated the person within settings.STEPUP_MAX_AGE_MINUTES
+    (its ``auth_time``, kept at login: identity.middleware.AUTHENTICATED_AT)."""
+    from vardkontakt.identity.middleware import AUTHENTICATED_AT
+
+    authenticated_at = request.session.get(AUTHENTICATED_AT)
+    if authenticated_at is None:
+        return False
+    return time.time() - int(authenticated_at) <= settings.STEPUP_MAX_AGE_MINUTES * 60
+
+
+def _step_up(view: View, *, needs: Callable[[HttpRequest], bool], keep_form: bool, back: str | None = None) -> View:
+    """Step-up: the action needs an authentication within settings.STEPUP_MAX_AGE_MINUTES.
+
+    Without one, the page explains and offers a fresh login (prompt=login, max_age=0; the ID token's
+    auth_time is checked, identity/oidc.py) that comes back here. A resident's form posted after the
+    limit is kept (not saved) and shown filled in after the new login, so what they wrote is not lost.
     """
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        from vardkontakt.identity.middleware import AUTH_AT
-
-        age = time.time() - int(request.session.get(AUTH_AT, 0))
-        if age <= settings.STEPUP_MAX_AGE_MINUTES * 60 or (only_changes and request.method != "POST"):
+        if not needs(request) or login_is_recent(request):
             stash = request.session.get(STEPUP_STASH)
             if request.method == "GET" and stash and stash.get("path") == request.path:
                 request.session.pop(STEPUP_STASH)
                 request.stepup_stash = stash["data"]  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
-        if request.method == "POST":
+        if request.method == "POST" and keep_form:
             data = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
             request.session[STEPUP_STASH] = {"path": request.path, "data": data}
-        side = "staff" if getattr(request.user, "is_staff_member", False) else "resident"
+        staff = getattr(request.user, "is_staff_member", False)
+        side = "staff" if staff else "resident"
         login_url = reverse("identity:login_start", kwargs={"side": side})
+        target = reverse(back) if back else request.path
         return render(
             request,
             "access/stepup.html",
-            {"login_url": f"{login_url}?{urlencode({'next': request.path})}"},
+            {
+                "login_url": f"{login_url}?{urlencode({'next': target, 'stepup': '1'})}",
+                "staff": staff,
+                "form_kept": keep_form,
+            },
             status=401 if request.method == "POST" else 200,
         )
 

@@ -13,16 +13,23 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-AUTH_AT = "vk_auth_at"
+AUTH_AT = "vk_auth_at"  # when the platform session began (the absolute limit counts from it)
 SEEN_AT = "vk_seen_at"
+# When the identity provider last authenticated the person (the ID token's auth_time): step-up.
+AUTHENTICATED_AT = "vk_authenticated_at"
 # Writing the session on every request costs a query; within this margin the idle clock is kept.
 _SEEN_RESOLUTION_SECONDS = 15
 
 
-def mark_login(request: HttpRequest) -> None:
+def mark_login(request: HttpRequest, *, authenticated_at: int | None) -> None:
+    """``authenticated_at`` is the ID token's auth_time; without one no step-up counts as recent."""
     now = int(time.time())
     request.session[AUTH_AT] = now
     request.session[SEEN_AT] = now
+    if authenticated_at is None:
+        request.session.pop(AUTHENTICATED_AT, None)
+    else:
+        request.session[AUTHENTICATED_AT] = min(authenticated_at, now)
 
 
 class SessionTimeoutMiddleware:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,7 @@ class Refusal(enum.StrEnum):
     INVALID_NUMBER = "invalid_number"
     UNKNOWN_STAFF = "unknown_staff"
     ACCESS_ENDED = "access_ended"
+    NOT_FRESH = "not_fresh"
 
 
 REFUSAL_MESSAGES = {
@@ -72,6 +74,10 @@ REFUSAL_MESSAGES = {
     ),
     Refusal.ACCESS_ENDED: _(
         "Your access to the staff service has ended. Ask your region's administrator if this is wrong."
+    ),
+    Refusal.NOT_FRESH: _(
+        "The identity provider did not confirm that you logged in again just now, so the change was not "
+        "allowed. Please try again and log in when you are asked to."
     ),
 }
 
@@ -121,13 +127,27 @@ def callback_url(side: Side) -> str:
     return settings.SITE_URL + reverse("identity:oidc_callback", kwargs={"side": str(side)})
 
 
-def start_login(request: HttpRequest, side: Side) -> HttpResponse:
+STEPUP_REQUESTED_AT = "vk_stepup_requested_at"
+
+
+def start_login(request: HttpRequest, side: Side, *, step_up: bool = False) -> HttpResponse:
+    """Every login asks the provider to authenticate the person anew (prompt=login): the platform
+    has no single logout, so a provider's single sign-on session must not log the next person at
+    a shared computer in as the last. A step-up also sends max_age=0, and the callback requires an
+    auth_time from after this moment (check_fresh)."""
     client = client_for(side)
+    extra: dict[str, Any] = {"prompt": "login"}
+    if step_up:
+        extra["max_age"] = 0
+        request.session[STEPUP_REQUESTED_AT] = int(time.time())
+    else:
+        request.session.pop(STEPUP_REQUESTED_AT, None)
     response: HttpResponse = client.authorize_redirect(
         request,
         callback_url(side),
         acr_values=settings.OIDC_REQUIRED_ACR,
         ui_locales=getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE),
+        **extra,
     )
     return response
 
@@ -136,6 +156,26 @@ def start_login(request: HttpRequest, side: Side) -> HttpResponse:
 class VerifiedLogin:
     user: User
     acr: str
+    auth_time: int | None = None
+
+
+def _auth_time(claims: dict[str, Any]) -> int | None:
+    value = claims.get("auth_time")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+def check_fresh(request: HttpRequest, verified: VerifiedLogin) -> None:
+    """A step-up login must carry an auth_time from after the step-up began (with the clock leeway)
+    and not from the future: proof that the provider authenticated the person again."""
+    requested_at = request.session.pop(STEPUP_REQUESTED_AT, None)
+    if requested_at is None:
+        return
+    leeway = settings.OIDC_LEEWAY_SECONDS
+    auth_time = verified.auth_time
+    if auth_time is None or auth_time < int(requested_at) - leeway or auth_time > time.time() + leeway:
+        raise LoginRefused(Refusal.NOT_FRESH, f"auth_time={auth_time} requested_at={requested_at}")
 
 
 def complete_login(request: HttpRequest, side: Side) -> VerifiedLogin:
@@ -178,7 +218,7 @@ def complete_login(request: HttpRequest, side: Side) -> VerifiedLogin:
         user = _resident_user(subject, claims)
     else:
         user = _staff_user(subject)
-    return VerifiedLogin(user=user, acr=acr)
+    return VerifiedLogin(user=user, acr=acr, auth_time=_auth_time(claims))
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from requests import RequestException
 
+from vardkontakt.core.ratelimit import Limit, client_address, register, retry_after
 from vardkontakt.identity.decorators import (
     PatientRequest,
     StaffRequest,
@@ -24,12 +25,22 @@ from vardkontakt.identity.decorators import (
 )
 from vardkontakt.identity.forms import PatientSettingsForm, StaffSettingsForm
 from vardkontakt.identity.middleware import mark_login
-from vardkontakt.identity.oidc import REFUSAL_MESSAGES, LoginRefused, Side, complete_login, start_login
+from vardkontakt.identity.oidc import (
+    REFUSAL_MESSAGES,
+    LoginRefused,
+    Side,
+    check_fresh,
+    complete_login,
+    start_login,
+)
 from vardkontakt.identity.signals import login_completed, login_refused
 
 logger = logging.getLogger(__name__)
 NEXT_KEY = "vk_login_next"
 PROVIDER_UNREACHABLE = gettext_lazy("The e-ID service cannot be reached right now. Please try again in a few minutes.")
+TOO_MANY_LOGINS = gettext_lazy(
+    "Too many logins have been started from your connection. Wait %(minutes)d minutes and try again."
+)
 
 
 def _side(value: str) -> Side:
@@ -49,13 +60,27 @@ def login_choice(request: HttpRequest) -> HttpResponse:
 @require_GET
 def login_start(request: HttpRequest, side: str) -> HttpResponse:
     chosen = _side(side)
+    limit, address = Limit.named("login_start"), client_address(request)
+    wait = retry_after(limit, address) or register(limit, address)
+    if wait:
+        response = render(
+            request,
+            "identity/login_refused.html",
+            {"message": TOO_MANY_LOGINS % {"minutes": max(1, -(-wait // 60))}, "reason": "rate", "side": str(chosen)},
+            status=429,
+        )
+        response["Retry-After"] = str(wait)
+        return response
+    if not request.user.is_authenticated:
+        # A login never finished leaves a session row: it lasts minutes, not the session's hours.
+        request.session.set_expiry(settings.LOGIN_PENDING_SESSION_SECONDS)
     next_url = request.GET.get("next", "")
     if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         request.session[NEXT_KEY] = next_url
     else:
         request.session.pop(NEXT_KEY, None)
     try:
-        return start_login(request, chosen)
+        return start_login(request, chosen, step_up=request.GET.get("stepup") == "1")
     except RequestException as exc:
         logger.error("identity provider unreachable side=%s: %r", chosen, exc)
         return render(
@@ -72,6 +97,7 @@ def oidc_callback(request: HttpRequest, side: str) -> HttpResponse:
     chosen = _side(side)
     try:
         verified = complete_login(request, chosen)
+        check_fresh(request, verified)
     except LoginRefused as refusal:
         logger.warning("login refused side=%s reason=%s detail=%s", chosen, refusal.reason, refusal.detail)
         if refusal.subject:
@@ -88,7 +114,8 @@ def oidc_callback(request: HttpRequest, side: str) -> HttpResponse:
     next_url = request.session.pop(NEXT_KEY, "")
     # login() gives the session a new id, so an id planted before login is worthless after it.
     login(request, verified.user, backend=settings.AUTHENTICATION_BACKENDS[0])
-    mark_login(request)
+    request.session.set_expiry(None)  # the platform's session limits from here, not the login's minutes
+    mark_login(request, authenticated_at=verified.auth_time)
     request.session["vk_acr"] = verified.acr
     login_completed.send(sender=Side, user=verified.user, acr=verified.acr)
     if verified.user.is_staff_member and verified.user.staff.settings_confirmed_at is None:

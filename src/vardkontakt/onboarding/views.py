@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from vardkontakt.identity.decorators import StaffRequest, public, staff_required
+from vardkontakt.identity.decorators import StaffRequest, public, recent_login_required_for_actions, staff_required
 from vardkontakt.onboarding import selectors
 from vardkontakt.onboarding import services as steps
 from vardkontakt.onboarding import unit_admin as unit_admin_steps
@@ -92,6 +92,7 @@ def _take_step(
 
 
 @staff_required
+@recent_login_required_for_actions("appoint")
 @require_http_methods(["GET", "POST"])
 def onboarding_detail(request: StaffRequest, onboarding_id: uuid.UUID) -> HttpResponse:
     me = request.staff
@@ -133,6 +134,7 @@ def onboarding_detail(request: StaffRequest, onboarding_id: uuid.UUID) -> HttpRe
 
 
 @staff_required
+@recent_login_required_for_actions("member_set", "member_remove")
 @require_http_methods(["GET", "POST"])
 def unit_admin(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
     me = request.staff

@@ -7,7 +7,9 @@ identifier so that a repeated push updates rather than duplicates.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 import uuid
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -17,6 +19,15 @@ from vardkontakt.identity.models import Patient, Profession
 from vardkontakt.organisation.models import CareUnit, Region
 
 EARLY_HYPOTHESES = "Tidiga hypoteser"
+# The code of the note template "Tidiga hypoteser" in DocumentReference.type.coding (docs/api.md).
+# A note is withheld by its template's code; its display text is only a second test, compared
+# after template_key(), so "Tidiga  Hypoteser" or "tidiga hypoteser " are withheld as well.
+EARLY_HYPOTHESES_CODE = "tidiga-hypoteser"
+
+
+def template_key(text: str) -> str:
+    """A template's name as compared: Unicode NFKC, case folded, runs of any whitespace as one space."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").casefold().split())
 
 
 class RecordRules(models.Model):
@@ -25,8 +36,10 @@ class RecordRules(models.Model):
     region = models.OneToOneField(Region, on_delete=models.CASCADE, related_name="record_rules")
     notes_from = models.DateField(_("notes shown from"), default=dt.date(2014, 9, 1))
     adult_psychiatry_notes_from = models.DateField(_("adult psychiatry notes shown from"), default=dt.date(2015, 9, 28))
-    # Templates never published electronically; "Tidiga hypoteser" is always among them.
+    # Templates never published electronically, by name (compared by template_key) and by code;
+    # "Tidiga hypoteser" (EARLY_HYPOTHESES, EARLY_HYPOTHESES_CODE) is always among them.
     withheld_templates = models.JSONField(_("note templates never published"), default=list)
+    withheld_template_codes = models.JSONField(_("codes of note templates never published"), default=list)
 
     def __str__(self) -> str:
         return f"Record rules of {self.region}"
@@ -52,6 +65,10 @@ class RecordNote(Sourced):
     author_profession = models.CharField(_("profession"), max_length=64)
     written_on = models.DateField(_("date"))
     template = models.CharField(_("note type"), max_length=120)
+    # The template's code from the source system (DocumentReference.type.coding) and its name as
+    # compared (template_key): what the publishing rules test, never the display text as written.
+    template_code = models.CharField(max_length=64, blank=True)
+    template_key = models.CharField(max_length=120, blank=True)
     signed = models.BooleanField(_("signed"), default=False)
     text = models.TextField(_("text"))
 
@@ -62,9 +79,16 @@ class RecordNote(Sourced):
             models.Index(fields=["patient", "-written_on"]),
             # Whether the rules keep anything back: one index probe each, not a read of the record.
             models.Index(fields=["patient", "unit"]),
-            models.Index(fields=["patient", "template"]),
+            models.Index(fields=["patient", "template_key"]),
+            models.Index(fields=["patient", "template_code"]),
             models.Index(fields=["patient"], condition=Q(signed=False), name="note_patient_unsigned"),
         ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.template_key = template_key(self.template)
+        if kwargs.get("update_fields") is not None and "template" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "template_key"}
+        super().save(*args, **kwargs)
 
     @property
     def profession_label(self) -> str:

@@ -18,7 +18,14 @@ from django.utils import timezone
 from vardkontakt.access.policy import age_on
 from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit, Region, UnitKind
-from vardkontakt.records.models import EARLY_HYPOTHESES, RecordNote, RecordPreferences, RecordRules
+from vardkontakt.records.models import (
+    EARLY_HYPOTHESES,
+    EARLY_HYPOTHESES_CODE,
+    RecordNote,
+    RecordPreferences,
+    RecordRules,
+    template_key,
+)
 
 NEVER_PUBLISHED_KINDS = [
     UnitKind.CHILD_PSYCHIATRY,
@@ -66,7 +73,8 @@ class RegionNoteRules:
     unit_ids: list[Any] | None  # None: every unit (an installation serving one region)
     notes_from: dt.date
     adult_psychiatry_from: dt.date
-    templates: list[str]
+    template_keys: list[str]
+    template_codes: list[str]
 
     def units(self) -> Q:
         return Q() if self.unit_ids is None else Q(unit_id__in=self.unit_ids)
@@ -85,7 +93,8 @@ class NoteRules:
                 region.units()
                 & Q(written_on__gte=region.notes_from)
                 & (~Q(unit_id__in=self.adult_psychiatry_ids) | Q(written_on__gte=region.adult_psychiatry_from))
-                & ~Q(template__in=region.templates)
+                & ~Q(template_code__in=region.template_codes)
+                & ~Q(template_key__in=region.template_keys)
             )
         return ~Q(unit_id__in=self.hidden_unit_ids) & by_region
 
@@ -96,7 +105,8 @@ class NoteRules:
             probes += [
                 region.units() & Q(written_on__lt=region.notes_from),
                 region.units() & Q(unit_id__in=self.adult_psychiatry_ids, written_on__lt=region.adult_psychiatry_from),
-                region.units() & Q(template__in=region.templates),
+                region.units() & Q(template_code__in=region.template_codes),
+                region.units() & Q(template_key__in=region.template_keys),
             ]
         return probes
 
@@ -114,7 +124,8 @@ def note_rules(patient: Patient, now: dt.datetime) -> NoteRules:
                 unit_ids=unit_ids,
                 notes_from=region_rules.notes_from,
                 adult_psychiatry_from=region_rules.adult_psychiatry_notes_from,
-                templates=[EARLY_HYPOTHESES, *region_rules.withheld_templates],
+                template_keys=sorted({template_key(t) for t in [EARLY_HYPOTHESES, *region_rules.withheld_templates]}),
+                template_codes=sorted({EARLY_HYPOTHESES_CODE, *map(str, region_rules.withheld_template_codes)}),
             )
         )
     return NoteRules(

@@ -21,6 +21,7 @@ from vardkontakt.fhir.importer.outcomes import FhirRejected, ImportResult, Issue
 from vardkontakt.fhir.importer.vocabulary import (
     HSA_SYSTEM,
     MODELS,
+    NOTE_TEMPLATE_SYSTEM,
     PERSONNUMMER_SYSTEM,
     RECORD_MODELS,
     RENEWABLE_EXTENSION,
@@ -32,6 +33,7 @@ from vardkontakt.fhir.importer.vocabulary import (
 __all__ = [
     "HSA_SYSTEM",
     "MODELS",
+    "NOTE_TEMPLATE_SYSTEM",
     "PERSONNUMMER_SYSTEM",
     "RECORD_MODELS",
     "RENEWABLE_EXTENSION",

@@ -14,9 +14,11 @@ from vardkontakt.fhir.importer.vocabulary import (
     DOC_STATUS,
     ENTERED_IN_ERROR,
     ICD10_SYSTEMS,
+    NOTE_TEMPLATE_SYSTEM,
     RENEWABLE_EXTENSION,
     VERIFICATION_STATUS,
 )
+from vardkontakt.records.models import template_key
 
 if TYPE_CHECKING:
     from vardkontakt.fhir.importer.reading import Batch, Reader
@@ -31,6 +33,18 @@ def _text(concept: Any) -> str:
         if isinstance(coding, dict) and coding.get("display"):
             return str(coding["display"])
     return ""
+
+
+def _template_code(concept: Any) -> str:
+    """The note template's code: the one in our note-template system if given, else the first code."""
+    codings = (
+        [c for c in (concept or {}).get("coding") or [] if isinstance(c, dict) and c.get("code")]
+        if isinstance(concept, dict)
+        else []
+    )
+    ours = next((c for c in codings if c.get("system") == NOTE_TEMPLATE_SYSTEM), None)
+    chosen = ours or (codings[0] if codings else None)
+    return str(chosen["code"]) if chosen else ""
 
 
 def person_name(resource: dict[str, Any]) -> str:
@@ -56,11 +70,14 @@ def _note(r: Reader, batch: Batch) -> dict[str, Any]:
     except (KeyError, IndexError, TypeError, binascii.Error, UnicodeDecodeError):
         r.fail("content[0].attachment.data", "the note's text must be base64-encoded UTF-8", "value")
     author, profession = batch.practitioner(r, "author[0]", (r.data.get("author") or [{}])[0])
+    template = _text(r.data.get("type")) or "Anteckning"
     return {
         "author_name": author[:200],
         "author_profession": (_text((r.data.get("context") or {}).get("practiceSetting")) or profession)[:64],
         "written_on": r.date(r.data.get("date"), "date"),
-        "template": (_text(r.data.get("type")) or "Anteckning")[:120],
+        "template": template[:120],
+        "template_key": template_key(template)[:120],
+        "template_code": _template_code(r.data.get("type"))[:64],
         "signed": doc_status in ("final", "amended"),
         "text": text,
         "_retract": ENTERED_IN_ERROR in (status, doc_status),

@@ -24,6 +24,8 @@ from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medici
 PERSONNUMMER_SYSTEM = "http://electronichealth.se/identifier/personnummer"
 HSA_SYSTEM = "urn:oid:1.2.752.29.4.19"
 UNIT_EXTENSION = "https://vardkontakt.example/fhir/StructureDefinition/care-unit"
+# The code system of note templates in DocumentReference.type (records.models.EARLY_HYPOTHESES_CODE).
+NOTE_TEMPLATE_SYSTEM = "https://vardkontakt.example/fhir/CodeSystem/note-template"
 RENEWABLE_EXTENSION = "https://vardkontakt.example/fhir/StructureDefinition/renewable"
 ICD10_SYSTEMS = {"http://hl7.org/fhir/sid/icd-10", "urn:oid:1.2.752.116.1.1.1"}  # ICD-10, ICD-10-SE
 ENTERED_IN_ERROR = "entered-in-error"

@@ -7,17 +7,18 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from vardkontakt.access import services as access_services
-from vardkontakt.access.models import Guardianship, ProxyStatus
+from vardkontakt.access.models import AuditEntry, Guardianship, ProxyStatus
 from vardkontakt.cases.defaults import ServiceKind
 from vardkontakt.cases.models import Service
 from vardkontakt.cases.questions import answers_for_storage
 from vardkontakt.cases.services import case_create, service_activate
 from vardkontakt.demo import demo_data
+from vardkontakt.demo.models import DemoInstallation
 from vardkontakt.fhir.auth import all_scopes, client_create
 from vardkontakt.fhir.importer import import_bundle
 from vardkontakt.identity.models import Patient, Profession, Staff, User
@@ -50,6 +51,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        self._claim_database()
         today = timezone.localdate()
         region, _ = Region.objects.update_or_create(
             name=demo_data.REGION_NAME,
@@ -97,6 +99,27 @@ class Command(BaseCommand):
                 f"{Patient.objects.count()} residents."
             )
         )
+
+    def _claim_database(self) -> None:
+        """Only a demo installation gets the demo: an empty database (marked now) or one this
+        command marked before. A database with data and no marker is a real one, and refused."""
+        if not settings.DEMO:
+            raise CommandError("load_demo only runs in a demo installation: set VK_DEMO=true (`make demo` does).")
+        if DemoInstallation.objects.exists():
+            return
+        holding = [
+            model._meta.verbose_name_plural
+            for model in (Region, CareUnit, Staff, Patient, User, AuditEntry)
+            if model._default_manager.exists()
+        ]
+        if holding:
+            raise CommandError(
+                "This database is not a demo installation: it holds "
+                + ", ".join(str(name) for name in holding)
+                + " and carries no demo marker. load_demo only builds the demo in an empty database (or one it "
+                "built before). For the demo, point DATABASE_URL (or VK_VAR_DIR) at a new database."
+            )
+        DemoInstallation.objects.create(marked_at=timezone.now())
 
     def _staff(self, units: list[CareUnit]) -> list[Staff]:
         staff_members = []
@@ -238,7 +261,7 @@ class Command(BaseCommand):
         pharmacy systems send it: as FHIR transaction Bundles through the import."""
         for source, data in demo_data.record_bundles(today, units[0].hsa_id, units[6].hsa_id).items():
             import_bundle(data, source_system=source)
-        if settings.DEBUG or settings.DEMO:
+        if settings.DEMO:
             # A known secret for the README's curl examples: only ever in the demo.
             client_create(
                 client_id=DEMO_CLIENT_ID, name="Demo journal system", source_system="demo-journal",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -24,11 +25,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self._print_logins(options["addr"])
         manage = [sys.executable, "-m", "django"]
+        # The demo, said explicitly, and never DEBUG: visitors see the service's own Swedish error
+        # pages, not Django's debug page with its settings and tracebacks.
+        env = {**os.environ, "VK_DEMO": "true", "DJANGO_DEBUG": "false"}
         processes = [
-            subprocess.Popen([*manage, "run_worker"]),  # noqa: S603
+            subprocess.Popen([*manage, "run_worker"], env=env),  # noqa: S603
             # --noreload: one process, so Ctrl-C and the worker stop together; runserver is threaded,
             # which the relying party needs to call the demo provider on the same server.
-            subprocess.Popen([*manage, "runserver", "--noreload", options["addr"]]),  # noqa: S603
+            subprocess.Popen([*manage, "runserver", "--noreload", options["addr"]], env=env),  # noqa: S603
         ]
 
         def stop(*_: Any) -> None:
