@@ -179,3 +179,25 @@ def test_an_overdue_case_stands_out_in_the_inbox(ui, personas, tolvans_case, uni
     expect(tag).to_be_visible()
     expect(tag).to_have_class(re.compile(r"\bnhsuk-tag--red\b"))
     expect(row).to_have_class(re.compile(r"\bvk-overdue\b"))
+
+
+def test_the_timeline_and_the_read_log_speak_swedish_not_codes(ui, personas, tolvans_case, unit_x):
+    """Issue 16 §6: the staff's timeline said "händelse: assigned", the resident's log "Case.read"."""
+    staff = personas.staff_x
+    _staff_opens_the_case(ui, staff, unit_x, personas.tolvan.full_name, listing="Ej tilldelade")
+    ui.click("Tilldela")
+    ui.click("Vi ringer patienten")
+    ui.page.get_by_label("Ringer upp").check()
+    ui.click("Avsluta")
+    timeline = ui.page.get_by_role("list").filter(has_text="fördelade ärendet till")
+    expect(timeline).to_contain_text(f"{staff.full_name} · fördelade ärendet till {staff.full_name}")
+    expect(timeline).to_contain_text("meddelade patienten att mottagningen ringer upp")
+    expect(timeline).to_contain_text("avslutade ärendet: ringer upp")
+    expect(timeline).not_to_contain_text(re.compile(r"händelse|assigned|will_call|closed"))
+    ui.click("Logga ut")
+
+    ui.login(TOLVAN_ID)
+    ui.click("Vem har läst min journal", role="link")
+    opened = ui.page.get_by_role("row").filter(has_text=staff.full_name)
+    expect(opened.first).to_contain_text("Öppnade ett ärende")
+    expect(ui.page.get_by_role("table")).not_to_contain_text(re.compile(r"\b[A-Z][a-z_]+\.[a-z_]+\b"))

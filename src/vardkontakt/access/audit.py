@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from vardkontakt.access.actions import ACTION_LABELS, UnlabelledAuditAction
 from vardkontakt.access.models import AuditEntry, AuditHead, AuditOutcome
 from vardkontakt.core.request_id import current_request_id
 from vardkontakt.identity.models import Patient, Staff, User
@@ -81,6 +83,12 @@ def _values(entry: AuditEntry) -> dict[str, Any]:
     return values
 
 
+def _check_labelled(action: str) -> None:
+    """The entry is written whatever happens; a missing label is said loudly (the tests make it an error)."""
+    if action not in ACTION_LABELS:
+        warnings.warn(f"audit action {action!r} has no label in access/actions.py", UnlabelledAuditAction, stacklevel=3)
+
+
 def audit(
     *,
     actor: Actor,
@@ -94,6 +102,7 @@ def audit(
     detail: str = "",
 ) -> AuditEntry:
     """Append one entry. Runs in (or opens) a transaction: if the change rolls back, so does its entry."""
+    _check_labelled(action)
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
         entry = AuditEntry(
@@ -130,6 +139,7 @@ def audit_each(
     that shows many patients (the appointment book) logs each of them without a query per patient."""
     if not reads:
         return 0
+    _check_labelled(action)
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
         now = timezone.now()
