@@ -201,3 +201,39 @@ def test_the_timeline_and_the_read_log_speak_swedish_not_codes(ui, personas, tol
     opened = ui.page.get_by_role("row").filter(has_text=staff.full_name)
     expect(opened.first).to_contain_text("Öppnade ett ärende")
     expect(ui.page.get_by_role("table")).not_to_contain_text(re.compile(r"\b[A-Z][a-z_]+\.[a-z_]+\b"))
+
+
+def test_kontakta_mig_the_unit_sees_the_number_the_resident_kept(ui, personas, unit_x):
+    """Issue 16 §1: "Går det bra att vi ringer dig? Ja" reached the unit without a number to call."""
+    from vardkontakt.cases.services import service_activate
+    from vardkontakt.identity.models import Patient
+
+    service_activate(unit=unit_x, kind="contact_me", by=personas.unit_admin)
+    Patient.objects.filter(pk=personas.tolvan.pk).update(mobile="+46701234567")
+    ui.login(TOLVAN_ID)
+    ui.click("Skriv till en mottagning")
+    ui.click(UNIT_NAME, role="link")
+    ui.click("Kontakta mig", role="link")
+    ui.page.get_by_label("Beskriv ditt ärende").fill("Jag vill prata om mina blodtrycksvärden.")
+    # Yes to a call, but the number emptied: refused in words, nothing sent.
+    ui.page.get_by_role("group", name="Går det bra att vi ringer dig?").get_by_label("Ja").check()
+    number = ui.page.get_by_label("Numret vi ska ringa, om du svarade ja")
+    expect(number).to_have_value("070-123 45 67")  # from her settings
+    number.fill("")
+    ui.click("Fortsätt")
+    expect(ui.page.get_by_role("alert")).to_contain_text("Skriv numret som vi ska ringa.")
+    assert not Case.objects.exists()
+    number.fill("070-123 45 67")
+    ui.click("Fortsätt")
+    expect(ui.page.get_by_role("definition").filter(has_text="Ja, på 070-123 45 67")).to_be_visible()
+    ui.click("Skicka")
+    case = Case.objects.get()
+    ui.click("Logga ut")
+
+    ui.login(personas.staff_x.hsa_id, side="staff")
+    ui.goto(f"/staff/cases/{case.id}/")
+    call = ui.page.get_by_role("link", name="070-123 45 67")
+    expect(call).to_have_attribute("href", "tel:+46701234567")
+    ui.click("Vi ringer patienten")
+    expect(_status_message(ui, "Patienten får veta att mottagningen ringer upp.")).to_be_visible()
+    expect(ui.page.get_by_role("link", name="070-123 45 67")).to_be_visible()
