@@ -380,7 +380,7 @@ ROWS: list[Row] = [
         "booking_staff:visit_type_new", "unit X, 4 minutes long",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 400, "staff_x": 403, "region_admin": 403}),
         method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
-        data=lambda p, who: {"name": "Kort", "duration_minutes": "4", "profession": "nurse", "cancellation_deadline_hours": "24"},
+        data=lambda p, who: {"name": "Kort", "duration_minutes": "4", "professions": ["nurse", "district_nurse"], "cancellation_deadline_hours": "24"},
     ),
     Row(
         "booking_staff:visit_type_edit", "unit X's Hälsosamtal",
@@ -392,7 +392,7 @@ ROWS: list[Row] = [
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
         method="post",
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "visit_type_id": a_free_slot().visit_type_id},
-        data=lambda p, who: {"name": "Hälsosamtal", "duration_minutes": "30", "profession": "nurse", "cancellation_deadline_hours": "24"},
+        data=lambda p, who: {"name": "Hälsosamtal", "duration_minutes": "30", "professions": ["nurse", "district_nurse"], "cancellation_deadline_hours": "24"},
     ),
     Row(
         "booking_staff:visit_type_edit", "unit X's Hälsosamtal asked for at unit Y",
@@ -752,7 +752,7 @@ def appointments(personas: Personas) -> None:
 
     unit_x = unit("Vårdcentralen Lindängen")
     visit = VisitType.objects.create(
-        unit=unit_x, name="Hälsosamtal", duration_minutes=30, profession="nurse", bookable_online=True,
+        unit=unit_x, name="Hälsosamtal", duration_minutes=30, professions=["nurse", "district_nurse"], bookable_online=True,
         rebookable_online=True,
     )  # fmt: skip
     start = timezone.now().replace(microsecond=0) + dt.timedelta(days=7)

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from playwright.sync_api import expect
 
-from vardkontakt.booking.models import Booking, BookingSettings
+from vardkontakt.booking.models import Booking, BookingSettings, ScheduleTemplate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TOLVAN_ID = "19121212-1212"
@@ -43,12 +43,34 @@ def test_the_unit_admin_sets_up_the_book_and_books_a_patient_by_phone(ui, person
     ui.click(exactly(sv("Add a visit type")), role="link")
     page.locator("#id_name").fill("Telefonrådgivning")
     page.locator("#id_duration_minutes").fill("20")
-    page.locator("#id_profession").select_option("nurse")
+    # Held by nurses and district nurses (issue 16 §4: a visit type names who may hold it).
+    professions = page.get_by_role("group", name=sv("Professions that may hold the visit"))
+    professions.get_by_role("checkbox", name=exactly(sv("nurse"))).check()
+    professions.get_by_role("checkbox", name=exactly(sv("district nurse"))).check()
     ui.click(exactly(sv("Save")))
     expect(page.get_by_role("link", name="Telefonrådgivning")).to_be_visible()
+    held_by = sv("%(first)s or %(last)s") % {"first": sv("nurse"), "last": sv("district nurse")}
+    expect(page.get_by_role("row").filter(has_text="Telefonrådgivning")).to_contain_text(
+        re.compile(re.escape(held_by), re.IGNORECASE)
+    )
+
+    # A weekly block for the doctor is refused in words; nothing is saved.
+    ui.click(exactly(sv("Add a block")), role="link")
+    page.locator("#id_practitioner").select_option(str(admin.pk))
+    page.locator("#id_visit_type").select_option(label="Telefonrådgivning")
+    page.locator("#id_weekday").select_option(str(day.weekday()))
+    page.locator("#id_start_time").fill("09:00")
+    page.locator("#id_end_time").fill("10:00")
+    page.locator("#id_place").fill("Rum 4")
+    ui.click(exactly(sv("Save")))
+    refusal = sv("%(name)s (%(profession)s) may not hold “%(visit)s”. Professions that may: %(professions)s.") % {
+        "name": admin.full_name, "profession": sv("doctor"), "visit": "Telefonrådgivning",
+        "professions": sv("%(first)s or %(last)s") % {"first": sv("nurse"), "last": sv("district nurse")},
+    }  # fmt: skip
+    expect(page.get_by_role("alert")).to_contain_text(refusal)
+    assert not ScheduleTemplate.objects.exists()
 
     # A weekly block for the nurse, the weekday two days from now, 09:00-10:00, phone only.
-    ui.click(exactly(sv("Add a block")), role="link")
     page.locator("#id_practitioner").select_option(str(nurse.pk))
     page.locator("#id_visit_type").select_option(label="Telefonrådgivning")
     page.locator("#id_weekday").select_option(str(day.weekday()))

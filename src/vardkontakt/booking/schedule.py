@@ -50,7 +50,15 @@ def generate_slots(unit: CareUnit, *, today: dt.date | None = None) -> Generated
     """
     today = today or timezone.localdate()
     horizon = today + dt.timedelta(weeks=settings_of(unit).horizon_weeks)
-    templates = list(ScheduleTemplate.objects.filter(unit=unit, visit_type__active=True).select_related("visit_type"))
+    templates = [
+        template
+        for template in ScheduleTemplate.objects.filter(unit=unit, visit_type__active=True).select_related(
+            "visit_type", "practitioner"
+        )
+        # A block whose practitioner may no longer hold its visit type (a changed profession) makes no
+        # times; the set-up page marks it.
+        if template.fits
+    ]
     exceptions = list(
         ScheduleException.objects.filter(
             unit=unit,
