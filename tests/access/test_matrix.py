@@ -442,6 +442,18 @@ ROWS: list[Row] = [
         method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
+        "booking_staff:day_off", "unit X, the next public holiday opened",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"day": the_next_day_off(), "action": "open"},
+    ),
+    Row(
+        "booking_staff:day_off", "unit X, a working day",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 400, "staff_x": 403, "region_admin": 403}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"day": a_working_day_ahead()["starts_at"][:10], "action": "open"},
+    ),
+    Row(
         "booking_staff:coverage", "unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
@@ -810,13 +822,32 @@ def a_block(personas: Personas):
 
 
 def a_working_day_ahead() -> dict[str, str]:
-    """08:00–17:00 Swedish time, 60 days from today: always in the future, whatever the date."""
+    """08:00–17:00 Swedish time on the first working day 60 days from today or later: always in the
+    future, and never a day off, whatever the date."""
     import datetime as dt
 
     from django.utils import timezone
 
+    from vardkontakt.core.calendar import is_working_day
+
     day = timezone.localdate() + dt.timedelta(days=60)
+    while not is_working_day(day):
+        day += dt.timedelta(days=1)
     return {"starts_at": f"{day}T08:00", "ends_at": f"{day}T17:00"}
+
+
+def the_next_day_off() -> str:
+    """The next public holiday or day off after today, whatever the date."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from vardkontakt.core.calendar import is_day_off
+
+    day = timezone.localdate() + dt.timedelta(days=1)
+    while not is_day_off(day):
+        day += dt.timedelta(days=1)
+    return day.isoformat()
 
 
 def an_absence(personas: Personas):

@@ -17,6 +17,7 @@ from vardkontakt.booking.models import (
     Channel,
     ExceptionReason,
     HeldBack,
+    HolidayOpening,
     ScheduleException,
     ScheduleTemplate,
     Slot,
@@ -105,6 +106,8 @@ def test_an_absence_leaves_no_slots(unit, clinic_visit, personas):
 def test_the_spring_night_has_no_half_past_two(unit, clinic_visit, personas):
     spring = dt.date(2027, 3, 28)  # last Sunday of March: 02:00 → 03:00
     template(unit, personas.staff_x, clinic_visit, weekday=6, start=dt.time(1), end=dt.time(4))
+    # It is also Easter Day, a public holiday: the unit works it, or the schedule makes no times.
+    HolidayOpening.objects.create(unit=unit, day=spring, opened_at=timezone.now())
     generate_slots(unit, today=spring)
     night = Slot.objects.filter(starts_at__lt=at(spring, 12)).order_by("starts_at")
     assert [local(s) for s in night] == ["01:00+0100", "01:30+0100", "03:00+0200", "03:30+0200"]

@@ -9,7 +9,7 @@ import html
 import pytest
 import time_machine
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from tests.helpers import login_as
@@ -22,6 +22,7 @@ from vardkontakt.booking.models import (
     Channel,
     ExceptionReason,
     HeldBack,
+    HolidayOpening,
     ScheduleException,
     ScheduleTemplate,
     Slot,
@@ -290,6 +291,8 @@ def test_the_book_shows_every_booking_who_made_it_and_what_patients_changed_onli
 
 def test_the_book_days_of_the_clock_changes(personas, unit, visit):
     spring, autumn = dt.date(2027, 3, 28), dt.date(2026, 10, 25)
+    # The spring night is also Easter Day, a public holiday: the unit works it.
+    HolidayOpening.objects.create(unit=unit, day=spring, opened_at=timezone.now())
     for day in (spring, autumn):
         ScheduleTemplate.objects.create(
             unit=unit, practitioner=personas.staff_x, visit_type=visit, weekday=6, start_time=dt.time(1),

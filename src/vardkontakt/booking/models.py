@@ -146,6 +146,21 @@ class ScheduleException(models.Model):
         ]
 
 
+class HolidayOpening(models.Model):
+    """The unit opens its appointment book on a public holiday or a de facto day off (julafton,
+    midsommarafton, nyårsafton): its weekly blocks make times that day. Without one, they do not."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="holiday_openings")
+    day = models.DateField(_("day"))
+    opened_by = models.ForeignKey(Staff, null=True, on_delete=models.SET_NULL, related_name="+")
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [models.UniqueConstraint(fields=["unit", "day"], name="holiday_opening_once_per_unit_and_day")]
+
+
 class Slot(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="slots")

@@ -225,3 +225,16 @@ class OverbookForm(StaffBookForm):
         if not reason:
             raise ValidationError(Refusal.OVERBOOK_REASON.value, code="required")
         return reason
+
+
+class DayOffForm(forms.Form):
+    """Open the book on a public holiday or day off, or close it again (the default)."""
+
+    day = forms.DateField(
+        label=_("Day"), error_messages={"required": _("Choose a day."), "invalid": _("Choose a day.")}
+    )
+    action = forms.ChoiceField(
+        choices=[("open", _("Open the book this day")), ("close", _("Keep the book closed this day"))],
+        error_messages={"required": _("Choose whether to open or close the day."),
+                        "invalid_choice": _("Choose whether to open or close the day.")},
+    )  # fmt: skip

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from vardkontakt.access.audit import Actor, audit
@@ -29,12 +30,14 @@ from vardkontakt.booking.models import (
     Booking,
     BookingSettings,
     BookingStatus,
+    HolidayOpening,
     ScheduleException,
     ScheduleTemplate,
     Slot,
     VisitType,
 )
-from vardkontakt.booking.schedule import Generated, generate_slots, settings_of
+from vardkontakt.booking.schedule import Generated, generate_slots, local_instant, settings_of
+from vardkontakt.core.calendar import is_day_off
 from vardkontakt.identity.models import Patient, Profession, Staff
 from vardkontakt.organisation.models import CareUnit
 
@@ -234,6 +237,41 @@ def schedule_exception_delete(*, exception: ScheduleException, by: Staff) -> Non
     """The absence is lifted; the next roll (or 'roll now') fills its time again."""
     _log(by, exception.unit, f"absence removed {exception.practitioner.hsa_id}", exception)
     exception.delete()
+
+
+# --- public holidays and days off ----------------------------------------------------------------
+
+
+def _check_day_off(day: dt.date) -> None:
+    if day < timezone.localdate():
+        raise ValidationError({"day": _("Choose today or a later day.")})
+    if not is_day_off(day):
+        raise ValidationError(
+            {"day": _("%(day)s is not a public holiday or a day off: the schedule makes its times as usual.")
+             % {"day": date_format(day, "l j F Y")}}
+        )  # fmt: skip
+
+
+@transaction.atomic
+def day_off_open(*, unit: CareUnit, by: Staff, day: dt.date) -> Generated:
+    """The unit works this public holiday or day off: its weekly blocks make times that day (made
+    at once, for a day within the horizon)."""
+    _check_day_off(day)
+    HolidayOpening.objects.get_or_create(unit=unit, day=day, defaults={"opened_by": by, "opened_at": timezone.now()})
+    _log(by, unit, f"day off {day.isoformat()} opened")
+    return generate_slots(unit)
+
+
+@transaction.atomic
+def day_off_close(*, unit: CareUnit, by: Staff, day: dt.date) -> Cleared:
+    """The unit is closed this public holiday or day off (the default): an opening is withdrawn and
+    the day's free times leave the book; booked ones stay, counted, so the unit calls the patients."""
+    _check_day_off(day)
+    HolidayOpening.objects.filter(unit=unit, day=day).delete()
+    start, end = local_instant(day, dt.time()), local_instant(day + dt.timedelta(days=1), dt.time())
+    cleared = _clear_free_slots(Slot.objects.filter(unit=unit, starts_at__gte=start, starts_at__lt=end))
+    _log(by, unit, f"day off {day.isoformat()} closed, {cleared.removed} free times removed")
+    return cleared
 
 
 def schedule_roll(*, unit: CareUnit, by: Staff) -> Generated:
