@@ -13,6 +13,7 @@ from vardkontakt.access import policy
 from vardkontakt.access.acting import acting_for
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.core.tasks import heartbeat_age_seconds
+from vardkontakt.home.unit_offers import unit_offers
 from vardkontakt.identity.decorators import PatientRequest, StaffRequest, patient_required, public, staff_required
 from vardkontakt.notifications.selectors import recent_notifications
 from vardkontakt.organisation.selectors import memberships_for_staff, news_for_staff, units_for_patient
@@ -51,7 +52,7 @@ def patient_home(request: PatientRequest) -> HttpResponse:
             "patient": me,
             "subject": subject,
             "acting_self": subject.pk == me.pk,
-            "units": units_for_patient(patient=subject),
+            "offers": unit_offers(list(units_for_patient(patient=subject))),
             "notifications": recent_notifications(patient=me),
             "may_write": acting.allows(policy.Scope.CASES),
             "may_read_record": acting.allows(policy.Scope.RECORD),
