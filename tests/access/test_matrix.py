@@ -159,6 +159,16 @@ ROWS: list[Row] = [
     Row("demo_idp:token", "no client", everyone(401), method="post", kwargs=lambda p: {"tenant": "eid"}),
     # --- residents' pages -------------------------------------------------------------------
     Row("home:patient_home", "own", patients_door(200)),
+    # "Nytt för dig": a resident's own notices only (Tolvan's: her booking is confirmed).
+    Row(
+        "home:notice_open", "Tolvan's notice", patients_door(not_found_but({"patient_a": 302})),
+        kwargs=lambda p: {"notification_id": tolvans_notice().id},
+    ),
+    Row(
+        "home:notice_dismiss", "Tolvan's notice", patients_door(not_found_but({"patient_a": 302})), method="post",
+        kwargs=lambda p: {"notification_id": tolvans_notice().id},
+    ),
+    Row("home:notices_dismiss_all", "own", patients_door(302), method="post"),
     Row("identity:patient_settings", "own", patients_door(200)),
     Row("access:proxies", "own", patients_door(200)),
     Row("access:proxy_invite", "own", patients_door(200)),
@@ -800,6 +810,12 @@ def tolvans_booking():
     from vardkontakt.booking.models import Booking
 
     return Booking.objects.get(patient__given_name="Tolvan")
+
+
+def tolvans_notice():
+    from vardkontakt.notifications.models import Notification
+
+    return Notification.objects.filter(recipient__given_name="Tolvan", kind="booking_confirmed").get()
 
 
 def a_free_slot():

@@ -30,7 +30,7 @@ from vardkontakt.cases.naming import validate_service_name
 from vardkontakt.cases.questions import validate_questions
 from vardkontakt.core.calendar import answer_deadline
 from vardkontakt.identity.models import Patient, Staff
-from vardkontakt.notifications.models import NotificationKind
+from vardkontakt.notifications.models import About, NotificationKind
 from vardkontakt.notifications.services import notification_create
 from vardkontakt.organisation.models import CareUnit, Region
 
@@ -87,7 +87,9 @@ def _event(
 
 def _notify_patient_side(case: Case, cause: str) -> None:
     for person in {case.patient, case.created_by}:
-        notification_create(recipient=person, kind=NotificationKind.REPLY_WAITING, cause=cause)
+        notification_create(
+            recipient=person, kind=NotificationKind.REPLY_WAITING, cause=cause, about=About.CASE, about_id=case.pk
+        )
 
 
 @transaction.atomic
