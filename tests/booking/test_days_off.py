@@ -145,7 +145,10 @@ def test_a_unit_that_opens_juldagen_gets_its_times_that_day(unit, schedule, pers
     assert JULAFTON not in days_with_times(unit)  # only the day opened
     assert AuditEntry.objects.filter(action="booking_setup.change", detail__startswith="day off 2026-12-25").exists()
     page = text_of(admin(personas).get(f"/staff/units/{unit.id}/booking-setup/"))
-    assert "Juldagen, fredag 25 december 2026" in page
+    juldagen = page.split("Juldagen, fredag 25 december 2026")[1].split("</tr>")[0]
+    assert ">Öppen</strong>" in juldagen and "Stäng dagen" in juldagen
+    julafton = page.split("Julafton, torsdag 24 december 2026")[1].split("</tr>")[0]
+    assert "Stängd" in julafton and "Öppna tidboken denna dag" in julafton
     # The nightly roll keeps making them.
     generate_slots(unit, today=NOW.date())
     assert JULDAGEN in days_with_times(unit)
