@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def write(count: int) -> list[AuditEntry]:
-    return [audit(actor=SYSTEM, action="test.write", detail=f"entry {n}") for n in range(count)]
+    return [audit(actor=SYSTEM, action="guardianship.import", detail=f"entry {n}") for n in range(count)]
 
 
 def raw_update(sql: str, params: list[Any]) -> None:
@@ -86,10 +86,10 @@ def test_postgresql_refuses_to_update_or_delete_entries(db):
 
 def test_an_entry_rolls_back_with_the_change_it_describes(db):
     with pytest.raises(RuntimeError), transaction.atomic():
-        audit(actor=SYSTEM, action="test.write")
+        audit(actor=SYSTEM, action="guardianship.import")
         raise RuntimeError
     assert not AuditEntry.objects.exists()
-    audit(actor=SYSTEM, action="test.write")
+    audit(actor=SYSTEM, action="guardianship.import")
     assert verify_chain().intact
 
 
@@ -116,7 +116,7 @@ def test_concurrent_writers_keep_one_unbroken_chain():
     def writer(n: int) -> None:
         try:
             for i in range(10):
-                audit(actor=Actor("system", "", f"writer {n}"), action="test.concurrent", detail=str(i))
+                audit(actor=Actor("system", "", f"writer {n}"), action="guardianship.import", detail=str(i))
         except BaseException as exc:
             errors.append(exc)
         finally:

@@ -164,6 +164,16 @@ ROWS: list[Row] = [
     # --- residents' pages -------------------------------------------------------------------
     Row("home:patient_home", "own", patients_door(200)),
     Row("home:patient_home", "the one they act for", patients_door(200), acts_for="acted_for"),
+    # "Nytt för dig": a resident's own notices only (Tolvan's: her booking is confirmed).
+    Row(
+        "home:notice_open", "Tolvan's notice", patients_door(not_found_but({"patient_a": 302})),
+        kwargs=lambda p: {"notification_id": tolvans_notice().id},
+    ),
+    Row(
+        "home:notice_dismiss", "Tolvan's notice", patients_door(not_found_but({"patient_a": 302})), method="post",
+        kwargs=lambda p: {"notification_id": tolvans_notice().id},
+    ),
+    Row("home:notices_dismiss_all", "own", patients_door(302), method="post"),
     Row("identity:patient_settings", "own", patients_door(200)),
     Row("access:proxies", "own", patients_door(200)),
     Row("access:proxy_invite", "own", patients_door(200)),
@@ -428,7 +438,7 @@ ROWS: list[Row] = [
         "booking_staff:visit_type_new", "unit X, 4 minutes long",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 400, "staff_x": 403, "region_admin": 403}),
         method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
-        data=lambda p, who: {"name": "Kort", "duration_minutes": "4", "profession": "nurse", "cancellation_deadline_hours": "24"},
+        data=lambda p, who: {"name": "Kort", "duration_minutes": "4", "professions": ["nurse", "district_nurse"], "cancellation_deadline_hours": "24"},
     ),
     Row(
         "booking_staff:visit_type_new", "unit X, a 15-minute vaccination",
@@ -446,7 +456,7 @@ ROWS: list[Row] = [
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
         method="post",
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "visit_type_id": a_free_slot().visit_type_id},
-        data=lambda p, who: {"name": "Hälsosamtal", "duration_minutes": "30", "profession": "nurse", "cancellation_deadline_hours": "24"},
+        data=lambda p, who: {"name": "Hälsosamtal", "duration_minutes": "30", "professions": ["nurse", "district_nurse"], "cancellation_deadline_hours": "24"},
     ),
     Row(
         "booking_staff:visit_type_edit", "unit X's Hälsosamtal asked for at unit Y",
@@ -494,6 +504,18 @@ ROWS: list[Row] = [
         "booking_staff:roll", "unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
         method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "booking_staff:day_off", "unit X, the next public holiday opened",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"day": the_next_day_off(), "action": "open"},
+    ),
+    Row(
+        "booking_staff:day_off", "unit X, a working day",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 400, "staff_x": 403, "region_admin": 403}),
+        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"day": a_working_day_ahead()["starts_at"][:10], "action": "open"},
     ),
     Row(
         "booking_staff:coverage", "unit X",
@@ -894,7 +916,7 @@ def appointments(personas: Personas) -> None:
 
     unit_x = unit("Vårdcentralen Lindängen")
     visit = VisitType.objects.create(
-        unit=unit_x, name="Hälsosamtal", duration_minutes=30, profession="nurse", bookable_online=True,
+        unit=unit_x, name="Hälsosamtal", duration_minutes=30, professions=["nurse", "district_nurse"], bookable_online=True,
         rebookable_online=True,
     )  # fmt: skip
     start = timezone.now().replace(microsecond=0) + dt.timedelta(days=7)
@@ -954,6 +976,12 @@ def calendar_link(owner: Patient) -> str:
     return feed_path(feed_create(owner))
 
 
+def tolvans_notice():
+    from vardkontakt.notifications.models import Notification
+
+    return Notification.objects.filter(recipient__given_name="Tolvan", kind="booking_confirmed").get()
+
+
 def a_free_slot():
     from vardkontakt.booking.models import Slot
 
@@ -974,13 +1002,32 @@ def a_block(personas: Personas):
 
 
 def a_working_day_ahead() -> dict[str, str]:
-    """08:00–17:00 Swedish time, 60 days from today: always in the future, whatever the date."""
+    """08:00–17:00 Swedish time on the first working day 60 days from today or later: always in the
+    future, and never a day off, whatever the date."""
     import datetime as dt
 
     from django.utils import timezone
 
+    from vardkontakt.core.calendar import is_working_day
+
     day = timezone.localdate() + dt.timedelta(days=60)
+    while not is_working_day(day):
+        day += dt.timedelta(days=1)
     return {"starts_at": f"{day}T08:00", "ends_at": f"{day}T17:00"}
+
+
+def the_next_day_off() -> str:
+    """The next public holiday or day off after today, whatever the date."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from vardkontakt.core.calendar import is_day_off
+
+    day = timezone.localdate() + dt.timedelta(days=1)
+    while not is_day_off(day):
+        day += dt.timedelta(days=1)
+    return day.isoformat()
 
 
 def an_absence(personas: Personas):

@@ -18,6 +18,7 @@ from vardkontakt.booking.models import (
     Channel,
     ExceptionReason,
     HeldBack,
+    HolidayOpening,
     ScheduleException,
     ScheduleTemplate,
     Slot,
@@ -47,9 +48,11 @@ def unit(personas) -> CareUnit:
 
 
 @pytest.fixture
-def doctor_visit(unit) -> VisitType:
+def clinic_visit(unit) -> VisitType:
+    """A visit doctors and district nurses hold (staff X is a district nurse, the unit admin a doctor)."""
     return VisitType.objects.create(
-        unit=unit, name="Läkarbesök", duration_minutes=30, profession="doctor", bookable_online=True,
+        unit=unit, name="Mottagningsbesök", duration_minutes=30, professions=["doctor", "district_nurse"],
+        bookable_online=True,
         rebookable_online=True,
     )  # fmt: skip
 
@@ -66,9 +69,9 @@ def local(slot: Slot) -> str:
 
 
 @pytest.fixture
-def week(unit, doctor_visit, personas):
+def week(unit, clinic_visit, personas):
     """Monday 09-11 at Lindängen with staff X: four 30-minute slots a week, eight weeks ahead."""
-    template(unit, personas.staff_x, doctor_visit)
+    template(unit, personas.staff_x, clinic_visit)
     generate_slots(unit, today=MONDAY - dt.timedelta(days=1))
     return list(Slot.objects.filter(unit=unit).order_by("starts_at"))
 
@@ -89,8 +92,8 @@ def test_the_template_rolls_forward_to_the_horizon_once(unit, week):
     assert generate_slots(unit, today=MONDAY - dt.timedelta(days=1)).created == 4 * 4
 
 
-def test_an_absence_leaves_no_slots(unit, doctor_visit, personas):
-    template(unit, personas.staff_x, doctor_visit)
+def test_an_absence_leaves_no_slots(unit, clinic_visit, personas):
+    template(unit, personas.staff_x, clinic_visit)
     ScheduleException.objects.create(
         practitioner=personas.staff_x, unit=unit, starts_at=at(MONDAY, 9, 30), ends_at=at(MONDAY, 10, 30),
         reason=ExceptionReason.TRAINING,
@@ -100,17 +103,19 @@ def test_an_absence_leaves_no_slots(unit, doctor_visit, personas):
     assert first_day == ["09:00+0100", "10:30+0100"] and result.skipped_for_exceptions == 2
 
 
-def test_the_spring_night_has_no_half_past_two(unit, doctor_visit, personas):
+def test_the_spring_night_has_no_half_past_two(unit, clinic_visit, personas):
     spring = dt.date(2027, 3, 28)  # last Sunday of March: 02:00 → 03:00
-    template(unit, personas.staff_x, doctor_visit, weekday=6, start=dt.time(1), end=dt.time(4))
+    template(unit, personas.staff_x, clinic_visit, weekday=6, start=dt.time(1), end=dt.time(4))
+    # It is also Easter Day, a public holiday: the unit works it, or the schedule makes no times.
+    HolidayOpening.objects.create(unit=unit, day=spring, opened_at=timezone.now())
     generate_slots(unit, today=spring)
     night = Slot.objects.filter(starts_at__lt=at(spring, 12)).order_by("starts_at")
     assert [local(s) for s in night] == ["01:00+0100", "01:30+0100", "03:00+0200", "03:30+0200"]
 
 
-def test_the_autumn_hour_that_happens_twice_gives_two_distinct_slots(unit, doctor_visit, personas):
+def test_the_autumn_hour_that_happens_twice_gives_two_distinct_slots(unit, clinic_visit, personas):
     autumn = dt.date(2027, 10, 31)  # last Sunday of October: 03:00 → 02:00
-    template(unit, personas.staff_x, doctor_visit, weekday=6, start=dt.time(1), end=dt.time(4))
+    template(unit, personas.staff_x, clinic_visit, weekday=6, start=dt.time(1), end=dt.time(4))
     generate_slots(unit, today=autumn)
     night = list(Slot.objects.filter(starts_at__lt=at(autumn, 12)).order_by("starts_at"))
     assert [local(s) for s in night] == [
@@ -155,13 +160,13 @@ def test_a_crafted_online_booking_is_refused_and_changes_nothing(unit, week, per
 
 
 @time_machine.travel(dt.datetime(2026, 11, 29, 12, tzinfo=STOCKHOLM))
-def test_another_units_slot_and_a_visit_type_not_online(unit, week, doctor_visit, personas):
+def test_another_units_slot_and_a_visit_type_not_online(unit, week, clinic_visit, personas):
     other = CareUnit.objects.exclude(pk=unit.pk).first()
     assert other is not None
     with pytest.raises(BookingRefused) as refused:
         book_online(slot_id=week[0].pk, unit=other, subject=personas.tolvan, actor=personas.tolvan)
     assert refused.value.refusal is Refusal.OTHER_UNIT
-    VisitType.objects.filter(pk=doctor_visit.pk).update(bookable_online=False)
+    VisitType.objects.filter(pk=clinic_visit.pk).update(bookable_online=False)
     with pytest.raises(BookingRefused) as refused:
         book_online(slot_id=week[0].pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan)
     assert refused.value.refusal is Refusal.NOT_ONLINE
@@ -223,13 +228,13 @@ def test_cancel_online_up_to_the_deadline_then_call(unit, week, personas):
 
 
 @time_machine.travel(dt.datetime(2026, 11, 25, 12, tzinfo=STOCKHOLM))
-def test_rebooking_keeps_kind_practitioner_and_length_and_is_atomic(unit, week, doctor_visit, personas):
+def test_rebooking_keeps_kind_practitioner_and_length_and_is_atomic(unit, week, clinic_visit, personas):
     booking = book_online(slot_id=week[0].pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan)
     moved = rebook_online(booking_id=booking.pk, new_slot_id=week[4].pk, actor=personas.tolvan)
     booking.refresh_from_db()
     assert (booking.status, moved.rebooked_from, moved.slot) == (BookingStatus.REBOOKED, booking, week[4])
 
-    other_doctor = template(unit, personas.unit_admin, doctor_visit, weekday=1)
+    other_doctor = template(unit, personas.unit_admin, clinic_visit, weekday=1)
     generate_slots(unit, today=MONDAY)
     theirs = Slot.objects.filter(template=other_doctor).first()
     assert theirs is not None
@@ -241,7 +246,7 @@ def test_rebooking_keeps_kind_practitioner_and_length_and_is_atomic(unit, week, 
         rebook_online(booking_id=moved.pk, new_slot_id=week[8].pk, actor=personas.tolvan)
     moved.refresh_from_db()
     assert moved.status == BookingStatus.ACTIVE  # the old booking is never lost
-    VisitType.objects.filter(pk=doctor_visit.pk).update(rebookable_online=False)
+    VisitType.objects.filter(pk=clinic_visit.pk).update(rebookable_online=False)
     with pytest.raises(BookingRefused) as refused:
         rebook_online(booking_id=moved.pk, new_slot_id=week[12].pk, actor=personas.tolvan)
     assert refused.value.refusal is Refusal.NOT_REBOOKABLE
@@ -254,7 +259,7 @@ def test_rebooking_keeps_kind_practitioner_and_length_and_is_atomic(unit, week, 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions: the PostgreSQL case")
 def test_fifty_people_race_for_one_slot_and_exactly_one_wins(personas):
     unit = personas.staff_x.memberships.get().unit
-    visit = VisitType.objects.create(unit=unit, name="Vaccination", duration_minutes=10, profession="nurse", bookable_online=True)  # fmt: skip
+    visit = VisitType.objects.create(unit=unit, name="Vaccination", duration_minutes=10, professions=["nurse", "district_nurse"], bookable_online=True)  # fmt: skip
     start = timezone.now() + dt.timedelta(days=3)
     slot = Slot.objects.create(unit=unit, practitioner=personas.staff_x, visit_type=visit, place="Rum 1", starts_at=start, ends_at=start + dt.timedelta(minutes=10))  # fmt: skip
     people = list(Patient.objects.all()[:50])
@@ -310,7 +315,7 @@ def test_one_submission_sent_many_times_at_once_books_once_and_every_answer_is_t
     """A double (or tenfold) click: the copies wait on the slot's lock behind the first, then find
     its booking by the submission key; none of them is told the time has gone."""
     unit = personas.staff_x.memberships.get().unit
-    visit = VisitType.objects.create(unit=unit, name="Vaccination", duration_minutes=10, profession="nurse", bookable_online=True)  # fmt: skip
+    visit = VisitType.objects.create(unit=unit, name="Vaccination", duration_minutes=10, professions=["nurse", "district_nurse"], bookable_online=True)  # fmt: skip
     start = timezone.now() + dt.timedelta(days=3)
     slot = Slot.objects.create(unit=unit, practitioner=personas.staff_x, visit_type=visit, place="Rum 1", starts_at=start, ends_at=start + dt.timedelta(minutes=10))  # fmt: skip
     answers = at_once(10, lambda: book_online(
@@ -335,7 +340,9 @@ def test_staff_sending_one_form_many_times_at_once_book_once_and_the_log_says_on
     from vardkontakt.booking.staff_services import staff_book
 
     unit = personas.staff_x.memberships.get().unit
-    visit = VisitType.objects.create(unit=unit, name="Vaccination", duration_minutes=10, profession="nurse")
+    visit = VisitType.objects.create(
+        unit=unit, name="Vaccination", duration_minutes=10, professions=["nurse", "district_nurse"]
+    )
     start = timezone.now() + dt.timedelta(hours=3)  # within the release: staff may book it
     slot = Slot.objects.create(unit=unit, practitioner=personas.staff_x, visit_type=visit, place="Rum 1", starts_at=start, ends_at=start + dt.timedelta(minutes=10))  # fmt: skip
     answers = at_once(8, lambda: staff_book(

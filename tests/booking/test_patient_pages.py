@@ -55,7 +55,7 @@ def unit(personas) -> CareUnit:
 @pytest.fixture
 def visit(unit) -> VisitType:
     return VisitType.objects.create(
-        unit=unit, name="Hälsosamtal", duration_minutes=30, profession="nurse", bookable_online=True,
+        unit=unit, name="Hälsosamtal", duration_minutes=30, professions=["nurse", "district_nurse"], bookable_online=True,
         rebookable_online=True,
     )  # fmt: skip
 
@@ -127,7 +127,11 @@ def test_another_units_slot_or_unit_is_not_booked(personas, unit, slots):
     tolvan = client_for(personas.tolvan)
     assert book(tolvan, other_unit, slots[0]).status_code == 404  # a unit that takes no bookings online
     VisitType.objects.create(
-        unit=other_unit, name="Annat", duration_minutes=15, profession="nurse", bookable_online=True
+        unit=other_unit,
+        name="Annat",
+        duration_minutes=15,
+        professions=["nurse", "district_nurse"],
+        bookable_online=True,
     )
     refused = book(tolvan, other_unit, slots[0])
     assert refused.status_code == 400 and "en annan mottagning" in refused.text
@@ -166,7 +170,7 @@ def test_move_to_the_same_kind_with_the_same_person(personas, unit, visit, slots
     tolvan = client_for(personas.tolvan)
     book(tolvan, unit, slots[4])  # next week: well before the 24-hour limit
     booking = Booking.objects.get()
-    other_visit = VisitType.objects.create(unit=unit, name="Vaccination", duration_minutes=30, profession="nurse", bookable_online=True)  # fmt: skip
+    other_visit = VisitType.objects.create(unit=unit, name="Vaccination", duration_minutes=30, professions=["nurse", "district_nurse"], bookable_online=True)  # fmt: skip
     start = slots[5].starts_at + dt.timedelta(hours=5)  # 14:30, outside the templates
     foreign = Slot.objects.create(unit=unit, practitioner=personas.unit_admin, visit_type=visit, place="Rum 1", starts_at=start, ends_at=start + dt.timedelta(minutes=30))  # fmt: skip
     other_kind = Slot.objects.create(unit=unit, practitioner=personas.staff_x, visit_type=other_visit, place="Rum 4", starts_at=start, ends_at=start + dt.timedelta(minutes=30))  # fmt: skip

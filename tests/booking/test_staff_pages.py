@@ -9,7 +9,7 @@ import html
 import pytest
 import time_machine
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from tests.helpers import login_as
@@ -22,6 +22,7 @@ from vardkontakt.booking.models import (
     Channel,
     ExceptionReason,
     HeldBack,
+    HolidayOpening,
     ScheduleException,
     ScheduleTemplate,
     Slot,
@@ -68,9 +69,10 @@ def unit(personas) -> CareUnit:
 
 @pytest.fixture
 def visit(unit) -> VisitType:
+    """Held by nurses, district nurses (staff X) and doctors (the unit administrator)."""
     return VisitType.objects.create(
-        unit=unit, name="Hälsosamtal", duration_minutes=30, profession="nurse", bookable_online=True,
-        rebookable_online=True,
+        unit=unit, name="Hälsosamtal", duration_minutes=30, professions=["nurse", "district_nurse", "doctor"],
+        bookable_online=True, rebookable_online=True,
     )  # fmt: skip
 
 
@@ -154,8 +156,8 @@ def test_the_unit_admin_sets_the_rules_and_bad_numbers_are_explained(personas, u
     assert (saved.horizon_weeks, saved.release_hours) == (12, 48)
 
 
-def visit_type(**changes: str) -> dict[str, str]:
-    return {"name": "Mottagningsbesök", "duration_minutes": "20", "profession": "doctor", "bookable_online": "on",
+def visit_type(**changes: str | list[str]) -> dict[str, str | list[str]]:
+    return {"name": "Mottagningsbesök", "duration_minutes": "20", "professions": ["doctor"], "bookable_online": "on",
             "cancellation_deadline_hours": "24", "active": "on", **changes}  # fmt: skip
 
 
@@ -177,7 +179,10 @@ def test_visit_types_are_checked_then_saved_and_can_be_put_out_of_use(personas, 
     assert not visit.active
     # Another unit's visit type is not found at this unit's address.
     other = VisitType.objects.create(
-        unit=personas.nurse.memberships.get().unit, name="Annat", duration_minutes=15, profession="nurse"
+        unit=personas.nurse.memberships.get().unit,
+        name="Annat",
+        duration_minutes=15,
+        professions=["nurse", "district_nurse"],
     )
     assert admin.get(setup_url(unit, f"visit-types/{other.pk}/")).status_code == 404
 
@@ -286,6 +291,8 @@ def test_the_book_shows_every_booking_who_made_it_and_what_patients_changed_onli
 
 def test_the_book_days_of_the_clock_changes(personas, unit, visit):
     spring, autumn = dt.date(2027, 3, 28), dt.date(2026, 10, 25)
+    # The spring night is also Easter Day, a public holiday: the unit works it.
+    HolidayOpening.objects.create(unit=unit, day=spring, opened_at=timezone.now())
     for day in (spring, autumn):
         ScheduleTemplate.objects.create(
             unit=unit, practitioner=personas.staff_x, visit_type=visit, weekday=6, start_time=dt.time(1),
@@ -399,7 +406,9 @@ def test_staff_cancel_and_the_book_says_the_unit_did(personas, unit, visit):
 
 
 def test_coverage_per_week_against_the_target(personas, unit, visit):
-    not_online = VisitType.objects.create(unit=unit, name="Provtagning", duration_minutes=15, profession="nurse")
+    not_online = VisitType.objects.create(
+        unit=unit, name="Provtagning", duration_minutes=15, professions=["nurse", "district_nurse"]
+    )
     staff = personas.staff_x
     # Week 49 (30 Nov - 6 Dec): 10 times, 6 open (1 phone only, 1 held back, 2 of a visit type not online).
     for n in range(6):
@@ -414,7 +423,7 @@ def test_coverage_per_week_against_the_target(personas, unit, visit):
     make_slot(unit, visit, staff, at(MONDAY + dt.timedelta(weeks=1), 14), channel=Channel.PHONE_ONLY)
     # Week 51 has no times. Another unit's times never count here.
     elsewhere = personas.nurse.memberships.get().unit
-    make_slot(elsewhere, VisitType.objects.create(unit=elsewhere, name="X", duration_minutes=30, profession="nurse"),
+    make_slot(elsewhere, VisitType.objects.create(unit=elsewhere, name="X", duration_minutes=30, professions=["nurse", "district_nurse"]),
               personas.nurse, at(MONDAY, 8), channel=Channel.PHONE_ONLY)  # fmt: skip
 
     weeks = unit_coverage(unit, today=NOW.date())
@@ -472,7 +481,7 @@ def test_coverage_weeks_begin_at_local_monday_midnight_and_end_at_the_horizon(pe
 def test_coverage_of_several_units_counts_each_units_own_open_times(personas, unit, visit):
     staff = personas.staff_x
     retired = VisitType.objects.create(
-        unit=unit, name="Gammal mottagning", duration_minutes=30, profession="nurse", bookable_online=True,
+        unit=unit, name="Gammal mottagning", duration_minutes=30, professions=["nurse", "district_nurse"], bookable_online=True,
         active=False,
     )  # fmt: skip
     make_slot(unit, visit, staff, at(MONDAY, 8))
@@ -482,7 +491,7 @@ def test_coverage_of_several_units_counts_each_units_own_open_times(personas, un
     make_slot(unit, visit, staff, at(MONDAY + dt.timedelta(weeks=7), 0))  # beyond the horizon
     elsewhere = personas.nurse.memberships.get().unit
     other_visit = VisitType.objects.create(
-        unit=elsewhere, name="X", duration_minutes=30, profession="nurse", bookable_online=True
+        unit=elsewhere, name="X", duration_minutes=30, professions=["nurse", "district_nurse"], bookable_online=True
     )
     make_slot(elsewhere, other_visit, personas.nurse, at(MONDAY, 8))
     without_times = CareUnit.objects.exclude(slots__isnull=False).first()

@@ -155,9 +155,12 @@ def build_world(personas) -> World:
     x, admin = personas.staff_x, personas.unit_admin
 
     def visit_type(name: str, minutes: int, **extra) -> VisitType:
-        return VisitType.objects.create(unit=unit, name=name, duration_minutes=minutes, profession="doctor", **extra)
+        # Held by staff X (a district nurse) and the unit administrator (a doctor).
+        return VisitType.objects.create(
+            unit=unit, name=name, duration_minutes=minutes, professions=["doctor", "district_nurse"], **extra
+        )
 
-    doctor = visit_type("Läkarbesök", 30, bookable_online=True, rebookable_online=True)
+    doctor = visit_type("Mottagningsbesök", 30, bookable_online=True, rebookable_online=True)
     follow_up = visit_type(
         "Uppföljning", 30, bookable_online=True, rebookable_online=True, cancellation_deadline_hours=4
     )
@@ -193,7 +196,7 @@ def build_world(personas) -> World:
                 starts_at=local_instant(day, dt.time(15)), ends_at=local_instant(day, dt.time(15, 45)),
             )  # fmt: skip
     theirs = VisitType.objects.create(
-        unit=other, name="Läkarbesök", duration_minutes=30, profession="doctor", bookable_online=True,
+        unit=other, name="Läkarbesök", duration_minutes=30, professions=["doctor"], bookable_online=True,
         rebookable_online=True,
     )  # fmt: skip
     for days in range(0, 21, 2):

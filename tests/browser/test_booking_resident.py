@@ -24,7 +24,7 @@ def bookable(personas) -> CareUnit:
     unit = CareUnit.objects.get(name="Vårdcentralen Lindängen")
     BookingSettings.objects.create(unit=unit, terms_text="Boka inte för akuta besvär. Ring 112 vid fara för livet.")
     visit = VisitType.objects.create(
-        unit=unit, name="Hälsosamtal", duration_minutes=30, profession="nurse", bookable_online=True,
+        unit=unit, name="Hälsosamtal", duration_minutes=30, professions=["nurse", "district_nurse"], bookable_online=True,
         rebookable_online=True,
     )  # fmt: skip
     for weekday in range(5):

@@ -179,3 +179,61 @@ def test_an_overdue_case_stands_out_in_the_inbox(ui, personas, tolvans_case, uni
     expect(tag).to_be_visible()
     expect(tag).to_have_class(re.compile(r"\bnhsuk-tag--red\b"))
     expect(row).to_have_class(re.compile(r"\bvk-overdue\b"))
+
+
+def test_the_timeline_and_the_read_log_speak_swedish_not_codes(ui, personas, tolvans_case, unit_x):
+    """Issue 16 §6: the staff's timeline said "händelse: assigned", the resident's log "Case.read"."""
+    staff = personas.staff_x
+    _staff_opens_the_case(ui, staff, unit_x, personas.tolvan.full_name, listing="Ej tilldelade")
+    ui.click("Tilldela")
+    ui.click("Vi ringer patienten")
+    ui.page.get_by_label("Ringer upp").check()
+    ui.click("Avsluta")
+    timeline = ui.page.get_by_role("list").filter(has_text="fördelade ärendet till")
+    expect(timeline).to_contain_text(f"{staff.full_name} · fördelade ärendet till {staff.full_name}")
+    expect(timeline).to_contain_text("meddelade patienten att mottagningen ringer upp")
+    expect(timeline).to_contain_text("avslutade ärendet: ringer upp")
+    expect(timeline).not_to_contain_text(re.compile(r"händelse|assigned|will_call|closed"))
+    ui.click("Logga ut")
+
+    ui.login(TOLVAN_ID)
+    ui.click("Vem har läst min journal", role="link")
+    opened = ui.page.get_by_role("row").filter(has_text=staff.full_name)
+    expect(opened.first).to_contain_text("Öppnade ett ärende")
+    expect(ui.page.get_by_role("table")).not_to_contain_text(re.compile(r"\b[A-Z][a-z_]+\.[a-z_]+\b"))
+
+
+def test_kontakta_mig_the_unit_sees_the_number_the_resident_kept(ui, personas, unit_x):
+    """Issue 16 §1: "Går det bra att vi ringer dig? Ja" reached the unit without a number to call."""
+    from vardkontakt.cases.services import service_activate
+    from vardkontakt.identity.models import Patient
+
+    service_activate(unit=unit_x, kind="contact_me", by=personas.unit_admin)
+    Patient.objects.filter(pk=personas.tolvan.pk).update(mobile="+46701234567")
+    ui.login(TOLVAN_ID)
+    ui.click("Skriv till en mottagning")
+    ui.click(UNIT_NAME, role="link")
+    ui.click("Kontakta mig", role="link")
+    ui.page.get_by_label("Beskriv ditt ärende").fill("Jag vill prata om mina blodtrycksvärden.")
+    # Yes to a call, but the number emptied: refused in words, nothing sent.
+    ui.page.get_by_role("group", name="Går det bra att vi ringer dig?").get_by_label("Ja").check()
+    number = ui.page.get_by_label("Numret vi ska ringa, om du svarade ja")
+    expect(number).to_have_value("070-123 45 67")  # from her settings
+    number.fill("")
+    ui.click("Fortsätt")
+    expect(ui.page.get_by_role("alert")).to_contain_text("Skriv numret som vi ska ringa.")
+    assert not Case.objects.exists()
+    number.fill("070-123 45 67")
+    ui.click("Fortsätt")
+    expect(ui.page.get_by_role("definition").filter(has_text="Ja, på 070-123 45 67")).to_be_visible()
+    ui.click("Skicka")
+    case = Case.objects.get()
+    ui.click("Logga ut")
+
+    ui.login(personas.staff_x.hsa_id, side="staff")
+    ui.goto(f"/staff/cases/{case.id}/")
+    call = ui.page.get_by_role("link", name="070-123 45 67")
+    expect(call).to_have_attribute("href", "tel:+46701234567")
+    ui.click("Vi ringer patienten")
+    expect(_status_message(ui, "Patienten får veta att mottagningen ringer upp.")).to_be_visible()
+    expect(ui.page.get_by_role("link", name="070-123 45 67")).to_be_visible()

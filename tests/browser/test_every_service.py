@@ -92,6 +92,12 @@ def _fill_required(page: Page, questions: list[dict[str, Any]]) -> dict[str, tup
             elif kind == "yes_no":
                 group.get_by_role("radio", name="Ja", exact=True).check()
                 given[question["key"]] = ("yes", "Ja")
+            elif kind == "call_back":
+                # Tolvan has no saved mobile here: she types the number to call.
+                group.get_by_role("radio", name="Ja", exact=True).check()
+                page.get_by_label("Numret vi ska ringa, om du svarade ja").fill("070-123 45 67")
+                stored = {"answer": "yes", "number": "+46701234567", "shown_as": "070-123 45 67"}
+                given[question["key"]] = (stored, "Ja, på 070-123 45 67")
             else:
                 raise AssertionError(f"unknown question kind {kind}")
     return given

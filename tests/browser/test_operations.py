@@ -68,3 +68,28 @@ def test_a_region_administrator_publishes_and_a_resident_sees_the_banner_and_the
     expect(ui.page.get_by_text("Weekdays 06–22", exact=True)).to_be_visible()
     expect(ui.page.get_by_role("heading", name=f"Disturbance: {TITLE}")).to_be_visible()
     expect(_banner(ui)).to_have_count(0)  # the page lists them itself
+
+
+def test_a_second_message_published_after_the_first_is_published_too(ui, personas):
+    """Issue 16 §2: every "Publish" from a newly opened form makes a new message, not only the first."""
+    ui.goto("/")
+    ui.click("In English")
+    ui.login(personas.region_admin.hsa_id, side="staff")
+    ui.goto("/staff/")
+    ui.click(re.compile("^Operational messages of "), role="link")
+    start = timezone.localtime() + dt.timedelta(days=1)
+    for title in ("Planned maintenance on Tuesday night", "BankID may be slow on Wednesday"):
+        ui.click("New message", role="link")
+        ui.page.get_by_label("Planned downtime").check()
+        ui.page.get_by_label("Title").fill(title)
+        ui.page.get_by_label("Text").fill("Log in later or call your unit.")
+        ui.page.get_by_label("Shown from").fill(start.strftime(LOCAL))
+        ui.page.get_by_label("Shown until").fill((start + dt.timedelta(hours=2)).strftime(LOCAL))
+        ui.page.get_by_label("Everyone").check()
+        ui.click("Publish")
+        expect(ui.page.get_by_role("status").filter(has_text="The message is published.")).to_be_visible()
+        expect(ui.page.get_by_role("cell", name=re.compile(f"^{title}"))).to_be_visible()
+    assert sorted(OperationalMessage.objects.values_list("title", flat=True)) == [
+        "BankID may be slow on Wednesday",
+        "Planned maintenance on Tuesday night",
+    ]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -17,6 +19,7 @@ from vardkontakt.demo.demo_data import staff_hsa_id
 from vardkontakt.identity.models import Profession, Staff
 from vardkontakt.operations import selectors
 from vardkontakt.operations.models import Audience, MessageKind, OperationalMessage
+from vardkontakt.operations.services import message_create
 from vardkontakt.organisation.models import Region, RegionRole, RegionRoleKind
 
 pytestmark = pytest.mark.django_db
@@ -230,6 +233,63 @@ def test_the_region_administrator_publishes_changes_and_ends_a_message(personas)
     message.refresh_from_db()
     assert message.ends_at <= timezone.now()
     assert "Uppdatering, förlängd" not in client_of(None).get("/").text
+
+
+def key_in(page: str) -> str:
+    """The hidden submission key the page's form carries."""
+    found = re.search(r'name="idempotency_key" value="([^"]*)"', page)
+    assert found is not None, "the form carries no idempotency_key field"
+    return found.group(1)
+
+
+def test_every_new_form_publishes_its_own_message_and_a_resend_publishes_nothing(personas):
+    """Issue 16 §2: each "Publish" from a freshly opened form is a new message; only the same form
+    sent again (a double click) is the same one."""
+    admin = client_of(personas.region_admin)
+    new = f"/staff/regions/{Region.objects.get().id}/operational-messages/new/"
+    first_key = key_in(admin.get(new).text)
+    second_key = key_in(admin.get(new).text)
+    assert first_key and second_key and first_key != second_key
+    assert admin.post(new, form(title="Första", idempotency_key=first_key)).status_code == 302
+    assert admin.post(new, form(title="Andra", idempotency_key=second_key)).status_code == 302
+    assert admin.post(new, form(title="Andra", idempotency_key=second_key)).status_code == 302  # double click
+    assert sorted(OperationalMessage.objects.values_list("title", flat=True)) == ["Andra", "Första"]
+
+
+def test_a_form_without_its_key_publishes_nothing_and_says_so(personas, publish):
+    publish(
+        title="Redan publicerat", starts_at=tomorrow_at_ten_pm(), ends_at=tomorrow_at_ten_pm() + dt.timedelta(hours=1)
+    )
+    admin = client_of(personas.region_admin)
+    response = admin.post(
+        f"/staff/regions/{Region.objects.get().id}/operational-messages/new/", form(title="Ny", idempotency_key="")
+    )
+    assert response.status_code == 200
+    assert "The form has expired. Please fill it in again." in response.text
+    assert list(OperationalMessage.objects.values_list("title", flat=True)) == ["Redan publicerat"]
+
+
+def test_the_service_refuses_an_empty_key(personas):
+    with pytest.raises(ValidationError):
+        message_create(
+            region=Region.objects.get(), by=personas.region_admin, kind=MessageKind.DISTURBANCE, title="Utan nyckel",
+            text="Text.", starts_at=timezone.now(), ends_at=timezone.now() + dt.timedelta(hours=1),
+            audience=Audience.ALL, idempotency_key="",
+        )  # fmt: skip
+    assert not OperationalMessage.objects.exists()
+
+
+def test_editing_a_message_needs_no_key_and_publishes_nothing_new(personas, publish):
+    start = timezone.now() + dt.timedelta(days=1)
+    message = publish(title="Orörd", starts_at=start, ends_at=start + dt.timedelta(hours=2))
+    admin = client_of(personas.region_admin)
+    edit = admin.get(f"/staff/operational-messages/{message.id}/").text
+    assert 'name="idempotency_key" value=' not in edit  # a change is not a new publication
+    changed = form(
+        title="Ändrad", starts_at=field(start), ends_at=field(start + dt.timedelta(hours=2)), idempotency_key=""
+    )
+    assert admin.post(f"/staff/operational-messages/{message.id}/", changed).status_code == 302
+    assert list(OperationalMessage.objects.values_list("title", flat=True)) == ["Ändrad"]
 
 
 def test_a_coming_message_cannot_be_ended_only_changed(personas, publish):

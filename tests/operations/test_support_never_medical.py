@@ -36,7 +36,7 @@ def tolvan_with_care(personas, tolvans_case, unit_x):
         recorded_on=dt.date(2026, 10, 1), **source,
     )  # fmt: skip
     visit = VisitType.objects.create(
-        unit=unit_x, name=VISIT, duration_minutes=30, profession="nurse", bookable_online=True,
+        unit=unit_x, name=VISIT, duration_minutes=30, professions=["nurse", "district_nurse"], bookable_online=True,
     )  # fmt: skip
     starts = timezone.now().replace(microsecond=0) + dt.timedelta(days=7)
     slot = Slot.objects.create(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from vardkontakt.access import checkpoints
+from vardkontakt.access.actions import ACTION_LABELS, UnlabelledAuditAction
 from vardkontakt.access.audit_keys import audit_key
 from vardkontakt.access.models import AuditEntry, AuditHead, AuditOutcome, HashVersion
 from vardkontakt.core.request_id import current_request_id
@@ -95,6 +97,12 @@ def _values(entry: AuditEntry) -> dict[str, Any]:
     return values
 
 
+def _check_labelled(action: str) -> None:
+    """The entry is written whatever happens; a missing label is said loudly (the tests make it an error)."""
+    if action not in ACTION_LABELS:
+        warnings.warn(f"audit action {action!r} has no label in access/actions.py", UnlabelledAuditAction, stacklevel=3)
+
+
 def audit(
     *,
     actor: Actor,
@@ -108,6 +116,7 @@ def audit(
     detail: str = "",
 ) -> AuditEntry:
     """Append one entry. Runs in (or opens) a transaction: if the change rolls back, so does its entry."""
+    _check_labelled(action)
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
         entry = AuditEntry(
@@ -150,6 +159,7 @@ def audit_each(
     as ``audit(on_behalf_of=...)`` does (blank for the actor's own data)."""
     if not reads:
         return 0
+    _check_labelled(action)
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
         now = timezone.now()

@@ -7,8 +7,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
+from vardkontakt.access.actions import action_label
 from vardkontakt.identity.models import Patient, Staff
 
 
@@ -106,41 +106,6 @@ class AuditOutcome(models.TextChoices):
     DENIED = "denied", _("denied")
 
 
-# What each action is called where people read the log (residents and unit administrators).
-ACTION_LABELS = {
-    "record.read": pgettext_lazy("audit log", "read the record"),
-    "home.read": pgettext_lazy("audit log", "opened the start page"),
-    "access_log.read": pgettext_lazy("audit log", "read who has read the record"),
-    "acting.switch": pgettext_lazy("audit log", "began acting for the person"),
-    "proxy.invite": pgettext_lazy("audit log", "asked someone to be a proxy"),
-    "proxy.accept": pgettext_lazy("audit log", "accepted being a proxy"),
-    "proxy.decline": pgettext_lazy("audit log", "declined being a proxy"),
-    "proxy.revoke": pgettext_lazy("audit log", "ended a proxy arrangement"),
-    "record.seal": pgettext_lazy("audit log", "sealed the record"),
-    "record.reopen": pgettext_lazy("audit log", "reopened the sealed record"),
-    "seal.lookup": pgettext_lazy("audit log", "looked up a sealed record"),
-    "guardian.block": pgettext_lazy("audit log", "blocked a guardian"),
-    "guardian.unblock": pgettext_lazy("audit log", "lifted a guardian's block"),
-    "guardianship.read": pgettext_lazy("audit log", "looked up guardians"),
-    "guardianship.import": pgettext_lazy("audit log", "imported guardianships"),
-    "audit_log.review": pgettext_lazy("audit log", "reviewed the log"),
-    "booking.read": pgettext_lazy("audit log", "saw the booking in the unit's appointment book"),
-    "booking.list.read": pgettext_lazy("audit log", "saw the booked appointments"),
-    "booking.detail.read": pgettext_lazy("audit log", "saw a booked appointment"),
-    "booking.ics.read": pgettext_lazy("audit log", "saved a booked appointment to a calendar"),
-    "booking.feed.read": pgettext_lazy("audit log", "the calendar link showed the booked appointments"),
-    "booking.book": pgettext_lazy("audit log", "booked an appointment online"),
-    "booking.cancel": pgettext_lazy("audit log", "cancelled an appointment online"),
-    "booking.rebook": pgettext_lazy("audit log", "moved an appointment online"),
-    "booking.staff_book": pgettext_lazy("audit log", "booked an appointment for the patient by phone"),
-    "booking.staff_cancel": pgettext_lazy("audit log", "cancelled the patient's appointment"),
-    "booking_setup.change": pgettext_lazy("audit log", "changed the set-up of the appointment book"),
-    "case.list.read": pgettext_lazy("audit log", "saw the cases"),
-    "case.inbox.read": pgettext_lazy("audit log", "saw the case in the unit's inbox"),
-    "support.lookup": pgettext_lazy("audit log", "looked up the account for support"),
-}
-
-
 class HashVersion(models.IntegerChoices):
     SHA256 = 0, "SHA-256"  # entries written before keyed hashes; only ever at the start of the chain
     HMAC_SHA256 = 1, "HMAC-SHA256"
@@ -177,7 +142,7 @@ class AuditEntry(models.Model):
 
     @property
     def action_label(self) -> str:
-        return str(ACTION_LABELS.get(self.action, self.action))
+        return action_label(self.action)
 
 
 class AuditHead(models.Model):

@@ -16,7 +16,7 @@ from vardkontakt.access.models import OPEN_PROXY_STATUSES, Guardianship, Proxy, 
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.identity.numbers import normalise_personnummer
 from vardkontakt.identity.services import patient_get_or_register
-from vardkontakt.notifications.models import NotificationKind
+from vardkontakt.notifications.models import About, NotificationKind
 from vardkontakt.notifications.services import notification_create
 
 
@@ -79,7 +79,13 @@ def proxy_invite(
             ) from None
         return proxy
     audit(actor=Actor.of_patient(principal), action="proxy.invite", patient=principal, obj=proxy)
-    notification_create(recipient=agent, kind=NotificationKind.PROXY_INVITED, cause=f"proxy:{proxy.id}")
+    notification_create(
+        recipient=agent,
+        kind=NotificationKind.PROXY_INVITED,
+        cause=f"proxy:{proxy.id}",
+        about=About.PROXY,
+        about_id=proxy.id,
+    )
     return proxy
 
 
@@ -107,7 +113,9 @@ def proxy_respond(*, proxy: Proxy, agent: Patient, accept: bool) -> Proxy:
         obj=proxy,
     )
     kind = NotificationKind.PROXY_ACCEPTED if accept else NotificationKind.PROXY_DECLINED
-    notification_create(recipient=proxy.principal, kind=kind, cause=f"proxy:{proxy.id}")
+    notification_create(
+        recipient=proxy.principal, kind=kind, cause=f"proxy:{proxy.id}", about=About.PROXY, about_id=proxy.id
+    )
     return proxy
 
 
@@ -125,7 +133,13 @@ def proxy_revoke(*, proxy: Proxy, by: Patient) -> Proxy:
     proxy.save(update_fields=["status", "revoked_at", "revoked_by"])
     audit(actor=Actor.of_patient(by), action="proxy.revoke", patient=proxy.principal, obj=proxy)
     for recipient in (proxy.principal, proxy.agent):
-        notification_create(recipient=recipient, kind=NotificationKind.PROXY_REVOKED, cause=f"proxy:{proxy.id}")
+        notification_create(
+            recipient=recipient,
+            kind=NotificationKind.PROXY_REVOKED,
+            cause=f"proxy:{proxy.id}",
+            about=About.PROXY,
+            about_id=proxy.id,
+        )
     return proxy
 
 
@@ -139,7 +153,13 @@ def record_seal(*, patient: Patient) -> RecordSeal:
         return seal
     seal = RecordSeal.objects.create(patient=patient, sealed_at=timezone.now(), sealed_by=patient)
     audit(actor=Actor.of_patient(patient), action="record.seal", patient=patient, obj=seal)
-    notification_create(recipient=patient, kind=NotificationKind.RECORD_SEALED, cause=f"seal:{seal.id}")
+    notification_create(
+        recipient=patient,
+        kind=NotificationKind.RECORD_SEALED,
+        cause=f"seal:{seal.id}",
+        about=About.SEAL,
+        about_id=seal.id,
+    )
     return seal
 
 
@@ -158,7 +178,13 @@ def seal_reopen(*, seal: RecordSeal, archivist: Staff, reason: str) -> RecordSea
     seal.reopen_reason = reason
     seal.save(update_fields=["reopened_at", "reopened_by", "reopen_reason"])
     audit(actor=Actor.of_staff(archivist), action="record.reopen", patient=seal.patient, obj=seal, detail=reason)
-    notification_create(recipient=seal.patient, kind=NotificationKind.RECORD_REOPENED, cause=f"seal:{seal.id}")
+    notification_create(
+        recipient=seal.patient,
+        kind=NotificationKind.RECORD_REOPENED,
+        cause=f"seal:{seal.id}",
+        about=About.SEAL,
+        about_id=seal.id,
+    )
     return seal
 
 

@@ -47,7 +47,9 @@ class VisitType(models.Model):
     unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="visit_types")
     name = models.CharField(_("name"), max_length=120)
     duration_minutes = models.PositiveSmallIntegerField(_("length (minutes)"))
-    profession = models.CharField(_("profession"), max_length=32, choices=Profession.choices)
+    # The professions that may hold the visit (values of Profession); a weekly block of it must be a
+    # practitioner of one of them (staff_services.schedule_template_create).
+    professions = models.JSONField(_("professions that may hold it"), default=list)
     bookable_online = models.BooleanField(_("patients may book online"), default=False)
     rebookable_online = models.BooleanField(_("patients may rebook online"), default=False)
     cancellation_deadline_hours = models.PositiveSmallIntegerField(_("cancel online up to (hours before)"), default=24)
@@ -66,6 +68,17 @@ class VisitType(models.Model):
     @property
     def duration(self) -> dt.timedelta:
         return dt.timedelta(minutes=self.duration_minutes)
+
+    def may_be_held_by(self, practitioner: Staff) -> bool:
+        return practitioner.profession in self.professions
+
+    @property
+    def professions_display(self) -> str:
+        """The professions in words, joined as a sentence lists them: "nurse or district nurse"."""
+        names = [str(Profession(value).label) for value in self.professions if value in Profession.values]
+        if len(names) < 2:
+            return "".join(names)
+        return _("%(first)s or %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
 
 
 class Channel(models.TextChoices):
@@ -104,6 +117,12 @@ class ScheduleTemplate(models.Model):
             models.CheckConstraint(condition=Q(end_time__gt=models.F("start_time")), name="template_ends_after_start"),
         ]
 
+    @property
+    def fits(self) -> bool:
+        """Whether its practitioner may hold its visit type (a profession may change after the block
+        was made): a block that does not fit makes no times."""
+        return self.visit_type.may_be_held_by(self.practitioner)
+
 
 class ExceptionReason(models.TextChoices):
     ABSENCE = "absence", _("absence")
@@ -125,6 +144,21 @@ class ScheduleException(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="exception_ends_after_start")
         ]
+
+
+class HolidayOpening(models.Model):
+    """The unit opens its appointment book on a public holiday or a de facto day off (julafton,
+    midsommarafton, nyårsafton): its weekly blocks make times that day. Without one, they do not."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="holiday_openings")
+    day = models.DateField(_("day"))
+    opened_by = models.ForeignKey(Staff, null=True, on_delete=models.SET_NULL, related_name="+")
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [models.UniqueConstraint(fields=["unit", "day"], name="holiday_opening_once_per_unit_and_day")]
 
 
 class Slot(models.Model):

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from vardkontakt.booking.models import Booking, BookingStatus
 from vardkontakt.identity.models import Patient
-from vardkontakt.notifications.models import NotificationKind
+from vardkontakt.notifications.models import About, NotificationKind
 from vardkontakt.notifications.services import deliveries_withdraw, notification_create
 
 
@@ -29,7 +29,14 @@ def tell(booking: Booking, kind: NotificationKind) -> None:
     """Call in the transaction that created or ended ``booking``: a cause is told once, and a
     booking is created once and ends once."""
     for person in _recipients(booking):
-        notification_create(recipient=person, kind=kind, cause=f"{kind}:{booking.pk}", cause_is_new=True)
+        notification_create(
+            recipient=person,
+            kind=kind,
+            cause=f"{kind}:{booking.pk}",
+            cause_is_new=True,
+            about=About.BOOKING,
+            about_id=booking.pk,
+        )
 
 
 def reminder_cause(booking: Booking) -> str:
@@ -77,6 +84,8 @@ def send_due_reminders(*, now: dt.datetime | None = None) -> int:
                 kind=NotificationKind.BOOKING_REMINDER,
                 cause=reminder_cause(booking),
                 context={"starts_at": booking.slot.starts_at.isoformat()},
+                about=About.BOOKING,
+                about_id=booking.pk,
             )
             sent += 1
     return sent

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from vardkontakt.booking.models import BookingSettings, ScheduleException, ScheduleTemplate, Slot
-from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.booking.models import BookingSettings, HolidayOpening, ScheduleException, ScheduleTemplate, Slot
+from vardkontakt.core.calendar import STOCKHOLM, is_day_off
 from vardkontakt.organisation.models import CareUnit
 
 UTC = dt.UTC
@@ -40,17 +40,30 @@ def settings_of(unit: CareUnit) -> BookingSettings:
 class Generated:
     created: int
     skipped_for_exceptions: int
+    skipped_days_off: int = 0  # public holidays and de facto days off the unit has not opened
 
 
 def generate_slots(unit: CareUnit, *, today: dt.date | None = None) -> Generated:
     """Make every slot the templates give from today to the horizon; existing ones stay as they are.
+
+    No slots on a Swedish public holiday or de facto day off (core/calendar.py: juldagen, julafton,
+    trettondedag jul, midsommarafton...) unless the unit has opened that day (HolidayOpening): a
+    weekly block is the ordinary week, and a unit that works on a red day says so for that day.
 
     Idempotent (a unique constraint on practitioner and start), so the weekly roll and a manual
     run can overlap safely.
     """
     today = today or timezone.localdate()
     horizon = today + dt.timedelta(weeks=settings_of(unit).horizon_weeks)
-    templates = list(ScheduleTemplate.objects.filter(unit=unit, visit_type__active=True).select_related("visit_type"))
+    templates = [
+        template
+        for template in ScheduleTemplate.objects.filter(unit=unit, visit_type__active=True).select_related(
+            "visit_type", "practitioner"
+        )
+        # A block whose practitioner may no longer hold its visit type (a changed profession) makes no
+        # times; the set-up page marks it.
+        if template.fits
+    ]
     exceptions = list(
         ScheduleException.objects.filter(
             unit=unit,
@@ -58,10 +71,18 @@ def generate_slots(unit: CareUnit, *, today: dt.date | None = None) -> Generated
             starts_at__lt=local_instant(horizon, dt.time()),
         )
     )
+    opened = set(
+        HolidayOpening.objects.filter(unit=unit, day__gte=today, day__lt=horizon).values_list("day", flat=True)
+    )
     wanted: list[Slot] = []
     skipped = 0
+    days_off = 0
     day = today
     while day < horizon:
+        if is_day_off(day) and day not in opened:
+            days_off += 1
+            day += dt.timedelta(days=1)
+            continue
         for template in templates:
             if template.weekday != day.weekday():
                 continue
@@ -89,4 +110,4 @@ def generate_slots(unit: CareUnit, *, today: dt.date | None = None) -> Generated
         before = Slot.objects.filter(unit=unit).count()
         Slot.objects.bulk_create(wanted, ignore_conflicts=True, batch_size=500)
         created = Slot.objects.filter(unit=unit).count() - before
-    return Generated(created=created, skipped_for_exceptions=skipped)
+    return Generated(created=created, skipped_for_exceptions=skipped, skipped_days_off=days_off)

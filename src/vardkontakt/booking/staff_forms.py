@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.booking.models import BookingSettings, Channel, ExceptionReason, HeldBack, VisitType
 from vardkontakt.booking.services import Refusal
+from vardkontakt.booking.staff_services import profession_refusal
 from vardkontakt.identity.models import Patient, Profession, Staff
 from vardkontakt.identity.numbers import normalise_personnummer
 from vardkontakt.organisation.models import CareUnit
@@ -76,7 +77,12 @@ class VisitTypeForm(forms.Form):
         validators=[MinValueValidator(SHORTEST_VISIT_MINUTES), MaxValueValidator(LONGEST_VISIT_MINUTES)],
         error_messages={"min_value": _("A visit is at least 5 minutes long.")},
     )
-    profession = forms.ChoiceField(label=_("Profession"), choices=Profession.choices)
+    professions = forms.MultipleChoiceField(
+        label=_("Professions that may hold the visit"), choices=Profession.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only a practitioner of these professions can have a block of this visit type."),
+        error_messages={"required": _("Choose at least one profession that may hold the visit.")},
+    )  # fmt: skip
     bookable_online = forms.BooleanField(label=_("Patients may book it online"), required=False)
     rebookable_online = forms.BooleanField(label=_("Patients may move it online"), required=False)
     cancellation_deadline_hours = forms.IntegerField(
@@ -146,6 +152,9 @@ class TemplateForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end, visit = data.get("start_time"), data.get("end_time"), data.get("visit_type")
+        practitioner = data.get("practitioner")
+        if practitioner and visit and not visit.may_be_held_by(practitioner):
+            self.add_error("practitioner", profession_refusal(practitioner, visit))
         if start and end and end <= start:
             self.add_error("end_time", _("The block must end after it starts."))
         elif start and end and visit:
@@ -216,3 +225,16 @@ class OverbookForm(StaffBookForm):
         if not reason:
             raise ValidationError(Refusal.OVERBOOK_REASON.value, code="required")
         return reason
+
+
+class DayOffForm(forms.Form):
+    """Open the book on a public holiday or day off, or close it again (the default)."""
+
+    day = forms.DateField(
+        label=_("Day"), error_messages={"required": _("Choose a day."), "invalid": _("Choose a day.")}
+    )
+    action = forms.ChoiceField(
+        choices=[("open", _("Open the book this day")), ("close", _("Keep the book closed this day"))],
+        error_messages={"required": _("Choose whether to open or close the day."),
+                        "invalid_choice": _("Choose whether to open or close the day.")},
+    )  # fmt: skip

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -31,7 +31,7 @@ from vardkontakt.booking.models import (
     VisitType,
 )
 from vardkontakt.booking.schedule import local_instant, settings_of
-from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.core.calendar import STOCKHOLM, day_off_name, is_day_off
 from vardkontakt.identity.models import Staff
 from vardkontakt.organisation.models import CareUnit
 
@@ -94,6 +94,64 @@ def exception_to_delete(*, unit: CareUnit, exception_id: uuid.UUID | str) -> Sch
     if found is None:
         raise Http404
     return found
+
+
+@dataclass(frozen=True)
+class DayOff:
+    """A public holiday or day off ahead, and what the book holds that day."""
+
+    day: dt.date
+    name: str
+    opened: bool  # the unit has opened its book that day
+    times: int  # future times in the book that day
+    booked: int  # of them, with an active booking
+
+    @property
+    def free(self) -> int:
+        return self.times - self.booked
+
+    @property
+    def flagged(self) -> bool:
+        """Times on a day the unit has not opened: made before days off were skipped (or by hand)."""
+        return not self.opened and self.times > 0
+
+
+# How far ahead the set-up page looks for times on days off: past any horizon a unit may choose.
+DAYS_OFF_LOOKAHEAD = dt.timedelta(weeks=53)
+
+
+def days_off_of(unit: CareUnit) -> list[DayOff]:
+    """The days off from today to the horizon, and any later one that has times although closed."""
+    now = timezone.now()
+    today = timezone.localdate()
+    horizon = today + dt.timedelta(weeks=settings_of(unit).horizon_weeks)
+    ahead = [today + dt.timedelta(days=n) for n in range(DAYS_OFF_LOOKAHEAD.days)]
+    days_off = [d for d in ahead if is_day_off(d)]
+    on_a_day_off = Q(pk__in=[])
+    for d in days_off:
+        on_a_day_off |= Q(
+            starts_at__gte=local_instant(d, dt.time()), starts_at__lt=local_instant(d + dt.timedelta(days=1), dt.time())
+        )
+    rows = (
+        Slot.objects.filter(on_a_day_off, unit=unit, starts_at__gt=now)
+        .annotate(active=Exists(Booking.objects.filter(slot=OuterRef("pk"), status=BookingStatus.ACTIVE)))
+        .values_list("starts_at", "active")
+    )
+    times: dict[dt.date, list[bool]] = {}
+    for starts_at, active in rows:
+        times.setdefault(starts_at.astimezone(STOCKHOLM).date(), []).append(active)
+    opened = set(unit.holiday_openings.filter(day__gte=today).values_list("day", flat=True))
+    wanted = sorted({d for d in days_off if d < horizon} | set(times) | opened)
+    return [
+        DayOff(
+            day=d,
+            name=day_off_name(d),
+            opened=d in opened,
+            times=len(times.get(d, [])),
+            booked=sum(times.get(d, [])),
+        )
+        for d in wanted
+    ]
 
 
 # --- the book ------------------------------------------------------------------------------------
@@ -180,6 +238,13 @@ class BookDay:
     day: dt.date
     hours: int  # 23 on the spring night, 25 on the autumn one
     slots: list[BookSlot]
+    day_off: str = ""  # the public holiday's or day off's name
+    opened: bool = False  # on a day off: the unit has opened its book
+
+    @property
+    def flagged(self) -> bool:
+        """Times on a day off the unit has not opened."""
+        return bool(self.day_off) and not self.opened and bool(self.slots)
 
     @property
     def clocks_change(self) -> bool:
@@ -271,9 +336,11 @@ def appointment_book(*, staff: Staff, unit: CareUnit, day: dt.date, view: str) -
         )
     )
     slots = _book_slots(unit, rows, timezone.now())
+    opened = set(unit.holiday_openings.filter(day__in=days).values_list("day", flat=True))
     book_days = []
     for n, d in enumerate(days):
-        book_days.append(BookDay(d, _hours_of(d), [s for s in slots if bounds[n] <= s.slot.starts_at < bounds[n + 1]]))
+        on_the_day = [s for s in slots if bounds[n] <= s.slot.starts_at < bounds[n + 1]]
+        book_days.append(BookDay(d, _hours_of(d), on_the_day, day_off=day_off_name(d), opened=d in opened))
     step = dt.timedelta(days=count)
     _audit_patients(staff, unit, [e for s in slots for e in s.entries], f"appointment book {view} {first.isoformat()}")
     return Book(unit=unit, view=view, first_day=first, days=book_days, previous=first - step, next=first + step)

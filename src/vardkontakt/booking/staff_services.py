@@ -19,7 +19,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.dates import WEEKDAYS
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.access.policy import is_member
@@ -28,13 +30,15 @@ from vardkontakt.booking.models import (
     Booking,
     BookingSettings,
     BookingStatus,
+    HolidayOpening,
     ScheduleException,
     ScheduleTemplate,
     Slot,
     VisitType,
 )
-from vardkontakt.booking.schedule import Generated, generate_slots, settings_of
-from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.booking.schedule import Generated, generate_slots, local_instant, settings_of
+from vardkontakt.core.calendar import is_day_off
+from vardkontakt.identity.models import Patient, Profession, Staff
 from vardkontakt.organisation.models import CareUnit
 
 
@@ -62,22 +66,55 @@ def booking_settings_update(
     return rules
 
 
+def profession_refusal(practitioner: Staff, visit_type: VisitType) -> str:
+    """Why a practitioner may not hold a visit type, in words that say who may."""
+    return _("%(name)s (%(profession)s) may not hold “%(visit)s”. Professions that may: %(professions)s.") % {
+        "name": practitioner.full_name,
+        "profession": practitioner.get_profession_display(),
+        "visit": visit_type.name,
+        "professions": visit_type.professions_display,
+    }
+
+
 def _check_visit_type(visit_type: VisitType) -> None:
     same = VisitType.objects.filter(unit=visit_type.unit, name__iexact=visit_type.name).exclude(pk=visit_type.pk)
     if same.exists():
         raise ValidationError({"name": _("The unit already has a visit type with this name.")})
     if visit_type.duration_minutes < 5:
         raise ValidationError({"duration_minutes": _("A visit is at least 5 minutes long.")})
+    if not visit_type.professions or not set(visit_type.professions) <= set(Profession.values):
+        raise ValidationError({"professions": _("Choose at least one profession that may hold the visit.")})
+    if visit_type.pk is None:
+        return
+    # A block already in the weekly schedule keeps its practitioner: a change that would leave them
+    # holding a visit their profession may not hold is refused, naming the block to move first.
+    for block in ScheduleTemplate.objects.filter(visit_type=visit_type).select_related("practitioner"):
+        if not visit_type.may_be_held_by(block.practitioner):
+            raise ValidationError(
+                {
+                    "professions": _(
+                        "%(name)s (%(profession)s) has a block of this visit type on %(weekday)s "
+                        "%(start)s–%(end)s. Remove that block first, or keep their profession."
+                    )
+                    % {
+                        "name": block.practitioner.full_name,
+                        "profession": block.practitioner.get_profession_display(),
+                        "weekday": WEEKDAYS[block.weekday],
+                        "start": f"{block.start_time:%H:%M}",
+                        "end": f"{block.end_time:%H:%M}",
+                    }
+                }
+            )
 
 
 @transaction.atomic
 def visit_type_create(
-    *, unit: CareUnit, by: Staff, name: str, duration_minutes: int, profession: str, bookable_online: bool,
+    *, unit: CareUnit, by: Staff, name: str, duration_minutes: int, professions: list[str], bookable_online: bool,
     rebookable_online: bool, cancellation_deadline_hours: int, active: bool = True,
 ) -> VisitType:  # fmt: skip
     CareUnit.objects.select_for_update().filter(pk=unit.pk).first()  # one name check at a time per unit
     visit_type = VisitType(
-        unit=unit, name=name, duration_minutes=duration_minutes, profession=profession,
+        unit=unit, name=name, duration_minutes=duration_minutes, professions=list(professions),
         bookable_online=bookable_online, rebookable_online=rebookable_online,
         cancellation_deadline_hours=cancellation_deadline_hours, active=active,
     )  # fmt: skip
@@ -89,20 +126,20 @@ def visit_type_create(
 
 @transaction.atomic
 def visit_type_update(
-    *, visit_type: VisitType, by: Staff, name: str, duration_minutes: int, profession: str, bookable_online: bool,
-    rebookable_online: bool, cancellation_deadline_hours: int, active: bool,
+    *, visit_type: VisitType, by: Staff, name: str, duration_minutes: int, professions: list[str],
+    bookable_online: bool, rebookable_online: bool, cancellation_deadline_hours: int, active: bool,
 ) -> VisitType:  # fmt: skip
     """Change a visit type. Times already in the book keep their length; new ones get the new one."""
     CareUnit.objects.select_for_update().filter(pk=visit_type.unit_id).first()
     visit_type.name = name
     visit_type.duration_minutes = duration_minutes
-    visit_type.profession = profession
+    visit_type.professions = list(professions)
     visit_type.bookable_online = bookable_online
     visit_type.rebookable_online = rebookable_online
     visit_type.cancellation_deadline_hours = cancellation_deadline_hours
     visit_type.active = active
     _check_visit_type(visit_type)
-    fields = ["name", "duration_minutes", "profession", "bookable_online", "rebookable_online",
+    fields = ["name", "duration_minutes", "professions", "bookable_online", "rebookable_online",
               "cancellation_deadline_hours", "active"]  # fmt: skip
     visit_type.save(update_fields=fields)
     _log(by, visit_type.unit, f"visit type {name}", visit_type)
@@ -144,6 +181,8 @@ def schedule_template_create(
     _lock_practitioner(unit, practitioner)
     if visit_type.unit_id != unit.pk or not visit_type.active:
         raise ValidationError({"visit_type": _("Choose one of the unit's visit types in use.")})
+    if not visit_type.may_be_held_by(practitioner):
+        raise ValidationError({"practitioner": profession_refusal(practitioner, visit_type)})
     if not 0 <= weekday <= 6:
         raise ValidationError({"weekday": _("Choose a weekday.")})
     if end_time <= start_time:
@@ -198,6 +237,41 @@ def schedule_exception_delete(*, exception: ScheduleException, by: Staff) -> Non
     """The absence is lifted; the next roll (or 'roll now') fills its time again."""
     _log(by, exception.unit, f"absence removed {exception.practitioner.hsa_id}", exception)
     exception.delete()
+
+
+# --- public holidays and days off ----------------------------------------------------------------
+
+
+def _check_day_off(day: dt.date) -> None:
+    if day < timezone.localdate():
+        raise ValidationError({"day": _("Choose today or a later day.")})
+    if not is_day_off(day):
+        raise ValidationError(
+            {"day": _("%(day)s is not a public holiday or a day off: the schedule makes its times as usual.")
+             % {"day": date_format(day, "l j F Y")}}
+        )  # fmt: skip
+
+
+@transaction.atomic
+def day_off_open(*, unit: CareUnit, by: Staff, day: dt.date) -> Generated:
+    """The unit works this public holiday or day off: its weekly blocks make times that day (made
+    at once, for a day within the horizon)."""
+    _check_day_off(day)
+    HolidayOpening.objects.get_or_create(unit=unit, day=day, defaults={"opened_by": by, "opened_at": timezone.now()})
+    _log(by, unit, f"day off {day.isoformat()} opened")
+    return generate_slots(unit)
+
+
+@transaction.atomic
+def day_off_close(*, unit: CareUnit, by: Staff, day: dt.date) -> Cleared:
+    """The unit is closed this public holiday or day off (the default): an opening is withdrawn and
+    the day's free times leave the book; booked ones stay, counted, so the unit calls the patients."""
+    _check_day_off(day)
+    HolidayOpening.objects.filter(unit=unit, day=day).delete()
+    start, end = local_instant(day, dt.time()), local_instant(day + dt.timedelta(days=1), dt.time())
+    cleared = _clear_free_slots(Slot.objects.filter(unit=unit, starts_at__gte=start, starts_at__lt=end))
+    _log(by, unit, f"day off {day.isoformat()} closed, {cleared.removed} free times removed")
+    return cleared
 
 
 def schedule_roll(*, unit: CareUnit, by: Staff) -> Generated:

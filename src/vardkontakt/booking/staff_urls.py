@@ -31,5 +31,6 @@ urlpatterns = [
         name="exception_delete",
     ),
     path("units/<uuid:unit_id>/booking-setup/roll/", staff_views.roll, name="roll"),
+    path("units/<uuid:unit_id>/booking-setup/days-off/", staff_views.day_off, name="day_off"),
     path("units/<uuid:unit_id>/booking-coverage/", staff_views.coverage_page, name="coverage"),
 ]

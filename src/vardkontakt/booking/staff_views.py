@@ -25,6 +25,7 @@ from vardkontakt.booking.schedule import settings_of
 from vardkontakt.booking.services import BookingRefused, Refusal
 from vardkontakt.booking.staff_forms import (
     BookingSettingsForm,
+    DayOffForm,
     ExceptionForm,
     OverbookForm,
     StaffBookForm,
@@ -32,7 +33,7 @@ from vardkontakt.booking.staff_forms import (
     VisitTypeForm,
 )
 from vardkontakt.booking.staff_selectors import BookSlot
-from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.core.calendar import STOCKHOLM, day_off_name
 from vardkontakt.identity.decorators import StaffRequest, staff_required
 from vardkontakt.organisation.models import CareUnit
 
@@ -176,15 +177,27 @@ def setup(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
     if posted and _saved(form, lambda data: staff_services.booking_settings_update(unit=unit, by=me, **data)):
         messages.success(request, _("The booking rules are saved."))
         return redirect(_setup_url(unit))
+    return _setup_page(request, unit, form=form, status=400 if posted else 200)
+
+
+def _setup_page(
+    request: HttpRequest, unit: CareUnit, *, form: BookingSettingsForm | None = None, day_off_form: DayOffForm | None = None,
+    status: int = 200,
+) -> HttpResponse:  # fmt: skip
+    rules = settings_of(unit)
+    days_off = staff_selectors.days_off_of(unit)
     context = {
         "unit": unit,
-        "form": form,
+        "form": form or BookingSettingsForm(initial=BookingSettingsForm.initial_of(rules)),
+        "day_off_form": day_off_form,
         "visit_types": staff_selectors.visit_types_of(unit),
         "templates": [(block, WEEKDAYS[block.weekday]) for block in staff_selectors.templates_of(unit)],
         "exceptions": staff_selectors.exceptions_of(unit),
+        "days_off": days_off,
+        "flagged_days_off": [day for day in days_off if day.flagged],
         "rules": rules,
     }
-    return render(request, "booking/staff/setup.html", context, status=400 if posted else 200)
+    return render(request, "booking/staff/setup.html", context, status=status)
 
 
 def _saved(form: Any, save: Callable[[dict[str, Any]], Any]) -> bool:
@@ -320,9 +333,41 @@ def roll(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
 
 
 @staff_required
+@require_POST
+def day_off(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
+    """Open the book on a public holiday or day off, or keep it closed (taking out its free times)."""
+    me = request.staff
+    unit = staff_selectors.unit_for_setup(staff=me, unit_id=unit_id)
+    form = DayOffForm(request.POST)
+    result: list[Any] = []
+
+    def save(data: dict[str, Any]) -> None:
+        if data["action"] == "open":
+            result.append(staff_services.day_off_open(unit=unit, by=me, day=data["day"]))
+        else:
+            result.append(staff_services.day_off_close(unit=unit, by=me, day=data["day"]))
+
+    if not _saved(form, save):
+        return _setup_page(request, unit, day_off_form=form, status=400)
+    name = day_off_name(form.cleaned_data["day"])
+    if form.cleaned_data["action"] == "open":
+        text = ngettext(
+            "The book is open on %(day)s: %(count)d new time.", "The book is open on %(day)s: %(count)d new times.",
+            result[0].created,
+        ) % {"day": name, "count": result[0].created}  # fmt: skip
+    else:
+        text = _("The book is closed on %(day)s.") % {"day": name} + " " + _cleared_message(result[0])
+    messages.success(request, text)
+    return redirect(_setup_url(unit) + "#days-off")
+
+
+@staff_required
 @require_GET
 def coverage_page(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
     unit = staff_selectors.unit_for_setup(staff=request.staff, unit_id=unit_id)
     weeks = coverage.unit_coverage(unit)
-    context = {"unit": unit, "weeks": weeks, "target": int(coverage.TARGET * 100), "back": _setup_url(unit)}
+    context = {
+        "unit": unit, "weeks": weeks, "target": int(coverage.TARGET * 100), "back": _setup_url(unit),
+        "flagged_days_off": [day for day in staff_selectors.days_off_of(unit) if day.flagged],
+    }  # fmt: skip
     return render(request, "booking/staff/coverage.html", context)

@@ -33,6 +33,10 @@ SWEDISH_NAMES = {
     ServiceKind.LIFESTYLE_SUPPORT: "Stöd att ändra levnadsvanor",
 }
 
+# The seed's call-back question (older cases answered it as a plain yes/no: cases/selectors.py).
+CALL_BACK_KEY = "phone_ok"
+CALL_BACK_LABEL = "Går det bra att vi ringer dig?"
+
 _WHAT = {"key": "what", "kind": "long_text", "label": "Beskriv ditt ärende", "required": True,
          "help": "Skriv så att vi förstår vad det gäller. Skriv inte om något är akut: ring 112 eller 1177."}  # fmt: skip
 
@@ -50,7 +54,7 @@ DEFAULT_QUESTIONS: dict[str, list[dict[str, Any]]] = {
     ],
     ServiceKind.CONTACT_ME: [
         _WHAT,
-        {"key": "phone_ok", "kind": "yes_no", "label": "Går det bra att vi ringer dig?", "required": True},
+        {"key": CALL_BACK_KEY, "kind": "call_back", "label": CALL_BACK_LABEL, "required": True},
     ],
     ServiceKind.RENEW_PRESCRIPTION: [
         {"key": "medicines", "kind": "medicines", "label": "Vilka läkemedel vill du förnya?", "required": True,

@@ -75,6 +75,7 @@ class QuestionForm(forms.Form):
             ("yes_no", _("Yes or no")),
             ("date", _("Date")),
             ("medicines", _("Medicines from the record to tick, and a text box for others")),
+            ("call_back", _("Yes or no to a phone call, and the number to call")),
         ],
     )
     help = forms.CharField(label=_("Help text"), max_length=300, required=False)

@@ -6,6 +6,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.cases.defaults import ServiceKind
@@ -119,6 +120,27 @@ class MessageKind(models.TextChoices):
     EVENT = "event", _("event")
 
 
+class CaseEvent(models.TextChoices):
+    """A step of a case that is not a message. The label is the staff's timeline; the resident's
+    thread has its own words (``PATIENT_EVENT_TEXTS``) for the events shown there."""
+
+    ASSIGNED = "assigned", _("assigned the case to %(name)s")
+    REASSIGNED = "reassigned", _("assigned the case anew, to %(name)s")
+    WILL_CALL = "will_call", _("told the patient that the unit will call")
+    CLOSED = "closed", _("closed the case: %(outcome)s")
+    REOPENED = "reopened", _("opened the case again")
+    WITHDRAWN = "withdrawn", _("withdrew the case")
+
+
+# What the resident's thread says of the events it shows (the others are the unit's business).
+PATIENT_EVENT_TEXTS: dict[str, Promise] = {
+    CaseEvent.WILL_CALL: _("The unit will call you."),
+    CaseEvent.CLOSED: _("The case was closed."),
+    CaseEvent.WITHDRAWN: _("The case was withdrawn."),
+    CaseEvent.REOPENED: _("The case was opened again."),
+}
+
+
 class CaseMessage(models.Model):
     """One step of a case: a message, an internal note (never shown to the patient) or an event."""
 
@@ -137,8 +159,25 @@ class CaseMessage(models.Model):
     @property
     def visible_to_patient(self) -> bool:
         return self.kind in (MessageKind.PATIENT, MessageKind.REPLY, MessageKind.QUESTION) or (
-            self.kind == MessageKind.EVENT and self.event in ("will_call", "closed", "withdrawn", "reopened")
+            self.kind == MessageKind.EVENT and self.event in PATIENT_EVENT_TEXTS
         )
+
+    @property
+    def event_for_staff(self) -> str:
+        """The event in the staff's words, after the name of who did it: "assigned the case to Bo Ek"."""
+        if self.event not in CaseEvent.values:
+            return str(_("changed the case"))
+        event = CaseEvent(self.event)
+        if event in (CaseEvent.ASSIGNED, CaseEvent.REASSIGNED):
+            return str(event.label) % {"name": self.body}
+        if event == CaseEvent.CLOSED:
+            outcome = CaseOutcome(self.body).label if self.body in CaseOutcome.values else self.body
+            return str(event.label) % {"outcome": outcome}
+        return str(event.label)
+
+    @property
+    def event_for_patient(self) -> str:
+        return str(PATIENT_EVENT_TEXTS.get(self.event, ""))
 
 
 class Attachment(models.Model):

@@ -1,8 +1,9 @@
 """A service's form: a list of questions stored as JSON, validated here, turned into a Django form.
 
-Kinds: short text, long text, single choice, multiple choice, yes/no, date, and medicines (the
-renewable medicines in the person's record to tick, with a text box for any not listed); each with
-a label, optional help text and whether it is required.
+Kinds: short text, long text, single choice, multiple choice, yes/no, date, medicines (the
+renewable medicines in the person's record to tick, with a text box for any not listed), and call
+back (yes/no to a phone call, with the number to call, filled in from the person's settings and
+changeable); each with a label, optional help text and whether it is required.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-KINDS = ("short_text", "long_text", "single_choice", "multiple_choice", "yes_no", "date", "medicines")
+from vardkontakt.identity.contact import normalise_phone, phone_for_display
+
+KINDS = ("short_text", "long_text", "single_choice", "multiple_choice", "yes_no", "date", "medicines", "call_back")
 MAX_QUESTIONS = 30
 # A medicines question is answered in two form fields: the ticked medicines under its own key and
 # the typed ones under the key with this suffix.
 TYPED_SUFFIX = "_text"
+# A call-back question likewise: yes or no under its own key, the number to call under this suffix.
+NUMBER_SUFFIX = "_number"
 
 
 @dataclass(frozen=True)
@@ -52,8 +57,10 @@ def validate_questions(questions: Any) -> None:
             choices = question.get("choices")
             if not isinstance(choices, list) or len(choices) < 2 or not all(isinstance(c, str) and c for c in choices):
                 raise ValidationError(_("A choice question needs at least two choices."))
-    # The typed half of a medicines question has a form field of its own, which no key may shadow.
+    # The second half of a medicines or call-back question has a form field of its own, which no key
+    # may shadow.
     typed = {q["key"] + TYPED_SUFFIX for q in questions if q["kind"] == "medicines"}
+    typed |= {q["key"] + NUMBER_SUFFIX for q in questions if q["kind"] == "call_back"}
     if typed & keys:
         raise ValidationError(_("Each question needs a unique key."))
 
@@ -81,9 +88,20 @@ class _TypedMedicines(forms.CharField):
 class ServiceQuestionsForm(forms.Form):
     # (key, required) of the medicines questions, whose two halves are checked together.
     medicine_questions: tuple[tuple[str, bool], ...] = ()
+    # Keys of the call-back questions: a "yes" needs a number that can be called.
+    call_back_questions: tuple[str, ...] = ()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        for key in self.call_back_questions:
+            number = key + NUMBER_SUFFIX
+            if cleaned.get(key) != "yes":
+                # No call wanted: the number (filled in from the settings, or half typed) is neither
+                # kept nor judged.
+                cleaned[number] = ""
+                self.errors.pop(number, None)
+            elif number not in self.errors and not cleaned.get(number):
+                self.add_error(number, _("Write the number we should call."))
         for key, required in self.medicine_questions:
             typed = key + TYPED_SUFFIX
             if key not in self.fields and hasattr(self.data, "getlist") and self.data.getlist(key):
@@ -139,11 +157,51 @@ def _medicine_fields(question: dict[str, Any], medicines: MedicineChoices) -> di
     }
 
 
+class _NumberToCall(forms.CharField):
+    """Any number that can be called, stored in E.164; required only with a "yes" (the form's clean)."""
+
+    def to_python(self, value: Any) -> str:
+        return normalise_phone(super().to_python(value) or "")
+
+
+def _call_back_fields(question: dict[str, Any], saved_mobile: str) -> dict[str, forms.Field]:
+    if saved_mobile:
+        hint = _(
+            "We have filled in the mobile number in your settings. Change it if you want us to call another number."
+        )
+    else:
+        hint = _("For example 070-123 45 67. Only the unit sees it.")
+    return {
+        question["key"]: forms.TypedChoiceField(
+            label=question["label"],
+            required=bool(question.get("required")),
+            help_text=question.get("help", ""),
+            choices=[("yes", _("Yes")), ("no", _("No"))],
+            widget=forms.RadioSelect,
+        ),
+        question["key"] + NUMBER_SUFFIX: _NumberToCall(
+            label=_("The number to call, if you answered yes"),
+            required=False,
+            max_length=30,
+            help_text=hint,
+            initial=phone_for_display(saved_mobile),
+            widget=forms.TextInput(attrs={"type": "tel"}),
+        ),
+    }
+
+
 def build_form(
-    questions: list[dict[str, Any]], data: Any = None, *, medicines: MedicineChoices | None = None
+    questions: list[dict[str, Any]],
+    data: Any = None,
+    *,
+    medicines: MedicineChoices | None = None,
+    saved_mobile: str = "",
 ) -> forms.Form:
+    """The service's form. ``saved_mobile`` (E.164, of the person writing) fills in the number a
+    call-back question offers to call."""
     fields: dict[str, forms.Field] = {}
     medicine_questions: list[tuple[str, bool]] = []
+    call_back_questions: list[str] = []
     for question in questions:
         common = {
             "label": question["label"],
@@ -155,6 +213,10 @@ def build_form(
         if kind == "medicines":
             fields.update(_medicine_fields(question, medicines or MedicineChoices()))
             medicine_questions.append((question["key"], bool(question.get("required"))))
+            continue
+        if kind == "call_back":
+            fields.update(_call_back_fields(question, saved_mobile))
+            call_back_questions.append(question["key"])
             continue
         if kind == "short_text":
             field = forms.CharField(max_length=200, **common)
@@ -174,7 +236,13 @@ def build_form(
             field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
         fields[question["key"]] = field
     form_class = type(
-        "ServiceQuestionsForm", (ServiceQuestionsForm,), {**fields, "medicine_questions": tuple(medicine_questions)}
+        "ServiceQuestionsForm",
+        (ServiceQuestionsForm,),
+        {
+            **fields,
+            "medicine_questions": tuple(medicine_questions),
+            "call_back_questions": tuple(call_back_questions),
+        },
     )
     return form_class(data)
 
@@ -186,6 +254,7 @@ def answers_for_storage(
 
     A medicines answer keeps each ticked medicine's id and its description as offered from the
     record (never text from the request), and the typed text apart, so staff can tell which is which.
+    A call-back answer keeps "yes" or "no" and, with a yes, the number in E.164 and as shown.
     """
     offered = dict(medicines.choices) if medicines else {}
     stored = []
@@ -195,6 +264,9 @@ def answers_for_storage(
             picked = [{"id": pk, "text": offered[pk]} for pk in value or [] if pk in offered]
             typed = (cleaned.get(question["key"] + TYPED_SUFFIX) or "").strip()
             value = {"picked": picked, "typed": typed} if picked or typed else None
+        elif question["kind"] == "call_back" and value:
+            number = (cleaned.get(question["key"] + NUMBER_SUFFIX) or "") if value == "yes" else ""
+            value = {"answer": value, "number": number, "shown_as": phone_for_display(number)}
         elif isinstance(value, dt.date):
             value = value.isoformat()
         stored.append({"key": question["key"], "label": question["label"], "kind": question["kind"], "value": value})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -17,8 +18,10 @@ from vardkontakt.access.audit import Actor, audit, audit_each
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.cases import policy
 from vardkontakt.cases.attachments import path_of
+from vardkontakt.cases.defaults import CALL_BACK_KEY, CALL_BACK_LABEL
 from vardkontakt.cases.models import OPEN_STATUSES, Attachment, Case, CaseMessage, CaseStatus, Service
 from vardkontakt.cases.questions import MedicineChoices
+from vardkontakt.identity.contact import phone_for_display
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.organisation.models import CareUnit, Region
 from vardkontakt.records.models import Medicine
@@ -172,6 +175,51 @@ def case_for_staff(*, staff: Staff, case_id: str) -> Case:
         raise Http404
     audit(actor=Actor.of_staff(staff), action="case.read", patient=case.patient, obj=case, unit=case.unit)
     return case
+
+
+@dataclass(frozen=True)
+class CallBack:
+    """Whom the unit calls about a case, and on which number."""
+
+    number: str  # E.164; "" when the resident said yes but no number is known
+    shown_as: str
+    person: Patient  # who asked to be called: whoever sent the case (the patient, a guardian, a proxy)
+    from_settings: bool  # a "yes" given before the form asked for a number: the sender's saved mobile
+
+
+def _call_back_answer(answers: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The answer that says yes to a phone call: a call-back question's, or the seed's yes/no
+    question as it was asked before it carried a number (cases/migrations/0005)."""
+    for answer in answers:
+        value = answer.get("value")
+        if answer.get("kind") == "call_back" and isinstance(value, dict) and value.get("answer") == "yes":
+            return answer
+        asked_to_call = answer.get("key") == CALL_BACK_KEY or answer.get("label") == CALL_BACK_LABEL
+        if answer.get("kind") == "yes_no" and asked_to_call and value == "yes":
+            return answer
+    return None
+
+
+def call_back_for_staff(*, staff: Staff, case: Case) -> CallBack | None:
+    """The number to call when the resident said yes to a call (None when they did not).
+
+    ``case`` comes from ``case_for_staff``, which checked the staff member and logged the opening;
+    the number is contact information of its own, so showing it is logged as a read of it.
+    """
+    answer = _call_back_answer(case.answers)
+    if answer is None:
+        return None
+    from_settings = answer["kind"] != "call_back"
+    number = case.created_by.mobile if from_settings else answer["value"].get("number", "")
+    found = CallBack(
+        number=number, shown_as=phone_for_display(number), person=case.created_by, from_settings=from_settings
+    )
+    if number:
+        audit(
+            actor=Actor.of_staff(staff), action="case.call_number.read", patient=case.patient, obj=case,
+            unit=case.unit, detail="the sender's saved mobile" if from_settings else "given with the case",
+        )  # fmt: skip
+    return found
 
 
 def colleagues(*, unit: CareUnit, profession: str = "") -> list[Staff]:

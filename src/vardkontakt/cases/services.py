@@ -24,6 +24,7 @@ from vardkontakt.cases.defaults import DEFAULT_QUESTIONS, DEFAULT_TERMS, SWEDISH
 from vardkontakt.cases.models import (
     OPEN_STATUSES,
     Case,
+    CaseEvent,
     CaseMessage,
     CaseOutcome,
     CaseStatus,
@@ -35,7 +36,7 @@ from vardkontakt.cases.naming import validate_service_name
 from vardkontakt.cases.questions import validate_questions
 from vardkontakt.core.calendar import answer_deadline
 from vardkontakt.identity.models import Patient, Staff
-from vardkontakt.notifications.models import NotificationKind
+from vardkontakt.notifications.models import About, NotificationKind
 from vardkontakt.notifications.services import notification_create
 from vardkontakt.organisation.models import CareUnit, Region
 
@@ -86,7 +87,7 @@ def _bump(case: Case, *fields: str) -> None:
 
 
 def _event(
-    case: Case, event: str, *, staff: Staff | None = None, patient: Patient | None = None, body: str = ""
+    case: Case, event: CaseEvent, *, staff: Staff | None = None, patient: Patient | None = None, body: str = ""
 ) -> None:
     CaseMessage.objects.create(
         case=case, kind=MessageKind.EVENT, event=event, author_staff=staff, author_patient=patient, body=body,
@@ -96,7 +97,9 @@ def _event(
 
 def _notify_patient_side(case: Case, cause: str) -> None:
     for person in {case.patient, case.created_by}:
-        notification_create(recipient=person, kind=NotificationKind.REPLY_WAITING, cause=cause)
+        notification_create(
+            recipient=person, kind=NotificationKind.REPLY_WAITING, cause=cause, about=About.CASE, about_id=case.pk
+        )
 
 
 @transaction.atomic
@@ -148,7 +151,7 @@ def case_assign(*, case: Case, by: Staff, to: Staff, version: int) -> Case:
     if case.status == CaseStatus.RECEIVED:
         case.status = CaseStatus.IN_PROGRESS
     _bump(case, "assigned_to", "status")
-    _event(case, "reassigned" if previous else "assigned", staff=by, body=to.full_name)
+    _event(case, CaseEvent.REASSIGNED if previous else CaseEvent.ASSIGNED, staff=by, body=to.full_name)
     audit(actor=Actor.of_staff(by), action="case.assign", patient=case.patient, obj=case, unit=case.unit,
           detail=f"to {to.hsa_id}")  # fmt: skip
     if to.pk != by.pk:
@@ -200,7 +203,7 @@ def case_will_call(*, case: Case, by: Staff, version: int) -> Case:
     case.status = CaseStatus.WILL_CALL
     case.first_answered_at = case.first_answered_at or timezone.now()
     _bump(case, "status", "first_answered_at")
-    _event(case, "will_call", staff=by)
+    _event(case, CaseEvent.WILL_CALL, staff=by)
     audit(actor=Actor.of_staff(by), action="case.will_call", patient=case.patient, obj=case, unit=case.unit)
     _notify_patient_side(case, f"case:{case.id}:will_call:v{case.version}")
     return case
@@ -217,7 +220,7 @@ def case_close(*, case: Case, by: Staff, outcome: str, version: int) -> Case:
     case.outcome = outcome
     case.closed_at = timezone.now()
     _bump(case, "status", "outcome", "closed_at")
-    _event(case, "closed", staff=by, body=outcome)
+    _event(case, CaseEvent.CLOSED, staff=by, body=outcome)
     audit(actor=Actor.of_staff(by), action="case.close", patient=case.patient, obj=case, unit=case.unit, detail=outcome)
     return case
 
@@ -231,7 +234,7 @@ def case_reopen(*, case: Case, by: Staff, version: int) -> Case:
     case.outcome = ""
     case.closed_at = None
     _bump(case, "status", "outcome", "closed_at")
-    _event(case, "reopened", staff=by)
+    _event(case, CaseEvent.REOPENED, staff=by)
     audit(actor=Actor.of_staff(by), action="case.reopen", patient=case.patient, obj=case, unit=case.unit)
     return case
 
@@ -264,7 +267,7 @@ def case_withdraw(*, case: Case, actor: Patient) -> Case:
     case.outcome = CaseOutcome.WITHDRAWN
     case.closed_at = timezone.now()
     _bump(case, "status", "outcome", "closed_at")
-    _event(case, "withdrawn", patient=actor)
+    _event(case, CaseEvent.WITHDRAWN, patient=actor)
     audit(actor=Actor.of_patient(actor), action="case.withdraw", patient=case.patient, on_behalf_of=case.patient,
           obj=case, unit=case.unit)  # fmt: skip
     return case

@@ -73,13 +73,14 @@ def _uuid_or_none(value: str) -> uuid.UUID | None:
         return None
 
 
-def _case_page(request: HttpRequest, case: Case, *, status: int = 200, **forms: Any) -> HttpResponse:
+def _case_page(request: StaffRequest, case: Case, *, status: int = 200, **forms: Any) -> HttpResponse:
     profession = request.GET.get("profession", "")
     return render(
         request,
         "cases/staff_case.html",
         {
             "case": case,
+            "call_back": selectors.call_back_for_staff(staff=request.staff, case=case),
             "thread": case.messages.select_related("author_staff", "author_patient"),
             "openings": selectors.openings_of(case),
             "reply_form": forms.get("reply_form") or StaffMessageForm(initial={"version": case.version}),

@@ -61,7 +61,12 @@ def write(request: PatientRequest, unit_id: uuid.UUID, service_id: uuid.UUID) ->
     medicines = (
         selectors.renewable_medicines(reader=me, subject=subject) if asks_for_medicines(service.questions) else None
     )
-    form = build_form(service.questions, request.POST if request.method == "POST" else None, medicines=medicines)
+    form = build_form(
+        service.questions,
+        request.POST if request.method == "POST" else None,
+        medicines=medicines,
+        saved_mobile=me.mobile,  # the person writing is the one the unit calls back, also for a child
+    )
     key = (request.POST.get("idempotency_key") or uuid.uuid4().hex)[:64]
     step = request.POST.get("step", "")
     file_errors: list[str] = []

@@ -12,18 +12,39 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import holidays
+from django.utils import translation
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
-@functools.lru_cache(maxsize=32)
+# The holidays package names the days in these languages; Django's language picks one.
+_HOLIDAY_LANGUAGES = {"sv": "sv", "en": "en_US"}
+
+
+@functools.lru_cache(maxsize=64)
+def _days_off(year: int, language: str = "sv") -> dict[dt.date, str]:
+    found = holidays.country_holidays("SE", years=year, categories=("public", "de_facto"), language=language)
+    return dict(found)
+
+
 def _holidays(year: int) -> frozenset[dt.date]:
-    found = holidays.country_holidays("SE", years=year, categories=("public", "de_facto"))
-    return frozenset(found.keys())
+    return frozenset(_days_off(year))
 
 
 def is_working_day(day: dt.date) -> bool:
     return day.weekday() < 5 and day not in _holidays(day.year)
+
+
+def is_day_off(day: dt.date) -> bool:
+    """A public holiday or a de facto day off (midsommarafton, julafton, nyårsafton), any weekday.
+    Sundays as such are not days off here: whether a unit works on Sundays is its schedule's affair."""
+    return day in _holidays(day.year)
+
+
+def day_off_name(day: dt.date) -> str:
+    """The day off's name in the active language ("Juldagen", "Christmas Day"); "" for another day."""
+    language = _HOLIDAY_LANGUAGES.get((translation.get_language() or "sv")[:2], "sv")
+    return _days_off(day.year, language).get(day, "")
 
 
 def add_working_days(day: dt.date, count: int) -> dt.date:

@@ -234,6 +234,20 @@ STAFF_PROFESSIONS = [
 ]
 
 
+@dataclass(frozen=True)
+class DemoStaff:
+    number: int  # the HSA-id's serial, after the generated staff
+    given_name: str
+    family_name: str
+    profession: str
+    unit_code: str
+
+
+# Staff named one by one, where the generated ones leave a unit without a profession its work
+# needs: Vårdcentralen Kärnan books doctor visits, so it has a doctor.
+NAMED_STAFF = [DemoStaff(31, "Greta", "Läkarsson", Profession.DOCTOR, "E1002")]
+
+
 def personnummer(birth: dt.date, serial: int) -> str:
     """A 12-digit personnummer with a correct check digit for the given date and 3-digit serial."""
     nine = f"{birth:%y%m%d}{serial:03d}"
@@ -398,15 +412,21 @@ BOOKING_TERMS = (
     "Boka inte tid här för akuta besvär: ring 1177 eller, vid fara för livet, 112. "
     "Avboka senast 24 timmar före besöket, annars kan du få betala avgiften."
 )
+# Each visit type's blocks are held, at each unit, by its first member (in HSA-id order) whose
+# profession may hold the visit type.
 VISIT_TYPES: list[dict[str, Any]] = [
     {
         "name": "Hälsosamtal med sjuksköterska",
-        "fields": {"duration_minutes": 30, "profession": "nurse", "bookable_online": True, "rebookable_online": True},
+        "fields": {
+            "duration_minutes": 30,
+            "professions": [Profession.NURSE, Profession.DISTRICT_NURSE],
+            "bookable_online": True,
+            "rebookable_online": True,
+        },
         "blocks": [
-            {"staff": 1, "weekday": 0, "start": dt.time(9), "end": dt.time(12), "place": "Mottagningsrum 2"},
-            {"staff": 1, "weekday": 2, "start": dt.time(13), "end": dt.time(16), "place": "Mottagningsrum 2"},
+            {"weekday": 0, "start": dt.time(9), "end": dt.time(12), "place": "Mottagningsrum 2"},
+            {"weekday": 2, "start": dt.time(13), "end": dt.time(16), "place": "Mottagningsrum 2"},
             {
-                "staff": 1,
                 "weekday": 4,
                 "start": dt.time(8),
                 "end": dt.time(10),
@@ -417,11 +437,15 @@ VISIT_TYPES: list[dict[str, Any]] = [
     },
     {
         "name": "Läkarbesök",
-        "fields": {"duration_minutes": 20, "profession": "doctor", "bookable_online": True, "rebookable_online": False},
+        "fields": {
+            "duration_minutes": 20,
+            "professions": [Profession.DOCTOR],
+            "bookable_online": True,
+            "rebookable_online": False,
+        },
         "blocks": [
-            {"staff": 0, "weekday": 1, "start": dt.time(8), "end": dt.time(11), "place": "Mottagningsrum 5"},
+            {"weekday": 1, "start": dt.time(8), "end": dt.time(11), "place": "Mottagningsrum 5"},
             {
-                "staff": 0,
                 "weekday": 3,
                 "start": dt.time(13),
                 "end": dt.time(15),

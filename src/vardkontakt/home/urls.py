@@ -8,6 +8,9 @@ urlpatterns = [
     path("", views.start, name="start"),
     path("home/", views.home, name="home"),
     path("patient/", views.patient_home, name="patient_home"),
+    path("patient/notices/<uuid:notification_id>/", views.notice_open, name="notice_open"),
+    path("patient/notices/<uuid:notification_id>/dismiss/", views.notice_dismiss, name="notice_dismiss"),
+    path("patient/notices/dismiss/", views.notices_dismiss_all, name="notices_dismiss_all"),
     path("staff/", views.staff_home, name="staff_home"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,20 +1,27 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
+from django.contrib import messages
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from vardkontakt.access import policy
 from vardkontakt.access.acting import acting_for
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.core.tasks import heartbeat_age_seconds
+from vardkontakt.home.notices import link_of, notices_for
+from vardkontakt.home.unit_offers import unit_offers
 from vardkontakt.identity.decorators import PatientRequest, StaffRequest, patient_required, public, staff_required
-from vardkontakt.notifications.selectors import recent_notifications
+from vardkontakt.notifications.selectors import notification_of, unread_notifications
+from vardkontakt.notifications.services import notification_mark_read, notifications_mark_all_read
 from vardkontakt.organisation.selectors import memberships_for_staff, news_for_staff, units_for_patient
 
 
@@ -51,13 +58,43 @@ def patient_home(request: PatientRequest) -> HttpResponse:
             "patient": me,
             "subject": subject,
             "acting_self": subject.pk == me.pk,
-            "units": units_for_patient(patient=subject),
-            "notifications": recent_notifications(patient=me),
+            "offers": unit_offers(list(units_for_patient(patient=subject))),
+            # The person's own notices, shown only on their own page (never while acting for someone).
+            "notices": notices_for(reader=me, notifications=unread_notifications(patient=me))
+            if subject.pk == me.pk
+            else None,
             "may_write": acting.allows(policy.Scope.CASES),
             "may_read_record": acting.allows(policy.Scope.RECORD),
             "may_book": acting.allows(policy.Scope.BOOKINGS),
         },
     )
+
+
+@patient_required
+@require_GET
+def notice_open(request: PatientRequest, notification_id: uuid.UUID) -> HttpResponse:
+    """Follow a notice to what it is about; it is read from now on (and leaves the start page)."""
+    me = request.patient
+    notification = notification_of(patient=me, notification_id=str(notification_id))
+    notification_mark_read(notification=notification)
+    return redirect(link_of(reader=me, notification=notification) or "home:patient_home")
+
+
+@patient_required
+@require_POST
+def notice_dismiss(request: PatientRequest, notification_id: uuid.UUID) -> HttpResponse:
+    notification = notification_of(patient=request.patient, notification_id=str(notification_id))
+    notification_mark_read(notification=notification)
+    messages.success(request, _("The notice is removed from the list."))
+    return redirect("home:patient_home")
+
+
+@patient_required
+@require_POST
+def notices_dismiss_all(request: PatientRequest) -> HttpResponse:
+    notifications_mark_all_read(recipient=request.patient)
+    messages.success(request, _("All notices are marked as read."))
+    return redirect("home:patient_home")
 
 
 @staff_required

@@ -36,6 +36,17 @@ class NotificationKind(models.TextChoices):
     ONBOARDING_INTEREST = "onboarding_interest", _("A care unit has registered its interest")
 
 
+class About(models.TextChoices):
+    """What a notice is about, so the person's own page can link to it (never sent out)."""
+
+    NOTHING = "", _("nothing in particular")
+    BOOKING = "booking", _("a booking")
+    CASE = "case", _("a case")
+    PROXY = "proxy", _("a proxy")
+    SEAL = "seal", _("the seal of the record")
+    RESULTS = "results", _("the results in the record")
+
+
 class Notification(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(
@@ -51,6 +62,10 @@ class Notification(models.Model):
     cause = models.CharField(max_length=100)
     # Non-medical facts a message may carry (a reminder's time); never a unit, name or diagnosis.
     context = models.JSONField(default=dict, blank=True)
+    # What it is about (the row's id), for the link on the person's own start page only: the page
+    # behind the login may say more than an SMS, once the policy lets the reader see the row.
+    about = models.CharField(max_length=16, choices=About.choices, blank=True)
+    about_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -69,7 +84,9 @@ class Notification(models.Model):
                 name="notification_one_recipient",
             ),
             models.CheckConstraint(condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
+            models.CheckConstraint(condition=Q(about__in=About.values), name="notification_about_valid"),
         ]
+        indexes = [models.Index(fields=["recipient", "read_at", "created_at"], name="notification_unread")]
 
 
 class Channel(models.TextChoices):

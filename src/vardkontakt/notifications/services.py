@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from vardkontakt.identity.models import Patient, Staff
-from vardkontakt.notifications.models import Channel, Delivery, DeliveryStatus, Notification, NotificationKind
+from vardkontakt.notifications.models import About, Channel, Delivery, DeliveryStatus, Notification, NotificationKind
 from vardkontakt.notifications.tasks import deliver
 
 logger = logging.getLogger(__name__)
@@ -41,23 +41,30 @@ def notification_create(
     cause: str,
     context: dict[str, str] | None = None,
     cause_is_new: bool = False,
+    about: About = About.NOTHING,
+    about_id: object = "",
 ) -> Notification:
     """Queue a notice for ``recipient``; the same (kind, cause) for the same person is stored once.
 
     Call inside the transaction of the change: the notice and its deliveries commit with it, and
     delivery starts only after the commit. ``cause_is_new`` says the cause cannot have been told
     before (it names a row this transaction created), which saves looking for it: the unique
-    constraint still refuses a second one.
+    constraint still refuses a second one. ``about`` and ``about_id`` name the row the notice is
+    about, for the link on the person's own page; they never leave the platform.
     """
     target = {"recipient": recipient} if isinstance(recipient, Patient) else {"recipient_staff": recipient}
     now = timezone.now()
     if cause_is_new:
         notification = Notification.objects.create(
-            **target, kind=kind, cause=cause, created_at=now, context=context or {}
-        )
+            **target, kind=kind, cause=cause, created_at=now, context=context or {}, about=about,
+            about_id=str(about_id),
+        )  # fmt: skip
     else:
         notification, created = Notification.objects.get_or_create(
-            **target, kind=kind, cause=cause, defaults={"created_at": now, "context": context or {}}
+            **target,
+            kind=kind,
+            cause=cause,
+            defaults={"created_at": now, "context": context or {}, "about": about, "about_id": str(about_id)},
         )
         if not created:
             return notification
@@ -98,3 +105,18 @@ def deliveries_withdraw(*, kind: NotificationKind, cause: str) -> int:
     return Delivery.objects.filter(
         notification__kind=kind, notification__cause=cause, status=DeliveryStatus.PENDING
     ).update(status=DeliveryStatus.WITHDRAWN)
+
+
+def notification_mark_read(*, notification: Notification) -> int:
+    """Opened or dismissed: the notice leaves the person's list, with every other unread one about
+    the same thing (a booking's confirmation and its reminder go together). Returns how many went."""
+    unread = Notification.objects.filter(recipient=notification.recipient, read_at__isnull=True)
+    if notification.about and notification.about_id:
+        unread = unread.filter(about=notification.about, about_id=notification.about_id)
+    else:
+        unread = unread.filter(pk=notification.pk)
+    return unread.update(read_at=timezone.now())
+
+
+def notifications_mark_all_read(*, recipient: Patient) -> int:
+    return Notification.objects.filter(recipient=recipient, read_at__isnull=True).update(read_at=timezone.now())

@@ -54,8 +54,14 @@ class MessageForm(forms.ModelForm):
             if value is not None and not isinstance(value, str):
                 # Shown as the field expects it, in Swedish time, not as the stored UTC value.
                 self.initial[name] = timezone.localtime(value).strftime(LOCAL_INPUT_FORMAT)
-        if not self.instance.pk and not self.initial.get("idempotency_key"):
+        # A new message already has its UUID primary key before it is saved, so "is it new" is asked
+        # of the model state, never of ``instance.pk``.
+        if self.publishes_new and not self.initial.get("idempotency_key"):
             self.initial["idempotency_key"] = uuid.uuid4().hex
+
+    @property
+    def publishes_new(self) -> bool:
+        return self.instance._state.adding
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -66,7 +72,7 @@ class MessageForm(forms.ModelForm):
             self.add_error(
                 "ends_at", ValidationError(_("The end has already passed: nobody would see the message."), code="past")
             )
-        if not self.instance.pk and not cleaned.get("idempotency_key"):
+        if self.publishes_new and not cleaned.get("idempotency_key"):
             raise ValidationError(_("The form has expired. Please fill it in again."), code="no_key")
         return cleaned
 

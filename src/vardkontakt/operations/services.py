@@ -42,7 +42,11 @@ def message_create(
     audience: Audience,
     idempotency_key: str,
 ) -> OperationalMessage:
-    """Publish a message; the same key publishes it once (a resent form returns the first)."""
+    """Publish a message; the same key publishes it once (a resent form returns the first).
+
+    An empty key is refused: every publication without one would be "the same" as the first."""
+    if not idempotency_key:
+        raise ValidationError(_("The form has expired. Please fill it in again."), code="no_key")
     existing = OperationalMessage.objects.filter(idempotency_key=idempotency_key, region=region).first()
     if existing is not None:
         return existing

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from vardkontakt.access import policy
-from vardkontakt.notifications.models import NotificationKind
+from vardkontakt.notifications.models import About, NotificationKind
 from vardkontakt.notifications.services import notification_create
 from vardkontakt.records.models import LabResult, RecordPreferences
 from vardkontakt.records.publishing import unit_filter
@@ -36,6 +36,6 @@ def notify_new_results(results: Iterable[LabResult], *, now: dt.datetime) -> int
         ids = [r.pk for r in by_patient[patient.pk]]
         if not LabResult.objects.filter(unit_filter(patient, now), pk__in=ids).exists():
             continue
-        notification_create(recipient=patient, kind=NotificationKind.NEW_RESULT, cause=cause)
+        notification_create(recipient=patient, kind=NotificationKind.NEW_RESULT, cause=cause, about=About.RESULTS)
         sent += 1
     return sent

@@ -138,6 +138,18 @@ class Command(BaseCommand):
             unit = units[index % len(units)]
             role = MembershipRole.UNIT_ADMIN if index < len(units) else MembershipRole.STAFF
             Membership.objects.get_or_create(staff=staff, unit=unit, defaults={"role": role})
+        by_code = {unit.hsa_id: unit for unit in units}
+        for named in demo_data.NAMED_STAFF:
+            staff, _ = Staff.objects.update_or_create(
+                hsa_id=demo_data.staff_hsa_id(named.number),
+                defaults={
+                    "given_name": named.given_name,
+                    "family_name": named.family_name,
+                    "profession": named.profession,
+                },
+            )
+            unit = by_code[demo_data.unit_hsa_id(named.unit_code)]
+            Membership.objects.get_or_create(staff=staff, unit=unit, defaults={"role": MembershipRole.STAFF})
         return staff_members
 
     def _roles(self, region: Region, administrations: dict[str, Administration], staff: list[Staff]) -> None:
@@ -275,6 +287,7 @@ class Command(BaseCommand):
         from vardkontakt.booking.models import BookingSettings, Channel, HeldBack, ScheduleTemplate, VisitType
         from vardkontakt.booking.schedule import generate_slots
         from vardkontakt.booking.services import BookingRefused, book_online
+        from vardkontakt.booking.staff_services import schedule_template_delete
 
         for unit in [u for u in units if u.kind == "primary_care"][:2]:
             BookingSettings.objects.update_or_create(
@@ -285,11 +298,20 @@ class Command(BaseCommand):
                 },
             )
             members = [m.staff for m in unit.memberships.select_related("staff").order_by("staff__hsa_id")]
+            head = next(m for m in unit.memberships.select_related("staff") if m.role == MembershipRole.UNIT_ADMIN)
             for spec in demo_data.VISIT_TYPES:
                 visit, _ = VisitType.objects.update_or_create(unit=unit, name=spec["name"], defaults=spec["fields"])
+                # A demo loaded before visit types named their professions gave blocks to whoever
+                # came first (a nurse held doctor visits): those blocks go, with their free times.
+                for misfit in ScheduleTemplate.objects.filter(visit_type=visit).select_related("practitioner"):
+                    if not misfit.fits:
+                        schedule_template_delete(template=misfit, by=head.staff)
+                holder = next((member for member in members if visit.may_be_held_by(member)), None)
+                if holder is None:
+                    raise CommandError(f"No member of {unit.name} may hold {visit.name}: see demo_data.NAMED_STAFF.")
                 for block in spec["blocks"]:
                     ScheduleTemplate.objects.get_or_create(
-                        unit=unit, practitioner=members[block["staff"] % len(members)], visit_type=visit,
+                        unit=unit, practitioner=holder, visit_type=visit,
                         weekday=block["weekday"], start_time=block["start"],
                         defaults={
                             "end_time": block["end"], "place": block["place"],

@@ -1,0 +1,112 @@
+"""What each audit action is called where people read the log.
+
+Two kinds of reader meet these words: a resident in "Vem har läst min journal" and a unit
+administrator in the log review. Both read a row as "who · what", so each label is a short verb
+phrase that follows the person's name ("Anna Berg, sjuksköterska · öppnade ett ärende"), in plain
+words and without the codes the service uses inside.
+
+Every action the code writes has a label here: tests/access/test_action_labels.py reads the source
+for the actions written, and ``audit()`` warns (an error in the tests) about an action without one.
+A row whose action is unknown (an entry older than its label) still reads as words, never as code.
+"""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
+
+ACTION_LABELS: dict[str, Promise] = {
+    # The record and the person's own account.
+    "record.read": pgettext_lazy("audit log", "read the record"),
+    "record.seal": pgettext_lazy("audit log", "sealed the record"),
+    "record.reopen": pgettext_lazy("audit log", "reopened the sealed record"),
+    "seal.lookup": pgettext_lazy("audit log", "looked up a sealed record"),
+    "home.read": pgettext_lazy("audit log", "opened the start page"),
+    "notice.read": pgettext_lazy("audit log", "saw a notice about the person on the start page"),
+    "access_log.read": pgettext_lazy("audit log", "read who has read the record"),
+    "acting.switch": pgettext_lazy("audit log", "began acting for the person"),
+    # Proxies and guardians.
+    "proxy.invite": pgettext_lazy("audit log", "asked someone to be a proxy"),
+    "proxy.accept": pgettext_lazy("audit log", "accepted being a proxy"),
+    "proxy.decline": pgettext_lazy("audit log", "declined being a proxy"),
+    "proxy.revoke": pgettext_lazy("audit log", "ended a proxy arrangement"),
+    "guardian.block": pgettext_lazy("audit log", "blocked a guardian"),
+    "guardian.unblock": pgettext_lazy("audit log", "lifted a guardian's block"),
+    "guardianship.read": pgettext_lazy("audit log", "looked up guardians"),
+    "guardianship.import": pgettext_lazy("audit log", "imported guardianships"),
+    # Cases.
+    "case.create": pgettext_lazy("audit log", "sent a case"),
+    "case.read": pgettext_lazy("audit log", "opened a case"),
+    "case.call_number.read": pgettext_lazy("audit log", "saw the phone number to call in a case"),
+    "attachment.read": pgettext_lazy("audit log", "opened a file sent with a case"),
+    "case.assign": pgettext_lazy("audit log", "assigned a case to a member of staff"),
+    "case.reply": pgettext_lazy("audit log", "answered a case"),
+    "case.ask": pgettext_lazy("audit log", "asked the patient for more in a case"),
+    "case.note": pgettext_lazy("audit log", "wrote an internal note in a case"),
+    "case.will_call": pgettext_lazy("audit log", "said the unit will call about a case"),
+    "case.close": pgettext_lazy("audit log", "closed a case"),
+    "case.reopen": pgettext_lazy("audit log", "opened a closed case again"),
+    "case.patient_message": pgettext_lazy("audit log", "answered the unit in a case"),
+    "case.withdraw": pgettext_lazy("audit log", "withdrew a case"),
+    "inbox.read": pgettext_lazy("audit log", "opened the unit's inbox"),
+    "service.activate": pgettext_lazy("audit log", "began offering a service"),
+    "service.update": pgettext_lazy("audit log", "changed a service"),
+    "region_form.save": pgettext_lazy("audit log", "saved a default form of the region"),
+    # The appointment book.
+    "booking.read": pgettext_lazy("audit log", "saw the booking in the unit's appointment book"),
+    "booking.staff_book": pgettext_lazy("audit log", "booked an appointment for the patient by phone"),
+    "booking.staff_cancel": pgettext_lazy("audit log", "cancelled the patient's appointment"),
+    "booking_setup.change": pgettext_lazy("audit log", "changed the set-up of the appointment book"),
+    "booking.list.read": pgettext_lazy("audit log", "saw the booked appointments"),
+    "booking.detail.read": pgettext_lazy("audit log", "saw a booked appointment"),
+    "booking.ics.read": pgettext_lazy("audit log", "saved a booked appointment to a calendar"),
+    "booking.feed.read": pgettext_lazy("audit log", "the calendar link showed the booked appointments"),
+    "booking.book": pgettext_lazy("audit log", "booked an appointment online"),
+    "booking.cancel": pgettext_lazy("audit log", "cancelled an appointment online"),
+    "booking.rebook": pgettext_lazy("audit log", "moved an appointment online"),
+    "case.list.read": pgettext_lazy("audit log", "saw the cases"),
+    "case.inbox.read": pgettext_lazy("audit log", "saw the case in the unit's inbox"),
+    # Care systems (the FHIR interface).
+    "fhir.read": pgettext_lazy("audit log", "fetched the information into a care system"),
+    "fhir.import": pgettext_lazy("audit log", "sent record information from a care system"),
+    # The unit and its onboarding.
+    "unit.contact": pgettext_lazy("audit log", "changed the unit's contact details"),
+    "unit.opening_exception": pgettext_lazy("audit log", "entered other opening hours for a day"),
+    "unit.member": pgettext_lazy("audit log", "added a member of staff or changed their role"),
+    "unit.member_removed": pgettext_lazy("audit log", "removed a member of staff from the unit"),
+    "onboarding.meeting": pgettext_lazy("audit log", "recorded the information meeting and the start date"),
+    "onboarding.activate": pgettext_lazy("audit log", "activated the unit"),
+    "onboarding.appoint": pgettext_lazy("audit log", "appointed a unit administrator"),
+    "onboarding.training": pgettext_lazy("audit log", "recorded a completed training"),
+    "onboarding.live": pgettext_lazy("audit log", "opened the unit to residents"),
+    # Support and the log itself.
+    "support.lookup": pgettext_lazy("audit log", "looked up the account for support"),
+    "audit_log.review": pgettext_lazy("audit log", "reviewed the log"),
+    # Unit administration.
+    "unit.news": pgettext_lazy("audit log", "published news for the unit's staff"),
+    "unit.news_removed": pgettext_lazy("audit log", "removed news for the unit's staff"),
+    "unit.opening_exception_removed": pgettext_lazy("audit log", "removed other opening hours of the unit"),
+    # Region administration.
+    "region.create": pgettext_lazy("audit log", "created the region"),
+    "administration.create": pgettext_lazy("audit log", "added an administration"),
+    "coordinator.appoint": pgettext_lazy("audit log", "appointed a coordinator"),
+    "coordinator.remove": pgettext_lazy("audit log", "removed a coordinator"),
+    "unit.create": pgettext_lazy("audit log", "added a unit"),
+    "unit.update": pgettext_lazy("audit log", "changed a unit's details"),
+    "staff.add": pgettext_lazy("audit log", "added a member of staff"),
+    "staff.access_end": pgettext_lazy("audit log", "ended a member of staff's access"),
+    "membership.set": pgettext_lazy("audit log", "gave a member of staff a role at a unit"),
+    "membership.remove": pgettext_lazy("audit log", "took a member of staff off a unit"),
+    "region_role.grant": pgettext_lazy("audit log", "granted a region role"),
+    "region_role.revoke": pgettext_lazy("audit log", "took away a region role"),
+}
+
+UNKNOWN_ACTION = pgettext_lazy("audit log", "did something the log has no words for yet")
+
+
+class UnlabelledAuditAction(UserWarning):
+    """An audit entry was written for an action that has no label above."""
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, UNKNOWN_ACTION))
