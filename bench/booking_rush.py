@@ -217,10 +217,14 @@ def make_data() -> Data:
             for nurse in nurses:
                 slots.append(
                     Slot(
-                        unit=unit, practitioner=nurse, visit_type=visit_type, place="Vaccinationsmottagningen",
-                        starts_at=start, ends_at=start + dt.timedelta(minutes=10),
+                        unit=unit,
+                        practitioner=nurse,
+                        visit_type=visit_type,
+                        place="Vaccinationsmottagningen",
+                        starts_at=start,
+                        ends_at=start + dt.timedelta(minutes=10),
                     )
-                )  # fmt: skip
+                )
     slots = slots[:POOL_SLOTS]
     Slot.objects.bulk_create(slots, batch_size=1000)
     pool = [str(s.pk) for s in sorted(slots, key=lambda s: (s.starts_at, s.practitioner.hsa_id))]
@@ -551,9 +555,15 @@ def start_server(var: str) -> Server:
     base = f"http://127.0.0.1:{port}"
     log_path = Path(var) / "gunicorn.log"
     command = [
-        sys.executable, "-m", "gunicorn", "bench.rush_wsgi",
-        "--config", str(ROOT / "deploy" / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "bench.rush_wsgi",
+        "--config",
+        str(ROOT / "deploy" / "gunicorn.conf.py"),
+        "--bind",
+        f"127.0.0.1:{port}",
+    ]
     with log_path.open("wb") as sink:
         process = subprocess.Popen(command, env=server_env(var, base), stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
     deadline = time.monotonic() + 60
@@ -1009,11 +1019,33 @@ def run_pgbench(clients: int, var: str, script: Path | None = None, seconds: int
     script = script or ROOT / "bench" / "booking_rush.sql"
     seconds = seconds or SQL_SECONDS
     command = [
-        pgbench_binary(), "-n", "-M", "simple", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER,
-        "-f", str(script), "-D", f"hot={HOT_SLOTS}", "-D", f"patients={RESIDENTS}",
-        "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1)), "-T", str(seconds),
-        "-l", "--log-prefix", str(logs / "tx"), DB_NAME,
-    ]  # fmt: skip
+        pgbench_binary(),
+        "-n",
+        "-M",
+        "simple",
+        "-h",
+        PG_HOST,
+        "-p",
+        str(PG_PORT),
+        "-U",
+        PG_USER,
+        "-f",
+        str(script),
+        "-D",
+        f"hot={HOT_SLOTS}",
+        "-D",
+        f"patients={RESIDENTS}",
+        "-c",
+        str(clients),
+        "-j",
+        str(min(clients, os.cpu_count() or 1)),
+        "-T",
+        str(seconds),
+        "-l",
+        "--log-prefix",
+        str(logs / "tx"),
+        DB_NAME,
+    ]
     # The backends pgbench opens exit with it: sample their CPU while they run.
     seen: dict[int, int] = {}
     running = threading.Event()

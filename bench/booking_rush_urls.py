@@ -43,9 +43,12 @@ def naive(request: HttpRequest, slot_id: uuid.UUID) -> HttpResponse:
         if Booking.objects.filter(slot=slot, status=BookingStatus.ACTIVE).exists():
             return HttpResponse("taken", status=409)
         booking = Booking.objects.create(
-            slot=slot, patient=patient, channel=BookingChannel.ONLINE, booked_by_patient=patient,
+            slot=slot,
+            patient=patient,
+            channel=BookingChannel.ONLINE,
+            booked_by_patient=patient,
             created_at=timezone.now(),
-        )  # fmt: skip
+        )
     return HttpResponse(str(booking.pk), status=201)
 
 

@@ -78,11 +78,16 @@ def run() -> dict[str, object]:
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as var:
         env = {
-            **os.environ, "VK_DEMO": "true", "DJANGO_DEBUG": "false", "VK_VAR_DIR": var, "VK_SITE_URL": base,
+            **os.environ,
+            "VK_DEMO": "true",
+            "DJANGO_DEBUG": "false",
+            "VK_VAR_DIR": var,
+            "VK_SITE_URL": base,
             # The benchmark logs in from one address as fast as it can: no rate limit is measured here.
-            "VK_RATE_LIMIT_LOGIN_STARTS_PER_MINUTE": "1000000", "VK_RATE_LIMIT_DEMO_IDP_PER_MINUTE": "1000000",
+            "VK_RATE_LIMIT_LOGIN_STARTS_PER_MINUTE": "1000000",
+            "VK_RATE_LIMIT_DEMO_IDP_PER_MINUTE": "1000000",
             "DJANGO_SETTINGS_MODULE": "vardkontakt.settings",
-        }  # fmt: skip
+        }
         env.pop("DATABASE_URL", None)
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "-v0"], env=env, check=True)

@@ -65,9 +65,14 @@ RATIO_GOAL = 1.5
 SEED = 20261125
 # (kind, weight): the demo's seven case types, most cases are advice and contact requests.
 KIND_WEIGHTS = [
-    ("advice", 30), ("contact_me", 20), ("renew_prescription", 20), ("request_appointment", 12),
-    ("test_results", 8), ("cancel_rebook", 6), ("request_certificate", 4),
-]  # fmt: skip
+    ("advice", 30),
+    ("contact_me", 20),
+    ("renew_prescription", 20),
+    ("request_appointment", 12),
+    ("test_results", 8),
+    ("cancel_rebook", 6),
+    ("request_certificate", 4),
+]
 ANSWERS = (
     '[{"key": "what", "label": "Beskriv ditt ärende", "value": "Jag har haft ont i halsen och feber i en vecka '
     'och undrar om jag behöver komma in eller om det räcker med egenvård."}]'
@@ -111,8 +116,13 @@ def throwaway_database() -> Iterator[dict[str, str]]:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
         os.environ["DATABASE_URL"] = f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{DB_NAME}"
         try:
-            yield {"engine": "postgresql", "version": version, "name": DB_NAME, "host": f"{PG_HOST}:{PG_PORT}",
-                   "reused": bool(REUSE and exists)}  # fmt: skip
+            yield {
+                "engine": "postgresql",
+                "version": version,
+                "name": DB_NAME,
+                "host": f"{PG_HOST}:{PG_PORT}",
+                "reused": bool(REUSE and exists),
+            }
         finally:
             from django.db import connections
 
@@ -369,8 +379,15 @@ def generate_cases(now: dt.datetime, today: dt.date, patients: int, timings: dic
     def chunk(low: int) -> Callable[[Any], None]:
         def run(conn: Any) -> None:
             conn.execute("SELECT setseed(%s)", [((low // CHUNK) % 100) / 100 + 0.001])
-            params = {"answers": ANSWERS, "now": now, "patients": patients, "first": first, "days": DAYS,
-                      "low": low, "high": min(low + CHUNK, CASES) - 1}  # fmt: skip
+            params = {
+                "answers": ANSWERS,
+                "now": now,
+                "patients": patients,
+                "first": first,
+                "days": DAYS,
+                "low": low,
+                "high": min(low + CHUNK, CASES) - 1,
+            }
             conn.execute(GENERATE, params)
             done[0] += min(low + CHUNK, CASES) - low
             print(f"  {done[0]:,} cases", file=sys.stderr, flush=True)
@@ -459,9 +476,16 @@ def generate_bookings(unit: Any, now: dt.datetime, today: dt.date) -> int:
         cursor.execute("SELECT setseed(0.42)")
         cursor.execute(
             BOOKINGS,
-            {"unit": unit.pk, "first": today - dt.timedelta(days=DAYS), "last": today + dt.timedelta(weeks=12),
-             "practitioners": staff, "patient": patient, "staff": staff[0], "now": now},
-        )  # fmt: skip
+            {
+                "unit": unit.pk,
+                "first": today - dt.timedelta(days=DAYS),
+                "last": today + dt.timedelta(weeks=12),
+                "practitioners": staff,
+                "patient": patient,
+                "staff": staff[0],
+                "now": now,
+            },
+        )
         cursor.execute("ANALYZE booking_slot, booking_booking")
         cursor.execute("SELECT count(*) FROM booking_booking")
         return int(cursor.fetchone()[0])
@@ -536,9 +560,12 @@ def run_raw(unit: Any, start: dt.datetime, end: dt.datetime, now: dt.datetime, t
     found: dict[str, Any] = {}
     with connection.cursor() as cursor:
         for name, sql, args in [
-            ("kinds", RAW_KINDS, params), ("handling", RAW_HANDLING, params), ("open", RAW_OPEN, params),
-            ("bookings", RAW_BOOKINGS, params), ("coverage", coverage_sql, {**coverage_params, "unit": unit.pk}),
-        ]:  # fmt: skip
+            ("kinds", RAW_KINDS, params),
+            ("handling", RAW_HANDLING, params),
+            ("open", RAW_OPEN, params),
+            ("bookings", RAW_BOOKINGS, params),
+            ("coverage", coverage_sql, {**coverage_params, "unit": unit.pk}),
+        ]:
             cursor.execute(sql, args)
             found[name] = cursor.fetchall()
     return found
@@ -562,8 +589,17 @@ def check_same_figures(
     assert (period.start, period.end) == (start, end)
     cases = [unit.pk]
     h = handling_times(cases, period, now, None)[TOTAL]
-    assert list(raw["handling"][0]) == [h.received, h.answered, h.closed, h.in_time, h.missed, h.answer_median,
-                                        h.answer_p90, h.close_median, h.close_p90], raw["handling"]  # fmt: skip
+    assert list(raw["handling"][0]) == [
+        h.received,
+        h.answered,
+        h.closed,
+        h.in_time,
+        h.missed,
+        h.answer_median,
+        h.answer_p90,
+        h.close_median,
+        h.close_p90,
+    ], raw["handling"]
     counts = kind_and_status_counts(cases, period, None)[TOTAL]
     assert sum(n for *_k, n in raw["kinds"]) == counts.received
     by_kind: dict[str, int] = {}
@@ -682,8 +718,12 @@ def measure(unit: Any, small_unit: Any, now: dt.datetime, today: dt.date) -> dic
                 "bookings_online_staff_cancelled_moved": list(raw["bookings"][0]),
             },
         }
-        print(f"  {name}: page {page_summary['median_ms']} ms, raw SQL {raw_summary['median_ms']} ms, ratio {ratio}, "
-              f"queries {big_sql['queries']} (small unit {small_sql['queries']})", file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"  {name}: page {page_summary['median_ms']} ms, raw SQL {raw_summary['median_ms']} ms, ratio {ratio}, "
+            f"queries {big_sql['queries']} (small unit {small_sql['queries']})",
+            file=sys.stderr,
+            flush=True,
+        )
     return figures
 
 

@@ -211,11 +211,14 @@ RATE_LIMITS: dict[str, tuple[int, int, int, int]] = {
     "fhir_token_address": (20, 15 * 60, 5 * 60, 3600),
     # Logins started (each writes a session and calls the identity provider), per address.
     "login_start": (
-        env_int("VK_RATE_LIMIT_LOGIN_STARTS_PER_MINUTE", 30, minimum=1), 60, 60, 15 * 60,
+        env_int("VK_RATE_LIMIT_LOGIN_STARTS_PER_MINUTE", 30, minimum=1),
+        60,
+        60,
+        15 * 60,
     ),
     # The demo identity provider's person chooser and token endpoint, per address.
     "demo_idp": (env_int("VK_RATE_LIMIT_DEMO_IDP_PER_MINUTE", 60, minimum=1), 60, 60, 15 * 60),
-}  # fmt: skip
+}
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

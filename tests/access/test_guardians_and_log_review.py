@@ -155,9 +155,14 @@ def test_the_log_review_shows_only_what_happened_in_the_unit(personas, tolvans_c
     audit(actor=Actor.of_staff(personas.nurse_elsewhere), action="case.read", patient=personas.tolvan, unit=elsewhere)
     record_for_reader(reader=personas.tolvan, subject=personas.tolvan)  # her own reading
     proxy_invite(
-        principal=personas.tolvan, agent_personnummer=personas.guardian.personnummer, scope_record=True,
-        scope_cases=False, scope_bookings=False, expires_on=None, idempotency_key=uuid.uuid4().hex,
-    )  # fmt: skip
+        principal=personas.tolvan,
+        agent_personnummer=personas.guardian.personnummer,
+        scope_record=True,
+        scope_cases=False,
+        scope_bookings=False,
+        expires_on=None,
+        idempotency_key=uuid.uuid4().hex,
+    )
 
     response = staff_client(personas.unit_admin).get(f"/staff/units/{lindangen.id}/log/")
     shown = {(entry.actor_id, entry.action) for entry in response.context["entries"]}

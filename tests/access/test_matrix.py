@@ -32,9 +32,15 @@ from vardkontakt.organisation.models import CareUnit, Region
 pytestmark = pytest.mark.django_db
 
 PATIENT_PERSONAS = [
-    "patient_a", "patient_b", "guardian_9", "guardian_14", "blocked_guardian", "adult_proxy", "revoked_proxy",
+    "patient_a",
+    "patient_b",
+    "guardian_9",
+    "guardian_14",
+    "blocked_guardian",
+    "adult_proxy",
+    "revoked_proxy",
     "sealed_patient",
-]  # fmt: skip
+]
 STAFF_PERSONAS = ["staff_x", "staff_y", "unit_admin", "coordinator", "region_admin", "archivist", "support"]
 ALL = [*PATIENT_PERSONAS, *STAFF_PERSONAS, "anonymous"]
 
@@ -166,11 +172,16 @@ ROWS: list[Row] = [
     Row("home:patient_home", "the one they act for", patients_door(200), acts_for="acted_for"),
     # "Nytt för dig": a resident's own notices only (Tolvan's: her booking is confirmed).
     Row(
-        "home:notice_open", "Tolvan's notice", patients_door(not_found_but({"patient_a": 302})),
+        "home:notice_open",
+        "Tolvan's notice",
+        patients_door(not_found_but({"patient_a": 302})),
         kwargs=lambda p: {"notification_id": tolvans_notice().id},
     ),
     Row(
-        "home:notice_dismiss", "Tolvan's notice", patients_door(not_found_but({"patient_a": 302})), method="post",
+        "home:notice_dismiss",
+        "Tolvan's notice",
+        patients_door(not_found_but({"patient_a": 302})),
+        method="post",
         kwargs=lambda p: {"notification_id": tolvans_notice().id},
     ),
     Row("home:notices_dismiss_all", "own", patients_door(302), method="post"),
@@ -180,503 +191,784 @@ ROWS: list[Row] = [
     Row("access:seal", "own", patients_door(200)),
     Row("access:access_log", "own", patients_door(200)),
     Row(
-        "access:acting_switch", "own", patients_door(302), method="post",
+        "access:acting_switch",
+        "own",
+        patients_door(302),
+        method="post",
         data=lambda p, who: {"subject": subject_for(p, who, "own")},
     ),
     Row(
-        "access:acting_switch", "another patient's", patients_door(404), method="post",
+        "access:acting_switch",
+        "another patient's",
+        patients_door(404),
+        method="post",
         data=lambda p, who: {"subject": subject_for(p, who, "another")},
     ),
     Row(
-        "access:acting_switch", "one they act for",
-        patients_door(not_found_but({"guardian_9": 302, "adult_proxy": 302})), method="post",
+        "access:acting_switch",
+        "one they act for",
+        patients_door(not_found_but({"guardian_9": 302, "adult_proxy": 302})),
+        method="post",
         data=lambda p, who: {"subject": subject_for(p, who, "acted_for")},
     ),
     Row(
-        "access:acting_switch", "a sealed one", patients_door(not_found_but({"sealed_patient": 302})), method="post",
+        "access:acting_switch",
+        "a sealed one",
+        patients_door(not_found_but({"sealed_patient": 302})),
+        method="post",
         data=lambda p, who: {"subject": subject_for(p, who, "sealed")},
     ),
     Row(
-        "access:proxy_revoke", "Gunnel's proxy", patients_door(not_found_but({"adult_proxy": 302})), method="post",
+        "access:proxy_revoke",
+        "Gunnel's proxy",
+        patients_door(not_found_but({"adult_proxy": 302})),
+        method="post",
         kwargs=lambda p: {"proxy_id": gunnels_proxy(p).id},
     ),
     Row(
-        "access:proxy_respond", "Gunnel's proxy", patients_door(not_found_but({"adult_proxy": 302})), method="post",
+        "access:proxy_respond",
+        "Gunnel's proxy",
+        patients_door(not_found_but({"adult_proxy": 302})),
+        method="post",
         kwargs=lambda p: {"proxy_id": gunnels_proxy(p).id, "answer": "accept"},
     ),
     # --- cases: the residents' side -------------------------------------------------------------
     Row("cases:mine", "own", patients_door(200)),
     Row("cases:mine", "the one they act for", patients_door(200), acts_for="acted_for"),
     Row("cases:choose_unit", "own", patients_door(200)),
-    Row("cases:choose_service", "unit X", patients_door(200), kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id}),
     Row(
-        "cases:choose_service", "a unit offering nothing", patients_door(404),
+        "cases:choose_service",
+        "unit X",
+        patients_door(200),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "cases:choose_service",
+        "a unit offering nothing",
+        patients_door(404),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
     ),
     Row(
-        "cases:write", "unit X's advice", patients_door(200),
+        "cases:write",
+        "unit X's advice",
+        patients_door(200),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "service_id": advice_at_x().id},
     ),
     Row(
-        "cases:write", "unit X's advice, sent", patients_door(302), method="post",
+        "cases:write",
+        "unit X's advice, sent",
+        patients_door(302),
+        method="post",
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "service_id": advice_at_x().id},
         data=lambda p, who: {"what": "Ont i halsen.", "idempotency_key": f"matrix-sent-{who}", "step": "send"},
     ),
     Row(
-        "cases:write", "a service of another unit", patients_door(404),
+        "cases:write",
+        "a service of another unit",
+        patients_door(404),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id, "service_id": advice_at_x().id},
     ),
     Row(
-        "cases:detail", "Tolvan's case", patients_door(not_found_but({"patient_a": 200})),
+        "cases:detail",
+        "Tolvan's case",
+        patients_door(not_found_but({"patient_a": 200})),
         kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id},
     ),
     Row(
-        "cases:detail", "Liam's case (sent by his guardian)",
+        "cases:detail",
+        "Liam's case (sent by his guardian)",
         patients_door(not_found_but({"guardian_9": 200, "guardian_14": 200})),  # Erik is Liam's guardian too
         kwargs=lambda p: {"case_id": case_of(p.child_9, p.guardian).id},
     ),
     Row(
-        "cases:detail", "Gunnel's case (her proxy acts)", patients_door(not_found_but({"adult_proxy": 200})),
+        "cases:detail",
+        "Gunnel's case (her proxy acts)",
+        patients_door(not_found_but({"adult_proxy": 200})),
         kwargs=lambda p: {"case_id": case_of(p.principal, p.principal).id},
     ),
     Row(
-        "cases:detail", "Sofia's case (sealed record)", patients_door(not_found_but({"sealed_patient": 200})),
+        "cases:detail",
+        "Sofia's case (sealed record)",
+        patients_door(not_found_but({"sealed_patient": 200})),
         kwargs=lambda p: {"case_id": case_of(p.sealed, p.sealed).id},
     ),
     Row(
-        "cases:answer", "Tolvan's case, not waiting", patients_door(not_found_but({"patient_a": 400})), method="post",
-        kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id}, data=lambda p, who: {"body": "Hej"},
+        "cases:answer",
+        "Tolvan's case, not waiting",
+        patients_door(not_found_but({"patient_a": 400})),
+        method="post",
+        kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id},
+        data=lambda p, who: {"body": "Hej"},
     ),
     Row(
-        "cases:attachment", "the file of Tolvan's case", patients_door(not_found_but({"patient_a": 200})),
+        "cases:attachment",
+        "the file of Tolvan's case",
+        patients_door(not_found_but({"patient_a": 200})),
         kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id, "attachment_id": file_of(p.tolvan).id},
     ),
     Row(
-        "cases:withdraw", "Tolvan's case", patients_door(not_found_but({"patient_a": 302})), method="post",
+        "cases:withdraw",
+        "Tolvan's case",
+        patients_door(not_found_but({"patient_a": 302})),
+        method="post",
         kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id},
     ),
     # --- the record: always the record of whom the persona acts for (here: themself) ---------------
     Row("records:overview", "own", patients_door({**dict.fromkeys(PATIENT_PERSONAS, 200), "sealed_patient": 403})),
     Row("records:notes", "own", patients_door({**dict.fromkeys(PATIENT_PERSONAS, 200), "sealed_patient": 403})),
     Row(
-        "records:section", "own results", patients_door({**dict.fromkeys(PATIENT_PERSONAS, 200), "sealed_patient": 403}),
+        "records:section",
+        "own results",
+        patients_door({**dict.fromkeys(PATIENT_PERSONAS, 200), "sealed_patient": 403}),
         kwargs=lambda p: {"name": "results"},
     ),
     Row(
-        "records:section", "an unknown section", patients_door(404), kwargs=lambda p: {"name": "secrets"},
+        "records:section",
+        "an unknown section",
+        patients_door(404),
+        kwargs=lambda p: {"name": "secrets"},
     ),
     Row("records:preferences", "own", patients_door(302), method="post", data=lambda p, who: {"show_unsigned": "on"}),
     Row(
-        "records:result_chart", "an analysis not among their results",
+        "records:result_chart",
+        "an analysis not among their results",
         patients_door({**dict.fromkeys(PATIENT_PERSONAS, 404), "sealed_patient": 403}),
         url=lambda p: reverse("records:result_chart") + "?analysis=P-Glukos",
     ),
     # The extract: the matrix's logins are fresh, so the step-up lets them through.
-    Row("records:export", "own, the form", patients_door({**dict.fromkeys(PATIENT_PERSONAS, 200), "sealed_patient": 403})),
     Row(
-        "records:export", "own notes, a page to print",
-        patients_door({**dict.fromkeys(PATIENT_PERSONAS, 200), "sealed_patient": 403}), method="post",
+        "records:export",
+        "own, the form",
+        patients_door({**dict.fromkeys(PATIENT_PERSONAS, 200), "sealed_patient": 403}),
+    ),
+    Row(
+        "records:export",
+        "own notes, a page to print",
+        patients_door({**dict.fromkeys(PATIENT_PERSONAS, 200), "sealed_patient": 403}),
+        method="post",
         data=lambda p, who: {"sections": ["notes"], "output": "html"},
     ),
     Row(
-        "records:export", "own, nothing chosen",
-        patients_door({**dict.fromkeys(PATIENT_PERSONAS, 400), "sealed_patient": 403}), method="post",
+        "records:export",
+        "own, nothing chosen",
+        patients_door({**dict.fromkeys(PATIENT_PERSONAS, 400), "sealed_patient": 403}),
+        method="post",
         data=lambda p, who: {"output": "pdf"},
     ),
     # --- the FHIR API: source systems with a bearer token; a person's session opens nothing ------
     Row("fhir:metadata", "the CapabilityStatement", everyone(200)),
-    Row("fhir:token", "a token without client credentials", everyone(401), method="post",
-        data=lambda p, who: {"grant_type": "client_credentials"}),
+    Row(
+        "fhir:token",
+        "a token without client credentials",
+        everyone(401),
+        method="post",
+        data=lambda p, who: {"grant_type": "client_credentials"},
+    ),
     Row("fhir:token", "looked at", everyone(405)),
     Row("fhir:base", "a transaction Bundle", everyone(401), method="post"),
     Row("fhir:type", "search for Tolvan's results", everyone(401), kwargs=lambda p: {"resource_type": "Observation"}),
     Row("fhir:type", "create a Patient", everyone(401), method="post", kwargs=lambda p: {"resource_type": "Patient"}),
     Row(
-        "fhir:instance", "Tolvan as a Patient", everyone(401),
+        "fhir:instance",
+        "Tolvan as a Patient",
+        everyone(401),
         kwargs=lambda p: {"resource_type": "Patient", "ident": p.tolvan.pk},
     ),
     # --- the appointment book, the resident's side (for themself; acting-for is tested in tests/booking) ---
     Row("booking:mine", "own", patients_door(200)),
     Row("booking:choose_unit", "own", patients_door(200)),
-    Row("booking:visit_types", "unit X", patients_door(200), kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id}),
-    Row("booking:visit_types", "a unit without online booking", patients_door(404), kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id}),
     Row(
-        "booking:slots", "unit X, Hälsosamtal", patients_door(200),
+        "booking:visit_types",
+        "unit X",
+        patients_door(200),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "booking:visit_types",
+        "a unit without online booking",
+        patients_door(404),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
+    ),
+    Row(
+        "booking:slots",
+        "unit X, Hälsosamtal",
+        patients_door(200),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "visit_type_id": a_free_slot().visit_type_id},
     ),
     Row(
-        "booking:book", "a free slot at unit X", patients_door(200),
+        "booking:book",
+        "a free slot at unit X",
+        patients_door(200),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": a_free_slot().id},
     ),
     Row(
-        "booking:book", "a free slot at unit X, booked", patients_door(302), method="post",
+        "booking:book",
+        "a free slot at unit X, booked",
+        patients_door(302),
+        method="post",
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": a_free_slot().id},
         data=lambda p, who: {"submission_key": f"matrix-{who}"},
     ),
     Row(
-        "booking:book", "Tolvan's slot, taken", patients_door(409), method="post",
+        "booking:book",
+        "Tolvan's slot, taken",
+        patients_door(409),
+        method="post",
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": tolvans_booking().slot_id},
         data=lambda p, who: {"submission_key": f"matrix-{who}"},
     ),
-    Row("booking:detail", "Tolvan's booking", patients_door(not_found_but({"patient_a": 200})), kwargs=lambda p: {"booking_id": tolvans_booking().id}),
-    Row("booking:cancel", "Tolvan's booking", patients_door(not_found_but({"patient_a": 200})), kwargs=lambda p: {"booking_id": tolvans_booking().id}),
     Row(
-        "booking:cancel", "Tolvan's booking, cancelled", patients_door(not_found_but({"patient_a": 302})), method="post",
+        "booking:detail",
+        "Tolvan's booking",
+        patients_door(not_found_but({"patient_a": 200})),
         kwargs=lambda p: {"booking_id": tolvans_booking().id},
     ),
-    Row("booking:rebook", "Tolvan's booking", patients_door(not_found_but({"patient_a": 200})), kwargs=lambda p: {"booking_id": tolvans_booking().id}),
     Row(
-        "booking:rebook", "Tolvan's booking, moved", patients_door(not_found_but({"patient_a": 302})), method="post",
-        kwargs=lambda p: {"booking_id": tolvans_booking().id}, data=lambda p, who: {"slot": str(a_free_slot().id), "submission_key": "m"},
+        "booking:cancel",
+        "Tolvan's booking",
+        patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"booking_id": tolvans_booking().id},
     ),
-    Row("booking:ics", "Tolvan's booking", patients_door(not_found_but({"patient_a": 200})), kwargs=lambda p: {"booking_id": tolvans_booking().id}),
+    Row(
+        "booking:cancel",
+        "Tolvan's booking, cancelled",
+        patients_door(not_found_but({"patient_a": 302})),
+        method="post",
+        kwargs=lambda p: {"booking_id": tolvans_booking().id},
+    ),
+    Row(
+        "booking:rebook",
+        "Tolvan's booking",
+        patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"booking_id": tolvans_booking().id},
+    ),
+    Row(
+        "booking:rebook",
+        "Tolvan's booking, moved",
+        patients_door(not_found_but({"patient_a": 302})),
+        method="post",
+        kwargs=lambda p: {"booking_id": tolvans_booking().id},
+        data=lambda p, who: {"slot": str(a_free_slot().id), "submission_key": "m"},
+    ),
+    Row(
+        "booking:ics",
+        "Tolvan's booking",
+        patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"booking_id": tolvans_booking().id},
+    ),
     Row("booking:calendar_settings", "own", patients_door(200)),
-    Row("booking:calendar_settings", "own, a new link", patients_door(200), method="post", data=lambda p, who: {"action": "create"}),
+    Row(
+        "booking:calendar_settings",
+        "own, a new link",
+        patients_door(200),
+        method="post",
+        data=lambda p, who: {"action": "create"},
+    ),
     Row("booking:calendar_feed", "a made-up link", everyone(404), kwargs=lambda p: {"token": "not-a-real-token"}),
     Row("booking:calendar_feed", "Tolvan's link", everyone(200), url=lambda p: calendar_link(p.tolvan)),
-    Row("booking:calendar_feed", "Anna's link (her son Liam's bookings)", everyone(200), url=lambda p: calendar_link(p.guardian)),
+    Row(
+        "booking:calendar_feed",
+        "Anna's link (her son Liam's bookings)",
+        everyone(200),
+        url=lambda p: calendar_link(p.guardian),
+    ),
     # Acting for someone: the choice kept in the session is judged again by the request, so whoever
     # may not act for that person (or acts for nobody) is shown their own.
     Row("booking:mine", "the one they act for", patients_door(200), acts_for="acted_for"),
     Row(
-        "booking:book", "a free slot at unit X, booked for the one they act for", patients_door(302), method="post",
+        "booking:book",
+        "a free slot at unit X, booked for the one they act for",
+        patients_door(302),
+        method="post",
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": a_free_slot().id},
-        data=lambda p, who: {"submission_key": f"matrix-{who}"}, acts_for="acted_for",
+        data=lambda p, who: {"submission_key": f"matrix-{who}"},
+        acts_for="acted_for",
     ),
     Row(
-        "booking:detail", "Liam's booking (by his guardian)",
+        "booking:detail",
+        "Liam's booking (by his guardian)",
         patients_door(not_found_but({"guardian_9": 200, "guardian_14": 200})),  # Erik is Liam's guardian too
         kwargs=lambda p: {"booking_id": booking_of(p.child_9).id},
     ),
     Row(
-        "booking:detail", "Gunnel's booking (by her proxy)", patients_door(not_found_but({"adult_proxy": 200})),
+        "booking:detail",
+        "Gunnel's booking (by her proxy)",
+        patients_door(not_found_but({"adult_proxy": 200})),
         kwargs=lambda p: {"booking_id": booking_of(p.principal).id},
     ),
     Row(
-        "booking:ics", "Liam's booking", patients_door(not_found_but({"guardian_9": 200, "guardian_14": 200})),
+        "booking:ics",
+        "Liam's booking",
+        patients_door(not_found_but({"guardian_9": 200, "guardian_14": 200})),
         kwargs=lambda p: {"booking_id": booking_of(p.child_9).id},
     ),
     Row(
-        "booking:cancel", "Liam's booking, cancelled", patients_door(not_found_but({"guardian_9": 302, "guardian_14": 302})),
-        method="post", kwargs=lambda p: {"booking_id": booking_of(p.child_9).id},
+        "booking:cancel",
+        "Liam's booking, cancelled",
+        patients_door(not_found_but({"guardian_9": 302, "guardian_14": 302})),
+        method="post",
+        kwargs=lambda p: {"booking_id": booking_of(p.child_9).id},
     ),
     Row(
-        "booking:rebook", "Gunnel's booking, moved", patients_door(not_found_but({"adult_proxy": 302})), method="post",
+        "booking:rebook",
+        "Gunnel's booking, moved",
+        patients_door(not_found_but({"adult_proxy": 302})),
+        method="post",
         kwargs=lambda p: {"booking_id": booking_of(p.principal).id},
         data=lambda p, who: {"slot": str(a_free_slot().id), "submission_key": "m"},
     ),
     # --- the appointment book, the unit's side: members of unit X use it, its administrator sets it up ---
     Row(
-        "booking_staff:book", "unit X",
+        "booking_staff:book",
+        "unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
-        "booking_staff:book", "unit X, the week of the bookings",
+        "booking_staff:book",
+        "unit X, the week of the bookings",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
-        url=lambda p: reverse("booking_staff:book", kwargs={"unit_id": unit("Vårdcentralen Lindängen").id}) + the_bookings_week(),
+        url=lambda p: (
+            reverse("booking_staff:book", kwargs={"unit_id": unit("Vårdcentralen Lindängen").id}) + the_bookings_week()
+        ),
     ),
     Row(
-        "booking_staff:book", "another unit (Y)",
+        "booking_staff:book",
+        "another unit (Y)",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_y": 200, "coordinator": 200}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
     ),
     Row(
-        "booking_staff:slot", "Tolvan's slot at unit X",
+        "booking_staff:slot",
+        "Tolvan's slot at unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": tolvans_booking().slot_id},
     ),
     Row(
-        "booking_staff:slot", "unit X's slot asked for at unit Y", staff_door(404),
+        "booking_staff:slot",
+        "unit X's slot asked for at unit Y",
+        staff_door(404),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id, "slot_id": a_free_slot().id},
     ),
     Row(
-        "booking_staff:slot", "a free online slot at unit X, booked by phone before its release",
+        "booking_staff:slot",
+        "a free online slot at unit X, booked by phone before its release",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 400, "unit_admin": 400, "region_admin": 400}),
-        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": a_free_slot().id},
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": a_free_slot().id},
         data=lambda p, who: {"personnummer": p.tolvan.personnummer, "submission_key": f"matrix-{who}"},
     ),
     Row(
-        "booking_staff:overbook", "Tolvan's slot, without a reason",
+        "booking_staff:overbook",
+        "Tolvan's slot, without a reason",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 400, "unit_admin": 400, "region_admin": 400}),
         method="post",
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": tolvans_booking().slot_id},
         data=lambda p, who: {"personnummer": p.tolvan.personnummer, "reason": "", "submission_key": f"matrix-{who}"},
     ),
     Row(
-        "booking_staff:cancel", "Tolvan's booking",
+        "booking_staff:cancel",
+        "Tolvan's booking",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "booking_id": tolvans_booking().id},
     ),
     Row(
-        "booking_staff:cancel", "Tolvan's booking, cancelled",
+        "booking_staff:cancel",
+        "Tolvan's booking, cancelled",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 302, "unit_admin": 302, "region_admin": 302}),
         method="post",
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "booking_id": tolvans_booking().id},
     ),
     Row(
-        "booking_staff:cancel", "Tolvan's booking asked for at unit Y", staff_door(404),
+        "booking_staff:cancel",
+        "Tolvan's booking asked for at unit Y",
+        staff_door(404),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id, "booking_id": tolvans_booking().id},
     ),
     Row(
-        "booking_staff:setup", "unit X",
+        "booking_staff:setup",
+        "unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
-        "booking_staff:setup", "unit X, the rules saved",
+        "booking_staff:setup",
+        "unit X, the rules saved",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
-        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
         data=lambda p, who: {"horizon_weeks": "12", "release_hours": "48", "reminder_hours": "24"},
     ),
     Row(
-        "booking_staff:visit_type_new", "unit X",
+        "booking_staff:visit_type_new",
+        "unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
-        "booking_staff:visit_type_new", "unit X, 4 minutes long",
+        "booking_staff:visit_type_new",
+        "unit X, 4 minutes long",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 400, "staff_x": 403, "region_admin": 403}),
-        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
-        data=lambda p, who: {"name": "Kort", "duration_minutes": "4", "professions": ["nurse", "district_nurse"], "cancellation_deadline_hours": "24"},
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {
+            "name": "Kort",
+            "duration_minutes": "4",
+            "professions": ["nurse", "district_nurse"],
+            "cancellation_deadline_hours": "24",
+        },
     ),
     Row(
-        "booking_staff:visit_type_new", "unit X, a 15-minute vaccination",
+        "booking_staff:visit_type_new",
+        "unit X, a 15-minute vaccination",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
-        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
-        data=lambda p, who: {"name": "Vaccination", "duration_minutes": "15", "profession": "nurse", "cancellation_deadline_hours": "24"},
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {
+            "name": "Vaccination",
+            "duration_minutes": "15",
+            "profession": "nurse",
+            "cancellation_deadline_hours": "24",
+        },
     ),
     Row(
-        "booking_staff:visit_type_edit", "unit X's Hälsosamtal",
+        "booking_staff:visit_type_edit",
+        "unit X's Hälsosamtal",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "visit_type_id": a_free_slot().visit_type_id},
     ),
     Row(
-        "booking_staff:visit_type_edit", "unit X's Hälsosamtal, out of use",
+        "booking_staff:visit_type_edit",
+        "unit X's Hälsosamtal, out of use",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
         method="post",
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "visit_type_id": a_free_slot().visit_type_id},
-        data=lambda p, who: {"name": "Hälsosamtal", "duration_minutes": "30", "professions": ["nurse", "district_nurse"], "cancellation_deadline_hours": "24"},
+        data=lambda p, who: {
+            "name": "Hälsosamtal",
+            "duration_minutes": "30",
+            "professions": ["nurse", "district_nurse"],
+            "cancellation_deadline_hours": "24",
+        },
     ),
     Row(
-        "booking_staff:visit_type_edit", "unit X's Hälsosamtal asked for at unit Y",
+        "booking_staff:visit_type_edit",
+        "unit X's Hälsosamtal asked for at unit Y",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_y": 403, "coordinator": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id, "visit_type_id": a_free_slot().visit_type_id},
     ),
     Row(
-        "booking_staff:template_new", "unit X",
+        "booking_staff:template_new",
+        "unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
-        "booking_staff:template_new", "unit X, Wednesdays 09-11 with staff X",
+        "booking_staff:template_new",
+        "unit X, Wednesdays 09-11 with staff X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
-        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
         data=lambda p, who: {
-            "practitioner": str(p.staff_x.pk), "visit_type": str(a_free_slot().visit_type_id), "weekday": "2",
-            "start_time": "09:00", "end_time": "11:00", "place": "Rum 4", "channel": "online", "held_back": "",
+            "practitioner": str(p.staff_x.pk),
+            "visit_type": str(a_free_slot().visit_type_id),
+            "weekday": "2",
+            "start_time": "09:00",
+            "end_time": "11:00",
+            "place": "Rum 4",
+            "channel": "online",
+            "held_back": "",
         },
     ),
     Row(
-        "booking_staff:template_delete", "a block of unit X",
+        "booking_staff:template_delete",
+        "a block of unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
-        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "template_id": a_block(p).id},
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "template_id": a_block(p).id},
     ),
     Row(
-        "booking_staff:exception_new", "unit X",
+        "booking_staff:exception_new",
+        "unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
-        "booking_staff:exception_new", "unit X, staff X away a day",
+        "booking_staff:exception_new",
+        "unit X, staff X away a day",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
-        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
         data=lambda p, who: {
-            "practitioner": str(p.staff_x.pk), "reason": "training", **a_working_day_ahead(),
+            "practitioner": str(p.staff_x.pk),
+            "reason": "training",
+            **a_working_day_ahead(),
         },
     ),
     Row(
-        "booking_staff:exception_delete", "an absence at unit X",
+        "booking_staff:exception_delete",
+        "an absence at unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
-        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "exception_id": an_absence(p).id},
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "exception_id": an_absence(p).id},
     ),
     Row(
-        "booking_staff:roll", "unit X",
+        "booking_staff:roll",
+        "unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
-        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
-        "booking_staff:day_off", "unit X, the next public holiday opened",
+        "booking_staff:day_off",
+        "unit X, the next public holiday opened",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
-        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
         data=lambda p, who: {"day": the_next_day_off(), "action": "open"},
     ),
     Row(
-        "booking_staff:day_off", "unit X, a working day",
+        "booking_staff:day_off",
+        "unit X, a working day",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 400, "staff_x": 403, "region_admin": 403}),
-        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
         data=lambda p, who: {"day": a_working_day_ahead()["starts_at"][:10], "action": "open"},
     ),
     Row(
-        "booking_staff:coverage", "unit X",
+        "booking_staff:coverage",
+        "unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     # --- onboarding a unit: the unit's registration is open to all; the rest is the coordinator's ---
     Row("onboarding:interest", "the form", everyone(200)),
     Row("onboarding:interest", "an empty registration", everyone(400), method="post"),
-    Row("onboarding:onboarding_list", "the coordinator's administrations", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 200})),
     Row(
-        "onboarding:onboarding", "Nyby, with the coordinator's administration",
-        staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 200}), kwargs=lambda p: {"onboarding_id": an_onboarding(p).id},
+        "onboarding:onboarding_list",
+        "the coordinator's administrations",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 200}),
     ),
     Row(
-        "onboarding:onboarding", "Nyby, activate before the meeting", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 400}),
-        method="post", kwargs=lambda p: {"onboarding_id": an_onboarding(p).id}, data=lambda p, who: {"action": "activate"},
+        "onboarding:onboarding",
+        "Nyby, with the coordinator's administration",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 200}),
+        kwargs=lambda p: {"onboarding_id": an_onboarding(p).id},
+    ),
+    Row(
+        "onboarding:onboarding",
+        "Nyby, activate before the meeting",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 400}),
+        method="post",
+        kwargs=lambda p: {"onboarding_id": an_onboarding(p).id},
+        data=lambda p, who: {"action": "activate"},
     ),
     # --- unit administration: the unit's administrators only ---
     Row(
-        "onboarding:unit_admin", "unit X",
+        "onboarding:unit_admin",
+        "unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
-        "onboarding:unit_admin", "unit X, news without a heading",
+        "onboarding:unit_admin",
+        "unit X, news without a heading",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 400, "staff_x": 403, "region_admin": 403}),
-        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
         data=lambda p, who: {"action": "news_publish", "title": "", "body": "x"},
     ),
     Row(
-        "onboarding:unit_admin", "unit X, news published",
+        "onboarding:unit_admin",
+        "unit X, news published",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
-        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
         data=lambda p, who: {"action": "news_publish", "title": "Nytt telefonsystem", "body": "Från måndag."},
     ),
     # --- operations: the support page is everyone's; messages are the region administrator's ---
     Row("operations:support", "-", everyone(200)),
     # --- region administration: the region's administrators only; anyone else 404 ---------------
     Row(
-        "regions:overview", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        "regions:overview",
+        "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
         kwargs=lambda p: {"region_id": Region.objects.get().id},
     ),
     Row(
-        "regions:administrations", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        "regions:administrations",
+        "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
         kwargs=lambda p: {"region_id": Region.objects.get().id},
     ),
     Row(
-        "regions:administrations", "the region, a new administration",
-        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}), method="post",
-        kwargs=lambda p: {"region_id": Region.objects.get().id}, data=lambda p, who: {"name": "Ny förvaltning"},
+        "regions:administrations",
+        "the region, a new administration",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+        data=lambda p, who: {"name": "Ny förvaltning"},
     ),
     Row(
-        "regions:units", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        "regions:units",
+        "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
         kwargs=lambda p: {"region_id": Region.objects.get().id},
     ),
     Row(
-        "regions:unit_create", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        "regions:unit_create",
+        "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
         kwargs=lambda p: {"region_id": Region.objects.get().id},
     ),
     Row(
-        "regions:unit_create", "the region, a unit without a name",
-        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 400}), method="post",
-        kwargs=lambda p: {"region_id": Region.objects.get().id}, data=lambda p, who: {"hsa_id": "SE2321000255-E7002"},
+        "regions:unit_create",
+        "the region, a unit without a name",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 400}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+        data=lambda p, who: {"hsa_id": "SE2321000255-E7002"},
     ),
     Row(
-        "regions:staff_list", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        "regions:staff_list",
+        "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
         kwargs=lambda p: {"region_id": Region.objects.get().id},
     ),
     Row(
-        "regions:staff_add", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        "regions:staff_add",
+        "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
         kwargs=lambda p: {"region_id": Region.objects.get().id},
     ),
     Row(
-        "regions:staff_add", "the region, without a unit or a role",
-        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 400}), method="post",
+        "regions:staff_add",
+        "the region, without a unit or a role",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 400}),
+        method="post",
         kwargs=lambda p: {"region_id": Region.objects.get().id},
-        data=lambda p, who: {"hsa_id": "SE2321000255-P7300", "given_name": "A", "family_name": "B", "profession": "nurse"},
+        data=lambda p, who: {
+            "hsa_id": "SE2321000255-P7300",
+            "given_name": "A",
+            "family_name": "B",
+            "profession": "nurse",
+        },
     ),
     Row(
-        "regions:staff", "staff X", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        "regions:staff",
+        "staff X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
         kwargs=lambda p: {"region_id": Region.objects.get().id, "staff_id": p.staff_x.id},
     ),
     Row(
-        "regions:staff", "staff X, support granted",
-        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}), method="post",
+        "regions:staff",
+        "staff X, support granted",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}),
+        method="post",
         kwargs=lambda p: {"region_id": Region.objects.get().id, "staff_id": p.staff_x.id},
         data=lambda p, who: {"action": "role", "role-role": "support"},
     ),
     Row(
-        "regions:unit_edit", "unit X", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        "regions:unit_edit",
+        "unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
-        "operations_staff:messages", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        "operations_staff:messages",
+        "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
         kwargs=lambda p: {"region_id": Region.objects.get().id},
     ),
     Row(
-        "operations_staff:message_create", "the region", staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        "operations_staff:message_create",
+        "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
         kwargs=lambda p: {"region_id": Region.objects.get().id},
     ),
     Row(
-        "operations_staff:message_create", "the region, published",
-        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}), method="post",
-        kwargs=lambda p: {"region_id": Region.objects.get().id}, data=lambda p, who: an_operational_message_form(),
+        "operations_staff:message_create",
+        "the region, published",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+        data=lambda p, who: an_operational_message_form(),
     ),
     Row(
-        "operations_staff:message_edit", "a current message of the region",
+        "operations_staff:message_edit",
+        "a current message of the region",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
         kwargs=lambda p: {"message_id": a_current_message(p).id},
     ),
     Row(
-        "operations_staff:message_end", "a current message of the region",
-        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}), method="post",
+        "operations_staff:message_end",
+        "a current message of the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}),
+        method="post",
         kwargs=lambda p: {"message_id": a_current_message(p).id},
     ),
     # --- the support role's lookup: account, logins, notices, proxies; never medical content
     # (tests/operations/test_support_never_medical.py proves what the 200 leaves out) ---
-    Row("operations_staff:support_lookup", "the form", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "support": 200})),
     Row(
-        "operations_staff:support_lookup", "Tolvan", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "support": 200}),
-        method="post", data=lambda p, who: {"personnummer": p.tolvan.personnummer},
+        "operations_staff:support_lookup",
+        "the form",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "support": 200}),
+    ),
+    Row(
+        "operations_staff:support_lookup",
+        "Tolvan",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "support": 200}),
+        method="post",
+        data=lambda p, who: {"personnummer": p.tolvan.personnummer},
     ),
     # --- statistics: a unit's for its administrators; the regional view for coordinators and region
     # administrators; response times public (and linked from nowhere) ---
     Row(
-        "usage_statistics:unit", "unit X",
+        "usage_statistics:unit",
+        "unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
-        "usage_statistics:unit", "unit X, the last day before the first",
+        "usage_statistics:unit",
+        "unit X, the last day before the first",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 400, "staff_x": 403, "region_admin": 403}),
-        url=lambda p: reverse("usage_statistics:unit", kwargs={"unit_id": unit("Vårdcentralen Lindängen").id}) + "?from=2026-12-31&to=2026-12-01",
+        url=lambda p: (
+            reverse("usage_statistics:unit", kwargs={"unit_id": unit("Vårdcentralen Lindängen").id})
+            + "?from=2026-12-31&to=2026-12-01"
+        ),
     ),
     Row(
-        "usage_statistics:unit", "another unit (Y)",
+        "usage_statistics:unit",
+        "another unit (Y)",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_y": 403, "coordinator": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
     ),
     Row(
-        "usage_statistics:unit_csv", "unit X, cases per case type",
+        "usage_statistics:unit_csv",
+        "unit X, cases per case type",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "table": "case-types"},
     ),
     Row(
-        "usage_statistics:unit_csv", "unit X, a table that does not exist",
+        "usage_statistics:unit_csv",
+        "unit X, a table that does not exist",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 403, "region_admin": 403}),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "table": "patients"},
     ),
     Row(
-        "usage_statistics:regional", "the coordinator's administration, the region administrator's region",
+        "usage_statistics:regional",
+        "the coordinator's administration, the region administrator's region",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 200, "region_admin": 200}),
     ),
     Row(
-        "usage_statistics:regional", "a malformed date",
+        "usage_statistics:regional",
+        "a malformed date",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 400, "region_admin": 400}),
         url=lambda p: reverse("usage_statistics:regional") + "?from=2026-02-30&to=2026-03-31",
     ),
     Row(
-        "usage_statistics:regional_csv", "per unit",
+        "usage_statistics:regional_csv",
+        "per unit",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "coordinator": 200, "region_admin": 200}),
         kwargs=lambda p: {"table": "units"},
     ),
@@ -685,98 +977,199 @@ ROWS: list[Row] = [
     Row("home:staff_home", "own", staff_door(200)),
     Row("identity:staff_settings", "own", staff_door(200)),
     Row(
-        "access_staff:unit_log", "unit X",
-        staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 200, "coordinator": 404, "region_admin": 403, "archivist": 404, "support": 404}),
+        "access_staff:unit_log",
+        "unit X",
+        staff_door(
+            {
+                "staff_x": 403,
+                "staff_y": 404,
+                "unit_admin": 200,
+                "coordinator": 404,
+                "region_admin": 403,
+                "archivist": 404,
+                "support": 404,
+            }
+        ),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
-        "access_staff:unit_log", "another unit (Y)",
-        staff_door({"staff_x": 404, "staff_y": 403, "unit_admin": 404, "coordinator": 403, "region_admin": 404, "archivist": 404, "support": 404}),
+        "access_staff:unit_log",
+        "another unit (Y)",
+        staff_door(
+            {
+                "staff_x": 404,
+                "staff_y": 403,
+                "unit_admin": 404,
+                "coordinator": 403,
+                "region_admin": 404,
+                "archivist": 404,
+                "support": 404,
+            }
+        ),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
     ),
     Row("access_staff:seals", "-", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "archivist": 200})),
     Row(
-        "access_staff:seal_reopen", "Sofia's seal, no reason given",
-        staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "archivist": 400}), method="post",
+        "access_staff:seal_reopen",
+        "Sofia's seal, no reason given",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "archivist": 400}),
+        method="post",
         kwargs=lambda p: {"seal_id": RecordSeal.objects.get(patient=p.sealed).id},
     ),
     Row(
-        "cases_staff:inbox", "unit X",
-        staff_door({"staff_x": 200, "staff_y": 404, "unit_admin": 200, "coordinator": 404, "region_admin": 200, "archivist": 404, "support": 404}),
+        "cases_staff:inbox",
+        "unit X",
+        staff_door(
+            {
+                "staff_x": 200,
+                "staff_y": 404,
+                "unit_admin": 200,
+                "coordinator": 404,
+                "region_admin": 200,
+                "archivist": 404,
+                "support": 404,
+            }
+        ),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
-        "cases_staff:inbox", "another unit (Y)",
-        staff_door({"staff_x": 404, "staff_y": 200, "unit_admin": 404, "coordinator": 200, "region_admin": 404, "archivist": 404, "support": 404}),
+        "cases_staff:inbox",
+        "another unit (Y)",
+        staff_door(
+            {
+                "staff_x": 404,
+                "staff_y": 200,
+                "unit_admin": 404,
+                "coordinator": 200,
+                "region_admin": 404,
+                "archivist": 404,
+                "support": 404,
+            }
+        ),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
     ),
     Row(
-        "cases_staff:case", "Tolvan's case at unit X",
+        "cases_staff:case",
+        "Tolvan's case at unit X",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
         kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id},
     ),
     Row(
-        "cases_staff:attachment", "the file of Tolvan's case",
+        "cases_staff:attachment",
+        "the file of Tolvan's case",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
         kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id, "attachment_id": file_of(p.tolvan).id},
     ),
     Row(
-        "cases_staff:case_action", "reply to Tolvan's case",
+        "cases_staff:case_action",
+        "reply to Tolvan's case",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 302, "unit_admin": 302, "region_admin": 302}),
         method="post",
         kwargs=lambda p: {"case_id": case_of(p.tolvan, p.tolvan).id, "action": "reply"},
         data=lambda p, who: {"body": "Svar", "version": 1},
     ),
     Row(
-        "cases_staff:services", "unit X",
-        staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 200, "coordinator": 404, "region_admin": 403, "archivist": 404, "support": 404}),
+        "cases_staff:services",
+        "unit X",
+        staff_door(
+            {
+                "staff_x": 403,
+                "staff_y": 404,
+                "unit_admin": 200,
+                "coordinator": 404,
+                "region_admin": 403,
+                "archivist": 404,
+                "support": 404,
+            }
+        ),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
     ),
     Row(
-        "cases_staff:service_activate", "unit X, advice",
-        staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 302, "coordinator": 404, "region_admin": 403, "archivist": 404, "support": 404}),
-        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        "cases_staff:service_activate",
+        "unit X, advice",
+        staff_door(
+            {
+                "staff_x": 403,
+                "staff_y": 404,
+                "unit_admin": 302,
+                "coordinator": 404,
+                "region_admin": 403,
+                "archivist": 404,
+                "support": 404,
+            }
+        ),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
         data=lambda p, who: {"kind": "advice"},
     ),
     Row(
-        "cases_staff:service_activate", "unit X, lifestyle support (not offered yet)",
-        staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 302, "coordinator": 404, "region_admin": 403, "archivist": 404, "support": 404}),
-        method="post", kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        "cases_staff:service_activate",
+        "unit X, lifestyle support (not offered yet)",
+        staff_door(
+            {
+                "staff_x": 403,
+                "staff_y": 404,
+                "unit_admin": 302,
+                "coordinator": 404,
+                "region_admin": 403,
+                "archivist": 404,
+                "support": 404,
+            }
+        ),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
         data=lambda p, who: {"kind": "lifestyle_support"},
     ),
     Row(
-        "cases_staff:service_edit", "unit X's advice",
-        staff_door({"staff_x": 403, "staff_y": 404, "unit_admin": 200, "coordinator": 404, "region_admin": 403, "archivist": 404, "support": 404}),
+        "cases_staff:service_edit",
+        "unit X's advice",
+        staff_door(
+            {
+                "staff_x": 403,
+                "staff_y": 404,
+                "unit_admin": 200,
+                "coordinator": 404,
+                "region_admin": 403,
+                "archivist": 404,
+                "support": 404,
+            }
+        ),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "service_id": advice_at_x().id},
     ),
     Row(
-        "cases_staff:region_forms", "the region",
+        "cases_staff:region_forms",
+        "the region",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
         kwargs=lambda p: {"region_id": Region.objects.get().id},
     ),
     Row(
-        "cases_staff:region_form_edit", "the region, advice",
+        "cases_staff:region_form_edit",
+        "the region, advice",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
         kwargs=lambda p: {"region_id": Region.objects.get().id, "kind": "advice"},
     ),
     Row("access_staff:guardians", "-", staff_door({**dict.fromkeys(STAFF_PERSONAS, 403), "unit_admin": 200})),
     Row(
-        "access_staff:guardian_block", "Jonas → Elsa (listed at unit X), unblock",
-        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302}), method="post",
+        "access_staff:guardian_block",
+        "Jonas → Elsa (listed at unit X), unblock",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302}),
+        method="post",
         kwargs=lambda p: {
             "guardianship_id": Guardianship.objects.get(guardian=p.blocked_guardian).id,
             "action": "unblock",
         },
     ),
     Row(
-        "access_staff:guardian_block", "Anna → Liam (another unit's child), block",
-        staff_door(404), method="post",
+        "access_staff:guardian_block",
+        "Anna → Liam (another unit's child), block",
+        staff_door(404),
+        method="post",
         kwargs=lambda p: {
             "guardianship_id": Guardianship.objects.get(guardian=p.guardian, child=p.child_9).id,
             "action": "block",
         },
     ),
-]  # fmt: skip
+]
 
 
 def visible_patients(personas: Personas, persona: str) -> set[Patient]:
@@ -819,11 +1212,21 @@ def visible_patients(personas: Personas, persona: str) -> set[Patient]:
 
 def leaks(body: str, personas: Personas, persona: str) -> list[str]:
     matrix_people = [
-        personas.tolvan, personas.other_patient, personas.guardian, personas.child_9, personas.child_14,
-        personas.blocked_guardian, personas.blocked_child, personas.protected_guardian, personas.protected_child,
-        personas.adult_proxy, personas.principal, personas.revoked_proxy, personas.sealed,
+        personas.tolvan,
+        personas.other_patient,
+        personas.guardian,
+        personas.child_9,
+        personas.child_14,
+        personas.blocked_guardian,
+        personas.blocked_child,
+        personas.protected_guardian,
+        personas.protected_child,
+        personas.adult_proxy,
+        personas.principal,
+        personas.revoked_proxy,
+        personas.sealed,
         Patient.objects.get(given_name="Erik", family_name="Föräldersson"),
-    ]  # fmt: skip
+    ]
     allowed = visible_patients(personas, persona)
     found = []
     for patient in matrix_people:
@@ -888,9 +1291,10 @@ def cases(personas: Personas, settings, tmp_path) -> None:
     from tests.helpers import minimal_pdf
 
     store_pending(
-        files=[SimpleUploadedFile("remiss.pdf", minimal_pdf())], uploader=personas.tolvan,
+        files=[SimpleUploadedFile("remiss.pdf", minimal_pdf())],
+        uploader=personas.tolvan,
         submission_key=f"matrix-{personas.tolvan.pk}",
-    )  # fmt: skip
+    )
 
     unit_x = personas.unit_admin.memberships.get().unit
     service = service_activate(unit=unit_x, kind="advice", by=personas.unit_admin)
@@ -916,16 +1320,24 @@ def appointments(personas: Personas) -> None:
 
     unit_x = unit("Vårdcentralen Lindängen")
     visit = VisitType.objects.create(
-        unit=unit_x, name="Hälsosamtal", duration_minutes=30, professions=["nurse", "district_nurse"], bookable_online=True,
+        unit=unit_x,
+        name="Hälsosamtal",
+        duration_minutes=30,
+        professions=["nurse", "district_nurse"],
+        bookable_online=True,
         rebookable_online=True,
-    )  # fmt: skip
+    )
     start = timezone.now().replace(microsecond=0) + dt.timedelta(days=7)
     for n in range(6):
         at = start + dt.timedelta(minutes=30 * n)
         Slot.objects.create(
-            unit=unit_x, practitioner=personas.staff_x, visit_type=visit, place="Rum 4", starts_at=at,
+            unit=unit_x,
+            practitioner=personas.staff_x,
+            visit_type=visit,
+            place="Rum 4",
+            starts_at=at,
             ends_at=at + dt.timedelta(minutes=30),
-        )  # fmt: skip
+        )
     *_free, gunnels, liams, tolvans = Slot.objects.order_by("starts_at")
     book_online(slot_id=gunnels.pk, unit=unit_x, subject=personas.principal, actor=personas.adult_proxy)
     book_online(slot_id=liams.pk, unit=unit_x, subject=personas.child_9, actor=personas.guardian)
@@ -941,11 +1353,14 @@ def an_onboarding(personas: Personas):
     onboarding, _ = Onboarding.objects.get_or_create(
         hsa_id="SE2321000255-E9001",
         defaults={
-            "administration": personas.coordinator.coordinated_administrations.get(), "unit_name": "Vårdcentralen Nyby",
-            "kind": "primary_care", "contact_name": "Vera", "contact_email": "vera@nyby.example",
+            "administration": personas.coordinator.coordinated_administrations.get(),
+            "unit_name": "Vårdcentralen Nyby",
+            "kind": "primary_care",
+            "contact_name": "Vera",
+            "contact_email": "vera@nyby.example",
             "interest_on": timezone.localdate(),
         },
-    )  # fmt: skip
+    )
     return onboarding
 
 
@@ -996,9 +1411,14 @@ def a_block(personas: Personas):
 
     slot = a_free_slot()
     return ScheduleTemplate.objects.create(
-        unit=slot.unit, practitioner=personas.staff_x, visit_type=slot.visit_type, weekday=4,
-        start_time=dt.time(13), end_time=dt.time(15), place="Rum 4",
-    )  # fmt: skip
+        unit=slot.unit,
+        practitioner=personas.staff_x,
+        visit_type=slot.visit_type,
+        weekday=4,
+        start_time=dt.time(13),
+        end_time=dt.time(15),
+        place="Rum 4",
+    )
 
 
 def a_working_day_ahead() -> dict[str, str]:
@@ -1039,9 +1459,12 @@ def an_absence(personas: Personas):
 
     start = timezone.now() + dt.timedelta(days=30)
     return ScheduleException.objects.create(
-        unit=a_free_slot().unit, practitioner=personas.staff_x, starts_at=start, ends_at=start + dt.timedelta(hours=8),
+        unit=a_free_slot().unit,
+        practitioner=personas.staff_x,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=8),
         reason="absence",
-    )  # fmt: skip
+    )
 
 
 def an_operational_message_form() -> dict[str, str]:
@@ -1051,10 +1474,14 @@ def an_operational_message_form() -> dict[str, str]:
 
     start = timezone.localtime() + dt.timedelta(days=1)
     return {
-        "kind": "planned_downtime", "title": "Underhåll", "text": "E-tjänsterna är stängda.", "audience": "all",
-        "starts_at": f"{start:%Y-%m-%dT%H:%M}", "ends_at": f"{start + dt.timedelta(hours=2):%Y-%m-%dT%H:%M}",
+        "kind": "planned_downtime",
+        "title": "Underhåll",
+        "text": "E-tjänsterna är stängda.",
+        "audience": "all",
+        "starts_at": f"{start:%Y-%m-%dT%H:%M}",
+        "ends_at": f"{start + dt.timedelta(hours=2):%Y-%m-%dT%H:%M}",
         "idempotency_key": "matrix",
-    }  # fmt: skip
+    }
 
 
 def a_current_message(personas: Personas):
@@ -1067,10 +1494,16 @@ def a_current_message(personas: Personas):
 
     now = timezone.now()
     return message_create(
-        region=Region.objects.get(), by=personas.region_admin, kind=MessageKind.DISTURBANCE, title="Störning",
-        text="BankID krånglar.", starts_at=now - dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=1),
-        audience=Audience.ALL, idempotency_key="matrix",
-    )  # fmt: skip
+        region=Region.objects.get(),
+        by=personas.region_admin,
+        kind=MessageKind.DISTURBANCE,
+        title="Störning",
+        text="BankID krånglar.",
+        starts_at=now - dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(hours=1),
+        audience=Audience.ALL,
+        idempotency_key="matrix",
+    )
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[f"{row.name}[{row.label}]" for row in ROWS])

@@ -51,17 +51,26 @@ def unit(personas) -> CareUnit:
 def clinic_visit(unit) -> VisitType:
     """A visit doctors and district nurses hold (staff X is a district nurse, the unit admin a doctor)."""
     return VisitType.objects.create(
-        unit=unit, name="Mottagningsbesök", duration_minutes=30, professions=["doctor", "district_nurse"],
+        unit=unit,
+        name="Mottagningsbesök",
+        duration_minutes=30,
+        professions=["doctor", "district_nurse"],
         bookable_online=True,
         rebookable_online=True,
-    )  # fmt: skip
+    )
 
 
 def template(unit, staff, visit_type, weekday=0, start=dt.time(9), end=dt.time(11), **extra) -> ScheduleTemplate:
     return ScheduleTemplate.objects.create(
-        unit=unit, practitioner=staff, visit_type=visit_type, weekday=weekday, start_time=start, end_time=end,
-        place="Mottagning 2", **extra,
-    )  # fmt: skip
+        unit=unit,
+        practitioner=staff,
+        visit_type=visit_type,
+        weekday=weekday,
+        start_time=start,
+        end_time=end,
+        place="Mottagning 2",
+        **extra,
+    )
 
 
 def local(slot: Slot) -> str:
@@ -95,9 +104,12 @@ def test_the_template_rolls_forward_to_the_horizon_once(unit, week):
 def test_an_absence_leaves_no_slots(unit, clinic_visit, personas):
     template(unit, personas.staff_x, clinic_visit)
     ScheduleException.objects.create(
-        practitioner=personas.staff_x, unit=unit, starts_at=at(MONDAY, 9, 30), ends_at=at(MONDAY, 10, 30),
+        practitioner=personas.staff_x,
+        unit=unit,
+        starts_at=at(MONDAY, 9, 30),
+        ends_at=at(MONDAY, 10, 30),
         reason=ExceptionReason.TRAINING,
-    )  # fmt: skip
+    )
     result = generate_slots(unit, today=MONDAY)
     first_day = [local(s) for s in Slot.objects.filter(starts_at__lt=at(MONDAY, 23))]
     assert first_day == ["09:00+0100", "10:30+0100"] and result.skipped_for_exceptions == 2
@@ -119,8 +131,15 @@ def test_the_autumn_hour_that_happens_twice_gives_two_distinct_slots(unit, clini
     generate_slots(unit, today=autumn)
     night = list(Slot.objects.filter(starts_at__lt=at(autumn, 12)).order_by("starts_at"))
     assert [local(s) for s in night] == [
-        "01:00+0200", "01:30+0200", "02:00+0200", "02:30+0200", "02:00+0100", "02:30+0100", "03:00+0100", "03:30+0100",
-    ]  # fmt: skip
+        "01:00+0200",
+        "01:30+0200",
+        "02:00+0200",
+        "02:30+0200",
+        "02:00+0100",
+        "02:30+0100",
+        "03:00+0100",
+        "03:30+0100",
+    ]
     assert len({s.starts_at for s in night}) == 8
 
 
@@ -130,9 +149,13 @@ def test_the_autumn_hour_that_happens_twice_gives_two_distinct_slots(unit, clini
 @time_machine.travel(dt.datetime(2026, 11, 29, 12, tzinfo=STOCKHOLM))
 def test_book_once_and_the_second_gets_alternatives(unit, week, personas):
     slot = week[5]
-    booking = book_online(slot_id=slot.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan, idempotency_key="k1")  # fmt: skip
+    booking = book_online(
+        slot_id=slot.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan, idempotency_key="k1"
+    )
     assert booking.status == BookingStatus.ACTIVE
-    again = book_online(slot_id=slot.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan, idempotency_key="k1")  # fmt: skip
+    again = book_online(
+        slot_id=slot.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan, idempotency_key="k1"
+    )
     assert again.pk == booking.pk and Booking.objects.count() == 1
     with pytest.raises(BookingRefused) as refused:
         book_online(slot_id=slot.pk, unit=unit, subject=personas.other_patient, actor=personas.other_patient)
@@ -148,9 +171,15 @@ def test_book_once_and_the_second_gets_alternatives(unit, week, personas):
     [
         ({"channel": Channel.PHONE_ONLY}, Refusal.PHONE_ONLY),
         ({"held_back": HeldBack.CO_PLANNED}, Refusal.HELD_BACK),
-        ({"starts_at": dt.datetime(2026, 11, 28, 9, tzinfo=STOCKHOLM), "ends_at": dt.datetime(2026, 11, 28, 9, 30, tzinfo=STOCKHOLM)}, Refusal.PAST),
+        (
+            {
+                "starts_at": dt.datetime(2026, 11, 28, 9, tzinfo=STOCKHOLM),
+                "ends_at": dt.datetime(2026, 11, 28, 9, 30, tzinfo=STOCKHOLM),
+            },
+            Refusal.PAST,
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_crafted_online_booking_is_refused_and_changes_nothing(unit, week, personas, change, refusal):
     slot = week[0]
     Slot.objects.filter(pk=slot.pk).update(**change)
@@ -196,18 +225,25 @@ def test_staff_book_a_phone_only_slot_any_time_and_overbook_only_with_a_reason(u
         book_by_staff(slot_id=slot.pk, unit=unit, patient=personas.other_patient, staff=personas.staff_x)
     assert refused.value.refusal is Refusal.TAKEN
     extra = book_by_staff(
-        slot_id=slot.pk, unit=unit, patient=personas.other_patient, staff=personas.staff_x,
+        slot_id=slot.pk,
+        unit=unit,
+        patient=personas.other_patient,
+        staff=personas.staff_x,
         overbook_reason="Akut, hinner klämmas in",
-    ).booking  # fmt: skip
+    ).booking
     assert extra.overbooked and Booking.objects.filter(slot=slot, status="active").count() == 2
 
 
 def test_the_database_refuses_a_second_active_booking(unit, week, personas):
     slot = week[0]
     now = timezone.now()
-    Booking.objects.create(slot=slot, patient=personas.tolvan, channel="online", booked_by_patient=personas.tolvan, created_at=now)  # fmt: skip
+    Booking.objects.create(
+        slot=slot, patient=personas.tolvan, channel="online", booked_by_patient=personas.tolvan, created_at=now
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
-        Booking.objects.create(slot=slot, patient=personas.other_patient, channel="phone", booked_by_staff=personas.staff_x, created_at=now)  # fmt: skip
+        Booking.objects.create(
+            slot=slot, patient=personas.other_patient, channel="phone", booked_by_staff=personas.staff_x, created_at=now
+        )
 
 
 # --- cancelling and rebooking -----------------------------------------------------------------
@@ -259,9 +295,22 @@ def test_rebooking_keeps_kind_practitioner_and_length_and_is_atomic(unit, week, 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions: the PostgreSQL case")
 def test_fifty_people_race_for_one_slot_and_exactly_one_wins(personas):
     unit = personas.staff_x.memberships.get().unit
-    visit = VisitType.objects.create(unit=unit, name="Vaccination", duration_minutes=10, professions=["nurse", "district_nurse"], bookable_online=True)  # fmt: skip
+    visit = VisitType.objects.create(
+        unit=unit,
+        name="Vaccination",
+        duration_minutes=10,
+        professions=["nurse", "district_nurse"],
+        bookable_online=True,
+    )
     start = timezone.now() + dt.timedelta(days=3)
-    slot = Slot.objects.create(unit=unit, practitioner=personas.staff_x, visit_type=visit, place="Rum 1", starts_at=start, ends_at=start + dt.timedelta(minutes=10))  # fmt: skip
+    slot = Slot.objects.create(
+        unit=unit,
+        practitioner=personas.staff_x,
+        visit_type=visit,
+        place="Rum 1",
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=10),
+    )
     people = list(Patient.objects.all()[:50])
     barrier = threading.Barrier(len(people))
     outcomes: list[str] = []
@@ -315,12 +364,28 @@ def test_one_submission_sent_many_times_at_once_books_once_and_every_answer_is_t
     """A double (or tenfold) click: the copies wait on the slot's lock behind the first, then find
     its booking by the submission key; none of them is told the time has gone."""
     unit = personas.staff_x.memberships.get().unit
-    visit = VisitType.objects.create(unit=unit, name="Vaccination", duration_minutes=10, professions=["nurse", "district_nurse"], bookable_online=True)  # fmt: skip
+    visit = VisitType.objects.create(
+        unit=unit,
+        name="Vaccination",
+        duration_minutes=10,
+        professions=["nurse", "district_nurse"],
+        bookable_online=True,
+    )
     start = timezone.now() + dt.timedelta(days=3)
-    slot = Slot.objects.create(unit=unit, practitioner=personas.staff_x, visit_type=visit, place="Rum 1", starts_at=start, ends_at=start + dt.timedelta(minutes=10))  # fmt: skip
-    answers = at_once(10, lambda: book_online(
-        slot_id=slot.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan, idempotency_key="same-form"
-    ))  # fmt: skip
+    slot = Slot.objects.create(
+        unit=unit,
+        practitioner=personas.staff_x,
+        visit_type=visit,
+        place="Rum 1",
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=10),
+    )
+    answers = at_once(
+        10,
+        lambda: book_online(
+            slot_id=slot.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan, idempotency_key="same-form"
+        ),
+    )
     booking = Booking.objects.get(slot=slot)
     assert answers == [booking.pk] * 10
     assert Notification.objects.filter(cause=f"{NotificationKind.BOOKING_CONFIRMED}:{booking.pk}").count() == 1
@@ -344,11 +409,25 @@ def test_staff_sending_one_form_many_times_at_once_book_once_and_the_log_says_on
         unit=unit, name="Vaccination", duration_minutes=10, professions=["nurse", "district_nurse"]
     )
     start = timezone.now() + dt.timedelta(hours=3)  # within the release: staff may book it
-    slot = Slot.objects.create(unit=unit, practitioner=personas.staff_x, visit_type=visit, place="Rum 1", starts_at=start, ends_at=start + dt.timedelta(minutes=10))  # fmt: skip
-    answers = at_once(8, lambda: staff_book(
-        unit=unit, by=personas.staff_x, slot_id=slot.pk, patient=personas.tolvan, sms_reminder=False,
-        submission_key="same-form",
-    ))  # fmt: skip
+    slot = Slot.objects.create(
+        unit=unit,
+        practitioner=personas.staff_x,
+        visit_type=visit,
+        place="Rum 1",
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=10),
+    )
+    answers = at_once(
+        8,
+        lambda: staff_book(
+            unit=unit,
+            by=personas.staff_x,
+            slot_id=slot.pk,
+            patient=personas.tolvan,
+            sms_reminder=False,
+            submission_key="same-form",
+        ),
+    )
     booking = Booking.objects.get(slot=slot)
     assert answers == [booking.pk] * 8
     assert AuditEntry.objects.filter(action="booking.staff_book").count() == 1

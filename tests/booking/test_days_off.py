@@ -75,9 +75,15 @@ def schedule(unit, visit, personas) -> None:
     """Staff X: phone-only times on Thursdays and Fridays, web-bookable times on Wednesdays, 09-10."""
     for weekday, channel in ((3, Channel.PHONE_ONLY), (4, Channel.PHONE_ONLY), (2, Channel.ONLINE_AND_PHONE)):
         ScheduleTemplate.objects.create(
-            unit=unit, practitioner=personas.staff_x, visit_type=visit, weekday=weekday, start_time=dt.time(9),
-            end_time=dt.time(10), place="Rum 4", channel=channel,
-        )  # fmt: skip
+            unit=unit,
+            practitioner=personas.staff_x,
+            visit_type=visit,
+            weekday=weekday,
+            start_time=dt.time(9),
+            end_time=dt.time(10),
+            place="Rum 4",
+            channel=channel,
+        )
 
 
 def days_with_times(unit: CareUnit) -> set[dt.date]:

@@ -55,9 +55,13 @@ def unit(personas) -> CareUnit:
 @pytest.fixture
 def visit(unit) -> VisitType:
     return VisitType.objects.create(
-        unit=unit, name="Hälsosamtal", duration_minutes=30, professions=["nurse", "district_nurse"], bookable_online=True,
+        unit=unit,
+        name="Hälsosamtal",
+        duration_minutes=30,
+        professions=["nurse", "district_nurse"],
+        bookable_online=True,
         rebookable_online=True,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -65,9 +69,14 @@ def slots(unit, visit, personas) -> list[Slot]:
     """Thursday and Friday 09-10 with staff X: four slots this week, more the coming weeks."""
     for weekday in (3, 4):
         ScheduleTemplate.objects.create(
-            unit=unit, practitioner=personas.staff_x, visit_type=visit, weekday=weekday, start_time=dt.time(9),
-            end_time=dt.time(10), place="Rum 4",
-        )  # fmt: skip
+            unit=unit,
+            practitioner=personas.staff_x,
+            visit_type=visit,
+            weekday=weekday,
+            start_time=dt.time(9),
+            end_time=dt.time(10),
+            place="Rum 4",
+        )
     generate_slots(unit, today=NOW.date())
     return list(Slot.objects.filter(unit=unit).order_by("starts_at"))
 
@@ -170,10 +179,30 @@ def test_move_to_the_same_kind_with_the_same_person(personas, unit, visit, slots
     tolvan = client_for(personas.tolvan)
     book(tolvan, unit, slots[4])  # next week: well before the 24-hour limit
     booking = Booking.objects.get()
-    other_visit = VisitType.objects.create(unit=unit, name="Vaccination", duration_minutes=30, professions=["nurse", "district_nurse"], bookable_online=True)  # fmt: skip
+    other_visit = VisitType.objects.create(
+        unit=unit,
+        name="Vaccination",
+        duration_minutes=30,
+        professions=["nurse", "district_nurse"],
+        bookable_online=True,
+    )
     start = slots[5].starts_at + dt.timedelta(hours=5)  # 14:30, outside the templates
-    foreign = Slot.objects.create(unit=unit, practitioner=personas.unit_admin, visit_type=visit, place="Rum 1", starts_at=start, ends_at=start + dt.timedelta(minutes=30))  # fmt: skip
-    other_kind = Slot.objects.create(unit=unit, practitioner=personas.staff_x, visit_type=other_visit, place="Rum 4", starts_at=start, ends_at=start + dt.timedelta(minutes=30))  # fmt: skip
+    foreign = Slot.objects.create(
+        unit=unit,
+        practitioner=personas.unit_admin,
+        visit_type=visit,
+        place="Rum 1",
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=30),
+    )
+    other_kind = Slot.objects.create(
+        unit=unit,
+        practitioner=personas.staff_x,
+        visit_type=other_visit,
+        place="Rum 4",
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=30),
+    )
     page = tolvan.get(f"/bookings/{booking.pk}/rebook/").text
     assert str(slots[5].pk) in page and str(foreign.pk) not in page and str(other_kind.pk) not in page
     refused = tolvan.post(f"/bookings/{booking.pk}/rebook/", {"slot": str(foreign.pk), "submission_key": "r"})
@@ -224,11 +253,18 @@ def test_the_calendar_feed_covers_the_child_and_can_be_revoked(personas, unit, s
     assert feed.count("BEGIN:VEVENT") == 2 and "(Liam)" in feed
     # Nobody is logged in: the link's owner is the reader, of her own bookings and of Liam's for him.
     read = AuditEntry.objects.order_by("sequence")[before:]
-    assert sorted((e.actor_id, e.on_behalf_of_id, e.patient_id, e.action, e.detail) for e in read) == sorted([
-        (str(personas.guardian.pk), "", str(personas.guardian.pk), "booking.feed.read", "calendar link"),
-        (str(personas.guardian.pk), str(personas.child_9.pk), str(personas.child_9.pk), "booking.feed.read",
-         "calendar link"),
-    ])  # fmt: skip
+    assert sorted((e.actor_id, e.on_behalf_of_id, e.patient_id, e.action, e.detail) for e in read) == sorted(
+        [
+            (str(personas.guardian.pk), "", str(personas.guardian.pk), "booking.feed.read", "calendar link"),
+            (
+                str(personas.guardian.pk),
+                str(personas.child_9.pk),
+                str(personas.child_9.pk),
+                "booking.feed.read",
+                "calendar link",
+            ),
+        ]
+    )
     assert url.group(1) not in anna.get("/bookings/calendar/").text  # shown once only
     anna.post("/bookings/calendar/", {"action": "create"})
     assert Client().get(url.group(1)).status_code == 404  # the old link died with the new one
@@ -321,9 +357,13 @@ def test_what_a_proxy_reads_and_changes_of_her_bookings_gunnel_finds_in_her_log(
         (str(personas.adult_proxy.pk), str(personas.principal.pk), str(personas.principal.pk))
     }
     assert [e.action for e in trail] == [
-        "booking.list.read", "booking.book", "booking.detail.read", "booking.ics.read", "booking.rebook",
+        "booking.list.read",
+        "booking.book",
+        "booking.detail.read",
+        "booking.ics.read",
+        "booking.rebook",
         "booking.cancel",
-    ]  # fmt: skip
+    ]
     gunnels_log = client_for(personas.principal).get("/record/access-log/").text
     assert "Maria Omsorgsdotter" in gunnels_log
     for label in ("Såg de bokade tiderna", "Såg en bokad tid", "Sparade en bokad tid i en kalender"):

@@ -71,9 +71,13 @@ def unit(personas) -> CareUnit:
 def visit(unit) -> VisitType:
     """Held by nurses, district nurses (staff X) and doctors (the unit administrator)."""
     return VisitType.objects.create(
-        unit=unit, name="Hälsosamtal", duration_minutes=30, professions=["nurse", "district_nurse", "doctor"],
-        bookable_online=True, rebookable_online=True,
-    )  # fmt: skip
+        unit=unit,
+        name="Hälsosamtal",
+        duration_minutes=30,
+        professions=["nurse", "district_nurse", "doctor"],
+        bookable_online=True,
+        rebookable_online=True,
+    )
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -82,18 +86,28 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 
 def make_slot(unit, visit, practitioner, start: dt.datetime, **extra) -> Slot:
     return Slot.objects.create(
-        unit=unit, practitioner=practitioner, visit_type=visit, place="Rum 4", starts_at=start,
-        ends_at=start + dt.timedelta(minutes=visit.duration_minutes), **extra,
-    )  # fmt: skip
+        unit=unit,
+        practitioner=practitioner,
+        visit_type=visit,
+        place="Rum 4",
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=visit.duration_minutes),
+        **extra,
+    )
 
 
 @pytest.fixture
 def monday(unit, visit, personas) -> list[Slot]:
     """Monday 30 November 09:00-11:00 with staff X: four half-hour times, published online."""
     ScheduleTemplate.objects.create(
-        unit=unit, practitioner=personas.staff_x, visit_type=visit, weekday=0, start_time=dt.time(9),
-        end_time=dt.time(11), place="Rum 4",
-    )  # fmt: skip
+        unit=unit,
+        practitioner=personas.staff_x,
+        visit_type=visit,
+        weekday=0,
+        start_time=dt.time(9),
+        end_time=dt.time(11),
+        place="Rum 4",
+    )
     generate_slots(unit, today=NOW.date())
     return list(Slot.objects.filter(unit=unit, starts_at__lt=at(MONDAY, 12)).order_by("starts_at"))
 
@@ -136,8 +150,14 @@ def test_another_units_staff_find_nothing_and_members_may_book_but_not_set_up(pe
 
 
 def rules(**changes: str) -> dict[str, str]:
-    return {"horizon_weeks": "12", "release_hours": "48", "reminder_hours": "24", "terms_text": "Ring 112 vid fara.",
-            "self_assessment_url": "https://www.1177.se/", **changes}  # fmt: skip
+    return {
+        "horizon_weeks": "12",
+        "release_hours": "48",
+        "reminder_hours": "24",
+        "terms_text": "Ring 112 vid fara.",
+        "self_assessment_url": "https://www.1177.se/",
+        **changes,
+    }
 
 
 def test_the_unit_admin_sets_the_rules_and_bad_numbers_are_explained(personas, unit):
@@ -157,8 +177,15 @@ def test_the_unit_admin_sets_the_rules_and_bad_numbers_are_explained(personas, u
 
 
 def visit_type(**changes: str | list[str]) -> dict[str, str | list[str]]:
-    return {"name": "Mottagningsbesök", "duration_minutes": "20", "professions": ["doctor"], "bookable_online": "on",
-            "cancellation_deadline_hours": "24", "active": "on", **changes}  # fmt: skip
+    return {
+        "name": "Mottagningsbesök",
+        "duration_minutes": "20",
+        "professions": ["doctor"],
+        "bookable_online": "on",
+        "cancellation_deadline_hours": "24",
+        "active": "on",
+        **changes,
+    }
 
 
 def test_visit_types_are_checked_then_saved_and_can_be_put_out_of_use(personas, unit, visit):
@@ -188,8 +215,17 @@ def test_visit_types_are_checked_then_saved_and_can_be_put_out_of_use(personas, 
 
 
 def block(practitioner: Staff, visit: VisitType, **changes: str) -> dict[str, str]:
-    return {"practitioner": str(practitioner.pk), "visit_type": str(visit.pk), "weekday": "1", "start_time": "09:00",
-            "end_time": "11:00", "place": "Rum 4", "channel": "online", "held_back": "", **changes}  # fmt: skip
+    return {
+        "practitioner": str(practitioner.pk),
+        "visit_type": str(visit.pk),
+        "weekday": "1",
+        "start_time": "09:00",
+        "end_time": "11:00",
+        "place": "Rum 4",
+        "channel": "online",
+        "held_back": "",
+        **changes,
+    }
 
 
 def test_weekly_blocks_must_end_after_they_start_and_never_overlap(personas, unit, visit):
@@ -223,26 +259,35 @@ def test_rolling_makes_the_times_and_an_absence_takes_free_ones_out(personas, un
 
     backwards = admin.post(
         setup_url(unit, "absences/new/"),
-        {"practitioner": str(personas.staff_x.pk), "reason": "training", "starts_at": "2026-11-30T12:00",
-         "ends_at": "2026-11-30T08:00"},
-    )  # fmt: skip
+        {
+            "practitioner": str(personas.staff_x.pk),
+            "reason": "training",
+            "starts_at": "2026-11-30T12:00",
+            "ends_at": "2026-11-30T08:00",
+        },
+    )
     assert backwards.status_code == 400 and sv("The absence must end after it starts.") in text_of(backwards)
     assert not ScheduleException.objects.exists()
 
     response = admin.post(
         setup_url(unit, "absences/new/"),
-        {"practitioner": str(personas.staff_x.pk), "reason": ExceptionReason.ABSENCE, "starts_at": "2026-11-30T08:00",
-         "ends_at": "2026-11-30T17:00"},
+        {
+            "practitioner": str(personas.staff_x.pk),
+            "reason": ExceptionReason.ABSENCE,
+            "starts_at": "2026-11-30T08:00",
+            "ends_at": "2026-11-30T17:00",
+        },
         follow=True,
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     # Three free times leave the book; Tolvan's stays, and the unit is told to contact her.
     assert Slot.objects.filter(unit=unit, starts_at__lt=at(MONDAY, 23)).count() == 1
     with translation.override("sv"):
         told = translation.ngettext(
             "%(count)d booked time is kept: contact the patient.",
-            "%(count)d booked times are kept: contact the patients.", 1,
-        ) % {"count": 1}  # fmt: skip
+            "%(count)d booked times are kept: contact the patients.",
+            1,
+        ) % {"count": 1}
     assert told in text_of(response)
     assert admin.post(setup_url(unit, "roll/")).status_code == 302
     assert Slot.objects.filter(unit=unit, starts_at__lt=at(MONDAY, 23)).count() == 1  # the absence holds
@@ -295,9 +340,14 @@ def test_the_book_days_of_the_clock_changes(personas, unit, visit):
     HolidayOpening.objects.create(unit=unit, day=spring, opened_at=timezone.now())
     for day in (spring, autumn):
         ScheduleTemplate.objects.create(
-            unit=unit, practitioner=personas.staff_x, visit_type=visit, weekday=6, start_time=dt.time(1),
-            end_time=dt.time(4), place="Rum 4",
-        )  # fmt: skip
+            unit=unit,
+            practitioner=personas.staff_x,
+            visit_type=visit,
+            weekday=6,
+            start_time=dt.time(1),
+            end_time=dt.time(4),
+            place="Rum 4",
+        )
         generate_slots(unit, today=day)
         ScheduleTemplate.objects.all().delete()
     client = client_for(personas.staff_x)
@@ -305,10 +355,16 @@ def test_the_book_days_of_the_clock_changes(personas, unit, visit):
     assert "01:30 CET–03:00 CEST" in spring_page and "03:00 CEST–03:30 CEST" in spring_page
     assert "02:30 CET" not in spring_page and "02:30 CEST" not in spring_page
     with translation.override("sv"):
-        assert "23" in spring_page and translation.ngettext(
-            "This day has %(hours)s hour: the clocks change. Times show their time zone.",
-            "This day has %(hours)s hours: the clocks change. Times show their time zone.", 23,
-        ) % {"hours": 23} in spring_page  # fmt: skip
+        assert (
+            "23" in spring_page
+            and translation.ngettext(
+                "This day has %(hours)s hour: the clocks change. Times show their time zone.",
+                "This day has %(hours)s hours: the clocks change. Times show their time zone.",
+                23,
+            )
+            % {"hours": 23}
+            in spring_page
+        )
     autumn_page = text_of(client.get(book_url(unit, autumn)))
     assert "02:00 CEST–02:30 CEST" in autumn_page and "02:00 CET–02:30 CET" in autumn_page
     assert (
@@ -368,9 +424,9 @@ def test_overbooking_only_on_purpose_with_a_reason_and_it_is_marked(personas, un
     with translation.override("sv"):
         assert str(Refusal.TAKEN.value) in text_of(taken)
     no_reason = client.post(
-        slot_url(unit, slot, "overbook/"), {"personnummer": personas.other_patient.personnummer, "reason": "  ",
-                                            "submission_key": "b"},
-    )  # fmt: skip
+        slot_url(unit, slot, "overbook/"),
+        {"personnummer": personas.other_patient.personnummer, "reason": "  ", "submission_key": "b"},
+    )
     assert no_reason.status_code == 400
     with translation.override("sv"):
         assert str(Refusal.OVERBOOK_REASON.value) in text_of(no_reason)
@@ -423,8 +479,15 @@ def test_coverage_per_week_against_the_target(personas, unit, visit):
     make_slot(unit, visit, staff, at(MONDAY + dt.timedelta(weeks=1), 14), channel=Channel.PHONE_ONLY)
     # Week 51 has no times. Another unit's times never count here.
     elsewhere = personas.nurse.memberships.get().unit
-    make_slot(elsewhere, VisitType.objects.create(unit=elsewhere, name="X", duration_minutes=30, professions=["nurse", "district_nurse"]),
-              personas.nurse, at(MONDAY, 8), channel=Channel.PHONE_ONLY)  # fmt: skip
+    make_slot(
+        elsewhere,
+        VisitType.objects.create(
+            unit=elsewhere, name="X", duration_minutes=30, professions=["nurse", "district_nurse"]
+        ),
+        personas.nurse,
+        at(MONDAY, 8),
+        channel=Channel.PHONE_ONLY,
+    )
 
     weeks = unit_coverage(unit, today=NOW.date())
     assert len(weeks) == 8 and [w.week for w in weeks] == [48, 49, 50, 51, 52, 53, 1, 2]
@@ -473,17 +536,22 @@ def test_coverage_weeks_begin_at_local_monday_midnight_and_end_at_the_horizon(pe
 
     weeks = unit_coverage(unit, today=monday + dt.timedelta(days=2), weeks=2)
     assert [(w.starts_on, w.slots, w.open_online) for w in weeks] == [
-        (monday, 3, 2), (monday + dt.timedelta(weeks=1), 2, 2),
-    ]  # fmt: skip
+        (monday, 3, 2),
+        (monday + dt.timedelta(weeks=1), 2, 2),
+    ]
     assert coverage_by_unit(today=monday, weeks=2)[unit.pk] == weeks
 
 
 def test_coverage_of_several_units_counts_each_units_own_open_times(personas, unit, visit):
     staff = personas.staff_x
     retired = VisitType.objects.create(
-        unit=unit, name="Gammal mottagning", duration_minutes=30, professions=["nurse", "district_nurse"], bookable_online=True,
+        unit=unit,
+        name="Gammal mottagning",
+        duration_minutes=30,
+        professions=["nurse", "district_nurse"],
+        bookable_online=True,
         active=False,
-    )  # fmt: skip
+    )
     make_slot(unit, visit, staff, at(MONDAY, 8))
     make_slot(unit, visit, staff, at(MONDAY, 9))
     make_slot(unit, retired, staff, at(MONDAY, 10))  # published, but of a visit type no longer in use
@@ -518,10 +586,22 @@ def test_the_same_form_sent_twice_books_once_and_is_audited_once(personas, unit,
     from vardkontakt.booking.staff_services import staff_book
 
     slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
-    first = staff_book(unit=unit, by=personas.staff_x, slot_id=slot.pk, patient=personas.tolvan, sms_reminder=False,
-                       submission_key="k9")  # fmt: skip
-    second = staff_book(unit=unit, by=personas.staff_x, slot_id=slot.pk, patient=personas.tolvan, sms_reminder=False,
-                        submission_key="k9")  # fmt: skip
+    first = staff_book(
+        unit=unit,
+        by=personas.staff_x,
+        slot_id=slot.pk,
+        patient=personas.tolvan,
+        sms_reminder=False,
+        submission_key="k9",
+    )
+    second = staff_book(
+        unit=unit,
+        by=personas.staff_x,
+        slot_id=slot.pk,
+        patient=personas.tolvan,
+        sms_reminder=False,
+        submission_key="k9",
+    )
     assert second.pk == first.pk and Booking.objects.count() == 1
     assert AuditEntry.objects.filter(action="booking.staff_book").count() == 1
 
@@ -533,10 +613,22 @@ def test_the_form_sent_again_for_another_patient_is_not_answered_with_the_first_
     from vardkontakt.booking.staff_services import staff_book
 
     slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
-    staff_book(unit=unit, by=personas.staff_x, slot_id=slot.pk, patient=personas.tolvan, sms_reminder=False,
-               submission_key="k9")  # fmt: skip
+    staff_book(
+        unit=unit,
+        by=personas.staff_x,
+        slot_id=slot.pk,
+        patient=personas.tolvan,
+        sms_reminder=False,
+        submission_key="k9",
+    )
     with pytest.raises(BookingRefused) as refused:
-        staff_book(unit=unit, by=personas.staff_x, slot_id=slot.pk, patient=personas.other_patient,
-                   sms_reminder=False, submission_key="k9")  # fmt: skip
+        staff_book(
+            unit=unit,
+            by=personas.staff_x,
+            slot_id=slot.pk,
+            patient=personas.other_patient,
+            sms_reminder=False,
+            submission_key="k9",
+        )
     assert refused.value.refusal is Refusal.TAKEN
     assert list(Booking.objects.values_list("patient", flat=True)) == [personas.tolvan.pk]

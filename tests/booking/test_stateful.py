@@ -141,12 +141,20 @@ class World:
 def facts(slot: Slot) -> SlotFacts:
     vt = slot.visit_type
     return SlotFacts(
-        pk=slot.pk, unit_id=slot.unit_id, practitioner_id=slot.practitioner_id,
-        practitioner=slot.practitioner.given_name, visit_type_id=vt.pk, visit_type=vt.name,
-        starts_at=slot.starts_at, ends_at=slot.ends_at, channel=slot.channel, held_back=slot.held_back,
-        bookable_online=vt.bookable_online, rebookable_online=vt.rebookable_online,
+        pk=slot.pk,
+        unit_id=slot.unit_id,
+        practitioner_id=slot.practitioner_id,
+        practitioner=slot.practitioner.given_name,
+        visit_type_id=vt.pk,
+        visit_type=vt.name,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        channel=slot.channel,
+        held_back=slot.held_back,
+        bookable_online=vt.bookable_online,
+        rebookable_online=vt.rebookable_online,
         deadline_hours=vt.cancellation_deadline_hours,
-    )  # fmt: skip
+    )
 
 
 def build_world(personas) -> World:
@@ -169,9 +177,15 @@ def build_world(personas) -> World:
 
     def block(who: Staff, vt: VisitType, weekday: int, start: int, end: int, **extra) -> None:
         ScheduleTemplate.objects.create(
-            unit=unit, practitioner=who, visit_type=vt, weekday=weekday, start_time=dt.time(start),
-            end_time=dt.time(end), place="Mottagning 2", **extra,
-        )  # fmt: skip
+            unit=unit,
+            practitioner=who,
+            visit_type=vt,
+            weekday=weekday,
+            start_time=dt.time(start),
+            end_time=dt.time(end),
+            place="Mottagning 2",
+            **extra,
+        )
 
     for weekday in range(5):
         block(x, doctor, weekday, 9, 10)
@@ -192,19 +206,31 @@ def build_world(personas) -> World:
         day = START.date() + dt.timedelta(days=days)
         if day.weekday() in (1, 4):
             Slot.objects.create(
-                unit=unit, practitioner=x, visit_type=doctor, place="Mottagning 2",
-                starts_at=local_instant(day, dt.time(15)), ends_at=local_instant(day, dt.time(15, 45)),
-            )  # fmt: skip
+                unit=unit,
+                practitioner=x,
+                visit_type=doctor,
+                place="Mottagning 2",
+                starts_at=local_instant(day, dt.time(15)),
+                ends_at=local_instant(day, dt.time(15, 45)),
+            )
     theirs = VisitType.objects.create(
-        unit=other, name="Läkarbesök", duration_minutes=30, professions=["doctor"], bookable_online=True,
+        unit=other,
+        name="Läkarbesök",
+        duration_minutes=30,
+        professions=["doctor"],
+        bookable_online=True,
         rebookable_online=True,
-    )  # fmt: skip
+    )
     for days in range(0, 21, 2):
         starts = local_instant(START.date() + dt.timedelta(days=days), dt.time(11))
         Slot.objects.create(
-            unit=other, practitioner=personas.nurse, visit_type=theirs, place="Kärnan",
-            starts_at=starts, ends_at=starts + dt.timedelta(minutes=30),
-        )  # fmt: skip
+            unit=other,
+            practitioner=personas.nurse,
+            visit_type=theirs,
+            place="Kärnan",
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(minutes=30),
+        )
 
     for patient, sms in [(personas.tolvan, True), (personas.other_patient, False), (personas.principal, False)]:
         Patient.objects.filter(pk=patient.pk).update(mobile=MOBILE, notify_by_sms=sms)
@@ -327,9 +353,14 @@ class AppointmentBook(RuleBasedStateMachine):
         return self.model.bookings[data.draw(st.sampled_from(pools).flatmap(st.sampled_from), label="booking")]
 
     def attempt(
-        self, what: str, call: Callable[[], Booking], reasons: set[Refusal], *, online: bool,
+        self,
+        what: str,
+        call: Callable[[], Booking],
+        reasons: set[Refusal],
+        *,
+        online: bool,
         logs: tuple[str, Patient, Patient] | None = None,
-    ) -> Booking | None:  # fmt: skip
+    ) -> Booking | None:
         """Run a booking operation: it must succeed when no reason applies, and otherwise be
         refused with one of the reasons that apply, changing nothing (the log included). A
         resident's change ``logs`` one entry: (action, who acted, whose booking)."""
@@ -383,9 +414,13 @@ class AppointmentBook(RuleBasedStateMachine):
         assert Notification.objects.filter(recipient=patient, kind=kind, cause=f"{kind}:{booking.pk}").exists()
         ref = Ref(len(self.model.bookings) + 1)
         self.model.bookings[ref] = Expected(
-            pk=booking.pk, slot=slot, patient=patient, created_at=self.now, sms_reminder=sms and bool(patient.mobile),
+            pk=booking.pk,
+            slot=slot,
+            patient=patient,
+            created_at=self.now,
+            sms_reminder=sms and bool(patient.mobile),
             **extra,
-        )  # fmt: skip
+        )
         return ref
 
     def end(self, expected: Expected, status: str) -> None:
@@ -414,16 +449,28 @@ class AppointmentBook(RuleBasedStateMachine):
         booking = self.attempt(
             "book online",
             lambda: book_online(
-                slot_id=slot.pk, unit=self.world.unit, subject=person.patient, actor=person.actor,
-                sms_reminder=sms, idempotency_key=key,
+                slot_id=slot.pk,
+                unit=self.world.unit,
+                subject=person.patient,
+                actor=person.actor,
+                sms_reminder=sms,
+                idempotency_key=key,
             ),
             self.online_reasons(slot, self.world.unit.pk),
-            online=True, logs=("booking.book", person.actor, person.patient),
-        )  # fmt: skip
+            online=True,
+            logs=("booking.book", person.actor, person.patient),
+        )
         if booking is not None:
             assert booking.channel == BookingChannel.ONLINE and booking.booked_by_patient_id == person.actor.pk
-            self.record(booking, slot, person.patient, channel=BookingChannel.ONLINE, overbooked=False, sms=sms,
-                        idempotency_key=key)  # fmt: skip
+            self.record(
+                booking,
+                slot,
+                person.patient,
+                channel=BookingChannel.ONLINE,
+                overbooked=False,
+                sms=sms,
+                idempotency_key=key,
+            )
 
     @rule(data=st.data(), who=st.integers(0, 3), sms=st.booleans(), reason=st.sampled_from(OVERBOOK_REASONS))
     def book_by_staff(self, data: st.DataObject, who: int, sms: bool, reason: str) -> None:
@@ -455,13 +502,19 @@ class AppointmentBook(RuleBasedStateMachine):
             reasons.add(Refusal.TAKEN)
         booking = self.attempt(
             "overbook" if taken else "book by staff",
-            lambda: book_by_staff(
-                slot_id=slot.pk, unit=self.world.unit, patient=person.patient, staff=staff, sms_reminder=sms,
-                overbook_reason=reason,
-            ).booking,
+            lambda: (
+                book_by_staff(
+                    slot_id=slot.pk,
+                    unit=self.world.unit,
+                    patient=person.patient,
+                    staff=staff,
+                    sms_reminder=sms,
+                    overbook_reason=reason,
+                ).booking
+            ),
             reasons,
             online=False,
-        )  # fmt: skip
+        )
         if booking is not None:
             assert booking.channel == BookingChannel.PHONE and booking.booked_by_staff_id == staff.pk
             assert (booking.overbooked, booking.overbook_reason) == (taken, reason.strip() if taken else "")
@@ -476,9 +529,13 @@ class AppointmentBook(RuleBasedStateMachine):
         person = next(p for p in self.world.people if p.patient.pk == expected.patient.pk)
         before = self.counts()
         again = book_online(
-            slot_id=expected.slot.pk, unit=self.world.unit, subject=person.patient, actor=person.actor,
-            sms_reminder=expected.sms_reminder, idempotency_key=expected.idempotency_key,
-        )  # fmt: skip
+            slot_id=expected.slot.pk,
+            unit=self.world.unit,
+            subject=person.patient,
+            actor=person.actor,
+            sms_reminder=expected.sms_reminder,
+            idempotency_key=expected.idempotency_key,
+        )
         assert again.pk == expected.pk and self.counts() == before
         self.saw("submit again", "same booking")
 
@@ -513,9 +570,12 @@ class AppointmentBook(RuleBasedStateMachine):
             if self.now > booking.slot.starts_at - dt.timedelta(hours=booking.slot.deadline_hours):
                 reasons.add(Refusal.TOO_LATE_TO_CANCEL)
             done = self.attempt(
-                "cancel by patient", lambda: cancel(booking_id=booking.pk, by_patient=booking.patient), reasons,
-                online=True, logs=("booking.cancel", booking.patient, booking.patient),
-            )  # fmt: skip
+                "cancel by patient",
+                lambda: cancel(booking_id=booking.pk, by_patient=booking.patient),
+                reasons,
+                online=True,
+                logs=("booking.cancel", booking.patient, booking.patient),
+            )
         else:
             staff = data.draw(st.sampled_from(self.world.staff), label="staff")
             done = self.attempt(
@@ -549,8 +609,15 @@ class AppointmentBook(RuleBasedStateMachine):
         if new is not None:
             assert new.rebooked_from_id == old.pk and new.channel == BookingChannel.ONLINE
             self.end(old, BookingStatus.REBOOKED)
-            self.record(new, new_slot, old.patient, channel=BookingChannel.ONLINE, overbooked=False,
-                        sms=old.sms_reminder, rebooked_from=old.pk)  # fmt: skip
+            self.record(
+                new,
+                new_slot,
+                old.patient,
+                channel=BookingChannel.ONLINE,
+                overbooked=False,
+                sms=old.sms_reminder,
+                rebooked_from=old.pk,
+            )
 
     # --- time, reminders and their delivery ---
 
@@ -621,10 +688,30 @@ class AppointmentBook(RuleBasedStateMachine):
         assert rows.keys() == expected.keys()
         for pk, e in expected.items():
             row = rows[pk]
-            got = (row.slot_id, row.patient_id, row.channel, row.status, row.overbooked, row.sms_reminder,
-                   row.rebooked_from_id, row.created_at, row.ended_at, row.reminder_sent_at)  # fmt: skip
-            want = (e.slot.pk, e.patient.pk, e.channel, e.status, e.overbooked, e.sms_reminder,
-                    e.rebooked_from, e.created_at, e.ended_at, e.reminded_at)  # fmt: skip
+            got = (
+                row.slot_id,
+                row.patient_id,
+                row.channel,
+                row.status,
+                row.overbooked,
+                row.sms_reminder,
+                row.rebooked_from_id,
+                row.created_at,
+                row.ended_at,
+                row.reminder_sent_at,
+            )
+            want = (
+                e.slot.pk,
+                e.patient.pk,
+                e.channel,
+                e.status,
+                e.overbooked,
+                e.sms_reminder,
+                e.rebooked_from,
+                e.created_at,
+                e.ended_at,
+                e.reminded_at,
+            )
             assert got == want, f"booking {pk}: database {got}, model {want}"
 
     def a_slot_is_booked_once_and_overbooked_only_on_purpose(self, rows: dict[uuid.UUID, Booking]) -> None:
@@ -695,12 +782,23 @@ class AppointmentBook(RuleBasedStateMachine):
 # Outcomes every run reaches by a wide margin (dozens each at these settings): if one goes missing,
 # the machine has stopped exploring what it is meant to, and passing would mean little.
 MUST_SEE = [
-    ("book online", "done"), ("book online", "TAKEN"), ("book online", "PHONE_ONLY"), ("book online", "HELD_BACK"),
-    ("book online", "PAST"), ("book online", "OTHER_UNIT"), ("book by staff", "done"),
-    ("book by staff", "NOT_RELEASED"), ("overbook", "done"), ("overbook", "TAKEN"), ("cancel by patient", "done"),
-    ("cancel by patient", "TOO_LATE_TO_CANCEL"), ("cancel by staff", "done"), ("rebook", "done"),
-    ("rebook", "TOO_LATE_TO_CANCEL"), ("reminder", "queued"),
-]  # fmt: skip
+    ("book online", "done"),
+    ("book online", "TAKEN"),
+    ("book online", "PHONE_ONLY"),
+    ("book online", "HELD_BACK"),
+    ("book online", "PAST"),
+    ("book online", "OTHER_UNIT"),
+    ("book by staff", "done"),
+    ("book by staff", "NOT_RELEASED"),
+    ("overbook", "done"),
+    ("overbook", "TAKEN"),
+    ("cancel by patient", "done"),
+    ("cancel by patient", "TOO_LATE_TO_CANCEL"),
+    ("cancel by staff", "done"),
+    ("rebook", "done"),
+    ("rebook", "TOO_LATE_TO_CANCEL"),
+    ("reminder", "queued"),
+]
 
 
 @pytest.mark.django_db

@@ -59,8 +59,17 @@ def admin_client(personas) -> Client:
 
 
 def block(practitioner: Staff, visit: VisitType, **changes: str) -> dict[str, str]:
-    return {"practitioner": str(practitioner.pk), "visit_type": str(visit.pk), "weekday": "0", "start_time": "09:00",
-            "end_time": "11:00", "place": "Rum 5", "channel": "online", "held_back": "", **changes}  # fmt: skip
+    return {
+        "practitioner": str(practitioner.pk),
+        "visit_type": str(visit.pk),
+        "weekday": "0",
+        "start_time": "09:00",
+        "end_time": "11:00",
+        "place": "Rum 5",
+        "channel": "online",
+        "held_back": "",
+        **changes,
+    }
 
 
 def refusal(practitioner: Staff, visit: VisitType, professions: str) -> str:
@@ -92,9 +101,17 @@ def test_the_weekly_block_form_refuses_a_profession_the_visit_type_does_not_name
 def test_the_service_refuses_it_too(personas, unit, doctor_visit):
     with pytest.raises(ValidationError) as refused:
         schedule_template_create(
-            unit=unit, by=personas.unit_admin, practitioner=personas.staff_x, visit_type=doctor_visit, weekday=0,
-            start_time=dt.time(9), end_time=dt.time(11), place="Rum 5", channel="online", held_back="",
-        )  # fmt: skip
+            unit=unit,
+            by=personas.unit_admin,
+            practitioner=personas.staff_x,
+            visit_type=doctor_visit,
+            weekday=0,
+            start_time=dt.time(9),
+            end_time=dt.time(11),
+            place="Rum 5",
+            channel="online",
+            held_back="",
+        )
     assert "practitioner" in refused.value.message_dict
     assert not ScheduleTemplate.objects.exists()
 
@@ -121,14 +138,26 @@ def test_a_profession_still_holding_blocks_cannot_be_taken_off_the_visit_type(pe
         unit=unit, name="Mottagningsbesök", duration_minutes=20, professions=["doctor", "district_nurse"]
     )
     ScheduleTemplate.objects.create(
-        unit=unit, practitioner=personas.staff_x, visit_type=visit, weekday=2, start_time=dt.time(13),
-        end_time=dt.time(15), place="Rum 2",
-    )  # fmt: skip
+        unit=unit,
+        practitioner=personas.staff_x,
+        visit_type=visit,
+        weekday=2,
+        start_time=dt.time(13),
+        end_time=dt.time(15),
+        place="Rum 2",
+    )
     with translation.override("sv"), pytest.raises(ValidationError) as refused:
         visit_type_update(
-            visit_type=visit, by=personas.unit_admin, name=visit.name, duration_minutes=20, professions=["doctor"],
-            bookable_online=False, rebookable_online=False, cancellation_deadline_hours=24, active=True,
-        )  # fmt: skip
+            visit_type=visit,
+            by=personas.unit_admin,
+            name=visit.name,
+            duration_minutes=20,
+            professions=["doctor"],
+            bookable_online=False,
+            rebookable_online=False,
+            cancellation_deadline_hours=24,
+            active=True,
+        )
     message = refused.value.message_dict["professions"][0]
     assert personas.staff_x.full_name in message and "onsdag 13:00–15:00" in message
     visit.refresh_from_db()
@@ -137,9 +166,14 @@ def test_a_profession_still_holding_blocks_cannot_be_taken_off_the_visit_type(pe
 
 def test_a_block_whose_practitioner_no_longer_fits_makes_no_times_and_is_marked(personas, unit, doctor_visit):
     ScheduleTemplate.objects.create(
-        unit=unit, practitioner=personas.unit_admin, visit_type=doctor_visit, weekday=0, start_time=dt.time(9),
-        end_time=dt.time(10), place="Rum 5",
-    )  # fmt: skip
+        unit=unit,
+        practitioner=personas.unit_admin,
+        visit_type=doctor_visit,
+        weekday=0,
+        start_time=dt.time(9),
+        end_time=dt.time(10),
+        place="Rum 5",
+    )
     Staff.objects.filter(pk=personas.unit_admin.pk).update(profession=Profession.NURSE)  # a changed profession
     assert generate_slots(unit, today=NOW.date()).created == 0
     assert not Slot.objects.exists()
@@ -165,14 +199,24 @@ def test_loading_the_demo_again_takes_out_a_block_given_to_the_wrong_profession(
     assert receptionist is not None
     # As an earlier demo left it: someone who is not a doctor holding doctor visits, with free times.
     wrong = ScheduleTemplate.objects.create(
-        unit=karnan, practitioner=receptionist, visit_type=doctor_visit, weekday=5, start_time=dt.time(9),
-        end_time=dt.time(10), place="Rum 5",
-    )  # fmt: skip
+        unit=karnan,
+        practitioner=receptionist,
+        visit_type=doctor_visit,
+        weekday=5,
+        start_time=dt.time(9),
+        end_time=dt.time(10),
+        place="Rum 5",
+    )
     start = dt.datetime(2026, 12, 5, 9, tzinfo=STOCKHOLM)
     Slot.objects.create(
-        unit=karnan, practitioner=receptionist, visit_type=doctor_visit, template=wrong, place="Rum 5",
-        starts_at=start, ends_at=start + dt.timedelta(minutes=20),
-    )  # fmt: skip
+        unit=karnan,
+        practitioner=receptionist,
+        visit_type=doctor_visit,
+        template=wrong,
+        place="Rum 5",
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=20),
+    )
     call_command("load_demo", verbosity=0)
     assert not ScheduleTemplate.objects.filter(pk=wrong.pk).exists()
     assert not Slot.objects.filter(practitioner=receptionist).exists()

@@ -24,14 +24,23 @@ def bookable(personas) -> CareUnit:
     unit = CareUnit.objects.get(name="Vårdcentralen Lindängen")
     BookingSettings.objects.create(unit=unit, terms_text="Boka inte för akuta besvär. Ring 112 vid fara för livet.")
     visit = VisitType.objects.create(
-        unit=unit, name="Hälsosamtal", duration_minutes=30, professions=["nurse", "district_nurse"], bookable_online=True,
+        unit=unit,
+        name="Hälsosamtal",
+        duration_minutes=30,
+        professions=["nurse", "district_nurse"],
+        bookable_online=True,
         rebookable_online=True,
-    )  # fmt: skip
+    )
     for weekday in range(5):
         ScheduleTemplate.objects.create(
-            unit=unit, practitioner=personas.staff_x, visit_type=visit, weekday=weekday, start_time=dt.time(9),
-            end_time=dt.time(11), place="Rum 4",
-        )  # fmt: skip
+            unit=unit,
+            practitioner=personas.staff_x,
+            visit_type=visit,
+            weekday=weekday,
+            start_time=dt.time(9),
+            end_time=dt.time(11),
+            place="Rum 4",
+        )
     generate_slots(unit, today=timezone.localdate() + dt.timedelta(days=7))
     return unit
 

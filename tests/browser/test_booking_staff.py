@@ -67,9 +67,11 @@ def test_the_unit_admin_sets_up_the_book_and_books_a_patient_by_phone(ui, person
     page.locator("#id_place").fill("Rum 4")
     ui.click(exactly(sv("Save")))
     refusal = sv("%(name)s (%(profession)s) may not hold “%(visit)s”. Professions that may: %(professions)s.") % {
-        "name": admin.full_name, "profession": sv("doctor"), "visit": "Telefonrådgivning",
+        "name": admin.full_name,
+        "profession": sv("doctor"),
+        "visit": "Telefonrådgivning",
         "professions": sv("%(first)s or %(last)s") % {"first": sv("nurse"), "last": sv("district nurse")},
-    }  # fmt: skip
+    }
     expect(page.get_by_role("alert")).to_contain_text(refusal)
     assert not ScheduleTemplate.objects.exists()
 

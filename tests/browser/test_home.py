@@ -46,9 +46,13 @@ def test_news_for_you_tells_the_appointment_leads_to_it_and_clears(ui, personas,
     )
     starts = (timezone.localtime() + dt.timedelta(days=10)).replace(hour=9, minute=0, second=0, microsecond=0)
     slot = Slot.objects.create(
-        unit=unit_x, practitioner=personas.staff_x, visit_type=visit, place="Rum 4", starts_at=starts,
+        unit=unit_x,
+        practitioner=personas.staff_x,
+        visit_type=visit,
+        place="Rum 4",
+        starts_at=starts,
         ends_at=starts + dt.timedelta(minutes=30),
-    )  # fmt: skip
+    )
     booking = book_online(slot_id=slot.pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
     advice = service_activate(unit=unit_x, kind="advice", by=personas.unit_admin)
     case = case_create(

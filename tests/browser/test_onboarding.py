@@ -304,13 +304,17 @@ def test_a_unit_goes_from_its_interest_to_live_with_its_coordinator_and_administ
     assert CareUnit.objects.get(pk=unit.pk).live
     onboarding.refresh_from_db()
     assert (onboarding.meeting_on, onboarding.agreed_start_on, onboarding.activated_on, onboarding.live_on) == (
-        meeting, start, today, today
-    )  # fmt: skip
+        meeting,
+        start,
+        today,
+        today,
+    )
     trainings = {t.staff_id: (t.appointed_on, t.trained_on) for t in onboarding.administrators.all()}
     assert trainings == {first.pk: (today, trained), second.pk: (today, today)}
     assert set(Membership.objects.filter(unit=unit).values_list("staff", "role")) == {
-        (first.pk, MembershipRole.UNIT_ADMIN), (second.pk, MembershipRole.UNIT_ADMIN)
-    }  # fmt: skip
+        (first.pk, MembershipRole.UNIT_ADMIN),
+        (second.pk, MembershipRole.UNIT_ADMIN),
+    }
 
     ui.click("All units on their way", role="link")
     expect_row(ui, NYBY, stage="live", interest_on=today, days=0, late=False)

@@ -27,16 +27,32 @@ def tolvans_record(personas) -> None:
         [("5.4", 300, "N"), ("6.1", 120, "H"), ("7.2", 20, "H"), ("3.6", 5, "L")]
     ):
         LabResult.objects.create(
-            patient=personas.tolvan, unit=unit, source_system="lab", source_id=f"glukos-{n}",
-            received_at=now - dt.timedelta(days=days_ago), taken_at=now - dt.timedelta(days=days_ago),
-            analysis="P-Glukos", value=value, unit_of_measure="mmol/L", reference_low="4.0", reference_high="6.0",
+            patient=personas.tolvan,
+            unit=unit,
+            source_system="lab",
+            source_id=f"glukos-{n}",
+            received_at=now - dt.timedelta(days=days_ago),
+            taken_at=now - dt.timedelta(days=days_ago),
+            analysis="P-Glukos",
+            value=value,
+            unit_of_measure="mmol/L",
+            reference_low="4.0",
+            reference_high="6.0",
             flag=flag,
-        )  # fmt: skip
+        )
     RecordNote.objects.create(
-        patient=personas.tolvan, unit=unit, source_system="journal", source_id="note-1",
-        received_at=now - dt.timedelta(days=30), author_name="Doktor Exempel", author_profession="doctor",
-        written_on=dt.date(2026, 10, 1), template="Besöksanteckning", signed=True, text="Halsont sedan en vecka.",
-    )  # fmt: skip
+        patient=personas.tolvan,
+        unit=unit,
+        source_system="journal",
+        source_id="note-1",
+        received_at=now - dt.timedelta(days=30),
+        author_name="Doktor Exempel",
+        author_profession="doctor",
+        written_on=dt.date(2026, 10, 1),
+        template="Besöksanteckning",
+        signed=True,
+        text="Halsont sedan en vecka.",
+    )
 
 
 def test_a_patient_follows_a_result_over_time_and_makes_an_extract(ui: UI, personas, tolvans_record, tmp_path):

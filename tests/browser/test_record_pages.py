@@ -49,13 +49,26 @@ def _item(patient: Patient, unit: CareUnit | None = None, received_days_ago: int
     }
 
 
-def note(patient: Patient, text: str, written_on: dt.date, *, profession: str = "doctor", signed: bool = True,
-         template: str = "Besöksanteckning", unit: CareUnit | None = None, received_days_ago: int = 30) -> RecordNote:  # fmt: skip
+def note(
+    patient: Patient,
+    text: str,
+    written_on: dt.date,
+    *,
+    profession: str = "doctor",
+    signed: bool = True,
+    template: str = "Besöksanteckning",
+    unit: CareUnit | None = None,
+    received_days_ago: int = 30,
+) -> RecordNote:
     return RecordNote.objects.create(
-        **_item(patient, unit, received_days_ago), text=text, written_on=written_on, signed=signed,
-        template=template, author_profession=profession,
+        **_item(patient, unit, received_days_ago),
+        text=text,
+        written_on=written_on,
+        signed=signed,
+        template=template,
+        author_profession=profession,
         author_name="Sara Sjuksköterska" if profession == "nurse" else "Doktor Exempel",
-    )  # fmt: skip
+    )
 
 
 @dataclass
@@ -90,10 +103,15 @@ class Reader:
 def everyones_note(personas) -> dict[str, str]:
     """One signed note each, so that a page showing a note of the wrong person is caught."""
     people = {
-        "tolvan": personas.tolvan, "other": personas.other_patient, "anna": personas.guardian,
-        "liam": personas.child_9, "saga": personas.child_14, "maria": personas.adult_proxy,
-        "gunnel": personas.principal, "sofia": personas.sealed,
-    }  # fmt: skip
+        "tolvan": personas.tolvan,
+        "other": personas.other_patient,
+        "anna": personas.guardian,
+        "liam": personas.child_9,
+        "saga": personas.child_14,
+        "maria": personas.adult_proxy,
+        "gunnel": personas.principal,
+        "sofia": personas.sealed,
+    }
     texts = {}
     for key, patient in people.items():
         texts[key] = f"Anteckning om {patient.given_name}: mår bra efter behandlingen."
@@ -251,13 +269,24 @@ def test_the_patient_sees_diagnoses_contacts_results_and_medicines(ui, personas,
         **_item(tolvan), kind="Läkarbesök", started_on=dt.date(2025, 2, 3), responsible="Doktor Exempel"
     )
     LabResult.objects.create(
-        **_item(tolvan), analysis="P-Glukos", value=Decimal("7.9"), unit_of_measure="mmol/L",
-        reference_low=Decimal("4.0"), reference_high=Decimal("6.0"), flag="H", taken_at=timezone.now() - dt.timedelta(days=40),
-    )  # fmt: skip
+        **_item(tolvan),
+        analysis="P-Glukos",
+        value=Decimal("7.9"),
+        unit_of_measure="mmol/L",
+        reference_low=Decimal("4.0"),
+        reference_high=Decimal("6.0"),
+        flag="H",
+        taken_at=timezone.now() - dt.timedelta(days=40),
+    )
     Medicine.objects.create(
-        **_item(tolvan), name="Levaxin", strength="50 mikrog", dosage="1 tablett på morgonen",
-        prescriber="Doktor Exempel", dispensed_on=dt.date(2025, 2, 5), renewable=True,
-    )  # fmt: skip
+        **_item(tolvan),
+        name="Levaxin",
+        strength="50 mikrog",
+        dosage="1 tablett på morgonen",
+        prescriber="Doktor Exempel",
+        dispensed_on=dt.date(2025, 2, 5),
+        renewable=True,
+    )
     Medicine.objects.create(**_item(personas.other_patient), name="Annans medicin", dispensed_on=dt.date(2025, 2, 5))
     reader = _reader(ui, everyones_note, "tolvan")
     reader.foreign += ["Förlossningsdiagnos", "Annans medicin"]

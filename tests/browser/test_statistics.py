@@ -52,8 +52,14 @@ def test_the_unit_administrator_reads_the_units_statistics(ui, personas, unit_x,
     ui.click("Show")
     handling = page.get_by_role("table", name="Handling times of the cases received in the period, in hours")
     expect(handling.get_by_role("row").nth(1)).to_contain_text("3")  # three answered cases
-    for name in ["Handling times", "Answered within the target", "Unanswered cases now", "Case status", "Bookings",
-                 "Share of times open for online booking"]:  # fmt: skip
+    for name in [
+        "Handling times",
+        "Answered within the target",
+        "Unanswered cases now",
+        "Case status",
+        "Bookings",
+        "Share of times open for online booking",
+    ]:
         expect(page.get_by_role("img", name=name, exact=True)).to_have_count(1)
 
     with page.expect_download() as download:

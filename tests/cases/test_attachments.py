@@ -51,15 +51,22 @@ def send(client: Client, service, files: list[SimpleUploadedFile], key: str = "k
 
 def test_files_go_with_the_case_and_back_out_only_through_the_policy(tolvan, advice, personas):
     response = send(
-        tolvan, advice,
-        [SimpleUploadedFile("remiss.pdf", PDF), SimpleUploadedFile("utslag.png", PNG), SimpleUploadedFile("foto.jpg", JPEG)],
-    )  # fmt: skip
+        tolvan,
+        advice,
+        [
+            SimpleUploadedFile("remiss.pdf", PDF),
+            SimpleUploadedFile("utslag.png", PNG),
+            SimpleUploadedFile("foto.jpg", JPEG),
+        ],
+    )
     assert response.status_code == 302
     case = Case.objects.get()
     files = list(case.attachments.order_by("original_name"))
     assert [(f.original_name, f.content_type) for f in files] == [
-        ("foto.jpg", "image/jpeg"), ("remiss.pdf", "application/pdf"), ("utslag.png", "image/png"),
-    ]  # fmt: skip
+        ("foto.jpg", "image/jpeg"),
+        ("remiss.pdf", "application/pdf"),
+        ("utslag.png", "image/png"),
+    ]
     pdf = next(f for f in files if f.content_type == "application/pdf")
     assert "static" not in str(path_of(pdf)) and path_of(pdf).read_bytes() == PDF
     download = tolvan.get(f"/cases/{case.id}/files/{pdf.id}/")
@@ -103,9 +110,15 @@ def test_another_patients_file_is_not_reachable_through_my_case(tolvan, advice, 
     send(tolvan, advice, [SimpleUploadedFile("a.pdf", PDF)], key="mine")
     mine = Case.objects.get()
     other_file = Attachment.objects.create(
-        uploaded_by=personas.other_patient, submission_key="x", original_name="x.pdf", content_type="application/pdf",
-        size=10, sha256="0" * 64, stored_as="other.bin", created_at=mine.received_at,
-    )  # fmt: skip
+        uploaded_by=personas.other_patient,
+        submission_key="x",
+        original_name="x.pdf",
+        content_type="application/pdf",
+        size=10,
+        sha256="0" * 64,
+        stored_as="other.bin",
+        created_at=mine.received_at,
+    )
     assert tolvan.get(f"/cases/{mine.id}/files/{other_file.id}/").status_code == 404
 
 
@@ -134,9 +147,15 @@ def download_name(response) -> str:
 
 @pytest.mark.parametrize(
     ("sent_as", "content", "suffix"),
-    [("report.html", PDF, ".pdf"), ("x.bat", PNG, ".png"), ("run.hta", JPEG, ".jpg"), ("bild.svg", PNG, ".png"),
-     ("script.js", PDF, ".pdf"), ("noname", JPEG, ".jpg")],
-)  # fmt: skip
+    [
+        ("report.html", PDF, ".pdf"),
+        ("x.bat", PNG, ".png"),
+        ("run.hta", JPEG, ".jpg"),
+        ("bild.svg", PNG, ".png"),
+        ("script.js", PDF, ".pdf"),
+        ("noname", JPEG, ".jpg"),
+    ],
+)
 def test_a_file_is_stored_and_served_under_a_name_the_server_makes(tolvan, advice, sent_as, content, suffix):
     assert send(tolvan, advice, [SimpleUploadedFile(sent_as, content)]).status_code == 302
     case = Case.objects.get()
@@ -206,13 +225,15 @@ def pdf_with(catalog_entry: dict[str, Any] | None = None, attachment: bool = Fal
     ("content", "message"),
     [
         (pdf_with({"/S": "/JavaScript", "/JS": "app.alert(1)"}), "innehåller JavaScript"),
-        (pdf_with({"/S": "/JavaScript", "/JS": "app.alert(1)"}).replace(b"/JavaScript", b"/J#61vaScript"),
-         "innehåller JavaScript"),
+        (
+            pdf_with({"/S": "/JavaScript", "/JS": "app.alert(1)"}).replace(b"/JavaScript", b"/J#61vaScript"),
+            "innehåller JavaScript",
+        ),
         (pdf_with({"/S": "/Launch", "/F": "cmd.exe"}), "innehåller en åtgärd som startar andra program"),
         (pdf_with(attachment=True), "har andra filer inbäddade"),
         (b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n", "kunde inte läsas"),
     ],
-)  # fmt: skip
+)
 def test_pdfs_with_active_content_are_refused(tolvan, advice, settings, content, message):
     response = review(tolvan, advice, [SimpleUploadedFile("remiss.pdf", content)])
     assert response.status_code == 200

@@ -196,9 +196,12 @@ def test_the_migration_turns_the_seeds_yes_no_question_into_a_call_back(contact_
     own = [{"key": "q1", "kind": "yes_no", "label": "Har du feber?", "required": True}]
     Service.objects.filter(pk=contact_me.pk).update(questions=old)
     adapted = Service.objects.create(
-        unit=personas.nurse.memberships.get().unit, kind=ServiceKind.CONTACT_ME, name="Bli uppringd",
-        questions=renumbered, terms="T",
-    )  # fmt: skip
+        unit=personas.nurse.memberships.get().unit,
+        kind=ServiceKind.CONTACT_ME,
+        name="Bli uppringd",
+        questions=renumbered,
+        terms="T",
+    )
     untouched = Service.objects.create(
         unit=contact_me.unit, kind=ServiceKind.ADVICE, name="Feberfrågor", questions=own, terms="T"
     )

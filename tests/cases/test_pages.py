@@ -160,8 +160,9 @@ def test_the_patients_answer_is_logged_with_the_case_it_answers(staff_x, advice,
     trail = AuditEntry.objects.order_by("sequence")[start:]
     anna_for_liam = (str(personas.guardian.pk), str(personas.child_9.pk), str(personas.child_9.pk))
     assert [(e.actor_id, e.on_behalf_of_id, e.patient_id, e.action) for e in trail] == [
-        (*anna_for_liam, "case.read"), (*anna_for_liam, "case.patient_message")
-    ]  # fmt: skip
+        (*anna_for_liam, "case.read"),
+        (*anna_for_liam, "case.patient_message"),
+    ]
 
 
 def test_the_inbox_is_in_the_log_of_each_patient_it_shows(staff_x, tolvans_case, personas):

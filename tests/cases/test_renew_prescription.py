@@ -59,9 +59,15 @@ def client_for(patient: Patient, acting_for: Patient | None = None) -> Client:
 
 
 def medicine(patient: Patient, name: str, *, unit: CareUnit | None = None, **fields) -> Medicine:
-    values = {"strength": "10 mg", "dosage": "1 tablett dagligen", "prescriber": "Doktor Exempel",
-              "dispensed_on": dt.date(2026, 9, 1), "renewable": True, "current": True,
-              "received_at": timezone.now() - dt.timedelta(days=60)}  # fmt: skip
+    values = {
+        "strength": "10 mg",
+        "dosage": "1 tablett dagligen",
+        "prescriber": "Doktor Exempel",
+        "dispensed_on": dt.date(2026, 9, 1),
+        "renewable": True,
+        "current": True,
+        "received_at": timezone.now() - dt.timedelta(days=60),
+    }
     unit = unit or CareUnit.objects.filter(kind=UnitKind.PRIMARY_CARE).order_by("name").first()
     assert unit is not None
     return Medicine.objects.create(
@@ -293,11 +299,19 @@ def test_a_unit_admin_keeps_the_medicines_question_when_adapting_the_form(renew,
     url = f"/staff/units/{renew.unit_id}/services/{renew.id}/"
     assert admin.get(url).status_code == 200
     data = {
-        "name": "Förnya recept", "terms": "Svar inom två arbetsdagar.", "active": "on",
-        "q-TOTAL_FORMS": "2", "q-INITIAL_FORMS": "2", "q-MIN_NUM_FORMS": "0", "q-MAX_NUM_FORMS": "30",
-        "q-0-label": "Vilka recept gäller det?", "q-0-kind": "medicines", "q-0-required": "on",
-        "q-1-label": "Vilket apotek?", "q-1-kind": "short_text",
-    }  # fmt: skip
+        "name": "Förnya recept",
+        "terms": "Svar inom två arbetsdagar.",
+        "active": "on",
+        "q-TOTAL_FORMS": "2",
+        "q-INITIAL_FORMS": "2",
+        "q-MIN_NUM_FORMS": "0",
+        "q-MAX_NUM_FORMS": "30",
+        "q-0-label": "Vilka recept gäller det?",
+        "q-0-kind": "medicines",
+        "q-0-required": "on",
+        "q-1-label": "Vilket apotek?",
+        "q-1-kind": "short_text",
+    }
     assert admin.post(url, data).status_code == 302
     renew.refresh_from_db()
     assert [(q["key"], q["kind"]) for q in renew.questions] == [("q1", "medicines"), ("q2", "short_text")]

@@ -17,11 +17,21 @@ pytestmark = pytest.mark.django_db
 
 def form_data(name: str, **extra: str) -> dict[str, str]:
     data = {
-        "name": name, "terms": "Svar inom två arbetsdagar.", "professions": "nurse", "active": "on",
-        "q-TOTAL_FORMS": "2", "q-INITIAL_FORMS": "1", "q-MIN_NUM_FORMS": "0", "q-MAX_NUM_FORMS": "30",
-        "q-0-label": "Vad gäller det?", "q-0-kind": "long_text", "q-0-required": "on",
-        "q-1-label": "Hur vill du bli kontaktad?", "q-1-kind": "single_choice", "q-1-choices": "Telefon\nBrev",
-    }  # fmt: skip
+        "name": name,
+        "terms": "Svar inom två arbetsdagar.",
+        "professions": "nurse",
+        "active": "on",
+        "q-TOTAL_FORMS": "2",
+        "q-INITIAL_FORMS": "1",
+        "q-MIN_NUM_FORMS": "0",
+        "q-MAX_NUM_FORMS": "30",
+        "q-0-label": "Vad gäller det?",
+        "q-0-kind": "long_text",
+        "q-0-required": "on",
+        "q-1-label": "Hur vill du bli kontaktad?",
+        "q-1-kind": "single_choice",
+        "q-1-choices": "Telefon\nBrev",
+    }
     return {**data, **extra}
 
 

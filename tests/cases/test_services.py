@@ -157,9 +157,12 @@ def test_two_staff_replying_at_once_one_wins(personas):
     unit = personas.unit_admin.memberships.get().unit
     service = service_activate(unit=unit, kind=ServiceKind.ADVICE, by=personas.unit_admin)
     case = case_create(
-        actor=personas.tolvan, subject=personas.tolvan, service=service,
-        answers=answers_for_storage(service.questions, {"what": "x"}), idempotency_key=uuid.uuid4().hex,
-    )  # fmt: skip
+        actor=personas.tolvan,
+        subject=personas.tolvan,
+        service=service,
+        answers=answers_for_storage(service.questions, {"what": "x"}),
+        idempotency_key=uuid.uuid4().hex,
+    )
     outcomes: list[str] = []
     barrier = threading.Barrier(2)
 

@@ -153,8 +153,10 @@ def test_it_marks_an_empty_database_and_builds_in_it_again(demo_region):
 
 def test_demo_hsa_ids_carry_no_real_organisations_number(demo_region):
     """Organisation numbers start with the legal form's group, 1 to 9: a 0 belongs to nobody."""
-    numbers = {hsa[2:12] for hsa in [*CareUnit.objects.values_list("hsa_id", flat=True),
-                                     *Staff.objects.values_list("hsa_id", flat=True)]}  # fmt: skip
+    numbers = {
+        hsa[2:12]
+        for hsa in [*CareUnit.objects.values_list("hsa_id", flat=True), *Staff.objects.values_list("hsa_id", flat=True)]
+    }
     assert numbers and all(number.startswith("0") for number in numbers)
     assert "2321000255" not in numbers  # Region Skåne's
 

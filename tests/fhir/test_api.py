@@ -90,7 +90,9 @@ def test_the_token_endpoint_speaks_client_credentials(personas):
         reverse("fhir:token"), {"grant_type": "password", "client_id": "lab", "client_secret": secret}
     )
     assert wrong_grant.json()["error"] == "unsupported_grant_type"
-    in_body = http.post(reverse("fhir:token"), {"grant_type": "client_credentials", "client_id": "lab", "client_secret": secret})  # fmt: skip
+    in_body = http.post(
+        reverse("fhir:token"), {"grant_type": "client_credentials", "client_id": "lab", "client_secret": secret}
+    )
     granted = in_body.json()
     assert (in_body.status_code, granted["token_type"], granted["scope"]) == (200, "Bearer", "system/Observation.write")
     assert in_body["Cache-Control"].startswith("no-store") or "no-store" in in_body["Cache-Control"]
@@ -102,7 +104,9 @@ def test_without_a_valid_token_nothing_is_read_or_written(journal, personas):
     response = anonymous.post(reverse("fhir:base"), json.dumps(everything()), content_type=FHIR)
     assert response.status_code == 401 and "invalid_token" in response["WWW-Authenticate"]
     assert response.json()["issue"][0]["code"] == "login"
-    forged = anonymous.post(reverse("fhir:base"), json.dumps(everything()), content_type=FHIR, HTTP_AUTHORIZATION="Bearer forged")  # fmt: skip
+    forged = anonymous.post(
+        reverse("fhir:base"), json.dumps(everything()), content_type=FHIR, HTTP_AUTHORIZATION="Bearer forged"
+    )
     assert forged.status_code == 401
     assert RecordNote.objects.count() == 0
 
@@ -204,15 +208,22 @@ def test_entered_in_error_takes_the_row_back_out(journal, personas):
 
 def test_patients_practitioners_and_organizations(journal, personas):
     url = reverse("fhir:type", args=["Patient"]) + f"?identifier={PERSONNUMMER_SYSTEM}|191212121212"
-    resource = {"resourceType": "Patient", "identifier": [{"system": PERSONNUMMER_SYSTEM, "value": "19121212-1212"}],
-                "name": [{"family": "Tolvansson", "given": ["Tolvan"]}]}  # fmt: skip
+    resource = {
+        "resourceType": "Patient",
+        "identifier": [{"system": PERSONNUMMER_SYSTEM, "value": "19121212-1212"}],
+        "name": [{"family": "Tolvansson", "given": ["Tolvan"]}],
+    }
     answer = journal.put(url, resource)
     assert answer.status_code == 200 and answer.json()["name"][0]["family"] == "Tolvansson"
     protected = journal.get(reverse("fhir:instance", args=["Patient", personas.protected_child.pk])).json()
     assert "name" not in protected and protected["meta"]["security"][0]["code"] == "R"
 
-    doctor = {"resourceType": "Practitioner", "identifier": [{"system": HSA_SYSTEM, "value": "SE2321000255-P0001"}],
-              "name": [{"given": ["Astrid"], "family": "Läkarsson"}], "qualification": [{"code": {"text": "doctor"}}]}  # fmt: skip
+    doctor = {
+        "resourceType": "Practitioner",
+        "identifier": [{"system": HSA_SYSTEM, "value": "SE2321000255-P0001"}],
+        "name": [{"given": ["Astrid"], "family": "Läkarsson"}],
+        "qualification": [{"code": {"text": "doctor"}}],
+    }
     authored = note("n-auth", author=[{"reference": "urn:uuid:doc"}], context={})
     data = bundle(doctor, authored)
     data["entry"][0]["fullUrl"] = "urn:uuid:doc"
@@ -305,10 +316,27 @@ TEMPLATES = {"Observation": observation("fz"), "DocumentReference": note("fz")}
 @given(
     kind=st.sampled_from(["Observation", "DocumentReference"]),
     how=st.sampled_from(["bundle", "create", "update"]),
-    path=st.lists(st.sampled_from(["status", "subject", "identifier", "extension", "code", "content", "date",
-                                   "effectiveDateTime", "valueQuantity", "author", "referenceRange"]), min_size=1, max_size=2),
+    path=st.lists(
+        st.sampled_from(
+            [
+                "status",
+                "subject",
+                "identifier",
+                "extension",
+                "code",
+                "content",
+                "date",
+                "effectiveDateTime",
+                "valueQuantity",
+                "author",
+                "referenceRange",
+            ]
+        ),
+        min_size=1,
+        max_size=2,
+    ),
     value=json_values,
-)  # fmt: skip
+)
 def test_fuzzing_the_endpoints_never_gives_a_server_error(journal, kind, how, path, value):
     resource = copy.deepcopy(TEMPLATES[kind])
     for key in path:
@@ -337,11 +365,20 @@ def test_arbitrary_json_anywhere_is_refused_cleanly(journal, body, kind):
 
 def test_an_imaging_report_arrives_as_a_diagnostic_report(journal, personas):
     report = {
-        "resourceType": "DiagnosticReport", "identifier": [{"system": "urn:ris", "value": "x1"}], "status": "final",
-        "code": {"text": "Lungröntgen"}, "subject": {"identifier": {"system": PERSONNUMMER_SYSTEM, "value": "191212121212"}},
-        "effectiveDateTime": "2026-10-03T09:00:00+02:00", "extension": unit_ext(),
-        "presentedForm": [{"contentType": "text/plain", "data": base64.b64encode("Inga tecken på lunginflammation.".encode()).decode()}],
-    }  # fmt: skip
+        "resourceType": "DiagnosticReport",
+        "identifier": [{"system": "urn:ris", "value": "x1"}],
+        "status": "final",
+        "code": {"text": "Lungröntgen"},
+        "subject": {"identifier": {"system": PERSONNUMMER_SYSTEM, "value": "191212121212"}},
+        "effectiveDateTime": "2026-10-03T09:00:00+02:00",
+        "extension": unit_ext(),
+        "presentedForm": [
+            {
+                "contentType": "text/plain",
+                "data": base64.b64encode("Inga tecken på lunginflammation.".encode()).decode(),
+            }
+        ],
+    }
     created = journal.post(reverse("fhir:type", args=["DiagnosticReport"]), report)
     assert created.status_code == 201, created.content
     read = journal.get(created["Location"]).json()

@@ -60,24 +60,37 @@ def _ident(resource: dict[str, Any]) -> str:
 
 def note(ident: str = "n1", **changes: Any) -> dict[str, Any]:
     resource = {
-        "resourceType": "DocumentReference", "identifier": [{"system": "urn:pmo:note", "value": ident}],
-        "status": "current", "docStatus": "final", "subject": subject(), "date": "2026-10-01T10:00:00+02:00",
-        "type": {"text": "Besöksanteckning"}, "author": [{"display": "Astrid Exempelsson"}],
-        "context": {"practiceSetting": {"text": "doctor"}}, "extension": unit_ext(),
-        "content": [{"attachment": {"contentType": "text/plain", "data": base64.b64encode("Mår bra.".encode()).decode()}}],
-    }  # fmt: skip
+        "resourceType": "DocumentReference",
+        "identifier": [{"system": "urn:pmo:note", "value": ident}],
+        "status": "current",
+        "docStatus": "final",
+        "subject": subject(),
+        "date": "2026-10-01T10:00:00+02:00",
+        "type": {"text": "Besöksanteckning"},
+        "author": [{"display": "Astrid Exempelsson"}],
+        "context": {"practiceSetting": {"text": "doctor"}},
+        "extension": unit_ext(),
+        "content": [
+            {"attachment": {"contentType": "text/plain", "data": base64.b64encode("Mår bra.".encode()).decode()}}
+        ],
+    }
     resource.update(changes)
     return resource
 
 
 def observation(ident: str = "o1", **changes: Any) -> dict[str, Any]:
     resource = {
-        "resourceType": "Observation", "identifier": [{"system": "urn:flexlab", "value": ident}], "status": "final",
-        "code": {"text": "P-Glukos"}, "subject": subject(), "effectiveDateTime": "2026-10-02T08:15:00+02:00",
+        "resourceType": "Observation",
+        "identifier": [{"system": "urn:flexlab", "value": ident}],
+        "status": "final",
+        "code": {"text": "P-Glukos"},
+        "subject": subject(),
+        "effectiveDateTime": "2026-10-02T08:15:00+02:00",
         "valueQuantity": {"value": 7.2, "unit": "mmol/L"},
         "referenceRange": [{"low": {"value": 4.0}, "high": {"value": 6.0}}],
-        "interpretation": [{"coding": [{"code": "H"}]}], "extension": unit_ext(),
-    }  # fmt: skip
+        "interpretation": [{"coding": [{"code": "H"}]}],
+        "extension": unit_ext(),
+    }
     resource.update(changes)
     return resource
 
@@ -86,17 +99,42 @@ def everything() -> dict[str, Any]:
     return bundle(
         note(),
         observation(),
-        {"resourceType": "Condition", "identifier": [{"system": "urn:pmo:dx", "value": "d1"}], "subject": subject(),
-         "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "J06.9", "display": "Övre luftvägsinfektion"}]},
-         "recordedDate": "2026-10-01", "extension": unit_ext()},
-        {"resourceType": "Encounter", "identifier": [{"system": "urn:pmo:enc", "value": "e1"}], "status": "finished",
-         "class": {"code": "AMB"}, "subject": subject(), "period": {"start": "2026-10-01T10:00:00+02:00"},
-         "type": [{"text": "Läkarbesök"}], "serviceProvider": {"identifier": {"system": HSA_SYSTEM, "value": LINDANGEN}}},
-        {"resourceType": "MedicationDispense", "identifier": [{"system": "urn:apotek", "value": "m1"}], "status": "completed",
-         "medicationCodeableConcept": {"text": "Levaxin 50 mikrogram"}, "subject": subject(),
-         "whenHandedOver": "2026-09-01T12:00:00+02:00", "dosageInstruction": [{"text": "1 tablett på morgonen"}],
-         "extension": [*unit_ext(), {"url": "https://vardkontakt.example/fhir/StructureDefinition/renewable", "valueBoolean": True}]},
-    )  # fmt: skip
+        {
+            "resourceType": "Condition",
+            "identifier": [{"system": "urn:pmo:dx", "value": "d1"}],
+            "subject": subject(),
+            "code": {
+                "coding": [
+                    {"system": "http://hl7.org/fhir/sid/icd-10", "code": "J06.9", "display": "Övre luftvägsinfektion"}
+                ]
+            },
+            "recordedDate": "2026-10-01",
+            "extension": unit_ext(),
+        },
+        {
+            "resourceType": "Encounter",
+            "identifier": [{"system": "urn:pmo:enc", "value": "e1"}],
+            "status": "finished",
+            "class": {"code": "AMB"},
+            "subject": subject(),
+            "period": {"start": "2026-10-01T10:00:00+02:00"},
+            "type": [{"text": "Läkarbesök"}],
+            "serviceProvider": {"identifier": {"system": HSA_SYSTEM, "value": LINDANGEN}},
+        },
+        {
+            "resourceType": "MedicationDispense",
+            "identifier": [{"system": "urn:apotek", "value": "m1"}],
+            "status": "completed",
+            "medicationCodeableConcept": {"text": "Levaxin 50 mikrogram"},
+            "subject": subject(),
+            "whenHandedOver": "2026-09-01T12:00:00+02:00",
+            "dosageInstruction": [{"text": "1 tablett på morgonen"}],
+            "extension": [
+                *unit_ext(),
+                {"url": "https://vardkontakt.example/fhir/StructureDefinition/renewable", "valueBoolean": True},
+            ],
+        },
+    )
 
 
 def counts() -> list[int]:
@@ -209,8 +247,12 @@ json_values = st.recursive(
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
-@given(field=st.sampled_from(["status", "subject", "valueQuantity", "identifier", "extension", "effectiveDateTime", "code"]),
-       value=json_values)  # fmt: skip
+@given(
+    field=st.sampled_from(
+        ["status", "subject", "valueQuantity", "identifier", "extension", "effectiveDateTime", "code"]
+    ),
+    value=json_values,
+)
 def test_any_garbage_in_a_field_is_a_refusal_or_an_import_never_a_crash(personas, field, value):
     resource = copy.deepcopy(observation("fuzz"))
     resource[field] = value

@@ -42,9 +42,13 @@ def clock():
 def slots(unit_x, personas) -> list[Slot]:
     """Hälsosamtal at Lindängen, Friday 11 December at 09:00 and 09:30, booked online."""
     visit = VisitType.objects.create(
-        unit=unit_x, name="Hälsosamtal", duration_minutes=30, professions=["district_nurse"], bookable_online=True,
+        unit=unit_x,
+        name="Hälsosamtal",
+        duration_minutes=30,
+        professions=["district_nurse"],
+        bookable_online=True,
         rebookable_online=True,
-    )  # fmt: skip
+    )
     return [
         Slot.objects.create(
             unit=unit_x,
@@ -103,9 +107,12 @@ def test_a_booking_shows_once_and_a_moved_one_shows_where_it_went(personas, unit
     booking = book_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
     clock.shift(dt.timedelta(days=3))
     notification_create(
-        recipient=personas.tolvan, kind=NotificationKind.BOOKING_REMINDER, cause=f"reminder:{booking.pk}",
-        about=About.BOOKING, about_id=booking.pk,
-    )  # fmt: skip
+        recipient=personas.tolvan,
+        kind=NotificationKind.BOOKING_REMINDER,
+        cause=f"reminder:{booking.pk}",
+        about=About.BOOKING,
+        about_id=booking.pk,
+    )
     card = news(client_of(personas.tolvan))
     assert card.count("<li") == 1 and "Påminnelse: Hälsosamtal på Vårdcentralen Lindängen" in card
     clock.shift(dt.timedelta(hours=1))
@@ -123,9 +130,12 @@ def test_a_booking_shows_once_and_a_moved_one_shows_where_it_went(personas, unit
 def test_opening_one_notice_reads_every_notice_about_the_same_thing(personas, unit_x, slots):
     booking = book_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
     notification_create(
-        recipient=personas.tolvan, kind=NotificationKind.BOOKING_REMINDER, cause=f"reminder:{booking.pk}",
-        about=About.BOOKING, about_id=booking.pk,
-    )  # fmt: skip
+        recipient=personas.tolvan,
+        kind=NotificationKind.BOOKING_REMINDER,
+        cause=f"reminder:{booking.pk}",
+        about=About.BOOKING,
+        about_id=booking.pk,
+    )
     newest = Notification.objects.get(kind=NotificationKind.BOOKING_REMINDER)
     client_of(personas.tolvan).get(f"/patient/notices/{newest.id}/")
     assert not Notification.objects.filter(recipient=personas.tolvan, read_at__isnull=True).exists()
@@ -171,9 +181,14 @@ def test_a_proxy_request_names_who_asks_but_an_ended_one_names_nobody(personas):
     from vardkontakt.access.services import proxy_invite
 
     proxy_invite(
-        principal=personas.tolvan, agent_personnummer=personas.other_patient.personnummer, scope_record=True,
-        scope_cases=False, scope_bookings=False, expires_on=None, idempotency_key="notice-proxy",
-    )  # fmt: skip
+        principal=personas.tolvan,
+        agent_personnummer=personas.other_patient.personnummer,
+        scope_record=True,
+        scope_cases=False,
+        scope_bookings=False,
+        expires_on=None,
+        idempotency_key="notice-proxy",
+    )
     assert f"{personas.tolvan.full_name} har bett dig att vara ombud." in news(client_of(personas.other_patient))
     # Kent's proxy for Gunnel was ended (demo): his notice says so without her name.
     kent = news(client_of(personas.revoked_proxy))

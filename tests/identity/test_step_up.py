@@ -68,9 +68,12 @@ def test_a_fresh_step_up_login_lets_the_change_through(site, personas):
         begin = browser.get(f"{site}/login/resident/?next=%2Fproxies%2Fnew%2F&stepup=1", allow_redirects=False)
         page = browser.get(begin.headers["Location"], timeout=10)
         fields = {
-            "csrfmiddlewaretoken": hidden(page.text, "csrfmiddlewaretoken"), "request": hidden(page.text, "request"),
-            "identity_number": TOLVAN_ID, "acr": "http://id.elegnamnden.se/loa/1.0/loa3", "login": "1",
-        }  # fmt: skip
+            "csrfmiddlewaretoken": hidden(page.text, "csrfmiddlewaretoken"),
+            "request": hidden(page.text, "request"),
+            "identity_number": TOLVAN_ID,
+            "acr": "http://id.elegnamnden.se/loa/1.0/loa3",
+            "login": "1",
+        }
         answer = browser.post(page.url, data=fields, allow_redirects=False, headers={"Referer": page.url})
         back = browser.get(answer.headers["Location"], allow_redirects=False, timeout=10)
         assert back.status_code == 302 and back.headers["Location"] == "/proxies/new/"

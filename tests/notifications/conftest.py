@@ -78,8 +78,15 @@ def sms_gateway(settings) -> Iterator[Gateway]:
             if state.reject or not form.get("to", "").startswith("+"):
                 return self._answer(403, b"Invalid to number")
             state.received.append(form)
-            body = {"id": f"s{uuid.uuid4().hex}", "status": "created", "from": form["from"], "to": form["to"],
-                    "message": form["message"], "parts": 1, "cost": 3500}  # fmt: skip
+            body = {
+                "id": f"s{uuid.uuid4().hex}",
+                "status": "created",
+                "from": form["from"],
+                "to": form["to"],
+                "message": form["message"],
+                "parts": 1,
+                "cost": 3500,
+            }
             return self._answer(200, json.dumps(body).encode(), "application/json")
 
         def _answer(self, status: int, body: bytes, content_type: str = "text/plain") -> None:

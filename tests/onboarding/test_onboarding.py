@@ -45,10 +45,16 @@ def administration(personas) -> Administration:
 
 def interest(client: Client, administration: Administration, **changes: str):
     data = {
-        "administration": str(administration.pk), "unit_name": "Vårdcentralen Nyby", "hsa_id": NEW_HSA.lower(),
-        "kind": "primary_care", "contact_name": "Vera Verksamhetschef", "contact_email": "vera@nyby.example",
-        "contact_phone": "040-11 22 33", "message": "Vi vill börja i januari.", **changes,
-    }  # fmt: skip
+        "administration": str(administration.pk),
+        "unit_name": "Vårdcentralen Nyby",
+        "hsa_id": NEW_HSA.lower(),
+        "kind": "primary_care",
+        "contact_name": "Vera Verksamhetschef",
+        "contact_email": "vera@nyby.example",
+        "contact_phone": "040-11 22 33",
+        "message": "Vi vill börja i januari.",
+        **changes,
+    }
     return client.post("/units/interest/", data)
 
 
@@ -131,8 +137,12 @@ def test_the_coordinator_takes_the_unit_live_step_by_step(personas, administrati
     refused = coordinator.post(url, {"action": "live"})
     assert refused.status_code == 400 and "Ingen tjänst är aktiv" in refused.text and "telefon" in refused.text
     CareUnit.objects.filter(pk=unit.pk).update(
-        street_address="Nybyvägen 1", postal_code="21100", city="Malmö", phone="040-11 22 33", opening_hours="Mån–fre 8–17"
-    )  # fmt: skip
+        street_address="Nybyvägen 1",
+        postal_code="21100",
+        city="Malmö",
+        phone="040-11 22 33",
+        opening_hours="Mån–fre 8–17",
+    )
     service_activate(unit=CareUnit.objects.get(pk=unit.pk), kind="advice", by=personas.nurse)
     assert coordinator.post(url, {"action": "live"}).status_code == 302
     onboarding.refresh_from_db()
@@ -163,7 +173,9 @@ def test_only_the_administrations_coordinator_sees_it(personas, administration):
     onboarding = Onboarding.objects.get()
     assert staff_client(personas.staff_x).get("/staff/onboarding/").status_code == 403
     assert staff_client(personas.staff_x).get(f"/staff/onboarding/{onboarding.pk}/").status_code == 403
-    Onboarding.objects.filter(pk=onboarding.pk).update(administration=Administration.objects.exclude(pk=administration.pk).first())  # fmt: skip
+    Onboarding.objects.filter(pk=onboarding.pk).update(
+        administration=Administration.objects.exclude(pk=administration.pk).first()
+    )
     assert staff_client(personas.coordinator).get(f"/staff/onboarding/{onboarding.pk}/").status_code == 404
 
 
@@ -175,9 +187,11 @@ def test_two_coordinators_appointing_at_once_never_make_three_administrators(per
     interest(Client(), administration)
     onboarding = Onboarding.objects.get()
     steps.meeting_record(
-        onboarding=onboarding, by=personas.coordinator, meeting_on=onboarding.interest_on,
+        onboarding=onboarding,
+        by=personas.coordinator,
+        meeting_on=onboarding.interest_on,
         agreed_start_on=onboarding.interest_on,
-    )  # fmt: skip
+    )
     steps.onboarding_activate(onboarding=onboarding, by=personas.coordinator)
     steps.administrator_appoint(onboarding=onboarding, by=personas.coordinator, staff=personas.nurse, trained_on=None)
 

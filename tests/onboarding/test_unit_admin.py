@@ -37,8 +37,14 @@ def test_only_the_units_administrator_gets_in(personas, unit):
 
 def test_contact_details_are_checked_and_saved(personas, unit):
     admin = staff_client(personas.unit_admin)
-    fields = {"street_address": "Lindängsvägen 14", "postal_code": "21461", "city": "Malmö", "phone": "040-623 10 01",
-              "opening_hours": "Mån–fre 8–17", "action": "contact"}  # fmt: skip
+    fields = {
+        "street_address": "Lindängsvägen 14",
+        "postal_code": "21461",
+        "city": "Malmö",
+        "phone": "040-623 10 01",
+        "opening_hours": "Mån–fre 8–17",
+        "action": "contact",
+    }
     bad = admin.post(url(unit), {**fields, "website": "not a link"})
     assert bad.status_code == 400 and CareUnit.objects.get(pk=unit.pk).phone == "040-623 10 00"
     assert admin.post(url(unit), {**fields, "website": "https://lindangen.example"}).status_code == 302

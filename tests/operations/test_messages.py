@@ -166,11 +166,12 @@ def test_the_banner_is_read_once_for_many_pages_and_a_change_shows_at_once(publi
     def banner_queries(path: str, expected: str) -> int:
         with CaptureQueriesContext(connection) as queries:
             assert expected in client.get(path).text
+        # Reads of the banner only: not the support page's own "coming" list (starts_at > now).
         return sum(
             1
             for q in queries.captured_queries
             if "operations_operationalmessage" in q["sql"] and '"starts_at" >' not in q["sql"]
-        )  # fmt: skip  (the support page's "coming" list)
+        )
 
     assert banner_queries("/", "Pågår") == 1
     assert banner_queries("/support/", "Pågår") == 0  # the same process, seconds later
@@ -182,8 +183,12 @@ def test_the_banner_is_read_once_for_many_pages_and_a_change_shows_at_once(publi
 
 def test_a_kept_message_shows_only_inside_its_window_and_to_its_audience(publish):
     now = timezone.now()
-    publish(title="Snart", starts_at=now + dt.timedelta(minutes=5), ends_at=now + dt.timedelta(hours=1),
-            audience=Audience.STAFF)  # fmt: skip
+    publish(
+        title="Snart",
+        starts_at=now + dt.timedelta(minutes=5),
+        ends_at=now + dt.timedelta(hours=1),
+        audience=Audience.STAFF,
+    )
     assert selectors.current_messages(audience=Audience.STAFF, now=now) == []  # read, and kept
     later = now + dt.timedelta(minutes=6)
     assert [m.title for m in selectors.current_messages(audience=Audience.STAFF, now=later)] == ["Snart"]
@@ -272,10 +277,16 @@ def test_a_form_without_its_key_publishes_nothing_and_says_so(personas, publish)
 def test_the_service_refuses_an_empty_key(personas):
     with pytest.raises(ValidationError):
         message_create(
-            region=Region.objects.get(), by=personas.region_admin, kind=MessageKind.DISTURBANCE, title="Utan nyckel",
-            text="Text.", starts_at=timezone.now(), ends_at=timezone.now() + dt.timedelta(hours=1),
-            audience=Audience.ALL, idempotency_key="",
-        )  # fmt: skip
+            region=Region.objects.get(),
+            by=personas.region_admin,
+            kind=MessageKind.DISTURBANCE,
+            title="Utan nyckel",
+            text="Text.",
+            starts_at=timezone.now(),
+            ends_at=timezone.now() + dt.timedelta(hours=1),
+            audience=Audience.ALL,
+            idempotency_key="",
+        )
     assert not OperationalMessage.objects.exists()
 
 

@@ -183,10 +183,16 @@ def test_masking():
 def test_proxies_given_and_held_and_the_children_by_name_only(personas):
     tolvan, other = personas.tolvan, personas.other_patient
     Proxy.objects.create(
-        principal=tolvan, agent=other, scope_cases=True, scope_bookings=True, status=ProxyStatus.ACTIVE,
-        invited_at=timezone.now() - dt.timedelta(days=3), responded_at=timezone.now() - dt.timedelta(days=2),
-        expires_on=timezone.localdate() + dt.timedelta(days=100), idempotency_key=uuid.uuid4().hex,
-    )  # fmt: skip
+        principal=tolvan,
+        agent=other,
+        scope_cases=True,
+        scope_bookings=True,
+        status=ProxyStatus.ACTIVE,
+        invited_at=timezone.now() - dt.timedelta(days=3),
+        responded_at=timezone.now() - dt.timedelta(days=2),
+        expires_on=timezone.localdate() + dt.timedelta(days=100),
+        idempotency_key=uuid.uuid4().hex,
+    )
     body = look_up(personas, tolvan.personnummer).text
     given = body.split("Who may act for the person")[1].split("Whom the person acts for")[0]
     assert other.full_name in given

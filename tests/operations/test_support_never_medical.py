@@ -28,21 +28,40 @@ def tolvan_with_care(personas, tolvans_case, unit_x):
     received = timezone.now() - dt.timedelta(days=30)
     source = {"unit": unit_x, "source_system": "test", "received_at": received}
     RecordNote.objects.create(
-        patient=personas.tolvan, source_id=f"n{next(_ids)}", author_name="Doktor Halsdahl", author_profession="doctor",
-        written_on=dt.date(2026, 10, 1), template="Besöksanteckning läkare", signed=True, text=NOTE_TEXT, **source,
-    )  # fmt: skip
+        patient=personas.tolvan,
+        source_id=f"n{next(_ids)}",
+        author_name="Doktor Halsdahl",
+        author_profession="doctor",
+        written_on=dt.date(2026, 10, 1),
+        template="Besöksanteckning läkare",
+        signed=True,
+        text=NOTE_TEXT,
+        **source,
+    )
     Diagnosis.objects.create(
-        patient=personas.tolvan, source_id=f"d{next(_ids)}", code="J02.9", text=DIAGNOSIS,
-        recorded_on=dt.date(2026, 10, 1), **source,
-    )  # fmt: skip
+        patient=personas.tolvan,
+        source_id=f"d{next(_ids)}",
+        code="J02.9",
+        text=DIAGNOSIS,
+        recorded_on=dt.date(2026, 10, 1),
+        **source,
+    )
     visit = VisitType.objects.create(
-        unit=unit_x, name=VISIT, duration_minutes=30, professions=["nurse", "district_nurse"], bookable_online=True,
-    )  # fmt: skip
+        unit=unit_x,
+        name=VISIT,
+        duration_minutes=30,
+        professions=["nurse", "district_nurse"],
+        bookable_online=True,
+    )
     starts = timezone.now().replace(microsecond=0) + dt.timedelta(days=7)
     slot = Slot.objects.create(
-        unit=unit_x, practitioner=personas.staff_x, visit_type=visit, place="Rum 4", starts_at=starts,
+        unit=unit_x,
+        practitioner=personas.staff_x,
+        visit_type=visit,
+        place="Rum 4",
+        starts_at=starts,
         ends_at=starts + dt.timedelta(minutes=30),
-    )  # fmt: skip
+    )
     book_online(slot_id=slot.pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
     return personas.tolvan
 

@@ -34,10 +34,16 @@ def norr(personas) -> CareUnit:
     rules.save(update_fields=["notes_from"])
     administration = Administration.objects.create(region=region, name="Primärvård Norr")
     return CareUnit.objects.create(
-        administration=administration, hsa_id="SE2321000255-N0001", name="Hälsocentralen Norrby",
-        kind=UnitKind.PRIMARY_CARE, street_address="Storgatan 1", postal_code="90100", city="Norrby",
-        phone="090-100 00 00", opening_hours="Vardagar 8–17",
-    )  # fmt: skip
+        administration=administration,
+        hsa_id="SE2321000255-N0001",
+        name="Hälsocentralen Norrby",
+        kind=UnitKind.PRIMARY_CARE,
+        street_address="Storgatan 1",
+        postal_code="90100",
+        city="Norrby",
+        phone="090-100 00 00",
+        opening_hours="Vardagar 8–17",
+    )
 
 
 def resident(years: int, *, listed_at: CareUnit | None, given: str) -> Patient:
@@ -85,10 +91,18 @@ def test_each_note_follows_the_publishing_date_of_its_own_units_region(norr, per
     written = dt.date(2016, 5, 10)  # after Skåne's 2014-09-01, before Norr's 2020-01-01
     for unit, source_id in [(norr, "norr-1"), (skane_unit(), "skane-1")]:
         RecordNote.objects.create(
-            patient=patient, unit=unit, source_system="test", source_id=source_id, author_name="Doktor Exempel",
-            author_profession="doctor", written_on=written, template="Besöksanteckning", signed=True,
-            text="Kontroll.", received_at=timezone.now() - dt.timedelta(days=30),
-        )  # fmt: skip
+            patient=patient,
+            unit=unit,
+            source_system="test",
+            source_id=source_id,
+            author_name="Doktor Exempel",
+            author_profession="doctor",
+            written_on=written,
+            template="Besöksanteckning",
+            signed=True,
+            text="Kontroll.",
+            received_at=timezone.now() - dt.timedelta(days=30),
+        )
     published = published_notes(patient)
     assert [note.source_id for note in published.notes] == ["skane-1"]
     assert published.withheld is True  # and the page says that something is not shown

@@ -29,16 +29,34 @@ EXPORT = "/record/export/"
 
 
 def result(
-    patient: Patient, analysis: str = "P-Glukos", value: str | None = "5.0", *, days_ago: int = 10,
-    kind: str = UnitKind.PRIMARY_CARE, unit_of_measure: str = "mmol/L", low: str | None = "4.0",
-    high: str | None = "6.0", flag: str = "", value_text: str = "", save: bool = True,
-) -> LabResult:  # fmt: skip
+    patient: Patient,
+    analysis: str = "P-Glukos",
+    value: str | None = "5.0",
+    *,
+    days_ago: int = 10,
+    kind: str = UnitKind.PRIMARY_CARE,
+    unit_of_measure: str = "mmol/L",
+    low: str | None = "4.0",
+    high: str | None = "6.0",
+    flag: str = "",
+    value_text: str = "",
+    save: bool = True,
+) -> LabResult:
     made = LabResult(
-        patient=patient, unit=unit_of_kind(kind), source_system="lab", source_id=f"r{next(_ids)}",
-        received_at=timezone.now() - dt.timedelta(days=days_ago), analysis=analysis, value=value,
-        value_text=value_text, unit_of_measure=unit_of_measure, reference_low=low, reference_high=high, flag=flag,
+        patient=patient,
+        unit=unit_of_kind(kind),
+        source_system="lab",
+        source_id=f"r{next(_ids)}",
+        received_at=timezone.now() - dt.timedelta(days=days_ago),
+        analysis=analysis,
+        value=value,
+        value_text=value_text,
+        unit_of_measure=unit_of_measure,
+        reference_low=low,
+        reference_high=high,
+        flag=flag,
         taken_at=timezone.now() - dt.timedelta(days=days_ago),
-    )  # fmt: skip
+    )
     if save:
         made.save()
     return made
@@ -78,8 +96,10 @@ def test_the_chart_draws_the_values_and_a_table_carries_them(personas):
     # The numbers in the table, as Swedish writes them, oldest first like the chart.
     rows = page.context["rows"]
     assert [(r.value, r.unit_of_measure, r.reference_range) for r in rows] == [
-        ("5,4", "mmol/L", "4–6"), ("6,1", "mmol/L", "4–6"), ("7,2", "mmol/L", "4–6"),
-    ]  # fmt: skip
+        ("5,4", "mmol/L", "4–6"),
+        ("6,1", "mmol/L", "4–6"),
+        ("7,2", "mmol/L", "4–6"),
+    ]
     for cell in ("5,4", "6,1", "7,2", "4–6"):
         assert f'<td class="nhsuk-table__cell">{cell}</td>' in html
     # Outside the range: flagged in the table and drawn with another shape, not only another colour.
@@ -173,13 +193,25 @@ def record_of(patient: Patient) -> None:
     write_note(patient, "Halsont sedan en vecka.", written_on=dt.date(2026, 3, 10))
     unit = unit_of_kind(UnitKind.PRIMARY_CARE)
     Diagnosis.objects.create(
-        patient=patient, unit=unit, source_system="t", source_id=f"d{next(_ids)}", received_at=timezone.now(),
-        code="J06.9", text="Övre luftvägsinfektion", recorded_on=dt.date(2026, 3, 10),
-    )  # fmt: skip
+        patient=patient,
+        unit=unit,
+        source_system="t",
+        source_id=f"d{next(_ids)}",
+        received_at=timezone.now(),
+        code="J06.9",
+        text="Övre luftvägsinfektion",
+        recorded_on=dt.date(2026, 3, 10),
+    )
     Medicine.objects.create(
-        patient=patient, unit=unit, source_system="t", source_id=f"m{next(_ids)}", received_at=timezone.now(),
-        name="Levaxin", strength="50 mikrog", dispensed_on=dt.date(2026, 3, 12),
-    )  # fmt: skip
+        patient=patient,
+        unit=unit,
+        source_system="t",
+        source_id=f"m{next(_ids)}",
+        received_at=timezone.now(),
+        name="Levaxin",
+        strength="50 mikrog",
+        dispensed_on=dt.date(2026, 3, 12),
+    )
     result(patient, "TSH", "2.1", unit_of_measure="mIE/L", low="0.3", high="4.2")
 
 

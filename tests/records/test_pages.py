@@ -30,8 +30,14 @@ def client_for(patient: Patient, acting_for: Patient | None = None) -> Client:
 def write_note(patient: Patient, text: str, *, kind: str = UnitKind.PRIMARY_CARE, **fields) -> RecordNote:
     unit = CareUnit.objects.filter(kind=kind).first()
     assert unit is not None
-    values = {"author_name": "Doktor Exempel", "author_profession": "doctor", "written_on": dt.date(2026, 10, 1),
-              "template": "Besöksanteckning", "signed": True, "received_at": timezone.now() - dt.timedelta(days=30)}  # fmt: skip
+    values = {
+        "author_name": "Doktor Exempel",
+        "author_profession": "doctor",
+        "written_on": dt.date(2026, 10, 1),
+        "template": "Besöksanteckning",
+        "signed": True,
+        "received_at": timezone.now() - dt.timedelta(days=30),
+    }
     return RecordNote.objects.create(
         patient=patient,
         unit=unit,
@@ -125,15 +131,31 @@ def test_results_and_medicines(personas):
     unit = CareUnit.objects.filter(kind=UnitKind.PRIMARY_CARE).first()
     assert unit is not None
     LabResult.objects.create(
-        patient=personas.tolvan, unit=unit, source_system="lab", source_id="r1", received_at=timezone.now(),
-        analysis="P-Glukos", value="7.9", unit_of_measure="mmol/L", reference_low="4.0", reference_high="6.0", flag="H",
+        patient=personas.tolvan,
+        unit=unit,
+        source_system="lab",
+        source_id="r1",
+        received_at=timezone.now(),
+        analysis="P-Glukos",
+        value="7.9",
+        unit_of_measure="mmol/L",
+        reference_low="4.0",
+        reference_high="6.0",
+        flag="H",
         taken_at=timezone.now() - dt.timedelta(days=2),
-    )  # fmt: skip
+    )
     Medicine.objects.create(
-        patient=personas.tolvan, unit=unit, source_system="pharm", source_id="m1", received_at=timezone.now(),
-        name="Levaxin", strength="50 mikrog", dosage="1 tablett på morgonen", dispensed_on=dt.date(2026, 9, 1),
+        patient=personas.tolvan,
+        unit=unit,
+        source_system="pharm",
+        source_id="m1",
+        received_at=timezone.now(),
+        name="Levaxin",
+        strength="50 mikrog",
+        dosage="1 tablett på morgonen",
+        dispensed_on=dt.date(2026, 9, 1),
         renewable=True,
-    )  # fmt: skip
+    )
     tolvan = client_for(personas.tolvan)
     results = tolvan.get("/record/results/").text
     assert "P-Glukos" in results and "7,9 mmol/L" in results and "4–6 mmol/L" in results  # Swedish decimals
@@ -187,10 +209,17 @@ def test_profession_in_words_and_preliminary_results_marked(personas):
     unit = CareUnit.objects.filter(kind=UnitKind.PRIMARY_CARE).first()
     assert unit is not None
     LabResult.objects.create(
-        patient=personas.tolvan, unit=unit, source_system="lab", source_id="p1", received_at=timezone.now(),
-        analysis="B-Hb", value="131", unit_of_measure="g/L", status="preliminary",
+        patient=personas.tolvan,
+        unit=unit,
+        source_system="lab",
+        source_id="p1",
+        received_at=timezone.now(),
+        analysis="B-Hb",
+        value="131",
+        unit_of_measure="g/L",
+        status="preliminary",
         taken_at=timezone.now() - dt.timedelta(days=1),
-    )  # fmt: skip
+    )
     assert "Preliminärt" in client_for(personas.tolvan).get("/record/results/").text
 
 

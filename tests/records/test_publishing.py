@@ -29,10 +29,14 @@ def unit_of_kind(kind: str) -> CareUnit:
 
 def note(patient: Patient, *, kind: str = UnitKind.PRIMARY_CARE, **fields) -> RecordNote:
     defaults = {
-        "author_name": "Doktor Exempel", "author_profession": "doctor", "written_on": dt.date(2026, 10, 1),
-        "template": "Besöksanteckning", "signed": True, "text": "Patienten mår bra.",
+        "author_name": "Doktor Exempel",
+        "author_profession": "doctor",
+        "written_on": dt.date(2026, 10, 1),
+        "template": "Besöksanteckning",
+        "signed": True,
+        "text": "Patienten mår bra.",
         "received_at": timezone.now() - dt.timedelta(days=30),
-    }  # fmt: skip
+    }
     return RecordNote.objects.create(
         patient=patient,
         unit=unit_of_kind(kind),
@@ -73,9 +77,15 @@ def test_a_unit_needing_harm_assessment_publishes_nothing(personas):
     CareUnit.objects.filter(pk=made.unit_id).update(needs_harm_assessment=True)
     assert shown(personas.tolvan) == []
     Diagnosis.objects.create(
-        patient=personas.tolvan, unit=made.unit, source_system="t", source_id="d1", received_at=timezone.now(),
-        code="J06.9", text="Övre luftvägsinfektion", recorded_on=dt.date(2026, 10, 1),
-    )  # fmt: skip
+        patient=personas.tolvan,
+        unit=made.unit,
+        source_system="t",
+        source_id="d1",
+        received_at=timezone.now(),
+        code="J06.9",
+        text="Övre luftvägsinfektion",
+        recorded_on=dt.date(2026, 10, 1),
+    )
     items, withheld = published_items(Diagnosis, personas.tolvan)
     assert (list(items), withheld) == ([], True)
 

@@ -20,11 +20,19 @@ def client_of(staff: Staff) -> Client:
 
 def unit_form(administration: Administration, **changes: str) -> dict[str, str]:
     return {
-        "hsa_id": "se2321000255-e7001", "name": "Vårdcentralen Nyhem", "kind": UnitKind.PRIMARY_CARE,
-        "administration": str(administration.pk), "street_address": "Nyhemsgatan 3", "postal_code": "21400",
-        "city": "Malmö", "phone": "040-100 20 30", "website": "", "opening_hours": "Vardagar 8–17",
-        "answer_target_working_days": "2", **changes,
-    }  # fmt: skip
+        "hsa_id": "se2321000255-e7001",
+        "name": "Vårdcentralen Nyhem",
+        "kind": UnitKind.PRIMARY_CARE,
+        "administration": str(administration.pk),
+        "street_address": "Nyhemsgatan 3",
+        "postal_code": "21400",
+        "city": "Malmö",
+        "phone": "040-100 20 30",
+        "website": "",
+        "opening_hours": "Vardagar 8–17",
+        "answer_target_working_days": "2",
+        **changes,
+    }
 
 
 @pytest.fixture
@@ -97,9 +105,13 @@ def test_the_unit_list_is_paged_and_searchable(personas, region):
     assert administration is not None
     for n in range(30):
         CareUnit.objects.create(
-            administration=administration, hsa_id=f"SE2321000255-E8{n:03d}", name=f"Testenhet {n:02d}",
-            kind=UnitKind.PRIMARY_CARE, city="Ödeshög" if n == 7 else "Lund", live=False,
-        )  # fmt: skip
+            administration=administration,
+            hsa_id=f"SE2321000255-E8{n:03d}",
+            name=f"Testenhet {n:02d}",
+            kind=UnitKind.PRIMARY_CARE,
+            city="Ödeshög" if n == 7 else "Lund",
+            live=False,
+        )
     admin = client_of(personas.region_admin)
     first = admin.get(f"/staff/regions/{region.id}/units/", {"q": "Testenhet"})
     page = first.context["page"]
@@ -114,9 +126,18 @@ def test_editing_a_unit_saves_and_audits_only_a_real_change(personas, region):
     unit = CareUnit.objects.order_by("name").first()
     assert unit is not None
     admin = client_of(personas.region_admin)
-    form = unit_form(unit.administration, hsa_id=unit.hsa_id, name=unit.name, kind=unit.kind, website=unit.website,
-                     street_address=unit.street_address, postal_code=unit.postal_code, city=unit.city,
-                     opening_hours=unit.opening_hours, phone=unit.phone)  # fmt: skip
+    form = unit_form(
+        unit.administration,
+        hsa_id=unit.hsa_id,
+        name=unit.name,
+        kind=unit.kind,
+        website=unit.website,
+        street_address=unit.street_address,
+        postal_code=unit.postal_code,
+        city=unit.city,
+        opening_hours=unit.opening_hours,
+        phone=unit.phone,
+    )
     assert admin.post(f"/staff/region-units/{unit.id}/", form).status_code == 302
     assert not AuditEntry.objects.filter(action="unit.update").exists()  # nothing changed
     assert admin.post(f"/staff/region-units/{unit.id}/", {**form, "phone": "040-999 99 99"}).status_code == 302
@@ -158,9 +179,14 @@ def test_a_unit_added_by_the_region_goes_live_through_onboarding(personas, regio
     client_of(personas.region_admin).post(f"/staff/regions/{region.id}/units/new/", unit_form(administration))
     unit = CareUnit.objects.get(hsa_id="SE2321000255-E7001")
     onboarding = Onboarding.objects.create(
-        administration=administration, hsa_id=unit.hsa_id, unit_name=unit.name, kind=unit.kind,
-        contact_name="Eva Exempel", contact_email="eva@example.org", interest_on=timezone.localdate(),
-    )  # fmt: skip
+        administration=administration,
+        hsa_id=unit.hsa_id,
+        unit_name=unit.name,
+        kind=unit.kind,
+        contact_name="Eva Exempel",
+        contact_email="eva@example.org",
+        interest_on=timezone.localdate(),
+    )
     onboarding.meeting_on = onboarding.interest_on
     onboarding.agreed_start_on = onboarding.interest_on
     onboarding.save()
@@ -190,8 +216,9 @@ def test_the_region_administrator_appoints_and_removes_a_coordinator(personas, r
     )
     assert not administration.coordinators.exists()
     assert list(AuditEntry.objects.filter(action__startswith="coordinator.").values_list("action", flat=True)) == [
-        "coordinator.appoint", "coordinator.remove",
-    ]  # fmt: skip
+        "coordinator.appoint",
+        "coordinator.remove",
+    ]
     # Another region's administration is not found.
     north = Administration.objects.create(region=Region.objects.create(name="Region Norr"), name="Norr")
     response = admin.post(

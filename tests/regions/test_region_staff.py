@@ -29,9 +29,15 @@ def region(personas) -> Region:
 
 def add_form(place: CareUnit | None, **changes: str) -> dict[str, str]:
     return {
-        "hsa_id": NEW.lower(), "given_name": "Vera", "family_name": "Vårdsson", "profession": Profession.NURSE,
-        "unit": str(place.pk) if place else "", "unit_role": MembershipRole.STAFF, "region_role": "", **changes,
-    }  # fmt: skip
+        "hsa_id": NEW.lower(),
+        "given_name": "Vera",
+        "family_name": "Vårdsson",
+        "profession": Profession.NURSE,
+        "unit": str(place.pk) if place else "",
+        "unit_role": MembershipRole.STAFF,
+        "region_role": "",
+        **changes,
+    }
 
 
 def test_the_region_administrator_adds_a_nurse_to_a_unit(personas, region, unit_x):
@@ -63,9 +69,11 @@ def test_a_unit_of_another_region_cannot_be_given(personas, region):
 
     north = Region.objects.create(name="Region Norr")
     theirs = CareUnit.objects.create(
-        administration=Administration.objects.create(region=north, name="Norr"), hsa_id="SE2321000255-N0002",
-        name="Norrby HC", kind=UnitKind.PRIMARY_CARE,
-    )  # fmt: skip
+        administration=Administration.objects.create(region=north, name="Norr"),
+        hsa_id="SE2321000255-N0002",
+        name="Norrby HC",
+        kind=UnitKind.PRIMARY_CARE,
+    )
     response = client_of(personas.region_admin).post(f"/staff/regions/{region.id}/staff/new/", add_form(theirs))
     assert response.status_code == 400 and not Staff.objects.filter(hsa_id=NEW).exists()
 

@@ -48,9 +48,12 @@ class Desk:
     def send(self, service: Service, when: dt.datetime) -> Case:
         with time_machine.travel(when, tick=False):
             return case_create(
-                actor=self.patient, subject=self.patient, service=service, answers=[],
+                actor=self.patient,
+                subject=self.patient,
+                service=service,
+                answers=[],
                 idempotency_key=uuid.uuid4().hex,
-            )  # fmt: skip
+            )
 
     def _fresh(self, case: Case) -> Case:
         case.refresh_from_db()

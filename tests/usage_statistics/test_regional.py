@@ -128,10 +128,17 @@ def test_use_of_each_service_per_unit(two_units, unit_x, desk, services):
 def test_onboarding_times_and_units_on_their_way(personas):
     def onboarding(hsa: str, interest: dt.date, live: dt.date | None) -> Onboarding:
         return Onboarding.objects.create(
-            administration=sund(), unit_name=f"Enhet {hsa}", hsa_id=f"SE2321000255-E{hsa}", kind="primary_care",
-            contact_name="Vera", contact_email="vera@example.se", interest_on=interest, live_on=live,
-            meeting_on=interest if live else None, activated_on=live,
-        )  # fmt: skip
+            administration=sund(),
+            unit_name=f"Enhet {hsa}",
+            hsa_id=f"SE2321000255-E{hsa}",
+            kind="primary_care",
+            contact_name="Vera",
+            contact_email="vera@example.se",
+            interest_on=interest,
+            live_on=live,
+            meeting_on=interest if live else None,
+            activated_on=live,
+        )
 
     onboarding("9101", dt.date(2026, 11, 20), dt.date(2026, 12, 10))  # 20 days
     onboarding("9102", dt.date(2026, 11, 1), dt.date(2026, 12, 11))  # 40 days

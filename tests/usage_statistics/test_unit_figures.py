@@ -127,9 +127,14 @@ def test_cases_per_type_and_status(december, unit_x):
     assert counts.by_kind[ServiceKind.CONTACT_ME] == 5
     assert sum(counts.by_kind.values()) == 10
     assert counts.by_status == {
-        "received": 1, "in_progress": 1, "answered": 1, "waiting_for_patient": 0, "will_call": 0, "closed": 5,
+        "received": 1,
+        "in_progress": 1,
+        "answered": 1,
+        "waiting_for_patient": 0,
+        "will_call": 0,
+        "closed": 5,
         WITHDRAWN: 2,
-    }  # fmt: skip
+    }
 
 
 def test_handling_times(december, unit_x):
@@ -230,8 +235,14 @@ def test_the_page_tables_carry_the_figures(december, unit_x):
     with time_machine.travel(NOW, tick=False):
         page = unit_statistics(unit_x, DECEMBER)
     assert [f.key for f in page.figures] == [
-        "case-types", "handling-times", "answered-in-time", "unanswered", "statuses", "bookings", "online-bookable",
-    ]  # fmt: skip
+        "case-types",
+        "handling-times",
+        "answered-in-time",
+        "unanswered",
+        "statuses",
+        "bookings",
+        "online-bookable",
+    ]
     handling = page.table("handling-times")
     in_time = page.table("answered-in-time")
     unanswered = page.table("unanswered")

@@ -241,9 +241,13 @@ def test_bookings_by_channel_cancellations_and_rebookings(personas, unit_x):
     in December; one booked online and moved online (one booking and one move, not two bookings);
     one cancelled by staff (not an online cancellation). A booking in January is not counted."""
     visit = VisitType.objects.create(
-        unit=unit_x, name="Hälsosamtal", duration_minutes=30, professions=["nurse", "district_nurse"], bookable_online=True,
+        unit=unit_x,
+        name="Hälsosamtal",
+        duration_minutes=30,
+        professions=["nurse", "district_nurse"],
+        bookable_online=True,
         rebookable_online=True,
-    )  # fmt: skip
+    )
     slots = []
     for n in range(10):
         start = at(2027, 2, 1, 8) + dt.timedelta(minutes=30 * n)

@@ -148,9 +148,14 @@ def audit(
 
 
 def audit_each(
-    *, actor: Actor, action: str, reads: list[tuple[Patient, Any]], unit: CareUnit | None = None, detail: str = "",
+    *,
+    actor: Actor,
+    action: str,
+    reads: list[tuple[Patient, Any]],
+    unit: CareUnit | None = None,
+    detail: str = "",
     for_each: bool = False,
-) -> int:  # fmt: skip
+) -> int:
     """Append one entry per (patient, object) in one lock of the head and one insert: a list page
     that shows many patients (the appointment book) logs each of them without a query per patient.
 
@@ -166,16 +171,23 @@ def audit_each(
         entries = []
         for patient, obj in reads:
             entry = AuditEntry(
-                sequence=head.sequence + 1, at=now, actor_kind=actor.kind, actor_id=actor.id,
+                sequence=head.sequence + 1,
+                at=now,
+                actor_kind=actor.kind,
+                actor_id=actor.id,
                 actor_label=actor.label[:200],
                 on_behalf_of_id=str(patient.id) if for_each and str(patient.id) != actor.id else "",
-                patient_id=str(patient.id), action=action,
+                patient_id=str(patient.id),
+                action=action,
                 object_type=type(obj).__name__ if obj is not None else "",
                 object_id=str(getattr(obj, "pk", "") or "") if obj is not None else "",
-                unit_id=str(unit.id) if unit else "", unit_label=unit.name if unit else "",
-                request_id=current_request_id(), outcome=AuditOutcome.ALLOWED, detail=detail[:500],
+                unit_id=str(unit.id) if unit else "",
+                unit_label=unit.name if unit else "",
+                request_id=current_request_id(),
+                outcome=AuditOutcome.ALLOWED,
+                detail=detail[:500],
                 previous_hash=head.last_hash,
-            )  # fmt: skip
+            )
             entry.entry_hash = _digest(_values(entry))
             entries.append(entry)
             head.sequence = entry.sequence

@@ -109,7 +109,10 @@ def feed_calendar(owner: Patient) -> bytes:
     )
     shown = {booking.patient_id: booking.patient for booking in bookings}
     audit_each(
-        actor=Actor.of_patient(owner), action=FEED_READ, reads=[(patient, None) for patient in shown.values()],
-        detail="calendar link", for_each=True,
-    )  # fmt: skip
+        actor=Actor.of_patient(owner),
+        action=FEED_READ,
+        reads=[(patient, None) for patient in shown.values()],
+        detail="calendar link",
+        for_each=True,
+    )
     return booking_calendar(bookings, owner=owner)

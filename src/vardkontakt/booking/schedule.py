@@ -99,11 +99,17 @@ def generate_slots(unit: CareUnit, *, today: dt.date | None = None) -> Generated
                 else:
                     wanted.append(
                         Slot(
-                            unit=unit, practitioner_id=template.practitioner_id, visit_type=template.visit_type,
-                            template=template, place=template.place, starts_at=start, ends_at=end,
-                            channel=template.channel, held_back=template.held_back,
+                            unit=unit,
+                            practitioner_id=template.practitioner_id,
+                            visit_type=template.visit_type,
+                            template=template,
+                            place=template.place,
+                            starts_at=start,
+                            ends_at=end,
+                            channel=template.channel,
+                            held_back=template.held_back,
                         )
-                    )  # fmt: skip
+                    )
                 start = end
         day += dt.timedelta(days=1)
     with transaction.atomic():

@@ -46,8 +46,9 @@ def bookings_of(*, reader: Patient, subject: Patient) -> tuple[list[Booking], li
     )
     upcoming = list(rows.filter(status=BookingStatus.ACTIVE, slot__starts_at__gte=now).order_by("slot__starts_at"))
     past = list(rows.exclude(pk__in=[b.pk for b in upcoming]).order_by("-slot__starts_at")[:50])
-    audit(actor=Actor.of_patient(reader), action=LIST_READ, patient=subject, on_behalf_of=subject,
-          object_type="Booking")  # fmt: skip
+    audit(
+        actor=Actor.of_patient(reader), action=LIST_READ, patient=subject, on_behalf_of=subject, object_type="Booking"
+    )
     return upcoming, past
 
 
@@ -111,8 +112,14 @@ def booking_for_reader(*, reader: Patient, booking_id: uuid.UUID | str, action: 
     )
     if booking is None or not policy.patient_may_book_for(reader, booking.patient):
         raise Http404
-    audit(actor=Actor.of_patient(reader), action=action, patient=booking.patient, on_behalf_of=booking.patient,
-          obj=booking, unit=booking.slot.unit)  # fmt: skip
+    audit(
+        actor=Actor.of_patient(reader),
+        action=action,
+        patient=booking.patient,
+        on_behalf_of=booking.patient,
+        obj=booking,
+        unit=booking.slot.unit,
+    )
     return booking
 
 

@@ -177,8 +177,14 @@ def _may_book_for(actor: Patient, subject: Patient) -> None:
 
 def _log(actor: Patient, action: str, booking: Booking) -> None:
     """The resident's change, as the last statement of its transaction."""
-    audit(actor=Actor.of_patient(actor), action=action, patient=booking.patient, on_behalf_of=booking.patient,
-          obj=booking, unit=booking.slot.unit)  # fmt: skip
+    audit(
+        actor=Actor.of_patient(actor),
+        action=action,
+        patient=booking.patient,
+        on_behalf_of=booking.patient,
+        obj=booking,
+        unit=booking.slot.unit,
+    )
 
 
 def book_online(

@@ -44,9 +44,12 @@ class DateTimeInput(forms.DateTimeInput):
 
 class BookingSettingsForm(forms.Form):
     horizon_weeks = forms.TypedChoiceField(
-        label=_("Weeks of schedule ahead"), coerce=int, choices=[(8, _("8 weeks")), (12, _("12 weeks"))],
-        widget=forms.RadioSelect, help_text=_("The schedule rolls forward every week this far ahead."),
-    )  # fmt: skip
+        label=_("Weeks of schedule ahead"),
+        coerce=int,
+        choices=[(8, _("8 weeks")), (12, _("12 weeks"))],
+        widget=forms.RadioSelect,
+        help_text=_("The schedule rolls forward every week this far ahead."),
+    )
     release_hours = forms.IntegerField(
         label=_("Staff may book online times from (hours before the start)"),
         validators=[MinValueValidator(0), MaxValueValidator(14 * 24)],
@@ -57,13 +60,18 @@ class BookingSettingsForm(forms.Form):
         validators=[MinValueValidator(1), MaxValueValidator(7 * 24)],
     )
     terms_text = forms.CharField(
-        label=_("Terms shown before booking"), required=False, max_length=3000, widget=forms.Textarea,
+        label=_("Terms shown before booking"),
+        required=False,
+        max_length=3000,
+        widget=forms.Textarea,
         help_text=_("Write plainly, e.g. when not to book online and where to turn instead."),
-    )  # fmt: skip
+    )
     self_assessment_url = forms.URLField(
-        label=_("Link to a self-assessment"), required=False, assume_scheme="https",
+        label=_("Link to a self-assessment"),
+        required=False,
+        assume_scheme="https",
         help_text=_("Where patients can find out which level of care they need."),
-    )  # fmt: skip
+    )
 
     @classmethod
     def initial_of(cls, rules: BookingSettings) -> dict[str, Any]:
@@ -78,11 +86,12 @@ class VisitTypeForm(forms.Form):
         error_messages={"min_value": _("A visit is at least 5 minutes long.")},
     )
     professions = forms.MultipleChoiceField(
-        label=_("Professions that may hold the visit"), choices=Profession.choices,
+        label=_("Professions that may hold the visit"),
+        choices=Profession.choices,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Only a practitioner of these professions can have a block of this visit type."),
         error_messages={"required": _("Choose at least one profession that may hold the visit.")},
-    )  # fmt: skip
+    )
     bookable_online = forms.BooleanField(label=_("Patients may book it online"), required=False)
     rebookable_online = forms.BooleanField(label=_("Patients may move it online"), required=False)
     cancellation_deadline_hours = forms.IntegerField(
@@ -91,9 +100,11 @@ class VisitTypeForm(forms.Form):
         initial=24,
     )
     active = forms.BooleanField(
-        label=_("In use"), required=False, initial=True,
+        label=_("In use"),
+        required=False,
+        initial=True,
         help_text=_("A visit type no longer in use gets no new times and cannot be booked online."),
-    )  # fmt: skip
+    )
 
     def __init__(self, *args: Any, unit: CareUnit, current: VisitType | None = None, **kwargs: Any) -> None:
         self.unit = unit
@@ -136,13 +147,15 @@ class TemplateForm(forms.Form):
             (Channel.ONLINE_AND_PHONE, _("Patients online, and staff by phone")),
             (Channel.PHONE_ONLY, _("Only staff, by phone")),
         ],
-        widget=forms.RadioSelect, initial=Channel.ONLINE_AND_PHONE,
-    )  # fmt: skip
+        widget=forms.RadioSelect,
+        initial=Channel.ONLINE_AND_PHONE,
+    )
     held_back = forms.ChoiceField(
-        label=_("Held back from online booking"), required=False,
+        label=_("Held back from online booking"),
+        required=False,
         choices=[("", _("No, publish the times")), *[(value, label) for value, label in HeldBack.choices if value]],
         help_text=_("Series bookings, co-planned visits and times kept for medical reasons are not published."),
-    )  # fmt: skip
+    )
 
     def __init__(self, *args: Any, unit: CareUnit, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -186,14 +199,16 @@ class StaffBookForm(forms.Form):
     """Booking on a patient's behalf: who, and whether they want a text message reminder."""
 
     personnummer = forms.CharField(
-        label=_("The patient's personal identity number"), max_length=20,
+        label=_("The patient's personal identity number"),
+        max_length=20,
         help_text=_("12 digits, e.g. 19121212-1212."),
         error_messages={"required": _("Enter the patient's personal identity number.")},
-    )  # fmt: skip
+    )
     sms_reminder = forms.BooleanField(
-        label=_("Send an SMS reminder"), required=False,
+        label=_("Send an SMS reminder"),
+        required=False,
         help_text=_("Only if the patient has a mobile number in their settings. It says only the time."),
-    )  # fmt: skip
+    )
     submission_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
     patient: Patient
@@ -216,9 +231,11 @@ class OverbookForm(StaffBookForm):
     """Booking a time that is already taken: only on purpose, with the reason written down."""
 
     reason = forms.CharField(
-        label=_("Why the time is overbooked"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Why the time is overbooked"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": Refusal.OVERBOOK_REASON.value},
-    )  # fmt: skip
+    )
 
     def clean_reason(self) -> str:
         reason = " ".join(self.cleaned_data["reason"].split())
@@ -235,6 +252,8 @@ class DayOffForm(forms.Form):
     )
     action = forms.ChoiceField(
         choices=[("open", _("Open the book this day")), ("close", _("Keep the book closed this day"))],
-        error_messages={"required": _("Choose whether to open or close the day."),
-                        "invalid_choice": _("Choose whether to open or close the day.")},
-    )  # fmt: skip
+        error_messages={
+            "required": _("Choose whether to open or close the day."),
+            "invalid_choice": _("Choose whether to open or close the day."),
+        },
+    )

@@ -282,11 +282,15 @@ def _with_bookings(slots: QuerySet[Slot]) -> QuerySet[Slot]:
 def _entries(slots: list[Slot]) -> list[list[BookEntry]]:
     bookings = [b for s in slots for b in s.bookings.all()]
     pairs = {(b.booked_by_patient_id, b.patient_id) for b in bookings if b.booked_by_patient_id}
-    guardians = set(
-        Guardianship.objects.filter(
-            guardian_id__in={g for g, _ in pairs}, child_id__in={c for _, c in pairs}
-        ).values_list("guardian_id", "child_id")
-    ) if pairs else set()  # fmt: skip
+    guardians = (
+        set(
+            Guardianship.objects.filter(
+                guardian_id__in={g for g, _ in pairs}, child_id__in={c for _, c in pairs}
+            ).values_list("guardian_id", "child_id")
+        )
+        if pairs
+        else set()
+    )
 
     def entry(b: Booking) -> BookEntry:
         if b.booked_by_staff_id:
@@ -364,6 +368,12 @@ def booking_for_staff(*, staff: Staff, unit: CareUnit, booking_id: uuid.UUID | s
     )
     if booking is None:
         raise Http404
-    audit(actor=Actor.of_staff(staff), action="booking.read", patient=booking.patient, unit=unit, obj=booking,
-          detail="appointment book booking")  # fmt: skip
+    audit(
+        actor=Actor.of_staff(staff),
+        action="booking.read",
+        patient=booking.patient,
+        unit=unit,
+        obj=booking,
+        detail="appointment book booking",
+    )
     return booking

@@ -51,9 +51,15 @@ def _log(by: Staff, unit: CareUnit, what: str, obj: object = None) -> None:
 
 @transaction.atomic
 def booking_settings_update(
-    *, unit: CareUnit, by: Staff, horizon_weeks: int, release_hours: int, reminder_hours: int, terms_text: str,
+    *,
+    unit: CareUnit,
+    by: Staff,
+    horizon_weeks: int,
+    release_hours: int,
+    reminder_hours: int,
+    terms_text: str,
     self_assessment_url: str,
-) -> BookingSettings:  # fmt: skip
+) -> BookingSettings:
     rules = settings_of(unit)
     rules.horizon_weeks = horizon_weeks
     rules.release_hours = release_hours
@@ -109,15 +115,28 @@ def _check_visit_type(visit_type: VisitType) -> None:
 
 @transaction.atomic
 def visit_type_create(
-    *, unit: CareUnit, by: Staff, name: str, duration_minutes: int, professions: list[str], bookable_online: bool,
-    rebookable_online: bool, cancellation_deadline_hours: int, active: bool = True,
-) -> VisitType:  # fmt: skip
+    *,
+    unit: CareUnit,
+    by: Staff,
+    name: str,
+    duration_minutes: int,
+    professions: list[str],
+    bookable_online: bool,
+    rebookable_online: bool,
+    cancellation_deadline_hours: int,
+    active: bool = True,
+) -> VisitType:
     CareUnit.objects.select_for_update().filter(pk=unit.pk).first()  # one name check at a time per unit
     visit_type = VisitType(
-        unit=unit, name=name, duration_minutes=duration_minutes, professions=list(professions),
-        bookable_online=bookable_online, rebookable_online=rebookable_online,
-        cancellation_deadline_hours=cancellation_deadline_hours, active=active,
-    )  # fmt: skip
+        unit=unit,
+        name=name,
+        duration_minutes=duration_minutes,
+        professions=list(professions),
+        bookable_online=bookable_online,
+        rebookable_online=rebookable_online,
+        cancellation_deadline_hours=cancellation_deadline_hours,
+        active=active,
+    )
     _check_visit_type(visit_type)
     visit_type.save(force_insert=True)
     _log(by, unit, f"visit type {name}", visit_type)
@@ -126,9 +145,17 @@ def visit_type_create(
 
 @transaction.atomic
 def visit_type_update(
-    *, visit_type: VisitType, by: Staff, name: str, duration_minutes: int, professions: list[str],
-    bookable_online: bool, rebookable_online: bool, cancellation_deadline_hours: int, active: bool,
-) -> VisitType:  # fmt: skip
+    *,
+    visit_type: VisitType,
+    by: Staff,
+    name: str,
+    duration_minutes: int,
+    professions: list[str],
+    bookable_online: bool,
+    rebookable_online: bool,
+    cancellation_deadline_hours: int,
+    active: bool,
+) -> VisitType:
     """Change a visit type. Times already in the book keep their length; new ones get the new one."""
     CareUnit.objects.select_for_update().filter(pk=visit_type.unit_id).first()
     visit_type.name = name
@@ -139,8 +166,15 @@ def visit_type_update(
     visit_type.cancellation_deadline_hours = cancellation_deadline_hours
     visit_type.active = active
     _check_visit_type(visit_type)
-    fields = ["name", "duration_minutes", "professions", "bookable_online", "rebookable_online",
-              "cancellation_deadline_hours", "active"]  # fmt: skip
+    fields = [
+        "name",
+        "duration_minutes",
+        "professions",
+        "bookable_online",
+        "rebookable_online",
+        "cancellation_deadline_hours",
+        "active",
+    ]
     visit_type.save(update_fields=fields)
     _log(by, visit_type.unit, f"visit type {name}", visit_type)
     return visit_type
@@ -174,9 +208,18 @@ def _lock_practitioner(unit: CareUnit, practitioner: Staff) -> None:
 
 @transaction.atomic
 def schedule_template_create(
-    *, unit: CareUnit, by: Staff, practitioner: Staff, visit_type: VisitType, weekday: int, start_time: dt.time,
-    end_time: dt.time, place: str, channel: str, held_back: str,
-) -> ScheduleTemplate:  # fmt: skip
+    *,
+    unit: CareUnit,
+    by: Staff,
+    practitioner: Staff,
+    visit_type: VisitType,
+    weekday: int,
+    start_time: dt.time,
+    end_time: dt.time,
+    place: str,
+    channel: str,
+    held_back: str,
+) -> ScheduleTemplate:
     """A weekly block. The practitioner's blocks never overlap, in this unit or another one."""
     _lock_practitioner(unit, practitioner)
     if visit_type.unit_id != unit.pk or not visit_type.active:
@@ -198,9 +241,16 @@ def schedule_template_create(
             }
         )
     template = ScheduleTemplate.objects.create(
-        unit=unit, practitioner=practitioner, visit_type=visit_type, weekday=weekday, start_time=start_time,
-        end_time=end_time, place=place.strip(), channel=channel, held_back=held_back,
-    )  # fmt: skip
+        unit=unit,
+        practitioner=practitioner,
+        visit_type=visit_type,
+        weekday=weekday,
+        start_time=start_time,
+        end_time=end_time,
+        place=place.strip(),
+        channel=channel,
+        held_back=held_back,
+    )
     _log(by, unit, f"block {practitioner.hsa_id} {weekday} {start_time:%H:%M}-{end_time:%H:%M}", template)
     return template
 
@@ -247,9 +297,11 @@ def _check_day_off(day: dt.date) -> None:
         raise ValidationError({"day": _("Choose today or a later day.")})
     if not is_day_off(day):
         raise ValidationError(
-            {"day": _("%(day)s is not a public holiday or a day off: the schedule makes its times as usual.")
-             % {"day": date_format(day, "l j F Y")}}
-        )  # fmt: skip
+            {
+                "day": _("%(day)s is not a public holiday or a day off: the schedule makes its times as usual.")
+                % {"day": date_format(day, "l j F Y")}
+            }
+        )
 
 
 @transaction.atomic
@@ -285,9 +337,15 @@ def schedule_roll(*, unit: CareUnit, by: Staff) -> Generated:
 
 
 def staff_book(
-    *, unit: CareUnit, by: Staff, slot_id: uuid.UUID | str, patient: Patient, sms_reminder: bool,
-    overbook_reason: str = "", submission_key: str = "",
-) -> Booking:  # fmt: skip
+    *,
+    unit: CareUnit,
+    by: Staff,
+    slot_id: uuid.UUID | str,
+    patient: Patient,
+    sms_reminder: bool,
+    overbook_reason: str = "",
+    submission_key: str = "",
+) -> Booking:
     """Book by phone through the one booking service; the same form sent twice books once."""
     key = services.submission_key("staff", by.pk, patient.pk, slot_id, submission_key) if submission_key else None
     with transaction.atomic():
@@ -295,21 +353,35 @@ def staff_book(
         # booking the first made (the service looks for the key once it holds the lock); only
         # a new booking is audited as one.
         booking, new = services.book_by_staff(
-            slot_id=slot_id, unit=unit, patient=patient, staff=by, sms_reminder=sms_reminder,
-            overbook_reason=overbook_reason, idempotency_key=key,
-        )  # fmt: skip
+            slot_id=slot_id,
+            unit=unit,
+            patient=patient,
+            staff=by,
+            sms_reminder=sms_reminder,
+            overbook_reason=overbook_reason,
+            idempotency_key=key,
+        )
         if not new:
             return booking
         audit(
-            actor=Actor.of_staff(by), action="booking.staff_book", patient=patient, obj=booking, unit=unit,
+            actor=Actor.of_staff(by),
+            action="booking.staff_book",
+            patient=patient,
+            obj=booking,
+            unit=unit,
             detail="overbooked" if booking.overbooked else "",
-        )  # fmt: skip
+        )
     return booking
 
 
 def staff_cancel(*, booking: Booking, by: Staff) -> Booking:
     with transaction.atomic():
         cancelled = services.cancel(booking_id=booking.pk, by_staff=by)
-        audit(actor=Actor.of_staff(by), action="booking.staff_cancel", patient=booking.patient, obj=booking,
-              unit=booking.slot.unit)  # fmt: skip
+        audit(
+            actor=Actor.of_staff(by),
+            action="booking.staff_cancel",
+            patient=booking.patient,
+            obj=booking,
+            unit=booking.slot.unit,
+        )
     return cancelled

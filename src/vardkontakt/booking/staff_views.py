@@ -73,9 +73,14 @@ def book(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
 
 
 def _slot_page(
-    request: HttpRequest, unit: CareUnit, found: BookSlot, form: StaffBookForm | None = None, *, status: int = 200,
+    request: HttpRequest,
+    unit: CareUnit,
+    found: BookSlot,
+    form: StaffBookForm | None = None,
+    *,
+    status: int = 200,
     refused: BookingRefused | None = None,
-) -> HttpResponse:  # fmt: skip
+) -> HttpResponse:
     """The time and its bookings, with the form that fits it now: book it, or overbook it (taken)."""
     if form is None or (found.staff_may_overbook and not form.errors and not isinstance(form, OverbookForm)):
         # A time taken meanwhile offers the overbooking form, keeping the number typed.
@@ -85,10 +90,15 @@ def _slot_page(
         form = OverbookForm(initial=initial) if found.staff_may_overbook else StaffBookForm(initial=initial)
     day = found.slot.starts_at.astimezone(STOCKHOLM).date()
     context = {
-        "unit": unit, "found": found, "slot": found.slot, "form": form, "back": _book_url(unit, day),
-        "overbooking": isinstance(form, OverbookForm), "refusal": str(refused) if refused else "",
+        "unit": unit,
+        "found": found,
+        "slot": found.slot,
+        "form": form,
+        "back": _book_url(unit, day),
+        "overbooking": isinstance(form, OverbookForm),
+        "refusal": str(refused) if refused else "",
         "alternatives": refused.alternatives if refused else [],
-    }  # fmt: skip
+    }
     return render(request, "booking/staff/slot.html", context, status=status)
 
 
@@ -96,10 +106,14 @@ def _booked(request: StaffRequest, unit: CareUnit, form: StaffBookForm, found: B
     me = request.staff
     try:
         booking = staff_services.staff_book(
-            unit=unit, by=me, slot_id=found.slot.pk, patient=form.patient,
-            sms_reminder=form.cleaned_data["sms_reminder"], overbook_reason=reason,
+            unit=unit,
+            by=me,
+            slot_id=found.slot.pk,
+            patient=form.patient,
+            sms_reminder=form.cleaned_data["sms_reminder"],
+            overbook_reason=reason,
             submission_key=form.cleaned_data["submission_key"],
-        )  # fmt: skip
+        )
     except BookingRefused as refused:
         # Nothing changed: the page as it is now, the refusal in words, what was typed kept.
         found = staff_selectors.slot_for_staff(staff=me, unit=unit, slot_id=found.slot.pk)
@@ -181,9 +195,13 @@ def setup(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
 
 
 def _setup_page(
-    request: HttpRequest, unit: CareUnit, *, form: BookingSettingsForm | None = None, day_off_form: DayOffForm | None = None,
+    request: HttpRequest,
+    unit: CareUnit,
+    *,
+    form: BookingSettingsForm | None = None,
+    day_off_form: DayOffForm | None = None,
     status: int = 200,
-) -> HttpResponse:  # fmt: skip
+) -> HttpResponse:
     rules = settings_of(unit)
     days_off = staff_selectors.days_off_of(unit)
     context = {
@@ -262,9 +280,10 @@ def template_new(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
 
 def _cleared_message(cleared: staff_services.Cleared) -> str:
     text = ngettext(
-        "%(count)d free time was taken out of the book.", "%(count)d free times were taken out of the book.",
+        "%(count)d free time was taken out of the book.",
+        "%(count)d free times were taken out of the book.",
         cleared.removed,
-    ) % {"count": cleared.removed}  # fmt: skip
+    ) % {"count": cleared.removed}
     if cleared.kept_booked:
         text += " " + ngettext(
             "%(count)d booked time is kept: contact the patient.",
@@ -352,9 +371,10 @@ def day_off(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
     name = day_off_name(form.cleaned_data["day"])
     if form.cleaned_data["action"] == "open":
         text = ngettext(
-            "The book is open on %(day)s: %(count)d new time.", "The book is open on %(day)s: %(count)d new times.",
+            "The book is open on %(day)s: %(count)d new time.",
+            "The book is open on %(day)s: %(count)d new times.",
             result[0].created,
-        ) % {"day": name, "count": result[0].created}  # fmt: skip
+        ) % {"day": name, "count": result[0].created}
     else:
         text = _("The book is closed on %(day)s.") % {"day": name} + " " + _cleared_message(result[0])
     messages.success(request, text)
@@ -367,7 +387,10 @@ def coverage_page(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
     unit = staff_selectors.unit_for_setup(staff=request.staff, unit_id=unit_id)
     weeks = coverage.unit_coverage(unit)
     context = {
-        "unit": unit, "weeks": weeks, "target": int(coverage.TARGET * 100), "back": _setup_url(unit),
+        "unit": unit,
+        "weeks": weeks,
+        "target": int(coverage.TARGET * 100),
+        "back": _setup_url(unit),
         "flagged_days_off": [day for day in staff_selectors.days_off_of(unit) if day.flagged],
-    }  # fmt: skip
+    }
     return render(request, "booking/staff/coverage.html", context)

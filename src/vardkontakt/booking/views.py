@@ -88,11 +88,15 @@ def book(request: PatientRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> Htt
         key = request.POST.get("submission_key", "")[:64]
         try:
             booking = services.book_online(
-                slot_id=slot_id, unit=unit, subject=subject, actor=request.patient,
+                slot_id=slot_id,
+                unit=unit,
+                subject=subject,
+                actor=request.patient,
                 sms_reminder=request.POST.get("sms_reminder") == "on",
                 idempotency_key=services.submission_key("book", request.patient.pk, subject.pk, slot_id, key)
-                if key else None,
-            )  # fmt: skip
+                if key
+                else None,
+            )
         except BookingRefused as refused:
             return _refused(request, refused, unit=unit)
         messages.success(request, _("The appointment is booked."))
@@ -101,9 +105,13 @@ def book(request: PatientRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> Htt
     if slot is None:
         return _refused(request, BookingRefused(Refusal.TAKEN), unit=unit)
     context = {
-        "unit": unit, "slot": slot, "subject": subject, "rules": settings_of(unit),
-        "submission_key": uuid.uuid4().hex, "mobile": subject.mobile,
-    }  # fmt: skip
+        "unit": unit,
+        "slot": slot,
+        "subject": subject,
+        "rules": settings_of(unit),
+        "submission_key": uuid.uuid4().hex,
+        "mobile": subject.mobile,
+    }
     return render(request, "booking/confirm.html", context)
 
 
@@ -135,7 +143,9 @@ def cancel(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
         messages.success(request, _("The appointment is cancelled."))
         return redirect("booking:mine")
     booking = selectors.booking_for_reader(reader=request.patient, booking_id=booking_id)
-    return render(request, "booking/cancel.html", {"booking": booking, **selectors.what_may_change(booking, now=timezone.now())})  # fmt: skip
+    return render(
+        request, "booking/cancel.html", {"booking": booking, **selectors.what_may_change(booking, now=timezone.now())}
+    )
 
 
 @patient_required
@@ -148,10 +158,13 @@ def rebook(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
         key = request.POST.get("submission_key", "")[:64]
         try:
             moved = services.rebook_online(
-                booking_id=booking_id, new_slot_id=_uuid(request.POST.get("slot", "")), actor=request.patient,
+                booking_id=booking_id,
+                new_slot_id=_uuid(request.POST.get("slot", "")),
+                actor=request.patient,
                 idempotency_key=services.submission_key("rebook", booking_id, request.POST.get("slot", ""), key)
-                if key else None,
-            )  # fmt: skip
+                if key
+                else None,
+            )
         except BookingRefused as refused:
             return _refused(request, refused)
         messages.success(request, _("The appointment is moved."))

@@ -37,19 +37,34 @@ SWEDISH_NAMES = {
 CALL_BACK_KEY = "phone_ok"
 CALL_BACK_LABEL = "Går det bra att vi ringer dig?"
 
-_WHAT = {"key": "what", "kind": "long_text", "label": "Beskriv ditt ärende", "required": True,
-         "help": "Skriv så att vi förstår vad det gäller. Skriv inte om något är akut: ring 112 eller 1177."}  # fmt: skip
+_WHAT = {
+    "key": "what",
+    "kind": "long_text",
+    "label": "Beskriv ditt ärende",
+    "required": True,
+    "help": "Skriv så att vi förstår vad det gäller. Skriv inte om något är akut: ring 112 eller 1177.",
+}
 
 DEFAULT_QUESTIONS: dict[str, list[dict[str, Any]]] = {
     ServiceKind.REQUEST_APPOINTMENT: [
         _WHAT,
-        {"key": "when", "kind": "multiple_choice", "label": "När passar det dig?", "required": False,
-         "choices": ["Förmiddag", "Eftermiddag", "Vilken tid som helst"]},
+        {
+            "key": "when",
+            "kind": "multiple_choice",
+            "label": "När passar det dig?",
+            "required": False,
+            "choices": ["Förmiddag", "Eftermiddag", "Vilken tid som helst"],
+        },
     ],
     ServiceKind.CANCEL_REBOOK: [
         {"key": "booked_on", "kind": "date", "label": "Vilken dag är tiden du vill ändra?", "required": True},
-        {"key": "action", "kind": "single_choice", "label": "Vad vill du göra?", "required": True,
-         "choices": ["Avboka", "Omboka"]},
+        {
+            "key": "action",
+            "kind": "single_choice",
+            "label": "Vad vill du göra?",
+            "required": True,
+            "choices": ["Avboka", "Omboka"],
+        },
         {"key": "why", "kind": "short_text", "label": "Något vi bör veta?", "required": False},
     ],
     ServiceKind.CONTACT_ME: [
@@ -57,8 +72,13 @@ DEFAULT_QUESTIONS: dict[str, list[dict[str, Any]]] = {
         {"key": CALL_BACK_KEY, "kind": "call_back", "label": CALL_BACK_LABEL, "required": True},
     ],
     ServiceKind.RENEW_PRESCRIPTION: [
-        {"key": "medicines", "kind": "medicines", "label": "Vilka läkemedel vill du förnya?", "required": True,
-         "help": "Skriv namn och styrka så som det står på förpackningen."},
+        {
+            "key": "medicines",
+            "kind": "medicines",
+            "label": "Vilka läkemedel vill du förnya?",
+            "required": True,
+            "help": "Skriv namn och styrka så som det står på förpackningen.",
+        },
         {"key": "pharmacy_note", "kind": "short_text", "label": "Något mer vi behöver veta?", "required": False},
     ],
     ServiceKind.RENEW_ASSISTIVE_DEVICE: [
@@ -75,11 +95,16 @@ DEFAULT_QUESTIONS: dict[str, list[dict[str, Any]]] = {
         {"key": "purpose", "kind": "short_text", "label": "Vad ska intyget användas till?", "required": True},
     ],
     ServiceKind.LIFESTYLE_SUPPORT: [
-        {"key": "habits", "kind": "multiple_choice", "label": "Vad vill du ha stöd med?", "required": True,
-         "choices": ["Mat", "Tobak", "Fysisk aktivitet", "Alkohol"]},
+        {
+            "key": "habits",
+            "kind": "multiple_choice",
+            "label": "Vad vill du ha stöd med?",
+            "required": True,
+            "choices": ["Mat", "Tobak", "Fysisk aktivitet", "Alkohol"],
+        },
         _WHAT,
     ],
-}  # fmt: skip
+}
 
 DEFAULT_TERMS = (
     "Du får svar inom två arbetsdagar. E-tjänsterna är inte till för akuta ärenden: "

@@ -13,9 +13,11 @@ from vardkontakt.identity.models import Profession
 
 class MessageForm(forms.Form):
     body = forms.CharField(
-        label=_("Your message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}),
+        label=_("Your message"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": _("Write a message.")},
-    )  # fmt: skip
+    )
 
 
 class StaffMessageForm(MessageForm):

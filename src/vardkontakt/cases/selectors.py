@@ -39,8 +39,13 @@ def cases_of(*, reader: Patient, subject: Patient) -> list[Case]:
     """The subject's cases, newest first, as the reader sees them (one log entry for the list)."""
     _may_write_for(reader, subject)
     cases = list(Case.objects.filter(patient=subject).select_related("service", "unit").order_by("-received_at"))
-    audit(actor=Actor.of_patient(reader), action="case.list.read", patient=subject, on_behalf_of=subject,
-          object_type="Case")  # fmt: skip
+    audit(
+        actor=Actor.of_patient(reader),
+        action="case.list.read",
+        patient=subject,
+        on_behalf_of=subject,
+        object_type="Case",
+    )
     return cases
 
 
@@ -48,8 +53,14 @@ def case_for_patient(*, reader: Patient, case_id: str) -> Case:
     case = Case.objects.select_related("service", "unit", "patient", "created_by").filter(pk=case_id).first()
     if case is None or not policy.patient_may_see(reader, case):
         raise Http404
-    audit(actor=Actor.of_patient(reader), action="case.read", patient=case.patient, on_behalf_of=case.patient,
-          obj=case, unit=case.unit)  # fmt: skip
+    audit(
+        actor=Actor.of_patient(reader),
+        action="case.read",
+        patient=case.patient,
+        on_behalf_of=case.patient,
+        obj=case,
+        unit=case.unit,
+    )
     return case
 
 
@@ -160,8 +171,13 @@ def inbox(*, staff: Staff, unit: CareUnit, listing: str, service_id: str = "", p
     for case in cases:
         shown.setdefault(case.patient_id, case)
     audit(actor=Actor.of_staff(staff), action="inbox.read", unit=unit, detail=listing)
-    audit_each(actor=Actor.of_staff(staff), action="case.inbox.read", unit=unit, detail=f"inbox {listing}",
-               reads=[(case.patient, case) for case in shown.values()])  # fmt: skip
+    audit_each(
+        actor=Actor.of_staff(staff),
+        action="case.inbox.read",
+        unit=unit,
+        detail=f"inbox {listing}",
+        reads=[(case.patient, case) for case in shown.values()],
+    )
     return Inbox(cases=cases, counts=counts)
 
 
@@ -216,9 +232,13 @@ def call_back_for_staff(*, staff: Staff, case: Case) -> CallBack | None:
     )
     if number:
         audit(
-            actor=Actor.of_staff(staff), action="case.call_number.read", patient=case.patient, obj=case,
-            unit=case.unit, detail="the sender's saved mobile" if from_settings else "given with the case",
-        )  # fmt: skip
+            actor=Actor.of_staff(staff),
+            action="case.call_number.read",
+            patient=case.patient,
+            obj=case,
+            unit=case.unit,
+            detail="the sender's saved mobile" if from_settings else "given with the case",
+        )
     return found
 
 

@@ -90,9 +90,14 @@ def _event(
     case: Case, event: CaseEvent, *, staff: Staff | None = None, patient: Patient | None = None, body: str = ""
 ) -> None:
     CaseMessage.objects.create(
-        case=case, kind=MessageKind.EVENT, event=event, author_staff=staff, author_patient=patient, body=body,
+        case=case,
+        kind=MessageKind.EVENT,
+        event=event,
+        author_staff=staff,
+        author_patient=patient,
+        body=body,
         created_at=timezone.now(),
-    )  # fmt: skip
+    )
 
 
 def _notify_patient_side(case: Case, cause: str) -> None:
@@ -135,8 +140,14 @@ def case_create(
         return Case.objects.get(idempotency_key=idempotency_key)  # a concurrent identical submission won
     CaseMessage.objects.create(case=case, kind=MessageKind.PATIENT, author_patient=actor, created_at=now)
     attach_pending(case=case, uploader=actor, submission_key=idempotency_key)
-    audit(actor=Actor.of_patient(actor), action="case.create", patient=subject, on_behalf_of=subject, obj=case,
-          unit=service.unit)  # fmt: skip
+    audit(
+        actor=Actor.of_patient(actor),
+        action="case.create",
+        patient=subject,
+        on_behalf_of=subject,
+        obj=case,
+        unit=service.unit,
+    )
     return case
 
 
@@ -152,8 +163,14 @@ def case_assign(*, case: Case, by: Staff, to: Staff, version: int) -> Case:
         case.status = CaseStatus.IN_PROGRESS
     _bump(case, "assigned_to", "status")
     _event(case, CaseEvent.REASSIGNED if previous else CaseEvent.ASSIGNED, staff=by, body=to.full_name)
-    audit(actor=Actor.of_staff(by), action="case.assign", patient=case.patient, obj=case, unit=case.unit,
-          detail=f"to {to.hsa_id}")  # fmt: skip
+    audit(
+        actor=Actor.of_staff(by),
+        action="case.assign",
+        patient=case.patient,
+        obj=case,
+        unit=case.unit,
+        detail=f"to {to.hsa_id}",
+    )
     if to.pk != by.pk:
         notification_create(recipient=to, kind=NotificationKind.CASE_ASSIGNED, cause=f"case:{case.id}:v{case.version}")
     return case
@@ -177,8 +194,13 @@ def case_reply(*, case: Case, by: Staff, body: str, version: int, ask: bool = Fa
     if case.assigned_to_id is None:
         case.assigned_to = by
     _bump(case, "status", "first_answered_at", "assigned_to")
-    audit(actor=Actor.of_staff(by), action="case.ask" if ask else "case.reply", patient=case.patient, obj=case,
-          unit=case.unit)  # fmt: skip
+    audit(
+        actor=Actor.of_staff(by),
+        action="case.ask" if ask else "case.reply",
+        patient=case.patient,
+        obj=case,
+        unit=case.unit,
+    )
     _notify_patient_side(case, f"message:{message.id}")
     return message
 
@@ -252,8 +274,14 @@ def case_patient_message(*, case: Case, actor: Patient, body: str) -> CaseMessag
     )
     case.status = CaseStatus.IN_PROGRESS
     _bump(case, "status")
-    audit(actor=Actor.of_patient(actor), action="case.patient_message", patient=case.patient,
-          on_behalf_of=case.patient, obj=case, unit=case.unit)  # fmt: skip
+    audit(
+        actor=Actor.of_patient(actor),
+        action="case.patient_message",
+        patient=case.patient,
+        on_behalf_of=case.patient,
+        obj=case,
+        unit=case.unit,
+    )
     return message
 
 
@@ -268,8 +296,14 @@ def case_withdraw(*, case: Case, actor: Patient) -> Case:
     case.closed_at = timezone.now()
     _bump(case, "status", "outcome", "closed_at")
     _event(case, CaseEvent.WITHDRAWN, patient=actor)
-    audit(actor=Actor.of_patient(actor), action="case.withdraw", patient=case.patient, on_behalf_of=case.patient,
-          obj=case, unit=case.unit)  # fmt: skip
+    audit(
+        actor=Actor.of_patient(actor),
+        action="case.withdraw",
+        patient=case.patient,
+        on_behalf_of=case.patient,
+        obj=case,
+        unit=case.unit,
+    )
     return case
 
 
@@ -311,8 +345,9 @@ def region_form_save(
     validate_service_name(name)
     validate_questions(questions)
     form, _created = RegionServiceForm.objects.update_or_create(
-        region=region, kind=ServiceKind(kind),
+        region=region,
+        kind=ServiceKind(kind),
         defaults={"name": name, "terms": terms, "professions": professions, "questions": questions},
-    )  # fmt: skip
+    )
     audit(actor=Actor.of_staff(by), action="region_form.save", obj=form)
     return form

@@ -204,9 +204,16 @@ def attachment(request: StaffRequest, case_id: uuid.UUID, attachment_id: uuid.UU
 
 
 def _definition_page(
-    request: HttpRequest, *, title: str, caption: str, initial: dict[str, Any], questions: list[dict[str, Any]],
-    save: Callable[[dict[str, Any], list[dict[str, Any]]], Any], back: str, show_active: bool,
-) -> HttpResponse:  # fmt: skip
+    request: HttpRequest,
+    *,
+    title: str,
+    caption: str,
+    initial: dict[str, Any],
+    questions: list[dict[str, Any]],
+    save: Callable[[dict[str, Any], list[dict[str, Any]]], Any],
+    back: str,
+    show_active: bool,
+) -> HttpResponse:
     """The shared editor of a service: name (checked against the naming rules), terms, professions, questions."""
     posted = request.method == "POST"
     form = ServiceDefinitionForm(request.POST if posted else None, initial=initial)
@@ -243,9 +250,14 @@ def service_edit(request: StaffRequest, unit_id: uuid.UUID, service_id: uuid.UUI
 
     def save(data: dict[str, Any], questions: list[dict[str, Any]]) -> Any:
         return services.service_update(
-            service=service, by=me, name=data["name"], terms=data["terms"], professions=data["professions"],
-            questions=questions, active=data["active"],
-        )  # fmt: skip
+            service=service,
+            by=me,
+            name=data["name"],
+            terms=data["terms"],
+            professions=data["professions"],
+            questions=questions,
+            active=data["active"],
+        )
 
     initial = {
         "name": service.name,
@@ -254,9 +266,15 @@ def service_edit(request: StaffRequest, unit_id: uuid.UUID, service_id: uuid.UUI
         "active": service.active,
     }
     return _definition_page(
-        request, title=service.name, caption=unit.name, initial=initial, questions=service.questions, save=save,
-        back=reverse("cases_staff:services", kwargs={"unit_id": unit.id}), show_active=True,
-    )  # fmt: skip
+        request,
+        title=service.name,
+        caption=unit.name,
+        initial=initial,
+        questions=service.questions,
+        save=save,
+        back=reverse("cases_staff:services", kwargs={"unit_id": unit.id}),
+        show_active=True,
+    )
 
 
 @staff_required
@@ -279,9 +297,14 @@ def region_form_edit(request: StaffRequest, region_id: uuid.UUID, kind: str) -> 
 
     def save(data: dict[str, Any], questions: list[dict[str, Any]]) -> Any:
         return services.region_form_save(
-            region=region, kind=kind, by=me, name=data["name"], terms=data["terms"], professions=data["professions"],
+            region=region,
+            kind=kind,
+            by=me,
+            name=data["name"],
+            terms=data["terms"],
+            professions=data["professions"],
             questions=questions,
-        )  # fmt: skip
+        )
 
     initial = {
         "name": current.name if current else SWEDISH_NAMES[ServiceKind(kind)],
@@ -290,6 +313,12 @@ def region_form_edit(request: StaffRequest, region_id: uuid.UUID, kind: str) -> 
     }
     questions = current.questions if current else DEFAULT_QUESTIONS[ServiceKind(kind)]
     return _definition_page(
-        request, title=initial["name"], caption=region.name, initial=initial, questions=questions, save=save,
-        back=reverse("cases_staff:region_forms", kwargs={"region_id": region.id}), show_active=False,
-    )  # fmt: skip
+        request,
+        title=initial["name"],
+        caption=region.name,
+        initial=initial,
+        questions=questions,
+        save=save,
+        back=reverse("cases_staff:region_forms", kwargs={"region_id": region.id}),
+        show_active=False,
+    )

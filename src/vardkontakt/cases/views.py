@@ -144,10 +144,15 @@ def answer(request: PatientRequest, case_id: uuid.UUID) -> HttpResponse:
     return render(
         request,
         "cases/detail.html",
-        {"case": case, "thread": selectors.thread_for_patient(case), "form": form, "can_withdraw": False,
-         "deadline": _long_date(case.deadline_last_day)},
+        {
+            "case": case,
+            "thread": selectors.thread_for_patient(case),
+            "form": form,
+            "can_withdraw": False,
+            "deadline": _long_date(case.deadline_last_day),
+        },
         status=400,
-    )  # fmt: skip
+    )
 
 
 @patient_required

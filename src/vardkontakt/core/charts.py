@@ -147,9 +147,21 @@ def number_label(value: float, decimals: int) -> str:
 
 # Calendar steps from fine to coarse; the first giving few enough ticks is used.
 DATE_STEPS: list[tuple[str, int]] = [
-    ("day", 1), ("day", 2), ("week", 1), ("week", 2), ("month", 1), ("month", 2), ("month", 3),
-    ("month", 6), ("year", 1), ("year", 2), ("year", 5), ("year", 10), ("year", 20), ("year", 50),
-]  # fmt: skip
+    ("day", 1),
+    ("day", 2),
+    ("week", 1),
+    ("week", 2),
+    ("month", 1),
+    ("month", 2),
+    ("month", 3),
+    ("month", 6),
+    ("year", 1),
+    ("year", 2),
+    ("year", 5),
+    ("year", 10),
+    ("year", 20),
+    ("year", 50),
+]
 APPROX_DAYS = {"day": 1, "week": 7, "month": 30.4, "year": 365.25}
 
 

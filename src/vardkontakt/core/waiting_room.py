@@ -201,7 +201,12 @@ def _security_headers() -> list[tuple[str, str]]:
     ]
     if settings.SECURE_HSTS_SECONDS:
         value = f"max-age={settings.SECURE_HSTS_SECONDS}"
-        headers.append(("Strict-Transport-Security", value + ("; includeSubDomains" if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS else "")))  # fmt: skip
+        headers.append(
+            (
+                "Strict-Transport-Security",
+                value + ("; includeSubDomains" if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS else ""),
+            )
+        )
     return headers
 
 

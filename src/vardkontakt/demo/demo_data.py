@@ -347,27 +347,65 @@ def record_bundles(today: dt.date, lindangen_hsa: str, hud_hsa: str) -> dict[str
     def note(
         ident: str, role: str, hsa: str, days_ago: int, template: str, signed: bool, text: str
     ) -> dict[str, object]:
-        return entry({
-            "resourceType": "DocumentReference", "identifier": [{"system": "urn:demo:journal", "value": ident}],
-            "status": "current", "docStatus": "final" if signed else "preliminary", "subject": ref(role),
-            "date": f"{today - dt.timedelta(days=days_ago)}T10:00:00+01:00", "type": {"text": template},
-            "author": [{"display": "Astrid Exempelsson"}], "context": {"practiceSetting": {"text": "läkare"}},
-            "extension": unit(hsa),
-            "content": [{"attachment": {"contentType": "text/plain", "data": base64.b64encode(text.encode()).decode()}}],
-        })  # fmt: skip
+        return entry(
+            {
+                "resourceType": "DocumentReference",
+                "identifier": [{"system": "urn:demo:journal", "value": ident}],
+                "status": "current",
+                "docStatus": "final" if signed else "preliminary",
+                "subject": ref(role),
+                "date": f"{today - dt.timedelta(days=days_ago)}T10:00:00+01:00",
+                "type": {"text": template},
+                "author": [{"display": "Astrid Exempelsson"}],
+                "context": {"practiceSetting": {"text": "läkare"}},
+                "extension": unit(hsa),
+                "content": [
+                    {"attachment": {"contentType": "text/plain", "data": base64.b64encode(text.encode()).decode()}}
+                ],
+            }
+        )
 
     journal = [
-        note("tolvan-1", "patient", lindangen_hsa, 40, "Besöksanteckning", True,
-             "Söker för halsont sedan en vecka. Ingen feber. Rådgivning om egenvård."),
-        note("tolvan-2", "patient", hud_hsa, 200, "Mottagningsanteckning", True,
-             "Eksem på händerna. Fortsatt behandling med mjukgörande kräm."),
-        note("tolvan-3", "patient", lindangen_hsa, 2, "Telefonkontakt", False,
-             "Ringt patienten om provsvar. Ej signerad ännu."),
-        note("liam-1", "child", lindangen_hsa, 90, "Besöksanteckning", True,
-             "Öronvärk sedan två dagar. Trumhinnan rodnad. Avvaktar."),
-        note("gunnel-1", "elderly", lindangen_hsa, 15, "Besöksanteckning", True,
-             "Uppföljning av blodtryck. Välinställt."),
-    ]  # fmt: skip
+        note(
+            "tolvan-1",
+            "patient",
+            lindangen_hsa,
+            40,
+            "Besöksanteckning",
+            True,
+            "Söker för halsont sedan en vecka. Ingen feber. Rådgivning om egenvård.",
+        ),
+        note(
+            "tolvan-2",
+            "patient",
+            hud_hsa,
+            200,
+            "Mottagningsanteckning",
+            True,
+            "Eksem på händerna. Fortsatt behandling med mjukgörande kräm.",
+        ),
+        note(
+            "tolvan-3",
+            "patient",
+            lindangen_hsa,
+            2,
+            "Telefonkontakt",
+            False,
+            "Ringt patienten om provsvar. Ej signerad ännu.",
+        ),
+        note(
+            "liam-1",
+            "child",
+            lindangen_hsa,
+            90,
+            "Besöksanteckning",
+            True,
+            "Öronvärk sedan två dagar. Trumhinnan rodnad. Avvaktar.",
+        ),
+        note(
+            "gunnel-1", "elderly", lindangen_hsa, 15, "Besöksanteckning", True, "Uppföljning av blodtryck. Välinställt."
+        ),
+    ]
     lab = [
         entry(
             {

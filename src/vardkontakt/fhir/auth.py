@@ -41,7 +41,9 @@ def all_scopes() -> list[str]:
     return [scope(resource_type, action) for resource_type in RESOURCE_TYPES for action in ACTIONS]
 
 
-def client_create(*, client_id: str, name: str, source_system: str, scopes: list[str], secret: str | None = None) -> tuple[IntegrationClient, str]:  # fmt: skip
+def client_create(
+    *, client_id: str, name: str, source_system: str, scopes: list[str], secret: str | None = None
+) -> tuple[IntegrationClient, str]:
     """Register a source system; the secret is returned once and only its digest is kept."""
     unknown = sorted(set(scopes) - set(all_scopes()))
     if unknown:
@@ -117,7 +119,9 @@ def token(request: HttpRequest) -> HttpResponse:
     asked = request.POST.get("scope", "").split()
     granted = asked or list(client.scopes)
     if not set(granted) <= set(client.scopes):
-        return _token_error("invalid_scope", "the client may not have: " + " ".join(sorted(set(granted) - set(client.scopes))))  # fmt: skip
+        return _token_error(
+            "invalid_scope", "the client may not have: " + " ".join(sorted(set(granted) - set(client.scopes)))
+        )
     value = new_secret()
     now = timezone.now()
     with transaction.atomic():

@@ -180,7 +180,9 @@ def base(request: HttpRequest) -> HttpResponse:
         else:
             status = "201 Created" if outcome.created else "200 OK"
             entries.append({"response": {"status": status, "location": _location(outcome)}})
-    return fhir_response({"resourceType": "Bundle", "id": str(uuid.uuid4()), "type": "transaction-response", "entry": entries})  # fmt: skip
+    return fhir_response(
+        {"resourceType": "Bundle", "id": str(uuid.uuid4()), "type": "transaction-response", "entry": entries}
+    )
 
 
 def _identifier_query(request: HttpRequest) -> str | None:

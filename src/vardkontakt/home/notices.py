@@ -218,9 +218,13 @@ def notices_for(*, reader: Patient, notifications: list[Notification]) -> Notice
             continue
         if described.read_of is not None:
             audit(
-                actor=Actor.of_patient(reader), action="notice.read", patient=described.read_of,
-                on_behalf_of=described.read_of, obj=described.row, unit=described.unit,
-            )  # fmt: skip
+                actor=Actor.of_patient(reader),
+                action="notice.read",
+                patient=described.read_of,
+                on_behalf_of=described.read_of,
+                obj=described.row,
+                unit=described.unit,
+            )
         shown.append(Notice(notification=notification, text=described.text, link=described.link))
     return Notices(shown=shown, more=more)
 

@@ -56,9 +56,14 @@ def notification_create(
     now = timezone.now()
     if cause_is_new:
         notification = Notification.objects.create(
-            **target, kind=kind, cause=cause, created_at=now, context=context or {}, about=about,
+            **target,
+            kind=kind,
+            cause=cause,
+            created_at=now,
+            context=context or {},
+            about=about,
             about_id=str(about_id),
-        )  # fmt: skip
+        )
     else:
         notification, created = Notification.objects.get_or_create(
             **target,

@@ -28,7 +28,16 @@ def staff_by_hsa_id(value: str) -> Staff:
 class InterestForm(forms.ModelForm):
     class Meta:
         model = Onboarding
-        fields = ["administration", "unit_name", "hsa_id", "kind", "contact_name", "contact_email", "contact_phone", "message"]  # fmt: skip
+        fields = [
+            "administration",
+            "unit_name",
+            "hsa_id",
+            "kind",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "message",
+        ]
         help_texts = {"hsa_id": _("For example SE2321000255-E1234.")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

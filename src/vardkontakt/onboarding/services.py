@@ -73,9 +73,12 @@ def onboarding_activate(*, onboarding: Onboarding, by: Staff) -> CareUnit:
     unit = CareUnit.objects.filter(hsa_id=onboarding.hsa_id).first()
     if unit is None:
         unit = CareUnit.objects.create(
-            administration=onboarding.administration, hsa_id=onboarding.hsa_id, name=onboarding.unit_name,
-            kind=onboarding.kind, live=False,
-        )  # fmt: skip
+            administration=onboarding.administration,
+            hsa_id=onboarding.hsa_id,
+            name=onboarding.unit_name,
+            kind=onboarding.kind,
+            live=False,
+        )
     onboarding.unit = unit
     onboarding.activated_on = timezone.localdate()
     onboarding.save(update_fields=["unit", "activated_on"])

@@ -149,8 +149,14 @@ def _any_of(patient: Patient, rows: QuerySet[Any], probes: list[Q]) -> bool:
 class Published:
     """The notes a patient is shown, whether the rules keep any back, and how many unsigned wait."""
 
-    def __init__(self, patient: Patient, notes: QuerySet[RecordNote], by_rules: QuerySet[RecordNote],
-                 rules: NoteRules, show_unsigned: bool) -> None:  # fmt: skip
+    def __init__(
+        self,
+        patient: Patient,
+        notes: QuerySet[RecordNote],
+        by_rules: QuerySet[RecordNote],
+        rules: NoteRules,
+        show_unsigned: bool,
+    ) -> None:
         self.notes = notes
         self._patient, self._by_rules, self._rules, self._show_unsigned = patient, by_rules, rules, show_unsigned
 

@@ -101,9 +101,16 @@ def notes(request: PatientRequest) -> HttpResponse:
     return render(
         request,
         "records/notes.html",
-        _common(request, subject, page=page, form=form, query=query.urlencode(), withheld=published.withheld,
-                unsigned_hidden=published.unsigned_hidden),
-    )  # fmt: skip
+        _common(
+            request,
+            subject,
+            page=page,
+            form=form,
+            query=query.urlencode(),
+            withheld=published.withheld,
+            unsigned_hidden=published.unsigned_hidden,
+        ),
+    )
 
 
 SECTIONS: dict[str, tuple[type[Any], Any]] = {

@@ -77,9 +77,12 @@ class PeriodForm(forms.Form):
             label=_("From"), required=False, input_formats=["%Y-%m-%d"], widget=DateInput(), error_messages=date_error
         )
         self.fields["to"] = forms.DateField(
-            label=_("To, inclusive"), required=False, input_formats=["%Y-%m-%d"], widget=DateInput(),
+            label=_("To, inclusive"),
+            required=False,
+            input_formats=["%Y-%m-%d"],
+            widget=DateInput(),
             error_messages=date_error,
-        )  # fmt: skip
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

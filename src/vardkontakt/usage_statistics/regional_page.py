@@ -75,9 +75,12 @@ class Row:
 
 
 def regional_statistics(
-    administrations: list[Administration], period: Period, *, now: dt.datetime | None = None,
+    administrations: list[Administration],
+    period: Period,
+    *,
+    now: dt.datetime | None = None,
     today: dt.date | None = None,
-) -> RegionalStatistics:  # fmt: skip
+) -> RegionalStatistics:
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     units = list(
@@ -131,18 +134,29 @@ def regional_statistics(
 
 def _handling_columns() -> list[str]:
     return [
-        _("Cases"), _("Median to first answer (hours)"), _("90th percentile to first answer (hours)"),
-        _("Median to closing (hours)"), _("90th percentile to closing (hours)"), _("Answered in time (%)"),
-        _("Open now"), _("Overdue now"),
-    ]  # fmt: skip
+        _("Cases"),
+        _("Median to first answer (hours)"),
+        _("90th percentile to first answer (hours)"),
+        _("Median to closing (hours)"),
+        _("90th percentile to closing (hours)"),
+        _("Answered in time (%)"),
+        _("Open now"),
+        _("Overdue now"),
+    ]
 
 
 def _handling_cells(row: Row) -> list[str]:
     h = row.handling
     return [
-        integer(h.received), hours(h.answer_median), hours(h.answer_p90), hours(h.close_median), hours(h.close_p90),
-        per_cent(h.share_in_time), integer(row.waiting.open), integer(row.waiting.overdue),
-    ]  # fmt: skip
+        integer(h.received),
+        hours(h.answer_median),
+        hours(h.answer_p90),
+        hours(h.close_median),
+        hours(h.close_p90),
+        per_cent(h.share_in_time),
+        integer(row.waiting.open),
+        integer(row.waiting.overdue),
+    ]
 
 
 def administration_figure(rows: list[Row], total: Row, members: dict[uuid.UUID, list[CareUnit]]) -> Figure:
@@ -215,10 +229,12 @@ def services_figure(units: list[CareUnit], counts: dict[Key, Counts], total: Cou
 def status_figure(total: Counts) -> Figure:
     pairs = [(str(STATUS_LABELS[key]), total.by_status[key], integer(total.by_status[key])) for key in STATUS_KEYS]
     table = Table(
-        "statuses", _("Status now of the cases received in the period"), [_("Status"), _("Cases")],
+        "statuses",
+        _("Status now of the cases received in the period"),
+        [_("Status"), _("Cases")],
         [[label, text] for label, _value, text in pairs] + [[_("All statuses"), integer(total.received)]],
         total_row=True,
-    )  # fmt: skip
+    )
     return Figure(
         _("Case status"), _("Bar chart: the status now of the cases received in the period."), chart(pairs), table
     )
@@ -237,11 +253,16 @@ def bookings_figure(
     table = Table(
         "bookings",
         _("Bookings made, cancelled and moved in the period, per administration"),
-        [_("Administration"), _("Booked online by residents"), _("Booked by staff"), _("Cancelled online"),
-         _("Moved online to another time")],
+        [
+            _("Administration"),
+            _("Booked online by residents"),
+            _("Booked by staff"),
+            _("Cancelled online"),
+            _("Moved online to another time"),
+        ],
         [[a.name, *cells(of(members[a.pk]))] for a in administrations] + [[_("All administrations"), *cells(total)]],
         total_row=True,
-    )  # fmt: skip
+    )
     pairs = [
         (_("Booked online by residents"), total.online, integer(total.online)),
         (_("Booked by staff"), total.by_staff, integer(total.by_staff)),
@@ -275,13 +296,20 @@ def coverage_figure(units: list[CareUnit], covered: dict[uuid.UUID, Coverage]) -
     table = Table(
         "online-bookable",
         _("Times of the coming %(weeks)s weeks open for online booking, per unit") % {"weeks": coverage.WEEKS_AHEAD},
-        [_("Unit"), _("Administration"), _("Times"), _("Open online"), _("Share open online (%)"),
-         _("Weeks reaching the target"), _("Weeks with times")],
+        [
+            _("Unit"),
+            _("Administration"),
+            _("Times"),
+            _("Open online"),
+            _("Share open online (%)"),
+            _("Weeks reaching the target"),
+            _("Weeks with times"),
+        ],
         [[u.name, u.administration.name, *cells(covered.get(u.pk, Coverage()))] for u in units]
         + [[_("All units"), "", *cells(total)]],
         numeric_from=2,
         total_row=True,
-    )  # fmt: skip
+    )
     pairs = [
         (u.name, per_cent_value(c.share), per_cent(c.share))
         for u in units

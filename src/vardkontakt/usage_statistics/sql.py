@@ -83,9 +83,14 @@ def _run(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 
 def handling(
-    unit_ids: Sequence[uuid.UUID], start: dt.datetime, end: dt.datetime, now: dt.datetime, group: str | None,
-    *, percentiles: bool,
-) -> list[tuple[Any, ...]]:  # fmt: skip
+    unit_ids: Sequence[uuid.UUID],
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    group: str | None,
+    *,
+    percentiles: bool,
+) -> list[tuple[Any, ...]]:
     """Rows of (group key,) received, answered, closed by the unit, in time, missed, and with
     ``percentiles`` the median and 90th percentile of the time to first answer and to closing."""
     column, join = GROUPS[group]

@@ -101,9 +101,12 @@ def bars(pairs: Sequence[tuple[str, float | int | None, str]]) -> list[Bar]:
 
 
 def chart(
-    pairs: Sequence[tuple[str, float | int | None, str]], *, maximum: float | None = None,
-    target: float | None = None, target_label: str = "",
-) -> BarChart:  # fmt: skip
+    pairs: Sequence[tuple[str, float | int | None, str]],
+    *,
+    maximum: float | None = None,
+    target: float | None = None,
+    target_label: str = "",
+) -> BarChart:
     return bar_chart(bars(pairs), maximum=maximum, target=target, target_label=target_label)
 
 

@@ -76,10 +76,12 @@ def case_types_figure(counts: Counts) -> Figure:
     labels = dict(ServiceKind.choices)
     pairs = [(str(labels[kind]), counts.by_kind[kind], integer(counts.by_kind[kind])) for kind in KINDS]
     table = Table(
-        "case-types", _("Cases received in the period, per case type"), [_("Case type"), _("Cases")],
+        "case-types",
+        _("Cases received in the period, per case type"),
+        [_("Case type"), _("Cases")],
         [[label, text] for label, _value, text in pairs] + [[_("All case types"), integer(counts.received)]],
         total_row=True,
-    )  # fmt: skip
+    )
     return Figure(
         _("Cases per case type"),
         _("Bar chart: the number of cases received in the period for each case type."),
@@ -91,11 +93,27 @@ def case_types_figure(counts: Counts) -> Figure:
 def handling_figure(handling: HandlingTimes) -> Figure:
     answer, close = _("Time to first answer"), _("Time to closing")
     pairs = [
-        (_("%(measure)s, median") % {"measure": answer}, hours_value(handling.answer_median), hours(handling.answer_median)),
-        (_("%(measure)s, 90th percentile") % {"measure": answer}, hours_value(handling.answer_p90), hours(handling.answer_p90)),
-        (_("%(measure)s, median") % {"measure": close}, hours_value(handling.close_median), hours(handling.close_median)),
-        (_("%(measure)s, 90th percentile") % {"measure": close}, hours_value(handling.close_p90), hours(handling.close_p90)),
-    ]  # fmt: skip
+        (
+            _("%(measure)s, median") % {"measure": answer},
+            hours_value(handling.answer_median),
+            hours(handling.answer_median),
+        ),
+        (
+            _("%(measure)s, 90th percentile") % {"measure": answer},
+            hours_value(handling.answer_p90),
+            hours(handling.answer_p90),
+        ),
+        (
+            _("%(measure)s, median") % {"measure": close},
+            hours_value(handling.close_median),
+            hours(handling.close_median),
+        ),
+        (
+            _("%(measure)s, 90th percentile") % {"measure": close},
+            hours_value(handling.close_p90),
+            hours(handling.close_p90),
+        ),
+    ]
     table = Table(
         "handling-times",
         _("Handling times of the cases received in the period, in hours"),
@@ -126,10 +144,22 @@ def in_time_figure(handling: HandlingTimes) -> Figure:
     table = Table(
         "answered-in-time",
         _("Cases received in the period answered within the working-day target"),
-        [_("Cases with a known outcome"), _("Answered in time"), _("Not answered in time"), _("Share answered in time (%)")],
-        [[integer(handling.decided), integer(handling.in_time), integer(handling.missed), per_cent(handling.share_in_time)]],
+        [
+            _("Cases with a known outcome"),
+            _("Answered in time"),
+            _("Not answered in time"),
+            _("Share answered in time (%)"),
+        ],
+        [
+            [
+                integer(handling.decided),
+                integer(handling.in_time),
+                integer(handling.missed),
+                per_cent(handling.share_in_time),
+            ]
+        ],
         numeric_from=0,
-    )  # fmt: skip
+    )
     return Figure(
         _("Answered within the target"),
         _("Bar chart: cases answered within the working-day target and cases not answered in time."),
@@ -150,9 +180,11 @@ def unanswered_figure(waiting: Unanswered) -> Figure:
         (_("Of them overdue"), waiting.overdue, integer(waiting.overdue)),
     ]
     table = Table(
-        "unanswered", _("The unit's open cases now"), [_("Cases"), _("Number")],
+        "unanswered",
+        _("The unit's open cases now"),
+        [_("Cases"), _("Number")],
         [[label, text] for label, _value, text in pairs],
-    )  # fmt: skip
+    )
     return Figure(
         _("Unanswered cases now"),
         _("Bar chart: the cases open now, those of them not answered yet, and those of them past their deadline."),
@@ -165,10 +197,12 @@ def unanswered_figure(waiting: Unanswered) -> Figure:
 def status_figure(counts: Counts) -> Figure:
     pairs = [(str(STATUS_LABELS[key]), counts.by_status[key], integer(counts.by_status[key])) for key in STATUS_KEYS]
     table = Table(
-        "statuses", _("Status now of the cases received in the period"), [_("Status"), _("Cases")],
+        "statuses",
+        _("Status now of the cases received in the period"),
+        [_("Status"), _("Cases")],
         [[label, text] for label, _value, text in pairs] + [[_("All statuses"), integer(counts.received)]],
         total_row=True,
-    )  # fmt: skip
+    )
     return Figure(
         _("Case status"),
         _("Bar chart: the status now of the cases received in the period."),
@@ -185,9 +219,11 @@ def bookings_figure(booked: Bookings) -> Figure:
         (_("Moved online to another time"), booked.rebooked_online, integer(booked.rebooked_online)),
     ]
     table = Table(
-        "bookings", _("Bookings made, cancelled and moved in the period"), [_("Bookings"), _("Number")],
+        "bookings",
+        _("Bookings made, cancelled and moved in the period"),
+        [_("Bookings"), _("Number")],
         [[label, text] for label, _value, text in pairs],
-    )  # fmt: skip
+    )
     return Figure(
         _("Bookings"),
         _("Bar chart: bookings by channel, online cancellations and online rebookings in the period."),
@@ -203,8 +239,15 @@ def coverage_figure(weeks: list[coverage.WeekCoverage]) -> Figure:
     for week in weeks:
         name = _("Week %(number)s") % {"number": week.week}
         share = NONE if week.percent is None else integer(week.percent)
-        rows.append([name, f"{week.starts_on.isoformat()} – {week.ends_on.isoformat()}", integer(week.slots),
-                     integer(week.open_online), share])  # fmt: skip
+        rows.append(
+            [
+                name,
+                f"{week.starts_on.isoformat()} – {week.ends_on.isoformat()}",
+                integer(week.slots),
+                integer(week.open_online),
+                share,
+            ]
+        )
         pairs.append((name, week.percent, share if week.percent is None else f"{share} %"))
     table = Table(
         "online-bookable",

@@ -73,7 +73,9 @@ def import_resource(data: Any, *, resource_type: str, source_system: str, key: s
     with transaction.atomic():
         item = batch.read(resource_type, data)
         if key is not None and item is not None and not batch.issues and not _carries(item, key):
-            batch.issues.append(Issue(f"{resource_type}.identifier", "the resource must carry the identifier its URL names", "invalid"))  # fmt: skip
+            batch.issues.append(
+                Issue(f"{resource_type}.identifier", "the resource must carry the identifier its URL names", "invalid")
+            )
         if batch.issues or item is None:
             transaction.set_rollback(True)
             raise FhirRejected(batch.issues or [Issue(resource_type, "the resource could not be read", "invalid")])

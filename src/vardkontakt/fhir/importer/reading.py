@@ -209,7 +209,12 @@ class Batch:
             return None
         names = (r.data.get("name") or [{}])[0]
         given = " ".join(str(part) for part in names.get("given") or [])[:100]
-        return Planned("Patient", patient.personnummer, {"given_name": given, "family_name": str(names.get("family", ""))[:100]}, existing=patient)  # fmt: skip
+        return Planned(
+            "Patient",
+            patient.personnummer,
+            {"given_name": given, "family_name": str(names.get("family", ""))[:100]},
+            existing=patient,
+        )
 
     def _read_practitioner(self, r: Reader) -> Planned | None:
         hsa = self.identifier_of(r.data, HSA_SYSTEM).upper()

@@ -31,12 +31,52 @@ ICD10_SYSTEMS = {"http://hl7.org/fhir/sid/icd-10", "urn:oid:1.2.752.116.1.1.1"} 
 ENTERED_IN_ERROR = "entered-in-error"
 
 STATUS = {
-    "Observation": {"registered", "preliminary", "final", "amended", "corrected", "cancelled", "entered-in-error", "unknown"},
+    "Observation": {
+        "registered",
+        "preliminary",
+        "final",
+        "amended",
+        "corrected",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    },
     "DocumentReference": {"current", "superseded", "entered-in-error"},
-    "Encounter": {"planned", "arrived", "triaged", "in-progress", "onleave", "finished", "cancelled", "entered-in-error", "unknown"},
-    "DiagnosticReport": {"registered", "partial", "preliminary", "final", "amended", "corrected", "appended", "cancelled", "entered-in-error", "unknown"},
-    "MedicationDispense": {"preparation", "in-progress", "cancelled", "on-hold", "completed", "entered-in-error", "stopped", "declined", "unknown"},
-}  # fmt: skip
+    "Encounter": {
+        "planned",
+        "arrived",
+        "triaged",
+        "in-progress",
+        "onleave",
+        "finished",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    },
+    "DiagnosticReport": {
+        "registered",
+        "partial",
+        "preliminary",
+        "final",
+        "amended",
+        "corrected",
+        "appended",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    },
+    "MedicationDispense": {
+        "preparation",
+        "in-progress",
+        "cancelled",
+        "on-hold",
+        "completed",
+        "entered-in-error",
+        "stopped",
+        "declined",
+        "unknown",
+    },
+}
 DOC_STATUS = {"preliminary", "final", "amended", "entered-in-error"}
 CLINICAL_STATUS = {"active", "recurrence", "relapse", "inactive", "remission", "resolved"}
 VERIFICATION_STATUS = {"unconfirmed", "provisional", "differential", "confirmed", "refuted", "entered-in-error"}

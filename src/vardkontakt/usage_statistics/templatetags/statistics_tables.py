@@ -61,9 +61,12 @@ def statistics_figure(figure: Figure, csv_url: str) -> SafeString:
     drawn: str
     if figure.chart.bars:
         drawn = render_bar_chart(
-            figure.chart, chart_id=figure.chart_id, title=figure.title, description=figure.description,
+            figure.chart,
+            chart_id=figure.chart_id,
+            title=figure.title,
+            description=figure.description,
             axis_label=figure.axis_label,
-        )  # fmt: skip
+        )
     else:
         drawn = f"<p>{escape(_('Nothing to draw.'))}</p>"
     beside = "nhsuk-grid-column-full" if figure.wide else "nhsuk-grid-column-one-half"

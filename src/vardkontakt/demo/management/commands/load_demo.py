@@ -232,9 +232,14 @@ class Command(BaseCommand):
     def _services_and_cases(self, today: Any, units: list[CareUnit], *, with_cases: bool) -> None:
         """Every unit offers most of the seed's services; a few residents have cases in flight."""
         offered = [
-            ServiceKind.CONTACT_ME, ServiceKind.ADVICE, ServiceKind.REQUEST_APPOINTMENT, ServiceKind.CANCEL_REBOOK,
-            ServiceKind.RENEW_PRESCRIPTION, ServiceKind.TEST_RESULTS, ServiceKind.REQUEST_CERTIFICATE,
-        ]  # fmt: skip
+            ServiceKind.CONTACT_ME,
+            ServiceKind.ADVICE,
+            ServiceKind.REQUEST_APPOINTMENT,
+            ServiceKind.CANCEL_REBOOK,
+            ServiceKind.RENEW_PRESCRIPTION,
+            ServiceKind.TEST_RESULTS,
+            ServiceKind.REQUEST_CERTIFICATE,
+        ]
         for unit in units:
             head = Membership.objects.filter(unit=unit, role=MembershipRole.UNIT_ADMIN).select_related("staff").first()
             if head is None:
@@ -264,9 +269,12 @@ class Command(BaseCommand):
             ),
         ]:
             case_create(
-                actor=actor, subject=subject, service=advice,
-                answers=answers_for_storage(advice.questions, {"what": text}), idempotency_key=key,
-            )  # fmt: skip
+                actor=actor,
+                subject=subject,
+                service=advice,
+                answers=answers_for_storage(advice.questions, {"what": text}),
+                idempotency_key=key,
+            )
 
     def _record(self, today: Any, units: list[CareUnit]) -> None:
         """A little record for Tolvan, the 9-year-old and Gunnel, sent the way the journal, lab and
@@ -276,9 +284,12 @@ class Command(BaseCommand):
         if settings.DEMO:
             # A known secret for the README's curl examples: only ever in the demo.
             client_create(
-                client_id=DEMO_CLIENT_ID, name="Demo journal system", source_system="demo-journal",
-                scopes=all_scopes(), secret=DEMO_CLIENT_SECRET,
-            )  # fmt: skip
+                client_id=DEMO_CLIENT_ID,
+                name="Demo journal system",
+                source_system="demo-journal",
+                scopes=all_scopes(),
+                secret=DEMO_CLIENT_SECRET,
+            )
 
     def _appointment_books(self, today: Any, units: list[CareUnit], patients: list[Patient]) -> None:
         """Online booking at the first two primary care units: weekly schedules rolled to the
@@ -311,14 +322,18 @@ class Command(BaseCommand):
                     raise CommandError(f"No member of {unit.name} may hold {visit.name}: see demo_data.NAMED_STAFF.")
                 for block in spec["blocks"]:
                     ScheduleTemplate.objects.get_or_create(
-                        unit=unit, practitioner=holder, visit_type=visit,
-                        weekday=block["weekday"], start_time=block["start"],
+                        unit=unit,
+                        practitioner=holder,
+                        visit_type=visit,
+                        weekday=block["weekday"],
+                        start_time=block["start"],
                         defaults={
-                            "end_time": block["end"], "place": block["place"],
+                            "end_time": block["end"],
+                            "place": block["place"],
                             "channel": Channel.PHONE_ONLY if block.get("phone_only") else Channel.ONLINE_AND_PHONE,
                             "held_back": HeldBack.SERIES if block.get("series") else "",
                         },
-                    )  # fmt: skip
+                    )
             generate_slots(unit, today=today)
         lindangen = units[0]
         free = (
@@ -329,9 +344,12 @@ class Command(BaseCommand):
             # On a re-run the slot may have gone since: the demo is whole without this booking.
             with contextlib.suppress(BookingRefused):
                 book_online(
-                    slot_id=slot.pk, unit=lindangen, subject=patients[0], actor=patients[0],
+                    slot_id=slot.pk,
+                    unit=lindangen,
+                    subject=patients[0],
+                    actor=patients[0],
                     idempotency_key="demo-tolvan-1",
-                )  # fmt: skip
+                )
 
     def _listings(self, patients: list[Patient], units: list[CareUnit], today: Any) -> None:
         primary_care = [unit for unit in units if unit.kind == "primary_care"]

@@ -31,9 +31,11 @@ class Command(BaseCommand):
             raise CommandError("--name, --source and at least one --scope are required.")
         try:
             client, secret = client_create(
-                client_id=options["client_id"], name=options["name"], source_system=options["source"],
+                client_id=options["client_id"],
+                name=options["name"],
+                source_system=options["source"],
                 scopes=options["scope"],
-            )  # fmt: skip
+            )
         except ValueError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(f"client_id: {client.client_id}\nclient_secret: {secret}\n(the secret is shown only now)")
