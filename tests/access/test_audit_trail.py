@@ -148,6 +148,7 @@ ADMINISTRATION = {  # changes how a unit works (the region's default forms: how 
     "booking_staff:exception_new",
     "booking_staff:exception_delete",
     "booking_staff:roll",
+    "booking_staff:day_off",
     "onboarding:onboarding",
     "onboarding:unit_admin",
     "cases_staff:service_activate",
@@ -191,6 +192,9 @@ NO_PATIENT_DATA = {
     "onboarding:interest": "a unit's registration of interest",
     "onboarding:onboarding_list": "the coordinator's onboardings",
     "operations:support": "the public support page",
+    "home:notice_open": "marks one's own notice read and leads to what it is about (that page logs its read)",
+    "home:notice_dismiss": "marks one's own notice read",
+    "home:notices_dismiss_all": "marks one's own notices read",
     "regions:overview": "links to the region's administration pages",
     "regions:units": "the region's units",
     "regions:staff_list": "the region's staff: names, HSA-ids and professions",
@@ -233,7 +237,11 @@ ELSEWHERE = {
 
 TRAIL: dict[tuple[str, str], Trail] = {
     # The residents' start page is logged when it is someone else's (home.read); one's own is not.
-    ("home:patient_home", "own"): nothing,
+    # A guardian's or proxy's own start page names the booking confirmed for the one they act for
+    # ("Nytt för dig"): that is a read of that person's data.
+    ("home:patient_home", "own"): lambda persona: (
+        resident("notice.read", of=acted_for, unit="X")(persona) if acted_for(persona) != persona else []
+    ),
     ("home:patient_home", "the one they act for"): lambda persona: (
         resident("home.read", of=acted_for)(persona) if acted_for(persona) != persona else []
     ),
@@ -332,6 +340,7 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("booking_staff:exception_new", "unit X, staff X away a day"): staff("booking_setup.change"),
     ("booking_staff:exception_delete", "an absence at unit X"): staff("booking_setup.change"),
     ("booking_staff:roll", "unit X"): staff("booking_setup.change"),
+    ("booking_staff:day_off", "unit X, the next public holiday opened"): staff("booking_setup.change"),
     ("onboarding:onboarding", "Nyby, with the coordinator's administration"): nothing,
     ("onboarding:unit_admin", "unit X"): nothing,
     ("onboarding:unit_admin", "unit X, news published"): staff("unit.news"),

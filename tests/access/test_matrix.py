@@ -627,7 +627,7 @@ ROWS: list[Row] = [
         data=lambda p, who: {
             "name": "Vaccination",
             "duration_minutes": "15",
-            "profession": "nurse",
+            "professions": ["nurse"],
             "cancellation_deadline_hours": "24",
         },
     ),
