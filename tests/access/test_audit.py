@@ -341,7 +341,7 @@ def test_the_application_role_cannot_disable_the_trigger_or_change_entries(db):
     with connection.cursor() as cursor:
         cursor.execute(f"SET ROLE {role}")
         try:
-            audit(actor=SYSTEM, action="test.write", detail="as the application")
+            audit(actor=SYSTEM, action="guardianship.import", detail="as the application")
             for statement, message in [
                 ("ALTER TABLE access_auditentry DISABLE TRIGGER access_auditentry_append_only", "must be owner"),
                 ("UPDATE access_auditentry SET detail = 'x'", "permission denied"),
