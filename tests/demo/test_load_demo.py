@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from vardkontakt.access.policy import age_on
 from vardkontakt.cases.models import Case
+from vardkontakt.demo.demo_data import named_people
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.identity.numbers import normalise_hsa_id, normalise_personnummer
 from vardkontakt.organisation.models import Administration, CareUnit, Listing, Membership, MembershipRole, RegionRole
@@ -82,9 +83,24 @@ def test_staff_have_several_professions_and_region_roles_exist(demo_region):
     assert all(a.coordinators.exists() for a in Administration.objects.all())
 
 
-@pytest.mark.parametrize(
-    "days_ahead", [0, 1, 100, 200, 365, 366, 1000], ids=lambda days: f"loaded-again-{days}-days-later"
-)
+def test_the_named_people_have_their_ages_on_every_day_of_eight_years():
+    """The pure part of the rule, day by day (leap days and year ends included); the loads below
+    check that the database follows it when the demo is loaded again."""
+    start = dt.date(2026, 1, 1)
+    for offset in range(8 * 366):
+        today = start + dt.timedelta(days=offset)
+        noon = dt.datetime.combine(today, dt.time(12), tzinfo=dt.UTC)
+        ages = {}
+        for person in named_people(today):
+            if person.given_name in AGES:
+                number = person.personnummer
+                born_on = dt.date(int(number[:4]), int(number[4:6]), int(number[6:8]))
+                ages[person.given_name] = age_on(born_on, noon)
+        assert ages == AGES, today
+
+
+# Each load takes seconds: a day later, a year later across a leap day, and far ahead.
+@pytest.mark.parametrize("days_ahead", [1, 366, 1000], ids=lambda days: f"loaded-again-{days}-days-later")
 def test_the_demo_keeps_its_ages_when_loaded_again_on_a_later_day(db, days_ahead):
     """The family is built relative to the day of loading, so the 13-year rule stays testable
     every year; loading again later moves the personas' birth dates instead of adding twins."""
@@ -99,7 +115,7 @@ def test_the_demo_keeps_its_ages_when_loaded_again_on_a_later_day(db, days_ahead
         assert liam.user is None or liam.user.login_key == f"patient:{liam.personnummer}"
 
 
-@pytest.mark.parametrize("day", ["2028-02-29", "2028-03-01", "2029-02-28", "2030-12-31", "2031-01-01"])
+@pytest.mark.parametrize("day", ["2028-02-29", "2031-01-01"])
 def test_the_ages_hold_on_leap_days_and_year_ends(db, day):
     moment = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(12), tzinfo=dt.UTC)
     with time_machine.travel(moment, tick=False):
