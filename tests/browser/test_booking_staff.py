@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 from playwright.sync_api import expect
 
-from vardkontakt.booking.models import Booking, BookingSettings, ScheduleTemplate
+from vardkontakt.booking.models import Booking, BookingSettings, ScheduleTemplate, Slot
 from vardkontakt.core.calendar import is_day_off
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,7 +94,15 @@ def test_the_unit_admin_sets_up_the_book_and_books_a_patient_by_phone(ui, person
     expect(main.get_by_role("link", name=re.compile(rf"^{re.escape(sv('Book'))}\s"))).to_have_count(3)
     ui.click(re.compile(rf"^{re.escape(sv('Book'))}\s+09:00"), role="link")
     page.locator("#id_personnummer").fill(TOLVAN_ID)
-    ui.click(exactly(sv("Book the time")))
+    ui.click(exactly(sv("Continue")))
+    # "Stämmer det?": the patient's name before anything is booked (issue 16 §21).
+    expect(main.get_by_role("heading", name=sv("Is this right?"))).to_be_visible()
+    expect(main).to_contain_text(tolvan.full_name)
+    assert not Booking.objects.exists()
+    ui.click(exactly(sv("Yes, book the time for %(name)s") % {"name": tolvan.full_name}))
+    expect(page.get_by_role("status")).to_contain_text(
+        sv("The time is booked for %(name)s.") % {"name": tolvan.full_name}
+    )
 
     expect(main).to_contain_text(tolvan.full_name)
     expect(main).to_contain_text(tolvan.personnummer_display)
@@ -103,11 +111,25 @@ def test_the_unit_admin_sets_up_the_book_and_books_a_patient_by_phone(ui, person
     booking = Booking.objects.get(patient=tolvan)
     assert (booking.channel, booking.booked_by_staff_id) == ("phone", admin.pk)
 
+    # The other two phone-only times of the day are opened to web booking by hand (issue 16 §20).
+    with translation.override("sv"):
+        open_day = ngettext(
+            "Open %(count)s phone-only time for web booking", "Open %(count)s phone-only times for web booking", 2
+        ) % {"count": 2}
+    ui.click(re.compile(re.escape(open_day)))
+    with translation.override("sv"):
+        opened = ngettext("%(count)d time is open for web booking.", "%(count)d times are open for web booking.", 2) % {
+            "count": 2
+        }
+    expect(page.get_by_role("status")).to_contain_text(opened)
+    assert Slot.objects.filter(channel="online").count() == 2
+    assert ScheduleTemplate.objects.get().channel == "phone"  # the weekly block stays phone-only
+
 
 def test_times_on_a_public_holiday_are_flagged_and_the_admin_takes_the_free_ones_out(ui, personas, unit_x):
     """Issue 16 §3: the schedule had made times on Juldagen and Trettondedag jul. Times made so before
     are shown to staff on the day and in the set-up, and the administrator decides."""
-    from vardkontakt.booking.models import Slot, VisitType
+    from vardkontakt.booking.models import VisitType
     from vardkontakt.booking.schedule import local_instant
     from vardkontakt.booking.services import book_online
     from vardkontakt.core.calendar import day_off_name
