@@ -139,8 +139,10 @@ def test_the_free_times_come_a_week_at_a_time_with_filters_and_the_first_free_ti
 
 def test_a_week_without_free_times_leads_to_the_first_free_one(personas, unit, visit, slots):
     Slot.objects.filter(starts_at__lt=dt.datetime(2026, 12, 7, tzinfo=STOCKHOLM)).delete()
-    page = patient_client(personas.tolvan).get(slots_url(unit, visit)).text
+    tolvan = patient_client(personas.tolvan)
+    page = tolvan.get(slots_url(unit, visit) + "?week=2026-11-25").text
     assert "Inga lediga tider den här veckan." in page and "?week=2026-12-10" in page
+    assert "Vecka 50" in tolvan.get(slots_url(unit, visit)).text  # unasked, the week of the first free time
 
 
 # --- 19: the limit, said before booking ------------------------------------------------------------

@@ -130,7 +130,7 @@ def test_a_resident_pages_through_weeks_filters_and_books_the_first_free_time(ui
     labels = day.locator("option").all_inner_texts()
     chosen = next(label for label in labels[1:] if "(0 " not in label)
     day.select_option(label=chosen)
-    ui.page.get_by_label("Med", exact=True).select_option(label=f"{personas.staff_x.full_name}, distriktssköterska")
+    ui.page.get_by_label("Hos", exact=True).select_option(label=f"{personas.staff_x.full_name}, distriktssköterska")
     ui.click(re.compile("^Visa$"))
     expect(main.get_by_role("heading", name=weekdays)).to_have_count(1)
     expect(main.get_by_role("heading", name=chosen.split(" (")[0])).to_be_visible()

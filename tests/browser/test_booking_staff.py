@@ -111,20 +111,6 @@ def test_the_unit_admin_sets_up_the_book_and_books_a_patient_by_phone(ui, person
     booking = Booking.objects.get(patient=tolvan)
     assert (booking.channel, booking.booked_by_staff_id) == ("phone", admin.pk)
 
-    # The other two phone-only times of the day are opened to web booking by hand (issue 16 §20).
-    with translation.override("sv"):
-        open_day = ngettext(
-            "Open %(count)s phone-only time for web booking", "Open %(count)s phone-only times for web booking", 2
-        ) % {"count": 2}
-    ui.click(re.compile(re.escape(open_day)))
-    with translation.override("sv"):
-        opened = ngettext("%(count)d time is open for web booking.", "%(count)d times are open for web booking.", 2) % {
-            "count": 2
-        }
-    expect(page.get_by_role("status")).to_contain_text(opened)
-    assert Slot.objects.filter(channel="online").count() == 2
-    assert ScheduleTemplate.objects.get().channel == "phone"  # the weekly block stays phone-only
-
 
 def test_times_on_a_public_holiday_are_flagged_and_the_admin_takes_the_free_ones_out(ui, personas, unit_x):
     """Issue 16 §3: the schedule had made times on Juldagen and Trettondedag jul. Times made so before
@@ -175,3 +161,34 @@ def test_times_on_a_public_holiday_are_flagged_and_the_admin_takes_the_free_ones
     expect(page.get_by_role("status")).to_contain_text(sv("The book is closed on %(day)s.") % {"day": name})
     assert list(Slot.objects.filter(unit=unit_x)) == [slots[0]]  # the booked time stays: call the patient
     expect(warning).to_contain_text(name)  # still flagged: one booked time on a closed day
+
+
+def test_a_nurse_opens_a_phone_only_time_to_web_booking(ui, personas, unit_x):
+    """Issue 16 §20: by hand, one time at a time (or a day), without touching the weekly schedule."""
+    from vardkontakt.booking.models import VisitType
+    from vardkontakt.booking.schedule import local_instant
+
+    BookingSettings.objects.create(unit=unit_x)
+    visit = VisitType.objects.create(
+        unit=unit_x, name="Hälsosamtal", duration_minutes=30, professions=["district_nurse"], bookable_online=True
+    )
+    day = timezone.localdate() + dt.timedelta(days=3)
+    slot = Slot.objects.create(
+        unit=unit_x,
+        practitioner=personas.staff_x,
+        visit_type=visit,
+        place="Rum 4",
+        starts_at=local_instant(day, dt.time(9)),
+        ends_at=local_instant(day, dt.time(9, 30)),
+        channel="phone",
+    )
+    ui.login(personas.staff_x.hsa_id, side="staff")
+    ui.goto(f"/staff/units/{unit_x.id}/appointments/slots/{slot.id}/")
+    ui.click(exactly(sv("Open the time for web booking")))
+    with translation.override("sv"):
+        opened = ngettext("%(count)d time is open for web booking.", "%(count)d times are open for web booking.", 1) % {
+            "count": 1
+        }
+    expect(ui.page.get_by_role("status")).to_contain_text(opened)
+    slot.refresh_from_db()
+    assert slot.channel == "online"

@@ -149,8 +149,9 @@ def slot_week(
     day: dt.date | None = None,
 ) -> SlotWeek:
     """A week of free times of the visit type, with whom and which day the reader chose, and the
-    first free time of all (with that practitioner). A week outside today to the horizon is the
-    nearest one inside it; a day outside the week, or a practitioner with no times, is no filter."""
+    first free time of all (with that practitioner). Without a chosen week, the week of the first
+    free time; a week outside today to the horizon is the nearest one inside it; a day outside the
+    week, or a practitioner with no times, is no filter."""
     _may_book_for(reader, subject)
     today = timezone.localdate()
     horizon = timezone.now() + dt.timedelta(weeks=settings_of(unit).horizon_weeks)
@@ -161,6 +162,9 @@ def slot_week(
     chosen = next((p for p in practitioners if str(p.pk) == practitioner_id), None)
     if chosen is not None:
         free = free.filter(practitioner=chosen)
+    first_free = free.order_by("starts_at").first()
+    if week is None and first_free is not None:
+        monday = _monday(first_free.starts_at.astimezone(STOCKHOLM).date())
     start, end = local_instant(monday, dt.time()), local_instant(monday + dt.timedelta(days=7), dt.time())
     rows = list(free.filter(starts_at__gte=start, starts_at__lt=end).order_by("starts_at")[:MAX_SLOTS_SHOWN])
     by_day: dict[dt.date, list[Slot]] = {monday + dt.timedelta(days=n): [] for n in range(7)}
@@ -178,7 +182,7 @@ def slot_week(
         practitioners=practitioners,
         practitioner=chosen,
         day=day,
-        first_free=free.order_by("starts_at").first(),
+        first_free=first_free,
         at_limit=bool(full),
     )
 
