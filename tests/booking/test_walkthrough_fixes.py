@@ -412,3 +412,30 @@ def test_staff_open_a_phone_only_time_and_a_day_to_the_web_and_the_schedule_stay
     assert [e.patient_id for e in logged] == ["", ""] and "day 2026-11-26" in logged.order_by("sequence")[1].detail
     # Another unit's staff find nothing.
     assert staff_client(personas.nurse_elsewhere).post(release, {"slot": str(thursday[3].pk)}).status_code == 404
+
+
+def test_staff_release_a_time_kept_for_patients_to_phone_booking_early(personas, unit, visit, slots):
+    """The 48-hour rule releases web times to staff by itself; staff may release one time, or a day,
+    earlier by hand. The time stays open online."""
+    book_page = staff_client(personas.staff_x).get(f"/staff/units/{unit.pk}/appointments/?date=2026-12-04").text
+    assert "Släpp 2 webbtider till telefonbokning nu" in book_page
+    nurse = staff_client(personas.staff_x)
+    kept = Slot.objects.filter(starts_at__date=dt.date(2026, 12, 3)).order_by("starts_at")[0]  # next Thursday
+    page = nurse.get(f"/staff/units/{unit.pk}/appointments/slots/{kept.pk}/").text
+    assert "Släpp tiden till telefonbokning nu" in page
+    url = f"/staff/units/{unit.pk}/appointments/slots/{kept.pk}/"
+    before = nurse.post(url, {"personnummer": "191212121212", "submission_key": "a", "confirm": "yes"})
+    assert before.status_code == 400 and not Booking.objects.exists()  # kept for patients: refused
+    release = f"/staff/units/{unit.pk}/appointments/release/"
+    assert nurse.post(release, {"slot": str(kept.pk), "to": "phone"}).status_code == 302
+    assert nurse.post(url, {"personnummer": "191212121212", "submission_key": "b", "confirm": "yes"}).status_code == 302
+    assert Booking.objects.get().slot == kept
+    # A day: the rest of next Thursday's and Friday's times are untouched until released.
+    nurse.post(release, {"day": "2026-12-04", "to": "phone"})
+    released = Slot.objects.filter(released_to_staff=True).order_by("starts_at")
+    assert [s.starts_at.astimezone(STOCKHOLM).date() for s in released] == [dt.date(2026, 12, 3)] + [
+        dt.date(2026, 12, 4)
+    ] * 2
+    assert all(s.channel == Channel.ONLINE_AND_PHONE for s in released)  # still open online
+    details = list(AuditEntry.objects.filter(action="booking_setup.change").values_list("detail", flat=True))
+    assert any("time" in d for d in details) and any("day 2026-12-04" in d for d in details)

@@ -183,6 +183,9 @@ class Slot(models.Model):
     held_back = models.CharField(
         _("held back from online booking"), max_length=16, choices=HeldBack.choices, blank=True
     )
+    # Staff released this published time for phone booking before the unit's rule (release_hours)
+    # would: it stays open online, and staff may book it now too.
+    released_to_staff = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["starts_at"]

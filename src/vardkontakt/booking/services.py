@@ -87,7 +87,7 @@ def _check_staff(slot: Slot, unit: CareUnit, now: dt.datetime) -> None:
         raise BookingRefused(Refusal.OTHER_UNIT)
     if slot.starts_at <= now:
         raise BookingRefused(Refusal.PAST)
-    if slot.published_online:
+    if slot.published_online and not slot.released_to_staff:
         released_at = slot.starts_at - dt.timedelta(hours=settings_of(unit).release_hours)
         if now < released_at:
             raise BookingRefused(Refusal.NOT_RELEASED)

@@ -264,6 +264,11 @@ class BookDay:
         return sum(1 for s in self.slots if s.staff_may_release)
 
     @property
+    def kept(self) -> int:
+        """Free times this day kept for patients online that staff may release for phone booking now."""
+        return sum(1 for s in self.slots if s.kept_for_patients and not s.taken and not s.past)
+
+    @property
     def flagged(self) -> bool:
         """Times on a day off the unit has not opened."""
         return bool(self.day_off) and not self.opened and bool(self.slots)
@@ -331,7 +336,7 @@ def _book_slots(unit: CareUnit, slots: list[Slot], now: dt.datetime) -> list[Boo
         BookSlot(
             slot=slot,
             entries=entries,
-            released_at=slot.starts_at - release if slot.published_online else None,
+            released_at=slot.starts_at - release if slot.published_online and not slot.released_to_staff else None,
             past=slot.starts_at <= now,
         )
         for slot, entries in zip(slots, _entries(slots), strict=True)

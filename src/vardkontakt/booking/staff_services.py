@@ -353,21 +353,24 @@ def schedule_roll(*, unit: CareUnit, by: Staff) -> Generated:
 # --- opening phone-only times to the web ----------------------------------------------------------
 
 
+def _times_of(unit: CareUnit, slot: Slot | None, day: dt.date | None) -> tuple[QuerySet[Slot], str]:
+    if slot is not None:
+        return Slot.objects.filter(pk=slot.pk, unit=unit), f"time {slot.pk}"
+    if day is None:
+        raise ValueError("a time or a day")
+    start, end = local_instant(day, dt.time()), local_instant(day + dt.timedelta(days=1), dt.time())
+    return Slot.objects.filter(unit=unit, starts_at__gte=start, starts_at__lt=end), f"day {day.isoformat()}"
+
+
 @transaction.atomic
 def slots_release_online(*, unit: CareUnit, by: Staff, slot: Slot | None = None, day: dt.date | None = None) -> int:
     """Open free, future, phone-only times to web booking: one time, or every one of a day
     (Stockholm). Their weekly block stays phone-only, so later weeks are not changed; a time held
     back for a reason, of a visit type not booked online, or booked meanwhile is left as it is.
     Counts the times opened; logged as a change of the unit's book when any was."""
-    if slot is not None:
-        times = Slot.objects.filter(pk=slot.pk, unit=unit)
-        what = f"time {slot.pk}"
-    elif day is not None:
-        start, end = local_instant(day, dt.time()), local_instant(day + dt.timedelta(days=1), dt.time())
-        times = Slot.objects.filter(unit=unit, starts_at__gte=start, starts_at__lt=end)
-        what = f"day {day.isoformat()}"
-    else:
+    if slot is None and day is None:
         return 0
+    times, what = _times_of(unit, slot, day)
     active = Booking.objects.filter(slot=OuterRef("pk"), status=BookingStatus.ACTIVE)
     eligible = (
         times.select_for_update(of=("self",))
@@ -384,6 +387,33 @@ def slots_release_online(*, unit: CareUnit, by: Staff, slot: Slot | None = None,
     released = Slot.objects.filter(pk__in=ids).update(channel=Channel.ONLINE_AND_PHONE)
     if released:
         _log(by, unit, f"opened {released} phone-only times to web booking: {what}")
+    return released
+
+
+@transaction.atomic
+def slots_release_to_staff(*, unit: CareUnit, by: Staff, slot: Slot | None = None, day: dt.date | None = None) -> int:
+    """Release free, future times kept for patients online to phone booking now, before the unit's
+    rule (48 hours by default) would: one time, or every one of a day. They stay open online too.
+    Counts the times released; logged as a change of the unit's book when any was."""
+    if slot is None and day is None:
+        return 0
+    times, what = _times_of(unit, slot, day)
+    active = Booking.objects.filter(slot=OuterRef("pk"), status=BookingStatus.ACTIVE)
+    kept = (
+        times.select_for_update(of=("self",))
+        .filter(
+            starts_at__gt=timezone.now(),
+            channel=Channel.ONLINE_AND_PHONE,
+            held_back="",
+            visit_type__bookable_online=True,
+            released_to_staff=False,
+        )
+        .filter(~Exists(active))
+    )
+    ids = list(kept.values_list("pk", flat=True))
+    released = Slot.objects.filter(pk__in=ids).update(released_to_staff=True)
+    if released:
+        _log(by, unit, f"released {released} online times to phone booking early: {what}")
     return released
 
 

@@ -202,15 +202,26 @@ def release(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
     me = request.staff
     unit = staff_selectors.unit_for_book(staff=me, unit_id=unit_id)
     slot_id, day = request.POST.get("slot", "")[:40], request.POST.get("day", "")[:10]
+    # "phone": times kept for patients released to phone booking early; else phone-only times to the web.
+    to_phone = request.POST.get("to") == "phone"
+    release = staff_services.slots_release_to_staff if to_phone else staff_services.slots_release_online
     if slot_id:
         found = staff_selectors.slot_for_staff(staff=me, unit=unit, slot_id=_uuid_or_404(slot_id))
-        released = staff_services.slots_release_online(unit=unit, by=me, slot=found.slot)
+        released = release(unit=unit, by=me, slot=found.slot)
         back = _book_url(unit, found.slot.starts_at.astimezone(STOCKHOLM).date())
     else:
         chosen = _day_of(day)
-        released = staff_services.slots_release_online(unit=unit, by=me, day=chosen)
+        released = release(unit=unit, by=me, day=chosen)
         back = _book_url(unit, chosen)
-    if released:
+    if to_phone:
+        if released:
+            text = ngettext(
+                "%(count)d time may be booked by phone now.", "%(count)d times may be booked by phone now.", released
+            )
+            messages.success(request, text % {"count": released})
+        else:
+            messages.info(request, _("No free time kept for patients could be released for phone booking."))
+    elif released:
         messages.success(
             request,
             ngettext("%(count)d time is open for web booking.", "%(count)d times are open for web booking.", released)

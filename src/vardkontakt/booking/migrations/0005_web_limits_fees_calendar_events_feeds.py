@@ -32,6 +32,11 @@ class Migration(migrations.Migration):
             field=models.PositiveIntegerField(default=0, verbose_name="patient fee (kronor)"),
         ),
         migrations.AddField(
+            model_name="slot",
+            name="released_to_staff",
+            field=models.BooleanField(default=False),
+        ),
+        migrations.AddField(
             model_name="booking",
             name="calendar_uid",
             field=models.UUIDField(blank=True, editable=False, null=True),
