@@ -123,6 +123,8 @@ PATIENT_DATA = {
     "booking:rebook",
     "booking:ics",
     "booking:calendar_feed",
+    "booking:calendar_settings",
+    "booking:calendar_new",
     "booking_staff:book",
     "booking_staff:slot",
     "booking_staff:overbook",
@@ -149,6 +151,7 @@ ADMINISTRATION = {  # changes how a unit works (the region's default forms: how 
     "booking_staff:exception_delete",
     "booking_staff:roll",
     "booking_staff:day_off",
+    "booking_staff:release",
     "onboarding:onboarding",
     "onboarding:unit_admin",
     "cases_staff:service_activate",
@@ -187,7 +190,6 @@ NO_PATIENT_DATA = {
     "booking:choose_unit": "the units that book online (the subject's own first)",
     "booking:visit_types": "a unit's visit types",
     "booking:slots": "a unit's free times",
-    "booking:calendar_settings": "whether one's own calendar link exists (the feed it gives is logged)",
     "booking_staff:coverage": "how much of the unit's time is open online: figures",
     "onboarding:interest": "a unit's registration of interest",
     "onboarding:onboarding_list": "the coordinator's onboardings",
@@ -299,11 +301,20 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("booking:calendar_feed", "Anna's link (her son Liam's bookings)"): lambda persona: [
         Entry("guardian_9", "liam", "liam", "booking.feed.read")
     ],
+    # Calendar links: making and turning off one are changes of the owner's access to their bookings.
+    ("booking:calendar_settings", "own"): nothing,  # one's own links: when made, until when, last used
+    ("booking:calendar_settings", "Tolvan's link, turned off"): resident("booking.feed.revoke"),
+    ("booking:calendar_new", "own"): nothing,  # the choice
+    ("booking:calendar_new", "own, a minimal link"): resident("booking.feed.create"),
     # Booking, the unit's side: one entry per patient shown; a change after the booking's read.
     ("booking_staff:book", "unit X"): nothing,  # today: nobody has booked
     ("booking_staff:book", "unit X, the week of the bookings"): staff("booking.read", *IN_THE_BOOK),
     ("booking_staff:book", "another unit (Y)"): nothing,
     ("booking_staff:slot", "Tolvan's slot at unit X"): staff("booking.read", "patient_a"),
+    # Phone booking: the patient's name for the number typed, to confirm ("stämmer det?").
+    ("booking_staff:slot", "a phone-only time at unit X, Tolvan's number typed"): staff(
+        "booking.patient_check", "patient_a"
+    ),
     ("booking_staff:cancel", "Tolvan's booking"): staff("booking.read", "patient_a"),
     ("booking_staff:cancel", "Tolvan's booking, cancelled"): then(
         staff("booking.read", "patient_a"), staff("booking.staff_cancel", "patient_a")
@@ -341,6 +352,7 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("booking_staff:exception_delete", "an absence at unit X"): staff("booking_setup.change"),
     ("booking_staff:roll", "unit X"): staff("booking_setup.change"),
     ("booking_staff:day_off", "unit X, the next public holiday opened"): staff("booking_setup.change"),
+    ("booking_staff:release", "a phone-only time at unit X"): staff("booking_setup.change"),
     ("onboarding:onboarding", "Nyby, with the coordinator's administration"): nothing,
     ("onboarding:unit_admin", "unit X"): nothing,
     ("onboarding:unit_admin", "unit X, news published"): staff("unit.news"),

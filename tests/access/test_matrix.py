@@ -459,10 +459,19 @@ ROWS: list[Row] = [
     Row("booking:calendar_settings", "own", patients_door(200)),
     Row(
         "booking:calendar_settings",
-        "own, a new link",
+        "Tolvan's link, turned off",
+        patients_door(not_found_but({"patient_a": 302})),
+        method="post",
+        data=lambda p, who: {"feed": str(feed_create(owner=p.tolvan).feed.pk)},
+    ),
+    # A new link needs a fresh e-ID login (the matrix's logins are fresh): the choice, then the link.
+    Row("booking:calendar_new", "own", patients_door(200)),
+    Row(
+        "booking:calendar_new",
+        "own, a minimal link",
         patients_door(200),
         method="post",
-        data=lambda p, who: {"action": "create"},
+        data=lambda p, who: {"content": "minimal"},
     ),
     Row("booking:calendar_feed", "a made-up link", everyone(404), kwargs=lambda p: {"token": "not-a-real-token"}),
     Row("booking:calendar_feed", "Tolvan's link", everyone(200), url=lambda p: calendar_link(p.tolvan)),
@@ -557,6 +566,33 @@ ROWS: list[Row] = [
         method="post",
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": a_free_slot().id},
         data=lambda p, who: {"personnummer": p.tolvan.personnummer, "submission_key": f"matrix-{who}"},
+    ),
+    Row(
+        "booking_staff:slot",
+        "a phone-only time at unit X, Tolvan's number typed",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
+        method="post",
+        url=lambda p: reverse(
+            "booking_staff:slot",
+            kwargs={"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": a_phone_only_slot(p).id},
+        ),
+        data=lambda p, who: {"personnummer": p.tolvan.personnummer, "submission_key": f"matrix-{who}"},
+    ),
+    Row(
+        "booking_staff:release",
+        "a phone-only time at unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 302, "unit_admin": 302, "region_admin": 302}),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"slot": str(a_phone_only_slot(p).id)},
+    ),
+    Row(
+        "booking_staff:release",
+        "unit X's time asked for at unit Y",
+        staff_door(404),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
+        data=lambda p, who: {"slot": str(a_phone_only_slot(p).id)},
     ),
     Row(
         "booking_staff:overbook",
@@ -1315,7 +1351,7 @@ def appointments(personas: Personas) -> None:
 
     from django.utils import timezone
 
-    from vardkontakt.booking.models import Slot, VisitType
+    from vardkontakt.booking.models import BookingSettings, Slot, VisitType
     from vardkontakt.booking.services import book_online
 
     unit_x = unit("Vårdcentralen Lindängen")
@@ -1338,6 +1374,9 @@ def appointments(personas: Personas) -> None:
             starts_at=at,
             ends_at=at + dt.timedelta(minutes=30),
         )
+    # Two coming web bookings of a visit type each (the default is one), so the rows that book once
+    # more for Tolvan, Liam and Gunnel pass; the limit itself is tested in tests/booking.
+    BookingSettings.objects.create(unit=unit_x, online_bookings_per_visit_type=2)
     *_free, gunnels, liams, tolvans = Slot.objects.order_by("starts_at")
     book_online(slot_id=gunnels.pk, unit=unit_x, subject=personas.principal, actor=personas.adult_proxy)
     book_online(slot_id=liams.pk, unit=unit_x, subject=personas.child_9, actor=personas.guardian)
@@ -1384,11 +1423,36 @@ def the_bookings_week() -> str:
     return f"?date={day.isoformat()}&view=week"
 
 
+def feed_create(*, owner: Patient):
+    from vardkontakt.booking.calendar import feed_create as create
+
+    return create(owner=owner)
+
+
 def calendar_link(owner: Patient) -> str:
     """A fresh calendar link of the owner's (made inside the request's rolled-back transaction)."""
-    from vardkontakt.booking.calendar import feed_create, feed_path
+    from vardkontakt.booking.calendar import feed_path
 
-    return feed_path(feed_create(owner))
+    return feed_path(feed_create(owner=owner).token)
+
+
+def a_phone_only_slot(personas: Personas):
+    """A free phone-only time at unit X tomorrow (made inside the request's rolled-back transaction)."""
+    import datetime as dt
+
+    from vardkontakt.booking.models import Channel, Slot
+
+    free = a_free_slot()
+    at = free.starts_at - dt.timedelta(days=6)
+    return Slot.objects.create(
+        unit=free.unit,
+        practitioner=personas.staff_x,
+        visit_type=free.visit_type,
+        place="Rum 4",
+        starts_at=at,
+        ends_at=at + dt.timedelta(minutes=30),
+        channel=Channel.PHONE_ONLY,
+    )
 
 
 def tolvans_notice():

@@ -14,6 +14,7 @@ from django.utils import timezone
 from vardkontakt.booking.availability import online_slots
 from vardkontakt.booking.models import (
     Booking,
+    BookingSettings,
     BookingStatus,
     Channel,
     ExceptionReason,
@@ -252,6 +253,7 @@ def test_the_database_refuses_a_second_active_booking(unit, week, personas):
 @time_machine.travel(dt.datetime(2026, 11, 25, 12, tzinfo=STOCKHOLM))
 def test_cancel_online_up_to_the_deadline_then_call(unit, week, personas):
     first, second = week[0], week[1]  # Monday 09:00 and 09:30
+    BookingSettings.objects.update_or_create(unit=unit, defaults={"online_bookings_per_visit_type": 2})
     early = book_online(slot_id=first.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan)
     late = book_online(slot_id=second.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan)
     assert cancel(booking_id=early.pk, by_patient=personas.tolvan).ended_online

@@ -398,9 +398,13 @@ def test_staff_book_by_personnummer_once_however_often_they_click(personas, unit
     assert unknown.status_code == 400 and sv("No patient with this number is registered here.") in text_of(unknown)
     assert not Booking.objects.exists()
 
+    check = client.post(slot_url(unit, slot), {"personnummer": "191212121212", "submission_key": "k2"})
+    assert check.status_code == 200 and personas.tolvan.full_name in text_of(check)  # "stämmer det?"
+    assert not Booking.objects.exists()
     for _ in range(2):  # a double click
         response = client.post(
-            slot_url(unit, slot), {"personnummer": "191212121212", "sms_reminder": "on", "submission_key": "k2"}
+            slot_url(unit, slot),
+            {"personnummer": "191212121212", "sms_reminder": "on", "submission_key": "k2", "confirm": "yes"},
         )
         assert response.status_code == 302 and "date=2026-11-30" in response["Location"]
     booking = Booking.objects.get()
@@ -434,7 +438,12 @@ def test_overbooking_only_on_purpose_with_a_reason_and_it_is_marked(personas, un
 
     done = client.post(
         slot_url(unit, slot, "overbook/"),
-        {"personnummer": personas.other_patient.personnummer, "reason": "Akut, kläms in", "submission_key": "c"},
+        {
+            "personnummer": personas.other_patient.personnummer,
+            "reason": "Akut, kläms in",
+            "submission_key": "c",
+            "confirm": "yes",
+        },
     )
     assert done.status_code == 302
     extra = Booking.objects.get(slot=slot, patient=personas.other_patient)

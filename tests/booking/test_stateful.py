@@ -408,6 +408,19 @@ class AppointmentBook(RuleBasedStateMachine):
             reasons.add(Refusal.TAKEN)
         return reasons
 
+    def limit_reasons(self, slot: SlotFacts, patient: Patient) -> set[Refusal]:
+        """The unit's limit (the default: one coming web booking of a visit type per patient)."""
+        held = [
+            e
+            for e in self.model.bookings.values()
+            if e.patient == patient
+            and e.channel == BookingChannel.ONLINE
+            and e.status == BookingStatus.ACTIVE
+            and e.slot.visit_type_id == slot.visit_type_id
+            and e.slot.starts_at > self.now
+        ]
+        return {Refusal.LIMIT_REACHED} if held else set()
+
     def record(self, booking: Booking, slot: SlotFacts, patient: Patient, *, sms: bool, **extra) -> Ref:
         assert booking.slot_id == slot.pk and booking.patient_id == patient.pk
         kind = NotificationKind.BOOKING_CHANGED if extra.get("rebooked_from") else NotificationKind.BOOKING_CONFIRMED
@@ -456,7 +469,7 @@ class AppointmentBook(RuleBasedStateMachine):
                 sms_reminder=sms,
                 idempotency_key=key,
             ),
-            self.online_reasons(slot, self.world.unit.pk),
+            self.online_reasons(slot, self.world.unit.pk) | self.limit_reasons(slot, person.patient),
             online=True,
             logs=("booking.book", person.actor, person.patient),
         )

@@ -67,10 +67,14 @@ def test_a_resident_books_moves_and_cancels(ui, personas, bookable):
     assert booking.status == BookingStatus.ACTIVE
 
     ui.click("Boka om tiden", role="link")
-    move = _main(ui).get_by_role("button", name=re.compile(r"Flytta hit\s*:.*09:30")).first
+    move = _main(ui).get_by_role("link", name=re.compile(r"Flytta hit\s*:.*09:30")).first
     with ui.page.expect_navigation():
         move.click()
     ui.check()
+    # "Flytta hit" asks first (issue 16 §18): nothing moves until the resident says yes.
+    expect(_main(ui).get_by_role("heading", name="Boka om tiden?")).to_be_visible()
+    assert Booking.objects.get(patient=personas.tolvan).status == BookingStatus.ACTIVE
+    ui.click("Ja, boka om tiden")
     expect(ui.page.get_by_text("Tiden är ombokad.")).to_be_visible()
     moved = Booking.objects.get(patient=personas.tolvan, status=BookingStatus.ACTIVE)
     assert moved.rebooked_from_id == booking.pk and moved.slot.starts_at - booking.slot.starts_at == dt.timedelta(
@@ -103,3 +107,57 @@ def test_a_guardian_books_for_the_young_child(ui, personas, bookable):
     ui.click("Tillbaka till dina bokade tider", role="link")
     expect(_main(ui)).to_contain_text("Hälsosamtal")
     assert Booking.objects.get().patient == liam and Booking.objects.get().booked_by_patient == anna
+
+
+def test_a_resident_pages_through_weeks_filters_and_books_the_first_free_time(ui, personas, bookable):
+    """Issue 16 §17: one week at a time, a day and a practitioner to choose, and the first free time."""
+    from vardkontakt.booking.models import Slot
+    from vardkontakt.core.calendar import STOCKHOLM
+
+    visit = VisitType.objects.get(name="Hälsosamtal")
+    first = Slot.objects.order_by("starts_at").first()
+    assert first is not None
+    week_after = (first.starts_at.astimezone(STOCKHOLM) + dt.timedelta(days=7)).date()
+    ui.login(TOLVAN_ID)
+    ui.goto(f"/bookings/book/{bookable.pk}/{visit.pk}/?week={week_after.isoformat()}")
+    main = _main(ui)
+    weekdays = re.compile(r"^(måndag|tisdag|onsdag|torsdag|fredag|lördag|söndag) \d")
+    expect(main.get_by_role("heading", name="Första lediga tid")).to_be_visible()
+    assert main.get_by_role("heading", name=weekdays).count() <= 7  # one week, never eight
+    ui.click("Föregående vecka", role="link")
+    ui.click("Nästa vecka", role="link")
+    day = ui.page.get_by_label("Dag", exact=True)
+    labels = day.locator("option").all_inner_texts()
+    chosen = next(label for label in labels[1:] if "(0 " not in label)
+    day.select_option(label=chosen)
+    ui.page.get_by_label("Hos", exact=True).select_option(label=f"{personas.staff_x.full_name}, distriktssköterska")
+    ui.click(re.compile("^Visa$"))
+    expect(main.get_by_role("heading", name=weekdays)).to_have_count(1)
+    expect(main.get_by_role("heading", name=chosen.split(" (")[0])).to_be_visible()
+    with ui.page.expect_navigation():
+        main.locator(".nhsuk-card").get_by_role("link").click()
+    ui.check()
+    expect(main).to_contain_text("Avgiftsfritt")
+    expect(main.get_by_role("link", name="Välj en annan tid")).to_be_visible()
+
+
+def test_a_resident_makes_a_minimal_calendar_link_and_copies_it(ui, personas, bookable):
+    """Issue 14 §7 and 16 §22: the link is minimal unless chosen otherwise, opens as webcal:, copies."""
+    ui.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    ui.login(TOLVAN_ID)
+    ui.goto("/bookings/calendar/")
+    ui.click("Skapa en kalenderlänk", role="link")
+    expect(ui.page.get_by_label("Bara tiden och ”Vårdbesök” (rekommenderas)")).to_be_checked()
+    ui.click("Skapa länken")
+    main = _main(ui)
+    expect(main.get_by_role("link", name="Öppna i din kalenderapp")).to_have_attribute(
+        "href", re.compile(r"^webcal://.+/calendar/.+\.ics$")
+    )
+    ui.page.get_by_role("button", name="Kopiera länken").click()
+    expect(ui.page.get_by_role("status").filter(has_text="Länken är kopierad.")).to_be_visible()
+    link = main.locator("#feed-url").inner_text()
+    assert ui.page.evaluate("navigator.clipboard.readText()") == link
+    ui.click("Tillbaka till dina kalenderlänkar", role="link")
+    expect(main.get_by_role("table")).to_contain_text("Bara tiden och ”Vårdbesök”")
+    ui.click("Stäng av")
+    expect(main).to_contain_text("Du har ingen kalenderlänk som fungerar.")

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 from playwright.sync_api import expect
 
-from vardkontakt.booking.models import Booking, BookingSettings, ScheduleTemplate
+from vardkontakt.booking.models import Booking, BookingSettings, ScheduleTemplate, Slot
 from vardkontakt.core.calendar import is_day_off
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,7 +94,15 @@ def test_the_unit_admin_sets_up_the_book_and_books_a_patient_by_phone(ui, person
     expect(main.get_by_role("link", name=re.compile(rf"^{re.escape(sv('Book'))}\s"))).to_have_count(3)
     ui.click(re.compile(rf"^{re.escape(sv('Book'))}\s+09:00"), role="link")
     page.locator("#id_personnummer").fill(TOLVAN_ID)
-    ui.click(exactly(sv("Book the time")))
+    ui.click(exactly(sv("Continue")))
+    # "Stämmer det?": the patient's name before anything is booked (issue 16 §21).
+    expect(main.get_by_role("heading", name=sv("Is this right?"))).to_be_visible()
+    expect(main).to_contain_text(tolvan.full_name)
+    assert not Booking.objects.exists()
+    ui.click(exactly(sv("Yes, book the time for %(name)s") % {"name": tolvan.full_name}))
+    expect(page.get_by_role("status")).to_contain_text(
+        sv("The time is booked for %(name)s.") % {"name": tolvan.full_name}
+    )
 
     expect(main).to_contain_text(tolvan.full_name)
     expect(main).to_contain_text(tolvan.personnummer_display)
@@ -107,7 +115,7 @@ def test_the_unit_admin_sets_up_the_book_and_books_a_patient_by_phone(ui, person
 def test_times_on_a_public_holiday_are_flagged_and_the_admin_takes_the_free_ones_out(ui, personas, unit_x):
     """Issue 16 §3: the schedule had made times on Juldagen and Trettondedag jul. Times made so before
     are shown to staff on the day and in the set-up, and the administrator decides."""
-    from vardkontakt.booking.models import Slot, VisitType
+    from vardkontakt.booking.models import VisitType
     from vardkontakt.booking.schedule import local_instant
     from vardkontakt.booking.services import book_online
     from vardkontakt.core.calendar import day_off_name
@@ -153,3 +161,34 @@ def test_times_on_a_public_holiday_are_flagged_and_the_admin_takes_the_free_ones
     expect(page.get_by_role("status")).to_contain_text(sv("The book is closed on %(day)s.") % {"day": name})
     assert list(Slot.objects.filter(unit=unit_x)) == [slots[0]]  # the booked time stays: call the patient
     expect(warning).to_contain_text(name)  # still flagged: one booked time on a closed day
+
+
+def test_a_nurse_opens_a_phone_only_time_to_web_booking(ui, personas, unit_x):
+    """Issue 16 §20: by hand, one time at a time (or a day), without touching the weekly schedule."""
+    from vardkontakt.booking.models import VisitType
+    from vardkontakt.booking.schedule import local_instant
+
+    BookingSettings.objects.create(unit=unit_x)
+    visit = VisitType.objects.create(
+        unit=unit_x, name="Hälsosamtal", duration_minutes=30, professions=["district_nurse"], bookable_online=True
+    )
+    day = timezone.localdate() + dt.timedelta(days=3)
+    slot = Slot.objects.create(
+        unit=unit_x,
+        practitioner=personas.staff_x,
+        visit_type=visit,
+        place="Rum 4",
+        starts_at=local_instant(day, dt.time(9)),
+        ends_at=local_instant(day, dt.time(9, 30)),
+        channel="phone",
+    )
+    ui.login(personas.staff_x.hsa_id, side="staff")
+    ui.goto(f"/staff/units/{unit_x.id}/appointments/slots/{slot.id}/")
+    ui.click(exactly(sv("Open the time for web booking")))
+    with translation.override("sv"):
+        opened = ngettext("%(count)d time is open for web booking.", "%(count)d times are open for web booking.", 1) % {
+            "count": 1
+        }
+    expect(ui.page.get_by_role("status")).to_contain_text(opened)
+    slot.refresh_from_db()
+    assert slot.channel == "online"

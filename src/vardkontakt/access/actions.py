@@ -64,6 +64,9 @@ ACTION_LABELS: dict[str, Promise] = {
     "booking.book": pgettext_lazy("audit log", "booked an appointment online"),
     "booking.cancel": pgettext_lazy("audit log", "cancelled an appointment online"),
     "booking.rebook": pgettext_lazy("audit log", "moved an appointment online"),
+    "booking.feed.create": pgettext_lazy("audit log", "made a calendar link to the booked appointments"),
+    "booking.feed.revoke": pgettext_lazy("audit log", "turned off a calendar link"),
+    "booking.patient_check": pgettext_lazy("audit log", "looked up the patient's name to book by phone"),
     "case.list.read": pgettext_lazy("audit log", "saw the cases"),
     "case.inbox.read": pgettext_lazy("audit log", "saw the case in the unit's inbox"),
     # Care systems (the FHIR interface).

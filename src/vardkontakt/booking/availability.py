@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from vardkontakt.booking.models import Booking, BookingStatus, Channel, Slot
+from vardkontakt.booking.models import Booking, BookingChannel, BookingStatus, Channel, Slot, VisitType
+from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit
 
 ALTERNATIVES = 5
@@ -35,3 +36,19 @@ def alternatives_to(slot: Slot, *, online: bool) -> list[Slot]:
     after = list(found.filter(starts_at__gte=slot.starts_at).order_by("starts_at")[:ALTERNATIVES])
     before = list(found.filter(starts_at__lt=slot.starts_at).order_by("-starts_at")[: ALTERNATIVES - len(after)])
     return sorted([*before, *after], key=lambda s: s.starts_at)
+
+
+def coming_web_bookings(patient: Patient, visit_type: VisitType) -> list[Booking]:
+    """The patient's coming, active bookings of the visit type made on the web (by them or someone
+    acting for them): what the unit's limit counts. Bookings the unit made by phone do not count."""
+    return list(
+        Booking.objects.filter(
+            patient=patient,
+            slot__visit_type=visit_type,
+            status=BookingStatus.ACTIVE,
+            channel=BookingChannel.ONLINE,
+            slot__starts_at__gt=timezone.now(),
+        )
+        .select_related("slot")
+        .order_by("slot__starts_at")
+    )

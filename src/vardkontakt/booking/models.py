@@ -35,6 +35,11 @@ class BookingSettings(models.Model):
     reminder_hours = models.PositiveSmallIntegerField(_("send the SMS reminder this many hours before"), default=24)
     terms_text = models.TextField(_("terms shown before booking"), blank=True)
     self_assessment_url = models.URLField(_("link to a self-assessment"), blank=True)
+    # How many coming web bookings of one visit type a resident may hold at once (for each person
+    # they book for): a second "Hälsosamtal" is moved or cancelled first, or booked by phone.
+    online_bookings_per_visit_type = models.PositiveSmallIntegerField(
+        _("coming web bookings of one visit type per patient"), default=1
+    )
     # The day the schedule was last rolled forward: the worker rolls each unit once a day.
     rolled_on = models.DateField(null=True, blank=True, editable=False)
 
@@ -53,6 +58,8 @@ class VisitType(models.Model):
     bookable_online = models.BooleanField(_("patients may book online"), default=False)
     rebookable_online = models.BooleanField(_("patients may rebook online"), default=False)
     cancellation_deadline_hours = models.PositiveSmallIntegerField(_("cancel online up to (hours before)"), default=24)
+    # The patient fee in whole kronor; 0 is a visit without a fee ("avgiftsfritt").
+    fee_kronor = models.PositiveIntegerField(_("patient fee (kronor)"), default=0)
     active = models.BooleanField(_("in use"), default=True)
 
     class Meta:
@@ -176,6 +183,9 @@ class Slot(models.Model):
     held_back = models.CharField(
         _("held back from online booking"), max_length=16, choices=HeldBack.choices, blank=True
     )
+    # Staff released this published time for phone booking before the unit's rule (release_hours)
+    # would: it stays open online, and staff may book it now too.
+    released_to_staff = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["starts_at"]
@@ -226,6 +236,10 @@ class Booking(models.Model):
     overbook_reason = models.CharField(max_length=300, blank=True)
     # The same submission twice makes one booking.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # The calendar event this booking is (RFC 5545 UID and SEQUENCE): a move keeps the event of the
+    # booking it came from, one version later, so a calendar that holds the .ics updates it in place.
+    calendar_uid = models.UUIDField(null=True, blank=True, editable=False)
+    calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["slot__starts_at"]
@@ -246,10 +260,26 @@ class Booking(models.Model):
         ]
         indexes = [models.Index(fields=["patient", "status"])]
 
+    @property
+    def event_uid(self) -> uuid.UUID:
+        return self.calendar_uid or self.pk
+
 
 class CalendarFeed(models.Model):
-    """A person's calendar link: only a digest of its token is kept; a new link replaces the old."""
+    """A person's calendar link: only a digest of its token is kept. A person may have several (a
+    phone, a work calendar), each until it expires or is revoked; each says how much it tells."""
 
-    owner = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="calendar_feed")
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="calendar_feeds")
     token_digest = models.CharField(max_length=64, unique=True)
+    # False: the time and "Vårdbesök" only (the default); True: the unit, place, visit type and names.
+    detailed = models.BooleanField(default=False)
     created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="feed_expires_after_made")
+        ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -15,10 +16,11 @@ from django.utils import timezone
 from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.booking import policy
-from vardkontakt.booking.availability import online_slots
+from vardkontakt.booking.availability import coming_web_bookings, online_slots
 from vardkontakt.booking.models import Booking, BookingStatus, Slot, VisitType
-from vardkontakt.booking.schedule import settings_of
-from vardkontakt.identity.models import Patient
+from vardkontakt.booking.schedule import local_instant, settings_of
+from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.organisation.models import CareUnit
 
 MAX_SLOTS_SHOWN = 400
@@ -77,10 +79,32 @@ def unit_booking_online(*, unit_id: uuid.UUID | str) -> CareUnit:
     return unit
 
 
-def online_visit_types(*, reader: Patient, subject: Patient, unit: CareUnit) -> list[VisitType]:
-    """What the reader may book online at the unit for the subject (the unit's, the same for all)."""
+def _at_limit(*, reader: Patient, subject: Patient, unit: CareUnit, visit_types: list[VisitType]) -> set[Any]:
+    """The visit types the subject already holds as many coming web bookings of as the unit allows,
+    so the page says so before anyone picks a time. Saying it tells about the subject's bookings,
+    so when it does, it is logged as a read of their list."""
+    allowed = settings_of(unit).online_bookings_per_visit_type
+    full = {v.pk for v in visit_types if len(coming_web_bookings(subject, v)) >= allowed}
+    if full:
+        audit(
+            actor=Actor.of_patient(reader),
+            action=LIST_READ,
+            patient=subject,
+            on_behalf_of=subject,
+            object_type="Booking",
+            unit=unit,
+            detail="limit of web bookings",
+        )
+    return full
+
+
+def online_visit_types(*, reader: Patient, subject: Patient, unit: CareUnit) -> list[tuple[VisitType, bool]]:
+    """What the reader may book online at the unit for the subject, each with whether the subject
+    is at the unit's limit of coming web bookings of it."""
     _may_book_for(reader, subject)
-    return list(unit.visit_types.filter(bookable_online=True, active=True).order_by("name"))
+    offered = list(unit.visit_types.filter(bookable_online=True, active=True).order_by("name"))
+    full = _at_limit(reader=reader, subject=subject, unit=unit, visit_types=offered)
+    return [(visit_type, visit_type.pk in full) for visit_type in offered]
 
 
 def online_visit_type(*, unit: CareUnit, visit_type_id: uuid.UUID | str) -> VisitType:
@@ -90,16 +114,88 @@ def online_visit_type(*, unit: CareUnit, visit_type_id: uuid.UUID | str) -> Visi
     return found
 
 
-def bookable_slots(*, reader: Patient, subject: Patient, unit: CareUnit, visit_type: VisitType) -> list[Slot]:
+@dataclass
+class SlotWeek:
+    """One week of a visit type's free times (Monday to Sunday, Stockholm dates), as chosen."""
+
+    monday: dt.date
+    days: list[tuple[dt.date, list[Slot]]]
+    week_days: list[tuple[dt.date, int]]  # each day of the week and its free times (for the day filter)
+    previous: dt.date | None  # None: this week is the first
+    next: dt.date | None  # None: the week after lies beyond the unit's horizon
+    practitioners: list[Staff] = field(default_factory=list)
+    practitioner: Staff | None = None
+    day: dt.date | None = None
+    first_free: Slot | None = None
+    at_limit: bool = False
+
+    @property
+    def sunday(self) -> dt.date:
+        return self.monday + dt.timedelta(days=6)
+
+
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def slot_week(
+    *,
+    reader: Patient,
+    subject: Patient,
+    unit: CareUnit,
+    visit_type: VisitType,
+    week: dt.date | None = None,
+    practitioner_id: str = "",
+    day: dt.date | None = None,
+) -> SlotWeek:
+    """A week of free times of the visit type, with whom and which day the reader chose, and the
+    first free time of all (with that practitioner). Without a chosen week, the week of the first
+    free time; a week outside today to the horizon is the nearest one inside it; a day outside the
+    week, or a practitioner with no times, is no filter."""
     _may_book_for(reader, subject)
+    today = timezone.localdate()
     horizon = timezone.now() + dt.timedelta(weeks=settings_of(unit).horizon_weeks)
-    rows = online_slots(unit).filter(visit_type=visit_type, starts_at__lte=horizon).order_by("starts_at")
-    return list(rows[:MAX_SLOTS_SHOWN])
+    last_monday = _monday(horizon.astimezone(STOCKHOLM).date())
+    monday = min(max(_monday(week or today), _monday(today)), last_monday)
+    free = online_slots(unit).filter(visit_type=visit_type, starts_at__lte=horizon)
+    practitioners = list(Staff.objects.filter(pk__in=free.values("practitioner")).order_by("family_name", "given_name"))
+    chosen = next((p for p in practitioners if str(p.pk) == practitioner_id), None)
+    if chosen is not None:
+        free = free.filter(practitioner=chosen)
+    first_free = free.order_by("starts_at").first()
+    if week is None and first_free is not None:
+        monday = _monday(first_free.starts_at.astimezone(STOCKHOLM).date())
+    start, end = local_instant(monday, dt.time()), local_instant(monday + dt.timedelta(days=7), dt.time())
+    rows = list(free.filter(starts_at__gte=start, starts_at__lt=end).order_by("starts_at")[:MAX_SLOTS_SHOWN])
+    by_day: dict[dt.date, list[Slot]] = {monday + dt.timedelta(days=n): [] for n in range(7)}
+    for slot in rows:
+        by_day[slot.starts_at.astimezone(STOCKHOLM).date()].append(slot)
+    day = day if day in by_day else None
+    shown = [(d, slots) for d, slots in by_day.items() if slots and (day is None or d == day)]
+    full = _at_limit(reader=reader, subject=subject, unit=unit, visit_types=[visit_type])
+    return SlotWeek(
+        monday=monday,
+        days=shown,
+        week_days=[(d, len(slots)) for d, slots in by_day.items()],
+        previous=monday - dt.timedelta(days=7) if monday > _monday(today) else None,
+        next=monday + dt.timedelta(days=7) if monday < last_monday else None,
+        practitioners=practitioners,
+        practitioner=chosen,
+        day=day,
+        first_free=first_free,
+        at_limit=bool(full),
+    )
 
 
-def slot_to_confirm(*, reader: Patient, subject: Patient, unit: CareUnit, slot_id: uuid.UUID | str) -> Slot | None:
+def slot_to_confirm(
+    *, reader: Patient, subject: Patient, unit: CareUnit, slot_id: uuid.UUID | str
+) -> tuple[Slot | None, bool]:
+    """The free slot to book, and whether the subject is at the unit's limit of its visit type."""
     _may_book_for(reader, subject)
-    return online_slots(unit).filter(pk=slot_id).first()
+    slot = online_slots(unit).filter(pk=slot_id).first()
+    if slot is None:
+        return None, False
+    return slot, bool(_at_limit(reader=reader, subject=subject, unit=unit, visit_types=[slot.visit_type]))
 
 
 def booking_for_reader(*, reader: Patient, booking_id: uuid.UUID | str, action: str = DETAIL_READ) -> Booking:
@@ -130,6 +226,8 @@ def what_may_change(booking: Booking, *, now: dt.datetime) -> dict[str, Any]:
     return {
         "may_cancel": active and now <= deadline,
         "may_rebook": active and now <= deadline and slot.visit_type.rebookable_online,
+        # Why the "move" link is missing: the unit moves this kind of visit only by phone.
+        "not_rebookable": active and now <= deadline and not slot.visit_type.rebookable_online,
         "cancel_deadline": deadline,
         "too_late": active and now > deadline,
     }

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.booking import notices, policy
-from vardkontakt.booking.availability import alternatives_to
+from vardkontakt.booking.availability import alternatives_to, coming_web_bookings
 from vardkontakt.booking.models import Booking, BookingChannel, BookingStatus, Channel, Slot
 from vardkontakt.booking.schedule import settings_of
 from vardkontakt.identity.models import Patient, Staff
@@ -52,6 +52,10 @@ class Refusal(enum.Enum):
         "A visit can only be moved to a time of the same kind, with the same person and of the same length."
     )
     NOT_ACTIVE = _("The booking is no longer active.")
+    LIMIT_REACHED = _(
+        "There is already a coming appointment of this kind, as many as the unit lets you book online. "
+        "Move or cancel it first, or call the unit."
+    )
     OVERBOOK_REASON = _("Give a reason for the overbooking.")
 
 
@@ -83,7 +87,7 @@ def _check_staff(slot: Slot, unit: CareUnit, now: dt.datetime) -> None:
         raise BookingRefused(Refusal.OTHER_UNIT)
     if slot.starts_at <= now:
         raise BookingRefused(Refusal.PAST)
-    if slot.published_online:
+    if slot.published_online and not slot.released_to_staff:
         released_at = slot.starts_at - dt.timedelta(hours=settings_of(unit).release_hours)
         if now < released_at:
             raise BookingRefused(Refusal.NOT_RELEASED)
@@ -187,6 +191,19 @@ def _log(actor: Patient, action: str, booking: Booking) -> None:
     )
 
 
+def _lock_subject(subject: Patient) -> None:
+    """The person booked for, locked until the transaction ends: their web bookings are counted
+    against the unit's limit one booking at a time, so two bookings sent at once (two tabs, two
+    guardians) cannot both find room. Taken before the slot's lock, never after it."""
+    Patient.objects.select_for_update(no_key=True).filter(pk=subject.pk).first()
+
+
+def _check_limit(slot: Slot, subject: Patient) -> None:
+    allowed = settings_of(slot.unit).online_bookings_per_visit_type
+    if len(coming_web_bookings(subject, slot.visit_type)) >= allowed:
+        raise BookingRefused(Refusal.LIMIT_REACHED, unit=slot.unit)
+
+
 def book_online(
     *,
     slot_id: uuid.UUID | str,
@@ -197,10 +214,12 @@ def book_online(
     idempotency_key: str | None = None,
 ) -> Booking:
     """``actor`` books a published slot for ``subject``: themself or someone they may book for
-    (anyone else: 404, before anything is locked)."""
+    (anyone else: 404, before anything is locked), within the unit's limit of coming web bookings
+    of the slot's visit type."""
     _may_book_for(actor, subject)
     now = timezone.now()
     with _refusing_taken(slot_id, online=True), transaction.atomic():
+        _lock_subject(subject)
         slot = _locked_slot(slot_id)
         holders = _holders(slot, subject, idempotency_key)
         if holders.earlier:
@@ -208,6 +227,7 @@ def book_online(
         _check_online(slot, unit, now)
         if holders.active:
             raise _Taken
+        _check_limit(slot, subject)
         booking = Booking(
             slot=slot,
             patient=subject,
@@ -355,6 +375,8 @@ def rebook_online(
             sms_reminder=old.sms_reminder,
             rebooked_from=old,
             idempotency_key=idempotency_key or None,
+            calendar_uid=old.event_uid,
+            calendar_sequence=old.calendar_sequence + 1,
         )
         _insert(new)
         notices.withdraw_reminder(old)

@@ -18,10 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from vardkontakt.booking.models import BookingSettings, Channel, ExceptionReason, HeldBack, VisitType
 from vardkontakt.booking.services import Refusal
 from vardkontakt.booking.staff_services import profession_refusal
-from vardkontakt.identity.models import Patient, Profession, Staff
+from vardkontakt.identity.models import Profession, Staff
 from vardkontakt.identity.numbers import normalise_personnummer
 from vardkontakt.organisation.models import CareUnit
 
+UNKNOWN_PATIENT = _("No patient with this number is registered here.")
 SHORTEST_VISIT_MINUTES = 5  # as the database's check constraint on VisitType
 LONGEST_VISIT_MINUTES = 8 * 60
 
@@ -59,6 +60,13 @@ class BookingSettingsForm(forms.Form):
         label=_("Send the SMS reminder (hours before the start)"),
         validators=[MinValueValidator(1), MaxValueValidator(7 * 24)],
     )
+    online_bookings_per_visit_type = forms.IntegerField(
+        label=_("Coming web bookings of one visit type per patient"),
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        initial=1,
+        required=False,
+        help_text=_("Patients are told before they choose a time. Bookings the unit makes by phone do not count."),
+    )
     terms_text = forms.CharField(
         label=_("Terms shown before booking"),
         required=False,
@@ -72,6 +80,9 @@ class BookingSettingsForm(forms.Form):
         assume_scheme="https",
         help_text=_("Where patients can find out which level of care they need."),
     )
+
+    def clean_online_bookings_per_visit_type(self) -> int:
+        return self.cleaned_data.get("online_bookings_per_visit_type") or 1  # empty: the default, one
 
     @classmethod
     def initial_of(cls, rules: BookingSettings) -> dict[str, Any]:
@@ -99,6 +110,13 @@ class VisitTypeForm(forms.Form):
         validators=[MinValueValidator(0), MaxValueValidator(14 * 24)],
         initial=24,
     )
+    fee_kronor = forms.IntegerField(
+        label=_("Patient fee (kronor)"),
+        validators=[MinValueValidator(0), MaxValueValidator(10000)],
+        initial=0,
+        required=False,
+        help_text=_("Shown before booking; 0 is shown as free of charge."),
+    )
     active = forms.BooleanField(
         label=_("In use"),
         required=False,
@@ -110,6 +128,9 @@ class VisitTypeForm(forms.Form):
         self.unit = unit
         self.current = current
         super().__init__(*args, **kwargs)
+
+    def clean_fee_kronor(self) -> int:
+        return self.cleaned_data.get("fee_kronor") or 0  # empty: no fee
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())
@@ -207,24 +228,19 @@ class StaffBookForm(forms.Form):
     sms_reminder = forms.BooleanField(
         label=_("Send an SMS reminder"),
         required=False,
-        help_text=_("Only if the patient has a mobile number in their settings. It says only the time."),
+        help_text=_("To the mobile number in the patient's settings. It says only the time."),
     )
     submission_key = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
 
-    patient: Patient
-
     def clean_personnummer(self) -> str:
+        """The number, normalised; whether such a patient exists is the staff selector's question
+        (staff_selectors.patient_for_phone_booking), which logs the look-up."""
         try:
-            number = normalise_personnummer(self.cleaned_data["personnummer"])
+            return normalise_personnummer(self.cleaned_data["personnummer"])
         except ValidationError as error:
             if error.code == "samordningsnummer":
-                raise ValidationError(_("No patient with this number is registered here."), code="unknown") from None
+                raise ValidationError(UNKNOWN_PATIENT, code="unknown") from None
             raise
-        found = Patient.objects.filter(personnummer=number).first()
-        if found is None:
-            raise ValidationError(_("No patient with this number is registered here."), code="unknown")
-        self.patient = found
-        return number
 
 
 class OverbookForm(StaffBookForm):

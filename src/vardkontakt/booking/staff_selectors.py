@@ -25,6 +25,7 @@ from vardkontakt.booking import policy
 from vardkontakt.booking.models import (
     Booking,
     BookingStatus,
+    Channel,
     ScheduleException,
     ScheduleTemplate,
     Slot,
@@ -32,7 +33,7 @@ from vardkontakt.booking.models import (
 )
 from vardkontakt.booking.schedule import local_instant, settings_of
 from vardkontakt.core.calendar import STOCKHOLM, day_off_name, is_day_off
-from vardkontakt.identity.models import Staff
+from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.organisation.models import CareUnit
 
 
@@ -182,6 +183,17 @@ class BookEntry:
         return self.booking.ended_online and not self.active
 
 
+def may_be_released(slot: Slot) -> bool:
+    """Phone-only, not held back for a reason (series, interpreter, medical), and of a visit type in
+    use that patients book online: such a time may be opened to web booking by hand."""
+    return (
+        slot.channel == Channel.PHONE_ONLY
+        and not slot.held_back
+        and slot.visit_type.bookable_online
+        and slot.visit_type.active
+    )
+
+
 def _hours_of(day: dt.date) -> int:
     """23 on the spring day, 25 on the autumn one, else 24: midnight to midnight in Stockholm."""
     length = local_instant(day + dt.timedelta(days=1), dt.time()) - local_instant(day, dt.time())
@@ -232,6 +244,11 @@ class BookSlot:
     def staff_may_overbook(self) -> bool:
         return not self.past and self.taken and not self.kept_for_patients
 
+    @property
+    def staff_may_release(self) -> bool:
+        """A free phone-only time of a visit type patients book online: staff may open it to the web."""
+        return not self.past and not self.taken and may_be_released(self.slot)
+
 
 @dataclass
 class BookDay:
@@ -240,6 +257,16 @@ class BookDay:
     slots: list[BookSlot]
     day_off: str = ""  # the public holiday's or day off's name
     opened: bool = False  # on a day off: the unit has opened its book
+
+    @property
+    def releasable(self) -> int:
+        """Free phone-only times this day that staff may open to web booking."""
+        return sum(1 for s in self.slots if s.staff_may_release)
+
+    @property
+    def kept(self) -> int:
+        """Free times this day kept for patients online that staff may release for phone booking now."""
+        return sum(1 for s in self.slots if s.kept_for_patients and not s.taken and not s.past)
 
     @property
     def flagged(self) -> bool:
@@ -309,7 +336,7 @@ def _book_slots(unit: CareUnit, slots: list[Slot], now: dt.datetime) -> list[Boo
         BookSlot(
             slot=slot,
             entries=entries,
-            released_at=slot.starts_at - release if slot.published_online else None,
+            released_at=slot.starts_at - release if slot.published_online and not slot.released_to_staff else None,
             past=slot.starts_at <= now,
         )
         for slot, entries in zip(slots, _entries(slots), strict=True)
@@ -358,6 +385,24 @@ def slot_for_staff(*, staff: Staff, unit: CareUnit, slot_id: uuid.UUID | str) ->
     found = _book_slots(unit, [slot], timezone.now())[0]
     _audit_patients(staff, unit, found.entries, "appointment book slot")
     return found
+
+
+def patient_for_phone_booking(*, staff: Staff, unit: CareUnit, personnummer: str, confirming: bool) -> Patient | None:
+    """The patient a member of the unit is about to book by phone, shown by name ("stämmer det?")
+    with whether they have a mobile number: a read of the patient, logged. When the member
+    confirms, the booking's own entry names the patient, so the second look-up is not logged."""
+    if not policy.staff_may_use_book(staff, unit):
+        raise Http404
+    patient = Patient.objects.filter(personnummer=personnummer).first()
+    if patient is not None and not confirming:
+        audit(
+            actor=Actor.of_staff(staff),
+            action="booking.patient_check",
+            patient=patient,
+            unit=unit,
+            detail="phone booking",
+        )
+    return patient
 
 
 def booking_for_staff(*, staff: Staff, unit: CareUnit, booking_id: uuid.UUID | str) -> Booking:

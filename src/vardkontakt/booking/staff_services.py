@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.formats import date_format
@@ -30,6 +30,7 @@ from vardkontakt.booking.models import (
     Booking,
     BookingSettings,
     BookingStatus,
+    Channel,
     HolidayOpening,
     ScheduleException,
     ScheduleTemplate,
@@ -59,15 +60,26 @@ def booking_settings_update(
     reminder_hours: int,
     terms_text: str,
     self_assessment_url: str,
+    online_bookings_per_visit_type: int = 1,
 ) -> BookingSettings:
     rules = settings_of(unit)
     rules.horizon_weeks = horizon_weeks
     rules.release_hours = release_hours
     rules.reminder_hours = reminder_hours
+    rules.online_bookings_per_visit_type = online_bookings_per_visit_type
     rules.terms_text = terms_text.strip()
     rules.self_assessment_url = self_assessment_url
     rules.full_clean(exclude=["unit"])
-    rules.save(update_fields=["horizon_weeks", "release_hours", "reminder_hours", "terms_text", "self_assessment_url"])
+    rules.save(
+        update_fields=[
+            "horizon_weeks",
+            "release_hours",
+            "reminder_hours",
+            "terms_text",
+            "self_assessment_url",
+            "online_bookings_per_visit_type",
+        ]
+    )
     _log(by, unit, "rules")
     return rules
 
@@ -125,6 +137,7 @@ def visit_type_create(
     rebookable_online: bool,
     cancellation_deadline_hours: int,
     active: bool = True,
+    fee_kronor: int = 0,
 ) -> VisitType:
     CareUnit.objects.select_for_update().filter(pk=unit.pk).first()  # one name check at a time per unit
     visit_type = VisitType(
@@ -136,6 +149,7 @@ def visit_type_create(
         rebookable_online=rebookable_online,
         cancellation_deadline_hours=cancellation_deadline_hours,
         active=active,
+        fee_kronor=fee_kronor,
     )
     _check_visit_type(visit_type)
     visit_type.save(force_insert=True)
@@ -155,6 +169,7 @@ def visit_type_update(
     rebookable_online: bool,
     cancellation_deadline_hours: int,
     active: bool,
+    fee_kronor: int = 0,
 ) -> VisitType:
     """Change a visit type. Times already in the book keep their length; new ones get the new one."""
     CareUnit.objects.select_for_update().filter(pk=visit_type.unit_id).first()
@@ -165,6 +180,7 @@ def visit_type_update(
     visit_type.rebookable_online = rebookable_online
     visit_type.cancellation_deadline_hours = cancellation_deadline_hours
     visit_type.active = active
+    visit_type.fee_kronor = fee_kronor
     _check_visit_type(visit_type)
     fields = [
         "name",
@@ -174,6 +190,7 @@ def visit_type_update(
         "rebookable_online",
         "cancellation_deadline_hours",
         "active",
+        "fee_kronor",
     ]
     visit_type.save(update_fields=fields)
     _log(by, visit_type.unit, f"visit type {name}", visit_type)
@@ -331,6 +348,73 @@ def schedule_roll(*, unit: CareUnit, by: Staff) -> Generated:
     generated = generate_slots(unit)
     _log(by, unit, f"rolled, {generated.created} new")
     return generated
+
+
+# --- opening phone-only times to the web ----------------------------------------------------------
+
+
+def _times_of(unit: CareUnit, slot: Slot | None, day: dt.date | None) -> tuple[QuerySet[Slot], str]:
+    if slot is not None:
+        return Slot.objects.filter(pk=slot.pk, unit=unit), f"time {slot.pk}"
+    if day is None:
+        raise ValueError("a time or a day")
+    start, end = local_instant(day, dt.time()), local_instant(day + dt.timedelta(days=1), dt.time())
+    return Slot.objects.filter(unit=unit, starts_at__gte=start, starts_at__lt=end), f"day {day.isoformat()}"
+
+
+@transaction.atomic
+def slots_release_online(*, unit: CareUnit, by: Staff, slot: Slot | None = None, day: dt.date | None = None) -> int:
+    """Open free, future, phone-only times to web booking: one time, or every one of a day
+    (Stockholm). Their weekly block stays phone-only, so later weeks are not changed; a time held
+    back for a reason, of a visit type not booked online, or booked meanwhile is left as it is.
+    Counts the times opened; logged as a change of the unit's book when any was."""
+    if slot is None and day is None:
+        return 0
+    times, what = _times_of(unit, slot, day)
+    active = Booking.objects.filter(slot=OuterRef("pk"), status=BookingStatus.ACTIVE)
+    eligible = (
+        times.select_for_update(of=("self",))
+        .filter(
+            starts_at__gt=timezone.now(),
+            channel=Channel.PHONE_ONLY,
+            held_back="",
+            visit_type__bookable_online=True,
+            visit_type__active=True,
+        )
+        .filter(~Exists(active))
+    )
+    ids = list(eligible.values_list("pk", flat=True))
+    released = Slot.objects.filter(pk__in=ids).update(channel=Channel.ONLINE_AND_PHONE)
+    if released:
+        _log(by, unit, f"opened {released} phone-only times to web booking: {what}")
+    return released
+
+
+@transaction.atomic
+def slots_release_to_staff(*, unit: CareUnit, by: Staff, slot: Slot | None = None, day: dt.date | None = None) -> int:
+    """Release free, future times kept for patients online to phone booking now, before the unit's
+    rule (48 hours by default) would: one time, or every one of a day. They stay open online too.
+    Counts the times released; logged as a change of the unit's book when any was."""
+    if slot is None and day is None:
+        return 0
+    times, what = _times_of(unit, slot, day)
+    active = Booking.objects.filter(slot=OuterRef("pk"), status=BookingStatus.ACTIVE)
+    kept = (
+        times.select_for_update(of=("self",))
+        .filter(
+            starts_at__gt=timezone.now(),
+            channel=Channel.ONLINE_AND_PHONE,
+            held_back="",
+            visit_type__bookable_online=True,
+            released_to_staff=False,
+        )
+        .filter(~Exists(active))
+    )
+    ids = list(kept.values_list("pk", flat=True))
+    released = Slot.objects.filter(pk__in=ids).update(released_to_staff=True)
+    if released:
+        _log(by, unit, f"released {released} online times to phone booking early: {what}")
+    return released
 
 
 # --- booking on a patient's behalf ---------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,9 +21,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vardkontakt.booking import coverage, policy, staff_selectors, staff_services
+from vardkontakt.booking.models import Booking
 from vardkontakt.booking.schedule import settings_of
 from vardkontakt.booking.services import BookingRefused, Refusal
 from vardkontakt.booking.staff_forms import (
+    UNKNOWN_PATIENT,
     BookingSettingsForm,
     DayOffForm,
     ExceptionForm,
@@ -35,6 +37,7 @@ from vardkontakt.booking.staff_forms import (
 from vardkontakt.booking.staff_selectors import BookSlot
 from vardkontakt.core.calendar import STOCKHOLM, day_off_name
 from vardkontakt.identity.decorators import StaffRequest, staff_required
+from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit
 
 
@@ -80,9 +83,12 @@ def _slot_page(
     *,
     status: int = 200,
     refused: BookingRefused | None = None,
+    check: Patient | None = None,
 ) -> HttpResponse:
-    """The time and its bookings, with the form that fits it now: book it, or overbook it (taken)."""
-    if form is None or (found.staff_may_overbook and not form.errors and not isinstance(form, OverbookForm)):
+    """The time and its bookings, with the form that fits it now: book it, or overbook it (taken);
+    with ``check``, the patient found for the number typed, to confirm before booking."""
+    replace = found.staff_may_overbook and not form.errors and not isinstance(form, OverbookForm) if form else True
+    if check is None and replace:
         # A time taken meanwhile offers the overbooking form, keeping the number typed.
         initial = {"submission_key": uuid.uuid4().hex}
         if form is not None:
@@ -98,18 +104,53 @@ def _slot_page(
         "overbooking": isinstance(form, OverbookForm),
         "refusal": str(refused) if refused else "",
         "alternatives": refused.alternatives if refused else [],
+        "check": check,
+        "may_release": found.staff_may_release,
     }
     return render(request, "booking/staff/slot.html", context, status=status)
 
 
-def _booked(request: StaffRequest, unit: CareUnit, form: StaffBookForm, found: BookSlot, reason: str) -> HttpResponse:
+def _check_or_book(
+    request: StaffRequest, unit: CareUnit, form: StaffBookForm, found: BookSlot, reason: str
+) -> HttpResponse:
+    """First the patient's name for the number typed ("stämmer det?"), then, confirmed, the booking."""
+    # A time staff may not book now (kept for patients, passed) goes straight to the service, which
+    # says why; only a time that can be booked asks for the patient first.
+    fits = found.staff_may_overbook if reason else found.staff_may_book
+    confirming = request.POST.get("confirm") == "yes" or not fits
+    patient = staff_selectors.patient_for_phone_booking(
+        staff=request.staff, unit=unit, personnummer=form.cleaned_data["personnummer"], confirming=confirming
+    )
+    if patient is None:
+        form.add_error("personnummer", UNKNOWN_PATIENT)
+        return _slot_page(request, unit, found, form, status=400)
+    if not confirming:
+        return _slot_page(request, unit, found, form, check=patient)
+    return _booked(request, unit, form, found, patient, reason)
+
+
+def _reminder_said(booking: Booking, hours: int) -> str:
+    if booking.sms_reminder:
+        return ngettext(
+            "An SMS reminder will be sent %(hours)d hour before.",
+            "An SMS reminder will be sent %(hours)d hours before.",
+            hours,
+        ) % {"hours": hours}
+    if not booking.patient.mobile:
+        return _("No SMS reminder will be sent: the patient has no mobile number.")
+    return _("No SMS reminder will be sent.")
+
+
+def _booked(
+    request: StaffRequest, unit: CareUnit, form: StaffBookForm, found: BookSlot, patient: Patient, reason: str
+) -> HttpResponse:
     me = request.staff
     try:
         booking = staff_services.staff_book(
             unit=unit,
             by=me,
             slot_id=found.slot.pk,
-            patient=form.patient,
+            patient=patient,
             sms_reminder=form.cleaned_data["sms_reminder"],
             overbook_reason=reason,
             submission_key=form.cleaned_data["submission_key"],
@@ -120,7 +161,8 @@ def _booked(request: StaffRequest, unit: CareUnit, form: StaffBookForm, found: B
         status = 409 if refused.refusal is Refusal.TAKEN else 400
         return _slot_page(request, unit, found, form, status=status, refused=refused)
     text = _("The time is overbooked for %(name)s.") if booking.overbooked else _("The time is booked for %(name)s.")
-    messages.success(request, text % {"name": booking.patient.full_name})
+    said = _reminder_said(booking, settings_of(unit).reminder_hours)
+    messages.success(request, text % {"name": booking.patient.full_name} + " " + said)
     return redirect(_book_url(unit, booking.slot.starts_at.astimezone(STOCKHOLM).date()))
 
 
@@ -136,7 +178,7 @@ def slot(request: StaffRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> HttpR
     form = StaffBookForm(request.POST)
     if not form.is_valid():
         return _slot_page(request, unit, found, form, status=400)
-    return _booked(request, unit, form, found, reason="")
+    return _check_or_book(request, unit, form, found, reason="")
 
 
 @staff_required
@@ -149,7 +191,52 @@ def overbook(request: StaffRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> H
     form = OverbookForm(request.POST)
     if not form.is_valid():
         return _slot_page(request, unit, found, form, status=400)
-    return _booked(request, unit, form, found, reason=form.cleaned_data["reason"])
+    return _check_or_book(request, unit, form, found, reason=form.cleaned_data["reason"])
+
+
+@staff_required
+@require_POST
+def release(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
+    """Phone-only times opened to web booking by hand: one time (``slot``) or a whole day (``day``).
+    The weekly blocks stay as they are; only these times change."""
+    me = request.staff
+    unit = staff_selectors.unit_for_book(staff=me, unit_id=unit_id)
+    slot_id, day = request.POST.get("slot", "")[:40], request.POST.get("day", "")[:10]
+    # "phone": times kept for patients released to phone booking early; else phone-only times to the web.
+    to_phone = request.POST.get("to") == "phone"
+    release = staff_services.slots_release_to_staff if to_phone else staff_services.slots_release_online
+    if slot_id:
+        found = staff_selectors.slot_for_staff(staff=me, unit=unit, slot_id=_uuid_or_404(slot_id))
+        released = release(unit=unit, by=me, slot=found.slot)
+        back = _book_url(unit, found.slot.starts_at.astimezone(STOCKHOLM).date())
+    else:
+        chosen = _day_of(day)
+        released = release(unit=unit, by=me, day=chosen)
+        back = _book_url(unit, chosen)
+    if to_phone:
+        if released:
+            text = ngettext(
+                "%(count)d time may be booked by phone now.", "%(count)d times may be booked by phone now.", released
+            )
+            messages.success(request, text % {"count": released})
+        else:
+            messages.info(request, _("No free time kept for patients could be released for phone booking."))
+    elif released:
+        messages.success(
+            request,
+            ngettext("%(count)d time is open for web booking.", "%(count)d times are open for web booking.", released)
+            % {"count": released},
+        )
+    else:
+        messages.info(request, _("No free phone-only time could be opened for web booking."))
+    return redirect(back)
+
+
+def _uuid_or_404(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Http404 from None
 
 
 @staff_required

@@ -11,6 +11,7 @@ urlpatterns = [
     path("bookings/book/<uuid:unit_id>/<uuid:visit_type_id>/", views.free_slots, name="slots"),
     path("bookings/book/<uuid:unit_id>/slot/<uuid:slot_id>/", views.book, name="book"),
     path("bookings/calendar/", views.calendar_feed_settings, name="calendar_settings"),
+    path("bookings/calendar/new/", views.calendar_feed_new, name="calendar_new"),
     path("bookings/<uuid:booking_id>/", views.detail, name="detail"),
     path("bookings/<uuid:booking_id>/cancel/", views.cancel, name="cancel"),
     path("bookings/<uuid:booking_id>/rebook/", views.rebook, name="rebook"),

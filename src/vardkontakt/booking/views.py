@@ -7,6 +7,7 @@ reader may not book for) and logs what was read or changed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -14,7 +15,9 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -24,7 +27,7 @@ from vardkontakt.booking.schedule import settings_of
 from vardkontakt.booking.services import BookingRefused, Refusal
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.core.waiting_room import waiting_room
-from vardkontakt.identity.decorators import PatientRequest, patient_required, public
+from vardkontakt.identity.decorators import PatientRequest, patient_required, public, recent_login_required
 from vardkontakt.identity.models import Patient
 
 
@@ -65,15 +68,29 @@ def visit_types(request: PatientRequest, unit_id: uuid.UUID) -> HttpResponse:
     return render(request, "booking/visit_types.html", context)
 
 
+def _date_or_none(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
 @patient_required
 @require_GET
 def free_slots(request: PatientRequest, unit_id: uuid.UUID, visit_type_id: uuid.UUID) -> HttpResponse:
+    """One week of free times at a time, filtered by day and practitioner, with the first free time."""
     unit = selectors.unit_booking_online(unit_id=unit_id)
     visit_type = selectors.online_visit_type(unit=unit, visit_type_id=visit_type_id)
-    slots = selectors.bookable_slots(
-        reader=request.patient, subject=_subject(request), unit=unit, visit_type=visit_type
+    week = selectors.slot_week(
+        reader=request.patient,
+        subject=_subject(request),
+        unit=unit,
+        visit_type=visit_type,
+        week=_date_or_none(request.GET.get("week", "")),
+        practitioner_id=request.GET.get("practitioner", "")[:40],
+        day=_date_or_none(request.GET.get("day", "")),
     )
-    context = {"unit": unit, "visit_type": visit_type, "days": _by_day(slots), "rules": settings_of(unit)}
+    context = {"unit": unit, "visit_type": visit_type, "week": week, "days": week.days, "rules": settings_of(unit)}
     return render(request, "booking/slots.html", context)
 
 
@@ -101,7 +118,7 @@ def book(request: PatientRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> Htt
             return _refused(request, refused, unit=unit)
         messages.success(request, _("The appointment is booked."))
         return redirect("booking:detail", booking_id=booking.pk)
-    slot = selectors.slot_to_confirm(reader=request.patient, subject=subject, unit=unit, slot_id=slot_id)
+    slot, at_limit = selectors.slot_to_confirm(reader=request.patient, subject=subject, unit=unit, slot_id=slot_id)
     if slot is None:
         return _refused(request, BookingRefused(Refusal.TAKEN), unit=unit)
     context = {
@@ -111,8 +128,16 @@ def book(request: PatientRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> Htt
         "rules": settings_of(unit),
         "submission_key": uuid.uuid4().hex,
         "mobile": subject.mobile,
+        "at_limit": at_limit,
+        "back": _week_of(slot),
     }
     return render(request, "booking/confirm.html", context)
+
+
+def _week_of(slot: Any) -> str:
+    """The free times of the slot's visit type, in the slot's week: where "choose another time" leads."""
+    url = reverse("booking:slots", kwargs={"unit_id": slot.unit_id, "visit_type_id": slot.visit_type_id})
+    return f"{url}?{urlencode({'week': slot.starts_at.astimezone(STOCKHOLM).date().isoformat()})}"
 
 
 def _refused(request: HttpRequest, refused: BookingRefused, **context: Any) -> HttpResponse:
@@ -172,7 +197,12 @@ def rebook(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
     booking = selectors.booking_for_reader(reader=request.patient, booking_id=booking_id)
     may = selectors.what_may_change(booking, now=timezone.now())
     slots = selectors.rebooking_slots(booking) if may["may_rebook"] else []
-    context = {"booking": booking, "days": _by_day(slots), "submission_key": uuid.uuid4().hex, **may}
+    chosen = next((slot for slot in slots if str(slot.pk) == request.GET.get("slot")), None)
+    if chosen is not None:
+        # "Move here" asks first: the old time and the new, side by side, and one button to move.
+        context = {"booking": booking, "new_slot": chosen, "submission_key": uuid.uuid4().hex}
+        return render(request, "booking/rebook_confirm.html", context)
+    context = {"booking": booking, "days": _by_day(slots), **may}
     return render(request, "booking/rebook.html", context)
 
 
@@ -195,17 +225,30 @@ def booking_ics(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
 @patient_required
 @require_http_methods(["GET", "POST"])
 def calendar_feed_settings(request: PatientRequest) -> HttpResponse:
-    """The person's own calendar link: made (replacing the old one) or revoked; shown once."""
+    """The person's own calendar links: each with what it tells and until when; any can be revoked."""
     me = request.patient
-    new_url = ""
     if request.method == "POST":
-        if request.POST.get("action") == "revoke":
-            calendar.feed_revoke(me)
-            messages.success(request, _("The calendar link no longer works."))
-            return redirect("booking:calendar_settings")
-        token = calendar.feed_create(me)
-        new_url = request.build_absolute_uri(calendar.feed_path(token))
-    return render(request, "booking/calendar_settings.html", {"has_feed": calendar.has_feed(me), "new_url": new_url})
+        calendar.feed_revoke(owner=me, feed_id=request.POST.get("feed", "")[:40])
+        messages.success(request, _("The calendar link no longer works."))
+        return redirect("booking:calendar_settings")
+    return render(request, "booking/calendar_settings.html", {"feeds": calendar.feeds_of(me)})
+
+
+@patient_required
+@recent_login_required
+@require_http_methods(["GET", "POST"])
+def calendar_feed_new(request: PatientRequest) -> HttpResponse:
+    """A new calendar link, after a fresh e-ID login: the choice of content (the time and
+    "Vårdbesök" only, unless the person asks for details), then the link, shown once."""
+    me = request.patient
+    if request.method != "POST":
+        stash = getattr(request, "stepup_stash", None) or {}
+        return render(request, "booking/calendar_new.html", {"detailed": stash.get("content") == "details"})
+    detailed = request.POST.get("content") == "details"
+    made = calendar.feed_create(owner=me, detailed=detailed)
+    url = request.build_absolute_uri(calendar.feed_path(made.token))
+    context = {"feed": made.feed, "url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}
+    return render(request, "booking/calendar_made.html", context)
 
 
 @public

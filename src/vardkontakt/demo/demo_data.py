@@ -478,6 +478,7 @@ VISIT_TYPES: list[dict[str, Any]] = [
         "fields": {
             "duration_minutes": 20,
             "professions": [Profession.DOCTOR],
+            "fee_kronor": 200,
             "bookable_online": True,
             "rebookable_online": False,
         },

@@ -4,3 +4,19 @@ import { initAll } from "../build/nhsuk-frontend.min.js";
 
 document.body.classList.add("js-enabled", "nhsuk-frontend-supported");
 initAll();
+
+// "Copy" buttons (data-copy-target: the id of the element whose text is copied). They are hidden
+// until this runs, so a page without JavaScript offers the text to select instead.
+for (const button of document.querySelectorAll("button[data-copy-target]")) {
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    const source = document.getElementById(button.dataset.copyTarget);
+    const status = document.getElementById(button.dataset.copyStatus);
+    try {
+      await navigator.clipboard.writeText(source.textContent.trim());
+      if (status) status.textContent = button.dataset.copiedText;
+    } catch {
+      if (status) status.textContent = button.dataset.failedText;
+    }
+  });
+}
