@@ -795,6 +795,20 @@ ROWS: list[Row] = [
         kwargs=lambda p: {"region_id": Region.objects.get().id},
     ),
     Row(
+        "regions:rules",
+        "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+    ),
+    Row(
+        "regions:rules",
+        "the region, an age past 18",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 400}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+        data=lambda p, who: {"guardian_access_until_age": "19", "own_record_from_age": "18"},
+    ),
+    Row(
         "regions:administrations",
         "the region",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),

@@ -21,6 +21,7 @@ from vardkontakt.booking.staff_services import profession_refusal
 from vardkontakt.identity.models import Patient, Profession, Staff
 from vardkontakt.identity.numbers import normalise_personnummer
 from vardkontakt.organisation.models import CareUnit
+from vardkontakt.organisation.selectors import unit_members
 
 SHORTEST_VISIT_MINUTES = 5  # as the database's check constraint on VisitType
 LONGEST_VISIT_MINUTES = 8 * 60
@@ -131,7 +132,7 @@ class PractitionerField(forms.ModelChoiceField):
 
 
 def _members(unit: CareUnit) -> Any:
-    return Staff.objects.filter(memberships__unit=unit).order_by("family_name", "given_name")
+    return Staff.objects.filter(pk__in=unit_members(unit)).order_by("family_name", "given_name")
 
 
 class TemplateForm(forms.Form):

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from vardkontakt.regions import views
+from vardkontakt.regions import rule_views, views
 
 app_name = "regions"
 
 urlpatterns = [
     path("regions/<uuid:region_id>/", views.overview, name="overview"),
+    path("regions/<uuid:region_id>/rules/", rule_views.rules, name="rules"),
     path("regions/<uuid:region_id>/administrations/", views.administrations, name="administrations"),
     path("regions/<uuid:region_id>/units/", views.units, name="units"),
     path("regions/<uuid:region_id>/units/new/", views.unit_create, name="unit_create"),
