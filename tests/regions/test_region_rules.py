@@ -31,7 +31,9 @@ pytestmark = pytest.mark.django_db
 
 
 def client_of(staff: Staff) -> Client:
-    return login_as(Client(), User.objects.get_or_create_for_staff(staff))
+    client = login_as(Client(), User.objects.get_or_create_for_staff(staff))
+    client.cookies["vk_language"] = "en"
+    return client
 
 
 @pytest.fixture
@@ -123,7 +125,7 @@ def test_the_region_administrator_changes_the_ages_and_it_is_audited(personas, r
 def test_bad_input_is_refused_and_changes_nothing(personas, region, changes, field):
     before = rules_initial(region)
     admin = client_of(personas.region_admin)
-    admin.cookies["django_language"] = "sv"
+    admin.cookies["vk_language"] = "sv"
     response = admin.post(
         f"/staff/regions/{region.id}/rules/", rules_form(region, **changes), HTTP_ACCEPT_LANGUAGE="sv"
     )
