@@ -35,16 +35,17 @@ def person_hsa_id(number: int) -> str:
 
 
 def extract_rows(
-    persons: int, *, units: int, administration: str, today: dt.date, first: int = 0
+    persons: int, *, units: int, administration: str, today: dt.date, first: int = 0, first_unit: int = 0
 ) -> list[dict[str, str]]:
-    """``units`` units and ``persons`` persons numbered from ``first``; every tenth person works at two
-    units, every twentieth place has an end date a year ahead and every fiftieth starts next month."""
+    """``units`` units numbered from ``first_unit`` and ``persons`` persons numbered from ``first``;
+    every tenth person works at two units, every twentieth place has an end date a year ahead and
+    every fiftieth starts next month."""
     assert orgnr.is_valid(ORGANISATION)
     rows = [
         {
             "record": "unit",
-            "hsa_id": unit_hsa_id(n),
-            "name": f"Importerad mottagning {n}",
+            "hsa_id": unit_hsa_id(first_unit + n),
+            "name": f"Importerad mottagning {first_unit + n}",
             "kind": KINDS[n % len(KINDS)],
             "administration": administration,
         }
@@ -60,7 +61,7 @@ def extract_rows(
                     "given_name": f"Person{n}",
                     "family_name": "Importsson",
                     "profession": PROFESSIONS[n % len(PROFESSIONS)],
-                    "unit_hsa_id": unit_hsa_id(place),
+                    "unit_hsa_id": unit_hsa_id(first_unit + place),
                     "starts_on": (today + dt.timedelta(days=30)).isoformat() if n % 50 == 1 else "",
                     "ends_on": (today + dt.timedelta(days=365)).isoformat() if n % 20 == 3 else "",
                 }
