@@ -67,7 +67,7 @@ def test_a_region_starts_from_an_empty_database_and_its_first_unit_takes_a_case(
         stdout=out,
     )
     assert "Next:" in out.getvalue()
-    region = Region.objects.get()
+    assert Region.objects.get().name == "Region Exempelby"
     page = ui.page
     today = timezone.localdate()
     ui.goto("/")

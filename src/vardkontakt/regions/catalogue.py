@@ -141,13 +141,13 @@ def plan_for(region: Region, extract: Extract, *, today: dt.date | None = None) 
             setattr(unit, name, wanted[name])
         if changed:
             plan.units_changed.append((unit, [name.removesuffix("_id") for name in changed]))
-    for record in extract.persons.values():
-        for place in record.places:
+    for person in extract.persons.values():
+        for place in person.places:
             unit = units.get(place.unit_hsa_id)
             if unit is None:
                 problems.append(
                     _("%(person)s: the unit %(unit)s is neither in the extract nor in the region.")
-                    % {"person": record.hsa_id, "unit": place.unit_hsa_id}
+                    % {"person": person.hsa_id, "unit": place.unit_hsa_id}
                 )
             elif unit.pk and unit.administration.region_id != region.pk and unit not in plan.units_added:
                 problems.append(_("%(unit)s belongs to another region.") % {"unit": place.unit_hsa_id})
@@ -190,13 +190,13 @@ def _plan_persons(region: Region, extract: Extract, units: dict[str, CareUnit], 
             unit = units[place.unit_hsa_id]
             listed.add(unit.pk)
             held_after |= _holds(place.starts_on, place.ends_on, today)
-            membership = current.get(staff.pk, {}).get(unit.pk) if unit.pk else None
-            if membership is None:
+            held = current.get(staff.pk, {}).get(unit.pk)
+            if held is None:
                 plan.memberships_new.append((record.hsa_id, place.unit_hsa_id, place.starts_on, place.ends_on))
                 changed.append(_("place at %(unit)s") % {"unit": unit.name})
-            elif (membership.starts_on, membership.ends_on) != (place.starts_on, place.ends_on):
-                membership.starts_on, membership.ends_on = place.starts_on, place.ends_on
-                plan.memberships_changed.append(membership)
+            elif (held.starts_on, held.ends_on) != (place.starts_on, place.ends_on):
+                held.starts_on, held.ends_on = place.starts_on, place.ends_on
+                plan.memberships_changed.append(held)
                 changed.append(_("dates at %(unit)s") % {"unit": unit.name})
         for unit_id, membership in current.get(staff.pk, {}).items():
             # A place at one of the region's units the catalogue no longer lists ends yesterday.

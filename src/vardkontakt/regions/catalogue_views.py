@@ -44,7 +44,7 @@ def upload(request: StaffRequest, region_id: uuid.UUID) -> HttpResponse:
     region = selectors.region_for_admin(staff=request.staff, region_id=region_id)
     form = ExtractForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        name = request.FILES["extract"].name or ""
+        name = str(getattr(request.FILES.get("extract"), "name", "") or "")
         try:
             stored = catalogue.upload(
                 region=region, by=request.staff, content=form.cleaned_data["extract"], file_name=name
