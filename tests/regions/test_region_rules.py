@@ -268,3 +268,41 @@ def test_an_end_before_the_start_is_refused(personas, region, unit_x):
     assert "The last day cannot come before the first." in response.content.decode()
     after = Membership.objects.get(staff=personas.staff_x, unit=unit_x)
     assert (after.role, after.starts_on, after.ends_on) == (before.role, None, None)
+
+
+# --- the rules at work -----------------------------------------------------------------------------
+
+
+def test_the_booking_and_onboarding_targets_are_read_from_the_units_region(personas, region, unit_x):
+    from fractions import Fraction
+
+    from vardkontakt.booking.coverage import unit_coverage
+    from vardkontakt.organisation.models import Onboarding
+    from vardkontakt.organisation.progress import progress
+
+    region.booking_target_percent, region.booking_target_weeks, region.onboarding_target_days = 50, 12, 10
+    region.save()
+    unit_x.refresh_from_db()
+    weeks = unit_coverage(unit_x)
+    assert len(weeks) == 12 and weeks[0].target == Fraction(1, 2)
+    today = timezone.localdate()
+    onboarding = Onboarding(
+        administration=unit_x.administration,
+        unit_name="Ny",
+        hsa_id="SE2321000255-E7500",
+        kind=UnitKind.PRIMARY_CARE,
+        contact_name="A",
+        contact_email="a@example.org",
+        interest_on=today - dt.timedelta(days=11),
+    )
+    assert progress(onboarding, today).late
+    onboarding.interest_on = today - dt.timedelta(days=10)
+    assert not progress(onboarding, today).late
+
+
+def test_a_new_unit_starts_flagged_for_harm_assessment_when_the_rules_say_so(personas, region):
+    admin = client_of(personas.region_admin)
+    url = f"/staff/regions/{region.id}/units/new/"
+    assert admin.get(url).context["form"]["needs_harm_assessment"].value() is False
+    RecordRules.objects.update_or_create(region=region, defaults={"harm_assessment_for_new_units": True})
+    assert admin.get(url).context["form"]["needs_harm_assessment"].value() is True
