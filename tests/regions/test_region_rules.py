@@ -7,7 +7,7 @@ import time
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.helpers import login_as
 from vardkontakt.access import policy
@@ -39,6 +39,14 @@ def client_of(staff: Staff) -> Client:
 @pytest.fixture
 def region(personas) -> Region:
     return Region.objects.get()
+
+
+@pytest.fixture(autouse=True)
+def _language_back_to_the_default():
+    """The pages here are asked for in English; the thread keeps the language a request activated,
+    so give the next test the default (Swedish) back."""
+    yield
+    translation.deactivate()
 
 
 def rules_form(region: Region, **changes: object) -> dict[str, object]:
