@@ -42,7 +42,8 @@ class ExtractForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def upload(request: StaffRequest, region_id: uuid.UUID) -> HttpResponse:
     region = selectors.region_for_admin(staff=request.staff, region_id=region_id)
-    form = ExtractForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = ExtractForm(request.POST if posted else None, request.FILES if posted else None)
     if request.method == "POST" and form.is_valid():
         name = str(getattr(request.FILES.get("extract"), "name", "") or "")
         try:
