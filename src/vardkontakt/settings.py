@@ -284,6 +284,7 @@ PERIODIC_JOBS = [
     "vardkontakt.identity.tasks.remove_expired_sessions",
     "vardkontakt.booking.tasks.roll_schedules",
     "vardkontakt.booking.notices.send_due_reminders",
+    "vardkontakt.regions.catalogue.end_access_of_departed",
 ]
 
 # The booking waiting room (core/waiting_room.py): requests in progress per process, how many

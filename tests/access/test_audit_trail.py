@@ -162,6 +162,9 @@ ADMINISTRATION = {  # changes how a unit works (the region's default forms: how 
     "regions:unit_edit",
     "regions:staff_add",
     "regions:staff",
+    "regions:rules",
+    "regions:catalogue",
+    "regions:catalogue_import",
 }
 
 NO_PATIENT_DATA = {
@@ -218,6 +221,9 @@ ELSEWHERE = {
     "regions:unit_create": "tests/regions/test_region_pages.py::test_a_new_unit_is_added_out_of_sight_and_audited",
     "regions:unit_edit": "tests/regions/test_region_pages.py::test_editing_a_unit_saves_and_audits_only_a_real_change",
     "regions:staff_add": "tests/regions/test_region_staff.py::test_the_region_administrator_adds_a_nurse_to_a_unit",
+    "regions:rules": "tests/regions/test_region_rules.py::test_the_region_administrator_changes_the_ages_and_it_is_audited",
+    "regions:catalogue": "tests/regions/test_hsa_import.py::test_a_preview_shows_what_would_change_and_applying_does_it_once",
+    "regions:catalogue_import": "tests/regions/test_hsa_import.py::test_a_preview_shows_what_would_change_and_applying_does_it_once",
     "access:proxy_invite": "tests/access/test_proxy_pages.py::test_a_resident_invites_an_adult_who_accepts",
     "access:proxy_respond": "tests/access/test_proxy_pages.py::test_a_resident_invites_an_adult_who_accepts",
     "access:seal": "tests/access/test_seal_and_stepup.py::test_a_patient_seals_their_record_and_nobody_reads_it_after",
@@ -367,6 +373,9 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("regions:unit_edit", "unit X"): nothing,
     ("regions:staff_add", "the region"): nothing,
     ("regions:staff", "staff X"): nothing,
+    ("regions:rules", "the region"): nothing,
+    ("regions:catalogue", "the region"): nothing,
+    ("regions:catalogue_import", "an uploaded extract"): nothing,  # the preview changes nothing
     ("regions:staff", "staff X, support granted"): staff("region_role.grant", unit=""),
 }
 

@@ -129,6 +129,18 @@ def unit(name: str) -> CareUnit:
     return CareUnit.objects.get(name=name)
 
 
+def an_extract() -> Any:
+    """An HSA extract uploaded to the region, not applied: one new unit of Skånevård Sund."""
+    from vardkontakt.regions.models import CatalogueImport
+
+    content = "record,hsa_id,name,kind,administration,given_name,family_name,profession,unit_hsa_id,starts_on,ends_on\n"
+    content += "unit,SE2321000255-E7400,Mottagningen Ny,primary_care,Skånevård Sund,,,,,,\n"
+    stored, _ = CatalogueImport.objects.get_or_create(
+        region=Region.objects.get(), digest="matrix", defaults={"content": content, "file_name": "hsa.csv"}
+    )
+    return stored
+
+
 def advice_at_x():
     from vardkontakt.cases.models import Service
 
@@ -829,6 +841,40 @@ ROWS: list[Row] = [
         "the region",
         staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
         kwargs=lambda p: {"region_id": Region.objects.get().id},
+    ),
+    Row(
+        "regions:rules",
+        "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+    ),
+    Row(
+        "regions:rules",
+        "the region, an age past 18",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 400}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+        data=lambda p, who: {"guardian_access_until_age": "19", "own_record_from_age": "18"},
+    ),
+    Row(
+        "regions:catalogue",
+        "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+    ),
+    Row(
+        "regions:catalogue",
+        "the region, no file",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 400}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+        data=lambda p, who: {},
+    ),
+    Row(
+        "regions:catalogue_import",
+        "an uploaded extract",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id, "import_id": an_extract().id},
     ),
     Row(
         "regions:administrations",

@@ -91,6 +91,10 @@ ACTION_LABELS: dict[str, Promise] = {
     "unit.opening_exception_removed": pgettext_lazy("audit log", "removed other opening hours of the unit"),
     # Region administration.
     "region.create": pgettext_lazy("audit log", "created the region"),
+    "region.rules_update": pgettext_lazy("audit log", "changed the region's rules"),
+    "catalogue.upload": pgettext_lazy("audit log", "uploaded an extract of the HSA catalogue"),
+    "catalogue.import": pgettext_lazy("audit log", "applied an extract of the HSA catalogue"),
+    "catalogue.access_end": pgettext_lazy("audit log", "ended the access of a person no longer in the HSA catalogue"),
     "administration.create": pgettext_lazy("audit log", "added an administration"),
     "coordinator.appoint": pgettext_lazy("audit log", "appointed a coordinator"),
     "coordinator.remove": pgettext_lazy("audit log", "removed a coordinator"),

@@ -13,12 +13,20 @@ import enum
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from vardkontakt.access.models import Guardianship, Proxy, ProxyStatus, RecordSeal
 from vardkontakt.identity.models import Patient, Staff
-from vardkontakt.organisation.models import CareUnit, Membership, MembershipRole, Region, RegionRole, RegionRoleKind
+from vardkontakt.organisation.models import (
+    CareUnit,
+    Membership,
+    MembershipRole,
+    Region,
+    RegionRole,
+    RegionRoleKind,
+    in_force,
+)
 from vardkontakt.organisation.selectors import region_of_patient, regions_of_patients
 
 
@@ -205,17 +213,33 @@ def can_be_proxy(agent: Patient, *, now: dt.datetime | None = None) -> bool:
 # --- Staff ---------------------------------------------------------------------------------------
 
 
+# A membership or region role gives access only between its start and end dates (issue 15):
+# one given ahead of a start date, or past its last day, counts as none.
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _memberships(staff: Staff) -> QuerySet[Membership]:
+    return Membership.objects.filter(in_force(_today()), staff=staff)
+
+
+def _region_roles(staff: Staff) -> QuerySet[RegionRole]:
+    return RegionRole.objects.filter(in_force(_today()), staff=staff)
+
+
 def is_unit_admin(staff: Staff, unit: CareUnit) -> bool:
-    return Membership.objects.filter(staff=staff, unit=unit, role=MembershipRole.UNIT_ADMIN).exists()
+    return _memberships(staff).filter(unit=unit, role=MembershipRole.UNIT_ADMIN).exists()
 
 
 def is_member(staff: Staff, unit: CareUnit) -> bool:
-    return Membership.objects.filter(staff=staff, unit=unit).exists()
+    return _memberships(staff).filter(unit=unit).exists()
 
 
 def administered_units(staff: Staff) -> list[CareUnit]:
     return list(
-        CareUnit.objects.filter(memberships__staff=staff, memberships__role=MembershipRole.UNIT_ADMIN).order_by("name")
+        CareUnit.objects.filter(
+            pk__in=_memberships(staff).filter(role=MembershipRole.UNIT_ADMIN).values("unit_id")
+        ).order_by("name")
     )
 
 
@@ -225,9 +249,9 @@ def may_review_unit_log(staff: Staff, unit: CareUnit) -> bool:
 
 def may_block_guardian(staff: Staff, guardianship: Guardianship) -> bool:
     """A unit head (unit administrator) of a unit where the child is listed."""
-    return Membership.objects.filter(
-        staff=staff, role=MembershipRole.UNIT_ADMIN, unit__listings__patient=guardianship.child
-    ).exists()
+    return (
+        _memberships(staff).filter(role=MembershipRole.UNIT_ADMIN, unit__listings__patient=guardianship.child).exists()
+    )
 
 
 def blocking_unit(staff: Staff, guardianship: Guardianship) -> CareUnit | None:
@@ -235,7 +259,8 @@ def blocking_unit(staff: Staff, guardianship: Guardianship) -> CareUnit | None:
     units where the child is listed): its log follow-up is where the block shows."""
     return (
         CareUnit.objects.filter(
-            memberships__staff=staff, memberships__role=MembershipRole.UNIT_ADMIN, listings__patient=guardianship.child
+            pk__in=_memberships(staff).filter(role=MembershipRole.UNIT_ADMIN).values("unit_id"),
+            listings__patient=guardianship.child,
         )
         .order_by("name")
         .first()
@@ -243,23 +268,24 @@ def blocking_unit(staff: Staff, guardianship: Guardianship) -> CareUnit | None:
 
 
 def is_region_admin(staff: Staff, region: Region) -> bool:
-    return RegionRole.objects.filter(staff=staff, region=region, role=RegionRoleKind.REGION_ADMIN).exists()
+    return _region_roles(staff).filter(region=region, role=RegionRoleKind.REGION_ADMIN).exists()
 
 
 def administered_regions(staff: Staff) -> list[Region]:
-    return list(Region.objects.filter(roles__staff=staff, roles__role=RegionRoleKind.REGION_ADMIN).order_by("name"))
+    held = _region_roles(staff).filter(role=RegionRoleKind.REGION_ADMIN).values("region_id")
+    return list(Region.objects.filter(pk__in=held).order_by("name"))
 
 
 def is_archivist(staff: Staff) -> bool:
-    return RegionRole.objects.filter(staff=staff, role=RegionRoleKind.ARCHIVIST).exists()
+    return _region_roles(staff).filter(role=RegionRoleKind.ARCHIVIST).exists()
 
 
 def is_support(staff: Staff) -> bool:
     """The e-services' support: looks up a person's account, logins, notices and proxies, never
     anything medical. Residents belong to no region, so the role is held in any (one per installation)."""
-    return RegionRole.objects.filter(staff=staff, role=RegionRoleKind.SUPPORT).exists()
+    return _region_roles(staff).filter(role=RegionRoleKind.SUPPORT).exists()
 
 
 def staff_may_see_patient(staff: Staff, patient: Patient) -> bool:
     """Care staff see patients of their own units only (SPEC §1)."""
-    return Membership.objects.filter(Q(staff=staff) & Q(unit__listings__patient=patient)).exists()
+    return _memberships(staff).filter(unit__listings__patient=patient).exists()

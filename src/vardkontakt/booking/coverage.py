@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from vardkontakt.booking.models import Channel, Slot, VisitType
 from vardkontakt.booking.schedule import local_instant
-from vardkontakt.organisation.models import CareUnit
+from vardkontakt.organisation.models import CareUnit, Region
 
 # The seed's target (ARCHITECTURE.md: configurable rules carry the seed's values as defaults).
 TARGET = Fraction(80, 100)
@@ -55,6 +55,7 @@ class WeekCoverage:
     starts_on: dt.date  # the Monday
     slots: int
     open_online: int
+    target: Fraction = TARGET  # the unit's region's (Region.booking_target_percent)
 
     @property
     def ends_on(self) -> dt.date:
@@ -73,7 +74,7 @@ class WeekCoverage:
     @property
     def meets_target(self) -> bool:
         share = self.share
-        return share is not None and share >= TARGET
+        return share is not None and share >= self.target
 
 
 def week_starts(today: dt.date, weeks: int = WEEKS_AHEAD) -> list[dt.date]:
@@ -102,8 +103,17 @@ def _uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))  # SQLite: hex text
 
 
+def target_of(region: Region) -> Fraction:
+    """The region's target share of slots open online (the seed's 80 % unless it set another)."""
+    return Fraction(region.booking_target_percent, 100)
+
+
 def coverage_by_unit(
-    units: Iterable[CareUnit] | None = None, *, today: dt.date | None = None, weeks: int = WEEKS_AHEAD
+    units: Iterable[CareUnit] | None = None,
+    *,
+    today: dt.date | None = None,
+    weeks: int = WEEKS_AHEAD,
+    target: Fraction = TARGET,
 ) -> dict[uuid.UUID, list[WeekCoverage]]:
     """Per unit (all units with slots, or the ones given), its weeks from this one on."""
     mondays = week_starts(today or timezone.localdate(), weeks)
@@ -133,11 +143,15 @@ def coverage_by_unit(
                 starts_on=monday,
                 slots=counted.get(n, (0, 0))[0],
                 open_online=counted.get(n, (0, 0))[1],
+                target=target,
             )
             for n, monday in enumerate(mondays)
         ]
     return result
 
 
-def unit_coverage(unit: CareUnit, *, today: dt.date | None = None, weeks: int = WEEKS_AHEAD) -> list[WeekCoverage]:
-    return coverage_by_unit([unit], today=today, weeks=weeks)[unit.pk]
+def unit_coverage(unit: CareUnit, *, today: dt.date | None = None, weeks: int | None = None) -> list[WeekCoverage]:
+    """The unit's weeks, measured against its region's target share and horizon (rules page)."""
+    region = unit.administration.region
+    horizon = weeks or region.booking_target_weeks
+    return coverage_by_unit([unit], today=today, weeks=horizon, target=target_of(region))[unit.pk]

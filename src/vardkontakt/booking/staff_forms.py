@@ -21,6 +21,7 @@ from vardkontakt.booking.staff_services import profession_refusal
 from vardkontakt.identity.models import Profession, Staff
 from vardkontakt.identity.numbers import normalise_personnummer
 from vardkontakt.organisation.models import CareUnit
+from vardkontakt.organisation.selectors import unit_members
 
 UNKNOWN_PATIENT = _("No patient with this number is registered here.")
 SHORTEST_VISIT_MINUTES = 5  # as the database's check constraint on VisitType
@@ -152,7 +153,7 @@ class PractitionerField(forms.ModelChoiceField):
 
 
 def _members(unit: CareUnit) -> Any:
-    return Staff.objects.filter(memberships__unit=unit).order_by("family_name", "given_name")
+    return Staff.objects.filter(pk__in=unit_members(unit)).order_by("family_name", "given_name")
 
 
 class TemplateForm(forms.Form):

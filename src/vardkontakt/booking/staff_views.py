@@ -476,7 +476,7 @@ def coverage_page(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
     context = {
         "unit": unit,
         "weeks": weeks,
-        "target": int(coverage.TARGET * 100),
+        "target": unit.administration.region.booking_target_percent,
         "back": _setup_url(unit),
         "flagged_days_off": [day for day in staff_selectors.days_off_of(unit) if day.flagged],
     }

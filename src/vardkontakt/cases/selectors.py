@@ -24,6 +24,7 @@ from vardkontakt.cases.questions import MedicineChoices
 from vardkontakt.identity.contact import phone_for_display
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.organisation.models import CareUnit, Region
+from vardkontakt.organisation.selectors import unit_members
 from vardkontakt.records.models import Medicine
 from vardkontakt.records.publishing import published_items
 from vardkontakt.records.selectors import open_record
@@ -243,7 +244,7 @@ def call_back_for_staff(*, staff: Staff, case: Case) -> CallBack | None:
 
 
 def colleagues(*, unit: CareUnit, profession: str = "") -> list[Staff]:
-    staff = Staff.objects.filter(memberships__unit=unit).order_by("family_name", "given_name")
+    staff = Staff.objects.filter(pk__in=unit_members(unit)).order_by("family_name", "given_name")
     if profession:
         staff = staff.filter(profession=profession)
     return list(staff)

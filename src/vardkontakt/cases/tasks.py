@@ -9,7 +9,7 @@ from vardkontakt.cases.models import OPEN_STATUSES, Case
 from vardkontakt.core.calendar import STOCKHOLM, is_working_day
 from vardkontakt.notifications.models import NotificationKind
 from vardkontakt.notifications.services import notification_create
-from vardkontakt.organisation.models import CareUnit, MembershipRole
+from vardkontakt.organisation.models import CareUnit, Membership, MembershipRole
 
 DIGEST_FROM_HOUR = 7
 NEAR = dt.timedelta(hours=24)
@@ -37,7 +37,7 @@ def deadline_digest(*, now: dt.datetime | None = None) -> int:
     sent = 0
     for unit in CareUnit.objects.filter(pk__in=list(unit_ids)).prefetch_related("memberships__staff"):
         for membership in unit.memberships.all():
-            if membership.role != MembershipRole.UNIT_ADMIN:
+            if membership.role != MembershipRole.UNIT_ADMIN or not _in_force(membership, local.date()):
                 continue
             notification_create(
                 recipient=membership.staff,
@@ -46,3 +46,9 @@ def deadline_digest(*, now: dt.datetime | None = None) -> int:
             )
             sent += 1
     return sent
+
+
+def _in_force(membership: Membership, today: dt.date) -> bool:
+    return (membership.starts_on is None or membership.starts_on <= today) and (
+        membership.ends_on is None or today <= membership.ends_on
+    )

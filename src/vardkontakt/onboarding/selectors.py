@@ -15,7 +15,9 @@ from vardkontakt.organisation.models import CONTACT_FIELDS_REQUIRED, Administrat
 
 
 def onboardings_for(staff: Staff) -> QuerySet[Onboarding]:
-    return Onboarding.objects.filter(administration__coordinators=staff).select_related("administration", "unit")
+    return Onboarding.objects.filter(administration__coordinators=staff).select_related(
+        "administration__region", "unit"
+    )
 
 
 def onboardings_for_coordinator(*, staff: Staff) -> QuerySet[Onboarding]:

@@ -9,9 +9,8 @@ from django.utils.translation import gettext as _
 
 from vardkontakt.organisation.models import Region
 
-# The seed's hours (SPEC §8): weekdays 06–22. A constant rather than a Region field because the
-# organisation models are being changed elsewhere; move it beside Region.support_phone when a
-# region needs other hours.
+# The seed's hours (SPEC §8): weekdays 06–22, the footer's words. Each region keeps its own
+# (Region.support_opens/closes, set on its rules page), shown beside its contact on the support page.
 SUPPORT_OPENS = dt.time(6, 0)
 SUPPORT_CLOSES = dt.time(22, 0)
 
@@ -21,21 +20,30 @@ class SupportContact:
     region: str
     phone: str
     email: str
+    hours: str = ""
 
 
-def support_hours() -> str:
+def support_hours(opens: dt.time = SUPPORT_OPENS, closes: dt.time = SUPPORT_CLOSES) -> str:
     """In words, lower case (it also ends a sentence in the footer): "weekdays 06–22"."""
-    return _("weekdays %(opens)s–%(closes)s") % {
-        "opens": SUPPORT_OPENS.strftime("%H"),
-        "closes": SUPPORT_CLOSES.strftime("%H"),
-    }
+    return _("weekdays %(opens)s–%(closes)s") % {"opens": _clock(opens), "closes": _clock(closes)}
+
+
+def _clock(moment: dt.time) -> str:
+    return moment.strftime("%H") if moment.minute == 0 else moment.strftime("%H:%M")
 
 
 def support_contacts() -> list[SupportContact]:
     """Each region's support contact (one region per installation; more are listed by name)."""
-    regions = Region.objects.order_by("name").only("name", "support_phone", "support_email")
+    regions = Region.objects.order_by("name").only(
+        "name", "support_phone", "support_email", "support_opens", "support_closes"
+    )
     return [
-        SupportContact(region.name, region.support_phone, region.support_email)
+        SupportContact(
+            region.name,
+            region.support_phone,
+            region.support_email,
+            support_hours(region.support_opens, region.support_closes),
+        )
         for region in regions
         if region.support_phone or region.support_email
     ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.identity.models import Patient, Staff
@@ -26,6 +28,13 @@ class Region(models.Model):
     own_record_from_age = models.PositiveSmallIntegerField(
         _("residents read their own record from this age"), default=18
     )
+    # The seed's support hours (weekdays 06–22), the booking target (80 % of slots open online at
+    # least 8 weeks ahead) and the onboarding target (live within a month), each the region's to change.
+    support_opens = models.TimeField(_("support opens (weekdays)"), default=dt.time(6, 0))
+    support_closes = models.TimeField(_("support closes (weekdays)"), default=dt.time(22, 0))
+    booking_target_percent = models.PositiveSmallIntegerField(_("share of slots open online (%)"), default=80)
+    booking_target_weeks = models.PositiveSmallIntegerField(_("open online at least this many weeks ahead"), default=8)
+    onboarding_target_days = models.PositiveSmallIntegerField(_("days from interest to live"), default=30)
 
     class Meta:
         ordering = ["name"]
@@ -40,6 +49,14 @@ class Region(models.Model):
         return self.name
 
 
+def in_force(today: dt.date, prefix: str = "") -> Q:
+    """A membership or region role that has started and not ended on ``today`` (its end date is
+    its last day). ``prefix`` reaches it through a relation, e.g. ``"memberships__"``."""
+    return (Q(**{f"{prefix}starts_on__isnull": True}) | Q(**{f"{prefix}starts_on__lte": today})) & (
+        Q(**{f"{prefix}ends_on__isnull": True}) | Q(**{f"{prefix}ends_on__gte": today})
+    )
+
+
 class RegionRoleKind(models.TextChoices):
     REGION_ADMIN = "region_admin", _("region administrator")
     ARCHIVIST = "archivist", _("archivist")
@@ -50,11 +67,17 @@ class RegionRole(models.Model):
     region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="roles")
     staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="region_roles")
     role = models.CharField(max_length=16, choices=RegionRoleKind.choices)
+    starts_on = models.DateField(_("from"), null=True, blank=True)
+    ends_on = models.DateField(_("until"), null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["region", "staff", "role"], name="region_role_once"),
             models.CheckConstraint(condition=models.Q(role__in=RegionRoleKind.values), name="region_role_valid"),
+            models.CheckConstraint(
+                condition=Q(starts_on__isnull=True) | Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="region_role_ends_after_start",
+            ),
         ]
 
 
@@ -151,11 +174,18 @@ class Membership(models.Model):
     staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="memberships")
     unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=MembershipRole.choices, default=MembershipRole.STAFF)
+    # A place may be given ahead of a start date and end on a known last day (HSA extracts carry both).
+    starts_on = models.DateField(_("from"), null=True, blank=True)
+    ends_on = models.DateField(_("until"), null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["staff", "unit"], name="membership_once"),
             models.CheckConstraint(condition=models.Q(role__in=MembershipRole.values), name="membership_role_valid"),
+            models.CheckConstraint(
+                condition=Q(starts_on__isnull=True) | Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="membership_ends_after_start",
+            ),
         ]
 
 

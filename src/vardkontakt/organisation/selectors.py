@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from vardkontakt.identity.models import Patient, Staff
-from vardkontakt.organisation.models import CareUnit, Listing, Membership, OpeningException, Region, UnitNews
+from vardkontakt.organisation.models import (
+    CareUnit,
+    Listing,
+    Membership,
+    OpeningException,
+    Region,
+    UnitNews,
+    in_force,
+)
 
 
 def units_for_patient(*, patient: Patient) -> QuerySet[CareUnit]:
@@ -23,12 +32,25 @@ def units_for_patient(*, patient: Patient) -> QuerySet[CareUnit]:
 
 
 def memberships_for_staff(*, staff: Staff) -> QuerySet[Membership]:
-    return Membership.objects.filter(staff=staff).select_related("unit__administration__region").order_by("unit__name")
+    return (
+        Membership.objects.filter(in_force(timezone.localdate()), staff=staff)
+        .select_related("unit__administration__region")
+        .order_by("unit__name")
+    )
+
+
+def unit_members(unit: CareUnit) -> QuerySet[Membership, Any]:
+    """The ids of the staff whose place at ``unit`` is in force today (for ``pk__in``)."""
+    return Membership.objects.filter(in_force(timezone.localdate()), unit=unit).values("staff_id")
 
 
 def news_for_staff(staff: Staff, limit: int = 5) -> list[UnitNews]:
     """The latest news from the units the staff member works at (their home page)."""
-    return list(UnitNews.objects.filter(unit__memberships__staff=staff).select_related("unit", "author")[:limit])
+    return list(
+        UnitNews.objects.filter(unit__in=memberships_for_staff(staff=staff).values("unit_id")).select_related(
+            "unit", "author"
+        )[:limit]
+    )
 
 
 def region_of_patient(patient: Patient) -> Region | None:

@@ -40,6 +40,14 @@ class RecordRules(models.Model):
     # "Tidiga hypoteser" (EARLY_HYPOTHESES, EARLY_HYPOTHESES_CODE) is always among them.
     withheld_templates = models.JSONField(_("note templates never published"), default=list)
     withheld_template_codes = models.JSONField(_("codes of note templates never published"), default=list)
+    # Kinds of unit whose data is never published beyond those the national rules name
+    # (publishing.NEVER_PUBLISHED_KINDS, and youth clinics for those under 18), which always are.
+    extra_withheld_kinds = models.JSONField(_("further kinds of unit never published"), default=list)
+    # Whether a unit added to the region (by hand or from the HSA catalogue) starts out flagged for
+    # a manual harm assessment (menprövning) until someone judges otherwise.
+    harm_assessment_for_new_units = models.BooleanField(
+        _("new units need a manual harm assessment until judged otherwise"), default=False
+    )
 
     def __str__(self) -> str:
         return f"Record rules of {self.region}"

@@ -52,6 +52,10 @@ def hidden_units(patient: Patient, now: dt.datetime) -> Q:
     hidden = Q(kind__in=NEVER_PUBLISHED_KINDS) | Q(needs_harm_assessment=True)
     if age_on(patient.birth_date, now) < 18:
         hidden |= Q(kind=UnitKind.YOUTH_CLINIC)
+    # Kinds a region withholds beyond the national rules, at its own units only.
+    for region_id, kinds in RecordRules.objects.values_list("region_id", "extra_withheld_kinds"):
+        if kinds:
+            hidden |= Q(administration__region_id=region_id, kind__in=kinds)
     return hidden
 
 

@@ -84,9 +84,33 @@ class StaffAddForm(forms.Form):
         return data
 
 
-class MembershipForm(forms.Form):
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+
+class DatesForm(forms.Form):
+    """A place's start and last day, both optional: without them it holds from now on."""
+
+    starts_on = forms.DateField(label=_("From"), required=False, widget=DateInput(), help_text=_("Optional."))
+    ends_on = forms.DateField(
+        label=_("Until"), required=False, widget=DateInput(), help_text=_("Optional: the last day it holds.")
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts_on, ends_on = data.get("starts_on"), data.get("ends_on")
+        if starts_on and ends_on and ends_on < starts_on:
+            self.add_error("ends_on", _("The last day cannot come before the first."))
+        return data
+
+
+class MembershipForm(DatesForm):
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=CareUnit.objects.none())
     role = forms.ChoiceField(label=_("Role at the unit"), choices=MembershipRole.choices)
+    field_order = ["unit", "role", "starts_on", "ends_on"]
 
     def __init__(self, *args: Any, region: Region, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -94,5 +118,6 @@ class MembershipForm(forms.Form):
         field.queryset = CareUnit.objects.filter(administration__region=region).order_by("name")
 
 
-class RegionRoleForm(forms.Form):
+class RegionRoleForm(DatesForm):
     role = forms.ChoiceField(label=_("Region role"), choices=RegionRoleKind.choices)
+    field_order = ["role", "starts_on", "ends_on"]

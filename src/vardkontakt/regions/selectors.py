@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from vardkontakt.access import policy
 from vardkontakt.identity.models import Staff
@@ -91,4 +92,5 @@ def places_of(region: Region, staff: Staff) -> dict[str, Any]:
         ),
         "region_roles": list(RegionRole.objects.filter(staff=staff, region=region).order_by("role")),
         "coordinates": list(region.administrations.filter(coordinators=staff)),
+        "today": timezone.localdate(),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,13 +131,45 @@ def staff_add(
     return staff
 
 
-def membership_set(*, unit: CareUnit, staff: Staff, role: str, by: Staff) -> Membership:
-    membership, created = Membership.objects.get_or_create(staff=staff, unit=unit, defaults={"role": role})
-    if created or membership.role != role:
-        membership.role = role
-        membership.save(update_fields=["role"])
-        audit(actor=Actor.of_staff(by), action="membership.set", obj=staff, unit=unit, detail=f"{staff.hsa_id} {role}")
+def membership_set(
+    *,
+    unit: CareUnit,
+    staff: Staff,
+    role: str,
+    by: Staff,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
+) -> Membership:
+    """A place at a unit, from ``starts_on`` through ``ends_on`` (either open): the access checks
+    (access.policy) count it only between them."""
+    _check_dates(starts_on, ends_on)
+    wanted = {"role": role, "starts_on": starts_on, "ends_on": ends_on}
+    membership, created = Membership.objects.get_or_create(staff=staff, unit=unit, defaults=wanted)
+    changed = [name for name, value in wanted.items() if getattr(membership, name) != value]
+    if created or changed:
+        for name in changed:
+            setattr(membership, name, wanted[name])
+        if changed:
+            membership.save(update_fields=changed)
+        audit(
+            actor=Actor.of_staff(by),
+            action="membership.set",
+            obj=staff,
+            unit=unit,
+            detail=f"{staff.hsa_id} {role}{_period(starts_on, ends_on)}",
+        )
     return membership
+
+
+def _check_dates(starts_on: dt.date | None, ends_on: dt.date | None) -> None:
+    if starts_on and ends_on and ends_on < starts_on:
+        raise ValidationError(_("The last day cannot come before the first."), code="dates")
+
+
+def _period(starts_on: dt.date | None, ends_on: dt.date | None) -> str:
+    if not starts_on and not ends_on:
+        return ""
+    return f" {starts_on.isoformat() if starts_on else ''}–{ends_on.isoformat() if ends_on else ''}"
 
 
 @transaction.atomic
@@ -146,14 +179,35 @@ def membership_remove(*, unit: CareUnit, staff: Staff, by: Staff) -> None:
         audit(actor=Actor.of_staff(by), action="membership.remove", obj=staff, unit=unit, detail=staff.hsa_id)
 
 
-def region_role_grant(*, region: Region, staff: Staff, role: str, by: Staff) -> None:
+def region_role_grant(
+    *,
+    region: Region,
+    staff: Staff,
+    role: str,
+    by: Staff,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
+) -> None:
     """Only a region administrator grants region roles, and no role above their own: the region
-    administrator's is the highest, so they may grant any of them."""
+    administrator's is the highest, so they may grant any of them. Granting a held role again sets
+    its dates."""
     if role not in RegionRoleKind.values:
         raise ValidationError(_("Choose one of the region roles."), code="role")
-    _role, created = RegionRole.objects.get_or_create(region=region, staff=staff, role=role)
-    if created:
-        audit(actor=Actor.of_staff(by), action="region_role.grant", obj=staff, detail=f"{role} {staff.hsa_id}")
+    _check_dates(starts_on, ends_on)
+    dates = {"starts_on": starts_on, "ends_on": ends_on}
+    held, created = RegionRole.objects.get_or_create(region=region, staff=staff, role=role, defaults=dates)
+    changed = [name for name, value in dates.items() if getattr(held, name) != value]
+    if changed:
+        for name in changed:
+            setattr(held, name, dates[name])
+        held.save(update_fields=changed)
+    if created or changed:
+        audit(
+            actor=Actor.of_staff(by),
+            action="region_role.grant",
+            obj=staff,
+            detail=f"{role} {staff.hsa_id}{_period(starts_on, ends_on)}",
+        )
 
 
 @transaction.atomic

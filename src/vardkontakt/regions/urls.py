@@ -1,11 +1,18 @@
 from django.urls import path
 
-from vardkontakt.regions import views
+from vardkontakt.regions import catalogue_views, rule_views, views
 
 app_name = "regions"
 
 urlpatterns = [
     path("regions/<uuid:region_id>/", views.overview, name="overview"),
+    path("regions/<uuid:region_id>/rules/", rule_views.rules, name="rules"),
+    path("regions/<uuid:region_id>/catalogue/", catalogue_views.upload, name="catalogue"),
+    path(
+        "regions/<uuid:region_id>/catalogue/<uuid:import_id>/",
+        catalogue_views.import_preview,
+        name="catalogue_import",
+    ),
     path("regions/<uuid:region_id>/administrations/", views.administrations, name="administrations"),
     path("regions/<uuid:region_id>/units/", views.units, name="units"),
     path("regions/<uuid:region_id>/units/new/", views.unit_create, name="unit_create"),

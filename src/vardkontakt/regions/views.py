@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from vardkontakt.identity.decorators import StaffRequest, recent_login_required_for_changes, staff_required
 from vardkontakt.identity.models import Staff
 from vardkontakt.organisation.models import Region
+from vardkontakt.records.publishing import rules_of
 from vardkontakt.regions import selectors, services
 from vardkontakt.regions.forms import AdministrationForm, MembershipForm, RegionRoleForm, StaffAddForm, UnitForm
 
@@ -82,7 +83,9 @@ def units(request: StaffRequest, region_id: uuid.UUID) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def unit_create(request: StaffRequest, region_id: uuid.UUID) -> HttpResponse:
     region = selectors.region_for_admin(staff=request.staff, region_id=region_id)
-    form = UnitForm(request.POST if request.method == "POST" else None, region=region)
+    # A new unit starts flagged for a manual harm assessment when the region's rules say so.
+    initial = {"needs_harm_assessment": rules_of(region).harm_assessment_for_new_units}
+    form = UnitForm(request.POST if request.method == "POST" else None, region=region, initial=initial)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in UNIT_FIELDS}
         unit = services.unit_create(region=region, by=request.staff, fields=fields)
