@@ -111,7 +111,7 @@ class RegionRulesForm(forms.Form):
     )
     booking_target_percent = forms.IntegerField(
         label=_("Share of times open for online booking (%)"),
-        help_text=_("Default: 80 % of all outpatient times. Between 1 and 100."),
+        help_text=_("Default: 80 per cent of all outpatient times. Between 1 and 100."),
     )
     booking_target_weeks = forms.IntegerField(
         label=_("Open online at least this many weeks ahead"),
