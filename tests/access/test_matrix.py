@@ -1282,7 +1282,7 @@ def cases(personas: Personas, settings, tmp_path) -> None:
     there, and Tolvan's carries a PDF."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from vardkontakt.cases.attachments import store_pending
+    from vardkontakt.cases.attachments import attachments_store
     from vardkontakt.cases.models import Service
     from vardkontakt.cases.services import case_create, service_activate
 
@@ -1290,7 +1290,7 @@ def cases(personas: Personas, settings, tmp_path) -> None:
     Service.objects.filter(unit__name="Vårdcentralen Kärnan").update(active=False)  # unit Y offers nothing
     from tests.helpers import minimal_pdf
 
-    store_pending(
+    attachments_store(
         files=[SimpleUploadedFile("remiss.pdf", minimal_pdf())],
         uploader=personas.tolvan,
         submission_key=f"matrix-{personas.tolvan.pk}",
@@ -1316,7 +1316,7 @@ def appointments(personas: Personas) -> None:
     from django.utils import timezone
 
     from vardkontakt.booking.models import Slot, VisitType
-    from vardkontakt.booking.services import book_online
+    from vardkontakt.booking.services import booking_create_online
 
     unit_x = unit("Vårdcentralen Lindängen")
     visit = VisitType.objects.create(
@@ -1339,9 +1339,9 @@ def appointments(personas: Personas) -> None:
             ends_at=at + dt.timedelta(minutes=30),
         )
     *_free, gunnels, liams, tolvans = Slot.objects.order_by("starts_at")
-    book_online(slot_id=gunnels.pk, unit=unit_x, subject=personas.principal, actor=personas.adult_proxy)
-    book_online(slot_id=liams.pk, unit=unit_x, subject=personas.child_9, actor=personas.guardian)
-    book_online(slot_id=tolvans.pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
+    booking_create_online(slot_id=gunnels.pk, unit=unit_x, subject=personas.principal, actor=personas.adult_proxy)
+    booking_create_online(slot_id=liams.pk, unit=unit_x, subject=personas.child_9, actor=personas.guardian)
+    booking_create_online(slot_id=tolvans.pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
 
 
 def an_onboarding(personas: Personas):

@@ -30,8 +30,8 @@ from vardkontakt.booking.models import (
     Slot,
     VisitType,
 )
-from vardkontakt.booking.schedule import generate_slots, local_instant
-from vardkontakt.booking.services import book_by_staff
+from vardkontakt.booking.schedule import local_instant, slots_generate
+from vardkontakt.booking.services import booking_create_by_staff
 from vardkontakt.core.calendar import STOCKHOLM, day_off_name, is_day_off
 from vardkontakt.identity.models import User
 from vardkontakt.organisation.models import CareUnit
@@ -121,7 +121,7 @@ def test_the_calendar_knows_the_days_off_by_name():
 
 
 def test_the_schedule_makes_no_times_on_public_holidays_and_days_off(unit, schedule):
-    generated = generate_slots(unit, today=NOW.date())
+    generated = slots_generate(unit, today=NOW.date())
     made = days_with_times(unit)
     for day_off in (JULAFTON, JULDAGEN, dt.date(2026, 12, 31), dt.date(2027, 1, 1), TRETTONDEDAGEN):
         assert day_off not in made, day_off
@@ -131,7 +131,7 @@ def test_the_schedule_makes_no_times_on_public_holidays_and_days_off(unit, sched
 
 
 def test_coverage_counts_no_times_on_the_days_off(unit, schedule):
-    generate_slots(unit, today=NOW.date())
+    slots_generate(unit, today=NOW.date())
     weeks = {week.starts_on: week for week in unit_coverage(unit, today=NOW.date())}
     ordinary = weeks[dt.date(2026, 12, 14)]  # Wed 16 (online), Thu 17, Fri 18 (phone)
     christmas = weeks[dt.date(2026, 12, 21)]  # Wed 23 only: julafton and juldagen are off
@@ -156,7 +156,7 @@ def test_a_unit_that_opens_juldagen_gets_its_times_that_day(unit, schedule, pers
     julafton = page.split("Julafton, torsdag 24 december 2026")[1].split("</tr>")[0]
     assert "Stängd" in julafton and "Öppna tidboken denna dag" in julafton
     # The nightly roll keeps making them.
-    generate_slots(unit, today=NOW.date())
+    slots_generate(unit, today=NOW.date())
     assert JULDAGEN in days_with_times(unit)
 
 
@@ -171,7 +171,7 @@ def test_closing_an_opened_day_takes_its_free_times_out_and_keeps_the_booked(uni
         .first()
     )
     assert first is not None
-    book_by_staff(slot_id=first.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
+    booking_create_by_staff(slot_id=first.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
     response = admin(personas).post(
         f"/staff/units/{unit.id}/booking-setup/days-off/", {"day": JULDAGEN.isoformat(), "action": "close"}, follow=True
     )
@@ -206,7 +206,7 @@ def test_bad_input_is_explained_and_changes_nothing(unit, schedule, personas, da
 def test_times_made_earlier_on_a_closed_day_off_are_flagged_for_staff(unit, visit, personas):
     phone = old_times_on(unit, visit, personas.staff_x, JULDAGEN, channel=Channel.PHONE_ONLY)
     old_times_on(unit, visit, personas.staff_x, TRETTONDEDAGEN)
-    book_by_staff(slot_id=phone[0].pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
+    booking_create_by_staff(slot_id=phone[0].pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
 
     setup = text_of(admin(personas).get(f"/staff/units/{unit.id}/booking-setup/"))
     assert sv("Times on days the unit has not opened") in setup

@@ -25,7 +25,7 @@ from vardkontakt.booking.models import (
     VisitType,
 )
 from vardkontakt.booking.notices import send_due_reminders
-from vardkontakt.booking.schedule import generate_slots
+from vardkontakt.booking.schedule import slots_generate
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.models import Patient, User
 from vardkontakt.notifications.models import Delivery, Notification, NotificationKind
@@ -77,7 +77,7 @@ def slots(unit, visit, personas) -> list[Slot]:
             end_time=dt.time(10),
             place="Rum 4",
         )
-    generate_slots(unit, today=NOW.date())
+    slots_generate(unit, today=NOW.date())
     return list(Slot.objects.filter(unit=unit).order_by("starts_at"))
 
 

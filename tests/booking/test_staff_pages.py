@@ -28,8 +28,15 @@ from vardkontakt.booking.models import (
     Slot,
     VisitType,
 )
-from vardkontakt.booking.schedule import generate_slots, local_instant
-from vardkontakt.booking.services import Refusal, book_by_staff, book_online, cancel, rebook_online
+from vardkontakt.booking.schedule import local_instant, slots_generate
+from vardkontakt.booking.services import (
+    Refusal,
+    booking_cancel,
+    booking_create_by_staff,
+    booking_create_online,
+    booking_move_online,
+    submission_key,
+)
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.models import Staff, User
 from vardkontakt.organisation.models import CareUnit
@@ -108,7 +115,7 @@ def monday(unit, visit, personas) -> list[Slot]:
         end_time=dt.time(11),
         place="Rum 4",
     )
-    generate_slots(unit, today=NOW.date())
+    slots_generate(unit, today=NOW.date())
     return list(Slot.objects.filter(unit=unit, starts_at__lt=at(MONDAY, 12)).order_by("starts_at"))
 
 
@@ -255,7 +262,7 @@ def test_rolling_makes_the_times_and_an_absence_takes_free_ones_out(personas, un
     assert admin.post(setup_url(unit, "roll/")).status_code == 302
     assert Slot.objects.filter(unit=unit).count() == 8 * 4  # Mondays 09-11, eight weeks ahead
     first = Slot.objects.filter(unit=unit).order_by("starts_at")[0]
-    book_online(slot_id=first.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan)
+    booking_create_online(slot_id=first.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan)
 
     backwards = admin.post(
         setup_url(unit, "absences/new/"),
@@ -302,13 +309,13 @@ def test_the_book_shows_every_booking_who_made_it_and_what_patients_changed_onli
     tolvan, other, anna, liam = personas.tolvan, personas.other_patient, personas.guardian, personas.child_9
     first, second, third, fourth = monday
     with time_machine.travel(NOW - dt.timedelta(days=1)):
-        cancelled = book_online(slot_id=first.pk, unit=unit, subject=tolvan, actor=tolvan)
-        cancel(booking_id=cancelled.pk, by_patient=tolvan)
-        moved = book_online(slot_id=second.pk, unit=unit, subject=other, actor=other)
-        rebook_online(booking_id=moved.pk, new_slot_id=third.pk, actor=other)
-    book_online(slot_id=fourth.pk, unit=unit, subject=liam, actor=anna)
+        cancelled = booking_create_online(slot_id=first.pk, unit=unit, subject=tolvan, actor=tolvan)
+        booking_cancel(booking_id=cancelled.pk, by_patient=tolvan)
+        moved = booking_create_online(slot_id=second.pk, unit=unit, subject=other, actor=other)
+        booking_move_online(booking_id=moved.pk, new_slot_id=third.pk, actor=other)
+    booking_create_online(slot_id=fourth.pk, unit=unit, subject=liam, actor=anna)
     phone_only = make_slot(unit, visit, personas.unit_admin, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
-    book_by_staff(slot_id=phone_only.pk, unit=unit, patient=personas.principal, staff=personas.staff_x)
+    booking_create_by_staff(slot_id=phone_only.pk, unit=unit, patient=personas.principal, staff=personas.staff_x)
     make_slot(unit, visit, personas.unit_admin, at(MONDAY, 14), held_back=HeldBack.CO_PLANNED)
 
     client = client_for(personas.staff_x)
@@ -348,7 +355,7 @@ def test_the_book_days_of_the_clock_changes(personas, unit, visit):
             end_time=dt.time(4),
             place="Rum 4",
         )
-        generate_slots(unit, today=day)
+        slots_generate(unit, today=day)
         ScheduleTemplate.objects.all().delete()
     client = client_for(personas.staff_x)
     spring_page = text_of(client.get(book_url(unit, spring)))
@@ -413,7 +420,7 @@ def test_staff_book_by_personnummer_once_however_often_they_click(personas, unit
 
 def test_overbooking_only_on_purpose_with_a_reason_and_it_is_marked(personas, unit, visit):
     slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
-    book_by_staff(slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
+    booking_create_by_staff(slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
     client = client_for(personas.staff_x)
     assert sv("Overbook the time") in text_of(client.get(slot_url(unit, slot)))
     # The ordinary form on a taken time books no one.
@@ -447,7 +454,9 @@ def test_overbooking_only_on_purpose_with_a_reason_and_it_is_marked(personas, un
 
 def test_staff_cancel_and_the_book_says_the_unit_did(personas, unit, visit):
     slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
-    booking = book_by_staff(slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x).booking
+    booking = booking_create_by_staff(
+        slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x
+    ).booking
     client = client_for(personas.staff_x)
     url = f"/staff/units/{unit.pk}/appointments/bookings/{booking.pk}/cancel/"
     assert personas.tolvan.full_name in text_of(client.get(url))
@@ -583,52 +592,29 @@ def test_the_same_form_sent_twice_books_once_and_is_audited_once(personas, unit,
     """The second answer is the booking the first made, not 'taken', and the log holds one
     booking. (The race itself, the second waiting on the slot's lock, is the PostgreSQL test in
     test_booking_core.py.)"""
-    from vardkontakt.booking.staff_services import staff_book
-
     slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
-    first = staff_book(
-        unit=unit,
-        by=personas.staff_x,
-        slot_id=slot.pk,
-        patient=personas.tolvan,
-        sms_reminder=False,
-        submission_key="k9",
-    )
-    second = staff_book(
-        unit=unit,
-        by=personas.staff_x,
-        slot_id=slot.pk,
-        patient=personas.tolvan,
-        sms_reminder=False,
-        submission_key="k9",
-    )
+    first = _phone_book(unit, slot, personas.staff_x, personas.tolvan, form_key="k9")
+    second = _phone_book(unit, slot, personas.staff_x, personas.tolvan, form_key="k9")
     assert second.pk == first.pk and Booking.objects.count() == 1
     assert AuditEntry.objects.filter(action="booking.staff_book").count() == 1
+
+
+def _phone_book(unit, slot, staff, patient, *, form_key: str) -> Booking:
+    """What the slot page's POST does: the form's key made into the submission's key."""
+    key = submission_key("staff", staff.pk, patient.pk, slot.pk, form_key)
+    return booking_create_by_staff(
+        slot_id=slot.pk, unit=unit, patient=patient, staff=staff, idempotency_key=key
+    ).booking
 
 
 def test_the_form_sent_again_for_another_patient_is_not_answered_with_the_first_booking(personas, unit, visit):
     """Back in the browser, another personal number in the same form: that is another
     submission. The time is the first patient's, so the second is refused, not told 'booked'."""
     from vardkontakt.booking.services import BookingRefused
-    from vardkontakt.booking.staff_services import staff_book
 
     slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
-    staff_book(
-        unit=unit,
-        by=personas.staff_x,
-        slot_id=slot.pk,
-        patient=personas.tolvan,
-        sms_reminder=False,
-        submission_key="k9",
-    )
+    _phone_book(unit, slot, personas.staff_x, personas.tolvan, form_key="k9")
     with pytest.raises(BookingRefused) as refused:
-        staff_book(
-            unit=unit,
-            by=personas.staff_x,
-            slot_id=slot.pk,
-            patient=personas.other_patient,
-            sms_reminder=False,
-            submission_key="k9",
-        )
+        _phone_book(unit, slot, personas.staff_x, personas.other_patient, form_key="k9")
     assert refused.value.refusal is Refusal.TAKEN
     assert list(Booking.objects.values_list("patient", flat=True)) == [personas.tolvan.pk]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 
 from tests.helpers import login_as
 from vardkontakt.booking.models import BookingSettings, ScheduleTemplate, Slot, VisitType
-from vardkontakt.booking.schedule import generate_slots
+from vardkontakt.booking.schedule import slots_generate
 from vardkontakt.booking.staff_services import schedule_template_create, visit_type_update
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.models import Profession, Staff, User
@@ -175,7 +175,7 @@ def test_a_block_whose_practitioner_no_longer_fits_makes_no_times_and_is_marked(
         place="Rum 5",
     )
     Staff.objects.filter(pk=personas.unit_admin.pk).update(profession=Profession.NURSE)  # a changed profession
-    assert generate_slots(unit, today=NOW.date()).created == 0
+    assert slots_generate(unit, today=NOW.date()).created == 0
     assert not Slot.objects.exists()
     page = text_of(admin_client(personas).get(f"/staff/units/{unit.id}/booking-setup/"))
     assert sv("May not hold this visit type: no new times") in page

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.cases import policy
-from vardkontakt.cases.attachments import attach_pending
+from vardkontakt.cases.attachments import attachments_attach
 from vardkontakt.cases.defaults import DEFAULT_QUESTIONS, DEFAULT_TERMS, SWEDISH_NAMES, ServiceKind
 from vardkontakt.cases.models import (
     OPEN_STATUSES,
@@ -139,7 +139,7 @@ def case_create(
     except IntegrityError:
         return Case.objects.get(idempotency_key=idempotency_key)  # a concurrent identical submission won
     CaseMessage.objects.create(case=case, kind=MessageKind.PATIENT, author_patient=actor, created_at=now)
-    attach_pending(case=case, uploader=actor, submission_key=idempotency_key)
+    attachments_attach(case=case, uploader=actor, submission_key=idempotency_key)
     audit(
         actor=Actor.of_patient(actor),
         action="case.create",

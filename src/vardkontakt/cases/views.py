@@ -72,7 +72,7 @@ def write(request: PatientRequest, unit_id: uuid.UUID, service_id: uuid.UUID) ->
     file_errors: list[str] = []
     if request.method == "POST" and request.FILES.getlist("files"):
         try:
-            attachments.store_pending(files=request.FILES.getlist("files"), uploader=me, submission_key=key)
+            attachments.attachments_store(files=request.FILES.getlist("files"), uploader=me, submission_key=key)
         except ValidationError as error:
             file_errors = error.messages
     context = {
