@@ -11,6 +11,7 @@ import time_machine
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from tests.booking.helpers import at, make_slot, weekly_block
 from vardkontakt.booking.availability import online_slots
 from vardkontakt.booking.models import (
     Booking,
@@ -24,7 +25,7 @@ from vardkontakt.booking.models import (
     Slot,
     VisitType,
 )
-from vardkontakt.booking.schedule import local_instant, slots_generate
+from vardkontakt.booking.schedule import slots_generate
 from vardkontakt.booking.services import (
     BookingRefused,
     Refusal,
@@ -60,17 +61,8 @@ def clinic_visit(unit) -> VisitType:
     )
 
 
-def template(unit, staff, visit_type, weekday=0, start=dt.time(9), end=dt.time(11), **extra) -> ScheduleTemplate:
-    return ScheduleTemplate.objects.create(
-        unit=unit,
-        practitioner=staff,
-        visit_type=visit_type,
-        weekday=weekday,
-        start_time=start,
-        end_time=end,
-        place="Mottagning 2",
-        **extra,
-    )
+def template(unit, staff, visit_type, **changes) -> ScheduleTemplate:
+    return weekly_block(unit, staff, visit_type, **{"place": "Mottagning 2", **changes})
 
 
 def local(slot: Slot) -> str:
@@ -83,10 +75,6 @@ def week(unit, clinic_visit, personas):
     template(unit, personas.staff_x, clinic_visit)
     slots_generate(unit, today=MONDAY - dt.timedelta(days=1))
     return list(Slot.objects.filter(unit=unit).order_by("starts_at"))
-
-
-def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    return local_instant(day, dt.time(hour, minute))
 
 
 # --- slots ------------------------------------------------------------------------------------
@@ -296,23 +284,8 @@ def test_rebooking_keeps_kind_practitioner_and_length_and_is_atomic(unit, week, 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions: the PostgreSQL case")
 def test_fifty_people_race_for_one_slot_and_exactly_one_wins(personas):
-    unit = personas.staff_x.memberships.get().unit
-    visit = VisitType.objects.create(
-        unit=unit,
-        name="Vaccination",
-        duration_minutes=10,
-        professions=["nurse", "district_nurse"],
-        bookable_online=True,
-    )
-    start = timezone.now() + dt.timedelta(days=3)
-    slot = Slot.objects.create(
-        unit=unit,
-        practitioner=personas.staff_x,
-        visit_type=visit,
-        place="Rum 1",
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=10),
-    )
+    slot = vaccination_slot(personas, starts_at=timezone.now() + dt.timedelta(days=3))
+    unit = slot.unit
     people = list(Patient.objects.all()[:50])
     barrier = threading.Barrier(len(people))
     outcomes: list[str] = []
@@ -335,6 +308,19 @@ def test_fifty_people_race_for_one_slot_and_exactly_one_wins(personas):
     assert len(people) == 50
     assert outcomes.count("booked") == 1 and outcomes.count("TAKEN") == 49
     assert Booking.objects.filter(slot=slot, status="active").count() == 1
+
+
+def vaccination_slot(personas, *, starts_at: dt.datetime, online: bool = True) -> Slot:
+    """One ten-minute time with staff X at Lindängen, for many to reach for at once."""
+    unit = personas.staff_x.memberships.get().unit
+    visit = VisitType.objects.create(
+        unit=unit,
+        name="Vaccination",
+        duration_minutes=10,
+        professions=["nurse", "district_nurse"],
+        bookable_online=online,
+    )
+    return make_slot(unit, visit, personas.staff_x, starts_at, place="Rum 1")
 
 
 def at_once(copies: int, submit: Callable[[], Booking]) -> list[object]:
@@ -365,23 +351,8 @@ def at_once(copies: int, submit: Callable[[], Booking]) -> list[object]:
 def test_one_submission_sent_many_times_at_once_books_once_and_every_answer_is_that_booking(personas):
     """A double (or tenfold) click: the copies wait on the slot's lock behind the first, then find
     its booking by the submission key; none of them is told the time has gone."""
-    unit = personas.staff_x.memberships.get().unit
-    visit = VisitType.objects.create(
-        unit=unit,
-        name="Vaccination",
-        duration_minutes=10,
-        professions=["nurse", "district_nurse"],
-        bookable_online=True,
-    )
-    start = timezone.now() + dt.timedelta(days=3)
-    slot = Slot.objects.create(
-        unit=unit,
-        practitioner=personas.staff_x,
-        visit_type=visit,
-        place="Rum 1",
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=10),
-    )
+    slot = vaccination_slot(personas, starts_at=timezone.now() + dt.timedelta(days=3))
+    unit = slot.unit
     answers = at_once(
         10,
         lambda: booking_create_online(
@@ -406,19 +377,9 @@ def test_staff_sending_one_form_many_times_at_once_book_once_and_the_log_says_on
     from vardkontakt.access.models import AuditEntry
     from vardkontakt.booking.services import submission_key
 
-    unit = personas.staff_x.memberships.get().unit
-    visit = VisitType.objects.create(
-        unit=unit, name="Vaccination", duration_minutes=10, professions=["nurse", "district_nurse"]
-    )
-    start = timezone.now() + dt.timedelta(hours=3)  # within the release: staff may book it
-    slot = Slot.objects.create(
-        unit=unit,
-        practitioner=personas.staff_x,
-        visit_type=visit,
-        place="Rum 1",
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=10),
-    )
+    # A time not open online, three hours ahead: staff may book it.
+    slot = vaccination_slot(personas, starts_at=timezone.now() + dt.timedelta(hours=3), online=False)
+    unit = slot.unit
     answers = at_once(
         8,
         lambda: (

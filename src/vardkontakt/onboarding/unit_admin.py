@@ -9,10 +9,11 @@ a news item) is looked up within that unit only, so another unit's is not found.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +28,16 @@ from vardkontakt.organisation.models import (
     OpeningException,
     UnitNews,
 )
+
+Row = TypeVar("Row", bound=models.Model)
+
+
+def _locked(rows: QuerySet[Row], unit: CareUnit, **lookup: Any) -> Row:
+    """The unit's row the request names, locked until the write commits; another unit's is not found."""
+    row = rows.select_for_update().filter(unit=unit, **lookup).first()
+    if row is None:
+        raise Http404
+    return row
 
 
 def _log(by: Staff, unit: CareUnit, action: str, detail: str = "") -> None:
@@ -55,9 +66,7 @@ def opening_exception_add(*, unit: CareUnit, by: Staff, day: Any, hours: str) ->
 
 @transaction.atomic
 def opening_exception_remove(*, unit: CareUnit, by: Staff, exception_id: Any) -> None:
-    exception = OpeningException.objects.select_for_update().filter(unit=unit, pk=exception_id).first()
-    if exception is None:
-        raise Http404
+    exception = _locked(OpeningException.objects.all(), unit, pk=exception_id)
     exception.delete()
     _log(by, unit, "unit.opening_exception_removed", f"{exception.day} {exception.hours}")
 
@@ -76,9 +85,7 @@ def unit_member_set(*, unit: CareUnit, by: Staff, staff: Staff, role: str) -> No
 
 @transaction.atomic
 def unit_member_remove(*, unit: CareUnit, by: Staff, staff_id: Any) -> None:
-    membership = Membership.objects.select_for_update().filter(unit=unit, staff_id=staff_id).first()
-    if membership is None:
-        raise Http404
+    membership = _locked(Membership.objects.all(), unit, staff_id=staff_id)
     admins = Membership.objects.select_for_update().filter(unit=unit, role=MembershipRole.UNIT_ADMIN)
     if membership.role == MembershipRole.UNIT_ADMIN and admins.count() == 1:
         raise ValidationError(_("The unit must keep at least one unit administrator."), code="last_admin")
@@ -95,8 +102,6 @@ def unit_news_publish(*, unit: CareUnit, by: Staff, title: str, body: str) -> Un
 
 @transaction.atomic
 def unit_news_remove(*, unit: CareUnit, by: Staff, news_id: Any) -> None:
-    news = UnitNews.objects.select_for_update().filter(unit=unit, pk=news_id).first()
-    if news is None:
-        raise Http404
+    news = _locked(UnitNews.objects.all(), unit, pk=news_id)
     news.delete()
     _log(by, unit, "unit.news_removed", f"{news_id} {news.title}")
