@@ -21,7 +21,7 @@ migrated, given the demo region with ``load_demo --no-activity``, dropped at the
   FOR UPDATE; UPDATE; INSERT; COMMIT) through pgbench, with the same client counts, on the
   same K hot slots of the same database, right after the app's round with the same N (so other
   work on the machine weighs on both alike); clients are capped by the connections PostgreSQL
-  has free. Then the same script with the lock footprint of book_online (the slot's unit and
+  has free. Then the same script with the lock footprint of booking_create_online (the slot's unit and
   visit type locked too), as evidence for a proposal.
 - **Overload.** An open-loop stream at 10 × the booking answers (302 + 409) per second the best
   round sustained, half booking POSTs and half confirmation pages: every answer must be the
@@ -997,7 +997,7 @@ def connections_available() -> int:
 
 
 def django_lock_script(var: str) -> Path:
-    """The baseline with book_online's lock: ``select_for_update(of=("self",), no_key=True)`` over
+    """The baseline with booking_create_online's lock: ``select_for_update(of=("self",), no_key=True)`` over
     the query that joins the slot's unit and visit type. (Without ``of=`` PostgreSQL locked those
     rows too, and every booking at a unit waited for the one before it: 154–1,034 tx/s against
     1,385–2,535 for the slot alone, docs/benchmarks.md.)"""

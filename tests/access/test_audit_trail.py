@@ -273,7 +273,7 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("cases:attachment", "the file of Tolvan's case"): then(
         resident("case.read", unit="X"), resident("attachment.read", unit="X")
     ),
-    ("cases:withdraw", "Tolvan's case"): then(resident("case.read", unit="X"), resident("case.withdraw", unit="X")),
+    ("cases:withdraw", "Tolvan's case"): resident("case.withdraw", unit="X"),
     # The record: each page is one read of the section it shows.
     ("records:overview", "own"): resident("record.read"),
     ("records:notes", "own"): resident("record.read"),

@@ -1364,7 +1364,7 @@ def cases(personas: Personas, settings, tmp_path) -> None:
     there, and Tolvan's carries a PDF."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from vardkontakt.cases.attachments import store_pending
+    from vardkontakt.cases.attachments import attachments_store
     from vardkontakt.cases.models import Service
     from vardkontakt.cases.services import case_create, service_activate
 
@@ -1372,7 +1372,7 @@ def cases(personas: Personas, settings, tmp_path) -> None:
     Service.objects.filter(unit__name="Vårdcentralen Kärnan").update(active=False)  # unit Y offers nothing
     from tests.helpers import minimal_pdf
 
-    store_pending(
+    attachments_store(
         files=[SimpleUploadedFile("remiss.pdf", minimal_pdf())],
         uploader=personas.tolvan,
         submission_key=f"matrix-{personas.tolvan.pk}",
@@ -1398,7 +1398,7 @@ def appointments(personas: Personas) -> None:
     from django.utils import timezone
 
     from vardkontakt.booking.models import BookingSettings, Slot, VisitType
-    from vardkontakt.booking.services import book_online
+    from vardkontakt.booking.services import booking_create_online
 
     unit_x = unit("Vårdcentralen Lindängen")
     visit = VisitType.objects.create(
@@ -1424,9 +1424,9 @@ def appointments(personas: Personas) -> None:
     # more for Tolvan, Liam and Gunnel pass; the limit itself is tested in tests/booking.
     BookingSettings.objects.create(unit=unit_x, online_bookings_per_visit_type=2)
     *_free, gunnels, liams, tolvans = Slot.objects.order_by("starts_at")
-    book_online(slot_id=gunnels.pk, unit=unit_x, subject=personas.principal, actor=personas.adult_proxy)
-    book_online(slot_id=liams.pk, unit=unit_x, subject=personas.child_9, actor=personas.guardian)
-    book_online(slot_id=tolvans.pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
+    booking_create_online(slot_id=gunnels.pk, unit=unit_x, subject=personas.principal, actor=personas.adult_proxy)
+    booking_create_online(slot_id=liams.pk, unit=unit_x, subject=personas.child_9, actor=personas.guardian)
+    booking_create_online(slot_id=tolvans.pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
 
 
 def an_onboarding(personas: Personas):

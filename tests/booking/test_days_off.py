@@ -9,31 +9,32 @@ annandag jul (Sat 26), nyårsafton (Thu 31), nyårsdagen (Fri 1 Jan) and tretton
 from __future__ import annotations
 
 import datetime as dt
-import html
 
 import pytest
-import time_machine
 from django.test import Client
 from django.utils import translation
-from django.utils.translation import gettext
 
-from tests.helpers import login_as
+from tests.booking.helpers import (
+    clock_at,
+    setup_url,
+    staff_client,
+    sv,
+    text_of,
+    weekly_block,
+)
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.booking.coverage import unit_coverage
 from vardkontakt.booking.models import (
     Booking,
-    BookingSettings,
     BookingStatus,
     Channel,
     HolidayOpening,
-    ScheduleTemplate,
     Slot,
     VisitType,
 )
-from vardkontakt.booking.schedule import generate_slots, local_instant
-from vardkontakt.booking.services import book_by_staff
+from vardkontakt.booking.schedule import local_instant, slots_generate
+from vardkontakt.booking.services import booking_create_by_staff
 from vardkontakt.core.calendar import STOCKHOLM, day_off_name, is_day_off
-from vardkontakt.identity.models import User
 from vardkontakt.organisation.models import CareUnit
 
 pytestmark = pytest.mark.django_db
@@ -41,26 +42,7 @@ NOW = dt.datetime(2026, 12, 16, 12, 0, tzinfo=STOCKHOLM)
 JULAFTON, JULDAGEN, TRETTONDEDAGEN = dt.date(2026, 12, 24), dt.date(2026, 12, 25), dt.date(2027, 1, 6)
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def sv(text: str) -> str:
-    with translation.override("sv"):
-        return gettext(text)
-
-
-def text_of(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-@pytest.fixture
-def unit(personas) -> CareUnit:
-    unit = personas.unit_admin.memberships.get().unit
-    BookingSettings.objects.create(unit=unit)
-    return unit
+clock = clock_at(NOW)
 
 
 @pytest.fixture
@@ -74,16 +56,7 @@ def visit(unit) -> VisitType:
 def schedule(unit, visit, personas) -> None:
     """Staff X: phone-only times on Thursdays and Fridays, web-bookable times on Wednesdays, 09-10."""
     for weekday, channel in ((3, Channel.PHONE_ONLY), (4, Channel.PHONE_ONLY), (2, Channel.ONLINE_AND_PHONE)):
-        ScheduleTemplate.objects.create(
-            unit=unit,
-            practitioner=personas.staff_x,
-            visit_type=visit,
-            weekday=weekday,
-            start_time=dt.time(9),
-            end_time=dt.time(10),
-            place="Rum 4",
-            channel=channel,
-        )
+        weekly_block(unit, personas.staff_x, visit, weekday=weekday, end=dt.time(10), channel=channel)
 
 
 def days_with_times(unit: CareUnit) -> set[dt.date]:
@@ -91,7 +64,7 @@ def days_with_times(unit: CareUnit) -> set[dt.date]:
 
 
 def admin(personas) -> Client:
-    return login_as(Client(), User.objects.get_or_create_for_staff(personas.unit_admin))
+    return staff_client(personas.unit_admin)
 
 
 def old_times_on(unit, visit, staff, day: dt.date, *, channel: str = Channel.ONLINE_AND_PHONE) -> list[Slot]:
@@ -121,7 +94,7 @@ def test_the_calendar_knows_the_days_off_by_name():
 
 
 def test_the_schedule_makes_no_times_on_public_holidays_and_days_off(unit, schedule):
-    generated = generate_slots(unit, today=NOW.date())
+    generated = slots_generate(unit, today=NOW.date())
     made = days_with_times(unit)
     for day_off in (JULAFTON, JULDAGEN, dt.date(2026, 12, 31), dt.date(2027, 1, 1), TRETTONDEDAGEN):
         assert day_off not in made, day_off
@@ -131,7 +104,7 @@ def test_the_schedule_makes_no_times_on_public_holidays_and_days_off(unit, sched
 
 
 def test_coverage_counts_no_times_on_the_days_off(unit, schedule):
-    generate_slots(unit, today=NOW.date())
+    slots_generate(unit, today=NOW.date())
     weeks = {week.starts_on: week for week in unit_coverage(unit, today=NOW.date())}
     ordinary = weeks[dt.date(2026, 12, 14)]  # Wed 16 (online), Thu 17, Fri 18 (phone)
     christmas = weeks[dt.date(2026, 12, 21)]  # Wed 23 only: julafton and juldagen are off
@@ -142,28 +115,24 @@ def test_coverage_counts_no_times_on_the_days_off(unit, schedule):
 
 
 def test_a_unit_that_opens_juldagen_gets_its_times_that_day(unit, schedule, personas):
-    response = admin(personas).post(
-        f"/staff/units/{unit.id}/booking-setup/days-off/", {"day": JULDAGEN.isoformat(), "action": "open"}
-    )
+    response = admin(personas).post(setup_url(unit, "days-off/"), {"day": JULDAGEN.isoformat(), "action": "open"})
     assert response.status_code == 302
     assert HolidayOpening.objects.filter(unit=unit, day=JULDAGEN).exists()
     assert JULDAGEN in days_with_times(unit)
     assert JULAFTON not in days_with_times(unit)  # only the day opened
     assert AuditEntry.objects.filter(action="booking_setup.change", detail__startswith="day off 2026-12-25").exists()
-    page = text_of(admin(personas).get(f"/staff/units/{unit.id}/booking-setup/"))
+    page = text_of(admin(personas).get(setup_url(unit)))
     juldagen = page.split("Juldagen, fredag 25 december 2026")[1].split("</tr>")[0]
     assert ">Öppen</strong>" in juldagen and "Stäng dagen" in juldagen
     julafton = page.split("Julafton, torsdag 24 december 2026")[1].split("</tr>")[0]
     assert "Stängd" in julafton and "Öppna tidboken denna dag" in julafton
     # The nightly roll keeps making them.
-    generate_slots(unit, today=NOW.date())
+    slots_generate(unit, today=NOW.date())
     assert JULDAGEN in days_with_times(unit)
 
 
 def test_closing_an_opened_day_takes_its_free_times_out_and_keeps_the_booked(unit, schedule, personas):
-    admin(personas).post(
-        f"/staff/units/{unit.id}/booking-setup/days-off/", {"day": JULDAGEN.isoformat(), "action": "open"}
-    )
+    admin(personas).post(setup_url(unit, "days-off/"), {"day": JULDAGEN.isoformat(), "action": "open"})
     first = (
         Slot.objects.filter(unit=unit)
         .order_by("starts_at")
@@ -171,9 +140,9 @@ def test_closing_an_opened_day_takes_its_free_times_out_and_keeps_the_booked(uni
         .first()
     )
     assert first is not None
-    book_by_staff(slot_id=first.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
+    booking_create_by_staff(slot_id=first.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
     response = admin(personas).post(
-        f"/staff/units/{unit.id}/booking-setup/days-off/", {"day": JULDAGEN.isoformat(), "action": "close"}, follow=True
+        setup_url(unit, "days-off/"), {"day": JULDAGEN.isoformat(), "action": "close"}, follow=True
     )
     assert "Tidboken är stängd på Juldagen." in text_of(response)
     assert not HolidayOpening.objects.exists()
@@ -196,7 +165,7 @@ def test_closing_an_opened_day_takes_its_free_times_out_and_keeps_the_booked(uni
     ],
 )
 def test_bad_input_is_explained_and_changes_nothing(unit, schedule, personas, data, error):
-    response = admin(personas).post(f"/staff/units/{unit.id}/booking-setup/days-off/", data)
+    response = admin(personas).post(setup_url(unit, "days-off/"), data)
     assert response.status_code == 400
     assert error in text_of(response)
     assert not HolidayOpening.objects.exists()
@@ -206,9 +175,9 @@ def test_bad_input_is_explained_and_changes_nothing(unit, schedule, personas, da
 def test_times_made_earlier_on_a_closed_day_off_are_flagged_for_staff(unit, visit, personas):
     phone = old_times_on(unit, visit, personas.staff_x, JULDAGEN, channel=Channel.PHONE_ONLY)
     old_times_on(unit, visit, personas.staff_x, TRETTONDEDAGEN)
-    book_by_staff(slot_id=phone[0].pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
+    booking_create_by_staff(slot_id=phone[0].pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
 
-    setup = text_of(admin(personas).get(f"/staff/units/{unit.id}/booking-setup/"))
+    setup = text_of(admin(personas).get(setup_url(unit)))
     assert sv("Times on days the unit has not opened") in setup
     assert "Juldagen, fredag 25 december 2026: 2 tider, 1 bokade" in setup
     assert "Trettondedag jul, onsdag 6 januari 2027: 2 tider, 0 bokade" in setup
@@ -217,7 +186,7 @@ def test_times_made_earlier_on_a_closed_day_off_are_flagged_for_staff(unit, visi
     assert sv("Times on days the unit has not opened") in coverage
 
     # Every member sees it in the book on the day; the administrator gets the way to the set-up.
-    member = login_as(Client(), User.objects.get_or_create_for_staff(personas.staff_x))
+    member = staff_client(personas.staff_x)
     book = text_of(member.get(f"/staff/units/{unit.id}/appointments/?date=2026-12-25&view=day"))
     assert "Juldagen: mottagningen har inte öppnat tidboken denna dag, men den har tider." in book
     assert "Säg till mottagningens administratör" in book
@@ -225,22 +194,16 @@ def test_times_made_earlier_on_a_closed_day_off_are_flagged_for_staff(unit, visi
     assert "Julafton: helgdag eller ledig dag, inga tider görs." in quiet
 
     # Taking the free times out keeps the booked one, and the flag goes with the free times.
-    admin(personas).post(
-        f"/staff/units/{unit.id}/booking-setup/days-off/", {"day": TRETTONDEDAGEN.isoformat(), "action": "close"}
-    )
-    admin(personas).post(
-        f"/staff/units/{unit.id}/booking-setup/days-off/", {"day": JULDAGEN.isoformat(), "action": "close"}
-    )
+    admin(personas).post(setup_url(unit, "days-off/"), {"day": TRETTONDEDAGEN.isoformat(), "action": "close"})
+    admin(personas).post(setup_url(unit, "days-off/"), {"day": JULDAGEN.isoformat(), "action": "close"})
     assert list(Slot.objects.filter(unit=unit)) == [phone[0]]
-    setup = text_of(admin(personas).get(f"/staff/units/{unit.id}/booking-setup/"))
+    setup = text_of(admin(personas).get(setup_url(unit)))
     assert "Juldagen, fredag 25 december 2026: 1 tid, 1 bokade" in setup  # still there: call the patient
 
 
 def test_opening_a_flagged_day_keeps_its_times_and_ends_the_flag(unit, visit, personas):
     old_times_on(unit, visit, personas.staff_x, TRETTONDEDAGEN)
-    admin(personas).post(
-        f"/staff/units/{unit.id}/booking-setup/days-off/", {"day": TRETTONDEDAGEN.isoformat(), "action": "open"}
-    )
+    admin(personas).post(setup_url(unit, "days-off/"), {"day": TRETTONDEDAGEN.isoformat(), "action": "open"})
     assert Slot.objects.filter(unit=unit).count() == 2
-    setup = text_of(admin(personas).get(f"/staff/units/{unit.id}/booking-setup/"))
+    setup = text_of(admin(personas).get(setup_url(unit)))
     assert sv("Times on days the unit has not opened") not in setup

@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from tests.booking.helpers import clock_at, weekly_block
 from tests.helpers import login_as
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.booking.models import (
@@ -20,12 +21,11 @@ from vardkontakt.booking.models import (
     CalendarFeed,
     Channel,
     HeldBack,
-    ScheduleTemplate,
     Slot,
     VisitType,
 )
 from vardkontakt.booking.notices import send_due_reminders
-from vardkontakt.booking.schedule import generate_slots
+from vardkontakt.booking.schedule import slots_generate
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.models import Patient, User
 from vardkontakt.notifications.models import Delivery, Notification, NotificationKind
@@ -35,10 +35,7 @@ pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=STOCKHOLM)  # a Wednesday
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+clock = clock_at(NOW)
 
 
 def client_for(patient: Patient) -> Client:
@@ -72,16 +69,8 @@ def visit(unit) -> VisitType:
 def slots(unit, visit, personas) -> list[Slot]:
     """Thursday and Friday 09-10 with staff X: four slots this week, more the coming weeks."""
     for weekday in (3, 4):
-        ScheduleTemplate.objects.create(
-            unit=unit,
-            practitioner=personas.staff_x,
-            visit_type=visit,
-            weekday=weekday,
-            start_time=dt.time(9),
-            end_time=dt.time(10),
-            place="Rum 4",
-        )
-    generate_slots(unit, today=NOW.date())
+        weekly_block(unit, personas.staff_x, visit, weekday=weekday, end=dt.time(10))
+    slots_generate(unit, today=NOW.date())
     return list(Slot.objects.filter(unit=unit).order_by("starts_at"))
 
 

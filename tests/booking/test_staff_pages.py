@@ -4,15 +4,23 @@ overbooking with a reason, and the share of times open online (SPEC §6)."""
 from __future__ import annotations
 
 import datetime as dt
-import html
 
 import pytest
 import time_machine
-from django.test import Client
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from tests.helpers import login_as
+from tests.booking.helpers import (
+    at,
+    block_form,
+    clock_at,
+    make_slot,
+    setup_url,
+    staff_client,
+    sv,
+    text_of,
+    weekly_block,
+)
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.booking.coverage import coverage_by_unit, unit_coverage
 from vardkontakt.booking.models import (
@@ -28,10 +36,16 @@ from vardkontakt.booking.models import (
     Slot,
     VisitType,
 )
-from vardkontakt.booking.schedule import generate_slots, local_instant
-from vardkontakt.booking.services import Refusal, book_by_staff, book_online, cancel, rebook_online
+from vardkontakt.booking.schedule import slots_generate
+from vardkontakt.booking.services import (
+    Refusal,
+    booking_cancel,
+    booking_create_by_staff,
+    booking_create_online,
+    booking_move_online,
+    submission_key,
+)
 from vardkontakt.core.calendar import STOCKHOLM
-from vardkontakt.identity.models import Staff, User
 from vardkontakt.organisation.models import CareUnit
 
 pytestmark = pytest.mark.django_db
@@ -40,31 +54,7 @@ MONDAY = dt.date(2026, 11, 30)
 TOLVAN_NUMBER = "19121212-1212"
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def sv(text: str) -> str:
-    """What the page says in Swedish (the interface's first language), however far the catalogue is."""
-    with translation.override("sv"):
-        return gettext(text)
-
-
-def text_of(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-def client_for(staff: Staff) -> Client:
-    return login_as(Client(), User.objects.get_or_create_for_staff(staff))
-
-
-@pytest.fixture
-def unit(personas) -> CareUnit:
-    unit = personas.unit_admin.memberships.get().unit
-    BookingSettings.objects.create(unit=unit)
-    return unit
+clock = clock_at(NOW)
 
 
 @pytest.fixture
@@ -80,35 +70,11 @@ def visit(unit) -> VisitType:
     )
 
 
-def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    return local_instant(day, dt.time(hour, minute))
-
-
-def make_slot(unit, visit, practitioner, start: dt.datetime, **extra) -> Slot:
-    return Slot.objects.create(
-        unit=unit,
-        practitioner=practitioner,
-        visit_type=visit,
-        place="Rum 4",
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=visit.duration_minutes),
-        **extra,
-    )
-
-
 @pytest.fixture
 def monday(unit, visit, personas) -> list[Slot]:
     """Monday 30 November 09:00-11:00 with staff X: four half-hour times, published online."""
-    ScheduleTemplate.objects.create(
-        unit=unit,
-        practitioner=personas.staff_x,
-        visit_type=visit,
-        weekday=0,
-        start_time=dt.time(9),
-        end_time=dt.time(11),
-        place="Rum 4",
-    )
-    generate_slots(unit, today=NOW.date())
+    weekly_block(unit, personas.staff_x, visit, weekday=0)
+    slots_generate(unit, today=NOW.date())
     return list(Slot.objects.filter(unit=unit, starts_at__lt=at(MONDAY, 12)).order_by("starts_at"))
 
 
@@ -120,30 +86,26 @@ def slot_url(unit: CareUnit, slot: Slot, action: str = "") -> str:
     return f"/staff/units/{unit.pk}/appointments/slots/{slot.pk}/{action}"
 
 
-def setup_url(unit: CareUnit, rest: str = "") -> str:
-    return f"/staff/units/{unit.pk}/booking-setup/{rest}"
-
-
 # --- who may do what ------------------------------------------------------------------------------
 
 
 def test_another_units_staff_find_nothing_and_members_may_book_but_not_set_up(personas, unit, monday):
-    outsider = client_for(personas.nurse)  # staff of Vårdcentralen Kärnan
+    outsider = staff_client(personas.nurse)  # staff of Vårdcentralen Kärnan
     assert outsider.get(book_url(unit)).status_code == 404
     assert outsider.get(slot_url(unit, monday[0])).status_code == 404
     assert outsider.get(setup_url(unit)).status_code == 404
-    member = client_for(personas.staff_x)
+    member = staff_client(personas.staff_x)
     assert member.get(book_url(unit)).status_code == 200
     for odd in ("?date=0001-01-01&view=week", "?date=9999-12-31", "?date=igår&view=year"):
         assert member.get(f"/staff/units/{unit.pk}/appointments/{odd}").status_code == 200
     assert member.get(setup_url(unit)).status_code == 403
     assert member.post(setup_url(unit, "roll/")).status_code == 403
     assert member.get(f"/staff/units/{unit.pk}/booking-coverage/").status_code == 403
-    admin = client_for(personas.unit_admin)
+    admin = staff_client(personas.unit_admin)
     assert admin.get(setup_url(unit)).status_code == 200
     # A time of unit X asked for under another unit's address is not found either.
     other = personas.nurse.memberships.get().unit
-    assert client_for(personas.nurse).get(slot_url(other, monday[0])).status_code == 404
+    assert staff_client(personas.nurse).get(slot_url(other, monday[0])).status_code == 404
 
 
 # --- the set-up -----------------------------------------------------------------------------------
@@ -161,7 +123,7 @@ def rules(**changes: str) -> dict[str, str]:
 
 
 def test_the_unit_admin_sets_the_rules_and_bad_numbers_are_explained(personas, unit):
-    admin = client_for(personas.unit_admin)
+    admin = staff_client(personas.unit_admin)
     assert admin.post(setup_url(unit), rules()).status_code == 302
     saved = BookingSettings.objects.get(unit=unit)
     assert (saved.horizon_weeks, saved.terms_text, saved.self_assessment_url) == (
@@ -189,7 +151,7 @@ def visit_type(**changes: str | list[str]) -> dict[str, str | list[str]]:
 
 
 def test_visit_types_are_checked_then_saved_and_can_be_put_out_of_use(personas, unit, visit):
-    admin = client_for(personas.unit_admin)
+    admin = staff_client(personas.unit_admin)
     short = admin.post(setup_url(unit, "visit-types/new/"), visit_type(duration_minutes="4"))
     assert short.status_code == 400 and sv("A visit is at least 5 minutes long.") in text_of(short)
     twice = admin.post(setup_url(unit, "visit-types/new/"), visit_type(name="hälsosamtal"))
@@ -214,48 +176,34 @@ def test_visit_types_are_checked_then_saved_and_can_be_put_out_of_use(personas, 
     assert admin.get(setup_url(unit, f"visit-types/{other.pk}/")).status_code == 404
 
 
-def block(practitioner: Staff, visit: VisitType, **changes: str) -> dict[str, str]:
-    return {
-        "practitioner": str(practitioner.pk),
-        "visit_type": str(visit.pk),
-        "weekday": "1",
-        "start_time": "09:00",
-        "end_time": "11:00",
-        "place": "Rum 4",
-        "channel": "online",
-        "held_back": "",
-        **changes,
-    }
-
-
 def test_weekly_blocks_must_end_after_they_start_and_never_overlap(personas, unit, visit):
-    admin = client_for(personas.unit_admin)
+    admin = staff_client(personas.unit_admin)
     url = setup_url(unit, "blocks/new/")
-    backwards = admin.post(url, block(personas.staff_x, visit, start_time="11:00", end_time="09:00"))
+    backwards = admin.post(url, block_form(personas.staff_x, visit, start_time="11:00", end_time="09:00"))
     assert backwards.status_code == 400 and sv("The block must end after it starts.") in text_of(backwards)
-    outsider = admin.post(url, block(personas.nurse, visit))  # not a member of the unit
+    outsider = admin.post(url, block_form(personas.nurse, visit))  # not a member of the unit
     assert outsider.status_code == 400
-    assert admin.post(url, block(personas.staff_x, visit)).status_code == 302
-    overlap = admin.post(url, block(personas.staff_x, visit, start_time="10:30", end_time="12:00"))
+    assert admin.post(url, block_form(personas.staff_x, visit)).status_code == 302
+    overlap = admin.post(url, block_form(personas.staff_x, visit, start_time="10:30", end_time="12:00"))
     assert overlap.status_code == 400
     assert sv("This overlaps the practitioner's block %(start)s–%(end)s the same weekday.") % {
         "start": "09:00",
         "end": "11:00",
     } in text_of(overlap)
     # The same hours on another weekday, or for another practitioner, are fine.
-    assert admin.post(url, block(personas.staff_x, visit, weekday="2")).status_code == 302
-    assert admin.post(url, block(personas.unit_admin, visit)).status_code == 302
+    assert admin.post(url, block_form(personas.staff_x, visit, weekday="2")).status_code == 302
+    assert admin.post(url, block_form(personas.unit_admin, visit)).status_code == 302
     assert ScheduleTemplate.objects.filter(unit=unit).count() == 3
 
 
 def test_rolling_makes_the_times_and_an_absence_takes_free_ones_out(personas, unit, visit):
-    admin = client_for(personas.unit_admin)
-    admin.post(setup_url(unit, "blocks/new/"), block(personas.staff_x, visit, weekday="0"))
+    admin = staff_client(personas.unit_admin)
+    admin.post(setup_url(unit, "blocks/new/"), block_form(personas.staff_x, visit, weekday="0"))
     assert not Slot.objects.exists()
     assert admin.post(setup_url(unit, "roll/")).status_code == 302
     assert Slot.objects.filter(unit=unit).count() == 8 * 4  # Mondays 09-11, eight weeks ahead
     first = Slot.objects.filter(unit=unit).order_by("starts_at")[0]
-    book_online(slot_id=first.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan)
+    booking_create_online(slot_id=first.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan)
 
     backwards = admin.post(
         setup_url(unit, "absences/new/"),
@@ -302,16 +250,16 @@ def test_the_book_shows_every_booking_who_made_it_and_what_patients_changed_onli
     tolvan, other, anna, liam = personas.tolvan, personas.other_patient, personas.guardian, personas.child_9
     first, second, third, fourth = monday
     with time_machine.travel(NOW - dt.timedelta(days=1)):
-        cancelled = book_online(slot_id=first.pk, unit=unit, subject=tolvan, actor=tolvan)
-        cancel(booking_id=cancelled.pk, by_patient=tolvan)
-        moved = book_online(slot_id=second.pk, unit=unit, subject=other, actor=other)
-        rebook_online(booking_id=moved.pk, new_slot_id=third.pk, actor=other)
-    book_online(slot_id=fourth.pk, unit=unit, subject=liam, actor=anna)
+        cancelled = booking_create_online(slot_id=first.pk, unit=unit, subject=tolvan, actor=tolvan)
+        booking_cancel(booking_id=cancelled.pk, by_patient=tolvan)
+        moved = booking_create_online(slot_id=second.pk, unit=unit, subject=other, actor=other)
+        booking_move_online(booking_id=moved.pk, new_slot_id=third.pk, actor=other)
+    booking_create_online(slot_id=fourth.pk, unit=unit, subject=liam, actor=anna)
     phone_only = make_slot(unit, visit, personas.unit_admin, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
-    book_by_staff(slot_id=phone_only.pk, unit=unit, patient=personas.principal, staff=personas.staff_x)
+    booking_create_by_staff(slot_id=phone_only.pk, unit=unit, patient=personas.principal, staff=personas.staff_x)
     make_slot(unit, visit, personas.unit_admin, at(MONDAY, 14), held_back=HeldBack.CO_PLANNED)
 
-    client = client_for(personas.staff_x)
+    client = staff_client(personas.staff_x)
     with django_assert_max_num_queries(25):
         response = client.get(book_url(unit))
     page = text_of(response)
@@ -339,18 +287,10 @@ def test_the_book_days_of_the_clock_changes(personas, unit, visit):
     # The spring night is also Easter Day, a public holiday: the unit works it.
     HolidayOpening.objects.create(unit=unit, day=spring, opened_at=timezone.now())
     for day in (spring, autumn):
-        ScheduleTemplate.objects.create(
-            unit=unit,
-            practitioner=personas.staff_x,
-            visit_type=visit,
-            weekday=6,
-            start_time=dt.time(1),
-            end_time=dt.time(4),
-            place="Rum 4",
-        )
-        generate_slots(unit, today=day)
+        weekly_block(unit, personas.staff_x, visit, weekday=6, start=dt.time(1), end=dt.time(4))
+        slots_generate(unit, today=day)
         ScheduleTemplate.objects.all().delete()
-    client = client_for(personas.staff_x)
+    client = staff_client(personas.staff_x)
     spring_page = text_of(client.get(book_url(unit, spring)))
     assert "01:30 CET–03:00 CEST" in spring_page and "03:00 CEST–03:30 CEST" in spring_page
     assert "02:30 CET" not in spring_page and "02:30 CEST" not in spring_page
@@ -373,28 +313,42 @@ def test_the_book_days_of_the_clock_changes(personas, unit, visit):
     )
 
 
+def post_booking(
+    client, unit: CareUnit, slot: Slot, personnummer: str, key: str, *, reason: str | None = None, **extra
+):
+    """The slot page's booking form as staff send it; with ``reason``, the overbooking form."""
+    data = {"personnummer": personnummer, "submission_key": key, **extra}
+    if reason is None:
+        return client.post(slot_url(unit, slot), data)
+    return client.post(slot_url(unit, slot, "overbook/"), {**data, "reason": reason})
+
+
+def refused_with(response, refusal: Refusal) -> bool:
+    """The page names the refusal, in Swedish."""
+    with translation.override("sv"):
+        return str(refusal.value) in text_of(response)
+
+
 # --- booking by phone -----------------------------------------------------------------------------
 
 
 def test_staff_booking_before_the_release_is_refused_with_the_reason(personas, unit, monday):
-    client = client_for(personas.staff_x)
+    client = staff_client(personas.staff_x)
     page = text_of(client.get(slot_url(unit, monday[0])))
     assert sv("The time is kept for patients to book online. Staff may book it from %(at)s.").split("%")[0] in page
-    response = client.post(slot_url(unit, monday[0]), {"personnummer": TOLVAN_NUMBER, "submission_key": "k1"})
-    assert response.status_code == 400
-    with translation.override("sv"):
-        assert str(Refusal.NOT_RELEASED.value) in text_of(response)
+    response = post_booking(client, unit, monday[0], TOLVAN_NUMBER, "k1")
+    assert response.status_code == 400 and refused_with(response, Refusal.NOT_RELEASED)
     assert not Booking.objects.exists()
 
 
 def test_staff_book_by_personnummer_once_however_often_they_click(personas, unit, visit):
     slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
-    client = client_for(personas.staff_x)
-    invalid = client.post(slot_url(unit, slot), {"personnummer": "19121212-1213", "submission_key": "k1"})
+    client = staff_client(personas.staff_x)
+    invalid = post_booking(client, unit, slot, "19121212-1213", "k1")
     assert invalid.status_code == 400
     with translation.override("sv"):
         assert gettext("This personal identity number is not valid: check the last digit.") in text_of(invalid)
-    unknown = client.post(slot_url(unit, slot), {"personnummer": "19800101-0001", "submission_key": "k1"})
+    unknown = post_booking(client, unit, slot, "19800101-0001", "k1")
     assert unknown.status_code == 400 and sv("No patient with this number is registered here.") in text_of(unknown)
     assert not Booking.objects.exists()
 
@@ -402,10 +356,7 @@ def test_staff_book_by_personnummer_once_however_often_they_click(personas, unit
     assert check.status_code == 200 and personas.tolvan.full_name in text_of(check)  # "stämmer det?"
     assert not Booking.objects.exists()
     for _ in range(2):  # a double click
-        response = client.post(
-            slot_url(unit, slot),
-            {"personnummer": "191212121212", "sms_reminder": "on", "submission_key": "k2", "confirm": "yes"},
-        )
+        response = post_booking(client, unit, slot, "191212121212", "k2", sms_reminder="on", confirm="yes")
         assert response.status_code == 302 and "date=2026-11-30" in response["Location"]
     booking = Booking.objects.get()
     assert (booking.patient, booking.channel, booking.booked_by_staff) == (personas.tolvan, "phone", personas.staff_x)
@@ -417,33 +368,18 @@ def test_staff_book_by_personnummer_once_however_often_they_click(personas, unit
 
 def test_overbooking_only_on_purpose_with_a_reason_and_it_is_marked(personas, unit, visit):
     slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
-    book_by_staff(slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
-    client = client_for(personas.staff_x)
+    booking_create_by_staff(slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x)
+    client = staff_client(personas.staff_x)
     assert sv("Overbook the time") in text_of(client.get(slot_url(unit, slot)))
     # The ordinary form on a taken time books no one.
-    taken = client.post(
-        slot_url(unit, slot), {"personnummer": personas.other_patient.personnummer, "submission_key": "a"}
-    )
-    assert taken.status_code == 409
-    with translation.override("sv"):
-        assert str(Refusal.TAKEN.value) in text_of(taken)
-    no_reason = client.post(
-        slot_url(unit, slot, "overbook/"),
-        {"personnummer": personas.other_patient.personnummer, "reason": "  ", "submission_key": "b"},
-    )
-    assert no_reason.status_code == 400
-    with translation.override("sv"):
-        assert str(Refusal.OVERBOOK_REASON.value) in text_of(no_reason)
+    taken = post_booking(client, unit, slot, personas.other_patient.personnummer, "a")
+    assert taken.status_code == 409 and refused_with(taken, Refusal.TAKEN)
+    no_reason = post_booking(client, unit, slot, personas.other_patient.personnummer, "b", reason="  ")
+    assert no_reason.status_code == 400 and refused_with(no_reason, Refusal.OVERBOOK_REASON)
     assert Booking.objects.filter(slot=slot).count() == 1
 
-    done = client.post(
-        slot_url(unit, slot, "overbook/"),
-        {
-            "personnummer": personas.other_patient.personnummer,
-            "reason": "Akut, kläms in",
-            "submission_key": "c",
-            "confirm": "yes",
-        },
+    done = post_booking(
+        client, unit, slot, personas.other_patient.personnummer, "c", reason="Akut, kläms in", confirm="yes"
     )
     assert done.status_code == 302
     extra = Booking.objects.get(slot=slot, patient=personas.other_patient)
@@ -456,11 +392,13 @@ def test_overbooking_only_on_purpose_with_a_reason_and_it_is_marked(personas, un
 
 def test_staff_cancel_and_the_book_says_the_unit_did(personas, unit, visit):
     slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
-    booking = book_by_staff(slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x).booking
-    client = client_for(personas.staff_x)
+    booking = booking_create_by_staff(
+        slot_id=slot.pk, unit=unit, patient=personas.tolvan, staff=personas.staff_x
+    ).booking
+    client = staff_client(personas.staff_x)
     url = f"/staff/units/{unit.pk}/appointments/bookings/{booking.pk}/cancel/"
     assert personas.tolvan.full_name in text_of(client.get(url))
-    assert client_for(personas.nurse).post(url).status_code == 404
+    assert staff_client(personas.nurse).post(url).status_code == 404
     assert client.post(url).status_code == 302
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELLED and not booking.ended_online
@@ -507,7 +445,7 @@ def test_coverage_per_week_against_the_target(personas, unit, visit):
     assert (w51.slots, w51.percent) == (0, None)
     assert coverage_by_unit(today=NOW.date())[elsewhere.pk][1].open_online == 0
 
-    page = text_of(client_for(personas.unit_admin).get(f"/staff/units/{unit.pk}/booking-coverage/"))
+    page = text_of(staff_client(personas.unit_admin).get(f"/staff/units/{unit.pk}/booking-coverage/"))
     assert "60 %" in page and "80 %" in page and sv("Not reached") in page and sv("Reached") in page
 
 
@@ -592,52 +530,29 @@ def test_the_same_form_sent_twice_books_once_and_is_audited_once(personas, unit,
     """The second answer is the booking the first made, not 'taken', and the log holds one
     booking. (The race itself, the second waiting on the slot's lock, is the PostgreSQL test in
     test_booking_core.py.)"""
-    from vardkontakt.booking.staff_services import staff_book
-
     slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
-    first = staff_book(
-        unit=unit,
-        by=personas.staff_x,
-        slot_id=slot.pk,
-        patient=personas.tolvan,
-        sms_reminder=False,
-        submission_key="k9",
-    )
-    second = staff_book(
-        unit=unit,
-        by=personas.staff_x,
-        slot_id=slot.pk,
-        patient=personas.tolvan,
-        sms_reminder=False,
-        submission_key="k9",
-    )
+    first = _phone_book(unit, slot, personas.staff_x, personas.tolvan, form_key="k9")
+    second = _phone_book(unit, slot, personas.staff_x, personas.tolvan, form_key="k9")
     assert second.pk == first.pk and Booking.objects.count() == 1
     assert AuditEntry.objects.filter(action="booking.staff_book").count() == 1
+
+
+def _phone_book(unit, slot, staff, patient, *, form_key: str) -> Booking:
+    """What the slot page's POST does: the form's key made into the submission's key."""
+    key = submission_key("staff", staff.pk, patient.pk, slot.pk, form_key)
+    return booking_create_by_staff(
+        slot_id=slot.pk, unit=unit, patient=patient, staff=staff, idempotency_key=key
+    ).booking
 
 
 def test_the_form_sent_again_for_another_patient_is_not_answered_with_the_first_booking(personas, unit, visit):
     """Back in the browser, another personal number in the same form: that is another
     submission. The time is the first patient's, so the second is refused, not told 'booked'."""
     from vardkontakt.booking.services import BookingRefused
-    from vardkontakt.booking.staff_services import staff_book
 
     slot = make_slot(unit, visit, personas.staff_x, at(MONDAY, 13), channel=Channel.PHONE_ONLY)
-    staff_book(
-        unit=unit,
-        by=personas.staff_x,
-        slot_id=slot.pk,
-        patient=personas.tolvan,
-        sms_reminder=False,
-        submission_key="k9",
-    )
+    _phone_book(unit, slot, personas.staff_x, personas.tolvan, form_key="k9")
     with pytest.raises(BookingRefused) as refused:
-        staff_book(
-            unit=unit,
-            by=personas.staff_x,
-            slot_id=slot.pk,
-            patient=personas.other_patient,
-            sms_reminder=False,
-            submission_key="k9",
-        )
+        _phone_book(unit, slot, personas.staff_x, personas.other_patient, form_key="k9")
     assert refused.value.refusal is Refusal.TAKEN
     assert list(Booking.objects.values_list("patient", flat=True)) == [personas.tolvan.pk]

@@ -54,14 +54,14 @@ from vardkontakt.booking.models import (
     VisitType,
 )
 from vardkontakt.booking.notices import reminder_cause, send_due_reminders
-from vardkontakt.booking.schedule import generate_slots, local_instant, settings_of
+from vardkontakt.booking.schedule import local_instant, settings_of, slots_generate
 from vardkontakt.booking.services import (
     BookingRefused,
     Refusal,
-    book_by_staff,
-    book_online,
-    cancel,
-    rebook_online,
+    booking_cancel,
+    booking_create_by_staff,
+    booking_create_online,
+    booking_move_online,
 )
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.models import Patient, Staff
@@ -200,7 +200,7 @@ def build_world(personas) -> World:
         block(x, staff_only, weekday, 14, 15)
     block(x, night, 6, 2, 3)  # the autumn night: 02:00, 02:20 and 02:40 happen twice
     settings_of(unit)
-    generate_slots(unit, today=START.date())
+    slots_generate(unit, today=START.date())
     # Same visit type and practitioner, another length: 45 minutes on Tuesday and Friday afternoons.
     for days in range(8 * 7):
         day = START.date() + dt.timedelta(days=days)
@@ -455,13 +455,13 @@ class AppointmentBook(RuleBasedStateMachine):
     # --- booking ---
 
     @rule(data=st.data(), who=st.integers(0, 3), sms=st.booleans(), keyed=st.booleans())
-    def book_online(self, data: st.DataObject, who: int, sms: bool, keyed: bool) -> None:
+    def resident_books_online(self, data: st.DataObject, who: int, sms: bool, keyed: bool) -> None:
         person = self.world.people[who]
         slot = self.pick_slot(data, "slot")
         key = uuid.uuid4().hex if keyed else None
         booking = self.attempt(
             "book online",
-            lambda: book_online(
+            lambda: booking_create_online(
                 slot_id=slot.pk,
                 unit=self.world.unit,
                 subject=person.patient,
@@ -486,7 +486,7 @@ class AppointmentBook(RuleBasedStateMachine):
             )
 
     @rule(data=st.data(), who=st.integers(0, 3), sms=st.booleans(), reason=st.sampled_from(OVERBOOK_REASONS))
-    def book_by_staff(self, data: st.DataObject, who: int, sms: bool, reason: str) -> None:
+    def staff_books_by_phone(self, data: st.DataObject, who: int, sms: bool, reason: str) -> None:
         staff = data.draw(st.sampled_from(self.world.staff), label="staff")
         self.staff_books(self.pick_slot(data, "slot"), self.world.people[who], staff, sms=sms, reason=reason)
 
@@ -516,7 +516,7 @@ class AppointmentBook(RuleBasedStateMachine):
         booking = self.attempt(
             "overbook" if taken else "book by staff",
             lambda: (
-                book_by_staff(
+                booking_create_by_staff(
                     slot_id=slot.pk,
                     unit=self.world.unit,
                     patient=person.patient,
@@ -541,7 +541,7 @@ class AppointmentBook(RuleBasedStateMachine):
         expected = self.model.bookings[data.draw(st.sampled_from(keyed), label="booking")]
         person = next(p for p in self.world.people if p.patient.pk == expected.patient.pk)
         before = self.counts()
-        again = book_online(
+        again = booking_create_online(
             slot_id=expected.slot.pk,
             unit=self.world.unit,
             subject=person.patient,
@@ -584,7 +584,7 @@ class AppointmentBook(RuleBasedStateMachine):
                 reasons.add(Refusal.TOO_LATE_TO_CANCEL)
             done = self.attempt(
                 "cancel by patient",
-                lambda: cancel(booking_id=booking.pk, by_patient=booking.patient),
+                lambda: booking_cancel(booking_id=booking.pk, by_patient=booking.patient),
                 reasons,
                 online=True,
                 logs=("booking.cancel", booking.patient, booking.patient),
@@ -592,7 +592,7 @@ class AppointmentBook(RuleBasedStateMachine):
         else:
             staff = data.draw(st.sampled_from(self.world.staff), label="staff")
             done = self.attempt(
-                "cancel by staff", lambda: cancel(booking_id=booking.pk, by_staff=staff), reasons, online=False
+                "cancel by staff", lambda: booking_cancel(booking_id=booking.pk, by_staff=staff), reasons, online=False
             )
         if done is not None:
             assert done.ended_online == by_patient
@@ -614,7 +614,7 @@ class AppointmentBook(RuleBasedStateMachine):
             reasons.add(Refusal.NOT_SAME_KIND)
         new = self.attempt(
             "rebook",
-            lambda: rebook_online(booking_id=old.pk, new_slot_id=new_slot.pk, actor=person.actor),
+            lambda: booking_move_online(booking_id=old.pk, new_slot_id=new_slot.pk, actor=person.actor),
             reasons,
             online=True,
             logs=("booking.rebook", person.actor, old.patient),
@@ -850,14 +850,16 @@ def test_a_slot_held_by_an_overbooking_alone_is_still_taken_for_staff(personas):
     slot = world.slots[0]  # Thursday 09:00, published online and released to staff (within 48 h)
     with time_machine.travel(START, tick=False):
         staff = personas.staff_x
-        first = book_by_staff(slot_id=slot.pk, unit=world.unit, patient=personas.tolvan, staff=staff).booking
-        book_by_staff(
+        first = booking_create_by_staff(slot_id=slot.pk, unit=world.unit, patient=personas.tolvan, staff=staff).booking
+        booking_create_by_staff(
             slot_id=slot.pk, unit=world.unit, patient=personas.other_patient, staff=staff, overbook_reason="Akut"
         )
-        cancel(booking_id=first.pk, by_staff=staff)
+        booking_cancel(booking_id=first.pk, by_staff=staff)
         with pytest.raises(BookingRefused) as online:
-            book_online(slot_id=slot.pk, unit=world.unit, subject=personas.principal, actor=personas.adult_proxy)
+            booking_create_online(
+                slot_id=slot.pk, unit=world.unit, subject=personas.principal, actor=personas.adult_proxy
+            )
         assert online.value.refusal is Refusal.TAKEN  # the web: someone still has the slot
         with pytest.raises(BookingRefused) as by_phone:  # the phone: a second patient needs a reason
-            book_by_staff(slot_id=slot.pk, unit=world.unit, patient=personas.child_9, staff=staff)
+            booking_create_by_staff(slot_id=slot.pk, unit=world.unit, patient=personas.child_9, staff=staff)
         assert by_phone.value.refusal is Refusal.TAKEN

@@ -4,49 +4,34 @@ to it — at Kärnan a nurse held "Läkarbesök" and a receptionist held nurse v
 from __future__ import annotations
 
 import datetime as dt
-import html
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client
 from django.utils import translation
-from django.utils.translation import gettext
 
-from tests.helpers import login_as
-from vardkontakt.booking.models import BookingSettings, ScheduleTemplate, Slot, VisitType
-from vardkontakt.booking.schedule import generate_slots
+from tests.booking.helpers import (
+    block_form,
+    clock_at,
+    setup_url,
+    staff_client,
+    sv,
+    text_of,
+    weekly_block,
+)
+from vardkontakt.booking.models import ScheduleTemplate, Slot, VisitType
+from vardkontakt.booking.schedule import slots_generate
 from vardkontakt.booking.staff_services import schedule_template_create, visit_type_update
 from vardkontakt.core.calendar import STOCKHOLM
-from vardkontakt.identity.models import Profession, Staff, User
+from vardkontakt.identity.models import Profession, Staff
 from vardkontakt.organisation.models import CareUnit
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=STOCKHOLM)  # a Wednesday, before the Christmas days off
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-def sv(text: str) -> str:
-    with translation.override("sv"):
-        return gettext(text)
-
-
-def text_of(response) -> str:
-    return html.unescape(response.content.decode())
-
-
-@pytest.fixture
-def unit(personas) -> CareUnit:
-    """Lindängen: the unit administrator is a doctor, staff X a district nurse."""
-    unit = personas.unit_admin.memberships.get().unit
-    BookingSettings.objects.create(unit=unit)
-    return unit
+clock = clock_at(NOW)
 
 
 @pytest.fixture
@@ -55,21 +40,12 @@ def doctor_visit(unit) -> VisitType:
 
 
 def admin_client(personas) -> Client:
-    return login_as(Client(), User.objects.get_or_create_for_staff(personas.unit_admin))
+    return staff_client(personas.unit_admin)
 
 
 def block(practitioner: Staff, visit: VisitType, **changes: str) -> dict[str, str]:
-    return {
-        "practitioner": str(practitioner.pk),
-        "visit_type": str(visit.pk),
-        "weekday": "0",
-        "start_time": "09:00",
-        "end_time": "11:00",
-        "place": "Rum 5",
-        "channel": "online",
-        "held_back": "",
-        **changes,
-    }
+    """A Monday block in Rum 5."""
+    return block_form(practitioner, visit, **{"weekday": "0", "place": "Rum 5", **changes})
 
 
 def refusal(practitioner: Staff, visit: VisitType, professions: str) -> str:
@@ -82,16 +58,14 @@ def refusal(practitioner: Staff, visit: VisitType, professions: str) -> str:
 
 
 def test_the_weekly_block_form_refuses_a_profession_the_visit_type_does_not_name(personas, unit, doctor_visit):
-    response = admin_client(personas).post(
-        f"/staff/units/{unit.id}/booking-setup/blocks/new/", block(personas.staff_x, doctor_visit)
-    )
+    response = admin_client(personas).post(setup_url(unit, "blocks/new/"), block(personas.staff_x, doctor_visit))
     assert response.status_code == 400
     assert refusal(personas.staff_x, doctor_visit, sv("doctor")) in text_of(response)
     assert not ScheduleTemplate.objects.exists()
     # The doctor may.
     assert (
         admin_client(personas)
-        .post(f"/staff/units/{unit.id}/booking-setup/blocks/new/", block(personas.unit_admin, doctor_visit))
+        .post(setup_url(unit, "blocks/new/"), block(personas.unit_admin, doctor_visit))
         .status_code
         == 302
     )
@@ -118,7 +92,7 @@ def test_the_service_refuses_it_too(personas, unit, doctor_visit):
 
 def test_a_visit_type_names_one_or_more_professions(personas, unit):
     admin = admin_client(personas)
-    url = f"/staff/units/{unit.id}/booking-setup/visit-types/new/"
+    url = setup_url(unit, "visit-types/new/")
     form = {"name": "Hälsosamtal", "duration_minutes": "30", "cancellation_deadline_hours": "24", "active": "on"}
     none = admin.post(url, form)
     assert none.status_code == 400
@@ -128,7 +102,7 @@ def test_a_visit_type_names_one_or_more_professions(personas, unit):
     assert not VisitType.objects.filter(unit=unit).exists()
     assert admin.post(url, {**form, "professions": ["nurse", "district_nurse"]}).status_code == 302
     assert VisitType.objects.get(unit=unit).professions == ["nurse", "district_nurse"]
-    page = text_of(admin.get(f"/staff/units/{unit.id}/booking-setup/"))
+    page = text_of(admin.get(setup_url(unit)))
     held_by = sv("%(first)s or %(last)s") % {"first": sv("nurse"), "last": sv("district nurse")}
     assert held_by[0].upper() + held_by[1:] in page
 
@@ -137,15 +111,7 @@ def test_a_profession_still_holding_blocks_cannot_be_taken_off_the_visit_type(pe
     visit = VisitType.objects.create(
         unit=unit, name="Mottagningsbesök", duration_minutes=20, professions=["doctor", "district_nurse"]
     )
-    ScheduleTemplate.objects.create(
-        unit=unit,
-        practitioner=personas.staff_x,
-        visit_type=visit,
-        weekday=2,
-        start_time=dt.time(13),
-        end_time=dt.time(15),
-        place="Rum 2",
-    )
+    weekly_block(unit, personas.staff_x, visit, weekday=2, start=dt.time(13), end=dt.time(15), place="Rum 2")
     with translation.override("sv"), pytest.raises(ValidationError) as refused:
         visit_type_update(
             visit_type=visit,
@@ -165,19 +131,11 @@ def test_a_profession_still_holding_blocks_cannot_be_taken_off_the_visit_type(pe
 
 
 def test_a_block_whose_practitioner_no_longer_fits_makes_no_times_and_is_marked(personas, unit, doctor_visit):
-    ScheduleTemplate.objects.create(
-        unit=unit,
-        practitioner=personas.unit_admin,
-        visit_type=doctor_visit,
-        weekday=0,
-        start_time=dt.time(9),
-        end_time=dt.time(10),
-        place="Rum 5",
-    )
+    weekly_block(unit, personas.unit_admin, doctor_visit, weekday=0, end=dt.time(10), place="Rum 5")
     Staff.objects.filter(pk=personas.unit_admin.pk).update(profession=Profession.NURSE)  # a changed profession
-    assert generate_slots(unit, today=NOW.date()).created == 0
+    assert slots_generate(unit, today=NOW.date()).created == 0
     assert not Slot.objects.exists()
-    page = text_of(admin_client(personas).get(f"/staff/units/{unit.id}/booking-setup/"))
+    page = text_of(admin_client(personas).get(setup_url(unit)))
     assert sv("May not hold this visit type: no new times") in page
 
 
@@ -198,15 +156,7 @@ def test_loading_the_demo_again_takes_out_a_block_given_to_the_wrong_profession(
     receptionist = Staff.objects.filter(memberships__unit=karnan, profession=Profession.RECEPTIONIST).first()
     assert receptionist is not None
     # As an earlier demo left it: someone who is not a doctor holding doctor visits, with free times.
-    wrong = ScheduleTemplate.objects.create(
-        unit=karnan,
-        practitioner=receptionist,
-        visit_type=doctor_visit,
-        weekday=5,
-        start_time=dt.time(9),
-        end_time=dt.time(10),
-        place="Rum 5",
-    )
+    wrong = weekly_block(karnan, receptionist, doctor_visit, weekday=5, end=dt.time(10), place="Rum 5")
     start = dt.datetime(2026, 12, 5, 9, tzinfo=STOCKHOLM)
     Slot.objects.create(
         unit=karnan,

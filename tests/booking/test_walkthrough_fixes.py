@@ -31,7 +31,7 @@ from vardkontakt.booking.models import (
     VisitType,
 )
 from vardkontakt.booking.schedule import generate_slots
-from vardkontakt.booking.services import BookingRefused, book_by_staff, book_online
+from vardkontakt.booking.services import BookingRefused, booking_create_by_staff, booking_create_online
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.middleware import AUTHENTICATED_AT
 from vardkontakt.identity.models import Patient, Staff, User
@@ -167,7 +167,7 @@ def test_one_coming_web_booking_of_a_visit_type_said_before_and_refused_after(pe
     # A time the unit booked by phone does not count; cancelling frees the place.
     by_phone = Slot.objects.filter(pk=slots[5].pk)
     by_phone.update(channel=Channel.PHONE_ONLY)
-    book_by_staff(slot_id=slots[5].pk, unit=unit, patient=personas.other_patient, staff=personas.staff_x)
+    booking_create_by_staff(slot_id=slots[5].pk, unit=unit, patient=personas.other_patient, staff=personas.staff_x)
     other = patient_client(personas.other_patient)
     assert book(other, unit, slots[6]).status_code == 302
     mine = Booking.objects.get(patient=personas.tolvan, status=BookingStatus.ACTIVE)
@@ -207,7 +207,7 @@ def test_two_bookings_of_one_visit_type_sent_at_once_for_one_person_book_one(per
     def attempt(slot: Slot) -> None:
         try:
             barrier.wait(timeout=30)
-            book_online(slot_id=slot.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan)
+            booking_create_online(slot_id=slot.pk, unit=unit, subject=personas.tolvan, actor=personas.tolvan)
             answers.append("booked")
         except BookingRefused as refused:
             answers.append(refused.refusal.name)

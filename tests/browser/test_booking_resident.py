@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from vardkontakt.booking.models import Booking, BookingSettings, BookingStatus, ScheduleTemplate, VisitType
-from vardkontakt.booking.schedule import generate_slots
+from vardkontakt.booking.schedule import slots_generate
 from vardkontakt.organisation.models import CareUnit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,7 +41,7 @@ def bookable(personas) -> CareUnit:
             end_time=dt.time(11),
             place="Rum 4",
         )
-    generate_slots(unit, today=timezone.localdate() + dt.timedelta(days=7))
+    slots_generate(unit, today=timezone.localdate() + dt.timedelta(days=7))
     return unit
 
 

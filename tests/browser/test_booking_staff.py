@@ -117,7 +117,7 @@ def test_times_on_a_public_holiday_are_flagged_and_the_admin_takes_the_free_ones
     are shown to staff on the day and in the set-up, and the administrator decides."""
     from vardkontakt.booking.models import VisitType
     from vardkontakt.booking.schedule import local_instant
-    from vardkontakt.booking.services import book_online
+    from vardkontakt.booking.services import booking_create_online
     from vardkontakt.core.calendar import day_off_name
 
     admin, page = personas.unit_admin, ui.page
@@ -141,7 +141,7 @@ def test_times_on_a_public_holiday_are_flagged_and_the_admin_takes_the_free_ones
         )
         for hour in (9, 10, 11)
     ]
-    book_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
+    booking_create_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
 
     ui.login(admin.hsa_id, side="staff")
     ui.goto(f"/staff/units/{unit_x.id}/appointments/?date={day.isoformat()}&view=day")

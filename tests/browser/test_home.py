@@ -38,7 +38,7 @@ def test_news_for_you_tells_the_appointment_leads_to_it_and_clears(ui, personas,
     from django.utils import timezone
 
     from vardkontakt.booking.models import Slot, VisitType
-    from vardkontakt.booking.services import book_online
+    from vardkontakt.booking.services import booking_create_online
     from vardkontakt.cases.services import case_create, case_reply, service_activate
 
     visit = VisitType.objects.create(
@@ -53,7 +53,7 @@ def test_news_for_you_tells_the_appointment_leads_to_it_and_clears(ui, personas,
         starts_at=starts,
         ends_at=starts + dt.timedelta(minutes=30),
     )
-    booking = book_online(slot_id=slot.pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
+    booking = booking_create_online(slot_id=slot.pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
     advice = service_activate(unit=unit_x, kind="advice", by=personas.unit_admin)
     case = case_create(
         actor=personas.tolvan, subject=personas.tolvan, service=advice, answers=[], idempotency_key="home-news"

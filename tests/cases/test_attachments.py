@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from tests.helpers import login_as, minimal_pdf, picture
-from vardkontakt.cases.attachments import path_of, remove_abandoned
+from vardkontakt.cases.attachments import attachments_remove_abandoned, path_of
 from vardkontakt.cases.models import Attachment, Case
 from vardkontakt.identity.models import User
 
@@ -130,8 +130,8 @@ def test_files_of_a_case_never_sent_are_removed_after_a_day(tolvan, advice, pers
     )
     pending = Attachment.objects.get()
     assert path_of(pending).exists()
-    assert remove_abandoned() == 0
-    assert remove_abandoned(now=pending.created_at + dt.timedelta(days=1, minutes=1)) == 1
+    assert attachments_remove_abandoned() == 0
+    assert attachments_remove_abandoned(now=pending.created_at + dt.timedelta(days=1, minutes=1)) == 1
     assert not path_of(pending).exists()
     assert not Attachment.objects.exists()
 

@@ -146,8 +146,9 @@ def test_staff_answer_and_the_patient_reads_it_without_internal_notes(staff_x, t
 
 
 def test_the_patients_answer_is_logged_with_the_case_it_answers(staff_x, advice, personas):
-    """A guardian answers for the child: the case is read on the way (its page's door) and the
-    answer is logged once, both for Liam."""
+    """A guardian answers for the child: the answer is logged once, for Liam, and nothing else (the
+    service is the door, as for the resident's booking changes; the case's page, where she is
+    sent next, logs its read). Refused, nothing changes and only the page shown again is a read."""
     from vardkontakt.cases.services import case_create
 
     case = case_create(
@@ -160,9 +161,13 @@ def test_the_patients_answer_is_logged_with_the_case_it_answers(staff_x, advice,
     trail = AuditEntry.objects.order_by("sequence")[start:]
     anna_for_liam = (str(personas.guardian.pk), str(personas.child_9.pk), str(personas.child_9.pk))
     assert [(e.actor_id, e.on_behalf_of_id, e.patient_id, e.action) for e in trail] == [
-        (*anna_for_liam, "case.read"),
         (*anna_for_liam, "case.patient_message"),
     ]
+    start = AuditEntry.objects.count()
+    assert anna.post(f"/cases/{case.id}/answer/", {"body": "Igen."}).status_code == 400  # not asked again
+    trail = AuditEntry.objects.order_by("sequence")[start:]
+    assert [(e.actor_id, e.on_behalf_of_id, e.patient_id, e.action) for e in trail] == [(*anna_for_liam, "case.read")]
+    assert case.messages.filter(body="Igen.").count() == 0
 
 
 def test_the_inbox_is_in_the_log_of_each_patient_it_shows(staff_x, tolvans_case, personas):

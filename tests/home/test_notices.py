@@ -19,7 +19,7 @@ from tests.helpers import login_as
 from vardkontakt.access.models import AuditEntry, Guardianship
 from vardkontakt.booking.models import Slot, VisitType
 from vardkontakt.booking.schedule import local_instant
-from vardkontakt.booking.services import book_online, cancel, rebook_online
+from vardkontakt.booking.services import booking_cancel, booking_create_online, booking_move_online
 from vardkontakt.cases.services import case_reply
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.home.notices import SHOWN
@@ -74,7 +74,7 @@ def news(client: Client) -> str:
 
 
 def test_a_booked_appointment_says_when_and_where_and_leads_to_the_booking(personas, unit_x, slots):
-    booking = book_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
+    booking = booking_create_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
     tolvan = client_of(personas.tolvan)
     card = news(tolvan)
     assert "Din tid är bokad: Hälsosamtal på Vårdcentralen Lindängen, fredag 11 december 2026, 09:00." in card
@@ -89,7 +89,7 @@ def test_a_booked_appointment_says_when_and_where_and_leads_to_the_booking(perso
 
 
 def test_a_removed_notice_leaves_the_list_and_nobody_else_can_touch_it(personas, unit_x, slots):
-    book_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
+    booking_create_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
     notice = Notification.objects.get(recipient=personas.tolvan)
     other = client_of(personas.other_patient)
     assert other.post(f"/patient/notices/{notice.id}/dismiss/").status_code == 404
@@ -104,7 +104,7 @@ def test_a_removed_notice_leaves_the_list_and_nobody_else_can_touch_it(personas,
 
 
 def test_a_booking_shows_once_and_a_moved_one_shows_where_it_went(personas, unit_x, slots, clock):
-    booking = book_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
+    booking = booking_create_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
     clock.shift(dt.timedelta(days=3))
     notification_create(
         recipient=personas.tolvan,
@@ -116,19 +116,19 @@ def test_a_booking_shows_once_and_a_moved_one_shows_where_it_went(personas, unit
     card = news(client_of(personas.tolvan))
     assert card.count("<li") == 1 and "Påminnelse: Hälsosamtal på Vårdcentralen Lindängen" in card
     clock.shift(dt.timedelta(hours=1))
-    moved = rebook_online(booking_id=booking.pk, new_slot_id=slots[1].pk, actor=personas.tolvan)
+    moved = booking_move_online(booking_id=booking.pk, new_slot_id=slots[1].pk, actor=personas.tolvan)
     card = news(client_of(personas.tolvan))
     assert card.count("<li") == 1  # the old time's confirmation and reminder are overtaken
     assert "Din tid är flyttad till fredag 11 december 2026, 09:30: Hälsosamtal på Vårdcentralen Lindängen." in card
     clock.shift(dt.timedelta(hours=1))
-    cancel(booking_id=moved.pk, by_patient=personas.tolvan)
+    booking_cancel(booking_id=moved.pk, by_patient=personas.tolvan)
     assert "Din tid på Vårdcentralen Lindängen fredag 11 december 2026, 09:30 är avbokad." in news(
         client_of(personas.tolvan)
     )
 
 
 def test_opening_one_notice_reads_every_notice_about_the_same_thing(personas, unit_x, slots):
-    booking = book_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
+    booking = booking_create_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
     notification_create(
         recipient=personas.tolvan,
         kind=NotificationKind.BOOKING_REMINDER,
@@ -142,20 +142,20 @@ def test_opening_one_notice_reads_every_notice_about_the_same_thing(personas, un
 
 
 def test_a_guardian_is_told_whose_appointment_it_is_and_the_read_is_logged(personas, unit_x, slots):
-    book_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.child_9, actor=personas.guardian)
+    booking_create_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.child_9, actor=personas.guardian)
     card = news(client_of(personas.guardian))
     name = personas.child_9.full_name
     assert f"Tiden för {name} är bokad: Hälsosamtal på Vårdcentralen Lindängen, fredag 11 december 2026, 09:00." in card
     read = AuditEntry.objects.get(action="notice.read")
     assert (read.actor_id, read.patient_id) == (str(personas.guardian.pk), str(personas.child_9.pk))
     # One's own notices are not logged as reads of anyone.
-    book_online(slot_id=slots[1].pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
+    booking_create_online(slot_id=slots[1].pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
     news(client_of(personas.tolvan))
     assert AuditEntry.objects.filter(action="notice.read").count() == 1
 
 
 def test_once_the_guardian_may_no_longer_act_the_notice_names_nobody_and_leads_nowhere(personas, unit_x, slots):
-    book_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.child_9, actor=personas.guardian)
+    booking_create_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.child_9, actor=personas.guardian)
     Guardianship.objects.filter(guardian=personas.guardian, child=personas.child_9).update(
         blocked_at=NOW, block_reason="Beslut av verksamhetschefen."
     )
@@ -209,7 +209,7 @@ def test_the_list_keeps_to_a_few_and_can_be_emptied(personas):
 
 
 def test_no_news_while_acting_for_someone_else(personas, unit_x, slots):
-    book_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.child_9, actor=personas.guardian)
+    booking_create_online(slot_id=slots[0].pk, unit=unit_x, subject=personas.child_9, actor=personas.guardian)
     guardian = client_of(personas.guardian)
     guardian.post("/acting-for/", {"subject": str(personas.child_9.pk)})
     assert news(guardian) == ""

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tests.operations.conftest import client_of
 from vardkontakt.booking.models import Slot, VisitType
-from vardkontakt.booking.services import book_online
+from vardkontakt.booking.services import booking_create_online
 from vardkontakt.records.models import Diagnosis, RecordNote
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +62,7 @@ def tolvan_with_care(personas, tolvans_case, unit_x):
         starts_at=starts,
         ends_at=starts + dt.timedelta(minutes=30),
     )
-    book_online(slot_id=slot.pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
+    booking_create_online(slot_id=slot.pk, unit=unit_x, subject=personas.tolvan, actor=personas.tolvan)
     return personas.tolvan
 
 

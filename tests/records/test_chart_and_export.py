@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import socket
 
 import pytest
@@ -12,8 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.records.test_pages import client_for, write_note
-from tests.records.test_publishing import unit_of_kind
+from tests.records.helpers import client_for, lab_result, next_id, unit_of_kind, write_note
 from vardkontakt.access.acting import ACTING_FOR
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.core.charts import Marker
@@ -23,48 +21,13 @@ from vardkontakt.records import export
 from vardkontakt.records.models import Diagnosis, LabResult, Medicine
 
 pytestmark = pytest.mark.django_db
-_ids = itertools.count()
 CHART = "/record/results/chart/"
 EXPORT = "/record/export/"
 
 
-def result(
-    patient: Patient,
-    analysis: str = "P-Glukos",
-    value: str | None = "5.0",
-    *,
-    days_ago: int = 10,
-    kind: str = UnitKind.PRIMARY_CARE,
-    unit_of_measure: str = "mmol/L",
-    low: str | None = "4.0",
-    high: str | None = "6.0",
-    flag: str = "",
-    value_text: str = "",
-    save: bool = True,
-) -> LabResult:
-    made = LabResult(
-        patient=patient,
-        unit=unit_of_kind(kind),
-        source_system="lab",
-        source_id=f"r{next(_ids)}",
-        received_at=timezone.now() - dt.timedelta(days=days_ago),
-        analysis=analysis,
-        value=value,
-        value_text=value_text,
-        unit_of_measure=unit_of_measure,
-        reference_low=low,
-        reference_high=high,
-        flag=flag,
-        taken_at=timezone.now() - dt.timedelta(days=days_ago),
-    )
-    if save:
-        made.save()
-    return made
-
-
 def glucose_series(patient: Patient) -> None:
     for value, days_ago, flag in [("5.4", 300, "N"), ("6.1", 120, "H"), ("7.2", 20, "H")]:
-        result(patient, value=value, days_ago=days_ago, flag=flag)
+        lab_result(patient, value=value, days_ago=days_ago, flag=flag)
 
 
 def chart_of(client, analysis: str, **extra: str):
@@ -76,9 +39,9 @@ def chart_of(client, analysis: str, **extra: str):
 
 def test_only_repeating_numeric_analyses_link_to_a_chart(personas):
     glucose_series(personas.tolvan)
-    result(personas.tolvan, "B-Hb", "141", unit_of_measure="g/L", low="117", high="153")
+    lab_result(personas.tolvan, "B-Hb", "141", unit_of_measure="g/L", low="117", high="153")
     for days_ago in (30, 60):
-        result(personas.tolvan, "Klamydia", None, value_text="Negativ", low=None, high=None, days_ago=days_ago)
+        lab_result(personas.tolvan, "Klamydia", None, value_text="Negativ", low=None, high=None, days_ago=days_ago)
     page = client_for(personas.tolvan).get("/record/results/").text
     assert page.count(f"{CHART}?analysis=P-Glukos&amp;unit=mmol%2FL") == 3  # each of its rows
     assert "analysis=B-Hb" not in page  # one value: nothing to draw
@@ -123,11 +86,13 @@ def test_the_chart_read_is_in_the_access_log(personas):
     "analysis", ["Finns-inte", "Klamydia", "B-Hb", "S-Kreatinin", "U-hCG", "", "x" * 500]
 )  # unknown, text only, one value, another patient's, from a withheld unit, none, absurd
 def test_no_chart_without_two_published_values_of_ones_own(personas, analysis):
-    result(personas.tolvan, "B-Hb", "141", unit_of_measure="g/L")
+    lab_result(personas.tolvan, "B-Hb", "141", unit_of_measure="g/L")
     for days_ago in (30, 60):
-        result(personas.tolvan, "Klamydia", None, value_text="Negativ", low=None, high=None, days_ago=days_ago)
-        result(personas.other_patient, "S-Kreatinin", "87", unit_of_measure="µmol/L", days_ago=days_ago)
-        result(personas.tolvan, "U-hCG", "12", unit_of_measure="IE/L", kind=UnitKind.MATERNITY_CARE, days_ago=days_ago)
+        lab_result(personas.tolvan, "Klamydia", None, value_text="Negativ", low=None, high=None, days_ago=days_ago)
+        lab_result(personas.other_patient, "S-Kreatinin", "87", unit_of_measure="µmol/L", days_ago=days_ago)
+        lab_result(
+            personas.tolvan, "U-hCG", "12", unit_of_measure="IE/L", kind=UnitKind.MATERNITY_CARE, days_ago=days_ago
+        )
     page = chart_of(client_for(personas.tolvan), analysis)
     assert page.status_code == 404
     assert page.context["series"] is None
@@ -137,8 +102,8 @@ def test_no_chart_without_two_published_values_of_ones_own(personas, analysis):
 
 def test_values_from_a_withheld_unit_never_join_the_chart(personas):
     glucose_series(personas.tolvan)
-    result(personas.tolvan, value="9.9", days_ago=5, kind=UnitKind.MATERNITY_CARE)
-    result(personas.tolvan, value="8.8", days_ago=6, kind=UnitKind.YOUTH_CLINIC)  # an adult: shown
+    lab_result(personas.tolvan, value="9.9", days_ago=5, kind=UnitKind.MATERNITY_CARE)
+    lab_result(personas.tolvan, value="8.8", days_ago=6, kind=UnitKind.YOUTH_CLINIC)  # an adult: shown
     page = chart_of(client_for(personas.tolvan), "P-Glukos")
     values = [r.value for r in page.context["rows"]]
     assert "9,9" not in values and "9,9" not in page.text
@@ -147,8 +112,8 @@ def test_values_from_a_withheld_unit_never_join_the_chart(personas):
 
 def test_the_chart_keeps_to_one_unit_of_measure(personas):
     glucose_series(personas.tolvan)
-    result(personas.tolvan, value="130", unit_of_measure="mg/dL", low="70", high="110", days_ago=400)
-    result(personas.tolvan, value="99", unit_of_measure="mg/dL", low="70", high="110", days_ago=500)
+    lab_result(personas.tolvan, value="130", unit_of_measure="mg/dL", low="70", high="110", days_ago=400)
+    lab_result(personas.tolvan, value="99", unit_of_measure="mg/dL", low="70", high="110", days_ago=500)
     tolvan = client_for(personas.tolvan)
     assert {r.unit_of_measure for r in chart_of(tolvan, "P-Glukos").context["rows"]} == {"mmol/L"}  # the newest's
     assert [r.value for r in chart_of(tolvan, "P-Glukos", unit="mg/dL").context["rows"]] == ["99", "130"]
@@ -176,7 +141,7 @@ def test_the_results_page_queries_stay_the_same_however_many_results(personas):
     for total in (10, 200):
         LabResult.objects.filter(patient=personas.tolvan).delete()
         LabResult.objects.bulk_create(
-            result(personas.tolvan, f"Analys-{n % 5}", str(n), days_ago=n + 1, save=False) for n in range(total)
+            lab_result(personas.tolvan, f"Analys-{n % 5}", str(n), days_ago=n + 1, save=False) for n in range(total)
         )
         with CaptureQueriesContext(connection) as queries:
             page = tolvan.get("/record/results/")
@@ -196,7 +161,7 @@ def record_of(patient: Patient) -> None:
         patient=patient,
         unit=unit,
         source_system="t",
-        source_id=f"d{next(_ids)}",
+        source_id=next_id("d"),
         received_at=timezone.now(),
         code="J06.9",
         text="Övre luftvägsinfektion",
@@ -206,13 +171,13 @@ def record_of(patient: Patient) -> None:
         patient=patient,
         unit=unit,
         source_system="t",
-        source_id=f"m{next(_ids)}",
+        source_id=next_id("m"),
         received_at=timezone.now(),
         name="Levaxin",
         strength="50 mikrog",
         dispensed_on=dt.date(2026, 3, 12),
     )
-    result(patient, "TSH", "2.1", unit_of_measure="mIE/L", low="0.3", high="4.2")
+    lab_result(patient, "TSH", "2.1", unit_of_measure="mIE/L", low="0.3", high="4.2")
 
 
 def choose(*sections: str, output: str = "html", **extra: str) -> dict[str, object]:
@@ -279,9 +244,9 @@ def test_each_exported_section_is_logged(personas):
 def test_withheld_units_and_other_patients_never_reach_the_extract(personas):
     record_of(personas.tolvan)
     write_note(personas.tolvan, "Från mödravården.", kind=UnitKind.MATERNITY_CARE)
-    result(personas.tolvan, "U-hCG", "12", unit_of_measure="IE/L", kind=UnitKind.MATERNITY_CARE)
+    lab_result(personas.tolvan, "U-hCG", "12", unit_of_measure="IE/L", kind=UnitKind.MATERNITY_CARE)
     write_note(personas.other_patient, "Någon annans anteckning.")
-    result(personas.other_patient, "S-Kreatinin", "87", unit_of_measure="µmol/L")
+    lab_result(personas.other_patient, "S-Kreatinin", "87", unit_of_measure="µmol/L")
     page = client_for(personas.tolvan).post(EXPORT, choose(*export.SECTIONS)).text
     assert "Halsont sedan en vecka." in page and "TSH" in page
     for hidden in (

@@ -3,49 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from tests.helpers import login_as
+from tests.records.helpers import client_for, lab_result, write_note
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.access.services import record_seal
-from vardkontakt.identity.models import Patient, User
 from vardkontakt.organisation.models import CareUnit, UnitKind
-from vardkontakt.records.models import LabResult, Medicine, RecordNote
+from vardkontakt.records.models import Medicine, RecordNote
 
 pytestmark = pytest.mark.django_db
-_ids = itertools.count()
-
-
-def client_for(patient: Patient, acting_for: Patient | None = None) -> Client:
-    client = login_as(Client(), User.objects.get_or_create_for_patient(patient))
-    if acting_for is not None:
-        assert client.post("/acting-for/", {"subject": str(acting_for.pk)}).status_code == 302
-    return client
-
-
-def write_note(patient: Patient, text: str, *, kind: str = UnitKind.PRIMARY_CARE, **fields) -> RecordNote:
-    unit = CareUnit.objects.filter(kind=kind).first()
-    assert unit is not None
-    values = {
-        "author_name": "Doktor Exempel",
-        "author_profession": "doctor",
-        "written_on": dt.date(2026, 10, 1),
-        "template": "Besöksanteckning",
-        "signed": True,
-        "received_at": timezone.now() - dt.timedelta(days=30),
-    }
-    return RecordNote.objects.create(
-        patient=patient,
-        unit=unit,
-        source_system="test",
-        source_id=f"{patient.pk}-{next(_ids)}",
-        text=text,
-        **{**values, **fields},
-    )
 
 
 def test_the_patient_reads_their_notes_and_the_read_is_logged(personas):
@@ -128,22 +96,9 @@ def test_the_new_result_notice_is_the_patients_own_choice(personas):
 
 
 def test_results_and_medicines(personas):
+    lab_result(personas.tolvan, "P-Glukos", "7.9", days_ago=2, flag="H", received_at=timezone.now())
     unit = CareUnit.objects.filter(kind=UnitKind.PRIMARY_CARE).first()
     assert unit is not None
-    LabResult.objects.create(
-        patient=personas.tolvan,
-        unit=unit,
-        source_system="lab",
-        source_id="r1",
-        received_at=timezone.now(),
-        analysis="P-Glukos",
-        value="7.9",
-        unit_of_measure="mmol/L",
-        reference_low="4.0",
-        reference_high="6.0",
-        flag="H",
-        taken_at=timezone.now() - dt.timedelta(days=2),
-    )
     Medicine.objects.create(
         patient=personas.tolvan,
         unit=unit,
@@ -206,19 +161,16 @@ def test_a_guardian_is_told_why_an_older_childs_record_is_not_offered(personas):
 def test_profession_in_words_and_preliminary_results_marked(personas):
     write_note(personas.tolvan, "Besök.", author_profession="district_nurse")
     assert "distriktssköterska" in client_for(personas.tolvan).get("/record/notes/").text
-    unit = CareUnit.objects.filter(kind=UnitKind.PRIMARY_CARE).first()
-    assert unit is not None
-    LabResult.objects.create(
-        patient=personas.tolvan,
-        unit=unit,
-        source_system="lab",
-        source_id="p1",
-        received_at=timezone.now(),
-        analysis="B-Hb",
-        value="131",
+    lab_result(
+        personas.tolvan,
+        "B-Hb",
+        "131",
         unit_of_measure="g/L",
+        low=None,
+        high=None,
+        days_ago=1,
         status="preliminary",
-        taken_at=timezone.now() - dt.timedelta(days=1),
+        received_at=timezone.now(),
     )
     assert "Preliminärt" in client_for(personas.tolvan).get("/record/results/").text
 

@@ -3,47 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 
 import pytest
 import time_machine
 from django.utils import timezone
 
+from tests.records.helpers import write_note
 from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit, Region, UnitKind
 from vardkontakt.records.models import Diagnosis, RecordNote, RecordPreferences, RecordRules
 from vardkontakt.records.publishing import published_items, published_notes, rules_of
 
 pytestmark = pytest.mark.django_db
-_ids = itertools.count()
-
-
-def unit_of_kind(kind: str) -> CareUnit:
-    return CareUnit.objects.filter(kind=kind).first() or CareUnit.objects.create(
-        administration=CareUnit.objects.first().administration,  # type: ignore[union-attr]
-        hsa_id=f"SE2321000255-T{next(_ids):04d}",
-        name=f"Test {kind}",
-        kind=kind,
-    )
-
-
-def note(patient: Patient, *, kind: str = UnitKind.PRIMARY_CARE, **fields) -> RecordNote:
-    defaults = {
-        "author_name": "Doktor Exempel",
-        "author_profession": "doctor",
-        "written_on": dt.date(2026, 10, 1),
-        "template": "Besöksanteckning",
-        "signed": True,
-        "text": "Patienten mår bra.",
-        "received_at": timezone.now() - dt.timedelta(days=30),
-    }
-    return RecordNote.objects.create(
-        patient=patient,
-        unit=unit_of_kind(kind),
-        source_system="test",
-        source_id=f"n{next(_ids)}",
-        **{**defaults, **fields},
-    )
 
 
 def shown(patient: Patient) -> list[RecordNote]:
@@ -51,7 +22,7 @@ def shown(patient: Patient) -> list[RecordNote]:
 
 
 def test_an_ordinary_signed_note_is_shown(personas):
-    made = note(personas.tolvan)
+    made = write_note(personas.tolvan)
     assert shown(personas.tolvan) == [made]
     assert published_notes(personas.tolvan).withheld is False
 
@@ -60,20 +31,20 @@ def test_an_ordinary_signed_note_is_shown(personas):
     "kind", [UnitKind.CHILD_PSYCHIATRY, UnitKind.FORENSIC_PSYCHIATRY, UnitKind.MATERNITY_CARE, UnitKind.DELIVERY_CARE]
 )
 def test_never_shown_from_these_kinds_of_unit(personas, kind):
-    note(personas.tolvan, kind=kind)
+    write_note(personas.tolvan, kind=kind)
     assert shown(personas.tolvan) == []
     assert published_notes(personas.tolvan).withheld is True
 
 
 def test_youth_clinic_notes_are_withheld_under_18_only(personas):
-    note(personas.child_14, kind=UnitKind.YOUTH_CLINIC)
-    note(personas.tolvan, kind=UnitKind.YOUTH_CLINIC)
+    write_note(personas.child_14, kind=UnitKind.YOUTH_CLINIC)
+    write_note(personas.tolvan, kind=UnitKind.YOUTH_CLINIC)
     assert shown(personas.child_14) == []
     assert len(shown(personas.tolvan)) == 1
 
 
 def test_a_unit_needing_harm_assessment_publishes_nothing(personas):
-    made = note(personas.tolvan)
+    made = write_note(personas.tolvan)
     CareUnit.objects.filter(pk=made.unit_id).update(needs_harm_assessment=True)
     assert shown(personas.tolvan) == []
     Diagnosis.objects.create(
@@ -92,13 +63,13 @@ def test_a_unit_needing_harm_assessment_publishes_nothing(personas):
 
 @pytest.mark.parametrize(("written_on", "visible"), [(dt.date(2014, 8, 31), False), (dt.date(2014, 9, 1), True)])
 def test_notes_from_2014_09_01(personas, written_on, visible):
-    note(personas.tolvan, written_on=written_on)
+    write_note(personas.tolvan, written_on=written_on)
     assert bool(shown(personas.tolvan)) is visible
 
 
 @pytest.mark.parametrize(("written_on", "visible"), [(dt.date(2015, 9, 27), False), (dt.date(2015, 9, 28), True)])
 def test_adult_psychiatry_notes_from_2015_09_28(personas, written_on, visible):
-    note(personas.tolvan, kind=UnitKind.ADULT_PSYCHIATRY, written_on=written_on)
+    write_note(personas.tolvan, kind=UnitKind.ADULT_PSYCHIATRY, written_on=written_on)
     assert bool(shown(personas.tolvan)) is visible
 
 
@@ -106,12 +77,12 @@ def test_the_dates_are_region_settings(personas):
     region_rules = rules_of(Region.objects.get())
     region_rules.notes_from = dt.date(2020, 1, 1)
     region_rules.save(update_fields=["notes_from"])
-    note(personas.tolvan, written_on=dt.date(2019, 12, 31))
+    write_note(personas.tolvan, written_on=dt.date(2019, 12, 31))
     assert shown(personas.tolvan) == []
 
 
 def test_early_hypotheses_are_never_published(personas):
-    note(personas.tolvan, template="Tidiga hypoteser")
+    write_note(personas.tolvan, template="Tidiga hypoteser")
     assert shown(personas.tolvan) == []
     assert published_notes(personas.tolvan).withheld is True
 
@@ -120,13 +91,13 @@ def test_a_configured_template_is_never_published(personas):
     region_rules = rules_of(Region.objects.get())
     region_rules.withheld_templates = ["Våld i nära relationer"]
     region_rules.save(update_fields=["withheld_templates"])
-    note(personas.tolvan, template="Våld i nära relationer")
-    note(personas.tolvan, template="Besöksanteckning")
+    write_note(personas.tolvan, template="Våld i nära relationer")
+    write_note(personas.tolvan, template="Besöksanteckning")
     assert [n.template for n in shown(personas.tolvan)] == ["Besöksanteckning"]
 
 
 def test_unsigned_notes_only_after_the_patient_chooses_them(personas):
-    note(personas.tolvan, signed=False)
+    write_note(personas.tolvan, signed=False)
     assert shown(personas.tolvan) == []
     assert published_notes(personas.tolvan).unsigned_hidden == 1
     assert published_notes(personas.tolvan).withheld is False  # the patient's own choice, not withheld
@@ -136,8 +107,8 @@ def test_unsigned_notes_only_after_the_patient_chooses_them(personas):
 
 def test_the_patient_may_hide_the_last_14_days(personas):
     now = timezone.now()
-    note(personas.tolvan, received_at=now - dt.timedelta(days=13, hours=23))
-    note(personas.tolvan, received_at=now - dt.timedelta(days=14, minutes=1))
+    write_note(personas.tolvan, received_at=now - dt.timedelta(days=13, hours=23))
+    write_note(personas.tolvan, received_at=now - dt.timedelta(days=14, minutes=1))
     assert len(shown(personas.tolvan)) == 2
     RecordPreferences.objects.create(patient=personas.tolvan, hide_recent=True)
     with time_machine.travel(now, tick=False):
@@ -145,7 +116,7 @@ def test_the_patient_may_hide_the_last_14_days(personas):
 
 
 def test_what_is_written_is_readable_at_once(personas):
-    note(personas.tolvan, received_at=timezone.now())
+    write_note(personas.tolvan, received_at=timezone.now())
     assert len(shown(personas.tolvan)) == 1
 
 
@@ -177,7 +148,7 @@ def spelt(draw, name: str) -> str:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(template=spelt("Tidiga hypoteser"))
 def test_early_hypotheses_are_withheld_however_the_name_is_spelt(personas, template):
-    made = note(personas.tolvan, template=template)
+    made = write_note(personas.tolvan, template=template)
     try:
         assert shown(personas.tolvan) == []
         assert published_notes(personas.tolvan).withheld is True
@@ -191,7 +162,7 @@ def test_a_configured_variant_is_withheld_however_it_is_spelt(personas, template
     region_rules = rules_of(Region.objects.get())
     region_rules.withheld_templates = ["Våld i nära relationer"]
     region_rules.save(update_fields=["withheld_templates"])
-    made = note(personas.tolvan, template=template)
+    made = write_note(personas.tolvan, template=template)
     try:
         assert shown(personas.tolvan) == []
     finally:
@@ -201,11 +172,11 @@ def test_a_configured_variant_is_withheld_however_it_is_spelt(personas, template
 def test_the_templates_code_withholds_whatever_the_text_says(personas):
     from vardkontakt.records.models import EARLY_HYPOTHESES_CODE
 
-    note(personas.tolvan, template="Anteckning", template_code=EARLY_HYPOTHESES_CODE)
+    write_note(personas.tolvan, template="Anteckning", template_code=EARLY_HYPOTHESES_CODE)
     region_rules = rules_of(Region.objects.get())
     region_rules.withheld_template_codes = ["VIN-01"]
     region_rules.save(update_fields=["withheld_template_codes"])
-    note(personas.tolvan, template="Besöksanteckning", template_code="VIN-01")
-    kept = note(personas.tolvan, template="Tidiga hypoteser om semestern", template_code="BES-01")
+    write_note(personas.tolvan, template="Besöksanteckning", template_code="VIN-01")
+    kept = write_note(personas.tolvan, template="Tidiga hypoteser om semestern", template_code="BES-01")
     assert shown(personas.tolvan) == [kept]
     assert published_notes(personas.tolvan).withheld is True

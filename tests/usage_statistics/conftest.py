@@ -80,7 +80,7 @@ class Desk:
     def withdraw(self, case: Case, when: dt.datetime) -> Case:
         case = self._fresh(case)
         with time_machine.travel(when, tick=False):
-            case_withdraw(case=case, actor=self.patient)
+            case_withdraw(case_id=case.pk, actor=self.patient)
         return self._fresh(case)
 
 

@@ -19,7 +19,12 @@ from django.urls import reverse
 from tests.helpers import login_as
 from tests.usage_statistics.conftest import at
 from vardkontakt.booking.models import Channel, Slot, VisitType
-from vardkontakt.booking.services import book_by_staff, book_online, cancel, rebook_online
+from vardkontakt.booking.services import (
+    booking_cancel,
+    booking_create_by_staff,
+    booking_create_online,
+    booking_move_online,
+)
 from vardkontakt.cases.defaults import ServiceKind
 from vardkontakt.demo.demo_data import staff_hsa_id
 from vardkontakt.identity.models import Staff, User
@@ -266,21 +271,21 @@ def test_bookings_by_channel_cancellations_and_rebookings(personas, unit_x):
 
     def online(slot: Slot, when: dt.datetime):
         with time_machine.travel(when, tick=False):
-            return book_online(slot_id=slot.pk, unit=unit_x, subject=tolvan, actor=tolvan)
+            return booking_create_online(slot_id=slot.pk, unit=unit_x, subject=tolvan, actor=tolvan)
 
     with time_machine.travel(at(2026, 11, 20), tick=False):
-        early = book_online(slot_id=slots[0].pk, unit=unit_x, subject=tolvan, actor=tolvan)
+        early = booking_create_online(slot_id=slots[0].pk, unit=unit_x, subject=tolvan, actor=tolvan)
     with time_machine.travel(at(2026, 12, 2), tick=False):
-        cancel(booking_id=early.pk, by_patient=tolvan)
+        booking_cancel(booking_id=early.pk, by_patient=tolvan)
     online(slots[1], at(2026, 12, 3))
     online(slots[2], at(2026, 12, 4))
     with time_machine.travel(at(2026, 12, 5), tick=False):
-        by_phone = book_by_staff(slot_id=slots[3].pk, unit=unit_x, patient=tolvan, staff=admin).booking
+        by_phone = booking_create_by_staff(slot_id=slots[3].pk, unit=unit_x, patient=tolvan, staff=admin).booking
     moved = online(slots[4], at(2026, 12, 6))
     with time_machine.travel(at(2026, 12, 7), tick=False):
-        rebook_online(booking_id=moved.pk, new_slot_id=slots[5].pk, actor=tolvan)
+        booking_move_online(booking_id=moved.pk, new_slot_id=slots[5].pk, actor=tolvan)
     with time_machine.travel(at(2026, 12, 8), tick=False):
-        cancel(booking_id=by_phone.pk, by_staff=admin)
+        booking_cancel(booking_id=by_phone.pk, by_staff=admin)
     online(slots[6], at(2027, 1, 3))
 
     with time_machine.travel(NOW, tick=False):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import uuid
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -15,6 +17,19 @@ from vardkontakt.access.audit import Actor, audit
 from vardkontakt.access.models import OPEN_PROXY_STATUSES, AuditEntry, Guardianship, Proxy, RecordSeal
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.organisation.models import CareUnit
+
+
+def representation_to_switch_to(*, reader: Patient, subject_id: str) -> policy.Representation:
+    """Whom the reader asks to act for from now on (``subject_id`` as the form sent it): someone they
+    may act for now, logged as the switch; anyone else, or no one, is not found."""
+    subject = None
+    with contextlib.suppress(ValueError):
+        subject = Patient.objects.filter(pk=uuid.UUID(subject_id)).first()
+    found = policy.representation(reader, subject) if subject else None
+    if found is None:
+        raise Http404
+    audit(actor=Actor.of_patient(reader), action="acting.switch", patient=found.subject, on_behalf_of=found.subject)
+    return found
 
 
 def proxies_of(*, patient: Patient) -> tuple[list[Proxy], list[Proxy]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 
 from django.contrib import messages
@@ -15,25 +14,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from vardkontakt.access import policy, selectors, services
 from vardkontakt.access.acting import ACTING_FOR
-from vardkontakt.access.audit import Actor, audit
 from vardkontakt.access.forms import ProxyInviteForm, SealForm
 from vardkontakt.identity.decorators import PatientRequest, patient_required, recent_login_required
-from vardkontakt.identity.models import Patient
 
 
 @patient_required
 @require_POST
 def acting_switch(request: PatientRequest) -> HttpResponse:
-    me = request.patient
-    wanted = request.POST.get("subject", "")
-    subject = None
-    with contextlib.suppress(ValueError):
-        subject = Patient.objects.filter(pk=uuid.UUID(wanted)).first()
-    found = policy.representation(me, subject) if subject else None
-    if found is None:
-        raise Http404
+    found = selectors.representation_to_switch_to(reader=request.patient, subject_id=request.POST.get("subject", ""))
     request.session[ACTING_FOR] = str(found.subject.pk)
-    audit(actor=Actor.of_patient(me), action="acting.switch", patient=found.subject, on_behalf_of=found.subject)
     messages.info(request, _("You now act for %(name)s.") % {"name": found.subject.full_name})
     next_url = request.POST.get("next", "")
     if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):

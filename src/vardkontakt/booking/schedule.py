@@ -43,7 +43,7 @@ class Generated:
     skipped_days_off: int = 0  # public holidays and de facto days off the unit has not opened
 
 
-def generate_slots(unit: CareUnit, *, today: dt.date | None = None) -> Generated:
+def slots_generate(unit: CareUnit, *, today: dt.date | None = None) -> Generated:
     """Make every slot the templates give from today to the horizon; existing ones stay as they are.
 
     No slots on a Swedish public holiday or de facto day off (core/calendar.py: juldagen, julafton,

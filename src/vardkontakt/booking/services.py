@@ -8,7 +8,7 @@ A resident's change takes who acts (``actor``, the logged-in resident) and is re
 when the policy does not let them book for the booking's patient; it is logged as the last
 statement of its own transaction (the audit chain's head stays locked only from there to the
 commit), and a repeated submission, answered with what the first one made, logs nothing more.
-The staff side's changes are logged by ``staff_services`` around these.
+Staff changes are logged the same way, as the last statement of their transaction.
 """
 
 from __future__ import annotations
@@ -204,7 +204,19 @@ def _check_limit(slot: Slot, subject: Patient) -> None:
         raise BookingRefused(Refusal.LIMIT_REACHED, unit=slot.unit)
 
 
-def book_online(
+def _log_staff(staff: Staff, action: str, booking: Booking, detail: str = "") -> None:
+    """A staff member's change, as the last statement of its transaction."""
+    audit(
+        actor=Actor.of_staff(staff),
+        action=action,
+        patient=booking.patient,
+        obj=booking,
+        unit=booking.slot.unit,
+        detail=detail,
+    )
+
+
+def booking_create_online(
     *,
     slot_id: uuid.UUID | str,
     unit: CareUnit,
@@ -248,7 +260,7 @@ class Booked(NamedTuple):
     new: bool  # False: the same submission again, answered with the booking it made
 
 
-def book_by_staff(
+def booking_create_by_staff(
     *,
     slot_id: uuid.UUID | str,
     unit: CareUnit,
@@ -259,8 +271,9 @@ def book_by_staff(
     idempotency_key: str | None = None,
 ) -> Booked:
     """Staff book on a patient's behalf (the phone channel); overbooking needs a stated reason.
-    Says whether the booking is new: the same submission again is answered with the booking it
-    made. Pages book through staff_services.staff_book, which audits a new booking."""
+    Says whether the booking is new: the same submission again (a double click waits on the
+    slot's lock, then finds the key) is answered with the booking it made and logs nothing more;
+    a new booking is logged as the last statement of its transaction."""
     now = timezone.now()
     overbook_reason = overbook_reason.strip()
     with _refusing_taken(slot_id, online=False), transaction.atomic():
@@ -286,6 +299,7 @@ def book_by_staff(
         )
         _insert(booking)
         notices.tell(booking, NotificationKind.BOOKING_CONFIRMED)
+        _log_staff(staff, "booking.staff_book", booking, detail="overbooked" if taken else "")
         return Booked(booking, new=True)
 
 
@@ -306,9 +320,13 @@ def _require_active(booking: Booking) -> None:
         raise BookingRefused(Refusal.NOT_ACTIVE, unit=booking.slot.unit)
 
 
-def cancel(*, booking_id: uuid.UUID | str, by_patient: Patient | None = None, by_staff: Staff | None = None) -> Booking:
+def booking_cancel(
+    *, booking_id: uuid.UUID | str, by_patient: Patient | None = None, by_staff: Staff | None = None
+) -> Booking:
     """Cancel a booking. Online (``by_patient``: who acts), only a booking of someone they may
-    book for (else 404) and up to the visit type's deadline; staff may always."""
+    book for (else 404) and up to the visit type's deadline; staff may always (``by_staff``: the
+    booking comes from ``staff_selectors.booking_for_staff``, which asked the policy and logged the
+    read). Either way the cancellation is logged as the last statement of its transaction."""
     now = timezone.now()
     with transaction.atomic():
         booking = _locked_booking(booking_id)
@@ -327,10 +345,12 @@ def cancel(*, booking_id: uuid.UUID | str, by_patient: Patient | None = None, by
         notices.tell(booking, NotificationKind.BOOKING_CANCELLED)
         if by_patient is not None:
             _log(by_patient, "booking.cancel", booking)
+        elif by_staff is not None:
+            _log_staff(by_staff, "booking.staff_cancel", booking)
         return booking
 
 
-def rebook_online(
+def booking_move_online(
     *, booking_id: uuid.UUID | str, new_slot_id: uuid.UUID | str, actor: Patient, idempotency_key: str | None = None
 ) -> Booking:
     """Move a booking to another slot: same visit type, practitioner and length, where the unit allows;

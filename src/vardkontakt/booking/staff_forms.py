@@ -16,8 +16,8 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.booking.models import BookingSettings, Channel, ExceptionReason, HeldBack, VisitType
+from vardkontakt.booking.policy import profession_refusal
 from vardkontakt.booking.services import Refusal
-from vardkontakt.booking.staff_services import profession_refusal
 from vardkontakt.identity.models import Profession, Staff
 from vardkontakt.identity.numbers import normalise_personnummer
 from vardkontakt.organisation.models import CareUnit

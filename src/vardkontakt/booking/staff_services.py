@@ -1,4 +1,5 @@
-"""Writes of the unit's side of the appointment book: the set-up, and staff booking and cancelling.
+"""Writes of the unit's side of the appointment book: its set-up. (Staff booking and cancelling are
+``services.booking_create_by_staff`` and ``services.booking_cancel``, beside the resident's.)
 
 Set-up rules the database cannot hold alone are checked here, inside the transaction, with the
 practitioner's row locked so two administrators cannot save overlapping blocks at once. Errors
@@ -12,7 +13,6 @@ unit knows whom to call.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.access.policy import is_member
-from vardkontakt.booking import services
+from vardkontakt.booking import policy
 from vardkontakt.booking.models import (
     Booking,
     BookingSettings,
@@ -37,9 +37,9 @@ from vardkontakt.booking.models import (
     Slot,
     VisitType,
 )
-from vardkontakt.booking.schedule import Generated, generate_slots, local_instant, settings_of
+from vardkontakt.booking.schedule import Generated, local_instant, settings_of, slots_generate
 from vardkontakt.core.calendar import is_day_off
-from vardkontakt.identity.models import Patient, Profession, Staff
+from vardkontakt.identity.models import Profession, Staff
 from vardkontakt.organisation.models import CareUnit
 
 
@@ -82,16 +82,6 @@ def booking_settings_update(
     )
     _log(by, unit, "rules")
     return rules
-
-
-def profession_refusal(practitioner: Staff, visit_type: VisitType) -> str:
-    """Why a practitioner may not hold a visit type, in words that say who may."""
-    return _("%(name)s (%(profession)s) may not hold “%(visit)s”. Professions that may: %(professions)s.") % {
-        "name": practitioner.full_name,
-        "profession": practitioner.get_profession_display(),
-        "visit": visit_type.name,
-        "professions": visit_type.professions_display,
-    }
 
 
 def _check_visit_type(visit_type: VisitType) -> None:
@@ -242,7 +232,7 @@ def schedule_template_create(
     if visit_type.unit_id != unit.pk or not visit_type.active:
         raise ValidationError({"visit_type": _("Choose one of the unit's visit types in use.")})
     if not visit_type.may_be_held_by(practitioner):
-        raise ValidationError({"practitioner": profession_refusal(practitioner, visit_type)})
+        raise ValidationError({"practitioner": policy.profession_refusal(practitioner, visit_type)})
     if not 0 <= weekday <= 6:
         raise ValidationError({"weekday": _("Choose a weekday.")})
     if end_time <= start_time:
@@ -328,7 +318,7 @@ def day_off_open(*, unit: CareUnit, by: Staff, day: dt.date) -> Generated:
     _check_day_off(day)
     HolidayOpening.objects.get_or_create(unit=unit, day=day, defaults={"opened_by": by, "opened_at": timezone.now()})
     _log(by, unit, f"day off {day.isoformat()} opened")
-    return generate_slots(unit)
+    return slots_generate(unit)
 
 
 @transaction.atomic
@@ -345,7 +335,7 @@ def day_off_close(*, unit: CareUnit, by: Staff, day: dt.date) -> Cleared:
 
 def schedule_roll(*, unit: CareUnit, by: Staff) -> Generated:
     """Roll now, without waiting for the nightly worker (idempotent: existing times stay)."""
-    generated = generate_slots(unit)
+    generated = slots_generate(unit)
     _log(by, unit, f"rolled, {generated.created} new")
     return generated
 
@@ -415,57 +405,3 @@ def slots_release_to_staff(*, unit: CareUnit, by: Staff, slot: Slot | None = Non
     if released:
         _log(by, unit, f"released {released} online times to phone booking early: {what}")
     return released
-
-
-# --- booking on a patient's behalf ---------------------------------------------------------------
-
-
-def staff_book(
-    *,
-    unit: CareUnit,
-    by: Staff,
-    slot_id: uuid.UUID | str,
-    patient: Patient,
-    sms_reminder: bool,
-    overbook_reason: str = "",
-    submission_key: str = "",
-) -> Booking:
-    """Book by phone through the one booking service; the same form sent twice books once."""
-    key = services.submission_key("staff", by.pk, patient.pk, slot_id, submission_key) if submission_key else None
-    with transaction.atomic():
-        # The second of a double click waits on the slot's lock and is answered with the
-        # booking the first made (the service looks for the key once it holds the lock); only
-        # a new booking is audited as one.
-        booking, new = services.book_by_staff(
-            slot_id=slot_id,
-            unit=unit,
-            patient=patient,
-            staff=by,
-            sms_reminder=sms_reminder,
-            overbook_reason=overbook_reason,
-            idempotency_key=key,
-        )
-        if not new:
-            return booking
-        audit(
-            actor=Actor.of_staff(by),
-            action="booking.staff_book",
-            patient=patient,
-            obj=booking,
-            unit=unit,
-            detail="overbooked" if booking.overbooked else "",
-        )
-    return booking
-
-
-def staff_cancel(*, booking: Booking, by: Staff) -> Booking:
-    with transaction.atomic():
-        cancelled = services.cancel(booking_id=booking.pk, by_staff=by)
-        audit(
-            actor=Actor.of_staff(by),
-            action="booking.staff_cancel",
-            patient=booking.patient,
-            obj=booking,
-            unit=booking.slot.unit,
-        )
-    return cancelled

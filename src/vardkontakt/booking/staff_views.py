@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from vardkontakt.booking import coverage, policy, staff_selectors, staff_services
+from vardkontakt.booking import coverage, policy, services, staff_selectors, staff_services
 from vardkontakt.booking.models import Booking
 from vardkontakt.booking.schedule import settings_of
 from vardkontakt.booking.services import BookingRefused, Refusal
@@ -146,15 +146,16 @@ def _booked(
 ) -> HttpResponse:
     me = request.staff
     try:
-        booking = staff_services.staff_book(
-            unit=unit,
-            by=me,
+        key = form.cleaned_data["submission_key"]
+        booking = services.booking_create_by_staff(
             slot_id=found.slot.pk,
+            unit=unit,
             patient=patient,
+            staff=me,
             sms_reminder=form.cleaned_data["sms_reminder"],
             overbook_reason=reason,
-            submission_key=form.cleaned_data["submission_key"],
-        )
+            idempotency_key=services.submission_key("staff", me.pk, patient.pk, found.slot.pk, key) if key else None,
+        ).booking
     except BookingRefused as refused:
         # Nothing changed: the page as it is now, the refusal in words, what was typed kept.
         found = staff_selectors.slot_for_staff(staff=me, unit=unit, slot_id=found.slot.pk)
@@ -248,7 +249,7 @@ def cancel(request: StaffRequest, unit_id: uuid.UUID, booking_id: uuid.UUID) -> 
     day = booking.slot.starts_at.astimezone(STOCKHOLM).date()
     if request.method == "POST":
         try:
-            staff_services.staff_cancel(booking=booking, by=me)
+            services.booking_cancel(booking_id=booking.pk, by_staff=me)
         except BookingRefused as refused:
             messages.error(request, str(refused))
             return redirect(_book_url(unit, day))

@@ -5,7 +5,7 @@ import datetime as dt
 from django.utils import timezone
 
 from vardkontakt.booking.models import BookingSettings, ScheduleTemplate
-from vardkontakt.booking.schedule import generate_slots, settings_of
+from vardkontakt.booking.schedule import settings_of, slots_generate
 from vardkontakt.organisation.models import CareUnit
 
 
@@ -17,6 +17,6 @@ def roll_schedules(*, today: dt.date | None = None) -> int:
     for unit in units:
         if settings_of(unit).rolled_on == today:
             continue
-        created += generate_slots(unit, today=today).created
+        created += slots_generate(unit, today=today).created
         BookingSettings.objects.filter(unit=unit).update(rolled_on=today)
     return created

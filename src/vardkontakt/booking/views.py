@@ -104,7 +104,7 @@ def book(request: PatientRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> Htt
     if request.method == "POST":
         key = request.POST.get("submission_key", "")[:64]
         try:
-            booking = services.book_online(
+            booking = services.booking_create_online(
                 slot_id=slot_id,
                 unit=unit,
                 subject=subject,
@@ -162,7 +162,7 @@ def cancel(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
     cancellation, not a read)."""
     if request.method == "POST":
         try:
-            services.cancel(booking_id=booking_id, by_patient=request.patient)
+            services.booking_cancel(booking_id=booking_id, by_patient=request.patient)
         except BookingRefused as refused:
             return _refused(request, refused)
         messages.success(request, _("The appointment is cancelled."))
@@ -182,7 +182,7 @@ def rebook(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
     if request.method == "POST":
         key = request.POST.get("submission_key", "")[:64]
         try:
-            moved = services.rebook_online(
+            moved = services.booking_move_online(
                 booking_id=booking_id,
                 new_slot_id=_uuid(request.POST.get("slot", "")),
                 actor=request.patient,

@@ -114,7 +114,7 @@ def check_files(files: list[UploadedFile], *, already: int = 0) -> list[CheckedF
 
 
 @transaction.atomic
-def store_pending(*, files: list[UploadedFile], uploader: Patient, submission_key: str) -> list[Attachment]:
+def attachments_store(*, files: list[UploadedFile], uploader: Patient, submission_key: str) -> list[Attachment]:
     already = Attachment.objects.filter(uploaded_by=uploader, submission_key=submission_key, case__isnull=True).count()
     stored = []
     for checked in check_files(files, already=already):
@@ -140,7 +140,7 @@ def pending(*, uploader: Patient, submission_key: str) -> list[Attachment]:
     return list(Attachment.objects.filter(uploaded_by=uploader, submission_key=submission_key, case__isnull=True))
 
 
-def attach_pending(*, case: Case, uploader: Patient, submission_key: str) -> int:
+def attachments_attach(*, case: Case, uploader: Patient, submission_key: str) -> int:
     return Attachment.objects.filter(uploaded_by=uploader, submission_key=submission_key, case__isnull=True).update(
         case=case
     )
@@ -150,7 +150,7 @@ def path_of(attachment: Attachment) -> Path:
     return _root() / attachment.stored_as
 
 
-def remove_abandoned(*, now: dt.datetime | None = None, scan_files: bool = False) -> int:
+def attachments_remove_abandoned(*, now: dt.datetime | None = None, scan_files: bool = False) -> int:
     """Files uploaded for a case that was never sent, after a day. With ``scan_files`` also files
     left without a row (a transaction that rolled back after writing): a walk of the whole folder,
     so it runs from `manage.py cleanup_uploads`, not on every heartbeat."""

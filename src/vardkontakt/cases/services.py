@@ -1,25 +1,29 @@
 """Every change to a case: one transaction each, audited, notifications in the outbox.
 
-Who may make a change is asked once, where the request's ids are turned into objects: a change
-to a case takes the ``Case`` its page's selector returned (``case_for_patient``,
-``case_for_staff``: policy checked, the read logged) and does not ask again; what a change takes
-from the request beyond that (the colleague to assign, the person to write for) it checks itself.
+Who may make a change is asked once, by one door. The staff's changes take the ``Case`` their
+page's selector returned (``case_for_staff``: policy checked, the read logged) and do not ask
+again; what such a change takes from the request beyond that (the colleague to assign) it checks
+itself. The resident's changes (``case_create``, ``case_patient_message``, ``case_withdraw``) are
+their own door, as the resident's booking changes are: they take the actor and the ids from the
+request, ask the policy (404 when not), and log only the change, so a refusal logs nothing.
 """
 
 from __future__ import annotations
 
 import copy
+import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.cases import policy
-from vardkontakt.cases.attachments import attach_pending
+from vardkontakt.cases.attachments import attachments_attach
 from vardkontakt.cases.defaults import DEFAULT_QUESTIONS, DEFAULT_TERMS, SWEDISH_NAMES, ServiceKind
 from vardkontakt.cases.models import (
     OPEN_STATUSES,
@@ -81,6 +85,14 @@ def _lock(case: Case, version: int) -> Case:
     return locked
 
 
+def _lock_for_patient(case_id: uuid.UUID | str, actor: Patient) -> Case:
+    """The case row, locked, when it is the case of someone ``actor`` may act for now; else 404."""
+    case = Case.objects.select_for_update(of=("self",)).select_related("unit", "patient").filter(pk=case_id).first()
+    if case is None or not policy.patient_may_see(actor, case):
+        raise Http404
+    return case
+
+
 def _bump(case: Case, *fields: str) -> None:
     case.version += 1
     case.save(update_fields=[*fields, "version"])
@@ -115,10 +127,10 @@ def case_create(
     existing = Case.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         if existing.created_by_id != actor.pk:
-            raise PermissionDenied
+            raise Http404
         return existing
     if not access_policy.can_act_for(actor, subject, access_policy.Scope.CASES):
-        raise PermissionDenied
+        raise Http404
     if not service.active:
         raise ValidationError(_("This service is not offered any more."), code="inactive")
     now = timezone.now()
@@ -139,7 +151,7 @@ def case_create(
     except IntegrityError:
         return Case.objects.get(idempotency_key=idempotency_key)  # a concurrent identical submission won
     CaseMessage.objects.create(case=case, kind=MessageKind.PATIENT, author_patient=actor, created_at=now)
-    attach_pending(case=case, uploader=actor, submission_key=idempotency_key)
+    attachments_attach(case=case, uploader=actor, submission_key=idempotency_key)
     audit(
         actor=Actor.of_patient(actor),
         action="case.create",
@@ -262,9 +274,10 @@ def case_reopen(*, case: Case, by: Staff, version: int) -> Case:
 
 
 @transaction.atomic
-def case_patient_message(*, case: Case, actor: Patient, body: str) -> CaseMessage:
-    """The patient's answer when the unit asked for more."""
-    case = Case.objects.select_for_update().get(pk=case.pk)
+def case_patient_message(*, case_id: uuid.UUID | str, actor: Patient, body: str) -> CaseMessage:
+    """The patient's answer when the unit asked for more (``actor``: who writes, the patient or
+    someone acting for them)."""
+    case = _lock_for_patient(case_id, actor)
     if case.status != CaseStatus.WAITING_FOR_PATIENT:
         raise ValidationError(_("The unit has not asked for more in this case."), code="not_waiting")
     if not body.strip():
@@ -286,9 +299,9 @@ def case_patient_message(*, case: Case, actor: Patient, body: str) -> CaseMessag
 
 
 @transaction.atomic
-def case_withdraw(*, case: Case, actor: Patient) -> Case:
+def case_withdraw(*, case_id: uuid.UUID | str, actor: Patient) -> Case:
     """A case the unit has not answered yet can be withdrawn by the patient's side."""
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case = _lock_for_patient(case_id, actor)
     if case.first_answered_at is not None or case.status not in OPEN_STATUSES:
         raise ValidationError(_("An answered or closed case cannot be withdrawn."), code="answered")
     case.status = CaseStatus.CLOSED

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from vardkontakt.cases.attachments import remove_abandoned
+from vardkontakt.cases.attachments import attachments_remove_abandoned
 from vardkontakt.cases.models import OPEN_STATUSES, Case
 from vardkontakt.core.calendar import STOCKHOLM, is_working_day
 from vardkontakt.notifications.models import NotificationKind
@@ -17,7 +17,7 @@ NEAR = dt.timedelta(hours=24)
 
 def remove_abandoned_uploads() -> int:
     """Run on the worker heartbeat: files of cases that were never sent go after a day."""
-    return remove_abandoned()
+    return attachments_remove_abandoned()
 
 
 def deadline_digest(*, now: dt.datetime | None = None) -> int:

@@ -72,7 +72,7 @@ def write(request: PatientRequest, unit_id: uuid.UUID, service_id: uuid.UUID) ->
     file_errors: list[str] = []
     if request.method == "POST" and request.FILES.getlist("files"):
         try:
-            attachments.store_pending(files=request.FILES.getlist("files"), uploader=me, submission_key=key)
+            attachments.attachments_store(files=request.FILES.getlist("files"), uploader=me, submission_key=key)
         except ValidationError as error:
             file_errors = error.messages
     context = {
@@ -130,17 +130,19 @@ def detail(request: PatientRequest, case_id: uuid.UUID) -> HttpResponse:
 @patient_required
 @require_POST
 def answer(request: PatientRequest, case_id: uuid.UUID) -> HttpResponse:
+    """The service is the door (it asks the policy and logs the answer); only a page shown again,
+    with what went wrong, reads the case."""
     me = request.patient
-    case = selectors.case_for_patient(reader=me, case_id=str(case_id))
     form = MessageForm(request.POST)
     if form.is_valid():
         try:
-            services.case_patient_message(case=case, actor=me, body=form.cleaned_data["body"])
+            services.case_patient_message(case_id=case_id, actor=me, body=form.cleaned_data["body"])
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, _("Your answer has been sent."))
-            return redirect("cases:detail", case_id=case.id)
+            return redirect("cases:detail", case_id=case_id)
+    case = selectors.case_for_patient(reader=me, case_id=str(case_id))
     return render(
         request,
         "cases/detail.html",
@@ -158,15 +160,15 @@ def answer(request: PatientRequest, case_id: uuid.UUID) -> HttpResponse:
 @patient_required
 @require_POST
 def withdraw(request: PatientRequest, case_id: uuid.UUID) -> HttpResponse:
-    me = request.patient
-    case = selectors.case_for_patient(reader=me, case_id=str(case_id))
+    """The service is the door: it asks the policy and logs the withdrawal; the case's page, where
+    the resident is sent, reads it."""
     try:
-        services.case_withdraw(case=case, actor=me)
+        services.case_withdraw(case_id=case_id, actor=request.patient)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The case has been withdrawn."))
-    return redirect("cases:detail", case_id=case.id)
+    return redirect("cases:detail", case_id=case_id)
 
 
 @patient_required

@@ -15,14 +15,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from vardkontakt.access import policy
 from vardkontakt.access.acting import acting_for
-from vardkontakt.access.audit import Actor, audit
 from vardkontakt.core.tasks import heartbeat_age_seconds
 from vardkontakt.home.notices import link_of, notices_for
-from vardkontakt.home.unit_offers import unit_offers
+from vardkontakt.home.selectors import home_offers
 from vardkontakt.identity.decorators import PatientRequest, StaffRequest, patient_required, public, staff_required
 from vardkontakt.notifications.selectors import notification_of, unread_notifications
 from vardkontakt.notifications.services import notification_mark_read, notifications_mark_all_read
-from vardkontakt.organisation.selectors import memberships_for_staff, news_for_staff, units_for_patient
+from vardkontakt.organisation.selectors import memberships_for_staff, news_for_staff
 
 
 @public
@@ -49,8 +48,7 @@ def patient_home(request: PatientRequest) -> HttpResponse:
     me = request.patient
     acting = acting_for(request)
     subject = acting.subject
-    if subject.pk != me.pk:
-        audit(actor=Actor.of_patient(me), action="home.read", patient=subject, on_behalf_of=subject)
+    offers = home_offers(reader=me, subject=subject)
     return render(
         request,
         "home/patient_home.html",
@@ -58,7 +56,7 @@ def patient_home(request: PatientRequest) -> HttpResponse:
             "patient": me,
             "subject": subject,
             "acting_self": subject.pk == me.pk,
-            "offers": unit_offers(list(units_for_patient(patient=subject))),
+            "offers": offers,
             # The person's own notices, shown only on their own page (never while acting for someone).
             "notices": notices_for(reader=me, notifications=unread_notifications(patient=me))
             if subject.pk == me.pk

@@ -62,32 +62,29 @@ def _login_redirect(request: HttpRequest, side: str) -> HttpResponse:
     return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
 
 
-def patient_required(view: View) -> View:
+def _person_required(view: View, *, side: str, kind: str, is_kind: str) -> View:
+    """Logged in as ``kind`` ("patient" or "staff"): the person is put on the request under that
+    name, and the view is declared for that kind. Not logged in: to the ``side``'s login."""
+
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = request.user
         if not user.is_authenticated:
-            return _login_redirect(request, "resident")
-        if not getattr(user, "is_patient", False) or not hasattr(user, "patient"):
+            return _login_redirect(request, side)
+        if not getattr(user, is_kind, False) or not hasattr(user, kind):
             raise PermissionDenied
-        request.patient = user.patient  # type: ignore[attr-defined]
+        setattr(request, kind, getattr(user, kind))
         return view(request, *args, **kwargs)
 
-    return _declare(wrapper, "patient")  # type: ignore[return-value]
+    return _declare(wrapper, kind)  # type: ignore[return-value]
+
+
+def patient_required(view: View) -> View:
+    return _person_required(view, side="resident", kind="patient", is_kind="is_patient")
 
 
 def staff_required(view: View) -> View:
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not user.is_authenticated:
-            return _login_redirect(request, "staff")
-        if not getattr(user, "is_staff_member", False) or not hasattr(user, "staff"):
-            raise PermissionDenied
-        request.staff = user.staff  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
-
-    return _declare(wrapper, "staff")  # type: ignore[return-value]
+    return _person_required(view, side="staff", kind="staff", is_kind="is_staff_member")
 
 
 def access_of(view: Callable[..., Any]) -> str | None:

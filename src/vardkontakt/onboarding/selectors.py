@@ -1,17 +1,26 @@
-"""Reads for the onboarding workflow: a coordinator sees the onboardings of the administrations
-they coordinate; anyone else is refused."""
+"""Reads for the onboarding workflow and unit administration: a coordinator sees the onboardings
+of the administrations they coordinate, a unit administrator their unit; anyone else is refused."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vardkontakt.access import policy
 from vardkontakt.identity.models import Staff
-from vardkontakt.organisation.models import CONTACT_FIELDS_REQUIRED, Administration, CareUnit, Onboarding
+from vardkontakt.organisation.models import (
+    CONTACT_FIELDS_REQUIRED,
+    Administration,
+    CareUnit,
+    Onboarding,
+    OpeningException,
+)
 
 
 def onboardings_for(staff: Staff) -> QuerySet[Onboarding]:
@@ -50,3 +59,19 @@ def missing_for_live(onboarding: Onboarding) -> list[str]:
     if not Service.objects.filter(unit=unit, active=True).exists():
         missing.append(_("No service is active yet."))
     return missing
+
+
+def unit_for_admin(*, staff: Staff, unit_id: Any) -> CareUnit:
+    """Another unit is not found; a member who is not its administrator is refused."""
+    unit = CareUnit.objects.filter(pk=unit_id).select_related("administration").first()
+    if unit is None or not policy.is_member(staff, unit):
+        raise Http404
+    if not policy.is_unit_admin(staff, unit):
+        raise PermissionDenied
+    return unit
+
+
+def coming_exceptions(unit: CareUnit, days: int = 30) -> list[OpeningException]:
+    """The unit's other opening hours of the coming ``days`` days."""
+    today = timezone.localdate()
+    return list(unit.opening_exceptions.filter(day__gte=today, day__lte=today + dt.timedelta(days=days)))

@@ -2,23 +2,22 @@
 opening-hour exceptions, staff and roles, and news for colleagues in one place.
 
 Every write is one transaction that ends with its audit entry, with the unit as the object
-(these change how a unit works, not a patient's data). The unit comes from ``unit_for_admin``,
+(these change how a unit works, not a patient's data). The unit comes from ``selectors.unit_for_admin``,
 which asked the policy; what a write takes from the request beyond it (an exception, a member,
 a news item) is looked up within that unit only, so another unit's is not found.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vardkontakt.access import policy
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.identity.models import Staff
 from vardkontakt.organisation.models import (
@@ -30,15 +29,15 @@ from vardkontakt.organisation.models import (
     UnitNews,
 )
 
+Row = TypeVar("Row", bound=models.Model)
 
-def unit_for_admin(*, staff: Staff, unit_id: Any) -> CareUnit:
-    """Another unit is not found; a member who is not its administrator is refused."""
-    unit = CareUnit.objects.filter(pk=unit_id).select_related("administration").first()
-    if unit is None or not policy.is_member(staff, unit):
+
+def _locked(rows: QuerySet[Row], unit: CareUnit, **lookup: Any) -> Row:
+    """The unit's row the request names, locked until the write commits; another unit's is not found."""
+    row = rows.select_for_update().filter(unit=unit, **lookup).first()
+    if row is None:
         raise Http404
-    if not policy.is_unit_admin(staff, unit):
-        raise PermissionDenied
-    return unit
+    return row
 
 
 def _log(by: Staff, unit: CareUnit, action: str, detail: str = "") -> None:
@@ -46,7 +45,7 @@ def _log(by: Staff, unit: CareUnit, action: str, detail: str = "") -> None:
 
 
 @transaction.atomic
-def contact_save(*, unit: CareUnit, by: Staff, data: dict[str, Any]) -> None:
+def unit_contact_save(*, unit: CareUnit, by: Staff, data: dict[str, Any]) -> None:
     for name in CONTACT_FIELDS:
         setattr(unit, name, data[name])
     unit.save(update_fields=list(CONTACT_FIELDS))
@@ -54,7 +53,7 @@ def contact_save(*, unit: CareUnit, by: Staff, data: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def exception_add(*, unit: CareUnit, by: Staff, day: Any, hours: str) -> None:
+def opening_exception_add(*, unit: CareUnit, by: Staff, day: Any, hours: str) -> None:
     if day < timezone.localdate():
         raise ValidationError(_("Choose today or a later day."), code="past")
     try:
@@ -66,16 +65,14 @@ def exception_add(*, unit: CareUnit, by: Staff, day: Any, hours: str) -> None:
 
 
 @transaction.atomic
-def exception_remove(*, unit: CareUnit, by: Staff, exception_id: Any) -> None:
-    exception = OpeningException.objects.select_for_update().filter(unit=unit, pk=exception_id).first()
-    if exception is None:
-        raise Http404
+def opening_exception_remove(*, unit: CareUnit, by: Staff, exception_id: Any) -> None:
+    exception = _locked(OpeningException.objects.all(), unit, pk=exception_id)
     exception.delete()
     _log(by, unit, "unit.opening_exception_removed", f"{exception.day} {exception.hours}")
 
 
 @transaction.atomic
-def member_set(*, unit: CareUnit, by: Staff, staff: Staff, role: str) -> None:
+def unit_member_set(*, unit: CareUnit, by: Staff, staff: Staff, role: str) -> None:
     """Add a member or change their role; the unit never loses its last administrator."""
     if role not in MembershipRole.values:
         raise ValidationError(_("Choose a role."), code="role")
@@ -87,10 +84,8 @@ def member_set(*, unit: CareUnit, by: Staff, staff: Staff, role: str) -> None:
 
 
 @transaction.atomic
-def member_remove(*, unit: CareUnit, by: Staff, staff_id: Any) -> None:
-    membership = Membership.objects.select_for_update().filter(unit=unit, staff_id=staff_id).first()
-    if membership is None:
-        raise Http404
+def unit_member_remove(*, unit: CareUnit, by: Staff, staff_id: Any) -> None:
+    membership = _locked(Membership.objects.all(), unit, staff_id=staff_id)
     admins = Membership.objects.select_for_update().filter(unit=unit, role=MembershipRole.UNIT_ADMIN)
     if membership.role == MembershipRole.UNIT_ADMIN and admins.count() == 1:
         raise ValidationError(_("The unit must keep at least one unit administrator."), code="last_admin")
@@ -99,21 +94,14 @@ def member_remove(*, unit: CareUnit, by: Staff, staff_id: Any) -> None:
 
 
 @transaction.atomic
-def news_publish(*, unit: CareUnit, by: Staff, title: str, body: str) -> UnitNews:
+def unit_news_publish(*, unit: CareUnit, by: Staff, title: str, body: str) -> UnitNews:
     news = UnitNews.objects.create(unit=unit, author=by, title=title, body=body, published_at=timezone.now())
     _log(by, unit, "unit.news", f"{news.pk} {title}")
     return news
 
 
 @transaction.atomic
-def news_remove(*, unit: CareUnit, by: Staff, news_id: Any) -> None:
-    news = UnitNews.objects.select_for_update().filter(unit=unit, pk=news_id).first()
-    if news is None:
-        raise Http404
+def unit_news_remove(*, unit: CareUnit, by: Staff, news_id: Any) -> None:
+    news = _locked(UnitNews.objects.all(), unit, pk=news_id)
     news.delete()
     _log(by, unit, "unit.news_removed", f"{news_id} {news.title}")
-
-
-def coming_exceptions(unit: CareUnit, days: int = 30) -> list[OpeningException]:
-    today = timezone.localdate()
-    return list(unit.opening_exceptions.filter(day__gte=today, day__lte=today + dt.timedelta(days=days)))

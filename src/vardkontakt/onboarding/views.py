@@ -138,7 +138,7 @@ def onboarding_detail(request: StaffRequest, onboarding_id: uuid.UUID) -> HttpRe
 @require_http_methods(["GET", "POST"])
 def unit_admin(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
     me = request.staff
-    unit = unit_admin_steps.unit_for_admin(staff=me, unit_id=unit_id)
+    unit = selectors.unit_for_admin(staff=me, unit_id=unit_id)
     step = _take_step(
         request,
         {
@@ -148,19 +148,19 @@ def unit_admin(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
             "news_publish": NewsForm,
         },
         {
-            "contact": lambda data: unit_admin_steps.contact_save(unit=unit, by=me, data=data),
-            "exception_add": lambda data: unit_admin_steps.exception_add(unit=unit, by=me, **data),
-            "exception_remove": lambda data: unit_admin_steps.exception_remove(
+            "contact": lambda data: unit_admin_steps.unit_contact_save(unit=unit, by=me, data=data),
+            "exception_add": lambda data: unit_admin_steps.opening_exception_add(unit=unit, by=me, **data),
+            "exception_remove": lambda data: unit_admin_steps.opening_exception_remove(
                 unit=unit, by=me, exception_id=_number(request.POST.get("exception", ""))
             ),
-            "member_set": lambda data: unit_admin_steps.member_set(
+            "member_set": lambda data: unit_admin_steps.unit_member_set(
                 unit=unit, by=me, staff=data["hsa_id"], role=data["role"]
             ),
-            "member_remove": lambda data: unit_admin_steps.member_remove(
+            "member_remove": lambda data: unit_admin_steps.unit_member_remove(
                 unit=unit, by=me, staff_id=_uuid(request.POST.get("staff", ""))
             ),
-            "news_publish": lambda data: unit_admin_steps.news_publish(unit=unit, by=me, **data),
-            "news_remove": lambda data: unit_admin_steps.news_remove(
+            "news_publish": lambda data: unit_admin_steps.unit_news_publish(unit=unit, by=me, **data),
+            "news_remove": lambda data: unit_admin_steps.unit_news_remove(
                 unit=unit, by=me, news_id=_uuid(request.POST.get("news", ""))
             ),
         },

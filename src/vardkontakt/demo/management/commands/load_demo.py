@@ -296,8 +296,8 @@ class Command(BaseCommand):
         horizon, some slots kept for the phone and one series held back, and a booking for Tolvan."""
         from vardkontakt.booking.availability import online_slots
         from vardkontakt.booking.models import BookingSettings, Channel, HeldBack, ScheduleTemplate, VisitType
-        from vardkontakt.booking.schedule import generate_slots
-        from vardkontakt.booking.services import BookingRefused, book_online
+        from vardkontakt.booking.schedule import slots_generate
+        from vardkontakt.booking.services import BookingRefused, booking_create_online
         from vardkontakt.booking.staff_services import schedule_template_delete
 
         for unit in [u for u in units if u.kind == "primary_care"][:2]:
@@ -334,7 +334,7 @@ class Command(BaseCommand):
                             "held_back": HeldBack.SERIES if block.get("series") else "",
                         },
                     )
-            generate_slots(unit, today=today)
+            slots_generate(unit, today=today)
         lindangen = units[0]
         free = (
             online_slots(lindangen).filter(starts_at__gte=timezone.now() + dt.timedelta(days=3)).order_by("starts_at")
@@ -343,7 +343,7 @@ class Command(BaseCommand):
         if slot is not None and not patients[0].bookings.exists():
             # On a re-run the slot may have gone since: the demo is whole without this booking.
             with contextlib.suppress(BookingRefused):
-                book_online(
+                booking_create_online(
                     slot_id=slot.pk,
                     unit=lindangen,
                     subject=patients[0],
