@@ -30,7 +30,7 @@ from vardkontakt.booking.models import (
     Slot,
     VisitType,
 )
-from vardkontakt.booking.schedule import generate_slots
+from vardkontakt.booking.schedule import slots_generate
 from vardkontakt.booking.services import BookingRefused, booking_create_by_staff, booking_create_online
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.middleware import AUTHENTICATED_AT
@@ -95,7 +95,7 @@ def slots(unit, visit, personas) -> list[Slot]:
             end_time=dt.time(10),
             place="Rum 4",
         )
-    generate_slots(unit, today=NOW.date())
+    slots_generate(unit, today=NOW.date())
     return list(Slot.objects.filter(unit=unit).order_by("starts_at"))
 
 
@@ -387,7 +387,7 @@ def test_staff_open_a_phone_only_time_and_a_day_to_the_web_and_the_schedule_stay
         place="Rum 4",
         channel=Channel.PHONE_ONLY,
     )
-    generate_slots(unit, today=NOW.date())
+    slots_generate(unit, today=NOW.date())
     thursday = list(Slot.objects.filter(starts_at__date=dt.date(2026, 11, 26)).order_by("starts_at"))
     thursday[3].held_back = HeldBack.MEDICAL
     thursday[3].save(update_fields=["held_back"])
