@@ -88,6 +88,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "unit.opening_exception_removed": pgettext_lazy("audit log", "removed other opening hours of the unit"),
     # Region administration.
     "region.create": pgettext_lazy("audit log", "created the region"),
+    "information_page.update": pgettext_lazy("audit log", "changed the text of a page about the e-services"),
     "administration.create": pgettext_lazy("audit log", "added an administration"),
     "coordinator.appoint": pgettext_lazy("audit log", "appointed a coordinator"),
     "coordinator.remove": pgettext_lazy("audit log", "removed a coordinator"),

@@ -27,7 +27,7 @@ class ProxyInviteForm(forms.Form):
     scope_cases = forms.BooleanField(label=_("Messages and cases"), required=False)
     scope_bookings = forms.BooleanField(label=_("Bookings"), required=False)
     expires_on = forms.DateField(
-        label=_("Valid until (optional)"),
+        label=_("Valid until"),
         required=False,
         help_text=_("For example 2027-06-30. Leave empty to keep it until one of you ends it."),
         widget=forms.DateInput(attrs={"type": "date"}),

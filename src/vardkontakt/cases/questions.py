@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.identity.contact import normalise_phone, phone_for_display
@@ -53,6 +54,8 @@ def validate_questions(questions: Any) -> None:
             raise ValidationError(_("Unknown question kind: %(kind)s") % {"kind": kind})
         if not isinstance(label, str) or not label.strip():
             raise ValidationError(_("Each question needs a label."))
+        if question.get("dates") not in (None, "past", "future") or (question.get("dates") and kind != "date"):
+            raise ValidationError(_("A date question may allow only past or only future dates."))
         if kind in ("single_choice", "multiple_choice"):
             choices = question.get("choices")
             if not isinstance(choices, list) or len(choices) < 2 or not all(isinstance(c, str) and c for c in choices):
@@ -190,6 +193,37 @@ def _call_back_fields(question: dict[str, Any], saved_mobile: str) -> dict[str, 
     }
 
 
+class _Date(forms.DateField):
+    """A date that may lie only on one side of today, where the question makes no sense otherwise
+    (when a test was taken: not in the future; which appointment to move: not in the past)."""
+
+    def __init__(self, *, dates: str | None, label: str, **kwargs: Any) -> None:
+        today = timezone.localdate()
+        attrs = {"type": "date"}
+        if dates == "past":
+            attrs["max"] = today.isoformat()
+        elif dates == "future":
+            attrs["min"] = today.isoformat()
+        super().__init__(widget=forms.DateInput(attrs=attrs), label=label, **kwargs)
+        self.dates = dates
+        self.error_messages["invalid"] = _("Write the date for “%(question)s” as year-month-day, e.g. %(example)s.") % {
+            "question": label,
+            "example": today.isoformat(),
+        }
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        today = timezone.localdate()
+        if value and self.dates == "past" and value > today:
+            raise ValidationError(_("The date for “%(question)s” cannot be in the future.") % {"question": self.label})
+        if value and self.dates == "future" and value < today:
+            raise ValidationError(_("The date for “%(question)s” cannot be in the past.") % {"question": self.label})
+
+
+def _date_field(question: dict[str, Any], common: dict[str, Any]) -> forms.Field:
+    return _Date(dates=question.get("dates"), **common)
+
+
 def build_form(
     questions: list[dict[str, Any]],
     data: Any = None,
@@ -207,6 +241,8 @@ def build_form(
             "label": question["label"],
             "required": bool(question.get("required")),
             "help_text": question.get("help", ""),
+            # Named, so the error summary says which question is missing an answer.
+            "error_messages": {"required": _("Answer the question “%(question)s”.") % {"question": question["label"]}},
         }
         kind = question["kind"]
         field: forms.Field
@@ -233,7 +269,7 @@ def build_form(
                 choices=[("yes", _("Yes")), ("no", _("No"))], widget=forms.RadioSelect, **common
             )
         else:
-            field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+            field = _date_field(question, common)
         fields[question["key"]] = field
     form_class = type(
         "ServiceQuestionsForm",
