@@ -257,7 +257,7 @@ def build_form(
     call_back_questions: list[str] = []
     for question in questions:
         label, plain_label = worded(question, "label")
-        common = {
+        common: dict[str, Any] = {
             "label": label,
             "required": bool(question.get("required")),
             "help_text": worded(question, "help")[0],
