@@ -125,3 +125,20 @@ def test_withdrawing_a_case_asks_first(ui, personas, tolvans_case):
     expect(ui.page.get_by_text("Mottagningen slutar handlägga ärendet.")).to_be_visible()
     ui.click("Ja, ta tillbaka ärendet")
     expect(ui.page.get_by_role("status").filter(has_text="Ärendet är tillbakataget.")).to_be_visible()
+
+
+def test_a_long_answer_counts_its_characters_and_english_marks_swedish_text(ui, personas, advice):
+    """Issue 16 items 25 and 27: NHS.UK's character count on a long text, in Swedish; in English the
+    unit's Swedish wording is marked as Swedish."""
+    ui.login(TOLVAN_ID)
+    ui.goto(f"/cases/new/{advice.unit_id}/{advice.id}/")
+    box = ui.page.get_by_role("textbox").first
+    box.fill("Ont i halsen")
+    expect(ui.page.locator(".nhsuk-character-count__status")).to_have_text(
+        re.compile(r"^Du har 4\s?988 tecken kvar\s*$")
+    )
+    ui.click("In English")
+    expect(ui.page.get_by_role("heading", level=1).locator('span[lang="sv"]')).to_have_text(advice.name)
+    expect(ui.page.locator(".nhsuk-character-count__status")).to_have_text(
+        re.compile(r"^You have 5,?000 characters remaining\s*$")
+    )
