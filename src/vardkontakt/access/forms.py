@@ -70,6 +70,8 @@ class PersonnummerSearchForm(forms.Form):
 
 
 class LogFilterForm(forms.Form):
+    # A filter: every box may stay empty, so none is marked "(optional)".
+    hide_optional_marker = True
     patient = PersonnummerField(label=_("Patient's personal identity number"), max_length=20, required=False)
     staff = forms.CharField(label=_("Staff member's HSA-id"), max_length=31, required=False)
     start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -70,6 +70,9 @@ class DateInput(forms.DateInput):
 class PeriodForm(forms.Form):
     """``?from=YYYY-MM-DD&to=YYYY-MM-DD``, both given (parse_period fills in the default)."""
 
+    # A filter: every box may stay empty, so none is marked "(optional)".
+    hide_optional_marker = True
+
     def __init__(self, data: Any = None, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
         date_error = {"invalid": _("Enter the date as year-month-day, for example 2026-10-31.")}
