@@ -130,6 +130,7 @@ TEMPLATES = [
                 "vardkontakt.core.context_processors.service",
                 "vardkontakt.access.acting.context",
                 "vardkontakt.operations.context_processors.operations",
+                "vardkontakt.cases.inbox_counts.inbox_link",
             ],
         },
     }

@@ -165,6 +165,7 @@ ADMINISTRATION = {  # changes how a unit works (the region's default forms: how 
     "regions:rules",
     "regions:catalogue",
     "regions:catalogue_import",
+    "regions:information",
 }
 
 NO_PATIENT_DATA = {
@@ -197,6 +198,9 @@ NO_PATIENT_DATA = {
     "onboarding:interest": "a unit's registration of interest",
     "onboarding:onboarding_list": "the coordinator's onboardings",
     "operations:support": "the public support page",
+    "operations:accessibility": "the public accessibility statement",
+    "operations:privacy": "the public page on personal data and cookies",
+    "operations:about": "the public page about the e-services",
     "home:notice_open": "marks one's own notice read and leads to what it is about (that page logs its read)",
     "home:notice_dismiss": "marks one's own notice read",
     "home:notices_dismiss_all": "marks one's own notices read",
@@ -377,6 +381,8 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("regions:catalogue", "the region"): nothing,
     ("regions:catalogue_import", "an uploaded extract"): nothing,  # the preview changes nothing
     ("regions:staff", "staff X, support granted"): staff("region_role.grant", unit=""),
+    ("regions:information", "the region, accessibility"): nothing,
+    ("regions:information", "the region, about, saved"): staff("information_page.update", unit=""),
 }
 
 

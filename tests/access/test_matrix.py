@@ -835,6 +835,24 @@ ROWS: list[Row] = [
     ),
     # --- operations: the support page is everyone's; messages are the region administrator's ---
     Row("operations:support", "-", everyone(200)),
+    # The footer's pages about the service: everyone's; their texts are the region administrator's.
+    Row("operations:accessibility", "-", everyone(200)),
+    Row("operations:privacy", "-", everyone(200)),
+    Row("operations:about", "-", everyone(200)),
+    Row(
+        "regions:information",
+        "the region, accessibility",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id, "page": "accessibility"},
+    ),
+    Row(
+        "regions:information",
+        "the region, about, saved",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id, "page": "about"},
+        data=lambda p, who: {"about_sv": "Regionens egen text.", "about_en": "", "who_sv": "Regionen.", "who_en": ""},
+    ),
     # --- region administration: the region's administrators only; anyone else 404 ---------------
     Row(
         "regions:overview",

@@ -41,7 +41,10 @@ def test_a_resident_invites_a_proxy_who_accepts_acts_for_them_and_stops(ui, pers
     card = ui.page.get_by_role("listitem").filter(has=ui.page.get_by_role("heading", name=other.full_name))
     expect(card.get_by_text("Väntar på svar")).to_be_visible()
     expect(card.get_by_text("Meddelanden och ärenden")).to_be_visible()
-    expect(card.get_by_role("button", name="Återkalla förfrågan")).to_be_visible()
+    # Withdrawing asks first: the button that does it is behind "Återkalla förfrågan".
+    expect(card.get_by_role("button", name="Ja, återkalla förfrågan")).to_be_hidden()
+    card.get_by_text("Återkalla förfrågan", exact=True).click()
+    expect(card.get_by_role("button", name="Ja, återkalla förfrågan")).to_be_visible()
     proxy = Proxy.objects.get(principal=tolvan, agent=other)
     assert proxy.status == ProxyStatus.INVITED
     assert (proxy.scope_record, proxy.scope_cases, proxy.scope_bookings) == (False, True, False)
@@ -72,7 +75,9 @@ def test_a_resident_invites_a_proxy_who_accepts_acts_for_them_and_stops(ui, pers
 
     # The proxy stops acting for Tolvan: the banner goes, and the arrangement is revoked.
     ui.goto("/proxies/")
-    ui.click("Sluta agera för den här personen")
+    ui.page.get_by_text("Sluta agera för den här personen", exact=True).click()
+    expect(ui.page.get_by_text("Du kan inte längre agera för personen.")).to_be_visible()
+    ui.click("Ja, sluta agera för den här personen")
     expect(_status_message(ui, "Ombudskapet är avslutat.")).to_be_visible()
     expect(_status_message(ui, "Nu agerar du för dig själv.")).to_be_visible()
     expect(ui.page.get_by_text("Du är inte ombud för någon.")).to_be_visible()

@@ -280,7 +280,7 @@ def test_a_unit_goes_from_its_interest_to_live_with_its_coordinator_and_administ
     page.get_by_label("Postal code").fill("21100")
     page.get_by_label("City").fill("Malmö")
     page.get_by_label("Phone").fill("040-11 22 33")
-    page.get_by_label("Opening hours", exact=True).fill("Måndag–fredag 08–17")
+    page.get_by_label("Opening hours (optional)", exact=True).fill("Måndag–fredag 08–17")
     ui.click("Save the contact details")
     saved(ui)
     ui.click("Services (messages and forms)", role="link")

@@ -305,3 +305,32 @@ def test_a_configured_scanner_that_does_not_answer_refuses_the_upload(tolvan, ad
     response = review(tolvan, advice, [SimpleUploadedFile("ok.pdf", PDF)])
     assert "kunde inte kontrolleras mot virus just nu" in response.content.decode()
     assert not Attachment.objects.exists()
+
+
+def test_a_refused_file_is_named_beside_the_file_field_too(tolvan, advice):
+    """Issue 16 item 27: the error stands at the field, not only in the summary at the top."""
+    page = review(tolvan, advice, [SimpleUploadedFile("bild.png", b"MZ not an image", content_type="image/png")])
+    text = page.content.decode()
+    assert '<span class="nhsuk-error-message" id="id_files-error">' in text
+    assert 'aria-describedby="id_files-hint id_files-error"' in text
+
+
+def test_on_change_an_attached_file_can_be_removed_and_the_answers_stay(tolvan, advice, personas):
+    url = f"/cases/new/{advice.unit_id}/{advice.id}/"
+    review(tolvan, advice, [SimpleUploadedFile("remiss.pdf", PDF), SimpleUploadedFile("bild.png", PNG)])
+    removed = Attachment.objects.get(original_name="remiss.pdf")
+    answers = {"what": "Se bifogade filer.", "idempotency_key": "k1"}
+    page = tolvan.post(url, {**answers, "remove_file": str(removed.id)}).content.decode()
+    assert not Attachment.objects.filter(pk=removed.id).exists()
+    assert not path_of(removed).exists()
+    assert "Attached:" not in page and "Bifogat:" in page and "remiss.pdf" not in page and "bild.png" in page
+    assert "Se bifogade filer." in page  # back on the form with the answer kept
+    # A second click, or someone else's file, removes nothing.
+    assert tolvan.post(url, {**answers, "remove_file": str(removed.id)}).status_code == 200
+    other = login_as(Client(), User.objects.get_or_create_for_patient(personas.other_patient))
+    kept = Attachment.objects.get(original_name="bild.png")
+    other.post(url, {**answers, "remove_file": str(kept.id)})
+    tolvan.post(url, {**answers, "remove_file": "not-a-uuid"})
+    assert Attachment.objects.filter(pk=kept.id).exists()
+    send(tolvan, advice, [])
+    assert [a.original_name for a in Case.objects.get().attachments.all()] == ["bild.png"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import socket
+import zlib
 
 import pytest
 import time_machine
@@ -202,6 +204,28 @@ def test_the_pdf_is_an_attachment_with_a_neutral_name(personas):
     for private in (personas.tolvan.personnummer, personas.tolvan.family_name, personas.tolvan.given_name):
         assert private not in disposition
     assert "no-store" in response["Cache-Control"]
+
+
+def _pdf_text(content: bytes) -> bytes:
+    """The PDF with its compressed streams (object streams hold the catalogue) written out."""
+    found = content
+    for stream in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", content, re.S):
+        try:
+            found += zlib.decompress(stream.group(1))
+        except zlib.error:
+            continue  # a font or another stream that is not deflated
+    return found
+
+
+def test_the_pdf_is_tagged_for_screen_readers(personas):
+    """Issue 16 item 27: a tagged PDF, PDF/UA-1 as far as WeasyPrint goes: a structure tree with
+    headings and tables, the language, the title shown, the PDF/UA identifier."""
+    record_of(personas.tolvan)
+    response = client_for(personas.tolvan).post(EXPORT, choose("notes", "results", output="pdf"))
+    text = _pdf_text(response.content)
+    for marker in (b"/StructTreeRoot", b"/Marked true", b"/Lang", b"/DisplayDocTitle", b"pdfuaid:part", b"/Table"):
+        assert marker in text, marker
+    assert re.search(rb"/H[1-6]\b", text)
 
 
 def test_only_the_chosen_sections_go_into_the_pdf(personas, monkeypatch):

@@ -145,10 +145,22 @@ def test_residents_and_anonymous_are_refused(personas, unit_x):
 # --- the period -------------------------------------------------------------------------------------
 
 
-def test_without_dates_it_shows_the_last_full_month(personas, unit_x):
+def test_without_dates_it_shows_the_last_full_month(personas, unit_x, desk, services):
+    desk.send(services[ServiceKind.ADVICE], at(2026, 12, 31, 23, 0))
     with time_machine.travel(at(2027, 1, 1, 0, 30), tick=True):
         response = client_of(personas.unit_admin).get(page_url(unit_x))
     assert response.context["period"] == Period(dt.date(2026, 12, 1), dt.date(2026, 12, 31))
+
+
+def test_without_dates_and_nothing_last_month_it_opens_on_the_last_30_days(personas, unit_x, desk, services):
+    """Issue 16 item 27: a unit that started this month (or a demo loaded this month) must not open
+    on a month of zeros while its cases sit in this one."""
+    desk.send(services[ServiceKind.ADVICE], at(2027, 1, 2, 9, 0))
+    desk.send(services[ServiceKind.ADVICE], at(2026, 11, 20, 9, 0))  # the month before last: not enough
+    with time_machine.travel(at(2027, 1, 3, 12, 0), tick=True):
+        response = client_of(personas.unit_admin).get(page_url(unit_x))
+    assert response.context["period"] == Period(dt.date(2026, 12, 5), dt.date(2027, 1, 3))
+    assert response.context["statistics"] is not None
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ class ProxyInviteForm(forms.Form):
     scope_cases = forms.BooleanField(label=_("Messages and cases"), required=False)
     scope_bookings = forms.BooleanField(label=_("Bookings"), required=False)
     expires_on = forms.DateField(
-        label=_("Valid until (optional)"),
+        label=_("Valid until"),
         required=False,
         help_text=_("For example 2027-06-30. Leave empty to keep it until one of you ends it."),
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -70,6 +70,8 @@ class PersonnummerSearchForm(forms.Form):
 
 
 class LogFilterForm(forms.Form):
+    # A filter: every box may stay empty, so none is marked "(optional)".
+    hide_optional_marker = True
     patient = PersonnummerField(label=_("Patient's personal identity number"), max_length=20, required=False)
     staff = forms.CharField(label=_("Staff member's HSA-id"), max_length=31, required=False)
     start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -140,6 +140,22 @@ def pending(*, uploader: Patient, submission_key: str) -> list[Attachment]:
     return list(Attachment.objects.filter(uploaded_by=uploader, submission_key=submission_key, case__isnull=True))
 
 
+def attachments_remove_pending(*, uploader: Patient, submission_key: str, attachment_id: str) -> bool:
+    """Take back a file attached to a case not yet sent (the "Ändra" step). Only the uploader's own
+    pending file of this submission: anything else, or a second click, removes nothing."""
+    try:
+        found = Attachment.objects.filter(
+            pk=attachment_id, uploaded_by=uploader, submission_key=submission_key, case__isnull=True
+        ).first()
+    except (ValueError, ValidationError):
+        found = None
+    if found is None:
+        return False
+    path_of(found).unlink(missing_ok=True)
+    found.delete()
+    return True
+
+
 def attachments_attach(*, case: Case, uploader: Patient, submission_key: str) -> int:
     return Attachment.objects.filter(uploaded_by=uploader, submission_key=submission_key, case__isnull=True).update(
         case=case

@@ -57,7 +57,13 @@ DEFAULT_QUESTIONS: dict[str, list[dict[str, Any]]] = {
         },
     ],
     ServiceKind.CANCEL_REBOOK: [
-        {"key": "booked_on", "kind": "date", "label": "Vilken dag är tiden du vill ändra?", "required": True},
+        {
+            "key": "booked_on",
+            "kind": "date",
+            "label": "Vilken dag är tiden du vill ändra?",
+            "required": True,
+            "dates": "future",
+        },
         {
             "key": "action",
             "kind": "single_choice",
@@ -86,7 +92,13 @@ DEFAULT_QUESTIONS: dict[str, list[dict[str, Any]]] = {
         _WHAT,
     ],
     ServiceKind.TEST_RESULTS: [
-        {"key": "taken_on", "kind": "date", "label": "När togs provet eller röntgen?", "required": False},
+        {
+            "key": "taken_on",
+            "kind": "date",
+            "label": "När togs provet eller röntgen?",
+            "required": False,
+            "dates": "past",
+        },
         _WHAT,
     ],
     ServiceKind.ADVICE: [_WHAT],

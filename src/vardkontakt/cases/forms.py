@@ -50,6 +50,15 @@ class ServiceDefinitionForm(forms.Form):
     terms = forms.CharField(
         label=_("Terms shown to the patient"), max_length=3000, widget=forms.Textarea(attrs={"rows": 4})
     )
+    name_en = forms.CharField(
+        label=_("Name in English"),
+        max_length=60,
+        required=False,
+        help_text=_("Shown to residents who read in English. Leave it empty to show the Swedish name."),
+    )
+    terms_en = forms.CharField(
+        label=_("Terms in English"), max_length=3000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
     professions = forms.MultipleChoiceField(
         label=_("Goes to these professions"), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -81,6 +90,8 @@ class QuestionForm(forms.Form):
         ],
     )
     help = forms.CharField(label=_("Help text"), max_length=300, required=False)
+    label_en = forms.CharField(label=_("Question in English"), max_length=200, required=False)
+    help_en = forms.CharField(label=_("Help text in English"), max_length=300, required=False)
     required = forms.BooleanField(label=_("Required"), required=False)
     choices = forms.CharField(
         label=_("Choices, one per line"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
@@ -111,6 +122,9 @@ def questions_from_formset(formset: Any) -> list[dict[str, Any]]:
             "required": data["required"],
             "help": data.get("help", ""),
         }
+        for english in ("label_en", "help_en"):  # the unit's English wording, where it gave one
+            if data.get(english):
+                question[english] = data[english]
         if data["kind"] in ("single_choice", "multiple_choice"):
             question["choices"] = data["choice_list"]
         questions.append(question)
@@ -123,6 +137,8 @@ def formset_initial(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "label": q["label"],
             "kind": q["kind"],
             "help": q.get("help", ""),
+            "label_en": q.get("label_en", ""),
+            "help_en": q.get("help_en", ""),
             "required": q.get("required", False),
             "choices": "\n".join(q.get("choices", [])),
         }

@@ -40,6 +40,9 @@ class Service(models.Model):
     name = models.CharField(_("name"), max_length=60, validators=[validate_service_name])
     questions = models.JSONField(default=list, validators=[validate_questions])
     terms = models.TextField(_("terms shown to the patient"), max_length=3000)
+    # The unit's English wording (issue 16 item 25); empty: English readers see the Swedish, marked so.
+    name_en = models.CharField(_("name in English"), max_length=60, blank=True)
+    terms_en = models.TextField(_("terms in English"), max_length=3000, blank=True)
     professions = models.JSONField(_("goes to these professions"), default=list)
     active = models.BooleanField(_("offered to patients"), default=True)
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone, translation
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.identity.contact import normalise_phone, phone_for_display
@@ -53,6 +55,8 @@ def validate_questions(questions: Any) -> None:
             raise ValidationError(_("Unknown question kind: %(kind)s") % {"kind": kind})
         if not isinstance(label, str) or not label.strip():
             raise ValidationError(_("Each question needs a label."))
+        if question.get("dates") not in (None, "past", "future") or (question.get("dates") and kind != "date"):
+            raise ValidationError(_("A date question may allow only past or only future dates."))
         if kind in ("single_choice", "multiple_choice"):
             choices = question.get("choices")
             if not isinstance(choices, list) or len(choices) < 2 or not all(isinstance(c, str) and c for c in choices):
@@ -122,7 +126,7 @@ def _medicine_fields(question: dict[str, Any], medicines: MedicineChoices) -> di
     if medicines.choices:
         return {
             question["key"]: _PickedMedicines(
-                label=question["label"],
+                label=worded(question, "label")[0],
                 required=required,
                 help_text=_(
                     "Medicines in the record that can be renewed. Tick those you want renewed, write "
@@ -148,7 +152,7 @@ def _medicine_fields(question: dict[str, Any], medicines: MedicineChoices) -> di
         why = _("Medicines from the record cannot be listed here.")
     return {
         question["key"] + TYPED_SUFFIX: _TypedMedicines(
-            label=question["label"],
+            label=worded(question, "label")[0],
             required=required,
             help_text=f"{why} {help_text}".strip(),
             max_length=5000,
@@ -173,7 +177,7 @@ def _call_back_fields(question: dict[str, Any], saved_mobile: str) -> dict[str, 
         hint = _("For example 070-123 45 67. Only the unit sees it.")
     return {
         question["key"]: forms.TypedChoiceField(
-            label=question["label"],
+            label=worded(question, "label")[0],
             required=bool(question.get("required")),
             help_text=question.get("help", ""),
             choices=[("yes", _("Yes")), ("no", _("No"))],
@@ -190,6 +194,55 @@ def _call_back_fields(question: dict[str, Any], saved_mobile: str) -> dict[str, 
     }
 
 
+class _Date(forms.DateField):
+    """A date that may lie only on one side of today, where the question makes no sense otherwise
+    (when a test was taken: not in the future; which appointment to move: not in the past)."""
+
+    def __init__(self, *, dates: str | None, label: str, plain_label: str, **kwargs: Any) -> None:
+        today = timezone.localdate()
+        attrs = {"type": "date"}
+        if dates == "past":
+            attrs["max"] = today.isoformat()
+        elif dates == "future":
+            attrs["min"] = today.isoformat()
+        super().__init__(widget=forms.DateInput(attrs=attrs), label=label, **kwargs)
+        self.dates, self.plain_label = dates, plain_label
+        self.error_messages["invalid"] = _("Write the date for “%(question)s” as year-month-day, e.g. %(example)s.") % {
+            "question": plain_label,
+            "example": today.isoformat(),
+        }
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        today = timezone.localdate()
+        if value and self.dates == "past" and value > today:
+            raise ValidationError(
+                _("The date for “%(question)s” cannot be in the future.") % {"question": self.plain_label}
+            )
+        if value and self.dates == "future" and value < today:
+            raise ValidationError(
+                _("The date for “%(question)s” cannot be in the past.") % {"question": self.plain_label}
+            )
+
+
+def _date_field(question: dict[str, Any], common: dict[str, Any]) -> forms.Field:
+    return _Date(dates=question.get("dates"), plain_label=worded(question, "label")[1], **common)
+
+
+def worded(question: dict[str, Any], key: str) -> tuple[str, str]:
+    """A question's ``label`` or ``help`` in the reader's language, as (to show, as plain text): the
+    unit's English wording (``label_en``) for English readers where it wrote one, else the Swedish,
+    shown marked ``lang="sv"`` on an English page (issue 16 item 25)."""
+    swedish, english = question.get(key, ""), question.get(f"{key}_en", "")
+    if not (translation.get_language() or "sv").startswith("en"):
+        return swedish, swedish
+    if english:
+        return english, english
+    if not swedish:
+        return "", ""
+    return format_html('<span lang="sv">{}</span>', swedish), swedish
+
+
 def build_form(
     questions: list[dict[str, Any]],
     data: Any = None,
@@ -203,10 +256,13 @@ def build_form(
     medicine_questions: list[tuple[str, bool]] = []
     call_back_questions: list[str] = []
     for question in questions:
-        common = {
-            "label": question["label"],
+        label, plain_label = worded(question, "label")
+        common: dict[str, Any] = {
+            "label": label,
             "required": bool(question.get("required")),
-            "help_text": question.get("help", ""),
+            "help_text": worded(question, "help")[0],
+            # Named, so the error summary says which question is missing an answer.
+            "error_messages": {"required": _("Answer the question “%(question)s”.") % {"question": plain_label}},
         }
         kind = question["kind"]
         field: forms.Field
@@ -233,7 +289,7 @@ def build_form(
                 choices=[("yes", _("Yes")), ("no", _("No"))], widget=forms.RadioSelect, **common
             )
         else:
-            field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+            field = _date_field(question, common)
         fields[question["key"]] = field
     form_class = type(
         "ServiceQuestionsForm",

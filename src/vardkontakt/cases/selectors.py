@@ -3,6 +3,7 @@ member), asks the policy (404 when not), and logs what shows a patient's cases."
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -262,13 +263,32 @@ def attachment_of(*, case: Case, attachment_id: str, reader: Actor) -> tuple[Att
     return attachment, path
 
 
-def openings_of(case: Case) -> list[AuditEntry]:
-    """Who on the staff side opened the case, and when (from the audit log, newest first)."""
-    return list(
-        AuditEntry.objects.filter(
-            object_type="Case", object_id=str(case.pk), action="case.read", actor_kind="staff"
-        ).order_by("-sequence")[:50]
-    )
+@dataclass
+class Opening:
+    """One person's openings of a case in a row: the latest, the first and how many."""
+
+    actor_id: str
+    actor_label: str
+    at: dt.datetime
+    first_at: dt.datetime
+    times: int = 1
+
+
+def openings_of(case: Case) -> list[Opening]:
+    """Who on the staff side opened the case, and when (from the audit log, newest first). Openings
+    by the same person one after another are one line: a nurse who reloads the page while writing
+    is one reader, not ten."""
+    entries = AuditEntry.objects.filter(
+        object_type="Case", object_id=str(case.pk), action="case.read", actor_kind="staff"
+    ).order_by("-sequence")[:200]
+    openings: list[Opening] = []
+    for entry in entries:
+        if openings and openings[-1].actor_id == entry.actor_id:
+            openings[-1].first_at = entry.at
+            openings[-1].times += 1
+        else:
+            openings.append(Opening(entry.actor_id, entry.actor_label, entry.at, entry.at))
+    return openings[:50]
 
 
 def unit_for_service_admin(*, staff: Staff, unit_id: str) -> CareUnit:

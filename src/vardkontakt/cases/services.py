@@ -330,6 +330,8 @@ def service_update(
     professions: list[str],
     questions: list[dict[str, Any]],
     active: bool,
+    name_en: str = "",
+    terms_en: str = "",
 ) -> Service:
     """``service`` comes from ``selectors.service_for_admin`` (the unit's administrators only)."""
     validate_service_name(name)
@@ -338,7 +340,8 @@ def service_update(
         raise ValidationError(_("The unit already has a service with this name."), code="duplicate")
     service.name, service.terms, service.professions = name, terms, professions
     service.questions, service.active = questions, active
-    service.save(update_fields=["name", "terms", "professions", "questions", "active"])
+    service.name_en, service.terms_en = name_en, terms_en
+    service.save(update_fields=["name", "terms", "professions", "questions", "active", "name_en", "terms_en"])
     audit(actor=Actor.of_staff(by), action="service.update", unit=service.unit, obj=service)
     return service
 

@@ -257,11 +257,15 @@ def service_edit(request: StaffRequest, unit_id: uuid.UUID, service_id: uuid.UUI
             professions=data["professions"],
             questions=questions,
             active=data["active"],
+            name_en=data["name_en"],
+            terms_en=data["terms_en"],
         )
 
     initial = {
         "name": service.name,
         "terms": service.terms,
+        "name_en": service.name_en,
+        "terms_en": service.terms_en,
         "professions": service.professions,
         "active": service.active,
     }

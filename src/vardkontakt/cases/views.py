@@ -70,6 +70,12 @@ def write(request: PatientRequest, unit_id: uuid.UUID, service_id: uuid.UUID) ->
     key = (request.POST.get("idempotency_key") or uuid.uuid4().hex)[:64]
     step = request.POST.get("step", "")
     file_errors: list[str] = []
+    if request.method == "POST" and request.POST.get("remove_file"):
+        # "Ta bort" beside an attached file: back to the form without it, the answers kept.
+        attachments.attachments_remove_pending(
+            uploader=me, submission_key=key, attachment_id=request.POST["remove_file"]
+        )
+        step = "edit"
     if request.method == "POST" and request.FILES.getlist("files"):
         try:
             attachments.attachments_store(files=request.FILES.getlist("files"), uploader=me, submission_key=key)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from vardkontakt.access import policy
 from vardkontakt.access.acting import acting_for
+from vardkontakt.cases.inbox_counts import inbox_counts_for_staff
 from vardkontakt.core.tasks import heartbeat_age_seconds
 from vardkontakt.home.notices import link_of, notices_for
 from vardkontakt.home.selectors import home_offers
@@ -99,9 +100,13 @@ def notices_dismiss_all(request: PatientRequest) -> HttpResponse:
 @require_GET
 def staff_home(request: StaffRequest) -> HttpResponse:
     staff = request.staff
+    memberships = list(memberships_for_staff(staff=staff))
+    counts = {count.unit.pk: count for count in inbox_counts_for_staff(staff=staff)}
+    for membership in memberships:
+        membership.inbox = counts.get(membership.unit_id)  # type: ignore[attr-defined]
     context = {
         "staff": staff,
-        "memberships": memberships_for_staff(staff=staff),
+        "memberships": memberships,
         "coordinates": staff.coordinated_administrations.exists(),
         "news": news_for_staff(staff),
         # Region administrators' tools (default forms, operational messages) and support's lookup.

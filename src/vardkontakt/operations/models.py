@@ -124,3 +124,30 @@ class LoginRecord(models.Model):
         """The Swedish e-ID framework's level (…/loa/1.0/loa3 → "3"), or the value as the provider sent it."""
         level = re.search(r"loa(\d)$", self.acr)
         return level[1] if level else self.acr
+
+
+class InformationPage(models.TextChoices):
+    """The footer's pages about the service itself, each a region may word as its own."""
+
+    ACCESSIBILITY = "accessibility", _("accessibility statement")
+    PRIVACY = "privacy", _("personal data and cookies")
+    ABOUT = "about", _("about the service")
+
+
+class InformationText(models.Model):
+    """A region's own wording of one part of an information page. A part without a row shows the
+    default of ``operations/information.py``; an empty English text falls back to the Swedish one."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="information_texts")
+    page = models.CharField(max_length=16, choices=InformationPage.choices)
+    part = models.CharField(max_length=32)
+    text_sv = models.TextField(max_length=5000)
+    text_en = models.TextField(max_length=5000, blank=True)
+    updated_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["region", "page", "part"], name="information_text_once"),
+            models.CheckConstraint(condition=Q(page__in=InformationPage.values), name="information_text_page_valid"),
+        ]

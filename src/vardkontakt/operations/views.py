@@ -8,7 +8,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from vardkontakt.access import policy
 from vardkontakt.access.forms import PersonnummerSearchForm
 from vardkontakt.identity.decorators import StaffRequest, public, staff_required
-from vardkontakt.operations import selectors, services
+from vardkontakt.operations import information, selectors, services
 from vardkontakt.operations.forms import MessageForm
+from vardkontakt.operations.models import InformationPage
 from vardkontakt.operations.support import support_contacts, support_hours
 
 
@@ -38,6 +39,33 @@ def support(request: HttpRequest) -> HttpResponse:
             "hide_operations_banner": True,
         },
     )
+
+
+@public
+@require_GET
+def information_page(request: HttpRequest, page: str) -> HttpResponse:
+    """The footer's pages: accessibility statement, personal data and cookies, about the service."""
+    if page not in InformationPage.values:
+        raise Http404
+    region = information.region_for_reader(request)
+    context = {
+        "page": information.information_page(page=page, region=region),
+        "region": region,
+        "contacts": support_contacts(),
+        "hours": support_hours(),
+        "digg_report_url": information.DIGG_REPORT_URL,
+        "cookies": _cookies(),
+    }
+    return render(request, "operations/information.html", context)
+
+
+def _cookies() -> list[tuple[str, str]]:
+    """The cookies the service sets (all needed for it to work), with what each is for."""
+    return [
+        (settings.SESSION_COOKIE_NAME, _("Keeps you logged in. Removed when you log out or close the browser.")),
+        (settings.CSRF_COOKIE_NAME, _("Protects the forms you send against forgery.")),
+        (settings.LANGUAGE_COOKIE_NAME, _("Remembers the language you chose.")),
+    ]
 
 
 @staff_required

@@ -29,6 +29,8 @@ PAGE_SIZE = 25
 
 
 class NoteFilter(forms.Form):
+    # A filter: every box may stay empty, so none is marked "(optional)".
+    hide_optional_marker = True
     profession = forms.ChoiceField(label=gettext_lazy("Profession"), required=False)
     start = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

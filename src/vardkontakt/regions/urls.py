@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vardkontakt.regions import catalogue_views, rule_views, views
+from vardkontakt.regions import catalogue_views, information_views, rule_views, views
 
 app_name = "regions"
 
@@ -20,4 +20,5 @@ urlpatterns = [
     path("regions/<uuid:region_id>/staff/", views.staff_list, name="staff_list"),
     path("regions/<uuid:region_id>/staff/new/", views.staff_add, name="staff_add"),
     path("regions/<uuid:region_id>/staff/<uuid:staff_id>/", views.staff_detail, name="staff"),
+    path("regions/<uuid:region_id>/pages/<slug:page>/", information_views.information_edit, name="information"),
 ]

@@ -3,7 +3,8 @@
 A period from 1 to 31 October is the instants from 00:00 Stockholm time on 1 October up to (not
 including) 00:00 on 1 November, so a case received at 23:59 on 31 October belongs to October and
 one received one minute later to November, whatever the UTC date, and the October with the clock
-change is 745 hours long. Without dates the page shows the last full calendar month.
+change is 745 hours long. Without dates the page shows the last full calendar month, or the last
+30 days when nothing was received in that month (``period_with_data``).
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ class DateInput(forms.DateInput):
 class PeriodForm(forms.Form):
     """``?from=YYYY-MM-DD&to=YYYY-MM-DD``, both given (parse_period fills in the default)."""
 
+    # A filter: every box may stay empty, so none is marked "(optional)".
+    hide_optional_marker = True
+
     def __init__(self, data: Any = None, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
         date_error = {"invalid": _("Enter the date as year-month-day, for example 2026-10-31.")}
@@ -104,14 +108,24 @@ class PeriodForm(forms.Form):
         return Period(self.cleaned_data["from"], self.cleaned_data["to"])
 
 
+def period_with_data(received: Any) -> Period:
+    """The period a page opens on: the last full month when anything was received in it, else the
+    last 30 days (a unit new to the e-services, or a demo loaded this month), so that the page opens
+    on figures rather than on zeros. ``received`` is a queryset of the cases the page counts."""
+    month = last_full_month()
+    if received.filter(received_at__gte=month.start, received_at__lt=month.end).exists():
+        return month
+    return days_back(30)
+
+
 def parse_period(
-    query: Any, form_class: type[PeriodForm] = PeriodForm, **kwargs: Any
+    query: Any, form_class: type[PeriodForm] = PeriodForm, *, default: Period | None = None, **kwargs: Any
 ) -> tuple[PeriodForm, Period | None]:
-    """The bound form to show and the period it chose: the last full month when neither date is
-    given, None when the input is wrong (the page then says why, with status 400)."""
+    """The bound form to show and the period it chose: ``default`` (else the last full month) when
+    neither date is given, None when the input is wrong (the page then says why, with status 400)."""
     data = {key: query.get(key, "") for key in query}
     if not data.get("from") and not data.get("to"):
-        default = last_full_month()
+        default = default or last_full_month()
         data |= {"from": default.first_day.isoformat(), "to": default.last_day.isoformat()}
     form = form_class(data, **kwargs)
     if not form.is_valid():

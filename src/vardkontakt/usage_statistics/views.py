@@ -12,11 +12,12 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from vardkontakt.cases.models import Case
 from vardkontakt.identity.decorators import StaffRequest, public, staff_required
 from vardkontakt.organisation.models import Administration
 from vardkontakt.usage_statistics import public as public_figures
 from vardkontakt.usage_statistics import selectors
-from vardkontakt.usage_statistics.periods import Period, PeriodForm, RegionalForm, parse_period
+from vardkontakt.usage_statistics.periods import Period, PeriodForm, RegionalForm, parse_period, period_with_data
 from vardkontakt.usage_statistics.regional_page import regional_statistics
 from vardkontakt.usage_statistics.tables import chart, csv_response, hours, hours_value
 from vardkontakt.usage_statistics.unit_page import unit_statistics
@@ -30,7 +31,7 @@ def _query(period: Period, **more: str) -> str:
 @require_GET
 def unit(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
     found = selectors.unit_for_statistics(staff=request.staff, unit_id=unit_id)
-    form, period = parse_period(request.GET)
+    form, period = parse_period(request.GET, default=period_with_data(Case.objects.filter(unit=found)))
     context: dict[str, Any] = {"unit": found, "form": form, "period": period}
     if period is None:
         return render(request, "usage_statistics/unit.html", context, status=400)
@@ -54,7 +55,8 @@ def unit_csv(request: StaffRequest, unit_id: uuid.UUID, table: str) -> HttpRespo
 def _regional_choice(request: StaffRequest) -> tuple[PeriodForm, Period | None, list[Administration]]:
     """The period and the administrations to count: all the viewer's, or the one chosen among them."""
     administrations = selectors.administrations_for_statistics(staff=request.staff)
-    form, period = parse_period(request.GET, RegionalForm, administrations=administrations)
+    default = period_with_data(Case.objects.filter(unit__administration__in=administrations))
+    form, period = parse_period(request.GET, RegionalForm, default=default, administrations=administrations)
     chosen = form.cleaned_data.get("administration") if period is not None else ""
     if chosen:
         administrations = [a for a in administrations if str(a.pk) == chosen]
