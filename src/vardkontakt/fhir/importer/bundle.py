@@ -11,13 +11,15 @@ from pydantic import ValidationError as PydanticError
 
 from vardkontakt.fhir.importer.outcomes import FhirRejected, ImportResult, Issue, Outcome, pydantic_issues
 from vardkontakt.fhir.importer.reading import Batch, Planned
+from vardkontakt.fhir.importer.sender import Sender
 from vardkontakt.fhir.importer.vocabulary import HSA_SYSTEM, MODELS, PERSONNUMMER_SYSTEM
 from vardkontakt.fhir.importer.writing import write
 from vardkontakt.identity.numbers import normalise_personnummer
 
 
-def import_bundle(data: Any, *, source_system: str) -> ImportResult:
-    """Validate the whole transaction Bundle first, then write it in one transaction."""
+def import_bundle(data: Any, *, sender: Sender) -> ImportResult:
+    """Validate the whole transaction Bundle first, then write it in one transaction, auditing
+    each patient touched with the source system as the actor (writing.write)."""
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         raise FhirRejected([Issue("Bundle", "a Bundle resource is required", "structure")])
     if data.get("type") != "transaction":
@@ -28,7 +30,7 @@ def import_bundle(data: Any, *, source_system: str) -> ImportResult:
         raise FhirRejected(pydantic_issues("Bundle", error)) from None
     entries = data.get("entry") or []
     by_url = {str(e["fullUrl"]): e.get("resource") or {} for e in entries if isinstance(e, dict) and e.get("fullUrl")}
-    batch = Batch(by_url)
+    batch = Batch(by_url, units=sender.units)
     with transaction.atomic():
         planned: list[tuple[int, Planned]] = []
         seen: dict[tuple[str, str], int] = {}
@@ -52,13 +54,14 @@ def import_bundle(data: Any, *, source_system: str) -> ImportResult:
                 continue
             seen[item.resource_type, item.key] = index
             planned.append((index, item))
+        batch.check_registrations([item for _, item in planned])
         if batch.issues:
             transaction.set_rollback(True)  # patients registered while reading go too
             raise FhirRejected(batch.issues)
-        return write([item for _, item in planned], source_system=source_system, batch=batch)
+        return write([item for _, item in planned], sender=sender, batch=batch)
 
 
-def import_resource(data: Any, *, resource_type: str, source_system: str, key: str | None = None) -> Outcome:
+def import_resource(data: Any, *, resource_type: str, sender: Sender, key: str | None = None) -> Outcome:
     """One resource (FHIR create, or update by business identifier): the same checks as a Bundle entry.
 
     ``key`` is the business identifier the request names (``system|value``); the resource must carry it.
@@ -69,9 +72,10 @@ def import_resource(data: Any, *, resource_type: str, source_system: str, key: s
         MODELS[resource_type].model_validate(data)
     except PydanticError as error:
         raise FhirRejected(pydantic_issues(resource_type, error)) from None
-    batch = Batch()
+    batch = Batch(units=sender.units)
     with transaction.atomic():
         item = batch.read(resource_type, data)
+        batch.check_registrations([item] if item is not None else [])
         if key is not None and item is not None and not batch.issues and not _carries(item, key):
             batch.issues.append(
                 Issue(f"{resource_type}.identifier", "the resource must carry the identifier its URL names", "invalid")
@@ -79,7 +83,7 @@ def import_resource(data: Any, *, resource_type: str, source_system: str, key: s
         if batch.issues or item is None:
             transaction.set_rollback(True)
             raise FhirRejected(batch.issues or [Issue(resource_type, "the resource could not be read", "invalid")])
-        return write([item], source_system=source_system, batch=batch).outcomes[0]
+        return write([item], sender=sender, batch=batch).outcomes[0]
 
 
 def _carries(item: Planned, key: str) -> bool:
