@@ -25,7 +25,7 @@ class IntegrationClient(models.Model):
     secret_digest = models.CharField(max_length=64)
     # SMART backend-services scopes, e.g. "system/Observation.write".
     scopes = models.JSONField(_("scopes"), default=list)
-    # The care units whose record data it may write; none registered, none written (docs/fhir.md).
+    # The care units whose record data it may write; none registered, none written (docs/api.md).
     units = models.ManyToManyField(CareUnit, verbose_name=_("care units"), related_name="+", blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)

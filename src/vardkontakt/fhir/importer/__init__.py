@@ -10,7 +10,7 @@ resource the platform already holds (``Patient/<id>``). Each is upserted by its 
 identifier, so sending the same Bundle twice changes nothing; ``entered-in-error`` takes a row
 back out of the record, leaving a tombstone (records.RemovedEntry). The ``Sender`` says which
 source system writes and for which care units; every patient touched gets an audit entry naming
-it as the actor. See docs/api.md and docs/fhir.md.
+it as the actor. See docs/api.md.
 
 The package in the order an import runs: ``bundle`` (the two ways in) → ``reading`` (parse and
 validate, resolve references) with ``mapping`` (each resource type's fields) → ``writing``

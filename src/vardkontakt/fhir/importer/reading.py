@@ -234,7 +234,7 @@ class Batch:
         if patient is None:
             return None
         # Residents' names come from the population register (through their e-ID), never from a
-        # source system: a name in the resource is not written (docs/fhir.md).
+        # source system: a name in the resource is not written (docs/api.md).
         return Planned("Patient", patient.personnummer, {}, existing=patient)
 
     def _read_practitioner(self, r: Reader) -> Planned | None:

@@ -103,7 +103,7 @@ def _audit(items: list[Planned], outcomes: list[Outcome], *, sender: Sender) -> 
             touched.setdefault(key, _Touched(item.existing, None)).registered |= outcome.created
             continue
         patient, unit = item.fields.get("patient"), item.fields.get("unit")
-        if patient is None:
+        if patient is None or unit is None:  # practitioners and units: no patient's data
             other[f"{item.resource_type} {_verb(outcome)}"] += 1
             continue
         if isinstance(outcome.obj, RemovedEntry):
