@@ -279,3 +279,35 @@ def test_a_note_is_withheld_by_its_template_code_from_fhir(personas):
     assert stored["coded"].template_code == EARLY_HYPOTHESES_CODE
     assert stored["spelt"].template_key == "tidiga hypoteser"
     assert list(published_notes(personas.tolvan).notes) == []
+
+
+@pytest.mark.parametrize(
+    "entry_resource",
+    [
+        {"resourceType": "AAA", "identifier": [{"system": HSA_SYSTEM, "value": LINDANGEN}]},
+        {"resourceType": 0},
+        {"resourceType": None},
+        {"resourceType": ["Observation"]},
+    ],
+)
+def test_an_entry_of_an_unknown_type_is_refused_not_a_crash(personas, entry_resource):
+    """Found by `make fuzz-fhir`: the R4B models raised KeyError/TypeError (a 500) on these."""
+    with pytest.raises(FhirRejected) as refused:
+        import_bundle(
+            {"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": entry_resource}]},
+            sender=Sender("pmo"),
+        )
+    assert refused.value.issues[0].code == "not-supported"
+
+
+@pytest.mark.parametrize("entries", [5, "entries", {"resource": {}}, True])
+def test_entries_that_are_not_a_list_are_refused_not_a_crash(personas, entries):
+    with pytest.raises(FhirRejected):
+        import_bundle({"resourceType": "Bundle", "type": "transaction", "entry": entries}, sender=Sender("pmo"))
+
+
+def test_a_note_whose_attachment_is_null_is_refused_not_a_crash(personas):
+    """Found by `make fuzz-fhir`: content[0].attachment = null raised AttributeError (a 500)."""
+    with pytest.raises(FhirRejected) as refused:
+        import_bundle(bundle(note(content=[{"attachment": None}])), sender=Sender("pmo"))
+    assert any("attachment" in issue.location for issue in refused.value.issues)

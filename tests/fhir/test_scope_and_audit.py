@@ -171,6 +171,8 @@ def test_a_new_resident_is_registered_with_data_of_the_clients_own_units_only(li
     assert alone.status_code == 422 and alone.json()["issue"][0]["code"] == "business-rule"
     in_bundle_alone = lindangen_lab.post(reverse("fhir:base"), bundle(patient_resource(NEWCOMER)))
     assert in_bundle_alone.status_code == 422
+    retraction_only = bundle(observation("o1", subject=subject(NEWCOMER), status="entered-in-error"))
+    assert lindangen_lab.post(reverse("fhir:base"), retraction_only).status_code == 422
     assert not Patient.objects.filter(personnummer=NEWCOMER).exists()
 
     own = bundle(patient_resource(NEWCOMER), observation("o1", subject=subject(NEWCOMER)))

@@ -181,7 +181,8 @@ def base(request: HttpRequest) -> HttpResponse:
     if isinstance(data, HttpResponse):
         return data
     caller = _caller(request)
-    entries = [e for e in data.get("entry") or [] if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
+    sent: list[Any] = data["entry"] if isinstance(data.get("entry"), list) else []
+    entries = [e for e in sent if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
     kinds = sorted({str(e["resource"].get("resourceType", "")) for e in entries} & set(MODELS))
     if refused := require_scopes(request, [scope(kind, "write") for kind in kinds]):
         return refused

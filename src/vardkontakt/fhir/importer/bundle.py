@@ -24,6 +24,19 @@ def import_bundle(data: Any, *, sender: Sender) -> ImportResult:
         raise FhirRejected([Issue("Bundle", "a Bundle resource is required", "structure")])
     if data.get("type") != "transaction":
         raise FhirRejected([Issue("Bundle.type", "only transaction Bundles are accepted", "not-supported")])
+    # The R4B models look each entry's resourceType up in their own registry and fail on one they
+    # do not know (or on one that is not a string) with a KeyError or TypeError: name it first.
+    unknown = [
+        Issue(
+            f"Bundle.entry[{index}].resource.resourceType", "only the types in the CapabilityStatement", "not-supported"
+        )
+        for index, entry in enumerate(data["entry"] if isinstance(data.get("entry"), list) else [])
+        if isinstance(entry, dict)
+        and isinstance(entry.get("resource"), dict)
+        and not (isinstance(entry["resource"].get("resourceType"), str) and entry["resource"]["resourceType"] in MODELS)
+    ]
+    if unknown:
+        raise FhirRejected(unknown)
     try:
         Bundle.model_validate(data)  # validates every entry's resource by its resourceType too
     except PydanticError as error:

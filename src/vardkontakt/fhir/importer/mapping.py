@@ -73,7 +73,7 @@ def _note(r: Reader, batch: Batch) -> dict[str, Any]:
     try:
         attachment = r.data["content"][0]["attachment"]
         text = base64.b64decode(attachment.get("data", ""), validate=True).decode("utf-8")
-    except (KeyError, IndexError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (KeyError, IndexError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError):
         r.fail("content[0].attachment.data", "the note's text must be base64-encoded UTF-8", "value")
     author, profession = batch.practitioner(r, "author[0]", (r.data.get("author") or [{}])[0])
     template = _text(r.data.get("type")) or "Anteckning"

@@ -167,7 +167,8 @@ class Batch:
     def check_registrations(self, planned: list[Planned]) -> None:
         """A resident the platform did not hold is registered only with record data for them (of the
         sender's own units), never from a Patient resource alone."""
-        with_data = {item.fields["patient"].pk for item in planned if "patient" in item.fields}
+        # Taking out an entry never held writes nothing: it registers nobody either.
+        with_data = {item.fields["patient"].pk for item in planned if "patient" in item.fields and not item.retract}
         for pk, where in self.registered_at.items():
             if pk not in with_data:
                 self.issues.append(
