@@ -313,6 +313,12 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("operations_staff:support_lookup", "the form"): nothing,
     ("operations_staff:support_lookup", "Tolvan"): staff("support.lookup", "patient_a", unit=""),
     ("access_staff:unit_log", "unit X"): staff("audit_log.review"),
+    ("access_staff:unit_log", "unit X, after activity in X, in another unit and residents' own"): staff(
+        "audit_log.review"
+    ),
+    ("access_staff:unit_log", "unit X filtered by Tolvan, after activity in X, in another unit and her own"): staff(
+        "audit_log.review", "patient_a"
+    ),
     ("access_staff:seals", "-"): nothing,  # the form
     ("access_staff:guardians", "-"): nothing,  # the form
     ("access_staff:guardian_block", "Jonas → Elsa (listed at unit X), unblock"): staff(
