@@ -21,6 +21,7 @@ from vardkontakt.fhir.importer import (
     FhirRejected,
     Sender,
     import_bundle,
+    import_resource,
     operation_outcome,
 )
 from vardkontakt.identity.models import Patient
@@ -311,3 +312,12 @@ def test_a_note_whose_attachment_is_null_is_refused_not_a_crash(personas):
     with pytest.raises(FhirRejected) as refused:
         import_bundle(bundle(note(content=[{"attachment": None}])), sender=Sender("pmo"))
     assert any("attachment" in issue.location for issue in refused.value.issues)
+
+
+@pytest.mark.parametrize("nested", [{"resourceType": {}}, {"resourceType": 7}, {"resourceType": "Nonsense"}])
+def test_a_nested_resource_of_no_known_type_is_refused_not_a_crash(personas, nested):
+    """Found by `make fuzz-fhir`: a contained resource whose resourceType is a dict raised TypeError."""
+    with pytest.raises(FhirRejected):
+        import_bundle(bundle(observation(contained=[nested])), sender=Sender("pmo"))
+    with pytest.raises(FhirRejected):
+        import_resource(observation(contained=[nested]), resource_type="Observation", sender=Sender("pmo"))

@@ -41,6 +41,8 @@ def import_bundle(data: Any, *, sender: Sender) -> ImportResult:
         Bundle.model_validate(data)  # validates every entry's resource by its resourceType too
     except PydanticError as error:
         raise FhirRejected(pydantic_issues("Bundle", error)) from None
+    except (KeyError, TypeError, AttributeError, ValueError):
+        raise FhirRejected([_unreadable("Bundle")]) from None
     entries = data.get("entry") or []
     by_url = {str(e["fullUrl"]): e.get("resource") or {} for e in entries if isinstance(e, dict) and e.get("fullUrl")}
     batch = Batch(by_url, units=sender.units)
@@ -85,6 +87,8 @@ def import_resource(data: Any, *, resource_type: str, sender: Sender, key: str |
         MODELS[resource_type].model_validate(data)
     except PydanticError as error:
         raise FhirRejected(pydantic_issues(resource_type, error)) from None
+    except (KeyError, TypeError, AttributeError, ValueError):
+        raise FhirRejected([_unreadable(resource_type)]) from None
     batch = Batch(units=sender.units)
     with transaction.atomic():
         item = batch.read(resource_type, data)
@@ -97,6 +101,12 @@ def import_resource(data: Any, *, resource_type: str, sender: Sender, key: str |
             transaction.set_rollback(True)
             raise FhirRejected(batch.issues or [Issue(resource_type, "the resource could not be read", "invalid")])
         return write([item], sender=sender, batch=batch).outcomes[0]
+
+
+def _unreadable(where: str) -> Issue:
+    # The R4B models fail with a plain KeyError or TypeError on some nested resources (a
+    # resourceType that is not a string, deep inside); found by make fuzz-fhir.
+    return Issue(where, "not a valid FHIR R4 resource (a nested resourceType is not a known type)", "structure")
 
 
 def _carries(item: Planned, key: str) -> bool:
