@@ -14,7 +14,7 @@ MANAGE := VK_DEMO=true DJANGO_DEBUG=false $(PY) manage.py
 STATIC_BUILD := src/vardkontakt/static/vardkontakt/build
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help build setup demo test test-shifted lint lint-shell types migrations-check pytest bench messages clean \
+.PHONY: help build setup demo test test-shifted lint lint-shell types migrations-check pytest bench fuzz-fhir messages clean \
 	chromium clamav gettext pango apt nginx shellcheck psql postgresql-server deploy-smoke restore-drill
 
 help:
@@ -22,6 +22,7 @@ help:
 	@echo "make test   - set up, then lint, types, migrations check and the whole test suite"
 	@echo "make test-shifted - the suite again with the clock moved ahead, compared with the last make test"
 	@echo "make bench NAME=... - run a benchmark from bench/, writing bench/results/NAME.json"
+	@echo "make fuzz-fhir [FUZZ_BUDGET=10000] - schemathesis against a live FHIR API: no 5xx, nothing outside its scope"
 	@echo "make deploy-smoke - deploy/ (nginx, systemd units' commands, PostgreSQL roles) up on this machine, checked over HTTPS"
 	@echo "make restore-drill - base backup, WAL archive and point-in-time recovery into a new cluster, checked"
 
@@ -135,6 +136,14 @@ test-shifted: setup clamav pango
 bench: setup
 	@test -n "$(NAME)" || { echo "usage: make bench NAME=<benchmark in bench/>"; exit 2; }
 	$(PY) bench/run.py $(NAME)
+
+# Schemathesis against the FHIR API of a throw-away demo installation served by gunicorn, until the
+# server has answered FUZZ_BUDGET requests (fuzz/fhir.py). Fails on any 5xx and on any request
+# accepted outside the client's scopes and units (checked per answer and in the database after).
+FUZZ_BUDGET ?= 10000
+
+fuzz-fhir: setup
+	$(PY) fuzz/fhir.py --budget $(FUZZ_BUDGET)
 
 # The production deployment (deploy/) brought up on this machine against a fresh PostgreSQL
 # database and checked over HTTPS; everything it starts is stopped and removed (deploy/smoke).

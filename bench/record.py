@@ -491,7 +491,7 @@ def record_counts(source_system: str) -> dict[str, int]:
 def measure_import(people: list[str], hsa_ids: list[str]) -> dict[str, Any]:
     from django.db import connection, transaction
 
-    from vardkontakt.fhir.importer import import_bundle
+    from vardkontakt.fhir.importer import Sender, import_bundle
     from vardkontakt.identity.models import Patient
     from vardkontakt.records import models
 
@@ -514,7 +514,7 @@ def measure_import(people: list[str], hsa_ids: list[str]) -> dict[str, Any]:
 
     def timed_import(label: str) -> Any:
         began = time.perf_counter()
-        result = import_bundle(data, source_system="bench-fhir")
+        result = import_bundle(data, sender=Sender("bench-fhir"))
         timed[label] = time.perf_counter() - began
         return result
 

@@ -116,6 +116,7 @@ PATIENT_DATA = {
     "fhir:base",
     "fhir:type",
     "fhir:instance",
+    "fhir:search",
     "booking:mine",
     "booking:book",
     "booking:detail",
@@ -236,6 +237,7 @@ ELSEWHERE = {
     "fhir:base": "tests/fhir/test_api.py::test_a_transaction_bundle_answers_entry_by_entry_and_a_repeat_changes_nothing",
     "fhir:type": "tests/fhir/test_api.py::test_the_read_of_a_note_is_valid_fhir_and_carries_the_text",
     "fhir:instance": "tests/fhir/test_api.py::test_the_read_of_a_note_is_valid_fhir_and_carries_the_text",
+    "fhir:search": "tests/fhir/test_scope_and_audit.py::test_searches_go_by_post_and_never_carry_a_personnummer_in_the_url",
     "booking_staff:overbook": "tests/booking/test_staff_pages.py::test_overbooking_only_on_purpose_with_a_reason_and_it_is_marked",
     "access_staff:seals": "tests/access/test_seal_and_stepup.py::test_the_archivist_finds_a_seal_by_personnummer",
     "access_staff:seal_reopen": "tests/access/test_seal_and_stepup.py::test_only_an_archivist_reopens_and_must_give_a_reason",
@@ -332,6 +334,12 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("operations_staff:support_lookup", "the form"): nothing,
     ("operations_staff:support_lookup", "Tolvan"): staff("support.lookup", "patient_a", unit=""),
     ("access_staff:unit_log", "unit X"): staff("audit_log.review"),
+    ("access_staff:unit_log", "unit X, after activity in X, in another unit and residents' own"): staff(
+        "audit_log.review"
+    ),
+    ("access_staff:unit_log", "unit X filtered by Tolvan, after activity in X, in another unit and her own"): staff(
+        "audit_log.review", "patient_a"
+    ),
     ("access_staff:seals", "-"): nothing,  # the form
     ("access_staff:guardians", "-"): nothing,  # the form
     ("access_staff:guardian_block", "Jonas → Elsa (listed at unit X), unblock"): staff(

@@ -26,10 +26,12 @@ from tests.helpers import login_as
 from vardkontakt.access import policy
 from vardkontakt.access.acting import ACTING_FOR
 from vardkontakt.access.models import Guardianship, Proxy, RecordSeal
+from vardkontakt.fhir.importer import PERSONNUMMER_SYSTEM
 from vardkontakt.identity.models import Patient, Staff, User
 from vardkontakt.organisation.models import CareUnit, Region
 
 pytestmark = pytest.mark.django_db
+PERSONNUMMER = PERSONNUMMER_SYSTEM
 
 PATIENT_PERSONAS = [
     "patient_a",
@@ -79,6 +81,11 @@ class Row:
     kwargs: Callable[[Personas], dict[str, Any]] | None = None
     # Whom each persona has chosen to act for in the session (re-judged by the request).
     acts_for: str = ""  # a kind for subject_for: "acted_for", ...
+    # What happened before the request (inside its rolled-back transaction), and the texts a page
+    # that answers 200 must show and must not show (a refusal page names only the one logged in).
+    setup: Callable[[Personas], None] | None = None
+    shows: Callable[[Personas], list[str]] = field(default=lambda p: [])
+    hides: Callable[[Personas], list[str]] = field(default=lambda p: [])
 
     def path(self, personas: Personas) -> str:
         if self.url:
@@ -260,6 +267,67 @@ ROWS: list[Row] = [
         patients_door(404),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
     ),
+    # Inner secrecy (PDL 4 kap.): the unit's review shows what happened in the unit (its staff's
+    # reading, imports of its record data), never another unit's reading of its patients, nor the
+    # residents' own actions (their proxies, their reading for someone they act for).
+    Row(
+        "access_staff:unit_log",
+        "unit X, after activity in X, in another unit and residents' own",
+        staff_door(
+            {
+                "staff_x": 403,
+                "staff_y": 404,
+                "unit_admin": 200,
+                "coordinator": 404,
+                "region_admin": 403,
+                "archivist": 404,
+                "support": 404,
+            }
+        ),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        setup=lambda p: activity_in_and_outside_unit_x(p),
+        shows=lambda p: [p.staff_x.full_name, "Källsystem Lindängens labb (lindangen-lab)"],
+        hides=lambda p: not_unit_xs_to_review(p),
+    ),
+    Row(
+        "access_staff:unit_log",
+        "unit X filtered by Tolvan, after activity in X, in another unit and her own",
+        staff_door(
+            {
+                "staff_x": 403,
+                "staff_y": 404,
+                "unit_admin": 200,
+                "coordinator": 404,
+                "region_admin": 403,
+                "archivist": 404,
+                "support": 404,
+            }
+        ),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"patient": p.tolvan.personnummer},
+        setup=lambda p: activity_in_and_outside_unit_x(p),
+        shows=lambda p: [p.staff_x.full_name, "Källsystem Lindängens labb (lindangen-lab)"],
+        hides=lambda p: not_unit_xs_to_review(p),
+    ),
+    Row(
+        "access_staff:unit_log",
+        "another unit (Y), after activity in X",
+        staff_door(
+            {
+                "staff_x": 404,
+                "staff_y": 403,
+                "unit_admin": 404,
+                "coordinator": 403,
+                "region_admin": 404,
+                "archivist": 404,
+                "support": 404,
+            }
+        ),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
+        setup=lambda p: activity_in_and_outside_unit_x(p),
+        hides=lambda p: [p.staff_x.full_name, "Källsystem Lindängens labb (lindangen-lab)"],
+    ),
     Row(
         "cases:write",
         "unit X's advice",
@@ -380,6 +448,14 @@ ROWS: list[Row] = [
     Row("fhir:base", "a transaction Bundle", everyone(401), method="post"),
     Row("fhir:type", "search for Tolvan's results", everyone(401), kwargs=lambda p: {"resource_type": "Observation"}),
     Row("fhir:type", "create a Patient", everyone(401), method="post", kwargs=lambda p: {"resource_type": "Patient"}),
+    Row(
+        "fhir:search",
+        "Tolvan by personnummer, in the body",
+        everyone(401),
+        method="post",
+        kwargs=lambda p: {"resource_type": "Patient"},
+        data=lambda p, who: {"identifier": f"{PERSONNUMMER}|{p.tolvan.personnummer}"},
+    ),
     Row(
         "fhir:instance",
         "Tolvan as a Patient",
@@ -1353,6 +1429,8 @@ def prepare(row: Row, personas: Personas, persona: str) -> Callable[[], HttpResp
             session.save()
     elif isinstance(me, Staff):
         login_as(client, User.objects.get_or_create_for_staff(me))
+    if row.setup is not None:
+        row.setup(personas)
     path, data = row.path(personas), row.data(personas, persona)
     return lambda: getattr(client, row.method)(path, data)
 
@@ -1491,6 +1569,48 @@ def feed_create(*, owner: Patient):
     from vardkontakt.booking.calendar import feed_create as create
 
     return create(owner=owner)
+
+
+def activity_in_and_outside_unit_x(personas: Personas) -> None:
+    """Unit X's member reads Tolvan's case and X's lab system imports her result; a nurse at
+    another unit reads her case there and another unit's lab imports one there; Tolvan invites a
+    proxy and Gunnel's proxy reads Gunnel's record (residents' own actions, no unit's)."""
+    from tests.fhir.test_import import bundle, observation, unit_ext
+    from vardkontakt.access.audit import Actor, audit
+    from vardkontakt.fhir.importer import Sender, import_bundle
+
+    unit_x, elsewhere = unit("Vårdcentralen Lindängen"), personas.nurse_elsewhere.memberships.get().unit
+    number = personas.tolvan.personnummer.replace("-", "")
+    tolvans = observation("matrix-x", subject={"identifier": {"system": PERSONNUMMER, "value": number}})
+    import_bundle(bundle(tolvans), sender=Sender("lindangen-lab", "Lindängens labb", frozenset({unit_x.pk})))
+    theirs = observation(
+        "matrix-y",
+        subject={"identifier": {"system": PERSONNUMMER, "value": number}},
+        extension=unit_ext(elsewhere.hsa_id),
+    )
+    import_bundle(bundle(theirs), sender=Sender("other-lab", "Annat labb", frozenset({elsewhere.pk})))
+    audit(actor=Actor.of_staff(personas.staff_x), action="case.read", patient=personas.tolvan, unit=unit_x)
+    audit(actor=Actor.of_staff(personas.nurse_elsewhere), action="case.read", patient=personas.tolvan, unit=elsewhere)
+    audit(actor=Actor.of_patient(personas.tolvan), action="proxy.invite", patient=personas.tolvan)
+    audit(
+        actor=Actor.of_patient(personas.adult_proxy),
+        action="record.read",
+        patient=personas.principal,
+        on_behalf_of=personas.principal,
+    )
+
+
+def not_unit_xs_to_review(personas: Personas) -> list[str]:
+    """What unit X's log review never shows: the other unit's reader and lab, the residents' own actions."""
+    from django.utils import translation
+
+    from vardkontakt.access.actions import action_label
+
+    labels = []
+    for language in ("sv", "en"):
+        with translation.override(language):
+            labels += [action_label("proxy.invite"), action_label("record.read")]
+    return [personas.nurse_elsewhere.full_name, "Källsystem Annat labb (other-lab)", *labels]
 
 
 def calendar_link(owner: Patient) -> str:
@@ -1645,6 +1765,10 @@ def test_the_matrix(row: Row, personas: Personas, unreachable_provider: None, ca
         leaked = leaks(body, personas, persona)
         if leaked:
             wrong.append(f"{persona}: the response shows {leaked}")
+        if status == 200 and (shown := [text for text in row.hides(personas) if text in body]):
+            wrong.append(f"{persona}: the response shows {shown}")
+        if status == 200 and (missing := [text for text in row.shows(personas) if text not in body]):
+            wrong.append(f"{persona}: the response lacks {missing}")
     assert wrong == [], f"{row.name} [{row.label}]\n" + "\n".join(wrong)
 
 

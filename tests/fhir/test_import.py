@@ -19,7 +19,9 @@ from vardkontakt.fhir.importer import (
     PERSONNUMMER_SYSTEM,
     UNIT_EXTENSION,
     FhirRejected,
+    Sender,
     import_bundle,
+    import_resource,
     operation_outcome,
 )
 from vardkontakt.identity.models import Patient
@@ -142,7 +144,7 @@ def counts() -> list[int]:
 
 
 def test_a_transaction_bundle_is_mapped_into_the_record(personas):
-    result = import_bundle(everything(), source_system="pmo")
+    result = import_bundle(everything(), sender=Sender("pmo"))
     assert (result.created, result.updated) == (5, 0)
     assert counts() == [1, 1, 1, 1, 1]
     stored_note = RecordNote.objects.get()
@@ -158,16 +160,16 @@ def test_a_transaction_bundle_is_mapped_into_the_record(personas):
 
 
 def test_sending_the_same_bundle_again_changes_nothing(personas):
-    import_bundle(everything(), source_system="pmo")
-    again = import_bundle(everything(), source_system="pmo")
+    import_bundle(everything(), sender=Sender("pmo"))
+    again = import_bundle(everything(), sender=Sender("pmo"))
     assert (again.created, again.updated) == (0, 5)
     assert counts() == [1, 1, 1, 1, 1]
 
 
 def test_an_update_by_business_identifier_changes_the_row(personas):
-    import_bundle(bundle(note(docStatus="preliminary")), source_system="pmo")
+    import_bundle(bundle(note(docStatus="preliminary")), sender=Sender("pmo"))
     assert not RecordNote.objects.get().signed
-    import_bundle(bundle(note(docStatus="final")), source_system="pmo")
+    import_bundle(bundle(note(docStatus="final")), sender=Sender("pmo"))
     assert RecordNote.objects.get().signed
 
 
@@ -187,7 +189,7 @@ def test_an_update_by_business_identifier_changes_the_row(personas):
 def test_a_bad_resource_is_refused_with_its_place_named_and_nothing_stored(personas, resource, where):
     good = note("good")
     with pytest.raises(FhirRejected) as caught:
-        import_bundle(bundle(good, resource), source_system="pmo")
+        import_bundle(bundle(good, resource), sender=Sender("pmo"))
     locations = [issue.location for issue in caught.value.issues]
     assert any(where in location for location in locations), locations
     assert all(location.startswith("Bundle.entry[1]") for location in locations)
@@ -198,7 +200,7 @@ def test_a_bad_resource_is_refused_with_its_place_named_and_nothing_stored(perso
 
 def test_structural_errors_come_from_the_r4b_models(personas):
     with pytest.raises(FhirRejected) as caught:
-        import_bundle(bundle(observation(code=None)), source_system="pmo")
+        import_bundle(bundle(observation(code=None)), sender=Sender("pmo"))
     assert any("code" in issue.location for issue in caught.value.issues)
 
 
@@ -206,9 +208,9 @@ def test_only_transaction_bundles(personas):
     data = everything()
     data["type"] = "batch"
     with pytest.raises(FhirRejected, match="transaction"):
-        import_bundle(data, source_system="pmo")
+        import_bundle(data, sender=Sender("pmo"))
     with pytest.raises(FhirRejected):
-        import_bundle({"resourceType": "Patient"}, source_system="pmo")
+        import_bundle({"resourceType": "Patient"}, sender=Sender("pmo"))
 
 
 def test_a_patient_unknown_to_the_platform_is_created_and_rolled_back_with_a_refusal(personas):
@@ -219,9 +221,9 @@ def test_a_patient_unknown_to_the_platform_is_created_and_rolled_back_with_a_ref
     number = "19" + nine + str(luhn.calc_check_digit(nine))
     assert newcomer is None
     with pytest.raises(FhirRejected):
-        import_bundle(bundle(note("x", subject=subject(number)), observation(status="bad")), source_system="pmo")
+        import_bundle(bundle(note("x", subject=subject(number)), observation(status="bad")), sender=Sender("pmo"))
     assert not Patient.objects.filter(personnummer=number).exists()
-    import_bundle(bundle(note("x", subject=subject(number))), source_system="pmo")
+    import_bundle(bundle(note("x", subject=subject(number))), sender=Sender("pmo"))
     assert Patient.objects.filter(personnummer=number).exists()
 
 
@@ -257,7 +259,7 @@ def test_any_garbage_in_a_field_is_a_refusal_or_an_import_never_a_crash(personas
     resource = copy.deepcopy(observation("fuzz"))
     resource[field] = value
     try:
-        import_bundle(bundle(resource), source_system="fuzz")
+        import_bundle(bundle(resource), sender=Sender("fuzz"))
     except FhirRejected as rejected:
         assert rejected.issues
 
@@ -273,8 +275,49 @@ def test_a_note_is_withheld_by_its_template_code_from_fhir(personas):
         type={"coding": [{"system": NOTE_TEMPLATE_SYSTEM, "code": EARLY_HYPOTHESES_CODE, "display": "Hypoteser"}]},
     )
     spelt = note("spelt", type={"text": "  TIDIGA   hypoteser "})
-    import_bundle(bundle(coded, spelt), source_system="pmo")
+    import_bundle(bundle(coded, spelt), sender=Sender("pmo"))
     stored = {n.source_id.rpartition("|")[2]: n for n in RecordNote.objects.all()}
     assert stored["coded"].template_code == EARLY_HYPOTHESES_CODE
     assert stored["spelt"].template_key == "tidiga hypoteser"
     assert list(published_notes(personas.tolvan).notes) == []
+
+
+@pytest.mark.parametrize(
+    "entry_resource",
+    [
+        {"resourceType": "AAA", "identifier": [{"system": HSA_SYSTEM, "value": LINDANGEN}]},
+        {"resourceType": 0},
+        {"resourceType": None},
+        {"resourceType": ["Observation"]},
+    ],
+)
+def test_an_entry_of_an_unknown_type_is_refused_not_a_crash(personas, entry_resource):
+    """Found by `make fuzz-fhir`: the R4B models raised KeyError/TypeError (a 500) on these."""
+    with pytest.raises(FhirRejected) as refused:
+        import_bundle(
+            {"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": entry_resource}]},
+            sender=Sender("pmo"),
+        )
+    assert refused.value.issues[0].code == "not-supported"
+
+
+@pytest.mark.parametrize("entries", [5, "entries", {"resource": {}}, True])
+def test_entries_that_are_not_a_list_are_refused_not_a_crash(personas, entries):
+    with pytest.raises(FhirRejected):
+        import_bundle({"resourceType": "Bundle", "type": "transaction", "entry": entries}, sender=Sender("pmo"))
+
+
+def test_a_note_whose_attachment_is_null_is_refused_not_a_crash(personas):
+    """Found by `make fuzz-fhir`: content[0].attachment = null raised AttributeError (a 500)."""
+    with pytest.raises(FhirRejected) as refused:
+        import_bundle(bundle(note(content=[{"attachment": None}])), sender=Sender("pmo"))
+    assert any("attachment" in issue.location for issue in refused.value.issues)
+
+
+@pytest.mark.parametrize("nested", [{"resourceType": {}}, {"resourceType": 7}, {"resourceType": "Nonsense"}])
+def test_a_nested_resource_of_no_known_type_is_refused_not_a_crash(personas, nested):
+    """Found by `make fuzz-fhir`: a contained resource whose resourceType is a dict raised TypeError."""
+    with pytest.raises(FhirRejected):
+        import_bundle(bundle(observation(contained=[nested])), sender=Sender("pmo"))
+    with pytest.raises(FhirRejected):
+        import_resource(observation(contained=[nested]), resource_type="Observation", sender=Sender("pmo"))

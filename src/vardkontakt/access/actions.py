@@ -72,6 +72,7 @@ ACTION_LABELS: dict[str, Promise] = {
     # Care systems (the FHIR interface).
     "fhir.read": pgettext_lazy("audit log", "fetched the information into a care system"),
     "fhir.import": pgettext_lazy("audit log", "sent record information from a care system"),
+    "fhir.remove": pgettext_lazy("audit log", "took an entry out of the record from a care system (entered in error)"),
     # The unit and its onboarding.
     "unit.contact": pgettext_lazy("audit log", "changed the unit's contact details"),
     "unit.opening_exception": pgettext_lazy("audit log", "entered other opening hours for a day"),

@@ -162,30 +162,53 @@ def audit_each(
     ``for_each``: the actor is a resident acting for each patient (their calendar feed shows the
     bookings of the people they book for), so each entry names the patient as the one acted for,
     as ``audit(on_behalf_of=...)`` does (blank for the actor's own data)."""
-    if not reads:
+    return audit_many(
+        actor=actor,
+        action=action,
+        lines=[AuditLine(patient, obj, unit, detail) for patient, obj in reads],
+        for_each=for_each,
+    )
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """One entry of audit_many: whose data, which object, at which unit, and what was done."""
+
+    patient: Patient | None
+    obj: Any = None
+    unit: CareUnit | None = None
+    detail: str = ""
+    object_type: str = ""
+
+
+def audit_many(*, actor: Actor, action: str, lines: list[AuditLine], for_each: bool = False) -> int:
+    """Append one entry per line in one lock of the head and one insert (a FHIR import touching
+    thousands of patients logs each of them without a query per patient)."""
+    if not lines:
         return 0
     _check_labelled(action)
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
         now = timezone.now()
         entries = []
-        for patient, obj in reads:
+        for line in lines:
+            patient, obj, unit = line.patient, line.obj, line.unit
             entry = AuditEntry(
                 sequence=head.sequence + 1,
                 at=now,
                 actor_kind=actor.kind,
                 actor_id=actor.id,
                 actor_label=actor.label[:200],
-                on_behalf_of_id=str(patient.id) if for_each and str(patient.id) != actor.id else "",
-                patient_id=str(patient.id),
+                on_behalf_of_id=str(patient.id) if patient and for_each and str(patient.id) != actor.id else "",
+                patient_id=str(patient.id) if patient else "",
                 action=action,
-                object_type=type(obj).__name__ if obj is not None else "",
+                object_type=line.object_type or (type(obj).__name__ if obj is not None else ""),
                 object_id=str(getattr(obj, "pk", "") or "") if obj is not None else "",
                 unit_id=str(unit.id) if unit else "",
                 unit_label=unit.name if unit else "",
                 request_id=current_request_id(),
                 outcome=AuditOutcome.ALLOWED,
-                detail=detail[:500],
+                detail=line.detail[:500],
                 previous_hash=head.last_hash,
             )
             entry.entry_hash = _digest(_values(entry))

@@ -12,7 +12,7 @@ import binascii
 import datetime as dt
 import functools
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -24,10 +24,11 @@ from django.views.decorators.csrf import csrf_exempt
 
 from vardkontakt.core.ratelimit import Limit, client_address, register, reset, retry_after
 from vardkontakt.core.tokens import digest, new_secret
-from vardkontakt.fhir.importer import RESOURCE_TYPES
+from vardkontakt.fhir.importer import RESOURCE_TYPES, Sender
 from vardkontakt.fhir.models import IntegrationClient, IntegrationToken
 from vardkontakt.fhir.responses import refuse
 from vardkontakt.identity.decorators import integration
+from vardkontakt.organisation.models import CareUnit
 
 TOKEN_LIFETIME = dt.timedelta(hours=1)
 ACTIONS = ("read", "write")
@@ -42,12 +43,20 @@ def all_scopes() -> list[str]:
 
 
 def client_create(
-    *, client_id: str, name: str, source_system: str, scopes: list[str], secret: str | None = None
+    *,
+    client_id: str,
+    name: str,
+    source_system: str,
+    scopes: list[str],
+    units: Iterable[CareUnit] = (),
+    secret: str | None = None,
 ) -> tuple[IntegrationClient, str]:
-    """Register a source system; the secret is returned once and only its digest is kept."""
+    """Register a source system for the care units whose record data it may write; the secret is
+    returned once and only its digest is kept."""
     unknown = sorted(set(scopes) - set(all_scopes()))
     if unknown:
         raise ValueError(f"unknown scopes: {', '.join(unknown)}")
+    units = list(units)
     secret = secret or new_secret()
     client, _ = IntegrationClient.objects.update_or_create(
         client_id=client_id,
@@ -59,6 +68,7 @@ def client_create(
             "active": True,
         },
     )
+    client.units.set(units)
     return client, secret
 
 
@@ -143,6 +153,12 @@ def token(request: HttpRequest) -> HttpResponse:
 class Caller:
     client: IntegrationClient
     scopes: frozenset[str]
+
+    @property
+    def sender(self) -> Sender:
+        """The client as an import's sender: its source system and the units it is registered for."""
+        units = frozenset(self.client.units.values_list("pk", flat=True))
+        return Sender(self.client.source_system, self.client.name, units)
 
 
 def bearer(request: HttpRequest) -> Caller | None:

@@ -11,6 +11,8 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vardkontakt.organisation.models import CareUnit
+
 
 class IntegrationClient(models.Model):
     """A source system (journal, lab, pharmacy) allowed to push record data."""
@@ -23,6 +25,8 @@ class IntegrationClient(models.Model):
     secret_digest = models.CharField(max_length=64)
     # SMART backend-services scopes, e.g. "system/Observation.write".
     scopes = models.JSONField(_("scopes"), default=list)
+    # The care units whose record data it may write; none registered, none written (docs/api.md).
+    units = models.ManyToManyField(CareUnit, verbose_name=_("care units"), related_name="+", blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

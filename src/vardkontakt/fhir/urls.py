@@ -10,5 +10,6 @@ urlpatterns = [
     path("fhir/metadata", views.metadata, name="metadata"),
     path("fhir/auth/token", auth.token, name="token"),
     path("fhir/<str:resource_type>", views.type_endpoint, name="type"),
+    path("fhir/<str:resource_type>/_search", views.search, name="search"),
     path("fhir/<str:resource_type>/<str:ident>", views.instance, name="instance"),
 ]

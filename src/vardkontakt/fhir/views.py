@@ -16,14 +16,12 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from vardkontakt.access.audit import audit
 from vardkontakt.fhir import resources, selectors
 from vardkontakt.fhir.auth import Caller, integration_view, require_scope, require_scopes, scope
 from vardkontakt.fhir.importer import (
     MODELS,
     RESOURCE_TYPES,
     FhirRejected,
-    ImportResult,
     Outcome,
     import_bundle,
     import_resource,
@@ -56,7 +54,10 @@ def json_depth_exceeds(raw: bytes, limit: int) -> bool:
 
 
 def _rejected(error: FhirRejected) -> HttpResponse:
-    # 400 for what is not FHIR at all, 422 for FHIR that breaks our rules (FHIR's http page).
+    # 400 for what is not FHIR at all, 422 for FHIR that breaks our rules (FHIR's http page), 403
+    # for data of a care unit the client is not registered for.
+    if any(issue.code == "forbidden" for issue in error.issues):
+        return fhir_response(operation_outcome(error.issues), status=403)
     structural = all(issue.code == "structure" for issue in error.issues)
     return fhir_response(operation_outcome(error.issues), status=400 if structural else 422)
 
@@ -94,13 +95,20 @@ def _location(outcome: Outcome) -> str:
     return reverse("fhir:instance", kwargs={"resource_type": outcome.resource_type, "ident": outcome.obj.pk})
 
 
-def _audit_import(caller: Caller, result: ImportResult) -> None:
-    audit(
-        actor=selectors.actor_of(caller),
-        action="fhir.import",
-        object_type="Bundle",
-        detail=f"created {result.created}, updated {result.updated}, retracted {result.retracted}: {result.by_type}",
-    )
+_RECORD_SCOPE = (
+    "system/<type>.write: create and update entries of this type for the care units the client is registered "
+    "for (any other unit: 403, nothing written); entered-in-error and the like take an entry out, leaving a "
+    "tombstone. system/<type>.read: read back the entries this client's source system sent."
+)
+_SCOPE_DOCUMENTATION = {
+    "Patient": "system/Patient.write: name a resident by personnummer; never changes a name (names come from the "
+    "population register); a resident not yet held is registered only with record data of the client's units. "
+    "system/Patient.read: a resident by id or by personnummer (POST _search).",
+    "Practitioner": "system/Practitioner.write: create or update authors by HSA-id. system/Practitioner.read: by "
+    "id or HSA-id.",
+    "Organization": "system/Organization.write: name one of the client's own care units by HSA-id (units are never "
+    "created by import). system/Organization.read: a unit by id or HSA-id.",
+}
 
 
 @public
@@ -129,9 +137,18 @@ def metadata(request: HttpRequest) -> HttpResponse:
                 "type": resource_type,
                 "interaction": interactions,
                 "conditionalCreate": False,
-                "conditionalUpdate": True,
+                "conditionalUpdate": resource_type != "Patient",
                 "updateCreate": True,
-                "searchParam": [{"name": "identifier", "type": "token"}],
+                "searchParam": [
+                    {
+                        "name": "identifier",
+                        "type": "token",
+                        "documentation": "POST [base]/" + resource_type + "/_search only, identifier=system|value in "
+                        "an application/x-www-form-urlencoded body; GET searches are refused (personnummer never "
+                        "go in URLs).",
+                    }
+                ],
+                "documentation": _SCOPE_DOCUMENTATION.get(resource_type, _RECORD_SCOPE),
             }
         )
     statement = {
@@ -164,15 +181,15 @@ def base(request: HttpRequest) -> HttpResponse:
     if isinstance(data, HttpResponse):
         return data
     caller = _caller(request)
-    entries = [e for e in data.get("entry") or [] if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
+    sent: list[Any] = data["entry"] if isinstance(data.get("entry"), list) else []
+    entries = [e for e in sent if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
     kinds = sorted({str(e["resource"].get("resourceType", "")) for e in entries} & set(MODELS))
     if refused := require_scopes(request, [scope(kind, "write") for kind in kinds]):
         return refused
     try:
-        result = import_bundle(data, source_system=caller.client.source_system)
+        result = import_bundle(data, sender=caller.sender)
     except FhirRejected as error:
         return _rejected(error)
-    _audit_import(caller, result)
     entries = []
     for outcome in result.outcomes:
         if outcome.retracted:
@@ -190,32 +207,30 @@ def _identifier_query(request: HttpRequest) -> str | None:
     return value if "|" in value and all(value.partition("|")[::2]) else None
 
 
+# Personnummer never go in URLs (they end up in access logs, proxies and browser histories):
+# searches send their parameters in a POST body (FHIR's [base]/[type]/_search).
+SEARCH_BY_POST = "search with POST [base]/{type}/_search and identifier=system|value in a form body"
+
+
 @integration_view
 def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponse:
-    """POST = create (an upsert by business identifier), PUT ?identifier= = conditional update, GET = search."""
+    """POST = create (an upsert by business identifier), PUT ?identifier= = conditional update.
+    A search is POST [type]/_search (search); GET with parameters is refused."""
     if resource_type not in MODELS:
         return refuse(404, "not-supported", f"{resource_type} is not served here")
-    caller = _caller(request)
     if request.method == "GET":
-        if refused := require_scope(request, resource_type, "read"):
-            return refused
-        key = _identifier_query(request)
-        if key is None or set(request.GET) - {"identifier"}:
-            return refuse(400, "not-supported", "search by identifier=system|value only", f"{resource_type}")
-        rows = selectors.resources_by_identifier(caller=caller, resource_type=resource_type, key=key)
-        bundle = {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": len(rows),
-            "entry": [{"resource": resources.as_fhir(resource_type, row), "search": {"mode": "match"}} for row in rows],
-        }
-        return fhir_response(bundle)
+        response = refuse(405, "not-supported", SEARCH_BY_POST.format(type=resource_type), resource_type)
+        response["Allow"] = "POST, PUT"
+        return response
     if request.method not in ("POST", "PUT"):
-        return refuse(405, "not-supported", "use GET, POST or PUT")
+        return refuse(405, "not-supported", "use POST or PUT (and POST .../_search to search)")
     if refused := require_scope(request, resource_type, "write"):
         return refused
     key = None
     if request.method == "PUT":
+        if resource_type == "Patient":
+            # A Patient's identifier is a personnummer, and that never goes in a URL.
+            return refuse(400, "not-supported", "POST the Patient to [base]/Patient: personnummer never go in URLs")
         key = _identifier_query(request)
         if key is None:
             return refuse(400, "required", "PUT needs ?identifier=system|value (update by business identifier)")
@@ -223,12 +238,9 @@ def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponse:
     if isinstance(data, HttpResponse):
         return data
     try:
-        outcome = import_resource(data, resource_type=resource_type, source_system=caller.client.source_system, key=key)
+        outcome = import_resource(data, resource_type=resource_type, sender=_caller(request).sender, key=key)
     except FhirRejected as error:
         return _rejected(error)
-    result = ImportResult()
-    result.count(outcome, resource_type)
-    _audit_import(caller, result)
     if outcome.retracted:
         return HttpResponse(status=204)
     return fhir_response(
@@ -236,6 +248,34 @@ def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponse:
         status=201 if outcome.created else 200,
         Location=_location(outcome),
     )
+
+
+@integration_view
+def search(request: HttpRequest, resource_type: str) -> HttpResponse:
+    """POST [type]/_search with identifier=system|value in an application/x-www-form-urlencoded body."""
+    if resource_type not in MODELS:
+        return refuse(404, "not-supported", f"{resource_type} is not served here")
+    if request.method != "POST":
+        response = refuse(405, "not-supported", SEARCH_BY_POST.format(type=resource_type), resource_type)
+        response["Allow"] = "POST"
+        return response
+    if request.GET:
+        return refuse(400, "not-supported", "search parameters go in the form body, never in the URL")
+    if request.content_type != "application/x-www-form-urlencoded":
+        return refuse(415, "not-supported", "send the search as application/x-www-form-urlencoded")
+    if refused := require_scope(request, resource_type, "read"):
+        return refused
+    value = request.POST.get("identifier", "")
+    if set(request.POST) - {"identifier"} or "|" not in value or not all(value.partition("|")[::2]):
+        return refuse(400, "not-supported", "search by identifier=system|value only", resource_type)
+    rows = selectors.resources_by_identifier(caller=_caller(request), resource_type=resource_type, key=value)
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(rows),
+        "entry": [{"resource": resources.as_fhir(resource_type, row), "search": {"mode": "match"}} for row in rows],
+    }
+    return fhir_response(bundle)
 
 
 @integration_view

@@ -23,11 +23,3 @@ def patient_get_or_register(*, personnummer: str, given_name: str = "", family_n
         patient.given_name, patient.family_name = given_name[:100], family_name[:100]
         patient.save(update_fields=["given_name", "family_name"])
     return patient, created
-
-
-def patient_names_update(*, patient: Patient, given_name: str, family_name: str) -> None:
-    """The names a source system sends for a resident it registered or holds; an empty name keeps
-    the one held."""
-    patient.given_name = given_name[:100] or patient.given_name
-    patient.family_name = family_name[:100] or patient.family_name
-    patient.save(update_fields=["given_name", "family_name", "updated_at"])

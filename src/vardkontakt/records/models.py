@@ -177,6 +177,33 @@ class Medicine(Sourced):
         indexes = [models.Index(fields=["patient", "unit"])]
 
 
+class RemovedEntry(models.Model):
+    """A tombstone: a record entry a source system took back out (entered in error, refuted,
+    cancelled) existed, and who removed it when. Never its medical content: the row itself is
+    deleted, so no record page shows it; the tombstone and the audit log say it was there."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(CareUnit, on_delete=models.PROTECT, related_name="+")
+    # What the entry was: its table (RecordNote, LabResult, ...), its id here and its source's identifier.
+    kind = models.CharField(max_length=32)
+    entry_id = models.UUIDField()
+    source_system = models.CharField(max_length=64)
+    source_id = models.CharField(max_length=128)
+    entry_received_at = models.DateTimeField()
+    # The status that took it out (entered-in-error, refuted, cancelled, planned).
+    reason = models.CharField(max_length=32)
+    removed_at = models.DateTimeField()
+    removed_by = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["-removed_at"]
+        indexes = [models.Index(fields=["patient", "-removed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.source_system}|{self.source_id} removed {self.removed_at:%Y-%m-%d}"
+
+
 class Practitioner(models.Model):
     """A practitioner the source systems name as an author (FHIR Practitioner), keyed by HSA-id."""
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import models
 
 from vardkontakt.identity.models import Patient
-from vardkontakt.records.models import LabResult, Practitioner, RecordPreferences, Sourced
+from vardkontakt.records.models import LabResult, Practitioner, RecordPreferences, RemovedEntry, Sourced
 from vardkontakt.records.notices import notify_new_results
 
 
@@ -28,26 +28,29 @@ def record_preferences_save(
 @dataclass(frozen=True)
 class SentEntry:
     """One record entry as a source system sent it: its business identifier, the row's fields,
-    and whether it takes the row back out (entered in error)."""
+    and the status that takes the row back out ("entered-in-error" and the like; blank when it does not)."""
 
     source_id: str
     fields: dict[str, Any]
-    retract: bool = False
+    retract: str = ""
 
 
 @dataclass(frozen=True)
 class EntryWritten:
-    row: Any  # the row, or None when the entry took it out of the record
+    row: Any  # the row; when the entry took it out of the record, its tombstone (None if never held)
     created: bool
     retracted: bool = False
 
 
 def record_entries_upsert(
-    *, model: type[Sourced], source_system: str, entries: list[SentEntry], now: dt.datetime
+    *, model: type[Sourced], source_system: str, entries: list[SentEntry], now: dt.datetime, removed_by: str
 ) -> list[EntryWritten]:
     """Write one table's entries by business identifier (source system, source id): one lookup,
     then bulk create, update and delete. An identical re-send writes nothing; every entry of the
-    list must carry the same fields. Call inside the caller's transaction."""
+    list must carry the same fields. Call inside the caller's transaction.
+
+    An entry taken back out is deleted with its content, and leaves a RemovedEntry (tombstone)
+    saying it existed and that ``removed_by`` removed it now; the caller audits both."""
     manager: Any = model._default_manager
     existing = {
         row.source_id: row
@@ -57,12 +60,16 @@ def record_entries_upsert(
     to_create: list[Any] = []
     to_update: list[Any] = []
     to_delete: list[Any] = []
+    tombstones: list[RemovedEntry] = []
     for entry in entries:
         row = existing.get(entry.source_id)
         if entry.retract:
+            tombstone = None
             if row is not None:
                 to_delete.append(row.pk)
-            written.append(EntryWritten(None, created=False, retracted=True))
+                tombstone = _tombstone(row, reason=entry.retract, now=now, removed_by=removed_by)
+                tombstones.append(tombstone)
+            written.append(EntryWritten(tombstone, created=False, retracted=True))
         elif row is None:
             row = model(source_system=source_system, source_id=entry.source_id, received_at=now, **entry.fields)
             to_create.append(row)
@@ -85,7 +92,23 @@ def record_entries_upsert(
         )
     if to_delete:
         manager.filter(pk__in=to_delete).delete()
+        RemovedEntry.objects.bulk_create(tombstones)
     return written
+
+
+def _tombstone(row: Any, *, reason: str, now: dt.datetime, removed_by: str) -> RemovedEntry:
+    return RemovedEntry(
+        patient_id=row.patient_id,
+        unit_id=row.unit_id,
+        kind=type(row).__name__,
+        entry_id=row.pk,
+        source_system=row.source_system,
+        source_id=row.source_id,
+        entry_received_at=row.received_at,
+        reason=reason[:32],
+        removed_at=now,
+        removed_by=removed_by[:200],
+    )
 
 
 def _differs(row: Any, fields: dict[str, Any]) -> bool:

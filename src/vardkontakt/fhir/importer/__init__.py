@@ -8,7 +8,9 @@ Every record resource names its patient and its care unit — by identifier (per
 by a reference to another entry of the same Bundle (``urn:uuid:…``), or by a reference to a
 resource the platform already holds (``Patient/<id>``). Each is upserted by its business
 identifier, so sending the same Bundle twice changes nothing; ``entered-in-error`` takes a row
-back out of the record. See docs/api.md.
+back out of the record, leaving a tombstone (records.RemovedEntry). The ``Sender`` says which
+source system writes and for which care units; every patient touched gets an audit entry naming
+it as the actor. See docs/api.md.
 
 The package in the order an import runs: ``bundle`` (the two ways in) → ``reading`` (parse and
 validate, resolve references) with ``mapping`` (each resource type's fields) → ``writing``
@@ -18,6 +20,7 @@ validate, resolve references) with ``mapping`` (each resource type's fields) →
 
 from vardkontakt.fhir.importer.bundle import import_bundle, import_resource
 from vardkontakt.fhir.importer.outcomes import FhirRejected, ImportResult, Issue, Outcome, operation_outcome
+from vardkontakt.fhir.importer.sender import Sender
 from vardkontakt.fhir.importer.vocabulary import (
     HSA_SYSTEM,
     MODELS,
@@ -44,6 +47,7 @@ __all__ = [
     "ImportResult",
     "Issue",
     "Outcome",
+    "Sender",
     "import_bundle",
     "import_resource",
     "operation_outcome",

@@ -11,24 +11,41 @@ from pydantic import ValidationError as PydanticError
 
 from vardkontakt.fhir.importer.outcomes import FhirRejected, ImportResult, Issue, Outcome, pydantic_issues
 from vardkontakt.fhir.importer.reading import Batch, Planned
+from vardkontakt.fhir.importer.sender import Sender
 from vardkontakt.fhir.importer.vocabulary import HSA_SYSTEM, MODELS, PERSONNUMMER_SYSTEM
 from vardkontakt.fhir.importer.writing import write
 from vardkontakt.identity.numbers import normalise_personnummer
 
 
-def import_bundle(data: Any, *, source_system: str) -> ImportResult:
-    """Validate the whole transaction Bundle first, then write it in one transaction."""
+def import_bundle(data: Any, *, sender: Sender) -> ImportResult:
+    """Validate the whole transaction Bundle first, then write it in one transaction, auditing
+    each patient touched with the source system as the actor (writing.write)."""
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         raise FhirRejected([Issue("Bundle", "a Bundle resource is required", "structure")])
     if data.get("type") != "transaction":
         raise FhirRejected([Issue("Bundle.type", "only transaction Bundles are accepted", "not-supported")])
+    # The R4B models look each entry's resourceType up in their own registry and fail on one they
+    # do not know (or on one that is not a string) with a KeyError or TypeError: name it first.
+    unknown = [
+        Issue(
+            f"Bundle.entry[{index}].resource.resourceType", "only the types in the CapabilityStatement", "not-supported"
+        )
+        for index, entry in enumerate(data["entry"] if isinstance(data.get("entry"), list) else [])
+        if isinstance(entry, dict)
+        and isinstance(entry.get("resource"), dict)
+        and not (isinstance(entry["resource"].get("resourceType"), str) and entry["resource"]["resourceType"] in MODELS)
+    ]
+    if unknown:
+        raise FhirRejected(unknown)
     try:
         Bundle.model_validate(data)  # validates every entry's resource by its resourceType too
     except PydanticError as error:
         raise FhirRejected(pydantic_issues("Bundle", error)) from None
+    except (KeyError, TypeError, AttributeError, ValueError):
+        raise FhirRejected([_unreadable("Bundle")]) from None
     entries = data.get("entry") or []
     by_url = {str(e["fullUrl"]): e.get("resource") or {} for e in entries if isinstance(e, dict) and e.get("fullUrl")}
-    batch = Batch(by_url)
+    batch = Batch(by_url, units=sender.units)
     with transaction.atomic():
         planned: list[tuple[int, Planned]] = []
         seen: dict[tuple[str, str], int] = {}
@@ -52,13 +69,14 @@ def import_bundle(data: Any, *, source_system: str) -> ImportResult:
                 continue
             seen[item.resource_type, item.key] = index
             planned.append((index, item))
+        batch.check_registrations([item for _, item in planned])
         if batch.issues:
             transaction.set_rollback(True)  # patients registered while reading go too
             raise FhirRejected(batch.issues)
-        return write([item for _, item in planned], source_system=source_system, batch=batch)
+        return write([item for _, item in planned], sender=sender, batch=batch)
 
 
-def import_resource(data: Any, *, resource_type: str, source_system: str, key: str | None = None) -> Outcome:
+def import_resource(data: Any, *, resource_type: str, sender: Sender, key: str | None = None) -> Outcome:
     """One resource (FHIR create, or update by business identifier): the same checks as a Bundle entry.
 
     ``key`` is the business identifier the request names (``system|value``); the resource must carry it.
@@ -69,9 +87,12 @@ def import_resource(data: Any, *, resource_type: str, source_system: str, key: s
         MODELS[resource_type].model_validate(data)
     except PydanticError as error:
         raise FhirRejected(pydantic_issues(resource_type, error)) from None
-    batch = Batch()
+    except (KeyError, TypeError, AttributeError, ValueError):
+        raise FhirRejected([_unreadable(resource_type)]) from None
+    batch = Batch(units=sender.units)
     with transaction.atomic():
         item = batch.read(resource_type, data)
+        batch.check_registrations([item] if item is not None else [])
         if key is not None and item is not None and not batch.issues and not _carries(item, key):
             batch.issues.append(
                 Issue(f"{resource_type}.identifier", "the resource must carry the identifier its URL names", "invalid")
@@ -79,7 +100,13 @@ def import_resource(data: Any, *, resource_type: str, source_system: str, key: s
         if batch.issues or item is None:
             transaction.set_rollback(True)
             raise FhirRejected(batch.issues or [Issue(resource_type, "the resource could not be read", "invalid")])
-        return write([item], source_system=source_system, batch=batch).outcomes[0]
+        return write([item], sender=sender, batch=batch).outcomes[0]
+
+
+def _unreadable(where: str) -> Issue:
+    # The R4B models fail with a plain KeyError or TypeError on some nested resources (a
+    # resourceType that is not a string, deep inside); found by make fuzz-fhir.
+    return Issue(where, "not a valid FHIR R4 resource (a nested resourceType is not a known type)", "structure")
 
 
 def _carries(item: Planned, key: str) -> bool:

@@ -1,6 +1,7 @@
 """Mapping: the fields of each record resource onto the row the platform keeps. A mapper reads
 one resource through its Reader (which records any issue) and returns the row's fields;
-``_retract`` says the resource takes a row back out of the record (entered-in-error and the like)."""
+``_retract`` names the status that takes a row back out of the record (entered-in-error and the
+like), blank when the resource does not."""
 
 from __future__ import annotations
 
@@ -47,6 +48,11 @@ def _template_code(concept: Any) -> str:
     return str(chosen["code"]) if chosen else ""
 
 
+def _out(status: str, *taking_out: str) -> str:
+    """The status when it takes the row out of the record, else blank."""
+    return status if status in taking_out else ""
+
+
 def person_name(resource: dict[str, Any]) -> str:
     names = (resource.get("name") or [{}])[0]
     if names.get("text"):
@@ -67,7 +73,7 @@ def _note(r: Reader, batch: Batch) -> dict[str, Any]:
     try:
         attachment = r.data["content"][0]["attachment"]
         text = base64.b64decode(attachment.get("data", ""), validate=True).decode("utf-8")
-    except (KeyError, IndexError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (KeyError, IndexError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError):
         r.fail("content[0].attachment.data", "the note's text must be base64-encoded UTF-8", "value")
     author, profession = batch.practitioner(r, "author[0]", (r.data.get("author") or [{}])[0])
     template = _text(r.data.get("type")) or "Anteckning"
@@ -80,7 +86,7 @@ def _note(r: Reader, batch: Batch) -> dict[str, Any]:
         "template_code": _template_code(r.data.get("type"))[:64],
         "signed": doc_status in ("final", "amended"),
         "text": text,
-        "_retract": ENTERED_IN_ERROR in (status, doc_status),
+        "_retract": ENTERED_IN_ERROR if ENTERED_IN_ERROR in (status, doc_status) else "",
     }
 
 
@@ -97,7 +103,7 @@ def _diagnosis(r: Reader, batch: Batch) -> dict[str, Any]:
         "text": (_text(r.data.get("code")) or str(icd.get("code", "")))[:300],
         "recorded_on": r.date(r.data.get("recordedDate") or r.data.get("onsetDateTime"), "recordedDate"),
         # A refuted diagnosis is not the patient's diagnosis: it leaves the list like an error does.
-        "_retract": verification in (ENTERED_IN_ERROR, "refuted"),
+        "_retract": _out(verification, ENTERED_IN_ERROR, "refuted"),
     }
 
 
@@ -109,7 +115,7 @@ def _contact(r: Reader, batch: Batch) -> dict[str, Any]:
         "started_on": r.date(period.get("start"), "period.start"),
         "ended_on": r.optional_date(period.get("end"), "period.end"),
         "responsible": str(((r.data.get("participant") or [{}])[0].get("individual") or {}).get("display", ""))[:200],
-        "_retract": status in (ENTERED_IN_ERROR, "cancelled", "planned"),
+        "_retract": _out(status, ENTERED_IN_ERROR, "cancelled", "planned"),
     }
 
 
@@ -139,7 +145,7 @@ def _result(r: Reader, batch: Batch) -> dict[str, Any]:
         "taken_at": r.instant(r.data.get("effectiveDateTime"), "effectiveDateTime"),
         "status": status[:16],
         "report": False,
-        "_retract": status in (ENTERED_IN_ERROR, "cancelled"),
+        "_retract": _out(status, ENTERED_IN_ERROR, "cancelled"),
     }
 
 
@@ -168,7 +174,7 @@ def _report(r: Reader, batch: Batch) -> dict[str, Any]:
         "taken_at": r.instant(r.data.get("effectiveDateTime") or r.data.get("issued"), "effectiveDateTime"),
         "status": status[:16],
         "report": True,
-        "_retract": status in (ENTERED_IN_ERROR, "cancelled"),
+        "_retract": _out(status, ENTERED_IN_ERROR, "cancelled"),
     }
 
 
@@ -188,7 +194,7 @@ def _medicine(r: Reader, batch: Batch) -> dict[str, Any]:
         "dispensed_on": r.date(r.data.get("whenHandedOver"), "whenHandedOver"),
         "current": status not in ("cancelled", "stopped", "declined"),
         "renewable": renewable,
-        "_retract": status == ENTERED_IN_ERROR,
+        "_retract": _out(status, ENTERED_IN_ERROR),
     }
 
 

@@ -38,7 +38,7 @@ class Planned:
     resource_type: str
     key: str  # business identifier, personnummer or HSA-id
     fields: dict[str, Any]
-    retract: bool = False
+    retract: str = ""  # the status that takes the row back out of the record, if any
     existing: Any = None  # Organization: the unit it names
 
 
@@ -49,9 +49,13 @@ class Batch:
     a handful of queries per distinct person and unit rather than per entry.
     """
 
-    def __init__(self, entries_by_url: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, entries_by_url: dict[str, dict[str, Any]] | None = None, *, units: frozenset[uuid.UUID] | None = None
+    ) -> None:
         self.issues: list[Issue] = []
         self.entries_by_url = entries_by_url or {}
+        self.units = units  # the care units the sender may write for (None: any)
+        self.registered_at: dict[uuid.UUID, str] = {}  # a resident registered now → where first named
         self._patients: dict[str, Patient] = {}
         self._units: dict[str, CareUnit | None] = {}
         self._practitioners: dict[str, Practitioner | None] = {}
@@ -106,6 +110,7 @@ class Batch:
             patient, registered = patient_get_or_register(personnummer=number)
             if registered:
                 self.new_patients.append(patient)
+                self.registered_at[patient.pk] = r.where
             self._patients[number] = patient
         return self._patients[number]
 
@@ -150,7 +155,29 @@ class Batch:
         unit = self.unit_by_hsa(hsa)
         if unit is None:
             r.fail(path, f"unknown care unit {hsa}", "not-found")
-        return unit
+        return self.in_scope(r, path, unit)
+
+    def in_scope(self, r: Reader, path: str, unit: CareUnit | None) -> CareUnit | None:
+        """The unit when the sender may write for it; otherwise a "forbidden" issue (403)."""
+        if unit is None or self.units is None or unit.pk in self.units:
+            return unit
+        r.fail(path, f"this client is not registered for the care unit {unit.hsa_id}", "forbidden")
+        return None
+
+    def check_registrations(self, planned: list[Planned]) -> None:
+        """A resident the platform did not hold is registered only with record data for them (of the
+        sender's own units), never from a Patient resource alone."""
+        # Taking out an entry never held writes nothing: it registers nobody either.
+        with_data = {item.fields["patient"].pk for item in planned if "patient" in item.fields and not item.retract}
+        for pk, where in self.registered_at.items():
+            if pk not in with_data:
+                self.issues.append(
+                    Issue(
+                        f"{where}.identifier",
+                        "a resident the platform does not hold is registered only with record data for them",
+                        "business-rule",
+                    )
+                )
 
     def practitioner(self, r: Reader, path: str, reference: Any) -> tuple[str, str]:
         """Name and profession of an author: from its display, or the Practitioner it references."""
@@ -194,7 +221,7 @@ class Batch:
         patient = self.patient(reader)
         unit = self.unit(reader)
         fields = mapper(reader, self)
-        retract = bool(fields.pop("_retract", False))
+        retract = str(fields.pop("_retract", "") or "")
         if patient is None or unit is None or not business_id:
             return None
         return Planned(resource_type, business_id, {**fields, "patient": patient, "unit": unit}, retract)
@@ -207,14 +234,9 @@ class Batch:
         patient = self.patient_by_number(r, "identifier", number)
         if patient is None:
             return None
-        names = (r.data.get("name") or [{}])[0]
-        given = " ".join(str(part) for part in names.get("given") or [])[:100]
-        return Planned(
-            "Patient",
-            patient.personnummer,
-            {"given_name": given, "family_name": str(names.get("family", ""))[:100]},
-            existing=patient,
-        )
+        # Residents' names come from the population register (through their e-ID), never from a
+        # source system: a name in the resource is not written (docs/api.md).
+        return Planned("Patient", patient.personnummer, {}, existing=patient)
 
     def _read_practitioner(self, r: Reader) -> Planned | None:
         hsa = self.identifier_of(r.data, HSA_SYSTEM).upper()
@@ -235,6 +257,8 @@ class Batch:
         if unit is None:
             # Units join through the region's onboarding, never by an integration's say-so.
             r.fail("identifier", f"unknown care unit {hsa}: units are added by the region, not by import", "not-found")
+            return None
+        if self.in_scope(r, "identifier", unit) is None:
             return None
         return Planned("Organization", unit.hsa_id, {}, existing=unit)
 

@@ -20,7 +20,7 @@ from vardkontakt.cases.services import case_create, service_activate
 from vardkontakt.demo import demo_data
 from vardkontakt.demo.models import DemoInstallation
 from vardkontakt.fhir.auth import all_scopes, client_create
-from vardkontakt.fhir.importer import import_bundle
+from vardkontakt.fhir.importer import Sender, import_bundle
 from vardkontakt.identity.models import Patient, Profession, Staff, User
 from vardkontakt.organisation.models import (
     Administration,
@@ -280,7 +280,7 @@ class Command(BaseCommand):
         """A little record for Tolvan, the 9-year-old and Gunnel, sent the way the journal, lab and
         pharmacy systems send it: as FHIR transaction Bundles through the import."""
         for source, data in demo_data.record_bundles(today, units[0].hsa_id, units[6].hsa_id).items():
-            import_bundle(data, source_system=source)
+            import_bundle(data, sender=Sender(source))
         if settings.DEMO:
             # A known secret for the README's curl examples: only ever in the demo.
             client_create(
@@ -288,6 +288,7 @@ class Command(BaseCommand):
                 name="Demo journal system",
                 source_system="demo-journal",
                 scopes=all_scopes(),
+                units=units,
                 secret=DEMO_CLIENT_SECRET,
             )
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from vardkontakt.fhir.importer import FhirRejected, import_bundle
+from vardkontakt.fhir.importer import FhirRejected, Sender, import_bundle
 
 
 class Command(BaseCommand):
@@ -22,7 +22,8 @@ class Command(BaseCommand):
         except (OSError, ValueError) as exc:
             raise CommandError(f"Cannot read a JSON Bundle from {options['path']}: {exc}") from exc
         try:
-            result = import_bundle(data, source_system=options["source"])
+            # The operator's own import: any unit; the audit log names the source system.
+            result = import_bundle(data, sender=Sender(options["source"]))
         except FhirRejected as rejected:
             raise CommandError(
                 "Nothing was imported:\n" + "\n".join(f"{i.location}: {i.message}" for i in rejected.issues)

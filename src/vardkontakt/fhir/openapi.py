@@ -1,0 +1,348 @@
+"""An OpenAPI 3.0 description of the FHIR API, built from the same vocabulary as the import.
+
+The CapabilityStatement (views.metadata) is what FHIR clients read; this is the same surface for
+tools that speak OpenAPI, above all the fuzzer (`make fuzz-fhir`, fuzz/fhir.py). The schemas
+describe what the import accepts, narrowly enough that a generator hits valid resources often;
+``Values`` fills in the identifiers of one installation (known and unknown personnummer, the
+client's own unit and another) so that generated requests reach past the first refusal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from vardkontakt.fhir.importer.vocabulary import (
+    CLINICAL_STATUS,
+    DOC_STATUS,
+    HSA_SYSTEM,
+    PERSONNUMMER_SYSTEM,
+    RESOURCE_TYPES,
+    STATUS,
+    UNIT_EXTENSION,
+    VERIFICATION_STATUS,
+)
+
+FHIR_JSON = "application/fhir+json"
+FORM = "application/x-www-form-urlencoded"
+RECORD_TYPES = ("Condition", "DiagnosticReport", "DocumentReference", "Encounter", "MedicationDispense", "Observation")
+
+
+@dataclass
+class Values:
+    """The identifiers a description offers the generator: personnummer (valid and held, valid and
+    new, invalid), HSA-ids of units (the client's own and others), ids of rows held."""
+
+    personnummer: list[str] = field(default_factory=lambda: ["191212121212", "190101010101"])
+    unit_hsa_ids: list[str] = field(default_factory=lambda: ["SE0000000000-E0001"])
+    row_ids: list[str] = field(default_factory=list)
+
+
+def _text(max_length: int = 40) -> dict[str, Any]:
+    return {"type": "string", "pattern": f"^[A-Za-z0-9åäöÅÄÖ][A-Za-z0-9åäöÅÄÖ .,-]{{0,{max_length - 1}}}$"}
+
+
+def _identifier(system: str, value: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["system", "value"],
+        "properties": {"system": {"type": "string", "enum": [system]}, "value": value},
+    }
+
+
+def _one(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "minItems": 1, "maxItems": 1, "items": item}
+
+
+def _concept() -> dict[str, Any]:
+    return {"type": "object", "required": ["text"], "properties": {"text": _text()}}
+
+
+def _coded(codes: set[str]) -> dict[str, Any]:
+    coding = {"type": "object", "required": ["code"], "properties": {"code": {"type": "string", "enum": sorted(codes)}}}
+    return {"type": "object", "required": ["coding"], "properties": {"coding": _one(coding)}}
+
+
+def _resource(resource_type: str, required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["resourceType", *required],
+        "properties": {"resourceType": {"type": "string", "enum": [resource_type]}, **properties},
+    }
+
+
+def resource_schemas(values: Values) -> dict[str, dict[str, Any]]:
+    business_id = _one(
+        _identifier("urn:fuzz:entry", {"type": "string", "pattern": "^[a-z0-9]{1,6}$"})
+    )  # few values, so updates and removals of held rows happen too
+    subject = {
+        "type": "object",
+        "required": ["identifier"],
+        "properties": {"identifier": _identifier(PERSONNUMMER_SYSTEM, {"type": "string", "enum": values.personnummer})},
+    }
+    unit = _one(
+        {
+            "type": "object",
+            "required": ["url", "valueIdentifier"],
+            "properties": {
+                "url": {"type": "string", "enum": [UNIT_EXTENSION]},
+                "valueIdentifier": _identifier(HSA_SYSTEM, {"type": "string", "enum": values.unit_hsa_ids}),
+            },
+        }
+    )
+    instant = {"type": "string", "enum": ["2026-10-01T10:00:00+02:00", "2025-03-30T02:30:00+01:00", "2026-01-01"]}
+    day = {"type": "string", "enum": ["2026-10-01", "2024-02-29", "2026-13-01"]}
+    record = {"identifier": business_id, "subject": subject, "extension": unit}
+    base64_text = {"type": "string", "enum": ["TcOlciBicmEu", "SGFsc29udA==", "not base64", ""]}
+    return {
+        "Observation": _resource(
+            "Observation",
+            ["identifier", "status", "code", "subject", "effectiveDateTime", "valueQuantity", "extension"],
+            {
+                **record,
+                "status": {"type": "string", "enum": sorted(STATUS["Observation"])},
+                "code": _concept(),
+                "effectiveDateTime": instant,
+                "valueQuantity": {
+                    "type": "object",
+                    "required": ["value"],
+                    "properties": {"value": {"type": "number"}, "unit": _text(10)},
+                },
+            },
+        ),
+        "DiagnosticReport": _resource(
+            "DiagnosticReport",
+            ["identifier", "status", "code", "subject", "effectiveDateTime", "conclusion", "extension"],
+            {
+                **record,
+                "status": {"type": "string", "enum": sorted(STATUS["DiagnosticReport"])},
+                "code": _concept(),
+                "effectiveDateTime": instant,
+                "conclusion": _text(200),
+            },
+        ),
+        "DocumentReference": _resource(
+            "DocumentReference",
+            ["identifier", "status", "docStatus", "subject", "date", "type", "content", "extension"],
+            {
+                **record,
+                "status": {"type": "string", "enum": sorted(STATUS["DocumentReference"])},
+                "docStatus": {"type": "string", "enum": sorted(DOC_STATUS)},
+                "date": instant,
+                "type": _concept(),
+                "author": _one({"type": "object", "required": ["display"], "properties": {"display": _text()}}),
+                "content": _one(
+                    {
+                        "type": "object",
+                        "required": ["attachment"],
+                        "properties": {
+                            "attachment": {
+                                "type": "object",
+                                "required": ["contentType", "data"],
+                                "properties": {
+                                    "contentType": {"type": "string", "enum": ["text/plain"]},
+                                    "data": base64_text,
+                                },
+                            }
+                        },
+                    }
+                ),
+            },
+        ),
+        "Condition": _resource(
+            "Condition",
+            ["identifier", "subject", "code", "recordedDate", "extension"],
+            {
+                **record,
+                "code": {
+                    "type": "object",
+                    "required": ["coding"],
+                    "properties": {
+                        "coding": _one(
+                            {
+                                "type": "object",
+                                "required": ["system", "code"],
+                                "properties": {
+                                    "system": {"type": "string", "enum": ["http://hl7.org/fhir/sid/icd-10"]},
+                                    "code": {"type": "string", "enum": ["J06.9", "E11.9", "F32.1"]},
+                                },
+                            }
+                        )
+                    },
+                },
+                "recordedDate": day,
+                "clinicalStatus": _coded(CLINICAL_STATUS),
+                "verificationStatus": _coded(VERIFICATION_STATUS),
+            },
+        ),
+        "Encounter": _resource(
+            "Encounter",
+            ["identifier", "status", "class", "subject", "period", "extension"],
+            {
+                **record,
+                "status": {"type": "string", "enum": sorted(STATUS["Encounter"])},
+                "class": {"type": "object", "required": ["code"], "properties": {"code": {"enum": ["AMB"]}}},
+                "period": {"type": "object", "required": ["start"], "properties": {"start": instant, "end": instant}},
+                "type": _one(_concept()),
+            },
+        ),
+        "MedicationDispense": _resource(
+            "MedicationDispense",
+            ["identifier", "status", "medicationCodeableConcept", "subject", "whenHandedOver", "extension"],
+            {
+                **record,
+                "status": {"type": "string", "enum": sorted(STATUS["MedicationDispense"])},
+                "medicationCodeableConcept": _concept(),
+                "whenHandedOver": instant,
+            },
+        ),
+        "Patient": _resource(
+            "Patient",
+            ["identifier"],
+            {
+                "identifier": _one(_identifier(PERSONNUMMER_SYSTEM, {"type": "string", "enum": values.personnummer})),
+                "name": _one(
+                    {"type": "object", "properties": {"family": _text(), "given": {"type": "array", "items": _text()}}}
+                ),
+            },
+        ),
+        "Practitioner": _resource(
+            "Practitioner",
+            ["identifier", "name"],
+            {
+                "identifier": _one(_identifier(HSA_SYSTEM, {"type": "string", "pattern": "^SE2321000255-P[0-9]{2}$"})),
+                "name": _one({"type": "object", "required": ["family"], "properties": {"family": _text()}}),
+            },
+        ),
+        "Organization": _resource(
+            "Organization",
+            ["identifier"],
+            {"identifier": _one(_identifier(HSA_SYSTEM, {"type": "string", "enum": values.unit_hsa_ids}))},
+        ),
+    }
+
+
+def _answers(*statuses: int) -> dict[str, Any]:
+    outcome = {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}
+    return {str(status): {"description": str(status), **outcome} for status in statuses}
+
+
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {FHIR_JSON: {"schema": schema}}}
+
+
+def _form_body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {"required": True, "content": {FORM: {"schema": schema}}}
+
+
+def openapi_description(values: Values | None = None, server_url: str = "/") -> dict[str, Any]:
+    """The FHIR API as OpenAPI 3.0: every endpoint of fhir/urls.py, per resource type."""
+    values = values or Values()
+    schemas = resource_schemas(values)
+    refused = (400, 401, 403, 404, 405, 413, 415, 422)
+    paths: dict[str, Any] = {
+        "/fhir/metadata": {
+            "get": {"operationId": "metadata", "security": [], "responses": _answers(200)},
+        },
+        "/fhir/auth/token": {
+            "post": {
+                "operationId": "token",
+                "security": [],
+                "requestBody": _form_body(
+                    {
+                        "grant_type": {"type": "string", "enum": ["client_credentials", "password"]},
+                        "client_id": _text(20),
+                        "client_secret": _text(60),
+                        "scope": {"type": "string"},
+                    },
+                    ["grant_type"],
+                ),
+                "responses": _answers(200, 400, 401, 429),
+            }
+        },
+        "/fhir": {
+            "post": {
+                "operationId": "transaction",
+                "requestBody": _json_body(
+                    {
+                        "type": "object",
+                        "required": ["resourceType", "type", "entry"],
+                        "properties": {
+                            "resourceType": {"type": "string", "enum": ["Bundle"]},
+                            "type": {"type": "string", "enum": ["transaction"]},
+                            "entry": {
+                                "type": "array",
+                                "maxItems": 3,
+                                "items": {
+                                    "type": "object",
+                                    "required": ["resource", "request"],
+                                    "properties": {
+                                        "resource": {"anyOf": list(schemas.values())},
+                                        "request": {
+                                            "type": "object",
+                                            "required": ["method", "url"],
+                                            "properties": {
+                                                "method": {"type": "string", "enum": ["POST", "PUT"]},
+                                                "url": {"type": "string", "enum": RESOURCE_TYPES},
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    }
+                ),
+                "responses": _answers(200, *refused),
+            }
+        },
+    }
+    row_id: dict[str, Any] = {
+        "anyOf": [{"type": "string", "enum": values.row_ids}, {"type": "string", "format": "uuid"}]
+    }
+    if not values.row_ids:
+        row_id = {"type": "string", "format": "uuid"}
+    for resource_type in RESOURCE_TYPES:
+        type_path: dict[str, Any] = {
+            "post": {
+                "operationId": f"create{resource_type}",
+                "requestBody": _json_body(schemas[resource_type]),
+                "responses": _answers(200, 201, 204, *refused),
+            },
+            "get": {
+                "operationId": f"searchByGet{resource_type}",
+                "description": "Refused (405): searches go by POST _search, never with identifiers in the URL.",
+                "parameters": [{"name": "identifier", "in": "query", "required": False, "schema": {"type": "string"}}],
+                "responses": _answers(405),
+            },
+        }
+        if resource_type != "Patient":
+            type_path["put"] = {
+                "operationId": f"update{resource_type}",
+                "parameters": [{"name": "identifier", "in": "query", "required": True, "schema": {"type": "string"}}],
+                "requestBody": _json_body(schemas[resource_type]),
+                "responses": _answers(200, 201, 204, *refused),
+            }
+        paths[f"/fhir/{resource_type}"] = type_path
+        paths[f"/fhir/{resource_type}/_search"] = {
+            "post": {
+                "operationId": f"search{resource_type}",
+                "requestBody": _form_body({"identifier": {"type": "string"}}, ["identifier"]),
+                "responses": _answers(200, *refused),
+            }
+        }
+        paths[f"/fhir/{resource_type}/{{id}}"] = {
+            "get": {
+                "operationId": f"read{resource_type}",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": row_id}],
+                "responses": _answers(200, 401, 403, 404),
+            }
+        }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Vårdkontakt FHIR R4 API", "version": "1", "description": "See docs/api.md."},
+        "servers": [{"url": server_url}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }
