@@ -9,9 +9,11 @@ from the request beyond that (the colleague to assign, the person to write for) 
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.cases import policy
-from vardkontakt.cases.attachments import attach_pending
+from vardkontakt.cases.attachments import attach_pending, check_files, store_checked
 from vardkontakt.cases.defaults import DEFAULT_QUESTIONS, DEFAULT_TERMS, SWEDISH_NAMES, ServiceKind
 from vardkontakt.cases.models import (
     OPEN_STATUSES,
@@ -27,6 +29,7 @@ from vardkontakt.cases.models import (
     CaseEvent,
     CaseMessage,
     CaseOutcome,
+    CaseReading,
     CaseStatus,
     MessageKind,
     RegionServiceForm,
@@ -262,17 +265,24 @@ def case_reopen(*, case: Case, by: Staff, version: int) -> Case:
 
 
 @transaction.atomic
-def case_patient_message(*, case: Case, actor: Patient, body: str) -> CaseMessage:
-    """The patient's answer when the unit asked for more."""
-    case = Case.objects.select_for_update().get(pk=case.pk)
-    if case.status != CaseStatus.WAITING_FOR_PATIENT:
+def case_patient_message(*, case: Case, actor: Patient, body: str, files: Sequence[UploadedFile] = ()) -> CaseMessage:
+    """The patient's answer to the unit's question, with files if they add some.
+
+    The files are checked before anything is stored (all or none); a second click finds the
+    question answered and stores nothing."""
+    case = Case.objects.select_for_update().select_related("unit", "patient").get(pk=case.pk)
+    if policy.open_question(case) is None:
         raise ValidationError(_("The unit has not asked for more in this case."), code="not_waiting")
     if not body.strip():
         raise ValidationError(_("Write a message."), code="empty")
+    checked = check_files(list(files), already=case.attachments.count()) if files else []
     message = CaseMessage.objects.create(
         case=case, kind=MessageKind.PATIENT, author_patient=actor, body=body.strip(), created_at=timezone.now()
     )
-    case.status = CaseStatus.IN_PROGRESS
+    store_checked(checked, uploader=actor, case=case, message=message)
+    # "We will call you" still holds after the answer; otherwise the case is back with the unit.
+    if case.status != CaseStatus.WILL_CALL:
+        case.status = CaseStatus.IN_PROGRESS
     _bump(case, "status")
     audit(
         actor=Actor.of_patient(actor),
@@ -283,6 +293,12 @@ def case_patient_message(*, case: Case, actor: Patient, body: str) -> CaseMessag
         unit=case.unit,
     )
     return message
+
+
+def case_mark_seen(*, case: Case, reader: Patient) -> None:
+    """The reader has seen the case as it is now (``case`` comes from ``case_for_patient``, which
+    checked and logged the read). Only the reader's own "new" marker changes."""
+    CaseReading.objects.update_or_create(case=case, reader=reader, defaults={"seen_at": timezone.now()})
 
 
 @transaction.atomic
