@@ -82,8 +82,7 @@ def _case_rows(reader: Patient, subject: Patient) -> list[CaseRow]:
         CaseRow(
             case=case,
             awaiting_answer=case.is_open and case.last_exchange == MessageKind.QUESTION,
-            new_from_unit=case.last_from_unit is not None
-            and (case.seen is None or case.last_from_unit > case.seen),
+            new_from_unit=case.last_from_unit is not None and (case.seen is None or case.last_from_unit > case.seen),
         )
         for case in cases
     ]
