@@ -329,6 +329,7 @@ ROWS: list[Row] = [
         kwargs=lambda p: {"name": "secrets"},
     ),
     Row("records:preferences", "own", patients_door(302), method="post", data=lambda p, who: {"show_unsigned": "on"}),
+    Row("records:preferences", "own, the choices", patients_door(200)),
     Row(
         "records:result_chart",
         "an analysis not among their results",

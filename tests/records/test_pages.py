@@ -120,7 +120,8 @@ def test_the_new_result_notice_is_the_patients_own_choice(personas):
     from vardkontakt.records.models import RecordPreferences
 
     tolvan = client_for(personas.tolvan)
-    assert 'name="notify_new_results"' in tolvan.get("/record/").text
+    assert 'name="notify_new_results"' not in tolvan.get("/record/").text  # the overview shows the record
+    assert 'name="notify_new_results"' in tolvan.get("/record/choices/").text
     tolvan.post("/record/choices/", {"notify_new_results": "on"})
     assert RecordPreferences.objects.get(patient=personas.tolvan).notify_new_results
     tolvan.post("/record/choices/", {})
@@ -225,3 +226,15 @@ def test_profession_in_words_and_preliminary_results_marked(personas):
 
 def test_an_unknown_section_is_404(personas):
     assert client_for(personas.tolvan).get("/record/secrets/").status_code == 404
+
+
+def test_a_guardian_acting_for_the_child_changes_nobodys_choices(personas):
+    """Issue 16 §13: the choices are each person's own; under a banner naming Liam, Anna's are not changed."""
+    from vardkontakt.records.models import RecordPreferences
+
+    anna = client_for(personas.guardian, acting_for=personas.child_9)
+    page = anna.get("/record/choices/")
+    assert page.status_code == 200 and 'name="hide_recent"' not in page.text
+    assert "så de kan inte ändras här" in page.text
+    assert anna.post("/record/choices/", {"hide_recent": "on"}).status_code == 403
+    assert not RecordPreferences.objects.exists()
