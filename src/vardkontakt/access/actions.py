@@ -88,6 +88,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "unit.opening_exception_removed": pgettext_lazy("audit log", "removed other opening hours of the unit"),
     # Region administration.
     "region.create": pgettext_lazy("audit log", "created the region"),
+    "region.archive_contact": pgettext_lazy("audit log", "set how to reach the region archive"),
     "administration.create": pgettext_lazy("audit log", "added an administration"),
     "coordinator.appoint": pgettext_lazy("audit log", "appointed a coordinator"),
     "coordinator.remove": pgettext_lazy("audit log", "removed a coordinator"),

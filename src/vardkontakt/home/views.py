@@ -66,6 +66,7 @@ def patient_home(request: PatientRequest) -> HttpResponse:
             else None,
             "may_write": acting.allows(policy.Scope.CASES),
             "case_counts": case_counts(reader=me, subject=subject),
+            "grown_children": policy.children_grown_past_guardian_access(me) if subject.pk == me.pk else [],
             "may_read_record": acting.allows(policy.Scope.RECORD),
             "may_book": acting.allows(policy.Scope.BOOKINGS),
         },
