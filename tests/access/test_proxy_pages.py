@@ -160,7 +160,7 @@ def test_a_guardian_switches_to_the_young_child_but_not_the_teenager(personas):
     page = guardian.get("/patient/").text
     assert "Liam Föräldersson" in page
     # Saga (14) is not offered, and the page says why instead of dropping her silently (issue 16 §13).
-    assert '<option value="%s"' % personas.child_14.pk not in page
+    assert f'<option value="{personas.child_14.pk}"' not in page
     assert "Saga Föräldersson finns inte i listan" in page
     assert guardian.post("/acting-for/", {"subject": str(personas.child_14.pk)}).status_code == 404
     assert (
