@@ -82,12 +82,12 @@ def test_the_readme_names_the_people_the_demo_gives_each_role(demo_region):
 def test_the_demo_provider_labels_each_persons_role(demo_region):
     from vardkontakt.demo_idp.forms import ChooserForm
 
-    staff_choices = dict(ChooserForm(tenant="siths", required_acr="x").fields["person"].choices)
+    staff_choices = dict(ChooserForm(tenant="siths", required_acr="x").fields["person"].choices)  # type: ignore[attr-defined]
     archivist = RegionRole.objects.get(role=RegionRoleKind.ARCHIVIST).staff
     assert staff_choices[archivist.hsa_id].endswith("– arkivarie (öppnar förseglade journaler)")
     labels = list(staff_choices.values())[1:]
     # People with a role come first.
     assert "–" in labels[0] and "–" not in labels[-1]
-    residents = dict(ChooserForm(tenant="eid", required_acr="x").fields["person"].choices)
+    residents = dict(ChooserForm(tenant="eid", required_acr="x").fields["person"].choices)  # type: ignore[attr-defined]
     maria = Patient.objects.get(given_name="Maria", family_name="Omsorgsdotter")
     assert residents[maria.personnummer].endswith("– ombud för Gunnel")

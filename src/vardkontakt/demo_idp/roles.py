@@ -5,6 +5,7 @@ memberships, guardianships, proxies, seals), so the labels stay true whatever th
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from django.utils import timezone
 from django.utils.translation import pgettext
@@ -14,7 +15,7 @@ from vardkontakt.access.policy import age_on
 from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import Administration, Membership, MembershipRole, RegionRole, RegionRoleKind
 
-REGION_ROLE_LABELS = {
+REGION_ROLE_LABELS: dict[str, Callable[[], str]] = {
     RegionRoleKind.REGION_ADMIN: lambda: pgettext("demo role", "region administrator"),
     RegionRoleKind.ARCHIVIST: lambda: pgettext("demo role", "archivist (reopens sealed records)"),
     RegionRoleKind.SUPPORT: lambda: pgettext("demo role", "support"),
