@@ -238,3 +238,14 @@ def test_a_guardian_acting_for_the_child_changes_nobodys_choices(personas):
     assert "så de kan inte ändras här" in page.text
     assert anna.post("/record/choices/", {"hide_recent": "on"}).status_code == 403
     assert not RecordPreferences.objects.exists()
+
+
+def test_the_extract_says_when_the_14_day_choice_hides_something(personas):
+    """Issue 16 §12: the extract follows the choice, and says so."""
+    from vardkontakt.records.models import RecordPreferences
+
+    write_note(personas.tolvan, "Igår: hosta.", written_on=timezone.localdate() - dt.timedelta(days=1))
+    RecordPreferences.objects.create(patient=personas.tolvan, hide_recent=True)
+    page = client_for(personas.tolvan).post("/record/export/", {"sections": ["notes"], "output": "html"}).text
+    assert "Igår: hosta." not in page
+    assert "Du har valt att dölja uppgifter om vård de senaste 14 dagarna" in page

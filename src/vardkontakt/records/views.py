@@ -209,6 +209,7 @@ def export_record(request: PatientRequest) -> HttpResponse:
         start=data["start"],
         end=data["end"],
         parts=export.parts(subject, data["sections"], start=data["start"], end=data["end"]),
+        hidden_by_choice=export.hidden_by_choice(subject, data["sections"]),
         print_page=data["output"] == "html",
     )
     html = render_to_string("records/export_document.html", context, request=request)
