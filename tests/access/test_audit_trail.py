@@ -189,7 +189,7 @@ NO_PATIENT_DATA = {
     "access:proxies": "one's own proxies: whom one has appointed and whom one acts for",
     "cases:choose_unit": "the units one may write to (the subject's own first)",
     "cases:choose_service": "a unit's services",
-    "records:preferences": "a preference of one's own (unsigned notes shown or not); it shows nothing",
+    "records:preferences": "one's own choices for the record page (unsigned notes, the last 14 days); no record data",
     "fhir:metadata": "the API's CapabilityStatement",
     "fhir:token": "a token for a source system",
     "booking:choose_unit": "the units that book online (the subject's own first)",

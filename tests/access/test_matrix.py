@@ -409,6 +409,7 @@ ROWS: list[Row] = [
         kwargs=lambda p: {"name": "secrets"},
     ),
     Row("records:preferences", "own", patients_door(302), method="post", data=lambda p, who: {"show_unsigned": "on"}),
+    Row("records:preferences", "own, the choices", patients_door(200)),
     Row(
         "records:result_chart",
         "an analysis not among their results",
@@ -1355,6 +1356,8 @@ def visible_patients(personas: Personas, persona: str) -> set[Patient]:
         seen = {r.subject for r in policy.representations(me)}
         # Guardians of the same child meet each other's names in the child's cases.
         seen |= set(Patient.objects.filter(guardianships__child__in=seen, guardianships__ended_at__isnull=True))
+        # A guardian is told, by name, which of their children they can no longer act for (issue 16 §13).
+        seen |= {grown.child for grown in policy.children_grown_past_guardian_access(me)}
         for proxy in [
             *me.proxies_given.filter(status__in=["invited", "active"]),
             *me.proxies_held.filter(status__in=["invited", "active"]),

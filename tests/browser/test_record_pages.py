@@ -29,6 +29,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 TOLVAN_ID = "19121212-1212"
 WITHHELD = "Viss information i journalen visas inte här"
 UNSIGNED_WARNING = "Inte signerad: kan innehålla fel"
+HIDDEN_BY_CHOICE = "Du har valt att dölja uppgifter om vård de senaste 14 dagarna, och några är dolda här nu."
 _ids = itertools.count()
 
 
@@ -229,12 +230,12 @@ def test_the_patient_chooses_to_see_unsigned_notes_and_to_hide_recent_ones(ui, p
     expect(ui.page.get_by_text(unsigned)).to_have_count(0)
     expect(ui.page.get_by_text(UNSIGNED_WARNING)).to_have_count(0)
 
-    reader.tab("Översikt")
+    reader.tab("Dina val")
     show_unsigned = ui.page.get_by_label("Visa anteckningar som inte är signerade")
     expect(show_unsigned).not_to_be_checked()
     show_unsigned.check()
     reader.click("Spara val")
-    expect(ui.page).to_have_url(re.compile(r"/record/$"))
+    expect(ui.page).to_have_url(re.compile(r"/record/choices/$"))
     expect(_status(ui, "Dina val är sparade.")).to_be_visible()
     expect(ui.page.get_by_label("Visa anteckningar som inte är signerade")).to_be_checked()
 
@@ -248,7 +249,7 @@ def test_the_patient_chooses_to_see_unsigned_notes_and_to_hide_recent_ones(ui, p
     expect(ui.page.get_by_text("inte signerad och visas inte", exact=False)).to_have_count(0)
     expect(ui.page.get_by_text(recent)).to_be_visible()
 
-    reader.tab("Översikt")
+    reader.tab("Dina val")
     ui.page.get_by_label("Dölj uppgifter från de senaste 14 dagarna").check()
     reader.click("Spara val")
     expect(_status(ui, "Dina val är sparade.")).to_be_visible()
@@ -256,6 +257,9 @@ def test_the_patient_chooses_to_see_unsigned_notes_and_to_hide_recent_ones(ui, p
     expect(ui.page.get_by_text(recent)).to_have_count(0)
     expect(ui.page.get_by_text(unsigned)).to_be_visible()
     expect(_notes(ui)).to_have_count(2)
+    # Her own choice hides something, and the page says so (issue 16 §12).
+    expect(ui.page.get_by_text(HIDDEN_BY_CHOICE)).to_be_visible()
+    expect(ui.page.get_by_role("link", name="Ändra dina val")).to_be_visible()
 
 
 def test_the_patient_sees_diagnoses_contacts_results_and_medicines(ui, personas, everyones_note):

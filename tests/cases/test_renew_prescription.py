@@ -170,7 +170,7 @@ def test_only_renewable_current_published_medicines_are_offered(renew, personas,
         kept_back = medicine(tolvan, "Kortison", unit=unit)
     else:
         RecordPreferences.objects.create(patient=tolvan, hide_recent=True)
-        kept_back = medicine(tolvan, "Kortison", received_at=timezone.now() - dt.timedelta(days=2))
+        kept_back = medicine(tolvan, "Kortison", dispensed_on=timezone.localdate() - dt.timedelta(days=2))
     client = client_for(tolvan)
     form = page_text(client.get(write_url(renew)))
     assert "Levaxin" in form

@@ -23,7 +23,8 @@ def test_the_patient_reads_their_notes_and_the_read_is_logged(personas):
     assert "Halsont sedan en vecka." in page.text
     entry = AuditEntry.objects.filter(action="record.read", patient_id=str(personas.tolvan.pk)).latest("sequence")
     assert (entry.outcome, entry.detail) == ("allowed", "notes")
-    log = client_for(personas.tolvan).get("/record/access-log/").text
+    # Her own reads are one choice away: the log shows others' reads first (issue 16 §14).
+    log = client_for(personas.tolvan).get("/record/access-log/?readers=own").text
     assert "Läste journalen" in log
 
 
@@ -88,7 +89,8 @@ def test_the_new_result_notice_is_the_patients_own_choice(personas):
     from vardkontakt.records.models import RecordPreferences
 
     tolvan = client_for(personas.tolvan)
-    assert 'name="notify_new_results"' in tolvan.get("/record/").text
+    assert 'name="notify_new_results"' not in tolvan.get("/record/").text  # the overview shows the record
+    assert 'name="notify_new_results"' in tolvan.get("/record/choices/").text
     tolvan.post("/record/choices/", {"notify_new_results": "on"})
     assert RecordPreferences.objects.get(patient=personas.tolvan).notify_new_results
     tolvan.post("/record/choices/", {})
@@ -177,3 +179,26 @@ def test_profession_in_words_and_preliminary_results_marked(personas):
 
 def test_an_unknown_section_is_404(personas):
     assert client_for(personas.tolvan).get("/record/secrets/").status_code == 404
+
+
+def test_a_guardian_acting_for_the_child_changes_nobodys_choices(personas):
+    """Issue 16 §13: the choices are each person's own; under a banner naming Liam, Anna's are not changed."""
+    from vardkontakt.records.models import RecordPreferences
+
+    anna = client_for(personas.guardian, acting_for=personas.child_9)
+    page = anna.get("/record/choices/")
+    assert page.status_code == 200 and 'name="hide_recent"' not in page.text
+    assert "så de kan inte ändras här" in page.text
+    assert anna.post("/record/choices/", {"hide_recent": "on"}).status_code == 403
+    assert not RecordPreferences.objects.exists()
+
+
+def test_the_extract_says_when_the_14_day_choice_hides_something(personas):
+    """Issue 16 §12: the extract follows the choice, and says so."""
+    from vardkontakt.records.models import RecordPreferences
+
+    write_note(personas.tolvan, "Igår: hosta.", written_on=timezone.localdate() - dt.timedelta(days=1))
+    RecordPreferences.objects.create(patient=personas.tolvan, hide_recent=True)
+    page = client_for(personas.tolvan).post("/record/export/", {"sections": ["notes"], "output": "html"}).text
+    assert "Igår: hosta." not in page
+    assert "Du har valt att dölja uppgifter om vård de senaste 14 dagarna" in page

@@ -8,11 +8,19 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from tests.records.helpers import write_note
+from tests.records.helpers import unit_of_kind, write_note
 from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit, Region, UnitKind
-from vardkontakt.records.models import Diagnosis, RecordNote, RecordPreferences, RecordRules
-from vardkontakt.records.publishing import published_items, published_notes, rules_of
+from vardkontakt.records.models import (
+    CareContact,
+    Diagnosis,
+    LabResult,
+    Medicine,
+    RecordNote,
+    RecordPreferences,
+    RecordRules,
+)
+from vardkontakt.records.publishing import hidden_by_choice, published_items, published_notes, rules_of
 
 pytestmark = pytest.mark.django_db
 
@@ -105,14 +113,66 @@ def test_unsigned_notes_only_after_the_patient_chooses_them(personas):
     assert len(shown(personas.tolvan)) == 1
 
 
-def test_the_patient_may_hide_the_last_14_days(personas):
-    now = timezone.now()
-    write_note(personas.tolvan, received_at=now - dt.timedelta(days=13, hours=23))
-    write_note(personas.tolvan, received_at=now - dt.timedelta(days=14, minutes=1))
-    assert len(shown(personas.tolvan)) == 2
-    RecordPreferences.objects.create(patient=personas.tolvan, hide_recent=True)
-    with time_machine.travel(now, tick=False):
-        assert len(shown(personas.tolvan)) == 1
+def test_the_patient_may_hide_the_last_14_days_of_care_by_its_own_date(personas):
+    """Issue 16 §12: by the entry's own date (docs/record.md), not by when it was imported."""
+    tolvan = personas.tolvan
+    with time_machine.travel(timezone.now(), tick=False):
+        now, today = timezone.now(), timezone.localdate()
+        thirteen_days = write_note(tolvan, written_on=today - dt.timedelta(days=13), received_at=now)
+        fourteen_days = write_note(tolvan, written_on=today - dt.timedelta(days=14), received_at=now)
+        # A region imports its history today: old care, arrived now.
+        imported = write_note(tolvan, written_on=today - dt.timedelta(days=400), received_at=now)
+        # A visit 20 days ago, written up late: it arrives now and counts from the visit, so it shows.
+        late = write_note(tolvan, written_on=today - dt.timedelta(days=20), received_at=now - dt.timedelta(minutes=5))
+        assert set(shown(tolvan)) == {thirteen_days, fourteen_days, imported, late}
+        assert published_notes(tolvan).hidden_by_choice is False
+
+        RecordPreferences.objects.create(patient=tolvan, hide_recent=True)
+        assert set(shown(tolvan)) == {fourteen_days, imported, late}
+        assert published_notes(tolvan).hidden_by_choice is True
+        assert published_notes(tolvan).withheld is False  # her own choice, not a rule
+
+        RecordNote.objects.filter(pk=thirteen_days.pk).delete()
+        assert published_notes(tolvan).hidden_by_choice is False
+
+
+def test_the_14_day_choice_reads_each_sections_own_date(personas):
+    tolvan = personas.tolvan
+    RecordPreferences.objects.create(patient=tolvan, hide_recent=True)
+    unit = unit_of_kind(UnitKind.PRIMARY_CARE)
+    with time_machine.travel(timezone.now(), tick=False):
+        now, today = timezone.now(), timezone.localdate()
+        common = {"patient": tolvan, "unit": unit, "source_system": "test", "received_at": now}
+        old = Diagnosis.objects.create(
+            **common, source_id="d1", code="J06", text="Förkylning", recorded_on=today - dt.timedelta(days=300)
+        )
+        assert list(published_items(Diagnosis, tolvan)[0]) == [old]
+        assert hidden_by_choice(Diagnosis, tolvan) is False
+        Diagnosis.objects.create(**common, source_id="d2", code="J02", text="Halsfluss", recorded_on=today)
+        assert list(published_items(Diagnosis, tolvan)[0]) == [old]
+        assert hidden_by_choice(Diagnosis, tolvan) is True
+
+        ended_yesterday = CareContact.objects.create(
+            **common,
+            source_id="c1",
+            kind="Slutenvård",
+            started_on=today - dt.timedelta(days=30),
+            ended_on=today - dt.timedelta(days=1),
+        )
+        long_ago = CareContact.objects.create(
+            **common, source_id="c2", kind="Besök", started_on=today - dt.timedelta(days=30)
+        )
+        assert list(published_items(CareContact, tolvan)[0]) == [long_ago]
+        assert ended_yesterday.pk not in {c.pk for c in published_items(CareContact, tolvan)[0]}
+
+        LabResult.objects.create(
+            **common, source_id="r1", analysis="P-Glukos", value=5, taken_at=now - dt.timedelta(days=2)
+        )
+        assert list(published_items(LabResult, tolvan)[0]) == []
+        assert hidden_by_choice(LabResult, tolvan) is True
+        Medicine.objects.create(**common, source_id="m1", name="Levaxin", dispensed_on=today - dt.timedelta(days=15))
+        assert [m.name for m in published_items(Medicine, tolvan)[0]] == ["Levaxin"]
+        assert hidden_by_choice(Medicine, tolvan) is False
 
 
 def test_what_is_written_is_readable_at_once(personas):

@@ -62,3 +62,30 @@ def test_the_bootstrapped_administrator_logs_in_with_siths_and_reaches_the_staff
     response = finish(choose(site, ADMIN, side="staff"))
     assert response.status_code == 302  # not refused as an unknown HSA-id
     assert Staff.objects.get(hsa_id=ADMIN).user is not None
+
+
+def test_the_archive_contact_is_set_and_said_or_its_absence_said(db):
+    """Issue 16 §15: residents who seal are told how to reach the archive; the command sets it."""
+    assert "Region archive: not set" in create()
+    out = StringIO()
+    call_command(
+        "region_create",
+        "Region Exempelby",
+        "--admin-hsa-id",
+        ADMIN,
+        "--admin-given-name",
+        "Rut",
+        "--admin-family-name",
+        "Regionadmin",
+        "--archive-phone",
+        "010-123 45 00",
+        "--archive-address",
+        "Regionarkivet, Box 1, 100 00 Exempelby",
+        "--archive-hours",
+        "Vardagar 9–12",
+        stdout=out,
+    )
+    region = Region.objects.get(name="Region Exempelby")
+    assert (region.archive_phone, region.archive_hours) == ("010-123 45 00", "Vardagar 9–12")
+    assert "Region archive (told to residents who seal their record): 010-123 45 00" in out.getvalue()
+    assert AuditEntry.objects.filter(action="region.archive_contact").count() == 1

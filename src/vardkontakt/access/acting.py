@@ -73,4 +73,9 @@ def context(request: HttpRequest) -> dict[str, Any]:
         return {}
     actor = request.user.patient  # type: ignore[union-attr]
     choices = policy.representations(actor)
-    return {"acting": found, "acting_choices": choices if len(choices) > 1 else []}
+    return {
+        "acting": found,
+        "acting_choices": choices if len(choices) > 1 else [],
+        # Evaluated only where the banner shows it: a guardian's children too old to act for.
+        "acting_grown_children": SimpleLazyObject(lambda: policy.children_grown_past_guardian_access(actor)),
+    }

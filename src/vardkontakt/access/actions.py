@@ -97,6 +97,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "catalogue.import": pgettext_lazy("audit log", "applied an extract of the HSA catalogue"),
     "catalogue.access_end": pgettext_lazy("audit log", "ended the access of a person no longer in the HSA catalogue"),
     "information_page.update": pgettext_lazy("audit log", "changed the text of a page about the e-services"),
+    "region.archive_contact": pgettext_lazy("audit log", "set how to reach the region archive"),
     "administration.create": pgettext_lazy("audit log", "added an administration"),
     "coordinator.appoint": pgettext_lazy("audit log", "appointed a coordinator"),
     "coordinator.remove": pgettext_lazy("audit log", "removed a coordinator"),

@@ -87,3 +87,26 @@ class LogFilterForm(forms.Form):
         if start and end and end < start:
             self.add_error("end", ValidationError(_("The end date is before the start date."), code="order"))
         return cleaned
+
+
+class AccessLogFilter(forms.Form):
+    """Whose reads, and which days, in "Vem har läst min journal"."""
+
+    readers = forms.ChoiceField(
+        label=_("Whose reads"),
+        choices=[
+            ("others", _("Care staff, systems and anyone acting for you")),
+            ("own", _("Your own")),
+            ("all", _("All")),
+        ],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", _("The end date must be the same as or after the start date."))
+        return data

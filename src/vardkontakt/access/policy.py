@@ -148,17 +148,34 @@ def representations(actor: Patient, *, now: dt.datetime | None = None) -> list[R
     return found
 
 
+@dataclass(frozen=True)
+class GrownChild:
+    """A guardian's child under 18 who is too old for the guardian to act for, and from what age."""
+
+    child: Patient
+    until_age: int
+
+
+def children_grown_past_guardian_access(guardian: Patient, *, now: dt.datetime | None = None) -> list[GrownChild]:
+    """The guardian's children under 18 the guardian can no longer act for, so that the "act for"
+    list and the start page can say why a child is missing instead of dropping them silently."""
+    now = now or timezone.now()
+    children = list(Guardianship.objects.filter(guardian=guardian, ended_at__isnull=True).select_related("child"))
+    if not children:
+        return []
+    regions = regions_of_patients([g.child for g in children])
+    grown = []
+    for g in children:
+        until = _rules_of(regions[g.child.pk]).guardian_access_until
+        if until <= age_on(g.child.birth_date, now) < 18:
+            grown.append(GrownChild(g.child, until))
+    return sorted(grown, key=lambda found: found.child.given_name)
+
+
 def children_past_guardian_access(guardian: Patient, *, now: dt.datetime | None = None) -> int:
     """How many of the guardian's children under 18 are too old for the guardian to act for,
     so the record page can say why they are not offered instead of leaving it unexplained."""
-    now = now or timezone.now()
-    children = list(Guardianship.objects.filter(guardian=guardian, ended_at__isnull=True).select_related("child"))
-    regions = regions_of_patients([g.child for g in children])
-    return sum(
-        1
-        for g in children
-        if _rules_of(regions[g.child.pk]).guardian_access_until <= age_on(g.child.birth_date, now) < 18
-    )
+    return len(children_grown_past_guardian_access(guardian, now=now))
 
 
 def representation(actor: Patient, subject: Patient, *, now: dt.datetime | None = None) -> Representation | None:

@@ -8,7 +8,7 @@ import uuid
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -16,7 +16,8 @@ from vardkontakt.access import policy
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.access.models import OPEN_PROXY_STATUSES, AuditEntry, Guardianship, Proxy, RecordSeal
 from vardkontakt.identity.models import Patient, Staff
-from vardkontakt.organisation.models import CareUnit
+from vardkontakt.organisation.models import CareUnit, Region
+from vardkontakt.organisation.selectors import region_of_patient
 
 
 def representation_to_switch_to(*, reader: Patient, subject_id: str) -> policy.Representation:
@@ -80,12 +81,38 @@ def active_seal(*, patient: Patient) -> RecordSeal | None:
     return RecordSeal.objects.filter(patient=patient, reopened_at__isnull=True).first()
 
 
-def record_readers_of(*, patient: Patient, viewer: Patient) -> QuerySet[AuditEntry]:
-    """'Vem har läst min journal': reads of the patient's data by anyone, newest first."""
+READERS = ("others", "own", "all")
+
+
+def record_readers_of(
+    *,
+    patient: Patient,
+    viewer: Patient,
+    readers: str = "others",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> QuerySet[AuditEntry]:
+    """'Vem har läst min journal': reads of the patient's data, newest first.
+
+    ``readers`` picks whose reads: ``others`` (staff, source systems, and anyone acting for the
+    patient: what the page shows first), ``own`` (the patient's own), or ``all``. ``viewer`` is
+    the patient (always: also with a sealed record, also before they may read the record itself) or
+    someone who may read the patient's record for them (``policy.can_read_record``, asked here);
+    the look is logged on the patient's behalf."""
+    if viewer.pk != patient.pk and not policy.can_read_record(viewer, patient):
+        raise Http404
     audit(actor=Actor.of_patient(viewer), action="access_log.read", patient=patient, on_behalf_of=patient)
-    return AuditEntry.objects.filter(patient_id=str(patient.pk), action__endswith=".read", outcome="allowed").order_by(
-        "-sequence"
-    )
+    found = AuditEntry.objects.filter(patient_id=str(patient.pk), action__endswith=".read", outcome="allowed")
+    own = Q(actor_kind="patient", actor_id=str(patient.pk))
+    if readers == "others":
+        found = found.exclude(own)
+    elif readers == "own":
+        found = found.filter(own)
+    if start:
+        found = found.filter(at__date__gte=start)
+    if end:
+        found = found.filter(at__date__lte=end)
+    return found.order_by("-sequence")
 
 
 def unit_for_log_review(*, staff: Staff, unit_id: str) -> CareUnit:
@@ -175,3 +202,10 @@ def seal_to_reopen(*, staff: Staff, seal_id: str) -> RecordSeal:
     if seal is None:
         raise Http404
     return seal
+
+
+def archive_contact_of(patient: Patient) -> Region | None:
+    """The region archive a resident contacts to have their sealed record opened again: their own
+    region's, when the region has said how to reach it. Contact details only: nothing to log."""
+    region = region_of_patient(patient)
+    return region if region is not None and region.has_archive_contact else None

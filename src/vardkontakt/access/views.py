@@ -6,6 +6,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vardkontakt.access import policy, selectors, services
-from vardkontakt.access.acting import ACTING_FOR
-from vardkontakt.access.forms import ProxyInviteForm, SealForm
+from vardkontakt.access.acting import ACTING_FOR, acting_for
+from vardkontakt.access.forms import AccessLogFilter, ProxyInviteForm, SealForm
+from vardkontakt.access.policy import Relation
 from vardkontakt.identity.decorators import PatientRequest, patient_required, recent_login_required
 
 
@@ -33,6 +35,7 @@ def acting_switch(request: PatientRequest) -> HttpResponse:
 @patient_required
 @require_GET
 def proxies(request: PatientRequest) -> HttpResponse:
+    # Reachable while acting for someone: it lists whom one acts for, and ending that is done here.
     me = request.patient
     given, held = selectors.proxies_of(patient=me)
     return render(
@@ -46,6 +49,9 @@ def proxies(request: PatientRequest) -> HttpResponse:
 @recent_login_required
 @require_http_methods(["GET", "POST"])
 def proxy_invite(request: PatientRequest) -> HttpResponse:
+    refused = own_account_only(request, what=_("Proxies"))
+    if refused is not None:
+        return refused
     me = request.patient
     if not policy.can_appoint_proxy(me):
         raise Http404
@@ -101,10 +107,29 @@ def proxy_revoke(request: PatientRequest, proxy_id: uuid.UUID) -> HttpResponse:
     return redirect("access:proxies")
 
 
+def own_account_only(request: PatientRequest, *, what: str) -> HttpResponse | None:
+    """Pages about the logged-in person's own account (the seal, settings) are not for someone
+    else: while acting for another person they say so and offer to switch back, and change nothing.
+    None when the person acts for themself."""
+    acting = acting_for(request)
+    if acting.relation is Relation.SELF:
+        return None
+    return render(
+        request,
+        "includes/own_account_only.html",
+        {"what": what, "subject": acting.subject},
+        status=403 if request.method == "POST" else 200,
+    )
+
+
 @patient_required
 @recent_login_required
 @require_http_methods(["GET", "POST"])
 def seal(request: PatientRequest) -> HttpResponse:
+    """Sealing is the person's own act for their own record (SPEC §7): never for someone acted for."""
+    refused = own_account_only(request, what=_("Sealing a record"))
+    if refused is not None:
+        return refused
     me = request.patient
     current = selectors.active_seal(patient=me)
     form = SealForm(request.POST if request.method == "POST" else None)
@@ -112,12 +137,43 @@ def seal(request: PatientRequest) -> HttpResponse:
         services.record_seal(patient=me)
         messages.success(request, _("Your record is sealed. Nobody can read it online any more."))
         return redirect("access:seal")
-    return render(request, "access/seal.html", {"form": form, "seal": current})
+    return render(
+        request, "access/seal.html", {"form": form, "seal": current, "archive": selectors.archive_contact_of(me)}
+    )
+
+
+ACCESS_LOG_PAGE = 50
 
 
 @patient_required
 @require_GET
 def access_log(request: PatientRequest) -> HttpResponse:
+    """Who has read the record of the person acted for: oneself, or someone whose record one may
+    read (a young child, a principal with the record scope); for anyone else, not reachable."""
     me = request.patient
-    entries = selectors.record_readers_of(patient=me, viewer=me)[:200]
-    return render(request, "access/access_log.html", {"entries": entries})
+    subject = acting_for(request).subject
+    if subject.pk != me.pk and not policy.can_read_record(me, subject):
+        return render(
+            request, "includes/own_account_only.html", {"what": _("Who has read the record"), "subject": subject}
+        )
+    form = AccessLogFilter(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    readers = filters.get("readers") or "others"
+    entries = selectors.record_readers_of(
+        patient=subject, viewer=me, readers=readers, start=filters.get("start"), end=filters.get("end")
+    )
+    page = Paginator(entries, ACCESS_LOG_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "access/access_log.html",
+        {
+            "page": page,
+            "form": form,
+            "readers": readers,
+            "query": query.urlencode(),
+            "subject": subject,
+            "acting_self": subject.pk == me.pk,
+        },
+    )

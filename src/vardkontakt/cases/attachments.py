@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.cases.file_safety import SUFFIX, Refused, check_pdf, clean_image, display_name, sniff
-from vardkontakt.cases.models import Attachment, Case
+from vardkontakt.cases.models import Attachment, Case, CaseMessage
 from vardkontakt.core.virus_scan import ScannerUnavailable, scan_bytes, scanning_configured
 from vardkontakt.identity.models import Patient
 
@@ -116,15 +116,30 @@ def check_files(files: list[UploadedFile], *, already: int = 0) -> list[CheckedF
 @transaction.atomic
 def attachments_store(*, files: list[UploadedFile], uploader: Patient, submission_key: str) -> list[Attachment]:
     already = Attachment.objects.filter(uploaded_by=uploader, submission_key=submission_key, case__isnull=True).count()
+    return store_checked(check_files(files, already=already), uploader=uploader, submission_key=submission_key)
+
+
+def store_checked(
+    checked_files: list[CheckedFile],
+    *,
+    uploader: Patient,
+    submission_key: str = "",
+    case: Case | None = None,
+    message: CaseMessage | None = None,
+) -> list[Attachment]:
+    """Write checked files to disk and their rows: waiting for a case (by submission key) or
+    joined to a case and the answer they came with."""
     stored = []
-    for checked in check_files(files, already=already):
+    for checked in checked_files:
         stored_as = f"{uuid.uuid4().hex}{SUFFIX[checked.content_type]}"
         with (_root() / stored_as).open("xb") as handle:
             handle.write(checked.data)
         stored.append(
             Attachment.objects.create(
+                case=case,
+                message=message,
                 uploaded_by=uploader,
-                submission_key=submission_key,
+                submission_key=submission_key or (f"message:{message.pk}" if message else ""),
                 original_name=checked.name,
                 content_type=checked.content_type,
                 size=len(checked.data),

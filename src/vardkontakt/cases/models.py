@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from vardkontakt.cases.defaults import ServiceKind
 from vardkontakt.cases.naming import validate_service_name
@@ -63,6 +64,20 @@ class CaseStatus(models.TextChoices):
     CLOSED = "closed", _("closed")
 
 
+# The same statuses in the unit's words: "waiting for you" is what the patient reads, not the nurse.
+STAFF_STATUS_LABELS: dict[str, Promise] = {
+    CaseStatus.RECEIVED: pgettext_lazy("case status for staff", "new"),
+    CaseStatus.IN_PROGRESS: pgettext_lazy("case status for staff", "being handled"),
+    CaseStatus.ANSWERED: pgettext_lazy("case status for staff", "answered"),
+    CaseStatus.WAITING_FOR_PATIENT: pgettext_lazy("case status for staff", "waiting for the patient's answer"),
+    CaseStatus.WILL_CALL: pgettext_lazy("case status for staff", "we call the patient"),
+    CaseStatus.CLOSED: pgettext_lazy("case status for staff", "closed"),
+}
+
+# The free-text answers whose first words tell one case from another of the same service.
+SUMMARY_KINDS = ("long_text", "short_text")
+SUMMARY_LENGTH = 90
+
 OPEN_STATUSES = [CaseStatus.RECEIVED, CaseStatus.IN_PROGRESS, CaseStatus.WAITING_FOR_PATIENT, CaseStatus.WILL_CALL]
 
 
@@ -113,6 +128,25 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def status_for_staff(self) -> str:
+        return str(STAFF_STATUS_LABELS.get(self.status, self.get_status_display()))
+
+    @property
+    def summary(self) -> str:
+        """The first words the patient wrote, so three "Rådgivning" cases can be told apart."""
+        for answer in self.answers:
+            value = answer.get("value")
+            if answer.get("kind") in SUMMARY_KINDS and isinstance(value, str) and value.strip():
+                text = " ".join(value.split())
+                return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1].rstrip() + "…"
+        return ""
+
+    @property
+    def files_sent_with_case(self) -> models.QuerySet[Attachment]:
+        """The files sent with the case itself; those sent with a later answer show in the thread."""
+        return self.attachments.filter(message__isnull=True)
 
 
 class MessageKind(models.TextChoices):
@@ -183,6 +217,18 @@ class CaseMessage(models.Model):
         return str(PATIENT_EVENT_TEXTS.get(self.event, ""))
 
 
+class CaseReading(models.Model):
+    """How far a person on the patient's side has read a case: what the unit wrote after
+    ``seen_at`` is new to them. One row per case and reader (a guardian and a proxy read apart)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="readings")
+    reader = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "reader"], name="case_reading_once")]
+
+
 class Attachment(models.Model):
     """A file a patient sent with a case. Stored outside the web root; served only through the
     case's policy. Uploaded before 'Send' (the review step) it waits, bound to the submission's
@@ -190,6 +236,10 @@ class Attachment(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    # Set when the file came with an answer to the unit's question rather than with the case.
+    message = models.ForeignKey(
+        CaseMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
     uploaded_by = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
     submission_key = models.CharField(max_length=64, db_index=True)
     original_name = models.CharField(max_length=200)

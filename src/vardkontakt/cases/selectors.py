@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +20,17 @@ from vardkontakt.access.models import AuditEntry
 from vardkontakt.cases import policy
 from vardkontakt.cases.attachments import path_of
 from vardkontakt.cases.defaults import CALL_BACK_KEY, CALL_BACK_LABEL
-from vardkontakt.cases.models import OPEN_STATUSES, Attachment, Case, CaseMessage, CaseStatus, Service
+from vardkontakt.cases.models import (
+    OPEN_STATUSES,
+    PATIENT_EVENT_TEXTS,
+    Attachment,
+    Case,
+    CaseMessage,
+    CaseReading,
+    CaseStatus,
+    MessageKind,
+    Service,
+)
 from vardkontakt.cases.questions import MedicineChoices
 from vardkontakt.identity.contact import phone_for_display
 from vardkontakt.identity.models import Patient, Staff
@@ -37,10 +47,56 @@ def _may_write_for(reader: Patient, subject: Patient) -> None:
         raise Http404
 
 
-def cases_of(*, reader: Patient, subject: Patient) -> list[Case]:
-    """The subject's cases, newest first, as the reader sees them (one log entry for the list)."""
+@dataclass(frozen=True)
+class CaseRow:
+    """A case in the resident's list, with what tells the reader to look at it."""
+
+    case: Case
+    awaiting_answer: bool  # the unit asked something the patient has not answered
+    new_from_unit: bool  # the unit wrote (or said it will call) since this reader last opened it
+
+
+# What the unit writes that the patient's side sees: replies, questions, and the shown events.
+_FROM_UNIT = Q(kind__in=[MessageKind.REPLY, MessageKind.QUESTION]) | Q(
+    kind=MessageKind.EVENT, event__in=list(PATIENT_EVENT_TEXTS), author_staff__isnull=False
+)
+
+
+def _case_rows(reader: Patient, subject: Patient) -> list[CaseRow]:
+    last_exchange = (
+        CaseMessage.objects.filter(
+            case=OuterRef("pk"), kind__in=[MessageKind.QUESTION, MessageKind.REPLY, MessageKind.PATIENT]
+        )
+        .order_by("-created_at")
+        .values("kind")[:1]
+    )
+    last_from_unit = (
+        CaseMessage.objects.filter(_FROM_UNIT, case=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
+    )
+    seen = CaseReading.objects.filter(case=OuterRef("pk"), reader=reader).values("seen_at")[:1]
+    cases = (
+        Case.objects.filter(patient=subject)
+        .select_related("service", "unit")
+        .annotate(last_exchange=Subquery(last_exchange), last_from_unit=Subquery(last_from_unit), seen=Subquery(seen))
+        .order_by("-received_at")
+    )
+    rows = [
+        CaseRow(
+            case=case,
+            awaiting_answer=case.is_open and case.last_exchange == MessageKind.QUESTION,
+            new_from_unit=case.last_from_unit is not None and (case.seen is None or case.last_from_unit > case.seen),
+        )
+        for case in cases
+    ]
+    # Waiting for the patient first, then news from the unit, then the rest open, then closed; newest first in each.
+    return sorted(rows, key=lambda row: (not row.awaiting_answer, not row.new_from_unit, not row.case.is_open))
+
+
+def cases_of(*, reader: Patient, subject: Patient) -> list[CaseRow]:
+    """The subject's cases as the reader sees them: those that wait for an answer or have news
+    first, newest first within each (one log entry for the list)."""
     _may_write_for(reader, subject)
-    cases = list(Case.objects.filter(patient=subject).select_related("service", "unit").order_by("-received_at"))
+    rows = _case_rows(reader, subject)
     audit(
         actor=Actor.of_patient(reader),
         action="case.list.read",
@@ -48,7 +104,27 @@ def cases_of(*, reader: Patient, subject: Patient) -> list[Case]:
         on_behalf_of=subject,
         object_type="Case",
     )
-    return cases
+    return rows
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    awaiting_answer: int
+    new_from_unit: int
+
+
+def case_counts(*, reader: Patient, subject: Patient) -> CaseCounts | None:
+    """How many of the subject's cases wait for an answer or have news, for the start page.
+
+    None when the reader may not see the subject's cases. Logs nothing of its own: it is part of
+    the start page, which is the reader's own (or logged as ``home.read`` when acting for someone)."""
+    if not access_policy.can_act_for(reader, subject, access_policy.Scope.CASES):
+        return None
+    rows = _case_rows(reader, subject)
+    return CaseCounts(
+        awaiting_answer=sum(row.awaiting_answer for row in rows),
+        new_from_unit=sum(row.new_from_unit and not row.awaiting_answer for row in rows),
+    )
 
 
 def case_for_patient(*, reader: Patient, case_id: str) -> Case:
@@ -67,7 +143,7 @@ def case_for_patient(*, reader: Patient, case_id: str) -> Case:
 
 
 def thread_for_patient(case: Case) -> list[CaseMessage]:
-    messages = case.messages.select_related("author_staff", "author_patient")
+    messages = case.messages.select_related("author_staff", "author_patient").prefetch_related("attachments")
     return [message for message in messages if message.visible_to_patient]
 
 

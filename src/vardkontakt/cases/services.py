@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
@@ -23,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.cases import policy
-from vardkontakt.cases.attachments import attachments_attach
+from vardkontakt.cases.attachments import attachments_attach, check_files, store_checked
 from vardkontakt.cases.defaults import DEFAULT_QUESTIONS, DEFAULT_TERMS, SWEDISH_NAMES, ServiceKind
 from vardkontakt.cases.models import (
     OPEN_STATUSES,
@@ -31,6 +33,7 @@ from vardkontakt.cases.models import (
     CaseEvent,
     CaseMessage,
     CaseOutcome,
+    CaseReading,
     CaseStatus,
     MessageKind,
     RegionServiceForm,
@@ -274,18 +277,27 @@ def case_reopen(*, case: Case, by: Staff, version: int) -> Case:
 
 
 @transaction.atomic
-def case_patient_message(*, case_id: uuid.UUID | str, actor: Patient, body: str) -> CaseMessage:
-    """The patient's answer when the unit asked for more (``actor``: who writes, the patient or
-    someone acting for them)."""
+def case_patient_message(
+    *, case_id: uuid.UUID | str, actor: Patient, body: str, files: Sequence[UploadedFile] = ()
+) -> CaseMessage:
+    """The patient's answer to the unit's question (``actor``: who writes, the patient or someone
+    acting for them), with files if they add some.
+
+    The files are checked before anything is stored (all or none); a second click finds the
+    question answered and stores nothing."""
     case = _lock_for_patient(case_id, actor)
-    if case.status != CaseStatus.WAITING_FOR_PATIENT:
+    if policy.open_question(case) is None:
         raise ValidationError(_("The unit has not asked for more in this case."), code="not_waiting")
     if not body.strip():
         raise ValidationError(_("Write a message."), code="empty")
+    checked = check_files(list(files), already=case.attachments.count()) if files else []
     message = CaseMessage.objects.create(
         case=case, kind=MessageKind.PATIENT, author_patient=actor, body=body.strip(), created_at=timezone.now()
     )
-    case.status = CaseStatus.IN_PROGRESS
+    store_checked(checked, uploader=actor, case=case, message=message)
+    # "We will call you" still holds after the answer; otherwise the case is back with the unit.
+    if case.status != CaseStatus.WILL_CALL:
+        case.status = CaseStatus.IN_PROGRESS
     _bump(case, "status")
     audit(
         actor=Actor.of_patient(actor),
@@ -296,6 +308,12 @@ def case_patient_message(*, case_id: uuid.UUID | str, actor: Patient, body: str)
         unit=case.unit,
     )
     return message
+
+
+def case_mark_seen(*, case: Case, reader: Patient) -> None:
+    """The reader has seen the case as it is now (``case`` comes from ``case_for_patient``, which
+    checked and logged the read). Only the reader's own "new" marker changes."""
+    CaseReading.objects.update_or_create(case=case, reader=reader, defaults={"seen_at": timezone.now()})
 
 
 @transaction.atomic

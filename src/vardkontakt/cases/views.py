@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from pathlib import Path
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -16,9 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from vardkontakt.access.acting import acting_for
 from vardkontakt.access.audit import Actor
-from vardkontakt.cases import attachments, selectors, services
+from vardkontakt.cases import attachments, policy, selectors, services
 from vardkontakt.cases.forms import MessageForm
-from vardkontakt.cases.models import Attachment, CaseStatus
+from vardkontakt.cases.models import Attachment, Case
 from vardkontakt.cases.questions import answers_for_storage, asks_for_medicines, build_form
 from vardkontakt.identity.decorators import PatientRequest, patient_required
 
@@ -27,8 +28,8 @@ from vardkontakt.identity.decorators import PatientRequest, patient_required
 @require_GET
 def my_cases(request: PatientRequest) -> HttpResponse:
     subject = acting_for(request).subject
-    cases = selectors.cases_of(reader=request.patient, subject=subject)
-    return render(request, "cases/my_cases.html", {"cases": cases, "subject": subject})
+    rows = selectors.cases_of(reader=request.patient, subject=subject)
+    return render(request, "cases/my_cases.html", {"rows": rows, "subject": subject})
 
 
 @patient_required
@@ -116,21 +117,26 @@ def _long_date(day: dt.date) -> str:
     return date_format(day, "l j F")
 
 
+def _detail_context(case: Case, form: MessageForm | None, *, file_errors: list[str] | None = None) -> dict[str, Any]:
+    question = policy.open_question(case)
+    return {
+        "case": case,
+        "thread": selectors.thread_for_patient(case),
+        "question": question,
+        "form": (form or MessageForm()) if question is not None else None,
+        "file_errors": file_errors or [],
+        "max_files": attachments.MAX_FILES,
+        "can_withdraw": case.first_answered_at is None and case.is_open,
+        "deadline": _long_date(case.deadline_last_day),
+    }
+
+
 @patient_required
 @require_GET
 def detail(request: PatientRequest, case_id: uuid.UUID) -> HttpResponse:
     case = selectors.case_for_patient(reader=request.patient, case_id=str(case_id))
-    return render(
-        request,
-        "cases/detail.html",
-        {
-            "case": case,
-            "thread": selectors.thread_for_patient(case),
-            "form": MessageForm() if case.status == CaseStatus.WAITING_FOR_PATIENT else None,
-            "can_withdraw": case.first_answered_at is None and case.is_open,
-            "deadline": _long_date(case.deadline_last_day),
-        },
-    )
+    services.case_mark_seen(case=case, reader=request.patient)
+    return render(request, "cases/detail.html", _detail_context(case, None))
 
 
 @patient_required
@@ -140,27 +146,24 @@ def answer(request: PatientRequest, case_id: uuid.UUID) -> HttpResponse:
     with what went wrong, reads the case."""
     me = request.patient
     form = MessageForm(request.POST)
+    file_errors: list[str] = []
     if form.is_valid():
         try:
-            services.case_patient_message(case_id=case_id, actor=me, body=form.cleaned_data["body"])
+            services.case_patient_message(
+                case_id=case_id, actor=me, body=form.cleaned_data["body"], files=request.FILES.getlist("files")
+            )
         except ValidationError as error:
-            form.add_error(None, error)
+            if getattr(error, "code", None) in ("not_waiting", "empty"):
+                form.add_error(None, error)
+            else:
+                file_errors = error.messages
         else:
             messages.success(request, _("Your answer has been sent."))
             return redirect("cases:detail", case_id=case_id)
     case = selectors.case_for_patient(reader=me, case_id=str(case_id))
-    return render(
-        request,
-        "cases/detail.html",
-        {
-            "case": case,
-            "thread": selectors.thread_for_patient(case),
-            "form": form,
-            "can_withdraw": False,
-            "deadline": _long_date(case.deadline_last_day),
-        },
-        status=400,
-    )
+    context = _detail_context(case, form, file_errors=file_errors)
+    context["can_withdraw"] = False
+    return render(request, "cases/detail.html", context, status=400)
 
 
 @patient_required

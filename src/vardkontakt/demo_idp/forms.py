@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.demo_idp.protocol import LOA2
+from vardkontakt.demo_idp.roles import resident_roles, staff_roles
 from vardkontakt.identity.models import Patient, Staff
 
 
@@ -24,13 +25,26 @@ class ChooserForm(forms.Form):
     def __init__(self, *args: Any, tenant: str, required_acr: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tenant = tenant
-        choices: list[tuple[str, Any]] = [("", _("Choose a person"))]
+        # People with a part to play in the demo first, each labelled with it; then everyone else.
+        with_role: list[tuple[str, str]] = []
+        others: list[tuple[str, str]] = []
         if tenant == "eid":
+            roles = resident_roles()
             for patient in Patient.objects.order_by("family_name", "given_name"):
-                choices.append((patient.personnummer, f"{patient.full_name} ({patient.personnummer_display})"))
+                label = f"{patient.full_name} ({patient.personnummer_display})"
+                found = roles.get(patient.pk)
+                (with_role if found else others).append(
+                    (patient.personnummer, f"{label} – {'; '.join(found)}" if found else label)
+                )
         else:
+            roles = staff_roles()
             for staff in Staff.objects.order_by("family_name", "given_name"):
-                choices.append((staff.hsa_id, f"{staff.full_name}, {staff.get_profession_display()} ({staff.hsa_id})"))
+                label = f"{staff.full_name}, {staff.get_profession_display()} ({staff.hsa_id})"
+                found = roles.get(staff.pk)
+                (with_role if found else others).append(
+                    (staff.hsa_id, f"{label} – {'; '.join(found)}" if found else label)
+                )
+        choices: list[tuple[str, Any]] = [("", _("Choose a person")), *with_role, *others]
         self.fields["person"].choices = choices  # type: ignore[attr-defined]
         self.fields["acr"].choices = [  # type: ignore[attr-defined]
             (required_acr, _("Level 3 (BankID, Freja+, SITHS)")),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from vardkontakt.access import policy
 from vardkontakt.access.acting import acting_for
 from vardkontakt.cases.inbox_counts import inbox_counts_for_staff
+from vardkontakt.cases.selectors import case_counts
 from vardkontakt.core.tasks import heartbeat_age_seconds
 from vardkontakt.home.notices import link_of, notices_for
 from vardkontakt.home.selectors import home_offers
@@ -63,6 +64,8 @@ def patient_home(request: PatientRequest) -> HttpResponse:
             if subject.pk == me.pk
             else None,
             "may_write": acting.allows(policy.Scope.CASES),
+            "case_counts": case_counts(reader=me, subject=subject),
+            "grown_children": policy.children_grown_past_guardian_access(me) if subject.pk == me.pk else [],
             "may_read_record": acting.allows(policy.Scope.RECORD),
             "may_book": acting.allows(policy.Scope.BOOKINGS),
         },

@@ -139,6 +139,17 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def patient_settings(request: PatientRequest) -> HttpResponse:
     patient = request.patient
+    # One's own contact details, never changed under a banner naming someone one acts for. The
+    # acting-for choice is resolved by the access layer's middleware (read here without importing it).
+    resolve = getattr(request, "acting_resolved", None)
+    acting = resolve() if resolve is not None else None
+    if acting is not None and acting.subject.pk != patient.pk:
+        return render(
+            request,
+            "includes/own_account_only.html",
+            {"what": _("Contact details and notifications"), "subject": acting.subject},
+            status=403 if request.method == "POST" else 200,
+        )
     data = request.POST if request.method == "POST" else getattr(request, "stepup_stash", None)
     form = PatientSettingsForm(data, instance=patient)
     if request.method == "POST" and form.is_valid():

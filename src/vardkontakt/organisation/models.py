@@ -21,6 +21,10 @@ class Region(models.Model):
     staff_service_name = models.CharField(_("service name for staff"), max_length=100, blank=True)
     support_phone = models.CharField(_("support phone"), max_length=30, blank=True)
     support_email = models.EmailField(_("support e-mail"), blank=True)
+    # The region archive reopens a sealed record (SPEC §7): a resident who seals is told how to reach it.
+    archive_phone = models.CharField(_("region archive phone"), max_length=30, blank=True)
+    archive_address = models.CharField(_("region archive address"), max_length=300, blank=True)
+    archive_hours = models.CharField(_("region archive opening hours"), max_length=200, blank=True)
     # The seed's ages as defaults; many regions now use 16 for reading one's own record.
     guardian_access_until_age = models.PositiveSmallIntegerField(
         _("guardians act for children until this age"), default=13
@@ -47,6 +51,10 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_archive_contact(self) -> bool:
+        return bool(self.archive_phone or self.archive_address)
 
 
 def in_force(today: dt.date, prefix: str = "") -> Q:

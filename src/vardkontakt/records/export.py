@@ -112,6 +112,17 @@ def _items(name: str, subject: Patient, start: dt.date | None, end: dt.date | No
     raise ValueError(name)
 
 
+def hidden_by_choice(subject: Patient, sections: list[str]) -> bool:
+    """Whether the person's choice to hide the last 14 days keeps anything out of these sections."""
+    models = {"diagnoses": Diagnosis, "contacts": CareContact, "results": LabResult, "medicines": Medicine}
+    return any(
+        publishing.published_notes(subject).hidden_by_choice
+        if name == "notes"
+        else publishing.hidden_by_choice(models[name], subject)
+        for name in sections
+    )
+
+
 def parts(subject: Patient, sections: list[str], *, start: dt.date | None, end: dt.date | None) -> list[Part]:
     """The chosen sections in the record's order; the caller has opened the record for each."""
     found = []

@@ -33,7 +33,33 @@ NEVER_PUBLISHED_KINDS = [
     UnitKind.MATERNITY_CARE,
     UnitKind.DELIVERY_CARE,
 ]
-RECENT = dt.timedelta(days=14)
+RECENT_DAYS = 14
+
+# The entry's own date: when the care it records happened (docs/record.md, "Hide the last 14 days").
+OWN_DATE = {
+    "RecordNote": "written_on",
+    "Diagnosis": "recorded_on",
+    "CareContact": "started_on",
+    "LabResult": "taken_at",
+    "Medicine": "dispensed_on",
+}
+
+
+def recent_entries(model: type[Model], now: dt.datetime) -> Q:
+    """Entries about care in the last 14 days (today and the 13 days before), by their own date.
+
+    Not by when they arrived: a historical entry imported today is not recent care, and a note
+    about yesterday's visit that arrives next week is. A care contact that ended in the period
+    is recent too."""
+    first_day = timezone.localdate(now) - dt.timedelta(days=RECENT_DAYS - 1)
+    field = OWN_DATE[model.__name__]
+    if model.__name__ == "LabResult":
+        since = dt.datetime.combine(first_day, dt.time.min, tzinfo=timezone.get_current_timezone())
+        return Q(taken_at__gte=since)
+    condition = Q(**{f"{field}__gte": first_day})
+    if model.__name__ == "CareContact":
+        condition |= Q(ended_on__gte=first_day)
+    return condition
 
 
 def rules_of(region: Region) -> RecordRules:
@@ -160,13 +186,24 @@ class Published:
         by_rules: QuerySet[RecordNote],
         rules: NoteRules,
         show_unsigned: bool,
+        hide_recent: bool,
+        now: dt.datetime,
     ) -> None:
         self.notes = notes
         self._patient, self._by_rules, self._rules, self._show_unsigned = patient, by_rules, rules, show_unsigned
+        self._hide_recent, self._now = hide_recent, now
 
     @cached_property
     def withheld(self) -> bool:
         return _any_of(self._patient, RecordNote.objects.filter(patient=self._patient), self._rules.probes())
+
+    @cached_property
+    def hidden_by_choice(self) -> bool:
+        """Whether the patient's own choice to hide the last 14 days keeps any note off the page."""
+        if not self._hide_recent:
+            return False
+        candidates = self._by_rules if self._show_unsigned else self._by_rules.filter(signed=True)
+        return candidates.filter(recent_entries(RecordNote, self._now)).exists()
 
     @cached_property
     def unsigned_hidden(self) -> int:
@@ -183,8 +220,16 @@ def published_notes(patient: Patient, *, now: dt.datetime | None = None) -> Publ
     if not preferences.show_unsigned:
         shown = shown.filter(signed=True)
     if preferences.hide_recent:
-        shown = shown.filter(received_at__lt=now - RECENT)
-    return Published(patient, shown.select_related("unit"), by_rules, note_rules_now, preferences.show_unsigned)
+        shown = shown.exclude(recent_entries(RecordNote, now))
+    return Published(
+        patient,
+        shown.select_related("unit"),
+        by_rules,
+        note_rules_now,
+        preferences.show_unsigned,
+        preferences.hide_recent,
+        now,
+    )
 
 
 def published_items(
@@ -199,5 +244,15 @@ def published_items(
     every = model._default_manager.filter(patient=patient)
     shown = every.exclude(unit_id__in=hidden_ids)
     if preferences_of(patient).hide_recent:
-        shown = shown.filter(received_at__lt=now - RECENT)
+        shown = shown.exclude(recent_entries(model, now))
     return shown.select_related("unit"), _any_of(patient, every, [Q(unit_id__in=hidden_ids)])
+
+
+def hidden_by_choice(model: type[Model], patient: Patient, *, now: dt.datetime | None = None) -> bool:
+    """Whether the patient's choice to hide the last 14 days keeps any of these entries off the page
+    (so the page can say so: it is their own choice, not a rule)."""
+    if not preferences_of(patient).hide_recent:
+        return False
+    now = now or timezone.now()
+    every = model._default_manager.filter(patient=patient).exclude(unit_id__in=_unit_ids(hidden_units(patient, now)))
+    return every.filter(recent_entries(model, now)).exists()

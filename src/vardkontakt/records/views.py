@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from vardkontakt.access import policy
 from vardkontakt.access.acting import acting_for
@@ -22,6 +22,7 @@ from vardkontakt.identity.decorators import PatientRequest, patient_required, re
 from vardkontakt.identity.models import Patient, Profession
 from vardkontakt.records import export, publishing, results, services
 from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine
+from vardkontakt.records.overview import overview_of
 from vardkontakt.records.paging import page_of
 from vardkontakt.records.selectors import open_record, record_closed_to
 
@@ -63,15 +64,16 @@ def overview(request: PatientRequest) -> HttpResponse:
     subject, closed = _door(request, "overview")
     if closed:
         return closed
-    published = publishing.published_notes(subject)
+    found = overview_of(subject)
     return render(
         request,
         "records/overview.html",
         _common(
             request,
             subject,
-            withheld=published.withheld,
-            preferences=publishing.preferences_of(subject),
+            overview=found,
+            withheld=found.withheld,
+            hidden_by_choice=found.hidden_by_choice,
             teenagers=policy.children_past_guardian_access(subject)
             if acting_for(request).relation is Relation.SELF
             else 0,
@@ -110,6 +112,7 @@ def notes(request: PatientRequest) -> HttpResponse:
             form=form,
             query=query.urlencode(),
             withheld=published.withheld,
+            hidden_by_choice=published.hidden_by_choice,
             unsigned_hidden=published.unsigned_hidden,
         ),
     )
@@ -136,7 +139,18 @@ def section(request: PatientRequest, name: str) -> HttpResponse:
     page = page_of(items, request.GET.get("page"), PAGE_SIZE)
     if model is LabResult:
         results.link_charts(items, page.object_list)
-    return render(request, f"records/{name}.html", _common(request, subject, page=page, title=title, withheld=withheld))
+    return render(
+        request,
+        f"records/{name}.html",
+        _common(
+            request,
+            subject,
+            page=page,
+            title=title,
+            withheld=withheld,
+            hidden_by_choice=publishing.hidden_by_choice(model, subject),
+        ),
+    )
 
 
 @patient_required
@@ -197,6 +211,7 @@ def export_record(request: PatientRequest) -> HttpResponse:
         start=data["start"],
         end=data["end"],
         parts=export.parts(subject, data["sections"], start=data["start"], end=data["end"]),
+        hidden_by_choice=export.hidden_by_choice(subject, data["sections"]),
         print_page=data["output"] == "html",
     )
     html = render_to_string("records/export_document.html", context, request=request)
@@ -211,15 +226,28 @@ def export_record(request: PatientRequest) -> HttpResponse:
 
 
 @patient_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def preferences(request: PatientRequest) -> HttpResponse:
-    """The patient's own choices; a guardian or proxy does not make them for the person."""
+    """The person's own choices about their record page. Only for oneself: a guardian or a proxy
+    does not make them for the person they act for (the page says so, and saves nothing)."""
     me: Patient = request.patient
-    services.record_preferences_save(
-        patient=me,
-        show_unsigned=request.POST.get("show_unsigned") == "on",
-        hide_recent=request.POST.get("hide_recent") == "on",
-        notify_new_results=request.POST.get("notify_new_results") == "on",
+    subject = acting_for(request).subject
+    if subject.pk != me.pk:
+        status = 403 if request.method == "POST" else 200
+        return render(
+            request, "records/preferences.html", _common(request, subject, for_someone_else=True), status=status
+        )
+    if request.method == "POST":
+        services.record_preferences_save(
+            patient=me,
+            show_unsigned=request.POST.get("show_unsigned") == "on",
+            hide_recent=request.POST.get("hide_recent") == "on",
+            notify_new_results=request.POST.get("notify_new_results") == "on",
+        )
+        messages.success(request, _("Your choices are saved."))
+        return redirect("records:preferences")
+    return render(
+        request,
+        "records/preferences.html",
+        _common(request, subject, preferences=publishing.preferences_of(me), recent_days=publishing.RECENT_DAYS),
     )
-    messages.success(request, _("Your choices are saved."))
-    return redirect("records:overview")

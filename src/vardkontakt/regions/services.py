@@ -254,3 +254,14 @@ def coordinator_remove(*, administration: Administration, staff_id: Any, by: Sta
     if person is not None:
         administration.coordinators.remove(person)
         audit(actor=Actor.of_staff(by), action="coordinator.remove", obj=administration, detail=person.hsa_id)
+
+
+@transaction.atomic
+def region_archive_contact_set(*, region: Region, phone: str, address: str, hours: str) -> Region:
+    """How residents reach the region archive, which reopens sealed records (said on the seal page).
+    From the command line (region_create) until a region settings page edits it."""
+    region.archive_phone, region.archive_address, region.archive_hours = phone.strip(), address.strip(), hours.strip()
+    region.full_clean(validate_unique=False)
+    region.save(update_fields=["archive_phone", "archive_address", "archive_hours"])
+    audit(actor=SYSTEM, action="region.archive_contact", obj=region, detail=region.name)
+    return region

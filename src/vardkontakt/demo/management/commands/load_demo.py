@@ -60,6 +60,9 @@ class Command(BaseCommand):
                 "staff_service_name": "Vårdkontakt för vårdpersonal",
                 "support_phone": "0771-00 00 00",
                 "support_email": "support@vardkontakt.example",
+                "archive_phone": "040-00 00 01",
+                "archive_address": "Regionarkivet, Box 100, 211 00 Malmö",
+                "archive_hours": "Vardagar 9–12 och 13–15",
             },
         )
         administrations = {

@@ -12,8 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from vardkontakt.demo.demo_data import staff_hsa_id
-from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.demo.logins import login_lines
 
 
 class Command(BaseCommand):
@@ -54,13 +53,8 @@ class Command(BaseCommand):
         stop()
 
     def _print_logins(self, addr: str) -> None:
-        self.stdout.write(self.style.SUCCESS(f"\nVårdkontakt demo on http://{addr}/  (Ctrl-C stops it)\n"))
-        self.stdout.write("Log in with 'Log in with e-ID' or 'SITHS' and pick a person in the demo provider:")
-        tolvan = Patient.objects.filter(personnummer="191212121212").first()
-        if tolvan:
-            self.stdout.write(f"  resident: {tolvan.full_name}  {tolvan.personnummer_display}")
-        for patient in Patient.objects.filter(family_name__in=["Föräldersson", "Omsorgsdotter"]):
-            self.stdout.write(f"  resident: {patient.full_name}  {patient.personnummer_display}")
-        for staff in Staff.objects.filter(hsa_id__in=[staff_hsa_id(1), staff_hsa_id(2)]):
-            self.stdout.write(f"  staff:    {staff.full_name} ({staff.get_profession_display()})  {staff.hsa_id}")
-        self.stdout.write(f"  site URL: {settings.SITE_URL}\n")
+        self.stdout.write(self.style.SUCCESS(f"\nVårdkontakt-demo på http://{addr}/  (Ctrl-C stoppar den)\n"))
+        self.stdout.write("Sidorna är på svenska (English längst upp på sidan). Alla personer är påhittade.")
+        for line in login_lines():
+            self.stdout.write(line)
+        self.stdout.write(f"  webbplatsens adress: {settings.SITE_URL}\n")

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from vardkontakt.regions.services import region_bootstrap
+from vardkontakt.regions.services import region_archive_contact_set, region_bootstrap
 
 
 class Command(BaseCommand):
@@ -20,6 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--admin-hsa-id", required=True, help="The first region administrator's HSA-id.")
         parser.add_argument("--admin-given-name", required=True)
         parser.add_argument("--admin-family-name", required=True)
+        parser.add_argument("--archive-phone", default="", help="The region archive's phone (for sealed records).")
+        parser.add_argument("--archive-address", default="", help="The region archive's postal address.")
+        parser.add_argument("--archive-hours", default="", help='When the archive answers, e.g. "Vardagar 9-12".')
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -29,15 +32,33 @@ class Command(BaseCommand):
                 admin_given_name=options["admin_given_name"],
                 admin_family_name=options["admin_family_name"],
             )
+            region = done.region
+            if options["archive_phone"] or options["archive_address"] or options["archive_hours"]:
+                region = region_archive_contact_set(
+                    region=region,
+                    phone=options["archive_phone"],
+                    address=options["archive_address"],
+                    hours=options["archive_hours"],
+                )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
-        region, admin = done.region, done.administrator
+        admin = done.administrator
         self.stdout.write(
             f"Region: {region.name} ({'created' if done.region_created else 'already there, unchanged'})\n"
             f"Region administrator: {admin.full_name}, {admin.hsa_id} "
             f"({'added' if done.administrator_created else 'already known'}"
             f"{', role granted' if done.role_granted else ', already region administrator'})\n"
         )
+        if region.has_archive_contact:
+            self.stdout.write(
+                f"Region archive (told to residents who seal their record): {region.archive_phone}, "
+                f"{region.archive_address}, {region.archive_hours}\n"
+            )
+        else:
+            self.stdout.write(
+                "Region archive: not set. Residents who seal their record are told to contact their care unit\n"
+                "  until it is: run again with --archive-phone, --archive-address and --archive-hours.\n"
+            )
         site = getattr(settings, "SITE_URL", "") or "https://<your host>"
         self.stdout.write(
             "Next:\n"
