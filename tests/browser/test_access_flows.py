@@ -38,7 +38,9 @@ def test_a_resident_invites_a_proxy_who_accepts_acts_for_them_and_stops(ui, pers
     ui.click("Skicka förfrågan")
     expect(ui.page).to_have_url(re.compile(r"/proxies/$"))
     expect(_status_message(ui, "Förfrågan är skickad. Ombudet måste logga in och godkänna den.")).to_be_visible()
-    card = ui.page.get_by_role("listitem").filter(has=ui.page.get_by_role("heading", name=other.full_name))
+    # Until they accept, the card shows the number Tolvan typed, not the name the platform holds.
+    expect(ui.page.get_by_role("heading", name=other.full_name)).to_have_count(0)
+    card = ui.page.get_by_role("listitem").filter(has=ui.page.get_by_role("heading", name=other.personnummer_display))
     expect(card.get_by_text("Väntar på svar")).to_be_visible()
     expect(card.get_by_text("Meddelanden och ärenden")).to_be_visible()
     # Withdrawing asks first: the button that does it is behind "Återkalla förfrågan".
