@@ -48,7 +48,7 @@ def visit(unit) -> VisitType:
 def slot(unit, visit, personas) -> Slot:
     weekly_block(unit, personas.staff_x, visit, weekday=3, end=dt.time(10))
     slots_generate(unit, today=NOW.date())
-    return Slot.objects.filter(unit=unit).order_by("starts_at").first()
+    return Slot.objects.filter(unit=unit).order_by("starts_at")[0]
 
 
 def resident(personas, language: str) -> Client:

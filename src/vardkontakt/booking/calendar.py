@@ -52,7 +52,10 @@ def _description(booking: Booking) -> str:
     unit = slot.unit
     lines = [
         _("%(visit)s with a %(profession)s.")
-        % {"visit": translated_text(slot.visit_type, "name"), "profession": slot.practitioner.get_profession_display().lower()}
+        % {
+            "visit": translated_text(slot.visit_type, "name"),
+            "profession": slot.practitioner.get_profession_display().lower(),
+        }
     ]
     hours = slot.visit_type.cancellation_deadline_hours
     rule = ngettext(
@@ -76,7 +79,10 @@ def _event(booking: Booking, *, detailed: bool, with_name: bool) -> Event:
     event.add("dtstart", slot.starts_at)
     event.add("dtend", slot.ends_at)
     if detailed:
-        summary = _("%(visit)s at %(unit)s") % {"visit": translated_text(slot.visit_type, "name"), "unit": slot.unit.name}
+        summary = _("%(visit)s at %(unit)s") % {
+            "visit": translated_text(slot.visit_type, "name"),
+            "unit": slot.unit.name,
+        }
         if with_name:
             summary += f" ({booking.patient.given_name})"
         event.add("location", ", ".join(p for p in (slot.place, slot.unit.street_address, slot.unit.city) if p))

@@ -96,7 +96,7 @@ class VisitTypeForm(forms.Form):
         label=_("Name in English"),
         max_length=120,
         required=False,
-        help_text=_("Shown to patients who read the service in English; if empty they see the Swedish name."),
+        help_text=_("Shown to residents who read in English. Leave it empty to show the Swedish name."),
     )
     duration_minutes = forms.IntegerField(
         label=_("Length (minutes)"),
