@@ -165,6 +165,19 @@ def test_a_full_appointment_book_does_not_scroll_sideways_on_a_phone(ui, persona
         expect(ui.page.get_by_role("button", name=re.compile(r"^Öppna \d+ telefontid"))).to_be_visible()
         expect(ui.page.get_by_role("button", name=re.compile(r"^Släpp \d+ webbtid"))).to_be_visible()
         _no_sideways_scrolling(ui)
+        # Fitting by squeezing seven columns into letters would pass the check above: a one-word
+        # label of a time ("Besökstyp", "Bokningar") stays on one line.
+        broken = ui.page.evaluate(
+            """() => [...document.querySelectorAll('.nhsuk-table-responsive__heading')]
+                .filter(h => !h.textContent.trim().includes(' '))
+                .filter(h => {
+                    const text = document.createRange();  // the text's own box, not the stretched cell's
+                    text.selectNodeContents(h);
+                    return text.getBoundingClientRect().height > 1.5 * parseFloat(getComputedStyle(h).lineHeight);
+                })
+                .map(h => h.textContent.trim())"""
+        )
+        assert broken == [], f"labels broken across lines at 375 px: {sorted(set(broken))}"
 
 
 def test_the_staff_header_and_start_page_lead_to_the_inbox_with_its_figures(ui, personas, tolvans_case, unit_x):
