@@ -144,3 +144,13 @@ def test_swedish_readers_always_see_the_swedish_name(personas, unit, visit, slot
         assert "Health check" not in page, name
         assert 'lang="sv">' not in page.split("<main", 1)[-1], name
     assert "SUMMARY:Hälsosamtal på Vårdcentralen Lindängen" in pages["ics"]
+
+
+def test_the_name_inside_a_sentence_is_marked_not_escaped(personas, unit, visit, slot):
+    """The at-limit and not-movable notices quote the visit type in a translated sentence."""
+    VisitType.objects.filter(pk=visit.pk).update(rebookable_online=False, cancellation_deadline_hours=0)
+    pages = pages_of_a_booking(resident(personas, "en"), unit, visit, slot)
+    assert 'does not let patients move “<span lang="sv">Hälsosamtal</span>” online' in pages["detail"]
+    at_limit = resident(personas, "en").get(f"/bookings/book/{unit.pk}/{visit.pk}/").text
+    assert 'coming appointment of “<span lang="sv">Hälsosamtal</span>” booked online' in at_limit
+    assert "&lt;span" not in pages["detail"] + at_limit
