@@ -90,6 +90,17 @@ def test_choices_have_english_wording_by_position_and_swedish_where_left_empty(p
         write, {"idempotency_key": "k", "step": "review", "q1": "Ont i halsen", "q2": "Telefon"}
     )
     assert sent.status_code == 200 and "Check your case" in sent.text
+    # The check page words question and choice as the form did: English, or Swedish marked so.
+    assert '<dd class="nhsuk-summary-list__value">Phone\n</dd>' in sent.text and ">Telefon<" not in sent.text
+    letter = resident(personas, "en").post(
+        write, {"idempotency_key": "k3", "step": "review", "q1": "Ont i halsen", "q2": "Brev"}
+    )
+    assert '<dd class="nhsuk-summary-list__value"><span lang="sv">Brev</span>\n</dd>' in letter.text
+    assert '<span lang="sv">Hur vill du bli kontaktad?</span>' in sent.text
+    checked_in_swedish = resident(personas, "sv").post(
+        write, {"idempotency_key": "k2", "step": "review", "q1": "Ont i halsen", "q2": "Brev"}
+    )
+    assert "Brev" in checked_in_swedish.text and 'lang="sv">' not in checked_in_swedish.text.split("<main", 1)[1]
 
 
 def test_choices_in_swedish_only_are_marked_swedish_on_english_pages(personas, advice):

@@ -323,6 +323,22 @@ def build_form(
     return form_class(data)
 
 
+def answers_as_read(questions: list[dict[str, Any]], answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The answers to check before sending, worded as the form was read: each question and chosen
+    choice in the reader's language (the stored answers keep the unit's Swedish)."""
+    by_key = {question["key"]: question for question in questions}
+    shown = []
+    for answer in answers:
+        question = by_key.get(answer["key"], {})
+        label = worded(question, "label")[0] if question else answer["label"]
+        value = answer["value"]
+        if answer["kind"] in ("single_choice", "multiple_choice") and value:
+            options = dict(choice_options(question))
+            value = [options.get(v, v) for v in value] if isinstance(value, list) else options.get(value, value)
+        shown.append({**answer, "label": label, "value": value})
+    return shown
+
+
 def answers_for_storage(
     questions: list[dict[str, Any]], cleaned: dict[str, Any], *, medicines: MedicineChoices | None = None
 ) -> list[dict[str, Any]]:
