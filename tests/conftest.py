@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import hypothesis
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from vardkontakt.cases.defaults import ServiceKind
 from vardkontakt.cases.models import Case, Service
@@ -76,6 +76,16 @@ def _banner_read_afresh() -> Iterator[None]:
     forget_messages()
     yield
     forget_messages()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts and ends in the default language (Swedish): a request through the test
+    client leaves the language it chose active in the thread, and the next test in that worker
+    would otherwise render English figures (seen: a decimal point instead of a comma)."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -77,6 +77,31 @@ def test_an_invitation_that_breaks_a_rule_is_explained_and_saves_nothing(persona
     assert not Proxy.objects.exists() or not Proxy.objects.filter(principal=personas.tolvan).exists()
 
 
+def test_the_invitation_tells_nothing_of_the_invitee_until_they_accept(personas):
+    """Issue 14 §8: the principal sees the number they typed, not the name the platform holds."""
+    tolvan, other = client_for(personas.tolvan), client_for(personas.other_patient)
+    name = personas.other_patient.full_name
+    assert invite(tolvan, personas.other_patient.personnummer).status_code == 302
+    waiting = tolvan.get("/proxies/").text
+    assert name not in waiting and personas.other_patient.personnummer_display in waiting
+    proxy = Proxy.objects.get(principal=personas.tolvan)
+    assert other.post(f"/proxies/{proxy.id}/accept/").status_code == 302
+    assert name in tolvan.get("/proxies/").text
+
+
+def test_a_person_with_protected_identity_is_refused_without_saying_why(personas):
+    protected = personas.protected_guardian
+    protected.protected_identity = True
+    protected.save(update_fields=["protected_identity"])
+    response = invite(client_for(personas.tolvan), protected.personnummer)
+    assert response.status_code == 200
+    assert "kan inte skickas till den här personen" in response.text
+    for telling in ("skydd", "Skydd", "protected", protected.given_name, protected.family_name):
+        assert telling not in response.text
+    assert not Proxy.objects.filter(principal=personas.tolvan).exists()
+    assert not Notification.objects.filter(recipient=protected).exists()
+
+
 def test_an_invitation_needs_a_scope_and_a_future_end_date(personas):
     tolvan = client_for(personas.tolvan)
     response = tolvan.post(

@@ -402,7 +402,30 @@ def test_staff_cancel_and_the_book_says_the_unit_did(personas, unit, visit):
     assert client.post(url).status_code == 302
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELLED and not booking.ended_online
-    assert sv("Cancelled by the unit") in text_of(client.get(book_url(unit)))
+    assert booking.ended_by_staff == personas.staff_x
+    with translation.override("sv"):
+        said = gettext("Cancelled by %(name)s at the unit") % {"name": personas.staff_x.full_name}
+    assert said in text_of(client.get(book_url(unit)))
+
+
+def test_the_book_names_who_cancelled_or_moved_for_the_patient(personas, unit, visit, monday):
+    """Issue 14 §3: a booking ended online says who ended it, a guardian or a proxy by name."""
+    anna, liam = personas.guardian, personas.child_9
+    first, second, third, _fourth = monday
+    with time_machine.travel(NOW - dt.timedelta(days=1)):
+        cancelled = booking_create_online(slot_id=first.pk, unit=unit, subject=liam, actor=anna)
+        booking_cancel(booking_id=cancelled.pk, by_patient=anna)
+        moved = booking_create_online(slot_id=second.pk, unit=unit, subject=liam, actor=anna)
+        booking_move_online(booking_id=moved.pk, new_slot_id=third.pk, actor=anna)
+    cancelled.refresh_from_db()
+    moved.refresh_from_db()
+    assert (cancelled.ended_by_patient, cancelled.ended_by_staff) == (anna, None)
+    assert moved.ended_by_patient == anna
+    page = text_of(staff_client(personas.staff_x).get(book_url(unit)))
+    with translation.override("sv"):
+        assert gettext("Cancelled online by %(name)s for the patient") % {"name": anna.full_name} in page
+        assert gettext("Moved online by %(name)s for the patient") % {"name": anna.full_name} in page
+    assert sv("Cancelled online by the patient") not in page
 
 
 # --- coverage -------------------------------------------------------------------------------------

@@ -31,6 +31,16 @@ CHROMIUM_ARGS = [
 ]
 # A small phone's width (an iPhone SE, a common narrow Android): axe and the layout are checked there too.
 PHONE: ViewportSize = {"width": 375, "height": 667}
+# The phone-width pass runs once per page (its path with ids taken out) per test process: the same
+# template at the same width lays out the same, and a second axe run per step doubled the browser
+# tests' time. The wide pass still runs after every step, as the page's state changes.
+PHONE_CHECKED: set[str] = set()
+_IDS = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|\d+")
+
+
+def page_kind(url: str) -> str:
+    path = url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0].split("#", 1)[0]
+    return _IDS.sub("<id>", path)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -68,7 +78,9 @@ class UI:
         self.page.add_script_tag(path=str(AXE))
         wide = self.page.viewport_size
         self._axe("")
-        if wide is not None and wide["width"] > PHONE["width"]:
+        kind = page_kind(self.page.url)
+        if wide is not None and wide["width"] > PHONE["width"] and kind not in PHONE_CHECKED:
+            PHONE_CHECKED.add(kind)
             self.page.set_viewport_size(PHONE)
             try:
                 self._axe(f" at {PHONE['width']} px")

@@ -9,6 +9,7 @@ import time
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
 from tests.operations.conftest import client_of
 from vardkontakt.access.models import AuditEntry
@@ -143,3 +144,40 @@ def test_only_the_regions_administrators_edit_and_no_one_edits_an_unknown_page(p
     assert client_of(personas.nurse).get(editor_url("about")).status_code == 404
     assert client_of(personas.region_admin).get(editor_url("weather")).status_code == 404
     assert client_of(personas.tolvan).get(editor_url("about")).status_code == 403
+
+
+def worded(personas, region: Region, text: str) -> None:
+    InformationText.objects.create(
+        region=region,
+        page="about",
+        part="about",
+        text_sv=text,
+        updated_by=personas.region_admin,
+        updated_at=timezone.now(),
+    )
+
+
+def test_an_installation_of_two_regions_lets_the_reader_choose_and_never_picks_the_first(personas):
+    """Nothing picks "the first region by name" (issue 15 §4): a visitor chooses, a resident reads
+    their own region's wording, a made-up region is 404."""
+    skane = Region.objects.get()
+    norr = Region.objects.create(name="Region Norr")
+    worded(personas, norr, "Norrs egna ord.")
+    worded(personas, skane, "Skånes egna ord.")
+
+    chooser = Client().get("/about/").text
+    assert skane.name in chooser and norr.name in chooser
+    assert "Norrs egna ord." not in chooser and "Skånes egna ord." not in chooser
+    assert "Norrs egna ord." in Client().get(f"/about/?region={norr.id}").text
+    assert Client().get("/about/?region=not-a-region").status_code == 404
+    assert Client().get("/about/?region=00000000-0000-0000-0000-000000000000").status_code == 404
+    # Tolvan is listed in Skåne: she reads Skåne's page whatever she asks for.
+    tolvans = client_of(personas.tolvan).get(f"/about/?region={norr.id}").text
+    assert "Skånes egna ord." in tolvans and "Norrs egna ord." not in tolvans
+
+
+def test_an_installation_of_one_region_shows_its_page_at_once(personas):
+    region = Region.objects.get()
+    worded(personas, region, "Våra egna ord.")
+    page = Client().get("/about/").text
+    assert "Våra egna ord." in page and f"?region={region.id}" not in page

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from tests.helpers import login_as
 from tests.usage_statistics.conftest import at
-from vardkontakt.booking.models import Channel, Slot, VisitType
+from vardkontakt.booking.models import BookingSettings, Channel, Slot, VisitType
 from vardkontakt.booking.services import (
     booking_cancel,
     booking_create_by_staff,
@@ -279,6 +279,8 @@ def test_bookings_by_channel_cancellations_and_rebookings(personas, unit_x):
             )
         )
     Slot.objects.filter(pk=slots[3].pk).update(channel=Channel.PHONE_ONLY)  # staff book it by phone
+    # Tolvan holds several coming web bookings of the one visit type here: the unit allows it.
+    BookingSettings.objects.update_or_create(unit=unit_x, defaults={"online_bookings_per_visit_type": 10})
     tolvan, admin = personas.tolvan, personas.unit_admin
 
     def online(slot: Slot, when: dt.datetime):

@@ -54,6 +54,10 @@ def proxy_invite(
     # The invitee need not have logged in before: the population register knows them; we register
     # them on first login, as any resident. Until then they exist here only by their number.
     agent, _registered = patient_get_or_register(personnummer=number)
+    if agent.protected_identity:
+        # Skyddad identitet: refused in words that say nothing of the person (not that they are
+        # known here, not why), so the form cannot be used to find out who is protected.
+        raise ProxyError(_("The request cannot be sent to this person through the e-services."), code="refused")
     if not policy.can_be_proxy(agent, now=now):
         raise ProxyError(_("A proxy must be 18 or older."), code="agent_minor")
     if Proxy.objects.filter(principal=principal, agent=agent, status__in=OPEN_PROXY_STATUSES).exists():

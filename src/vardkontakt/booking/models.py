@@ -230,6 +230,9 @@ class Booking(models.Model):
     created_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_online = models.BooleanField(default=False)  # staff see online cancellations/rebookings
+    # Who ended it (cancelled or moved): the resident or whoever acted for them, or a staff member.
+    ended_by_patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ended_by_staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     rebooked_from = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rebooked_to"
     )

@@ -340,7 +340,8 @@ def booking_cancel(
         booking.status = BookingStatus.CANCELLED
         booking.ended_at = now
         booking.ended_online = by_patient is not None
-        booking.save(update_fields=["status", "ended_at", "ended_online"])
+        booking.ended_by_patient, booking.ended_by_staff = by_patient, by_staff
+        booking.save(update_fields=["status", "ended_at", "ended_online", "ended_by_patient", "ended_by_staff"])
         notices.withdraw_reminder(booking)
         notices.tell(booking, NotificationKind.BOOKING_CANCELLED)
         if by_patient is not None:
@@ -385,7 +386,8 @@ def booking_move_online(
         old.status = BookingStatus.REBOOKED
         old.ended_at = now
         old.ended_online = True
-        old.save(update_fields=["status", "ended_at", "ended_online"])
+        old.ended_by_patient = actor
+        old.save(update_fields=["status", "ended_at", "ended_online", "ended_by_patient"])
         new = Booking(
             slot=new_slot,
             patient=old.patient,

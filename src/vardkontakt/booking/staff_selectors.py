@@ -301,7 +301,13 @@ VIEWS = ("day", "week")
 
 def _with_bookings(slots: QuerySet[Slot]) -> QuerySet[Slot]:
     bookings = Booking.objects.select_related(
-        "patient", "booked_by_patient", "booked_by_staff", "rebooked_to__slot", "rebooked_from__slot"
+        "patient",
+        "booked_by_patient",
+        "booked_by_staff",
+        "ended_by_patient",
+        "ended_by_staff",
+        "rebooked_to__slot",
+        "rebooked_from__slot",
     ).order_by("created_at")
     return slots.select_related("practitioner", "visit_type").prefetch_related(Prefetch("bookings", queryset=bookings))
 

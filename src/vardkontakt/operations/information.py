@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -170,15 +170,36 @@ def default_text(part: Part, language: str) -> str:
         return str(part.default)
 
 
-def region_for_reader(request: HttpRequest) -> Region | None:
-    """Whose wording a reader sees: a logged-in resident's own region; anyone else the region this
-    installation serves (the first by name, should it serve several)."""
+@dataclass(frozen=True)
+class RegionShown:
+    """Whose wording a reader sees, or, where that cannot be known, the regions to choose from."""
+
+    region: Region | None
+    choices: list[Region]
+
+
+def region_for_reader(request: HttpRequest) -> RegionShown:
+    """A logged-in resident reads their own region's wording; anyone else the region they asked
+    for (``?region=``), or the installation's region when it serves one. An installation serving
+    several regions never guesses: the reader chooses (nothing here picks "the first region")."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and getattr(user, "is_patient", False):
         own = region_of_patient(user.patient)
         if own is not None:
-            return own
-    return Region.objects.order_by("name").first()
+            return RegionShown(own, [])
+    asked = request.GET.get("region", "")
+    if asked:
+        try:
+            found = Region.objects.filter(pk=asked).first()
+        except (ValueError, ValidationError):
+            found = None
+        if found is None:
+            raise Http404
+        return RegionShown(found, [])
+    regions = list(Region.objects.order_by("name")[:2])
+    if len(regions) == 1:
+        return RegionShown(regions[0], [])
+    return RegionShown(None, list(Region.objects.order_by("name")) if regions else [])
 
 
 def information_page(*, page: str, region: Region | None) -> Page:

@@ -47,10 +47,12 @@ def information_page(request: HttpRequest, page: str) -> HttpResponse:
     """The footer's pages: accessibility statement, personal data and cookies, about the service."""
     if page not in InformationPage.values:
         raise Http404
-    region = information.region_for_reader(request)
+    shown = information.region_for_reader(request)
+    region = shown.region
     context = {
         "page": information.information_page(page=page, region=region),
         "region": region,
+        "region_choices": shown.choices,
         "contacts": support_contacts(),
         "hours": support_hours(),
         "digg_report_url": information.DIGG_REPORT_URL,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('booking', '0005_web_limits_fees_calendar_events_feeds'),
+        ('booking', '0006_booking_ended_by'),
     ]
 
     operations = [
