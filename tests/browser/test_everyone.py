@@ -14,7 +14,12 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, UI
 from vardkontakt.access.audit import Actor, audit
+from vardkontakt.booking.models import Booking, BookingSettings, BookingStatus, Channel, HeldBack, Slot, VisitType
+from vardkontakt.booking.schedule import local_instant
+from vardkontakt.booking.services import booking_create_by_staff
 from vardkontakt.cases.models import Case
+from vardkontakt.core.calendar import is_day_off
+from vardkontakt.identity.models import Patient
 from vardkontakt.records.models import LabResult
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,6 +99,85 @@ def test_nothing_scrolls_sideways_on_a_phone(ui, personas, tolvans_case, unit_x)
     ):
         ui.goto(path)
         _no_sideways_scrolling(ui)
+
+
+def _full_book(unit, personas) -> dt.date:
+    """A working day a week ahead with a full book: long names, a long visit type, bookings by phone,
+    an overbooking with its reason, a cancelled booking, times held back, phone-only times staff may
+    open for the web and online times staff may release for the phone (both day buttons shown)."""
+    BookingSettings.objects.create(unit=unit)
+    day = timezone.localdate() + dt.timedelta(days=7)
+    while is_day_off(day):
+        day += dt.timedelta(days=1)
+    long_visit = VisitType.objects.create(
+        unit=unit,
+        name="Hälsosamtal med utökad provtagning och levnadsvaneråd vid diabetes typ 2",
+        duration_minutes=30,
+        professions=["nurse", "district_nurse"],
+        bookable_online=True,
+    )
+    Patient.objects.filter(pk=personas.other_patient.pk).update(
+        given_name="Maximiliana Henrietta Konstantia", family_name="Wahlström-Österberg-Fredriksdotter"
+    )
+    nurse = personas.staff_x
+    slots = []
+    for index, (channel, held_back) in enumerate(
+        [
+            (Channel.PHONE_ONLY, HeldBack.NONE),
+            (Channel.PHONE_ONLY, HeldBack.NONE),
+            (Channel.PHONE_ONLY, HeldBack.NONE),
+            (Channel.ONLINE_AND_PHONE, HeldBack.NONE),
+            (Channel.ONLINE_AND_PHONE, HeldBack.CO_PLANNED),
+        ]
+    ):
+        start = local_instant(day, dt.time(8)) + dt.timedelta(minutes=30 * index)
+        slots.append(
+            Slot.objects.create(
+                unit=unit,
+                practitioner=nurse,
+                visit_type=long_visit,
+                place="Mottagningsrum 14 B, plan 3 (ingång från Storgatan)",
+                starts_at=start,
+                ends_at=start + dt.timedelta(minutes=30),
+                channel=channel,
+                held_back=held_back,
+            )
+        )
+    for patient, reason in ((personas.other_patient, ""), (personas.tolvan, "Akut, kläms in efter samtal med läkaren")):
+        booking_create_by_staff(
+            slot_id=slots[0].pk, unit=unit, patient=patient, staff=personas.unit_admin, overbook_reason=reason
+        )
+    cancelled = booking_create_by_staff(slot_id=slots[1].pk, unit=unit, patient=personas.other_patient, staff=nurse)
+    Booking.objects.filter(pk=cancelled.booking.pk).update(status=BookingStatus.CANCELLED, ended_at=timezone.now())
+    return day
+
+
+def test_a_full_appointment_book_does_not_scroll_sideways_on_a_phone(ui, personas, unit_x):
+    """Issue 16 §24 on a full book: a day and a week with bookings, an overbooking, long names and
+    the release buttons, at 375 px."""
+    day = _full_book(unit_x, personas)
+    ui.page.set_viewport_size(PHONE)
+    ui.login(personas.unit_admin.hsa_id, side="staff")
+    for view in ("day", "week"):
+        ui.goto(f"/staff/units/{unit_x.id}/appointments/?date={day.isoformat()}&view={view}")
+        expect(ui.page.get_by_text("Wahlström-Österberg-Fredriksdotter").first).to_be_visible()
+        expect(ui.page.get_by_text("Överbokad").first).to_be_visible()
+        expect(ui.page.get_by_role("button", name=re.compile(r"^Öppna \d+ telefontid"))).to_be_visible()
+        expect(ui.page.get_by_role("button", name=re.compile(r"^Släpp \d+ webbtid"))).to_be_visible()
+        _no_sideways_scrolling(ui)
+        # Fitting by squeezing seven columns into letters would pass the check above: a one-word
+        # label of a time ("Besökstyp", "Bokningar") stays on one line.
+        broken = ui.page.evaluate(
+            """() => [...document.querySelectorAll('.nhsuk-table-responsive__heading')]
+                .filter(h => !h.textContent.trim().includes(' '))
+                .filter(h => {
+                    const text = document.createRange();  // the text's own box, not the stretched cell's
+                    text.selectNodeContents(h);
+                    return text.getBoundingClientRect().height > 1.5 * parseFloat(getComputedStyle(h).lineHeight);
+                })
+                .map(h => h.textContent.trim())"""
+        )
+        assert broken == [], f"labels broken across lines at 375 px: {sorted(set(broken))}"
 
 
 def test_the_staff_header_and_start_page_lead_to_the_inbox_with_its_figures(ui, personas, tolvans_case, unit_x):

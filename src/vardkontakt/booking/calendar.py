@@ -35,6 +35,7 @@ from icalendar import Alarm, Calendar, Event
 from vardkontakt.access.audit import Actor, audit, audit_each
 from vardkontakt.booking.models import Booking, BookingStatus, CalendarFeed
 from vardkontakt.booking.selectors import FEED_READ, ICS_READ, booking_for_reader, dependants_for_bookings
+from vardkontakt.core.templatetags.core_language import translated_text
 from vardkontakt.core.tokens import digest, new_secret
 from vardkontakt.identity.models import Patient
 
@@ -51,7 +52,10 @@ def _description(booking: Booking) -> str:
     unit = slot.unit
     lines = [
         _("%(visit)s with a %(profession)s.")
-        % {"visit": slot.visit_type.name, "profession": slot.practitioner.get_profession_display().lower()}
+        % {
+            "visit": translated_text(slot.visit_type, "name"),
+            "profession": slot.practitioner.get_profession_display().lower(),
+        }
     ]
     hours = slot.visit_type.cancellation_deadline_hours
     rule = ngettext(
@@ -75,7 +79,10 @@ def _event(booking: Booking, *, detailed: bool, with_name: bool) -> Event:
     event.add("dtstart", slot.starts_at)
     event.add("dtend", slot.ends_at)
     if detailed:
-        summary = _("%(visit)s at %(unit)s") % {"visit": slot.visit_type.name, "unit": slot.unit.name}
+        summary = _("%(visit)s at %(unit)s") % {
+            "visit": translated_text(slot.visit_type, "name"),
+            "unit": slot.unit.name,
+        }
         if with_name:
             summary += f" ({booking.patient.given_name})"
         event.add("location", ", ".join(p for p in (slot.place, slot.unit.street_address, slot.unit.city) if p))

@@ -51,6 +51,9 @@ class VisitType(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="visit_types")
     name = models.CharField(_("name"), max_length=120)
+    # The unit's English wording of the name for English readers; empty: they see the Swedish name
+    # marked lang="sv" (issue 16 item 25).
+    name_en = models.CharField(_("name in English"), max_length=120, blank=True)
     duration_minutes = models.PositiveSmallIntegerField(_("length (minutes)"))
     # The professions that may hold the visit (values of Profession); a weekly block of it must be a
     # practitioner of one of them (staff_services.schedule_template_create).

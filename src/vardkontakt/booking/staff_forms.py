@@ -92,6 +92,12 @@ class BookingSettingsForm(forms.Form):
 
 class VisitTypeForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120, help_text=_("As patients will see it, e.g. “Hälsosamtal”."))
+    name_en = forms.CharField(
+        label=_("Name in English"),
+        max_length=120,
+        required=False,
+        help_text=_("Shown to residents who read in English. Leave it empty to show the Swedish name."),
+    )
     duration_minutes = forms.IntegerField(
         label=_("Length (minutes)"),
         validators=[MinValueValidator(SHORTEST_VISIT_MINUTES), MaxValueValidator(LONGEST_VISIT_MINUTES)],
@@ -141,6 +147,9 @@ class VisitTypeForm(forms.Form):
         if same.exists():
             raise ValidationError(_("The unit already has a visit type with this name."), code="unique")
         return name
+
+    def clean_name_en(self) -> str:
+        return " ".join(self.cleaned_data["name_en"].split())
 
     @classmethod
     def initial_of(cls, visit_type: VisitType) -> dict[str, Any]:

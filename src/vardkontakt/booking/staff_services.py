@@ -128,6 +128,7 @@ def visit_type_create(
     cancellation_deadline_hours: int,
     active: bool = True,
     fee_kronor: int = 0,
+    name_en: str = "",
 ) -> VisitType:
     CareUnit.objects.select_for_update().filter(pk=unit.pk).first()  # one name check at a time per unit
     visit_type = VisitType(
@@ -140,6 +141,7 @@ def visit_type_create(
         cancellation_deadline_hours=cancellation_deadline_hours,
         active=active,
         fee_kronor=fee_kronor,
+        name_en=name_en,
     )
     _check_visit_type(visit_type)
     visit_type.save(force_insert=True)
@@ -160,6 +162,7 @@ def visit_type_update(
     cancellation_deadline_hours: int,
     active: bool,
     fee_kronor: int = 0,
+    name_en: str = "",
 ) -> VisitType:
     """Change a visit type. Times already in the book keep their length; new ones get the new one."""
     CareUnit.objects.select_for_update().filter(pk=visit_type.unit_id).first()
@@ -171,6 +174,7 @@ def visit_type_update(
     visit_type.cancellation_deadline_hours = cancellation_deadline_hours
     visit_type.active = active
     visit_type.fee_kronor = fee_kronor
+    visit_type.name_en = name_en
     _check_visit_type(visit_type)
     fields = [
         "name",
@@ -181,6 +185,7 @@ def visit_type_update(
         "cancellation_deadline_hours",
         "active",
         "fee_kronor",
+        "name_en",
     ]
     visit_type.save(update_fields=fields)
     _log(by, visit_type.unit, f"visit type {name}", visit_type)

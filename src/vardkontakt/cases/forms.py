@@ -96,6 +96,13 @@ class QuestionForm(forms.Form):
     choices = forms.CharField(
         label=_("Choices, one per line"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
+    choices_en = forms.CharField(
+        label=_("Choices in English, one per line in the same order"),
+        help_text=_("Leave a line empty where you have no English wording: that choice is shown in Swedish."),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -103,6 +110,13 @@ class QuestionForm(forms.Form):
         if cleaned.get("kind") in ("single_choice", "multiple_choice") and len(options) < 2:
             self.add_error("choices", ValidationError(_("Give at least two choices."), code="choices"))
         cleaned["choice_list"] = options
+        # Matched to the Swedish choices by position, so an empty line keeps a choice without English.
+        english = [line.strip() for line in (cleaned.get("choices_en") or "").rstrip().splitlines()]
+        if len(english) > len(options):
+            self.add_error(
+                "choices_en", ValidationError(_("Give no more English choices than choices."), code="choices_en")
+            )
+        cleaned["choice_en_list"] = english + [""] * (len(options) - len(english))
         return cleaned
 
 
@@ -127,6 +141,8 @@ def questions_from_formset(formset: Any) -> list[dict[str, Any]]:
                 question[english] = data[english]
         if data["kind"] in ("single_choice", "multiple_choice"):
             question["choices"] = data["choice_list"]
+            if any(data["choice_en_list"]):
+                question["choices_en"] = data["choice_en_list"]
         questions.append(question)
     return questions
 
@@ -141,6 +157,7 @@ def formset_initial(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "help_en": q.get("help_en", ""),
             "required": q.get("required", False),
             "choices": "\n".join(q.get("choices", [])),
+            "choices_en": "\n".join(q.get("choices_en", [])),
         }
         for q in questions
     ]

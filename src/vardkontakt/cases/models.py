@@ -26,6 +26,9 @@ class RegionServiceForm(models.Model):
     name = models.CharField(_("name"), max_length=60, validators=[validate_service_name])
     questions = models.JSONField(default=list, validators=[validate_questions])
     terms = models.TextField(_("terms shown to the patient"), max_length=3000)
+    # The region's English wording, copied with the rest to a unit that takes the form (issue 16 item 25).
+    name_en = models.CharField(_("name in English"), max_length=60, blank=True)
+    terms_en = models.TextField(_("terms in English"), max_length=3000, blank=True)
     professions = models.JSONField(default=list)
 
     class Meta:

@@ -61,6 +61,13 @@ def validate_questions(questions: Any) -> None:
             choices = question.get("choices")
             if not isinstance(choices, list) or len(choices) < 2 or not all(isinstance(c, str) and c for c in choices):
                 raise ValidationError(_("A choice question needs at least two choices."))
+            english = question.get("choices_en", [""] * len(choices))
+            if (
+                not isinstance(english, list)
+                or len(english) != len(choices)
+                or not all(isinstance(c, str) for c in english)
+            ):
+                raise ValidationError(_("A choice question's English choices must match its choices one to one."))
     # The second half of a medicines or call-back question has a form field of its own, which no key
     # may shadow.
     typed = {q["key"] + TYPED_SUFFIX for q in questions if q["kind"] == "medicines"}
@@ -233,7 +240,11 @@ def worded(question: dict[str, Any], key: str) -> tuple[str, str]:
     """A question's ``label`` or ``help`` in the reader's language, as (to show, as plain text): the
     unit's English wording (``label_en``) for English readers where it wrote one, else the Swedish,
     shown marked ``lang="sv"`` on an English page (issue 16 item 25)."""
-    swedish, english = question.get(key, ""), question.get(f"{key}_en", "")
+    return in_reader_language(question.get(key, ""), question.get(f"{key}_en", ""))
+
+
+def in_reader_language(swedish: str, english: str) -> tuple[Any, str]:
+    """As ``worded``, for one text and its English wording."""
     if not (translation.get_language() or "sv").startswith("en"):
         return swedish, swedish
     if english:
@@ -241,6 +252,15 @@ def worded(question: dict[str, Any], key: str) -> tuple[str, str]:
     if not swedish:
         return "", ""
     return format_html('<span lang="sv">{}</span>', swedish), swedish
+
+
+def choice_options(question: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A choice question's (value, label) pairs: the value is the Swedish choice, so the unit reads
+    the answer as it wrote the choice; the label is in the reader's language."""
+    english = question.get("choices_en") or [""] * len(question["choices"])
+    return [
+        (choice, in_reader_language(choice, en)[0]) for choice, en in zip(question["choices"], english, strict=False)
+    ]
 
 
 def build_form(
@@ -279,10 +299,10 @@ def build_form(
         elif kind == "long_text":
             field = forms.CharField(max_length=5000, widget=forms.Textarea, **common)
         elif kind == "single_choice":
-            field = forms.ChoiceField(choices=[(c, c) for c in question["choices"]], widget=forms.RadioSelect, **common)
+            field = forms.ChoiceField(choices=choice_options(question), widget=forms.RadioSelect, **common)
         elif kind == "multiple_choice":
             field = forms.MultipleChoiceField(
-                choices=[(c, c) for c in question["choices"]], widget=forms.CheckboxSelectMultiple, **common
+                choices=choice_options(question), widget=forms.CheckboxSelectMultiple, **common
             )
         elif kind == "yes_no":
             field = forms.TypedChoiceField(
@@ -301,6 +321,22 @@ def build_form(
         },
     )
     return form_class(data)
+
+
+def answers_as_read(questions: list[dict[str, Any]], answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The answers to check before sending, worded as the form was read: each question and chosen
+    choice in the reader's language (the stored answers keep the unit's Swedish)."""
+    by_key = {question["key"]: question for question in questions}
+    shown = []
+    for answer in answers:
+        question = by_key.get(answer["key"], {})
+        label = worded(question, "label")[0] if question else answer["label"]
+        value = answer["value"]
+        if answer["kind"] in ("single_choice", "multiple_choice") and value:
+            options = dict(choice_options(question))
+            value = [options.get(v, v) for v in value] if isinstance(value, list) else options.get(value, value)
+        shown.append({**answer, "label": label, "value": value})
+    return shown
 
 
 def answers_for_storage(

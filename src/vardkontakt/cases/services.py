@@ -75,6 +75,8 @@ def service_activate(*, unit: CareUnit, kind: str, by: Staff) -> Service:
         name=template.name if template else SWEDISH_NAMES[kind],
         questions=copy.deepcopy(template.questions if template else DEFAULT_QUESTIONS[kind]),
         terms=template.terms if template else DEFAULT_TERMS,
+        name_en=template.name_en if template else "",
+        terms_en=template.terms_en if template else "",
         professions=list(template.professions) if template else [],
     )
     audit(actor=Actor.of_staff(by), action="service.activate", unit=unit, obj=service)
@@ -374,6 +376,8 @@ def region_form_save(
     terms: str,
     professions: list[str],
     questions: list[dict[str, Any]],
+    name_en: str = "",
+    terms_en: str = "",
 ) -> RegionServiceForm:
     """``region`` comes from ``selectors.region_for_admin`` (its region administrators only)."""
     validate_service_name(name)
@@ -381,7 +385,14 @@ def region_form_save(
     form, _created = RegionServiceForm.objects.update_or_create(
         region=region,
         kind=ServiceKind(kind),
-        defaults={"name": name, "terms": terms, "professions": professions, "questions": questions},
+        defaults={
+            "name": name,
+            "terms": terms,
+            "professions": professions,
+            "questions": questions,
+            "name_en": name_en,
+            "terms_en": terms_en,
+        },
     )
     audit(actor=Actor.of_staff(by), action="region_form.save", obj=form)
     return form

@@ -308,11 +308,15 @@ def region_form_edit(request: StaffRequest, region_id: uuid.UUID, kind: str) -> 
             terms=data["terms"],
             professions=data["professions"],
             questions=questions,
+            name_en=data["name_en"],
+            terms_en=data["terms_en"],
         )
 
     initial = {
         "name": current.name if current else SWEDISH_NAMES[ServiceKind(kind)],
         "terms": current.terms if current else DEFAULT_TERMS,
+        "name_en": current.name_en if current else "",
+        "terms_en": current.terms_en if current else "",
         "professions": current.professions if current else [],
     }
     questions = current.questions if current else DEFAULT_QUESTIONS[ServiceKind(kind)]

@@ -20,7 +20,7 @@ from vardkontakt.access.audit import Actor
 from vardkontakt.cases import attachments, policy, selectors, services
 from vardkontakt.cases.forms import MessageForm
 from vardkontakt.cases.models import Attachment, Case
-from vardkontakt.cases.questions import answers_for_storage, asks_for_medicines, build_form
+from vardkontakt.cases.questions import answers_as_read, answers_for_storage, asks_for_medicines, build_form
 from vardkontakt.identity.decorators import PatientRequest, patient_required
 
 
@@ -96,7 +96,8 @@ def write(request: PatientRequest, unit_id: uuid.UUID, service_id: uuid.UUID) ->
         answers = answers_for_storage(service.questions, form.cleaned_data, medicines=medicines)
         if step != "send":
             hidden = [(name, value) for name in form.fields for value in request.POST.getlist(name)]
-            return render(request, "cases/review.html", {**context, "answers": answers, "hidden": hidden})
+            shown = answers_as_read(service.questions, answers)
+            return render(request, "cases/review.html", {**context, "answers": shown, "hidden": hidden})
         try:
             case = services.case_create(
                 actor=me, subject=subject, service=service, answers=answers, idempotency_key=key
