@@ -15,36 +15,23 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from bench.hsa_extract import extract_rows, person_hsa_id, to_csv, unit_hsa_id
-from tests.helpers import login_as
+from tests.regions.helpers import client_of as client_in
 from vardkontakt.access import policy
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.identity.middleware import AUTHENTICATED_AT
-from vardkontakt.identity.models import Staff, User
+from vardkontakt.identity.models import Staff
 from vardkontakt.organisation.models import CareUnit, Membership, Region, RegionRole, RegionRoleKind
 from vardkontakt.regions import catalogue
 from vardkontakt.regions.models import CatalogueImport
 
 pytestmark = pytest.mark.django_db
-ADMINISTRATION = "Skånevård Sund"
 
 
 def client_of(staff: Staff) -> Client:
-    client = login_as(Client(), User.objects.get_or_create_for_staff(staff))
-    client.cookies["vk_language"] = "en"
-    return client
+    return client_in(staff, language="en")
 
 
-@pytest.fixture
-def region(personas) -> Region:
-    return Region.objects.get()
-
-
-@pytest.fixture(autouse=True)
-def _language_back_to_the_default():
-    """The pages here are asked for in English; the thread keeps the language a request activated,
-    so give the next test the default (Swedish) back."""
-    yield
-    translation.deactivate()
+ADMINISTRATION = "Skånevård Sund"
 
 
 def small_extract(persons: int = 5, units: int = 2, **kwargs) -> str:

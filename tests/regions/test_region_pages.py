@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from tests.helpers import login_as
+from tests.regions.helpers import client_of
 from vardkontakt.access.models import AuditEntry
-from vardkontakt.identity.models import Profession, Staff, User
+from vardkontakt.identity.models import Profession, Staff
 from vardkontakt.organisation.models import Administration, CareUnit, Region, RegionRole, RegionRoleKind, UnitKind
 
 pytestmark = pytest.mark.django_db
-
-
-def client_of(staff: Staff) -> Client:
-    return login_as(Client(), User.objects.get_or_create_for_staff(staff))
 
 
 def unit_form(administration: Administration, **changes: str) -> dict[str, str]:
@@ -33,11 +28,6 @@ def unit_form(administration: Administration, **changes: str) -> dict[str, str]:
         "answer_target_working_days": "2",
         **changes,
     }
-
-
-@pytest.fixture
-def region(personas) -> Region:
-    return Region.objects.get()
 
 
 def test_the_region_administrator_adds_an_administration_once(personas, region):

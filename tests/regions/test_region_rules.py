@@ -7,13 +7,13 @@ import time
 
 import pytest
 from django.test import Client
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from tests.helpers import login_as
+from tests.regions.helpers import client_of as client_in
 from vardkontakt.access import policy
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.identity.middleware import AUTHENTICATED_AT
-from vardkontakt.identity.models import Staff, User
+from vardkontakt.identity.models import Staff
 from vardkontakt.organisation.models import (
     CareUnit,
     Membership,
@@ -31,22 +31,7 @@ pytestmark = pytest.mark.django_db
 
 
 def client_of(staff: Staff) -> Client:
-    client = login_as(Client(), User.objects.get_or_create_for_staff(staff))
-    client.cookies["vk_language"] = "en"
-    return client
-
-
-@pytest.fixture
-def region(personas) -> Region:
-    return Region.objects.get()
-
-
-@pytest.fixture(autouse=True)
-def _language_back_to_the_default():
-    """The pages here are asked for in English; the thread keeps the language a request activated,
-    so give the next test the default (Swedish) back."""
-    yield
-    translation.deactivate()
+    return client_in(staff, language="en")
 
 
 def rules_form(region: Region, **changes: object) -> dict[str, object]:

@@ -6,25 +6,15 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.test import Client
 
-from tests.helpers import login_as
+from tests.regions.helpers import client_of
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.identity.middleware import AUTHENTICATED_AT
-from vardkontakt.identity.models import Profession, Staff, User
+from vardkontakt.identity.models import Profession, Staff
 from vardkontakt.organisation.models import CareUnit, Membership, MembershipRole, Region, RegionRole, RegionRoleKind
 
 pytestmark = pytest.mark.django_db
 NEW = "SE2321000255-P7100"
-
-
-def client_of(staff: Staff) -> Client:
-    return login_as(Client(), User.objects.get_or_create_for_staff(staff))
-
-
-@pytest.fixture
-def region(personas) -> Region:
-    return Region.objects.get()
 
 
 def add_form(place: CareUnit | None, **changes: str) -> dict[str, str]:

@@ -357,56 +357,62 @@ def _times_of(unit: CareUnit, slot: Slot | None, day: dt.date | None) -> tuple[Q
     return Slot.objects.filter(unit=unit, starts_at__gte=start, starts_at__lt=end), f"day {day.isoformat()}"
 
 
-@transaction.atomic
-def slots_release_online(*, unit: CareUnit, by: Staff, slot: Slot | None = None, day: dt.date | None = None) -> int:
-    """Open free, future, phone-only times to web booking: one time, or every one of a day
-    (Stockholm). Their weekly block stays phone-only, so later weeks are not changed; a time held
-    back for a reason, of a visit type not booked online, or booked meanwhile is left as it is.
-    Counts the times opened; logged as a change of the unit's book when any was."""
+def _release(
+    unit: CareUnit,
+    by: Staff,
+    slot: Slot | None,
+    day: dt.date | None,
+    *,
+    which: dict[str, object],
+    change: dict[str, object],
+    said: str,
+) -> int:
+    """The free, future times of one slot or one day (Stockholm) that are ``which``, not held back,
+    of a visit type booked online and not booked meanwhile, changed by ``change`` under their
+    locks; logged as a change of the unit's book when any was."""
     if slot is None and day is None:
         return 0
     times, what = _times_of(unit, slot, day)
     active = Booking.objects.filter(slot=OuterRef("pk"), status=BookingStatus.ACTIVE)
-    eligible = (
+    free = (
         times.select_for_update(of=("self",))
-        .filter(
-            starts_at__gt=timezone.now(),
-            channel=Channel.PHONE_ONLY,
-            held_back="",
-            visit_type__bookable_online=True,
-            visit_type__active=True,
-        )
+        .filter(starts_at__gt=timezone.now(), held_back="", visit_type__bookable_online=True, **which)
         .filter(~Exists(active))
     )
-    ids = list(eligible.values_list("pk", flat=True))
-    released = Slot.objects.filter(pk__in=ids).update(channel=Channel.ONLINE_AND_PHONE)
+    ids = list(free.values_list("pk", flat=True))
+    released = Slot.objects.filter(pk__in=ids).update(**change)
     if released:
-        _log(by, unit, f"opened {released} phone-only times to web booking: {what}")
+        _log(by, unit, f"{said.format(count=released)}: {what}")
     return released
+
+
+@transaction.atomic
+def slots_release_online(*, unit: CareUnit, by: Staff, slot: Slot | None = None, day: dt.date | None = None) -> int:
+    """Open free, future, phone-only times to web booking: one time, or every one of a day. Their
+    weekly block stays phone-only, so later weeks are not changed; a time held back for a reason,
+    of a visit type not booked online, or booked meanwhile is left as it is. Counts the times opened."""
+    return _release(
+        unit,
+        by,
+        slot,
+        day,
+        which={"channel": Channel.PHONE_ONLY, "visit_type__active": True},
+        change={"channel": Channel.ONLINE_AND_PHONE},
+        said="opened {count} phone-only times to web booking",
+    )
 
 
 @transaction.atomic
 def slots_release_to_staff(*, unit: CareUnit, by: Staff, slot: Slot | None = None, day: dt.date | None = None) -> int:
     """Release free, future times kept for patients online to phone booking now, before the unit's
     rule (48 hours by default) would: one time, or every one of a day. They stay open online too.
-    Counts the times released; logged as a change of the unit's book when any was."""
-    if slot is None and day is None:
-        return 0
-    times, what = _times_of(unit, slot, day)
-    active = Booking.objects.filter(slot=OuterRef("pk"), status=BookingStatus.ACTIVE)
-    kept = (
-        times.select_for_update(of=("self",))
-        .filter(
-            starts_at__gt=timezone.now(),
-            channel=Channel.ONLINE_AND_PHONE,
-            held_back="",
-            visit_type__bookable_online=True,
-            released_to_staff=False,
-        )
-        .filter(~Exists(active))
+    Counts the times released."""
+    return _release(
+        unit,
+        by,
+        slot,
+        day,
+        which={"channel": Channel.ONLINE_AND_PHONE, "released_to_staff": False},
+        change={"released_to_staff": True},
+        said="released {count} online times to phone booking early",
     )
-    ids = list(kept.values_list("pk", flat=True))
-    released = Slot.objects.filter(pk__in=ids).update(released_to_staff=True)
-    if released:
-        _log(by, unit, f"released {released} online times to phone booking early: {what}")
-    return released
