@@ -10,19 +10,6 @@ from stdnum.se import orgnr
 
 PROFESSIONS = ["nurse", "doctor", "assistant_nurse", "physiotherapist", "psychologist", "receptionist"]
 KINDS = ["primary_care", "specialist_clinic", "physiotherapy", "child_health", "adult_psychiatry"]
-COLUMNS = [
-    "record",
-    "hsa_id",
-    "name",
-    "kind",
-    "administration",
-    "given_name",
-    "family_name",
-    "profession",
-    "unit_hsa_id",
-    "starts_on",
-    "ends_on",
-]
 ORGANISATION = "2321000255"  # the demo region's organisation number (valid)
 
 
@@ -71,8 +58,11 @@ def extract_rows(
 
 def to_csv(rows: list[dict[str, str]]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    # The layout the import reads (docs/hsa-import.md), imported here: Django is set up by then.
+    from vardkontakt.regions.catalogue_format import CSV_COLUMNS
+
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({column: row.get(column, "") for column in COLUMNS})
+        writer.writerow({column: row.get(column, "") for column in CSV_COLUMNS})
     return out.getvalue()
