@@ -133,6 +133,47 @@ class ResultFlag(models.TextChoices):
     HIGH = "H", _("above the reference range")
 
 
+class ValueType(models.TextChoices):
+    """What a result's value is (FHIR Observation.value[x], or why there is none)."""
+
+    QUANTITY = "quantity", _("a measured value")
+    INTEGER = "integer", _("a whole number")
+    STRING = "string", _("a text")
+    CONCEPT = "concept", _("a coded answer")
+    BOOLEAN = "boolean", _("yes or no")
+    RANGE = "range", _("a range")
+    ABSENT = "absent", _("no value")
+    COMPONENTS = "components", _("several values")
+    PANEL = "panel", _("a group of results")
+    TEXT = "text", _("a report's text")
+
+
+# FHIR's data-absent-reason codes (http://terminology.hl7.org/CodeSystem/data-absent-reason), as
+# the resident reads them after "value missing".
+ABSENT_REASONS = {
+    "unknown": _("unknown"),
+    "asked-unknown": _("unknown"),
+    "temp-unknown": _("not known yet"),
+    "not-asked": _("not asked"),
+    "asked-declined": _("declined"),
+    "masked": _("not shown"),
+    "not-applicable": _("not applicable"),
+    "unsupported": _("not supported"),
+    "as-text": _("given as text"),
+    "error": _("an error"),
+    "not-a-number": _("not a number"),
+    "negative-infinity": _("below what can be measured"),
+    "positive-infinity": _("above what can be measured"),
+    "not-performed": _("the analysis was not performed"),
+    "not-permitted": _("not permitted"),
+}
+
+
+def absent_label(reason: str) -> str:
+    """A data-absent reason as the resident reads it: our words for FHIR's codes, else the lab's text."""
+    return str(ABSENT_REASONS.get(reason, reason))
+
+
 class LabResult(Sourced):
     analysis = models.CharField(_("analysis"), max_length=200)
     value = models.DecimalField(_("value"), max_digits=12, decimal_places=4, null=True, blank=True)
@@ -147,12 +188,27 @@ class LabResult(Sourced):
     status = models.CharField(max_length=16, default="final")
     # From a FHIR DiagnosticReport (imaging and other reports) rather than an Observation.
     report = models.BooleanField(default=False)
+    value_type = models.CharField(max_length=16, choices=ValueType.choices, default=ValueType.QUANTITY)
+    # The upper end of a valueRange (``value`` holds its lower end).
+    value_high = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
+    # Why there is no value (Observation.dataAbsentReason): a code of ABSENT_REASONS or the lab's text.
+    absent_reason = models.CharField(max_length=200, blank=True)
+    # Observation.component: [{"analysis", "value", "value_text", "unit", "low", "high", "flag",
+    # "absent_reason"}], numbers as decimal strings; blood pressure is two of them.
+    components = models.JSONField(default=list, blank=True)
+    # The report or panel this result is shown under (DiagnosticReport.result, Observation.hasMember).
+    panel = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="members")
 
     class Meta:
         ordering = ["-taken_at"]
         constraints = [
             models.UniqueConstraint(fields=["source_system", "source_id"], name="result_source_once"),
-            models.CheckConstraint(condition=~Q(value__isnull=True, value_text=""), name="result_has_a_value"),
+            # A value, a text, or a value type that carries its own content (a range, components,
+            # a panel's members, the reason a value is missing).
+            models.CheckConstraint(
+                condition=~Q(value__isnull=True, value_text="", value_type__in=["quantity", "integer", "string"]),
+                name="result_has_a_value",
+            ),
         ]
         indexes = [
             models.Index(fields=["patient", "analysis", "-taken_at"]),

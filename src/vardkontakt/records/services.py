@@ -137,6 +137,40 @@ def practitioners_save(
     return written
 
 
+class ResultCircle(Exception):
+    """A result would become a member of itself (directly or through its own panels)."""
+
+    def __init__(self, member: LabResult) -> None:
+        super().__init__(f"{member.pk} is the panel itself or one of its panels")
+        self.member = member
+
+
+def result_members_set(*, panel: LabResult, members: list[LabResult]) -> None:
+    """The results a report or panel groups (DiagnosticReport.result, Observation.hasMember), as
+    sent now: those it no longer lists leave it. A panel always takes its members; a report
+    leaves a result that is already in an Observation panel there (the report lists the panel
+    and its members alike; the page shows each result once, in its narrowest group). Raises
+    ResultCircle, writing nothing, when a member is the panel or one of the panels it is in.
+    Call inside the caller's transaction."""
+    above: set[Any] = set()
+    node_id = panel.pk
+    while node_id is not None and node_id not in above:
+        above.add(node_id)
+        node_id = LabResult.objects.filter(pk=node_id).values_list("panel_id", flat=True).first()
+    for member in members:
+        if member.pk in above:
+            raise ResultCircle(member)
+    in_panels: set[Any] = set()
+    if panel.report:
+        elsewhere = {m.panel_id for m in members if m.panel_id not in (None, panel.pk)}
+        in_panels = set(LabResult.objects.filter(pk__in=elsewhere, report=False).values_list("pk", flat=True))
+    taken = [m for m in members if m.panel_id not in in_panels]
+    LabResult.objects.filter(panel=panel).exclude(pk__in=[m.pk for m in members]).update(panel=None)
+    LabResult.objects.filter(pk__in=[m.pk for m in taken]).exclude(panel=panel).update(panel=panel)
+    for member in taken:
+        member.panel_id = panel.pk
+
+
 def new_results_tell(results: list[LabResult], *, now: dt.datetime) -> int:
     """A content-free notice per patient who chose it, for new results they will be able to see."""
     return notify_new_results(results, now=now) if results else 0

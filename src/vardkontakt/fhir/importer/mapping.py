@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
+
+from vardkontakt.fhir.importer import labs
 from vardkontakt.fhir.importer.vocabulary import (
     CLINICAL_STATUS,
     DOC_STATUS,
@@ -19,7 +24,7 @@ from vardkontakt.fhir.importer.vocabulary import (
     RENEWABLE_EXTENSION,
     VERIFICATION_STATUS,
 )
-from vardkontakt.records.models import template_key
+from vardkontakt.records.models import ValueType, template_key
 
 if TYPE_CHECKING:
     from vardkontakt.fhir.importer.reading import Batch, Reader
@@ -119,61 +124,194 @@ def _contact(r: Reader, batch: Batch) -> dict[str, Any]:
     }
 
 
+def _value(r: Reader, data: dict[str, Any], path: str) -> dict[str, Any]:
+    """An Observation's (or a component's) value[x] or dataAbsentReason as the row's value fields;
+    an empty dict when there is neither."""
+    quantity = data.get("valueQuantity")
+    if isinstance(quantity, dict):
+        if quantity.get("value") is None:
+            r.fail(f"{path}valueQuantity.value", "a valueQuantity needs a value", "required")
+        return {
+            "value_type": ValueType.QUANTITY,
+            "value": r.decimal(quantity.get("value"), f"{path}valueQuantity.value"),
+            "unit_of_measure": labs.unit_label(quantity)[:40],
+        }
+    if data.get("valueInteger") is not None:
+        return {"value_type": ValueType.INTEGER, "value": r.decimal(data["valueInteger"], f"{path}valueInteger")}
+    if data.get("valueString") is not None or data.get("valueDateTime") or data.get("valueTime"):
+        text = data.get("valueString") if data.get("valueString") is not None else data.get("valueDateTime")
+        text = str(text if text is not None else data.get("valueTime"))[:2000]
+        if not text.strip():
+            r.fail(f"{path}valueString", "a valueString may not be empty", "required")
+        return {"value_type": ValueType.STRING, "value_text": text}
+    if data.get("valueCodeableConcept") is not None:
+        concept = data["valueCodeableConcept"]
+        text = _text(concept) or next((code for _, code in labs.codes(concept)), "")
+        if not text:
+            r.fail(f"{path}valueCodeableConcept", "a coded answer needs a text, a display or a code", "required")
+        return {"value_type": ValueType.CONCEPT, "value_text": text[:2000]}
+    if data.get("valueBoolean") is not None:
+        return {"value_type": ValueType.BOOLEAN, "value_text": "true" if data["valueBoolean"] else "false"}
+    if isinstance(data.get("valueRange"), dict):
+        low, high = data["valueRange"].get("low") or {}, data["valueRange"].get("high") or {}
+        if low.get("value") is None and high.get("value") is None:
+            r.fail(f"{path}valueRange", "a valueRange needs a low or a high value", "required")
+        return {
+            "value_type": ValueType.RANGE,
+            "value": r.decimal(low.get("value"), f"{path}valueRange.low.value"),
+            "value_high": r.decimal(high.get("value"), f"{path}valueRange.high.value"),
+            "unit_of_measure": (labs.unit_label(low) or labs.unit_label(high))[:40],
+        }
+    for other in ("valueRatio", "valueSampledData", "valuePeriod"):
+        if data.get(other) is not None:
+            r.fail(f"{path}{other}", f"{other} is not accepted: send a valueQuantity or a valueString", "not-supported")
+            return {"value_type": ValueType.STRING, "value_text": "-"}
+    if data.get("dataAbsentReason") is not None:
+        reason = labs.absent_reason(data["dataAbsentReason"], _text(data["dataAbsentReason"]))
+        return {"value_type": ValueType.ABSENT, "absent_reason": reason[:200] or "unknown"}
+    return {}
+
+
+def _ranges(r: Reader, data: dict[str, Any], path: str, taken: dt.datetime | None) -> dict[str, Any]:
+    """The reference range that applies to the patient on the day (labs.chosen_range)."""
+    patient = r.patient
+    index, chosen = labs.chosen_range(
+        data.get("referenceRange"),
+        personnummer=patient.personnummer if patient else "",
+        born=patient.birth_date if patient else None,
+        on=timezone.localdate(taken) if taken else timezone.localdate(),
+    )
+    where = f"{path}referenceRange[{index}]"
+    return {
+        "reference_low": r.decimal((chosen.get("low") or {}).get("value"), f"{where}.low.value"),
+        "reference_high": r.decimal((chosen.get("high") or {}).get("value"), f"{where}.high.value"),
+    }
+
+
+def _component(r: Reader, index: int, data: dict[str, Any], taken: dt.datetime | None) -> dict[str, Any]:
+    """One component (systolic, diastolic) with its own code, value, unit and range; numbers as text."""
+    path = f"component[{index}]."
+    name = _text(data.get("code")) or next((code for _, code in labs.codes(data.get("code"))), "")
+    if not name:
+        r.fail(f"{path}code", "a component must be named (code.text, a coding's display or code)", "required")
+    value = _value(r, data, path)
+    if not value:
+        r.fail(f"{path}value[x]", "a component needs a value[x] or a dataAbsentReason", "required")
+    ranges = _ranges(r, data, path, taken)
+
+    def text(number: Decimal | None) -> str | None:
+        return None if number is None else str(number)
+
+    return {
+        "analysis": name[:200],
+        "value_type": str(value.get("value_type", ValueType.STRING)),
+        "value": text(value.get("value")),
+        "value_high": text(value.get("value_high")),
+        "value_text": str(value.get("value_text", "")),
+        "unit": str(value.get("unit_of_measure", "")),
+        "absent_reason": str(value.get("absent_reason", "")),
+        "low": text(ranges["reference_low"]),
+        "high": text(ranges["reference_high"]),
+        "flag": labs.flag_of(data.get("interpretation")),
+    }
+
+
+def _taken(r: Reader, *also: str) -> dt.datetime | None:
+    """When the sample was taken: effectiveDateTime, effectivePeriod.start (or what ``also`` names)."""
+    period = r.data.get("effectivePeriod") if isinstance(r.data.get("effectivePeriod"), dict) else {}
+    for name, value in (
+        ("effectiveDateTime", r.data.get("effectiveDateTime")),
+        ("effectivePeriod.start", period.get("start")),
+    ):
+        if value:
+            return r.instant(value, name)
+    for name in also:
+        if r.data.get(name):
+            return r.instant(r.data[name], name)
+    return r.instant(None, "effectiveDateTime")
+
+
 def _result(r: Reader, batch: Batch) -> dict[str, Any]:
+    """An Observation: one value of any kind, its components (blood pressure), or a panel of
+    other Observations (hasMember); the reference range that applies to the patient."""
     status = r.status("Observation")
     if not _text(r.data.get("code")):
         r.fail("code", "the analysis must be named (code.text or a coding's display)", "required")
-    quantity = r.data.get("valueQuantity") or {}
-    ranges = (r.data.get("referenceRange") or [{}])[0]
-    flag = ""
-    for interpretation in r.data.get("interpretation") or []:
-        for coding in interpretation.get("coding") or []:
-            if coding.get("code") in ("H", "L", "N"):
-                flag = coding["code"]
-    value = r.decimal(quantity.get("value"), "valueQuantity.value")
-    value_text = str(r.data.get("valueString", ""))[:2000]
-    if quantity.get("value") is None and not value_text:
-        r.fail("value[x]", "a valueQuantity or valueString is required", "required")
+    taken = _taken(r)
+    value = _value(r, r.data, "")
+    components = [
+        _component(r, index, component, taken)
+        for index, component in enumerate(r.data.get("component") or [])
+        if isinstance(component, dict)
+    ]
+    members = labs.members(r, batch, "hasMember")
+    if not value:
+        if components:
+            value = {"value_type": ValueType.COMPONENTS}
+        elif members or r.data.get("hasMember"):
+            value = {"value_type": ValueType.PANEL}
+        else:
+            r.fail("value[x]", "a value[x], a dataAbsentReason, components or hasMember is required", "required")
     return {
         "analysis": (_text(r.data.get("code")) or "Analys")[:200],
-        "value": value,
-        "value_text": value_text,
-        "unit_of_measure": str(quantity.get("unit", ""))[:40],
-        "reference_low": r.decimal((ranges.get("low") or {}).get("value"), "referenceRange[0].low.value"),
-        "reference_high": r.decimal((ranges.get("high") or {}).get("value"), "referenceRange[0].high.value"),
-        "flag": flag,
-        "taken_at": r.instant(r.data.get("effectiveDateTime"), "effectiveDateTime"),
+        **_no_value(),
+        **value,
+        **_ranges(r, r.data, "", taken),
+        "components": components,
+        "flag": labs.flag_of(r.data.get("interpretation")),
+        "taken_at": taken,
         "status": status[:16],
         "report": False,
+        "_members": members,
         "_retract": _out(status, ENTERED_IN_ERROR, "cancelled"),
     }
 
 
+def _no_value() -> dict[str, Any]:
+    # Every entry of a table carries the same fields (records.services.record_entries_upsert).
+    return {
+        "value_type": ValueType.STRING,
+        "value": None,
+        "value_high": None,
+        "value_text": "",
+        "unit_of_measure": "",
+        "absent_reason": "",
+    }
+
+
 def _report(r: Reader, batch: Batch) -> dict[str, Any]:
-    """An imaging or other report: its conclusion, or its text as a base64 presentedForm."""
+    """A report: the results it groups (``result``), its conclusion or its text as a base64
+    presentedForm (text/plain; a PDF or an image is not shown here), or both."""
     status = r.status("DiagnosticReport")
     if not _text(r.data.get("code")):
         r.fail("code", "the report must be named (code.text or a coding's display)", "required")
     text = str(r.data.get("conclusion") or "")
-    if not text and r.data.get("presentedForm"):
+    for index, form in enumerate(r.data.get("presentedForm") or []):
+        if text or not isinstance(form, dict):
+            break
+        if str(form.get("contentType") or "text/plain").split(";")[0].strip() != "text/plain":
+            continue
         try:
-            text = base64.b64decode(r.data["presentedForm"][0].get("data", ""), validate=True).decode("utf-8")
+            text = base64.b64decode(form.get("data", ""), validate=True).decode("utf-8")
         except (AttributeError, TypeError, binascii.Error, UnicodeDecodeError):
-            r.fail("presentedForm[0].data", "the report's text must be base64-encoded UTF-8", "value")
+            r.fail(f"presentedForm[{index}].data", "the report's text must be base64-encoded UTF-8", "value")
             text = "-"  # the problem is named; do not name it twice
-    if not text:
-        r.fail("conclusion", "a conclusion or a presentedForm with the report's text is required", "required")
+    members = labs.members(r, batch, "result")
+    if not text and not members and not r.data.get("result"):
+        r.fail("conclusion", "results, a conclusion or a presentedForm with the report's text is required", "required")
     return {
         "analysis": (_text(r.data.get("code")) or "Utlåtande")[:200],
-        "value": None,
+        **_no_value(),
+        "value_type": ValueType.TEXT if text else ValueType.PANEL,
         "value_text": text,
-        "unit_of_measure": "",
         "reference_low": None,
         "reference_high": None,
+        "components": [],
         "flag": "",
-        "taken_at": r.instant(r.data.get("effectiveDateTime") or r.data.get("issued"), "effectiveDateTime"),
+        "taken_at": _taken(r, "issued"),
         "status": status[:16],
         "report": True,
+        "_members": members,
         "_retract": _out(status, ENTERED_IN_ERROR, "cancelled"),
     }
 

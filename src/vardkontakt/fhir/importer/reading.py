@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from vardkontakt.fhir.importer.labs import Member
 from vardkontakt.fhir.importer.mapping import MAPPERS, person_name, qualification
 from vardkontakt.fhir.importer.outcomes import Issue
 from vardkontakt.fhir.importer.vocabulary import (
@@ -40,6 +41,8 @@ class Planned:
     fields: dict[str, Any]
     retract: str = ""  # the status that takes the row back out of the record, if any
     existing: Any = None  # Organization: the unit it names
+    where: str = ""  # Bundle.entry[n].resource
+    members: list[Member] = field(default_factory=list)  # the results a report or panel groups
 
 
 class Batch:
@@ -60,6 +63,7 @@ class Batch:
         self._units: dict[str, CareUnit | None] = {}
         self._practitioners: dict[str, Practitioner | None] = {}
         self.new_patients: list[Patient] = []
+        self._planned: dict[int, Planned] = {}  # id() of a Bundle entry's resource → its planned row
 
     # -- references -------------------------------------------------------------------------
     def _resolve(
@@ -166,7 +170,9 @@ class Batch:
 
     def check_registrations(self, planned: list[Planned]) -> None:
         """A resident the platform did not hold is registered only with record data for them (of the
-        sender's own units), never from a Patient resource alone."""
+        sender's own units), never from a Patient resource alone. Also the checks that need the
+        whole Bundle read: the results a report or panel groups (check_members)."""
+        self.check_members(planned)
         # Taking out an entry never held writes nothing: it registers nobody either.
         with_data = {item.fields["patient"].pk for item in planned if "patient" in item.fields and not item.retract}
         for pk, where in self.registered_at.items():
@@ -178,6 +184,43 @@ class Batch:
                         "business-rule",
                     )
                 )
+
+    def check_members(self, planned: list[Planned]) -> None:
+        """The results a report or panel groups are the same patient's, and no panel contains
+        itself (A hasMember B hasMember A): refused by the place of the reference. A member whose
+        own entry was refused is named there already. (Held rows: writing checks the source
+        system and that the panel is not among the row's own panels.)"""
+        for item in planned:
+            patient = item.fields.get("patient")
+            for member in item.members:
+                if member.url:
+                    member.item = self._planned.get(id(self.entries_by_url.get(member.url)))
+                other = member.item.fields.get("patient") if member.item else member.row.patient if member.row else None
+                if other is not None and patient is not None and other.pk != patient.pk:
+                    self.issues.append(
+                        Issue(f"{member.path}.reference", "the result belongs to another patient", "business-rule")
+                    )
+        state: dict[int, int] = {}  # 1: being walked, 2: done
+
+        def walk(item: Planned) -> bool:
+            state[id(item)] = 1
+            for member in item.members:
+                if member.item is None:
+                    continue
+                seen = state.get(id(member.item))
+                if seen == 1:  # back to a result on the way here: named once, where the circle closes
+                    self.issues.append(
+                        Issue(f"{member.path}.reference", "the results contain each other in a circle", "business-rule")
+                    )
+                    return True
+                if seen is None and walk(member.item):
+                    return True
+            state[id(item)] = 2
+            return False
+
+        for item in planned:
+            if item.members and id(item) not in state:
+                walk(item)
 
     def practitioner(self, r: Reader, path: str, reference: Any) -> tuple[str, str]:
         """Name and profession of an author: from its display, or the Practitioner it references."""
@@ -218,13 +261,23 @@ class Batch:
             )
             return None
         business_id = reader.business_id()
-        patient = self.patient(reader)
+        patient = reader.patient = self.patient(reader)
         unit = self.unit(reader)
         fields = mapper(reader, self)
         retract = str(fields.pop("_retract", "") or "")
+        members = fields.pop("_members", [])
         if patient is None or unit is None or not business_id:
             return None
-        return Planned(resource_type, business_id, {**fields, "patient": patient, "unit": unit}, retract)
+        planned = Planned(
+            resource_type,
+            business_id,
+            {**fields, "patient": patient, "unit": unit},
+            retract,
+            where=where,
+            members=members,
+        )
+        self._planned[id(resource)] = planned
+        return planned
 
     def _read_patient(self, r: Reader) -> Planned | None:
         number = self.identifier_of(r.data, PERSONNUMMER_SYSTEM)
@@ -268,6 +321,7 @@ class Reader:
 
     def __init__(self, where: str, data: dict[str, Any], issues: list[Issue]) -> None:
         self.where, self.data, self.issues = where, data, issues
+        self.patient: Patient | None = None  # whose (a reference range may depend on age and sex)
 
     def fail(self, path: str, message: str, code: str = "invalid") -> None:
         self.issues.append(Issue(f"{self.where}.{path}", message, code))

@@ -13,14 +13,21 @@ from typing import Any
 from django.utils import timezone
 
 from vardkontakt.access.audit import AuditLine, audit_many
-from vardkontakt.fhir.importer.outcomes import ImportResult, Outcome
+from vardkontakt.fhir.importer.outcomes import FhirRejected, ImportResult, Issue, Outcome
 from vardkontakt.fhir.importer.reading import Batch, Planned
 from vardkontakt.fhir.importer.sender import Sender
 from vardkontakt.fhir.importer.vocabulary import RECORD_MODELS, WRITE_BATCH
 from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit
 from vardkontakt.records.models import LabResult, RemovedEntry, Sourced
-from vardkontakt.records.services import SentEntry, new_results_tell, practitioners_save, record_entries_upsert
+from vardkontakt.records.services import (
+    ResultCircle,
+    SentEntry,
+    new_results_tell,
+    practitioners_save,
+    record_entries_upsert,
+    result_members_set,
+)
 
 
 def write(items: list[Planned], *, sender: Sender, batch: Batch) -> ImportResult:
@@ -58,12 +65,45 @@ def write(items: list[Planned], *, sender: Sender, batch: Batch) -> ImportResult
             for item, row in zip(chunk, upserted, strict=True):
                 outcomes[positions[id(item)]] = Outcome(resource_type, row.row, row.created, retracted=row.retracted)
 
+    _link_members(items, outcomes, positions, sender=sender)
     for index in range(len(items)):
         outcome = outcomes[index]
         result.count(outcome, _model_name(outcome))
     _audit(items, [outcomes[index] for index in range(len(items))], sender=sender)
     new_results_tell([o.obj for o in result.outcomes if o.created and isinstance(o.obj, LabResult)], now=now)
     return result
+
+
+def _link_members(
+    items: list[Planned], outcomes: dict[int, Outcome], positions: dict[int, int], *, sender: Sender
+) -> None:
+    """Each report's and panel's results, once every row of the import is written: reports first,
+    so a panel among them takes its own members (records.services.result_members_set)."""
+    issues = []
+    grouping = [item for item in items if item.members and not item.retract]
+    for item in sorted(grouping, key=lambda item: item.resource_type != "DiagnosticReport"):
+        panel = outcomes[positions[id(item)]].obj
+        rows: list[tuple[str, LabResult]] = []
+        for member in item.members:
+            if member.item is not None:
+                written = outcomes[positions[id(member.item)]]
+                if isinstance(written.obj, LabResult) and not written.retracted:
+                    rows.append((member.path, written.obj))
+            elif member.row is not None:
+                if member.row.source_system != sender.source_system:
+                    # Another source system's rows are not this client's to group (nor to read).
+                    issues.append(
+                        Issue(f"{member.path}.reference", "not found (not in this Bundle, not held here)", "not-found")
+                    )
+                    continue
+                rows.append((member.path, member.row))
+        try:
+            result_members_set(panel=panel, members=[row for _, row in rows])
+        except ResultCircle as circle:
+            where = next(path for path, row in rows if row.pk == circle.member.pk)
+            issues.append(Issue(f"{where}.reference", "the results contain each other in a circle", "business-rule"))
+    if issues:
+        raise FhirRejected(issues)
 
 
 def _model_name(outcome: Outcome) -> str:
