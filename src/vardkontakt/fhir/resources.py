@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Model
 
 from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.fhir.importer.labs import ABSENT_REASON_SYSTEM
 from vardkontakt.fhir.importer.vocabulary import (
     HSA_SYSTEM,
     ICD10_SYSTEMS,
@@ -23,7 +24,16 @@ from vardkontakt.fhir.importer.vocabulary import (
 )
 from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit
-from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine, Practitioner, RecordNote
+from vardkontakt.records.models import (
+    ABSENT_REASONS,
+    CareContact,
+    Diagnosis,
+    LabResult,
+    Medicine,
+    Practitioner,
+    RecordNote,
+    ValueType,
+)
 
 ICD10 = sorted(ICD10_SYSTEMS)[0]
 # Confidentiality "restricted": the population register hides this person's details.
@@ -146,6 +156,48 @@ def encounter(row: CareContact) -> dict[str, Any]:
     return resource
 
 
+def _quantity(value: Decimal | str | None, unit: str) -> dict[str, Any]:
+    quantity: dict[str, Any] = {"value": _number(Decimal(value))} if value is not None else {}
+    return {**quantity, "unit": unit} if unit else quantity
+
+
+def _range(low: Decimal | str | None, high: Decimal | str | None, unit: str = "") -> dict[str, Any]:
+    return {name: _quantity(value, unit) for name, value in (("low", low), ("high", high)) if value is not None}
+
+
+def _value(
+    resource: dict[str, Any], value_type: str, value: Any, value_high: Any, text: str, unit: str, absent: str
+) -> None:
+    """value[x] (or dataAbsentReason) as the import read it (mapping._value), onto ``resource``."""
+    if value_type == ValueType.ABSENT:
+        coding = [{"system": ABSENT_REASON_SYSTEM, "code": absent}] if absent in ABSENT_REASONS else []
+        resource["dataAbsentReason"] = {"coding": coding} if coding else {"text": absent}
+    elif value_type == ValueType.RANGE:
+        resource["valueRange"] = _range(value, value_high, unit)
+    elif value_type == ValueType.INTEGER and value is not None:
+        resource["valueInteger"] = int(Decimal(value))
+    elif value_type == ValueType.BOOLEAN:
+        resource["valueBoolean"] = text == "true"
+    elif value_type == ValueType.CONCEPT:
+        resource["valueCodeableConcept"] = {"text": text}
+    elif value is not None:
+        resource["valueQuantity"] = _quantity(value, unit)
+    elif text:
+        resource["valueString"] = text
+
+
+def _flag(flag: str) -> list[dict[str, Any]]:
+    system = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+    return [{"coding": [{"system": system, "code": flag}]}] if flag else []
+
+
+def _members(row: LabResult) -> list[dict[str, str]]:
+    return [
+        {"reference": f"{'DiagnosticReport' if m.report else 'Observation'}/{m.pk}"}
+        for m in row.members.order_by("taken_at", "analysis")
+    ]
+
+
 def observation(row: LabResult) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Observation",
@@ -157,25 +209,38 @@ def observation(row: LabResult) -> dict[str, Any]:
         "subject": _subject(row),
         "effectiveDateTime": row.taken_at.isoformat(),
     }
-    if row.value is not None:
-        resource["valueQuantity"] = {"value": _number(row.value), "unit": row.unit_of_measure}
-    else:
-        resource["valueString"] = row.value_text
-    bounds = {
-        name: {"value": _number(value)}
-        for name, value in (("low", row.reference_low), ("high", row.reference_high))
-        if value is not None
-    }
+    _value(resource, row.value_type, row.value, row.value_high, row.value_text, row.unit_of_measure, row.absent_reason)
+    bounds = _range(row.reference_low, row.reference_high)
     if bounds:
         resource["referenceRange"] = [bounds]
     if row.flag:
-        system = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
-        resource["interpretation"] = [{"coding": [{"system": system, "code": row.flag}]}]
+        resource["interpretation"] = _flag(row.flag)
+    if row.value_type == ValueType.PANEL:
+        resource["hasMember"] = _members(row)
+    components = []
+    for part in row.components:
+        component: dict[str, Any] = {"code": {"text": part["analysis"]}}
+        _value(
+            component,
+            part["value_type"],
+            part["value"],
+            part["value_high"],
+            part["value_text"],
+            part["unit"],
+            part["absent_reason"],
+        )
+        if part["low"] is not None or part["high"] is not None:
+            component["referenceRange"] = [_range(part["low"], part["high"])]
+        if part["flag"]:
+            component["interpretation"] = _flag(part["flag"])
+        components.append(component)
+    if components:
+        resource["component"] = components
     return resource
 
 
 def diagnostic_report(row: LabResult) -> dict[str, Any]:
-    return {
+    resource = {
         "resourceType": "DiagnosticReport",
         "id": str(row.pk),
         "identifier": _business_identifier(row.source_id),
@@ -184,8 +249,13 @@ def diagnostic_report(row: LabResult) -> dict[str, Any]:
         "code": {"text": row.analysis},
         "subject": _subject(row),
         "effectiveDateTime": row.taken_at.isoformat(),
-        "conclusion": row.value_text,
     }
+    members = _members(row)
+    if members:
+        resource["result"] = members
+    if row.value_text:
+        resource["conclusion"] = row.value_text
+    return resource
 
 
 def medication_dispense(row: Medicine) -> dict[str, Any]:

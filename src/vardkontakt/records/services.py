@@ -153,7 +153,7 @@ def result_members_set(*, panel: LabResult, members: list[LabResult]) -> None:
     ResultCircle, writing nothing, when a member is the panel or one of the panels it is in.
     Call inside the caller's transaction."""
     above: set[Any] = set()
-    node_id = panel.pk
+    node_id: Any = panel.pk
     while node_id is not None and node_id not in above:
         above.add(node_id)
         node_id = LabResult.objects.filter(pk=node_id).values_list("panel_id", flat=True).first()

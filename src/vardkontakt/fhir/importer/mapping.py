@@ -218,7 +218,8 @@ def _component(r: Reader, index: int, data: dict[str, Any], taken: dt.datetime |
 
 def _taken(r: Reader, *also: str) -> dt.datetime | None:
     """When the sample was taken: effectiveDateTime, effectivePeriod.start (or what ``also`` names)."""
-    period = r.data.get("effectivePeriod") if isinstance(r.data.get("effectivePeriod"), dict) else {}
+    period = r.data.get("effectivePeriod")
+    period = period if isinstance(period, dict) else {}
     for name, value in (
         ("effectiveDateTime", r.data.get("effectiveDateTime")),
         ("effectivePeriod.start", period.get("start")),
