@@ -17,6 +17,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from decimal import Decimal
 
 from django.utils import dateformat, formats
@@ -83,6 +84,22 @@ class Plotted:
 
 
 @dataclass(frozen=True)
+class PlottedLine:
+    """One of several lines in a chart (blood pressure: systolic and diastolic), each its own
+    colour and dash so the lines differ without colour too."""
+
+    name: str
+    path: str
+    points: list[Plotted]
+    colour: str
+    dash: str  # SVG stroke-dasharray ("" for a solid line)
+
+
+# Colours and dashes of the lines of a chart with several, in order (dark teal, plum, brown).
+LINE_STYLES = [("#0b5560", ""), ("#6b2c5f", "7 4"), ("#7a4a00", "2 3")]
+
+
+@dataclass(frozen=True)
 class LineChart:
     width: int
     height: int
@@ -95,14 +112,16 @@ class LineChart:
     points: list[Plotted]
     line: str  # SVG path through the points, oldest first
     bands: list[Rect]
+    lines: list[PlottedLine] = dataclass_field(default_factory=list)  # several lines (lines_chart)
 
     @property
     def has_outside(self) -> bool:
-        return any(p.marker is not Marker.NORMAL for p in self.points)
+        every = [*self.points, *(p for line in self.lines for p in line.points)]
+        return any(p.marker is not Marker.NORMAL for p in every)
 
     @property
     def markers(self) -> set[str]:
-        return {str(p.marker) for p in self.points}
+        return {str(p.marker) for p in self.points} | {str(p.marker) for line in self.lines for p in line.points}
 
 
 # --- numbers -------------------------------------------------------------------------------------
@@ -284,25 +303,61 @@ def line_chart(
     """Points (oldest first) placed on a time axis and a value axis that covers values and band."""
     if not points:
         raise ValueError("a line chart needs at least one point")
+    return _chart([("", points)], width=width, height=height, tz=tz, x_count=x_tick_count, y_count=y_tick_count)
+
+
+def lines_chart(
+    lines: Sequence[tuple[str, Sequence[Point]]],
+    *,
+    width: int = 640,
+    height: int = 300,
+    tz: dt.tzinfo = STOCKHOLM,
+    x_tick_count: int = 6,
+    y_tick_count: int = 5,
+) -> LineChart:
+    """Several named lines (each oldest first) on one time axis and one value axis, in
+    ``LineChart.lines``. No band: each line may have its own range (systolic and diastolic
+    pressure), and overlapping bands would say neither; the markers still say outside."""
+    lines = [(name, points) for name, points in lines if points]
+    if not lines:
+        raise ValueError("a line chart needs at least one point")
+    return _chart(lines, width=width, height=height, tz=tz, x_count=x_tick_count, y_count=y_tick_count)
+
+
+def _chart(
+    lines: Sequence[tuple[str, Sequence[Point]]], *, width: int, height: int, tz: dt.tzinfo, x_count: int, y_count: int
+) -> LineChart:
     left, right = MARGIN_LEFT, width - MARGIN_RIGHT
     top, bottom = MARGIN_TOP, height - MARGIN_BOTTOM
+    several = len(lines) > 1 or bool(lines[0][0])
+    every = [p for _, points in lines for p in points]
 
-    start, end = points[0].at, points[-1].at
+    start, end = min(p.at for p in every), max(p.at for p in every)
     if end <= start:
         start, end = start - dt.timedelta(days=1), end + dt.timedelta(days=1)
     x = LinearScale((start.timestamp(), end.timestamp()), (left + INSET, right - INSET))
 
-    values = [float(p.value) for p in points]
-    values += [float(b) for p in points for b in (p.low, p.high) if b is not None]
-    y_values = nice_ticks(min(values), max(values), y_tick_count)
+    values = [float(p.value) for p in every]
+    if not several:
+        values += [float(b) for p in every for b in (p.low, p.high) if b is not None]
+    y_values = nice_ticks(min(values), max(values), y_count)
     y = LinearScale((y_values[0], y_values[-1]), (bottom, top))
     decimals = decimals_for(y_values[1] - y_values[0]) if len(y_values) > 1 else 0
 
-    xs = [x(p.at.timestamp()) for p in points]
-    plotted = [
-        Plotted(x=px, y=(py := y(p.value)), marker=p.marker, label=p.label, shape=marker_shape(px, py, p.marker))
-        for p, px in zip(points, xs, strict=True)
-    ]
+    def plot(points: Sequence[Point]) -> tuple[list[float], list[Plotted], str]:
+        xs = [x(p.at.timestamp()) for p in points]
+        plotted = [
+            Plotted(x=px, y=(py := y(p.value)), marker=p.marker, label=p.label, shape=marker_shape(px, py, p.marker))
+            for p, px in zip(points, xs, strict=True)
+        ]
+        return xs, plotted, "".join(f"{'M' if i == 0 else 'L'}{_f(p.x)} {_f(p.y)}" for i, p in enumerate(plotted))
+
+    drawn = []
+    for index, (name, points) in enumerate(lines):
+        _, plotted, path = plot(points)
+        colour, dash = LINE_STYLES[index % len(LINE_STYLES)]
+        drawn.append(PlottedLine(name=name, path=path, points=plotted, colour=colour, dash=dash))
+    first_xs, first, first_path = plot(lines[0][1])
     return LineChart(
         width=width,
         height=height,
@@ -310,11 +365,12 @@ def line_chart(
         top=top,
         right=right,
         bottom=bottom,
-        x_ticks=[Tick(x(at.timestamp()), label) for at, label in time_ticks(start, end, tz=tz, count=x_tick_count)],
+        x_ticks=[Tick(x(at.timestamp()), label) for at, label in time_ticks(start, end, tz=tz, count=x_count)],
         y_ticks=[Tick(y(v), number_label(v, decimals)) for v in y_values],
-        points=plotted,
-        line="".join(f"{'M' if i == 0 else 'L'}{_f(p.x)} {_f(p.y)}" for i, p in enumerate(plotted)),
-        bands=_bands(points, xs, y, left, right),
+        points=[] if several else first,
+        line="" if several else first_path,
+        bands=[] if several else _bands(lines[0][1], first_xs, y, left, right),
+        lines=drawn if several else [],
     )
 
 

@@ -129,11 +129,14 @@ def parts(subject: Patient, sections: list[str], *, start: dt.date | None, end: 
     for name, title in SECTIONS.items():
         if name not in sections:
             continue
-        rows = list(_items(name, subject, start, end)[: MAX_ROWS + 1])
+        found_items = _items(name, subject, start, end)
         if name == "results":
-            for result in rows:
-                result.value_display = results.number(result.value)
-                result.range_display = results.reference_range(result)
+            # As on the page: a report or panel with its results inside it (they count as its rows).
+            rows = list(results.top_level(found_items)[: MAX_ROWS + 1])
+            results.attach_members(found_items, rows)
+            results.prepare(rows)
+        else:
+            rows = list(found_items[: MAX_ROWS + 1])
         found.append(Part(name=name, title=str(title), items=rows[:MAX_ROWS], cut=len(rows) > MAX_ROWS))
     return found
 

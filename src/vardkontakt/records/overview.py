@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vardkontakt.identity.models import Patient
-from vardkontakt.records import publishing
+from vardkontakt.records import publishing, results
 from vardkontakt.records.models import Diagnosis, LabResult, Medicine, RecordNote
 
 SHOWN = 3  # of each section: enough to see what is new, the section has the rest
@@ -39,6 +39,14 @@ def overview_of(subject: Patient) -> Overview:
         items, kept_back = publishing.published_items(model, subject)
         if model is Medicine:
             items = items.filter(current=True).order_by("-dispensed_on", "name")
+        if model is LabResult:
+            # A report or panel counts as one result; its own results are on the results page.
+            shown = list(results.top_level(items)[:SHOWN])
+            results.prepare(shown)
+            sections[model] = shown
+            withheld = withheld or kept_back
+            hidden = hidden or publishing.hidden_by_choice(model, subject)
+            continue
         sections[model] = list(items[:SHOWN])
         withheld = withheld or kept_back
         hidden = hidden or publishing.hidden_by_choice(model, subject)

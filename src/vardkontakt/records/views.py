@@ -136,9 +136,14 @@ def section(request: PatientRequest, name: str) -> HttpResponse:
         return closed
     model, title = SECTIONS[name]
     items, withheld = publishing.published_items(model, subject)
-    page = page_of(items, request.GET.get("page"), PAGE_SIZE)
     if model is LabResult:
-        results.link_charts(items, page.object_list)
+        # A report or panel is one row with its results inside it, not its results again on their own.
+        page = page_of(results.top_level(items), request.GET.get("page"), PAGE_SIZE)
+        results.attach_members(items, page.object_list)
+        results.link_charts(items, results.with_members(page.object_list))
+        results.prepare(page.object_list)
+    else:
+        page = page_of(items, request.GET.get("page"), PAGE_SIZE)
     return render(
         request,
         f"records/{name}.html",
@@ -172,10 +177,13 @@ def result_chart(request: PatientRequest) -> HttpResponse:
             request,
             subject,
             series=found,
-            chart=charts.line_chart(results.points(found)),
+            chart=charts.lines_chart(results.lines(found))
+            if found.components
+            else charts.line_chart(results.points(found)),
             chart_title=_("%(analysis)s over time") % {"analysis": found.analysis},
             description=results.describe(found),
-            rows=results.rows(found),
+            rows=[] if found.components else results.rows(found),
+            parts_rows=results.parts_rows(found) if found.components else [],
             withheld=withheld,
         ),
     )

@@ -54,11 +54,14 @@ def codes(concept: Any) -> list[tuple[str, str]]:
 
 
 def absent_reason(concept: Any, text: str) -> str:
-    """A dataAbsentReason: the FHIR code when it is one (the page words it), else the lab's own text."""
+    """A dataAbsentReason: the lab's own words when it gave them ("Hemolyserat prov" says more
+    than "error"), else the FHIR code (the page words it), else whatever code was sent."""
+    if text:
+        return text
     for system, code in codes(concept):
         if system in (ABSENT_REASON_SYSTEM, "") and code in ABSENT_REASONS:
             return code
-    return text or next((code for _, code in codes(concept)), "")
+    return next((code for _, code in codes(concept)), "")
 
 
 def flag_of(interpretations: Any) -> str:
