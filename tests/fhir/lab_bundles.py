@@ -15,6 +15,7 @@ from vardkontakt.fhir.importer import HSA_SYSTEM, PERSONNUMMER_SYSTEM, UNIT_EXTE
 LINDANGEN = demo_data.unit_hsa_id("E1001")
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
+ABSENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 LAB = "urn:oid:1.2.752.129.2.1.2.1"  # the lab's own identifier system, as a Swedish lab names it
 
@@ -23,7 +24,7 @@ def _subject(personnummer: str) -> dict[str, Any]:
     return {"identifier": {"system": PERSONNUMMER_SYSTEM, "value": personnummer}}
 
 
-def _unit(hsa: str) -> list[dict[str, Any]]:
+def unit_ext(hsa: str) -> list[dict[str, Any]]:
     return [{"url": UNIT_EXTENSION, "valueIdentifier": {"system": HSA_SYSTEM, "value": hsa}}]
 
 
@@ -56,7 +57,7 @@ def observation(
         "subject": _subject(personnummer),
         "effectiveDateTime": at,
         "issued": at,
-        "extension": _unit(hsa),
+        "extension": unit_ext(hsa),
         **fields,
     }
 
@@ -161,7 +162,7 @@ def cbc_report(
         "subject": _subject(personnummer),
         "effectiveDateTime": at,
         "issued": at,
-        "extension": _unit(hsa),
+        "extension": unit_ext(hsa),
         "result": [{"reference": f"urn:uuid:cbc-panel{tag}"}, {"reference": f"urn:uuid:mcv{tag}"}],
     }
     return transaction(
