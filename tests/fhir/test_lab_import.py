@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.diagnosticreport import DiagnosticReport
 from fhir.resources.R4B.observation import Observation
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.fhir import lab_bundles as labs
 from tests.fhir.test_api import EVERYTHING_READ, EVERYTHING_WRITE, Integration
@@ -242,3 +244,48 @@ def test_the_new_shapes_through_the_http_api_are_422_never_a_server_error(journa
     assert [c["valueQuantity"]["value"] for c in bp["component"]] == [152, 94]
     kalium = journal.get(f"/fhir/Observation/{rows()['kalium'].pk}").json()
     assert kalium["dataAbsentReason"] == {"text": "Hemolyserat prov"}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    max_leaves=10,
+)
+references = st.lists(
+    st.fixed_dictionaries(
+        {"reference": st.sampled_from(["urn:uuid:hb", "urn:uuid:cbc-panel", "urn:uuid:report", "Observation/x", ""])}
+    ),
+    max_size=3,
+)
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    target=st.sampled_from(["hb", "cbc-panel", "cbc"]),
+    field=st.sampled_from(
+        [
+            "component",
+            "hasMember",
+            "result",
+            "valueCodeableConcept",
+            "valueRange",
+            "valueInteger",
+            "valueBoolean",
+            "dataAbsentReason",
+            "referenceRange",
+            "effectivePeriod",
+            "presentedForm",
+            "interpretation",
+        ]
+    ),
+    value=json_values | references,
+)
+def test_any_garbage_in_the_new_fields_is_a_refusal_or_an_import_never_a_crash(personas, target, field, value):
+    bundle = labs.cbc_report()
+    _entry(bundle, target)[field] = value
+    try:
+        import_bundle(bundle, sender=LAB)
+    except FhirRejected as rejected:
+        assert rejected.issues

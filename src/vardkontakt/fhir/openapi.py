@@ -71,6 +71,66 @@ def _resource(resource_type: str, required: list[str], properties: dict[str, Any
     }
 
 
+FULL_URLS = ["urn:uuid:a", "urn:uuid:b", "urn:uuid:c"]  # the Bundle entries' (few: references hit, circles too)
+
+
+def _lab_values() -> dict[str, Any]:
+    """The value[x] an Observation (or a component) may carry, and dataAbsentReason."""
+    quantity = {
+        "type": "object",
+        "required": ["value"],
+        "properties": {
+            "value": {"type": "number"},
+            "unit": _text(10),
+            "system": {"type": "string", "enum": ["http://unitsofmeasure.org"]},
+            "code": {"type": "string", "enum": ["mm[Hg]", "10*9/L", "g/L", "{score}"]},
+        },
+    }
+    return {
+        "valueQuantity": quantity,
+        "valueInteger": {"type": "integer"},
+        "valueString": _text(),
+        "valueBoolean": {"type": "boolean"},
+        "valueCodeableConcept": _concept(),
+        "valueRange": {"type": "object", "properties": {"low": quantity, "high": quantity}},
+        "dataAbsentReason": _coded({"error", "not-performed", "masked", "unknown"}),
+    }
+
+
+def _reference_ranges() -> dict[str, Any]:
+    bound = {
+        "type": "object",
+        "properties": {"value": {"type": "number"}, "code": {"type": "string", "enum": ["a", "mo"]}},
+    }
+    return {
+        "type": "array",
+        "maxItems": 3,
+        "items": {
+            "type": "object",
+            "properties": {
+                "low": {"type": "object", "properties": {"value": {"type": "number"}}},
+                "high": {"type": "object", "properties": {"value": {"type": "number"}}},
+                "age": {"type": "object", "properties": {"low": bound, "high": bound}},
+                "appliesTo": _one(_coded({"male", "female", "248153007", "248152002"})),
+            },
+        },
+    }
+
+
+def _references(values: Values) -> dict[str, Any]:
+    """Results referenced by a report or panel: Bundle entries, held rows, or nothing at all."""
+    targets = [*FULL_URLS, *(f"Observation/{row}" for row in values.row_ids), "Observation/nothing"]
+    return {
+        "type": "array",
+        "maxItems": 3,
+        "items": {
+            "type": "object",
+            "required": ["reference"],
+            "properties": {"reference": {"type": "string", "enum": targets}},
+        },
+    }
+
+
 def resource_schemas(values: Values) -> dict[str, dict[str, Any]]:
     business_id = _one(
         _identifier("urn:fuzz:entry", {"type": "string", "pattern": "^[a-z0-9]{1,6}$"})
@@ -97,28 +157,37 @@ def resource_schemas(values: Values) -> dict[str, dict[str, Any]]:
     return {
         "Observation": _resource(
             "Observation",
-            ["identifier", "status", "code", "subject", "effectiveDateTime", "valueQuantity", "extension"],
+            ["identifier", "status", "code", "subject", "effectiveDateTime", "extension"],
             {
                 **record,
                 "status": {"type": "string", "enum": sorted(STATUS["Observation"])},
                 "code": _concept(),
                 "effectiveDateTime": instant,
-                "valueQuantity": {
-                    "type": "object",
-                    "required": ["value"],
-                    "properties": {"value": {"type": "number"}, "unit": _text(10)},
+                **_lab_values(),
+                "referenceRange": _reference_ranges(),
+                "interpretation": _one(_coded({"H", "HH", "L", "LL", "N"})),
+                "component": {
+                    "type": "array",
+                    "maxItems": 2,
+                    "items": {
+                        "type": "object",
+                        "required": ["code"],
+                        "properties": {"code": _concept(), **_lab_values(), "referenceRange": _reference_ranges()},
+                    },
                 },
+                "hasMember": _references(values),
             },
         ),
         "DiagnosticReport": _resource(
             "DiagnosticReport",
-            ["identifier", "status", "code", "subject", "effectiveDateTime", "conclusion", "extension"],
+            ["identifier", "status", "code", "subject", "effectiveDateTime", "extension"],
             {
                 **record,
                 "status": {"type": "string", "enum": sorted(STATUS["DiagnosticReport"])},
                 "code": _concept(),
                 "effectiveDateTime": instant,
                 "conclusion": _text(200),
+                "result": _references(values),
             },
         ),
         "DocumentReference": _resource(
@@ -278,6 +347,7 @@ def openapi_description(values: Values | None = None, server_url: str = "/") -> 
                                     "type": "object",
                                     "required": ["resource", "request"],
                                     "properties": {
+                                        "fullUrl": {"type": "string", "enum": FULL_URLS},
                                         "resource": {"anyOf": list(schemas.values())},
                                         "request": {
                                             "type": "object",

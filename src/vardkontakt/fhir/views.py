@@ -27,6 +27,7 @@ from vardkontakt.fhir.importer import (
     import_resource,
     operation_outcome,
 )
+from vardkontakt.fhir.importer.vocabulary import ACCEPTED
 from vardkontakt.fhir.responses import fhir_response, refuse
 from vardkontakt.identity.decorators import public
 
@@ -148,7 +149,9 @@ def metadata(request: HttpRequest) -> HttpResponse:
                         "go in URLs).",
                     }
                 ],
-                "documentation": _SCOPE_DOCUMENTATION.get(resource_type, _RECORD_SCOPE),
+                "documentation": " ".join(
+                    filter(None, [_SCOPE_DOCUMENTATION.get(resource_type, _RECORD_SCOPE), ACCEPTED.get(resource_type)])
+                ),
             }
         )
     statement = {

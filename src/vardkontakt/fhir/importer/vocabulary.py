@@ -103,6 +103,14 @@ RECORD_MODELS: dict[str, type[models.Model]] = {
     "DiagnosticReport": LabResult,
     "MedicationDispense": Medicine,
 }
+# What a source system may send of a type beyond the R4 base, for the CapabilityStatement (docs/api.md has it all).
+ACCEPTED: dict[str, str] = {
+    "Observation": "Accepted: value[x] as valueQuantity (UCUM), valueInteger, valueString, valueCodeableConcept, "
+    "valueBoolean, valueRange, or dataAbsentReason; component (each its own code, value, unit and referenceRange); "
+    "hasMember (Observations of the Bundle or held); several referenceRange, by age and appliesTo (sex).",
+    "DiagnosticReport": "Accepted: result (Observations of the Bundle or held), conclusion and presentedForm "
+    "(text/plain, base64) optional when there are results.",
+}
 RESOURCE_TYPES = sorted(MODELS)
 WRITE_BATCH = 500
 
