@@ -5,7 +5,10 @@ that applies to the patient; and every bad variant refused by its place, never a
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -289,3 +292,28 @@ def test_any_garbage_in_the_new_fields_is_a_refusal_or_an_import_never_a_crash(p
         import_bundle(bundle, sender=LAB)
     except FhirRejected as rejected:
         assert rejected.issues
+
+
+def test_the_example_bundles_of_docs_api_md_import_as_documented(personas):
+    text = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    section = text.split("## Lab results and reports", 1)[1].split("\n## ", 1)[0]
+    examples = re.findall(r"```json\n(.*?)\n```", section, flags=re.DOTALL)
+    assert len(examples) == 2
+    for example in examples:
+        import_bundle(json.loads(example), sender=LAB)
+    found = rows()
+    assert [m.source_id.partition("|")[2] for m in found["cbc-panel"].members.order_by("analysis")] == ["hb", "lpk"]
+    assert found["cbc-panel"].panel == found["cbc"]
+    assert (found["hb"].reference_low, found["hb"].reference_high) == (Decimal("134"), Decimal("170"))
+    assert found["bp-2026-10-02"].value_type == ValueType.COMPONENTS
+
+
+def test_a_report_taken_back_out_leaves_its_results_on_their_own(personas):
+    import_bundle(labs.cbc_report(), sender=LAB)
+    bundle = labs.cbc_report()
+    _entry(bundle, "cbc")["status"] = "entered-in-error"
+    import_bundle(bundle, sender=LAB)
+    found = rows()
+    assert "cbc" not in found
+    assert found["mcv"].panel is None and found["cbc-panel"].panel is None
+    assert found["hb"].panel == found["cbc-panel"]
