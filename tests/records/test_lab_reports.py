@@ -8,6 +8,8 @@ import datetime as dt
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.fhir import lab_bundles as labs
@@ -159,3 +161,31 @@ def test_the_extract_has_the_report_with_its_results_and_the_blood_pressure(pers
     assert "Systoliskt: 152 mmHg" in words and "Värde saknas: Hemolyserat prov" in words
     pdf = tolvan.post("/record/export/", {"sections": ["results"], "output": "pdf"})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_a_report_the_rules_keep_back_leaves_its_published_results_on_their_own(personas):
+    maternity = unit_of_kind(UnitKind.MATERNITY_CARE)
+    bundle = labs.cbc_report(personnummer=personas.tolvan.personnummer, at=days_ago(30))
+    for entry in bundle["entry"]:
+        if entry["resource"]["resourceType"] == "DiagnosticReport":
+            entry["resource"]["extension"] = labs.unit_ext(maternity.hsa_id)
+    import_bundle(bundle, sender=LAB)
+    html = client_for(personas.tolvan).get(RESULTS).text
+    words = text_of(html)
+    assert words.count("Blodstatus") == 1  # the panel, not the report
+    assert "B-Hemoglobin (Hb)" in words and "Erc-MCV" in words
+    assert 'data-panel="Blodstatus"' in html
+
+
+def test_the_results_page_queries_stay_the_same_however_many_reports(personas):
+    tolvan = client_for(personas.tolvan)
+    tolvan.get(RESULTS)  # the session's one-off writes are not the page's
+    counts = []
+    for total in (1, 6):
+        for n in range(total):
+            cbc(personas.tolvan, days=30 + n, tag=f"-{total}-{n}")
+        with CaptureQueriesContext(connection) as queries:
+            page = tolvan.get(RESULTS)
+        counts.append(len(queries))
+        assert page.status_code == 200
+    assert counts[0] == counts[1], counts
