@@ -50,7 +50,7 @@ def test_a_report_is_one_row_with_its_panel_and_results_inside(personas):
     assert words.count("B-Hemoglobin (Hb)") == 1 and words.count("Erc-MCV") == 1
     assert html.count("vk-result--member") == 5  # panel, its three results, the MCV beside it
     # The man's range for the Hb, the lab's flag for the leukocytes, the UCUM unit made readable.
-    assert "134–170 g/L" in words
+    assert "B-Hemoglobin (Hb) 128 g/L under referensintervallet 134–170 g/L" in words  # no flag from the lab
     assert "B-Leukocyter 11,8 10⁹/L över referensintervallet 3,5–8,8 10⁹/L" in words
 
 
@@ -60,12 +60,13 @@ def test_blood_pressure_shows_both_values_and_draws_two_lines(personas):
     words = text_of(tolvan.get(RESULTS).text)
     assert "Systoliskt: 131 mmHg" in words and "Diastoliskt: 82 mmHg" in words
     assert "Systoliskt: 152 mmHg över referensintervallet" in words  # the lab's flag, on its component
+    assert "Systoliskt: ≤ 140 mmHg" in words  # a range with an upper end only
     chart = tolvan.get(CHART, {"analysis": "Blodtryck", "unit": ""})
     assert chart.status_code == 200
     assert re.findall(r'data-name="([^"]+)"', chart.text) == ["Systoliskt", "Diastoliskt"]
     table = text_of(chart.text.split("<table", 1)[1])
     assert "Systoliskt Diastoliskt" in table and "152 mmHg" in table and "94 mmHg" in table
-    assert "Referensintervall: –140" in table
+    assert "Referensintervall: ≤ 140" in table
 
 
 def test_every_kind_of_value_and_a_missing_one_with_its_reason(personas):
@@ -157,7 +158,7 @@ def test_the_extract_has_the_report_with_its_results_and_the_blood_pressure(pers
     import_bundle(labs.other_values(at=days_ago(20)), sender=LAB)
     tolvan = client_for(personas.tolvan)
     words = text_of(tolvan.post("/record/export/", {"sections": ["results"], "output": "html"}).text)
-    assert "– Blodstatus" in words and "– – B-Hemoglobin (Hb) 128 g/L 134–170 g/L" in words
+    assert "– Blodstatus" in words and "– – B-Hemoglobin (Hb) 128 g/L (under referensintervallet) 134–170 g/L" in words
     assert "Systoliskt: 152 mmHg" in words and "Värde saknas: Hemolyserat prov" in words
     pdf = tolvan.post("/record/export/", {"sections": ["results"], "output": "pdf"})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

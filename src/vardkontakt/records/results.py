@@ -143,8 +143,18 @@ def prepare(shown: Iterable[LabResult]) -> None:
             result.absent_reason,
         )
         result.range_shown = reference_range(result)  # type: ignore[attr-defined]
+        result.outside_label = outside_label(marker_of(result))  # type: ignore[attr-defined]
         result.parts = parts_of(result)  # type: ignore[attr-defined]
         prepare(getattr(result, "shown_members", []))
+
+
+def outside_label(marker: Marker) -> str:
+    """The lab's flag, or the value against the range when the lab gave none: what the page says."""
+    if marker is Marker.HIGH:
+        return str(ResultFlag.HIGH.label)
+    if marker is Marker.LOW:
+        return str(ResultFlag.LOW.label)
+    return ""
 
 
 def top_level(items: QuerySet[LabResult]) -> QuerySet[LabResult]:
@@ -317,8 +327,13 @@ def reference_range(result: LabResult) -> str:
 
 
 def _range_text(low: Decimal | None, high: Decimal | None) -> str:
+    """ "4–6"; a range with one end only as "≤ 140" or "≥ 60" (a dash before a lone number reads as minus)."""
     if low is None and high is None:
         return ""
+    if low is None:
+        return f"≤ {number(high)}"
+    if high is None:
+        return f"≥ {number(low)}"
     return f"{number(low)}–{number(high)}"
 
 
