@@ -1,18 +1,20 @@
-"""Structural validation with the R4B models of `fhir.resources`, each distinct element once.
+"""Structural validation with the R4B models of `fhir.resources`, each shape of element once.
 
 Validating a model of `fhir.resources` costs a fixed amount of Python per element (its own
-validators walk every field of the class), whatever the element holds, and a Bundle from a
-journal or lab system repeats the same elements over and over: the same patient reference, the
-same care-unit extension, the same analysis code and reference range in thousands of entries.
-So an element is validated once per import: its validated model is kept under its type and its
-JSON text, and where it occurs again the kept model stands in for it, which the models accept as
-they are (pydantic does not validate a model instance again). The resource around it is still
-validated by its own model: its fields, required elements, choice types ([x]), unknown elements.
+validators walk every field of the class) whatever the element holds, and a Bundle from a journal
+or lab system is thousands of resources of a few shapes: the same elements in the same places,
+with other dates, values and identifiers. Validating the whole Bundle with the models took about
+two thirds of an import (bench/record.py). So each element and resource is validated as its shape
+(``Validator._validated``): its primitive values each by the validator its model uses for that
+field, and the whole — which elements are there, which are null, the elements inside — by the model
+itself, once per shape and import. Pydantic accepts a validated model in place of an element
+without validating it again.
 
-The answer is the models' answer. When anything is refused, the resource is validated once more
-the plain way (``Model.model_validate``), so the issues name each place exactly as the models do.
-A resource accepted before in this process, with the same JSON text, is not validated again
-(a resend, or the same resource in the next Bundle): validation depends on nothing else.
+The answer is the models' answer (tests/fhir/test_validation.py holds it against them, issue by
+issue). When anything is refused, the resource is validated once more the plain way
+(``Model.model_validate``), so the issues name each place exactly as the models do. A resource
+accepted before in this process, with the same JSON text, is not validated again (a resend, or the
+same resource in the next Bundle): its validation depends on nothing else.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Validator:
         # are kept as long as the shapes), and each field's stand-in value.
         self._shapes: dict[tuple[Any, ...], FHIRAbstractModel] = {}
         self._stand_ins: dict[tuple[type[FHIRAbstractModel], str], Any] = {}
+        self._valid: set[tuple[Any, ...]] = set()  # primitive values accepted, by model and field
 
     @classmethod
     def forget(cls) -> None:
@@ -135,8 +138,11 @@ class Validator:
                 shell[key] = self._validated(element[1], value)
                 shape.append((key, id(shell[key])))
             elif primitive is not None and value is not None and not isinstance(value, (dict, list)):
-                if primitive.validate_python(value) is None:  # never so; but then it is not a stand-in's equal
-                    raise ValueError(key)
+                seen = (model, key, type(value), value)  # the type too: True == 1, yet not for a validator
+                if seen not in self._valid:
+                    if primitive.validate_python(value) is None:  # never so; but then it is no stand-in's equal
+                        raise ValueError(key)
+                    self._valid.add(seen)
                 shell[key] = self._stand_ins.setdefault((model, key), value)
                 shape.append(key)
             else:
@@ -181,7 +187,7 @@ def _fields(
         if kind is not None:
             elements[key] = (many, kind)
         elif not many and not _holds_model(info.annotation):
-            annotation = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+            annotation: Any = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
             primitives[key] = TypeAdapter(annotation)
     return elements, primitives
 
