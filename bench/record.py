@@ -11,7 +11,9 @@ temporary SQLite file), migrated and holding the demo region, two measurements:
    MedicationDispenses, Conditions, Encounters for 34 demo residents and the demo units) through
    ``import_bundle``, against a raw bulk INSERT of the same rows (same tables and columns,
    ``executemany`` in one transaction, rows prepared beforehand); then the same Bundle again,
-   which must create nothing (checked by counting rows).
+   which must create nothing (checked by counting rows). Three rounds, each with its ratios, the
+   load average and the import's time split into validation, reading and writing (goal: the first
+   import within 3 × the raw INSERT).
 """
 
 from __future__ import annotations
