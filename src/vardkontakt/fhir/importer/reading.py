@@ -59,6 +59,7 @@ class Batch:
         self.registered_at: dict[uuid.UUID, str] = {}  # a resident registered now → where first named
         self.named_at: dict[uuid.UUID, str] = {}  # a resident already held, sent as a Patient → where
         self._patients: dict[str, Patient] = {}
+        self._numbers: dict[str, str | ValidationError] = {}  # as sent → normalised, or why not
         self._units: dict[str, CareUnit | None] = {}
         self._practitioners: dict[str, Practitioner | None] = {}
         self.new_patients: list[Patient] = []
@@ -102,10 +103,16 @@ class Batch:
         return ""
 
     def patient_by_number(self, r: Reader, path: str, value: str) -> Patient | None:
-        try:
-            number = normalise_personnummer(value)
-        except ValidationError as error:
-            r.fail(path, " ".join(str(m) for m in error.messages), "value")
+        # A Bundle names its few residents thousands of times, in the same spelling: each spelling
+        # is checked once (the checksum, the date, the clock for "not born yet").
+        if value not in self._numbers:
+            try:
+                self._numbers[value] = normalise_personnummer(value)
+            except ValidationError as error:
+                self._numbers[value] = error
+        number = self._numbers[value]
+        if isinstance(number, ValidationError):
+            r.fail(path, " ".join(str(m) for m in number.messages), "value")
             return None
         if number not in self._patients:
             # Known to the platform from now on; rolled back with the batch if it is refused.
