@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("vardkontakt.records.urls")),
     path("", include("vardkontakt.fhir.urls")),
     path("", include("vardkontakt.booking.urls")),
+    path("", include("vardkontakt.letters.urls")),
     path("", include("vardkontakt.onboarding.urls")),
     path("staff/", include("vardkontakt.booking.staff_urls")),
     path("staff/", include("vardkontakt.cases.staff_urls")),
