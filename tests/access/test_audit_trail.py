@@ -118,6 +118,9 @@ PATIENT_DATA = {
     "fhir:instance",
     "fhir:search",
     "booking:mine",
+    "letters:inbox",
+    "letters:detail",
+    "letters:pdf",
     "booking:book",
     "booking:detail",
     "booking:cancel",
@@ -318,6 +321,13 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("booking:calendar_settings", "Tolvan's link, turned off"): resident("booking.feed.revoke"),
     ("booking:calendar_new", "own"): nothing,  # the choice
     ("booking:calendar_new", "own, a minimal link"): resident("booking.feed.create"),
+    # Letters: the list is one entry for whose letters; each open (page or PDF) is one entry.
+    ("letters:inbox", "own"): resident("letter.list.read"),
+    ("letters:inbox", "the one they act for"): resident("letter.list.read", of=acted_for),
+    ("letters:detail", "Tolvan's letter"): resident("letter.open", unit="X"),
+    ("letters:detail", "Liam's letter"): resident("letter.open", of="liam", unit="X"),
+    ("letters:detail", "Gunnel's letter (her proxy reads it)"): resident("letter.open", of="gunnel", unit="X"),
+    ("letters:pdf", "Tolvan's letter"): resident("letter.pdf", unit="X"),
     # Booking, the unit's side: one entry per patient shown; a change after the booking's read.
     ("booking_staff:book", "unit X"): nothing,  # today: nobody has booked
     ("booking_staff:book", "unit X, the week of the bookings"): staff("booking.read", *IN_THE_BOOK),

@@ -51,4 +51,12 @@ def actions_for(letter: Letter, *, now: dt.datetime | None = None) -> dict[str, 
         # Moved or cancelled since: the letter about that is (or will be) the newer one.
         return {"booking": None, "replaced": True, "may_cancel": False, "may_rebook": False}
     may = what_may_change(booking, now=now)
-    return {"booking": booking, "replaced": False, **may}
+    # Only a visit type the unit lets residents book online is changed from the letter (the same
+    # rule the letter's text gives); any other is the unit's to change, by phone.
+    online = booking.slot.visit_type.bookable_online and booking.slot.visit_type.active
+    return {
+        "booking": booking,
+        "replaced": False,
+        "may_cancel": online and may["may_cancel"],
+        "may_rebook": online and may["may_rebook"],
+    }
