@@ -4,7 +4,6 @@ folder of the test's own, and the run of a day at a given Swedish time."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,6 +59,6 @@ def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.dat
     return dt.datetime(year, month, day, hour, minute, tzinfo=STOCKHOLM)
 
 
-def at(when: dt.datetime) -> Iterator[None]:
+def at(when: dt.datetime) -> time_machine.travel:
     """The clock stands at ``when`` inside the block."""
-    return time_machine.travel(when, tick=False)  # type: ignore[return-value]
+    return time_machine.travel(when, tick=False)
