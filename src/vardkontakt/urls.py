@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("vardkontakt.letters.urls")),
     path("", include("vardkontakt.onboarding.urls")),
     path("staff/", include("vardkontakt.booking.staff_urls")),
+    path("staff/", include("vardkontakt.letters.staff_urls")),
     path("staff/", include("vardkontakt.cases.staff_urls")),
     path("", include("vardkontakt.operations.urls")),
     path("staff/", include("vardkontakt.operations.staff_urls")),

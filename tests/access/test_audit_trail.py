@@ -147,6 +147,7 @@ PATIENT_DATA = {
 
 ADMINISTRATION = {  # changes how a unit works (the region's default forms: how its units' forms start)
     "booking_staff:setup",
+    "letters_staff:texts",
     "booking_staff:visit_type_new",
     "booking_staff:visit_type_edit",
     "booking_staff:template_new",
@@ -367,6 +368,10 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ),
     # Administration: every change logged with the unit; its pages are logged as nothing.
     ("booking_staff:setup", "unit X"): nothing,
+    ("letters_staff:texts", "unit X"): nothing,
+    ("letters_staff:texts", "unit X, the texts saved"): then(
+        staff("letter_template.change"), staff("letter_template.change")
+    ),
     ("booking_staff:setup", "unit X, the rules saved"): staff("booking_setup.change"),
     ("booking_staff:visit_type_new", "unit X"): nothing,
     ("booking_staff:visit_type_new", "unit X, a 15-minute vaccination"): staff("booking_setup.change"),

@@ -642,6 +642,20 @@ ROWS: list[Row] = [
         patients_door(not_found_but({"patient_a": 200})),
         kwargs=lambda p: {"letter_id": letter_of(p.tolvan).id},
     ),
+    Row(
+        "letters_staff:texts",
+        "unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "letters_staff:texts",
+        "unit X, the texts saved",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"sv-preparation": "Ta med dina mediciner.", "action": "save"},
+    ),
     # --- the appointment book, the unit's side: members of unit X use it, its administrator sets it up ---
     Row(
         "booking_staff:book",

@@ -35,20 +35,21 @@ from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.booking.models import Booking
 from vardkontakt.core.calendar import STOCKHOLM
-from vardkontakt.identity.models import Patient
+from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.letters import policy, render
 from vardkontakt.letters.models import (
     Letter,
     LetterKind,
     LetterRun,
     LetterSettings,
+    LetterTemplate,
     Paper,
     PaperReason,
     PrintBatch,
 )
 from vardkontakt.notifications.models import About, NotificationKind
 from vardkontakt.notifications.services import notification_create
-from vardkontakt.organisation.models import Region
+from vardkontakt.organisation.models import CareUnit, Region
 
 logger = logging.getLogger(__name__)
 
@@ -436,3 +437,27 @@ def letter_open(*, reader: Patient, letter_id: uuid.UUID | str, action: str = OP
     letter.opened_at = now
     letter.read_at = letter.read_at or now
     return letter
+
+
+# --- the unit's words ---------------------------------------------------------------------------
+
+TEMPLATE_CHANGE = "letter_template.change"
+
+
+@transaction.atomic
+def letter_template_save(*, unit: CareUnit, by: Staff, language: str, words: render.Words) -> LetterTemplate:
+    """A unit administrator's words for the unit's letters in one language (the view has asked the
+    policy); logged with the unit as the last statement of the transaction. Letters already sent
+    keep the words they were sent with."""
+    template, _created = LetterTemplate.objects.update_or_create(
+        unit=unit,
+        language=language,
+        defaults={
+            "greeting": words.greeting,
+            "preparation": words.preparation,
+            "directions": words.directions,
+            "closing": words.closing,
+        },
+    )
+    audit(actor=Actor.of_staff(by), action=TEMPLATE_CHANGE, unit=unit, obj=template, detail=language)
+    return template

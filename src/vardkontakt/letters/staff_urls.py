@@ -1,0 +1,9 @@
+from django.urls import path
+
+from vardkontakt.letters import staff_views
+
+app_name = "letters_staff"
+
+urlpatterns = [
+    path("units/<uuid:unit_id>/letters/", staff_views.letter_texts, name="texts"),
+]
