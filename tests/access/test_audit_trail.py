@@ -168,6 +168,7 @@ ADMINISTRATION = {  # changes how a unit works (the region's default forms: how 
     "regions:staff_add",
     "regions:staff",
     "regions:rules",
+    "letters_staff:region_rules",
     "regions:catalogue",
     "regions:catalogue_import",
     "regions:information",
@@ -231,6 +232,7 @@ ELSEWHERE = {
     "regions:unit_edit": "tests/regions/test_region_pages.py::test_editing_a_unit_saves_and_audits_only_a_real_change",
     "regions:staff_add": "tests/regions/test_region_staff.py::test_the_region_administrator_adds_a_nurse_to_a_unit",
     "regions:rules": "tests/regions/test_region_rules.py::test_the_region_administrator_changes_the_ages_and_it_is_audited",
+    "letters_staff:region_rules": "tests/letters/test_letter_texts.py::test_the_region_administrator_sets_the_letter_rules",
     "regions:catalogue": "tests/regions/test_hsa_import.py::test_a_preview_shows_what_would_change_and_applying_does_it_once",
     "regions:catalogue_import": "tests/regions/test_hsa_import.py::test_a_preview_shows_what_would_change_and_applying_does_it_once",
     "access:proxy_invite": "tests/access/test_proxy_pages.py::test_a_resident_invites_an_adult_who_accepts",
@@ -401,6 +403,7 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("regions:staff_add", "the region"): nothing,
     ("regions:staff", "staff X"): nothing,
     ("regions:rules", "the region"): nothing,
+    ("letters_staff:region_rules", "the region"): nothing,
     ("regions:catalogue", "the region"): nothing,
     ("regions:catalogue_import", "an uploaded extract"): nothing,  # the preview changes nothing
     ("regions:staff", "staff X, support granted"): staff("region_role.grant", unit=""),

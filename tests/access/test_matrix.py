@@ -656,6 +656,20 @@ ROWS: list[Row] = [
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
         data=lambda p, who: {"sv-preparation": "Ta med dina mediciner.", "action": "save"},
     ),
+    Row(
+        "letters_staff:region_rules",
+        "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+    ),
+    Row(
+        "letters_staff:region_rules",
+        "the region, letters after 25 o'clock",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 400}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+        data=lambda p, who: {"issue_hour": "25", "paper_days_before": "5", "keep_days_without_account": "90"},
+    ),
     # --- the appointment book, the unit's side: members of unit X use it, its administrator sets it up ---
     Row(
         "booking_staff:book",

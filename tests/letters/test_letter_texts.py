@@ -76,3 +76,25 @@ def test_only_the_units_administrator_may_change_its_texts(lindangen, personas):
     assert staff_client(personas.nurse).get(url).status_code == 404  # another unit's
     assert staff_client(personas.staff_x).post(url, texts("Hej", "save")).status_code == 403
     assert not LetterTemplate.objects.exists()
+
+
+def test_the_region_administrator_sets_the_letter_rules(personas):
+    from vardkontakt.letters.models import LetterSettings
+    from vardkontakt.organisation.models import Region
+
+    region = Region.objects.get()
+    url = f"/staff/regions/{region.pk}/letters/"
+    client = staff_client(personas.region_admin)
+    page = client.get(url)
+    assert page.status_code == 200 and 'value="18"' in page.content.decode()  # the default shown
+    bad = client.post(url, {"issue_hour": "24", "paper_days_before": "5", "keep_days_without_account": "90"})
+    assert bad.status_code == 400 and not LetterSettings.objects.exists()
+    rules = {"issue_hour": "17", "paper_days_before": "7", "keep_days_without_account": "90"}
+    assert client.post(url, rules).status_code == 302
+    saved = LetterSettings.objects.get(region=region)
+    assert (saved.issue_hour, saved.paper_days_before) == (17, 7)
+    entry = AuditEntry.objects.get(action="letter_settings.change")
+    assert entry.detail == "issue_hour, paper_days_before"
+    client.post(url, rules)  # the same again: nothing changed, nothing logged
+    assert AuditEntry.objects.filter(action="letter_settings.change").count() == 1
+    assert staff_client(personas.unit_admin).get(url).status_code == 404

@@ -70,6 +70,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "letter.open": pgettext_lazy("audit log", "opened a letter"),
     "letter.pdf": pgettext_lazy("audit log", "saved a letter as PDF"),
     "letter_template.change": pgettext_lazy("audit log", "changed the unit's letter texts"),
+    "letter_settings.change": pgettext_lazy("audit log", "changed the region's letter rules"),
     "booking.patient_check": pgettext_lazy("audit log", "looked up the patient's name to book by phone"),
     "case.list.read": pgettext_lazy("audit log", "saw the cases"),
     "case.inbox.read": pgettext_lazy("audit log", "saw the case in the unit's inbox"),

@@ -461,3 +461,20 @@ def letter_template_save(*, unit: CareUnit, by: Staff, language: str, words: ren
     )
     audit(actor=Actor.of_staff(by), action=TEMPLATE_CHANGE, unit=unit, obj=template, detail=language)
     return template
+
+
+SETTINGS_CHANGE = "letter_settings.change"
+
+
+@transaction.atomic
+def letter_settings_update(*, region: Region, by: Staff, values: dict[str, int]) -> list[str]:
+    """A region administrator's letter rules (the view has asked the policy); logged with the
+    names of what changed. Returns those names (none: nothing was written)."""
+    rules, _created = LetterSettings.objects.select_for_update().get_or_create(region=region)
+    changed = [name for name, value in values.items() if getattr(rules, name) != value]
+    if changed:
+        for name in changed:
+            setattr(rules, name, values[name])
+        rules.save(update_fields=changed)
+        audit(actor=Actor.of_staff(by), action=SETTINGS_CHANGE, obj=region, detail=", ".join(changed))
+    return changed

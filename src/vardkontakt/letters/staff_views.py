@@ -20,9 +20,9 @@ from vardkontakt.access import policy as access_policy
 from vardkontakt.identity.decorators import StaffRequest, staff_required
 from vardkontakt.identity.models import Patient, Profession
 from vardkontakt.letters import render as letter_render
-from vardkontakt.letters.models import Language, LetterKind, LetterTemplate
-from vardkontakt.letters.services import letter_template_save
-from vardkontakt.organisation.models import CareUnit
+from vardkontakt.letters.models import Language, LetterKind, LetterSettings, LetterTemplate
+from vardkontakt.letters.services import letter_settings_update, letter_template_save, settings_of
+from vardkontakt.organisation.models import CareUnit, Region
 
 
 class WordsForm(forms.ModelForm):
@@ -101,3 +101,47 @@ def letter_texts(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
     context = {"unit": unit, "forms": forms_by_language, "previews": previews}
     invalid = posted and any(form.errors for form in forms_by_language.values())
     return render(request, "letters/staff_texts.html", context, status=400 if invalid else 200)
+
+
+class LetterSettingsForm(forms.ModelForm):
+    class Meta:
+        model = LetterSettings
+        fields = ["issue_hour", "paper_days_before", "keep_days_without_account"]
+        help_texts = {
+            "issue_hour": gettext_lazy(
+                "Swedish time, 0-23. The day's bookings, moves and cancellations leave together after this hour, "
+                "so a booking changed twice in a day makes one letter."
+            ),
+        }
+
+    def clean_issue_hour(self) -> int:
+        hour = self.cleaned_data["issue_hour"]
+        if hour > 23:
+            raise forms.ValidationError(_("Give an hour from 0 to 23."))
+        return int(hour)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def region_letter_rules(request: StaffRequest, region_id: uuid.UUID) -> HttpResponse:
+    """The region administrator's letter rules (other staff: 404)."""
+    region = Region.objects.filter(pk=region_id).first()
+    if region is None or not access_policy.is_region_admin(request.staff, region):
+        raise Http404
+    current = settings_of(region)
+    form = LetterSettingsForm(
+        request.POST if request.method == "POST" else None,
+        instance=LetterSettings(
+            region=region,
+            issue_hour=current.issue_hour,
+            paper_days_before=current.paper_days_before,
+            keep_days_without_account=current.keep_days_without_account,
+        ),
+    )
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in LetterSettingsForm.Meta.fields}
+        changed = letter_settings_update(region=region, by=request.staff, values=values)
+        messages.success(request, _("The letter rules are saved.") if changed else _("Nothing was changed."))
+        return redirect("letters_staff:region_rules", region_id=region.pk)
+    context = {"region": region, "form": form}
+    return render(request, "letters/region_rules.html", context, status=400 if form.errors else 200)
