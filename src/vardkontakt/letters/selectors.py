@@ -33,13 +33,6 @@ def letters_of(*, reader: Patient, subject: Patient) -> list[Letter]:
     return rows
 
 
-def unread_count(*, reader: Patient, subject: Patient) -> int:
-    """For the menu's marker: a number only, nothing about the letters (not logged)."""
-    if not policy.may_read_letters(reader, subject):
-        return 0
-    return Letter.objects.filter(patient=subject, read_at__isnull=True).count()
-
-
 def actions_for(letter: Letter, *, now: dt.datetime | None = None) -> dict[str, Any]:
     """What the reader may do about the appointment from the letter: cancel and move online where
     the visit type allows it and the booking is still the letter's, otherwise call the unit."""
