@@ -71,3 +71,21 @@ def test_digital_letters_chosen_a_letter_read_and_the_visit_cancelled_from_it(ui
     assert Booking.objects.get(pk=booking.pk).status == BookingStatus.CANCELLED
     ui.goto("/letters/")
     expect(ui.page.get_by_role("main")).not_to_contain_text("Oläst")
+
+
+def test_a_unit_administrator_previews_and_saves_the_letter_texts(ui, personas):
+    from vardkontakt.letters.models import LetterTemplate
+
+    unit = personas.unit_admin.memberships.get().unit
+    ui.login(personas.unit_admin.hsa_id, side="staff")
+    ui.goto(f"/staff/units/{unit.pk}/letters/")
+    ui.page.locator("#id_sv-preparation").fill("Ta med dina mediciner.")
+    ui.page.locator("#id_en-preparation").fill("Bring your medicines.")
+    ui.click("Förhandsgranska")
+    expect(ui.page.get_by_role("region", name="Förhandsgranskning på svenska")).to_contain_text(
+        "Ta med dina mediciner."
+    )
+    assert not LetterTemplate.objects.exists()
+    ui.click("Spara brevtexterna")
+    expect(ui.page.get_by_text("Brevtexterna är sparade.")).to_be_visible()
+    assert LetterTemplate.objects.get(unit=unit, language="en").preparation == "Bring your medicines."
