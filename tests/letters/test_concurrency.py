@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -22,9 +23,9 @@ pytestmark = [
 ]
 
 
-def at_once(copies: int, work: Callable[[], object]) -> list[object]:
+def at_once(copies: int, work: Callable[[], Any]) -> list[Any]:
     barrier = threading.Barrier(copies)
-    answers: list[object] = []
+    answers: list[Any] = []
 
     def one() -> None:
         try:

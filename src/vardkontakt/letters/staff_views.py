@@ -9,7 +9,7 @@ import uuid
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from vardkontakt.access import policy as access_policy
 from vardkontakt.identity.decorators import StaffRequest, staff_required
-from vardkontakt.identity.models import Patient, Profession
+from vardkontakt.identity.models import Patient, Profession, Staff
 from vardkontakt.letters import render as letter_render
 from vardkontakt.letters.models import Language, LetterKind, LetterSettings, LetterTemplate
 from vardkontakt.letters.services import letter_settings_update, letter_template_save, settings_of
@@ -40,7 +40,7 @@ class WordsForm(forms.ModelForm):
         }
 
 
-def _unit_for_letters(staff, unit_id: uuid.UUID) -> CareUnit:
+def _unit_for_letters(staff: Staff, unit_id: uuid.UUID) -> CareUnit:
     """404 outside the unit, 403 for a member who is not its unit administrator."""
     unit = CareUnit.objects.select_related("administration").filter(pk=unit_id).first()
     if unit is None or not access_policy.is_member(staff, unit):
@@ -50,7 +50,7 @@ def _unit_for_letters(staff, unit_id: uuid.UUID) -> CareUnit:
     return unit
 
 
-def _forms(unit: CareUnit, data=None) -> dict[str, WordsForm]:
+def _forms(unit: CareUnit, data: QueryDict | None = None) -> dict[str, WordsForm]:
     found = {t.language: t for t in LetterTemplate.objects.filter(unit=unit)}
     return {
         language: WordsForm(
