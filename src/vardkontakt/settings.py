@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "vardkontakt.home",
     "vardkontakt.onboarding",
     "vardkontakt.regions",
+    "vardkontakt.letters",
     "vardkontakt.demo",
 ]
 if DEMO_IDP_ENABLED:
@@ -286,7 +287,17 @@ PERIODIC_JOBS = [
     "vardkontakt.booking.tasks.roll_schedules",
     "vardkontakt.booking.notices.send_due_reminders",
     "vardkontakt.regions.catalogue.end_access_of_departed",
+    "vardkontakt.letters.tasks.issue_letters",
+    "vardkontakt.letters.tasks.letters_on_paper",
+    "vardkontakt.letters.tasks.remove_expired_letters",
 ]
+
+# Paper letters (letters/services.py): print batches are written to this folder for the
+# print-and-mail provider (one PDF and one JSON manifest each), at most this often, and at most
+# this many letters per batch.
+LETTERS_PRINT_DIR = env_str("VK_LETTERS_PRINT_DIR", str(VAR_DIR / "print"))
+LETTERS_PRINT_EVERY_MINUTES = env_int("VK_LETTERS_PRINT_EVERY_MINUTES", 60, minimum=0)
+LETTERS_BATCH_MAX = env_int("VK_LETTERS_BATCH_MAX", 5000, minimum=1)
 
 # The booking waiting room (core/waiting_room.py): requests in progress per process, how many
 # bookings and (behind the gunicorn gate) confirmation pages may wait for a turn and for how

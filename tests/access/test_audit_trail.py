@@ -118,6 +118,9 @@ PATIENT_DATA = {
     "fhir:instance",
     "fhir:search",
     "booking:mine",
+    "letters:inbox",
+    "letters:detail",
+    "letters:pdf",
     "booking:book",
     "booking:detail",
     "booking:cancel",
@@ -144,6 +147,7 @@ PATIENT_DATA = {
 
 ADMINISTRATION = {  # changes how a unit works (the region's default forms: how its units' forms start)
     "booking_staff:setup",
+    "letters_staff:texts",
     "booking_staff:visit_type_new",
     "booking_staff:visit_type_edit",
     "booking_staff:template_new",
@@ -164,6 +168,7 @@ ADMINISTRATION = {  # changes how a unit works (the region's default forms: how 
     "regions:staff_add",
     "regions:staff",
     "regions:rules",
+    "letters_staff:region_rules",
     "regions:catalogue",
     "regions:catalogue_import",
     "regions:information",
@@ -227,6 +232,7 @@ ELSEWHERE = {
     "regions:unit_edit": "tests/regions/test_region_pages.py::test_editing_a_unit_saves_and_audits_only_a_real_change",
     "regions:staff_add": "tests/regions/test_region_staff.py::test_the_region_administrator_adds_a_nurse_to_a_unit",
     "regions:rules": "tests/regions/test_region_rules.py::test_the_region_administrator_changes_the_ages_and_it_is_audited",
+    "letters_staff:region_rules": "tests/letters/test_letter_texts.py::test_the_region_administrator_sets_the_letter_rules",
     "regions:catalogue": "tests/regions/test_hsa_import.py::test_a_preview_shows_what_would_change_and_applying_does_it_once",
     "regions:catalogue_import": "tests/regions/test_hsa_import.py::test_a_preview_shows_what_would_change_and_applying_does_it_once",
     "access:proxy_invite": "tests/access/test_proxy_pages.py::test_a_resident_invites_an_adult_who_accepts",
@@ -318,6 +324,13 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("booking:calendar_settings", "Tolvan's link, turned off"): resident("booking.feed.revoke"),
     ("booking:calendar_new", "own"): nothing,  # the choice
     ("booking:calendar_new", "own, a minimal link"): resident("booking.feed.create"),
+    # Letters: the list is one entry for whose letters; each open (page or PDF) is one entry.
+    ("letters:inbox", "own"): resident("letter.list.read"),
+    ("letters:inbox", "the one they act for"): resident("letter.list.read", of=acted_for),
+    ("letters:detail", "Tolvan's letter"): resident("letter.open", unit="X"),
+    ("letters:detail", "Liam's letter"): resident("letter.open", of="liam", unit="X"),
+    ("letters:detail", "Gunnel's letter (her proxy reads it)"): resident("letter.open", of="gunnel", unit="X"),
+    ("letters:pdf", "Tolvan's letter"): resident("letter.pdf", unit="X"),
     # Booking, the unit's side: one entry per patient shown; a change after the booking's read.
     ("booking_staff:book", "unit X"): nothing,  # today: nobody has booked
     ("booking_staff:book", "unit X, the week of the bookings"): staff("booking.read", *IN_THE_BOOK),
@@ -357,6 +370,10 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ),
     # Administration: every change logged with the unit; its pages are logged as nothing.
     ("booking_staff:setup", "unit X"): nothing,
+    ("letters_staff:texts", "unit X"): nothing,
+    ("letters_staff:texts", "unit X, the texts saved"): then(
+        staff("letter_template.change"), staff("letter_template.change")
+    ),
     ("booking_staff:setup", "unit X, the rules saved"): staff("booking_setup.change"),
     ("booking_staff:visit_type_new", "unit X"): nothing,
     ("booking_staff:visit_type_new", "unit X, a 15-minute vaccination"): staff("booking_setup.change"),
@@ -386,6 +403,7 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("regions:staff_add", "the region"): nothing,
     ("regions:staff", "staff X"): nothing,
     ("regions:rules", "the region"): nothing,
+    ("letters_staff:region_rules", "the region"): nothing,
     ("regions:catalogue", "the region"): nothing,
     ("regions:catalogue_import", "an uploaded extract"): nothing,  # the preview changes nothing
     ("regions:staff", "staff X, support granted"): staff("region_role.grant", unit=""),

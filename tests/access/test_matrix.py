@@ -615,6 +615,61 @@ ROWS: list[Row] = [
         kwargs=lambda p: {"booking_id": booking_of(p.principal).id},
         data=lambda p, who: {"slot": str(a_free_slot().id), "submission_key": "m"},
     ),
+    # --- letters (Brev): the resident's own, a child's for the guardian, a principal's for the proxy ---
+    Row("letters:inbox", "own", patients_door(200)),
+    Row("letters:inbox", "the one they act for", patients_door(200), acts_for="acted_for"),
+    Row(
+        "letters:detail",
+        "Tolvan's letter",
+        patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"letter_id": letter_of(p.tolvan).id},
+    ),
+    Row(
+        "letters:detail",
+        "Liam's letter",
+        patients_door(not_found_but({"guardian_9": 200, "guardian_14": 200})),  # Erik is Liam's guardian too
+        kwargs=lambda p: {"letter_id": letter_of(p.child_9).id},
+    ),
+    Row(
+        "letters:detail",
+        "Gunnel's letter (her proxy reads it)",
+        patients_door(not_found_but({"adult_proxy": 200})),
+        kwargs=lambda p: {"letter_id": letter_of(p.principal).id},
+    ),
+    Row(
+        "letters:pdf",
+        "Tolvan's letter",
+        patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"letter_id": letter_of(p.tolvan).id},
+    ),
+    Row(
+        "letters_staff:texts",
+        "unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "letters_staff:texts",
+        "unit X, the texts saved",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"sv-preparation": "Ta med dina mediciner.", "action": "save"},
+    ),
+    Row(
+        "letters_staff:region_rules",
+        "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+    ),
+    Row(
+        "letters_staff:region_rules",
+        "the region, letters after 25 o'clock",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 400}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+        data=lambda p, who: {"issue_hour": "25", "paper_days_before": "5", "keep_days_without_account": "90"},
+    ),
     # --- the appointment book, the unit's side: members of unit X use it, its administrator sets it up ---
     Row(
         "booking_staff:book",
@@ -1558,6 +1613,31 @@ def booking_of(patient: Patient):
     from vardkontakt.booking.models import Booking
 
     return Booking.objects.get(patient=patient)
+
+
+def letter_of(patient: Patient):
+    """The appointment letter of the fixture's booking of ``patient`` (made here, without the day's
+    run: the run and the rendering are tested in tests/letters)."""
+    from django.utils import timezone
+
+    from vardkontakt.letters.models import Letter, LetterKind
+
+    booking = booking_of(patient)
+    found = Letter.objects.filter(booking=booking).first()
+    if found is not None:
+        return found
+    return Letter.objects.create(
+        patient=patient,
+        booking=booking,
+        unit=booking.slot.unit,
+        kind=LetterKind.APPOINTMENT,
+        event_uid=booking.event_uid,
+        appointment_at=booking.slot.starts_at,
+        issued_at=timezone.now(),
+        html_sv="<p>Kallelse</p>",
+        html_en="<p>Appointment letter</p>",
+        pdf=b"%PDF-1.7 matrix",
+    )
 
 
 def the_bookings_week() -> str:

@@ -187,6 +187,10 @@ def _describe(reader: Patient, notification: Notification, rows: _Rows) -> _Desc
         return _Described(_proxy_text(kind, proxy, reader), reverse("access:proxies"))
     if about == About.SEAL and (seal := rows.seals.get(row_id)) is not None and seal.patient_id == reader.pk:
         return _Described(plain.text, reverse("access:seal"))
+    if about == About.LETTER:
+        # The letter's readers were chosen when it was sent; the inbox shows whose letters the
+        # reader may read now (the list says nothing more than "a letter" here).
+        return _Described(plain.text, reverse("letters:inbox"))
     if about == About.RESULTS and policy.can_read_record(reader, reader):
         return _Described(plain.text, reverse("records:section", kwargs={"name": "results"}))
     return plain

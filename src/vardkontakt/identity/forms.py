@@ -35,8 +35,12 @@ class PatientSettingsForm(_ContactMixin):
 
     class Meta:
         model = Patient
-        fields = ["mobile", "email", "notify_by_sms", "notify_by_email"]
+        fields = ["mobile", "email", "notify_by_sms", "notify_by_email", "digital_letters"]
         help_texts = {
+            "digital_letters": _(
+                "Appointment letters come to Brev here, not on paper. A letter you have not opened "
+                "a few days before the appointment is still sent on paper."
+            ),
             "mobile": _("For example 070-123 45 67. We never send medical information by text message."),
             "email": _("We only tell you that something new is waiting; you read it after logging in."),
         }

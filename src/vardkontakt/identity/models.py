@@ -88,6 +88,14 @@ class Patient(models.Model):
     email = models.EmailField(_("e-mail address"), blank=True)
     notify_by_sms = models.BooleanField(_("notify me by text message"), default=False)
     notify_by_email = models.BooleanField(_("notify me by e-mail"), default=False)
+    # Digital kallelse: appointment letters in "Brev" instead of on paper (a letter left unopened
+    # shortly before the visit still goes on paper; see letters/services.py).
+    digital_letters = models.BooleanField(_("digital letters instead of paper"), default=False)
+    # The registered address (folkbokföringsadress) from the population register: where paper
+    # letters go. Empty until the register import has given it.
+    street_address = models.CharField(_("street address"), max_length=120, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=60, blank=True)
     # Skyddad identitet (from the population register): no guardian proxy is ever offered.
     protected_identity = models.BooleanField(_("protected identity"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -120,6 +128,10 @@ class Patient(models.Model):
     @property
     def personnummer_display(self) -> str:
         return format_personnummer(self.personnummer)
+
+    @property
+    def has_address(self) -> bool:
+        return bool(self.street_address and self.postal_code and self.city)
 
 
 class Profession(models.TextChoices):

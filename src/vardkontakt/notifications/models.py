@@ -34,6 +34,7 @@ class NotificationKind(models.TextChoices):
     BOOKING_CANCELLED = "booking_cancelled", _("Your appointment has been cancelled")
     BOOKING_REMINDER = "booking_reminder", _("Reminder of your appointment")
     ONBOARDING_INTEREST = "onboarding_interest", _("A care unit has registered its interest")
+    NEW_LETTER = "new_letter", _("You have a new letter")
 
 
 class About(models.TextChoices):
@@ -45,6 +46,7 @@ class About(models.TextChoices):
     PROXY = "proxy", _("a proxy")
     SEAL = "seal", _("the seal of the record")
     RESULTS = "results", _("the results in the record")
+    LETTER = "letter", _("a letter")
 
 
 class Notification(models.Model):

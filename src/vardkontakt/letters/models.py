@@ -1,0 +1,172 @@
+"""Letters (kallelser, SPEC §8): the appointment letter, its change and its cancellation.
+
+A letter is made once from a booking's state at the day's issue hour (see services.py), stored as
+it was sent (HTML in Swedish and English for the page, the PDF for saving and for print), and read
+in "Brev" by the person or whoever may act for them in bookings. Paper is never lost: a letter goes
+on paper when nobody chose digital letters, or when a digital one is still unopened shortly before
+the visit; paper letters leave in print batches (one PDF and one manifest per batch).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from vardkontakt.booking.models import Booking
+from vardkontakt.identity.models import Patient
+from vardkontakt.organisation.models import CareUnit, Region
+
+
+class LetterSettings(models.Model):
+    """A region's letter rules, with the seed's values as defaults (a region without a row gets them)."""
+
+    region = models.OneToOneField(Region, on_delete=models.CASCADE, related_name="letter_settings")
+    # Changes of a day leave together after this hour (Europe/Stockholm): a booking changed twice
+    # in a day makes one letter. Skåne sends after 18:00.
+    issue_hour = models.PositiveSmallIntegerField(_("letters leave after this hour"), default=18)
+    # A digital letter nobody has opened this many days before the visit also goes on paper.
+    paper_days_before = models.PositiveSmallIntegerField(
+        _("unopened digital letters go on paper (days before)"), default=5
+    )
+    # Letters of people who have never logged in are kept this many days, then their content goes.
+    keep_days_without_account = models.PositiveSmallIntegerField(
+        _("keep letters of people without an account (days)"), default=90
+    )
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(issue_hour__lte=23), name="letter_issue_hour_valid")]
+
+
+class Language(models.TextChoices):
+    SWEDISH = "sv", _("Swedish")
+    ENGLISH = "en", _("English")
+
+
+class LetterTemplate(models.Model):
+    """The words a unit (or, as the default for its units, a region) puts in its letters, in one
+    language. Everything else in the letter (time, place, visit type, fee, how to cancel, phone)
+    comes from the booking and the unit's contact details."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    unit = models.ForeignKey(CareUnit, null=True, blank=True, on_delete=models.CASCADE, related_name="letter_templates")
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.CASCADE, related_name="letter_templates")
+    language = models.CharField(max_length=2, choices=Language.choices)
+    greeting = models.CharField(_("opening words"), max_length=300, blank=True)
+    preparation = models.TextField(_("how to prepare"), max_length=2000, blank=True)
+    directions = models.TextField(_("how to find us"), max_length=2000, blank=True)
+    closing = models.TextField(_("closing words"), max_length=1000, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit__isnull=False, region__isnull=True) | Q(unit__isnull=True, region__isnull=False),
+                name="letter_template_of_unit_or_region",
+            ),
+            models.UniqueConstraint(
+                fields=["unit", "language"], condition=Q(unit__isnull=False), name="letter_template_once_per_unit"
+            ),
+            models.UniqueConstraint(
+                fields=["region", "language"], condition=Q(region__isnull=False), name="letter_template_once_per_region"
+            ),
+            models.CheckConstraint(condition=Q(language__in=["sv", "en"]), name="letter_template_language_valid"),
+        ]
+
+
+class LetterKind(models.TextChoices):
+    APPOINTMENT = "appointment", _("Appointment letter")
+    CHANGE = "change", _("Changed appointment")
+    CANCELLATION = "cancellation", _("Cancelled appointment")
+
+
+class Paper(models.TextChoices):
+    """Where the letter stands on paper."""
+
+    NONE = "", _("digital only")
+    DUE = "due", _("waiting for the next print batch")
+    NO_ADDRESS = "no_address", _("cannot be printed: no registered address")
+    PRINTED = "printed", _("sent to print")
+    SUPERSEDED = "superseded", _("not printed: a newer letter about the appointment replaced it")
+
+
+class PaperReason(models.TextChoices):
+    NONE = "", _("not on paper")
+    NOT_DIGITAL = "not_digital", _("nobody chose digital letters")
+    UNOPENED = "unopened", _("the digital letter was not opened in time")
+
+
+class PrintBatch(models.Model):
+    """One delivery to the print-and-mail provider: one PDF and its manifest in the print folder."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField()
+    letter_count = models.PositiveIntegerField()
+    page_count = models.PositiveIntegerField()
+    pdf_name = models.CharField(max_length=200)
+    manifest_name = models.CharField(max_length=200)
+    pdf_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class Letter(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="letters")
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="letters")
+    unit = models.ForeignKey(CareUnit, on_delete=models.PROTECT, related_name="letters")
+    kind = models.CharField(max_length=16, choices=LetterKind.choices)
+    # The appointment the letters of one booking and its moves are about (the booking's calendar
+    # event): the next letter about it is a change or a cancellation of this one.
+    event_uid = models.UUIDField(db_index=True)
+    appointment_at = models.DateTimeField()
+    issued_at = models.DateTimeField()
+    # The letter as it was sent: the page in both languages, the PDF in Swedish (the language of
+    # the paper letter). Emptied when a letter of someone without an account passes its keeping time.
+    html_sv = models.TextField(blank=True)
+    html_en = models.TextField(blank=True)
+    pdf = models.BinaryField(blank=True)
+    content_removed_at = models.DateTimeField(null=True, blank=True)
+    # Someone chose digital letters (the person, or a guardian or proxy who gets them).
+    digital = models.BooleanField(default=False)
+    # The newest letter about its appointment: only it may still go on paper when unopened.
+    current = models.BooleanField(default=True)
+    read_at = models.DateTimeField(null=True, blank=True)  # the first open: no longer unread
+    opened_at = models.DateTimeField(null=True, blank=True)  # the latest open
+    paper = models.CharField(max_length=12, choices=Paper.choices, blank=True)
+    paper_reason = models.CharField(max_length=12, choices=PaperReason.choices, blank=True)
+    print_batch = models.ForeignKey(PrintBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="letters")
+
+    class Meta:
+        ordering = ["-issued_at"]
+        constraints = [
+            # One letter per booking and kind: a run repeated after a crash writes nothing twice.
+            models.UniqueConstraint(fields=["booking", "kind"], name="letter_once_per_booking_and_kind"),
+            models.CheckConstraint(condition=Q(kind__in=LetterKind.values), name="letter_kind_valid"),
+            models.CheckConstraint(condition=Q(paper__in=Paper.values), name="letter_paper_valid"),
+            models.CheckConstraint(condition=Q(paper="") | ~Q(paper_reason=""), name="letter_on_paper_has_a_reason"),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "-issued_at"]),
+            models.Index(fields=["paper", "issued_at"]),
+        ]
+
+
+class LetterRun(models.Model):
+    """One day's issue of a region's letters, at its cutoff: the changes since the previous cutoff
+    made the letters. A day runs once."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="letter_runs")
+    day = models.DateField()
+    cutoff = models.DateTimeField()
+    ran_at = models.DateTimeField()
+    # Empty while the run is under way (a run whose worker died is taken up again; it is idempotent).
+    finished_at = models.DateTimeField(null=True, blank=True)
+    issued = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-cutoff"]
+        constraints = [models.UniqueConstraint(fields=["region", "day"], name="letter_run_once_per_region_and_day")]

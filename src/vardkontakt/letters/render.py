@@ -1,0 +1,163 @@
+"""Making a letter: its words (the unit's template, else the region's, else the defaults written
+here), its facts (from the booking), the page in Swedish and English, and the accessible PDF.
+
+The PDF needs nothing from the network: the stylesheet is read from disk and every other URL is
+refused while it is made (as the record extract does). It is tagged as PDF/UA-1 as far as
+WeasyPrint allows (structure tree, language, title); the letter has no images.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.formats import date_format
+
+from vardkontakt.booking.models import Booking
+from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.identity.models import Patient
+from vardkontakt.letters.models import LetterKind, LetterTemplate
+from vardkontakt.organisation.models import CareUnit
+
+STYLESHEET = Path(__file__).resolve().parents[1] / "static" / "vardkontakt" / "css" / "letter.css"
+
+
+@dataclass(frozen=True)
+class Words:
+    """What the unit writes itself; empty parts are left out of the letter (the greeting falls back
+    to the letter's own words)."""
+
+    greeting: str = ""
+    preparation: str = ""
+    directions: str = ""
+    closing: str = ""
+
+
+def words_for(unit: CareUnit, language: str) -> Words:
+    """The unit's template in ``language``, else its region's, else none of its own words."""
+    templates = LetterTemplate.objects.filter(
+        Q(unit=unit) | Q(region_id=unit.administration.region_id), language=language
+    )
+    found = {"unit" if t.unit_id else "region": t for t in templates}
+    template = found.get("unit") or found.get("region")
+    if template is None:
+        return Words()
+    return Words(template.greeting, template.preparation, template.directions, template.closing)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The booking as the letter tells it."""
+
+    kind: str
+    patient: Patient
+    unit: CareUnit
+    starts_at: dt.datetime
+    place: str
+    visit_name_sv: str
+    visit_name_en: str
+    profession: str  # the practitioner's profession (a value of Profession)
+    fee_kronor: int
+    may_cancel_online: bool
+    may_rebook_online: bool
+    cancellation_deadline_hours: int
+
+
+def facts_of(booking: Booking, kind: str) -> Facts:
+    slot = booking.slot
+    visit = slot.visit_type
+    online = visit.bookable_online and visit.active
+    return Facts(
+        kind=kind,
+        patient=booking.patient,
+        unit=slot.unit,
+        starts_at=slot.starts_at,
+        place=slot.place,
+        visit_name_sv=visit.name,
+        visit_name_en=visit.name_en or visit.name,
+        profession=slot.practitioner.profession,
+        fee_kronor=visit.fee_kronor,
+        may_cancel_online=online,
+        may_rebook_online=online and visit.rebookable_online,
+        cancellation_deadline_hours=visit.cancellation_deadline_hours,
+    )
+
+
+def _context(facts: Facts, words: Words, language: str) -> dict[str, Any]:
+    from vardkontakt.identity.models import Profession
+
+    local = facts.starts_at.astimezone(STOCKHOLM)
+    return {
+        "facts": facts,
+        "words": words,
+        "language": language,
+        "kinds": LetterKind,
+        "date": date_format(local.date(), "l j F Y"),
+        "time": local.strftime("%H:%M"),
+        "visit_name": facts.visit_name_en if language == "en" else facts.visit_name_sv,
+        "visit_name_lang": "sv" if language == "en" and facts.visit_name_en == facts.visit_name_sv else "",
+        "profession": str(Profession(facts.profession).label) if facts.profession in Profession.values else "",
+        "site": settings.SITE_URL,
+        "service": settings.SERVICE_NAME_RESIDENTS,
+    }
+
+
+def page(facts: Facts, words: Words, language: str) -> str:
+    """The letter as a part of a page (Brev shows it in the site's frame)."""
+    with translation.override(language):
+        return render_to_string("letters/letter_body.html", _context(facts, words, language))
+
+
+def document(facts: Facts, body_sv: str) -> str:
+    """The paper letter as one HTML document: the address in the envelope's window, then the letter."""
+    with translation.override("sv"):
+        return render_to_string("letters/letter_document.html", {"facts": facts, "body": body_sv})
+
+
+@functools.cache
+def stylesheet() -> str:
+    return STYLESHEET.read_text(encoding="utf-8")
+
+
+def pdf(html: str) -> bytes:
+    """The document as a tagged PDF, made without any network access."""
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
+    no_fetching = URLFetcher(allowed_protocols=())
+    return weasyprint.HTML(string=html, base_url=None, url_fetcher=no_fetching).write_pdf(
+        stylesheets=[_css()], pdf_variant="pdf/ua-1", pdf_tags=True
+    )
+
+
+@functools.cache
+def _css() -> Any:
+    """Parsed once per process: a day's letters share one stylesheet."""
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
+    return weasyprint.CSS(string=stylesheet(), url_fetcher=URLFetcher(allowed_protocols=()))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html_sv: str
+    html_en: str
+    pdf: bytes
+
+
+def letter_render(booking: Booking, kind: str, words: dict[str, Words] | None = None) -> Rendered:
+    """``words``: the unit's words by language, when the caller has them (a run renders many
+    letters of one unit)."""
+    facts = facts_of(booking, kind)
+    words = words or {language: words_for(facts.unit, language) for language in ("sv", "en")}
+    html_sv = page(facts, words["sv"], "sv")
+    html_en = page(facts, words["en"], "en")
+    return Rendered(html_sv, html_en, pdf(document(facts, html_sv)))

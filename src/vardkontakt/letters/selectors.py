@@ -1,0 +1,55 @@
+"""Reads of letters, already filtered by the policy and logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import Http404
+from django.utils import timezone
+
+from vardkontakt.access.audit import Actor, audit
+from vardkontakt.booking.models import Booking, BookingStatus
+from vardkontakt.booking.selectors import what_may_change
+from vardkontakt.identity.models import Patient
+from vardkontakt.letters import policy
+from vardkontakt.letters.models import Letter, LetterKind
+
+LIST_READ = "letter.list.read"
+
+
+def letters_of(*, reader: Patient, subject: Patient) -> list[Letter]:
+    """The subject's letters, newest first (one entry in the log for the list: it shows what each
+    letter is about and when it came)."""
+    if not policy.may_read_letters(reader, subject):
+        raise Http404
+    rows = list(
+        Letter.objects.filter(patient=subject)
+        .select_related("unit")
+        .defer("html_sv", "html_en", "pdf")
+        .order_by("-issued_at")[:200]
+    )
+    audit(actor=Actor.of_patient(reader), action=LIST_READ, patient=subject, on_behalf_of=subject, object_type="Letter")
+    return rows
+
+
+def actions_for(letter: Letter, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """What the reader may do about the appointment from the letter: cancel and move online where
+    the visit type allows it and the booking is still the letter's, otherwise call the unit."""
+    now = now or timezone.now()
+    booking: Booking = letter.booking
+    if letter.kind == LetterKind.CANCELLATION:
+        return {"booking": None, "replaced": False, "may_cancel": False, "may_rebook": False}
+    if booking.status != BookingStatus.ACTIVE:
+        # Moved or cancelled since: the letter about that is (or will be) the newer one.
+        return {"booking": None, "replaced": True, "may_cancel": False, "may_rebook": False}
+    may = what_may_change(booking, now=now)
+    # Only a visit type the unit lets residents book online is changed from the letter (the same
+    # rule the letter's text gives); any other is the unit's to change, by phone.
+    online = booking.slot.visit_type.bookable_online and booking.slot.visit_type.active
+    return {
+        "booking": booking,
+        "replaced": False,
+        "may_cancel": online and may["may_cancel"],
+        "may_rebook": online and may["may_rebook"],
+    }
