@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from tests.records.helpers import client_for, lab_result, write_note
+from tests.records.helpers import client_for, lab_result, unit_of_kind, write_note
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.access.services import record_seal
 from vardkontakt.organisation.models import CareUnit, UnitKind
@@ -248,7 +248,7 @@ def test_deep_pages_use_the_same_queries_as_the_first(personas):
 
 
 def test_medicines_by_name_page_previous_and_next(personas):
-    unit = CareUnit.objects.filter(kind=UnitKind.PRIMARY_CARE).first()
+    unit = unit_of_kind(UnitKind.PRIMARY_CARE)
     for n in range(30):
         Medicine.objects.create(
             patient=personas.tolvan,
