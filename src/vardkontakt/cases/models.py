@@ -128,10 +128,16 @@ class Case(models.Model):
             models.Index(fields=["unit", "received_at"], name="case_unit_received"),
             # The inbox's lists, each read in its own order from its first row to the 200th, whatever the
             # number of cases (the inbox benchmark: 100,000 open in one unit). Open cases by deadline
-            # (all open, overdue, by profession), by assignee (unassigned: NULL, mine), by service; closed
+            # (all open, by profession), unanswered (overdue), by assignee (unassigned: NULL, mine), by service; closed
             # ones newest first. Partial: the open cases are the few a unit works on.
             models.Index(
                 fields=["unit", "deadline_passes_at"], condition=Q(status__in=OPEN_STATUSES), name="case_open_deadline"
+            ),
+            # Overdue: open, unanswered and past the deadline, counted on every staff page (the header).
+            models.Index(
+                fields=["unit", "deadline_passes_at"],
+                condition=Q(status__in=OPEN_STATUSES, first_answered_at__isnull=True),
+                name="case_open_unanswered",
             ),
             models.Index(
                 fields=["unit", "assigned_to", "deadline_passes_at"],
