@@ -199,10 +199,11 @@ def measure_pages(big: Any, small: Any) -> dict[str, Any]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
+    from django.utils.http import urlencode
 
     from tests.helpers import login_as
     from vardkontakt.identity.models import User
-    from vardkontakt.records import publishing
+    from vardkontakt.records import paging, publishing
     from vardkontakt.records.models import LabResult
     from vardkontakt.records.views import PAGE_SIZE
 
@@ -216,13 +217,37 @@ def measure_pages(big: Any, small: Any) -> dict[str, Any]:
     late_notes = max(1, int(shown_notes / PAGE_SIZE * 0.9))
     late_results = max(1, int(shown_results / PAGE_SIZE * 0.9))
     results_url = reverse("records:section", kwargs={"name": "results"})
-    # The small patient has one page; a late page number falls back to it (Paginator.get_page).
-    pages = {
-        "overview": reverse("records:overview"),
-        "notes_first": reverse("records:notes"),
-        f"notes_page_{late_notes}": f"{reverse('records:notes')}?page={late_notes}",
-        "results_first": results_url,
-        f"results_page_{late_results}": f"{results_url}?page={late_results}",
+    notes_url = reverse("records:notes")
+
+    def deep(rows_of: Callable[[Any], Any], url: str, page: int) -> dict[str, dict[str, str]]:
+        """The links a reader follows to a deep page (the pages key their links on an entry:
+        "older than" the last entry of the page before, "newer than" the first of the page after).
+        The small patient has one page, so theirs are the same links on their own entries: the
+        older ones after their first entry, the newer ones before their last (same queries)."""
+        links: dict[str, dict[str, str]] = {"older": {}, "newer": {}}
+        for who, patient in (("big", big), ("small", small)):
+            rows = rows_of(patient)
+            columns = paging.order_of(rows)
+            ordered = rows.order_by(*[("-" if c.descending else "") + c.name for c in columns])
+            count = ordered.count()
+            before = ordered[min((page - 1) * PAGE_SIZE - 1, count - 2)]
+            after = ordered[min(page * PAGE_SIZE, count - 1)]
+            links["older"][who] = f"{url}?{urlencode({'before': paging.key_of(before, columns)})}"
+            links["newer"][who] = f"{url}?{urlencode({'after': paging.key_of(after, columns)})}"
+        return links
+
+    deep_notes = deep(lambda patient: publishing.published_notes(patient).notes, notes_url, late_notes)
+    deep_results = deep(lambda patient: publishing.published_items(LabResult, patient)[0], results_url, late_results)
+    both = lambda url: {"big": url, "small": url}  # noqa: E731
+    # The deep pages through the pager's own links ("Äldre" to page N, "Nyare" from page N + 1 to N).
+    pages: dict[str, dict[str, str]] = {
+        "overview": both(reverse("records:overview")),
+        "notes_first": both(notes_url),
+        f"notes_page_{late_notes}": deep_notes["older"],
+        f"notes_page_{late_notes}_newer_link": deep_notes["newer"],
+        "results_first": both(results_url),
+        f"results_page_{late_results}": deep_results["older"],
+        f"results_page_{late_results}_newer_link": deep_results["newer"],
     }
 
     def get(who: str, url: str) -> float:
@@ -232,11 +257,15 @@ def measure_pages(big: Any, small: Any) -> dict[str, Any]:
         assert response.status_code == 200, (who, url, response.status_code)
         return elapsed
 
+    for name, urls in pages.items():  # a deep page is one (it links to newer entries), not the first again
+        if name.startswith(("notes_page", "results_page")):
+            assert 'rel="prev"' in clients["big"].get(urls["big"]).text, (name, urls["big"])
+
     figures: dict[str, Any] = {}
-    for name, url in pages.items():
+    for name, urls in pages.items():
         for _ in range(WARMUP):
-            get("big", url)
-            get("small", url)
+            get("big", urls["big"])
+            get("small", urls["small"])
         queries: dict[str, int] = {}
         sql_ms: dict[str, float] = {}
         slowest: list[dict[str, Any]] = []
@@ -252,7 +281,7 @@ def measure_pages(big: Any, small: Any) -> dict[str, Any]:
                     spent.append((time.perf_counter() - began, sql))  # noqa: B023
 
             with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(clock):
-                get(who, url)
+                get(who, urls[who])
             queries[who] = len(captured.captured_queries)
             sql_ms[who] = round(sum(seconds for seconds, _ in spent) * 1000, 2)
             if who == "big":
@@ -262,12 +291,12 @@ def measure_pages(big: Any, small: Any) -> dict[str, Any]:
                 ]
         samples: dict[str, list[float]] = {"big": [], "small": []}
         for _ in range(REPEAT):  # interleaved, so drift on a shared machine hits both alike
-            samples["big"].append(get("big", url))
-            samples["small"].append(get("small", url))
+            samples["big"].append(get("big", urls["big"]))
+            samples["small"].append(get("small", urls["small"]))
         big_summary, small_summary = summary(samples["big"]), summary(samples["small"])
         ratio = round(big_summary["median_ms"] / small_summary["median_ms"], 2)
         figures[name] = {
-            "url": url,
+            "url": urls,
             "big": big_summary,
             "small": small_summary,
             "ratio_big_to_small_median": ratio,

@@ -124,6 +124,25 @@ def test_the_inbox_lists_counts_and_overdue(staff_x, tolvans_case, personas, adv
     assert "Tolvan" not in staff_x.get(f"/staff/units/{unit.id}/inbox/?list=closed").text
 
 
+def test_the_inbox_figures_stop_counting_past_the_limit(staff_x, tolvans_case, personas, advice, monkeypatch):
+    """A unit with 100,000 open cases is not counted on every staff page: past the limit a figure
+    says "999+" (here the limit is 3), while the list itself still shows every case up to its 200."""
+    from vardkontakt.cases import inbox_counts
+    from vardkontakt.cases.services import case_create
+
+    monkeypatch.setattr(inbox_counts, "COUNT_LIMIT", 3)
+    for n in range(4):
+        case_create(actor=personas.tolvan, subject=personas.tolvan, service=advice, answers=[], idempotency_key=f"c{n}")
+    unit = tolvans_case.unit
+    page = staff_x.get(f"/staff/units/{unit.id}/inbox/?list=unassigned").text
+    assert "Ej tilldelade (3+)" in page and "Avslutade (0)" in page
+    assert page.count('<tr class="nhsuk-table__row') == 5  # all five listed
+    assert "Inkorg: 3+ ej tilldelade" in page  # the header's figure
+    assert "3+ ej tilldelade" in staff_x.get("/staff/").text
+    monkeypatch.setattr(inbox_counts, "COUNT_LIMIT", 5)
+    assert "Ej tilldelade (5)" in staff_x.get(f"/staff/units/{unit.id}/inbox/?list=unassigned").text
+
+
 def test_the_inbox_filters_by_service_and_profession(staff_x, tolvans_case, advice):
     unit = tolvans_case.unit
     assert "Tolvan" in staff_x.get(f"/staff/units/{unit.id}/inbox/?service={advice.id}").text

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from tests.records.helpers import client_for, lab_result, write_note
+from tests.records.helpers import client_for, lab_result, unit_of_kind, write_note
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.access.services import record_seal
 from vardkontakt.organisation.models import CareUnit, UnitKind
@@ -137,21 +137,134 @@ def test_notes_page_in_constant_queries(personas):
         counts.append(len(queries))
     assert counts[0] == counts[1], counts  # 3 notes or 30: the same queries
     assert page.count("Anteckning nummer") == 25
-    assert "Nästa" in page
+    assert "Äldre" in page
 
 
-def test_paging_forward_back_and_past_the_end(personas):
-    for n in range(26):
+def _link(page: str, rel: str) -> str | None:
+    """The pager's link to the newer (``prev``) or older (``next``) page, as the browser follows it."""
+    import html
+    import re
+
+    found = re.search(rf'href="(\?[^"]*)" rel="{rel}"', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def _numbers(page: str) -> list[str]:
+    import re
+
+    return re.findall(r"Anteckning nummer (\d+)\.", page)
+
+
+def test_paging_older_and_newer_by_key_with_ties_and_bookmarks(personas):
+    # 60 notes on 20 days, three a day: the order is date, then arrival, then id, so the
+    # notes of one day are never split unstably between pages, and none shows twice.
+    received = timezone.now() - dt.timedelta(days=30)
+    for n in range(60):
         write_note(
-            personas.tolvan, f"Anteckning nummer {n:02d}.", written_on=dt.date(2026, 1, 1) + dt.timedelta(days=n)
+            personas.tolvan,
+            f"Anteckning nummer {n:02d}.",
+            written_on=dt.date(2026, 1, 1) + dt.timedelta(days=n // 3),
+            received_at=received + dt.timedelta(minutes=n % 2),  # ties on the arrival too
         )
     tolvan = client_for(personas.tolvan)
-    second = tolvan.get("/record/notes/?page=2").text
-    assert second.count("Anteckning nummer") == 1 and "Anteckning nummer 00." in second  # the oldest, last
+    first = tolvan.get("/record/notes/").text
+    assert "Äldre" in first and "Nyare" not in first
+    seen = _numbers(first)
+    older = _link(first, "next")
+    assert older is not None and older.startswith("?before=2026-01-12_")  # the last shown entry's key
+    second = tolvan.get(f"/record/notes/{older}").text
+    third_link = _link(second, "next")
+    assert "Nyare" in second and third_link is not None
+    third = tolvan.get(f"/record/notes/{third_link}").text
+    assert "Äldre" not in third and "Nyare" in third
+    seen += _numbers(second) + _numbers(third)
+    assert len(seen) == 60 and len(set(seen)) == 60  # every note once
+    days = [int(n) // 3 for n in seen]
+    assert days == sorted(days, reverse=True)  # newest first across the pages
+    # Back to newer: the same second page, then the first.
+    back = tolvan.get(f"/record/notes/{_link(third, 'prev')}").text
+    assert _numbers(back) == _numbers(second)
+    assert _numbers(tolvan.get(f"/record/notes/{_link(back, 'prev')}").text) == _numbers(first)[: len(_numbers(back))]
+    # A bookmarked older page still starts after the same entry when a new note has arrived.
+    write_note(personas.tolvan, "Anteckning nummer 99.", written_on=dt.date(2026, 3, 1))
+    assert _numbers(tolvan.get(f"/record/notes/{older}").text) == _numbers(second)
+    newest = tolvan.get("/record/notes/").text
+    assert _numbers(newest)[0] == "99"
+
+
+def test_paging_keeps_the_filter_and_takes_any_key_without_error(personas):
+    for n in range(30):
+        write_note(
+            personas.tolvan,
+            f"Anteckning nummer {n:02d}.",
+            written_on=dt.date(2026, 1, 1) + dt.timedelta(days=n),
+            author_profession="nurse" if n % 2 else "doctor",
+        )
+    tolvan = client_for(personas.tolvan)
+    first = tolvan.get("/record/notes/?profession=nurse&start=2026-01-02").text
+    assert len(_numbers(first)) == 15 and "Äldre" not in first  # the filter leaves one page
+    everything = tolvan.get("/record/notes/").text
+    older = _link(everything, "next")
+    assert older is not None
+    filtered = tolvan.get(f"/record/notes/{older}&profession=doctor").text
+    assert all(int(n) % 2 == 0 for n in _numbers(filtered)) and _numbers(filtered)
+    assert "profession=doctor" in (_link(filtered, "prev") or "")
+    crafted = [
+        "before=x",
+        "before=2026-13-01_2026-01-01T00:00:00.000000Z_" + "0" * 32,
+        "after=2026-01-01_nonsense_abc",
+        "before=1999-01-01_2000-01-01T00:00:00.000000Z_00000000-0000-0000-0000-000000000000",  # past the end
+        "after=2099-01-01_2099-01-01T00:00:00.000000Z_00000000-0000-0000-0000-000000000000",  # before the start
+        "before=2026-01-10_2026-01-01T00:00:00_00000000-0000-0000-0000-000000000000",  # no zone
+        "page=9",  # an old page-number link
+    ]
+    for query in crafted:
+        page = tolvan.get(f"/record/notes/?{query}")
+        assert page.status_code == 200, query
+        assert "Anteckning nummer 29." in page.text and "Äldre" in page.text, query  # the first page
+
+
+def test_deep_pages_use_the_same_queries_as_the_first(personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(80):
+        write_note(personas.tolvan, f"Anteckning nummer {n:02d}.", written_on=dt.date(2025, 1, 1) + dt.timedelta(n))
+        lab_result(personas.tolvan, "P-Glukos", "5.5", days_ago=n + 20)
+    tolvan = client_for(personas.tolvan)
+    for start in ("/record/notes/", "/record/results/"):
+        page = tolvan.get(start).text
+        counts = []
+        for _ in range(3):
+            link = _link(page, "next")
+            assert link is not None, start
+            with CaptureQueriesContext(connection) as queries:
+                page = tolvan.get(f"{start}{link}").text
+            counts.append(len(queries))
+        with CaptureQueriesContext(connection) as queries:
+            tolvan.get(start)
+        assert counts == [len(queries)] * 3, (start, counts, len(queries))
+        assert "Nyare" in page
+
+
+def test_medicines_by_name_page_previous_and_next(personas):
+    unit = unit_of_kind(UnitKind.PRIMARY_CARE)
+    for n in range(30):
+        Medicine.objects.create(
+            patient=personas.tolvan,
+            unit=unit,
+            source_system="pharm",
+            source_id=f"paging-{n}",
+            received_at=timezone.now(),
+            name=f"Medicin {n:02d}",
+            dispensed_on=dt.date(2026, 1, 1),
+        )
+    tolvan = client_for(personas.tolvan)
+    first = tolvan.get("/record/medicines/").text
+    assert "Medicin 00" in first and "Medicin 25" not in first and "Nästa" in first and "Äldre" not in first
+    second = tolvan.get(f"/record/medicines/{_link(first, 'next')}").text
+    assert "Medicin 25" in second and "Medicin 29" in second and "Medicin 24" not in second
     assert "Föregående" in second and "Nästa" not in second
-    for crafted in ("9", "-1", "x"):  # past the end or not a page: the first page, never an error
-        page = tolvan.get(f"/record/notes/?page={crafted}").text
-        assert "Anteckning nummer 25." in page and "Nästa" in page
 
 
 def test_a_guardian_is_told_why_an_older_childs_record_is_not_offered(personas):

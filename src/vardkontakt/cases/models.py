@@ -126,6 +126,43 @@ class Case(models.Model):
             models.Index(fields=["unit", "status", "deadline_passes_at"]),
             # The statistics count a unit's cases by the period they were received in (usage_statistics/figures.py).
             models.Index(fields=["unit", "received_at"], name="case_unit_received"),
+            # The inbox's lists, each read in its own order from its first row to the 200th, and its
+            # figures, each counted up to 1,000 from an index alone, whatever the number of cases (the
+            # inbox benchmark: 100,000 open in one unit). Partial: the open cases are the few a unit
+            # works on. The service is included so that the figures filtered by service or profession
+            # are read from the index too (235 ms -> 1 ms at 1M cases).
+            models.Index(
+                fields=["unit", "deadline_passes_at"],
+                include=["service"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="case_open_deadline",
+            ),
+            # Overdue: open, unanswered and past the deadline, counted on every staff page (the header).
+            models.Index(
+                fields=["unit", "deadline_passes_at"],
+                include=["service"],
+                condition=Q(status__in=OPEN_STATUSES, first_answered_at__isnull=True),
+                name="case_open_unanswered",
+            ),
+            # Unassigned (NULL) and mine.
+            models.Index(
+                fields=["unit", "assigned_to", "deadline_passes_at"],
+                include=["service"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="case_open_assignee",
+            ),
+            # One service's open cases by deadline, however few of the unit's they are.
+            models.Index(
+                fields=["service", "deadline_passes_at"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="case_open_service",
+            ),
+            models.Index(
+                fields=["unit", "-closed_at"],
+                include=["service"],
+                condition=Q(status=CaseStatus.CLOSED),
+                name="case_closed_newest",
+            ),
         ]
 
     @property

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from vardkontakt.access.models import AuditEntry
 from vardkontakt.cases import policy
 from vardkontakt.cases.attachments import path_of
 from vardkontakt.cases.defaults import CALL_BACK_KEY, CALL_BACK_LABEL
+from vardkontakt.cases.inbox_counts import capped, shown_count
 from vardkontakt.cases.models import (
     OPEN_STATUSES,
     PATIENT_EVENT_TEXTS,
@@ -217,12 +218,21 @@ def inbox_unit(*, staff: Staff, unit_id: str) -> CareUnit:
 
 
 INBOX_LISTS = ("unassigned", "mine", "open", "overdue", "closed")
+INBOX_ROWS = 200
+
+
+def capped_counts(unit: CareUnit, rows: QuerySet[Case], conditions: dict[str, Q]) -> dict[str, int]:
+    """Per condition, the number of ``rows`` that meet it, up to COUNT_LIMIT + 1 (inbox_counts), in one query."""
+    counts = {name: capped(rows.filter(condition)) for name, condition in conditions.items()}
+    found = CareUnit.objects.filter(pk=unit.pk).annotate(**counts).values(*counts).get()
+    # A condition that can match nothing (a profession no service goes to) is compiled as NULL.
+    return {name: found[name] or 0 for name in counts}
 
 
 @dataclass(frozen=True)
 class Inbox:
     cases: list[Case]
-    counts: dict[str, int]
+    counts: dict[str, str]  # per list, as shown (see shown_count)
 
 
 def inbox(*, staff: Staff, unit: CareUnit, listing: str, service_id: str = "", profession: str = "") -> Inbox:
@@ -241,10 +251,12 @@ def inbox(*, staff: Staff, unit: CareUnit, listing: str, service_id: str = "", p
         "overdue": open_cases & Q(first_answered_at__isnull=True, deadline_passes_at__lte=now),
         "closed": Q(status=CaseStatus.CLOSED),
     }
-    counts = base.aggregate(**{name: Count("pk", filter=condition) for name, condition in filters.items()})
+    counts = capped_counts(unit, base, filters)
     chosen = filters.get(listing, filters["open"])
     ordering = "-closed_at" if listing == "closed" else "deadline_passes_at"
-    cases = list(base.filter(chosen).select_related("service", "patient", "assigned_to").order_by(ordering)[:200])
+    cases = list(
+        base.filter(chosen).select_related("service", "patient", "assigned_to").order_by(ordering)[:INBOX_ROWS]
+    )
     shown: dict[object, Case] = {}  # one entry per patient shown (their first case), as the appointment book
     for case in cases:
         shown.setdefault(case.patient_id, case)
@@ -256,7 +268,7 @@ def inbox(*, staff: Staff, unit: CareUnit, listing: str, service_id: str = "", p
         detail=f"inbox {listing}",
         reads=[(case.patient, case) for case in shown.values()],
     )
-    return Inbox(cases=cases, counts=counts)
+    return Inbox(cases=cases, counts={name: shown_count(count) for name, count in counts.items()})
 
 
 def case_for_staff(*, staff: Staff, case_id: str) -> Case:

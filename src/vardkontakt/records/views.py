@@ -23,7 +23,7 @@ from vardkontakt.identity.models import Patient, Profession
 from vardkontakt.records import export, publishing, results, services
 from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine
 from vardkontakt.records.overview import overview_of
-from vardkontakt.records.paging import page_of
+from vardkontakt.records.paging import keyset_page
 from vardkontakt.records.selectors import open_record, record_closed_to
 
 PAGE_SIZE = 25
@@ -99,9 +99,7 @@ def notes(request: PatientRequest) -> HttpResponse:
             found = found.filter(written_on__gte=data["start"])
         if data["end"]:
             found = found.filter(written_on__lte=data["end"])
-    page = page_of(found, request.GET.get("page"), PAGE_SIZE)
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = keyset_page(found, request.GET, PAGE_SIZE)
     return render(
         request,
         "records/notes.html",
@@ -110,7 +108,6 @@ def notes(request: PatientRequest) -> HttpResponse:
             subject,
             page=page,
             form=form,
-            query=query.urlencode(),
             withheld=published.withheld,
             hidden_by_choice=published.hidden_by_choice,
             unsigned_hidden=published.unsigned_hidden,
@@ -138,12 +135,12 @@ def section(request: PatientRequest, name: str) -> HttpResponse:
     items, withheld = publishing.published_items(model, subject)
     if model is LabResult:
         # A report or panel is one row with its results inside it, not its results again on their own.
-        page = page_of(results.top_level(items), request.GET.get("page"), PAGE_SIZE)
+        page = keyset_page(results.top_level(items), request.GET, PAGE_SIZE)
         results.attach_members(items, page.object_list)
         results.link_charts(items, results.with_members(page.object_list))
         results.prepare(page.object_list)
     else:
-        page = page_of(items, request.GET.get("page"), PAGE_SIZE)
+        page = keyset_page(items, request.GET, PAGE_SIZE)
     return render(
         request,
         f"records/{name}.html",
