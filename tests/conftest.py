@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import hypothesis
 import pytest
-from django.core.management import call_command
 from django.utils import timezone, translation
 
+from tests import demo_snapshot
 from vardkontakt.cases.defaults import ServiceKind
 from vardkontakt.cases.models import Case, Service
 from vardkontakt.cases.questions import answers_for_storage
@@ -106,7 +106,9 @@ def _audit_checkpoints_per_test(settings, tmp_path) -> None:
 
 @pytest.fixture
 def demo_region(db: None) -> None:
-    call_command("load_demo", "--no-activity", verbosity=0)
+    """What `load_demo --no-activity` builds (tests/demo_snapshot.py: copied back from this
+    process's last build where that is the same)."""
+    demo_snapshot.load_demo_region()
 
 
 @pytest.fixture
