@@ -70,7 +70,7 @@ def load_demo_region() -> None:
         return
     now = timezone.now()
     frozen = _clock_is_frozen(now)
-    before = _rows_already_there()
+    before = tables_with_rows()
     key = (
         timezone.localdate(),
         translation.get_language(),
@@ -85,7 +85,7 @@ def load_demo_region() -> None:
         stats["copied"] += 1
         return
     _build()
-    after = _rows_already_there()
+    after = tables_with_rows()
     if any(after.get(table) != data for table, data in before.items()):
         return  # the build changed rows that were there before it: no copy of it is faithful
     _snapshots[key] = _capture(now, frozen, [table for table in after if table not in before])
@@ -126,8 +126,12 @@ def _all_tables() -> list[str]:
     return _tables
 
 
-def _rows_already_there() -> dict[str, bytes | list[str]]:
+def tables_with_rows() -> dict[str, bytes | list[str]]:
     """Every table holding rows, with all its rows."""
+    return {table: read_rows(table) for table in tables_holding_rows()}
+
+
+def tables_holding_rows() -> list[str]:
     quote = connection.ops.quote_name
     tables = _all_tables()
     probe = " UNION ALL ".join(
@@ -136,11 +140,10 @@ def _rows_already_there() -> dict[str, bytes | list[str]]:
     )
     with connection.cursor() as cursor:
         cursor.execute(probe)
-        holding = [tables[row[0]] for row in cursor.fetchall()]
-    return {table: _read(table) for table in holding}
+        return [tables[row[0]] for row in cursor.fetchall()]
 
 
-def _read(table: str) -> bytes | list[str]:
+def read_rows(table: str) -> bytes | list[str]:
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -163,7 +166,7 @@ def _columns_of(table: str) -> list[str]:
 def _capture(built_at: dt.datetime, frozen: bool, tables: list[str]) -> Snapshot:
     snapshot = Snapshot(built_at=built_at, frozen=frozen)
     for table in tables:
-        snapshot.tables.append((table, _read(table)))
+        snapshot.tables.append((table, read_rows(table)))
     if connection.vendor == "postgresql":
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:

@@ -27,7 +27,7 @@ def _load_and_read() -> dict[str, bytes | list[str]]:
     try:
         with transaction.atomic():
             demo_snapshot.load_demo_region()
-            rows = demo_snapshot._rows_already_there()
+            rows = demo_snapshot.tables_with_rows()
             raise _Undo
     except _Undo:
         pass
@@ -36,12 +36,12 @@ def _load_and_read() -> dict[str, bytes | list[str]]:
 
 def test_a_copied_demo_region_is_the_build_it_was_read_from():
     demo_snapshot._snapshots.clear()
-    empty = demo_snapshot._rows_already_there()
+    empty = demo_snapshot.tables_with_rows()
     built, copied = demo_snapshot.stats["built"], demo_snapshot.stats["copied"]
 
     first = _load_and_read()
     assert demo_snapshot.stats["built"] == built + 1
-    assert demo_snapshot._rows_already_there() == empty
+    assert demo_snapshot.tables_with_rows() == empty
     second = _load_and_read()
     assert demo_snapshot.stats["copied"] == copied + 1
     assert demo_snapshot.stats["built"] == built + 1
