@@ -2,11 +2,10 @@
 
 About 980 of the suite's tests start from the demo region, and building it (`load_demo
 --no-activity`: thousands of ORM queries, the audit chain, guardianships, proxies, services) was
-most of the suite's time. A test that runs inside a transaction rolled back at its end (pytest's
-`db`) gets instead the exact rows that `load_demo` wrote for an earlier test of this process: they
-are read from every table once after a real build, and written back with one COPY (PostgreSQL) or
-one multi-row INSERT (SQLite) per table. Byte for byte the same rows: same keys, same audit hash
-chain, same timestamps.
+most of the suite's time. A test gets instead the exact rows that `load_demo` wrote for an earlier
+test of this process: they are read from every table once after a real build, and written back
+with one COPY (PostgreSQL) or one multi-row INSERT (SQLite) per table. Byte for byte the same rows:
+same keys, same audit hash chain, same timestamps.
 
 A copy is used only where a new build would write the same rows:
 - the same local day, language, settings (less the per-test audit checkpoint folder) and the same
@@ -14,13 +13,15 @@ A copy is used only where a new build would write the same rows:
   made first);
 - a build at most MAX_AGE old on a running clock (its timestamps are then as if the region had been
   loaded that much earlier the same day), or at the very same instant on a stopped clock
-  (time-machine with tick=False), where a test may compare a row's time with "now".
+  (time-machine with tick=False), where a test may compare a row's time with "now";
+- in a test in committed transactions (`transactional_db`, the live server, the browser), only a
+  build that left no work for after its commit (an audit checkpoint file, a task for a queue
+  outside the database), which a copy of rows would not repeat.
 
-Everything else builds for real: tests in a committed transaction (`transactional_db`, the live
-server, the browser), whose build's after-commit work (audit checkpoint files, task queue) a copy of
-rows would not repeat, and tests/demo, which test `load_demo` itself. So `load_demo` still runs in
-every process, at least once a minute while the tests run, and any change to what it builds reaches
-every test; tests/test_demo_snapshot.py checks that a copy equals the build it was read from.
+Everything else builds for real, and so do the tests in tests/demo, which test `load_demo` itself.
+`load_demo` still runs in every process at least once a minute while the tests run, so any change
+to what it builds reaches every test; tests/test_demo_snapshot.py checks that a copy equals the
+build it was read from.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class Snapshot:
     tables: list[tuple[str, bytes | list[str]]] = field(default_factory=list)
     # PostgreSQL: (sequence, highest value the copied rows use).
     sequences: list[tuple[str, int]] = field(default_factory=list)
+    # The build left work for after its commit (transaction.on_commit: an audit checkpoint file,
+    # a task for a queue outside the database): never copied into a committed test.
+    after_commit_work: bool = False
 
 
 _snapshots: OrderedDict[tuple[object, ...], Snapshot] = OrderedDict()
@@ -64,10 +68,14 @@ _columns: dict[str, list[str]] = {}
 
 def load_demo_region() -> None:
     """What `load_demo --no-activity` builds, in the current test's database."""
-    if not connection.in_atomic_block:
-        # Committed at once (transactional test): the build's after-commit work must happen too.
-        _build()
-        return
+    committed = not connection.in_atomic_block
+    with transaction.atomic():
+        # In a test in committed transactions (transactional_db, the live server) this commits at
+        # the end, running the build's after-commit work as load_demo's own commit would.
+        _load(committed=committed)
+
+
+def _load(*, committed: bool) -> None:
     now = timezone.now()
     frozen = _clock_is_frozen(now)
     before = tables_with_rows()
@@ -79,16 +87,23 @@ def load_demo_region() -> None:
         now if frozen else None,
     )
     snapshot = _snapshots.get(key)
-    if snapshot is not None and (frozen or dt.timedelta(0) <= now - snapshot.built_at <= MAX_AGE):
+    if (
+        snapshot is not None
+        and (frozen or dt.timedelta(0) <= now - snapshot.built_at <= MAX_AGE)
+        # A copy of rows does not repeat work the build left for after the commit.
+        and not (committed and snapshot.after_commit_work)
+    ):
         _restore(snapshot)
         _snapshots.move_to_end(key)
         stats["copied"] += 1
         return
+    waiting = len(connection.run_on_commit)
     _build()
     after = tables_with_rows()
     if any(after.get(table) != data for table, data in before.items()):
         return  # the build changed rows that were there before it: no copy of it is faithful
     _snapshots[key] = _capture(now, frozen, [table for table in after if table not in before])
+    _snapshots[key].after_commit_work = len(connection.run_on_commit) > waiting
     while len(_snapshots) > KEPT:
         _snapshots.popitem(last=False)
 

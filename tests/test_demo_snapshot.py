@@ -7,12 +7,11 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from tests import demo_snapshot
+from tests import demo_snapshot, emptying
 from vardkontakt.access.models import RecordSeal
-from vardkontakt.identity.models import Patient
 
 pytestmark = pytest.mark.django_db
 
@@ -84,8 +83,25 @@ def test_on_a_running_clock_a_copy_older_than_a_minute_is_built_again():
         assert demo_snapshot.stats["built"] == built + 2
 
 
-def test_a_test_in_a_committed_transaction_gets_a_real_build(transactional_db):
-    built = demo_snapshot.stats["built"]
+def test_a_test_in_committed_transactions_gets_a_copy_that_is_committed(transactional_db):
+    demo_snapshot._snapshots.clear()
+    empty = demo_snapshot.tables_with_rows()
+    built, copied = demo_snapshot.stats["built"], demo_snapshot.stats["copied"]
     demo_snapshot.load_demo_region()
     assert demo_snapshot.stats["built"] == built + 1
-    assert Patient.objects.filter(given_name="Sofia", family_name="Förseglad").exists()
+    first = demo_snapshot.tables_with_rows()
+    kept = dict(emptying._after_full_flush)
+    emptying._after_full_flush.clear()
+    emptying._after_full_flush.update(empty)
+    try:
+        assert emptying._quick_empty()
+    finally:
+        emptying._after_full_flush.clear()
+        emptying._after_full_flush.update(kept)
+    assert demo_snapshot.tables_with_rows() == empty
+
+    demo_snapshot.load_demo_region()
+    assert demo_snapshot.stats["copied"] == copied + 1
+    assert demo_snapshot.stats["built"] == built + 1
+    assert not connection.in_atomic_block  # committed, for the live server's threads to see
+    assert demo_snapshot.tables_with_rows() == first
