@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import hypothesis
 import pytest
-from django.core.management import call_command
 from django.utils import timezone, translation
 
+from tests import demo_snapshot, emptying
 from vardkontakt.cases.defaults import ServiceKind
 from vardkontakt.cases.models import Case, Service
 from vardkontakt.cases.questions import answers_for_storage
@@ -31,6 +31,9 @@ hypothesis.settings.register_profile(
     "vardkontakt", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
 )
 hypothesis.settings.load_profile("vardkontakt")
+
+# After a test in committed transactions, only the tables holding rows are emptied (tests/emptying.py).
+emptying.install()
 
 # Sync Playwright runs an event loop in the test thread; the ORM calls beside it are safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -106,7 +109,9 @@ def _audit_checkpoints_per_test(settings, tmp_path) -> None:
 
 @pytest.fixture
 def demo_region(db: None) -> None:
-    call_command("load_demo", "--no-activity", verbosity=0)
+    """What `load_demo --no-activity` builds (tests/demo_snapshot.py: copied back from this
+    process's last build where that is the same)."""
+    demo_snapshot.load_demo_region()
 
 
 @pytest.fixture
