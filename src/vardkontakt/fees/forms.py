@@ -24,7 +24,7 @@ class RegisterForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("Registered at"), queryset=CareUnit.objects.none(), empty_label=None)
     date_of_care = forms.DateField(label=_("Date of care"), widget=forms.DateInput(attrs={"type": "date"}))
     amount = forms.DecimalField(
-        label=_("Amount paid (kronor)"), min_value=Decimal("0.01"), max_digits=9, decimal_places=2
+        label=_("Amount paid (kronor)"), min_value=Decimal("0.01"), max_digits=9, decimal_places=2, localize=True
     )
     provider = forms.CharField(label=_("Paid to"), max_length=200, help_text=_("The region or the private unit"))
     counts = forms.BooleanField(label=_("Counts toward the high-cost protection"), required=False, initial=True)
