@@ -143,7 +143,7 @@ def test_a_child_who_turns_18_in_the_period_keeps_the_family_frikort_to_its_end(
     assert visit(teenager, unit, dt.date(2028, 1, 9)).amount_charged == 0  # the period's last day
     after = visit(teenager, unit, dt.date(2028, 1, 10))  # own period now, as an adult
     assert after.amount_charged == D("700")
-    assert after.period.holder.key == f"person:{teenager.pk}"
+    assert after.period is not None and after.period.holder.key == f"person:{teenager.pk}"
 
 
 def test_an_adult_child_does_not_join_a_family_period_that_began_after_their_18th_birthday():

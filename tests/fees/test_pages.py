@@ -111,7 +111,7 @@ def test_the_high_cost_page_shows_the_period_and_a_guardian_sees_the_childs(unit
     session.save()
     page = text(guardian.get("/high-cost-protection/"))
     assert "Högkostnadsskydd för Liam" in page and "Tolvan" not in page
-    entry = AuditEntry.objects.filter(action="fees.highcost.read").order_by("-sequence").first()
+    entry = AuditEntry.objects.filter(action="fees.highcost.read").order_by("-sequence")[0]
     assert (entry.patient_id, entry.actor_id) == (str(personas.child_9.pk), str(personas.guardian.pk))
 
 
