@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "vardkontakt.notifications",
     "vardkontakt.cases",
     "vardkontakt.records",
+    "vardkontakt.fees",
     "vardkontakt.fhir",
     "vardkontakt.booking",
     "vardkontakt.operations",

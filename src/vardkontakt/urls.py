@@ -11,6 +11,7 @@ urlpatterns = [
     path("staff/", include("vardkontakt.access.staff_urls")),
     path("", include("vardkontakt.cases.urls")),
     path("", include("vardkontakt.records.urls")),
+    path("", include("vardkontakt.fees.urls")),
     path("", include("vardkontakt.fhir.urls")),
     path("", include("vardkontakt.booking.urls")),
     path("", include("vardkontakt.letters.urls")),

@@ -28,6 +28,7 @@ from django.db.models import Max
 # The matrix's fixtures (one demo region, the cases and the appointments) and its rows.
 from tests.access.test_matrix import (  # noqa: F401  (fixtures are found by name)
     ALL,
+    FRIDA,
     PATIENT_PERSONAS,
     ROWS,
     Row,
@@ -96,6 +97,9 @@ IN_THE_INBOX = ("patient_a", "liam", "gunnel", "sealed_patient")  # the fixture'
 
 PATIENT_DATA = {
     "home:patient_home",
+    "fees:high_cost",
+    "fees:verify",
+    "fees:register",
     "access:access_log",
     "access:acting_switch",
     "access:proxy_invite",
@@ -287,6 +291,20 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ),
     ("cases:withdraw", "Tolvan's case"): resident("case.withdraw", unit="X"),
     # The record: each page is one read of the section it shows.
+    # Fees: the high-cost page reads the subject's period; a genuine frikort code read names its holder;
+    # a fee registered from a receipt is logged with the registering unit.
+    ("fees:high_cost", "own"): resident("fees.highcost.read"),
+    ("fees:high_cost", "the one they act for"): resident("fees.highcost.read", of=acted_for),
+    ("fees:verify", "the form"): nothing,
+    ("fees:verify", "a genuine code of a resident from elsewhere"): lambda persona: [
+        Entry(persona, "", FRIDA, "fees.frikort.verify")
+    ],
+    ("fees:verify", "a forged code"): nothing,
+    ("fees:register", "the form"): nothing,
+    ("fees:register", "a fee Tolvan paid in another region"): lambda persona: [
+        Entry(persona, "", "patient_a", "fees.fee.register", "Y" if persona in ("staff_y", "coordinator") else "X")
+    ],
+    ("fees:register", "no reason given (for a resident from elsewhere: the form shows the number typed)"): nothing,
     ("records:overview", "own"): resident("record.read"),
     ("records:notes", "own"): resident("record.read"),
     ("records:section", "own results"): resident("record.read"),

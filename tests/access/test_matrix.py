@@ -170,6 +170,66 @@ def not_found_but(allowed: dict[str, int], default: int = 404) -> dict[str, int]
     return {**dict.fromkeys(PATIENT_PERSONAS, default), **allowed}
 
 
+# Staff of any care unit check a frikort and register fees paid elsewhere (every staff persona is a
+# member of some unit; staff of none get 403: tests/fees/test_pages.py).
+FEE_STAFF = dict.fromkeys(STAFF_PERSONAS, 200)
+FRIDA = "f7ee0000-0000-4000-8000-000000000001"  # a resident from elsewhere, none of the matrix's people
+FRIDA_NUMBER = "199003039014"
+
+
+def frida_frikort_code() -> str:
+    """A frikort of a resident of another region, valid today: what a unit's reception is shown."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from vardkontakt.fees import ceiling, frikort_code
+    from vardkontakt.fees.models import CeilingHolder, Frikort, HighCostPeriod
+
+    frida, _ = Patient.objects.get_or_create(
+        id=FRIDA,
+        defaults={
+            "personnummer": FRIDA_NUMBER,
+            "given_name": "Frida",
+            "family_name": "Frikortsson",
+        },
+    )
+    today = timezone.localdate()
+    holder, _ = CeilingHolder.objects.get_or_create(key=f"person:{FRIDA}")
+    start = today - dt.timedelta(days=30)
+    period, _ = HighCostPeriod.objects.get_or_create(
+        holder=holder,
+        start=start,
+        defaults={"end": ceiling.period_end(start), "ceiling": Decimal(1400), "used": Decimal(1400)},
+    )
+    card, _ = Frikort.objects.get_or_create(
+        period=period,
+        defaults={"valid_from": today - dt.timedelta(days=10), "valid_until": period.end, "issued_at": timezone.now()},
+    )
+    return frikort_code.code_for(
+        frikort_id=card.id, personnummer=frida.personnummer, valid_from=card.valid_from, valid_until=card.valid_until
+    )
+
+
+def registration_of_tolvan(personas: Personas, persona: str) -> dict[str, Any]:
+    """The form as sent from unit Y by its staff and from unit X by everyone else (the archivist
+    and support are members of neither: refused, 400)."""
+    from django.utils import timezone
+
+    at = unit("Vårdcentralen Kärnan" if persona in ("staff_y", "coordinator") else "Vårdcentralen Lindängen")
+    return {
+        "personnummer": personas.tolvan.personnummer,
+        "unit": str(at.pk),
+        "date_of_care": timezone.localdate().isoformat(),
+        "amount": "250",
+        "provider": "Region Uppsala, Akademiska sjukhuset",
+        "counts": "on",
+        "reason": "Kvitto visat i receptionen",
+        "form_key": f"matrix-{persona}",
+    }
+
+
 ROWS: list[Row] = [
     # --- public ---------------------------------------------------------------------------
     Row("home:start", "-", everyone(200)),
@@ -435,6 +495,39 @@ ROWS: list[Row] = [
         patients_door({**dict.fromkeys(PATIENT_PERSONAS, 400), "sealed_patient": 403}),
         method="post",
         data=lambda p, who: {"output": "pdf"},
+    ),
+    # --- fees: the high-cost protection (the person's, or whom they act for), the staff's frikort check
+    Row("fees:high_cost", "own", patients_door(200)),
+    Row("fees:high_cost", "the one they act for", patients_door(200), acts_for="acted_for"),
+    Row("fees:verify", "the form", staff_door(FEE_STAFF)),
+    Row(
+        "fees:verify",
+        "a genuine code of a resident from elsewhere",
+        staff_door(FEE_STAFF),
+        method="post",
+        data=lambda p, who: {"code": frida_frikort_code()},
+    ),
+    Row(
+        "fees:verify",
+        "a forged code",
+        staff_door(FEE_STAFF),
+        method="post",
+        data=lambda p, who: {"code": f"FK1.0123.{FRIDA_NUMBER}.20260101.20990101~forged"},
+    ),
+    Row("fees:register", "the form", staff_door(FEE_STAFF)),
+    Row(
+        "fees:register",
+        "a fee Tolvan paid in another region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 302), "archivist": 400, "support": 400}),
+        method="post",
+        data=lambda p, who: registration_of_tolvan(p, who),
+    ),
+    Row(
+        "fees:register",
+        "no reason given (for a resident from elsewhere: the form shows the number typed)",
+        staff_door(400),
+        method="post",
+        data=lambda p, who: {**registration_of_tolvan(p, who), "personnummer": FRIDA_NUMBER, "reason": ""},
     ),
     # --- the FHIR API: source systems with a bearer token; a person's session opens nothing ------
     Row("fhir:metadata", "the CapabilityStatement", everyone(200)),

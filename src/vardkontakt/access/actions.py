@@ -72,6 +72,11 @@ ACTION_LABELS: dict[str, Promise] = {
     "letter_template.change": pgettext_lazy("audit log", "changed the unit's letter texts"),
     "letter_settings.change": pgettext_lazy("audit log", "changed the region's letter rules"),
     "booking.patient_check": pgettext_lazy("audit log", "looked up the patient's name to book by phone"),
+    "fees.highcost.read": pgettext_lazy("audit log", "saw the high-cost protection and frikort"),
+    "fees.frikort.verify": pgettext_lazy("audit log", "checked a frikort code"),
+    "fees.fee.charge": pgettext_lazy("audit log", "charged a patient fee"),
+    "fees.fee.register": pgettext_lazy("audit log", "registered a fee paid elsewhere"),
+    "fees.schedule.set": pgettext_lazy("audit log", "changed the region's fee schedule"),
     "case.list.read": pgettext_lazy("audit log", "saw the cases"),
     "case.inbox.read": pgettext_lazy("audit log", "saw the case in the unit's inbox"),
     # Care systems (the FHIR interface).

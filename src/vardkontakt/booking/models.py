@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from vardkontakt.fees.models import FeeKind
 from vardkontakt.identity.models import Patient, Profession, Staff
 from vardkontakt.organisation.models import CareUnit
 
@@ -63,6 +64,9 @@ class VisitType(models.Model):
     cancellation_deadline_hours = models.PositiveSmallIntegerField(_("cancel online up to (hours before)"), default=24)
     # The patient fee in whole kronor; 0 is a visit without a fee ("avgiftsfritt").
     fee_kronor = models.PositiveIntegerField(_("patient fee (kronor)"), default=0)
+    # Which fee of the region's schedule the visit has (fees.FeeKind); when set, the fee shown is the
+    # schedule's on the day of the visit for the person, with their frikort and age (not fee_kronor).
+    fee_kind = models.CharField(_("fee from the region's schedule"), max_length=24, choices=FeeKind.choices, blank=True)
     active = models.BooleanField(_("in use"), default=True)
 
     class Meta:

@@ -20,6 +20,7 @@ from vardkontakt.booking.availability import coming_web_bookings, online_slots
 from vardkontakt.booking.models import Booking, BookingStatus, Slot, VisitType
 from vardkontakt.booking.schedule import local_instant, settings_of
 from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.fees.selectors import Quote, fee_quote
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.organisation.models import CareUnit
 
@@ -105,6 +106,16 @@ def online_visit_types(*, reader: Patient, subject: Patient, unit: CareUnit) -> 
     offered = list(unit.visit_types.filter(bookable_online=True, active=True).order_by("name"))
     full = _at_limit(reader=reader, subject=subject, unit=unit, visit_types=offered)
     return [(visit_type, visit_type.pk in full) for visit_type in offered]
+
+
+def fee_shown(*, visit_type: VisitType, patient: Patient, day: dt.date) -> Quote | None:
+    """The fee the booking pages show for the visit: from the region's schedule, the person's age
+    and frikort on the day of the visit, when the visit type names a fee kind that the region's
+    schedule has; otherwise None and the visit type's own figure is shown."""
+    if not visit_type.fee_kind:
+        return None
+    quote = fee_quote(patient=patient, unit=visit_type.unit, kind=visit_type.fee_kind, day=day)
+    return quote if quote.scheduled else None
 
 
 def online_visit_type(*, unit: CareUnit, visit_type_id: uuid.UUID | str) -> VisitType:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from vardkontakt.booking.models import BookingSettings, Channel, ExceptionReason, HeldBack, VisitType
 from vardkontakt.booking.policy import profession_refusal
 from vardkontakt.booking.services import Refusal
+from vardkontakt.fees.models import FeeKind
 from vardkontakt.identity.models import Profession, Staff
 from vardkontakt.identity.numbers import normalise_personnummer
 from vardkontakt.organisation.models import CareUnit
@@ -123,6 +124,14 @@ class VisitTypeForm(forms.Form):
         initial=0,
         required=False,
         help_text=_("Shown before booking; 0 is shown as free of charge."),
+    )
+    fee_kind = forms.ChoiceField(
+        label=_("Fee from the region's schedule"),
+        choices=[("", _("None: show the fee above")), *FeeKind.choices],
+        required=False,
+        help_text=_(
+            "When chosen, residents see the region's fee for the day of the visit, with their age and frikort."
+        ),
     )
     active = forms.BooleanField(
         label=_("In use"),

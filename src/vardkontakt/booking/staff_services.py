@@ -128,6 +128,7 @@ def visit_type_create(
     cancellation_deadline_hours: int,
     active: bool = True,
     fee_kronor: int = 0,
+    fee_kind: str = "",
     name_en: str = "",
 ) -> VisitType:
     CareUnit.objects.select_for_update().filter(pk=unit.pk).first()  # one name check at a time per unit
@@ -141,6 +142,7 @@ def visit_type_create(
         cancellation_deadline_hours=cancellation_deadline_hours,
         active=active,
         fee_kronor=fee_kronor,
+        fee_kind=fee_kind,
         name_en=name_en,
     )
     _check_visit_type(visit_type)
@@ -162,6 +164,7 @@ def visit_type_update(
     cancellation_deadline_hours: int,
     active: bool,
     fee_kronor: int = 0,
+    fee_kind: str = "",
     name_en: str = "",
 ) -> VisitType:
     """Change a visit type. Times already in the book keep their length; new ones get the new one."""
@@ -174,6 +177,7 @@ def visit_type_update(
     visit_type.cancellation_deadline_hours = cancellation_deadline_hours
     visit_type.active = active
     visit_type.fee_kronor = fee_kronor
+    visit_type.fee_kind = fee_kind
     visit_type.name_en = name_en
     _check_visit_type(visit_type)
     fields = [
@@ -185,6 +189,7 @@ def visit_type_update(
         "cancellation_deadline_hours",
         "active",
         "fee_kronor",
+        "fee_kind",
         "name_en",
     ]
     visit_type.save(update_fields=fields)

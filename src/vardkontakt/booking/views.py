@@ -64,7 +64,12 @@ def choose_unit(request: PatientRequest) -> HttpResponse:
 def visit_types(request: PatientRequest, unit_id: uuid.UUID) -> HttpResponse:
     unit = selectors.unit_booking_online(unit_id=unit_id)
     offered = selectors.online_visit_types(reader=request.patient, subject=_subject(request), unit=unit)
-    context = {"unit": unit, "rules": settings_of(unit), "visit_types": offered}
+    today = timezone.localdate()
+    shown = [
+        (visit_type, at_limit, selectors.fee_shown(visit_type=visit_type, patient=_subject(request), day=today))
+        for visit_type, at_limit in offered
+    ]
+    context = {"unit": unit, "rules": settings_of(unit), "visit_types": shown}
     return render(request, "booking/visit_types.html", context)
 
 
@@ -130,6 +135,9 @@ def book(request: PatientRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> Htt
         "mobile": subject.mobile,
         "at_limit": at_limit,
         "back": _week_of(slot),
+        "fee": selectors.fee_shown(
+            visit_type=slot.visit_type, patient=subject, day=slot.starts_at.astimezone(STOCKHOLM).date()
+        ),
     }
     return render(request, "booking/confirm.html", context)
 
@@ -151,7 +159,9 @@ def _refused(request: HttpRequest, refused: BookingRefused, **context: Any) -> H
 @require_GET
 def detail(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
     booking = selectors.booking_for_reader(reader=request.patient, booking_id=booking_id)
-    context = {"booking": booking, **selectors.what_may_change(booking, now=timezone.now())}
+    day = booking.slot.starts_at.astimezone(STOCKHOLM).date()
+    fee = selectors.fee_shown(visit_type=booking.slot.visit_type, patient=booking.patient, day=day)
+    context = {"booking": booking, "fee": fee, **selectors.what_may_change(booking, now=timezone.now())}
     return render(request, "booking/detail.html", context)
 
 

@@ -1,0 +1,205 @@
+"""Every write of fees: charging a visit's fee, registering one paid elsewhere, setting the schedule.
+
+One door for a fee that may count: ``_fee_record`` locks the ceiling holder's row, looks at the
+period, decides the charge and writes, in that order, so two fees at once for the same ceiling
+are decided one after the other and never together pass it (tests/fees/test_race.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vardkontakt.access.audit import Actor, audit
+from vardkontakt.fees import ceiling, rules
+from vardkontakt.fees.models import (
+    CeilingHolder,
+    Fee,
+    FeeKind,
+    FeeSchedule,
+    FeeSource,
+    Frikort,
+    HighCostPeriod,
+)
+from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.organisation.models import CareUnit, Region
+
+FEE_CHARGE = "fees.fee.charge"
+FEE_REGISTER = "fees.fee.register"
+SCHEDULE_SET = "fees.schedule.set"
+
+
+def _holder_locked(key: str) -> CeilingHolder:
+    # Insert-if-missing never fails on a race (ON CONFLICT DO NOTHING), then the row is locked.
+    CeilingHolder.objects.bulk_create([CeilingHolder(key=key)], ignore_conflicts=True)
+    return CeilingHolder.objects.select_for_update().get(key=key)
+
+
+def _period_for(holder: CeilingHolder, day: dt.date, patient: Patient) -> HighCostPeriod:
+    """The period covering ``day``, or a new one starting on it (the first counted visit).
+
+    A fee registered late, dated before a period that already exists, starts its own period that
+    ends the day before the later one begins: periods never overlap, so no day has two ceilings.
+    """
+    found = HighCostPeriod.objects.filter(holder=holder, start__lte=day, end__gte=day).first()
+    if found is not None:
+        return found
+    end = ceiling.period_end(day)
+    later = HighCostPeriod.objects.filter(holder=holder, start__gt=day).order_by("start").first()
+    if later is not None and later.start <= end:
+        end = later.start - dt.timedelta(days=1)
+    return HighCostPeriod.objects.create(holder=holder, start=day, end=end, ceiling=rules.ceiling_of(patient))
+
+
+def _fee_record(
+    *,
+    patient: Patient,
+    unit: CareUnit | None,
+    kind: str,
+    day: dt.date,
+    before: Decimal,
+    counts: bool,
+    **extra: object,
+) -> Fee:
+    """Decide and write one fee. Must run inside a transaction (the holder's lock lasts to its end)."""
+    before = ceiling.money(before)
+    period = None
+    charged = before
+    if counts and before > 0:
+        holder = _holder_locked(rules.holder_key(patient, day))
+        period = _period_for(holder, day, patient)
+        charged = ceiling.charge(before=before, counts=True, used=period.used, ceiling=period.ceiling)
+        if charged > 0:
+            period.used += charged
+            period.save(update_fields=["used"])
+            if period.used == period.ceiling:
+                # Issued at the very fee that reaches the ceiling, valid to the period's last day.
+                Frikort.objects.create(period=period, valid_from=day, valid_until=period.end, issued_at=timezone.now())
+    return Fee.objects.create(
+        patient=patient,
+        unit=unit,
+        kind=kind,
+        date_of_care=day,
+        amount_before=before,
+        amount_charged=charged,
+        counts=counts,
+        period=period,
+        **extra,
+    )
+
+
+@transaction.atomic
+def fee_charge_for_booking(
+    *, actor: Actor, booking_id: uuid.UUID, patient: Patient, unit: CareUnit, kind: str, day: dt.date
+) -> Fee:
+    """The fee of a booked visit (or of its missed visit), from the unit's region's schedule on the
+    day of care. The entry point for check-in and payment: called twice for the same booking and
+    kind it gives the fee it made the first time, and charges once."""
+    existing = Fee.objects.filter(booking_id=booking_id, kind=kind).first()
+    if existing is not None:
+        return existing
+    price = rules.price_of(patient=patient, unit=unit, kind=kind, day=day)
+    try:
+        with transaction.atomic():
+            fee = _fee_record(
+                patient=patient,
+                unit=unit,
+                kind=kind,
+                day=day,
+                before=price.amount,
+                counts=price.counts,
+                booking_id=booking_id,
+            )
+    except IntegrityError:  # the same booking charged at the same moment elsewhere: that one stands
+        return Fee.objects.get(booking_id=booking_id, kind=kind)
+    audit(actor=actor, action=FEE_CHARGE, patient=patient, obj=fee, unit=unit, detail=f"{kind} {fee.amount_charged}")
+    return fee
+
+
+@transaction.atomic
+def fee_register_external(
+    *,
+    staff: Staff,
+    unit: CareUnit,
+    patient: Patient,
+    day: dt.date,
+    amount: Decimal,
+    provider: str,
+    reason: str,
+    counts: bool = True,
+    form_key: str = "",
+) -> Fee:
+    """A fee paid in another region or to a private unit under agreement, entered from the receipt.
+
+    It counts toward the ceiling as if charged here (reduced to what remains, reaching it issues
+    the frikort). Sending the same form twice registers once. The registering unit and the reason
+    are kept on the fee and in the log."""
+    if form_key:
+        existing = Fee.objects.filter(form_key=form_key).first()
+        if existing is not None:
+            return existing
+    if amount <= 0:
+        raise ValidationError(_("Enter an amount above 0 kronor."))
+    if not reason.strip() or not provider.strip():
+        raise ValidationError(_("Say where the fee was paid and why it is registered."))
+    fee = _fee_record(
+        patient=patient,
+        unit=None,
+        kind=FeeKind.DOCTOR if counts else FeeKind.CERTIFICATE,
+        day=day,
+        before=amount,
+        counts=counts,
+        source=FeeSource.REGISTERED,
+        provider=provider.strip(),
+        reason=reason.strip(),
+        registered_by=staff,
+        form_key=form_key,
+    )
+    audit(
+        actor=Actor.of_staff(staff),
+        action=FEE_REGISTER,
+        patient=patient,
+        obj=fee,
+        unit=unit,
+        detail=f"{fee.amount_before} paid to {fee.provider}; charged {fee.amount_charged}: {fee.reason}"[:500],
+    )
+    return fee
+
+
+@transaction.atomic
+def fee_schedule_set(
+    *,
+    actor: Actor,
+    region: Region,
+    kind: str,
+    amount: Decimal,
+    effective_from: dt.date,
+    counts: bool = True,
+    unit_kind: str = "",
+    today: dt.date | None = None,
+) -> FeeSchedule:
+    """A new fee from a date. Never retroactive: only a later day than today is taken, so every visit
+    already made (today's too) keeps the fee that was in force on its day."""
+    today = today or timezone.localdate()
+    if effective_from <= today:
+        raise ValidationError(_("A fee can change from tomorrow or a later day, never before."))
+    row, _created = FeeSchedule.objects.update_or_create(
+        region=region,
+        kind=kind,
+        unit_kind=unit_kind,
+        effective_from=effective_from,
+        defaults={"amount": ceiling.money(amount), "counts_toward_ceiling": counts},
+    )
+    audit(
+        actor=actor,
+        action=SCHEDULE_SET,
+        obj=row,
+        detail=f"{region.name}: {kind} {unit_kind or 'all units'} {row.amount} from {effective_from.isoformat()}",
+    )
+    return row
