@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from tests.fhir import clinical_bundles as cb
 from tests.records.helpers import client_for, unit_of_kind
+from tests.records.test_chart_and_export import _pdf_text
 from vardkontakt.access.models import AuditEntry, Proxy
 from vardkontakt.access.services import record_seal
 from vardkontakt.fhir.importer import Sender, import_bundle
@@ -52,7 +53,7 @@ def test_each_section_shows_what_was_sent_and_each_read_is_one_audit_entry(perso
     client = client_for(personas.tolvan)
     medicines = client.get("/record/medicines/").text
     assert "Ramipril 5 mg tablett" in medicines and "1 tablett morgon" in medicines
-    assert "Rut Receptsson, Läkare" in medicines and "Lindängens vårdcentral" in medicines
+    assert "Rut Receptsson, läkare" in medicines and "Vårdcentralen Lindängen" in medicines
     assert "Uttag kvar" in medicines and ">2<" in medicines.replace("</td>", "<").replace('cell">', ">")
     alerts = client.get("/record/alerts/").text
     assert alerts.index("Penicillin V") < alerts.index("Jordnötter") < alerts.index("Waran")
@@ -148,7 +149,10 @@ def test_the_vaccination_certificate_is_a_tagged_pdf_and_its_read_is_logged(pers
     monkeypatch.setattr(export, "pdf", keep)
     response = client_for(personas.tolvan).get("/record/vaccinations/certificate/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF") and b"/StructTreeRoot" in response.content
+    assert response.content.startswith(b"%PDF")
+    text = _pdf_text(response.content)
+    for marker in (b"/StructTreeRoot", b"/Marked true", b"/Lang", b"pdfuaid:part", b"/Table"):
+        assert marker in text, marker
     assert 'filename="vaccinationer-' in response["Content-Disposition"]
     assert "Tolvan" not in response["Content-Disposition"]
     assert "Intyg om vaccinationer" in made[0] and "Influvac Tetra" in made[0] and "19121212-1212" in made[0]
