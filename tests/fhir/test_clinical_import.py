@@ -192,6 +192,7 @@ def _bad(today):
         (cb.prescription(today, intent="proposal"), "intent"),
         (cb.prescription(today, medicationCodeableConcept={"coding": [{"code": "x"}]}), "medication[x]"),
         (cb.prescription(today, authoredOn=None), "authoredOn"),
+        (cb.prescription(today, dispenseRequest={"numberOfRepeatsAllowed": 2**40}), "numberOfRepeatsAllowed"),
         (
             cb.prescription(today, requester={"identifier": {"system": cb.HSA_SYSTEM, "value": "SE-NOBODY"}}),
             "requester",
@@ -215,7 +216,7 @@ def _bad(today):
     ]
 
 
-@pytest.mark.parametrize("case", range(21))
+@pytest.mark.parametrize("case", range(22))
 def test_a_bad_clinical_resource_is_refused_with_its_place_named_and_nothing_stored(personas, today, case):
     resource, where = _bad(today)[case]
     good = cb.vaccination(today, "good")
@@ -229,7 +230,7 @@ def test_a_bad_clinical_resource_is_refused_with_its_place_named_and_nothing_sto
 
 
 def test_the_bad_cases_are_all_run():
-    assert len(_bad(timezone.localdate())) == 21
+    assert len(_bad(timezone.localdate())) == 22
 
 
 def test_a_unit_the_client_is_not_registered_for_is_forbidden(personas, today):
@@ -298,9 +299,9 @@ def test_what_is_kept_reads_back_as_valid_r4_of_its_own_type(personas, today):
     import_bundle(cb.alerts_bundle(today), sender=Sender("pmo"))
     import_bundle(cb.transaction(cb.vaccination(today)), sender=Sender("pmo"))
     import_bundle(cb.referral_bundle(today, "scheduled"), sender=Sender("pmo"))
-    rows = [
+    rows: list[tuple[str, Any]] = [
         ("MedicationRequest", Prescription.objects.get()),
-        ("MedicationDispense", Medicine.objects.filter(source_system="pmo").first()),
+        ("MedicationDispense", Medicine.objects.filter(source_system="pmo").earliest("dispensed_on")),
         ("AllergyIntolerance", Alert.objects.get(text="Jordnötter")),
         ("Flag", Alert.objects.get(kind="warning")),
         ("Immunization", Vaccination.objects.get()),

@@ -28,6 +28,8 @@ CRITICALITY = {"low", "high", "unable-to-assess"}
 ALLERGY_CATEGORIES = {"food", "medication", "environment", "biologic"}
 REACTION_SEVERITY = {"mild": "lindrig", "moderate": "måttlig", "severe": "svår"}
 ATC_SYSTEM = "http://www.whocc.no/atc"
+# More dispensings than a prescription could ever allow: refused rather than stored (the column's range).
+MAX_REPEATS = 999
 REFERRAL_STATUSES = {status.value for status in ReferralStatus} - {ReferralStatus.WITHDRAWN}
 
 
@@ -54,6 +56,12 @@ def _prescription(r: Reader, batch: Batch) -> dict[str, Any]:
     prescriber, profession = batch.practitioner(r, "requester", r.data.get("requester"))
     request = r.data.get("dispenseRequest") or {}
     validity = request.get("validityPeriod") or {}
+    repeats = request.get("numberOfRepeatsAllowed")
+    if repeats is not None and not (isinstance(repeats, int) and 0 <= repeats <= MAX_REPEATS):
+        r.fail(
+            "dispenseRequest.numberOfRepeatsAllowed", f"the repeats must be a number from 0 to {MAX_REPEATS}", "value"
+        )
+        repeats = None
     return {
         "name": name[:200] or "Läkemedel",
         "dosage": str(_first(r.data.get("dosageInstruction")).get("text", ""))[:300],
@@ -61,7 +69,7 @@ def _prescription(r: Reader, batch: Batch) -> dict[str, Any]:
         "prescriber_profession": profession[:64],
         "prescribed_on": r.date(r.data.get("authoredOn"), "authoredOn"),
         "status": status[:16],
-        "repeats_allowed": request.get("numberOfRepeatsAllowed"),
+        "repeats_allowed": repeats,
         "valid_until": r.optional_date(validity.get("end"), "dispenseRequest.validityPeriod.end"),
         # Cancelled or a draft: never a prescription the patient had.
         "_retract": _out(status, ENTERED_IN_ERROR, "cancelled", "draft"),
