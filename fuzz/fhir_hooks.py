@@ -16,7 +16,19 @@ import schemathesis
 
 UNIT_EXTENSION = "https://vardkontakt.example/fhir/StructureDefinition/care-unit"
 HSA_SYSTEM = "urn:oid:1.2.752.29.4.19"
-RECORD_TYPES = {"Condition", "DiagnosticReport", "DocumentReference", "Encounter", "MedicationDispense", "Observation"}
+RECORD_TYPES = {
+    "AllergyIntolerance",
+    "Condition",
+    "DiagnosticReport",
+    "DocumentReference",
+    "Encounter",
+    "Flag",
+    "Immunization",
+    "MedicationDispense",
+    "MedicationRequest",
+    "Observation",
+    "ServiceRequest",
+}
 
 with open(os.environ["FUZZ_CONTEXT"], encoding="utf-8") as _file:
     CONTEXT: dict[str, Any] = json.load(_file)

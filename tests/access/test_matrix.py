@@ -103,6 +103,16 @@ def patients_door(patients: dict[str, int] | int) -> dict[str, int]:
     return {**table, **dict.fromkeys(STAFF_PERSONAS, 403), "anonymous": 302}
 
 
+def _own_section(name: str) -> Row:
+    """A record section of one's own (or of whom one acts for): through the record's door."""
+    return Row(
+        "records:section",
+        f"own {name}",
+        patients_door({**dict.fromkeys(PATIENT_PERSONAS, 200), "sealed_patient": 403}),
+        kwargs=lambda p: {"name": name},
+    )
+
+
 def staff_door(staff: dict[str, int] | int) -> dict[str, int]:
     """Staff pages: anonymous → the SITHS login, residents → 403."""
     table = dict.fromkeys(STAFF_PERSONAS, staff) if isinstance(staff, int) else dict(staff)
@@ -461,6 +471,14 @@ ROWS: list[Row] = [
         "own results",
         patients_door({**dict.fromkeys(PATIENT_PERSONAS, 200), "sealed_patient": 403}),
         kwargs=lambda p: {"name": "results"},
+    ),
+    # The sections of issue 21: each is one read of its section through the same door.
+    *(_own_section(name) for name in ("medicines", "alerts", "vaccinations", "referrals")),
+    # The certificate: a PDF of the vaccinations shown (the matrix's logins are fresh: step-up passes).
+    Row(
+        "records:vaccination_certificate",
+        "own",
+        patients_door({**dict.fromkeys(PATIENT_PERSONAS, 200), "sealed_patient": 403}),
     ),
     Row(
         "records:section",

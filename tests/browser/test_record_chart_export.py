@@ -73,7 +73,8 @@ def test_a_patient_follows_a_result_over_time_and_makes_an_extract(ui: UI, perso
 
     ui.goto("/record/export/")
     form = ui.page.locator("main form")
-    expect(form.locator('input[name="sections"]')).to_have_count(5)
+    # Notes, diagnoses, care contacts, results, medicines, prescriptions, alerts, vaccinations, referrals.
+    expect(form.locator('input[name="sections"]')).to_have_count(9)
     # The page to print, of the notes only.
     for box in form.locator('input[name="sections"]').all():
         if box.get_attribute("value") != "notes":

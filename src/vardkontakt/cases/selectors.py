@@ -13,6 +13,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor, audit, audit_each
@@ -39,6 +40,7 @@ from vardkontakt.organisation.models import CareUnit, Region
 from vardkontakt.organisation.selectors import unit_members
 from vardkontakt.records.models import Medicine
 from vardkontakt.records.publishing import published_items
+from vardkontakt.records.sections import PrescriptionRow, renewable_prescriptions
 from vardkontakt.records.selectors import open_record
 
 
@@ -192,9 +194,32 @@ def renewable_medicines(*, reader: Patient, subject: Patient) -> MedicineChoices
         return MedicineChoices(readable=False)
     if open_record(reader=reader, subject=subject, section="medicines") is not None:  # sealed meanwhile
         return MedicineChoices(readable=False)
+    # The prescriptions that can be renewed (records.sections.may_renew, docs/record.md), then the
+    # dispensings the pharmacy flagged renewable that are not on one of those prescriptions.
+    prescriptions = renewable_prescriptions(subject)
+    offered = {row.prescription.source_id for row in prescriptions}
     published, _withheld = published_items(Medicine, subject)
     found = published.filter(renewable=True, current=True).order_by("name", "-dispensed_on")
-    return MedicineChoices(choices=[(str(m.pk), medicine_description(m)) for m in found], readable=True)
+    return MedicineChoices(
+        choices=[
+            *((str(row.prescription.pk), prescription_description(row)) for row in prescriptions),
+            *((str(m.pk), medicine_description(m)) for m in found if m.prescription_source_id not in offered),
+        ],
+        readable=True,
+    )
+
+
+def prescription_description(row: PrescriptionRow) -> str:
+    """Name, how taken, who prescribed where and when, and what is left of it."""
+    prescription = row.prescription
+    details = [prescription.dosage] if prescription.dosage else []
+    by = ", ".join(p for p in (prescription.prescriber_name, prescription.unit.name) if p)
+    details.append(_("prescribed %(date)s by %(by)s") % {"date": prescription.prescribed_on.isoformat(), "by": by})
+    if row.left is not None:
+        details.append(
+            ngettext("%(count)d dispensing left", "%(count)d dispensings left", row.left) % {"count": row.left}
+        )
+    return f"{prescription.name} – {'; '.join(details)}"
 
 
 def medicine_description(medicine: Medicine) -> str:

@@ -17,6 +17,7 @@ from vardkontakt.fhir.importer.vocabulary import (
     DOC_STATUS,
     HSA_SYSTEM,
     PERSONNUMMER_SYSTEM,
+    REFERRAL_STATUS_EXTENSION,
     RESOURCE_TYPES,
     STATUS,
     UNIT_EXTENSION,
@@ -25,7 +26,19 @@ from vardkontakt.fhir.importer.vocabulary import (
 
 FHIR_JSON = "application/fhir+json"
 FORM = "application/x-www-form-urlencoded"
-RECORD_TYPES = ("Condition", "DiagnosticReport", "DocumentReference", "Encounter", "MedicationDispense", "Observation")
+RECORD_TYPES = (
+    "AllergyIntolerance",
+    "Condition",
+    "DiagnosticReport",
+    "DocumentReference",
+    "Encounter",
+    "Flag",
+    "Immunization",
+    "MedicationDispense",
+    "MedicationRequest",
+    "Observation",
+    "ServiceRequest",
+)
 
 
 @dataclass
@@ -265,6 +278,7 @@ def resource_schemas(values: Values) -> dict[str, dict[str, Any]]:
                 "whenHandedOver": instant,
             },
         ),
+        **clinical_schemas(record, instant, day, unit),
         "Patient": _resource(
             "Patient",
             ["identifier"],
@@ -287,6 +301,105 @@ def resource_schemas(values: Values) -> dict[str, dict[str, Any]]:
             "Organization",
             ["identifier"],
             {"identifier": _one(_identifier(HSA_SYSTEM, {"type": "string", "enum": values.unit_hsa_ids}))},
+        ),
+    }
+
+
+def clinical_schemas(
+    record: dict[str, Any], instant: dict[str, Any], day: dict[str, Any], unit: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Prescriptions, alerts, vaccinations and referrals (fhir/importer/clinical.py)."""
+    by_patient = {**record, "patient": record["subject"]}
+    del by_patient["subject"]
+    order = {"type": "string", "enum": ["order", "original-order", "proposal"]}
+    return {
+        "MedicationRequest": _resource(
+            "MedicationRequest",
+            ["identifier", "status", "intent", "medicationCodeableConcept", "subject", "authoredOn", "extension"],
+            {
+                **record,
+                "status": {"type": "string", "enum": sorted(STATUS["MedicationRequest"])},
+                "intent": order,
+                "medicationCodeableConcept": _concept(),
+                "authoredOn": instant,
+                "dosageInstruction": _one({"type": "object", "properties": {"text": _text()}}),
+                "dispenseRequest": {
+                    "type": "object",
+                    "properties": {"numberOfRepeatsAllowed": {"type": "integer", "minimum": -1, "maximum": 12}},
+                },
+            },
+        ),
+        "AllergyIntolerance": _resource(
+            "AllergyIntolerance",
+            ["identifier", "patient", "code", "recordedDate", "extension"],
+            {
+                **by_patient,
+                "code": _concept(),
+                "recordedDate": day,
+                "criticality": {"type": "string", "enum": ["low", "high", "unable-to-assess", "deadly"]},
+                "clinicalStatus": _coded({"active", "inactive", "resolved"}),
+                "verificationStatus": _coded({"unconfirmed", "confirmed", "refuted", "entered-in-error", "maybe"}),
+                "reaction": _one(
+                    {
+                        "type": "object",
+                        "required": ["manifestation"],
+                        "properties": {"manifestation": _one(_concept()), "severity": {"enum": ["mild", "severe"]}},
+                    }
+                ),
+            },
+        ),
+        "Flag": _resource(
+            "Flag",
+            ["identifier", "status", "code", "subject", "period", "extension"],
+            {
+                **record,
+                "status": {"type": "string", "enum": sorted(STATUS["Flag"])},
+                "code": _concept(),
+                "period": {"type": "object", "required": ["start"], "properties": {"start": day}},
+            },
+        ),
+        "Immunization": _resource(
+            "Immunization",
+            ["identifier", "status", "vaccineCode", "patient", "occurrenceDateTime", "extension"],
+            {
+                **by_patient,
+                "status": {"type": "string", "enum": sorted(STATUS["Immunization"])},
+                "vaccineCode": _concept(),
+                "occurrenceDateTime": instant,
+                "protocolApplied": _one(
+                    {"type": "object", "properties": {"doseNumberPositiveInt": {"type": "integer", "minimum": 0}}}
+                ),
+            },
+        ),
+        "ServiceRequest": _resource(
+            "ServiceRequest",
+            ["identifier", "status", "intent", "subject", "authoredOn", "performer", "extension"],
+            {
+                **record,
+                "extension": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 2,
+                    "items": {
+                        "anyOf": [
+                            unit["items"],
+                            {
+                                "type": "object",
+                                "required": ["url", "valueCode"],
+                                "properties": {
+                                    "url": {"type": "string", "enum": [REFERRAL_STATUS_EXTENSION]},
+                                    "valueCode": {"type": "string", "enum": ["received", "accepted", "closed"]},
+                                },
+                            },
+                        ]
+                    },
+                },
+                "status": {"type": "string", "enum": sorted(STATUS["ServiceRequest"])},
+                "intent": order,
+                "authoredOn": instant,
+                "performer": _one({"type": "object", "required": ["display"], "properties": {"display": _text()}}),
+                "reasonCode": _one(_concept()),
+            },
         ),
     }
 

@@ -19,6 +19,7 @@ from vardkontakt.fhir.importer.vocabulary import (
     HSA_SYSTEM,
     ICD10_SYSTEMS,
     PERSONNUMMER_SYSTEM,
+    REFERRAL_STATUS_EXTENSION,
     RENEWABLE_EXTENSION,
     UNIT_EXTENSION,
 )
@@ -26,12 +27,17 @@ from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit
 from vardkontakt.records.models import (
     ABSENT_REASONS,
+    Alert,
     CareContact,
     Diagnosis,
     LabResult,
     Medicine,
     Practitioner,
+    Prescription,
     RecordNote,
+    Referral,
+    ReferralStatus,
+    Vaccination,
     ValueType,
 )
 
@@ -271,8 +277,124 @@ def medication_dispense(row: Medicine) -> dict[str, Any]:
     }
     if row.dosage:
         resource["dosageInstruction"] = [{"text": row.dosage}]
-    if row.prescriber:
-        resource["authorizingPrescription"] = [{"display": row.prescriber}]
+    if row.prescriber or row.prescription_source_id:
+        prescription: dict[str, Any] = {"display": row.prescriber} if row.prescriber else {}
+        if row.prescription_source_id:
+            prescription["identifier"] = _business_identifier(row.prescription_source_id)[0]
+        resource["authorizingPrescription"] = [prescription]
+    return resource
+
+
+def medication_request(row: Prescription) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationRequest",
+        "id": str(row.pk),
+        "identifier": _business_identifier(row.source_id),
+        "extension": _unit_extension(row),
+        "status": row.status,
+        "intent": "order",
+        "medicationCodeableConcept": {"text": row.name},
+        "subject": _subject(row),
+        "authoredOn": row.prescribed_on.isoformat(),
+    }
+    if row.prescriber_name:
+        resource["requester"] = {"display": row.prescriber_name}
+    if row.dosage:
+        resource["dosageInstruction"] = [{"text": row.dosage}]
+    request: dict[str, Any] = {}
+    if row.repeats_allowed is not None:
+        request["numberOfRepeatsAllowed"] = row.repeats_allowed
+    if row.valid_until:
+        request["validityPeriod"] = {"end": row.valid_until.isoformat()}
+    if request:
+        resource["dispenseRequest"] = request
+    return resource
+
+
+def _status_code(system: str, code: str) -> dict[str, Any]:
+    return {"coding": [{"system": f"http://terminology.hl7.org/CodeSystem/{system}", "code": code}]}
+
+
+def allergy_intolerance(row: Alert) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "AllergyIntolerance",
+        "id": str(row.pk),
+        "identifier": _business_identifier(row.source_id),
+        "extension": _unit_extension(row),
+        "clinicalStatus": _status_code("allergyintolerance-clinical", "active" if row.active else "inactive"),
+        "verificationStatus": _status_code(
+            "allergyintolerance-verification", "confirmed" if row.confirmed else "unconfirmed"
+        ),
+        "code": {"text": row.text},
+        "patient": _subject(row),
+        "recordedDate": row.noted_on.isoformat(),
+    }
+    if row.critical:
+        resource["criticality"] = "high"
+    if row.category:
+        resource["category"] = row.category.split(",")
+    if row.reactions:
+        resource["reaction"] = [{"manifestation": [{"text": row.reactions}]}]
+    return resource
+
+
+def flag(row: Alert) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Flag",
+        "id": str(row.pk),
+        "identifier": _business_identifier(row.source_id),
+        "extension": _unit_extension(row),
+        "status": "active" if row.active else "inactive",
+        "code": {"text": row.text},
+        "subject": _subject(row),
+        "period": {"start": row.noted_on.isoformat()},
+    }
+    if row.category:
+        resource["category"] = [{"text": row.category}]
+    return resource
+
+
+def immunization(row: Vaccination) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Immunization",
+        "id": str(row.pk),
+        "identifier": _business_identifier(row.source_id),
+        "extension": _unit_extension(row),
+        "status": "completed",
+        "vaccineCode": {"text": row.vaccine},
+        "patient": _subject(row),
+        "occurrenceDateTime": row.given_on.isoformat(),
+    }
+    if row.vaccine_code:
+        resource["vaccineCode"]["coding"] = [{"code": row.vaccine_code}]
+    if row.dose:
+        resource["protocolApplied"] = [{"doseNumberString": row.dose}]
+    if row.lot_number:
+        resource["lotNumber"] = row.lot_number
+    return resource
+
+
+def service_request(row: Referral) -> dict[str, Any]:
+    status = {
+        ReferralStatus.COMPLETED: "completed",
+        ReferralStatus.WITHDRAWN: "revoked",
+        ReferralStatus.REFUSED: "revoked",
+    }.get(ReferralStatus(row.status), "active")
+    resource: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "id": str(row.pk),
+        "identifier": _business_identifier(row.source_id),
+        "extension": _unit_extension(row),
+        "status": status,
+        "intent": "order",
+        "subject": _subject(row),
+        "authoredOn": row.sent_on.isoformat(),
+        "performer": [{"display": row.to_unit}],
+    }
+    if row.status != ReferralStatus.WITHDRAWN:
+        resource["extension"].append({"url": REFERRAL_STATUS_EXTENSION, "valueCode": row.status})
+    if row.reason:
+        resource["reasonCode"] = [{"text": row.reason}]
     return resource
 
 
@@ -286,6 +408,11 @@ SERIALISERS: dict[str, Any] = {
     "Observation": observation,
     "DiagnosticReport": diagnostic_report,
     "MedicationDispense": medication_dispense,
+    "MedicationRequest": medication_request,
+    "AllergyIntolerance": allergy_intolerance,
+    "Flag": flag,
+    "Immunization": immunization,
+    "ServiceRequest": service_request,
 }
 
 

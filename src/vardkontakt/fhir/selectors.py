@@ -22,6 +22,8 @@ from vardkontakt.records.models import Practitioner
 SEARCH_LIMIT = 100
 # Lab values and reports share a table; each type reads back only its own rows.
 TYPE_FILTERS = {"Observation": Q(report=False), "DiagnosticReport": Q(report=True)}
+# Allergies and other warnings likewise (records.Alert).
+TYPE_FILTERS |= {"AllergyIntolerance": Q(kind="allergy"), "Flag": Q(kind="warning")}
 
 
 def actor_of(caller: Caller) -> Actor:

@@ -193,6 +193,8 @@ def _describe(reader: Patient, notification: Notification, rows: _Rows) -> _Desc
         return _Described(plain.text, reverse("letters:inbox"))
     if about == About.RESULTS and policy.can_read_record(reader, reader):
         return _Described(plain.text, reverse("records:section", kwargs={"name": "results"}))
+    if about == About.REFERRALS and policy.can_read_record(reader, reader):
+        return _Described(plain.text, reverse("records:section", kwargs={"name": "referrals"}))
     return plain
 
 

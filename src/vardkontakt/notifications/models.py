@@ -29,6 +29,7 @@ class NotificationKind(models.TextChoices):
     CASE_ASSIGNED = "case_assigned", _("A case has been assigned to you")
     DEADLINE_DIGEST = "deadline_digest", _("Cases are near or past their deadline")
     NEW_RESULT = "new_result", _("A new test result is in your record")
+    REFERRAL_STATUS = "referral_status", _("A referral in your record has a new status")
     BOOKING_CONFIRMED = "booking_confirmed", _("Your appointment is booked")
     BOOKING_CHANGED = "booking_changed", _("Your appointment has been moved")
     BOOKING_CANCELLED = "booking_cancelled", _("Your appointment has been cancelled")
@@ -47,6 +48,7 @@ class About(models.TextChoices):
     SEAL = "seal", _("the seal of the record")
     RESULTS = "results", _("the results in the record")
     LETTER = "letter", _("a letter")
+    REFERRALS = "referrals", _("the referrals in the record")
 
 
 class Notification(models.Model):

@@ -14,14 +14,32 @@ from pathlib import Path
 from typing import Any
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.identity.models import Patient
 from vardkontakt.records import publishing, results
-from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine
+from vardkontakt.records.models import (
+    Alert,
+    CareContact,
+    Diagnosis,
+    LabResult,
+    Medicine,
+    Prescription,
+    Referral,
+    Vaccination,
+)
+from vardkontakt.records.sections import prescription_rows, section_extras
+
+# The sections of issue 21: their table and the own date a period is judged by.
+DATED: dict[str, tuple[type[Any], str]] = {
+    "prescriptions": (Prescription, "prescribed_on"),
+    "alerts": (Alert, "noted_on"),
+    "vaccinations": (Vaccination, "given_on"),
+    "referrals": (Referral, "sent_on"),
+}
 
 SECTIONS: dict[str, Promise] = {
     "notes": _("Notes"),
@@ -29,6 +47,10 @@ SECTIONS: dict[str, Promise] = {
     "contacts": _("Care contacts"),
     "results": _("Test results"),
     "medicines": _("Medicines"),
+    "prescriptions": _("Prescriptions"),
+    "alerts": _("Alerts"),
+    "vaccinations": _("Vaccinations"),
+    "referrals": _("My referrals"),
 }
 # Rows per section in one extract: a lifetime of results would make a PDF nobody can open on a
 # phone (and take minutes to lay out). The document says when a section was cut.
@@ -109,12 +131,24 @@ def _items(name: str, subject: Patient, start: dt.date | None, end: dt.date | No
         return found
     if name == "medicines":
         return _period(publishing.published_items(Medicine, subject)[0], "dispensed_on", start, end)
+    if name in DATED:
+        model, field = DATED[name]
+        found = _period(publishing.published_items(model, subject)[0], field, start, end)
+        if name == "prescriptions":
+            return found.order_by("-prescribed_on", "name")
+        return section_extras(name, subject, found)[0]
     raise ValueError(name)
 
 
 def hidden_by_choice(subject: Patient, sections: list[str]) -> bool:
     """Whether the person's choice to hide the last 14 days keeps anything out of these sections."""
-    models = {"diagnoses": Diagnosis, "contacts": CareContact, "results": LabResult, "medicines": Medicine}
+    models: dict[str, type[Model]] = {
+        "diagnoses": Diagnosis,
+        "contacts": CareContact,
+        "results": LabResult,
+        "medicines": Medicine,
+        **{name: model for name, (model, _field) in DATED.items()},
+    }
     return any(
         publishing.published_notes(subject).hidden_by_choice
         if name == "notes"
@@ -130,6 +164,7 @@ def parts(subject: Patient, sections: list[str], *, start: dt.date | None, end: 
         if name not in sections:
             continue
         found_items = _items(name, subject, start, end)
+        rows: list[Any]
         if name == "results":
             # As on the page: a report or panel with its results inside it (they count as its rows).
             rows = list(results.top_level(found_items)[: MAX_ROWS + 1])
@@ -137,6 +172,8 @@ def parts(subject: Patient, sections: list[str], *, start: dt.date | None, end: 
             results.prepare(rows)
         else:
             rows = list(found_items[: MAX_ROWS + 1])
+        if name == "prescriptions":
+            rows = prescription_rows(subject, rows, timezone.localdate())
         found.append(Part(name=name, title=str(title), items=rows[:MAX_ROWS], cut=len(rows) > MAX_ROWS))
     return found
 
@@ -145,9 +182,9 @@ def stylesheet() -> str:
     return STYLESHEET.read_text(encoding="utf-8")
 
 
-def filename(now: dt.datetime, extension: str) -> str:
+def filename(now: dt.datetime, extension: str, what: str = "utdrag") -> str:
     """Neutral: no name, no identity number, nothing about the content beyond "an extract"."""
-    return f"utdrag-{timezone.localtime(now):%Y-%m-%d}.{extension}"
+    return f"{what}-{timezone.localtime(now):%Y-%m-%d}.{extension}"
 
 
 def pdf(html: str) -> bytes:

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from vardkontakt.identity.models import Patient, Profession
 from vardkontakt.organisation.models import CareUnit, Region
@@ -226,11 +227,18 @@ class Medicine(Sourced):
     dispensed_on = models.DateField(_("dispensed"))
     current = models.BooleanField(_("current"), default=True)
     renewable = models.BooleanField(_("can be renewed"), default=False)
+    # The prescription it was dispensed on (MedicationDispense.authorizingPrescription), by that
+    # Prescription's business identifier (a pharmacy's system may dispense on a journal system's
+    # prescription, so not only within one source system); blank when not named.
+    prescription_source_id = models.CharField(max_length=128, blank=True)
 
     class Meta:
         ordering = ["name", "-dispensed_on"]
         constraints = [models.UniqueConstraint(fields=["source_system", "source_id"], name="medicine_source_once")]
-        indexes = [models.Index(fields=["patient", "unit"])]
+        indexes = [
+            models.Index(fields=["patient", "unit"]),
+            models.Index(fields=["patient", "prescription_source_id"], name="medicine_prescription"),
+        ]
 
 
 class RemovedEntry(models.Model):
@@ -281,3 +289,134 @@ class RecordPreferences(models.Model):
     show_unsigned = models.BooleanField(_("show notes that are not yet signed"), default=False)
     hide_recent = models.BooleanField(_("hide entries from the last 14 days"), default=False)
     notify_new_results = models.BooleanField(_("tell me when a new test result arrives"), default=False)
+
+
+# --- prescriptions, alerts, vaccinations and referrals (issue 21) ----------------------------------
+
+
+class PrescriptionStatus(models.TextChoices):
+    ACTIVE = "active", _("current")
+    ON_HOLD = "on-hold", _("paused")
+    COMPLETED = "completed", _("ended")
+    STOPPED = "stopped", _("stopped")
+
+
+class Prescription(Sourced):
+    """A prescription (FHIR MedicationRequest). ``unit`` is the prescribing unit; the dispensings
+    made on it are the patient's Medicine rows naming it by ``prescription_source_id``."""
+
+    name = models.CharField(_("medicine"), max_length=200)
+    dosage = models.CharField(_("dosage"), max_length=300, blank=True)
+    prescriber_name = models.CharField(_("prescriber"), max_length=200, blank=True)
+    prescriber_profession = models.CharField(_("profession"), max_length=64, blank=True)
+    prescribed_on = models.DateField(_("prescribed"))
+    status = models.CharField(max_length=16, choices=PrescriptionStatus.choices)
+    # dispenseRequest.numberOfRepeatsAllowed: the dispensings allowed after the first (None: not said).
+    repeats_allowed = models.PositiveIntegerField(null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "-prescribed_on"]
+        constraints = [models.UniqueConstraint(fields=["source_system", "source_id"], name="prescription_source_once")]
+        indexes = [models.Index(fields=["patient", "unit"])]
+
+    @property
+    def profession_label(self) -> str:
+        return str(dict(Profession.choices).get(self.prescriber_profession, self.prescriber_profession))
+
+
+class AlertKind(models.TextChoices):
+    ALLERGY = "allergy", _("allergy or intolerance")
+    WARNING = "warning", _("warning")
+
+
+ALLERGY_CATEGORIES = {
+    "food": _("food"),
+    "medication": _("medicine"),
+    "environment": _("environment"),
+    "biologic": _("biological"),
+}
+
+
+class Alert(Sourced):
+    """Uppmärksamhetsinformation: an allergy or intolerance (FHIR AllergyIntolerance) or another
+    warning (FHIR Flag). Refuted and erroneous ones are never kept (taken out with a tombstone)."""
+
+    kind = models.CharField(max_length=8, choices=AlertKind.choices)
+    text = models.CharField(_("substance or warning"), max_length=300)
+    category = models.CharField(_("category"), max_length=120, blank=True)
+    # AllergyIntolerance.criticality "high": shown first.
+    critical = models.BooleanField(_("critical"), default=False)
+    confirmed = models.BooleanField(_("confirmed"), default=True)
+    reactions = models.CharField(_("reactions"), max_length=500, blank=True)
+    noted_on = models.DateField(_("date"))
+    # An allergy that is inactive or resolved, or a warning no longer active, is not shown.
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-critical", "-noted_on"]
+        constraints = [models.UniqueConstraint(fields=["source_system", "source_id"], name="alert_source_once")]
+        indexes = [models.Index(fields=["patient", "unit"])]
+
+    @property
+    def category_label(self) -> str:
+        """An allergy's categories (FHIR codes) in the reader's language."""
+        return ", ".join(str(ALLERGY_CATEGORIES.get(code, code)) for code in self.category.split(",") if code)
+
+
+class Vaccination(Sourced):
+    """A vaccination given (FHIR Immunization with status completed)."""
+
+    vaccine = models.CharField(_("vaccine"), max_length=200)
+    vaccine_code = models.CharField(_("code"), max_length=64, blank=True)
+    given_on = models.DateField(_("date"))
+    dose = models.CharField(_("dose"), max_length=32, blank=True)
+    lot_number = models.CharField(_("batch"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-given_on", "vaccine"]
+        constraints = [models.UniqueConstraint(fields=["source_system", "source_id"], name="vaccination_source_once")]
+        indexes = [models.Index(fields=["patient", "unit"])]
+
+
+class ReferralStatus(models.TextChoices):
+    # "en remiss": the Swedish words agree with it, so they have a context of their own.
+    SENT = "sent", pgettext_lazy("referral status", "sent")
+    RECEIVED = "received", pgettext_lazy("referral status", "received")
+    ACCEPTED = "accepted", pgettext_lazy("referral status", "accepted")
+    SCHEDULED = "scheduled", pgettext_lazy("referral status", "appointment booked")
+    COMPLETED = "completed", pgettext_lazy("referral status", "completed")
+    REFUSED = "refused", pgettext_lazy("referral status", "refused")
+    WITHDRAWN = "withdrawn", pgettext_lazy("referral status", "withdrawn")
+
+
+class Referral(Sourced):
+    """A referral (FHIR ServiceRequest). ``unit`` is the unit that sent it, whose publishing rules
+    apply; the receiving unit is kept by name. Its statuses as the source sent them are its events."""
+
+    to_unit = models.CharField(_("to"), max_length=200)
+    reason = models.TextField(_("reason"), blank=True)
+    sent_on = models.DateField(_("sent"))
+    status = models.CharField(_("status"), max_length=16, choices=ReferralStatus.choices)
+    # The version's meta.lastUpdated, when the source gives it: when the status was set.
+    version_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_on"]
+        constraints = [models.UniqueConstraint(fields=["source_system", "source_id"], name="referral_source_once")]
+        indexes = [models.Index(fields=["patient", "unit"])]
+
+
+class ReferralEvent(models.Model):
+    """One status a referral had, from the version of the ServiceRequest that carried it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=16, choices=ReferralStatus.choices)
+    # The source's meta.lastUpdated of that version, else when it arrived.
+    at = models.DateTimeField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "received_at"]
+        indexes = [models.Index(fields=["referral", "at"])]

@@ -11,7 +11,8 @@ from typing import Any
 
 from vardkontakt.identity.models import Patient
 from vardkontakt.records import publishing, results
-from vardkontakt.records.models import Diagnosis, LabResult, Medicine, RecordNote
+from vardkontakt.records.models import Alert, Diagnosis, LabResult, Medicine, RecordNote, Referral
+from vardkontakt.records.sections import shown_alerts
 
 SHOWN = 3  # of each section: enough to see what is new, the section has the rest
 
@@ -22,12 +23,14 @@ class Overview:
     results: list[LabResult]
     medicines: list[Medicine]
     diagnoses: list[Diagnosis]
+    alerts: list[Alert]  # first on the page: a critical allergy is what a reader must not miss
+    referrals: list[Referral]
     withheld: bool  # the rules keep something back
     hidden_by_choice: bool  # the person's own choice to hide the last 14 days hides something
 
     @property
     def empty(self) -> bool:
-        return not (self.notes or self.results or self.medicines or self.diagnoses)
+        return not (self.notes or self.results or self.medicines or self.diagnoses or self.alerts or self.referrals)
 
 
 def overview_of(subject: Patient) -> Overview:
@@ -35,7 +38,7 @@ def overview_of(subject: Patient) -> Overview:
     withheld = published.withheld
     sections: dict[type[Any], list[Any]] = {}
     hidden = published.hidden_by_choice
-    for model in (LabResult, Medicine, Diagnosis):
+    for model in (LabResult, Medicine, Diagnosis, Alert, Referral):
         items, kept_back = publishing.published_items(model, subject)
         if model is Medicine:
             items = items.filter(current=True).order_by("-dispensed_on", "name")
@@ -47,6 +50,8 @@ def overview_of(subject: Patient) -> Overview:
             withheld = withheld or kept_back
             hidden = hidden or publishing.hidden_by_choice(model, subject)
             continue
+        if model is Alert:
+            items = shown_alerts(items)
         sections[model] = list(items[:SHOWN])
         withheld = withheld or kept_back
         hidden = hidden or publishing.hidden_by_choice(model, subject)
@@ -55,6 +60,8 @@ def overview_of(subject: Patient) -> Overview:
         results=sections[LabResult],
         medicines=sections[Medicine],
         diagnoses=sections[Diagnosis],
+        alerts=sections[Alert],
+        referrals=sections[Referral],
         withheld=withheld,
         hidden_by_choice=hidden,
     )

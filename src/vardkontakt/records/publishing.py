@@ -42,6 +42,10 @@ OWN_DATE = {
     "CareContact": "started_on",
     "LabResult": "taken_at",
     "Medicine": "dispensed_on",
+    "Prescription": "prescribed_on",
+    "Alert": "noted_on",
+    "Vaccination": "given_on",
+    "Referral": "sent_on",
 }
 
 

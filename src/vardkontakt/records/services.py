@@ -7,8 +7,16 @@ from typing import Any
 from django.db import models
 
 from vardkontakt.identity.models import Patient
-from vardkontakt.records.models import LabResult, Practitioner, RecordPreferences, RemovedEntry, Sourced
-from vardkontakt.records.notices import notify_new_results
+from vardkontakt.records.models import (
+    LabResult,
+    Practitioner,
+    RecordPreferences,
+    Referral,
+    ReferralEvent,
+    RemovedEntry,
+    Sourced,
+)
+from vardkontakt.records.notices import notify_new_results, notify_referral_status
 
 
 def record_preferences_save(
@@ -174,3 +182,31 @@ def result_members_set(*, panel: LabResult, members: list[LabResult]) -> None:
 def new_results_tell(results: list[LabResult], *, now: dt.datetime) -> int:
     """A content-free notice per patient who chose it, for new results they will be able to see."""
     return notify_new_results(results, now=now) if results else 0
+
+
+def referral_events_record(referrals: list[Referral], *, now: dt.datetime) -> list[Referral]:
+    """A referral's status history: each version that arrives with another status than the last
+    one recorded adds an event (an identical re-send adds none). Returns the referrals whose status
+    changed (not those that arrived for the first time), whose patients may get a notice."""
+    if not referrals:
+        return []
+    last: dict[Any, str] = {}
+    for event in ReferralEvent.objects.filter(referral__in=referrals).order_by("at", "received_at"):
+        last[event.referral_id] = event.status
+    events, changed = [], []
+    for referral in referrals:
+        previous = last.get(referral.pk)
+        if previous == referral.status:
+            continue
+        events.append(
+            ReferralEvent(referral=referral, status=referral.status, at=referral.version_at or now, received_at=now)
+        )
+        if previous is not None:
+            changed.append(referral)
+    ReferralEvent.objects.bulk_create(events)
+    return changed
+
+
+def referral_changes_tell(referrals: list[Referral], *, now: dt.datetime) -> int:
+    """A content-free notice per patient whose referral changed status, when they may see it."""
+    return notify_referral_status(referrals, now=now) if referrals else 0

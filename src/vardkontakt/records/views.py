@@ -20,8 +20,8 @@ from vardkontakt.access.policy import Relation
 from vardkontakt.core import charts
 from vardkontakt.identity.decorators import PatientRequest, patient_required, recent_login_required
 from vardkontakt.identity.models import Patient, Profession
-from vardkontakt.records import export, publishing, results, services
-from vardkontakt.records.models import CareContact, Diagnosis, LabResult, Medicine
+from vardkontakt.records import export, publishing, results, sections, services
+from vardkontakt.records.models import Alert, CareContact, Diagnosis, LabResult, Medicine, Referral, Vaccination
 from vardkontakt.records.overview import overview_of
 from vardkontakt.records.paging import keyset_page
 from vardkontakt.records.selectors import open_record, record_closed_to
@@ -120,6 +120,9 @@ SECTIONS: dict[str, tuple[type[Any], Any]] = {
     "contacts": (CareContact, gettext_lazy("Care contacts")),
     "results": (LabResult, gettext_lazy("Test results")),
     "medicines": (Medicine, gettext_lazy("Medicines")),
+    "alerts": (Alert, gettext_lazy("Alerts")),
+    "vaccinations": (Vaccination, gettext_lazy("Vaccinations")),
+    "referrals": (Referral, gettext_lazy("My referrals")),
 }
 
 
@@ -133,6 +136,11 @@ def section(request: PatientRequest, name: str) -> HttpResponse:
         return closed
     model, title = SECTIONS[name]
     items, withheld = publishing.published_items(model, subject)
+    hidden = publishing.hidden_by_choice(model, subject)
+    items, extra = sections.section_extras(name, subject, items)
+    if "medication" in extra:  # the medication list shows the prescriptions too
+        withheld = withheld or extra["medication"].withheld
+        hidden = hidden or extra["medication"].hidden_by_choice
     if model is LabResult:
         # A report or panel is one row with its results inside it, not its results again on their own.
         page = keyset_page(results.top_level(items), request.GET, PAGE_SIZE)
@@ -144,15 +152,38 @@ def section(request: PatientRequest, name: str) -> HttpResponse:
     return render(
         request,
         f"records/{name}.html",
+        _common(request, subject, page=page, title=title, withheld=withheld, hidden_by_choice=hidden, **extra),
+    )
+
+
+@patient_required
+@recent_login_required
+@require_GET
+def vaccination_certificate(request: PatientRequest) -> HttpResponse:
+    """The vaccinations shown in Journalen as a PDF certificate (tagged, as the extract is)."""
+    subject, closed = _door(request, "vaccinations.certificate")
+    if closed:
+        return closed
+    items, withheld = publishing.published_items(Vaccination, subject)
+    made_at = timezone.now()
+    html = render_to_string(
+        "records/vaccination_certificate.html",
         _common(
             request,
             subject,
-            page=page,
-            title=title,
+            vaccinations=list(items.order_by("given_on", "vaccine")),
             withheld=withheld,
-            hidden_by_choice=publishing.hidden_by_choice(model, subject),
+            hidden_by_choice=publishing.hidden_by_choice(Vaccination, subject),
+            made_at=made_at,
+            reader=request.patient,
         ),
+        request=request,
     )
+    response = HttpResponse(export.pdf(html), content_type="application/pdf")
+    # Neutral, as the extract's: no name or number in the file name.
+    response["Content-Disposition"] = f'attachment; filename="{export.filename(made_at, "pdf", "vaccinationer")}"'
+    response["Cache-Control"] = "no-store, private"
+    return response
 
 
 @patient_required

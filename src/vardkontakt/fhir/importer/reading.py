@@ -14,12 +14,14 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from vardkontakt.fhir.importer.clinical import CLINICAL_MAPPERS
 from vardkontakt.fhir.importer.labs import Member
 from vardkontakt.fhir.importer.mapping import MAPPERS, person_name, qualification
 from vardkontakt.fhir.importer.outcomes import Issue
 from vardkontakt.fhir.importer.sender import residents_of
 from vardkontakt.fhir.importer.vocabulary import (
     HSA_SYSTEM,
+    PATIENT_PATH,
     PERSONNUMMER_SYSTEM,
     STATUS,
     STORED_BY_ID,
@@ -273,14 +275,14 @@ class Batch:
             return self._read_practitioner(reader)
         if resource_type == "Organization":
             return self._read_organization(reader)
-        mapper = MAPPERS.get(resource_type)
+        mapper = CLINICAL_MAPPERS.get(resource_type) or MAPPERS.get(resource_type)
         if mapper is None:
             self.issues.append(
                 Issue(where, f"{resource_type or 'a resource'} cannot be imported here", "not-supported")
             )
             return None
         business_id = reader.business_id()
-        patient = reader.patient = self.patient(reader)
+        patient = reader.patient = self.patient(reader, PATIENT_PATH.get(resource_type, "subject"))
         unit = self.unit(reader)
         fields = mapper(reader, self)
         retract = str(fields.pop("_retract", "") or "")

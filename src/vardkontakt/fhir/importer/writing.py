@@ -19,13 +19,15 @@ from vardkontakt.fhir.importer.sender import Sender
 from vardkontakt.fhir.importer.vocabulary import RECORD_MODELS, WRITE_BATCH
 from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit
-from vardkontakt.records.models import LabResult, RemovedEntry, Sourced
+from vardkontakt.records.models import LabResult, Referral, RemovedEntry, Sourced
 from vardkontakt.records.services import (
     ResultCircle,
     SentEntry,
     new_results_tell,
     practitioners_save,
     record_entries_upsert,
+    referral_changes_tell,
+    referral_events_record,
     result_members_set,
 )
 
@@ -71,6 +73,9 @@ def write(items: list[Planned], *, sender: Sender, batch: Batch) -> ImportResult
         result.count(outcome, _model_name(outcome))
     _audit(items, [outcomes[index] for index in range(len(items))], sender=sender)
     new_results_tell([o.obj for o in result.outcomes if o.created and isinstance(o.obj, LabResult)], now=now)
+    # A referral's status history grows with each version of another status (records.ReferralEvent).
+    changed = referral_events_record([o.obj for o in result.outcomes if isinstance(o.obj, Referral)], now=now)
+    referral_changes_tell(changed, now=now)
     return result
 
 
