@@ -285,6 +285,7 @@ PERIODIC_JOBS = [
     "vardkontakt.identity.tasks.remove_expired_sessions",
     "vardkontakt.booking.tasks.roll_schedules",
     "vardkontakt.booking.notices.send_due_reminders",
+    "vardkontakt.booking.waiting_list.offers_renew_all",
     "vardkontakt.regions.catalogue.end_access_of_departed",
 ]
 

@@ -67,6 +67,10 @@ ACTION_LABELS: dict[str, Promise] = {
     "booking.feed.create": pgettext_lazy("audit log", "made a calendar link to the booked appointments"),
     "booking.feed.revoke": pgettext_lazy("audit log", "turned off a calendar link"),
     "booking.patient_check": pgettext_lazy("audit log", "looked up the patient's name to book by phone"),
+    "booking.earlier.ask": pgettext_lazy("audit log", "asked for an earlier time for an appointment"),
+    "booking.earlier.withdraw": pgettext_lazy("audit log", "stopped waiting for an earlier time"),
+    "booking.earlier.claim": pgettext_lazy("audit log", "moved an appointment to an offered earlier time"),
+    "booking.waiting_list.read": pgettext_lazy("audit log", "saw the patient on the waiting list for an earlier time"),
     "case.list.read": pgettext_lazy("audit log", "saw the cases"),
     "case.inbox.read": pgettext_lazy("audit log", "saw the case in the unit's inbox"),
     # Care systems (the FHIR interface).

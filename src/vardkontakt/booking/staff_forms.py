@@ -68,6 +68,15 @@ class BookingSettingsForm(forms.Form):
         required=False,
         help_text=_("Patients are told before they choose a time. Bookings the unit makes by phone do not count."),
     )
+    offer_claim_hours = forms.IntegerField(
+        label=_("Hours to take an offered earlier time"),
+        validators=[MinValueValidator(1), MaxValueValidator(48)],
+        initial=2,
+        help_text=_(
+            "A freed time is held this long for the first on the waiting list (never past its start); "
+            "then it is offered to the next."
+        ),
+    )
     terms_text = forms.CharField(
         label=_("Terms shown before booking"),
         required=False,
