@@ -126,9 +126,7 @@ def test_a_freed_time_is_offered_to_the_first_in_line_with_a_neutral_message(lin
     )
 
 
-def test_an_offer_not_taken_in_time_passes_to_the_next_and_a_late_claim_is_refused_clearly(
-    line, personas, now_commits
-):
+def test_an_offer_not_taken_in_time_passes_to_the_next_and_a_late_claim_is_refused_clearly(line, personas, now_commits):
     early, sofias, tolvans, others = line
     now_commits(booking_cancel, booking_id=sofias.pk, by_patient=personas.sealed)
     first = offer_of(tolvans)
@@ -152,7 +150,7 @@ def test_an_offer_not_taken_in_time_passes_to_the_next_and_a_late_claim_is_refus
 
 
 def test_an_offer_run_out_passes_on_when_someone_looks_before_the_worker_does(line, personas, now_commits):
-    early, sofias, tolvans, others = line
+    early, sofias, _tolvans, others = line
     now_commits(booking_cancel, booking_id=sofias.pk, by_patient=personas.sealed)
     with time_machine.travel(NOW + dt.timedelta(hours=3), tick=False):
         client = login_as(Client(), User.objects.get_or_create_for_patient(personas.other_patient))
@@ -190,7 +188,7 @@ def test_claiming_moves_the_booking_once_however_often_it_is_sent(line, personas
 
 
 def test_asking_twice_is_asking_once_and_keeps_the_place_in_line(line, personas, now_commits):
-    early, sofias, tolvans, others = line
+    _early, _sofias, tolvans, _others = line
     again = now_commits(earlier_time_request_create, booking_id=tolvans.pk, actor=personas.tolvan)
     assert EarlierTimeRequest.objects.filter(booking=tolvans).count() == 1
     assert again.asked_at == NOW
@@ -198,7 +196,7 @@ def test_asking_twice_is_asking_once_and_keeps_the_place_in_line(line, personas,
 
 
 def test_the_held_time_is_taken_to_nobody_else_until_the_offer_runs_out(line, unit, personas, now_commits):
-    early, sofias, tolvans, others = line
+    early, sofias, _tolvans, others = line
     now_commits(booking_cancel, booking_id=sofias.pk, by_patient=personas.sealed)
     with pytest.raises(BookingRefused) as refused:
         booked(unit, early, personas.guardian)
@@ -276,7 +274,7 @@ def test_the_limit_of_web_bookings_applies_to_the_claim(unit, visit, personas, n
 
 
 def test_someone_else_can_neither_ask_nor_claim(line, personas, now_commits):
-    early, sofias, tolvans, others = line
+    _early, sofias, tolvans, others = line
     now_commits(booking_cancel, booking_id=sofias.pk, by_patient=personas.sealed)
     with pytest.raises(Http404):
         earlier_time_request_create(booking_id=others.pk, actor=personas.tolvan)
@@ -292,7 +290,9 @@ def test_a_guardian_asks_and_claims_for_a_child(unit, visit, personas, now_commi
     offers_renew_all()
     offer = offer_of(liams)
     assert offer.slot == early
-    told = set(Notification.objects.filter(kind=NotificationKind.EARLIER_TIME_OFFERED).values_list("recipient", flat=True))
+    told = set(
+        Notification.objects.filter(kind=NotificationKind.EARLIER_TIME_OFFERED).values_list("recipient", flat=True)
+    )
     assert personas.guardian.pk in told
     moved = now_commits(earlier_time_offer_claim, offer_id=offer.pk, actor=personas.guardian)
     assert moved.patient == personas.child_9 and moved.booked_by_patient == personas.guardian
@@ -327,7 +327,11 @@ SPRING_NIGHT = dt.datetime(2027, 3, 28, 1, 30, tzinfo=STOCKHOLM)  # 01:30 CET; a
         (SPRING_NIGHT, dt.datetime(2027, 3, 28, 4, 29, tzinfo=STOCKHOLM), True),  # two real hours: 04:30 CEST
         (SPRING_NIGHT, dt.datetime(2027, 3, 28, 4, 31, tzinfo=STOCKHOLM), False),
         (dt.datetime(2026, 11, 23, 23, 30, tzinfo=STOCKHOLM), dt.datetime(2026, 11, 24, 1, 29, tzinfo=STOCKHOLM), True),
-        (dt.datetime(2026, 11, 23, 23, 30, tzinfo=STOCKHOLM), dt.datetime(2026, 11, 24, 1, 31, tzinfo=STOCKHOLM), False),
+        (
+            dt.datetime(2026, 11, 23, 23, 30, tzinfo=STOCKHOLM),
+            dt.datetime(2026, 11, 24, 1, 31, tzinfo=STOCKHOLM),
+            False,
+        ),
     ],
     ids=["spring-night-in-time", "spring-night-too-late", "past-midnight-in-time", "past-midnight-too-late"],
 )
