@@ -370,3 +370,36 @@ def test_the_spring_night_offer_says_the_summer_time(unit, visit, personas, now_
         body = render(notice.kind, language="en", context=notice.context).body
     assert "04:30" in body and "28 March" in body
     assert settings.SITE_URL in body
+
+
+# --- the pages ------------------------------------------------------------------------------------
+
+
+def test_a_late_claim_on_the_page_says_why_and_changes_nothing(line, personas, now_commits):
+    _early, sofias, tolvans, _others = line
+    now_commits(booking_cancel, booking_id=sofias.pk, by_patient=personas.sealed)
+    offer = offer_of(tolvans)
+    with time_machine.travel(NOW + dt.timedelta(hours=2, minutes=30), tick=False):
+        client = login_as(Client(), User.objects.get_or_create_for_patient(personas.tolvan))
+        page = client.post(f"/bookings/offers/{offer.pk}/claim/")
+    assert page.status_code == 400
+    assert sv(str(Refusal.OFFER_EXPIRED.value)) in text_of(page)
+    tolvans.refresh_from_db()
+    assert tolvans.status == BookingStatus.ACTIVE
+    assert not AuditEntry.objects.filter(action="booking.earlier.claim").exists()
+
+
+def test_staff_see_the_waiting_list_in_order_of_asking_and_each_read_is_logged(line, unit, personas, now_commits):
+    from tests.booking.helpers import staff_client
+
+    _early, sofias, _tolvans, _others = line
+    now_commits(booking_cancel, booking_id=sofias.pk, by_patient=personas.sealed)
+    page = staff_client(personas.staff_x).get(f"/staff/units/{unit.pk}/appointments/waiting-list/")
+    text = text_of(page)
+    assert page.status_code == 200
+    assert text.index(personas.tolvan.full_name) < text.index(personas.other_patient.full_name)
+    assert sv("Offered now") in text
+    logged = AuditEntry.objects.filter(action="booking.waiting_list.read").values_list("patient_id", flat=True)
+    assert set(logged) == {str(personas.tolvan.pk), str(personas.other_patient.pk)}
+    elsewhere = staff_client(personas.nurse).get(f"/staff/units/{unit.pk}/appointments/waiting-list/")
+    assert elsewhere.status_code == 404
