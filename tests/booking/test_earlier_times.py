@@ -11,6 +11,7 @@ import time_machine
 from django.conf import settings
 from django.http import Http404
 from django.test import Client
+from django.utils import translation
 
 from tests.booking.helpers import at, clock_at, make_slot, sv, text_of
 from tests.helpers import login_as
@@ -140,7 +141,9 @@ def test_an_offer_not_taken_in_time_passes_to_the_next_and_a_late_claim_is_refus
         with pytest.raises(BookingRefused) as refused:
             earlier_time_offer_claim(offer_id=first.pk, actor=personas.tolvan)
         assert refused.value.refusal is Refusal.OFFER_EXPIRED
-        assert "next in line" in str(refused.value)
+        with translation.override("en"):
+            assert "offered to the next in line. You are still on the waiting list" in str(refused.value)
+        assert "nästa i kön" in str(refused.value)  # in Swedish, the interface's first language
         # Tolvan keeps her time and her place for the next one; the other patient takes this one.
         tolvans.refresh_from_db()
         assert tolvans.status == BookingStatus.ACTIVE
