@@ -93,8 +93,13 @@ def booked(unit, slot: Slot, patient: Patient, actor: Patient | None = None) -> 
     return booking_create_online(slot_id=slot.pk, unit=unit, subject=patient, actor=actor or patient)
 
 
-def offer_of(booking: Booking) -> EarlierTimeOffer | None:
-    return EarlierTimeOffer.objects.filter(request__booking=booking, status=OfferStatus.OPEN).first()
+def offer_of(booking: Booking) -> EarlierTimeOffer:
+    """The open offer the booking holds (there must be one)."""
+    return EarlierTimeOffer.objects.get(request__booking=booking, status=OfferStatus.OPEN)
+
+
+def offered(booking: Booking) -> bool:
+    return EarlierTimeOffer.objects.filter(request__booking=booking, status=OfferStatus.OPEN).exists()
 
 
 @pytest.fixture
@@ -113,10 +118,10 @@ def line(unit, visit, personas, now_commits):
 
 def test_a_freed_time_is_offered_to_the_first_in_line_with_a_neutral_message(line, personas, now_commits):
     early, sofias, tolvans, others = line
-    assert offer_of(tolvans) is None and offer_of(others) is None  # nothing earlier is free yet
+    assert not offered(tolvans) and not offered(others)  # nothing earlier is free yet
     now_commits(booking_cancel, booking_id=sofias.pk, by_patient=personas.sealed)
     offer = offer_of(tolvans)
-    assert offer is not None and offer.slot == early and offer_of(others) is None
+    assert offer is not None and offer.slot == early and not offered(others)
     assert offer.expires_at == NOW + dt.timedelta(hours=2)  # the unit's claim window
     notice = Notification.objects.get(recipient=personas.tolvan, kind=NotificationKind.EARLIER_TIME_OFFERED)
     sms = render(notice.kind, language="sv", context=notice.context).body
@@ -242,7 +247,7 @@ def test_the_rules_of_online_booking_still_decide_what_is_offered(unit, visit, p
     slot_on(unit, visit, nurse, 2, 11)
     later = slot_on(unit, visit, personas.staff_x, 20, 9)  # later than Tolvan's
     offers_renew_all()
-    assert offer_of(tolvans) is None
+    assert not offered(tolvans)
     assert later.pk
 
 

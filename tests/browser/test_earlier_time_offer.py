@@ -75,7 +75,7 @@ def test_a_resident_asks_for_an_earlier_time_and_takes_the_one_another_gives_up(
 
     # The offer is on Tolvan's start page; it leads to her booking, where she takes the time.
     ui.goto("/patient/")
-    ui.click(re.compile("En tidigare tid erbjuds dig"), role="link")  # type: ignore[arg-type]
+    ui.click(re.compile("En tidigare tid erbjuds dig"), role="link")
     offer = _main(ui).locator("#earlier-offer")
     expect(offer.get_by_role("heading", name="En tidigare tid erbjuds dig")).to_be_visible()
     expect(offer).to_contain_text(early.starts_at.astimezone(STOCKHOLM).strftime("%H:%M"))

@@ -163,6 +163,10 @@ def offers_make(*, visit_type_id: uuid.UUID | str, now: dt.datetime | None = Non
             if why := _why_over(request.booking, now):
                 request.status, request.ended_at, request.ended_because = EarlierTimeRequestStatus.ENDED, now, why
                 request.save(update_fields=["status", "ended_at", "ended_because"])
+                # An offer it holds no longer holds its time (a claim would be refused): freed.
+                EarlierTimeOffer.objects.filter(request=request, status=OfferStatus.OPEN).update(
+                    status=OfferStatus.WITHDRAWN, ended_at=now
+                )
                 continue
             if request.pk in busy:
                 continue
