@@ -411,3 +411,21 @@ def test_staff_see_the_waiting_list_in_order_of_asking_and_each_read_is_logged(l
     assert set(logged) == {str(personas.tolvan.pk), str(personas.other_patient.pk)}
     elsewhere = staff_client(personas.nurse).get(f"/staff/units/{unit.pk}/appointments/waiting-list/")
     assert elsewhere.status_code == 404
+
+
+def test_times_opened_to_the_web_or_made_by_the_roll_go_to_the_waiting_list(unit, visit, personas, now_commits):
+    from tests.booking.helpers import weekly_block
+    from vardkontakt.booking.staff_services import schedule_roll, slots_release_online
+
+    tolvans = booked(unit, slot_on(unit, visit, personas.staff_x, 14, 9), personas.tolvan)
+    others = booked(unit, slot_on(unit, visit, personas.staff_x, 15, 9), personas.other_patient)
+    now_commits(earlier_time_request_create, booking_id=tolvans.pk, actor=personas.tolvan)
+    with time_machine.travel(NOW + dt.timedelta(minutes=1), tick=False):  # asked second
+        now_commits(earlier_time_request_create, booking_id=others.pk, actor=personas.other_patient)
+    phone_only = slot_on(unit, visit, personas.staff_x, 3, 9, channel=Channel.PHONE_ONLY)
+    assert not offered(tolvans)
+    now_commits(slots_release_online, unit=unit, by=personas.unit_admin, slot=phone_only)
+    assert offer_of(tolvans).slot == phone_only
+    weekly_block(unit, personas.staff_x, visit, weekday=(DAY + dt.timedelta(days=2)).weekday(), end=dt.time(9, 30))
+    now_commits(schedule_roll, unit=unit, by=personas.unit_admin)
+    assert offer_of(others).slot.starts_at == at(DAY + dt.timedelta(days=2), 9)
