@@ -294,6 +294,25 @@ def test_a_calendar_link_needs_a_fresh_login(personas, unit, slots):
     assert refused.status_code == 401 and not CalendarFeed.objects.exists()
 
 
+def test_a_double_click_on_make_the_link_makes_one_link_and_the_link_shown_works(personas, unit, slots):
+    tolvan = patient_client(personas.tolvan)
+    form = tolvan.get("/bookings/calendar/new/").text
+    key = re.search(r'name="form_key" value="([^"]+)"', form)
+    assert key is not None
+    first = tolvan.post("/bookings/calendar/new/", {"content": "minimal", "form_key": key.group(1)}).text
+    second = tolvan.post("/bookings/calendar/new/", {"content": "minimal", "form_key": key.group(1)}).text
+    links = re.findall(r"http://testserver(/calendar/[^<\s]+\.ics)", first + second)
+    assert len(links) == 2 and links[0] != links[1]
+    assert CalendarFeed.objects.filter(owner=personas.tolvan).count() == 1
+    assert Client().get(links[1]).status_code == 200  # the answer the browser shows last
+    assert Client().get(links[0]).status_code == 404
+    again = tolvan.get("/bookings/calendar/new/").text  # a new form makes a second link
+    other_key = re.search(r'name="form_key" value="([^"]+)"', again)
+    assert other_key is not None and other_key.group(1) != key.group(1)
+    tolvan.post("/bookings/calendar/new/", {"content": "details", "form_key": other_key.group(1)})
+    assert CalendarFeed.objects.filter(owner=personas.tolvan).count() == 2
+
+
 def test_a_calendar_link_shows_only_the_time_unless_details_are_chosen_and_it_expires(personas, unit, slots):
     anna = patient_client(personas.guardian)
     anna.post("/acting-for/", {"subject": str(personas.child_9.pk)})

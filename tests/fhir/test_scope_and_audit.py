@@ -5,6 +5,7 @@ clients tied to their care units, names only from the population register, searc
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import pytest
@@ -21,7 +22,8 @@ from vardkontakt.demo import demo_data
 from vardkontakt.fhir.importer import PERSONNUMMER_SYSTEM
 from vardkontakt.fhir.models import IntegrationClient
 from vardkontakt.identity.models import Patient, User
-from vardkontakt.organisation.models import CareUnit
+from vardkontakt.identity.services import patient_get_or_register
+from vardkontakt.organisation.models import CareUnit, Listing
 from vardkontakt.records.models import LabResult, RecordNote, RemovedEntry
 
 pytestmark = pytest.mark.django_db
@@ -181,6 +183,34 @@ def test_a_new_resident_is_registered_with_data_of_the_clients_own_units_only(li
     assert (newcomer.given_name, newcomer.family_name) == ("", "")  # the name comes with their e-ID
     (entry,) = imports()
     assert entry.patient_id == str(newcomer.pk) and "registered" in entry.detail
+
+
+def test_a_client_cannot_look_up_residents_its_units_have_nothing_to_do_with(lindangen_lab, personas):
+    """Neither whether another unit's resident exists nor their name: by id, by search or by sending
+    a Patient alone, they look the same as someone the platform does not hold."""
+    elsewhere_only, _ = patient_get_or_register(
+        personnummer="199602182389", given_name="Elsa", family_name="Annanstans"
+    )
+    Listing.objects.create(patient=elsewhere_only, unit=CareUnit.objects.get(hsa_id=OTHER_UNIT), since=date(2020, 1, 1))
+    number = f"{PERSONNUMMER_SYSTEM}|199602182389"
+    assert lindangen_lab.search("Patient", number).json()["total"] == 0
+    assert lindangen_lab.get(reverse("fhir:instance", args=["Patient", elsewhere_only.pk])).status_code == 404
+    alone = lindangen_lab.post(reverse("fhir:type", args=["Patient"]), patient_resource("199602182389"))
+    stranger = lindangen_lab.post(reverse("fhir:type", args=["Patient"]), patient_resource(NEWCOMER))
+    assert alone.status_code == stranger.status_code == 422
+    assert alone.json()["issue"][0]["diagnostics"] == stranger.json()["issue"][0]["diagnostics"]
+    assert "Annanstans" not in alone.content.decode()
+    assert not AuditEntry.objects.filter(action="fhir.read", patient_id=str(elsewhere_only.pk)).exists()
+
+    other_units_system = Integration("other-pmo", EVERYTHING_READ, units=[CareUnit.objects.get(hsa_id=OTHER_UNIT)])
+    assert other_units_system.search("Patient", number).json()["total"] == 1  # listed there
+
+    # Once Lindängen sends data for them, its system has to do with them.
+    sent = bundle(patient_resource("199602182389"), observation("o1", subject=subject("199602182389")))
+    assert lindangen_lab.post(reverse("fhir:base"), sent).status_code == 200
+    found = lindangen_lab.search("Patient", number).json()
+    assert found["total"] == 1 and found["entry"][0]["resource"]["name"][0]["family"] == "Annanstans"
+    assert lindangen_lab.get(reverse("fhir:instance", args=["Patient", elsewhere_only.pk])).status_code == 200
 
 
 def test_the_integration_client_command_registers_units(personas, capsys):

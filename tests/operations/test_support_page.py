@@ -34,6 +34,24 @@ def test_the_footer_of_every_page_links_to_support(personas):
         )
 
 
+def test_the_footer_shows_the_regions_own_hours_and_never_one_regions_among_several(personas):
+    region = Region.objects.get()
+    region.support_opens, region.support_closes = dt.time(7, 30), dt.time(20, 0)
+    region.save()  # as the rules page saves it: the footer follows at once
+    footer = "Support for the e-services: weekdays 07:30–20</a>"
+    for person, path in ((None, "/"), (personas.tolvan, "/patient/")):
+        assert footer in client_of(person).get(path).text
+    other = Region.objects.create(
+        name="Region Annan", support_phone="010-100 00 00", support_opens=dt.time(8, 0), support_closes=dt.time(16, 0)
+    )
+    body = client_of(None).get("/").text
+    assert "Support for the e-services: contact and opening hours</a>" in body and "07:30" not in body
+    support = client_of(None).get("/support/").text  # the support page gives each region's
+    assert "Weekdays 08–16" in support and "Weekdays 07:30–20" in support
+    other.delete()
+    assert footer in client_of(None).get("/").text
+
+
 def test_the_support_contact_follows_the_region(personas):
     Region.objects.update(support_phone="046-12 34 56", support_email="hjalp@region.example")
     body = client_of(None).get("/support/").text

@@ -156,6 +156,34 @@ def test_onboarding_times_and_units_on_their_way(personas):
     assert [(row[0], row[-1]) for row in waiting.rows] == [("Enhet 9106", "45")]
 
 
+def test_the_regional_figures_count_against_the_regions_own_targets(personas):
+    """The rules page's targets, not the seed's 80 per cent, eight weeks and 30 days."""
+    Onboarding.objects.create(
+        administration=sund(),
+        unit_name="Enhet 9201",
+        hsa_id="SE2321000255-E9201",
+        kind="primary_care",
+        contact_name="Vera",
+        contact_email="vera@example.se",
+        interest_on=dt.date(2026, 11, 20),
+        live_on=dt.date(2026, 12, 10),  # 20 days: within 30, not within 10
+        meeting_on=dt.date(2026, 11, 20),
+        activated_on=dt.date(2026, 12, 10),
+    )
+    region = sund().region
+    with time_machine.travel(NOW, tick=False):
+        seeds = regional_statistics([sund()], DECEMBER)
+        region.booking_target_percent, region.booking_target_weeks, region.onboarding_target_days = 60, 4, 10
+        region.save()
+        own = regional_statistics([sund()], DECEMBER)
+    assert seeds.table("onboarding").rows[0][-1] == "1"  # type: ignore[union-attr]
+    assert own.table("onboarding").rows[0][-1] == "0"  # type: ignore[union-attr]
+    covered = next(f for f in own.figures if f.table.key == "online-bookable")
+    assert "60" in covered.description and "80" not in covered.description
+    assert "4" in covered.table.caption and "8" not in covered.table.caption
+    assert "10" in next(f for f in own.figures if f.table.key == "onboarding").description
+
+
 def test_the_regional_csv_is_the_table(personas, two_units):
     with time_machine.travel(NOW, tick=True):
         client = client_of(personas.region_admin)

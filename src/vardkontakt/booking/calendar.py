@@ -127,22 +127,37 @@ class NewFeed(NamedTuple):
     token: str  # shown once: only its digest is kept
 
 
-def feed_create(*, owner: Patient, detailed: bool = False) -> NewFeed:
+def feed_create(*, owner: Patient, detailed: bool = False, form_key: str = "") -> NewFeed:
     """A new link of the owner's, working for FEED_LIFETIME. (The page asks for a fresh e-ID login
-    first: identity.decorators.recent_login_required.)"""
+    first: identity.decorators.recent_login_required.)
+
+    The same form sent again (``form_key``; a double click, a reload) makes no second link: the
+    link it made gets a new token instead, as only a digest of the first is kept and the browser
+    shows the answer to the last click. The owner's row lock puts the two requests in order."""
     token = new_secret()
     now = timezone.now()
     with transaction.atomic():
-        feed = CalendarFeed.objects.create(
-            owner=owner, token_digest=digest(token), detailed=detailed, created_at=now, expires_at=now + FEED_LIFETIME
-        )
-        audit(
-            actor=Actor.of_patient(owner),
-            action=FEED_CREATE,
-            patient=owner,
-            obj=feed,
-            detail=f"{'details' if detailed else 'minimal'}, until {feed.expires_at.date().isoformat()}",
-        )
+        Patient.objects.select_for_update(no_key=True).filter(pk=owner.pk).first()
+        feed = CalendarFeed.objects.filter(owner=owner, form_key=form_key).first() if form_key else None
+        if feed is not None and feed.expires_at <= now:  # a page kept open for a year: a new link
+            feed.delete()
+            feed = None
+        content = "details" if detailed else "minimal"
+        if feed is not None:
+            feed.token_digest, feed.detailed = digest(token), detailed
+            feed.save(update_fields=["token_digest", "detailed"])
+            detail = f"{content}, the same form again: a new token for the link made by it"
+        else:
+            feed = CalendarFeed.objects.create(
+                owner=owner,
+                token_digest=digest(token),
+                detailed=detailed,
+                created_at=now,
+                expires_at=now + FEED_LIFETIME,
+                form_key=form_key,
+            )
+            detail = f"{content}, until {feed.expires_at.date().isoformat()}"
+        audit(actor=Actor.of_patient(owner), action=FEED_CREATE, patient=owner, obj=feed, detail=detail)
     return NewFeed(feed, token)
 
 

@@ -289,11 +289,14 @@ class CalendarFeed(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     last_fetched_at = models.DateTimeField(null=True, blank=True)
+    # The key of the form that made it: the same form sent twice (a double click) makes one link.
+    form_key = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         ordering = ["created_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="feed_expires_after_made")
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="feed_expires_after_made"),
+            models.UniqueConstraint(fields=["owner", "form_key"], condition=~Q(form_key=""), name="feed_once_per_form"),
         ]
 
 

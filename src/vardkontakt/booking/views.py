@@ -290,9 +290,10 @@ def calendar_feed_new(request: PatientRequest) -> HttpResponse:
     me = request.patient
     if request.method != "POST":
         stash = getattr(request, "stepup_stash", None) or {}
-        return render(request, "booking/calendar_new.html", {"detailed": stash.get("content") == "details"})
+        context = {"detailed": stash.get("content") == "details", "form_key": uuid.uuid4()}
+        return render(request, "booking/calendar_new.html", context)
     detailed = request.POST.get("content") == "details"
-    made = calendar.feed_create(owner=me, detailed=detailed)
+    made = calendar.feed_create(owner=me, detailed=detailed, form_key=request.POST.get("form_key", "")[:40])
     url = request.build_absolute_uri(calendar.feed_path(made.token))
     context = {"feed": made.feed, "url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}
     return render(request, "booking/calendar_made.html", context)

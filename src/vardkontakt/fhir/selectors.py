@@ -1,6 +1,7 @@
 """Reads for the FHIR API. The reader is a source system's integration client: it reads back the
-record entries it sent itself, and residents, practitioners and units by their identifiers. Each
-row read is audited here, with the client as the actor."""
+record entries it sent itself, practitioners and units by their identifiers, and the residents its
+units have to do with (listed there, or with record data from there). Each row read is audited
+here, with the client as the actor."""
 
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ def resource_by_id(*, caller: Caller, resource_type: str, pk: uuid.UUID) -> Mode
     rows = _related(resource_type, STORED_BY_ID[resource_type].objects.filter(pk=pk))
     if resource_type in RECORD_MODELS:
         rows = rows.filter(source_system=caller.client.source_system)
+    if resource_type == "Patient":
+        rows = caller.sender.residents(rows)
     row = rows.first()
     if row is not None:
         _audit_read(caller, [row])
@@ -57,9 +60,10 @@ def _by_identifier(caller: Caller, resource_type: str, key: str) -> QuerySet[Any
         if system != PERSONNUMMER_SYSTEM:
             return Patient.objects.none()
         try:
-            return Patient.objects.filter(personnummer=normalise_personnummer(value))
+            found = Patient.objects.filter(personnummer=normalise_personnummer(value))
         except ValidationError:  # an invalid number finds nobody
             return Patient.objects.none()
+        return caller.sender.residents(found)
     if resource_type in ("Practitioner", "Organization"):
         if system != HSA_SYSTEM:
             return Patient.objects.none()

@@ -103,7 +103,8 @@ _RECORD_SCOPE = (
 _SCOPE_DOCUMENTATION = {
     "Patient": "system/Patient.write: name a resident by personnummer; never changes a name (names come from the "
     "population register); a resident not yet held is registered only with record data of the client's units. "
-    "system/Patient.read: a resident by id or by personnummer (POST _search).",
+    "system/Patient.read: a resident the client's units have to do with (listed there, or with record data "
+    "from there) by id or by personnummer (POST _search); anyone else is not found.",
     "Practitioner": "system/Practitioner.write: create or update authors by HSA-id. system/Practitioner.read: by "
     "id or HSA-id.",
     "Organization": "system/Organization.write: name one of the client's own care units by HSA-id (units are never "

@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from vardkontakt.operations.selectors import current_messages_for
-from vardkontakt.operations.support import support_hours
+from vardkontakt.operations.support import footer_support_hours
 
 
 def operations(request: HttpRequest) -> dict[str, Any]:
@@ -14,5 +14,5 @@ def operations(request: HttpRequest) -> dict[str, Any]:
     download) costs no query, and base.html's one query is shared with the page (cached per request)."""
     return {
         "operational_messages": functools.partial(current_messages_for, request),
-        "support_hours": support_hours,
+        "support_hours": footer_support_hours,
     }

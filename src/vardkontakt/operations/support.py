@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from vardkontakt.organisation.models import Region
@@ -26,6 +27,27 @@ class SupportContact:
 def support_hours(opens: dt.time = SUPPORT_OPENS, closes: dt.time = SUPPORT_CLOSES) -> str:
     """In words, lower case (it also ends a sentence in the footer): "weekdays 06–22"."""
     return _("weekdays %(opens)s–%(closes)s") % {"opens": _clock(opens), "closes": _clock(closes)}
+
+
+FOOTER_HOURS_KEY = "operations:footer-support-hours"
+FOOTER_HOURS_SECONDS = 300
+
+
+def footer_support_hours() -> str:
+    """The hours the footer of every page shows: the regions' own (their rules pages), when every
+    region of the installation keeps the same ones, as an installation with one region does; ""
+    when they differ (the support page lists each region's). Cached for a few minutes, and
+    forgotten when a region is saved (receivers), so a page costs no query for it."""
+    hours = cache.get(FOOTER_HOURS_KEY)
+    if hours is None:
+        kept = set(Region.objects.values_list("support_opens", "support_closes").distinct()[:2])
+        hours = support_hours(*kept.pop()) if len(kept) == 1 else "" if kept else support_hours()
+        cache.set(FOOTER_HOURS_KEY, hours, FOOTER_HOURS_SECONDS)
+    return str(hours)
+
+
+def footer_support_hours_forget() -> None:
+    cache.delete(FOOTER_HOURS_KEY)
 
 
 def _clock(moment: dt.time) -> str:

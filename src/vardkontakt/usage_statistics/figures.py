@@ -41,7 +41,7 @@ Not bound to the period
 - **Unanswered cases**: the unit's cases open *now* (as the inbox's "open"), those of them not
   answered yet, and those of them overdue (unanswered with the deadline passed: the inbox's
   "overdue").
-- **Online-bookable share**: the coming eight weeks (``booking.coverage``).
+- **Online-bookable share**: the coming weeks of the region's horizon (``booking.coverage``), against its target.
 
 Bookings
 --------
@@ -64,7 +64,7 @@ from typing import Any
 
 from django.db.models import Count, F, Q
 
-from vardkontakt.booking.coverage import coverage_by_unit
+from vardkontakt.booking.coverage import TARGET, WEEKS_AHEAD, coverage_by_unit
 from vardkontakt.cases.defaults import ServiceKind
 from vardkontakt.cases.models import Case, CaseOutcome, CaseStatus
 from vardkontakt.organisation.models import CareUnit, Onboarding
@@ -252,16 +252,23 @@ class Coverage:
         )
 
 
-def coverage_summary(units: Iterable[CareUnit], today: dt.date | None = None) -> dict[uuid.UUID, Coverage]:
-    """One query (booking.coverage): per unit, its eight coming weeks summed."""
+def coverage_summary(
+    units: Iterable[CareUnit],
+    today: dt.date | None = None,
+    *,
+    target: Fraction = TARGET,
+    weeks: int = WEEKS_AHEAD,
+) -> dict[uuid.UUID, Coverage]:
+    """One query (booking.coverage): per unit, its coming weeks (the region's horizon) summed,
+    counted against the region's target share."""
     return {
         unit_id: Coverage(
-            slots=sum(w.slots for w in weeks),
-            open_online=sum(w.open_online for w in weeks),
-            weeks=sum(1 for w in weeks if w.slots),
-            weeks_reaching=sum(1 for w in weeks if w.meets_target),
+            slots=sum(w.slots for w in unit_weeks),
+            open_online=sum(w.open_online for w in unit_weeks),
+            weeks=sum(1 for w in unit_weeks if w.slots),
+            weeks_reaching=sum(1 for w in unit_weeks if w.meets_target),
         )
-        for unit_id, weeks in coverage_by_unit(list(units), today=today).items()
+        for unit_id, unit_weeks in coverage_by_unit(list(units), today=today, weeks=weeks, target=target).items()
     }
 
 
@@ -272,12 +279,15 @@ def coverage_summary(units: Iterable[CareUnit], today: dt.date | None = None) ->
 class OnboardingFigures:
     went_live: int  # in the period
     median_days: float | None  # from interest to live, of those that went live in the period
-    within_target: int  # of those, live within the target (a month)
+    within_target: int  # of those, live within the region's target (a month unless it set another)
     on_the_way: list[tuple[Onboarding, int]]  # not live yet, with the days since the interest
 
 
-def onboarding_figures(onboardings: Sequence[Onboarding], period: Period, today: dt.date) -> OnboardingFigures:
-    """From rows already read (a region has a few hundred onboardings at most)."""
+def onboarding_figures(
+    onboardings: Sequence[Onboarding], period: Period, today: dt.date, *, target_days: int = TARGET_DAYS
+) -> OnboardingFigures:
+    """From rows already read (a region has a few hundred onboardings at most); ``target_days``
+    is the region's (Region.onboarding_target_days)."""
     live = [o for o in onboardings if o.live_on and period.first_day <= o.live_on <= period.last_day]
     days = sorted((o.live_on - o.interest_on).days for o in live if o.live_on)
     median = percentile_cont([dt.timedelta(days=d) for d in days], MEDIAN)
@@ -285,7 +295,7 @@ def onboarding_figures(onboardings: Sequence[Onboarding], period: Period, today:
     return OnboardingFigures(
         went_live=len(live),
         median_days=median / dt.timedelta(days=1) if median is not None else None,
-        within_target=sum(1 for d in days if d <= TARGET_DAYS),
+        within_target=sum(1 for d in days if d <= target_days),
         on_the_way=sorted(waiting, key=lambda pair: -pair[1]),
     )
 

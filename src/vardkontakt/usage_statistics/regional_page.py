@@ -13,13 +13,14 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from fractions import Fraction
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vardkontakt.booking import coverage
 from vardkontakt.cases.defaults import ServiceKind
-from vardkontakt.organisation.models import Administration, CareUnit, Onboarding
+from vardkontakt.organisation.models import Administration, CareUnit, Onboarding, Region
 from vardkontakt.organisation.progress import TARGET_DAYS, stage_of
 from vardkontakt.usage_statistics.figures import (
     KINDS,
@@ -97,7 +98,10 @@ def regional_statistics(
     counts = kind_and_status_counts(unit_ids, period, "unit")
     waiting = unanswered_now(unit_ids, now, "unit")
     booked = bookings_by_unit(unit_ids, period)
-    covered = coverage_summary(units, today)
+    # The region's own targets (its rules page); a coordinator's administrations are of one region.
+    region = administrations[0].region if administrations else None
+    targets = Targets.of(region)
+    covered = coverage_summary(units, today, target=Fraction(targets.online_percent, 100), weeks=targets.online_weeks)
     onboardings = list(
         Onboarding.objects.filter(administration__in=administrations).select_related("administration", "unit")
     )
@@ -126,8 +130,8 @@ def regional_statistics(
         services_figure(units, counts, total_counts),
         status_figure(total_counts),
         bookings_figure(administrations, members, booked),
-        coverage_figure(units, covered),
-        *onboarding_figures_of(administrations, onboardings, period, today),
+        coverage_figure(units, covered, targets),
+        *onboarding_figures_of(administrations, onboardings, period, today, targets),
     ]
     return RegionalStatistics(administrations=administrations, units=units, period=period, figures=figures)
 
@@ -280,8 +284,23 @@ def bookings_figure(
     )
 
 
-def coverage_figure(units: list[CareUnit], covered: dict[uuid.UUID, Coverage]) -> Figure:
-    target = int(coverage.TARGET * 100)
+@dataclass(frozen=True)
+class Targets:
+    """A region's targets as its rules page sets them (organisation.Region), the seed's by default."""
+
+    online_percent: int = int(coverage.TARGET * 100)
+    online_weeks: int = coverage.WEEKS_AHEAD
+    onboarding_days: int = TARGET_DAYS
+
+    @classmethod
+    def of(cls, region: Region | None) -> Targets:
+        if region is None:
+            return cls()
+        return cls(region.booking_target_percent, region.booking_target_weeks, region.onboarding_target_days)
+
+
+def coverage_figure(units: list[CareUnit], covered: dict[uuid.UUID, Coverage], targets: Targets) -> Figure:
+    target = targets.online_percent
 
     def cells(c: Coverage) -> list[str]:
         return [
@@ -295,7 +314,7 @@ def coverage_figure(units: list[CareUnit], covered: dict[uuid.UUID, Coverage]) -
     total = sum((covered.get(u.pk, Coverage()) for u in units), Coverage())
     table = Table(
         "online-bookable",
-        _("Times of the coming %(weeks)s weeks open for online booking, per unit") % {"weeks": coverage.WEEKS_AHEAD},
+        _("Times of the coming %(weeks)s weeks open for online booking, per unit") % {"weeks": targets.online_weeks},
         [
             _("Unit"),
             _("Administration"),
@@ -330,13 +349,23 @@ def coverage_figure(units: list[CareUnit], covered: dict[uuid.UUID, Coverage]) -
 
 
 def onboarding_figures_of(
-    administrations: list[Administration], onboardings: list[Onboarding], period: Period, today: dt.date
+    administrations: list[Administration],
+    onboardings: list[Onboarding],
+    period: Period,
+    today: dt.date,
+    targets: Targets,
 ) -> list[Figure]:
+    target_days = targets.onboarding_days
     per_administration = [
-        (a, onboarding_figures([o for o in onboardings if o.administration_id == a.pk], period, today))
+        (
+            a,
+            onboarding_figures(
+                [o for o in onboardings if o.administration_id == a.pk], period, today, target_days=target_days
+            ),
+        )
         for a in administrations
     ]
-    total = onboarding_figures(onboardings, period, today)
+    total = onboarding_figures(onboardings, period, today, target_days=target_days)
 
     def cells(f: OnboardingFigures) -> list[str]:
         return [integer(f.went_live), days(f.median_days), integer(f.within_target)]
@@ -346,11 +375,11 @@ def onboarding_figures_of(
         _(
             "Bar chart: the median number of days from the registration of interest to going live, per administration, against the target of %(days)s days."
         )
-        % {"days": TARGET_DAYS},
+        % {"days": target_days},
         chart(
             [(a.name, f.median_days, days(f.median_days)) for a, f in per_administration],
-            target=TARGET_DAYS,
-            target_label=_("Target %(days)s days") % {"days": TARGET_DAYS},
+            target=target_days,
+            target_label=_("Target %(days)s days") % {"days": target_days},
         ),
         Table(
             "onboarding",
@@ -368,11 +397,11 @@ def onboarding_figures_of(
         _(
             "Bar chart: the days since each unit on its way registered its interest, against the target of %(days)s days."
         )
-        % {"days": TARGET_DAYS},
+        % {"days": target_days},
         chart(
             [(o.unit_name, n, integer(n)) for o, n in waiting],
-            target=TARGET_DAYS,
-            target_label=_("Target %(days)s days") % {"days": TARGET_DAYS},
+            target=target_days,
+            target_label=_("Target %(days)s days") % {"days": target_days},
         ),
         Table(
             "on-the-way",

@@ -12,8 +12,9 @@ back out of the record, leaving a tombstone (records.RemovedEntry). The ``Sender
 source system writes and for which care units; every patient touched gets an audit entry naming
 it as the actor. See docs/api.md.
 
-The package in the order an import runs: ``bundle`` (the two ways in) → ``reading`` (parse and
-validate, resolve references) with ``mapping`` (each resource type's fields) → ``writing``
+The package in the order an import runs: ``bundle`` (the two ways in) → ``validation`` (the R4B
+models, each shape of element once) → ``reading`` (our checks, resolve references) with
+``mapping`` (each resource type's fields) → ``writing``
 (through identity's and records' services). ``vocabulary`` holds the systems and value sets,
 ``outcomes`` what an import answers.
 """

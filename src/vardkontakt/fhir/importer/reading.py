@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from vardkontakt.fhir.importer.mapping import MAPPERS, person_name, qualification
 from vardkontakt.fhir.importer.outcomes import Issue
+from vardkontakt.fhir.importer.sender import residents_of
 from vardkontakt.fhir.importer.vocabulary import (
     HSA_SYSTEM,
     PERSONNUMMER_SYSTEM,
@@ -56,7 +57,9 @@ class Batch:
         self.entries_by_url = entries_by_url or {}
         self.units = units  # the care units the sender may write for (None: any)
         self.registered_at: dict[uuid.UUID, str] = {}  # a resident registered now → where first named
+        self.named_at: dict[uuid.UUID, str] = {}  # a resident already held, sent as a Patient → where
         self._patients: dict[str, Patient] = {}
+        self._numbers: dict[str, str | ValidationError] = {}  # as sent → normalised, or why not
         self._units: dict[str, CareUnit | None] = {}
         self._practitioners: dict[str, Practitioner | None] = {}
         self.new_patients: list[Patient] = []
@@ -100,10 +103,16 @@ class Batch:
         return ""
 
     def patient_by_number(self, r: Reader, path: str, value: str) -> Patient | None:
-        try:
-            number = normalise_personnummer(value)
-        except ValidationError as error:
-            r.fail(path, " ".join(str(m) for m in error.messages), "value")
+        # A Bundle names its few residents thousands of times, in the same spelling: each spelling
+        # is checked once (the checksum, the date, the clock for "not born yet").
+        if value not in self._numbers:
+            try:
+                self._numbers[value] = normalise_personnummer(value)
+            except ValidationError as error:
+                self._numbers[value] = error
+        number = self._numbers[value]
+        if isinstance(number, ValidationError):
+            r.fail(path, " ".join(str(m) for m in number.messages), "value")
             return None
         if number not in self._patients:
             # Known to the platform from now on; rolled back with the batch if it is refused.
@@ -166,18 +175,27 @@ class Batch:
 
     def check_registrations(self, planned: list[Planned]) -> None:
         """A resident the platform did not hold is registered only with record data for them (of the
-        sender's own units), never from a Patient resource alone."""
+        sender's own units), never from a Patient resource alone; and a Patient alone is answered
+        (with the name held) only for a resident the sender's units have to do with. Both refusals
+        read the same, so a source system cannot learn whether someone else's resident exists."""
         # Taking out an entry never held writes nothing: it registers nobody either.
         with_data = {item.fields["patient"].pk for item in planned if "patient" in item.fields and not item.retract}
-        for pk, where in self.registered_at.items():
-            if pk not in with_data:
-                self.issues.append(
-                    Issue(
-                        f"{where}.identifier",
-                        "a resident the platform does not hold is registered only with record data for them",
-                        "business-rule",
-                    )
+        refused = {pk: where for pk, where in self.registered_at.items() if pk not in with_data}
+        named_alone = {pk: where for pk, where in self.named_at.items() if pk not in with_data}
+        if named_alone:
+            known = set(
+                residents_of(self.units, Patient.objects.filter(pk__in=named_alone)).values_list("pk", flat=True)
+            )
+            refused.update({pk: where for pk, where in named_alone.items() if pk not in known})
+        for where in refused.values():
+            self.issues.append(
+                Issue(
+                    f"{where}.identifier",
+                    "a Patient is accepted only with record data for them from your units, "
+                    "or for a resident your units already have to do with",
+                    "business-rule",
                 )
+            )
 
     def practitioner(self, r: Reader, path: str, reference: Any) -> tuple[str, str]:
         """Name and profession of an author: from its display, or the Practitioner it references."""
@@ -234,6 +252,8 @@ class Batch:
         patient = self.patient_by_number(r, "identifier", number)
         if patient is None:
             return None
+        if patient.pk not in self.registered_at:
+            self.named_at.setdefault(patient.pk, r.where)
         # Residents' names come from the population register (through their e-ID), never from a
         # source system: a name in the resource is not written (docs/api.md).
         return Planned("Patient", patient.personnummer, {}, existing=patient)

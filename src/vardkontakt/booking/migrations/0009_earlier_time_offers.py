@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('booking', '0007_visit_type_name_en'),
+        ('booking', '0008_calendar_feed_form_key'),
         ('identity', '0003_staff_access_ended_at'),
         ('organisation', '0008_merge_0007_region_archive_contact_0007_region_rules'),
     ]
