@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import hypothesis
 import pytest
@@ -31,6 +33,26 @@ hypothesis.settings.register_profile(
     "vardkontakt", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
 )
 hypothesis.settings.load_profile("vardkontakt")
+
+CROWD_LOCK = Path(__file__).resolve().parents[1] / "var" / "many-connections.lock"
+
+
+@pytest.fixture(autouse=True)
+def _one_crowd_at_a_time(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The 50-person races open a connection per person: two of them at once in the two test
+    processes would pass PostgreSQL's max_connections (100) and fail for that alone. A test marked
+    many_connections waits for the others' to end (a file lock, shared by the test processes)."""
+    if request.node.get_closest_marker("many_connections") is None:
+        yield
+        return
+    CROWD_LOCK.parent.mkdir(exist_ok=True)
+    with CROWD_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
 
 # After a test in committed transactions, only the tables holding rows are emptied (tests/emptying.py).
 emptying.install()

@@ -287,6 +287,7 @@ PERIODIC_JOBS = [
     "vardkontakt.identity.tasks.remove_expired_sessions",
     "vardkontakt.booking.tasks.roll_schedules",
     "vardkontakt.booking.notices.send_due_reminders",
+    "vardkontakt.booking.waiting_list.offers_renew_all",
     "vardkontakt.regions.catalogue.end_access_of_departed",
     "vardkontakt.letters.tasks.issue_letters",
     "vardkontakt.letters.tasks.letters_on_paper",

@@ -134,7 +134,11 @@ PATIENT_DATA = {
     "booking:calendar_feed",
     "booking:calendar_settings",
     "booking:calendar_new",
+    "booking:earlier_ask",
+    "booking:earlier_withdraw",
+    "booking:offer_claim",
     "booking_staff:book",
+    "booking_staff:waiting_list",
     "booking_staff:slot",
     "booking_staff:overbook",
     "booking_staff:cancel",
@@ -335,6 +339,12 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("booking:rebook", "Tolvan's booking, moved"): resident("booking.rebook", unit="X"),
     ("booking:rebook", "Gunnel's booking, moved"): resident("booking.rebook", of="gunnel", unit="X"),
     ("booking:ics", "Tolvan's booking"): resident("booking.ics.read", unit="X"),
+    # Earlier times: asking, stopping and taking an offered time are each one change of the booking.
+    ("booking:earlier_ask", "Tolvan's booking"): resident("booking.earlier.ask", unit="X"),
+    ("booking:earlier_ask", "Liam's booking (by his guardian)"): resident("booking.earlier.ask", of="liam", unit="X"),
+    ("booking:earlier_withdraw", "Tolvan's booking, waiting"): resident("booking.earlier.withdraw", unit="X"),
+    ("booking:offer_claim", "an earlier time offered to Tolvan"): resident("booking.earlier.claim", unit="X"),
+    ("booking:offer_claim", "an earlier time offered to Liam"): resident("booking.earlier.claim", of="liam", unit="X"),
     ("booking:ics", "Liam's booking"): resident("booking.ics.read", of="liam", unit="X"),
     # The feed has no session: the link's owner is the reader, whoever sends the request.
     ("booking:calendar_feed", "Tolvan's link"): lambda persona: [
@@ -359,6 +369,9 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("booking_staff:book", "unit X"): nothing,  # today: nobody has booked
     ("booking_staff:book", "unit X, the week of the bookings"): staff("booking.read", *IN_THE_BOOK),
     ("booking_staff:book", "another unit (Y)"): nothing,
+    ("booking_staff:waiting_list", "unit X, nobody waiting"): nothing,
+    ("booking_staff:waiting_list", "unit X, Tolvan waiting"): staff("booking.waiting_list.read", "patient_a"),
+    ("booking_staff:waiting_list", "another unit (Y)"): nothing,
     ("booking_staff:slot", "Tolvan's slot at unit X"): staff("booking.read", "patient_a"),
     # Phone booking: the patient's name for the number typed, to confirm ("stämmer det?").
     ("booking_staff:slot", "a phone-only time at unit X, Tolvan's number typed"): staff(

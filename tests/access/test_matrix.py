@@ -781,6 +781,44 @@ ROWS: list[Row] = [
         kwargs=lambda p: {"region_id": Region.objects.get().id},
         data=lambda p, who: {"issue_hour": "25", "paper_days_before": "5", "keep_days_without_account": "90"},
     ),
+    # Earlier times (issue 17): asking, stopping, taking an offered time, for oneself and for a child.
+    Row(
+        "booking:earlier_ask",
+        "Tolvan's booking",
+        patients_door(not_found_but({"patient_a": 302})),
+        method="post",
+        kwargs=lambda p: {"booking_id": tolvans_booking().id},
+        data=lambda p, who: {"same_practitioner": "on"},
+    ),
+    Row(
+        "booking:earlier_ask",
+        "Liam's booking (by his guardian)",
+        patients_door(not_found_but({"guardian_9": 302, "guardian_14": 302})),
+        method="post",
+        kwargs=lambda p: {"booking_id": booking_of(p.child_9).id},
+    ),
+    Row(
+        "booking:earlier_withdraw",
+        "Tolvan's booking, waiting",
+        patients_door(not_found_but({"patient_a": 302})),
+        method="post",
+        setup=lambda p: tolvan_waiting(),
+        kwargs=lambda p: {"booking_id": tolvans_booking().id},
+    ),
+    Row(
+        "booking:offer_claim",
+        "an earlier time offered to Tolvan",
+        patients_door(not_found_but({"patient_a": 302})),
+        method="post",
+        url=lambda p: reverse("booking:offer_claim", kwargs={"offer_id": an_offer_to_tolvan().id}),
+    ),
+    Row(
+        "booking:offer_claim",
+        "an earlier time offered to Liam",
+        patients_door(not_found_but({"guardian_9": 302, "guardian_14": 302})),
+        method="post",
+        url=lambda p: reverse("booking:offer_claim", kwargs={"offer_id": an_offer_to(booking_of(p.child_9)).id}),
+    ),
     # --- the appointment book, the unit's side: members of unit X use it, its administrator sets it up ---
     Row(
         "booking_staff:book",
@@ -856,6 +894,25 @@ ROWS: list[Row] = [
         method="post",
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "slot_id": tolvans_booking().slot_id},
         data=lambda p, who: {"personnummer": p.tolvan.personnummer, "reason": "", "submission_key": f"matrix-{who}"},
+    ),
+    Row(
+        "booking_staff:waiting_list",
+        "unit X, nobody waiting",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "booking_staff:waiting_list",
+        "unit X, Tolvan waiting",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
+        setup=lambda p: tolvan_waiting(),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "booking_staff:waiting_list",
+        "another unit (Y)",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_y": 200, "coordinator": 200}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
     ),
     Row(
         "booking_staff:cancel",
@@ -1749,6 +1806,51 @@ def letter_of(patient: Patient):
         html_en="<p>Appointment letter</p>",
         pdf=b"%PDF-1.7 matrix",
     )
+
+
+def tolvan_waiting():
+    """Tolvan waits for an earlier time than her booking (made inside the request's rolled-back
+    transaction); the free times before hers are taken, so nothing is offered to her yet."""
+    from django.utils import timezone
+
+    from vardkontakt.booking.models import EarlierTimeRequest
+
+    booking = tolvans_booking()
+    return EarlierTimeRequest.objects.create(
+        booking=booking,
+        patient=booking.patient,
+        asked_by=booking.patient,
+        unit=booking.slot.unit,
+        visit_type=booking.slot.visit_type,
+        asked_at=timezone.now(),
+    )
+
+
+def an_offer_to(booking):
+    """The first free time offered to the booking's patient, who waits for an earlier one (made
+    inside the request's rolled-back transaction)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from vardkontakt.booking.models import EarlierTimeOffer, EarlierTimeRequest
+
+    request = EarlierTimeRequest.objects.create(
+        booking=booking,
+        patient=booking.patient,
+        asked_by=booking.booked_by_patient,
+        unit=booking.slot.unit,
+        visit_type=booking.slot.visit_type,
+        asked_at=timezone.now(),
+    )
+    now = timezone.now()
+    return EarlierTimeOffer.objects.create(
+        request=request, slot=a_free_slot(), made_at=now, expires_at=now + dt.timedelta(hours=2)
+    )
+
+
+def an_offer_to_tolvan():
+    return an_offer_to(tolvans_booking())
 
 
 def the_bookings_week() -> str:

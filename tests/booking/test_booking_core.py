@@ -284,6 +284,7 @@ def test_rebooking_keeps_kind_practitioner_and_length_and_is_atomic(unit, week, 
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.many_connections
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions: the PostgreSQL case")
 def test_fifty_people_race_for_one_slot_and_exactly_one_wins(personas):
     slot = vaccination_slot(personas, starts_at=timezone.now() + dt.timedelta(days=3))

@@ -3,31 +3,50 @@ figures share. (Reads live here and in selectors.py; services.py only writes.)""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from vardkontakt.booking.models import Booking, BookingChannel, BookingStatus, Channel, Slot, VisitType
+from vardkontakt.booking.models import (
+    Booking,
+    BookingChannel,
+    BookingStatus,
+    Channel,
+    EarlierTimeOffer,
+    OfferStatus,
+    Slot,
+    VisitType,
+)
 from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit
 
 ALTERNATIVES = 5
 
 
-def free_slots(unit: CareUnit) -> QuerySet[Slot]:
+def free_slots(unit: CareUnit, *, now: dt.datetime | None = None) -> QuerySet[Slot]:
     """Slots with no active booking, from now on."""
     active = Booking.objects.filter(slot=OuterRef("pk"), status=BookingStatus.ACTIVE)
-    return Slot.objects.filter(unit=unit, starts_at__gt=timezone.now()).filter(~Exists(active))
+    return Slot.objects.filter(unit=unit, starts_at__gt=now or timezone.now()).filter(~Exists(active))
 
 
-def online_slots(unit: CareUnit) -> QuerySet[Slot]:
-    """What a resident may book online: published, free, in the future."""
-    return (
-        free_slots(unit)
+def held_for_an_offer(now: dt.datetime) -> Exists:
+    """The slot is offered to someone on the waiting list for an earlier time, who may still take it."""
+    return Exists(EarlierTimeOffer.objects.filter(slot=OuterRef("pk"), status=OfferStatus.OPEN, expires_at__gt=now))
+
+
+def online_slots(unit: CareUnit, *, now: dt.datetime | None = None, held_by_offers: bool = True) -> QuerySet[Slot]:
+    """What a resident may book online: published, free, in the future, and not held for an offered
+    earlier time (``held_by_offers=False``: whether or not it is)."""
+    now = now or timezone.now()
+    found = (
+        free_slots(unit, now=now)
         .filter(
             channel=Channel.ONLINE_AND_PHONE, held_back="", visit_type__bookable_online=True, visit_type__active=True
         )
         .select_related("visit_type", "practitioner")
     )
+    return found.filter(~held_for_an_offer(now)) if held_by_offers else found
 
 
 def alternatives_to(slot: Slot, *, online: bool) -> list[Slot]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +41,11 @@ class BookingSettings(models.Model):
     # they book for): a second "Hälsosamtal" is moved or cancelled first, or booked by phone.
     online_bookings_per_visit_type = models.PositiveSmallIntegerField(
         _("coming web bookings of one visit type per patient"), default=1
+    )
+    # An earlier time freed for someone on the waiting list is held for them this long (or until
+    # it starts, if sooner); unclaimed, it passes to the next in line.
+    offer_claim_hours = models.PositiveSmallIntegerField(
+        _("hours to take an offered earlier time"), default=2, validators=[MinValueValidator(1), MaxValueValidator(48)]
     )
     # The day the schedule was last rolled forward: the worker rolls each unit once a day.
     rolled_on = models.DateField(null=True, blank=True, editable=False)
@@ -295,4 +301,88 @@ class CalendarFeed(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="feed_expires_after_made"),
             models.UniqueConstraint(fields=["owner", "form_key"], condition=~Q(form_key=""), name="feed_once_per_form"),
+        ]
+
+
+class EarlierTimeRequestStatus(models.TextChoices):
+    WAITING = "waiting", _("waiting for an earlier time")
+    FULFILLED = "fulfilled", _("moved to an earlier time")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    ENDED = "ended", _("ended")
+
+
+class EarlierTimeRequest(models.Model):
+    """A resident's place on a visit type's waiting list: "give me an earlier time than my booking".
+
+    The order of asking (``asked_at``) decides who is offered a freed time first. A booking has at
+    most one waiting request (the database holds it), so asking twice is asking once.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="earlier_time_requests")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    asked_by = models.ForeignKey(Patient, null=True, on_delete=models.SET_NULL, related_name="+")
+    unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="+")
+    visit_type = models.ForeignKey(VisitType, on_delete=models.CASCADE, related_name="earlier_time_requests")
+    # Only times with this practitioner (the one of the booking), or any who holds the visit type.
+    practitioner = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    asked_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=EarlierTimeRequestStatus.choices, default=EarlierTimeRequestStatus.WAITING
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # Why it ended, in the log's words: "cancelled", "moved", "too late to move", "claimed"...
+    ended_because = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["asked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking"], condition=Q(status="waiting"), name="one_waiting_request_per_booking"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["waiting", "fulfilled", "withdrawn", "ended"]),
+                name="earlier_time_request_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["visit_type", "status", "asked_at"], name="waiting_list_order")]
+
+
+class OfferStatus(models.TextChoices):
+    OPEN = "open", _("offered")
+    CLAIMED = "claimed", _("taken")
+    EXPIRED = "expired", _("not taken in time")
+    WITHDRAWN = "withdrawn", _("no longer offered")
+
+
+class EarlierTimeOffer(models.Model):
+    """A freed time offered to one waiting request until ``expires_at``.
+
+    The database holds the rules that keep two residents apart: a time is offered to one request at
+    a time, a request holds one offer at a time, and a time is offered to a request once (an offer
+    not taken passes to the next in line, never back). Taking it is a booking like any other, so
+    ``one_active_booking_per_slot`` still decides who has the time.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(EarlierTimeRequest, on_delete=models.CASCADE, related_name="offers")
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="earlier_time_offers")
+    made_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=OfferStatus.choices, default=OfferStatus.OPEN)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    booking = models.OneToOneField(
+        Booking, null=True, blank=True, on_delete=models.SET_NULL, related_name="claimed_offer"
+    )
+
+    class Meta:
+        ordering = ["made_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["slot"], condition=Q(status="open"), name="one_open_offer_per_slot"),
+            models.UniqueConstraint(fields=["request"], condition=Q(status="open"), name="one_open_offer_per_request"),
+            models.UniqueConstraint(fields=["request", "slot"], name="a_time_offered_to_a_request_once"),
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("made_at")), name="offer_expires_after_made"),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "claimed", "expired", "withdrawn"]), name="offer_status_valid"
+            ),
         ]

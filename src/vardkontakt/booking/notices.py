@@ -12,7 +12,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from vardkontakt.booking.models import Booking, BookingStatus
+from vardkontakt.booking.models import Booking, BookingStatus, EarlierTimeOffer
 from vardkontakt.identity.models import Patient
 from vardkontakt.notifications.models import About, NotificationKind
 from vardkontakt.notifications.services import deliveries_withdraw, notification_create
@@ -36,6 +36,26 @@ def tell(booking: Booking, kind: NotificationKind) -> None:
             cause_is_new=True,
             about=About.BOOKING,
             about_id=booking.pk,
+        )
+
+
+def tell_offer(offer: EarlierTimeOffer) -> None:
+    """An earlier time is offered: to the person whose booking it is and to whoever asked for them.
+    The text that leaves the platform says only until when to answer (notifications/messages.py);
+    the link on the person's page leads to the booking, where the offer is."""
+    request = offer.request
+    people = [request.patient]
+    if request.asked_by_id and request.asked_by_id != request.patient_id:
+        people.append(request.asked_by)  # type: ignore[arg-type]
+    for person in people:
+        notification_create(
+            recipient=person,
+            kind=NotificationKind.EARLIER_TIME_OFFERED,
+            cause=f"offer:{offer.pk}",
+            cause_is_new=True,
+            context={"starts_at": offer.slot.starts_at.isoformat(), "until": offer.expires_at.isoformat()},
+            about=About.BOOKING,
+            about_id=request.booking_id,
         )
 
 

@@ -17,7 +17,16 @@ from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.booking import policy
 from vardkontakt.booking.availability import coming_web_bookings, online_slots
-from vardkontakt.booking.models import Booking, BookingStatus, Slot, VisitType
+from vardkontakt.booking.models import (
+    Booking,
+    BookingStatus,
+    EarlierTimeOffer,
+    EarlierTimeRequest,
+    EarlierTimeRequestStatus,
+    OfferStatus,
+    Slot,
+    VisitType,
+)
 from vardkontakt.booking.schedule import local_instant, settings_of
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.fees.selectors import Quote, fee_quote
@@ -257,3 +266,37 @@ def rebooking_slots(booking: Booking) -> list[Slot]:
 def dependants_for_bookings(owner: Patient) -> list[Patient]:
     """The owner and everyone they may book for now (children, principals): their calendar feed."""
     return [r.subject for r in access_policy.representations(owner) if r.allows(access_policy.Scope.BOOKINGS)]
+
+
+@dataclass(frozen=True)
+class EarlierTime:
+    """Where a booking stands on its visit type's waiting list for an earlier time."""
+
+    request: EarlierTimeRequest | None  # waiting, or None
+    offer: EarlierTimeOffer | None  # open and not run out: the time held for the booking now
+    missed: bool  # an offer ran out since the booking was put on the list (it stays on it)
+    may_ask: bool  # not waiting, and the booking may be moved online
+
+
+def earlier_time_of(booking: Booking, *, now: dt.datetime) -> EarlierTime:
+    """For the booking's own page (its read already logged by ``booking_for_reader``)."""
+    request = (
+        EarlierTimeRequest.objects.filter(booking=booking, status=EarlierTimeRequestStatus.WAITING)
+        .select_related("practitioner")
+        .first()
+    )
+    offer = None
+    missed = False
+    if request is not None:
+        offers = list(request.offers.select_related("slot__practitioner").order_by("-made_at"))
+        offer = next((o for o in offers if o.status == OfferStatus.OPEN and o.expires_at > now), None)
+        missed = offer is None and any(o.status == OfferStatus.EXPIRED for o in offers)
+    visit_type = booking.slot.visit_type
+    may_ask = (
+        request is None
+        and booking.status == BookingStatus.ACTIVE
+        and visit_type.bookable_online
+        and visit_type.rebookable_online
+        and now <= booking.slot.starts_at - dt.timedelta(hours=visit_type.cancellation_deadline_hours)
+    )
+    return EarlierTime(request=request, offer=offer, missed=missed, may_ask=may_ask)

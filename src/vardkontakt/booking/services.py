@@ -29,9 +29,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.access.audit import Actor, audit
-from vardkontakt.booking import notices, policy
+from vardkontakt.booking import notices, policy, waiting_list
 from vardkontakt.booking.availability import alternatives_to, coming_web_bookings
-from vardkontakt.booking.models import Booking, BookingChannel, BookingStatus, Channel, Slot
+from vardkontakt.booking.models import (
+    Booking,
+    BookingChannel,
+    BookingStatus,
+    Channel,
+    EarlierTimeOffer,
+    OfferStatus,
+    Slot,
+)
 from vardkontakt.booking.schedule import settings_of
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.notifications.models import NotificationKind
@@ -57,6 +65,12 @@ class Refusal(enum.Enum):
         "Move or cancel it first, or call the unit."
     )
     OVERBOOK_REASON = _("Give a reason for the overbooking.")
+    OFFER_EXPIRED = _(
+        "The time was held for you until the offer ran out, and it has now been offered to the next in line. "
+        "You are still on the waiting list for an earlier time."
+    )
+    OFFER_ENDED = _("This earlier time is no longer offered to you. Your appointment is as it was.")
+    NOT_ASKABLE = _("An earlier time cannot be asked for online for this appointment. Please call the unit.")
 
 
 @dataclass
@@ -91,6 +105,15 @@ def _check_staff(slot: Slot, unit: CareUnit, now: dt.datetime) -> None:
         released_at = slot.starts_at - dt.timedelta(hours=settings_of(unit).release_hours)
         if now < released_at:
             raise BookingRefused(Refusal.NOT_RELEASED)
+
+
+def held_for_an_offer(slot: Slot, now: dt.datetime, *, except_offer: EarlierTimeOffer | None = None) -> bool:
+    """Read under the slot's lock: the time is offered to someone on the waiting list for an
+    earlier time, who may still take it (anyone else finds it taken until the offer runs out)."""
+    offers = EarlierTimeOffer.objects.filter(slot=slot, status=OfferStatus.OPEN, expires_at__gt=now)
+    if except_offer is not None:
+        offers = offers.exclude(pk=except_offer.pk)
+    return offers.exists()
 
 
 def _locked_slot(slot_id: uuid.UUID | str) -> Slot:
@@ -237,7 +260,7 @@ def booking_create_online(
         if holders.earlier:
             return holders.earlier
         _check_online(slot, unit, now)
-        if holders.active:
+        if holders.active or held_for_an_offer(slot, now):
             raise _Taken
         _check_limit(slot, subject)
         booking = Booking(
@@ -344,6 +367,9 @@ def booking_cancel(
         booking.save(update_fields=["status", "ended_at", "ended_online", "ended_by_patient", "ended_by_staff"])
         notices.withdraw_reminder(booking)
         notices.tell(booking, NotificationKind.BOOKING_CANCELLED)
+        # Its own wait for an earlier time ends; its time is free for those who wait.
+        waiting_list.requests_end(booking=booking, because="cancelled", now=now)
+        waiting_list.offers_make_soon(booking.slot.visit_type_id)
         if by_patient is not None:
             _log(by_patient, "booking.cancel", booking)
         elif by_staff is not None:
@@ -381,7 +407,7 @@ def booking_move_online(
         )
         if not same or new_slot.pk == old_slot.pk:
             raise BookingRefused(Refusal.NOT_SAME_KIND, unit=old_slot.unit)
-        if _holders(new_slot, None, None).active:
+        if _holders(new_slot, None, None).active or held_for_an_offer(new_slot, now):
             raise _Taken
         old.status = BookingStatus.REBOOKED
         old.ended_at = now
@@ -403,5 +429,7 @@ def booking_move_online(
         _insert(new)
         notices.withdraw_reminder(old)
         notices.tell(new, NotificationKind.BOOKING_CHANGED)
+        waiting_list.requests_end(booking=old, because="moved", now=now)
+        waiting_list.offers_make_soon(old_slot.visit_type_id)
         _log(actor, "booking.rebook", new)
         return new

@@ -69,6 +69,16 @@ class BookingSettingsForm(forms.Form):
         required=False,
         help_text=_("Patients are told before they choose a time. Bookings the unit makes by phone do not count."),
     )
+    offer_claim_hours = forms.IntegerField(
+        label=_("Hours to take an offered earlier time"),
+        validators=[MinValueValidator(1), MaxValueValidator(48)],
+        initial=2,
+        required=False,
+        help_text=_(
+            "A freed time is held this long for the first on the waiting list (never past its start); "
+            "then it is offered to the next."
+        ),
+    )
     terms_text = forms.CharField(
         label=_("Terms shown before booking"),
         required=False,
@@ -85,6 +95,9 @@ class BookingSettingsForm(forms.Form):
 
     def clean_online_bookings_per_visit_type(self) -> int:
         return self.cleaned_data.get("online_bookings_per_visit_type") or 1  # empty: the default, one
+
+    def clean_offer_claim_hours(self) -> int:
+        return self.cleaned_data.get("offer_claim_hours") or 2  # empty: the default, two hours
 
     @classmethod
     def initial_of(cls, rules: BookingSettings) -> dict[str, Any]:

@@ -26,6 +26,10 @@ from vardkontakt.booking.models import (
     Booking,
     BookingStatus,
     Channel,
+    EarlierTimeOffer,
+    EarlierTimeRequest,
+    EarlierTimeRequestStatus,
+    OfferStatus,
     ScheduleException,
     ScheduleTemplate,
     Slot,
@@ -428,3 +432,43 @@ def booking_for_staff(*, staff: Staff, unit: CareUnit, booking_id: uuid.UUID | s
         detail="appointment book booking",
     )
     return booking
+
+
+# --- the waiting list for earlier times -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaitingList:
+    """A visit type's waiting requests in order of asking, each with the offer it holds, if any."""
+
+    visit_types: list[VisitType]  # the unit's visit types with anyone waiting
+    visit_type: VisitType | None  # the one shown
+    rows: list[tuple[EarlierTimeRequest, EarlierTimeOffer | None]]  # each request with its open offer
+
+
+def waiting_list_for_staff(*, staff: Staff, unit: CareUnit, visit_type_id: str = "") -> WaitingList:
+    """The waiting list of one of the unit's visit types (the chosen one, else the first with anyone
+    waiting). Each patient shown is a read of their data, logged once per page."""
+    if not policy.staff_may_use_book(staff, unit):
+        raise Http404
+    waiting = EarlierTimeRequest.objects.filter(unit=unit, status=EarlierTimeRequestStatus.WAITING)
+    visit_types = list(VisitType.objects.filter(pk__in=waiting.values("visit_type_id")).order_by("name"))
+    chosen = next((v for v in visit_types if str(v.pk) == visit_type_id), visit_types[0] if visit_types else None)
+    rows: list[tuple[EarlierTimeRequest, EarlierTimeOffer | None]] = []
+    if chosen is not None:
+        requests = list(
+            waiting.filter(visit_type=chosen)
+            .select_related("patient", "asked_by", "practitioner", "booking__slot__practitioner")
+            .order_by("asked_at", "id")
+        )
+        open_offers = EarlierTimeOffer.objects.filter(request__in=requests, status=OfferStatus.OPEN).select_related(
+            "slot__practitioner"
+        )
+        offers = {offer.request_id: offer for offer in open_offers}
+        rows = [(request, offers.get(request.pk)) for request in requests]
+        reads = [(request.patient, request.booking) for request in requests]
+        detail = f"waiting list {chosen.name}"
+        audit_each(
+            actor=Actor.of_staff(staff), action="booking.waiting_list.read", reads=reads, unit=unit, detail=detail
+        )
+    return WaitingList(visit_types=visit_types, visit_type=chosen, rows=rows)

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.access.policy import is_member
-from vardkontakt.booking import policy
+from vardkontakt.booking import policy, waiting_list
 from vardkontakt.booking.models import (
     Booking,
     BookingSettings,
@@ -61,12 +61,14 @@ def booking_settings_update(
     terms_text: str,
     self_assessment_url: str,
     online_bookings_per_visit_type: int = 1,
+    offer_claim_hours: int = 2,
 ) -> BookingSettings:
     rules = settings_of(unit)
     rules.horizon_weeks = horizon_weeks
     rules.release_hours = release_hours
     rules.reminder_hours = reminder_hours
     rules.online_bookings_per_visit_type = online_bookings_per_visit_type
+    rules.offer_claim_hours = offer_claim_hours
     rules.terms_text = terms_text.strip()
     rules.self_assessment_url = self_assessment_url
     rules.full_clean(exclude=["unit"])
@@ -78,6 +80,7 @@ def booking_settings_update(
             "terms_text",
             "self_assessment_url",
             "online_bookings_per_visit_type",
+            "offer_claim_hours",
         ]
     )
     _log(by, unit, "rules")
@@ -328,7 +331,9 @@ def day_off_open(*, unit: CareUnit, by: Staff, day: dt.date) -> Generated:
     _check_day_off(day)
     HolidayOpening.objects.get_or_create(unit=unit, day=day, defaults={"opened_by": by, "opened_at": timezone.now()})
     _log(by, unit, f"day off {day.isoformat()} opened")
-    return slots_generate(unit)
+    generated = slots_generate(unit)
+    waiting_list.offers_make_soon_for_unit(unit)
+    return generated
 
 
 @transaction.atomic
@@ -346,6 +351,8 @@ def day_off_close(*, unit: CareUnit, by: Staff, day: dt.date) -> Cleared:
 def schedule_roll(*, unit: CareUnit, by: Staff) -> Generated:
     """Roll now, without waiting for the nightly worker (idempotent: existing times stay)."""
     generated = slots_generate(unit)
+    if generated.created:
+        waiting_list.offers_make_soon_for_unit(unit)
     _log(by, unit, f"rolled, {generated.created} new")
     return generated
 
@@ -396,7 +403,7 @@ def slots_release_online(*, unit: CareUnit, by: Staff, slot: Slot | None = None,
     """Open free, future, phone-only times to web booking: one time, or every one of a day. Their
     weekly block stays phone-only, so later weeks are not changed; a time held back for a reason,
     of a visit type not booked online, or booked meanwhile is left as it is. Counts the times opened."""
-    return _release(
+    opened = _release(
         unit,
         by,
         slot,
@@ -405,6 +412,10 @@ def slots_release_online(*, unit: CareUnit, by: Staff, slot: Slot | None = None,
         change={"channel": Channel.ONLINE_AND_PHONE},
         said="opened {count} phone-only times to web booking",
     )
+    if opened:
+        # Times newly bookable online go first to those waiting for an earlier time.
+        waiting_list.offers_make_soon_for_unit(unit)
+    return opened
 
 
 @transaction.atomic

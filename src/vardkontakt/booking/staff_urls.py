@@ -11,6 +11,7 @@ urlpatterns = [
     path("units/<uuid:unit_id>/appointments/slots/<uuid:slot_id>/overbook/", staff_views.overbook, name="overbook"),
     path("units/<uuid:unit_id>/appointments/bookings/<uuid:booking_id>/cancel/", staff_views.cancel, name="cancel"),
     path("units/<uuid:unit_id>/appointments/release/", staff_views.release, name="release"),
+    path("units/<uuid:unit_id>/appointments/waiting-list/", staff_views.waiting_list, name="waiting_list"),
     # The set-up: the unit's administrators.
     path("units/<uuid:unit_id>/booking-setup/", staff_views.setup, name="setup"),
     path("units/<uuid:unit_id>/booking-setup/visit-types/new/", staff_views.visit_type_new, name="visit_type_new"),

@@ -260,6 +260,19 @@ def cancel(request: StaffRequest, unit_id: uuid.UUID, booking_id: uuid.UUID) -> 
     )
 
 
+@staff_required
+@require_GET
+def waiting_list(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
+    """Who waits for an earlier time, per visit type, in order of asking, and what each is offered."""
+    me = request.staff
+    unit = staff_selectors.unit_for_book(staff=me, unit_id=unit_id)
+    found = staff_selectors.waiting_list_for_staff(
+        staff=me, unit=unit, visit_type_id=request.GET.get("visit_type", "")[:40]
+    )
+    context = {"unit": unit, "found": found, "rules": settings_of(unit), "now": timezone.now()}
+    return render(request, "booking/staff/waiting_list.html", context)
+
+
 # --- the set-up ------------------------------------------------------------------------------------
 
 

@@ -19,10 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vardkontakt.access.acting import acting_for
-from vardkontakt.booking import calendar, selectors, services
+from vardkontakt.booking import calendar, offers, selectors, services, waiting_list
 from vardkontakt.booking.schedule import settings_of
 from vardkontakt.booking.services import BookingRefused, Refusal
 from vardkontakt.core.calendar import STOCKHOLM
@@ -159,10 +159,57 @@ def _refused(request: HttpRequest, refused: BookingRefused, **context: Any) -> H
 @require_GET
 def detail(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
     booking = selectors.booking_for_reader(reader=request.patient, booking_id=booking_id)
+    # An offer that has run out passes on before the page says what is offered (the worker's
+    # round would, a little later).
+    waiting_list.offers_renew(visit_type_id=booking.slot.visit_type_id)
+    now = timezone.now()
     day = booking.slot.starts_at.astimezone(STOCKHOLM).date()
-    fee = selectors.fee_shown(visit_type=booking.slot.visit_type, patient=booking.patient, day=day)
-    context = {"booking": booking, "fee": fee, **selectors.what_may_change(booking, now=timezone.now())}
+    context = {
+        "booking": booking,
+        "fee": selectors.fee_shown(visit_type=booking.slot.visit_type, patient=booking.patient, day=day),
+        "earlier": selectors.earlier_time_of(booking, now=now),
+        "claim_hours": settings_of(booking.slot.unit).offer_claim_hours,
+        **selectors.what_may_change(booking, now=now),
+    }
     return render(request, "booking/detail.html", context)
+
+
+@patient_required
+@require_POST
+def earlier_ask(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
+    """Put the booking on the waiting list for an earlier time (the service is the door and logs it;
+    asking twice is asking once)."""
+    try:
+        offers.earlier_time_request_create(
+            booking_id=booking_id,
+            actor=request.patient,
+            same_practitioner=request.POST.get("same_practitioner") == "on",
+        )
+    except BookingRefused as refused:
+        return _refused(request, refused)
+    messages.success(request, _("You are on the waiting list. We will tell you when an earlier time is free."))
+    return redirect("booking:detail", booking_id=booking_id)
+
+
+@patient_required
+@require_POST
+def earlier_withdraw(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
+    offers.earlier_time_request_withdraw(booking_id=booking_id, actor=request.patient)
+    messages.success(request, _("You are no longer waiting for an earlier time. The appointment is as it was."))
+    return redirect("booking:detail", booking_id=booking_id)
+
+
+@patient_required
+@require_POST
+@waiting_room
+def offer_claim(request: PatientRequest, offer_id: uuid.UUID) -> HttpResponse:
+    """Take the offered earlier time: the booking moves to it (a double click moves it once)."""
+    try:
+        moved = offers.earlier_time_offer_claim(offer_id=offer_id, actor=request.patient)
+    except BookingRefused as refused:
+        return _refused(request, refused)
+    messages.success(request, _("The appointment is moved to the earlier time."))
+    return redirect("booking:detail", booking_id=moved.pk)
 
 
 @patient_required

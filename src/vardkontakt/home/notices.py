@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -96,6 +97,28 @@ class _Rows:
         )
 
 
+def _offer_text(notification: Notification, booking: Booking, other: Patient | None) -> str:
+    facts = {
+        "visit": booking.slot.visit_type.name,
+        "unit": booking.slot.unit.name,
+        "when": _when(dt.datetime.fromisoformat(notification.context["starts_at"])),
+        "until": _when(dt.datetime.fromisoformat(notification.context["until"])),
+        "name": other.full_name if other else "",
+    }
+    text = (
+        _("An earlier time is offered to %(name)s: %(visit)s at %(unit)s, %(when)s. Take it by %(until)s.")
+        if other
+        else _("An earlier time is offered to you: %(visit)s at %(unit)s, %(when)s. Take it by %(until)s.")
+    )
+    return text % facts
+
+
+def _offer_over(notification: Notification, booking: Booking) -> bool:
+    """An offer's notice is overtaken once the offer has run out or the booking has moved."""
+    until = notification.context.get("until", "")
+    return booking.status != BookingStatus.ACTIVE or not until or dt.datetime.fromisoformat(until) <= timezone.now()
+
+
 def _booking_text(kind: str, booking: Booking, other: Patient | None) -> str:
     facts = {
         "visit": booking.slot.visit_type.name,
@@ -164,10 +187,15 @@ def _describe(reader: Patient, notification: Notification, rows: _Rows) -> _Desc
     if about == About.BOOKING and (booking := rows.bookings.get(row_id)) is not None:
         if kind in AS_BOOKED and booking.status != BookingStatus.ACTIVE:
             return _Described(text="", link="", overtaken=True)
+        if kind == NotificationKind.EARLIER_TIME_OFFERED and _offer_over(notification, booking):
+            return _Described(text="", link="", overtaken=True)
         if not policy.can_act_for(reader, booking.patient, policy.Scope.BOOKINGS):
             return plain
         other = booking.patient if booking.patient_id != reader.pk else None
         link = reverse("booking:detail", kwargs={"booking_id": booking.pk})
+        if kind == NotificationKind.EARLIER_TIME_OFFERED:
+            text = _offer_text(notification, booking, other)
+            return _Described(text, link, read_of=other, row=booking, unit=booking.slot.unit)
         return _Described(_booking_text(kind, booking, other), link, read_of=other, row=booking, unit=booking.slot.unit)
     if about == About.CASE and (case := rows.cases.get(row_id)) is not None:
         if not policy.can_act_for(reader, case.patient, policy.Scope.CASES):

@@ -41,6 +41,18 @@ def render(kind: str, *, language: str = "sv", context: dict[str, str] | None = 
                 )
                 % {"date": date_format(starts.date(), "j F"), "time": starts.strftime("%H:%M"), "site": site},
             )
+        if kind == NotificationKind.EARLIER_TIME_OFFERED and context and context.get("until"):
+            # When to answer by, and nothing of the visit: not the unit, the kind or the new time.
+            until = dt.datetime.fromisoformat(context["until"]).astimezone(STOCKHOLM)
+            return OutgoingMessage(
+                subject=_("An earlier time is offered to you"),
+                body=_(
+                    "An earlier time has become free for your appointment. Log in at %(site)s before %(date)s "
+                    "at %(time)s to take it; after that it is offered to the next in line. Please do not reply "
+                    "to this message."
+                )
+                % {"date": date_format(until.date(), "j F"), "time": until.strftime("%H:%M"), "site": site},
+            )
         if kind == NotificationKind.CASE_ASSIGNED:
             return OutgoingMessage(
                 subject=_("A case has been assigned to you"),

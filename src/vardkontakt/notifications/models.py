@@ -34,6 +34,7 @@ class NotificationKind(models.TextChoices):
     BOOKING_CHANGED = "booking_changed", _("Your appointment has been moved")
     BOOKING_CANCELLED = "booking_cancelled", _("Your appointment has been cancelled")
     BOOKING_REMINDER = "booking_reminder", _("Reminder of your appointment")
+    EARLIER_TIME_OFFERED = "earlier_time_offered", _("An earlier time is offered to you")
     ONBOARDING_INTEREST = "onboarding_interest", _("A care unit has registered its interest")
     NEW_LETTER = "new_letter", _("You have a new letter")
 
