@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from tests.operations.conftest import client_of
@@ -39,8 +40,10 @@ def test_the_footer_shows_the_regions_own_hours_and_never_one_regions_among_seve
     region.support_opens, region.support_closes = dt.time(7, 30), dt.time(20, 0)
     region.save()  # as the rules page saves it: the footer follows at once
     footer = "Support for the e-services: weekdays 07:30–20</a>"
+    swedish = Client().get("/").text  # the first page after the save fills the cache, in Swedish
+    assert "Support för e-tjänsterna: vardagar 07:30–20</a>" in swedish
     for person, path in ((None, "/"), (personas.tolvan, "/patient/")):
-        assert footer in client_of(person).get(path).text
+        assert footer in client_of(person).get(path).text  # the words in the reader's language
     other = Region.objects.create(
         name="Region Annan", support_phone="010-100 00 00", support_opens=dt.time(8, 0), support_closes=dt.time(16, 0)
     )

@@ -36,14 +36,15 @@ FOOTER_HOURS_SECONDS = 300
 def footer_support_hours() -> str:
     """The hours the footer of every page shows: the regions' own (their rules pages), when every
     region of the installation keeps the same ones, as an installation with one region does; ""
-    when they differ (the support page lists each region's). Cached for a few minutes, and
-    forgotten when a region is saved (receivers), so a page costs no query for it."""
-    hours = cache.get(FOOTER_HOURS_KEY)
-    if hours is None:
-        kept = set(Region.objects.values_list("support_opens", "support_closes").distinct()[:2])
-        hours = support_hours(*kept.pop()) if len(kept) == 1 else "" if kept else support_hours()
-        cache.set(FOOTER_HOURS_KEY, hours, FOOTER_HOURS_SECONDS)
-    return str(hours)
+    when they differ (the support page lists each region's). The times are cached for a few
+    minutes, and forgotten when a region is saved (receivers), so a page costs no query for them;
+    the words are made per request, in the reader's language."""
+    kept = cache.get(FOOTER_HOURS_KEY)
+    if kept is None:
+        found = set(Region.objects.values_list("support_opens", "support_closes").distinct()[:2])
+        kept = found.pop() if len(found) == 1 else () if found else (SUPPORT_OPENS, SUPPORT_CLOSES)
+        cache.set(FOOTER_HOURS_KEY, kept, FOOTER_HOURS_SECONDS)
+    return support_hours(*kept) if kept else ""
 
 
 def footer_support_hours_forget() -> None:
