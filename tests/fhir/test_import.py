@@ -307,6 +307,16 @@ def test_entries_that_are_not_a_list_are_refused_not_a_crash(personas, entries):
         import_bundle({"resourceType": "Bundle", "type": "transaction", "entry": entries}, sender=Sender("pmo"))
 
 
+@pytest.mark.parametrize("resource", [[None, None], "AllergyIntolerance", 5, [{"resourceType": "Observation"}]])
+def test_an_entry_whose_resource_is_not_an_object_is_refused_not_a_crash(personas, resource):
+    """Found by `make fuzz-fhir` after the validation by shape: a list as an entry's resource was
+    skipped by the validation and then read as a resource (a 500)."""
+    entry = {"fullUrl": "urn:uuid:a", "resource": resource, "request": {"method": "POST", "url": "Observation"}}
+    with pytest.raises(FhirRejected) as refused:
+        import_bundle({"resourceType": "Bundle", "type": "transaction", "entry": [entry]}, sender=Sender("pmo"))
+    assert refused.value.issues[0].location == "Bundle.entry[0].resource"
+
+
 def test_a_note_whose_attachment_is_null_is_refused_not_a_crash(personas):
     """Found by `make fuzz-fhir`: content[0].attachment = null raised AttributeError (a 500)."""
     with pytest.raises(FhirRejected) as refused:

@@ -85,6 +85,10 @@ class Validator:
                 break
             if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
                 issues += self.resource(entry["resource"], f"Bundle.entry[{index}].resource")
+            elif isinstance(entry, dict) and entry.get("resource") is not None:
+                # The shell above is validated without its resources: one that is not a JSON
+                # object (a list, a string) is refused here, as the Bundle model would (make fuzz-fhir).
+                issues.append(Issue(f"Bundle.entry[{index}].resource", "a resource must be a JSON object", "structure"))
         return issues[:ISSUE_LIMIT]
 
     def resource(self, data: dict[str, Any], where: str) -> list[Issue]:
