@@ -66,7 +66,8 @@ class FeeRulesForm(forms.Form):
         localize=True,
         help_text=_(
             "Default: 1 400 kronor in 12 months. Bound by law: at most the statutory maximum, 1 400 kronor "
-            "(Hälso- och sjukvårdslagen 17 kap. 6 §); a region may choose less."
+            "(Hälso- och sjukvårdslagen 17 kap. 6 §); a region may choose less. A period already begun keeps "
+            "the ceiling it began with."
         ),
     )
     free_under_age = forms.IntegerField(
