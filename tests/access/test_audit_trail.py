@@ -177,6 +177,7 @@ ADMINISTRATION = {  # changes how a unit works (the region's default forms: how 
     "regions:staff_add",
     "regions:staff",
     "regions:rules",
+    "regions:fees",
     "letters_staff:region_rules",
     "regions:catalogue",
     "regions:catalogue_import",
@@ -440,6 +441,9 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("regions:staff_add", "the region"): nothing,
     ("regions:staff", "staff X"): nothing,
     ("regions:rules", "the region"): nothing,
+    ("regions:fees", "the region"): nothing,
+    ("regions:fees", "the region, a fee from tomorrow"): staff("fees.schedule.set", unit=""),
+    ("regions:fees", "the region, the ceiling lowered"): staff("fees.rules.update", unit=""),
     ("letters_staff:region_rules", "the region"): nothing,
     ("regions:catalogue", "the region"): nothing,
     ("regions:catalogue_import", "an uploaded extract"): nothing,  # the preview changes nothing

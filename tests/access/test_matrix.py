@@ -240,6 +240,26 @@ def registration_of_tolvan(personas: Personas, persona: str) -> dict[str, Any]:
     }
 
 
+def a_fee_change(*, days_ahead: int) -> dict[str, Any]:
+    """The region's fees page: a doctor's visit at 250 kronor from a day ``days_ahead`` of today."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    day = timezone.localdate() + dt.timedelta(days=days_ahead)
+    return {"action": "change", "kind": "doctor", "amount": "250", "counts": "on", "effective_from": day.isoformat()}
+
+
+def fee_rules_form(*, ceiling: str) -> dict[str, Any]:
+    return {
+        "action": "rules",
+        "ceiling": ceiling,
+        "free_under_age": "20",
+        "free_from_age": "85",
+        "missed_visit_hours": "24",
+    }
+
+
 ROWS: list[Row] = [
     # --- public ---------------------------------------------------------------------------
     Row("home:start", "-", everyone(200)),
@@ -1173,6 +1193,45 @@ ROWS: list[Row] = [
         method="post",
         kwargs=lambda p: {"region_id": Region.objects.get().id},
         data=lambda p, who: {"guardian_access_until_age": "19", "own_record_from_age": "18"},
+    ),
+    # The region's fees: the schedule and its changes from a later day, the ceiling within the law.
+    Row(
+        "regions:fees",
+        "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+    ),
+    Row(
+        "regions:fees",
+        "the region, a fee from today",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 400}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+        data=lambda p, who: a_fee_change(days_ahead=0),
+    ),
+    Row(
+        "regions:fees",
+        "the region, a fee from tomorrow",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+        data=lambda p, who: a_fee_change(days_ahead=1),
+    ),
+    Row(
+        "regions:fees",
+        "the region, a ceiling above the law",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 400}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+        data=lambda p, who: fee_rules_form(ceiling="1500"),
+    ),
+    Row(
+        "regions:fees",
+        "the region, the ceiling lowered",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().id},
+        data=lambda p, who: fee_rules_form(ceiling="1200"),
     ),
     Row(
         "regions:catalogue",

@@ -1,18 +1,33 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
+from tests.helpers import login_as
 from vardkontakt.access.policy import age_on
+from vardkontakt.booking.models import VisitType
 from vardkontakt.cases.models import Case
 from vardkontakt.demo.demo_data import named_people
-from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.fees.models import FeeKind, FeeSchedule
+from vardkontakt.fees.selectors import fee_quote
+from vardkontakt.identity.models import Patient, Staff, User
 from vardkontakt.identity.numbers import normalise_hsa_id, normalise_personnummer
-from vardkontakt.organisation.models import Administration, CareUnit, Listing, Membership, MembershipRole, RegionRole
+from vardkontakt.organisation.models import (
+    Administration,
+    CareUnit,
+    Listing,
+    Membership,
+    MembershipRole,
+    RegionRole,
+    UnitKind,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -204,3 +219,28 @@ def test_the_served_demo_is_the_demo_and_never_debug(monkeypatch, demo_region):
     for _command, env in started:
         assert (env["VK_DEMO"], env["DJANGO_DEBUG"]) == ("true", "false")
     assert serve_demo.subprocess is subprocess
+
+
+def test_the_demo_region_charges_its_fee_schedule_on_the_doctors_visit(demo_region):
+    """Issue 19 §1: the demo region's fees are in force from 1 January; its doctor's visit is
+    charged from the schedule (200 kronor in primary care, 300 at a specialist clinic), free by age
+    for a child and for someone past 85, and the missed-visit fee does not count."""
+    call_command("load_demo", verbosity=0)
+    today = timezone.localdate()
+    assert set(FeeSchedule.objects.values_list("effective_from", flat=True)) == {dt.date(today.year, 1, 1)}
+    visit = VisitType.objects.filter(name="Läkarbesök").select_related("unit").first()
+    assert visit is not None and visit.fee_kind == FeeKind.DOCTOR
+    primary = visit.unit
+    assert primary.kind == UnitKind.PRIMARY_CARE
+    specialist = CareUnit.objects.filter(kind=UnitKind.SPECIALIST_CLINIC).first()
+    assert specialist is not None
+    people = {p.given_name: p for p in Patient.objects.filter(given_name__in=["Anna", "Liam", "Gunnel"])}
+    assert fee_quote(patient=people["Anna"], unit=primary, kind=FeeKind.DOCTOR, day=today).amount == Decimal(200)
+    assert fee_quote(patient=people["Anna"], unit=specialist, kind=FeeKind.DOCTOR, day=today).amount == Decimal(300)
+    for free in ("Liam", "Gunnel"):
+        assert fee_quote(patient=people[free], unit=primary, kind=FeeKind.DOCTOR, day=today).age_exempt
+    missed = FeeSchedule.objects.get(kind=FeeKind.MISSED_VISIT)
+    assert (missed.amount, missed.counts_toward_ceiling) == (Decimal(400), False)
+    anna = login_as(Client(), User.objects.get_or_create_for_patient(people["Anna"]))
+    page = html.unescape(anna.get(f"/bookings/book/{primary.pk}/").content.decode())
+    assert "200 kronor" in page

@@ -38,9 +38,13 @@ def unit(personas):
     BookingSettings.objects.create(unit=unit)
     region = unit.administration.region
     # Tolvan is 114: the region here charges every age, so her fee shows.
-    FeeRules.objects.create(region=region, free_under_age=20, free_from_age=0)
-    FeeSchedule.objects.create(
-        region=region, kind=FeeKind.DOCTOR, amount=Decimal(200), effective_from=dt.date(2026, 1, 1)
+    FeeRules.objects.update_or_create(region=region, defaults={"free_under_age": 20, "free_from_age": 0})
+    FeeSchedule.objects.update_or_create(
+        region=region,
+        kind=FeeKind.DOCTOR,
+        unit_kind="",
+        effective_from=dt.date(2026, 1, 1),
+        defaults={"amount": Decimal(200)},
     )
     return unit
 

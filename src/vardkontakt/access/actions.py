@@ -77,6 +77,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "fees.fee.charge": pgettext_lazy("audit log", "charged a patient fee"),
     "fees.fee.register": pgettext_lazy("audit log", "registered a fee paid elsewhere"),
     "fees.schedule.set": pgettext_lazy("audit log", "changed the region's fee schedule"),
+    "fees.rules.update": pgettext_lazy("audit log", "changed the region's fee rules"),
     "booking.earlier.ask": pgettext_lazy("audit log", "asked for an earlier time for an appointment"),
     "booking.earlier.withdraw": pgettext_lazy("audit log", "stopped waiting for an earlier time"),
     "booking.earlier.claim": pgettext_lazy("audit log", "moved an appointment to an offered earlier time"),

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from stdnum import luhn
 
+from vardkontakt.fees.models import FeeKind
 from vardkontakt.identity.models import Profession
+from vardkontakt.organisation.models import UnitKind
 
 REGION_NAME = "Region Skåne"
 # The demo HSA-ids' organisation number: invented, with a valid check digit, and in no real
@@ -444,6 +447,24 @@ def record_bundles(today: dt.date, lindangen_hsa: str, hud_hsa: str) -> dict[str
     }
 
 
+# --- Fees (issue 19 §1, docs/fees.md) -------------------------------------------------------------
+
+# The demo region's fee rules: the statutory ceiling, free under 20 and from 85, cancel 24 hours
+# before (as BOOKING_TERMS says).
+FEE_RULES = {"ceiling": Decimal(1400), "free_under_age": 20, "free_from_age": 85, "missed_visit_hours": 24}
+# (fee kind, kind of unit or "" for every other kind, kronor, counts toward the ceiling), in force
+# from 1 January of the year the demo is loaded (regions decide their fees by the calendar year).
+FEE_SCHEDULE: list[tuple[str, str, int, bool]] = [
+    (FeeKind.DOCTOR, "", 200, True),  # primary care and every unit without a fee of its own
+    (FeeKind.DOCTOR, UnitKind.SPECIALIST_CLINIC, 300, True),
+    (FeeKind.OTHER_PROFESSION, "", 100, True),
+    (FeeKind.VIDEO, "", 100, True),
+    (FeeKind.PHONE, "", 100, True),
+    (FeeKind.GROUP, "", 100, True),
+    (FeeKind.MISSED_VISIT, "", 400, False),
+]
+
+
 # --- Online booking (Tidbok online) -------------------------------------------------------------
 
 BOOKING_TERMS = (
@@ -478,7 +499,8 @@ VISIT_TYPES: list[dict[str, Any]] = [
         "fields": {
             "duration_minutes": 20,
             "professions": [Profession.DOCTOR],
-            "fee_kronor": 200,
+            "fee_kronor": 200,  # shown only where the region's schedule had no doctor's fee
+            "fee_kind": FeeKind.DOCTOR,
             "bookable_online": True,
             "rebookable_online": False,
         },

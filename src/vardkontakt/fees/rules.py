@@ -86,3 +86,20 @@ def holder_key(patient: Patient, day: dt.date) -> str:
 def ceiling_of(patient: Patient) -> Decimal:
     """The ceiling of the patient's own region (at most the statutory maximum)."""
     return min(rules_of(region_of_patient(patient)).ceiling, STATUTORY_CEILING)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    in_force: list[FeeSchedule]  # per fee kind and kind of unit, the row in force on the day
+    coming: list[FeeSchedule]  # the changes from a later day, soonest first
+
+
+def schedule_of(region: Region, day: dt.date) -> Schedule:
+    """The region's published fees on ``day`` and the changes decided for later days."""
+    rows = list(FeeSchedule.objects.filter(region=region).order_by("kind", "unit_kind", "-effective_from"))
+    in_force: dict[tuple[str, str], FeeSchedule] = {}
+    for row in rows:
+        if row.effective_from <= day:
+            in_force.setdefault((row.kind, row.unit_kind), row)
+    coming = sorted((r for r in rows if r.effective_from > day), key=lambda r: (r.effective_from, r.kind, r.unit_kind))
+    return Schedule(in_force=list(in_force.values()), coming=coming)

@@ -22,6 +22,7 @@ from vardkontakt.fees.models import (
     CeilingHolder,
     Fee,
     FeeKind,
+    FeeRules,
     FeeSchedule,
     FeeSource,
     Frikort,
@@ -33,6 +34,8 @@ from vardkontakt.organisation.models import CareUnit, Region
 FEE_CHARGE = "fees.fee.charge"
 FEE_REGISTER = "fees.fee.register"
 SCHEDULE_SET = "fees.schedule.set"
+RULES_UPDATE = "fees.rules.update"
+RULE_FIELDS = ("ceiling", "free_under_age", "free_from_age", "missed_visit_hours")
 
 
 def _holder_locked(key: str) -> CeilingHolder:
@@ -189,12 +192,21 @@ def fee_schedule_set(
     today = today or timezone.localdate()
     if effective_from <= today:
         raise ValidationError(_("A fee can change from tomorrow or a later day, never before."))
+    amount = ceiling.money(amount)
+    if amount < 0:
+        raise ValidationError(_("Enter an amount of 0 kronor or more."))
+    same = FeeSchedule.objects.filter(
+        region=region, kind=kind, unit_kind=unit_kind, effective_from=effective_from, amount=amount
+    )
+    found = same.filter(counts_toward_ceiling=counts).first()
+    if found is not None:  # the same change sent twice: stored and logged once
+        return found
     row, _created = FeeSchedule.objects.update_or_create(
         region=region,
         kind=kind,
         unit_kind=unit_kind,
         effective_from=effective_from,
-        defaults={"amount": ceiling.money(amount), "counts_toward_ceiling": counts},
+        defaults={"amount": amount, "counts_toward_ceiling": counts},
     )
     audit(
         actor=actor,
@@ -203,3 +215,25 @@ def fee_schedule_set(
         detail=f"{region.name}: {kind} {unit_kind or 'all units'} {row.amount} from {effective_from.isoformat()}",
     )
     return row
+
+
+@transaction.atomic
+def fee_rules_update(*, actor: Actor, region: Region, values: dict[str, object]) -> list[str]:
+    """The region's fee settings (ceiling, age exemptions, missed-visit hours): stores those that
+    differ and returns their names (none: nothing written, nothing logged). The bounds are the
+    form's; the database refuses a ceiling above the statutory maximum in any case."""
+    Region.objects.select_for_update().get(pk=region.pk)  # one change of the region's rules at a time
+    current = FeeRules.objects.filter(region=region).first() or FeeRules(region=region)
+    changed = [name for name in RULE_FIELDS if getattr(current, name) != values[name]]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(current, name, values[name])
+    current.save()
+    audit(
+        actor=actor,
+        action=RULES_UPDATE,
+        obj=current,
+        detail=f"{region.name}: " + ", ".join(f"{name} {getattr(current, name)}" for name in changed),
+    )
+    return changed

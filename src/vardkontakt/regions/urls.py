@@ -1,12 +1,13 @@
 from django.urls import path
 
-from vardkontakt.regions import catalogue_views, information_views, rule_views, views
+from vardkontakt.regions import catalogue_views, fee_views, information_views, rule_views, views
 
 app_name = "regions"
 
 urlpatterns = [
     path("regions/<uuid:region_id>/", views.overview, name="overview"),
     path("regions/<uuid:region_id>/rules/", rule_views.rules, name="rules"),
+    path("regions/<uuid:region_id>/fees/", fee_views.fees, name="fees"),
     path("regions/<uuid:region_id>/catalogue/", catalogue_views.upload, name="catalogue"),
     path(
         "regions/<uuid:region_id>/catalogue/<uuid:import_id>/",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from vardkontakt.cases.questions import answers_for_storage
 from vardkontakt.cases.services import case_create, service_activate
 from vardkontakt.demo import demo_data
 from vardkontakt.demo.models import DemoInstallation
+from vardkontakt.fees.models import FeeRules, FeeSchedule
 from vardkontakt.fhir.auth import all_scopes, client_create
 from vardkontakt.fhir.importer import Sender, import_bundle
 from vardkontakt.identity.models import Patient, Profession, Staff, User
@@ -87,6 +89,7 @@ class Command(BaseCommand):
             )
             units.append(unit)
 
+        self._fees(region, today)
         staff_members = self._staff(units)
         self._roles(region, administrations, staff_members)
         patients = self._patients(today)
@@ -102,6 +105,20 @@ class Command(BaseCommand):
                 f"{Patient.objects.count()} residents."
             )
         )
+
+    def _fees(self, region: Region, today: dt.date) -> None:
+        """The region's fee rules and schedule (seeded as they stand: the page's and
+        ``fee_schedule_set``'s rule of changes from tomorrow only is for changes, not the seed)."""
+        FeeRules.objects.update_or_create(region=region, defaults=demo_data.FEE_RULES)
+        since = dt.date(today.year, 1, 1)
+        for kind, unit_kind, kronor, counts in demo_data.FEE_SCHEDULE:
+            FeeSchedule.objects.update_or_create(
+                region=region,
+                kind=kind,
+                unit_kind=unit_kind,
+                effective_from=since,
+                defaults={"amount": Decimal(kronor), "counts_toward_ceiling": counts},
+            )
 
     def _claim_database(self) -> None:
         """Only a demo installation gets the demo: an empty database (marked now) or one this
