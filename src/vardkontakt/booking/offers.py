@@ -23,12 +23,10 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from vardkontakt.booking import notices, waiting_list
+from vardkontakt.booking import waiting_list
 from vardkontakt.booking.availability import coming_web_bookings
 from vardkontakt.booking.models import (
     Booking,
-    BookingChannel,
-    BookingStatus,
     EarlierTimeOffer,
     EarlierTimeRequest,
     EarlierTimeRequestStatus,
@@ -40,19 +38,18 @@ from vardkontakt.booking.services import (
     Refusal,
     _check_online,
     _holders,
-    _insert,
     _lock_subject,
     _locked_booking,
     _locked_slot,
     _log,
     _may_book_for,
+    _moved_online,
     _refusing_taken,
     _require_active,
     _Taken,
     held_for_an_offer,
 )
 from vardkontakt.identity.models import Patient
-from vardkontakt.notifications.models import NotificationKind
 
 WAITING = EarlierTimeRequestStatus.WAITING
 
@@ -155,30 +152,12 @@ def earlier_time_offer_claim(*, offer_id: uuid.UUID | str, actor: Patient) -> Bo
         others = [b for b in coming_web_bookings(old.patient, slot.visit_type) if b.pk != old.pk]
         if len(others) >= settings_of(slot.unit).online_bookings_per_visit_type:
             raise BookingRefused(Refusal.LIMIT_REACHED, unit=slot.unit)
-        old.status = BookingStatus.REBOOKED
-        old.ended_at = now
-        old.ended_online = True
-        old.ended_by_patient = actor
-        old.save(update_fields=["status", "ended_at", "ended_online", "ended_by_patient"])
-        new = Booking(
-            slot=slot,
-            patient=old.patient,
-            channel=BookingChannel.ONLINE,
-            booked_by_patient=actor,
-            created_at=now,
-            sms_reminder=old.sms_reminder,
-            rebooked_from=old,
-            calendar_uid=old.event_uid,
-            calendar_sequence=old.calendar_sequence + 1,
-        )
-        _insert(new)
+        new = _moved_online(old, slot, actor=actor, now=now)
         offer.status, offer.ended_at, offer.booking = OfferStatus.CLAIMED, now, new
         offer.save(update_fields=["status", "ended_at", "booking"])
         EarlierTimeRequest.objects.filter(pk=offer.request_id).update(
             status=EarlierTimeRequestStatus.FULFILLED, ended_at=now, ended_because="claimed"
         )
-        notices.withdraw_reminder(old)
-        notices.tell(new, NotificationKind.BOOKING_CHANGED)
         # The time given up is free for the next who waits.
         waiting_list.offers_make_soon(old.slot.visit_type_id)
         _log(actor, "booking.earlier.claim", new)

@@ -187,6 +187,35 @@ def _refusing_taken(slot_id: uuid.UUID | str, *, online: bool) -> Iterator[None]
         raise BookingRefused(Refusal.TAKEN, alternatives_to(slot, online=online), unit=slot.unit) from None
 
 
+def _moved_online(
+    old: Booking, slot: Slot, *, actor: Patient, now: dt.datetime, idempotency_key: str | None = None
+) -> Booking:
+    """End ``old`` as moved online by ``actor`` and insert its successor on ``slot``: the same
+    patient, SMS choice and calendar event (its UID, SEQUENCE + 1), with the old reminder withdrawn
+    and the change told. The caller holds the locks and has checked every rule of the move."""
+    old.status = BookingStatus.REBOOKED
+    old.ended_at = now
+    old.ended_online = True
+    old.ended_by_patient = actor
+    old.save(update_fields=["status", "ended_at", "ended_online", "ended_by_patient"])
+    new = Booking(
+        slot=slot,
+        patient=old.patient,
+        channel=BookingChannel.ONLINE,
+        booked_by_patient=actor,
+        created_at=now,
+        sms_reminder=old.sms_reminder,
+        rebooked_from=old,
+        idempotency_key=idempotency_key or None,
+        calendar_uid=old.event_uid,
+        calendar_sequence=old.calendar_sequence + 1,
+    )
+    _insert(new)
+    notices.withdraw_reminder(old)
+    notices.tell(new, NotificationKind.BOOKING_CHANGED)
+    return new
+
+
 def _insert(booking: Booking) -> None:
     """Every path locks the slot before it looks, so the constraint should never fire; if a path
     ever does not, losing the race to it is the same refusal, not an error. (No savepoint: the
@@ -409,26 +438,7 @@ def booking_move_online(
             raise BookingRefused(Refusal.NOT_SAME_KIND, unit=old_slot.unit)
         if _holders(new_slot, None, None).active or held_for_an_offer(new_slot, now):
             raise _Taken
-        old.status = BookingStatus.REBOOKED
-        old.ended_at = now
-        old.ended_online = True
-        old.ended_by_patient = actor
-        old.save(update_fields=["status", "ended_at", "ended_online", "ended_by_patient"])
-        new = Booking(
-            slot=new_slot,
-            patient=old.patient,
-            channel=BookingChannel.ONLINE,
-            booked_by_patient=actor,
-            created_at=now,
-            sms_reminder=old.sms_reminder,
-            rebooked_from=old,
-            idempotency_key=idempotency_key or None,
-            calendar_uid=old.event_uid,
-            calendar_sequence=old.calendar_sequence + 1,
-        )
-        _insert(new)
-        notices.withdraw_reminder(old)
-        notices.tell(new, NotificationKind.BOOKING_CHANGED)
+        new = _moved_online(old, new_slot, actor=actor, now=now, idempotency_key=idempotency_key)
         waiting_list.requests_end(booking=old, because="moved", now=now)
         waiting_list.offers_make_soon(old_slot.visit_type_id)
         _log(actor, "booking.rebook", new)
