@@ -317,3 +317,34 @@ def test_a_report_taken_back_out_leaves_its_results_on_their_own(personas):
     assert "cbc" not in found
     assert found["mcv"].panel is None and found["cbc-panel"].panel is None
     assert found["hb"].panel == found["cbc-panel"]
+
+
+def test_a_large_import_stores_each_new_row_as_a_small_one_does(personas):
+    """From COPY_FROM new rows on, PostgreSQL takes them by COPY (records.services._insert_new):
+    the same values, components and all, as the row-by-row way of a small import, and read back
+    the same."""
+    from vardkontakt.records.services import COPY_FROM
+
+    def pressures(prefix: str, count: int) -> dict[str, Any]:
+        return labs.transaction(
+            *(
+                (
+                    f"urn:uuid:{prefix}{n}",
+                    labs.blood_pressure(
+                        120 + n, 80, ident_=f"{prefix}{n}", at=f"2026-10-{1 + n % 28:02d}T08:00:00+02:00"
+                    ),
+                )
+                for n in range(count)
+            )
+        )
+
+    import_bundle(pressures("small", 2), sender=Sender("flexlab"))
+    import_bundle(pressures("large", COPY_FROM + 10), sender=Sender("flexlab"))
+    small = LabResult.objects.get(source_id__endswith="|small1")
+    large = LabResult.objects.get(source_id__endswith="|large1")
+    assert LabResult.objects.filter(source_id__contains="|large").count() == COPY_FROM + 10
+    fields = [f.attname for f in LabResult._meta.concrete_fields if f.attname not in ("id", "source_id", "received_at")]
+    assert {f: getattr(large, f) for f in fields} == {f: getattr(small, f) for f in fields}
+    assert large.components and large.components == small.components
+    again = import_bundle(pressures("large", COPY_FROM + 10), sender=Sender("flexlab"))
+    assert (again.created, again.updated) == (0, COPY_FROM + 10)  # a resend writes nothing new
