@@ -370,9 +370,13 @@ def test_the_claim_window_is_real_hours_across_midnight_and_the_clock_change(
 
 def test_the_spring_night_offer_says_the_summer_time(unit, visit, personas, now_commits):
     with time_machine.travel(SPRING_NIGHT, tick=False):
-        booking = booked(unit, make_slot(unit, visit, personas.staff_x, at(dt.date(2027, 4, 7), 9)), personas.tolvan)
+        booking = booked(
+            unit,
+            make_slot(unit, visit, personas.staff_x, at(SPRING_NIGHT.date() + dt.timedelta(days=10), 9)),
+            personas.tolvan,
+        )
         now_commits(earlier_time_request_create, booking_id=booking.pk, actor=personas.tolvan)
-        make_slot(unit, visit, personas.staff_x, at(dt.date(2027, 3, 30), 9))
+        make_slot(unit, visit, personas.staff_x, at(SPRING_NIGHT.date() + dt.timedelta(days=2), 9))  # earlier: offered
         offers_renew_all()
         notice = Notification.objects.get(kind=NotificationKind.EARLIER_TIME_OFFERED)
         body = render(notice.kind, language="en", context=notice.context).body

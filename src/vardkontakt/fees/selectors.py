@@ -151,3 +151,9 @@ def fee_quote(*, patient: Patient, unit: CareUnit, kind: str, day: dt.date) -> Q
     if card is not None and card.valid_from <= day:
         return Quote(ceiling.ZERO, True, frikort=True)
     return Quote(ceiling.charge(before=price.amount, counts=True, used=period.used, ceiling=period.ceiling), True)
+
+
+def patient_for_fee_registration(*, personnummer: str) -> Patient | None:
+    """The resident a fee paid elsewhere is registered for, by the personnummer on the receipt
+    (already normalised by the form); None for someone the e-services do not hold."""
+    return Patient.objects.filter(personnummer=personnummer).first()

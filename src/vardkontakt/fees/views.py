@@ -17,7 +17,6 @@ from vardkontakt.access.policy import Relation
 from vardkontakt.fees import policy, selectors, services
 from vardkontakt.fees.forms import RegisterForm, VerifyForm
 from vardkontakt.identity.decorators import PatientRequest, StaffRequest, patient_required, staff_required
-from vardkontakt.identity.models import Patient
 
 
 @patient_required
@@ -56,7 +55,7 @@ def register(request: StaffRequest) -> HttpResponse:
     form = RegisterForm(request.POST or None, units=units, initial={"form_key": uuid.uuid4().hex})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        patient = Patient.objects.filter(personnummer=data["personnummer"]).first()
+        patient = selectors.patient_for_fee_registration(personnummer=data["personnummer"])
         if patient is None:
             form.add_error("personnummer", _("Nobody with this personal identity number uses the e-services."))
         else:
