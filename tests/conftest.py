@@ -34,7 +34,11 @@ hypothesis.settings.register_profile(
 )
 hypothesis.settings.load_profile("vardkontakt")
 
-CROWD_LOCK = Path(__file__).resolve().parents[1] / "var" / "many-connections.lock"
+# VK_CROWD_LOCK: checkouts sharing one PostgreSQL server share one lock file, so their crowds of
+# connections never overlap either.
+CROWD_LOCK = Path(
+    os.environ.get("VK_CROWD_LOCK") or Path(__file__).resolve().parents[1] / "var" / "many-connections.lock"
+)
 
 
 @pytest.fixture(autouse=True)
