@@ -224,3 +224,30 @@ def test_the_unit_admin_activates_services(personas):
     assert client.post(f"/staff/units/{unit.id}/services/activate/", {"kind": "renew_prescription"}).status_code == 302
     assert unit.services.filter(kind="renew_prescription", active=True).exists()
     assert client.post(f"/staff/units/{unit.id}/services/activate/", {"kind": "nonsense"}).status_code == 404
+
+
+def test_cases_sharing_a_deadline_are_listed_in_the_order_they_came(staff_x, tolvans_case, personas, advice):
+    """Many cases share a deadline (the end of a working day): they are listed oldest first, and in
+    the same order at every reading, whatever order the database happens to hold them in."""
+    from vardkontakt.cases.services import case_create
+
+    for n in range(6):
+        case_create(actor=personas.tolvan, subject=personas.tolvan, service=advice, answers=[], idempotency_key=f"t{n}")
+    cases = list(Case.objects.exclude(pk=tolvans_case.pk))
+    deadline = tolvans_case.deadline_passes_at
+    first = tolvans_case.received_at
+    # Received in an order unrelated to their ids or to when the rows were written.
+    shuffled = sorted(cases, key=lambda case: str(case.pk)[::-1])
+    for minutes, case in enumerate(shuffled, start=1):
+        Case.objects.filter(pk=case.pk).update(
+            deadline_passes_at=deadline, received_at=first + dt.timedelta(minutes=minutes)
+        )
+    url = f"/staff/units/{tolvans_case.unit_id}/inbox/?list=unassigned"
+
+    def listed_order() -> list[Case]:
+        page = staff_x.get(url).text
+        listed = [case for case in [tolvans_case, *shuffled] if f"/staff/cases/{case.pk}/" in page]
+        return sorted(listed, key=lambda case: page.index(f"/staff/cases/{case.pk}/"))
+
+    assert listed_order() == [tolvans_case, *shuffled]
+    assert listed_order() == [tolvans_case, *shuffled]  # and again

@@ -113,7 +113,9 @@ class Case(models.Model):
     idempotency_key = models.CharField(max_length=64, unique=True)
 
     class Meta:
-        ordering = ["deadline_passes_at"]
+        # Cases sharing a deadline (common: the end of a working day) come in the order they were
+        # received, then by id, so a list and its pages are the same on every reading.
+        ordering = ["deadline_passes_at", "received_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=CaseStatus.values), name="case_status_valid"),
             models.CheckConstraint(
@@ -132,33 +134,33 @@ class Case(models.Model):
             # works on. The service is included so that the figures filtered by service or profession
             # are read from the index too (235 ms -> 1 ms at 1M cases).
             models.Index(
-                fields=["unit", "deadline_passes_at"],
+                fields=["unit", "deadline_passes_at", "received_at", "id"],
                 include=["service"],
                 condition=Q(status__in=OPEN_STATUSES),
                 name="case_open_deadline",
             ),
             # Overdue: open, unanswered and past the deadline, counted on every staff page (the header).
             models.Index(
-                fields=["unit", "deadline_passes_at"],
+                fields=["unit", "deadline_passes_at", "received_at", "id"],
                 include=["service"],
                 condition=Q(status__in=OPEN_STATUSES, first_answered_at__isnull=True),
                 name="case_open_unanswered",
             ),
             # Unassigned (NULL) and mine.
             models.Index(
-                fields=["unit", "assigned_to", "deadline_passes_at"],
+                fields=["unit", "assigned_to", "deadline_passes_at", "received_at", "id"],
                 include=["service"],
                 condition=Q(status__in=OPEN_STATUSES),
                 name="case_open_assignee",
             ),
             # One service's open cases by deadline, however few of the unit's they are.
             models.Index(
-                fields=["service", "deadline_passes_at"],
+                fields=["service", "deadline_passes_at", "received_at", "id"],
                 condition=Q(status__in=OPEN_STATUSES),
                 name="case_open_service",
             ),
             models.Index(
-                fields=["unit", "-closed_at"],
+                fields=["unit", "-closed_at", "-id"],
                 include=["service"],
                 condition=Q(status=CaseStatus.CLOSED),
                 name="case_closed_newest",

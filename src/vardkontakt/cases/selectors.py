@@ -278,9 +278,10 @@ def inbox(*, staff: Staff, unit: CareUnit, listing: str, service_id: str = "", p
     }
     counts = capped_counts(unit, base, filters)
     chosen = filters.get(listing, filters["open"])
-    ordering = "-closed_at" if listing == "closed" else "deadline_passes_at"
+    # The order each list's partial index holds (cases/models.py), ties included.
+    ordering = ("-closed_at", "-id") if listing == "closed" else ("deadline_passes_at", "received_at", "id")
     cases = list(
-        base.filter(chosen).select_related("service", "patient", "assigned_to").order_by(ordering)[:INBOX_ROWS]
+        base.filter(chosen).select_related("service", "patient", "assigned_to").order_by(*ordering)[:INBOX_ROWS]
     )
     shown: dict[object, Case] = {}  # one entry per patient shown (their first case), as the appointment book
     for case in cases:
