@@ -260,13 +260,18 @@ def fill(name: str, size: str, ids: dict[str, Any], timings: dict[str, float]) -
     conn.execute("INSERT INTO bench_measured VALUES (%s, %s)", [ids["services"], ids["colleagues"]])
 
     def load_residents() -> None:
+        from vardkontakt.identity.models import Patient
+
         now = dt.datetime.now(dt.UTC)
-        with conn.cursor() as cursor:
-            columns = "id, personnummer, given_name, family_name, mobile, email, notify_by_sms, notify_by_email, "
-            columns += "protected_identity, created_at, updated_at"
-            with cursor.copy(f"COPY identity_patient ({columns}) FROM STDIN") as copy:
-                for pk, number, given, family, at in residents(patients, ids["existing_personnummer"]):
-                    copy.write_row((pk, number, given, family, "", "", False, False, False, at, now))
+        # Every column the model has (the rest at their defaults), so a new field of the person does
+        # not break the benchmark; the defaults are Django's, which PostgreSQL does not know of.
+        given_fields = ("id", "personnummer", "given_name", "family_name", "created_at", "updated_at")
+        rest = [f for f in Patient._meta.concrete_fields if f.name not in given_fields and not f.is_relation]
+        columns = ", ".join([*given_fields, *(f.column for f in rest)])
+        defaults = tuple(f.get_default() for f in rest)
+        with conn.cursor() as cursor, cursor.copy(f"COPY identity_patient ({columns}) FROM STDIN") as copy:
+            for pk, number, given, family, at in residents(patients, ids["existing_personnummer"]):
+                copy.write_row((pk, number, given, family, at, now, *defaults))
         conn.execute(
             "CREATE TABLE bench_patient AS SELECT row_number() OVER (ORDER BY id) - 1 AS k, id FROM identity_patient "
             "WHERE id <> %s",
