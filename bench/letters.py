@@ -132,6 +132,7 @@ def measure(database: dict[str, str]) -> dict[str, object]:
     began, began_cpu = time.perf_counter(), time.process_time()
     issued = letters_issue(region=unit.administration.region, day=today, now=cutoff + dt.timedelta(minutes=1))
     issue_seconds = time.perf_counter() - began
+    issue_cpu = time.process_time() - began_cpu
     began = time.perf_counter()
     batches = 0
     while print_batch_create(now=cutoff + dt.timedelta(minutes=2)) is not None:
@@ -163,6 +164,8 @@ def measure(database: dict[str, str]) -> dict[str, object]:
         "bare_render_letters_per_second": round(bare_rate, 2),
         "issue_seconds": round(issue_seconds, 2),
         "print_seconds": round(print_seconds, 2),
+        "issue_cpu_seconds": round(issue_cpu, 2),
+        "print_cpu_seconds": round(run_cpu - issue_cpu, 2),
         "letters_per_second_per_core": round(rate, 2),
         "ratio_to_bare_render": round(rate / bare_rate, 3),
         "ratio_goal": RATIO_GOAL,

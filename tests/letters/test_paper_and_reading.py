@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.test import Client
+from pypdf import PdfReader
 
 from tests.helpers import login_as
 from tests.letters.conftest import at, local, slots_from
@@ -94,7 +95,11 @@ def test_the_print_batch_is_one_pdf_in_postal_code_order_with_a_manifest(
     manifest = json.loads((print_dir / batch.manifest_name).read_text())
     assert [item["postal_code"] for item in manifest["items"]] == ["11120", "21145"]
     assert manifest["pages"] == batch.page_count >= 2 and manifest["items"][1]["first_page"] > 1
-    assert (print_dir / batch.pdf_name).read_bytes().startswith(b"%PDF")
+    joined = PdfReader(print_dir / batch.pdf_name)
+    assert len(joined.pages) == batch.page_count
+    for item in manifest["items"]:  # each letter starts on the page the manifest names, with its address
+        first = joined.pages[item["first_page"] - 1].extract_text()
+        assert item["name"] in first and item["postal_code"] in first
     assert set(Letter.objects.values_list("paper", flat=True)) == {Paper.PRINTED, Paper.NO_ADDRESS}
     with at(local(*MONDAY, 20)):
         assert print_batch_create() is None  # nothing printed twice
