@@ -82,7 +82,9 @@ def measure(database: dict[str, str]) -> dict[str, object]:
     today = timezone.now().astimezone(STOCKHOLM).date()
     cutoff = cutoff_of(today, 18)
     made = cutoff - dt.timedelta(hours=6)
-    first = dt.datetime.combine(today + dt.timedelta(days=14), dt.time(8), tzinfo=STOCKHOLM)
+    # In UTC: a full day's slots run for weeks, across a change of clock (Swedish wall-clock
+    # arithmetic would make a slot end before it starts).
+    first = dt.datetime.combine(today + dt.timedelta(days=14), dt.time(8), tzinfo=STOCKHOLM).astimezone(dt.UTC)
     slots = [
         Slot(
             unit=unit,

@@ -108,9 +108,20 @@ class PrintBatch(models.Model):
     pdf_name = models.CharField(max_length=200)
     manifest_name = models.CharField(max_length=200)
     pdf_sha256 = models.CharField(max_length=64)
+    # Delivery to the provider's SFTP server, where one is configured (else the folder is the
+    # delivery): when it arrived (its manifest renamed into place), and the retries until then.
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    next_delivery_at = models.DateTimeField(null=True, blank=True)
+    delivery_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["next_delivery_at"], condition=Q(delivered_at__isnull=True), name="print_batch_undelivered"
+            )
+        ]
 
 
 class Letter(models.Model):

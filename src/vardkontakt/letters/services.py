@@ -16,6 +16,7 @@ a digital one that nobody has opened ``paper_days_before`` days before the visit
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -39,7 +40,7 @@ from vardkontakt.access.models import Guardianship, Proxy, ProxyStatus
 from vardkontakt.booking.models import Booking
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.models import Patient, Staff
-from vardkontakt.letters import policy, render
+from vardkontakt.letters import policy, render, sftp
 from vardkontakt.letters.models import (
     Letter,
     LetterKind,
@@ -483,6 +484,66 @@ def _write_pending(path: Path, data: bytes) -> None:
 def _publish(folder: Path, names: Iterable[str]) -> None:
     for name in names:
         os.replace(folder / f"{name}.part", folder / name)
+
+
+# A failed delivery is tried again after 1, 2, 4 ... minutes, at most an hour apart.
+DELIVERY_BACKOFF_MAX = dt.timedelta(hours=1)
+
+
+def delivery_backoff(attempts: int) -> dt.timedelta:
+    return min(dt.timedelta(minutes=2 ** min(attempts - 1, 16)), DELIVERY_BACKOFF_MAX)
+
+
+def print_batches_deliver(*, now: dt.datetime | None = None) -> int:
+    """On the worker heartbeat, where an SFTP target is configured: every batch not yet delivered
+    (and not waiting for its next try) to the provider's server, oldest first; the print folder's
+    copies go once the server has them. A failure is noted on the batch and tried again later; the
+    round stops at the first failure (the server is likely down for the others too). Returns how
+    many batches were delivered."""
+    target = sftp.configured_target()
+    if target is None:
+        return 0
+    now = now or timezone.now()
+    folder = print_folder()
+    delivered = 0
+    while True:
+        # The row stays locked while its files travel: two workers never upload the same batch
+        # at once. A worker that dies after the upload leaves the manifest on the server, and the
+        # next try sees it there and uploads nothing again.
+        with transaction.atomic():
+            batch = (
+                PrintBatch.objects.select_for_update(skip_locked=True)
+                .filter(delivered_at__isnull=True)
+                .filter(Q(next_delivery_at__isnull=True) | Q(next_delivery_at__lte=now))
+                .order_by("created_at", "pk")
+                .first()
+            )
+            if batch is None:
+                return delivered
+            batch.delivery_attempts += 1
+            try:
+                sftp.deliver(target, folder, batch.pdf_name, batch.manifest_name)
+            except sftp.DeliveryFailed as error:
+                batch.next_delivery_at = now + delivery_backoff(batch.delivery_attempts)
+                batch.delivery_error = str(error)[:500]
+                batch.save(update_fields=["delivery_attempts", "next_delivery_at", "delivery_error"])
+                logger.warning(
+                    "print batch %s not delivered (attempt %s): %s", batch.pk, batch.delivery_attempts, error
+                )
+                return delivered
+            batch.delivered_at = timezone.now()
+            batch.next_delivery_at = None
+            batch.delivery_error = ""
+            batch.save(update_fields=["delivery_attempts", "delivered_at", "next_delivery_at", "delivery_error"])
+            transaction.on_commit(functools.partial(_remove_from_folder, folder, [batch.pdf_name, batch.manifest_name]))
+        delivered += 1
+
+
+def _remove_from_folder(folder: Path, names: Iterable[str]) -> None:
+    """The print folder is only the way to the server once one is configured: addresses and
+    letters are not kept there after delivery."""
+    for name in names:
+        (folder / name).unlink(missing_ok=True)
 
 
 def print_batches_due(*, now: dt.datetime | None = None) -> int:
