@@ -313,6 +313,7 @@ def _letter_of(made: Made, now: dt.datetime) -> Letter:
         html_sv=made.rendered.html_sv,
         html_en=made.rendered.html_en,
         pdf=made.rendered.pdf,
+        pdf_language=made.rendered.pdf_language,
         digital=digital,
         paper=paper,
         paper_reason=reason,
