@@ -110,7 +110,7 @@ def test_the_print_batch_is_one_pdf_in_postal_code_order_with_a_manifest(
 def pdf_text(letter: Letter) -> tuple[str, str]:
     """The letter's PDF as its reader gets it: the document's language and its text."""
     reader = PdfReader(io.BytesIO(bytes(letter.pdf)))
-    return str(reader.trailer["/Root"]["/Lang"]), " ".join(page.extract_text() for page in reader.pages)
+    return str(reader.root_object["/Lang"]), " ".join(page.extract_text() for page in reader.pages)
 
 
 def test_the_pdf_is_written_in_the_language_the_person_chose_for_letters(unit, week, personas):

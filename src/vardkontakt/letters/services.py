@@ -253,10 +253,10 @@ def _issue_chunk(
     except IntegrityError:
         # Another worker stored some of them (a run taken up again while this one still worked):
         # one at a time, each stored once.
-        stored = [letter for one in made if (letter := _store_one(one, now)) is not None]
-    for letter in stored:
-        if letter.paper == Paper.NO_ADDRESS:
-            logger.warning("letter %s cannot go on paper: no registered address", letter.pk)
+        stored = [kept for one in made if (kept := _store_one(one, now)) is not None]
+    for done in stored:
+        if done.paper == Paper.NO_ADDRESS:
+            logger.warning("letter %s cannot go on paper: no registered address", done.pk)
     return len(stored)
 
 
