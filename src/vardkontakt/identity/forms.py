@@ -37,6 +37,7 @@ class PatientSettingsForm(_ContactMixin):
         model = Patient
         fields = ["mobile", "email", "notify_by_sms", "notify_by_email", "digital_letters", "letter_language"]
         widgets = {"letter_language": forms.RadioSelect}
+        labels = {"letter_language": _("Language of your letters")}  # a legend: shown as written
         help_texts = {
             "letter_language": _("Letters on paper and saved as PDF are written in this language."),
             "digital_letters": _(
