@@ -137,6 +137,9 @@ def letters_issue(*, region: Region, day: dt.date, now: dt.datetime | None = Non
     states = _states_at(region, since, cutoff)
     for start in range(0, len(states), CHUNK):
         issued += _issue_chunk(states[start : start + CHUNK], cutoff, now, words)
+        # Alive: a large region's day takes about an hour of a core, longer than a run may stay
+        # silent before another worker takes it up as dead.
+        LetterRun.objects.filter(pk=run.pk).update(ran_at=max(now, timezone.now()))
     LetterRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), issued=run.issued + issued)
     return issued
 
