@@ -15,7 +15,7 @@ STATIC_BUILD := src/vardkontakt/static/vardkontakt/build
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: help build setup demo test test-shifted lint lint-shell types migrations-check pytest bench fuzz-fhir messages clean \
-	chromium clamav gettext pango apt nginx shellcheck psql postgresql-server deploy-smoke restore-drill
+	chromium clamav sshd gettext pango apt nginx shellcheck psql postgresql-server deploy-smoke restore-drill
 
 help:
 	@echo "make demo   - set up, load the demo region, serve on http://127.0.0.1:8000 with the worker"
@@ -79,6 +79,11 @@ chromium:
 clamav:
 	@test -x /usr/sbin/clamd || $(MAKE) --no-print-directory apt PACKAGE=clamav-daemon
 
+# OpenSSH's server: the tests start their own sshd on a loopback port to deliver print batches to
+# by SFTP (the platform itself needs only the paramiko client).
+sshd:
+	@test -x /usr/sbin/sshd || $(MAKE) --no-print-directory apt PACKAGE=openssh-server
+
 pango:
 	@installed=$$(dpkg-query -W -f='$${Status}\n' $(PANGO_PACKAGES) 2>/dev/null | grep -c '^install ok installed$$'); \
 		test "$$installed" = "$(words $(PANGO_PACKAGES))" || $(MAKE) --no-print-directory apt PACKAGE="$(PANGO_PACKAGES)"
@@ -116,7 +121,7 @@ PYTEST_WORKERS ?= 2
 
 TEST_RESULTS := var/test-results
 
-pytest: setup chromium clamav pango
+pytest: setup chromium clamav sshd pango
 	@mkdir -p $(TEST_RESULTS)
 	.venv/bin/pytest -n $(PYTEST_WORKERS) --junitxml=$(TEST_RESULTS)/today.xml
 
@@ -127,7 +132,7 @@ test: lint types migrations-check pytest
 # test ends otherwise than in the last `make test`. Another shift: make test-shifted CLOCK_SHIFT=1000d
 CLOCK_SHIFT ?= 400d,feb29
 
-test-shifted: setup clamav pango
+test-shifted: setup clamav sshd pango
 	@mkdir -p $(TEST_RESULTS) && rm -f $(TEST_RESULTS)/shifted.xml
 	.venv/bin/pytest -n $(PYTEST_WORKERS) --ignore=tests/browser --clock-shift=$(CLOCK_SHIFT) \
 		--junitxml=$(TEST_RESULTS)/shifted.xml || true

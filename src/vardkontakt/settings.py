@@ -300,6 +300,20 @@ PERIODIC_JOBS = [
 LETTERS_PRINT_DIR = env_str("VK_LETTERS_PRINT_DIR", str(VAR_DIR / "print"))
 LETTERS_PRINT_EVERY_MINUTES = env_int("VK_LETTERS_PRINT_EVERY_MINUTES", 60, minimum=0)
 LETTERS_BATCH_MAX = env_int("VK_LETTERS_BATCH_MAX", 5000, minimum=1)
+# Where the provider takes batches by SFTP (letters/sftp.py): its server, the account, the
+# platform's private key file (key authentication only), the server's host key as one known_hosts
+# line (pinned: any other key is refused) and the directory to upload to. Unset host: the print
+# folder is the delivery.
+LETTERS_SFTP_HOST = env_str("VK_LETTERS_SFTP_HOST")
+LETTERS_SFTP_PORT = env_int("VK_LETTERS_SFTP_PORT", 22, minimum=1)
+LETTERS_SFTP_USER = env_str("VK_LETTERS_SFTP_USER")
+LETTERS_SFTP_KEY_FILE = env_str("VK_LETTERS_SFTP_KEY_FILE")
+LETTERS_SFTP_HOST_KEY = env_str("VK_LETTERS_SFTP_HOST_KEY")
+LETTERS_SFTP_DIR = env_str("VK_LETTERS_SFTP_DIR", ".")
+if LETTERS_SFTP_HOST and not (LETTERS_SFTP_USER and LETTERS_SFTP_KEY_FILE and LETTERS_SFTP_HOST_KEY):
+    raise ImproperlyConfigured(
+        "VK_LETTERS_SFTP_HOST needs VK_LETTERS_SFTP_USER, VK_LETTERS_SFTP_KEY_FILE and VK_LETTERS_SFTP_HOST_KEY"
+    )
 
 # The booking waiting room (core/waiting_room.py): requests in progress per process, how many
 # bookings and (behind the gunicorn gate) confirmation pages may wait for a turn and for how

@@ -102,3 +102,20 @@ def test_a_signature_longer_than_500_characters_is_refused(nurse):
     assert response.status_code == 200
     staff.refresh_from_db()
     assert staff.signature == ""
+
+
+def test_a_resident_chooses_english_letters_and_a_bad_choice_changes_nothing(tolvan):
+    client, patient = tolvan
+    page = client.get("/settings/").text
+    assert 'name="letter_language" type="radio" value="sv" checked' in page
+    assert client.post("/settings/", {"letter_language": "en"}).status_code == 302
+    patient.refresh_from_db()
+    assert patient.letter_language == "en"
+    response = client.post("/settings/", {"letter_language": "de"})
+    assert response.status_code == 200 and 'href="#id_letter_language_0"' in response.text
+    patient.refresh_from_db()
+    assert patient.letter_language == "en"
+    # Saving the other settings without the choice keeps it.
+    assert client.post("/settings/", {"mobile": "070-123 45 67"}).status_code == 302
+    patient.refresh_from_db()
+    assert patient.letter_language == "en"

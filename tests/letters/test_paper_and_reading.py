@@ -3,10 +3,12 @@ logging, and what can be done from a letter."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 from django.test import Client
+from pypdf import PdfReader
 
 from tests.helpers import login_as
 from tests.letters.conftest import at, local, slots_from
@@ -94,11 +96,38 @@ def test_the_print_batch_is_one_pdf_in_postal_code_order_with_a_manifest(
     manifest = json.loads((print_dir / batch.manifest_name).read_text())
     assert [item["postal_code"] for item in manifest["items"]] == ["11120", "21145"]
     assert manifest["pages"] == batch.page_count >= 2 and manifest["items"][1]["first_page"] > 1
-    assert (print_dir / batch.pdf_name).read_bytes().startswith(b"%PDF")
+    joined = PdfReader(print_dir / batch.pdf_name)
+    assert len(joined.pages) == batch.page_count
+    for item in manifest["items"]:  # each letter starts on the page the manifest names, with its address
+        first = joined.pages[item["first_page"] - 1].extract_text()
+        assert item["name"] in first and item["postal_code"] in first
     assert set(Letter.objects.values_list("paper", flat=True)) == {Paper.PRINTED, Paper.NO_ADDRESS}
     with at(local(*MONDAY, 20)):
         assert print_batch_create() is None  # nothing printed twice
     assert PrintBatch.objects.count() == 1
+
+
+def pdf_text(letter: Letter) -> tuple[str, str]:
+    """The letter's PDF as its reader gets it: the document's language and its text."""
+    reader = PdfReader(io.BytesIO(bytes(letter.pdf)))
+    return str(reader.root_object["/Lang"]), " ".join(page.extract_text() for page in reader.pages)
+
+
+def test_the_pdf_is_written_in_the_language_the_person_chose_for_letters(unit, week, personas):
+    Patient.objects.filter(pk=personas.tolvan.pk).update(letter_language="en")
+    issue_monday(unit, week, personas.tolvan, personas.other_patient)
+    english = Letter.objects.get(patient=personas.tolvan)
+    swedish = Letter.objects.get(patient=personas.other_patient)
+    lang, text = pdf_text(english)
+    assert (lang, english.pdf_language) == ("en", "en")
+    assert "Appointment letter" in text and "Health check" in text and "If you cannot come" in text
+    assert "Kallelse" not in text and "Hälsosamtal" not in text
+    lang, text = pdf_text(swedish)
+    assert (lang, swedish.pdf_language) == ("sv", "sv")
+    assert "Kallelse" in text and "Hälsosamtal" in text and "Om du inte kan komma" in text
+    assert "Appointment letter" not in text
+    # The page in Brev is there in both languages either way.
+    assert "Health check" in english.html_en and "Hälsosamtal" in english.html_sv
 
 
 def test_an_unprinted_letter_replaced_by_a_newer_one_is_not_printed(unit, week, personas, print_dir):

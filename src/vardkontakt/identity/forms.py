@@ -35,8 +35,11 @@ class PatientSettingsForm(_ContactMixin):
 
     class Meta:
         model = Patient
-        fields = ["mobile", "email", "notify_by_sms", "notify_by_email", "digital_letters"]
+        fields = ["mobile", "email", "notify_by_sms", "notify_by_email", "digital_letters", "letter_language"]
+        widgets = {"letter_language": forms.RadioSelect}
+        labels = {"letter_language": _("Language of your letters")}  # a legend: shown as written
         help_texts = {
+            "letter_language": _("Letters on paper and saved as PDF are written in this language."),
             "digital_letters": _(
                 "Appointment letters come to Brev here, not on paper. A letter you have not opened "
                 "a few days before the appointment is still sent on paper."
@@ -44,6 +47,14 @@ class PatientSettingsForm(_ContactMixin):
             "mobile": _("For example 070-123 45 67. We never send medical information by text message."),
             "email": _("We only tell you that something new is waiting; you read it after logging in."),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A form sent without the choice (an older page, a script) keeps the language chosen before.
+        self.fields["letter_language"].required = False
+
+    def clean_letter_language(self) -> str:
+        return str(self.cleaned_data.get("letter_language") or self.instance.letter_language)
 
 
 class StaffSettingsForm(_ContactMixin):

@@ -76,6 +76,10 @@ class User(AbstractBaseUser):
         return self.login_key
 
 
+# The languages letters are written in (each name in its own language, as a language choice is).
+LETTER_LANGUAGES = [("sv", "Svenska"), ("en", "English")]
+
+
 class Patient(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.OneToOneField(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="patient")
@@ -91,6 +95,11 @@ class Patient(models.Model):
     # Digital kallelse: appointment letters in "Brev" instead of on paper (a letter left unopened
     # shortly before the visit still goes on paper; see letters/services.py).
     digital_letters = models.BooleanField(_("digital letters instead of paper"), default=False)
+    # The language of the person's letters on paper and as PDF (the page in Brev follows the site's
+    # language): a unit's letters exist in Swedish and English.
+    letter_language = models.CharField(
+        _("language of your letters"), max_length=2, choices=LETTER_LANGUAGES, default="sv"
+    )
     # The registered address (folkbokföringsadress) from the population register: where paper
     # letters go. Empty until the register import has given it.
     street_address = models.CharField(_("street address"), max_length=120, blank=True)
@@ -104,6 +113,9 @@ class Patient(models.Model):
     class Meta:
         ordering = ["family_name", "given_name"]
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(letter_language__in=["sv", "en"]), name="patient_letter_language_valid"
+            ),
             models.CheckConstraint(
                 condition=models.Q(notify_by_sms=False) | ~models.Q(mobile=""),
                 name="patient_sms_needs_mobile",

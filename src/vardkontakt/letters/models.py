@@ -108,9 +108,20 @@ class PrintBatch(models.Model):
     pdf_name = models.CharField(max_length=200)
     manifest_name = models.CharField(max_length=200)
     pdf_sha256 = models.CharField(max_length=64)
+    # Delivery to the provider's SFTP server, where one is configured (else the folder is the
+    # delivery): when it arrived (its manifest renamed into place), and the retries until then.
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    next_delivery_at = models.DateTimeField(null=True, blank=True)
+    delivery_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["next_delivery_at"], condition=Q(delivered_at__isnull=True), name="print_batch_undelivered"
+            )
+        ]
 
 
 class Letter(models.Model):
@@ -124,11 +135,13 @@ class Letter(models.Model):
     event_uid = models.UUIDField(db_index=True)
     appointment_at = models.DateTimeField()
     issued_at = models.DateTimeField()
-    # The letter as it was sent: the page in both languages, the PDF in Swedish (the language of
-    # the paper letter). Emptied when a letter of someone without an account passes its keeping time.
+    # The letter as it was sent: the page in both languages, the PDF (also the paper letter) in the
+    # language the person chose for letters. Emptied when a letter of someone without an account
+    # passes its keeping time.
     html_sv = models.TextField(blank=True)
     html_en = models.TextField(blank=True)
     pdf = models.BinaryField(blank=True)
+    pdf_language = models.CharField(max_length=2, default="sv")
     content_removed_at = models.DateTimeField(null=True, blank=True)
     # Someone chose digital letters (the person, or a guardian or proxy who gets them).
     digital = models.BooleanField(default=False)
@@ -147,6 +160,7 @@ class Letter(models.Model):
             models.UniqueConstraint(fields=["booking", "kind"], name="letter_once_per_booking_and_kind"),
             models.CheckConstraint(condition=Q(kind__in=LetterKind.values), name="letter_kind_valid"),
             models.CheckConstraint(condition=Q(paper__in=Paper.values), name="letter_paper_valid"),
+            models.CheckConstraint(condition=Q(pdf_language__in=["sv", "en"]), name="letter_pdf_language_valid"),
             models.CheckConstraint(condition=Q(paper="") | ~Q(paper_reason=""), name="letter_on_paper_has_a_reason"),
         ]
         indexes = [

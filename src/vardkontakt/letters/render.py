@@ -115,10 +115,11 @@ def page(facts: Facts, words: Words, language: str) -> str:
         return render_to_string("letters/letter_body.html", _context(facts, words, language))
 
 
-def document(facts: Facts, body_sv: str) -> str:
-    """The paper letter as one HTML document: the address in the envelope's window, then the letter."""
-    with translation.override("sv"):
-        return render_to_string("letters/letter_document.html", {"facts": facts, "body": body_sv})
+def document(facts: Facts, body: str, language: str = "sv") -> str:
+    """The paper letter as one HTML document in ``language`` (the body's): the address in the
+    envelope's window, then the letter."""
+    with translation.override(language):
+        return render_to_string("letters/letter_document.html", {"facts": facts, "body": body, "language": language})
 
 
 @functools.cache
@@ -151,6 +152,7 @@ class Rendered:
     html_sv: str
     html_en: str
     pdf: bytes
+    pdf_language: str = "sv"
 
 
 def letter_render(booking: Booking, kind: str, words: dict[str, Words] | None = None) -> Rendered:
@@ -160,4 +162,7 @@ def letter_render(booking: Booking, kind: str, words: dict[str, Words] | None = 
     words = words or {language: words_for(facts.unit, language) for language in ("sv", "en")}
     html_sv = page(facts, words["sv"], "sv")
     html_en = page(facts, words["en"], "en")
-    return Rendered(html_sv, html_en, pdf(document(facts, html_sv)))
+    # Paper and the PDF in the language the person chose for letters (the page follows the site's).
+    language = "en" if facts.patient.letter_language == "en" else "sv"
+    body = html_en if language == "en" else html_sv
+    return Rendered(html_sv, html_en, pdf(document(facts, body, language)), language)

@@ -7,6 +7,7 @@ from vardkontakt.letters.services import (
     letters_issue_due,
     letters_remove_expired,
     letters_to_paper,
+    print_batches_deliver,
     print_batches_due,
 )
 
@@ -16,9 +17,12 @@ def issue_letters() -> int:
 
 
 def letters_on_paper() -> int:
-    """Unopened digital letters to paper first, then the batch, so they leave in the same one."""
+    """Unopened digital letters to paper first, then the batch, so they leave in the same one; then
+    the batches to the provider's SFTP server where one is configured (and earlier failed ones)."""
     letters_to_paper()
-    return print_batches_due()
+    made = print_batches_due()
+    print_batches_deliver()
+    return made
 
 
 def remove_expired_letters() -> int:
