@@ -265,6 +265,10 @@ ROWS: list[Row] = [
     Row("home:start", "-", everyone(200)),
     Row("home:home", "-", everyone(302)),
     Row("home:healthz", "-", everyone(503)),  # no worker heartbeat in this test
+    # The residents' app: its manifest, service worker and offline page name nobody.
+    Row("home:manifest", "-", everyone(200)),
+    Row("home:service_worker", "-", everyone(200)),
+    Row("home:offline", "-", everyone(200)),
     Row("identity:login", "-", everyone(200)),
     # The provider is unreachable in this test (see the fixture): a clean 503 for everyone.
     Row("identity:login_start", "resident", everyone(503), kwargs=lambda p: {"side": "resident"}),

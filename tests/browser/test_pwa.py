@@ -1,0 +1,120 @@
+"""The residents' side as an installable app: the manifest, the service worker, the offline page,
+and what the worker keeps (the shell, never a page with someone's data)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WORKER_READY = """async () => {
+  const registration = await navigator.serviceWorker.ready;
+  const active = registration.active;
+  if (active.state !== "activated") {
+    await new Promise((resolve) => active.addEventListener("statechange", () => active.state === "activated" && resolve()));
+  }
+  if (!navigator.serviceWorker.controller) {
+    await new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve));
+  }
+  return {state: registration.active.state, scope: registration.scope, script: registration.active.scriptURL};
+}"""
+
+# Every cache's keys and each kept answer's text, as the page itself can see them.
+CACHE_CONTENTS = """async () => {
+  const kept = [];
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      const response = await cache.match(request);
+      kept.push({cache: name, url: request.url, text: await response.clone().text()});
+    }
+  }
+  return kept;
+}"""
+
+
+def wait_for_worker(page: Page) -> dict[str, Any]:
+    return page.evaluate(WORKER_READY)
+
+
+def test_the_app_is_installable_under_the_strict_policy_and_works_offline(browser, site, personas):
+    context = browser.new_context(locale="sv-SE")  # no CSP bypass: the policy must allow worker and manifest
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(site + "/")
+    manifest_url = page.eval_on_selector('link[rel="manifest"]', "link => link.href")
+    assert manifest_url == site + "/manifest.webmanifest"
+
+    worker = wait_for_worker(page)
+    assert worker == {"state": "activated", "scope": site + "/", "script": site + "/service-worker.js"}
+
+    # Chromium's own reading of the manifest: no parse errors, and nothing stops installing the app.
+    cdp = context.new_cdp_session(page)
+    app_manifest = cdp.send("Page.getAppManifest")
+    assert app_manifest["errors"] == [], app_manifest["errors"]
+    installability = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    assert [error["errorId"] for error in installability if error["errorId"] != "in-incognito"] == []
+
+    manifest = page.evaluate("async (url) => (await fetch(url)).json()", manifest_url)
+    assert manifest["name"] == "Vårdkontakt"
+    assert manifest["short_name"] == "Vårdkontakt"
+    assert manifest["start_url"] == "/home/"
+    assert manifest["scope"] == "/"
+    assert manifest["display"] == "standalone"
+    theme = page.eval_on_selector('meta[name="theme-color"]', "meta => meta.content")
+    assert manifest["theme_color"] == theme == "#0b5560"
+    sizes = {(icon["sizes"], icon["purpose"]) for icon in manifest["icons"]}
+    assert sizes == {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")}
+    for icon in manifest["icons"]:
+        drawn = page.evaluate(
+            """async (src) => { const image = new Image(); image.src = src; await image.decode();
+                return `${image.naturalWidth}x${image.naturalHeight}`; }""",
+            icon["src"],
+        )
+        assert drawn == icon["sizes"], icon
+
+    # Without a network, a page (even one never visited) is the offline page, in both languages.
+    context.set_offline(True)
+    page.goto(site + "/patient/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ingen anslutning")
+    expect(page.get_by_role("heading", level=2)).to_have_text("No connection")
+    expect(page.get_by_text("ring 112")).to_be_visible()
+    # Its styles come from the worker's cache too.
+    assert (
+        page.evaluate("() => getComputedStyle(document.querySelector('header')).backgroundColor") == "rgb(11, 85, 96)"
+    )
+    context.set_offline(False)
+    page.goto(site + "/")
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Ingen anslutning")
+    assert refused == []
+    context.close()
+
+
+def test_a_logged_in_page_never_enters_the_cache(ui, personas):
+    ui.login("19121212-1212")
+    expect(ui.page).to_have_url(re.compile(r"/patient/$"))
+    wait_for_worker(ui.page)
+    # Visited while the worker controls the page: the start page, the bookings, the settings.
+    for path in ("/patient/", "/bookings/", "/settings/"):
+        ui.goto(path)
+        expect(ui.page.get_by_text("Tolvan").first).to_be_visible()
+    kept = ui.page.evaluate(CACHE_CONTENTS)
+    urls = {entry["url"].removeprefix(ui.base) for entry in kept}
+    assert "/offline/" in urls
+    assert "/static/vardkontakt/build/main.css" in urls
+    assert all(url == "/offline/" or url.startswith("/static/") for url in urls), urls
+    for entry in kept:
+        assert "Tolvan" not in entry["text"], entry["url"]
+        assert "19121212" not in entry["text"], entry["url"]
+    # Offline, the pages just visited are not there to be shown: only the offline page is.
+    ui.page.context.set_offline(True)
+    ui.page.goto(ui.base + "/bookings/")
+    ui.check()
+    expect(ui.page.get_by_role("heading", level=1)).to_have_text("Ingen anslutning")
+    expect(ui.page.get_by_text("Tolvan")).to_have_count(0)
+    ui.page.context.set_offline(False)
