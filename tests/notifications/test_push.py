@@ -299,7 +299,7 @@ def test_a_double_subscription_at_the_same_moment_is_one_row(personas, push_serv
             push_subscription_save(
                 patient=personas.tolvan, endpoint=device.endpoint, p256dh=device.p256dh, auth=device.auth, label=""
             )
-        except BaseException as exc:  # noqa: BLE001 (reported below)
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()

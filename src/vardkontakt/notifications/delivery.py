@@ -12,8 +12,8 @@ import smtplib
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.templatetags.static import static
 from django.db.models import F, Q
+from django.templatetags.static import static
 from django.utils import timezone
 
 from vardkontakt.notifications import messages, sms, webpush
