@@ -3,6 +3,8 @@ and what the worker keeps (the shell, never a page with someone's data)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from typing import Any
 
@@ -118,3 +120,68 @@ def test_a_logged_in_page_never_enters_the_cache(ui, personas):
     expect(ui.page.get_by_role("heading", level=1)).to_have_text("Ingen anslutning")
     expect(ui.page.get_by_text("Tolvan")).to_have_count(0)
     ui.page.context.set_offline(False)
+
+
+def test_the_push_page_posts_the_subscription_as_push_manager_gives_it(ui, personas):
+    """Chromium's push service is FCM, out of reach here: PushManager.subscribe() is replaced by one
+    that answers as Chromium's does, and what the page sends us is checked."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from vardkontakt.notifications import webpush
+    from vardkontakt.notifications.models import PushSubscription
+
+    browser_key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    raw = browser_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    given = {
+        "endpoint": "https://fcm.googleapis.com/fcm/send/dGVzdC1kZXZpY2U:APA91bFake",
+        "expirationTime": None,
+        "keys": {"p256dh": webpush.b64url_encode(raw), "auth": webpush.b64url_encode(b"0123456789abcdef")},
+    }
+    ui.page.context.grant_permissions(["notifications"], origin=ui.base)
+    ui.page.context.add_init_script(
+        "const given = "
+        + json.dumps(given)
+        + """;
+        (() => {
+          PushManager.prototype.getSubscription = async () => null;
+          PushManager.prototype.subscribe = async function (options) {
+            const key = new Uint8Array(options.applicationServerKey);
+            sessionStorage.setItem("subscribedWith", JSON.stringify({
+              userVisibleOnly: options.userVisibleOnly, key: btoa(String.fromCharCode(...key)),
+            }));
+            return {endpoint: given.endpoint, expirationTime: null, options, toJSON: () => given};
+          };
+        })();"""
+    )
+    ui.login("19121212-1212")
+    ui.goto("/settings/")
+    ui.click("Push-notiser i din telefon eller dator", role="link")
+    expect(ui.page.get_by_text("Push-notiser är inte påslagna för någon enhet.")).to_be_visible()
+    for _ in range(2):  # the browser subscribes twice: one device
+        with ui.page.expect_request(lambda r: r.url.endswith("/settings/push/subscriptions/")) as sent:
+            ui.click("Slå på för den här enheten")
+        request = sent.value
+        assert request.method == "POST"
+        assert request.headers["content-type"] == "application/json"
+        assert request.headers["x-csrftoken"]
+        assert json.loads(request.post_data or "") == given
+    expect(ui.page.get_by_role("table")).to_contain_text("Chrome · Linux")
+    subscribed_with = json.loads(ui.page.evaluate("() => sessionStorage.getItem('subscribedWith')"))
+    key = webpush.vapid_private_key()
+    assert key is not None
+    assert subscribed_with == {
+        "userVisibleOnly": True,
+        "key": base64.b64encode(webpush.public_key_bytes(key)).decode(),
+    }
+    device = PushSubscription.objects.get()
+    assert (device.patient, device.endpoint, device.p256dh, device.auth) == (
+        personas.tolvan,
+        given["endpoint"],
+        given["keys"]["p256dh"],
+        given["keys"]["auth"],
+    )
+    # Turned off again from the same page.
+    ui.click("Stäng av enheten som slogs på " + ui.page.get_by_role("cell").nth(1).inner_text())
+    expect(ui.page.get_by_text("Push-notiser är avstängda för den enheten.")).to_be_visible()
+    assert not PushSubscription.objects.exists()
