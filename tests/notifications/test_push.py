@@ -311,3 +311,15 @@ def test_a_double_subscription_at_the_same_moment_is_one_row(personas, push_serv
         thread.join(timeout=30)
     assert errors == []
     assert PushSubscription.objects.filter(endpoint=device.endpoint).count() == 1
+
+
+def test_without_a_vapid_key_push_is_neither_offered_nor_queued(personas, push_service, settings):
+    device = subscribed(personas.tolvan, push_service)
+    settings.PRODUCTION, settings.WEB_PUSH_VAPID_PRIVATE_KEY = True, ""  # production, no key configured
+    notification_create(recipient=personas.tolvan, kind=NotificationKind.REPLY_WAITING, cause="case:p10")
+    assert not Delivery.objects.filter(channel="push").exists()
+    client = client_of(personas.tolvan)
+    assert "Push-notiser erbjuds inte här." in client.get("/settings/push/").text
+    status, answer = post_subscription(client, push_service.subscribe(b"\x04" + bytes(64)).as_json())
+    assert (status, answer["error"]) == (400, "Push-notiser erbjuds inte här.")
+    assert list(PushSubscription.objects.all()) == [device]

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from vardkontakt.identity.models import Patient, Staff
+from vardkontakt.notifications import webpush
 from vardkontakt.notifications.models import (
     About,
     Channel,
@@ -33,8 +34,11 @@ def _channels_for(recipient: Patient | Staff, kind: str) -> list[tuple[str, str]
             (Channel.EMAIL, recipient.notify_by_email, recipient.email),
             (Channel.SMS, recipient.notify_by_sms, recipient.mobile),
         ]
-        # Every device the resident turned push notifications on for: one delivery each.
-        wanted += [(Channel.PUSH, True, str(pk)) for pk in recipient.push_subscriptions.values_list("pk", flat=True)]
+        # Every device the resident turned push notifications on for: one delivery each (none while
+        # the installation has no VAPID key: they could never go).
+        if webpush.vapid_private_key() is not None:
+            devices = recipient.push_subscriptions.values_list("pk", flat=True)
+            wanted += [(Channel.PUSH, True, str(pk)) for pk in devices]
     elif kind == NotificationKind.CASE_ASSIGNED:
         wanted = [
             (Channel.EMAIL, recipient.notify_assigned_by_email, recipient.email),
