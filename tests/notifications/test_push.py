@@ -323,3 +323,17 @@ def test_without_a_vapid_key_push_is_neither_offered_nor_queued(personas, push_s
     status, answer = post_subscription(client, push_service.subscribe(b"\x04" + bytes(64)).as_json())
     assert (status, answer["error"]) == (400, "Push-notiser erbjuds inte här.")
     assert list(PushSubscription.objects.all()) == [device]
+
+
+def test_turning_push_on_needs_a_recent_login(personas, push_service):
+    from vardkontakt.identity.middleware import AUTHENTICATED_AT
+
+    client = client_of(personas.tolvan)
+    session = client.session
+    session[AUTHENTICATED_AT] = int(session[AUTHENTICATED_AT]) - 3600  # logged in an hour ago
+    session.save()
+    page = client.get("/settings/push/")
+    assert "Slå på för den här enheten" not in page.text  # the page asks for a fresh login first
+    status, answer = post_subscription(client, push_service.subscribe(our_public_key()).as_json())
+    assert (status, answer["error"]) == (401, "Logga in igen för att slå på push-notiser: ladda om sidan.")
+    assert not PushSubscription.objects.exists()

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from vardkontakt.identity.decorators import PatientRequest, patient_required
+from vardkontakt.identity.decorators import PatientRequest, login_is_recent, patient_required, recent_login_required
 from vardkontakt.notifications import webpush
 from vardkontakt.notifications.forms import PushSubscriptionForm, device_label
 from vardkontakt.notifications.selectors import push_devices
@@ -36,6 +36,7 @@ def _acting_for_someone_else(request: PatientRequest) -> HttpResponse | None:
 
 
 @patient_required
+@recent_login_required  # as the contact settings' changes: a session left open adds no device
 @require_GET
 def push_settings(request: PatientRequest) -> HttpResponse:
     if refused := _acting_for_someone_else(request):
@@ -55,6 +56,9 @@ def push_subscribe(request: PatientRequest) -> JsonResponse:
         return JsonResponse({"error": _("This page is about your own account.")}, status=403)
     if not webpush.application_server_key():
         return JsonResponse({"error": _("Push notifications are not offered here.")}, status=400)
+    if not login_is_recent(request):
+        error = _("Log in again to turn on push notifications: reload the page.")
+        return JsonResponse({"error": error}, status=401)
     try:
         sent = json.loads(request.body[:MAX_BODY]) if len(request.body) <= MAX_BODY else None
     except ValueError:

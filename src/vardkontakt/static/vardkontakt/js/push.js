@@ -36,7 +36,12 @@ if (form) {
           },
           body: JSON.stringify(subscription.toJSON()),
         });
-        if (!response.ok) throw new Error((await response.json()).error || String(response.status));
+        if (!response.ok) {
+          const answer = await response.json().catch(() => ({}));
+          status.textContent = answer.error || form.dataset.failedText;
+          button.disabled = false;
+          return;
+        }
         window.location.reload();
       } catch (error) {
         status.textContent = form.dataset.failedText;
