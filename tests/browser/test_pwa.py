@@ -133,11 +133,9 @@ def test_the_push_page_posts_the_subscription_as_push_manager_gives_it(ui, perso
 
     browser_key = ec.generate_private_key(ec.SECP256R1()).public_key()
     raw = browser_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    given = {
-        "endpoint": "https://fcm.googleapis.com/fcm/send/dGVzdC1kZXZpY2U:APA91bFake",
-        "expirationTime": None,
-        "keys": {"p256dh": webpush.b64url_encode(raw), "auth": webpush.b64url_encode(b"0123456789abcdef")},
-    }
+    endpoint = "https://fcm.googleapis.com/fcm/send/dGVzdC1kZXZpY2U:APA91bFake"
+    keys = {"p256dh": webpush.b64url_encode(raw), "auth": webpush.b64url_encode(b"0123456789abcdef")}
+    given: dict[str, Any] = {"endpoint": endpoint, "expirationTime": None, "keys": keys}
     ui.page.context.grant_permissions(["notifications"], origin=ui.base)
     ui.page.context.add_init_script(
         "const given = "
@@ -177,9 +175,9 @@ def test_the_push_page_posts_the_subscription_as_push_manager_gives_it(ui, perso
     device = PushSubscription.objects.get()
     assert (device.patient, device.endpoint, device.p256dh, device.auth) == (
         personas.tolvan,
-        given["endpoint"],
-        given["keys"]["p256dh"],
-        given["keys"]["auth"],
+        endpoint,
+        keys["p256dh"],
+        keys["auth"],
     )
     # Turned off again from the same page.
     ui.click("Stäng av enheten som slogs på " + ui.page.get_by_role("cell").nth(1).inner_text())
