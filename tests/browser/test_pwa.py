@@ -183,3 +183,62 @@ def test_the_push_page_posts_the_subscription_as_push_manager_gives_it(ui, perso
     ui.click("Stäng av enheten som slogs på " + ui.page.get_by_role("cell").nth(1).inner_text())
     expect(ui.page.get_by_text("Push-notiser är avstängda för den enheten.")).to_be_visible()
     assert not PushSubscription.objects.exists()
+
+
+def test_a_push_message_is_shown_as_a_notification_with_the_neutral_text(browser, site, personas, settings):
+    """End to end but for FCM: a notice is encrypted and sent to the push service on loopback, which
+    decrypts it as the browser would; Chromium's DevTools then hand that message to the service
+    worker (as its push service would), and the worker shows it."""
+    from tests.notifications.push_service import running_push_service
+    from vardkontakt.notifications import messages, webpush
+    from vardkontakt.notifications.delivery import delivery_attempt
+    from vardkontakt.notifications.models import Delivery, NotificationKind
+    from vardkontakt.notifications.services import notification_create, push_subscription_save
+
+    settings.WEB_PUSH_ALLOW_HTTP, settings.WEB_PUSH_SERVICE_HOSTS = True, ["127.0.0.1"]
+    key = webpush.vapid_private_key()
+    assert key is not None
+    with running_push_service() as push_service:
+        device = push_service.subscribe(webpush.public_key_bytes(key))
+        push_subscription_save(
+            patient=personas.tolvan, endpoint=device.endpoint, p256dh=device.p256dh, auth=device.auth, label=""
+        )
+        notification_create(recipient=personas.tolvan, kind=NotificationKind.REPLY_WAITING, cause="case:browser")
+        assert delivery_attempt(str(Delivery.objects.get(channel="push").id)) == "sent"
+        (arrival,) = push_service.received
+
+    context = browser.new_context(locale="sv-SE")
+    context.grant_permissions(["notifications"], origin=site)
+    page = context.new_page()
+    page.goto(site + "/")
+    wait_for_worker(page)
+    cdp = context.new_cdp_session(page)
+    registrations: list[dict[str, Any]] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    for _ in range(50):  # the registration's event arrives shortly after enabling
+        if registrations:
+            break
+        page.wait_for_timeout(100)
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": site + "/",
+            "registrationId": registrations[0]["registrationId"],
+            "data": json.dumps(arrival.payload, ensure_ascii=False),
+        },
+    )
+    shown = page.evaluate(
+        """async () => {
+          const registration = await navigator.serviceWorker.ready;
+          for (let i = 0; i < 50; i++) {
+            const notifications = await registration.getNotifications();
+            if (notifications.length) return notifications.map((n) => ({title: n.title, body: n.body, data: n.data}));
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          return [];
+        }"""
+    )
+    text = messages.render(NotificationKind.REPLY_WAITING, language="sv")
+    assert shown == [{"title": text.subject, "body": text.body, "data": {"url": site + "/home/"}}]
+    context.close()
