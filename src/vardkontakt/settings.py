@@ -231,6 +231,9 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
+        # The residents' app: its service worker and manifest, from this site only.
+        "worker-src": ["'self'"],
+        "manifest-src": ["'self'"],
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'none'"],
@@ -370,6 +373,22 @@ SMS_SENDER = env_str("VK_SMS_SENDER", "Vardkontakt")
 SMS_TIMEOUT_SECONDS = env_int("VK_SMS_TIMEOUT_SECONDS", 10, minimum=1)
 if SMS_BACKEND == "46elks" and not (SMS_API_USERNAME and SMS_API_PASSWORD):
     _missing.extend(["VK_SMS_API_USERNAME", "VK_SMS_API_PASSWORD"])
+# Web Push (RFC 8030, payload RFC 8291, VAPID RFC 8292; notifications/webpush.py). The key pair
+# comes from `manage.py vapid_keys`; without VK_VAPID_PRIVATE_KEY production offers no push. The
+# demo makes one once in WEB_PUSH_DEMO_KEY_FILE. Endpoints are posted to only at these push
+# services (a host or a subdomain of one), over HTTPS: a resident cannot point the server elsewhere.
+WEB_PUSH_VAPID_PRIVATE_KEY = env_str("VK_VAPID_PRIVATE_KEY", "")
+WEB_PUSH_DEMO_KEY_FILE = Path(env_str("VK_VAPID_DEMO_KEY_FILE", str(VAR_DIR / "vapid-demo.key")))
+WEB_PUSH_VAPID_SUBJECT = env_str("VK_VAPID_SUBJECT", "mailto:no-reply@vardkontakt.example")
+if not WEB_PUSH_VAPID_SUBJECT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured("VK_VAPID_SUBJECT must be a mailto: or https: address of whoever runs the service.")
+WEB_PUSH_SERVICE_HOSTS = env_list(
+    "VK_WEB_PUSH_SERVICE_HOSTS",
+    ["fcm.googleapis.com", "push.services.mozilla.com", "push.apple.com", "notify.windows.com"],
+)
+WEB_PUSH_ALLOW_HTTP = False  # the tests' push service on loopback speaks plain HTTP
+WEB_PUSH_TTL_SECONDS = env_int("VK_WEB_PUSH_TTL_SECONDS", 2 * 24 * 3600, minimum=0)
+WEB_PUSH_TIMEOUT_SECONDS = env_int("VK_WEB_PUSH_TIMEOUT_SECONDS", 10, minimum=1)
 
 # --- OpenID Connect: one relying party for residents (e-ID), one for staff (SITHS). ---
 # The assurance level required: the Swedish e-ID framework's level 3 (BankID, Freja+, SITHS).

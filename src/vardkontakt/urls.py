@@ -7,6 +7,7 @@ from vardkontakt.identity.decorators import public
 urlpatterns = [
     path("", include("vardkontakt.home.urls")),
     path("", include("vardkontakt.identity.urls")),
+    path("", include("vardkontakt.notifications.urls")),
     path("", include("vardkontakt.access.urls")),
     path("staff/", include("vardkontakt.access.staff_urls")),
     path("", include("vardkontakt.cases.urls")),

@@ -265,6 +265,10 @@ ROWS: list[Row] = [
     Row("home:start", "-", everyone(200)),
     Row("home:home", "-", everyone(302)),
     Row("home:healthz", "-", everyone(503)),  # no worker heartbeat in this test
+    # The residents' app: its manifest, service worker and offline page name nobody.
+    Row("home:manifest", "-", everyone(200)),
+    Row("home:service_worker", "-", everyone(200)),
+    Row("home:offline", "-", everyone(200)),
     Row("identity:login", "-", everyone(200)),
     # The provider is unreachable in this test (see the fixture): a clean 503 for everyone.
     Row("identity:login_start", "resident", everyone(503), kwargs=lambda p: {"side": "resident"}),
@@ -295,6 +299,16 @@ ROWS: list[Row] = [
     ),
     Row("home:notices_dismiss_all", "own", patients_door(302), method="post"),
     Row("identity:patient_settings", "own", patients_door(200)),
+    # Push notifications: one's own devices only (the page, subscribing, turning a device off).
+    Row("notifications:push", "own", patients_door(200)),
+    Row("notifications:push_subscribe", "no subscription sent", patients_door(400), method="post"),
+    Row(
+        "notifications:push_remove",
+        "Tolvan's device",
+        patients_door(not_found_but({"patient_a": 302})),
+        method="post",
+        kwargs=lambda p: {"subscription_id": tolvans_device(p).id},
+    ),
     Row("access:proxies", "own", patients_door(200)),
     Row("access:proxy_invite", "own", patients_door(200)),
     Row("access:seal", "own", patients_door(200)),
@@ -1998,6 +2012,23 @@ def tolvans_notice():
     from vardkontakt.notifications.models import Notification
 
     return Notification.objects.filter(recipient__given_name="Tolvan", kind="booking_confirmed").get()
+
+
+def tolvans_device(personas: Personas):
+    from django.utils import timezone
+
+    from vardkontakt.notifications.models import PushSubscription
+
+    device, _ = PushSubscription.objects.get_or_create(
+        endpoint="https://fcm.googleapis.com/fcm/send/matrix-tolvan",
+        defaults={
+            "patient": personas.tolvan,
+            "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+            "auth": "tBHItJI5svbpez7KI4CCXg",
+            "created_at": timezone.now(),
+        },
+    )
+    return device
 
 
 def a_free_slot():

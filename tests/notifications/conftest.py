@@ -1,4 +1,5 @@
-"""Real peers on loopback: an SMTP server (aiosmtpd) and an SMS gateway speaking 46elks' API."""
+"""Real peers on loopback: an SMTP server (aiosmtpd), an SMS gateway speaking 46elks' API and a Web
+Push service (push_service.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from urllib.parse import parse_qs
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tests.notifications.push_service import PushService, running_push_service
 
 USERNAME, PASSWORD = "u0123456789abcdef", "S3CRET"
 
@@ -109,3 +112,15 @@ def sms_gateway(settings) -> Iterator[Gateway]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def push_service(settings) -> Iterator[PushService]:
+    """The push service on loopback (push_service.py), and our VAPID key in the settings."""
+    from vardkontakt.notifications import webpush
+
+    settings.WEB_PUSH_VAPID_PRIVATE_KEY = webpush.private_key_text(webpush.new_private_key())
+    settings.WEB_PUSH_ALLOW_HTTP = True
+    settings.WEB_PUSH_SERVICE_HOSTS = ["127.0.0.1"]
+    with running_push_service() as service:
+        yield service

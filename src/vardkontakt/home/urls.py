@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vardkontakt.home import views
+from vardkontakt.home import pwa, views
 
 app_name = "home"
 
@@ -13,4 +13,7 @@ urlpatterns = [
     path("patient/notices/dismiss/", views.notices_dismiss_all, name="notices_dismiss_all"),
     path("staff/", views.staff_home, name="staff_home"),
     path("healthz", views.healthz, name="healthz"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("service-worker.js", pwa.service_worker, name="service_worker"),
+    path("offline/", pwa.offline, name="offline"),
 ]

@@ -13,10 +13,11 @@ import smtplib
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db.models import F, Q
+from django.templatetags.static import static
 from django.utils import timezone
 
-from vardkontakt.notifications import messages, sms
-from vardkontakt.notifications.models import Channel, Delivery, DeliveryStatus
+from vardkontakt.notifications import messages, sms, webpush
+from vardkontakt.notifications.models import Channel, Delivery, DeliveryStatus, PushSubscription
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ def _send(delivery: Delivery) -> str:
     )
     if delivery.channel == Channel.SMS:
         return sms.gateway().send(to=delivery.address, message=message.body)
+    if delivery.channel == Channel.PUSH:
+        return _push(delivery, message)
     email = EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [delivery.address])
     try:
         email.send()
@@ -40,6 +43,31 @@ def _send(delivery: Delivery) -> str:
     except (smtplib.SMTPException, OSError) as exc:
         raise sms.DeliveryError(f"mail server: {exc.__class__.__name__}: {exc}") from exc
     return ""
+
+
+def _push(delivery: Delivery, message: messages.OutgoingMessage) -> str:
+    """To one device. Its subscription is read now (the address is its id): a device removed since
+    the notice was written gets nothing, and one the push service calls gone is forgotten."""
+    subscription = PushSubscription.objects.filter(pk=delivery.address).first()
+    if subscription is None:
+        raise sms.DeliveryError("the device was removed before the notice went out", permanent=True)
+    payload = {
+        "title": message.subject,
+        "body": message.body,
+        "url": settings.SITE_URL + "/home/",
+        "icon": settings.SITE_URL + static("vardkontakt/img/app-icon-192.png"),
+        "tag": str(delivery.notification_id),
+    }
+    try:
+        provider_id = webpush.send(
+            endpoint=subscription.endpoint, p256dh=subscription.p256dh, auth=subscription.auth, payload=payload
+        )
+    except webpush.SubscriptionGone:
+        # Only this row, as it was read: a browser that subscribed again since keeps its new keys.
+        PushSubscription.objects.filter(pk=subscription.pk, p256dh=subscription.p256dh).delete()
+        raise
+    PushSubscription.objects.filter(pk=subscription.pk).update(last_sent_at=timezone.now())
+    return provider_id
 
 
 def delivery_attempt(delivery_id: str) -> str | None:

@@ -97,6 +97,7 @@ class Notification(models.Model):
 class Channel(models.TextChoices):
     EMAIL = "email", _("e-mail")
     SMS = "sms", _("text message")
+    PUSH = "push", _("push notification")
 
 
 class DeliveryStatus(models.TextChoices):
@@ -112,6 +113,7 @@ class Delivery(models.Model):
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=8, choices=Channel.choices)
     # The address as it was when the event happened: a later change of number does not resend.
+    # For push, the PushSubscription's id: one delivery per device, each retried on its own.
     address = models.CharField(max_length=254)
     language = models.CharField(max_length=8, default="sv")
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
@@ -125,8 +127,41 @@ class Delivery(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["notification", "channel"], name="delivery_once_per_channel"),
+            models.UniqueConstraint(
+                fields=["notification", "channel"], condition=~Q(channel="push"), name="delivery_once_per_channel"
+            ),
+            models.UniqueConstraint(
+                fields=["notification", "address"], condition=Q(channel="push"), name="push_delivery_once_per_device"
+            ),
             models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="delivery_status_valid"),
             models.CheckConstraint(condition=Q(channel__in=Channel.values), name="delivery_channel_valid"),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+
+class PushSubscription(models.Model):
+    """One browser or phone that receives Web Push notices for a resident (what the browser's
+    PushManager gives: the push service's endpoint and the keys the payload is encrypted to).
+
+    The endpoint names the device at its push service, so it is stored once: a browser that
+    subscribes again updates its row, and a device shared by two residents belongs to the one who
+    subscribed last. The push service's 404/410 answer removes the row (delivery.py).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.URLField(max_length=1000)
+    # The browser's P-256 ECDH public key (65 bytes) and auth secret (16 bytes), base64url.
+    p256dh = models.CharField(max_length=100)
+    auth = models.CharField(max_length=32)
+    # Which kind of device, from its User-Agent, so the resident can tell their devices apart.
+    label = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField()
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["endpoint"], name="push_subscription_once_per_endpoint")]
+
+    def __str__(self) -> str:
+        return self.label or str(self.id)

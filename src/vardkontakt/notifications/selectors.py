@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from vardkontakt.identity.models import Patient
-from vardkontakt.notifications.models import Notification
+from vardkontakt.notifications.models import Notification, PushSubscription
 
 
 def unread_notifications(*, patient: Patient, limit: int = 50) -> list[Notification]:
@@ -18,3 +18,8 @@ def notification_of(*, patient: Patient, notification_id: str) -> Notification:
     if found is None:
         raise Http404
     return found
+
+
+def push_devices(*, patient: Patient) -> list[PushSubscription]:
+    """The person's own devices with push notices on (their own settings: nothing to log)."""
+    return list(PushSubscription.objects.filter(patient=patient).order_by("created_at", "id"))

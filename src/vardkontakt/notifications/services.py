@@ -5,11 +5,21 @@ from __future__ import annotations
 import functools
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from vardkontakt.identity.models import Patient, Staff
-from vardkontakt.notifications.models import About, Channel, Delivery, DeliveryStatus, Notification, NotificationKind
+from vardkontakt.notifications import webpush
+from vardkontakt.notifications.models import (
+    About,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    NotificationKind,
+    PushSubscription,
+)
 from vardkontakt.notifications.tasks import deliver
 
 logger = logging.getLogger(__name__)
@@ -24,6 +34,11 @@ def _channels_for(recipient: Patient | Staff, kind: str) -> list[tuple[str, str]
             (Channel.EMAIL, recipient.notify_by_email, recipient.email),
             (Channel.SMS, recipient.notify_by_sms, recipient.mobile),
         ]
+        # Every device the resident turned push notifications on for: one delivery each (none while
+        # the installation has no VAPID key: they could never go).
+        if webpush.vapid_private_key() is not None:
+            devices = recipient.push_subscriptions.values_list("pk", flat=True)
+            wanted += [(Channel.PUSH, True, str(pk)) for pk in devices]
     elif kind == NotificationKind.CASE_ASSIGNED:
         wanted = [
             (Channel.EMAIL, recipient.notify_assigned_by_email, recipient.email),
@@ -125,3 +140,40 @@ def notification_mark_read(*, notification: Notification) -> int:
 
 def notifications_mark_all_read(*, recipient: Patient) -> int:
     return Notification.objects.filter(recipient=recipient, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def push_subscription_save(*, patient: Patient, endpoint: str, p256dh: str, auth: str, label: str) -> PushSubscription:
+    """Turn push notices on for one device (what PushManager.subscribe() gave the page). The endpoint
+    names the device, so a browser that subscribes twice keeps one row (with its newest keys), and
+    a device someone else had subscribed now belongs to this resident only."""
+    values = {"patient": patient, "p256dh": p256dh, "auth": auth, "label": label}
+    with transaction.atomic():
+        found = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
+        if found is None:
+            try:
+                with transaction.atomic():  # a savepoint: a twin request may insert first
+                    return PushSubscription.objects.create(endpoint=endpoint, created_at=timezone.now(), **values)
+            except IntegrityError:
+                found = PushSubscription.objects.select_for_update().get(endpoint=endpoint)
+        if found.patient_id != patient.pk:
+            _push_deliveries_withdraw(found)  # what was waiting for the previous owner stays unsent
+        for name, value in values.items():
+            setattr(found, name, value)
+        found.save(update_fields=list(values))
+        return found
+
+
+def push_subscription_remove(*, patient: Patient, subscription_id: str) -> None:
+    """Turn push notices off for one of the resident's own devices; anyone else's is not found."""
+    with transaction.atomic():
+        found = PushSubscription.objects.select_for_update().filter(pk=subscription_id, patient=patient).first()
+        if found is None:
+            raise Http404
+        _push_deliveries_withdraw(found)
+        found.delete()
+
+
+def _push_deliveries_withdraw(subscription: PushSubscription) -> None:
+    Delivery.objects.filter(channel=Channel.PUSH, address=str(subscription.pk), status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.WITHDRAWN
+    )

@@ -20,3 +20,12 @@ for (const button of document.querySelectorAll("button[data-copy-target]")) {
     }
   });
 }
+
+// The residents' side installs as an app: its service worker keeps only the shell and static
+// files (never a page), and shows push notifications. Staff pages name no worker.
+const serviceWorker = document.querySelector('meta[name="vk-service-worker"]');
+if (serviceWorker && "serviceWorker" in navigator) {
+  navigator.serviceWorker.register(serviceWorker.content, { scope: "/" }).catch(() => {
+    // Without a worker the site works as before: no app, no push.
+  });
+}
