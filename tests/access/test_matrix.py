@@ -257,6 +257,7 @@ def fee_rules_form(*, ceiling: str) -> dict[str, Any]:
         "free_under_age": "20",
         "free_from_age": "85",
         "missed_visit_hours": "24",
+        "missed_visit_fee_age_exempt_under": "20",
     }
 
 

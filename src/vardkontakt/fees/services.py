@@ -35,7 +35,7 @@ FEE_CHARGE = "fees.fee.charge"
 FEE_REGISTER = "fees.fee.register"
 SCHEDULE_SET = "fees.schedule.set"
 RULES_UPDATE = "fees.rules.update"
-RULE_FIELDS = ("ceiling", "free_under_age", "free_from_age", "missed_visit_hours")
+RULE_FIELDS = ("ceiling", "free_under_age", "free_from_age", "missed_visit_hours", "missed_visit_fee_age_exempt_under")
 
 
 def _holder_locked(key: str) -> CeilingHolder:
@@ -224,7 +224,8 @@ def fee_rules_update(*, actor: Actor, region: Region, values: dict[str, object])
     form's; the database refuses a ceiling above the statutory maximum in any case."""
     Region.objects.select_for_update().get(pk=region.pk)  # one change of the region's rules at a time
     current = FeeRules.objects.filter(region=region).first() or FeeRules(region=region)
-    changed = [name for name in RULE_FIELDS if getattr(current, name) != values[name]]
+    # A form without a rule (an older one) leaves that rule as it is.
+    changed = [name for name in RULE_FIELDS if name in values and getattr(current, name) != values[name]]
     if not changed:
         return []
     for name in changed:
