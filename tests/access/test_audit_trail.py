@@ -128,6 +128,7 @@ PATIENT_DATA = {
     "letters:pdf",
     "booking:book",
     "booking:detail",
+    "booking:check_in",
     "booking:cancel",
     "booking:rebook",
     "booking:ics",
@@ -332,6 +333,12 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("booking:detail", "Tolvan's booking"): resident("booking.detail.read", unit="X"),
     ("booking:detail", "Liam's booking (by his guardian)"): resident("booking.detail.read", of="liam", unit="X"),
     ("booking:detail", "Gunnel's booking (by her proxy)"): resident("booking.detail.read", of="gunnel", unit="X"),
+    ("booking:check_in", "Tolvan's booking"): resident("booking.detail.read", unit="X"),
+    ("booking:check_in", "Tolvan's booking, checked in at its time"): resident("booking.checkin", unit="X"),
+    ("booking:check_in", "Liam's booking (by his guardian)"): resident("booking.detail.read", of="liam", unit="X"),
+    ("booking:check_in", "Gunnel's booking, checked in by her proxy at its time"): resident(
+        "booking.checkin", of="gunnel", unit="X"
+    ),
     ("booking:cancel", "Tolvan's booking"): resident("booking.detail.read", unit="X"),
     # A change is logged once, as the change: the service is the door (no read first).
     ("booking:cancel", "Tolvan's booking, cancelled"): resident("booking.cancel", unit="X"),

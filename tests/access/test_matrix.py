@@ -747,6 +747,35 @@ ROWS: list[Row] = [
         kwargs=lambda p: {"booking_id": booking_of(p.principal).id},
         data=lambda p, who: {"slot": str(a_free_slot().id), "submission_key": "m"},
     ),
+    # Check-in by phone: the booking's page (a read), and checking in when its time has come.
+    Row(
+        "booking:check_in",
+        "Tolvan's booking",
+        patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"booking_id": tolvans_booking().id},
+    ),
+    Row(
+        "booking:check_in",
+        "Tolvan's booking, checked in at its time",
+        patients_door(not_found_but({"patient_a": 302})),
+        method="post",
+        setup=lambda p: starting_now(tolvans_booking()),
+        kwargs=lambda p: {"booking_id": tolvans_booking().id},
+    ),
+    Row(
+        "booking:check_in",
+        "Liam's booking (by his guardian)",
+        patients_door(not_found_but({"guardian_9": 200, "guardian_14": 200})),
+        kwargs=lambda p: {"booking_id": booking_of(p.child_9).id},
+    ),
+    Row(
+        "booking:check_in",
+        "Gunnel's booking, checked in by her proxy at its time",
+        patients_door(not_found_but({"adult_proxy": 302})),
+        method="post",
+        setup=lambda p: starting_now(booking_of(p.principal)),
+        kwargs=lambda p: {"booking_id": booking_of(p.principal).id},
+    ),
     # --- letters (Brev): the resident's own, a child's for the guardian, a principal's for the proxy ---
     Row("letters:inbox", "own", patients_door(200)),
     Row("letters:inbox", "the one they act for", patients_door(200), acts_for="acted_for"),
@@ -1835,6 +1864,17 @@ def tolvans_booking():
     from vardkontakt.booking.models import Booking
 
     return Booking.objects.get(patient__given_name="Tolvan")
+
+
+def starting_now(booking) -> None:
+    """The booking's time moved to this very minute: check-in is open (on its day, within its window)."""
+    from django.utils import timezone
+
+    slot = booking.slot
+    length = slot.ends_at - slot.starts_at
+    slot.starts_at = timezone.now()
+    slot.ends_at = slot.starts_at + length
+    slot.save(update_fields=["starts_at", "ends_at"])
 
 
 def booking_of(patient: Patient):
