@@ -143,6 +143,8 @@ PATIENT_DATA = {
     "booking_staff:slot",
     "booking_staff:overbook",
     "booking_staff:cancel",
+    "booking_staff:missed",
+    "booking_staff:missed_undo",
     "operations_staff:support_lookup",
     "access_staff:unit_log",
     "access_staff:seals",
@@ -212,6 +214,7 @@ NO_PATIENT_DATA = {
     "booking:visit_types": "a unit's visit types",
     "booking:slots": "a unit's free times",
     "booking_staff:coverage": "how much of the unit's time is open online: figures",
+    "booking_staff:arrivals": "the day's arrival times by booking id, naming nobody (the book logged its read)",
     "onboarding:interest": "a unit's registration of interest",
     "onboarding:onboarding_list": "the coordinator's onboardings",
     "operations:support": "the public support page",
@@ -340,6 +343,16 @@ TRAIL: dict[tuple[str, str], Trail] = {
         "booking.checkin", of="gunnel", unit="X"
     ),
     ("booking:cancel", "Tolvan's booking"): resident("booking.detail.read", unit="X"),
+    ("booking_staff:missed", "Tolvan's booking, an hour past its start"): then(
+        staff("booking.read", "patient_a"),
+        staff("fees.fee.charge", "patient_a"),
+        staff("booking.missed.mark", "patient_a"),
+    ),
+    ("booking_staff:missed_undo", "Tolvan's booking, marked missed"): then(
+        staff("booking.read", "patient_a"),
+        staff("fees.fee.withdraw", "patient_a"),
+        staff("booking.missed.undo", "patient_a"),
+    ),
     # A change is logged once, as the change: the service is the door (no read first).
     ("booking:cancel", "Tolvan's booking, cancelled"): resident("booking.cancel", unit="X"),
     ("booking:cancel", "Liam's booking, cancelled"): resident("booking.cancel", of="liam", unit="X"),

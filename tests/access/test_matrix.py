@@ -983,6 +983,49 @@ ROWS: list[Row] = [
         staff_door(404),
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id, "booking_id": tolvans_booking().id},
     ),
+    # Arrivals and missed visits: the members of unit X.
+    Row(
+        "booking_staff:arrivals",
+        "unit X, today",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "booking_staff:arrivals",
+        "another unit (Y)",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_y": 200, "coordinator": 200}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
+    ),
+    Row(
+        "booking_staff:missed",
+        "Tolvan's booking, an hour past its start",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 302, "unit_admin": 302, "region_admin": 302}),
+        method="post",
+        setup=lambda p: starting_now(tolvans_booking(), minutes_ago=60),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "booking_id": tolvans_booking().id},
+    ),
+    Row(
+        "booking_staff:missed",
+        "Tolvan's booking asked for at unit Y",
+        staff_door(404),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id, "booking_id": tolvans_booking().id},
+    ),
+    Row(
+        "booking_staff:missed_undo",
+        "Tolvan's booking, marked missed",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 302, "unit_admin": 302, "region_admin": 302}),
+        method="post",
+        setup=lambda p: tolvan_missed(p),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "booking_id": tolvans_booking().id},
+    ),
+    Row(
+        "booking_staff:missed_undo",
+        "Tolvan's booking asked for at unit Y",
+        staff_door(404),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id, "booking_id": tolvans_booking().id},
+    ),
     Row(
         "booking_staff:setup",
         "unit X",
@@ -1866,15 +1909,26 @@ def tolvans_booking():
     return Booking.objects.get(patient__given_name="Tolvan")
 
 
-def starting_now(booking) -> None:
-    """The booking's time moved to this very minute: check-in is open (on its day, within its window)."""
+def starting_now(booking, minutes_ago: int = 0) -> None:
+    """The booking's time moved to this very minute (check-in is open: on its day, within its
+    window), or to ``minutes_ago`` (it may be marked missed)."""
+    import datetime as dt
+
     from django.utils import timezone
 
     slot = booking.slot
     length = slot.ends_at - slot.starts_at
-    slot.starts_at = timezone.now()
+    slot.starts_at = timezone.now() - dt.timedelta(minutes=minutes_ago)
     slot.ends_at = slot.starts_at + length
     slot.save(update_fields=["starts_at", "ends_at"])
+
+
+def tolvan_missed(personas: Personas) -> None:
+    """Tolvan's booking an hour past its start, marked missed by staff X just now."""
+    from vardkontakt.booking.checkin import booking_mark_missed
+
+    starting_now(tolvans_booking(), minutes_ago=60)
+    booking_mark_missed(booking_id=tolvans_booking().id, staff=personas.staff_x)
 
 
 def booking_of(patient: Patient):

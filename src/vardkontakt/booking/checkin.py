@@ -273,6 +273,17 @@ def receipt_of(booking: Booking, arrival: Arrival) -> FeeShown:
     return fee_shown(booking, fee)
 
 
+def arrival_times(*, unit_id: uuid.UUID, day: dt.date) -> dict[str, str]:
+    """The day's arrivals at the unit: booking id → local time. Names nobody (the book that shows
+    whose bookings these are logged its read), so polling it is not a read of patient data. The
+    caller is the unit's book, behind its door (``staff_selectors.unit_for_book``)."""
+    start, end = local_instant(day, dt.time()), local_instant(day + dt.timedelta(days=1), dt.time())
+    rows = Arrival.objects.filter(
+        booking__slot__unit_id=unit_id, booking__slot__starts_at__gte=start, booking__slot__starts_at__lt=end
+    ).values_list("booking_id", "arrived_at")
+    return {str(booking_id): f"{at.astimezone(STOCKHOLM):%H:%M}" for booking_id, at in rows}
+
+
 # --- missed visits (uteblivet besök), by staff ---------------------------------------------------
 
 
