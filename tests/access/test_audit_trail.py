@@ -145,6 +145,10 @@ PATIENT_DATA = {
     "booking_staff:cancel",
     "booking_staff:missed",
     "booking_staff:missed_undo",
+    "kiosk:start",
+    "kiosk:bookings",
+    "kiosk:done",
+    "kiosk:bankid_poll",
     "operations_staff:support_lookup",
     "access_staff:unit_log",
     "access_staff:seals",
@@ -158,6 +162,9 @@ PATIENT_DATA = {
 }
 
 ADMINISTRATION = {  # changes how a unit works (the region's default forms: how its units' forms start)
+    "kiosk:register",
+    "kiosk_staff:devices",
+    "kiosk_staff:revoke",
     "booking_staff:setup",
     "letters_staff:texts",
     "booking_staff:visit_type_new",
@@ -214,6 +221,7 @@ NO_PATIENT_DATA = {
     "booking:visit_types": "a unit's visit types",
     "booking:slots": "a unit's free times",
     "booking_staff:coverage": "how much of the unit's time is open online: figures",
+    "kiosk:bankid_start": "the start of an e-ID login for a kiosk (the kiosk logs who it identified)",
     "booking_staff:arrivals": "the day's arrival times by booking id, naming nobody (the book logged its read)",
     "onboarding:interest": "a unit's registration of interest",
     "onboarding:onboarding_list": "the coordinator's onboardings",
@@ -258,6 +266,11 @@ ELSEWHERE = {
     "fhir:type": "tests/fhir/test_api.py::test_the_read_of_a_note_is_valid_fhir_and_carries_the_text",
     "fhir:instance": "tests/fhir/test_api.py::test_the_read_of_a_note_is_valid_fhir_and_carries_the_text",
     "fhir:search": "tests/fhir/test_scope_and_audit.py::test_searches_go_by_post_and_never_carry_a_personnummer_in_the_url",
+    "kiosk:start": "tests/checkin/test_kiosk.py::test_personnummer_and_time_find_the_appointment_and_check_in",
+    "kiosk:bookings": "tests/checkin/test_kiosk.py::test_personnummer_and_time_find_the_appointment_and_check_in",
+    "kiosk:done": "tests/checkin/test_kiosk.py::test_the_visit_expires_on_the_server_and_done_ends_it",
+    "kiosk:bankid_poll": "tests/checkin/test_kiosk.py::test_a_bankid_login_completed_on_the_phone_is_taken_by_its_kiosk_once",
+    "kiosk:register": "tests/checkin/test_kiosk.py::test_the_registration_link_works_once",
     "booking_staff:overbook": "tests/booking/test_staff_pages.py::test_overbooking_only_on_purpose_with_a_reason_and_it_is_marked",
     "access_staff:seals": "tests/access/test_seal_and_stepup.py::test_the_archivist_finds_a_seal_by_personnummer",
     "access_staff:seal_reopen": "tests/access/test_seal_and_stepup.py::test_only_an_archivist_reopens_and_must_give_a_reason",
@@ -428,6 +441,10 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ),
     # Administration: every change logged with the unit; its pages are logged as nothing.
     ("booking_staff:setup", "unit X"): nothing,
+    ("kiosk:register", "a fresh code for unit X"): nothing,  # the question; registering is POST
+    ("kiosk_staff:devices", "unit X"): nothing,
+    ("kiosk_staff:devices", "unit X, a kiosk added"): staff("kiosk.device.create"),
+    ("kiosk_staff:revoke", "unit X's kiosk"): staff("kiosk.device.revoke"),
     ("letters_staff:texts", "unit X"): nothing,
     ("letters_staff:texts", "unit X, the texts saved"): then(
         staff("letter_template.change"), staff("letter_template.change")

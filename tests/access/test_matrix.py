@@ -776,6 +776,75 @@ ROWS: list[Row] = [
         setup=lambda p: starting_now(booking_of(p.principal)),
         kwargs=lambda p: {"booking_id": booking_of(p.principal).id},
     ),
+    # --- the check-in kiosk: nothing at all without the device's cookie (no persona carries one) ---
+    Row(
+        "kiosk:start", "unit X's kiosk", everyone(404), kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id}
+    ),
+    Row(
+        "kiosk:start",
+        "unit X's kiosk, Tolvan's number and time",
+        everyone(404),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"personnummer": p.tolvan.personnummer, "time": "10:00"},
+    ),
+    Row(
+        "kiosk:bookings",
+        "unit X's kiosk",
+        everyone(404),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "kiosk:bookings",
+        "unit X's kiosk, Tolvan's booking checked in",
+        everyone(404),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"booking": str(tolvans_booking().id)},
+    ),
+    Row(
+        "kiosk:done",
+        "unit X's kiosk",
+        everyone(404),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "kiosk:bankid_poll",
+        "a BankID login begun at a kiosk of unit X",
+        everyone(404),
+        url=lambda p: a_kiosk_login_poll(p),
+    ),
+    Row("kiosk:register", "a made-up code", everyone(404), kwargs=lambda p: {"code": "not-a-real-code"}),
+    # The registration link is the door to registering (whoever holds it, on the device): it shows
+    # the kiosk's name and unit, nobody's data.
+    Row("kiosk:register", "a fresh code for unit X", everyone(200), url=lambda p: a_kiosk_code(p)),
+    Row("kiosk:bankid_start", "a made-up secret", everyone(404), kwargs=lambda p: {"secret": "not-a-real-secret"}),
+    # The unit administrator's kiosks.
+    Row(
+        "kiosk_staff:devices",
+        "unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "kiosk_staff:devices",
+        "unit X, a kiosk added",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"name": "Entrén", "form_key": f"matrix-{who}"},
+    ),
+    Row(
+        "kiosk_staff:revoke",
+        "unit X's kiosk",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
+        method="post",
+        url=lambda p: reverse(
+            "kiosk_staff:revoke",
+            kwargs={"unit_id": unit("Vårdcentralen Lindängen").id, "device_id": a_kiosk(p).device.id},
+        ),
+    ),
     # --- letters (Brev): the resident's own, a child's for the guardian, a principal's for the proxy ---
     Row("letters:inbox", "own", patients_door(200)),
     Row("letters:inbox", "the one they act for", patients_door(200), acts_for="acted_for"),
@@ -1921,6 +1990,24 @@ def starting_now(booking, minutes_ago: int = 0) -> None:
     slot.starts_at = timezone.now() - dt.timedelta(minutes=minutes_ago)
     slot.ends_at = slot.starts_at + length
     slot.save(update_fields=["starts_at", "ends_at"])
+
+
+def a_kiosk(personas: Personas):
+    from vardkontakt.kiosk.services import kiosk_device_create
+
+    return kiosk_device_create(staff=personas.unit_admin, unit=unit("Vårdcentralen Lindängen"), name="Matrix")
+
+
+def a_kiosk_code(personas: Personas) -> str:
+    return reverse("kiosk:register", kwargs={"code": a_kiosk(personas).code})
+
+
+def a_kiosk_login_poll(personas: Personas) -> str:
+    from vardkontakt.kiosk.services import kiosk_device_register, kiosk_login_begin
+
+    device, _token = kiosk_device_register(code=a_kiosk(personas).code)
+    login, _secret = kiosk_login_begin(device=device)
+    return reverse("kiosk:bankid_poll", kwargs={"unit_id": device.unit_id, "login_id": login.pk})
 
 
 def tolvan_missed(personas: Personas) -> None:

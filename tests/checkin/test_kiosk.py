@@ -113,6 +113,8 @@ def test_the_registration_link_works_once(unit, personas):
     assert Client().get(link).status_code == 404
     assert Client().post(link).status_code == 404
     assert KioskDevice.objects.count() == 1
+    assert AuditEntry.objects.filter(action=services.DEVICE_REGISTER, unit_id=str(unit.pk)).count() == 1
+    assert AuditEntry.objects.filter(action=services.DEVICE_CREATE, actor_id=str(personas.unit_admin.pk)).count() == 1
 
 
 def test_a_registration_link_runs_out_after_a_day(unit, personas):
@@ -218,6 +220,7 @@ def test_the_visit_expires_on_the_server_and_done_ends_it(unit, personas, adult)
     identify(kiosk, unit, adult.personnummer, "10:30")
     assert kiosk.get(bookings_url(unit)).status_code == 200
     assert kiosk.post(reverse("kiosk:done", kwargs={"unit_id": unit.pk})).status_code == 302
+    assert AuditEntry.objects.filter(action=services.IDENTIFY).count() == 2  # each identification, logged
     assert kiosk.get(bookings_url(unit)).status_code == 302
     assert KioskVisit.objects.filter(ended_at__isnull=False).count() == 1  # the second, ended by "Done"
 
@@ -242,5 +245,7 @@ def test_a_bankid_login_completed_on_the_phone_is_taken_by_its_kiosk_once(unit, 
     assert kiosk.cookies[VISIT_COOKIE].value
     assert "Vuxen" in text_of(kiosk.get(bookings_url(unit)))
     assert kiosk.get(poll).json() == {"done": False}  # taken once
+    identified = AuditEntry.objects.get(action=services.IDENTIFY)
+    assert (identified.patient_id, identified.unit_id) == (str(adult.pk), str(unit.pk))
     # Another kiosk's poll never takes it.
     assert Client().get(poll).status_code == 404
