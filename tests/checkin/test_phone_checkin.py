@@ -217,3 +217,19 @@ def test_a_video_visit_has_no_check_in(unit, adult):
     assert state_at(booking, at(DAY, 10, 20)) is checkin.State.NONE
     with pytest.raises(checkin.CheckInRefused):
         check_in(booking, adult, at(DAY, 10, 20))
+
+
+def test_the_unit_administrator_sets_the_window_and_the_missed_minutes(unit, personas):
+    from tests.checkin.helpers import staff_client
+
+    url = reverse("booking_staff:setup", kwargs={"unit_id": unit.pk})
+    form = {"horizon_weeks": "8", "release_hours": "48", "reminder_hours": "24"}
+    response = staff_client(personas.unit_admin).post(
+        url, {**form, "checkin_opens_minutes": "20", "checkin_closes_minutes": "0", "missed_after_minutes": "30"}
+    )
+    assert response.status_code == 302
+    rules = settings_of(unit)
+    assert (rules.checkin_opens_minutes, rules.checkin_closes_minutes, rules.missed_after_minutes) == (20, 0, 30)
+    refused = staff_client(personas.unit_admin).post(url, {**form, "checkin_opens_minutes": "999"})
+    assert refused.status_code == 400
+    assert settings_of(unit).checkin_opens_minutes == 20
