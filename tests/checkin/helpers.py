@@ -55,7 +55,7 @@ def booking_at(unit: CareUnit, patient: Patient, starts_at: dt.datetime, *, visi
     """An active booking of ``patient`` at ``starts_at`` (booked by the patient themself)."""
     BookingSettings.objects.get_or_create(unit=unit)
     visit = visit or visit_type_at(unit)
-    practitioner = unit.memberships.first().staff
+    practitioner = unit.memberships.get_queryset().order_by("pk")[0].staff
     slot = Slot.objects.create(
         unit=unit,
         practitioner=practitioner,

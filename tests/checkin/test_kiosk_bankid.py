@@ -27,6 +27,12 @@ def hidden(page: str, name: str) -> str:
     return match[1]
 
 
+def attribute(page: str, name: str) -> str:
+    match = re.search(rf'{name}="([^"]+)"', page)
+    assert match, f"no {name} on the page"
+    return html.unescape(match[1])
+
+
 def test_the_qr_code_logs_in_on_the_phone_and_the_kiosk_checks_in(site, personas):
     unit = personas.unit_admin.memberships.get().unit
     fees_at(unit)
@@ -38,8 +44,8 @@ def test_the_qr_code_logs_in_on_the_phone_and_the_kiosk_checks_in(site, personas
     kiosk.cookies.set(DEVICE_COOKIE, token, path="/kiosk/")
     start = kiosk.get(f"{site}/kiosk/{unit.pk}/", timeout=10)
     assert start.status_code == 200
-    poll = site + html.unescape(re.search(r'data-bankid-poll="([^"]+)"', start.text)[1])
-    qr_link = html.unescape(re.search(r'data-bankid-url="([^"]+)"', start.text)[1])
+    poll = site + attribute(start.text, "data-bankid-poll")
+    qr_link = attribute(start.text, "data-bankid-url")
     assert kiosk.get(poll, timeout=10).json() == {"done": False}
 
     phone = requests.Session()

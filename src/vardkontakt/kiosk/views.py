@@ -71,10 +71,10 @@ def register(request: HttpRequest, code: str) -> HttpResponse:
         response = redirect(_start_url(device.unit_id))
         _set_cookie(response, DEVICE_COOKIE, token, DEVICE_COOKIE_SECONDS)
         return response
-    device = services.device_for_code(code)
-    if device is None:
+    waiting = services.device_for_code(code)
+    if waiting is None:
         raise Http404
-    return render(request, "kiosk/register.html", {"device": device})
+    return render(request, "kiosk/register.html", {"device": waiting})
 
 
 # --- the kiosk -------------------------------------------------------------------------------------
@@ -112,9 +112,9 @@ def start(request: HttpRequest, unit_id: uuid.UUID) -> HttpResponse:
             status = 400
             error = "wait" if unidentified.wait else "unknown"
         else:
-            response = redirect("kiosk:bookings", unit_id=unit_id)
-            _set_cookie(response, VISIT_COOKIE, token, VISIT_SECONDS)
-            return response
+            onward = redirect("kiosk:bookings", unit_id=unit_id)
+            _set_cookie(onward, VISIT_COOKIE, token, VISIT_SECONDS)
+            return onward
     elif request.method == "POST":
         status = 400
     login, secret = services.kiosk_login_begin(device=device)
