@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "vardkontakt.onboarding",
     "vardkontakt.regions",
     "vardkontakt.letters",
+    "vardkontakt.kiosk",
     "vardkontakt.demo",
 ]
 if DEMO_IDP_ENABLED:
@@ -219,6 +220,9 @@ RATE_LIMITS: dict[str, tuple[int, int, int, int]] = {
         60,
         15 * 60,
     ),
+    # Identifying at a check-in kiosk by personnummer and the visit's time, per kiosk device: a
+    # wrong pair counts, so nobody can try numbers and times at the kiosk (or with its cookie).
+    "kiosk_identify": (env_int("VK_RATE_LIMIT_KIOSK_TRIES_PER_10_MINUTES", 10, minimum=1), 10 * 60, 60, 30 * 60),
     # The demo identity provider's person chooser and token endpoint, per address.
     "demo_idp": (env_int("VK_RATE_LIMIT_DEMO_IDP_PER_MINUTE", 60, minimum=1), 60, 60, 15 * 60),
 }

@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("vardkontakt.fhir.urls")),
     path("", include("vardkontakt.booking.urls")),
     path("", include("vardkontakt.letters.urls")),
+    path("", include("vardkontakt.kiosk.urls")),
+    path("staff/", include("vardkontakt.kiosk.staff_urls")),
     path("", include("vardkontakt.onboarding.urls")),
     path("staff/", include("vardkontakt.booking.staff_urls")),
     path("staff/", include("vardkontakt.letters.staff_urls")),

@@ -128,6 +128,7 @@ PATIENT_DATA = {
     "letters:pdf",
     "booking:book",
     "booking:detail",
+    "booking:check_in",
     "booking:cancel",
     "booking:rebook",
     "booking:ics",
@@ -142,6 +143,12 @@ PATIENT_DATA = {
     "booking_staff:slot",
     "booking_staff:overbook",
     "booking_staff:cancel",
+    "booking_staff:missed",
+    "booking_staff:missed_undo",
+    "kiosk:start",
+    "kiosk:bookings",
+    "kiosk:done",
+    "kiosk:bankid_poll",
     "operations_staff:support_lookup",
     "access_staff:unit_log",
     "access_staff:seals",
@@ -155,6 +162,9 @@ PATIENT_DATA = {
 }
 
 ADMINISTRATION = {  # changes how a unit works (the region's default forms: how its units' forms start)
+    "kiosk:register",
+    "kiosk_staff:devices",
+    "kiosk_staff:revoke",
     "booking_staff:setup",
     "letters_staff:texts",
     "booking_staff:visit_type_new",
@@ -217,6 +227,8 @@ NO_PATIENT_DATA = {
     "booking:visit_types": "a unit's visit types",
     "booking:slots": "a unit's free times",
     "booking_staff:coverage": "how much of the unit's time is open online: figures",
+    "kiosk:bankid_start": "the start of an e-ID login for a kiosk (the kiosk logs who it identified)",
+    "booking_staff:arrivals": "the day's arrival times by booking id, naming nobody (the book logged its read)",
     "onboarding:interest": "a unit's registration of interest",
     "onboarding:onboarding_list": "the coordinator's onboardings",
     "operations:support": "the public support page",
@@ -260,6 +272,11 @@ ELSEWHERE = {
     "fhir:type": "tests/fhir/test_api.py::test_the_read_of_a_note_is_valid_fhir_and_carries_the_text",
     "fhir:instance": "tests/fhir/test_api.py::test_the_read_of_a_note_is_valid_fhir_and_carries_the_text",
     "fhir:search": "tests/fhir/test_scope_and_audit.py::test_searches_go_by_post_and_never_carry_a_personnummer_in_the_url",
+    "kiosk:start": "tests/checkin/test_kiosk.py::test_personnummer_and_time_find_the_appointment_and_check_in",
+    "kiosk:bookings": "tests/checkin/test_kiosk.py::test_personnummer_and_time_find_the_appointment_and_check_in",
+    "kiosk:done": "tests/checkin/test_kiosk.py::test_the_visit_expires_on_the_server_and_done_ends_it",
+    "kiosk:bankid_poll": "tests/checkin/test_kiosk.py::test_a_bankid_login_completed_on_the_phone_is_taken_by_its_kiosk_once",
+    "kiosk:register": "tests/checkin/test_kiosk.py::test_the_registration_link_works_once",
     "booking_staff:overbook": "tests/booking/test_staff_pages.py::test_overbooking_only_on_purpose_with_a_reason_and_it_is_marked",
     "access_staff:seals": "tests/access/test_seal_and_stepup.py::test_the_archivist_finds_a_seal_by_personnummer",
     "access_staff:seal_reopen": "tests/access/test_seal_and_stepup.py::test_only_an_archivist_reopens_and_must_give_a_reason",
@@ -338,7 +355,23 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("booking:detail", "Tolvan's booking"): resident("booking.detail.read", unit="X"),
     ("booking:detail", "Liam's booking (by his guardian)"): resident("booking.detail.read", of="liam", unit="X"),
     ("booking:detail", "Gunnel's booking (by her proxy)"): resident("booking.detail.read", of="gunnel", unit="X"),
+    ("booking:check_in", "Tolvan's booking"): resident("booking.detail.read", unit="X"),
+    ("booking:check_in", "Tolvan's booking, checked in at its time"): resident("booking.checkin", unit="X"),
+    ("booking:check_in", "Liam's booking (by his guardian)"): resident("booking.detail.read", of="liam", unit="X"),
+    ("booking:check_in", "Gunnel's booking, checked in by her proxy at its time"): resident(
+        "booking.checkin", of="gunnel", unit="X"
+    ),
     ("booking:cancel", "Tolvan's booking"): resident("booking.detail.read", unit="X"),
+    ("booking_staff:missed", "Tolvan's booking, an hour past its start"): then(
+        staff("booking.read", "patient_a"),
+        staff("fees.fee.charge", "patient_a"),
+        staff("booking.missed.mark", "patient_a"),
+    ),
+    ("booking_staff:missed_undo", "Tolvan's booking, marked missed"): then(
+        staff("booking.read", "patient_a"),
+        staff("fees.fee.withdraw", "patient_a"),
+        staff("booking.missed.undo", "patient_a"),
+    ),
     # A change is logged once, as the change: the service is the door (no read first).
     ("booking:cancel", "Tolvan's booking, cancelled"): resident("booking.cancel", unit="X"),
     ("booking:cancel", "Liam's booking, cancelled"): resident("booking.cancel", of="liam", unit="X"),
@@ -414,6 +447,10 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ),
     # Administration: every change logged with the unit; its pages are logged as nothing.
     ("booking_staff:setup", "unit X"): nothing,
+    ("kiosk:register", "a fresh code for unit X"): nothing,  # the question; registering is POST
+    ("kiosk_staff:devices", "unit X"): nothing,
+    ("kiosk_staff:devices", "unit X, a kiosk added"): staff("kiosk.device.create"),
+    ("kiosk_staff:revoke", "unit X's kiosk"): staff("kiosk.device.revoke"),
     ("letters_staff:texts", "unit X"): nothing,
     ("letters_staff:texts", "unit X, the texts saved"): then(
         staff("letter_template.change"), staff("letter_template.change")

@@ -257,6 +257,7 @@ def fee_rules_form(*, ceiling: str) -> dict[str, Any]:
         "free_under_age": "20",
         "free_from_age": "85",
         "missed_visit_hours": "24",
+        "missed_visit_fee_age_exempt_under": "20",
     }
 
 
@@ -760,6 +761,104 @@ ROWS: list[Row] = [
         kwargs=lambda p: {"booking_id": booking_of(p.principal).id},
         data=lambda p, who: {"slot": str(a_free_slot().id), "submission_key": "m"},
     ),
+    # Check-in by phone: the booking's page (a read), and checking in when its time has come.
+    Row(
+        "booking:check_in",
+        "Tolvan's booking",
+        patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"booking_id": tolvans_booking().id},
+    ),
+    Row(
+        "booking:check_in",
+        "Tolvan's booking, checked in at its time",
+        patients_door(not_found_but({"patient_a": 302})),
+        method="post",
+        setup=lambda p: starting_now(tolvans_booking()),
+        kwargs=lambda p: {"booking_id": tolvans_booking().id},
+    ),
+    Row(
+        "booking:check_in",
+        "Liam's booking (by his guardian)",
+        patients_door(not_found_but({"guardian_9": 200, "guardian_14": 200})),
+        kwargs=lambda p: {"booking_id": booking_of(p.child_9).id},
+    ),
+    Row(
+        "booking:check_in",
+        "Gunnel's booking, checked in by her proxy at its time",
+        patients_door(not_found_but({"adult_proxy": 302})),
+        method="post",
+        setup=lambda p: starting_now(booking_of(p.principal)),
+        kwargs=lambda p: {"booking_id": booking_of(p.principal).id},
+    ),
+    # --- the check-in kiosk: nothing at all without the device's cookie (no persona carries one) ---
+    Row(
+        "kiosk:start", "unit X's kiosk", everyone(404), kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id}
+    ),
+    Row(
+        "kiosk:start",
+        "unit X's kiosk, Tolvan's number and time",
+        everyone(404),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"personnummer": p.tolvan.personnummer, "time": "10:00"},
+    ),
+    Row(
+        "kiosk:bookings",
+        "unit X's kiosk",
+        everyone(404),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "kiosk:bookings",
+        "unit X's kiosk, Tolvan's booking checked in",
+        everyone(404),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"booking": str(tolvans_booking().id)},
+    ),
+    Row(
+        "kiosk:done",
+        "unit X's kiosk",
+        everyone(404),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "kiosk:bankid_poll",
+        "a BankID login begun at a kiosk of unit X",
+        everyone(404),
+        url=lambda p: a_kiosk_login_poll(p),
+    ),
+    Row("kiosk:register", "a made-up code", everyone(404), kwargs=lambda p: {"code": "not-a-real-code"}),
+    # The registration link is the door to registering (whoever holds it, on the device): it shows
+    # the kiosk's name and unit, nobody's data.
+    Row("kiosk:register", "a fresh code for unit X", everyone(200), url=lambda p: a_kiosk_code(p)),
+    Row("kiosk:bankid_start", "a made-up secret", everyone(404), kwargs=lambda p: {"secret": "not-a-real-secret"}),
+    # The unit administrator's kiosks.
+    Row(
+        "kiosk_staff:devices",
+        "unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "kiosk_staff:devices",
+        "unit X, a kiosk added",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 200, "staff_x": 403, "region_admin": 403}),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+        data=lambda p, who: {"name": "Entrén", "form_key": f"matrix-{who}"},
+    ),
+    Row(
+        "kiosk_staff:revoke",
+        "unit X's kiosk",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "unit_admin": 302, "staff_x": 403, "region_admin": 403}),
+        method="post",
+        url=lambda p: reverse(
+            "kiosk_staff:revoke",
+            kwargs={"unit_id": unit("Vårdcentralen Lindängen").id, "device_id": a_kiosk(p).device.id},
+        ),
+    ),
     # --- letters (Brev): the resident's own, a child's for the guardian, a principal's for the proxy ---
     Row("letters:inbox", "own", patients_door(200)),
     Row("letters:inbox", "the one they act for", patients_door(200), acts_for="acted_for"),
@@ -965,6 +1064,49 @@ ROWS: list[Row] = [
         "booking_staff:cancel",
         "Tolvan's booking asked for at unit Y",
         staff_door(404),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id, "booking_id": tolvans_booking().id},
+    ),
+    # Arrivals and missed visits: the members of unit X.
+    Row(
+        "booking_staff:arrivals",
+        "unit X, today",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "booking_staff:arrivals",
+        "another unit (Y)",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_y": 200, "coordinator": 200}),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id},
+    ),
+    Row(
+        "booking_staff:missed",
+        "Tolvan's booking, an hour past its start",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 302, "unit_admin": 302, "region_admin": 302}),
+        method="post",
+        setup=lambda p: starting_now(tolvans_booking(), minutes_ago=60),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "booking_id": tolvans_booking().id},
+    ),
+    Row(
+        "booking_staff:missed",
+        "Tolvan's booking asked for at unit Y",
+        staff_door(404),
+        method="post",
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id, "booking_id": tolvans_booking().id},
+    ),
+    Row(
+        "booking_staff:missed_undo",
+        "Tolvan's booking, marked missed",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 302, "unit_admin": 302, "region_admin": 302}),
+        method="post",
+        setup=lambda p: tolvan_missed(p),
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id, "booking_id": tolvans_booking().id},
+    ),
+    Row(
+        "booking_staff:missed_undo",
+        "Tolvan's booking asked for at unit Y",
+        staff_door(404),
+        method="post",
         kwargs=lambda p: {"unit_id": unit("Vårdcentralen Kärnan").id, "booking_id": tolvans_booking().id},
     ),
     Row(
@@ -1848,6 +1990,46 @@ def tolvans_booking():
     from vardkontakt.booking.models import Booking
 
     return Booking.objects.get(patient__given_name="Tolvan")
+
+
+def starting_now(booking, minutes_ago: int = 0) -> None:
+    """The booking's time moved to this very minute (check-in is open: on its day, within its
+    window), or to ``minutes_ago`` (it may be marked missed)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    slot = booking.slot
+    length = slot.ends_at - slot.starts_at
+    slot.starts_at = timezone.now() - dt.timedelta(minutes=minutes_ago)
+    slot.ends_at = slot.starts_at + length
+    slot.save(update_fields=["starts_at", "ends_at"])
+
+
+def a_kiosk(personas: Personas):
+    from vardkontakt.kiosk.services import kiosk_device_create
+
+    return kiosk_device_create(staff=personas.unit_admin, unit=unit("Vårdcentralen Lindängen"), name="Matrix")
+
+
+def a_kiosk_code(personas: Personas) -> str:
+    return reverse("kiosk:register", kwargs={"code": a_kiosk(personas).code})
+
+
+def a_kiosk_login_poll(personas: Personas) -> str:
+    from vardkontakt.kiosk.services import kiosk_device_register, kiosk_login_begin
+
+    device, _token = kiosk_device_register(code=a_kiosk(personas).code)
+    login, _secret = kiosk_login_begin(device=device)
+    return reverse("kiosk:bankid_poll", kwargs={"unit_id": device.unit_id, "login_id": login.pk})
+
+
+def tolvan_missed(personas: Personas) -> None:
+    """Tolvan's booking an hour past its start, marked missed by staff X just now."""
+    from vardkontakt.booking.checkin import booking_mark_missed
+
+    starting_now(tolvans_booking(), minutes_ago=60)
+    booking_mark_missed(booking_id=tolvans_booking().id, staff=personas.staff_x)
 
 
 def booking_of(patient: Patient):

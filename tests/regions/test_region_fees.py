@@ -51,6 +51,7 @@ def the_rules(**changes: str) -> dict[str, str]:
         "free_under_age": "20",
         "free_from_age": "85",
         "missed_visit_hours": "24",
+        "missed_visit_fee_age_exempt_under": "20",
     }
     form.update(changes)
     return form

@@ -47,6 +47,18 @@ class BookingSettings(models.Model):
     offer_claim_hours = models.PositiveSmallIntegerField(
         _("hours to take an offered earlier time"), default=2, validators=[MinValueValidator(1), MaxValueValidator(48)]
     )
+    # Check-in (by phone or at the kiosk) is open from this long before a visit's start to this
+    # long after it, on the day of the visit (issue 19 part 2).
+    checkin_opens_minutes = models.PositiveSmallIntegerField(
+        _("check-in opens (minutes before the start)"), default=30, validators=[MaxValueValidator(240)]
+    )
+    checkin_closes_minutes = models.PositiveSmallIntegerField(
+        _("check-in closes (minutes after the start)"), default=15, validators=[MaxValueValidator(120)]
+    )
+    # Staff may mark a booking missed (uteblivet besök) once it is this long past its start unchecked.
+    missed_after_minutes = models.PositiveSmallIntegerField(
+        _("a visit may be marked missed (minutes after the start)"), default=15, validators=[MaxValueValidator(240)]
+    )
     # The day the schedule was last rolled forward: the worker rolls each unit once a day.
     rolled_on = models.DateField(null=True, blank=True, editable=False)
 
@@ -386,3 +398,40 @@ class EarlierTimeOffer(models.Model):
                 condition=Q(status__in=["open", "claimed", "expired", "withdrawn"]), name="offer_status_valid"
             ),
         ]
+
+
+class ArrivalVia(models.TextChoices):
+    PHONE = "phone", _("checked in with the phone")
+    KIOSK = "kiosk", _("checked in at the kiosk")
+
+
+class Arrival(models.Model):
+    """The patient has arrived for the booking (incheckad). One per booking, held by the database:
+    a second check-in, from any channel, finds this one and changes nothing."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="arrival")
+    arrived_at = models.DateTimeField()
+    via = models.CharField(max_length=8, choices=ArrivalVia.choices)
+    # Who checked in: the patient, a guardian or a proxy (phone), or nobody logged in (the kiosk's
+    # device, by id: the kiosk app sits above this one).
+    by_patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    kiosk_device_id = models.UUIDField(null=True, blank=True)
+    fee_id = models.UUIDField(null=True, blank=True)  # the visit's fee (fees.Fee), charged at check-in
+
+    class Meta:
+        ordering = ["arrived_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(via__in=["phone", "kiosk"]), name="arrival_via_valid"),
+        ]
+
+
+class MissedVisit(models.Model):
+    """Staff marked the booking as not attended (uteblivet besök). One per booking; an undo (the
+    same day) deletes it, and the missed-visit fee with it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="missed")
+    marked_at = models.DateTimeField()
+    marked_by = models.ForeignKey(Staff, null=True, on_delete=models.SET_NULL, related_name="+")
+    fee_id = models.UUIDField(null=True, blank=True)  # the missed-visit fee (fees.Fee), when one was due

@@ -79,6 +79,27 @@ class BookingSettingsForm(forms.Form):
             "then it is offered to the next."
         ),
     )
+    checkin_opens_minutes = forms.IntegerField(
+        label=_("Check-in opens (minutes before the start)"),
+        validators=[MinValueValidator(0), MaxValueValidator(240)],
+        initial=30,
+        required=False,
+        help_text=_("By phone and at the kiosk, on the day of the visit. Default: 30 minutes."),
+    )
+    checkin_closes_minutes = forms.IntegerField(
+        label=_("Check-in closes (minutes after the start)"),
+        validators=[MinValueValidator(0), MaxValueValidator(120)],
+        initial=15,
+        required=False,
+        help_text=_("Default: 15 minutes."),
+    )
+    missed_after_minutes = forms.IntegerField(
+        label=_("A visit may be marked missed (minutes after the start)"),
+        validators=[MinValueValidator(0), MaxValueValidator(240)],
+        initial=15,
+        required=False,
+        help_text=_("Until then staff wait for a patient who has not checked in. Default: 15 minutes."),
+    )
     terms_text = forms.CharField(
         label=_("Terms shown before booking"),
         required=False,
@@ -98,6 +119,19 @@ class BookingSettingsForm(forms.Form):
 
     def clean_offer_claim_hours(self) -> int:
         return self.cleaned_data.get("offer_claim_hours") or 2  # empty: the default, two hours
+
+    def _or_default(self, name: str, default: int) -> int:
+        value = self.cleaned_data.get(name)
+        return default if value is None else int(value)  # empty: the default (0 is a choice)
+
+    def clean_checkin_opens_minutes(self) -> int:
+        return self._or_default("checkin_opens_minutes", 30)
+
+    def clean_checkin_closes_minutes(self) -> int:
+        return self._or_default("checkin_closes_minutes", 15)
+
+    def clean_missed_after_minutes(self) -> int:
+        return self._or_default("missed_after_minutes", 15)
 
     @classmethod
     def initial_of(cls, rules: BookingSettings) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import datetime as dt
 import enum
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -23,12 +24,14 @@ from vardkontakt.access.audit import Actor, audit, audit_each
 from vardkontakt.access.models import Guardianship
 from vardkontakt.booking import policy
 from vardkontakt.booking.models import (
+    Arrival,
     Booking,
     BookingStatus,
     Channel,
     EarlierTimeOffer,
     EarlierTimeRequest,
     EarlierTimeRequestStatus,
+    MissedVisit,
     OfferStatus,
     ScheduleException,
     ScheduleTemplate,
@@ -186,6 +189,40 @@ class BookEntry:
         """Cancelled or moved online by the patient: staff may want to call (SPEC §6.4)."""
         return self.booking.ended_online and not self.active
 
+    # From when staff may mark the booking missed (its start plus the unit's minutes).
+    missed_from: dt.datetime | None = None
+
+    @property
+    def arrival(self) -> Arrival | None:
+        return _one_to_one(self.booking, "arrival")
+
+    @property
+    def missed(self) -> MissedVisit | None:
+        return _one_to_one(self.booking, "missed")
+
+    @property
+    def may_mark_missed(self) -> bool:
+        return (
+            self.active
+            and self.arrival is None
+            and self.missed is None
+            and self.missed_from is not None
+            and timezone.now() >= self.missed_from
+        )
+
+    @property
+    def may_undo_missed(self) -> bool:
+        missed = self.missed
+        return missed is not None and timezone.localdate(missed.marked_at) == timezone.localdate()
+
+
+def _one_to_one(booking: Booking, name: str) -> Any:
+    """The booking's arrival or missed mark, loaded with the book (None when there is none)."""
+    try:
+        return getattr(booking, name)
+    except (Arrival.DoesNotExist, MissedVisit.DoesNotExist):
+        return None
+
 
 def may_be_released(slot: Slot) -> bool:
     """Phone-only, not held back for a reason (series, interpreter, medical), and of a visit type in
@@ -312,11 +349,13 @@ def _with_bookings(slots: QuerySet[Slot]) -> QuerySet[Slot]:
         "ended_by_staff",
         "rebooked_to__slot",
         "rebooked_from__slot",
+        "arrival",
+        "missed",
     ).order_by("created_at")
     return slots.select_related("practitioner", "visit_type").prefetch_related(Prefetch("bookings", queryset=bookings))
 
 
-def _entries(slots: list[Slot]) -> list[list[BookEntry]]:
+def _entries(slots: list[Slot], missed_after: dt.timedelta = dt.timedelta(minutes=15)) -> list[list[BookEntry]]:
     bookings = [b for s in slots for b in s.bookings.all()]
     pairs = {(b.booked_by_patient_id, b.patient_id) for b in bookings if b.booked_by_patient_id}
     guardians = (
@@ -330,18 +369,20 @@ def _entries(slots: list[Slot]) -> list[list[BookEntry]]:
     )
 
     def entry(b: Booking) -> BookEntry:
+        missed_from = b.slot.starts_at + missed_after
         if b.booked_by_staff_id:
-            return BookEntry(b, Author.STAFF, b.booked_by_staff.full_name)  # type: ignore[union-attr]
+            return BookEntry(b, Author.STAFF, b.booked_by_staff.full_name, missed_from)  # type: ignore[union-attr]
         if b.booked_by_patient_id == b.patient_id:
-            return BookEntry(b, Author.PATIENT, b.patient.full_name)
+            return BookEntry(b, Author.PATIENT, b.patient.full_name, missed_from)
         kind = Author.GUARDIAN if (b.booked_by_patient_id, b.patient_id) in guardians else Author.PROXY
-        return BookEntry(b, kind, b.booked_by_patient.full_name if b.booked_by_patient else "")
+        return BookEntry(b, kind, b.booked_by_patient.full_name if b.booked_by_patient else "", missed_from)
 
     return [[entry(b) for b in s.bookings.all()] for s in slots]
 
 
 def _book_slots(unit: CareUnit, slots: list[Slot], now: dt.datetime) -> list[BookSlot]:
-    release = dt.timedelta(hours=settings_of(unit).release_hours)
+    rules = settings_of(unit)
+    release = dt.timedelta(hours=rules.release_hours)
     return [
         BookSlot(
             slot=slot,
@@ -349,7 +390,7 @@ def _book_slots(unit: CareUnit, slots: list[Slot], now: dt.datetime) -> list[Boo
             released_at=slot.starts_at - release if slot.published_online and not slot.released_to_staff else None,
             past=slot.starts_at <= now,
         )
-        for slot, entries in zip(slots, _entries(slots), strict=True)
+        for slot, entries in zip(slots, _entries(slots, dt.timedelta(minutes=rules.missed_after_minutes)), strict=True)
     ]
 
 

@@ -62,8 +62,14 @@ def booking_settings_update(
     self_assessment_url: str,
     online_bookings_per_visit_type: int = 1,
     offer_claim_hours: int = 2,
+    checkin_opens_minutes: int = 30,
+    checkin_closes_minutes: int = 15,
+    missed_after_minutes: int = 15,
 ) -> BookingSettings:
     rules = settings_of(unit)
+    rules.checkin_opens_minutes = checkin_opens_minutes
+    rules.checkin_closes_minutes = checkin_closes_minutes
+    rules.missed_after_minutes = missed_after_minutes
     rules.horizon_weeks = horizon_weeks
     rules.release_hours = release_hours
     rules.reminder_hours = reminder_hours
@@ -81,6 +87,9 @@ def booking_settings_update(
             "self_assessment_url",
             "online_bookings_per_visit_type",
             "offer_claim_hours",
+            "checkin_opens_minutes",
+            "checkin_closes_minutes",
+            "missed_after_minutes",
         ]
     )
     _log(by, unit, "rules")

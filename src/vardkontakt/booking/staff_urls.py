@@ -11,6 +11,17 @@ urlpatterns = [
     path("units/<uuid:unit_id>/appointments/slots/<uuid:slot_id>/overbook/", staff_views.overbook, name="overbook"),
     path("units/<uuid:unit_id>/appointments/bookings/<uuid:booking_id>/cancel/", staff_views.cancel, name="cancel"),
     path("units/<uuid:unit_id>/appointments/release/", staff_views.release, name="release"),
+    path("units/<uuid:unit_id>/appointments/arrivals/", staff_views.arrivals, name="arrivals"),
+    path(
+        "units/<uuid:unit_id>/appointments/bookings/<uuid:booking_id>/missed/",
+        staff_views.mark_missed,
+        name="missed",
+    ),
+    path(
+        "units/<uuid:unit_id>/appointments/bookings/<uuid:booking_id>/missed/undo/",
+        staff_views.undo_missed,
+        name="missed_undo",
+    ),
     path("units/<uuid:unit_id>/appointments/waiting-list/", staff_views.waiting_list, name="waiting_list"),
     # The set-up: the unit's administrators.
     path("units/<uuid:unit_id>/booking-setup/", staff_views.setup, name="setup"),

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from vardkontakt.booking import coverage, policy, services, staff_selectors, staff_services
+from vardkontakt.booking import checkin, coverage, policy, services, staff_selectors, staff_services
 from vardkontakt.booking.models import Booking
 from vardkontakt.booking.schedule import settings_of
 from vardkontakt.booking.services import BookingRefused, Refusal
@@ -66,13 +66,62 @@ def book(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
     found = staff_selectors.appointment_book(
         staff=me, unit=unit, day=_day_of(request.GET.get("date", "")), view=request.GET.get("view", "day")
     )
+    today = timezone.localdate()
     context = {
         "book": found,
         "unit": unit,
-        "today": timezone.localdate(),
+        "today": today,
         "may_set_up": policy.staff_may_set_up(me, unit),
+        # Today's day list shows arrivals as they happen (static/vardkontakt/js/arrivals.js).
+        "live_url": (
+            f"{reverse('booking_staff:arrivals', kwargs={'unit_id': unit.id})}?date={today.isoformat()}"
+            if found.view == "day" and found.first_day == today
+            else ""
+        ),
     }
     return render(request, "booking/staff/book.html", context)
+
+
+@staff_required
+@require_GET
+def arrivals(request: StaffRequest, unit_id: uuid.UUID) -> HttpResponse:
+    """Who has arrived for the day's bookings, by booking id and time (no names): the live book."""
+    unit = staff_selectors.unit_for_book(staff=request.staff, unit_id=unit_id)
+    day = _day_of(request.GET.get("date", ""))
+    return JsonResponse({"arrivals": checkin.arrival_times(unit_id=unit.pk, day=day)})
+
+
+@staff_required
+@require_POST
+def mark_missed(request: StaffRequest, unit_id: uuid.UUID, booking_id: uuid.UUID) -> HttpResponse:
+    """The patient did not come: the visit is marked missed (with the missed-visit fee when due)."""
+    me = request.staff
+    unit = staff_selectors.unit_for_book(staff=me, unit_id=unit_id)
+    booking = staff_selectors.booking_for_staff(staff=me, unit=unit, booking_id=booking_id)
+    day = booking.slot.starts_at.astimezone(STOCKHOLM).date()
+    try:
+        checkin.booking_mark_missed(booking_id=booking.pk, staff=me)
+    except checkin.CheckInRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("%(name)s's visit is marked as missed.") % {"name": booking.patient.full_name})
+    return redirect(_book_url(unit, day))
+
+
+@staff_required
+@require_POST
+def undo_missed(request: StaffRequest, unit_id: uuid.UUID, booking_id: uuid.UUID) -> HttpResponse:
+    me = request.staff
+    unit = staff_selectors.unit_for_book(staff=me, unit_id=unit_id)
+    booking = staff_selectors.booking_for_staff(staff=me, unit=unit, booking_id=booking_id)
+    day = booking.slot.starts_at.astimezone(STOCKHOLM).date()
+    try:
+        checkin.booking_unmark_missed(booking_id=booking.pk, staff=me)
+    except checkin.CheckInRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("The missed visit is undone, and its fee with it."))
+    return redirect(_book_url(unit, day))
 
 
 def _slot_page(

@@ -14,6 +14,7 @@ urlpatterns = [
     path("bookings/calendar/new/", views.calendar_feed_new, name="calendar_new"),
     path("bookings/<uuid:booking_id>/", views.detail, name="detail"),
     path("bookings/<uuid:booking_id>/cancel/", views.cancel, name="cancel"),
+    path("bookings/<uuid:booking_id>/check-in/", views.check_in, name="check_in"),
     path("bookings/<uuid:booking_id>/rebook/", views.rebook, name="rebook"),
     path("bookings/<uuid:booking_id>/calendar.ics", views.booking_ics, name="ics"),
     path("bookings/<uuid:booking_id>/earlier/", views.earlier_ask, name="earlier_ask"),

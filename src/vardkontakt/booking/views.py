@@ -15,14 +15,15 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vardkontakt.access.acting import acting_for
-from vardkontakt.booking import calendar, offers, selectors, services, waiting_list
+from vardkontakt.booking import calendar, checkin, offers, selectors, services, waiting_list
+from vardkontakt.booking.models import ArrivalVia
 from vardkontakt.booking.schedule import settings_of
 from vardkontakt.booking.services import BookingRefused, Refusal
 from vardkontakt.core.calendar import STOCKHOLM
@@ -169,9 +170,42 @@ def detail(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
         "fee": selectors.fee_shown(visit_type=booking.slot.visit_type, patient=booking.patient, day=day),
         "earlier": selectors.earlier_time_of(booking, now=now),
         "claim_hours": settings_of(booking.slot.unit).offer_claim_hours,
+        "checkin": checkin.check_in_state(booking, now=now),
         **selectors.what_may_change(booking, now=now),
     }
     return render(request, "booking/detail.html", context)
+
+
+def pay_url(fee_id: uuid.UUID | None) -> str:
+    """The payment page of the fee, where the payments app is installed (else the amount alone)."""
+    if fee_id is None:
+        return ""
+    try:
+        return reverse("payments:pay_fee", kwargs={"fee_id": fee_id})
+    except NoReverseMatch:
+        return ""
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def check_in(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
+    """The check-in (GET: where the booking stands, read and logged; POST: check in, which the
+    service logs; a second POST changes nothing and shows the same receipt)."""
+    message = ""
+    if request.method == "POST":
+        try:
+            checkin.booking_check_in(booking_id=booking_id, via=ArrivalVia.PHONE, by_patient=request.patient)
+        except checkin.CheckInRefused as refused:
+            message = str(refused)
+        else:
+            return redirect("booking:check_in", booking_id=booking_id)
+    booking = selectors.booking_for_reader(reader=request.patient, booking_id=booking_id)
+    state = checkin.check_in_state(booking, now=timezone.now())
+    context: dict[str, Any] = {"booking": booking, "state": state, "message": message}
+    if state.arrival is not None:
+        paid = checkin.receipt_of(booking, state.arrival)
+        context.update(paid=paid, pay_url=pay_url(paid.fee_id))
+    return render(request, "booking/check_in.html", context, status=400 if message else 200)
 
 
 @patient_required

@@ -45,6 +45,11 @@ class FeeRules(models.Model):
     free_from_age = models.PositiveSmallIntegerField(_("free of charge from the age of"), default=85)
     # A booking cancelled later than this before its start is a missed visit (uteblivet besök).
     missed_visit_hours = models.PositiveSmallIntegerField(_("cancel at least (hours before)"), default=24)
+    # The missed-visit fee (uteblivet besök) is charged from this age whatever the visit fees'
+    # exemptions say: no upper exemption, and children under it are free of it (0 = nobody is).
+    missed_visit_fee_age_exempt_under = models.PositiveSmallIntegerField(
+        _("no missed-visit fee under the age of"), default=20
+    )
 
     class Meta:
         constraints = [

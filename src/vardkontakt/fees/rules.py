@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from vardkontakt.access.models import Guardianship
 from vardkontakt.fees.ceiling import ADULT_AGE, ZERO, age_exempt, age_on
-from vardkontakt.fees.models import STATUTORY_CEILING, FeeRules, FeeSchedule, HighCostPeriod
+from vardkontakt.fees.models import STATUTORY_CEILING, FeeKind, FeeRules, FeeSchedule, HighCostPeriod
 from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit, Region
 from vardkontakt.organisation.selectors import region_of_patient
@@ -50,9 +50,16 @@ def price_of(*, patient: Patient, unit: CareUnit, kind: str, day: dt.date) -> Pr
     if row is None:
         return Price(ZERO, False, False, False)
     rules = rules_of(region)
-    exempt = age_exempt(
-        born=patient.birth_date, day=day, free_under=rules.free_under_age, free_from=rules.free_from_age
-    )
+    if kind == FeeKind.MISSED_VISIT:
+        # The visit fees' age exemptions do not reach the missed-visit fee: the region's own age for
+        # it below, and nobody old enough to be free of it (docs/fees.md, "Missed visits").
+        exempt = age_exempt(
+            born=patient.birth_date, day=day, free_under=rules.missed_visit_fee_age_exempt_under, free_from=0
+        )
+    else:
+        exempt = age_exempt(
+            born=patient.birth_date, day=day, free_under=rules.free_under_age, free_from=rules.free_from_age
+        )
     return Price(ZERO if exempt else row.amount, row.counts_toward_ceiling, exempt, True)
 
 

@@ -33,9 +33,10 @@ from vardkontakt.organisation.models import CareUnit, Region
 
 FEE_CHARGE = "fees.fee.charge"
 FEE_REGISTER = "fees.fee.register"
+FEE_WITHDRAW = "fees.fee.withdraw"
 SCHEDULE_SET = "fees.schedule.set"
 RULES_UPDATE = "fees.rules.update"
-RULE_FIELDS = ("ceiling", "free_under_age", "free_from_age", "missed_visit_hours")
+RULE_FIELDS = ("ceiling", "free_under_age", "free_from_age", "missed_visit_hours", "missed_visit_fee_age_exempt_under")
 
 
 def _holder_locked(key: str) -> CeilingHolder:
@@ -123,6 +124,28 @@ def fee_charge_for_booking(
         return Fee.objects.get(booking_id=booking_id, kind=kind)
     audit(actor=actor, action=FEE_CHARGE, patient=patient, obj=fee, unit=unit, detail=f"{kind} {fee.amount_charged}")
     return fee
+
+
+@transaction.atomic
+def fee_withdraw(*, actor: Actor, fee_id: uuid.UUID, reason: str) -> bool:
+    """Take back a fee charged in error (a missed visit undone the same day): the fee is deleted and,
+    if it counted, its amount leaves the period (a frikort it reached goes with it). A fee something
+    else holds (a payment, an invoice) is protected by the database and stays: ``ProtectedError``.
+    Returns False when the fee is already gone."""
+    fee = Fee.objects.select_related("patient", "unit").filter(pk=fee_id).first()
+    if fee is None:
+        return False
+    if fee.period_id is not None and fee.amount_charged > 0:
+        _holder_locked(fee.period.holder.key)  # type: ignore[union-attr]
+        period = HighCostPeriod.objects.select_for_update().get(pk=fee.period_id)
+        period.used -= fee.amount_charged
+        period.save(update_fields=["used"])
+        Frikort.objects.filter(period=period).delete()
+    patient, unit = fee.patient, fee.unit
+    detail = f"{fee.kind} {fee.amount_charged}: {reason}"[:500]
+    fee.delete()
+    audit(actor=actor, action=FEE_WITHDRAW, patient=patient, object_type="Fee", unit=unit, detail=detail)
+    return True
 
 
 @transaction.atomic
@@ -224,7 +247,8 @@ def fee_rules_update(*, actor: Actor, region: Region, values: dict[str, object])
     form's; the database refuses a ceiling above the statutory maximum in any case."""
     Region.objects.select_for_update().get(pk=region.pk)  # one change of the region's rules at a time
     current = FeeRules.objects.filter(region=region).first() or FeeRules(region=region)
-    changed = [name for name in RULE_FIELDS if getattr(current, name) != values[name]]
+    # A form without a rule (an older one) leaves that rule as it is.
+    changed = [name for name in RULE_FIELDS if name in values and getattr(current, name) != values[name]]
     if not changed:
         return []
     for name in changed:

@@ -11,6 +11,7 @@ import enum
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,6 +151,31 @@ def start_login(request: HttpRequest, side: Side, *, step_up: bool = False) -> H
         **extra,
     )
     return response
+
+
+# A login begun for another purpose than a session: a check-in kiosk's mobile BankID QR code, opened
+# on the person's phone. The purpose rides in the (anonymous) session as "name:value"; the callback
+# hands the verified login to the handler registered under that name instead of logging anyone in.
+# Apps above identity register their handler in their AppConfig.ready().
+LOGIN_PURPOSE = "vk_login_purpose"
+_purposes: dict[str, Callable[[HttpRequest, VerifiedLogin, str], HttpResponse]] = {}
+
+
+def register_login_purpose(name: str, handler: Callable[[HttpRequest, VerifiedLogin, str], HttpResponse]) -> None:
+    _purposes[name] = handler
+
+
+def start_login_for(request: HttpRequest, side: Side, *, purpose: str, value: str) -> HttpResponse:
+    request.session[LOGIN_PURPOSE] = f"{purpose}:{value}"
+    return start_login(request, side)
+
+
+def purpose_of(request: HttpRequest) -> tuple[Callable[[HttpRequest, VerifiedLogin, str], HttpResponse], str] | None:
+    """The handler of the purpose the login was begun for, and its value; None for a plain login."""
+    purpose = str(request.session.pop(LOGIN_PURPOSE, "") or "")
+    name, _sep, value = purpose.partition(":")
+    handler = _purposes.get(name)
+    return (handler, value) if handler is not None else None
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from vardkontakt.identity.oidc import (
     Side,
     check_fresh,
     complete_login,
+    purpose_of,
     start_login,
 )
 from vardkontakt.identity.signals import login_completed, login_refused
@@ -111,6 +112,10 @@ def oidc_callback(request: HttpRequest, side: str) -> HttpResponse:
             {"message": REFUSAL_MESSAGES[refusal.reason], "reason": str(refusal.reason), "side": str(chosen)},
             status=403,
         )
+    purpose = purpose_of(request)
+    if purpose is not None:  # e.g. a kiosk's BankID QR code: the person is known, nobody logged in here
+        handler, value = purpose
+        return handler(request, verified, value)
     next_url = request.session.pop(NEXT_KEY, "")
     # login() gives the session a new id, so an id planted before login is worthless after it.
     login(request, verified.user, backend=settings.AUTHENTICATION_BACKENDS[0])

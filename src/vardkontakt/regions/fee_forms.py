@@ -87,6 +87,13 @@ class FeeRulesForm(forms.Form):
         label=_("Cancel at least this many hours before, or pay the missed-visit fee"),
         help_text=_("Default: 24 hours. Between 1 and 168 (a week)."),
     )
+    missed_visit_fee_age_exempt_under = forms.IntegerField(
+        label=_("No missed-visit fee under the age of"),
+        help_text=_(
+            "Default: 20. The visits' age exemptions do not apply to the missed-visit fee: it is charged from "
+            "this age, at 85 and over too. Between 0 (charged at every age) and 20."
+        ),
+    )
 
     def clean_ceiling(self) -> Decimal:
         value: Decimal = self.cleaned_data["ceiling"]
@@ -102,6 +109,9 @@ class FeeRulesForm(forms.Form):
 
     def clean_missed_visit_hours(self) -> int:
         return _between(self.cleaned_data["missed_visit_hours"], 1, 168)
+
+    def clean_missed_visit_fee_age_exempt_under(self) -> int:
+        return _between(self.cleaned_data["missed_visit_fee_age_exempt_under"], 0, 20)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
