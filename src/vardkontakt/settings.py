@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "vardkontakt.onboarding",
     "vardkontakt.regions",
     "vardkontakt.letters",
+    "vardkontakt.payments",
     "vardkontakt.demo",
 ]
 if DEMO_IDP_ENABLED:
@@ -356,6 +357,25 @@ SMS_SENDER = env_str("VK_SMS_SENDER", "Vardkontakt")
 SMS_TIMEOUT_SECONDS = env_int("VK_SMS_TIMEOUT_SECONDS", 10, minimum=1)
 if SMS_BACKEND == "46elks" and not (SMS_API_USERNAME and SMS_API_PASSWORD):
     _missing.extend(["VK_SMS_API_USERNAME", "VK_SMS_API_PASSWORD"])
+
+# --- Payments (docs/payments.md). A provider left unset is not offered; nothing else depends on it. ---
+# Swish for Merchants: Getswish's API root, the merchant's Swish number and, in production, the
+# client certificate (mutual TLS) and the CA that Swish's server certificate must chain to.
+SWISH_API_URL = env_str("VK_SWISH_API_URL", "")
+SWISH_PAYEE_ALIAS = env_str("VK_SWISH_PAYEE_ALIAS", "")
+SWISH_CERT_FILE = env_str("VK_SWISH_CERT_FILE", "")
+SWISH_KEY_FILE = env_str("VK_SWISH_KEY_FILE", "")
+SWISH_CA_FILE = env_str("VK_SWISH_CA_FILE", "")
+SWISH_TIMEOUT_SECONDS = env_int("VK_SWISH_TIMEOUT_SECONDS", 10, minimum=1)
+if PRODUCTION and SWISH_API_URL and not (SWISH_CERT_FILE and SWISH_API_URL.startswith("https://")):
+    raise ImproperlyConfigured("Swish needs https and the merchant's client certificate (VK_SWISH_CERT_FILE).")
+# Card payments on the provider's hosted page (Stripe Checkout): API root, secret key, webhook secret.
+CARD_API_URL = env_str("VK_CARD_API_URL", "")
+CARD_SECRET_KEY = env_str("VK_CARD_SECRET_KEY", "")
+CARD_WEBHOOK_SECRET = env_str("VK_CARD_WEBHOOK_SECRET", "")
+CARD_TIMEOUT_SECONDS = env_int("VK_CARD_TIMEOUT_SECONDS", 10, minimum=1)
+# A payment still under way this long after it began is asked about (the callback may be lost).
+PAYMENT_RECONCILE_AFTER_SECONDS = env_int("VK_PAYMENT_RECONCILE_AFTER_SECONDS", 60, minimum=1)
 
 # --- OpenID Connect: one relying party for residents (e-ID), one for staff (SITHS). ---
 # The assurance level required: the Swedish e-ID framework's level 3 (BankID, Freja+, SITHS).

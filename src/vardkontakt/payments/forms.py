@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from vardkontakt.identity.contact import normalise_mobile
+from vardkontakt.payments.models import Method
+
+
+class PayForm(forms.Form):
+    method = forms.ChoiceField(
+        label=_("How do you want to pay?"),
+        choices=[(Method.SWISH.value, _("Swish")), (Method.CARD.value, _("Card"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose Swish or card.")},
+    )
+    phone = forms.CharField(
+        label=_("Mobile number for Swish"),
+        max_length=20,
+        required=False,
+        help_text=_("The number your Swish is connected to, for example 070-123 45 67."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    form_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args: Any, available: dict[str, bool], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.available = available
+        field = self.fields["method"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 (narrows the type)
+        field.choices = [(value, label) for value, label in field.choices if available.get(str(value))]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("method") == Method.SWISH:
+            number = normalise_swish_number(data.get("phone", ""))
+            if number is None:
+                self.add_error("phone", _("Enter a Swedish mobile number, for example 070-123 45 67."))
+            else:
+                data["payer_alias"] = number
+        return data
+
+
+def normalise_swish_number(value: str) -> str | None:
+    """Swish's form of a Swedish mobile number: 46701234567; None if it is not one."""
+    try:
+        e164 = normalise_mobile(value)
+    except forms.ValidationError:
+        return None
+    if not e164.startswith("+46"):
+        return None
+    return e164[1:]
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount to pay back (kronor)"), min_value=Decimal("0.01"), max_digits=9, decimal_places=2, localize=True
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Kept in the log.")
+    )
+    form_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
