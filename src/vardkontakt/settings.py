@@ -293,6 +293,8 @@ PERIODIC_JOBS = [
     "vardkontakt.letters.tasks.issue_letters",
     "vardkontakt.letters.tasks.letters_on_paper",
     "vardkontakt.letters.tasks.remove_expired_letters",
+    "vardkontakt.payments.tasks.reconcile_payments",
+    "vardkontakt.payments.tasks.invoices_due",
 ]
 
 # Paper letters (letters/services.py): print batches are written to this folder for the
