@@ -46,7 +46,7 @@ def pay_fee(request: PatientRequest, fee_id: uuid.UUID) -> HttpResponse:
         available=available,
         initial={"form_key": uuid.uuid4().hex, "phone": phone, "method": Method.SWISH if available["swish"] else ""},
     )
-    if request.method == "POST" and line.payable and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             payment = services.payment_start(
