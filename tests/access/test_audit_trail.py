@@ -100,6 +100,14 @@ PATIENT_DATA = {
     "fees:high_cost",
     "fees:verify",
     "fees:register",
+    "payments:list",
+    "payments:pay_fee",
+    "payments:status",
+    "payments:cancel",
+    "payments:invoice_pdf",
+    "payments_staff:unit_payments",
+    "payments_staff:refund",
+    "payments_staff:invoice_export",
     "access:access_log",
     "access:acting_switch",
     "access:proxy_invite",
@@ -217,6 +225,8 @@ NO_PATIENT_DATA = {
     "operations:accessibility": "the public accessibility statement",
     "operations:privacy": "the public page on personal data and cookies",
     "operations:about": "the public page about the e-services",
+    "payments:swish_callback": "a payment provider's callback (authenticated; what it settles is logged by the system: tests/payments)",
+    "payments:card_webhook": "a payment provider's callback (authenticated; what it settles is logged by the system: tests/payments)",
     "home:notice_open": "marks one's own notice read and leads to what it is about (that page logs its read)",
     "home:notice_dismiss": "marks one's own notice read",
     "home:notices_dismiss_all": "marks one's own notices read",
@@ -306,6 +316,22 @@ TRAIL: dict[tuple[str, str], Trail] = {
         Entry(persona, "", FRIDA, "fees.frikort.verify")
     ],
     ("fees:verify", "a forged code"): nothing,
+    # Payments: the list and the fee read the subject's fees; a payment and an invoice are read at unit X.
+    ("payments:list", "own"): resident("payments.list.read"),
+    ("payments:list", "the one they act for"): resident("payments.list.read", of=acted_for),
+    ("payments:pay_fee", "Tolvan's fee"): resident("payments.list.read"),
+    ("payments:pay_fee", "Liam's fee (his guardian acts)"): resident("payments.list.read", of="liam"),
+    ("payments:status", "Tolvan's payment"): resident("payments.payment.read", unit="X"),
+    ("payments:cancel", "Tolvan's payment (paid: nothing to stop)"): resident("payments.payment.read", unit="X"),
+    ("payments:invoice_pdf", "Tolvan's invoice"): resident("payments.invoice.read", unit="X"),
+    ("payments_staff:unit_payments", "unit X"): staff("payments.unit.read", "patient_a"),
+    ("payments_staff:refund", "Tolvan's payment at unit X"): staff("payments.payment.read", "patient_a"),
+    ("payments_staff:refund", "Tolvan's payment at unit X, 50 kronor back with a reason"): then(
+        staff("payments.payment.read", "patient_a"), staff("payments.refund.create", "patient_a")
+    ),
+    ("payments_staff:invoice_export", "the region, the day of Tolvan's invoice"): staff(
+        "payments.invoices.export", "patient_a", unit=""
+    ),
     ("fees:register", "the form"): nothing,
     ("fees:register", "a fee Tolvan paid in another region"): lambda persona: [
         Entry(persona, "", "patient_a", "fees.fee.register", "Y" if persona in ("staff_y", "coordinator") else "X")
