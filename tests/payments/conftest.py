@@ -23,7 +23,6 @@ def swish_api(settings) -> Iterator[SwishServer]:
     settings.SWISH_API_URL = server.url
     settings.SWISH_PAYEE_ALIAS = PAYEE_ALIAS
     settings.SWISH_TIMEOUT_SECONDS = 1
-    settings.SITE_URL = "http://127.0.0.1:8000"
     try:
         yield server
     finally:

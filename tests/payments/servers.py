@@ -135,7 +135,7 @@ class _SwishHandler(_Handler):
             time.sleep(state.delay)
             return self.answer(409, [{"errorCode": "RP09", "errorMessage": "The instructionUUID is not available"}])
         errors = []
-        if not str(body.get("callbackUrl", "")).startswith(("http://127.0.0.1", "https://")):
+        if not str(body.get("callbackUrl", "")).startswith(("http://127.0.0.1", "http://localhost", "https://")):
             errors.append(("RP03", "Callback URL is missing or does not use HTTPS"))
         if body.get("payeeAlias") != PAYEE_ALIAS:
             errors.append(("RP01", "Missing Merchant Swish Number"))

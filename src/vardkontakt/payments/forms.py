@@ -11,6 +11,7 @@ from vardkontakt.payments.models import Method
 
 
 class PayForm(forms.Form):
+    hide_optional_marker = True  # the number is needed for Swish, and asked for only then
     method = forms.ChoiceField(
         label=_("How do you want to pay?"),
         choices=[(Method.SWISH.value, _("Swish")), (Method.CARD.value, _("Card"))],
