@@ -33,9 +33,13 @@ def a_fee(
     )
 
 
-def staff_of(unit: CareUnit, *, number: int = 1) -> Staff:
+def staff_of(unit: CareUnit | None, *, number: int = 1) -> Staff:
+    assert unit is not None
     staff = Staff.objects.create(
-        hsa_id=f"SE2321000000-P{uuid.uuid4().hex[:6].upper()}", given_name="Kassa", family_name=f"Kassasson{number}", profession="nurse"
+        hsa_id=f"SE2321000000-P{uuid.uuid4().hex[:6].upper()}",
+        given_name="Kassa",
+        family_name=f"Kassasson{number}",
+        profession="nurse",
     )
     Membership.objects.create(staff=staff, unit=unit, starts_on=dt.date(2000, 1, 1))
     return staff

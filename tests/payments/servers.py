@@ -90,7 +90,7 @@ class SwishServer:
             found["errorCode"], found["errorMessage"] = error_code, "Swish timed out before the payment was started"
         return dict(found)
 
-    def post_callback(self, instruction: str, body: dict[str, Any] | None = None) -> requests.Response:
+    def post_callback(self, instruction: str, body: dict[str, Any] | None = None) -> Any:
         """What Swish does: POST the request to its callbackUrl with the callbackIdentifier header."""
         found = self.requests[instruction]
         return requests.post(
@@ -146,7 +146,9 @@ class _SwishHandler(_Handler):
         if not re.fullmatch(r"\d{1,13}\.\d{2}", str(body.get("amount", ""))):
             errors.append(("PA02", "Amount value is missing or not a valid number"))
         if errors:
-            return self.answer(422, [{"errorCode": c, "errorMessage": m, "additionalInformation": None} for c, m in errors])
+            return self.answer(
+                422, [{"errorCode": c, "errorMessage": m, "additionalInformation": None} for c, m in errors]
+            )
         if body["payerAlias"] in state.refused_payers:
             return self.answer(422, [{"errorCode": "ACMT03", "errorMessage": "Payer not Enrolled"}])
         now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -176,10 +178,22 @@ class _SwishHandler(_Handler):
         state = self.server_state
         if instruction in state.refunds:
             return self.answer(409, [{"errorCode": "RP09", "errorMessage": "The instructionUUID is not available"}])
-        original = next((r for r in state.requests.values() if r["paymentReference"] == body.get("originalPaymentReference")), None)
+        original = next(
+            (r for r in state.requests.values() if r["paymentReference"] == body.get("originalPaymentReference")), None
+        )
         if original is None or original["status"] != "PAID":
-            return self.answer(422, [{"errorCode": "RF02", "errorMessage": "Original Payment not found or original payment is more than 13 months old"}])
-        already = sum(r["amount"] for r in state.refunds.values() if r["originalPaymentReference"] == original["paymentReference"])
+            return self.answer(
+                422,
+                [
+                    {
+                        "errorCode": "RF02",
+                        "errorMessage": "Original Payment not found or original payment is more than 13 months old",
+                    }
+                ],
+            )
+        already = sum(
+            r["amount"] for r in state.refunds.values() if r["originalPaymentReference"] == original["paymentReference"]
+        )
         if float(body["amount"]) + already > original["amount"] + 1e-9:
             return self.answer(422, [{"errorCode": "AM04", "errorMessage": "Insufficient funds in account"}])
         state.refunds[instruction] = {**body, "id": instruction, "amount": float(body["amount"]), "status": "PAID"}
@@ -381,7 +395,7 @@ class _CardHandler(_Handler):
             "status": "succeeded",
             "metadata": {"refund": form.get("metadata[refund]")},
         }
-        state.refunds[refund["id"]] = refund
+        state.refunds[str(refund["id"])] = refund
         return 200, refund
 
     def _page(self, session_id: str) -> None:
@@ -402,7 +416,9 @@ class _CardHandler(_Handler):
         if found is None or found["status"] != "open":
             return self.answer(404, raw=b"<!DOCTYPE html><title>Expired</title><p>Expired.</p>")
         if form.get("card", "").replace(" ", "") != "4242424242424242":
-            return self.answer(402, raw=b"<!DOCTYPE html><title>Declined</title><p id='declined'>Your card was declined.</p>")
+            return self.answer(
+                402, raw=b"<!DOCTYPE html><title>Declined</title><p id='declined'>Your card was declined.</p>"
+            )
         state.complete(session_id)
         state.send_event(session_id)
         self.send_response(303)

@@ -24,11 +24,15 @@ WEBHOOK = "/payments/callbacks/card/"
 
 
 def start(fee, key: str | None = None) -> Payment:
-    return services.payment_start(actor=fee.patient, fee=fee, method=Method.CARD, idempotency_key=key or uuid.uuid4().hex)
+    return services.payment_start(
+        actor=fee.patient, fee=fee, method=Method.CARD, idempotency_key=key or uuid.uuid4().hex
+    )
 
 
 def post_event(payload: bytes, signature: str):
-    return Client().post(WEBHOOK, data=payload, content_type="application/json", headers={"Stripe-Signature": signature})
+    return Client().post(
+        WEBHOOK, data=payload, content_type="application/json", headers={"Stripe-Signature": signature}
+    )
 
 
 def test_a_hosted_page_is_made_and_the_signed_webhook_marks_it_paid(card_api):
@@ -125,7 +129,9 @@ def test_a_card_refund_is_made_once_and_never_above_what_was_paid(card_api):
     post_event(*card_api.event(payment.provider_ref))
     payment.refresh_from_db()
     staff = staff_of(fee.unit)
-    refund = services.refund_create(staff=staff, payment=payment, amount=Decimal("200"), reason="Avbokad i tid", form_key="k1")
+    refund = services.refund_create(
+        staff=staff, payment=payment, amount=Decimal("200"), reason="Avbokad i tid", form_key="k1"
+    )
     assert refund.status == RefundStatus.DONE
     assert [r["amount"] for r in card_api.refunds.values()] == [20000]
     with pytest.raises(ValidationError):
@@ -140,7 +146,9 @@ def test_a_refund_event_from_the_provider_is_idempotent(card_api):
     post_event(*card_api.event(payment.provider_ref))
     payment.refresh_from_db()
     card_api.down = True  # the refund's answer is lost: under way
-    refund = services.refund_create(staff=staff_of(fee.unit), payment=payment, amount=Decimal("20"), reason="Fel", form_key="k")
+    refund = services.refund_create(
+        staff=staff_of(fee.unit), payment=payment, amount=Decimal("20"), reason="Fel", form_key="k"
+    )
     card_api.down = False
     assert refund.status == RefundStatus.PENDING
     obj = {"id": "re_1", "object": "refund", "status": "succeeded", "metadata": {"refund": str(refund.pk)}}

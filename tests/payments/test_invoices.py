@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from tests.payments.helpers import a_fee, client_of
 from vardkontakt.access.models import AuditEntry
-from vardkontakt.access.policy import is_region_admin  # noqa: F401  (the door the export uses)
 from vardkontakt.payments import invoices, ocr
 from vardkontakt.payments.models import Invoice, Method, Payment, PaymentRules, Status
 
@@ -23,6 +22,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def fee():
     fee = a_fee(amount="200", day=timezone.localdate() - dt.timedelta(days=100))
+    assert fee.unit is not None
     PaymentRules.objects.create(region=fee.unit.administration.region, bankgiro="5050-1055")
     return fee
 
@@ -42,7 +42,9 @@ def test_an_unpaid_fee_is_invoiced_after_the_regions_days_with_a_valid_ocr(fee):
 
 
 def test_a_paid_or_free_fee_or_one_paid_elsewhere_is_not_invoiced(fee):
-    Payment.objects.create(fee=fee, method=Method.SWISH, amount=fee.amount_charged, idempotency_key="p", status=Status.PAID)
+    Payment.objects.create(
+        fee=fee, method=Method.SWISH, amount=fee.amount_charged, idempotency_key="p", status=Status.PAID
+    )
     free = a_fee(amount="0", unit=fee.unit, day=fee.date_of_care)
     under_way = a_fee(unit=fee.unit, day=fee.date_of_care)
     Payment.objects.create(fee=under_way, method=Method.CARD, amount=under_way.amount_charged, idempotency_key="q")
@@ -66,7 +68,9 @@ def test_a_reminder_with_its_fee_after_the_due_date_once(fee):
 
 def test_a_paid_invoice_is_not_reminded(fee):
     [invoice] = invoices.invoices_issue(today=day_of(fee, 14))
-    Payment.objects.create(fee=fee, method=Method.SWISH, amount=fee.amount_charged, idempotency_key="p", status=Status.PAID)
+    Payment.objects.create(
+        fee=fee, method=Method.SWISH, amount=fee.amount_charged, idempotency_key="p", status=Status.PAID
+    )
     assert invoices.invoices_remind(today=invoice.due_on + dt.timedelta(days=30)) == []
 
 
@@ -84,8 +88,8 @@ def test_the_invoice_pdf_carries_bankgiro_ocr_amount_and_due_date(fee):
 
 
 def test_the_days_file_for_accounting(fee):
-    from vardkontakt.organisation.models import RegionRole, RegionRoleKind
     from tests.payments.helpers import staff_of
+    from vardkontakt.organisation.models import RegionRole, RegionRoleKind
 
     [invoice] = invoices.invoices_issue(today=day_of(fee, 14))
     region = fee.unit.administration.region

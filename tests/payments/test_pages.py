@@ -32,7 +32,9 @@ def test_the_list_shows_each_fee_with_its_state(personas, unit, swish_api, djang
     tolvan = personas.tolvan
     unpaid = a_fee(patient=tolvan, unit=unit, amount="200")
     paid = a_fee(patient=tolvan, unit=unit, amount="100")
-    Payment.objects.create(fee=paid, method=Method.CARD, amount=paid.amount_charged, idempotency_key="p", status=Status.PAID)
+    Payment.objects.create(
+        fee=paid, method=Method.CARD, amount=paid.amount_charged, idempotency_key="p", status=Status.PAID
+    )
     free = a_fee(patient=tolvan, unit=unit, amount="0")
     client = client_of(tolvan)
     with django_assert_max_num_queries(40):
@@ -50,7 +52,9 @@ def test_a_guardian_pays_the_childs_fee_by_swish(personas, unit, swish_api):
     assert f"/payments/fees/{fee.pk}/pay/" in client.get("/payments/").content.decode()
     form = client.get(f"/payments/fees/{fee.pk}/pay/")
     assert form.status_code == 200
-    response = client.post(f"/payments/fees/{fee.pk}/pay/", {"method": "swish", "phone": "070-123 45 67", "form_key": "k1"})
+    response = client.post(
+        f"/payments/fees/{fee.pk}/pay/", {"method": "swish", "phone": "070-123 45 67", "form_key": "k1"}
+    )
     payment = Payment.objects.get(fee=fee)
     assert response.status_code == 302 and response["Location"] == f"/payments/{payment.pk}/"
     assert payment.started_by == personas.guardian and payment.payer_alias == "46701234567"
@@ -60,7 +64,9 @@ def test_a_guardian_pays_the_childs_fee_by_swish(personas, unit, swish_api):
         str(personas.child_9.pk),
         str(personas.child_9.pk),
     )
-    again = client.post(f"/payments/fees/{fee.pk}/pay/", {"method": "swish", "phone": "070-123 45 67", "form_key": "k1"})
+    again = client.post(
+        f"/payments/fees/{fee.pk}/pay/", {"method": "swish", "phone": "070-123 45 67", "form_key": "k1"}
+    )
     assert again.status_code == 302 and len(swish_api.puts) == 1  # a double click: one request
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -19,9 +20,9 @@ pytestmark = [
 ]
 
 
-def _at_once(calls) -> tuple[list[object], list[BaseException]]:
+def _at_once(calls) -> tuple[list[Any], list[BaseException]]:
     barrier = threading.Barrier(len(calls))
-    results: list[object] = []
+    results: list[Any] = []
     errors: list[BaseException] = []
 
     def run(call):
@@ -46,7 +47,7 @@ def test_two_tabs_paying_one_fee_at_once_make_one_payment_request(swish_api, car
     for _round in range(3):
         fee = a_fee()
 
-        def tab(method):
+        def tab(method, fee=fee):
             return lambda: services.payment_start(
                 actor=fee.patient,
                 fee=fee,

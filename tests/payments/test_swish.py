@@ -50,7 +50,12 @@ def test_a_request_goes_to_the_payers_swish_and_the_callback_marks_it_paid(swish
     payment = start(fee)
     instruction = swish.instruction_id(payment.pk)
     sent = swish_api.requests[instruction]
-    assert (sent["amount"], sent["currency"], sent["payerAlias"], sent["payeeAlias"]) == (200.0, "SEK", PAYER, "1231181189")
+    assert (sent["amount"], sent["currency"], sent["payerAlias"], sent["payeeAlias"]) == (
+        200.0,
+        "SEK",
+        PAYER,
+        "1231181189",
+    )
     assert sent["message"] == "Patientavgift"  # nothing about the visit reaches the payer's app
     assert payment.status == Status.PENDING and payment.provider_status == "CREATED"
 
@@ -136,7 +141,9 @@ def test_the_same_form_sent_twice_makes_one_request(swish_api):
 def test_a_second_tab_finds_the_payment_under_way(swish_api):
     fee = a_fee()
     first = start(fee)
-    second = services.payment_start(actor=fee.patient, fee=fee, method=Method.SWISH, payer_alias="46701111111", idempotency_key="tab-2")
+    second = services.payment_start(
+        actor=fee.patient, fee=fee, method=Method.SWISH, payer_alias="46701111111", idempotency_key="tab-2"
+    )
     assert second.pk == first.pk
     assert len(swish_api.puts) == 1
 
@@ -157,7 +164,9 @@ def test_the_database_refuses_two_payments_paid_or_under_way_for_one_fee(swish_a
         Payment.objects.create(fee=fee, method=Method.CARD, amount=fee.amount_charged, idempotency_key="x")
     Payment.objects.filter(fee=fee).update(status=Status.PAID)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Payment.objects.create(fee=fee, method=Method.CARD, amount=fee.amount_charged, idempotency_key="y", status=Status.PAID)
+        Payment.objects.create(
+            fee=fee, method=Method.CARD, amount=fee.amount_charged, idempotency_key="y", status=Status.PAID
+        )
 
 
 def test_an_answer_lost_to_a_timeout_is_found_and_a_late_callback_agrees(swish_api):
@@ -228,7 +237,9 @@ def test_a_payment_given_up_and_paid_anyway_is_paid_back_at_once(swish_api):
     assert first.status == Status.PAID_TWICE
     refund = Refund.objects.get(payment=first)
     assert refund.amount == first.amount and refund.by is None
-    assert swish_api.refunds[swish.instruction_id(refund.pk)]["originalPaymentReference"] == first_paid["paymentReference"]
+    assert (
+        swish_api.refunds[swish.instruction_id(refund.pk)]["originalPaymentReference"] == first_paid["paymentReference"]
+    )
     assert Payment.objects.filter(fee=fee, status=Status.PAID).count() == 1
 
 
@@ -240,9 +251,15 @@ def test_a_refund_goes_back_to_the_payers_swish(swish_api):
     paid = swish_api.decide(swish.instruction_id(payment.pk), "PAID")
     deliver(swish_api, payment, body=paid)
     staff = staff_of(fee.unit)
-    refund = services.refund_create(staff=staff, payment=payment, amount=Decimal("150"), reason="Fel avgift", form_key="r1")
+    refund = services.refund_create(
+        staff=staff, payment=payment, amount=Decimal("150"), reason="Fel avgift", form_key="r1"
+    )
     sent = swish_api.refunds[swish.instruction_id(refund.pk)]
-    assert (sent["amount"], sent["originalPaymentReference"], sent["payerAlias"]) == (150.0, paid["paymentReference"], "1231181189")
+    assert (sent["amount"], sent["originalPaymentReference"], sent["payerAlias"]) == (
+        150.0,
+        paid["paymentReference"],
+        "1231181189",
+    )
     assert refund.status == RefundStatus.PENDING
     body = {**sent, "status": "PAID"}  # Swish's refund callback: the platform asks Swish itself
     Client().post(CALLBACK, data=body, content_type="application/json")
@@ -250,7 +267,10 @@ def test_a_refund_goes_back_to_the_payers_swish(swish_api):
     assert refund.status == RefundStatus.DONE
     with pytest.raises(ValidationError):
         services.refund_create(staff=staff, payment=payment, amount=Decimal("50.01"), reason="Mer", form_key="r2")
-    assert services.refund_create(staff=staff, payment=payment, amount=Decimal("150"), reason="Fel avgift", form_key="r1") == refund
+    assert (
+        services.refund_create(staff=staff, payment=payment, amount=Decimal("150"), reason="Fel avgift", form_key="r1")
+        == refund
+    )
     payment.refresh_from_db()
     assert payment.refunded == Decimal("150.00")
     entry = AuditEntry.objects.get(action="payments.refund.create")

@@ -9,12 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from vardkontakt.identity.contact import normalise_mobile
 from vardkontakt.payments.models import Method
 
+METHODS = [(Method.SWISH.value, _("Swish")), (Method.CARD.value, _("Card"))]
+
 
 class PayForm(forms.Form):
     hide_optional_marker = True  # the number is needed for Swish, and asked for only then
     method = forms.ChoiceField(
         label=_("How do you want to pay?"),
-        choices=[(Method.SWISH.value, _("Swish")), (Method.CARD.value, _("Card"))],
+        choices=METHODS,
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose Swish or card.")},
     )
@@ -32,7 +34,7 @@ class PayForm(forms.Form):
         self.available = available
         field = self.fields["method"]
         assert isinstance(field, forms.ChoiceField)  # noqa: S101 (narrows the type)
-        field.choices = [(value, label) for value, label in field.choices if available.get(str(value))]
+        field.choices = [(value, label) for value, label in METHODS if available.get(value)]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
