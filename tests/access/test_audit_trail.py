@@ -108,6 +108,7 @@ PATIENT_DATA = {
     "payments_staff:unit_payments",
     "payments_staff:refund",
     "payments_staff:invoice_export",
+    "payments_staff:bank_import",
     "access:access_log",
     "access:acting_switch",
     "access:proxy_invite",
@@ -163,6 +164,7 @@ PATIENT_DATA = {
 }
 
 ADMINISTRATION = {  # changes how a unit works (the region's default forms: how its units' forms start)
+    "payments_staff:region_payments",
     "booking_staff:setup",
     "letters_staff:texts",
     "booking_staff:visit_type_new",
@@ -248,6 +250,7 @@ NO_PATIENT_DATA = {
 
 # URLs the matrix reaches only with an empty form or a refusal, and the test proving their entries.
 ELSEWHERE = {
+    "payments_staff:bank_import": "tests/payments/test_bank.py::test_a_deposit_with_the_ocr_marks_the_invoice_paid_once",
     "regions:unit_create": "tests/regions/test_region_pages.py::test_a_new_unit_is_added_out_of_sight_and_audited",
     "regions:unit_edit": "tests/regions/test_region_pages.py::test_editing_a_unit_saves_and_audits_only_a_real_change",
     "regions:staff_add": "tests/regions/test_region_staff.py::test_the_region_administrator_adds_a_nurse_to_a_unit",
@@ -329,6 +332,8 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("payments_staff:refund", "Tolvan's payment at unit X, 50 kronor back with a reason"): then(
         staff("payments.payment.read", "patient_a"), staff("payments.refund.create", "patient_a")
     ),
+    ("payments_staff:region_payments", "the region"): nothing,
+    ("payments_staff:region_payments", "the region, a bankgiro number set"): staff("payments.rules.update", unit=""),
     ("payments_staff:invoice_export", "the region, the day of Tolvan's invoice"): staff(
         "payments.invoices.export", "patient_a", unit=""
     ),

@@ -723,6 +723,33 @@ ROWS: list[Row] = [
             kwargs={"region_id": Region.objects.get().pk, "day": tolvans_invoice(p).issued_on.isoformat()},
         ),
     ),
+    Row(
+        "payments_staff:region_payments",
+        "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().pk},
+    ),
+    Row(
+        "payments_staff:region_payments",
+        "the region, a bankgiro number set",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().pk},
+        data=lambda p, who: {
+            "bankgiro": "5050-1055",
+            "invoice_after_days": "14",
+            "due_days": "30",
+            "reminder_after_days": "10",
+            "reminder_fee": "60",
+        },
+    ),
+    Row(
+        "payments_staff:bank_import",
+        "the region, no file",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 400}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().pk},
+    ),
     # --- the FHIR API: source systems with a bearer token; a person's session opens nothing ------
     Row("fhir:metadata", "the CapabilityStatement", everyone(200)),
     Row(

@@ -36,7 +36,7 @@ def test_an_unpaid_fee_is_invoiced_after_the_regions_days_with_a_valid_ocr(fee):
     [invoice] = invoices.invoices_issue(today=day_of(fee, 14))
     assert ocr.is_valid(invoice.ocr)
     assert (invoice.amount, invoice.bankgiro) == (Decimal("200.00"), "5050-1055")
-    assert invoice.due_on == day_of(fee, 14 + 30)
+    assert invoice.due_on == invoices.due_date(day_of(fee, 14), 30) >= day_of(fee, 14 + 30)
     assert invoices.invoices_issue(today=day_of(fee, 15)) == []  # once
     assert AuditEntry.objects.filter(action="payments.invoice.issue", patient_id=str(fee.patient.pk)).count() == 1
 
@@ -108,3 +108,26 @@ def test_the_days_file_for_accounting(fee):
     assert client_of(admin).get(f"/staff/regions/{region.pk}/invoices/yesterday.csv").status_code == 400
     member = staff_of(fee.unit, number=2)  # staff of the unit but not the region's administrator
     assert client_of(member).get(url).status_code == 404
+
+
+def test_a_due_date_on_a_weekend_or_holiday_moves_to_the_next_working_day():
+    # 2026-12-25 is Christmas Day (a Friday): the 26th and 27th are a holiday and a Sunday.
+    assert invoices.due_date(dt.date(2026, 11, 25), 30) == dt.date(2026, 12, 28)
+    assert invoices.due_date(dt.date(2026, 11, 24), 30) == dt.date(2026, 12, 28)  # julafton, de facto off
+    assert invoices.due_date(dt.date(2026, 11, 20), 30) == dt.date(2026, 12, 21)  # a Sunday → Monday
+    assert invoices.due_date(dt.date(2026, 11, 19), 30) == dt.date(2026, 12, 21)  # a Saturday → Monday
+    assert invoices.due_date(dt.date(2026, 11, 18), 30) == dt.date(2026, 12, 18)  # a Friday stays
+
+
+def test_the_daily_run_just_after_midnight_uses_the_swedish_day(fee):
+    """00:30 in Stockholm is still the previous day in UTC: the invoice is dated by the Swedish day."""
+    import time_machine
+
+    from vardkontakt.core.calendar import STOCKHOLM
+    from vardkontakt.payments.tasks import invoices_due
+
+    swedish_day = day_of(fee, 14)
+    at = dt.datetime.combine(swedish_day, dt.time(0, 30), tzinfo=STOCKHOLM)
+    with time_machine.travel(at, tick=False):
+        assert invoices_due() == 1
+    assert Invoice.objects.get(fee=fee).issued_on == swedish_day

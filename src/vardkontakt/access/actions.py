@@ -90,6 +90,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "payments.invoice.remind": pgettext_lazy("audit log", "sent a reminder of an invoice"),
     "payments.invoice.read": pgettext_lazy("audit log", "opened an invoice of a patient fee"),
     "payments.invoices.export": pgettext_lazy("audit log", "exported the region's invoices for accounting"),
+    "payments.invoice.paid": pgettext_lazy("audit log", "marked an invoice paid from the bank's file"),
+    "payments.rules.update": pgettext_lazy("audit log", "changed the region's invoicing"),
     "booking.earlier.ask": pgettext_lazy("audit log", "asked for an earlier time for an appointment"),
     "booking.earlier.withdraw": pgettext_lazy("audit log", "stopped waiting for an earlier time"),
     "booking.earlier.claim": pgettext_lazy("audit log", "moved an appointment to an offered earlier time"),

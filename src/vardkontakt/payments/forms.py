@@ -66,3 +66,41 @@ class RefundForm(forms.Form):
         label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), help_text=_("Kept in the log.")
     )
     form_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class RulesForm(forms.ModelForm):
+    class Meta:
+        from vardkontakt.payments.models import PaymentRules
+
+        model = PaymentRules
+        fields = ["bankgiro", "invoice_after_days", "due_days", "reminder_after_days", "reminder_fee"]
+        help_texts = {
+            "bankgiro": _("For example 5050-1055. Without a bankgiro number the region sends no invoices."),
+            "reminder_fee": _("At most 60 kronor."),
+        }
+
+    def clean_bankgiro(self) -> str:
+        from vardkontakt.payments.bank import bankgiro_valid
+
+        value = (self.cleaned_data.get("bankgiro") or "").strip()
+        if value and not bankgiro_valid(value):
+            raise forms.ValidationError(_("This is not a bankgiro number: check the digits."))
+        return value
+
+    def clean_due_days(self) -> int:
+        value = self.cleaned_data["due_days"]
+        if value < 10:
+            raise forms.ValidationError(_("Give the payer at least 10 days."))
+        return int(value)
+
+    def clean_reminder_fee(self) -> Decimal:
+        value = self.cleaned_data["reminder_fee"]
+        if value is None or value < 0 or value > 60:
+            raise forms.ValidationError(_("A reminder fee is 0 to 60 kronor."))
+        return Decimal(value)
+
+
+class BankFileForm(forms.Form):
+    file = forms.FileField(
+        label=_("The bank's file of deposits (CSV)"), help_text=_("Columns: ocr;amount;paid_on;reference")
+    )

@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from vardkontakt.access.audit import SYSTEM, audit
+from vardkontakt.core.calendar import is_working_day
 from vardkontakt.fees.models import Fee, FeeSource
 from vardkontakt.organisation.models import Region
 from vardkontakt.payments import ocr
@@ -92,7 +93,7 @@ def _issue(fee: Fee, rules: PaymentRules, today: dt.date) -> Invoice | None:
                     bankgiro=rules.bankgiro,
                     amount=fee.amount_charged,
                     issued_on=today,
-                    due_on=today + dt.timedelta(days=rules.due_days),
+                    due_on=due_date(today, rules.due_days),
                 )
                 audit(
                     actor=SYSTEM,
@@ -107,6 +108,15 @@ def _issue(fee: Fee, rules: PaymentRules, today: dt.date) -> Invoice | None:
             if Invoice.objects.filter(fee=fee).exists():
                 return None
     raise RuntimeError("no free OCR reference found")
+
+
+def due_date(issued: dt.date, days: int) -> dt.date:
+    """``days`` after issue, moved to the next working day when that is a weekend or holiday (a
+    payment made on the first working day after is on time, as banks count it)."""
+    due = issued + dt.timedelta(days=days)
+    while not is_working_day(due):
+        due += dt.timedelta(days=1)
+    return due
 
 
 def invoices_remind(*, today: dt.date) -> list[Invoice]:

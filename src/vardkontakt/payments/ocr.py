@@ -25,6 +25,11 @@ def check_digit(digits: str) -> int:
     return (10 - total % 10) % 10
 
 
+def is_luhn(digits: str) -> bool:
+    """The last digit is the modulus-10 check digit of the others (bankgiro numbers are written so)."""
+    return len(digits) >= 2 and check_digit(digits[:-1]) == int(digits[-1])
+
+
 def make(base: str) -> str:
     """The reference for ``base`` (digits): base, length digit, check digit."""
     if not base.isdigit() or len(base) + 2 > MAX_LENGTH:

@@ -461,3 +461,33 @@ def refund_reconcile(*, refund: Refund) -> None:
             _refund_send(refund)  # the same idempotency key: Stripe answers with the refund it made
     except (ProviderError, ProviderUnreachable) as exc:
         log.warning("refund %s: could not ask (%s)", refund.pk, exc)
+
+
+# --- the region's invoicing ------------------------------------------------------------------------
+
+RULES_UPDATE = "payments.rules.update"
+RULE_FIELDS = ("bankgiro", "invoice_after_days", "due_days", "reminder_after_days", "reminder_fee")
+
+
+@transaction.atomic
+def payment_rules_update(*, staff: Staff, region: Any, values: dict[str, Any]) -> list[str]:
+    """The region's invoicing settings: stores those that differ and returns their names (none:
+    nothing written, nothing logged)."""
+    from vardkontakt.organisation.models import Region
+    from vardkontakt.payments.models import PaymentRules
+
+    Region.objects.select_for_update().get(pk=region.pk)
+    current = PaymentRules.objects.filter(region=region).first() or PaymentRules(region=region)
+    changed = [name for name in RULE_FIELDS if getattr(current, name) != values[name]]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(current, name, values[name])
+    current.save()
+    audit(
+        actor=Actor.of_staff(staff),
+        action=RULES_UPDATE,
+        obj=current,
+        detail=f"{region.name}: " + ", ".join(f"{name} {getattr(current, name)}" for name in changed),
+    )
+    return changed
