@@ -678,6 +678,12 @@ ROWS: list[Row] = [
         kwargs=lambda p: {"payment_id": tolvans_payment(p).pk},
     ),
     Row(
+        "payments:receipt",
+        "Tolvan's paid payment",
+        patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"payment_id": tolvans_payment(p).pk},
+    ),
+    Row(
         "payments:invoice_pdf",
         "Tolvan's invoice",
         patients_door(not_found_but({"patient_a": 200})),

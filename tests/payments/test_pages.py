@@ -104,6 +104,8 @@ def test_other_peoples_fees_and_payments_are_not_found(personas, unit, swish_api
         assert client.get(f"/payments/fees/{fee.pk}/pay/").status_code == 404
         assert client.get(f"/payments/{payment.pk}/").status_code == 404
         assert client.post(f"/payments/{payment.pk}/cancel/").status_code == 404
+        assert client.get(f"/payments/{payment.pk}/receipt/").status_code == 404
+    assert client_of(personas.other_patient).get(f"/payments/{payment.pk}/receipt/").status_code == 404  # not paid
     assert client_of(personas.tolvan).get(f"/payments/fees/{uuid.uuid4()}/pay/").status_code == 404
 
 
@@ -140,6 +142,14 @@ def test_staff_of_the_unit_pay_back_with_a_reason(personas, unit, swish_api):
     assert staff.post(url, {"amount": "50", "reason": "Fel avgift", "form_key": "r"}).status_code == 302
     payment.refresh_from_db()
     assert payment.refunded == Decimal("50.00")
+    receipt = client_of(personas.tolvan).get(f"/payments/{payment.pk}/receipt/")
+    assert receipt.status_code == 200 and receipt["Content-Type"] == "application/pdf"
+    import io
+
+    from pypdf import PdfReader
+
+    text = PdfReader(io.BytesIO(receipt.content)).pages[0].extract_text()
+    assert "Kvitto" in text and "200,00 kr" in text and "50,00 kr" in text
     elsewhere = client_of(personas.nurse)  # staff of another unit
     assert elsewhere.get(url).status_code == 404
     assert elsewhere.get(f"/staff/units/{unit.pk}/payments/").status_code == 404

@@ -25,7 +25,7 @@ from vardkontakt.core.calendar import is_working_day
 from vardkontakt.fees.models import Fee, FeeSource
 from vardkontakt.organisation.models import Region
 from vardkontakt.payments import ocr
-from vardkontakt.payments.models import Invoice, PaymentRules, Status
+from vardkontakt.payments.models import Invoice, Payment, PaymentRules, Status
 
 INVOICE_ISSUE = "payments.invoice.issue"
 INVOICE_REMIND = "payments.invoice.remind"
@@ -158,6 +158,21 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         html = render_to_string(
             "payments/invoice_document.html",
             {"invoice": invoice, "fee": invoice.fee, "service": settings.SERVICE_NAME_RESIDENTS},
+        )
+    return weasyprint.HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf(
+        pdf_variant="pdf/ua-1", pdf_tags=True
+    )
+
+
+def receipt_pdf(payment: Payment) -> bytes:
+    """The receipt of a paid fee, in Swedish, made without network access."""
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
+    with translation.override("sv"):
+        html = render_to_string(
+            "payments/receipt_document.html",
+            {"payment": payment, "fee": payment.fee, "service": settings.SERVICE_NAME_RESIDENTS},
         )
     return weasyprint.HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols=())).write_pdf(
         pdf_variant="pdf/ua-1", pdf_tags=True

@@ -103,6 +103,17 @@ def payment_cancel(request: PatientRequest, payment_id: uuid.UUID) -> HttpRespon
 
 @patient_required
 @require_GET
+def receipt_pdf(request: PatientRequest, payment_id: uuid.UUID) -> HttpResponse:
+    payment = selectors.payment_for_payer(reader=request.patient, payment_id=payment_id)
+    if payment.status != Status.PAID:
+        raise Http404
+    response = HttpResponse(invoices.receipt_pdf(payment), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="kvitto-{payment.pk}.pdf"'
+    return response
+
+
+@patient_required
+@require_GET
 def invoice_pdf(request: PatientRequest, invoice_id: uuid.UUID) -> HttpResponse:
     invoice = selectors.invoice_for_payer(reader=request.patient, invoice_id=invoice_id)
     response = HttpResponse(invoices.invoice_pdf(invoice), content_type="application/pdf")
