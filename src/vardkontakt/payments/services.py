@@ -394,6 +394,9 @@ def refund_create(*, staff: Staff, payment: Payment, amount: Decimal, reason: st
         locked = Payment.objects.select_for_update().select_related("fee").get(pk=payment.pk)
         if locked.status != Status.PAID:
             raise ValidationError(_("Only a paid payment can be paid back."))
+        if locked.method not in (Method.SWISH, Method.CARD):
+            # A deposit on an invoice has no provider to send money back through.
+            raise ValidationError(_("A payment on an invoice is paid back by the region's accounting."))
         left = locked.amount - locked.refunded
         if amount > left:
             raise ValidationError(_("At most %(left)s kronor can be paid back.") % {"left": left})
