@@ -369,6 +369,10 @@ SWISH_CERT_FILE = env_str("VK_SWISH_CERT_FILE", "")
 SWISH_KEY_FILE = env_str("VK_SWISH_KEY_FILE", "")
 SWISH_CA_FILE = env_str("VK_SWISH_CA_FILE", "")
 SWISH_TIMEOUT_SECONDS = env_int("VK_SWISH_TIMEOUT_SECONDS", 10, minimum=1)
+# Where Swish's callbacks come from (CIDR networks, as Getswish publishes them); empty: not checked
+# here (then restrict the callback path in nginx). The client's address is REMOTE_ADDR after
+# core.proxy has read the trusted proxy's X-Forwarded-For.
+SWISH_CALLBACK_NETWORKS = env_list("VK_SWISH_CALLBACK_NETWORKS", [])
 if PRODUCTION and SWISH_API_URL and not (SWISH_CERT_FILE and SWISH_API_URL.startswith("https://")):
     raise ImproperlyConfigured("Swish needs https and the merchant's client certificate (VK_SWISH_CERT_FILE).")
 # Card payments on the provider's hosted page (Stripe Checkout): API root, secret key, webhook secret.

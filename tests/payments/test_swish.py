@@ -105,6 +105,19 @@ def test_a_callback_that_is_not_swishs_is_refused_and_changes_nothing(swish_api,
     assert settled(payment) == 0
 
 
+def test_a_callback_from_outside_swishs_networks_is_refused(swish_api, settings):
+    payment = start(a_fee())
+    body = swish_api.decide(swish.instruction_id(payment.pk), "PAID")
+    settings.SWISH_CALLBACK_NETWORKS = ["213.132.115.0/24"]  # the test client comes from 127.0.0.1
+    assert deliver(swish_api, payment, body=body).status_code == 404
+    payment.refresh_from_db()
+    assert payment.status == Status.PENDING
+    settings.SWISH_CALLBACK_NETWORKS = ["127.0.0.0/8"]
+    assert deliver(swish_api, payment, body=body).status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == Status.PAID
+
+
 def test_a_callback_with_another_amount_is_not_taken_as_paid(swish_api):
     payment = start(a_fee(amount="200"))
     body = {**swish_api.decide(swish.instruction_id(payment.pk), "PAID"), "amount": 2.0}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
@@ -292,11 +293,23 @@ def payment_cancel(*, actor: Patient, payment: Payment) -> Payment:
 # --- callbacks -----------------------------------------------------------------------------------
 
 
-def payment_swish_callback(*, body: Any, identifier: str) -> bool:
-    """Swish's callback. Authentic when it names a payment request we issued and carries that
-    request's own callbackIdentifier (a secret only Swish was given); a refund's callback is a
-    signal to ask Swish about the refund (its body is not trusted). False: not ours."""
-    if not isinstance(body, dict):
+def _from_swish(address: str) -> bool:
+    networks = settings.SWISH_CALLBACK_NETWORKS
+    if not networks:
+        return True
+    try:
+        client = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(client in ipaddress.ip_network(network, strict=False) for network in networks)
+
+
+def payment_swish_callback(*, body: Any, identifier: str, address: str = "") -> bool:
+    """Swish's callback. Authentic when it comes from Swish's networks (if configured), names a
+    payment request we issued and carries that request's own callbackIdentifier (a secret only
+    Swish was given); a refund's callback is a signal to ask Swish about the refund (its body is not
+    trusted). False: not ours."""
+    if not isinstance(body, dict) or not _from_swish(address):
         return False
     try:
         instruction = uuid.UUID(hex=str(body.get("id") or ""))

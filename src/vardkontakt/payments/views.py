@@ -135,7 +135,8 @@ def swish_callback(request: HttpRequest) -> HttpResponseBase:
     identifier = request.headers.get("callbackIdentifier", "") or (
         str(body.get("callbackIdentifier") or "") if isinstance(body, dict) else ""
     )
-    if not services.payment_swish_callback(body=body, identifier=identifier):
+    address = request.META.get("REMOTE_ADDR", "")
+    if not services.payment_swish_callback(body=body, identifier=identifier, address=address):
         raise Http404
     return JsonResponse({"received": True})
 
