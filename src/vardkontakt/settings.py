@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "vardkontakt.regions",
     "vardkontakt.letters",
     "vardkontakt.kiosk",
+    "vardkontakt.payments",
     "vardkontakt.demo",
 ]
 if DEMO_IDP_ENABLED:
@@ -299,6 +300,8 @@ PERIODIC_JOBS = [
     "vardkontakt.letters.tasks.issue_letters",
     "vardkontakt.letters.tasks.letters_on_paper",
     "vardkontakt.letters.tasks.remove_expired_letters",
+    "vardkontakt.payments.tasks.reconcile_payments",
+    "vardkontakt.payments.tasks.invoices_due",
 ]
 
 # Paper letters (letters/services.py): print batches are written to this folder for the
@@ -393,6 +396,29 @@ WEB_PUSH_SERVICE_HOSTS = env_list(
 WEB_PUSH_ALLOW_HTTP = False  # the tests' push service on loopback speaks plain HTTP
 WEB_PUSH_TTL_SECONDS = env_int("VK_WEB_PUSH_TTL_SECONDS", 2 * 24 * 3600, minimum=0)
 WEB_PUSH_TIMEOUT_SECONDS = env_int("VK_WEB_PUSH_TIMEOUT_SECONDS", 10, minimum=1)
+
+# --- Payments (docs/payments.md). A provider left unset is not offered; nothing else depends on it. ---
+# Swish for Merchants: Getswish's API root, the merchant's Swish number and, in production, the
+# client certificate (mutual TLS) and the CA that Swish's server certificate must chain to.
+SWISH_API_URL = env_str("VK_SWISH_API_URL", "")
+SWISH_PAYEE_ALIAS = env_str("VK_SWISH_PAYEE_ALIAS", "")
+SWISH_CERT_FILE = env_str("VK_SWISH_CERT_FILE", "")
+SWISH_KEY_FILE = env_str("VK_SWISH_KEY_FILE", "")
+SWISH_CA_FILE = env_str("VK_SWISH_CA_FILE", "")
+SWISH_TIMEOUT_SECONDS = env_int("VK_SWISH_TIMEOUT_SECONDS", 10, minimum=1)
+# Where Swish's callbacks come from (CIDR networks, as Getswish publishes them); empty: not checked
+# here (then restrict the callback path in nginx). The client's address is REMOTE_ADDR after
+# core.proxy has read the trusted proxy's X-Forwarded-For.
+SWISH_CALLBACK_NETWORKS = env_list("VK_SWISH_CALLBACK_NETWORKS", [])
+if PRODUCTION and SWISH_API_URL and not (SWISH_CERT_FILE and SWISH_API_URL.startswith("https://")):
+    raise ImproperlyConfigured("Swish needs https and the merchant's client certificate (VK_SWISH_CERT_FILE).")
+# Card payments on the provider's hosted page (Stripe Checkout): API root, secret key, webhook secret.
+CARD_API_URL = env_str("VK_CARD_API_URL", "")
+CARD_SECRET_KEY = env_str("VK_CARD_SECRET_KEY", "")
+CARD_WEBHOOK_SECRET = env_str("VK_CARD_WEBHOOK_SECRET", "")
+CARD_TIMEOUT_SECONDS = env_int("VK_CARD_TIMEOUT_SECONDS", 10, minimum=1)
+# A payment still under way this long after it began is asked about (the callback may be lost).
+PAYMENT_RECONCILE_AFTER_SECONDS = env_int("VK_PAYMENT_RECONCILE_AFTER_SECONDS", 60, minimum=1)
 
 # --- OpenID Connect: one relying party for residents (e-ID), one for staff (SITHS). ---
 # The assurance level required: the Swedish e-ID framework's level 3 (BankID, Freja+, SITHS).

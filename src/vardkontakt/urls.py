@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("vardkontakt.onboarding.urls")),
     path("staff/", include("vardkontakt.booking.staff_urls")),
     path("staff/", include("vardkontakt.letters.staff_urls")),
+    path("", include("vardkontakt.payments.urls")),
+    path("staff/", include("vardkontakt.payments.staff_urls")),
     path("staff/", include("vardkontakt.cases.staff_urls")),
     path("", include("vardkontakt.operations.urls")),
     path("staff/", include("vardkontakt.operations.staff_urls")),

@@ -100,6 +100,16 @@ PATIENT_DATA = {
     "fees:high_cost",
     "fees:verify",
     "fees:register",
+    "payments:list",
+    "payments:pay_fee",
+    "payments:status",
+    "payments:cancel",
+    "payments:invoice_pdf",
+    "payments:receipt",
+    "payments_staff:unit_payments",
+    "payments_staff:refund",
+    "payments_staff:invoice_export",
+    "payments_staff:bank_import",
     "access:access_log",
     "access:acting_switch",
     "access:proxy_invite",
@@ -165,6 +175,7 @@ ADMINISTRATION = {  # changes how a unit works (the region's default forms: how 
     "kiosk:register",
     "kiosk_staff:devices",
     "kiosk_staff:revoke",
+    "payments_staff:region_payments",
     "booking_staff:setup",
     "letters_staff:texts",
     "booking_staff:visit_type_new",
@@ -235,6 +246,8 @@ NO_PATIENT_DATA = {
     "operations:accessibility": "the public accessibility statement",
     "operations:privacy": "the public page on personal data and cookies",
     "operations:about": "the public page about the e-services",
+    "payments:swish_callback": "a payment provider's callback (authenticated; what it settles is logged by the system: tests/payments)",
+    "payments:card_webhook": "a payment provider's callback (authenticated; what it settles is logged by the system: tests/payments)",
     "home:notice_open": "marks one's own notice read and leads to what it is about (that page logs its read)",
     "home:notice_dismiss": "marks one's own notice read",
     "home:notices_dismiss_all": "marks one's own notices read",
@@ -256,6 +269,7 @@ NO_PATIENT_DATA = {
 
 # URLs the matrix reaches only with an empty form or a refusal, and the test proving their entries.
 ELSEWHERE = {
+    "payments_staff:bank_import": "tests/payments/test_bank.py::test_a_deposit_with_the_ocr_marks_the_invoice_paid_once",
     "regions:unit_create": "tests/regions/test_region_pages.py::test_a_new_unit_is_added_out_of_sight_and_audited",
     "regions:unit_edit": "tests/regions/test_region_pages.py::test_editing_a_unit_saves_and_audits_only_a_real_change",
     "regions:staff_add": "tests/regions/test_region_staff.py::test_the_region_administrator_adds_a_nurse_to_a_unit",
@@ -329,6 +343,25 @@ TRAIL: dict[tuple[str, str], Trail] = {
         Entry(persona, "", FRIDA, "fees.frikort.verify")
     ],
     ("fees:verify", "a forged code"): nothing,
+    # Payments: the list and the fee read the subject's fees; a payment and an invoice are read at unit X.
+    ("payments:list", "own"): resident("payments.list.read"),
+    ("payments:list", "the one they act for"): resident("payments.list.read", of=acted_for),
+    ("payments:pay_fee", "Tolvan's fee"): resident("payments.list.read"),
+    ("payments:pay_fee", "Liam's fee (his guardian acts)"): resident("payments.list.read", of="liam"),
+    ("payments:status", "Tolvan's payment"): resident("payments.payment.read", unit="X"),
+    ("payments:cancel", "Tolvan's payment (paid: nothing to stop)"): resident("payments.payment.read", unit="X"),
+    ("payments:receipt", "Tolvan's paid payment"): resident("payments.payment.read", unit="X"),
+    ("payments:invoice_pdf", "Tolvan's invoice"): resident("payments.invoice.read", unit="X"),
+    ("payments_staff:unit_payments", "unit X"): staff("payments.unit.read", "patient_a"),
+    ("payments_staff:refund", "Tolvan's payment at unit X"): staff("payments.payment.read", "patient_a"),
+    ("payments_staff:refund", "Tolvan's payment at unit X, 50 kronor back with a reason"): then(
+        staff("payments.payment.read", "patient_a"), staff("payments.refund.create", "patient_a")
+    ),
+    ("payments_staff:region_payments", "the region"): nothing,
+    ("payments_staff:region_payments", "the region, a bankgiro number set"): staff("payments.rules.update", unit=""),
+    ("payments_staff:invoice_export", "the region, the day of Tolvan's invoice"): staff(
+        "payments.invoices.export", "patient_a", unit=""
+    ),
     ("fees:register", "the form"): nothing,
     ("fees:register", "a fee Tolvan paid in another region"): lambda persona: [
         Entry(persona, "", "patient_a", "fees.fee.register", "Y" if persona in ("staff_y", "coordinator") else "X")

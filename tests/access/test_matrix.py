@@ -240,6 +240,79 @@ def registration_of_tolvan(personas: Personas, persona: str) -> dict[str, Any]:
     }
 
 
+# --- payments: a fee of Tolvan's and of Liam's at unit X, Tolvan's paid by Swish and invoiced ---------
+X_MEMBERS = {**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}
+
+
+def a_fee_of(subject: Patient) -> Any:
+    """A doctor's visit at unit X yesterday, 200 kronor (made inside the request's rolled-back transaction)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from vardkontakt.fees.models import Fee
+
+    fee, _ = Fee.objects.get_or_create(
+        patient=subject,
+        kind="doctor",
+        booking_id=None,
+        provider="",
+        defaults={
+            "unit": unit("Vårdcentralen Lindängen"),
+            "date_of_care": timezone.localdate() - dt.timedelta(days=1),
+            "amount_before": Decimal(200),
+            "amount_charged": Decimal(200),
+            "counts": True,
+        },
+    )
+    return fee
+
+
+def tolvans_payment(personas: Personas) -> Any:
+    from django.utils import timezone
+
+    from vardkontakt.payments.models import Payment
+
+    fee = a_fee_of(personas.tolvan)
+    payment, _ = Payment.objects.get_or_create(
+        fee=fee,
+        defaults={
+            "method": "swish",
+            "status": "paid",
+            "amount": fee.amount_charged,
+            "idempotency_key": "matrix",
+            "paid_at": timezone.now(),
+            "provider_charge": "0123456789ABCDEF0123456789ABCDEF",
+        },
+    )
+    return payment
+
+
+def tolvans_invoice(personas: Personas) -> Any:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from vardkontakt.payments import ocr
+    from vardkontakt.payments.models import Invoice
+
+    fee = a_fee_of(personas.tolvan)
+    today = timezone.localdate()
+    invoice, _ = Invoice.objects.get_or_create(
+        fee=fee,
+        defaults={
+            "region": Region.objects.get(),
+            "ocr": ocr.make("1234567"),
+            "bankgiro": "5050-1055",
+            "amount": fee.amount_charged,
+            "issued_on": today,
+            "due_on": today + dt.timedelta(days=30),
+        },
+    )
+    return invoice
+
+
 def a_fee_change(*, days_ahead: int) -> dict[str, Any]:
     """The region's fees page: a doctor's visit at 250 kronor from a day ``days_ahead`` of today."""
     import datetime as dt
@@ -581,6 +654,122 @@ ROWS: list[Row] = [
         staff_door(400),
         method="post",
         data=lambda p, who: {**registration_of_tolvan(p, who), "personnummer": FRIDA_NUMBER, "reason": ""},
+    ),
+    # --- payments: the resident's fees (own, or whom they act for), paying one, the staff's side ---------
+    Row("payments:list", "own", patients_door(200)),
+    Row("payments:list", "the one they act for", patients_door(200), acts_for="acted_for"),
+    Row(
+        "payments:pay_fee",
+        "Tolvan's fee",
+        patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"fee_id": a_fee_of(p.tolvan).pk},
+    ),
+    Row(
+        "payments:pay_fee",
+        "Liam's fee (his guardian acts)",
+        patients_door(not_found_but({"guardian_9": 200})),
+        kwargs=lambda p: {"fee_id": a_fee_of(p.child_9).pk},
+        acts_for="acted_for",
+    ),
+    Row(
+        "payments:pay_fee",
+        "Tolvan's fee, by a way not offered here",
+        patients_door(not_found_but({"patient_a": 400})),
+        method="post",
+        kwargs=lambda p: {"fee_id": a_fee_of(p.tolvan).pk},
+        data=lambda p, who: {"method": "card", "form_key": f"matrix-{who}"},
+    ),
+    Row(
+        "payments:status",
+        "Tolvan's payment",
+        patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"payment_id": tolvans_payment(p).pk},
+    ),
+    Row(
+        "payments:cancel",
+        "Tolvan's payment (paid: nothing to stop)",
+        patients_door(not_found_but({"patient_a": 200})),
+        method="post",
+        kwargs=lambda p: {"payment_id": tolvans_payment(p).pk},
+    ),
+    Row(
+        "payments:receipt",
+        "Tolvan's paid payment",
+        patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"payment_id": tolvans_payment(p).pk},
+    ),
+    Row(
+        "payments:invoice_pdf",
+        "Tolvan's invoice",
+        patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"invoice_id": tolvans_invoice(p).pk},
+    ),
+    # The providers' callbacks are public by declaration and authenticated by what only the provider
+    # holds (tests/payments): a forged one is not found, an unsigned webhook refused.
+    Row(
+        "payments:swish_callback",
+        "a forged callback",
+        everyone(404),
+        method="post",
+        data=lambda p, who: {"id": "0" * 32, "status": "PAID"},
+    ),
+    Row("payments:card_webhook", "an unsigned event", everyone(400), method="post"),
+    Row(
+        "payments_staff:unit_payments",
+        "unit X",
+        staff_door(X_MEMBERS),
+        setup=lambda p: tolvans_payment(p) and None,
+        kwargs=lambda p: {"unit_id": unit("Vårdcentralen Lindängen").id},
+    ),
+    Row(
+        "payments_staff:refund",
+        "Tolvan's payment at unit X",
+        staff_door(X_MEMBERS),
+        kwargs=lambda p: {"payment_id": tolvans_payment(p).pk},
+    ),
+    Row(
+        "payments_staff:refund",
+        "Tolvan's payment at unit X, 50 kronor back with a reason",
+        staff_door({**X_MEMBERS, "staff_x": 302, "unit_admin": 302, "region_admin": 302}),
+        method="post",
+        kwargs=lambda p: {"payment_id": tolvans_payment(p).pk},
+        data=lambda p, who: {"amount": "50", "reason": "Fel avgift", "form_key": f"matrix-{who}"},
+    ),
+    Row(
+        "payments_staff:invoice_export",
+        "the region, the day of Tolvan's invoice",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        url=lambda p: reverse(
+            "payments_staff:invoice_export",
+            kwargs={"region_id": Region.objects.get().pk, "day": tolvans_invoice(p).issued_on.isoformat()},
+        ),
+    ),
+    Row(
+        "payments_staff:region_payments",
+        "the region",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 200}),
+        kwargs=lambda p: {"region_id": Region.objects.get().pk},
+    ),
+    Row(
+        "payments_staff:region_payments",
+        "the region, a bankgiro number set",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 302}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().pk},
+        data=lambda p, who: {
+            "bankgiro": "5050-1055",
+            "invoice_after_days": "14",
+            "due_days": "30",
+            "reminder_after_days": "10",
+            "reminder_fee": "60",
+        },
+    ),
+    Row(
+        "payments_staff:bank_import",
+        "the region, no file",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "region_admin": 400}),
+        method="post",
+        kwargs=lambda p: {"region_id": Region.objects.get().pk},
     ),
     # --- the FHIR API: source systems with a bearer token; a person's session opens nothing ------
     Row("fhir:metadata", "the CapabilityStatement", everyone(200)),
