@@ -386,3 +386,27 @@ class EarlierTimeOffer(models.Model):
                 condition=Q(status__in=["open", "claimed", "expired", "withdrawn"]), name="offer_status_valid"
             ),
         ]
+
+
+# The region's other booking systems' appointments and the change feed (a module of their own).
+from vardkontakt.booking.external_models import (  # noqa: E402
+    AppointmentChange,
+    ChangeKind,
+    ChangeSequence,
+    ExternalAppointment,
+    ExternalAppointmentRequest,
+    ExternalStatus,
+    RequestKind,
+    RequestStatus,
+)
+
+__all__ = [
+    "AppointmentChange",
+    "ChangeKind",
+    "ChangeSequence",
+    "ExternalAppointment",
+    "ExternalAppointmentRequest",
+    "ExternalStatus",
+    "RequestKind",
+    "RequestStatus",
+]
