@@ -70,7 +70,9 @@ class ExternalAppointment(models.Model):
     class Meta:
         ordering = ["starts_at"]
         constraints = [
-            models.UniqueConstraint(fields=["source_system", "identifier"], name="external_appointment_once_per_source"),
+            models.UniqueConstraint(
+                fields=["source_system", "identifier"], name="external_appointment_once_per_source"
+            ),
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="external_appointment_ends_after_start"
             ),
