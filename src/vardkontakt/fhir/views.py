@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from vardkontakt.fhir import resources, selectors
 from vardkontakt.fhir.appointments import APPOINTMENT_TYPES
 from vardkontakt.fhir.appointments import api as appointments
+from vardkontakt.fhir.appointments.resources import REQUEST_EXTENSION as APPOINTMENT_REQUEST_EXTENSION
 from vardkontakt.fhir.auth import Caller, integration_view, require_scope, require_scopes, scope
 from vardkontakt.fhir.importer import (
     MODELS,
@@ -115,6 +116,54 @@ _SCOPE_DOCUMENTATION = {
 }
 
 
+def _appointment_capability() -> dict[str, Any]:
+    """What the region's booking systems may do with Appointments (docs/api.md has the examples)."""
+    return {
+        "type": "Appointment",
+        "interaction": [
+            {"code": "read"},
+            {"code": "search-type"},
+            {"code": "create"},
+            {"code": "update"},
+            {"code": "history-type", "documentation": "The change feed: GET [base]/Appointment/_history?_since=<n>."},
+        ],
+        "conditionalCreate": False,
+        "conditionalUpdate": True,
+        "updateCreate": True,
+        "searchParam": [
+            {
+                "name": "patient",
+                "type": "reference",
+                "documentation": "GET [base]/Appointment?patient=<id>: the Patient's id here (never a personnummer).",
+            },
+            {
+                "name": "_lastUpdated",
+                "type": "date",
+                "documentation": "gt or ge an instant with its offset: appointments changed after it.",
+            },
+            {
+                "name": "identifier",
+                "type": "token",
+                "documentation": "POST [base]/Appointment/_search with identifier=system|value in a form body.",
+            },
+            {
+                "name": "_since",
+                "type": "number",
+                "documentation": "On _history: the last change number read (not an instant); the next link carries it.",
+            },
+        ],
+        "documentation": (
+            "system/Appointment.write: publish the client's source system's appointments at the care units it is "
+            "registered for (participant Location by HSA-id), upserted by business identifier; a cancellation is "
+            "an update with status cancelled; a cancelled appointment stays so; an identifier held for another "
+            "patient is a conflict (409). Transaction Bundles of Appointments only, all or nothing. "
+            "system/Appointment.read: the client's own appointments (with the resident's cancel or rebook request "
+            "in the extension " + APPOINTMENT_REQUEST_EXTENSION + "), the platform's own bookings at its units, and "
+            "the change feed of what residents booked, moved, cancelled or asked for, numbered in commit order."
+        ),
+    }
+
+
 @public
 @require_GET
 def metadata(request: HttpRequest) -> HttpResponse:
@@ -157,6 +206,7 @@ def metadata(request: HttpRequest) -> HttpResponse:
                 ),
             }
         )
+    rest_resources.append(_appointment_capability())
     statement = {
         "resourceType": "CapabilityStatement",
         "status": "active",
