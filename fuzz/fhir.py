@@ -149,7 +149,8 @@ def main() -> int:
         "DATABASE_URL": f"sqlite:///{work / 'fuzz.sqlite3'}",
         "DJANGO_DEBUG": "false",
         "VK_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
+        # This checkout's code first (a second checkout's venv may point at another one's src).
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
     }
     started = time.monotonic()
     subprocess.run([*MANAGE, "migrate", "--verbosity", "0"], env=env, check=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -39,7 +40,7 @@ def pasis(lindangen) -> Integration:
     return booking_system("pasis-lindangen", [lindangen])
 
 
-def put(system: Integration, appointment: dict) -> object:
+def put(system: Integration, appointment: dict) -> Any:
     key = f"{appointment['identifier'][0]['system']}|{appointment['identifier'][0]['value']}"
     return system.http.put(
         f"{APPOINTMENTS}?identifier={key}",

@@ -17,6 +17,7 @@ The lock is held from the increment to the commit, so every service takes it as 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -74,7 +75,7 @@ def external_change_record(
     )
 
 
-def changes_for(*, units: frozenset[object], source_system: str) -> QuerySet[AppointmentChange]:
+def changes_for(*, units: frozenset[uuid.UUID], source_system: str) -> QuerySet[AppointmentChange]:
     """The changes a booking system may follow: the platform's own book at its units, and the
     requests about its own appointments there."""
     mine = Q(external__isnull=True) | Q(source_system=source_system)

@@ -92,8 +92,8 @@ def external_request(request: PatientRequest, appointment_id: uuid.UUID) -> Http
             else None,
         )
     except external.RequestRefused as refused:
-        context = {"message": str(refused), "alternatives": [], "unit": refused.unit}
-        return render(request, "booking/refused.html", context, status=400)
+        refusal: dict[str, Any] = {"message": str(refused), "alternatives": [], "unit": refused.unit}
+        return render(request, "booking/refused.html", refusal, status=400)
     if kind == "cancel":
         messages.success(
             request, _("Your request to cancel is sent to the unit. The appointment stays until the unit cancels it.")

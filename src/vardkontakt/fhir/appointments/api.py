@@ -94,7 +94,7 @@ def write_bundle(caller: Caller, data: dict[str, Any]) -> HttpResponse:
     """A transaction Bundle of Appointments: every entry or none."""
     if data.get("type") != "transaction":
         return _refused([Issue("Bundle.type", "only transaction Bundles are accepted", "not-supported")])
-    entries = data.get("entry") if isinstance(data.get("entry"), list) else []
+    entries: list[Any] = data["entry"] if isinstance(data.get("entry"), list) else []
     issues: list[Issue] = []
     for index, entry in enumerate(entries):
         where = f"Bundle.entry[{index}]"
@@ -323,7 +323,7 @@ def history(request: HttpRequest, caller: Caller) -> HttpResponse:
     last = rows[-1].seq if rows else since
     base = request.build_absolute_uri(reverse("fhir:appointment_history"))
     entries = []
-    shown = []
+    shown: list[tuple[Any, Any, Any]] = []
     for change in rows:
         if change.external is not None:
             resource = resources.external_appointment(change.external, request=change.request)
