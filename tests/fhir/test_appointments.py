@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from fhir.resources.R4B.appointment import Appointment
@@ -16,6 +18,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from tests.fhir.appointment_helpers import PASIS, a_bundle, an_appointment, booking_system
 from tests.fhir.test_api import Integration
+from vardkontakt.access.audit import Actor
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.booking.external_models import ExternalAppointment, ExternalStatus
 from vardkontakt.identity.models import Patient
@@ -23,6 +26,7 @@ from vardkontakt.identity.numbers import normalise_personnummer
 
 pytestmark = pytest.mark.django_db
 APPOINTMENTS = "/fhir/Appointment"
+SOURCE = Actor("system", "pasis", "Källsystem PASiS (pasis)")
 
 
 @pytest.fixture
@@ -280,3 +284,38 @@ def test_times_are_kept_as_instants(pasis, lindangen):
     row = ExternalAppointment.objects.get()
     assert row.starts_at == start
     assert timezone.localtime(row.starts_at).hour == 4
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions: the PostgreSQL case")
+def test_the_same_new_appointment_sent_twice_at_once_is_one_appointment(personas, lindangen):
+    """Two sends of one new identifier race: one creates it, the other updates it (it waited) or
+    is refused as a conflict to send again; never two rows, never a server error."""
+    from vardkontakt.booking.external import ExternalRefused, external_appointments_upsert
+    from vardkontakt.fhir.appointments.reading import AppointmentReader
+
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def send() -> None:
+        try:
+            reader = AppointmentReader(units=None, source_system="pasis")
+            sent = reader.read("Appointment", an_appointment(unit_hsa=lindangen.hsa_id))
+            assert sent is not None, reader.issues
+            barrier.wait(timeout=30)
+            (done,) = external_appointments_upsert(
+                source_system="pasis", source_name="PASiS", sent=[sent], units=None, actor=SOURCE
+            )
+            outcomes.append("created" if done.created else "updated")
+        except ExternalRefused as refused:
+            outcomes.append(refused.problems[0].code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) in (["conflict", "created"], ["created", "updated"])
+    assert ExternalAppointment.objects.count() == 1

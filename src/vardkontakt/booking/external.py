@@ -186,9 +186,20 @@ def external_appointments_upsert(
             result.append(Upserted(row, created=False, changed=bool(differs)))
         if problems:
             raise ExternalRefused(problems)
-        for upserted in result:
+        for index, upserted in enumerate(result):
             if upserted.created:
-                upserted.row.save(force_insert=True)
+                try:
+                    with transaction.atomic():
+                        upserted.row.save(force_insert=True)
+                except IntegrityError:
+                    # The same new identifier sent twice at once: the other request made it first.
+                    raise ExternalRefused(
+                        [
+                            Problem(
+                                index, "the appointment was created by another request at the same moment", "conflict"
+                            )
+                        ]
+                    ) from None
             elif upserted.changed:
                 upserted.row.save(update_fields=[*(n for n in _FIELDS), "source_name", "version", "updated_at"])
         _audit(result, actor=actor)
