@@ -99,9 +99,16 @@ new = Patient.objects.exclude(pk__in=context["patients"])
 for patient in new:
     # Registered with record data of the client's unit: an import entry naming a unit. (The data
     # may have moved on since: a later entry with the same business identifier and another subject.)
-    imports = AuditEntry.objects.filter(patient_id=str(patient.pk), action__in=["fhir.import", "fhir.remove"])
+    imports = AuditEntry.objects.filter(
+        patient_id=str(patient.pk), action__in=["fhir.import", "fhir.remove", "booking.external.import"]
+    )
     if not imports.exclude(unit_id="").exists():
         problems.append(f"resident {patient.pk} registered without record data")
+from vardkontakt.booking.external_models import ExternalAppointment
+appointments = ExternalAppointment.objects.filter(source_system="fuzz")
+written += appointments.count()
+if appointments.exclude(unit__hsa_id=context["own_unit"]).exists():
+    problems.append("Appointments written for another unit")
 removed = RemovedEntry.objects.filter(source_system="fuzz").count()
 json.dump({"problems": problems, "rows_written": written, "tombstones": removed, "registered": new.count()},
           open(f"{OUT}/audit.json", "w"))
@@ -142,7 +149,8 @@ def main() -> int:
         "DATABASE_URL": f"sqlite:///{work / 'fuzz.sqlite3'}",
         "DJANGO_DEBUG": "false",
         "VK_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
+        # This checkout's code first (a second checkout's venv may point at another one's src).
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
     }
     started = time.monotonic()
     subprocess.run([*MANAGE, "migrate", "--verbosity", "0"], env=env, check=True)

@@ -148,6 +148,9 @@ PATIENT_DATA = {
     "booking:earlier_ask",
     "booking:earlier_withdraw",
     "booking:offer_claim",
+    "booking:external_detail",
+    "booking:external_request",
+    "fhir:appointment_history",
     "booking_staff:book",
     "booking_staff:waiting_list",
     "booking_staff:slot",
@@ -291,6 +294,7 @@ ELSEWHERE = {
     "kiosk:done": "tests/checkin/test_kiosk.py::test_the_visit_expires_on_the_server_and_done_ends_it",
     "kiosk:bankid_poll": "tests/checkin/test_kiosk.py::test_a_bankid_login_completed_on_the_phone_is_taken_by_its_kiosk_once",
     "kiosk:register": "tests/checkin/test_kiosk.py::test_the_registration_link_works_once",
+    "fhir:appointment_history": "tests/fhir/test_appointment_feed.py::test_the_feed_tells_what_a_resident_booked_moved_and_cancelled_in_order",
     "booking_staff:overbook": "tests/booking/test_staff_pages.py::test_overbooking_only_on_purpose_with_a_reason_and_it_is_marked",
     "access_staff:seals": "tests/access/test_seal_and_stepup.py::test_the_archivist_finds_a_seal_by_personnummer",
     "access_staff:seal_reopen": "tests/access/test_seal_and_stepup.py::test_only_an_archivist_reopens_and_must_give_a_reason",
@@ -416,6 +420,18 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("booking:earlier_ask", "Tolvan's booking"): resident("booking.earlier.ask", unit="X"),
     ("booking:earlier_ask", "Liam's booking (by his guardian)"): resident("booking.earlier.ask", of="liam", unit="X"),
     ("booking:earlier_withdraw", "Tolvan's booking, waiting"): resident("booking.earlier.withdraw", unit="X"),
+    ("booking:external_detail", "Tolvan's appointment from another booking system"): resident(
+        "booking.external.read", unit="X"
+    ),
+    ("booking:external_detail", "Liam's appointment from another booking system"): resident(
+        "booking.external.read", of="liam", unit="X"
+    ),
+    ("booking:external_request", "Tolvan asks another booking system to cancel"): resident(
+        "booking.external.request", unit="X"
+    ),
+    ("booking:external_request", "Liam's guardian asks another booking system for another time"): resident(
+        "booking.external.request", of="liam", unit="X"
+    ),
     ("booking:offer_claim", "an earlier time offered to Tolvan"): resident("booking.earlier.claim", unit="X"),
     ("booking:offer_claim", "an earlier time offered to Liam"): resident("booking.earlier.claim", of="liam", unit="X"),
     ("booking:ics", "Liam's booking"): resident("booking.ics.read", of="liam", unit="X"),

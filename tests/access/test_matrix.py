@@ -798,6 +798,26 @@ ROWS: list[Row] = [
         everyone(401),
         kwargs=lambda p: {"resource_type": "Patient", "ident": p.tolvan.pk},
     ),
+    Row(
+        "fhir:type",
+        "Tolvan's appointments by her id",
+        everyone(401),
+        url=lambda p: reverse("fhir:type", args=["Appointment"]) + f"?patient={p.tolvan.pk}",
+    ),
+    Row(
+        "fhir:type",
+        "publish an Appointment",
+        everyone(401),
+        method="post",
+        kwargs=lambda p: {"resource_type": "Appointment"},
+    ),
+    Row(
+        "fhir:instance",
+        "Tolvan's appointment from another booking system",
+        everyone(401),
+        url=lambda p: reverse("fhir:instance", args=["Appointment", an_external_appointment_of(p.tolvan).id]),
+    ),
+    Row("fhir:appointment_history", "the appointments' change feed", everyone(401)),
     # --- the appointment book, the resident's side (for themself; acting-for is tested in tests/booking) ---
     Row("booking:mine", "own", patients_door(200)),
     Row("booking:choose_unit", "own", patients_door(200)),
@@ -1140,6 +1160,35 @@ ROWS: list[Row] = [
         patients_door(not_found_but({"guardian_9": 302, "guardian_14": 302})),
         method="post",
         url=lambda p: reverse("booking:offer_claim", kwargs={"offer_id": an_offer_to(booking_of(p.child_9)).id}),
+    ),
+    # --- appointments the region's other booking systems published (issue 17 part 2) -----------------
+    Row(
+        "booking:external_detail",
+        "Tolvan's appointment from another booking system",
+        patients_door(not_found_but({"patient_a": 200})),
+        url=lambda p: reverse("booking:external_detail", args=[an_external_appointment_of(p.tolvan).id]),
+    ),
+    Row(
+        "booking:external_detail",
+        "Liam's appointment from another booking system",
+        patients_door(not_found_but({"guardian_9": 200, "guardian_14": 200})),
+        url=lambda p: reverse("booking:external_detail", args=[an_external_appointment_of(p.child_9).id]),
+    ),
+    Row(
+        "booking:external_request",
+        "Tolvan asks another booking system to cancel",
+        patients_door(not_found_but({"patient_a": 302})),
+        method="post",
+        url=lambda p: reverse("booking:external_request", args=[an_external_appointment_of(p.tolvan).id]),
+        data=lambda p, who: {"kind": "cancel", "form_key": "matrix"},
+    ),
+    Row(
+        "booking:external_request",
+        "Liam's guardian asks another booking system for another time",
+        patients_door(not_found_but({"guardian_9": 302, "guardian_14": 302})),
+        method="post",
+        url=lambda p: reverse("booking:external_request", args=[an_external_appointment_of(p.child_9).id]),
+        data=lambda p, who: {"kind": "rebook", "form_key": "matrix"},
     ),
     # --- the appointment book, the unit's side: members of unit X use it, its administrator sets it up ---
     Row(
@@ -2290,6 +2339,31 @@ def an_offer_to(booking):
     now = timezone.now()
     return EarlierTimeOffer.objects.create(
         request=request, slot=a_free_slot(), made_at=now, expires_at=now + dt.timedelta(hours=2)
+    )
+
+
+def an_external_appointment_of(patient: Patient):
+    """An appointment a booking system published for the patient at unit X, next week (made
+    inside the request's rolled-back transaction, straight to the table: no audit entry)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from vardkontakt.booking.external_models import ExternalAppointment
+
+    start = timezone.now().replace(microsecond=0) + dt.timedelta(days=7)
+    return ExternalAppointment.objects.create(
+        source_system="pasis",
+        source_name="PASiS",
+        identifier=f"urn:pasis|{patient.pk}",
+        patient=patient,
+        unit=unit("Vårdcentralen Lindängen"),
+        status="booked",
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=30),
+        service_type="Röntgen",
+        created_at=start,
+        updated_at=start,
     )
 
 

@@ -104,6 +104,11 @@ ACTION_LABELS: dict[str, Promise] = {
     "booking.earlier.ask": pgettext_lazy("audit log", "asked for an earlier time for an appointment"),
     "booking.earlier.withdraw": pgettext_lazy("audit log", "stopped waiting for an earlier time"),
     "booking.earlier.claim": pgettext_lazy("audit log", "moved an appointment to an offered earlier time"),
+    "booking.external.read": pgettext_lazy("audit log", "saw an appointment another booking system published"),
+    "booking.external.request": pgettext_lazy(
+        "audit log", "asked the unit to cancel or move an appointment of another booking system"
+    ),
+    "booking.external.import": pgettext_lazy("audit log", "sent appointments from a booking system"),
     "booking.waiting_list.read": pgettext_lazy("audit log", "saw the patient on the waiting list for an earlier time"),
     "case.list.read": pgettext_lazy("audit log", "saw the cases"),
     "case.inbox.read": pgettext_lazy("audit log", "saw the case in the unit's inbox"),

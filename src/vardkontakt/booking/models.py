@@ -435,3 +435,27 @@ class MissedVisit(models.Model):
     marked_at = models.DateTimeField()
     marked_by = models.ForeignKey(Staff, null=True, on_delete=models.SET_NULL, related_name="+")
     fee_id = models.UUIDField(null=True, blank=True)  # the missed-visit fee (fees.Fee), when one was due
+
+
+# The region's other booking systems' appointments and the change feed (a module of their own).
+from vardkontakt.booking.external_models import (  # noqa: E402
+    AppointmentChange,
+    ChangeKind,
+    ChangeSequence,
+    ExternalAppointment,
+    ExternalAppointmentRequest,
+    ExternalStatus,
+    RequestKind,
+    RequestStatus,
+)
+
+__all__ = [
+    "AppointmentChange",
+    "ChangeKind",
+    "ChangeSequence",
+    "ExternalAppointment",
+    "ExternalAppointmentRequest",
+    "ExternalStatus",
+    "RequestKind",
+    "RequestStatus",
+]

@@ -23,8 +23,9 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from vardkontakt.booking import waiting_list
+from vardkontakt.booking import changes, waiting_list
 from vardkontakt.booking.availability import coming_web_bookings
+from vardkontakt.booking.external_models import ChangeKind
 from vardkontakt.booking.models import (
     Booking,
     EarlierTimeOffer,
@@ -161,4 +162,5 @@ def earlier_time_offer_claim(*, offer_id: uuid.UUID | str, actor: Patient) -> Bo
         # The time given up is free for the next who waits.
         waiting_list.offers_make_soon(old.slot.visit_type_id)
         _log(actor, "booking.earlier.claim", new)
+        changes.booking_change_record(booking=new, kind=ChangeKind.MOVED, now=now)
         return new

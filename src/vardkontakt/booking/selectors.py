@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor, audit
-from vardkontakt.booking import policy
+from vardkontakt.booking import external, policy
 from vardkontakt.booking.availability import coming_web_bookings, online_slots
+from vardkontakt.booking.external_models import ExternalAppointment
 from vardkontakt.booking.models import (
     Booking,
     BookingStatus,
@@ -47,6 +48,24 @@ def _may_book_for(reader: Patient, subject: Patient) -> None:
     """Someone the reader may not book for has no appointment book here: 404, nothing said."""
     if not policy.patient_may_book_for(reader, subject):
         raise Http404
+
+
+@dataclass(frozen=True)
+class Appointments:
+    """The subject's appointments in "Mina bokningar": the platform's own bookings and those the
+    region's other booking systems published (each marked with its source), coming and earlier."""
+
+    upcoming: list[Booking]
+    past: list[Booking]
+    external_upcoming: list[ExternalAppointment]
+    external_past: list[ExternalAppointment]
+
+
+def appointments_of(*, reader: Patient, subject: Patient) -> Appointments:
+    """Every appointment of the subject the reader may see, logged as one read of the list."""
+    upcoming, past = bookings_of(reader=reader, subject=subject)
+    coming, earlier = external.externals_of(subject, now=timezone.now())
+    return Appointments(upcoming, past, coming, earlier)
 
 
 def bookings_of(*, reader: Patient, subject: Patient) -> tuple[list[Booking], list[Booking]]:

@@ -29,8 +29,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.access.audit import Actor, audit
-from vardkontakt.booking import notices, policy, waiting_list
+from vardkontakt.booking import changes, notices, policy, waiting_list
 from vardkontakt.booking.availability import alternatives_to, coming_web_bookings
+from vardkontakt.booking.external_models import ChangeKind
 from vardkontakt.booking.models import (
     Booking,
     BookingChannel,
@@ -304,6 +305,7 @@ def booking_create_online(
         _insert(booking)
         notices.tell(booking, NotificationKind.BOOKING_CONFIRMED)
         _log(actor, "booking.book", booking)
+        changes.booking_change_record(booking=booking, kind=ChangeKind.BOOKED, now=now)
         return booking
 
 
@@ -352,6 +354,7 @@ def booking_create_by_staff(
         _insert(booking)
         notices.tell(booking, NotificationKind.BOOKING_CONFIRMED)
         _log_staff(staff, "booking.staff_book", booking, detail="overbooked" if taken else "")
+        changes.booking_change_record(booking=booking, kind=ChangeKind.BOOKED, now=now)
         return Booked(booking, new=True)
 
 
@@ -403,6 +406,7 @@ def booking_cancel(
             _log(by_patient, "booking.cancel", booking)
         elif by_staff is not None:
             _log_staff(by_staff, "booking.staff_cancel", booking)
+        changes.booking_change_record(booking=booking, kind=ChangeKind.CANCELLED, now=now)
         return booking
 
 
@@ -442,4 +446,5 @@ def booking_move_online(
         waiting_list.requests_end(booking=old, because="moved", now=now)
         waiting_list.offers_make_soon(old_slot.visit_type_id)
         _log(actor, "booking.rebook", new)
+        changes.booking_change_record(booking=new, kind=ChangeKind.MOVED, now=now)
         return new

@@ -19,6 +19,8 @@ urlpatterns = [
     path("bookings/<uuid:booking_id>/calendar.ics", views.booking_ics, name="ics"),
     path("bookings/<uuid:booking_id>/earlier/", views.earlier_ask, name="earlier_ask"),
     path("bookings/<uuid:booking_id>/earlier/withdraw/", views.earlier_withdraw, name="earlier_withdraw"),
+    path("bookings/external/<uuid:appointment_id>/", views.external_detail, name="external_detail"),
+    path("bookings/external/<uuid:appointment_id>/request/", views.external_request, name="external_request"),
     path("bookings/offers/<uuid:offer_id>/claim/", views.offer_claim, name="offer_claim"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
 ]

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vardkontakt.access.acting import acting_for
-from vardkontakt.booking import calendar, checkin, offers, selectors, services, waiting_list
+from vardkontakt.booking import calendar, checkin, external, offers, selectors, services, waiting_list
 from vardkontakt.booking.models import ArrivalVia
 from vardkontakt.booking.schedule import settings_of
 from vardkontakt.booking.services import BookingRefused, Refusal
@@ -48,8 +48,62 @@ def _by_day(slots: list[Any]) -> list[tuple[Any, list[Any]]]:
 @require_GET
 def my_bookings(request: PatientRequest) -> HttpResponse:
     subject = _subject(request)
-    upcoming, past = selectors.bookings_of(reader=request.patient, subject=subject)
-    return render(request, "booking/mine.html", {"subject": subject, "upcoming": upcoming, "past": past})
+    shown = selectors.appointments_of(reader=request.patient, subject=subject)
+    context = {
+        "subject": subject,
+        "upcoming": shown.upcoming,
+        "past": shown.past,
+        "external_upcoming": shown.external_upcoming,
+        "external_past": shown.external_past,
+    }
+    return render(request, "booking/mine.html", context)
+
+
+@patient_required
+@require_GET
+def external_detail(request: PatientRequest, appointment_id: uuid.UUID) -> HttpResponse:
+    """An appointment another booking system published: read only, with a request to cancel or
+    move it sent back to that system."""
+    appointment = external.external_for_reader(reader=request.patient, appointment_id=appointment_id)
+    context = {
+        "appointment": appointment,
+        "open_request": external.open_request_of(appointment),
+        "may_ask": appointment.is_open and appointment.starts_at > timezone.now(),
+        "form_key": uuid.uuid4().hex,
+    }
+    return render(request, "booking/external_detail.html", context)
+
+
+@patient_required
+@require_POST
+def external_request(request: PatientRequest, appointment_id: uuid.UUID) -> HttpResponse:
+    """Ask the appointment's booking system to cancel it or give another time (the service is the
+    door and logs it; the same form twice asks once)."""
+    kind = request.POST.get("kind", "")
+    try:
+        external.external_request_create(
+            appointment_id=appointment_id,
+            actor=request.patient,
+            kind=kind,
+            note=request.POST.get("note", "")[:300],
+            form_key=services.submission_key(
+                "external", request.patient.pk, appointment_id, kind, request.POST.get("form_key", "")[:64]
+            )
+            if request.POST.get("form_key")
+            else None,
+        )
+    except external.RequestRefused as refused:
+        refusal: dict[str, Any] = {"message": str(refused), "alternatives": [], "unit": refused.unit}
+        return render(request, "booking/refused.html", refusal, status=400)
+    if kind == "cancel":
+        messages.success(
+            request, _("Your request to cancel is sent to the unit. The appointment stays until the unit cancels it.")
+        )
+    else:
+        messages.success(
+            request, _("Your request for another time is sent to the unit. The unit will change the appointment.")
+        )
+    return redirect("booking:external_detail", appointment_id=appointment_id)
 
 
 @patient_required

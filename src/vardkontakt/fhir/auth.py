@@ -24,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from vardkontakt.core.ratelimit import Limit, client_address, register, reset, retry_after
 from vardkontakt.core.tokens import digest, new_secret
+from vardkontakt.fhir.appointments import APPOINTMENT_TYPES
 from vardkontakt.fhir.importer import RESOURCE_TYPES, Sender
 from vardkontakt.fhir.models import IntegrationClient, IntegrationToken
 from vardkontakt.fhir.responses import refuse
@@ -39,7 +40,8 @@ def scope(resource_type: str, action: str) -> str:
 
 
 def all_scopes() -> list[str]:
-    return [scope(resource_type, action) for resource_type in RESOURCE_TYPES for action in ACTIONS]
+    types = [*RESOURCE_TYPES, *APPOINTMENT_TYPES]
+    return [scope(resource_type, action) for resource_type in types for action in ACTIONS]
 
 
 def client_create(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vardkontakt.fhir.appointments.reading import STATUSES as APPOINTMENT_STATUSES
 from vardkontakt.fhir.importer.vocabulary import (
     CLINICAL_STATUS,
     DOC_STATUS,
@@ -404,6 +405,137 @@ def clinical_schemas(
     }
 
 
+def appointment_schema(values: Values) -> dict[str, Any]:
+    """An Appointment as a booking system sends it: few identifiers (so updates and cancellations
+    of held ones happen), every status, times that may end before they start."""
+    instant = {
+        "type": "string",
+        "enum": [
+            "2030-03-05T09:00:00+01:00",
+            "2030-03-05T09:30:00+01:00",
+            "2030-03-31T02:30:00+02:00",
+            "2020-01-01T08:00:00Z",
+            "2030-03-05T09:00:00",
+        ],
+    }
+    patient = {
+        "type": "object",
+        "required": ["actor"],
+        "properties": {
+            "actor": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string", "enum": ["Patient"]},
+                    "identifier": _identifier(PERSONNUMMER_SYSTEM, {"type": "string", "enum": values.personnummer}),
+                    "reference": {
+                        "type": "string",
+                        "enum": [f"Patient/{row}" for row in values.row_ids] or ["Patient/x"],
+                    },
+                },
+            },
+            "status": {"type": "string", "enum": ["accepted"]},
+        },
+    }
+    location = {
+        "type": "object",
+        "required": ["actor"],
+        "properties": {
+            "actor": {
+                "type": "object",
+                "required": ["type", "identifier"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Location"]},
+                    "identifier": _identifier(HSA_SYSTEM, {"type": "string", "enum": values.unit_hsa_ids}),
+                },
+            },
+            "status": {"type": "string", "enum": ["accepted"]},
+        },
+    }
+    role = {
+        "type": "object",
+        "required": ["actor"],
+        "properties": {
+            "actor": {
+                "type": "object",
+                "properties": {"type": {"type": "string", "enum": ["PractitionerRole"]}, "display": _text()},
+            },
+            "status": {"type": "string", "enum": ["accepted"]},
+        },
+    }
+    return _resource(
+        "Appointment",
+        ["identifier", "status", "start", "end", "participant"],
+        {
+            "identifier": _one(_identifier("urn:fuzz:appointment", {"type": "string", "pattern": "^[a-z0-9]{1,3}$"})),
+            "status": {"type": "string", "enum": [*APPOINTMENT_STATUSES, "nonsense"]},
+            "start": instant,
+            "end": instant,
+            "serviceType": _one(_concept()),
+            "patientInstruction": _text(),
+            "participant": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 4,
+                "items": {"anyOf": [patient, location, role]},
+            },
+        },
+    )
+
+
+def _appointment_paths(values: Values, refused: tuple[int, ...], row_id: dict[str, Any]) -> dict[str, Any]:
+    """The booking systems' endpoints: write, search by patient id, read, the change feed."""
+    schema = appointment_schema(values)
+    patient_ids = {"type": "string", "enum": [*values.row_ids, "191212121212", "x"]}
+    return {
+        "/fhir/Appointment": {
+            "post": {
+                "operationId": "createAppointment",
+                "requestBody": _json_body(schema),
+                "responses": _answers(200, 201, 409, *refused),
+            },
+            "put": {
+                "operationId": "updateAppointment",
+                "parameters": [{"name": "identifier", "in": "query", "required": True, "schema": {"type": "string"}}],
+                "requestBody": _json_body(schema),
+                "responses": _answers(200, 201, 409, *refused),
+            },
+            "get": {
+                "operationId": "searchAppointment",
+                "description": "By the Patient's id (never a personnummer) and _lastUpdated=gt<instant>.",
+                "parameters": [
+                    {"name": "patient", "in": "query", "required": True, "schema": patient_ids},
+                    {"name": "_lastUpdated", "in": "query", "required": False, "schema": {"type": "string"}},
+                ],
+                "responses": _answers(200, *refused),
+            },
+        },
+        "/fhir/Appointment/_search": {
+            "post": {
+                "operationId": "searchAppointmentByIdentifier",
+                "requestBody": _form_body({"identifier": {"type": "string"}}, ["identifier"]),
+                "responses": _answers(200, *refused),
+            }
+        },
+        "/fhir/Appointment/_history": {
+            "get": {
+                "operationId": "appointmentChanges",
+                "parameters": [
+                    {"name": "_since", "in": "query", "required": False, "schema": {"type": "string"}},
+                    {"name": "_count", "in": "query", "required": False, "schema": {"type": "string"}},
+                ],
+                "responses": _answers(200, 400, 401, 403),
+            }
+        },
+        "/fhir/Appointment/{id}": {
+            "get": {
+                "operationId": "readAppointment",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": row_id}],
+                "responses": _answers(200, 401, 403, 404),
+            }
+        },
+    }
+
+
 def _answers(*statuses: int) -> dict[str, Any]:
     outcome = {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}
     return {str(status): {"description": str(status), **outcome} for status in statuses}
@@ -461,13 +593,13 @@ def openapi_description(values: Values | None = None, server_url: str = "/") -> 
                                     "required": ["resource", "request"],
                                     "properties": {
                                         "fullUrl": {"type": "string", "enum": FULL_URLS},
-                                        "resource": {"anyOf": list(schemas.values())},
+                                        "resource": {"anyOf": [*schemas.values(), appointment_schema(values)]},
                                         "request": {
                                             "type": "object",
                                             "required": ["method", "url"],
                                             "properties": {
                                                 "method": {"type": "string", "enum": ["POST", "PUT"]},
-                                                "url": {"type": "string", "enum": RESOURCE_TYPES},
+                                                "url": {"type": "string", "enum": [*RESOURCE_TYPES, "Appointment"]},
                                             },
                                         },
                                     },
@@ -521,6 +653,7 @@ def openapi_description(values: Values | None = None, server_url: str = "/") -> 
                 "responses": _answers(200, 401, 403, 404),
             }
         }
+    paths.update(_appointment_paths(values, refused, row_id))
     return {
         "openapi": "3.0.3",
         "info": {"title": "Vårdkontakt FHIR R4 API", "version": "1", "description": "See docs/api.md."},

@@ -9,6 +9,7 @@ urlpatterns = [
     path("fhir", views.base, name="base"),
     path("fhir/metadata", views.metadata, name="metadata"),
     path("fhir/auth/token", auth.token, name="token"),
+    path("fhir/Appointment/_history", views.appointment_history, name="appointment_history"),
     path("fhir/<str:resource_type>", views.type_endpoint, name="type"),
     path("fhir/<str:resource_type>/_search", views.search, name="search"),
     path("fhir/<str:resource_type>/<str:ident>", views.instance, name="instance"),

@@ -17,6 +17,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from vardkontakt.fhir import resources, selectors
+from vardkontakt.fhir.appointments import APPOINTMENT_TYPES
+from vardkontakt.fhir.appointments import api as appointments
+from vardkontakt.fhir.appointments.resources import REQUEST_EXTENSION as APPOINTMENT_REQUEST_EXTENSION
 from vardkontakt.fhir.auth import Caller, integration_view, require_scope, require_scopes, scope
 from vardkontakt.fhir.importer import (
     MODELS,
@@ -113,6 +116,54 @@ _SCOPE_DOCUMENTATION = {
 }
 
 
+def _appointment_capability() -> dict[str, Any]:
+    """What the region's booking systems may do with Appointments (docs/api.md has the examples)."""
+    return {
+        "type": "Appointment",
+        "interaction": [
+            {"code": "read"},
+            {"code": "search-type"},
+            {"code": "create"},
+            {"code": "update"},
+            {"code": "history-type", "documentation": "The change feed: GET [base]/Appointment/_history?_since=<n>."},
+        ],
+        "conditionalCreate": False,
+        "conditionalUpdate": True,
+        "updateCreate": True,
+        "searchParam": [
+            {
+                "name": "patient",
+                "type": "reference",
+                "documentation": "GET [base]/Appointment?patient=<id>: the Patient's id here (never a personnummer).",
+            },
+            {
+                "name": "_lastUpdated",
+                "type": "date",
+                "documentation": "gt or ge an instant with its offset: appointments changed after it.",
+            },
+            {
+                "name": "identifier",
+                "type": "token",
+                "documentation": "POST [base]/Appointment/_search with identifier=system|value in a form body.",
+            },
+            {
+                "name": "_since",
+                "type": "number",
+                "documentation": "On _history: the last change number read (not an instant); the next link carries it.",
+            },
+        ],
+        "documentation": (
+            "system/Appointment.write: publish the client's source system's appointments at the care units it is "
+            "registered for (participant Location by HSA-id), upserted by business identifier; a cancellation is "
+            "an update with status cancelled; a cancelled appointment stays so; an identifier held for another "
+            "patient is a conflict (409). Transaction Bundles of Appointments only, all or nothing. "
+            "system/Appointment.read: the client's own appointments (with the resident's cancel or rebook request "
+            "in the extension " + APPOINTMENT_REQUEST_EXTENSION + "), the platform's own bookings at its units, and "
+            "the change feed of what residents booked, moved, cancelled or asked for, numbered in commit order."
+        ),
+    }
+
+
 @public
 @require_GET
 def metadata(request: HttpRequest) -> HttpResponse:
@@ -155,6 +206,7 @@ def metadata(request: HttpRequest) -> HttpResponse:
                 ),
             }
         )
+    rest_resources.append(_appointment_capability())
     statement = {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -187,7 +239,15 @@ def base(request: HttpRequest) -> HttpResponse:
     caller = _caller(request)
     sent: list[Any] = data["entry"] if isinstance(data.get("entry"), list) else []
     entries = [e for e in sent if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
-    kinds = sorted({str(e["resource"].get("resourceType", "")) for e in entries} & set(MODELS))
+    sent_types = {str(e["resource"].get("resourceType", "")) for e in entries}
+    if data.get("resourceType") == "Bundle" and sent_types & set(APPOINTMENT_TYPES):
+        # Appointments travel in Bundles of their own: they are the booking systems', not record data.
+        if sent_types - set(APPOINTMENT_TYPES):
+            return refuse(400, "not-supported", "a Bundle with Appointments holds Appointments only", "Bundle.entry")
+        if refused := require_scope(request, "Appointment", "write"):
+            return refused
+        return appointments.write_bundle(caller, data)
+    kinds = sorted(sent_types & set(MODELS))
     if refused := require_scopes(request, [scope(kind, "write") for kind in kinds]):
         return refused
     try:
@@ -220,6 +280,8 @@ SEARCH_BY_POST = "search with POST [base]/{type}/_search and identifier=system|v
 def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponse:
     """POST = create (an upsert by business identifier), PUT ?identifier= = conditional update.
     A search is POST [type]/_search (search); GET with parameters is refused."""
+    if resource_type in APPOINTMENT_TYPES:
+        return _appointments(request)
     if resource_type not in MODELS:
         return refuse(404, "not-supported", f"{resource_type} is not served here")
     if request.method == "GET":
@@ -257,7 +319,7 @@ def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponse:
 @integration_view
 def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     """POST [type]/_search with identifier=system|value in an application/x-www-form-urlencoded body."""
-    if resource_type not in MODELS:
+    if resource_type not in MODELS and resource_type not in APPOINTMENT_TYPES:
         return refuse(404, "not-supported", f"{resource_type} is not served here")
     if request.method != "POST":
         response = refuse(405, "not-supported", SEARCH_BY_POST.format(type=resource_type), resource_type)
@@ -272,6 +334,8 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     value = request.POST.get("identifier", "")
     if set(request.POST) - {"identifier"} or "|" not in value or not all(value.partition("|")[::2]):
         return refuse(400, "not-supported", "search by identifier=system|value only", resource_type)
+    if resource_type in APPOINTMENT_TYPES:
+        return appointments.search_by_identifier(_caller(request), value)
     rows = selectors.resources_by_identifier(caller=_caller(request), resource_type=resource_type, key=value)
     bundle = {
         "resourceType": "Bundle",
@@ -286,6 +350,10 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
 @require_GET
 def instance(request: HttpRequest, resource_type: str, ident: str) -> HttpResponse:
     """Read one resource by the id the platform gave it."""
+    if resource_type in APPOINTMENT_TYPES:
+        if refused := require_scope(request, resource_type, "read"):
+            return refused
+        return appointments.read(_caller(request), ident)
     if resource_type not in MODELS:
         return refuse(404, "not-supported", f"{resource_type} is not served here")
     if refused := require_scope(request, resource_type, "read"):
@@ -299,3 +367,36 @@ def instance(request: HttpRequest, resource_type: str, ident: str) -> HttpRespon
     if row is None:
         return refuse(404, "not-found", f"no {resource_type} with id {ident}")
     return fhir_response(resources.as_fhir(resource_type, row))
+
+
+def _appointments(request: HttpRequest) -> HttpResponse:
+    """[base]/Appointment: GET searches by patient id (an id, never a personnummer, so the URL may
+    carry it); POST creates or updates by identifier; PUT ?identifier= updates by identifier."""
+    if request.method == "GET":
+        if refused := require_scope(request, "Appointment", "read"):
+            return refused
+        return appointments.search(_caller(request), request.GET)
+    if request.method not in ("POST", "PUT"):
+        response = refuse(405, "not-supported", "use GET to search, POST or PUT to write", "Appointment")
+        response["Allow"] = "GET, POST, PUT"
+        return response
+    if refused := require_scope(request, "Appointment", "write"):
+        return refused
+    key = None
+    if request.method == "PUT":
+        key = _identifier_query(request)
+        if key is None:
+            return refuse(400, "required", "PUT needs ?identifier=system|value (update by business identifier)")
+    data = _body(request)
+    if isinstance(data, HttpResponse):
+        return data
+    return appointments.write_one(_caller(request), data, key=key)
+
+
+@integration_view
+@require_GET
+def appointment_history(request: HttpRequest) -> HttpResponse:
+    """The change feed: what residents booked, moved, cancelled or asked for, numbered in commit order."""
+    if refused := require_scope(request, "Appointment", "read"):
+        return refused
+    return appointments.history(request, _caller(request))
