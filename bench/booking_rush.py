@@ -98,6 +98,9 @@ NURSES = 8
 POOL_SLOTS = 6000
 SMS_SHARE = 0.5  # the share of attempts that ask for an SMS reminder
 GOAL_RATIO, GOAL_P99_MS, GOAL_AT = 0.30, 250.0, 64
+# Issue 20: PostgreSQL CPU per booking at most 2 x per bare SQL transaction; server CPU per booking
+# at most 2 x the naive view's.
+GOAL_DB_COST, GOAL_WEB_COST = 2.0, 2.0
 SEED = 20261126
 VISIT_TYPE = "Influensavaccination (bänk)"
 
@@ -141,6 +144,44 @@ def throwaway_database() -> Iterator[dict[str, str]]:
             admin.execute(drop)
 
 
+def session_store() -> Any:
+    """The configured session store's class (the database's, or Redis's with VK_REDIS_URL)."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def redis_setup() -> dict[str, str]:
+    """Sessions and cache on Redis, as in a multi-node installation (BENCH_REDIS_URL; BENCH_REDIS=0:
+    database sessions and the in-process cache), under a key prefix of this run's own."""
+    if os.environ.get("BENCH_REDIS", "1") == "0":
+        return {"sessions": "database", "cache": "local memory"}
+    import redis
+
+    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        raise SystemExit(f"booking_rush wants Redis at {url} (BENCH_REDIS=0 runs without): {error}") from None
+    os.environ["VK_REDIS_URL"] = url
+    os.environ["VK_CACHE_KEY_PREFIX"] = f"bench-{DB_NAME}-{os.getpid()}"
+    return {"sessions": "redis", "cache": "redis", "url": url, "key_prefix": os.environ["VK_CACHE_KEY_PREFIX"]}
+
+
+def redis_cleanup() -> None:
+    prefix = os.environ.get("VK_CACHE_KEY_PREFIX", "")
+    if not prefix.startswith("bench-"):
+        return
+    import redis
+
+    client = redis.Redis.from_url(os.environ["VK_REDIS_URL"])
+    keys = list(client.scan_iter(f"{prefix}*", count=1000))
+    for start in range(0, len(keys), 500):
+        client.delete(*keys[start : start + 500])
+
+
 def django_setup(var: str) -> None:
     import django
 
@@ -177,7 +218,6 @@ def weekdays_from(start: dt.date) -> Iterator[dt.date]:
 
 
 def make_data() -> Data:
-    from django.contrib.sessions.backends.db import SessionStore
     from django.test import Client
     from django.utils import timezone
 
@@ -261,7 +301,7 @@ def make_data() -> Data:
         client = Client(HTTP_HOST="127.0.0.1")  # the settings allow 127.0.0.1, not "testserver"
         login_as(client, user)
         key = client.cookies["vk_session"].value
-        assert SessionStore(session_key=key).exists(key)
+        assert session_store()(session_key=key).exists(key)
         residents.append(Resident(number, key))
     return Data(str(unit.pk), str(visit_type.pk), pool, residents)
 
@@ -355,10 +395,8 @@ def query_profile(data: Data) -> dict[str, Any]:
     _, taken = capture(lambda: b.post(path, form_b))
     assert booked["status"] == 302 and taken["status"] == 409, (booked["status"], taken["status"])
     # The sessions are used again later; their idle clock starts now.
-    from django.contrib.sessions.backends.db import SessionStore
-
     for resident in (first, second):
-        store = SessionStore(session_key=resident.session)
+        store = session_store()(session_key=resident.session)
         store[SEEN_AT] = store[AUTH_AT] = int(time.time())
         store.save()
     breakdown = cost_breakdown(data, client_for(data.residents[2]), client_for(data.residents[3]))
@@ -1121,7 +1159,9 @@ def step(label: str, action: Callable[[], Any]) -> Any:
 def run() -> dict[str, object]:
     began = time.perf_counter()
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory() as var, throwaway_database() as database:
+    stores = redis_setup()
+    with tempfile.TemporaryDirectory() as var, throwaway_database() as database, contextlib.ExitStack() as later:
+        later.callback(redis_cleanup)
         django_setup(var)
         from django.core.management import call_command
         from django.db import connection
@@ -1218,7 +1258,14 @@ def run() -> dict[str, object]:
                 "app_post_p99_ms": app["post_latency"].get("p99_ms"),
                 "sql_p99_ms": sql["latency"].get("p99_ms"),
                 **cpu_ratio(app, sql),
+                **cost_ratios(app, sql, naive),
             }
+        )
+    for c in comparison:
+        log(
+            f"cost at {c['clients']} clients: PostgreSQL {c.get('postgres_cpu_ms_per_booking')} ms per booking,"
+            f" {c.get('db_cost_to_bare_sql')} x the bare transaction; server {c.get('server_cpu_ms_per_booking')} ms,"
+            f" {c.get('web_cost_to_naive')} x the naive view"
         )
     at_goal = next((c for c in comparison if c["clients"] == GOAL_AT), comparison[-1])
     app_at_goal = next((r for r in rounds if r["clients"] == at_goal["clients"]), rounds[-1])
@@ -1236,6 +1283,23 @@ def run() -> dict[str, object]:
         "ratio": at_goal["ratio_app_to_sql"],
         "p99_ms": at_goal["app_post_p99_ms"],
         "double_bookings": doubles,
+        "db_cost_to_bare_sql": at_goal.get("db_cost_to_bare_sql"),
+        "web_cost_to_naive": at_goal.get("web_cost_to_naive"),
+        "cost_per_round": [
+            {
+                k: c.get(k)
+                for k in (
+                    "clients",
+                    "postgres_cpu_ms_per_booking",
+                    "postgres_cpu_ms_per_bare_transaction",
+                    "db_cost_to_bare_sql",
+                    "server_cpu_ms_per_booking",
+                    "naive_server_cpu_ms_per_booking",
+                    "web_cost_to_naive",
+                )
+            }
+            for c in comparison
+        ],
         "goal": {
             "ratio_at_least": GOAL_RATIO,
             "p99_ms_below": GOAL_P99_MS,
@@ -1245,8 +1309,13 @@ def run() -> dict[str, object]:
             "p99_met": (at_goal["app_post_p99_ms"] or 1e9) < GOAL_P99_MS,
             "no_double_bookings": doubles == 0,
             "overload_only_success_or_503": flood["failures"] == 0,
+            "db_cost_to_bare_sql_at_most": GOAL_DB_COST,
+            "web_cost_to_naive_at_most": GOAL_WEB_COST,
+            "db_cost_met": (at_goal.get("db_cost_to_bare_sql") or 1e9) <= GOAL_DB_COST,
+            "web_cost_met": (at_goal.get("web_cost_to_naive") or 1e9) <= GOAL_WEB_COST,
         },
         "database": database,
+        "sessions_and_cache": stores,
         "setup": {
             "hot_slots": HOT_SLOTS,
             "pool_slots": POOL_SLOTS,
@@ -1283,6 +1352,26 @@ def run() -> dict[str, object]:
         "run_seconds": round(time.perf_counter() - began, 1),
         "load_average": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]},
     }
+
+
+def cost_ratios(app: dict[str, Any], sql: dict[str, Any], naive: dict[str, Any]) -> dict[str, Any]:
+    """What a booking costs, per round: PostgreSQL's CPU per booking (the backends serving the
+    server, confirmation pages and refusals included) against its CPU per bare SQL transaction in
+    the pgbench run at the same N, and the server's CPU per booking against the naive view's
+    (goals: at most GOAL_DB_COST and GOAL_WEB_COST)."""
+    app_ms, naive_ms = app["cpu_ms_per_booking"], naive["cpu_ms_per_booking"]
+    bare_ms = sql.get("cpu_ms_per_transaction", {}).get("postgres_backends")
+    figures: dict[str, Any] = {
+        "postgres_cpu_ms_per_booking": app_ms["postgres_backends"],
+        "postgres_cpu_ms_per_bare_transaction": bare_ms,
+        "server_cpu_ms_per_booking": app_ms["server"],
+        "naive_server_cpu_ms_per_booking": naive_ms["server"],
+    }
+    if app_ms["postgres_backends"] and bare_ms:
+        figures["db_cost_to_bare_sql"] = round(app_ms["postgres_backends"] / bare_ms, 2)
+    if app_ms["server"] and naive_ms["server"]:
+        figures["web_cost_to_naive"] = round(app_ms["server"] / naive_ms["server"], 2)
+    return figures
 
 
 def cpu_ratio(app: dict[str, Any], sql: dict[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,14 @@ def local_instant(day: dt.date, time: dt.time) -> dt.datetime:
 
 
 def settings_of(unit: CareUnit) -> BookingSettings:
+    """The unit's booking rules. Read with the unit where its query joined them
+    (``select_related("booking_settings")``: the booking pages and the booking's locked slot do,
+    which saves a statement per read on every booking request); otherwise looked up."""
+    if CareUnit.booking_settings.is_cached(unit):  # type: ignore[attr-defined]
+        try:
+            return unit.booking_settings  # type: ignore[no-any-return]
+        except BookingSettings.DoesNotExist:
+            pass  # the join found none: the defaults are made below
     found, _ = BookingSettings.objects.get_or_create(unit=unit)
     return found
 

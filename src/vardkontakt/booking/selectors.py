@@ -66,7 +66,7 @@ def bookings_of(*, reader: Patient, subject: Patient) -> tuple[list[Booking], li
 
 def _units_online() -> QuerySet[CareUnit]:
     published = VisitType.objects.filter(unit=OuterRef("pk"), bookable_online=True, active=True)
-    return CareUnit.objects.filter(Exists(published), live=True).select_related("administration")
+    return CareUnit.objects.filter(Exists(published), live=True).select_related("administration", "booking_settings")
 
 
 def units_to_book_at(*, reader: Patient, subject: Patient, query: str = "") -> tuple[list[CareUnit], list[CareUnit]]:

@@ -123,7 +123,7 @@ def _locked_slot(slot_id: uuid.UUID | str) -> Slot:
     try:
         return (
             Slot.objects.select_for_update(of=("self",), no_key=True)
-            .select_related("visit_type", "unit")
+            .select_related("visit_type", "unit__booking_settings")
             .get(pk=slot_id)
         )
     except Slot.DoesNotExist:
