@@ -1,7 +1,10 @@
 """The booking rush: residents booking over HTTP into a few hot slots, against bare SQL.
 
-In one throwaway PostgreSQL database (``vk_bench_booking_rush`` on 127.0.0.1:5432: created,
-migrated, given the demo region with ``load_demo --no-activity``, dropped at the end):
+In one throwaway PostgreSQL database (``vk_bench_booking_rush`` on 127.0.0.1:5432, or
+``BENCH_DB_NAME``: created, migrated, given the demo region with ``load_demo --no-activity``,
+dropped at the end), with sessions and the cache on Redis as in a multi-node installation
+(``BENCH_REDIS_URL``, default redis://127.0.0.1:6379/0, under a key prefix of the run's own,
+removed at the end; ``BENCH_REDIS=0``: database sessions and each process's own cache):
 
 - A unit publishes a visit type online, with a pool of future slots (8 nurses, 10-minute slots
   on weekdays from three days ahead); there are 160 bench residents, each logged in with a
@@ -33,6 +36,9 @@ migrated, given the demo region with ``load_demo --no-activity``, dropped at the
 - **CPU.** Per round, the CPU of the load generator (this process), the gunicorn processes, the
   database's backends and the whole machine (from /proc); "other" is work of others on the
   machine. The ratio is also given per CPU second, which that work disturbs much less.
+- **Cost per booking** (issue 20). Per round, PostgreSQL's CPU per booking ÷ its CPU per bare SQL
+  transaction in the pgbench run at the same N (goal ≤ 2), and the server's CPU per booking ÷
+  the naive view's (goal ≤ 2); confirmation pages, refusals and 503s are part of a booking's cost.
 
 The load generator runs in this process on the same two CPUs as the server and PostgreSQL; its
 CPU is measured and reported with the figures.
@@ -370,13 +376,14 @@ def query_profile(data: Data) -> dict[str, Any]:
             began = time.perf_counter()
             answer = action()
             seconds = time.perf_counter() - began
-        statements = [q["sql"] for q in queries.captured_queries]
+        captured = queries.captured_queries
         return answer, {
             "status": answer.status_code,
-            "queries": len(statements),
-            "sql_ms": round(sum(float(q["time"]) for q in queries.captured_queries) * 1000, 2),
+            "queries": len(captured),
+            "sql_ms": round(sum(float(q["time"]) for q in captured) * 1000, 2),
             "wall_ms": round(seconds * 1000, 2),
-            "statements": [shorten(s) for s in statements],
+            # Each statement with its time as the client saw it (round trip included), in ms.
+            "statements": [[round(float(q["time"]) * 1000, 2), shorten(q["sql"])] for q in captured],
         }
 
     first, second = data.residents[0], data.residents[1]
@@ -461,6 +468,130 @@ def cost_breakdown(data: Data, a: Any, b: Any) -> dict[str, Any]:
         "queries": figures["post_booked_including_its_get"]["queries"] - figures["confirm_page_get"]["queries"],
     }
     return {"repetitions": repeat, "how": "in process, one request at a time, median", **figures}
+
+
+SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "150"))
+
+
+def sequential_cost(data: Data) -> dict[str, Any]:
+    """The cost ratios measured one request at a time, in this process (Django's test client, the
+    same settings as the server's), where the CPU of the one PostgreSQL backend serving a side is
+    read from /proc before and after: exact counts, little disturbed by other work on the
+    machine, unlike the rounds' (many backends, a saturated machine, few bookings per round).
+
+    - app: for each of SEQUENTIAL residents in turn, a confirmation page and its booking (302);
+    - naive: the naive view's POST (201) on as many other free slots;
+    - bare: the bare SQL transaction of bench/booking_rush.sql as many times, through a
+      connection of its own, its values written into the text and nothing prepared, as pgbench
+      sends it.
+
+    Web CPU is this process's (HTTP parsing and the server's threads left out, on both sides)."""
+    import psycopg
+    from django.db import connection
+    from django.test import Client, override_settings
+
+    def backend() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return int(cursor.fetchone()[0])
+
+    count = SEQUENTIAL
+    free = data.pool[-400 - 2 * count - 50 : -450]  # clear of the slots the profile books
+    app_slots, naive_slots = free[:count], free[count : 2 * count]
+    clients = []
+    for resident in data.residents[4 : 4 + count]:
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.cookies["vk_session"] = resident.session
+        clients.append(client)
+    while len(clients) < count:
+        clients.extend(clients[: count - len(clients)])
+
+    def app() -> None:
+        for client, slot in zip(clients, app_slots, strict=True):
+            path = f"/bookings/book/{data.unit_id}/slot/{slot}/"
+            page = client.get(path)
+            token, key = TOKEN.search(page.content), KEY.search(page.content)
+            assert page.status_code == 200 and token and key, page.status_code
+            form = {"csrfmiddlewaretoken": token[1].decode(), "submission_key": key[1].decode()}
+            if len(slot) % 2:
+                form["sms_reminder"] = "on"
+            answer = client.post(path, form)
+            assert answer.status_code == 302, answer.status_code
+
+    naive_client = Client(HTTP_HOST="127.0.0.1")
+
+    def naive() -> None:
+        for index, slot in enumerate(naive_slots):
+            form = {"personnummer": data.residents[4 + index % (len(data.residents) - 4)].personnummer}
+            answer = naive_client.post(f"/bench/naive/{slot}/", form)
+            assert answer.status_code == 201, answer.status_code
+
+    def measured(action: Callable[[], None]) -> dict[str, float]:
+        connection.close()
+        pid = backend()
+        ticks, cpu, began = _ticks(pid), time.process_time(), time.perf_counter()
+        action()
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - began
+        same = backend() == pid
+        used = (_ticks(pid) - ticks) / TICK
+        assert same, "the connection changed during the measurement"
+        return {
+            "postgres_cpu_ms": round(used * 1000 / count, 3),
+            "web_cpu_ms": round(cpu * 1000 / count, 3),
+            "wall_ms": round(wall * 1000 / count, 3),
+        }
+
+    with override_settings(ROOT_URLCONF="bench.booking_rush_urls"):
+        naive_client.post(f"/bench/naive/{data.pool[-3]}/", {"personnummer": data.residents[0].personnummer})
+        app_figures = measured(app)
+        naive_figures = measured(naive)
+
+    script = (ROOT / "bench" / "booking_rush.sql").read_text().splitlines()
+    statements = [line for line in script if line and not line.startswith(("--", "\\", "SELECT quote_literal"))]
+    patients = [str(p) for p in _patient_ids(data)]
+    with psycopg.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=DB_NAME, autocommit=True, prepare_threshold=None
+    ) as bare:
+        pid = int(bare.execute("SELECT pg_backend_pid()").fetchone()[0])  # type: ignore[index]
+        hot = data.pool[:HOT_SLOTS]
+        rng = random.Random(SEED)
+        ticks, began = _ticks(pid), time.perf_counter()
+        for _ in range(count):
+            slot, patient = f"'{rng.choice(hot)}'", f"'{rng.choice(patients)}'"
+            # The look-up pgbench's script makes first (\gset), then the transaction.
+            bare.execute(
+                f"SELECT quote_literal(slot_id) FROM bench_hot_slot WHERE n = {rng.randint(1, len(hot))}"  # noqa: S608
+            ).fetchone()
+            for statement in statements:
+                bare.execute(statement.replace(":slot", slot).replace(":patient", patient))  # type: ignore[arg-type]
+        bare_figures = {
+            "postgres_cpu_ms": round((_ticks(pid) - ticks) / TICK * 1000 / count, 3),
+            "wall_ms": round((time.perf_counter() - began) * 1000 / count, 3),
+        }
+    return {
+        "how": "one request at a time in this process; CPU of each side's own PostgreSQL backend from /proc",
+        "bookings": count,
+        "app_page_and_booking": app_figures,
+        "naive_view": naive_figures,
+        "bare_sql_transaction": bare_figures,
+        "db_cost_to_bare_sql": round(app_figures["postgres_cpu_ms"] / bare_figures["postgres_cpu_ms"], 2)
+        if bare_figures["postgres_cpu_ms"]
+        else None,
+        "web_cost_to_naive": round(app_figures["web_cpu_ms"] / naive_figures["web_cpu_ms"], 2)
+        if naive_figures["web_cpu_ms"]
+        else None,
+        "naive_db_cost_to_bare_sql": round(naive_figures["postgres_cpu_ms"] / bare_figures["postgres_cpu_ms"], 2)
+        if bare_figures["postgres_cpu_ms"]
+        else None,
+    }
+
+
+def _patient_ids(data: Data) -> list[Any]:
+    from vardkontakt.identity.models import Patient
+
+    return list(
+        Patient.objects.filter(personnummer__in=[r.personnummer for r in data.residents]).values_list("pk", flat=True)
+    )
 
 
 def shorten(statement: str) -> str:
@@ -1170,12 +1301,14 @@ def run() -> dict[str, object]:
         step("load_demo", lambda: call_command("load_demo", "--no-activity", verbosity=0, stdout=io.StringIO()))
         data = step("bench data", make_data)
         profile = step("query profile", lambda: query_profile(data))
-        if PROFILE_ONLY:  # for working on the booking code: a minute instead of four, no result file
+        step("baseline tables", lambda: baseline_tables(data))
+        sequential = step("sequential cost", lambda: sequential_cost(data))
+        log(f"  sequential: {json.dumps(sequential)}")
+        if PROFILE_ONLY:  # for working on the booking code: two minutes instead of ten, no result file
             log(json.dumps(profile, indent=1))
             raise SystemExit(0)
         step("reset", lambda: reset(data))
         connection.close()
-        step("baseline tables", lambda: baseline_tables(data))
         server = step("server", lambda: start_server(var))
         rounds, baseline, checks, locked = [], [], [], []
         try:
@@ -1348,6 +1481,7 @@ def run() -> dict[str, object]:
         "overload": flood,
         "server_log": server_log,
         "query_profile": profile,
+        "sequential_cost": sequential,
         "app_at_goal_clients": {k: app_at_goal[k] for k in ("post_status", "cpu_cores")},
         "run_seconds": round(time.perf_counter() - began, 1),
         "load_average": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]},

@@ -153,6 +153,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # without honouring busy_timeout, so concurrent tests would measure an artefact of the test setup.
     # One file per test process, so two test runs side by side never share (and break) one database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-vardkontakt-{os.getpid()}.sqlite3")}
+elif env_bool("VK_DB_PREPARED_STATEMENTS", False):
+    # PostgreSQL: parameters bound on the server, and a statement sent five times on a connection
+    # is prepared there (psycopg), so PostgreSQL parses and plans it once instead of on every request
+    # (the booking rush's database CPU per booking, docs/benchmarks.md). Off by default: a
+    # connection pooler in transaction mode must support prepared statements (PgBouncer 1.21 and
+    # later with max_prepared_statements; Debian 12 has 1.18).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"
@@ -204,7 +211,11 @@ REDIS_URL = env_str("VK_REDIS_URL", "")
 CACHE_KEY_PREFIX = env_str("VK_CACHE_KEY_PREFIX", "vk")
 CACHES: dict[str, dict[str, Any]] = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": CACHE_KEY_PREFIX}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "vardkontakt"}
     )

@@ -53,7 +53,11 @@ def on_redis(settings) -> Iterator[Stored]:
     prefix = f"vk-test-{uuid.uuid4().hex[:12]}"
     settings.CACHES = {
         **settings.CACHES,
-        "sessions": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": prefix},
+        "sessions": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        },
     }
     settings.SESSION_CACHE_ALIAS = "sessions"
     settings.SESSION_ENGINE = "vardkontakt.identity.sessions"
