@@ -39,7 +39,7 @@ class Stored:
 
     def ttl(self, session_key: str) -> int:
         (key,) = [k for k in self.keys() if k.decode().endswith(session_key)]
-        return int(self.redis.ttl(key))  # type: ignore[arg-type]
+        return int(self.redis.ttl(key))
 
 
 @pytest.fixture

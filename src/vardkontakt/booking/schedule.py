@@ -46,9 +46,9 @@ def settings_of(unit: CareUnit) -> BookingSettings:
     """The unit's booking rules. Read with the unit where its query joined them (the booking pages'
     unit and the booking's locked slot: a statement fewer per read on every booking request);
     otherwise looked up."""
-    if getattr(unit, _JOINED, False) and CareUnit.booking_settings.is_cached(unit):  # type: ignore[attr-defined]
+    if getattr(unit, _JOINED, False) and CareUnit.booking_settings.is_cached(unit):
         try:
-            return unit.booking_settings  # type: ignore[no-any-return]
+            return unit.booking_settings
         except BookingSettings.DoesNotExist:
             pass  # the join found none: the defaults are made below
     found, _ = BookingSettings.objects.get_or_create(unit=unit)

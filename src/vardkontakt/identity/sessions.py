@@ -13,6 +13,7 @@ Without Redis (the demo, SQLite, a single process) settings keep the database st
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import CreateError, UpdateError
@@ -26,11 +27,10 @@ GRACE_SECONDS = 15 * 60
 
 
 class SessionStore(CacheSessionStore):
-    def lifetime(self) -> int:
+    def lifetime(self, data: dict[str, Any]) -> int:
         """Seconds the stored session may live: to its idle or absolute limit (whichever comes
         first) plus the grace, for a logged-in session; Django's expiry otherwise (a login not yet
         completed: minutes)."""
-        data = self._get_session()
         seen_at, auth_at = data.get(SEEN_AT), data.get(AUTH_AT)
         if seen_at is None or auth_at is None:
             return self.get_expiry_age()
@@ -41,16 +41,18 @@ class SessionStore(CacheSessionStore):
         return max(60, ends_at + GRACE_SECONDS - int(time.time()))
 
     def save(self, must_create: bool = False) -> None:
-        # Django's cache store, with the lifetime above instead of the cookie's age.
+        # Django's cache store, with the lifetime above instead of the cookie's age. (_cache and
+        # _get_session are Django's own, missing from django-stubs.)
         if self.session_key is None:
             return self.create()
+        cache = self._cache  # type: ignore[attr-defined]
         if must_create:
-            store = self._cache.add
-        elif self._cache.get(self.cache_key) is not None:
-            store = self._cache.set
+            store = cache.add
+        elif cache.get(self.cache_key) is not None:
+            store = cache.set
         else:
             raise UpdateError
-        stored = store(self.cache_key, self._get_session(no_load=must_create), self.lifetime())
-        if must_create and not stored:
+        data = self._get_session(no_load=must_create)  # type: ignore[attr-defined]
+        if not store(self.cache_key, data, self.lifetime(data)) and must_create:
             raise CreateError
         return None
