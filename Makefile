@@ -15,7 +15,7 @@ STATIC_BUILD := src/vardkontakt/static/vardkontakt/build
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: help build setup demo test test-shifted lint lint-shell types migrations-check pytest bench fuzz-fhir messages clean \
-	chromium clamav sshd gettext pango apt nginx shellcheck psql postgresql-server deploy-smoke restore-drill
+	chromium clamav sshd gettext pango redis apt nginx shellcheck psql postgresql-server deploy-smoke restore-drill
 
 help:
 	@echo "make demo   - set up, load the demo region, serve on http://127.0.0.1:8000 with the worker"
@@ -84,6 +84,11 @@ clamav:
 sshd:
 	@test -x /usr/sbin/sshd || $(MAKE) --no-print-directory apt PACKAGE=openssh-server
 
+# Sessions and the cache on Redis where VK_REDIS_URL is set; its tests and the booking rush use
+# the one at 127.0.0.1:6379 (Debian's service) and skip or stop without it.
+redis:
+	@command -v redis-server >/dev/null || $(MAKE) --no-print-directory apt PACKAGE=redis-server
+
 pango:
 	@installed=$$(dpkg-query -W -f='$${Status}\n' $(PANGO_PACKAGES) 2>/dev/null | grep -c '^install ok installed$$'); \
 		test "$$installed" = "$(words $(PANGO_PACKAGES))" || $(MAKE) --no-print-directory apt PACKAGE="$(PANGO_PACKAGES)"
@@ -121,7 +126,7 @@ PYTEST_WORKERS ?= 2
 
 TEST_RESULTS := var/test-results
 
-pytest: setup chromium clamav sshd pango
+pytest: setup chromium clamav sshd pango redis
 	@mkdir -p $(TEST_RESULTS)
 	.venv/bin/pytest -n $(PYTEST_WORKERS) --junitxml=$(TEST_RESULTS)/today.xml
 
@@ -138,7 +143,7 @@ test-shifted: setup clamav sshd pango
 		--junitxml=$(TEST_RESULTS)/shifted.xml || true
 	$(PY) tests/same_outcomes.py --leave-out tests.browser. $(TEST_RESULTS)/today.xml $(TEST_RESULTS)/shifted.xml
 
-bench: setup
+bench: setup redis
 	@test -n "$(NAME)" || { echo "usage: make bench NAME=<benchmark in bench/>"; exit 2; }
 	$(PY) bench/run.py $(NAME)
 

@@ -1,7 +1,10 @@
 """The booking rush: residents booking over HTTP into a few hot slots, against bare SQL.
 
-In one throwaway PostgreSQL database (``vk_bench_booking_rush`` on 127.0.0.1:5432: created,
-migrated, given the demo region with ``load_demo --no-activity``, dropped at the end):
+In one throwaway PostgreSQL database (``vk_bench_booking_rush`` on 127.0.0.1:5432, or
+``BENCH_DB_NAME``: created, migrated, given the demo region with ``load_demo --no-activity``,
+dropped at the end), with sessions and the cache on Redis as in a multi-node installation
+(``BENCH_REDIS_URL``, default redis://127.0.0.1:6379/0, under a key prefix of the run's own,
+removed at the end; ``BENCH_REDIS=0``: database sessions and each process's own cache):
 
 - A unit publishes a visit type online, with a pool of future slots (8 nurses, 10-minute slots
   on weekdays from three days ahead); there are 160 bench residents, each logged in with a
@@ -33,6 +36,9 @@ migrated, given the demo region with ``load_demo --no-activity``, dropped at the
 - **CPU.** Per round, the CPU of the load generator (this process), the gunicorn processes, the
   database's backends and the whole machine (from /proc); "other" is work of others on the
   machine. The ratio is also given per CPU second, which that work disturbs much less.
+- **Cost per booking** (issue 20). Per round, PostgreSQL's CPU per booking ÷ its CPU per bare SQL
+  transaction in the pgbench run at the same N (goal ≤ 2), and the server's CPU per booking ÷
+  the naive view's (goal ≤ 2); confirmation pages, refusals and 503s are part of a booking's cost.
 
 The load generator runs in this process on the same two CPUs as the server and PostgreSQL; its
 CPU is measured and reported with the figures.
@@ -71,7 +77,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench.rush_http import Browser, HttpError  # noqa: E402
 
-DB_NAME = "vk_bench_booking_rush"
+# Two copies of the benchmark may run on one PostgreSQL server (two checkouts, or the multi-node
+# variant): each its own database (BENCH_DB_NAME), since the CPU of backends is told apart by it.
+DB_NAME = os.environ.get("BENCH_DB_NAME", "vk_bench_booking_rush")
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 
 
@@ -96,6 +104,9 @@ NURSES = 8
 POOL_SLOTS = 6000
 SMS_SHARE = 0.5  # the share of attempts that ask for an SMS reminder
 GOAL_RATIO, GOAL_P99_MS, GOAL_AT = 0.30, 250.0, 64
+# Issue 20: PostgreSQL CPU per booking at most 2 x per bare SQL transaction; server CPU per booking
+# at most 2 x the naive view's.
+GOAL_DB_COST, GOAL_WEB_COST = 2.0, 2.0
 SEED = 20261126
 VISIT_TYPE = "Influensavaccination (bänk)"
 
@@ -139,6 +150,44 @@ def throwaway_database() -> Iterator[dict[str, str]]:
             admin.execute(drop)
 
 
+def session_store() -> Any:
+    """The configured session store's class (the database's, or Redis's with VK_REDIS_URL)."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def redis_setup() -> dict[str, str]:
+    """Sessions and cache on Redis, as in a multi-node installation (BENCH_REDIS_URL; BENCH_REDIS=0:
+    database sessions and the in-process cache), under a key prefix of this run's own."""
+    if os.environ.get("BENCH_REDIS", "1") == "0":
+        return {"sessions": "database", "cache": "local memory"}
+    import redis
+
+    url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        raise SystemExit(f"booking_rush wants Redis at {url} (BENCH_REDIS=0 runs without): {error}") from None
+    os.environ["VK_REDIS_URL"] = url
+    os.environ["VK_CACHE_KEY_PREFIX"] = f"bench-{DB_NAME}-{os.getpid()}"
+    return {"sessions": "redis", "cache": "redis", "url": url, "key_prefix": os.environ["VK_CACHE_KEY_PREFIX"]}
+
+
+def redis_cleanup() -> None:
+    prefix = os.environ.get("VK_CACHE_KEY_PREFIX", "")
+    if not prefix.startswith("bench-"):
+        return
+    import redis
+
+    client = redis.Redis.from_url(os.environ["VK_REDIS_URL"])
+    keys = list(client.scan_iter(f"{prefix}*", count=1000))
+    for start in range(0, len(keys), 500):
+        client.delete(*keys[start : start + 500])
+
+
 def django_setup(var: str) -> None:
     import django
 
@@ -175,7 +224,6 @@ def weekdays_from(start: dt.date) -> Iterator[dt.date]:
 
 
 def make_data() -> Data:
-    from django.contrib.sessions.backends.db import SessionStore
     from django.test import Client
     from django.utils import timezone
 
@@ -188,13 +236,19 @@ def make_data() -> Data:
 
     unit = CareUnit.objects.get(hsa_id=demo_data.unit_hsa_id(demo_data.UNITS[0].code))
     BookingSettings.objects.update_or_create(
-        unit=unit, defaults={"terms_text": "Vaccinationen är kostnadsfri för dig som fyllt 65 år."}
+        unit=unit,
+        defaults={
+            "terms_text": "Vaccinationen är kostnadsfri för dig som fyllt 65 år.",
+            # Each bench resident books again and again (a rush of many people, played by 160):
+            # the unit's limit of coming web bookings per person would refuse the second (400).
+            "online_bookings_per_visit_type": 10_000,
+        },
     )
     visit_type = VisitType.objects.create(
         unit=unit,
         name=VISIT_TYPE,
         duration_minutes=10,
-        profession=Profession.NURSE,
+        professions=[Profession.NURSE],
         bookable_online=True,
         rebookable_online=True,
     )
@@ -253,7 +307,7 @@ def make_data() -> Data:
         client = Client(HTTP_HOST="127.0.0.1")  # the settings allow 127.0.0.1, not "testserver"
         login_as(client, user)
         key = client.cookies["vk_session"].value
-        assert SessionStore(session_key=key).exists(key)
+        assert session_store()(session_key=key).exists(key)
         residents.append(Resident(number, key))
     return Data(str(unit.pk), str(visit_type.pk), pool, residents)
 
@@ -322,13 +376,14 @@ def query_profile(data: Data) -> dict[str, Any]:
             began = time.perf_counter()
             answer = action()
             seconds = time.perf_counter() - began
-        statements = [q["sql"] for q in queries.captured_queries]
+        captured = queries.captured_queries
         return answer, {
             "status": answer.status_code,
-            "queries": len(statements),
-            "sql_ms": round(sum(float(q["time"]) for q in queries.captured_queries) * 1000, 2),
+            "queries": len(captured),
+            "sql_ms": round(sum(float(q["time"]) for q in captured) * 1000, 2),
             "wall_ms": round(seconds * 1000, 2),
-            "statements": [shorten(s) for s in statements],
+            # Each statement with its time as the client saw it (round trip included), in ms.
+            "statements": [[round(float(q["time"]) * 1000, 2), shorten(q["sql"])] for q in captured],
         }
 
     first, second = data.residents[0], data.residents[1]
@@ -347,10 +402,8 @@ def query_profile(data: Data) -> dict[str, Any]:
     _, taken = capture(lambda: b.post(path, form_b))
     assert booked["status"] == 302 and taken["status"] == 409, (booked["status"], taken["status"])
     # The sessions are used again later; their idle clock starts now.
-    from django.contrib.sessions.backends.db import SessionStore
-
     for resident in (first, second):
-        store = SessionStore(session_key=resident.session)
+        store = session_store()(session_key=resident.session)
         store[SEEN_AT] = store[AUTH_AT] = int(time.time())
         store.save()
     breakdown = cost_breakdown(data, client_for(data.residents[2]), client_for(data.residents[3]))
@@ -415,6 +468,130 @@ def cost_breakdown(data: Data, a: Any, b: Any) -> dict[str, Any]:
         "queries": figures["post_booked_including_its_get"]["queries"] - figures["confirm_page_get"]["queries"],
     }
     return {"repetitions": repeat, "how": "in process, one request at a time, median", **figures}
+
+
+SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "150"))
+
+
+def sequential_cost(data: Data) -> dict[str, Any]:
+    """The cost ratios measured one request at a time, in this process (Django's test client, the
+    same settings as the server's), where the CPU of the one PostgreSQL backend serving a side is
+    read from /proc before and after: exact counts, little disturbed by other work on the
+    machine, unlike the rounds' (many backends, a saturated machine, few bookings per round).
+
+    - app: for each of SEQUENTIAL residents in turn, a confirmation page and its booking (302);
+    - naive: the naive view's POST (201) on as many other free slots;
+    - bare: the bare SQL transaction of bench/booking_rush.sql as many times, through a
+      connection of its own, its values written into the text and nothing prepared, as pgbench
+      sends it.
+
+    Web CPU is this process's (HTTP parsing and the server's threads left out, on both sides)."""
+    import psycopg
+    from django.db import connection
+    from django.test import Client, override_settings
+
+    def backend() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return int(cursor.fetchone()[0])
+
+    count = SEQUENTIAL
+    free = data.pool[-400 - 2 * count - 50 : -450]  # clear of the slots the profile books
+    app_slots, naive_slots = free[:count], free[count : 2 * count]
+    clients = []
+    for resident in data.residents[4 : 4 + count]:
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.cookies["vk_session"] = resident.session
+        clients.append(client)
+    while len(clients) < count:
+        clients.extend(clients[: count - len(clients)])
+
+    def app() -> None:
+        for client, slot in zip(clients, app_slots, strict=True):
+            path = f"/bookings/book/{data.unit_id}/slot/{slot}/"
+            page = client.get(path)
+            token, key = TOKEN.search(page.content), KEY.search(page.content)
+            assert page.status_code == 200 and token and key, page.status_code
+            form = {"csrfmiddlewaretoken": token[1].decode(), "submission_key": key[1].decode()}
+            if len(slot) % 2:
+                form["sms_reminder"] = "on"
+            answer = client.post(path, form)
+            assert answer.status_code == 302, answer.status_code
+
+    naive_client = Client(HTTP_HOST="127.0.0.1")
+
+    def naive() -> None:
+        for index, slot in enumerate(naive_slots):
+            form = {"personnummer": data.residents[4 + index % (len(data.residents) - 4)].personnummer}
+            answer = naive_client.post(f"/bench/naive/{slot}/", form)
+            assert answer.status_code == 201, answer.status_code
+
+    def measured(action: Callable[[], None]) -> dict[str, float]:
+        connection.close()
+        pid = backend()
+        ticks, cpu, began = _ticks(pid), time.process_time(), time.perf_counter()
+        action()
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - began
+        same = backend() == pid
+        used = (_ticks(pid) - ticks) / TICK
+        assert same, "the connection changed during the measurement"
+        return {
+            "postgres_cpu_ms": round(used * 1000 / count, 3),
+            "web_cpu_ms": round(cpu * 1000 / count, 3),
+            "wall_ms": round(wall * 1000 / count, 3),
+        }
+
+    with override_settings(ROOT_URLCONF="bench.booking_rush_urls"):
+        naive_client.post(f"/bench/naive/{data.pool[-3]}/", {"personnummer": data.residents[0].personnummer})
+        app_figures = measured(app)
+        naive_figures = measured(naive)
+
+    script = (ROOT / "bench" / "booking_rush.sql").read_text().splitlines()
+    statements = [line for line in script if line and not line.startswith(("--", "\\", "SELECT quote_literal"))]
+    patients = [str(p) for p in _patient_ids(data)]
+    with psycopg.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=DB_NAME, autocommit=True, prepare_threshold=None
+    ) as bare:
+        pid = int(bare.execute("SELECT pg_backend_pid()").fetchone()[0])  # type: ignore[index]
+        hot = data.pool[:HOT_SLOTS]
+        rng = random.Random(SEED)
+        ticks, began = _ticks(pid), time.perf_counter()
+        for _ in range(count):
+            slot, patient = f"'{rng.choice(hot)}'", f"'{rng.choice(patients)}'"
+            # The look-up pgbench's script makes first (\gset), then the transaction.
+            bare.execute(
+                f"SELECT quote_literal(slot_id) FROM bench_hot_slot WHERE n = {rng.randint(1, len(hot))}"  # noqa: S608
+            ).fetchone()
+            for statement in statements:
+                bare.execute(statement.replace(":slot", slot).replace(":patient", patient))  # type: ignore[arg-type]
+        bare_figures = {
+            "postgres_cpu_ms": round((_ticks(pid) - ticks) / TICK * 1000 / count, 3),
+            "wall_ms": round((time.perf_counter() - began) * 1000 / count, 3),
+        }
+    return {
+        "how": "one request at a time in this process; CPU of each side's own PostgreSQL backend from /proc",
+        "bookings": count,
+        "app_page_and_booking": app_figures,
+        "naive_view": naive_figures,
+        "bare_sql_transaction": bare_figures,
+        "db_cost_to_bare_sql": round(app_figures["postgres_cpu_ms"] / bare_figures["postgres_cpu_ms"], 2)
+        if bare_figures["postgres_cpu_ms"]
+        else None,
+        "web_cost_to_naive": round(app_figures["web_cpu_ms"] / naive_figures["web_cpu_ms"], 2)
+        if naive_figures["web_cpu_ms"]
+        else None,
+        "naive_db_cost_to_bare_sql": round(naive_figures["postgres_cpu_ms"] / bare_figures["postgres_cpu_ms"], 2)
+        if bare_figures["postgres_cpu_ms"]
+        else None,
+    }
+
+
+def _patient_ids(data: Data) -> list[Any]:
+    from vardkontakt.identity.models import Patient
+
+    return list(
+        Patient.objects.filter(personnummer__in=[r.personnummer for r in data.residents]).values_list("pk", flat=True)
+    )
 
 
 def shorten(statement: str) -> str:
@@ -1113,7 +1290,9 @@ def step(label: str, action: Callable[[], Any]) -> Any:
 def run() -> dict[str, object]:
     began = time.perf_counter()
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory() as var, throwaway_database() as database:
+    stores = redis_setup()
+    with tempfile.TemporaryDirectory() as var, throwaway_database() as database, contextlib.ExitStack() as later:
+        later.callback(redis_cleanup)
         django_setup(var)
         from django.core.management import call_command
         from django.db import connection
@@ -1122,12 +1301,14 @@ def run() -> dict[str, object]:
         step("load_demo", lambda: call_command("load_demo", "--no-activity", verbosity=0, stdout=io.StringIO()))
         data = step("bench data", make_data)
         profile = step("query profile", lambda: query_profile(data))
-        if PROFILE_ONLY:  # for working on the booking code: a minute instead of four, no result file
+        step("baseline tables", lambda: baseline_tables(data))
+        sequential = step("sequential cost", lambda: sequential_cost(data))
+        log(f"  sequential: {json.dumps(sequential)}")
+        if PROFILE_ONLY:  # for working on the booking code: two minutes instead of ten, no result file
             log(json.dumps(profile, indent=1))
             raise SystemExit(0)
         step("reset", lambda: reset(data))
         connection.close()
-        step("baseline tables", lambda: baseline_tables(data))
         server = step("server", lambda: start_server(var))
         rounds, baseline, checks, locked = [], [], [], []
         try:
@@ -1210,7 +1391,14 @@ def run() -> dict[str, object]:
                 "app_post_p99_ms": app["post_latency"].get("p99_ms"),
                 "sql_p99_ms": sql["latency"].get("p99_ms"),
                 **cpu_ratio(app, sql),
+                **cost_ratios(app, sql, naive),
             }
+        )
+    for c in comparison:
+        log(
+            f"cost at {c['clients']} clients: PostgreSQL {c.get('postgres_cpu_ms_per_booking')} ms per booking,"
+            f" {c.get('db_cost_to_bare_sql')} x the bare transaction; server {c.get('server_cpu_ms_per_booking')} ms,"
+            f" {c.get('web_cost_to_naive')} x the naive view"
         )
     at_goal = next((c for c in comparison if c["clients"] == GOAL_AT), comparison[-1])
     app_at_goal = next((r for r in rounds if r["clients"] == at_goal["clients"]), rounds[-1])
@@ -1228,6 +1416,23 @@ def run() -> dict[str, object]:
         "ratio": at_goal["ratio_app_to_sql"],
         "p99_ms": at_goal["app_post_p99_ms"],
         "double_bookings": doubles,
+        "db_cost_to_bare_sql": at_goal.get("db_cost_to_bare_sql"),
+        "web_cost_to_naive": at_goal.get("web_cost_to_naive"),
+        "cost_per_round": [
+            {
+                k: c.get(k)
+                for k in (
+                    "clients",
+                    "postgres_cpu_ms_per_booking",
+                    "postgres_cpu_ms_per_bare_transaction",
+                    "db_cost_to_bare_sql",
+                    "server_cpu_ms_per_booking",
+                    "naive_server_cpu_ms_per_booking",
+                    "web_cost_to_naive",
+                )
+            }
+            for c in comparison
+        ],
         "goal": {
             "ratio_at_least": GOAL_RATIO,
             "p99_ms_below": GOAL_P99_MS,
@@ -1237,8 +1442,13 @@ def run() -> dict[str, object]:
             "p99_met": (at_goal["app_post_p99_ms"] or 1e9) < GOAL_P99_MS,
             "no_double_bookings": doubles == 0,
             "overload_only_success_or_503": flood["failures"] == 0,
+            "db_cost_to_bare_sql_at_most": GOAL_DB_COST,
+            "web_cost_to_naive_at_most": GOAL_WEB_COST,
+            "db_cost_met": (at_goal.get("db_cost_to_bare_sql") or 1e9) <= GOAL_DB_COST,
+            "web_cost_met": (at_goal.get("web_cost_to_naive") or 1e9) <= GOAL_WEB_COST,
         },
         "database": database,
+        "sessions_and_cache": stores,
         "setup": {
             "hot_slots": HOT_SLOTS,
             "pool_slots": POOL_SLOTS,
@@ -1271,10 +1481,31 @@ def run() -> dict[str, object]:
         "overload": flood,
         "server_log": server_log,
         "query_profile": profile,
+        "sequential_cost": sequential,
         "app_at_goal_clients": {k: app_at_goal[k] for k in ("post_status", "cpu_cores")},
         "run_seconds": round(time.perf_counter() - began, 1),
         "load_average": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]},
     }
+
+
+def cost_ratios(app: dict[str, Any], sql: dict[str, Any], naive: dict[str, Any]) -> dict[str, Any]:
+    """What a booking costs, per round: PostgreSQL's CPU per booking (the backends serving the
+    server, confirmation pages and refusals included) against its CPU per bare SQL transaction in
+    the pgbench run at the same N, and the server's CPU per booking against the naive view's
+    (goals: at most GOAL_DB_COST and GOAL_WEB_COST)."""
+    app_ms, naive_ms = app["cpu_ms_per_booking"], naive["cpu_ms_per_booking"]
+    bare_ms = sql.get("cpu_ms_per_transaction", {}).get("postgres_backends")
+    figures: dict[str, Any] = {
+        "postgres_cpu_ms_per_booking": app_ms["postgres_backends"],
+        "postgres_cpu_ms_per_bare_transaction": bare_ms,
+        "server_cpu_ms_per_booking": app_ms["server"],
+        "naive_server_cpu_ms_per_booking": naive_ms["server"],
+    }
+    if app_ms["postgres_backends"] and bare_ms:
+        figures["db_cost_to_bare_sql"] = round(app_ms["postgres_backends"] / bare_ms, 2)
+    if app_ms["server"] and naive_ms["server"]:
+        figures["web_cost_to_naive"] = round(app_ms["server"] / naive_ms["server"], 2)
+    return figures
 
 
 def cpu_ratio(app: dict[str, Any], sql: dict[str, Any]) -> dict[str, Any]:

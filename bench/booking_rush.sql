@@ -16,5 +16,5 @@ SELECT quote_literal(slot_id) AS slot, (SELECT quote_literal(patient_id) FROM be
 BEGIN;
 SELECT id, unit_id, visit_type_id, starts_at, channel, held_back FROM booking_slot WHERE id = :slot FOR UPDATE;
 UPDATE booking_booking SET status = 'cancelled', ended_at = now() WHERE slot_id = :slot AND status = 'active' AND NOT overbooked;
-INSERT INTO booking_booking (id, slot_id, patient_id, channel, booked_by_patient_id, status, created_at, ended_online, sms_reminder, overbooked, overbook_reason, idempotency_key) VALUES (gen_random_uuid(), :slot, :patient, 'online', :patient, 'active', now(), false, false, false, '', gen_random_uuid()::text);
+INSERT INTO booking_booking (id, slot_id, patient_id, channel, booked_by_patient_id, status, created_at, ended_online, sms_reminder, overbooked, overbook_reason, idempotency_key, calendar_sequence) VALUES (gen_random_uuid(), :slot, :patient, 'online', :patient, 'active', now(), false, false, false, '', gen_random_uuid()::text, 0);
 COMMIT;

@@ -155,6 +155,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # without honouring busy_timeout, so concurrent tests would measure an artefact of the test setup.
     # One file per test process, so two test runs side by side never share (and break) one database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-vardkontakt-{os.getpid()}.sqlite3")}
+elif env_bool("VK_DB_PREPARED_STATEMENTS", False):
+    # PostgreSQL: parameters bound on the server, and a statement sent five times on a connection
+    # is prepared there (psycopg), so PostgreSQL parses and plans it once instead of on every request
+    # (the booking rush's database CPU per booking, docs/benchmarks.md). Off by default: a
+    # connection pooler in transaction mode must support prepared statements (PgBouncer 1.21 and
+    # later with max_prepared_statements; Debian 12 has 1.18).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"
@@ -164,6 +171,7 @@ LOGIN_URL = "identity:login"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
 
 # Sessions: a new id at login (django.contrib.auth), server-side store, idle and absolute limits.
+# The store is the database, or Redis where VK_REDIS_URL is set (see CACHES below).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # A session started by a login that was never finished (state, nonce, PKCE verifier) ends this soon;
 # the worker removes expired session rows (identity.tasks.remove_expired_sessions).
@@ -201,13 +209,31 @@ TRUSTED_PROXIES = env_list("VK_TRUSTED_PROXIES", [])
 
 # Cache: Redis where VK_REDIS_URL is set (rate limits shared by every web process), else memory.
 REDIS_URL = env_str("VK_REDIS_URL", "")
+# Installations (or test runs) sharing one Redis database keep apart by the prefix.
+CACHE_KEY_PREFIX = env_str("VK_CACHE_KEY_PREFIX", "vk")
 CACHES: dict[str, dict[str, Any]] = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "vk"}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "vardkontakt"}
     )
 }
+if REDIS_URL:
+    # Sessions on Redis: no database statement per request for them, shared by every web node (a
+    # logout ends the session on all of them), the limits also as the key's lifetime
+    # (identity/sessions.py). Their own alias and prefix (the default cache's keys never collide
+    # with them; Redis's clear() empties the whole Redis database all the same).
+    CACHES["sessions"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"{CACHE_KEY_PREFIX}-session",
+    }
+    SESSION_CACHE_ALIAS = "sessions"
+    SESSION_ENGINE = "vardkontakt.identity.sessions"
 # Rate limits (core/ratelimit.py): name -> (attempts in the window, window s, first lockout s, longest
 # lockout s). Lockouts double while the key keeps reaching the limit within a day.
 RATE_LIMITS: dict[str, tuple[int, int, int, int]] = {

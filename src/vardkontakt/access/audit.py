@@ -117,7 +117,9 @@ def audit(
 ) -> AuditEntry:
     """Append one entry. Runs in (or opens) a transaction: if the change rolls back, so does its entry."""
     _check_labelled(action)
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction (two statements fewer per audited change): an
+    # error here ends the whole transaction anyway, the change with its entry.
+    with transaction.atomic(savepoint=False):
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
         entry = AuditEntry(
             sequence=head.sequence + 1,
@@ -187,7 +189,7 @@ def audit_many(*, actor: Actor, action: str, lines: list[AuditLine], for_each: b
     if not lines:
         return 0
     _check_labelled(action)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # as in audit()
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
         now = timezone.now()
         entries = []

@@ -28,7 +28,7 @@ from vardkontakt.booking.models import (
     Slot,
     VisitType,
 )
-from vardkontakt.booking.schedule import local_instant, settings_of
+from vardkontakt.booking.schedule import local_instant, settings_of, settings_read_with
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.fees.selectors import Quote, fee_quote
 from vardkontakt.identity.models import Patient, Staff
@@ -85,7 +85,7 @@ def bookings_of(*, reader: Patient, subject: Patient) -> tuple[list[Booking], li
 
 def _units_online() -> QuerySet[CareUnit]:
     published = VisitType.objects.filter(unit=OuterRef("pk"), bookable_online=True, active=True)
-    return CareUnit.objects.filter(Exists(published), live=True).select_related("administration")
+    return CareUnit.objects.filter(Exists(published), live=True).select_related("administration", "booking_settings")
 
 
 def units_to_book_at(*, reader: Patient, subject: Patient, query: str = "") -> tuple[list[CareUnit], list[CareUnit]]:
@@ -105,7 +105,7 @@ def unit_booking_online(*, unit_id: uuid.UUID | str) -> CareUnit:
     unit = _units_online().filter(pk=unit_id).first()
     if unit is None:
         raise Http404
-    return unit
+    return settings_read_with(unit)
 
 
 def _at_limit(*, reader: Patient, subject: Patient, unit: CareUnit, visit_types: list[VisitType]) -> set[Any]:

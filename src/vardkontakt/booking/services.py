@@ -41,7 +41,7 @@ from vardkontakt.booking.models import (
     OfferStatus,
     Slot,
 )
-from vardkontakt.booking.schedule import settings_of
+from vardkontakt.booking.schedule import settings_of, settings_read_with
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.notifications.models import NotificationKind
 from vardkontakt.organisation.models import CareUnit
@@ -122,11 +122,13 @@ def _locked_slot(slot_id: uuid.UUID | str) -> Slot:
     so they queue on this row. Only the slot's row (``of``): the unit's and visit type's rows come
     along unlocked, or every booking at the unit would wait for the one before it."""
     try:
-        return (
+        slot = (
             Slot.objects.select_for_update(of=("self",), no_key=True)
-            .select_related("visit_type", "unit")
+            .select_related("visit_type", "unit__booking_settings")
             .get(pk=slot_id)
         )
+        settings_read_with(slot.unit)
+        return slot
     except Slot.DoesNotExist:
         # A time taken out of the book (an absence, a changed schedule) after the page was shown.
         raise BookingRefused(Refusal.TAKEN) from None
