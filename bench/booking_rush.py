@@ -194,7 +194,7 @@ def make_data() -> Data:
         unit=unit,
         name=VISIT_TYPE,
         duration_minutes=10,
-        profession=Profession.NURSE,
+        professions=[Profession.NURSE],
         bookable_online=True,
         rebookable_online=True,
     )

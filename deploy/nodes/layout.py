@@ -213,6 +213,7 @@ class Layout:
     workers: int = 2
     replica: bool = True
     wsgi: str = "vardkontakt.wsgi"
+    database: str = DATABASE
     web_env: dict[str, str] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     services: dict[str, Service] = field(default_factory=dict)
@@ -226,15 +227,15 @@ class Layout:
 
     @property
     def primary_url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.ports['primary']}/{DATABASE}"
+        return f"postgres://postgres@127.0.0.1:{self.ports['primary']}/{self.database}"
 
     @property
     def pooled_url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.ports['pgbouncer']}/{DATABASE}"
+        return f"postgres://postgres@127.0.0.1:{self.ports['pgbouncer']}/{self.database}"
 
     @property
     def replica_url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.ports['replica']}/{DATABASE}"
+        return f"postgres://postgres@127.0.0.1:{self.ports['replica']}/{self.database}"
 
     @property
     def redis_url(self) -> str:
@@ -294,9 +295,9 @@ class Layout:
     def _up(self, load_demo: bool) -> None:
         self._redis()  # the cache: load_demo uses it too
         primary = make_primary(self.root / "primary", self.ports["primary"])
-        primary.sql(f"CREATE DATABASE {DATABASE}")
+        primary.sql(f"CREATE DATABASE {self.database}")
         # Django sends SET TIME ZONE on each new connection unless the database is in UTC already.
-        primary.sql(f"ALTER DATABASE {DATABASE} SET timezone TO 'UTC'")
+        primary.sql(f"ALTER DATABASE {self.database} SET timezone TO 'UTC'")
         direct = {**self.app_env(), "DATABASE_URL": self.primary_url, "VK_DB_POOLER": ""}
         direct.pop("VK_REPLICA_DATABASE_URL", None)
         _run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], self.root / "logs" / "migrate.log", direct)
@@ -324,8 +325,16 @@ class Layout:
 
     def down(self) -> None:
         """Stop everything this layout started, then remove its directory."""
-        for name in reversed(list(self.services)):
-            self.stop(name)
+        # All at once (gunicorn's graceful stop and a worker's current task each take seconds);
+        # whatever has not ended after 15 s is killed.
+        running = [name for name in self.services if self.services[name].pid is not None]
+        for name in running:
+            self.kill(name, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_group_alive(self.services[n].pid or 0) for n in running):
+            time.sleep(0.1)
+        for name in running:
+            self.stop(name, timeout=0)
         for cluster_dir in ("replica", "primary"):
             data = self.root / cluster_dir / "data"
             if (data / "postmaster.pid").exists():
@@ -414,7 +423,7 @@ class Layout:
         ini = (HERE / "pgbouncer.ini").read_text()
         for key, value in {
             "@PRIMARY_PORT@": str(self.ports["primary"]),
-            "@DATABASE@": DATABASE,
+            "@DATABASE@": self.database,
             "@PORT@": str(self.ports["pgbouncer"]),
             "@DIR@": str(directory),
         }.items():
@@ -501,6 +510,7 @@ class Layout:
             "workers": self.workers,
             "replica": self.replica,
             "wsgi": self.wsgi,
+            "database": self.database,
             "ports": self.ports,
             "in_upstream": self.in_upstream,
             "services": {name: asdict(s) for name, s in self.services.items()},
@@ -512,7 +522,7 @@ class Layout:
     def load(cls, root: Path) -> Layout:
         state = json.loads((root / "layout.json").read_text())
         layout = cls(
-            Path(state["root"]), state["web_nodes"], state["workers"], state["replica"], state["wsgi"],
+            Path(state["root"]), state["web_nodes"], state["workers"], state["replica"], state["wsgi"], state["database"],
             ports=state["ports"], in_upstream=state["in_upstream"],
         )  # fmt: skip
         layout.services = {name: Service(**s) for name, s in state["services"].items()}

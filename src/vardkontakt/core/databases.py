@@ -14,7 +14,7 @@ leak to another client or be lost. What Django and this project do on a connecti
 - ``SET TIME ZONE 'UTC'`` when the server's time zone differs: PgBouncer tracks TimeZone per
   client and restores it on every server connection it hands out; set the database's time zone
   to UTC (docs/operations.md) and the statement is never sent;
-- no ``SET``, advisory locks, ``LISTEN``/``NOTIFY`` or temporary tables anywhere in the code
+- no session settings, advisory locks, listen/notify or temporary tables anywhere in the code
   (``tests/core/test_databases.py`` searches for them); row locks (``select_for_update``) live
   inside transactions and are fine.
 """

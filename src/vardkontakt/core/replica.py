@@ -81,31 +81,37 @@ _state: tuple[float, ReplicaState] | None = None
 
 
 def measure() -> ReplicaState:
-    """The replica's state now: one query on it and one on the primary (for the bytes)."""
+    """The replica's state now: the primary's WAL position, then how far the replica replayed.
+
+    Bytes: how much of what the primary had written the replica has not replayed. Seconds: 0
+    when it has replayed all of it, else the age of the last transaction it replayed (an idle
+    primary is no lag; a paused or slow replica's lag grows with the clock).
+    """
+    primary_lsn: int | None = None
+    try:
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_lsn()::text")
+            primary_lsn = parse_lsn(cursor.fetchone()[0])
+    except DatabaseError:
+        pass  # the primary's own trouble is /healthz's database check
     try:
         with connections[REPLICA].cursor() as cursor:
-            # Seconds: 0 while everything received is replayed (an idle primary is not lag),
-            # else the age of the last replayed transaction (replay paused or behind).
             cursor.execute(
                 "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text,"
-                " CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
-                " ELSE EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp()) END"
+                " EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp()),"
+                " pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()"
             )
-            in_recovery, replay, seconds = cursor.fetchone()
+            in_recovery, replay, age, all_received_replayed = cursor.fetchone()
     except DatabaseError as exc:
         connections[REPLICA].close()
         return ReplicaState(reachable=False, error=exc.__class__.__name__)
     if not in_recovery or replay is None:
         return ReplicaState(reachable=False, error="not a streaming replica")
     replay_lsn = parse_lsn(replay)
-    lag_bytes: int | None = None
-    try:
-        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute("SELECT pg_current_wal_lsn()::text")
-            lag_bytes = max(0, parse_lsn(cursor.fetchone()[0]) - replay_lsn)
-    except DatabaseError:
-        pass  # the primary's own trouble is /healthz's database check
-    return ReplicaState(True, replay_lsn, round(float(seconds or 0), 3), lag_bytes)
+    lag_bytes = None if primary_lsn is None else max(0, primary_lsn - replay_lsn)
+    caught_up = lag_bytes == 0 if lag_bytes is not None else bool(all_received_replayed)
+    seconds = 0.0 if caught_up or age is None else round(float(age), 3)
+    return ReplicaState(True, replay_lsn, seconds, lag_bytes)
 
 
 def state() -> ReplicaState:
