@@ -129,6 +129,9 @@ def between(a: Snapshot, b: Snapshot) -> dict[str, float]:
     machine = (b.busy - a.busy) / max(1, b.total - a.total) * (os.cpu_count() or 1)
     cores["whole_machine"] = machine
     cores["other"] = max(0.0, machine - sum(v for k, v in cores.items() if k != "whole_machine"))
+    # Under booking_rush's names too (its summary reads them).
+    cores["server"] = cores["web_nodes"]
+    cores["postgres_backends"] = cores["primary_backends"]
     return {k: round(v, 3) for k, v in cores.items()}
 
 

@@ -49,7 +49,7 @@ def replica_settings(url: str, *, connect_timeout: int) -> dict[str, Any]:
     """The replica's alias: read-only, a short connect timeout (a replica that is down must send
     the reads to the primary at once, not after the operating system's TCP timeout), and in the
     tests a mirror of the primary's test database name."""
-    settings_dict = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    settings_dict: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
     if settings_dict.get("ENGINE") != "django.db.backends.postgresql":
         raise ImproperlyConfigured("VK_REPLICA_DATABASE_URL must name a PostgreSQL streaming replica")
     settings_dict["OPTIONS"] = {**settings_dict.get("OPTIONS", {}), "connect_timeout": connect_timeout}
