@@ -115,7 +115,7 @@ class Cluster:
         with psycopg.connect(
             host="127.0.0.1", port=self.port, user="postgres", dbname=database, autocommit=True, connect_timeout=5
         ) as connection:
-            cursor = connection.execute(statement)  # type: ignore[arg-type]
+            cursor = connection.execute(statement)
             return list(cursor.fetchall()) if cursor.description else []
 
 
