@@ -118,7 +118,7 @@ PYTEST_WORKERS ?= 2
 
 TEST_RESULTS := var/test-results
 
-pytest: setup chromium clamav pango
+pytest: setup chromium clamav pango nginx pgbouncer redis postgresql-server
 	@mkdir -p $(TEST_RESULTS)
 	.venv/bin/pytest -n $(PYTEST_WORKERS) --junitxml=$(TEST_RESULTS)/today.xml
 
