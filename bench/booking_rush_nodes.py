@@ -193,6 +193,23 @@ def per_booking(cpu: dict[str, float], bookings: int, seconds: float) -> dict[st
     return {k: round(v * seconds * 1000 / bookings, 2) for k, v in cpu.items()}
 
 
+def services_after(layout: Layout) -> dict[str, Any]:
+    """Each service still running, and what the workers and PgBouncer logged that went wrong."""
+    found: dict[str, Any] = {}
+    for name, service in layout.services.items():
+        text = Path(service.log).read_text(errors="replace") if Path(service.log).exists() else ""
+        found[name] = {
+            "running": bool(layout.pids(name)),
+            "tracebacks": text.count("Traceback (most recent call last)"),
+            "errors": [line[-300:] for line in text.splitlines() if "ERROR" in line or "Error" in line][-5:],
+        }
+    pgbouncer_log = layout.root / "pgbouncer" / "pgbouncer.log"
+    if pgbouncer_log.exists():
+        text = pgbouncer_log.read_text(errors="replace")
+        found["pgbouncer"]["warnings"] = [line[-300:] for line in text.splitlines() if "WARNING" in line][-5:]
+    return found
+
+
 # --- the run -------------------------------------------------------------------------------------
 
 
@@ -266,6 +283,7 @@ def measure(layout: Layout, tmp: Path, began: float, load_before: tuple[float, f
             rush.reset(data)
             connection.close()
     health = layout.wait_healthy(30)
+    services = services_after(layout)
     comparison = []
     for clients in CLIENTS:
         one = next(r for r in rounds if r["clients"] == clients and r["web_nodes"] == 1)
@@ -335,6 +353,7 @@ def measure(layout: Layout, tmp: Path, began: float, load_before: tuple[float, f
             "load_generator": "asyncio (bench/rush_http.py) in this process, same machine",
         },
         "healthz_after": health,
+        "services_after": services,
         "run_seconds": round(time.perf_counter() - began, 1),
         "load_average": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]},
     }
