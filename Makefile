@@ -15,7 +15,8 @@ STATIC_BUILD := src/vardkontakt/static/vardkontakt/build
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: help build setup demo test test-shifted lint lint-shell types migrations-check pytest bench fuzz-fhir messages clean \
-	chromium clamav sshd gettext pango redis apt nginx shellcheck psql postgresql-server deploy-smoke restore-drill
+	chromium clamav sshd gettext pango redis apt nginx shellcheck psql postgresql-server deploy-smoke restore-drill \
+	pgbouncer nodes-up nodes-down
 
 help:
 	@echo "make demo   - set up, load the demo region, serve on http://127.0.0.1:8000 with the worker"
@@ -25,6 +26,7 @@ help:
 	@echo "make fuzz-fhir [FUZZ_BUDGET=10000] - schemathesis against a live FHIR API: no 5xx, nothing outside its scope"
 	@echo "make deploy-smoke - deploy/ (nginx, systemd units' commands, PostgreSQL roles) up on this machine, checked over HTTPS"
 	@echo "make restore-drill - base backup, WAL archive and point-in-time recovery into a new cluster, checked"
+	@echo "make nodes-up [DIR=...] - nginx, two web nodes, PgBouncer, primary + replica, Redis, two workers on this machine"
 
 $(UV):
 	@command -v $(PYTHON_BIN) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON_BIN) not found)"; exit 1; }
@@ -106,7 +108,7 @@ lint: .venv/.synced lint-shell
 	.venv/bin/ruff format --check .
 	.venv/bin/lint-imports --no-cache
 
-SHELL_SCRIPTS := .ci/run deploy/smoke deploy/restore-drill
+SHELL_SCRIPTS := .ci/run deploy/smoke deploy/restore-drill deploy/nodes/up deploy/nodes/down
 
 lint-shell: shellcheck
 	shellcheck $(SHELL_SCRIPTS)
@@ -126,7 +128,7 @@ PYTEST_WORKERS ?= 2
 
 TEST_RESULTS := var/test-results
 
-pytest: setup chromium clamav sshd pango redis
+pytest: setup chromium clamav sshd pango nginx pgbouncer redis postgresql-server
 	@mkdir -p $(TEST_RESULTS)
 	.venv/bin/pytest -n $(PYTEST_WORKERS) --junitxml=$(TEST_RESULTS)/today.xml
 
@@ -143,7 +145,8 @@ test-shifted: setup clamav sshd pango
 		--junitxml=$(TEST_RESULTS)/shifted.xml || true
 	$(PY) tests/same_outcomes.py --leave-out tests.browser. $(TEST_RESULTS)/today.xml $(TEST_RESULTS)/shifted.xml
 
-bench: setup redis
+# The multi-node benchmark brings up deploy/nodes/ (nginx, PgBouncer, Redis, PostgreSQL's server).
+bench: setup redis $(if $(filter booking_rush_nodes,$(NAME)),nginx pgbouncer postgresql-server)
 	@test -n "$(NAME)" || { echo "usage: make bench NAME=<benchmark in bench/>"; exit 2; }
 	$(PY) bench/run.py $(NAME)
 
@@ -170,6 +173,21 @@ nginx:
 
 psql:
 	@command -v psql >/dev/null || $(MAKE) --no-print-directory apt PACKAGE=postgresql-client
+
+# The multi-node layout (deploy/nodes/): PgBouncer in front of PostgreSQL, Redis for the cache.
+pgbouncer:
+	@command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || $(MAKE) --no-print-directory apt PACKAGE=pgbouncer
+
+redis:
+	@command -v redis-server >/dev/null || $(MAKE) --no-print-directory apt PACKAGE=redis-server
+
+# deploy/nodes/up: the layout with the demo region, left running; make nodes-down DIR=... removes it.
+nodes-up: build nginx pgbouncer redis postgresql-server
+	deploy/nodes/up $(DIR)
+
+nodes-down:
+	@test -n "$(DIR)" || { echo "usage: make nodes-down DIR=<the directory nodes-up printed>"; exit 2; }
+	deploy/nodes/down $(DIR)
 
 postgresql-server:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(MAKE) --no-print-directory apt PACKAGE=postgresql

@@ -235,6 +235,8 @@ def make_data() -> Data:
     from vardkontakt.organisation.models import CareUnit, Membership
 
     unit = CareUnit.objects.get(hsa_id=demo_data.unit_hsa_id(demo_data.UNITS[0].code))
+    # Each bench resident books many times in a round: the unit's limit of coming web bookings per
+    # visit type and person (1 by default) would refuse every booking after a client's first.
     BookingSettings.objects.update_or_create(
         unit=unit,
         defaults={

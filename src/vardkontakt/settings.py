@@ -18,6 +18,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from vardkontakt.core.databases import REPLICA, pooled, replica_settings
 from vardkontakt.core.env import env_bool, env_int, env_list, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -99,6 +100,7 @@ if DEMO_IDP_ENABLED:
 MIDDLEWARE = [
     "vardkontakt.core.proxy.ForwardedForMiddleware",
     "vardkontakt.core.request_id.RequestIdMiddleware",
+    "vardkontakt.core.replica.ReadYourWritesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "vardkontakt.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -162,6 +164,21 @@ elif env_bool("VK_DB_PREPARED_STATEMENTS", False):
     # connection pooler in transaction mode must support prepared statements (PgBouncer 1.21 and
     # later with max_prepared_statements; Debian 12 has 1.18).
     DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
+# PgBouncer in transaction pooling mode between the web nodes and PostgreSQL (core/databases.py).
+DATABASE_POOLER = env_str("VK_DB_POOLER", "")
+DATABASES["default"] = pooled(DATABASES["default"], DATABASE_POOLER)
+# A streaming replica for the reads declared with core.replica.reads_from_replica (statistics);
+# everything else, and everyone who has just written, reads the primary.
+REPLICA_DATABASE_URL = env_str("VK_REPLICA_DATABASE_URL", "")
+if REPLICA_DATABASE_URL:
+    DATABASES[REPLICA] = replica_settings(
+        REPLICA_DATABASE_URL, connect_timeout=env_int("VK_REPLICA_CONNECT_TIMEOUT", 2, minimum=1)
+    )
+DATABASE_ROUTERS = ["vardkontakt.core.replica.ReplicaRouter"]
+# Above this lag (seconds of replay behind the primary) the replica is not read; /healthz says
+# "degraded". How often a process asks the replica its state (seconds, per process).
+REPLICA_MAX_LAG_SECONDS = env_int("VK_REPLICA_MAX_LAG_SECONDS", 30, minimum=1)
+REPLICA_STATE_SECONDS = env_int("VK_REPLICA_STATE_SECONDS", 2, minimum=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"

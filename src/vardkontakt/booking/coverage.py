@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections, router
 from django.utils import timezone
 
 from vardkontakt.booking.models import Channel, Slot, VisitType
@@ -127,7 +127,8 @@ def coverage_by_unit(
     params: list[Any] = [*bounds[1:-1], bounds[0], bounds[-1]]
     if wanted is not None:
         params += wanted if connection.features.has_native_uuid_field else [pk.hex for pk in wanted]
-    with connection.cursor() as cursor:
+    # Where the router sends a read of slots (the replica for the statistics pages).
+    with connections[router.db_for_read(Slot)].cursor() as cursor:
         cursor.execute(statement(weeks, None if wanted is None else len(wanted)), params)
         rows = cursor.fetchall()
     found: dict[uuid.UUID, dict[int, tuple[int, int]]] = {}

@@ -17,6 +17,7 @@ from vardkontakt.access import policy
 from vardkontakt.access.acting import acting_for
 from vardkontakt.cases.inbox_counts import inbox_counts_for_staff
 from vardkontakt.cases.selectors import case_counts
+from vardkontakt.core import replica
 from vardkontakt.core.tasks import heartbeat_age_seconds
 from vardkontakt.home.notices import link_of, notices_for
 from vardkontakt.home.selectors import home_offers
@@ -143,7 +144,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
     checks["worker_heartbeat_age_seconds"] = None if age is None else round(age, 1)
     checks["worker"] = "ok" if age is not None and age <= limit else "no recent heartbeat"
     healthy &= age is not None and age <= limit
+    # The replica only serves declared reads, which fall back to the primary: a replica that lags
+    # or is down makes the node "degraded", never unhealthy (the balancer keeps sending to it).
+    degraded = False
+    if replica.configured():
+        found = replica.state()
+        checks["replica_lag_seconds"] = found.lag_seconds
+        checks["replica_lag_bytes"] = found.lag_bytes
+        if not found.reachable:
+            checks["replica"] = f"down ({found.error}): its reads go to the primary"
+        elif not found.usable:
+            checks["replica"] = f"lagging more than {settings.REPLICA_MAX_LAG_SECONDS} s: its reads go to the primary"
+        else:
+            checks["replica"] = "ok"
+        degraded = checks["replica"] != "ok"
+    status = "unhealthy" if not healthy else "degraded" if degraded else "ok"
     return JsonResponse(
-        {"status": "ok" if healthy else "unhealthy", "checks": checks, "time": timezone.now().isoformat()},
+        {"status": status, "checks": checks, "time": timezone.now().isoformat()},
         status=200 if healthy else 503,
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.utils import timezone
 
+from vardkontakt.core.replica import reads_from_replica
 from vardkontakt.organisation.models import CareUnit
 from vardkontakt.usage_statistics.figures import ResponseTime, response_times
 from vardkontakt.usage_statistics.periods import Period, days_back
@@ -39,6 +40,7 @@ class PublicRow:
         return self.median is None
 
 
+@reads_from_replica
 def public_response_times(today: dt.date | None = None) -> tuple[Period, list[PublicRow]]:
     period = days_back(DAYS, today or timezone.localdate())
     key = f"usage_statistics:public:{period.first_day.isoformat()}"

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from vardkontakt.booking import coverage
 from vardkontakt.cases.defaults import ServiceKind
+from vardkontakt.core.replica import reads_from_replica
 from vardkontakt.organisation.models import Administration, CareUnit, Onboarding, Region
 from vardkontakt.organisation.progress import TARGET_DAYS, stage_of
 from vardkontakt.usage_statistics.figures import (
@@ -75,6 +76,7 @@ class Row:
     waiting: Unanswered
 
 
+@reads_from_replica
 def regional_statistics(
     administrations: list[Administration],
     period: Period,

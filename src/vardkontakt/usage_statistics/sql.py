@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections, router
 
 from vardkontakt.booking.models import Booking, Slot
 from vardkontakt.cases.models import OPEN_STATUSES, Case, Service
@@ -77,7 +77,9 @@ def _in(column: str, unit_ids: Sequence[uuid.UUID]) -> tuple[str, list[Any]]:
 
 
 def _run(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
+    # The router's choice for a model read, as the ORM's queries get it: the replica inside
+    # core.replica.reads_from_replica (the statistics pages), else the primary.
+    with connections[router.db_for_read(Case)].cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
 

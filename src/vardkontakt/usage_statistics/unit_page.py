@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from vardkontakt.booking import coverage
 from vardkontakt.cases.defaults import ServiceKind
+from vardkontakt.core.replica import reads_from_replica
 from vardkontakt.organisation.models import CareUnit
 from vardkontakt.usage_statistics.figures import (
     KINDS,
@@ -49,6 +50,7 @@ class UnitStatistics:
         return next((f.table for f in self.figures if f.key == key), None)
 
 
+@reads_from_replica
 def unit_statistics(
     unit: CareUnit, period: Period, *, now: dt.datetime | None = None, today: dt.date | None = None
 ) -> UnitStatistics:

@@ -1,0 +1,57 @@
+"""The DATABASES setting: the primary (``DATABASE_URL``), PgBouncer's constraints on it, and the
+read replica (``VK_REPLICA_DATABASE_URL``). Plain functions of the environment's values, so the
+rules are tested without reloading the settings.
+
+PgBouncer in *transaction* pooling mode gives a client a server connection for one transaction
+at a time: anything that outlives a transaction on a server connection (session state) would
+leak to another client or be lost. What Django and this project do on a connection, checked:
+
+- server-side cursors (``QuerySet.iterator()``, the audit check) are named cursors declared
+  ``WITH HOLD`` outside a transaction: off (``DISABLE_SERVER_SIDE_CURSORS``);
+- prepared statements: psycopg 3 prepares a statement it has run five times unless
+  ``prepare_threshold`` is None (Django's default, made explicit here; PgBouncer 1.18 of Debian 12
+  does not track them);
+- ``SET TIME ZONE 'UTC'`` when the server's time zone differs: PgBouncer tracks TimeZone per
+  client and restores it on every server connection it hands out; set the database's time zone
+  to UTC (docs/operations.md) and the statement is never sent;
+- no session settings, advisory locks, listen/notify or temporary tables anywhere in the code
+  (``tests/core/test_databases.py`` searches for them); row locks (``select_for_update``) live
+  inside transactions and are fine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+POOLERS = ("", "pgbouncer")
+REPLICA = "replica"
+
+
+def pooled(settings_dict: dict[str, Any], pooler: str) -> dict[str, Any]:
+    """``settings_dict`` made safe for ``pooler`` ("" for a direct connection)."""
+    if pooler not in POOLERS:
+        raise ImproperlyConfigured(f"VK_DB_POOLER must be empty or 'pgbouncer', not {pooler!r}")
+    if not pooler:
+        return settings_dict
+    if settings_dict.get("ENGINE") != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("VK_DB_POOLER=pgbouncer needs a PostgreSQL DATABASE_URL")
+    return {
+        **settings_dict,
+        "DISABLE_SERVER_SIDE_CURSORS": True,
+        "OPTIONS": {**settings_dict.get("OPTIONS", {}), "prepare_threshold": None},
+    }
+
+
+def replica_settings(url: str, *, connect_timeout: int) -> dict[str, Any]:
+    """The replica's alias: read-only, a short connect timeout (a replica that is down must send
+    the reads to the primary at once, not after the operating system's TCP timeout), and in the
+    tests a mirror of the primary's test database name."""
+    settings_dict: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+    if settings_dict.get("ENGINE") != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("VK_REPLICA_DATABASE_URL must name a PostgreSQL streaming replica")
+    settings_dict["OPTIONS"] = {**settings_dict.get("OPTIONS", {}), "connect_timeout": connect_timeout}
+    settings_dict["TEST"] = {"MIRROR": "default"}
+    return settings_dict
