@@ -15,7 +15,7 @@ STATIC_BUILD := src/vardkontakt/static/vardkontakt/build
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: help build setup demo test test-shifted lint lint-shell types migrations-check pytest bench fuzz-fhir messages clean \
-	chromium clamav gettext pango apt nginx shellcheck psql postgresql-server deploy-smoke restore-drill
+	chromium clamav coturn redis gettext pango apt nginx shellcheck psql postgresql-server deploy-smoke restore-drill
 
 help:
 	@echo "make demo   - set up, load the demo region, serve on http://127.0.0.1:8000 with the worker"
@@ -79,6 +79,15 @@ chromium:
 clamav:
 	@test -x /usr/sbin/clamd || $(MAKE) --no-print-directory apt PACKAGE=clamav-daemon
 
+# coturn relays the video visits' media where no direct path exists; the tests start their own
+# turnserver on loopback. Redis carries the video visits' channel layer between web processes
+# (.ci/run starts it when it is not answering).
+coturn:
+	@test -x /usr/bin/turnserver || $(MAKE) --no-print-directory apt PACKAGE=coturn
+
+redis:
+	@test -x /usr/bin/redis-server || $(MAKE) --no-print-directory apt PACKAGE=redis-server
+
 pango:
 	@installed=$$(dpkg-query -W -f='$${Status}\n' $(PANGO_PACKAGES) 2>/dev/null | grep -c '^install ok installed$$'); \
 		test "$$installed" = "$(words $(PANGO_PACKAGES))" || $(MAKE) --no-print-directory apt PACKAGE="$(PANGO_PACKAGES)"
@@ -116,7 +125,7 @@ PYTEST_WORKERS ?= 2
 
 TEST_RESULTS := var/test-results
 
-pytest: setup chromium clamav pango
+pytest: setup chromium clamav coturn redis pango
 	@mkdir -p $(TEST_RESULTS)
 	.venv/bin/pytest -n $(PYTEST_WORKERS) --junitxml=$(TEST_RESULTS)/today.xml
 
@@ -127,13 +136,13 @@ test: lint types migrations-check pytest
 # test ends otherwise than in the last `make test`. Another shift: make test-shifted CLOCK_SHIFT=1000d
 CLOCK_SHIFT ?= 400d,feb29
 
-test-shifted: setup clamav pango
+test-shifted: setup clamav coturn redis pango
 	@mkdir -p $(TEST_RESULTS) && rm -f $(TEST_RESULTS)/shifted.xml
 	.venv/bin/pytest -n $(PYTEST_WORKERS) --ignore=tests/browser --clock-shift=$(CLOCK_SHIFT) \
 		--junitxml=$(TEST_RESULTS)/shifted.xml || true
 	$(PY) tests/same_outcomes.py --leave-out tests.browser. $(TEST_RESULTS)/today.xml $(TEST_RESULTS)/shifted.xml
 
-bench: setup
+bench: setup redis
 	@test -n "$(NAME)" || { echo "usage: make bench NAME=<benchmark in bench/>"; exit 2; }
 	$(PY) bench/run.py $(NAME)
 

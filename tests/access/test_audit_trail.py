@@ -126,6 +126,10 @@ PATIENT_DATA = {
     "letters:inbox",
     "letters:detail",
     "letters:pdf",
+    "video:room",
+    "video:evaluation",
+    "video_staff:day",
+    "video_staff:room",
     "booking:book",
     "booking:detail",
     "booking:cancel",
@@ -234,6 +238,7 @@ NO_PATIENT_DATA = {
     "usage_statistics:public": "figures",
     "cases_staff:services": "the unit's services",
     "cases_staff:region_forms": "the region's default forms",
+    "video:evaluation_thanks": "thanks for one's own answers",
 }
 
 # URLs the matrix reaches only with an empty form or a refusal, and the test proving their entries.
@@ -366,6 +371,16 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("letters:detail", "Liam's letter"): resident("letter.open", of="liam", unit="X"),
     ("letters:detail", "Gunnel's letter (her proxy reads it)"): resident("letter.open", of="gunnel", unit="X"),
     ("letters:pdf", "Tolvan's letter"): resident("letter.pdf", unit="X"),
+    # Video visits: each page of a visit is one entry; the day's list one per patient shown; the
+    # survey's form logs nothing, its answer one entry (the joins, admits and ends: tests/video).
+    ("video:room", "Tolvan's video visit"): resident("video.page.read", unit="X"),
+    ("video:room", "Liam's video visit (his guardians join with him)"): resident("video.page.read", of="liam", unit="X"),
+    ("video:evaluation", "Tolvan's ended video visit"): nothing,
+    ("video:evaluation", "Tolvan's ended video visit, answered"): resident("video.evaluate", unit="X"),
+    ("video_staff:day", "today, Tolvan's video visit at unit X"): lambda persona: (
+        staff("video.day.read", "patient_a")(persona) if persona in ("staff_x", "unit_admin", "region_admin") else []
+    ),
+    ("video_staff:room", "Tolvan's video visit"): staff("video.page.read", "patient_a"),
     # Booking, the unit's side: one entry per patient shown; a change after the booking's read.
     ("booking_staff:book", "unit X"): nothing,  # today: nobody has booked
     ("booking_staff:book", "unit X, the week of the bookings"): staff("booking.read", *IN_THE_BOOK),

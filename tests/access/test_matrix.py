@@ -773,6 +773,57 @@ ROWS: list[Row] = [
         patients_door(not_found_but({"patient_a": 200})),
         kwargs=lambda p: {"letter_id": letter_of(p.tolvan).id},
     ),
+    # --- video visits: the booked patient (or whoever books for them) and unit X's members ---
+    Row(
+        "video:room",
+        "Tolvan's video visit",
+        patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
+        setup=lambda p: video_visits(),
+    ),
+    Row(
+        "video:room",
+        "Liam's video visit (his guardians join with him)",
+        patients_door(not_found_but({"guardian_9": 200, "guardian_14": 200})),
+        kwargs=lambda p: {"booking_id": booking_of(p.child_9).id},
+        setup=lambda p: video_visits(),
+    ),
+    Row(
+        "video:room",
+        "Tolvan's visit, not over video",
+        patients_door(not_found_but({})),
+        kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
+    ),
+    Row(
+        "video:evaluation",
+        "Tolvan's ended video visit",
+        patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
+        setup=lambda p: an_ended_video_visit(p.tolvan),
+    ),
+    Row(
+        "video:evaluation",
+        "Tolvan's ended video visit, answered",
+        patients_door(not_found_but({"patient_a": 302})),
+        method="post",
+        kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
+        data=lambda p, who: {"picture_and_sound": "5", "easy_to_join": "4", "helped": "5", "comment": "Bra"},
+        setup=lambda p: an_ended_video_visit(p.tolvan),
+    ),
+    Row(
+        "video:evaluation_thanks",
+        "after the answers",
+        patients_door(200),
+        kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
+    ),
+    Row("video_staff:day", "today, Tolvan's video visit at unit X", staff_door(200), setup=lambda p: video_visit_today()),
+    Row(
+        "video_staff:room",
+        "Tolvan's video visit",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
+        kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
+        setup=lambda p: video_visits(),
+    ),
     Row(
         "letters_staff:texts",
         "unit X",
@@ -1865,6 +1916,42 @@ def letter_of(patient: Patient):
         html_en="<p>Appointment letter</p>",
         pdf=b"%PDF-1.7 matrix",
     )
+
+
+def video_visits() -> None:
+    """Unit X holds its "Hälsosamtal" over video (inside the request's rolled-back transaction)."""
+    from vardkontakt.booking.models import VisitType
+
+    VisitType.objects.filter(name="Hälsosamtal").update(video=True)
+
+
+def video_visit_today() -> None:
+    """Tolvan's video visit moved to now: the staff's list of the day shows it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    video_visits()
+    slot = tolvans_booking().slot
+    slot.starts_at = timezone.now()
+    slot.ends_at = slot.starts_at + dt.timedelta(minutes=30)
+    slot.save(update_fields=["starts_at", "ends_at"])
+
+
+def an_ended_video_visit(patient: Patient) -> None:
+    """The patient's video visit has been held and ended, with them in it."""
+    from django.utils import timezone
+
+    from vardkontakt.video.models import Participant, Room
+
+    video_visits()
+    booking = booking_of(patient)
+    now = timezone.now()
+    room = Room.objects.create(
+        booking=booking, unit=booking.slot.unit, patient=patient, status="ended", created_at=now, ended_at=now
+    )
+    user = User.objects.get_or_create_for_patient(Patient.objects.get(pk=patient.pk))  # afresh: logged in since
+    Participant.objects.create(room=room, user=user, role="patient", display_name=patient.full_name, admitted_at=now)
 
 
 def tolvan_waiting():

@@ -62,6 +62,7 @@ def booking_settings_update(
     self_assessment_url: str,
     online_bookings_per_visit_type: int = 1,
     offer_claim_hours: int = 2,
+    video_join_minutes: int = 15,
 ) -> BookingSettings:
     rules = settings_of(unit)
     rules.horizon_weeks = horizon_weeks
@@ -69,6 +70,7 @@ def booking_settings_update(
     rules.reminder_hours = reminder_hours
     rules.online_bookings_per_visit_type = online_bookings_per_visit_type
     rules.offer_claim_hours = offer_claim_hours
+    rules.video_join_minutes = video_join_minutes
     rules.terms_text = terms_text.strip()
     rules.self_assessment_url = self_assessment_url
     rules.full_clean(exclude=["unit"])
@@ -81,6 +83,7 @@ def booking_settings_update(
             "self_assessment_url",
             "online_bookings_per_visit_type",
             "offer_claim_hours",
+            "video_join_minutes",
         ]
     )
     _log(by, unit, "rules")
@@ -133,6 +136,7 @@ def visit_type_create(
     fee_kronor: int = 0,
     fee_kind: str = "",
     name_en: str = "",
+    video: bool = False,
 ) -> VisitType:
     CareUnit.objects.select_for_update().filter(pk=unit.pk).first()  # one name check at a time per unit
     visit_type = VisitType(
@@ -147,6 +151,7 @@ def visit_type_create(
         fee_kronor=fee_kronor,
         fee_kind=fee_kind,
         name_en=name_en,
+        video=video,
     )
     _check_visit_type(visit_type)
     visit_type.save(force_insert=True)
@@ -169,6 +174,7 @@ def visit_type_update(
     fee_kronor: int = 0,
     fee_kind: str = "",
     name_en: str = "",
+    video: bool = False,
 ) -> VisitType:
     """Change a visit type. Times already in the book keep their length; new ones get the new one."""
     CareUnit.objects.select_for_update().filter(pk=visit_type.unit_id).first()
@@ -182,6 +188,7 @@ def visit_type_update(
     visit_type.fee_kronor = fee_kronor
     visit_type.fee_kind = fee_kind
     visit_type.name_en = name_en
+    visit_type.video = video
     _check_visit_type(visit_type)
     fields = [
         "name",
@@ -194,6 +201,7 @@ def visit_type_update(
         "fee_kronor",
         "fee_kind",
         "name_en",
+        "video",
     ]
     visit_type.save(update_fields=fields)
     _log(by, visit_type.unit, f"visit type {name}", visit_type)

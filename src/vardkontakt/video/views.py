@@ -1,0 +1,49 @@
+"""The resident's video visit: the device test, the waiting room and the meeting on one page
+(video.js), and the evaluation after it."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from vardkontakt.identity.decorators import PatientRequest, patient_required
+from vardkontakt.video import selectors, services
+from vardkontakt.video.forms import EvaluationForm
+
+
+def with_devices(response: HttpResponse) -> HttpResponse:
+    """The video pages are the only ones that may use the camera and microphone."""
+    response["Permissions-Policy"] = settings.VIDEO_PERMISSIONS_POLICY
+    return response
+
+
+@patient_required
+@require_GET
+def room(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
+    entry = services.room_enter_resident(actor=request.patient, booking_id=booking_id)
+    return with_devices(render(request, "video/room.html", {"entry": entry, "side": "resident"}))
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def evaluation(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
+    selectors.room_to_evaluate(reader=request.patient, booking_id=booking_id)
+    form = EvaluationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.evaluation_answer(actor=request.patient, booking_id=booking_id, **form.cleaned_data)
+        except services.AlreadyAnswered:
+            pass  # a second send (a double click) changes nothing; the thanks are the same
+        return redirect("video:evaluation_thanks", booking_id=booking_id)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "video/evaluation.html", {"form": form, "booking_id": booking_id}, status=status)
+
+
+@patient_required
+@require_GET
+def evaluation_thanks(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
+    return render(request, "video/evaluation_thanks.html")
