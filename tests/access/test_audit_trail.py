@@ -374,7 +374,9 @@ TRAIL: dict[tuple[str, str], Trail] = {
     # Video visits: each page of a visit is one entry; the day's list one per patient shown; the
     # survey's form logs nothing, its answer one entry (the joins, admits and ends: tests/video).
     ("video:room", "Tolvan's video visit"): resident("video.page.read", unit="X"),
-    ("video:room", "Liam's video visit (his guardians join with him)"): resident("video.page.read", of="liam", unit="X"),
+    ("video:room", "Liam's video visit (his guardians join with him)"): resident(
+        "video.page.read", of="liam", unit="X"
+    ),
     ("video:evaluation", "Tolvan's ended video visit"): nothing,
     ("video:evaluation", "Tolvan's ended video visit, answered"): resident("video.evaluate", unit="X"),
     ("video_staff:day", "today, Tolvan's video visit at unit X"): lambda persona: (

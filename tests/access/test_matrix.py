@@ -816,7 +816,9 @@ ROWS: list[Row] = [
         patients_door(200),
         kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
     ),
-    Row("video_staff:day", "today, Tolvan's video visit at unit X", staff_door(200), setup=lambda p: video_visit_today()),
+    Row(
+        "video_staff:day", "today, Tolvan's video visit at unit X", staff_door(200), setup=lambda p: video_visit_today()
+    ),
     Row(
         "video_staff:room",
         "Tolvan's video visit",

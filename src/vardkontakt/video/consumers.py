@@ -173,4 +173,3 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.me = None  # nothing to leave: the room has ended
         await self.send_json({"type": "ended"})
         await self.close()
-

@@ -120,7 +120,9 @@ class DropInQueue(models.Model):
 
     class Meta:
         ordering = ["opens_at", "name"]
-        constraints = [models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="video_queue_period")]
+        constraints = [
+            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="video_queue_period")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -154,7 +156,9 @@ class QueueCaller(models.Model):
         constraints = [
             # One place in a queue per person at a time.
             models.UniqueConstraint(
-                fields=["queue", "patient"], condition=Q(state__in=["waiting", "taken"]), name="video_one_place_per_queue"
+                fields=["queue", "patient"],
+                condition=Q(state__in=["waiting", "taken"]),
+                name="video_one_place_per_queue",
             )
         ]
 

@@ -51,7 +51,9 @@ def video_day_for_staff(*, staff: Staff, now: dt.datetime | None = None) -> list
     )
     rooms = [b.video_room.pk for b in bookings if hasattr(b, "video_room")]
     people: dict[object, list[Participant]] = {}
-    for participant in Participant.objects.filter(room_id__in=rooms).exclude(state=State.LEFT).order_by("waiting_since"):
+    for participant in (
+        Participant.objects.filter(room_id__in=rooms).exclude(state=State.LEFT).order_by("waiting_since")
+    ):
         people.setdefault(participant.room_id, []).append(participant)
     visits = []
     for booking in bookings:
@@ -74,7 +76,9 @@ def video_day_for_staff(*, staff: Staff, now: dt.datetime | None = None) -> list
 def room_to_evaluate(*, reader: Patient, booking_id: object) -> Room:
     """An ended video visit the reader was in (for themself or the one they book for): its survey's
     form, which shows nothing of it and logs nothing. Anyone else's: 404."""
-    room = Room.objects.select_related("booking__patient").filter(booking_id=booking_id, status=RoomStatus.ENDED).first()
+    room = (
+        Room.objects.select_related("booking__patient").filter(booking_id=booking_id, status=RoomStatus.ENDED).first()
+    )
     if room is None or room.booking is None or not policy.resident_may_act_for(reader, room.booking.patient):
         raise Http404
     if not Participant.objects.filter(room=room, user_id=reader.user_id).exists():

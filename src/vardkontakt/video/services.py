@@ -157,7 +157,18 @@ def _role_of(user: User, room: Room, now: dt.datetime) -> Role:
     return Role.PATIENT if patient.pk == room.patient_id else Role.GUARDIAN
 
 
-@transaction.atomic
+def _spend(ticket: str, now: dt.datetime) -> RoomToken | None:
+    """The ticket, marked used (committed on its own, so a refused join spends it too), or None
+    when it is unknown, spent or expired."""
+    with transaction.atomic():
+        token = RoomToken.objects.select_for_update().filter(digest=digest(ticket)).first()
+        if token is None or token.used_at is not None or token.expires_at < now:
+            return None
+        token.used_at = now
+        token.save(update_fields=["used_at"])
+        return token
+
+
 def participant_join(
     *, ticket: str, user: User | None, room_id: uuid.UUID | str, channel_name: str, now: dt.datetime | None = None
 ) -> Participant:
@@ -167,13 +178,18 @@ def participant_join(
     now = now or timezone.now()
     if user is None or not user.is_authenticated or not ticket:
         raise Refused
-    token = RoomToken.objects.select_for_update().filter(digest=digest(ticket)).select_related("room").first()
-    if token is None or token.used_at is not None or token.expires_at < now:
+    token = _spend(ticket, now)
+    if token is None:
         raise Refused
-    token.used_at = now
-    token.save(update_fields=["used_at"])
-    room = Room.objects.select_for_update().select_related("booking__slot__unit", "booking__slot__visit_type").get(
-        pk=token.room_id
+    with transaction.atomic():
+        return _join(token, user, room_id, channel_name, now)
+
+
+def _join(token: RoomToken, user: User, room_id: uuid.UUID | str, channel_name: str, now: dt.datetime) -> Participant:
+    room = (
+        Room.objects.select_for_update()
+        .select_related("booking__slot__unit", "booking__slot__visit_type")
+        .get(pk=token.room_id)
     )
     if token.user_id != user.pk or str(room.pk) != str(room_id) or room.status != RoomStatus.OPEN:
         raise Refused

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 from django.conf import settings
@@ -34,10 +35,9 @@ def evaluation(request: PatientRequest, booking_id: uuid.UUID) -> HttpResponse:
     selectors.room_to_evaluate(reader=request.patient, booking_id=booking_id)
     form = EvaluationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        # A second send (a double click) changes nothing; the thanks are the same.
+        with contextlib.suppress(services.AlreadyAnswered):
             services.evaluation_answer(actor=request.patient, booking_id=booking_id, **form.cleaned_data)
-        except services.AlreadyAnswered:
-            pass  # a second send (a double click) changes nothing; the thanks are the same
         return redirect("video:evaluation_thanks", booking_id=booking_id)
     status = 400 if request.method == "POST" else 200
     return render(request, "video/evaluation.html", {"form": form, "booking_id": booking_id}, status=status)
