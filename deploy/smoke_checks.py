@@ -148,7 +148,7 @@ def video_socket(target: Target) -> str:
     path = "/video/ws/00000000-0000-4000-8000-000000000000/"
     request = (
         f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: dmFyZGtvbnRha3Qtc21va2U=\r\nSec-WebSocket-Version: 13\r\n"
+        f"Sec-WebSocket-Key: dmFyZGtvbnRha3Qtc21vaw==\r\nSec-WebSocket-Version: 13\r\n"
         f"Origin: {target.site}\r\n\r\n"
     )
     with (
