@@ -9,6 +9,7 @@ application as production (asgi.py) on the test database."""
 
 from __future__ import annotations
 
+import functools
 import re
 import socket
 import threading
@@ -92,7 +93,7 @@ def people(media_browser: Browser, asgi_site: str) -> Iterator[dict[str, UI]]:
         contexts.append(context)
         page = context.new_page()
         state = UI(page=page, base=asgi_site)
-        page.on("load", lambda p, state=state: state.loaded.append(p.url))
+        page.on("load", functools.partial(loaded, state))
         made[who] = state
     yield made
     for context in contexts:
@@ -100,6 +101,10 @@ def people(media_browser: Browser, asgi_site: str) -> Iterator[dict[str, UI]]:
     for who, state in made.items():
         unchecked = [url for url in state.loaded if url not in state.checked]
         assert unchecked == [], f"{who}: pages loaded without an axe check: {unchecked}"
+
+
+def loaded(state: UI, page: Page) -> None:
+    state.loaded.append(page.url)
 
 
 def enter(ui: UI) -> None:
@@ -174,13 +179,13 @@ def test_a_video_visit_from_the_waiting_room_to_the_evaluation(people: dict[str,
     resident.check()
     nurse.check()
 
-    resident.click(re.compile("Berätta hur videobesöket gick|Tell us how the video visit went"), role="link")
+    resident.click(re.compile("Berätta hur videobesöket gick|Tell us how the video visit went"), role="link")  # type: ignore[arg-type]
     for question in ("picture_and_sound", "easy_to_join", "helped"):
         resident.page.check(f"input[name={question}][value='4']")
     resident.page.fill("textarea[name=comment]", "Bra bild.")
-    resident.click(re.compile("Skicka svaren|Send the answers"))
+    resident.click(re.compile("Skicka svaren|Send the answers"))  # type: ignore[arg-type]
     assert Evaluation.objects.filter(room__booking=booking).count() == 1
     resident.page.go_back()  # back to the form, sent again: still one answer
     resident.check()
-    resident.click(re.compile("Skicka svaren|Send the answers"))
+    resident.click(re.compile("Skicka svaren|Send the answers"))  # type: ignore[arg-type]
     assert Evaluation.objects.filter(room__booking=booking).count() == 1

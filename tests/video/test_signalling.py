@@ -29,9 +29,10 @@ def ticket_of(person: Any, path: str) -> tuple[str, str, str]:
     response = client.get(path)
     assert response.status_code == 200
     body = response.content.decode()
-    ws_path = re.search(r'data-ws-path="([^"]+)"', body).group(1)
-    ticket = re.search(r'data-ticket="([^"]+)"', body).group(1)
-    return ws_path, ticket, client.cookies["vk_session"].value
+    ws_path = re.search(r'data-ws-path="([^"]+)"', body)
+    ticket = re.search(r'data-ticket="([^"]+)"', body)
+    assert ws_path and ticket, "the page has no room"
+    return ws_path[1], ticket[1], client.cookies["vk_session"].value
 
 
 async def connect(ws_path: str, ticket: str, cookie: str, origin: tuple[bytes, bytes] = ORIGIN) -> Socket:

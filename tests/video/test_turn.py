@@ -92,7 +92,8 @@ def message(kind: int, transaction: bytes, attributes: bytes, key: bytes | None 
 
 def parse(data: bytes) -> tuple[int, dict[int, bytes]]:
     kind, length = struct.unpack("!HH", data[:4])
-    found, at = {}, 20
+    found: dict[int, bytes] = {}
+    at = 20
     while at < 20 + length:
         name, size = struct.unpack("!HH", data[at : at + 4])
         found.setdefault(name, data[at + 4 : at + 4 + size])

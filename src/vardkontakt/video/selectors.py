@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.http import Http404
@@ -73,7 +74,7 @@ def video_day_for_staff(*, staff: Staff, now: dt.datetime | None = None) -> list
     return visits
 
 
-def room_to_evaluate(*, reader: Patient, booking_id: object) -> Room:
+def room_to_evaluate(*, reader: Patient, booking_id: uuid.UUID | str) -> Room:
     """An ended video visit the reader was in (for themself or the one they book for): its survey's
     form, which shows nothing of it and logs nothing. Anyone else's: 404."""
     room = (
@@ -81,6 +82,6 @@ def room_to_evaluate(*, reader: Patient, booking_id: object) -> Room:
     )
     if room is None or room.booking is None or not policy.resident_may_act_for(reader, room.booking.patient):
         raise Http404
-    if not Participant.objects.filter(room=room, user_id=reader.user_id).exists():
+    if reader.user_id is None or not Participant.objects.filter(room=room, user_id=reader.user_id).exists():
         raise Http404
     return room

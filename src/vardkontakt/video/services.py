@@ -199,8 +199,10 @@ def _join(token: RoomToken, user: User, room_id: uuid.UUID | str, channel_name: 
     if present >= MOST_PARTICIPANTS:
         raise Refused
     if participant is None:
-        person = user.staff if role == Role.STAFF else user.patient
-        name = person.full_name if role != Role.STAFF else f"{person.full_name}, {person.get_profession_display()}"
+        if role == Role.STAFF:
+            name = f"{user.staff.full_name}, {user.staff.get_profession_display()}"
+        else:
+            name = user.patient.full_name
         participant = Participant(room=room, user=user, role=role, display_name=name)
     participant.channel_name = channel_name
     if role == Role.STAFF or participant.admitted_at is not None:

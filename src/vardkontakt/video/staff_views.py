@@ -18,7 +18,8 @@ from vardkontakt.video.views import with_devices
 @require_GET
 def day(request: StaffRequest) -> HttpResponse:
     visits = selectors.video_day_for_staff(staff=request.staff)
-    template = "video/staff/_day_list.html" if request.htmx else "video/staff/day.html"
+    # The page refreshes its list by fetching it with the HX-Request header (video.js).
+    template = "video/staff/_day_list.html" if request.headers.get("HX-Request") else "video/staff/day.html"
     return render(request, template, {"visits": visits, "now": timezone.now()})
 
 
