@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+from django.db.models import Avg, Count
 from django.http import Http404
 from django.utils import timezone
 
@@ -15,7 +16,7 @@ from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.organisation.models import Membership, in_force
 from vardkontakt.video import policy
-from vardkontakt.video.models import Participant, Room, RoomStatus, State
+from vardkontakt.video.models import Evaluation, Participant, Room, RoomStatus, State
 
 DAY_READ = "video.day.read"
 
@@ -85,3 +86,23 @@ def room_to_evaluate(*, reader: Patient, booking_id: uuid.UUID | str) -> Room:
     if reader.user_id is None or not Participant.objects.filter(room=room, user_id=reader.user_id).exists():
         raise Http404
     return room
+
+
+@dataclass(frozen=True)
+class EvaluationFigures:
+    answers: int = 0
+    picture_and_sound: float | None = None
+    easy_to_join: float | None = None
+    helped: float | None = None
+
+
+def evaluation_figures(*, unit_id: uuid.UUID | str, start: dt.datetime, end: dt.datetime) -> EvaluationFigures:
+    """The unit's survey answers in [start, end): how many, and the mean of each score (1–5). One
+    aggregate query; no answer is shown alone, so nothing here is about a person."""
+    found = Evaluation.objects.filter(unit_id=unit_id, answered_at__gte=start, answered_at__lt=end).aggregate(
+        answers=Count("pk"),
+        picture_and_sound=Avg("picture_and_sound"),
+        easy_to_join=Avg("easy_to_join"),
+        helped=Avg("helped"),
+    )
+    return EvaluationFigures(**found)
