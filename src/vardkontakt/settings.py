@@ -241,6 +241,8 @@ TURN_SECRET = env_str("VK_TURN_SECRET", "")
 TURN_CREDENTIAL_SECONDS = env_int("VK_TURN_CREDENTIAL_SECONDS", 4 * 3600, minimum=60)
 # A room token (the page's ticket for its WebSocket) is single-use and expires this soon.
 VIDEO_TOKEN_SECONDS = env_int("VK_VIDEO_TOKEN_SECONDS", 120, minimum=10)
+# How often a drop-in caller is told their place, and the nurses the queue (seconds).
+VIDEO_QUEUE_UPDATE_SECONDS = env_int("VK_VIDEO_QUEUE_UPDATE_SECONDS", 5, minimum=1)
 # The Permissions-Policy of the video pages, the only ones that may use the camera and microphone.
 VIDEO_PERMISSIONS_POLICY = "camera=(self), microphone=(self), geolocation=()"
 

@@ -130,6 +130,9 @@ PATIENT_DATA = {
     "video:evaluation",
     "video_staff:day",
     "video_staff:room",
+    "video:drop_in",
+    "video:drop_in_room",
+    "video_staff:drop_in_room",
     "booking:book",
     "booking:detail",
     "booking:cancel",
@@ -161,6 +164,7 @@ PATIENT_DATA = {
 ADMINISTRATION = {  # changes how a unit works (the region's default forms: how its units' forms start)
     "booking_staff:setup",
     "letters_staff:texts",
+    "video_staff:queues",
     "booking_staff:visit_type_new",
     "booking_staff:visit_type_edit",
     "booking_staff:template_new",
@@ -239,6 +243,8 @@ NO_PATIENT_DATA = {
     "cases_staff:services": "the unit's services",
     "cases_staff:region_forms": "the region's default forms",
     "video:evaluation_thanks": "thanks for one's own answers",
+    "video:caller": "one's own place in a drop-in queue (the join is logged)",
+    "video_staff:queue": "a queue's page: the callers come by its socket",
 }
 
 # URLs the matrix reaches only with an empty form or a refusal, and the test proving their entries.
@@ -378,6 +384,12 @@ TRAIL: dict[tuple[str, str], Trail] = {
         "video.page.read", of="liam", unit="X"
     ),
     ("video:evaluation", "Tolvan's ended video visit"): nothing,
+    ("video:drop_in", "the open drop-in queues"): nothing,
+    ("video:drop_in", "joining a queue at unit X"): resident("video.queue.join", unit="X"),
+    ("video:drop_in_room", "Tolvan's drop-in meeting"): resident("video.page.read", unit="X"),
+    ("video_staff:drop_in_room", "Tolvan's drop-in meeting"): staff("video.page.read", "patient_a"),
+    ("video_staff:queues", "the units' queues"): nothing,
+    ("video_staff:queues", "a queue opened at unit X"): staff("video.queue.open"),
     ("video:evaluation", "Tolvan's ended video visit, answered"): resident("video.evaluate", unit="X"),
     ("video_staff:day", "today, Tolvan's video visit at unit X"): lambda persona: (
         staff("video.day.read", "patient_a")(persona) if persona in ("staff_x", "unit_admin", "region_admin") else []

@@ -816,6 +816,46 @@ ROWS: list[Row] = [
         patients_door(200),
         kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
     ),
+    Row("video:drop_in", "the open drop-in queues", patients_door(200), setup=lambda p: a_drop_in_queue()),
+    Row(
+        "video:drop_in",
+        "joining a queue at unit X",
+        patients_door(302),
+        method="post",
+        data=lambda p, who: {"queue": str(a_drop_in_queue().id), "reason": "Feber sedan i går", "form_key": "matrix"},
+    ),
+    Row(
+        "video:caller",
+        "Tolvan's place in a queue",
+        patients_door(not_found_but({"patient_a": 200})),
+        url=lambda p: reverse("video:caller", args=[a_caller(p.tolvan).id]),
+    ),
+    Row(
+        "video:drop_in_room",
+        "Tolvan's drop-in meeting",
+        patients_door(not_found_but({"patient_a": 200})),
+        url=lambda p: reverse("video:drop_in_room", args=[a_caller(p.tolvan, taken_by=p.staff_x).id]),
+    ),
+    Row("video_staff:queues", "the units' queues", staff_door(200)),
+    Row(
+        "video_staff:queues",
+        "a queue opened at unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 302, "unit_admin": 302, "region_admin": 302}),
+        method="post",
+        data=lambda p, who: {"unit": str(unit("Vårdcentralen Lindängen").id), **a_period(), "name": "Video 8–12"},
+    ),
+    Row(
+        "video_staff:queue",
+        "a queue at unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
+        url=lambda p: reverse("video_staff:queue", args=[a_drop_in_queue().id]),
+    ),
+    Row(
+        "video_staff:drop_in_room",
+        "Tolvan's drop-in meeting",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
+        url=lambda p: reverse("video_staff:drop_in_room", args=[a_caller(p.tolvan, taken_by=p.staff_x).id]),
+    ),
     Row(
         "video_staff:day", "today, Tolvan's video visit at unit X", staff_door(200), setup=lambda p: video_visit_today()
     ),
@@ -1954,6 +1994,51 @@ def an_ended_video_visit(patient: Patient) -> None:
     )
     user = User.objects.get_or_create_for_patient(Patient.objects.get(pk=patient.pk))  # afresh: logged in since
     Participant.objects.create(room=room, user=user, role="patient", display_name=patient.full_name, admitted_at=now)
+
+
+def a_drop_in_queue():
+    """An open drop-in video queue at unit X (made inside the request's rolled-back transaction)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from vardkontakt.video.models import DropInQueue
+
+    now = timezone.now()
+    found = DropInQueue.objects.filter(name="Video 8–12").first()
+    if found is not None:
+        return found
+    return DropInQueue.objects.create(
+        unit=unit("Vårdcentralen Lindängen"),
+        name="Video 8–12",
+        opens_at=now - dt.timedelta(hours=1),
+        closes_at=now + dt.timedelta(hours=3),
+    )
+
+
+def a_caller(patient: Patient, taken_by: Staff | None = None):
+    """The patient waits in the queue (or has been taken into a meeting by ``taken_by``)."""
+    from django.utils import timezone
+
+    from vardkontakt.video.models import QueueCaller, Room
+
+    now = timezone.now()
+    caller = QueueCaller.objects.create(
+        queue=a_drop_in_queue(), patient=patient, joined_by=patient, reason="Feber", waiting_since=now
+    )
+    if taken_by is not None:
+        QueueCaller.objects.filter(pk=caller.pk).update(state="taken", taken_by=taken_by, taken_at=now)
+        Room.objects.create(caller=caller, unit=caller.queue.unit, patient=patient, created_at=now)
+    return caller
+
+
+def a_period() -> dict[str, str]:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    start = timezone.localtime() + dt.timedelta(hours=1)
+    return {"opens_at": f"{start:%Y-%m-%dT%H:%M}", "closes_at": f"{start + dt.timedelta(hours=4):%Y-%m-%dT%H:%M}"}
 
 
 def tolvan_waiting():

@@ -89,7 +89,7 @@ def test_the_units_statistics_show_the_mean_scores(personas: Personas, unit_x):
         services.evaluation_answer(actor=answerer, booking_id=room.booking_id, **{**SCORES, "helped": helped})
     today = timezone.localdate()
     with translation.override("en"):
-        table = unit_statistics(unit_x, Period(today, today)).table("video_evaluations")
+        table = unit_statistics(unit_x, Period(today, today)).table("video-evaluations")
     assert table is not None
     rows = {row[0]: row[1] for row in table.rows}
     assert rows["The visit helped"] == "3.5"

@@ -76,6 +76,7 @@ ACTION_LABELS: dict[str, Promise] = {
     "video.admit": pgettext_lazy("audit log", "let someone into a video visit"),
     "video.end": pgettext_lazy("audit log", "ended a video visit"),
     "video.route": pgettext_lazy("audit log", "routed a video caller"),
+    "video.queue.open": pgettext_lazy("audit log", "opened a drop-in video queue"),
     "video.queue.join": pgettext_lazy("audit log", "joined a drop-in video queue"),
     "video.queue.take": pgettext_lazy("audit log", "took a caller from a drop-in video queue"),
     "video.evaluate": pgettext_lazy("audit log", "answered the survey after a video visit"),

@@ -247,7 +247,7 @@ def video_evaluation_figure(found: EvaluationFigures) -> Figure:
         (_("The visit helped"), found.helped, mean(found.helped)),
     ]
     table = Table(
-        "video_evaluations",
+        "video-evaluations",
         _("Answers to the survey after video visits in the period: mean score, 1 (very poor) to 5 (very good)"),
         [_("Question"), _("Mean score")],
         [[label, text] for label, _value, text in pairs] + [[_("Answers"), integer(found.answers)]],

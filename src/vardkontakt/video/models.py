@@ -32,8 +32,9 @@ class Room(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     booking = models.OneToOneField(Booking, null=True, blank=True, on_delete=models.CASCADE, related_name="video_room")
-    caller = models.OneToOneField(
-        "video.QueueCaller", null=True, blank=True, on_delete=models.CASCADE, related_name="room"
+    # A drop-in caller's meeting; routed on, the caller gets a new room with the next nurse.
+    caller = models.ForeignKey(
+        "video.QueueCaller", null=True, blank=True, on_delete=models.CASCADE, related_name="rooms"
     )
     unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="video_rooms")
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="video_rooms")
@@ -97,14 +98,26 @@ class Participant(models.Model):
 
 
 class RoomToken(models.Model):
-    """The ticket a video page gives its WebSocket: for one person and one room, used once, short-lived.
-    Only its SHA-256 is stored."""
+    """The ticket a video page gives its WebSocket: for one person and one room (or one drop-in
+    caller's place, or one queue's staff view), used once, short-lived. Only its SHA-256 is stored."""
 
     digest = models.CharField(max_length=64, primary_key=True)
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    caller = models.ForeignKey("video.QueueCaller", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    queue = models.ForeignKey("video.DropInQueue", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(room__isnull=False, caller__isnull=True, queue__isnull=True)
+                | Q(room__isnull=True, caller__isnull=False, queue__isnull=True)
+                | Q(room__isnull=True, caller__isnull=True, queue__isnull=False),
+                name="video_token_for_one_thing",
+            )
+        ]
 
 
 class DropInQueue(models.Model):
@@ -151,6 +164,8 @@ class QueueCaller(models.Model):
     taken_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     taken_at = models.DateTimeField(null=True, blank=True)
     form_key = models.CharField(max_length=40, unique=True, null=True, blank=True)
+    # The caller's current socket (a channel layer name): where "taken" and "routed" are sent.
+    channel_name = models.CharField(max_length=200, blank=True)
 
     class Meta:
         constraints = [

@@ -14,9 +14,9 @@ from vardkontakt.access.audit import Actor, audit_each
 from vardkontakt.booking.models import Booking, BookingStatus
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.models import Patient, Staff
-from vardkontakt.organisation.models import Membership, in_force
+from vardkontakt.organisation.models import CareUnit, Membership, in_force
 from vardkontakt.video import policy
-from vardkontakt.video.models import Evaluation, Participant, Room, RoomStatus, State
+from vardkontakt.video.models import DropInQueue, Evaluation, Participant, Room, RoomStatus, State
 
 DAY_READ = "video.day.read"
 
@@ -106,3 +106,28 @@ def evaluation_figures(*, unit_id: uuid.UUID | str, start: dt.datetime, end: dt.
         helped=Avg("helped"),
     )
     return EvaluationFigures(**found)
+
+
+def units_of(*, staff: Staff) -> list[CareUnit]:
+    today = timezone.localdate()
+    return list(
+        CareUnit.objects.filter(memberships__in=Membership.objects.filter(in_force(today), staff=staff))
+        .distinct()
+        .order_by("name")
+    )
+
+
+def queues_of(*, units: list[CareUnit], now: dt.datetime | None = None) -> list[DropInQueue]:
+    """The units' queues open now or later (none of them shows a patient)."""
+    now = now or timezone.now()
+    return list(
+        DropInQueue.objects.filter(unit__in=units, closes_at__gt=now)
+        .select_related("unit")
+        .order_by("opens_at", "name")
+    )
+
+
+def colleagues_of(*, unit: CareUnit, staff: Staff) -> list[Staff]:
+    today = timezone.localdate()
+    members = Membership.objects.filter(in_force(today), unit=unit).exclude(staff=staff).values("staff_id")
+    return list(Staff.objects.filter(pk__in=members).order_by("family_name", "given_name"))

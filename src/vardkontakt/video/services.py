@@ -27,6 +27,7 @@ from vardkontakt.video.models import (
     MOST_PARTICIPANTS,
     Evaluation,
     Participant,
+    QueueCaller,
     Role,
     Room,
     RoomStatus,
@@ -46,9 +47,10 @@ class Entry:
     """What a video page needs: the booking, and, once the waiting room is open, the room, the
     socket's ticket and the browser's ICE servers."""
 
-    booking: Booking
+    booking: Booking | None
     opens_at: dt.datetime
     room: Room | None = None
+    caller: QueueCaller | None = None
     token: str = ""
     ice_servers: list[dict[str, Any]] = field(default_factory=list)
 
@@ -149,10 +151,19 @@ def _role_of(user: User, room: Room, now: dt.datetime) -> Role:
         if not policy.staff_may_join(user.staff, room.unit):
             raise Refused
         return Role.STAFF
-    if not user.is_patient or room.booking is None:
+    if not user.is_patient:
         raise Refused
     patient = user.patient
-    if not policy.resident_may_join(patient, room.booking) or not policy.is_open(room.booking, now):
+    if room.caller_id is not None:  # a drop-in meeting: the one who joined the queue, let in by the take
+        if room.caller is None or room.caller.joined_by_id != patient.pk:
+            raise Refused
+        if not policy.resident_may_act_for(patient, room.patient):
+            raise Refused
+    elif (
+        room.booking is None
+        or not policy.resident_may_join(patient, room.booking)
+        or not policy.is_open(room.booking, now)
+    ):
         raise Refused
     return Role.PATIENT if patient.pk == room.patient_id else Role.GUARDIAN
 
@@ -342,3 +353,80 @@ def evaluation_answer(
         unit=room.unit,
     )
     return evaluation
+
+
+def _caller_room(caller: QueueCaller) -> Room | None:
+    return Room.objects.filter(caller=caller).order_by("-created_at").first()
+
+
+@transaction.atomic
+def room_enter_caller(*, actor: Patient, caller_id: uuid.UUID | str, now: dt.datetime | None = None) -> Entry:
+    """The drop-in caller's meeting, once a nurse has taken them (the latest room); anyone else's: 404."""
+    now = now or timezone.now()
+    caller = QueueCaller.objects.select_related("queue__unit", "patient").filter(pk=caller_id).first()
+    if caller is None or caller.joined_by_id != actor.pk or actor.user is None:
+        raise Http404
+    entry = Entry(booking=None, opens_at=now, caller=caller, room=_caller_room(caller))
+    if entry.room is not None and entry.room.status == RoomStatus.OPEN:
+        entry.token = _ticket(entry.room, actor.user, now)
+        entry.ice_servers = turn.ice_servers(user_id=str(actor.user.pk), now=now)
+    audit(
+        actor=Actor.of_patient(actor),
+        action=PAGE_READ,
+        patient=caller.patient,
+        on_behalf_of=caller.patient,
+        obj=caller,
+        unit=caller.queue.unit,
+    )
+    return entry
+
+
+@transaction.atomic
+def room_enter_caller_staff(*, staff: Staff, caller_id: uuid.UUID | str, now: dt.datetime | None = None) -> Entry:
+    """The nurse who took the caller (or a colleague of the unit) in the caller's meeting."""
+    now = now or timezone.now()
+    caller = QueueCaller.objects.select_related("queue__unit", "patient").filter(pk=caller_id).first()
+    if caller is None or not policy.staff_may_join(staff, caller.queue.unit) or staff.user is None:
+        raise Http404
+    entry = Entry(booking=None, opens_at=now, caller=caller, room=_caller_room(caller))
+    if entry.room is not None and entry.room.status == RoomStatus.OPEN:
+        entry.token = _ticket(entry.room, staff.user, now)
+        entry.ice_servers = turn.ice_servers(user_id=str(staff.user.pk), now=now)
+    audit(actor=Actor.of_staff(staff), action=PAGE_READ, patient=caller.patient, obj=caller, unit=caller.queue.unit)
+    return entry
+
+
+def caller_ticket(
+    *, actor: Patient, caller_id: uuid.UUID | str, now: dt.datetime | None = None
+) -> tuple[QueueCaller, str]:
+    """The caller's waiting page: their place in the queue and the ticket of its socket."""
+    now = now or timezone.now()
+    caller = QueueCaller.objects.select_related("queue__unit", "patient").filter(pk=caller_id).first()
+    if caller is None or caller.joined_by_id != actor.pk or actor.user is None:
+        raise Http404
+    secret = new_secret()
+    RoomToken.objects.create(
+        digest=digest(secret),
+        caller=caller,
+        user=actor.user,
+        expires_at=now + dt.timedelta(seconds=settings.VIDEO_TOKEN_SECONDS),
+    )
+    return caller, secret
+
+
+def queue_ticket(*, staff: Staff, queue_id: uuid.UUID | str, now: dt.datetime | None = None) -> tuple[Any, str]:
+    """A nurse's queue page: the queue and the ticket of its live socket; other units' queues: 404."""
+    from vardkontakt.video.models import DropInQueue
+
+    now = now or timezone.now()
+    queue = DropInQueue.objects.select_related("unit").filter(pk=queue_id).first()
+    if queue is None or not policy.staff_may_join(staff, queue.unit) or staff.user is None:
+        raise Http404
+    secret = new_secret()
+    RoomToken.objects.create(
+        digest=digest(secret),
+        queue=queue,
+        user=staff.user,
+        expires_at=now + dt.timedelta(seconds=settings.VIDEO_TOKEN_SECONDS),
+    )
+    return queue, secret

@@ -206,3 +206,80 @@ function start(root) {
     }
   }
 }
+
+// A drop-in caller's waiting page: the place in the queue, then into the meeting when taken.
+const callerPage = document.getElementById("vk-caller");
+if (callerPage) {
+  const text = callerPage.dataset;
+  const status = document.getElementById("vk-caller-status");
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const socket = new WebSocket(`${scheme}//${location.host}${text.wsPath}?ticket=${encodeURIComponent(text.ticket)}`);
+  let moving = false;
+  socket.addEventListener("message", (event) => {
+    const message = JSON.parse(event.data);
+    if (message.type === "place") {
+      status.textContent = `${text.textPlace} ${message.position}`;
+      callerPage.dataset.position = String(message.position);
+    } else if (message.type === "routed") {
+      status.textContent = text.textRouted;
+      callerPage.dataset.routed = message.queue;
+    } else if (message.type === "taken") {
+      moving = true;
+      location.assign(message.room_url);
+    }
+  });
+  socket.addEventListener("close", (event) => {
+    if (!moving) status.textContent = event.code === 1008 ? text.textRefused : text.textLost;
+  });
+}
+
+// A nurse's queue page: who waits and for how long, live; take the next; route one on.
+const queuePage = document.getElementById("vk-queue");
+if (queuePage) {
+  const text = queuePage.dataset;
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const socket = new WebSocket(`${scheme}//${location.host}${text.wsPath}?ticket=${encodeURIComponent(text.ticket)}`);
+  const body = document.getElementById("vk-queue-callers");
+  const status = document.getElementById("vk-queue-status");
+  const send = (message) => socket.send(JSON.stringify(message));
+  document.getElementById("vk-take").addEventListener("click", () => send({ type: "take" }));
+  socket.addEventListener("message", (event) => {
+    const message = JSON.parse(event.data);
+    if (message.type === "queue") {
+      document.getElementById("vk-queue-length").textContent = String(message.callers.length);
+      queuePage.dataset.length = String(message.callers.length);
+      body.replaceChildren();
+      for (const caller of message.callers) {
+        const row = document.createElement("tr");
+        row.className = "nhsuk-table__row";
+        const minutes = Math.floor(caller.waiting_seconds / 60);
+        for (const value of [caller.name + (caller.for ? ` (${caller.for})` : ""), caller.reason, `${minutes} min`]) {
+          const cell = document.createElement("td");
+          cell.className = "nhsuk-table__cell";
+          cell.textContent = value;
+          row.append(cell);
+        }
+        const cell = document.createElement("td");
+        cell.className = "nhsuk-table__cell";
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "nhsuk-button nhsuk-button--secondary nhsuk-button--small";
+        button.textContent = `${text.textRoute} ${caller.name}`;
+        button.addEventListener("click", () => {
+          const [kind, id] = document.getElementById("vk-route-to").value.split(":");
+          send({ type: "route", caller: caller.id, [kind]: id });
+        });
+        cell.append(button);
+        row.append(cell);
+        body.append(row);
+      }
+    } else if (message.type === "took") {
+      location.assign(message.room_url);
+    } else if (message.type === "refused") {
+      status.textContent = text.textRefused;
+    } else if (message.type === "nobody") {
+      status.textContent = text.textNobody;
+    }
+  });
+  socket.addEventListener("close", () => { status.textContent = text.textLost; });
+}
