@@ -59,7 +59,12 @@ class Registry:
                 # One socket that has just gone must not keep the others from their places.
                 with contextlib.suppress(Exception):
                     await consumer.send_json(
-                        {"type": "place", "position": place.position, "waiting_seconds": place.waiting_seconds, "at": at}
+                        {
+                            "type": "place",
+                            "position": place.position,
+                            "waiting_seconds": place.waiting_seconds,
+                            "at": at,
+                        }
                     )
         for staff in list(self.staff):
             with contextlib.suppress(Exception):
