@@ -87,7 +87,12 @@ def test_a_routed_caller_waits_again_and_is_taken_into_a_meeting(personas: Perso
         assert [(c["name"], c["reason"]) for c in queue["callers"]] == [("Tolvan Tolvansson", "Utslag")]
         await nurse.send_json_to({"type": "route", "caller": str(caller.pk), "queue": str(adults.pk)})
         assert (await next_of(waiting, "routed"))["queue"] == "Vuxen video 08–12"
-        assert (await next_of(nurse, "queue"))["callers"] == []
+        # The queue without her (a round of the ticker may come first, from before the route).
+        for _ in range(5):
+            if (await next_of(nurse, "queue"))["callers"] == []:
+                break
+        else:
+            raise AssertionError("the routed caller is still in the queue")
         # In the adults' queue Tolvan is second: the other caller joined before her.
         assert (await next_of(waiting, "place"))["position"] == 2
         other_nurse = await connect(

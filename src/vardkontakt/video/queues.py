@@ -127,7 +127,7 @@ def caller_take_next(*, staff: Staff, queue_id: uuid.UUID | str, now: dt.datetim
     if queue is None or not policy.staff_may_join(staff, queue.unit):
         raise Http404
     caller = (
-        QueueCaller.objects.select_for_update(skip_locked=True)
+        QueueCaller.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(_waiting_for(staff, queue))
         .select_related("joined_by__user")
         .order_by("waiting_since")
@@ -167,7 +167,9 @@ def caller_route(
     belongs to, or to a colleague of the same unit, who alone may then take them. The caller waits
     again, in the time order they joined; an open meeting with them ends."""
     now = now or timezone.now()
-    caller = QueueCaller.objects.select_for_update().select_related("queue__unit").filter(pk=caller_id).first()
+    caller = (
+        QueueCaller.objects.select_for_update(of=("self",)).select_related("queue__unit").filter(pk=caller_id).first()
+    )
     if caller is None or not policy.staff_may_join(staff, caller.queue.unit):
         raise Http404
     if caller.state not in (CallerState.WAITING, CallerState.TAKEN):

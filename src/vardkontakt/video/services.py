@@ -198,7 +198,7 @@ def participant_join(
 
 def _join(token: RoomToken, user: User, room_id: uuid.UUID | str, channel_name: str, now: dt.datetime) -> Participant:
     room = (
-        Room.objects.select_for_update()
+        Room.objects.select_for_update(of=("self",))  # PostgreSQL: no lock on an outer join
         .select_related("booking__slot__unit", "booking__slot__visit_type")
         .get(pk=token.room_id)
     )
