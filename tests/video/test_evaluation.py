@@ -3,6 +3,8 @@ someone who was in the ended visit, and reported per unit in the statistics."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import IntegrityError, transaction
 from django.http import Http404
@@ -19,7 +21,7 @@ from vardkontakt.video.models import Evaluation, Participant, Room
 
 pytestmark = pytest.mark.django_db
 
-SCORES = {"picture_and_sound": 4, "easy_to_join": 5, "helped": 3, "comment": "Bra"}
+SCORES: dict[str, Any] = {"picture_and_sound": 4, "easy_to_join": 5, "helped": 3, "comment": "Bra"}
 
 
 def ended_visit(personas: Personas, unit_x, patient: Patient, *, in_minutes: int = 5) -> Room:
@@ -36,9 +38,9 @@ def ended_visit(personas: Personas, unit_x, patient: Patient, *, in_minutes: int
 def test_an_answer_is_stored_once(personas: Personas, unit_x):
     room = ended_visit(personas, unit_x, personas.tolvan)
     tolvan = Patient.objects.get(pk=personas.tolvan.pk)
-    services.evaluation_answer(actor=tolvan, booking_id=room.booking_id, **SCORES)
+    services.evaluation_answer(actor=tolvan, booking_id=str(room.booking_id), **SCORES)
     with pytest.raises(services.AlreadyAnswered):
-        services.evaluation_answer(actor=tolvan, booking_id=room.booking_id, **SCORES)
+        services.evaluation_answer(actor=tolvan, booking_id=str(room.booking_id), **SCORES)
     with pytest.raises(IntegrityError), transaction.atomic():
         Evaluation.objects.create(
             room=room,
@@ -75,7 +77,7 @@ def test_only_someone_who_was_in_the_visit_answers(personas: Personas, unit_x):
     room = ended_visit(personas, unit_x, personas.tolvan)
     other = Patient.objects.get(pk=personas.other_patient.pk)
     with pytest.raises(Http404):
-        services.evaluation_answer(actor=other, booking_id=room.booking_id, **SCORES)
+        services.evaluation_answer(actor=other, booking_id=str(room.booking_id), **SCORES)
     assert logged_in(personas.other_patient).get(reverse("video:evaluation", args=[room.booking_id])).status_code == 404
     # Before the visit has ended there is nothing to evaluate.
     Room.objects.filter(pk=room.pk).update(status="open", ended_at=None)
@@ -86,7 +88,7 @@ def test_the_units_statistics_show_the_mean_scores(personas: Personas, unit_x):
     for patient, helped, at in ((personas.tolvan, 3, 5), (personas.other_patient, 4, 30)):
         room = ended_visit(personas, unit_x, patient, in_minutes=at)
         answerer = Patient.objects.get(pk=patient.pk)
-        services.evaluation_answer(actor=answerer, booking_id=room.booking_id, **{**SCORES, "helped": helped})
+        services.evaluation_answer(actor=answerer, booking_id=str(room.booking_id), **{**SCORES, "helped": helped})
     today = timezone.localdate()
     with translation.override("en"):
         table = unit_statistics(unit_x, Period(today, today)).table("video-evaluations")

@@ -161,7 +161,7 @@ class CallerConsumer(AsyncJsonWebsocketConsumer):
 def _queue_view(queue_id: str, staff_id: Any) -> dict[str, Any]:
     now = timezone.now()
     waiting = (
-        QueueCaller.objects.filter(queue_id=queue_id, state=CallerState.WAITING)
+        QueueCaller.objects.filter(queue__pk=queue_id, state=CallerState.WAITING)
         .select_related("patient", "for_staff")
         .order_by("waiting_since")
     )

@@ -237,7 +237,7 @@ def places(queue_ids: list[uuid.UUID] | list[str], now: dt.datetime | None = Non
     found: dict[str, Place] = {}
     counts: dict[str, int] = {}
     rows = (
-        QueueCaller.objects.filter(queue_id__in=queue_ids, state=CallerState.WAITING)
+        QueueCaller.objects.filter(queue__pk__in=queue_ids, state=CallerState.WAITING)
         .order_by("waiting_since")
         .values_list("pk", "queue_id", "waiting_since")
     )

@@ -99,7 +99,7 @@ class EvaluationFigures:
 def evaluation_figures(*, unit_id: uuid.UUID | str, start: dt.datetime, end: dt.datetime) -> EvaluationFigures:
     """The unit's survey answers in [start, end): how many, and the mean of each score (1–5). One
     aggregate query; no answer is shown alone, so nothing here is about a person."""
-    found = Evaluation.objects.filter(unit_id=unit_id, answered_at__gte=start, answered_at__lt=end).aggregate(
+    found = Evaluation.objects.filter(unit__pk=unit_id, answered_at__gte=start, answered_at__lt=end).aggregate(
         answers=Count("pk"),
         picture_and_sound=Avg("picture_and_sound"),
         easy_to_join=Avg("easy_to_join"),

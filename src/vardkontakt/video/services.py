@@ -197,6 +197,8 @@ def participant_join(
 
 
 def _join(token: RoomToken, user: User, room_id: uuid.UUID | str, channel_name: str, now: dt.datetime) -> Participant:
+    if token.room_id is None:  # a caller's or a queue's ticket
+        raise Refused
     room = (
         Room.objects.select_for_update(of=("self",))  # PostgreSQL: no lock on an outer join
         .select_related("booking__slot__unit", "booking__slot__visit_type")
