@@ -44,14 +44,14 @@ async def connect(ws_path: str, ticket: str, cookie: str, origin: tuple[bytes, b
 
 
 async def refused(communicator: Socket) -> bool:
-    answer = await communicator.receive_output(timeout=3)
+    answer = await communicator.receive_output(timeout=10)
     return answer == {"type": "websocket.close", "code": 1008}
 
 
 async def until(communicator: Socket, kind: str) -> dict[str, Any]:
     """The next message of this kind (others, such as roster updates, are passed over)."""
     for _ in range(20):
-        message = await communicator.receive_json_from(timeout=3)
+        message = await communicator.receive_json_from(timeout=10)
         if message["type"] == kind:
             return message
     raise AssertionError(f"no {kind}")
@@ -70,10 +70,10 @@ def test_the_resident_waits_is_admitted_and_they_talk(personas: Personas, video_
         s_path, s_ticket, s_cookie = await sync_to_async(ticket_of)(personas.staff_x, staff_page)
         assert r_path == s_path
         tolvan = await connect(r_path, r_ticket, r_cookie)
-        welcome = await tolvan.receive_json_from(timeout=3)
+        welcome = await tolvan.receive_json_from(timeout=10)
         assert welcome["state"] == "waiting"
         nurse = await connect(s_path, s_ticket, s_cookie)
-        assert (await nurse.receive_json_from(timeout=3))["state"] == "admitted"
+        assert (await nurse.receive_json_from(timeout=10))["state"] == "admitted"
         assert (await until(nurse, "admitted"))["peers"] == []
         roster = await until(nurse, "roster")
         waiting = [p for p in roster["people"] if p["state"] == "waiting"]
@@ -93,12 +93,12 @@ def test_the_resident_waits_is_admitted_and_they_talk(personas: Personas, video_
         assert chat["text"] == "Välkommen!", "the chat sent while waiting never arrived"
         # Tolvan leaves and comes back with a new page: she is let straight back in.
         await tolvan.send_json_to({"type": "leave"})
-        assert (await tolvan.receive_output(timeout=3))["type"] == "websocket.close"
+        assert (await tolvan.receive_output(timeout=10))["type"] == "websocket.close"
         await tolvan.disconnect()  # what the server sends the application once the socket has closed
         assert (await until(nurse, "peer-left"))["id"] == welcome["me"]
         r_path, r_ticket, r_cookie = await sync_to_async(ticket_of)(personas.tolvan, resident_page)
         again = await connect(r_path, r_ticket, r_cookie)
-        assert (await again.receive_json_from(timeout=3))["state"] == "admitted"
+        assert (await again.receive_json_from(timeout=10))["state"] == "admitted"
         # The nurse ends the visit: everyone is told and disconnected.
         await nurse.send_json_to({"type": "end"})
         assert (await until(again, "ended"))["type"] == "ended"
@@ -133,7 +133,7 @@ def test_a_ticket_is_used_once_and_only_by_its_owner(personas: Personas, video_v
         # A fresh ticket works once; the second use of it is refused.
         path, ticket, cookie = await sync_to_async(ticket_of)(personas.tolvan, resident_page)
         first = await connect(path, ticket, cookie)
-        assert (await first.receive_json_from(timeout=3))["type"] == "welcome"
+        assert (await first.receive_json_from(timeout=10))["type"] == "welcome"
         assert await refused(await connect(path, ticket, cookie))
         await first.disconnect()
 
@@ -198,7 +198,7 @@ def test_a_room_over_the_redis_channel_layer(personas: Personas, video_visit: Vi
 
     async def visit() -> None:
         tolvan = await connect(*await sync_to_async(ticket_of)(personas.tolvan, resident_page))
-        me = (await tolvan.receive_json_from(timeout=3))["me"]
+        me = (await tolvan.receive_json_from(timeout=10))["me"]
         nurse = await connect(*await sync_to_async(ticket_of)(personas.staff_x, staff_page))
         await until(nurse, "admitted")
         await nurse.send_json_to({"type": "admit", "participant": me})
