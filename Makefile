@@ -15,7 +15,7 @@ STATIC_BUILD := src/vardkontakt/static/vardkontakt/build
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: help build setup demo test test-shifted lint lint-shell types migrations-check pytest bench fuzz-fhir messages clean \
-	chromium clamav sshd gettext pango redis apt nginx shellcheck psql postgresql-server deploy-smoke restore-drill \
+	chromium clamav sshd coturn gettext pango redis apt nginx shellcheck psql postgresql-server deploy-smoke restore-drill \
 	pgbouncer nodes-up nodes-down
 
 help:
@@ -86,10 +86,16 @@ clamav:
 sshd:
 	@test -x /usr/sbin/sshd || $(MAKE) --no-print-directory apt PACKAGE=openssh-server
 
-# Sessions and the cache on Redis where VK_REDIS_URL is set; its tests and the booking rush use
-# the one at 127.0.0.1:6379 (Debian's service) and skip or stop without it.
+# coturn relays the video visits' media where no direct path exists; the tests start their own
+# turnserver on loopback.
+coturn:
+	@test -x /usr/bin/turnserver || $(MAKE) --no-print-directory apt PACKAGE=coturn
+
+# Redis: sessions and the cache where VK_REDIS_URL is set, and the video visits' channel layer
+# between web processes; its tests use the one at 127.0.0.1:6379 (.ci/run starts it when it is
+# not answering).
 redis:
-	@command -v redis-server >/dev/null || $(MAKE) --no-print-directory apt PACKAGE=redis-server
+	@test -x /usr/bin/redis-server || $(MAKE) --no-print-directory apt PACKAGE=redis-server
 
 pango:
 	@installed=$$(dpkg-query -W -f='$${Status}\n' $(PANGO_PACKAGES) 2>/dev/null | grep -c '^install ok installed$$'); \
@@ -128,7 +134,7 @@ PYTEST_WORKERS ?= 2
 
 TEST_RESULTS := var/test-results
 
-pytest: setup chromium clamav sshd pango nginx pgbouncer redis postgresql-server
+pytest: setup chromium clamav sshd coturn pango nginx pgbouncer redis postgresql-server
 	@mkdir -p $(TEST_RESULTS)
 	.venv/bin/pytest -n $(PYTEST_WORKERS) --junitxml=$(TEST_RESULTS)/today.xml
 
@@ -139,7 +145,7 @@ test: lint types migrations-check pytest
 # test ends otherwise than in the last `make test`. Another shift: make test-shifted CLOCK_SHIFT=1000d
 CLOCK_SHIFT ?= 400d,feb29
 
-test-shifted: setup clamav sshd pango
+test-shifted: setup clamav sshd coturn redis pango
 	@mkdir -p $(TEST_RESULTS) && rm -f $(TEST_RESULTS)/shifted.xml
 	.venv/bin/pytest -n $(PYTEST_WORKERS) --ignore=tests/browser --clock-shift=$(CLOCK_SHIFT) \
 		--junitxml=$(TEST_RESULTS)/shifted.xml || true

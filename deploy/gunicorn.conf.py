@@ -1,22 +1,33 @@
-"""gunicorn settings for Vårdkontakt: ``gunicorn vardkontakt.wsgi -c deploy/gunicorn.conf.py``.
+"""gunicorn settings for Vårdkontakt: ``gunicorn vardkontakt.asgi:application -c deploy/gunicorn.conf.py``.
 
-Threaded workers (gthread): a login calls the identity provider over HTTP, and a thread waiting
-for PostgreSQL lets another one run. Each value can be overridden from the environment
-(``VK_WEB_*``), so one file serves this 2-core machine and a bigger one; bench/booking_rush.py
-measured these (docs/benchmarks.md, booking_rush).
+gunicorn manages the processes; each worker is uvicorn (``uvicorn_worker.UvicornWorker``), an ASGI
+server, because the video visits' signalling is WebSockets (vardkontakt.video, Django Channels).
+Django's ASGI handler runs each request's (synchronous) view in a thread of its own, so a login
+that calls the identity provider over HTTP, or a thread waiting for PostgreSQL, lets other
+requests run. Under uvicorn database connections are not kept between requests
+(VK_DB_CONN_MAX_AGE=0, set below): the thread that held one ends with its request; a region puts
+PgBouncer in front of PostgreSQL (docs/operations.md).
 
-Each worker puts the booking waiting room's gate (``vardkontakt.core.waiting_room``) in front of
+``VK_WEB_WORKER_CLASS=gthread`` (with ``vardkontakt.wsgi``) still serves every page but no video
+visit: the threaded workers the earlier benchmarks measured (the demo identity provider's unit
+runs so). Each value can be overridden from the environment (``VK_WEB_*``), so one file serves this
+2-core machine and a bigger one; bench/booking_rush.py measured these (docs/benchmarks.md,
+booking_rush).
+
+With gthread, each worker puts the booking waiting room's gate (``vardkontakt.core.waiting_room``) in front of
 Django: in a rush a booking POST or confirmation page without a turn is answered 503 with
 Retry-After before any middleware reads the session from the database. The threads must cover
 the turns and both queues of the room (VK_WAITING_ROOM_CONCURRENCY + _QUEUE + _PAGE_QUEUE, 3 + 3
 + 4 by default) with some to spare, or requests queue inside gunicorn where the room cannot see
 them. Each thread keeps its own database connection (60 s), so workers × threads connections.
+(VK_WEB_THREADS only counts for gthread.)
 """
 
 import os
 
 bind = os.environ.get("VK_WEB_BIND", "127.0.0.1:8000")
-worker_class = "gthread"
+UVICORN = "uvicorn_worker.UvicornWorker"
+worker_class = os.environ.get("VK_WEB_WORKER_CLASS", UVICORN)
 workers = int(os.environ.get("VK_WEB_WORKERS", "2"))
 threads = int(os.environ.get("VK_WEB_THREADS", "12"))
 keepalive = int(os.environ.get("VK_WEB_KEEPALIVE", "5"))
@@ -27,10 +38,16 @@ worker_connections = 1000
 control_socket_disable = True
 # One import of the project in the master, shared by the workers.
 preload_app = True
+if worker_class == UVICORN:
+    # Read by settings.py, which the preloaded application imports after this file.
+    os.environ.setdefault("VK_DB_CONN_MAX_AGE", "0")
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]  (gunicorn's hook)
-    if os.environ.get("VK_WEB_WAITING_ROOM_GATE", "on") != "off":
+    # The gate is WSGI middleware: under uvicorn the booking views' own @waiting_room decorator
+    # takes the turns (after the middleware has read the session, which costs more in a rush:
+    # vardkontakt.core.waiting_room).
+    if worker_class != UVICORN and os.environ.get("VK_WEB_WAITING_ROOM_GATE", "on") != "off":
         from vardkontakt.core.waiting_room import WaitingRoomGate
 
         worker.wsgi = WaitingRoomGate(worker.wsgi)

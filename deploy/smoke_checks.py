@@ -137,6 +137,43 @@ def healthz(target: Target, session: requests.Session, wait_seconds: float) -> s
         time.sleep(1)
 
 
+@check("a video room's WebSocket through nginx: upgraded, and a socket without a ticket closed with 1008")
+def video_socket(target: Target) -> str:
+    """nginx passes the upgrade on /video/ws/ to uvicorn; Channels' consumer refuses a socket that
+    brings no ticket with the policy-violation code (and nothing else)."""
+    parts = urlsplit(target.site)
+    host, port = parts.hostname or "", parts.port or 443
+    context = ssl.create_default_context(cafile=target.ca)
+    context.set_alpn_protocols(["http/1.1"])
+    path = "/video/ws/00000000-0000-4000-8000-000000000000/"
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: dmFyZGtvbnRha3Qtc21vaw==\r\nSec-WebSocket-Version: 13\r\n"
+        f"Origin: {target.site}\r\n\r\n"
+    )
+    with (
+        socket.create_connection((host, port), timeout=TIMEOUT) as raw,
+        context.wrap_socket(raw, server_hostname=host) as tls,
+    ):
+        tls.sendall(request.encode())
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = tls.recv(4096)
+            expect(bool(chunk), f"the connection closed during the handshake: {received!r}")
+            received += chunk
+        head, _, frames = received.partition(b"\r\n\r\n")
+        status = head.split(b"\r\n", 1)[0].decode()
+        expect(" 101 " in f"{status} ", f"the upgrade was answered {status!r}")
+        while len(frames) < 4:
+            chunk = tls.recv(4096)
+            expect(bool(chunk), "the socket closed without a close frame")
+            frames += chunk
+    expect(frames[0] == 0x88, f"the first frame is not a close frame: {frames[:4]!r}")
+    code = int.from_bytes(frames[2:4], "big")
+    expect(code == 1008, f"closed with {code}, not 1008")
+    return f"{status}, closed with {code}"
+
+
 def new_session(target: Target) -> requests.Session:
     session = requests.Session()
     session.verify = target.ca
@@ -224,6 +261,7 @@ def main() -> int:
         static_file(target, session)
         body_limit(target, session)
         healthz(target, session, args.healthz_wait)
+        video_socket(target)
         staff_login(target, *args.staff)
         resident_login(target, *args.resident)
     except (CheckFailed, requests.RequestException, OSError, ValueError) as exc:

@@ -1,6 +1,28 @@
+"""The ASGI application: Django's pages over HTTP, and the video visits' signalling over WebSockets
+(vardkontakt.video.routing). Served by uvicorn under gunicorn (deploy/gunicorn.conf.py) and by
+``make demo``.
+
+A WebSocket is accepted only from a page of one of our own hosts (the Origin header against
+ALLOWED_HOSTS) and carries the visitor's session (the same cookie as the pages); the consumer then
+asks the video policy, as a page's selector does."""
+
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vardkontakt.settings")
-application = get_asgi_application()
+# Django is set up before anything that imports models (the consumers) is imported.
+http_application = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from vardkontakt.video.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": http_application,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

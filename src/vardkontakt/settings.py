@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "vardkontakt.letters",
     "vardkontakt.kiosk",
     "vardkontakt.payments",
+    "vardkontakt.video",
     "vardkontakt.demo",
 ]
 if DEMO_IDP_ENABLED:
@@ -121,6 +122,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "vardkontakt.urls"
 WSGI_APPLICATION = "vardkontakt.wsgi.application"
+# HTTP and the video visits' WebSockets (asgi.py), served by uvicorn (deploy/gunicorn.conf.py).
+ASGI_APPLICATION = "vardkontakt.asgi.application"
 
 TEMPLATES = [
     {
@@ -144,7 +147,15 @@ TEMPLATES = [
 
 _default_database = f"sqlite:///{VAR_DIR / 'vardkontakt.sqlite3'}"
 DATABASES: dict[str, dict[str, Any]] = {
-    "default": dict(dj_database_url.config(default=_default_database, conn_max_age=60, conn_health_checks=True))
+    "default": dict(
+        dj_database_url.config(
+            default=_default_database,
+            # Under ASGI (uvicorn) every request's view runs in a thread of its own, so a connection
+            # kept open would stay with a thread that ends: deploy/gunicorn.conf.py sets 0 there.
+            conn_max_age=env_int("VK_DB_CONN_MAX_AGE", 60, minimum=0),
+            conn_health_checks=True,
+        )
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the worker write while the web server reads; IMMEDIATE avoids lock upgrades.
@@ -251,6 +262,35 @@ if REDIS_URL:
     }
     SESSION_CACHE_ALIAS = "sessions"
     SESSION_ENGINE = "vardkontakt.identity.sessions"
+# The video visits' signalling (video/consumers.py) passes messages between the sockets of a room
+# through a channel layer: on Redis where VK_REDIS_URL is set, which every deployment with more than
+# one web process needs (two people in one room may be connected to different processes); in memory
+# otherwise, which only reaches the sockets of the same process (the demo, a single worker).
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
+    "default": (
+        {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "vk-video", "capacity": 200, "expiry": 30},
+        }
+        if REDIS_URL
+        else {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 200, "expiry": 30}}
+    )
+}
+# Video visits' media go peer to peer; STUN finds a browser's public address and TURN relays when
+# no direct path exists (coturn, deploy/coturn/turnserver.conf). TURN credentials are made per
+# person and expire (the TURN REST API's shared secret, video/turn.py): VK_TURN_SECRET must equal
+# coturn's static-auth-secret. Without TURN URLs only STUN (or nothing) is offered to the browsers.
+TURN_URLS = env_list("VK_TURN_URLS", [])
+STUN_URLS = env_list("VK_STUN_URLS", [])
+TURN_SECRET = env_str("VK_TURN_SECRET", "")
+TURN_CREDENTIAL_SECONDS = env_int("VK_TURN_CREDENTIAL_SECONDS", 4 * 3600, minimum=60)
+# A room token (the page's ticket for its WebSocket) is single-use and expires this soon.
+VIDEO_TOKEN_SECONDS = env_int("VK_VIDEO_TOKEN_SECONDS", 120, minimum=10)
+# How often a drop-in caller is told their place, and the nurses the queue (seconds).
+VIDEO_QUEUE_UPDATE_SECONDS = env_int("VK_VIDEO_QUEUE_UPDATE_SECONDS", 5, minimum=1)
+# The Permissions-Policy of the video pages, the only ones that may use the camera and microphone.
+VIDEO_PERMISSIONS_POLICY = "camera=(self), microphone=(self), geolocation=()"
+
 # Rate limits (core/ratelimit.py): name -> (attempts in the window, window s, first lockout s, longest
 # lockout s). Lockouts double while the key keeps reaching the limit within a day.
 RATE_LIMITS: dict[str, tuple[int, int, int, int]] = {

@@ -136,6 +136,13 @@ PATIENT_DATA = {
     "letters:inbox",
     "letters:detail",
     "letters:pdf",
+    "video:room",
+    "video:evaluation",
+    "video_staff:day",
+    "video_staff:room",
+    "video:drop_in",
+    "video:drop_in_room",
+    "video_staff:drop_in_room",
     "booking:book",
     "booking:detail",
     "booking:check_in",
@@ -181,6 +188,7 @@ ADMINISTRATION = {  # changes how a unit works (the region's default forms: how 
     "payments_staff:region_payments",
     "booking_staff:setup",
     "letters_staff:texts",
+    "video_staff:queues",
     "booking_staff:visit_type_new",
     "booking_staff:visit_type_edit",
     "booking_staff:template_new",
@@ -268,6 +276,9 @@ NO_PATIENT_DATA = {
     "usage_statistics:public": "figures",
     "cases_staff:services": "the unit's services",
     "cases_staff:region_forms": "the region's default forms",
+    "video:evaluation_thanks": "thanks for one's own answers",
+    "video:caller": "one's own place in a drop-in queue (the join is logged)",
+    "video_staff:queue": "a queue's page: the callers come by its socket",
 }
 
 # URLs the matrix reaches only with an empty form or a refusal, and the test proving their entries.
@@ -454,6 +465,24 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ("letters:detail", "Liam's letter"): resident("letter.open", of="liam", unit="X"),
     ("letters:detail", "Gunnel's letter (her proxy reads it)"): resident("letter.open", of="gunnel", unit="X"),
     ("letters:pdf", "Tolvan's letter"): resident("letter.pdf", unit="X"),
+    # Video visits: each page of a visit is one entry; the day's list one per patient shown; the
+    # survey's form logs nothing, its answer one entry (the joins, admits and ends: tests/video).
+    ("video:room", "Tolvan's video visit"): resident("video.page.read", unit="X"),
+    ("video:room", "Liam's video visit (his guardians join with him)"): resident(
+        "video.page.read", of="liam", unit="X"
+    ),
+    ("video:evaluation", "Tolvan's ended video visit"): nothing,
+    ("video:drop_in", "the open drop-in queues"): nothing,
+    ("video:drop_in", "joining a queue at unit X"): resident("video.queue.join", unit="X"),
+    ("video:drop_in_room", "Tolvan's drop-in meeting"): resident("video.page.read", unit="X"),
+    ("video_staff:drop_in_room", "Tolvan's drop-in meeting"): staff("video.page.read", "patient_a"),
+    ("video_staff:queues", "the units' queues"): nothing,
+    ("video_staff:queues", "a queue opened at unit X"): staff("video.queue.open"),
+    ("video:evaluation", "Tolvan's ended video visit, answered"): resident("video.evaluate", unit="X"),
+    ("video_staff:day", "today, Tolvan's video visit at unit X"): lambda persona: (
+        staff("video.day.read", "patient_a")(persona) if persona in ("staff_x", "unit_admin", "region_admin") else []
+    ),
+    ("video_staff:room", "Tolvan's video visit"): staff("video.page.read", "patient_a"),
     # Booking, the unit's side: one entry per patient shown; a change after the booking's read.
     ("booking_staff:book", "unit X"): nothing,  # today: nobody has booked
     ("booking_staff:book", "unit X, the week of the bookings"): staff("booking.read", *IN_THE_BOOK),

@@ -1095,6 +1095,99 @@ ROWS: list[Row] = [
         patients_door(not_found_but({"patient_a": 200})),
         kwargs=lambda p: {"letter_id": letter_of(p.tolvan).id},
     ),
+    # --- video visits: the booked patient (or whoever books for them) and unit X's members ---
+    Row(
+        "video:room",
+        "Tolvan's video visit",
+        patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
+        setup=lambda p: video_visits(),
+    ),
+    Row(
+        "video:room",
+        "Liam's video visit (his guardians join with him)",
+        patients_door(not_found_but({"guardian_9": 200, "guardian_14": 200})),
+        kwargs=lambda p: {"booking_id": booking_of(p.child_9).id},
+        setup=lambda p: video_visits(),
+    ),
+    Row(
+        "video:room",
+        "Tolvan's visit, not over video",
+        patients_door(not_found_but({})),
+        kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
+    ),
+    Row(
+        "video:evaluation",
+        "Tolvan's ended video visit",
+        patients_door(not_found_but({"patient_a": 200})),
+        kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
+        setup=lambda p: an_ended_video_visit(p.tolvan),
+    ),
+    Row(
+        "video:evaluation",
+        "Tolvan's ended video visit, answered",
+        patients_door(not_found_but({"patient_a": 302})),
+        method="post",
+        kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
+        data=lambda p, who: {"picture_and_sound": "5", "easy_to_join": "4", "helped": "5", "comment": "Bra"},
+        setup=lambda p: an_ended_video_visit(p.tolvan),
+    ),
+    Row(
+        "video:evaluation_thanks",
+        "after the answers",
+        patients_door(200),
+        kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
+    ),
+    Row("video:drop_in", "the open drop-in queues", patients_door(200), setup=lambda p: a_drop_in_queue()),
+    Row(
+        "video:drop_in",
+        "joining a queue at unit X",
+        patients_door(302),
+        method="post",
+        data=lambda p, who: {"queue": str(a_drop_in_queue().id), "reason": "Feber sedan i går", "form_key": "matrix"},
+    ),
+    Row(
+        "video:caller",
+        "Tolvan's place in a queue",
+        patients_door(not_found_but({"patient_a": 200})),
+        url=lambda p: reverse("video:caller", args=[a_caller(p.tolvan).id]),
+    ),
+    Row(
+        "video:drop_in_room",
+        "Tolvan's drop-in meeting",
+        patients_door(not_found_but({"patient_a": 200})),
+        url=lambda p: reverse("video:drop_in_room", args=[a_caller(p.tolvan, taken_by=p.staff_x).id]),
+    ),
+    Row("video_staff:queues", "the units' queues", staff_door(200)),
+    Row(
+        "video_staff:queues",
+        "a queue opened at unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 302, "unit_admin": 302, "region_admin": 302}),
+        method="post",
+        data=lambda p, who: {"unit": str(unit("Vårdcentralen Lindängen").id), **a_period(), "name": "Video 8–12"},
+    ),
+    Row(
+        "video_staff:queue",
+        "a queue at unit X",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
+        url=lambda p: reverse("video_staff:queue", args=[a_drop_in_queue().id]),
+    ),
+    Row(
+        "video_staff:drop_in_room",
+        "Tolvan's drop-in meeting",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
+        url=lambda p: reverse("video_staff:drop_in_room", args=[a_caller(p.tolvan, taken_by=p.staff_x).id]),
+    ),
+    Row(
+        "video_staff:day", "today, Tolvan's video visit at unit X", staff_door(200), setup=lambda p: video_visit_today()
+    ),
+    Row(
+        "video_staff:room",
+        "Tolvan's video visit",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
+        kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
+        setup=lambda p: video_visits(),
+    ),
     Row(
         "letters_staff:texts",
         "unit X",
@@ -2299,6 +2392,87 @@ def letter_of(patient: Patient):
         html_en="<p>Appointment letter</p>",
         pdf=b"%PDF-1.7 matrix",
     )
+
+
+def video_visits() -> None:
+    """Unit X holds its "Hälsosamtal" over video (inside the request's rolled-back transaction)."""
+    from vardkontakt.booking.models import VisitType
+
+    VisitType.objects.filter(name="Hälsosamtal").update(video=True)
+
+
+def video_visit_today() -> None:
+    """Tolvan's video visit moved to now: the staff's list of the day shows it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    video_visits()
+    slot = tolvans_booking().slot
+    slot.starts_at = timezone.now()
+    slot.ends_at = slot.starts_at + dt.timedelta(minutes=30)
+    slot.save(update_fields=["starts_at", "ends_at"])
+
+
+def an_ended_video_visit(patient: Patient) -> None:
+    """The patient's video visit has been held and ended, with them in it."""
+    from django.utils import timezone
+
+    from vardkontakt.video.models import Participant, Room
+
+    video_visits()
+    booking = booking_of(patient)
+    now = timezone.now()
+    room = Room.objects.create(
+        booking=booking, unit=booking.slot.unit, patient=patient, status="ended", created_at=now, ended_at=now
+    )
+    user = User.objects.get_or_create_for_patient(Patient.objects.get(pk=patient.pk))  # afresh: logged in since
+    Participant.objects.create(room=room, user=user, role="patient", display_name=patient.full_name, admitted_at=now)
+
+
+def a_drop_in_queue():
+    """An open drop-in video queue at unit X (made inside the request's rolled-back transaction)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from vardkontakt.video.models import DropInQueue
+
+    now = timezone.now()
+    found = DropInQueue.objects.filter(name="Video 8–12").first()
+    if found is not None:
+        return found
+    return DropInQueue.objects.create(
+        unit=unit("Vårdcentralen Lindängen"),
+        name="Video 8–12",
+        opens_at=now - dt.timedelta(hours=1),
+        closes_at=now + dt.timedelta(hours=3),
+    )
+
+
+def a_caller(patient: Patient, taken_by: Staff | None = None):
+    """The patient waits in the queue (or has been taken into a meeting by ``taken_by``)."""
+    from django.utils import timezone
+
+    from vardkontakt.video.models import QueueCaller, Room
+
+    now = timezone.now()
+    caller = QueueCaller.objects.create(
+        queue=a_drop_in_queue(), patient=patient, joined_by=patient, reason="Feber", waiting_since=now
+    )
+    if taken_by is not None:
+        QueueCaller.objects.filter(pk=caller.pk).update(state="taken", taken_by=taken_by, taken_at=now)
+        Room.objects.create(caller=caller, unit=caller.queue.unit, patient=patient, created_at=now)
+    return caller
+
+
+def a_period() -> dict[str, str]:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    start = timezone.localtime() + dt.timedelta(hours=1)
+    return {"opens_at": f"{start:%Y-%m-%dT%H:%M}", "closes_at": f"{start + dt.timedelta(hours=4):%Y-%m-%dT%H:%M}"}
 
 
 def tolvan_waiting():

@@ -218,6 +218,8 @@ def test_the_served_demo_is_the_demo_and_never_debug(monkeypatch, demo_region):
     assert len(started) == 2
     for _command, env in started:
         assert (env["VK_DEMO"], env["DJANGO_DEBUG"]) == ("true", "false")
+    # The web server is uvicorn with the ASGI application: the video visits' WebSockets work in the demo.
+    assert any("uvicorn" in command and "vardkontakt.asgi:application" in command for command, _env in started)
     assert serve_demo.subprocess is subprocess
 
 

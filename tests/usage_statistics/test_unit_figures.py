@@ -242,6 +242,7 @@ def test_the_page_tables_carry_the_figures(december, unit_x):
         "statuses",
         "bookings",
         "online-bookable",
+        "video-evaluations",
     ]
     handling = page.table("handling-times")
     in_time = page.table("answered-in-time")

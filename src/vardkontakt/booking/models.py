@@ -59,6 +59,12 @@ class BookingSettings(models.Model):
     missed_after_minutes = models.PositiveSmallIntegerField(
         _("a visit may be marked missed (minutes after the start)"), default=15, validators=[MaxValueValidator(240)]
     )
+    # A video visit's waiting room opens this long before the start (video/policy.py).
+    video_join_minutes = models.PositiveSmallIntegerField(
+        _("minutes before a video visit its waiting room opens"),
+        default=15,
+        validators=[MinValueValidator(5), MaxValueValidator(60)],
+    )
     # The day the schedule was last rolled forward: the worker rolls each unit once a day.
     rolled_on = models.DateField(null=True, blank=True, editable=False)
 
@@ -86,6 +92,9 @@ class VisitType(models.Model):
     # schedule's on the day of the visit for the person, with their frikort and age (not fee_kronor).
     fee_kind = models.CharField(_("fee from the region's schedule"), max_length=24, choices=FeeKind.choices, blank=True)
     active = models.BooleanField(_("in use"), default=True)
+    # Held over video (vardkontakt.video): booked like any visit; the booking page, the letter and
+    # the reminder say so and how to join, and the resident joins from the booking.
+    video = models.BooleanField(_("video visit"), default=False)
 
     class Meta:
         ordering = ["unit", "name"]

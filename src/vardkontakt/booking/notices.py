@@ -88,7 +88,7 @@ def send_due_reminders(*, now: dt.datetime | None = None) -> int:
         with transaction.atomic():
             booking = (
                 Booking.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("slot", "patient")
+                .select_related("slot__visit_type", "patient")
                 .filter(pk=booking_id, status=BookingStatus.ACTIVE, reminder_sent_at__isnull=True)
                 .first()
             )
@@ -103,9 +103,14 @@ def send_due_reminders(*, now: dt.datetime | None = None) -> int:
                 recipient=booking.patient,
                 kind=NotificationKind.BOOKING_REMINDER,
                 cause=reminder_cause(booking),
-                context={"starts_at": booking.slot.starts_at.isoformat()},
+                # A video visit's reminder says so and how to join: the time and "video", nothing else.
+                context={"starts_at": booking.slot.starts_at.isoformat(), **video_context(booking)},
                 about=About.BOOKING,
                 about_id=booking.pk,
             )
             sent += 1
     return sent
+
+
+def video_context(booking: Booking) -> dict[str, str]:
+    return {"video": "yes"} if booking.slot.visit_type.video else {}

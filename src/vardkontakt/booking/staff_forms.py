@@ -100,6 +100,13 @@ class BookingSettingsForm(forms.Form):
         required=False,
         help_text=_("Until then staff wait for a patient who has not checked in. Default: 15 minutes."),
     )
+    video_join_minutes = forms.IntegerField(
+        label=_("Video visits: the waiting room opens (minutes before the start)"),
+        validators=[MinValueValidator(5), MaxValueValidator(60)],
+        initial=15,
+        required=False,
+        help_text=_("From then the patient can test their camera and microphone and wait to be let in."),
+    )
     terms_text = forms.CharField(
         label=_("Terms shown before booking"),
         required=False,
@@ -132,6 +139,9 @@ class BookingSettingsForm(forms.Form):
 
     def clean_missed_after_minutes(self) -> int:
         return self._or_default("missed_after_minutes", 15)
+
+    def clean_video_join_minutes(self) -> int:
+        return self.cleaned_data.get("video_join_minutes") or 15  # empty: the default, 15 minutes
 
     @classmethod
     def initial_of(cls, rules: BookingSettings) -> dict[str, Any]:
@@ -179,6 +189,11 @@ class VisitTypeForm(forms.Form):
         help_text=_(
             "When chosen, residents see the region's fee for the day of the visit, with their age and frikort."
         ),
+    )
+    video = forms.BooleanField(
+        label=_("Video visit"),
+        required=False,
+        help_text=_("Held over video: the patient joins from the booking, through a waiting room."),
     )
     active = forms.BooleanField(
         label=_("In use"),

@@ -65,6 +65,7 @@ def booking_settings_update(
     checkin_opens_minutes: int = 30,
     checkin_closes_minutes: int = 15,
     missed_after_minutes: int = 15,
+    video_join_minutes: int = 15,
 ) -> BookingSettings:
     rules = settings_of(unit)
     rules.checkin_opens_minutes = checkin_opens_minutes
@@ -75,6 +76,7 @@ def booking_settings_update(
     rules.reminder_hours = reminder_hours
     rules.online_bookings_per_visit_type = online_bookings_per_visit_type
     rules.offer_claim_hours = offer_claim_hours
+    rules.video_join_minutes = video_join_minutes
     rules.terms_text = terms_text.strip()
     rules.self_assessment_url = self_assessment_url
     rules.full_clean(exclude=["unit"])
@@ -90,6 +92,7 @@ def booking_settings_update(
             "checkin_opens_minutes",
             "checkin_closes_minutes",
             "missed_after_minutes",
+            "video_join_minutes",
         ]
     )
     _log(by, unit, "rules")
@@ -142,6 +145,7 @@ def visit_type_create(
     fee_kronor: int = 0,
     fee_kind: str = "",
     name_en: str = "",
+    video: bool = False,
 ) -> VisitType:
     CareUnit.objects.select_for_update().filter(pk=unit.pk).first()  # one name check at a time per unit
     visit_type = VisitType(
@@ -156,6 +160,7 @@ def visit_type_create(
         fee_kronor=fee_kronor,
         fee_kind=fee_kind,
         name_en=name_en,
+        video=video,
     )
     _check_visit_type(visit_type)
     visit_type.save(force_insert=True)
@@ -178,6 +183,7 @@ def visit_type_update(
     fee_kronor: int = 0,
     fee_kind: str = "",
     name_en: str = "",
+    video: bool = False,
 ) -> VisitType:
     """Change a visit type. Times already in the book keep their length; new ones get the new one."""
     CareUnit.objects.select_for_update().filter(pk=visit_type.unit_id).first()
@@ -191,6 +197,7 @@ def visit_type_update(
     visit_type.fee_kronor = fee_kronor
     visit_type.fee_kind = fee_kind
     visit_type.name_en = name_en
+    visit_type.video = video
     _check_visit_type(visit_type)
     fields = [
         "name",
@@ -203,6 +210,7 @@ def visit_type_update(
         "fee_kronor",
         "fee_kind",
         "name_en",
+        "video",
     ]
     visit_type.save(update_fields=fields)
     _log(by, visit_type.unit, f"visit type {name}", visit_type)

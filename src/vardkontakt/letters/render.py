@@ -21,6 +21,7 @@ from django.utils import translation
 from django.utils.formats import date_format
 
 from vardkontakt.booking.models import Booking
+from vardkontakt.booking.schedule import settings_of
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.models import Patient
 from vardkontakt.letters.models import LetterKind, LetterTemplate
@@ -68,6 +69,8 @@ class Facts:
     may_cancel_online: bool
     may_rebook_online: bool
     cancellation_deadline_hours: int
+    # A video visit: the letter says so and how to join (from this many minutes before).
+    video_join_minutes: int | None = None
 
 
 def facts_of(booking: Booking, kind: str) -> Facts:
@@ -87,6 +90,7 @@ def facts_of(booking: Booking, kind: str) -> Facts:
         may_cancel_online=online,
         may_rebook_online=online and visit.rebookable_online,
         cancellation_deadline_hours=visit.cancellation_deadline_hours,
+        video_join_minutes=settings_of(slot.unit).video_join_minutes if visit.video else None,
     )
 
 

@@ -33,6 +33,17 @@ def render(kind: str, *, language: str = "sv", context: dict[str, str] | None = 
         if kind == NotificationKind.BOOKING_REMINDER and context and context.get("starts_at"):
             # The time only: never the unit or the kind of visit (SPEC §9).
             starts = dt.datetime.fromisoformat(context["starts_at"]).astimezone(STOCKHOLM)
+            if context.get("video"):
+                # A video visit: how to join, which a person needs and which tells nothing medical.
+                return OutgoingMessage(
+                    subject=_("Reminder of your video appointment"),
+                    body=_(
+                        "Reminder: you have a video appointment on %(date)s at %(time)s. Log in at %(site)s and "
+                        "open the appointment to join; the waiting room opens shortly before. Please do not reply "
+                        "to this message."
+                    )
+                    % {"date": date_format(starts.date(), "j F"), "time": starts.strftime("%H:%M"), "site": site},
+                )
             return OutgoingMessage(
                 subject=_("Reminder of your appointment"),
                 body=_(

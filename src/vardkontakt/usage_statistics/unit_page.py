@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from vardkontakt.booking import coverage
@@ -38,6 +38,7 @@ from vardkontakt.usage_statistics.tables import (
     integer,
     per_cent,
 )
+from vardkontakt.video.selectors import EvaluationFigures, evaluation_figures
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class UnitStatistics:
 def unit_statistics(
     unit: CareUnit, period: Period, *, now: dt.datetime | None = None, today: dt.date | None = None
 ) -> UnitStatistics:
-    """Five aggregate queries, whatever the number of cases and bookings."""
+    """Six aggregate queries, whatever the number of cases, bookings and survey answers."""
     now = now or timezone.now()
     units = [unit.pk]
     counts = kind_and_status_counts(units, period, None).get(TOTAL, Counts())
@@ -70,6 +71,7 @@ def unit_statistics(
         status_figure(counts),
         bookings_figure(booked),
         coverage_figure(weeks),
+        video_evaluation_figure(evaluation_figures(unit_id=unit.pk, start=period.start, end=period.end)),
     ]
     return UnitStatistics(unit=unit, period=period, figures=figures)
 
@@ -232,6 +234,32 @@ def bookings_figure(booked: Bookings) -> Figure:
         chart(pairs),
         table,
         note=_("A booking moved to another time counts once as a booking and once as moved."),
+    )
+
+
+def video_evaluation_figure(found: EvaluationFigures) -> Figure:
+    """The survey after video visits: the mean of each question's score (1–5) and the answers."""
+
+    def mean(value: float | None) -> str:
+        return NONE if value is None else formats.number_format(round(value, 1), 1)
+
+    pairs = [
+        (_("Picture and sound"), found.picture_and_sound, mean(found.picture_and_sound)),
+        (_("Easy to join"), found.easy_to_join, mean(found.easy_to_join)),
+        (_("The visit helped"), found.helped, mean(found.helped)),
+    ]
+    table = Table(
+        "video-evaluations",
+        _("Answers to the survey after video visits in the period: mean score, 1 (very poor) to 5 (very good)"),
+        [_("Question"), _("Mean score")],
+        [[label, text] for label, _value, text in pairs] + [[_("Answers"), integer(found.answers)]],
+    )
+    return Figure(
+        _("Video visits: the survey"),
+        _("Bar chart: the mean score of each question of the survey after video visits, 1 to 5."),
+        chart(pairs, maximum=5),
+        table,
+        note=_("Each person answers once per video visit; the free texts are not shown here."),
     )
 
 

@@ -23,15 +23,21 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self._print_logins(options["addr"])
+        host, _, port = options["addr"].rpartition(":")
         manage = [sys.executable, "-m", "django"]
         # The demo, said explicitly, and never DEBUG: visitors see the service's own Swedish error
         # pages, not Django's debug page with its settings and tracebacks.
         env = {**os.environ, "VK_DEMO": "true", "DJANGO_DEBUG": "false"}
         processes = [
             subprocess.Popen([*manage, "run_worker"], env=env),  # noqa: S603
-            # --noreload: one process, so Ctrl-C and the worker stop together; runserver is threaded,
-            # which the relying party needs to call the demo provider on the same server.
-            subprocess.Popen([*manage, "runserver", "--noreload", options["addr"]], env=env),  # noqa: S603
+            # uvicorn serves the pages and the video visits' WebSockets (asgi.py); each request's
+            # view runs in a thread of its own, which the relying party needs to call the demo
+            # provider on the same server. One process with the in-memory channel layer: every
+            # socket of a room meets in it (several processes would need VK_REDIS_URL).
+            subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "uvicorn", "vardkontakt.asgi:application", "--host", host, "--port", port],
+                env=env,
+            ),
         ]
 
         def stop(*_: Any) -> None:

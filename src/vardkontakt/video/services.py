@@ -1,0 +1,434 @@
+"""Every write of the video visits: entering a room's page (its socket's ticket), joining,
+admitting, leaving and ending, the drop-in queues and the evaluation.
+
+A resident's door is the booking's own rule (video/policy.py), asked with the booking loaded and
+again at the socket's join, so a guardianship that ends or a booking cancelled in between keeps
+them out. Each join, admit, route and end is logged with the room's patient and unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from vardkontakt.access.audit import Actor, audit
+from vardkontakt.booking.models import Booking
+from vardkontakt.core.tokens import digest, new_secret
+from vardkontakt.identity.models import Patient, Staff, User
+from vardkontakt.video import policy, turn
+from vardkontakt.video.models import (
+    MOST_PARTICIPANTS,
+    Evaluation,
+    Participant,
+    QueueCaller,
+    Role,
+    Room,
+    RoomStatus,
+    RoomToken,
+    State,
+)
+
+PAGE_READ = "video.page.read"
+JOIN = "video.join"
+ADMIT = "video.admit"
+END = "video.end"
+EVALUATE = "video.evaluate"
+
+
+@dataclass
+class Entry:
+    """What a video page needs: the booking, and, once the waiting room is open, the room, the
+    socket's ticket and the browser's ICE servers."""
+
+    booking: Booking | None
+    opens_at: dt.datetime
+    room: Room | None = None
+    caller: QueueCaller | None = None
+    token: str = ""
+    ice_servers: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ended(self) -> bool:
+        return self.room is not None and self.room.status == RoomStatus.ENDED
+
+
+def _booking(booking_id: uuid.UUID | str) -> Booking:
+    booking = (
+        Booking.objects.select_related("patient", "slot__unit", "slot__visit_type", "slot__practitioner")
+        .filter(pk=booking_id)
+        .first()
+    )
+    if booking is None:
+        raise Http404
+    return booking
+
+
+def _room_of(booking: Booking, now: dt.datetime) -> Room:
+    room = Room.objects.filter(booking=booking).first()
+    if room is not None:
+        return room
+    try:
+        with transaction.atomic():
+            return Room.objects.create(booking=booking, unit=booking.slot.unit, patient=booking.patient, created_at=now)
+    except IntegrityError:  # made at the same moment by the other side's page
+        return Room.objects.get(booking=booking)
+
+
+def _ticket(room: Room, user: User, now: dt.datetime) -> str:
+    secret = new_secret()
+    RoomToken.objects.create(
+        digest=digest(secret),
+        room=room,
+        user=user,
+        expires_at=now + dt.timedelta(seconds=settings.VIDEO_TOKEN_SECONDS),
+    )
+    return secret
+
+
+def _entry(booking: Booking, user: User, now: dt.datetime, *, staff_side: bool) -> Entry:
+    entry = Entry(booking=booking, opens_at=policy.opens_at(booking))
+    if not staff_side and not policy.is_open(booking, now) and not hasattr(booking, "video_room"):
+        return entry
+    entry.room = _room_of(booking, now)
+    if entry.room.status == RoomStatus.OPEN:
+        entry.token = _ticket(entry.room, user, now)
+        entry.ice_servers = turn.ice_servers(user_id=str(user.pk), now=now)
+    return entry
+
+
+@transaction.atomic
+def room_enter_resident(*, actor: Patient, booking_id: uuid.UUID | str, now: dt.datetime | None = None) -> Entry:
+    """The resident's video page for a booking: before the waiting room opens, when it opens; then
+    the room and a ticket for its socket. Anyone but the patient and those who book for them: 404."""
+    now = now or timezone.now()
+    booking = _booking(booking_id)
+    if not policy.resident_may_join(actor, booking):
+        raise Http404
+    user = actor.user
+    if user is None:  # a resident on a page is logged in; no account, no room
+        raise Http404
+    entry = _entry(booking, user, now, staff_side=False)
+    audit(
+        actor=Actor.of_patient(actor),
+        action=PAGE_READ,
+        patient=booking.patient,
+        on_behalf_of=booking.patient,
+        obj=booking,
+        unit=booking.slot.unit,
+    )
+    return entry
+
+
+@transaction.atomic
+def room_enter_staff(*, staff: Staff, booking_id: uuid.UUID | str, now: dt.datetime | None = None) -> Entry:
+    """A unit member's video page for one of the unit's video visits (other units' visits: 404)."""
+    now = now or timezone.now()
+    booking = _booking(booking_id)
+    if not policy.is_video_booking(booking) or not policy.staff_may_join(staff, booking.slot.unit):
+        raise Http404
+    user = staff.user
+    if user is None:
+        raise Http404
+    entry = _entry(booking, user, now, staff_side=True)
+    audit(actor=Actor.of_staff(staff), action=PAGE_READ, patient=booking.patient, obj=booking, unit=booking.slot.unit)
+    return entry
+
+
+class Refused(Exception):
+    """A socket that may not join: the ticket is unknown, used, expired or someone else's, or the
+    person may no longer be in the room."""
+
+
+def _role_of(user: User, room: Room, now: dt.datetime) -> Role:
+    if user.is_staff_member:
+        if not policy.staff_may_join(user.staff, room.unit):
+            raise Refused
+        return Role.STAFF
+    if not user.is_patient:
+        raise Refused
+    patient = user.patient
+    if room.caller_id is not None:  # a drop-in meeting: the one who joined the queue, let in by the take
+        if room.caller is None or room.caller.joined_by_id != patient.pk:
+            raise Refused
+        if not policy.resident_may_act_for(patient, room.patient):
+            raise Refused
+    elif (
+        room.booking is None
+        or not policy.resident_may_join(patient, room.booking)
+        or not policy.is_open(room.booking, now)
+    ):
+        raise Refused
+    return Role.PATIENT if patient.pk == room.patient_id else Role.GUARDIAN
+
+
+def _spend(ticket: str, now: dt.datetime) -> RoomToken | None:
+    """The ticket, marked used (committed on its own, so a refused join spends it too), or None
+    when it is unknown, spent or expired."""
+    with transaction.atomic():
+        token = RoomToken.objects.select_for_update().filter(digest=digest(ticket)).first()
+        if token is None or token.used_at is not None or token.expires_at < now:
+            return None
+        token.used_at = now
+        token.save(update_fields=["used_at"])
+        return token
+
+
+def participant_join(
+    *, ticket: str, user: User | None, room_id: uuid.UUID | str, channel_name: str, now: dt.datetime | None = None
+) -> Participant:
+    """A socket joins its room with the page's ticket (single-use, short-lived, for this person and
+    room). Staff are in at once; a resident waits to be admitted, unless they were admitted earlier
+    and come back. Logged as a join. Raises Refused, changing nothing but the ticket's use."""
+    now = now or timezone.now()
+    if user is None or not user.is_authenticated or not ticket:
+        raise Refused
+    token = _spend(ticket, now)
+    if token is None:
+        raise Refused
+    with transaction.atomic():
+        return _join(token, user, room_id, channel_name, now)
+
+
+def _join(token: RoomToken, user: User, room_id: uuid.UUID | str, channel_name: str, now: dt.datetime) -> Participant:
+    if token.room_id is None:  # a caller's or a queue's ticket
+        raise Refused
+    room = (
+        Room.objects.select_for_update(of=("self",))  # PostgreSQL: no lock on an outer join
+        .select_related("booking__slot__unit", "booking__slot__visit_type")
+        .get(pk=token.room_id)
+    )
+    if token.user_id != user.pk or str(room.pk) != str(room_id) or room.status != RoomStatus.OPEN:
+        raise Refused
+    role = _role_of(user, room, now)
+    participant = Participant.objects.filter(room=room, user=user).first()
+    present = Participant.objects.filter(room=room).exclude(state=State.LEFT).exclude(user=user).count()
+    if present >= MOST_PARTICIPANTS:
+        raise Refused
+    if participant is None:
+        if role == Role.STAFF:
+            name = f"{user.staff.full_name}, {user.staff.get_profession_display()}"
+        else:
+            name = user.patient.full_name
+        participant = Participant(room=room, user=user, role=role, display_name=name)
+    participant.channel_name = channel_name
+    if role == Role.STAFF or participant.admitted_at is not None:
+        participant.state = State.ADMITTED
+        participant.admitted_at = participant.admitted_at or now
+        participant.waiting_since = None
+    else:
+        participant.state = State.WAITING
+        participant.waiting_since = now
+    participant.save()
+    audit(
+        actor=Actor.of_user(user),
+        action=JOIN,
+        patient=room.patient,
+        on_behalf_of=room.patient if role != Role.STAFF else None,
+        obj=room,
+        unit=room.unit,
+        detail=role,
+    )
+    return participant
+
+
+def _staff_in(room: Room, user: User) -> Staff:
+    if not user.is_staff_member or not policy.staff_may_join(user.staff, room.unit):
+        raise Refused
+    if not Participant.objects.filter(room=room, user=user, state=State.ADMITTED).exists():
+        raise Refused
+    return user.staff
+
+
+@transaction.atomic
+def participant_admit(
+    *, by: User, room_id: uuid.UUID | str, participant_id: uuid.UUID | str, now: dt.datetime | None = None
+) -> Participant:
+    """A unit member in the room lets a waiting person in. Logged as an admit."""
+    now = now or timezone.now()
+    room = Room.objects.select_for_update().get(pk=room_id)
+    if room.status != RoomStatus.OPEN:
+        raise Refused
+    staff = _staff_in(room, by)
+    waiting = Participant.objects.filter(room=room, pk=participant_id, state=State.WAITING).first()
+    if waiting is None:
+        raise Refused
+    waiting.state = State.ADMITTED
+    waiting.admitted_at = now
+    waiting.admitted_by = staff
+    waiting.waiting_since = None
+    waiting.save(update_fields=["state", "admitted_at", "admitted_by", "waiting_since"])
+    audit(
+        actor=Actor.of_staff(staff),
+        action=ADMIT,
+        patient=room.patient,
+        obj=room,
+        unit=room.unit,
+        detail=waiting.role,
+    )
+    return waiting
+
+
+def participant_leave(*, room_id: uuid.UUID | str, user: User | None, channel_name: str) -> bool:
+    """A socket closed. Only the person's current socket counts: the old socket of someone who
+    rejoined from a new page closes after the new one joined."""
+    if user is None or not user.is_authenticated:
+        return False
+    changed = (
+        Participant.objects.filter(room_id=room_id, user=user, channel_name=channel_name)
+        .exclude(state=State.LEFT)
+        .update(state=State.LEFT, channel_name="", waiting_since=None)
+    )
+    return changed > 0
+
+
+@transaction.atomic
+def room_end(*, by: User, room_id: uuid.UUID | str, now: dt.datetime | None = None) -> list[str]:
+    """A unit member in the room ends the visit for everyone. Logged as an end. Returns the
+    sockets of those still waiting (they are outside the room's group) to be told."""
+    now = now or timezone.now()
+    room = Room.objects.select_for_update().get(pk=room_id)
+    if room.status != RoomStatus.OPEN:
+        raise Refused
+    staff = _staff_in(room, by)
+    room.status = RoomStatus.ENDED
+    room.ended_at = now
+    room.ended_by = staff
+    room.save(update_fields=["status", "ended_at", "ended_by"])
+    present = Participant.objects.filter(room=room)
+    waiting = [p.channel_name for p in present.filter(state=State.WAITING).exclude(channel_name="")]
+    present.update(state=State.LEFT, channel_name="", waiting_since=None)
+    audit(actor=Actor.of_staff(staff), action=END, patient=room.patient, obj=room, unit=room.unit)
+    return waiting
+
+
+class AlreadyAnswered(Exception):
+    pass
+
+
+@transaction.atomic
+def evaluation_answer(
+    *,
+    actor: Patient,
+    booking_id: uuid.UUID | str,
+    picture_and_sound: int,
+    easy_to_join: int,
+    helped: int,
+    comment: str,
+    now: dt.datetime | None = None,
+) -> Evaluation:
+    """The resident's answers after an ended video visit, once per person and room (a second
+    answer, a double click among them, raises AlreadyAnswered and stores nothing)."""
+    now = now or timezone.now()
+    booking = _booking(booking_id)
+    room = Room.objects.filter(booking=booking, status=RoomStatus.ENDED).first()
+    if room is None or not policy.resident_may_act_for(actor, booking.patient):
+        raise Http404
+    if not Participant.objects.filter(room=room, user=actor.user).exists():
+        raise Http404
+    try:
+        with transaction.atomic():
+            evaluation = Evaluation.objects.create(
+                room=room,
+                unit=room.unit,
+                answered_by=actor,
+                picture_and_sound=picture_and_sound,
+                easy_to_join=easy_to_join,
+                helped=helped,
+                comment=comment.strip(),
+                answered_at=now,
+            )
+    except IntegrityError as exc:
+        raise AlreadyAnswered from exc
+    audit(
+        actor=Actor.of_patient(actor),
+        action=EVALUATE,
+        patient=booking.patient,
+        on_behalf_of=booking.patient,
+        obj=room,
+        unit=room.unit,
+    )
+    return evaluation
+
+
+def _caller_room(caller: QueueCaller) -> Room | None:
+    return Room.objects.filter(caller=caller).order_by("-created_at").first()
+
+
+@transaction.atomic
+def room_enter_caller(*, actor: Patient, caller_id: uuid.UUID | str, now: dt.datetime | None = None) -> Entry:
+    """The drop-in caller's meeting, once a nurse has taken them (the latest room); anyone else's: 404."""
+    now = now or timezone.now()
+    caller = QueueCaller.objects.select_related("queue__unit", "patient").filter(pk=caller_id).first()
+    if caller is None or caller.joined_by_id != actor.pk or actor.user is None:
+        raise Http404
+    entry = Entry(booking=None, opens_at=now, caller=caller, room=_caller_room(caller))
+    if entry.room is not None and entry.room.status == RoomStatus.OPEN:
+        entry.token = _ticket(entry.room, actor.user, now)
+        entry.ice_servers = turn.ice_servers(user_id=str(actor.user.pk), now=now)
+    audit(
+        actor=Actor.of_patient(actor),
+        action=PAGE_READ,
+        patient=caller.patient,
+        on_behalf_of=caller.patient,
+        obj=caller,
+        unit=caller.queue.unit,
+    )
+    return entry
+
+
+@transaction.atomic
+def room_enter_caller_staff(*, staff: Staff, caller_id: uuid.UUID | str, now: dt.datetime | None = None) -> Entry:
+    """The nurse who took the caller (or a colleague of the unit) in the caller's meeting."""
+    now = now or timezone.now()
+    caller = QueueCaller.objects.select_related("queue__unit", "patient").filter(pk=caller_id).first()
+    if caller is None or not policy.staff_may_join(staff, caller.queue.unit) or staff.user is None:
+        raise Http404
+    entry = Entry(booking=None, opens_at=now, caller=caller, room=_caller_room(caller))
+    if entry.room is not None and entry.room.status == RoomStatus.OPEN:
+        entry.token = _ticket(entry.room, staff.user, now)
+        entry.ice_servers = turn.ice_servers(user_id=str(staff.user.pk), now=now)
+    audit(actor=Actor.of_staff(staff), action=PAGE_READ, patient=caller.patient, obj=caller, unit=caller.queue.unit)
+    return entry
+
+
+def caller_ticket(
+    *, actor: Patient, caller_id: uuid.UUID | str, now: dt.datetime | None = None
+) -> tuple[QueueCaller, str]:
+    """The caller's waiting page: their place in the queue and the ticket of its socket."""
+    now = now or timezone.now()
+    caller = QueueCaller.objects.select_related("queue__unit", "patient").filter(pk=caller_id).first()
+    if caller is None or caller.joined_by_id != actor.pk or actor.user is None:
+        raise Http404
+    secret = new_secret()
+    RoomToken.objects.create(
+        digest=digest(secret),
+        caller=caller,
+        user=actor.user,
+        expires_at=now + dt.timedelta(seconds=settings.VIDEO_TOKEN_SECONDS),
+    )
+    return caller, secret
+
+
+def queue_ticket(*, staff: Staff, queue_id: uuid.UUID | str, now: dt.datetime | None = None) -> tuple[Any, str]:
+    """A nurse's queue page: the queue and the ticket of its live socket; other units' queues: 404."""
+    from vardkontakt.video.models import DropInQueue
+
+    now = now or timezone.now()
+    queue = DropInQueue.objects.select_related("unit").filter(pk=queue_id).first()
+    if queue is None or not policy.staff_may_join(staff, queue.unit) or staff.user is None:
+        raise Http404
+    secret = new_secret()
+    RoomToken.objects.create(
+        digest=digest(secret),
+        queue=queue,
+        user=staff.user,
+        expires_at=now + dt.timedelta(seconds=settings.VIDEO_TOKEN_SECONDS),
+    )
+    return queue, secret
