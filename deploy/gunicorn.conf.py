@@ -1,18 +1,19 @@
-"""gunicorn settings for Vårdkontakt: ``gunicorn vardkontakt.asgi:application -c deploy/gunicorn.conf.py``.
+"""gunicorn settings for Vårdkontakt, for both of its web services:
 
-gunicorn manages the processes; each worker is uvicorn (``uvicorn_worker.UvicornWorker``), an ASGI
-server, because the video visits' signalling is WebSockets (vardkontakt.video, Django Channels).
-Django's ASGI handler runs each request's (synchronous) view in a thread of its own, so a login
-that calls the identity provider over HTTP, or a thread waiting for PostgreSQL, lets other
-requests run. Under uvicorn database connections are not kept between requests
-(VK_DB_CONN_MAX_AGE=0, set below): the thread that held one ends with its request; a region puts
-PgBouncer in front of PostgreSQL (docs/operations.md).
+- the pages: ``gunicorn -c deploy/gunicorn.conf.py vardkontakt.wsgi`` (vardkontakt-web.service),
+  threaded workers (gthread): a login calls the identity provider over HTTP, and a thread waiting
+  for PostgreSQL lets another one run; each thread keeps its database connection;
+- the video visits' signalling sockets: ``VK_WEB_WORKER_CLASS=uvicorn_worker.UvicornWorker gunicorn
+  -c deploy/gunicorn.conf.py --bind $VK_REALTIME_BIND vardkontakt.asgi:application``
+  (vardkontakt-realtime.service; nginx sends only /video/ws/ there). Under uvicorn a synchronous
+  database call runs in a thread of its own per request or socket, so connections are not kept
+  between them (VK_DB_CONN_MAX_AGE=0, set below).
 
-``VK_WEB_WORKER_CLASS=gthread`` (with ``vardkontakt.wsgi``) still serves every page but no video
-visit: the threaded workers the earlier benchmarks measured (the demo identity provider's unit
-runs so). Each value can be overridden from the environment (``VK_WEB_*``), so one file serves this
-2-core machine and a bigger one; bench/booking_rush.py measured these (docs/benchmarks.md,
-booking_rush).
+The pages stay on WSGI because everything measured of them (the booking rush, its waiting-room
+gate, the database cost per booking) was measured so, and an ASGI server gains them nothing: every
+view is synchronous. ``make demo`` serves both from one uvicorn process. Each value can be
+overridden from the environment (``VK_WEB_*``), so one file serves this 2-core machine and a bigger
+one; bench/booking_rush.py measured these (docs/benchmarks.md, booking_rush).
 
 With gthread, each worker puts the booking waiting room's gate (``vardkontakt.core.waiting_room``) in front of
 Django: in a rush a booking POST or confirmation page without a turn is answered 503 with
@@ -27,7 +28,7 @@ import os
 
 bind = os.environ.get("VK_WEB_BIND", "127.0.0.1:8000")
 UVICORN = "uvicorn_worker.UvicornWorker"
-worker_class = os.environ.get("VK_WEB_WORKER_CLASS", UVICORN)
+worker_class = os.environ.get("VK_WEB_WORKER_CLASS", "gthread")
 workers = int(os.environ.get("VK_WEB_WORKERS", "2"))
 threads = int(os.environ.get("VK_WEB_THREADS", "12"))
 keepalive = int(os.environ.get("VK_WEB_KEEPALIVE", "5"))

@@ -33,9 +33,23 @@ def documented() -> set[str]:
     return set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", TEMPLATE.read_text(encoding="utf-8"), re.M))
 
 
+def named_by_the_units() -> set[str]:
+    """${NAME} in the command lines of the units that read this template's file
+    (vardkontakt-realtime.service's address); the migrate unit's come from migrate.env."""
+    texts = [unit.read_text(encoding="utf-8") for unit in (ROOT / "deploy" / "systemd").glob("*.service")]
+    return {
+        name
+        for text in texts
+        if "EnvironmentFile=/etc/vardkontakt/vardkontakt.env" in text and "migrate.env" not in text
+        for name in re.findall(r"\$\{([A-Z][A-Z0-9_]+)\}", text)
+    }
+
+
 def read_by_the_code() -> set[str]:
-    return names_read_by(ROOT / "src" / "vardkontakt" / "settings.py") | names_read_by(
-        ROOT / "deploy" / "gunicorn.conf.py"
+    return (
+        names_read_by(ROOT / "src" / "vardkontakt" / "settings.py")
+        | names_read_by(ROOT / "deploy" / "gunicorn.conf.py")
+        | named_by_the_units()
     )
 
 
