@@ -268,7 +268,7 @@ def kiosk_login_take(*, device: KioskDevice, login_id: uuid.UUID | str) -> tuple
     with transaction.atomic():
         try:
             login = (
-                KioskLogin.objects.select_for_update()
+                KioskLogin.objects.select_for_update(of=("self",))
                 .select_related("patient")
                 .filter(pk=login_id, device=device, completed_at__isnull=False, taken_at__isnull=True)
                 .first()
