@@ -25,7 +25,8 @@ def an_appointment(
     minutes: int = 30,
     **extra: Any,
 ) -> dict[str, Any]:
-    start = start or (timezone.now() + dt.timedelta(days=10)).replace(microsecond=0)
+    # Ten days ahead at 09:00 UTC: two sends in one test name the same time (unless midnight passes).
+    start = start or (timezone.now() + dt.timedelta(days=10)).replace(hour=9, minute=0, second=0, microsecond=0)
     return {
         "resourceType": "Appointment",
         "identifier": [{"system": PASIS, "value": value}],

@@ -90,10 +90,11 @@ def test_sending_it_again_changes_nothing_and_an_update_moves_it(pasis, lindange
 
 
 def test_a_cancellation_is_an_update_and_cancelling_twice_changes_nothing(pasis, lindangen):
-    pasis.post(APPOINTMENTS, an_appointment(unit_hsa=lindangen.hsa_id))
-    first = put(pasis, an_appointment(unit_hsa=lindangen.hsa_id, status="cancelled"))
+    start = (timezone.now() + dt.timedelta(days=10)).replace(microsecond=0)  # one time for all three sends
+    pasis.post(APPOINTMENTS, an_appointment(unit_hsa=lindangen.hsa_id, start=start))
+    first = put(pasis, an_appointment(unit_hsa=lindangen.hsa_id, status="cancelled", start=start))
     assert first.status_code == 200
-    second = put(pasis, an_appointment(unit_hsa=lindangen.hsa_id, status="cancelled"))
+    second = put(pasis, an_appointment(unit_hsa=lindangen.hsa_id, status="cancelled", start=start))
     assert second.status_code == 200
     assert second.json()["meta"]["versionId"] == first.json()["meta"]["versionId"] == "2"
     assert ExternalAppointment.objects.get().status == ExternalStatus.CANCELLED
@@ -296,11 +297,12 @@ def test_the_same_new_appointment_sent_twice_at_once_is_one_appointment(personas
 
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
+    appointment = an_appointment(unit_hsa=lindangen.hsa_id)
 
     def send() -> None:
         try:
             reader = AppointmentReader(units=None, source_system="pasis")
-            sent = reader.read("Appointment", an_appointment(unit_hsa=lindangen.hsa_id))
+            sent = reader.read("Appointment", appointment)
             assert sent is not None, reader.issues
             barrier.wait(timeout=30)
             (done,) = external_appointments_upsert(
