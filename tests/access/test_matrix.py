@@ -2277,7 +2277,11 @@ def appointments(personas: Personas) -> None:
         bookable_online=True,
         rebookable_online=True,
     )
-    start = timezone.now().replace(microsecond=0) + dt.timedelta(days=7)
+    # At 09:00 on the same weekday next week (Stockholm time): the six times are on one day, so in one
+    # week of the book whatever the hour the test runs at (from now + 7 days they crossed midnight,
+    # and Sunday evenings a week, on a run late in the evening).
+    next_week = timezone.localdate() + dt.timedelta(days=7)
+    start = dt.datetime.combine(next_week, dt.time(9), tzinfo=timezone.get_current_timezone())
     for n in range(6):
         at = start + dt.timedelta(minutes=30 * n)
         Slot.objects.create(
