@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import threading
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +20,25 @@ from tests.helpers import login_as
 from vardkontakt.booking.models import Booking, BookingChannel, Slot, VisitType
 from vardkontakt.identity.models import Patient, Staff, User
 from vardkontakt.organisation.models import CareUnit
+
+
+def run_in_own_loop(coroutine: Coroutine[Any, Any, None]) -> None:
+    """``asyncio.run`` in a thread of its own. The test process's main thread may already hold a
+    running event loop, Playwright's sync API's from a browser test run before in the same worker,
+    and asyncio.run refuses to start a second one there (seen in the whole suite, not alone)."""
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(coroutine)
+        except BaseException as error:  # handed to the test's thread, which raises it
+            failure.append(error)
+
+    thread = threading.Thread(target=run, name="video-test-loop")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 @dataclass

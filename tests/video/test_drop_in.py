@@ -5,7 +5,6 @@ once. Strangers' sockets are closed with 1008."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
 
@@ -15,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import Personas
-from tests.video.conftest import Socket, logged_in
+from tests.video.conftest import Socket, logged_in, run_in_own_loop
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.asgi import application
 from vardkontakt.identity.models import Patient
@@ -109,7 +108,7 @@ def test_a_routed_caller_waits_again_and_is_taken_into_a_meeting(personas: Perso
         for socket in (waiting, nurse, other_nurse, room):
             await socket.disconnect()
 
-    asyncio.run(visit())
+    run_in_own_loop(visit())
     caller.refresh_from_db()
     assert caller.state == CallerState.TAKEN and caller.queue == adults and caller.taken_by == personas.unit_admin
     actions = list(AuditEntry.objects.filter(object_id=str(caller.pk)).values_list("action", flat=True))
@@ -139,4 +138,4 @@ def test_strangers_cannot_listen_to_a_queue_or_a_place(personas: Personas, unit_
         socket = await connect(nurse_path, nurse_ticket, elsewhere)
         assert (await socket.receive_output(timeout=5)) == {"type": "websocket.close", "code": 1008}
 
-    asyncio.run(visit())
+    run_in_own_loop(visit())

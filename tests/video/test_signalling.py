@@ -4,7 +4,6 @@ rejoin, end, and refusals closed with 1008 (policy violation)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
@@ -14,7 +13,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from tests.conftest import Personas
-from tests.video.conftest import Socket, VideoVisit, logged_in, session_cookie, video_visit_of
+from tests.video.conftest import Socket, VideoVisit, logged_in, run_in_own_loop, session_cookie, video_visit_of
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.asgi import application
 from vardkontakt.video.models import Participant, Room, State
@@ -106,7 +105,7 @@ def test_the_resident_waits_is_admitted_and_they_talk(personas: Personas, video_
         await again.disconnect()
         await nurse.disconnect()
 
-    asyncio.run(visit())
+    run_in_own_loop(visit())
     room = Room.objects.get(booking=video_visit.booking)
     assert room.status == "ended"
     assert set(Participant.objects.filter(room=room).values_list("state", flat=True)) == {State.LEFT}
@@ -137,7 +136,7 @@ def test_a_ticket_is_used_once_and_only_by_its_owner(personas: Personas, video_v
         assert await refused(await connect(path, ticket, cookie))
         await first.disconnect()
 
-    asyncio.run(visit())
+    run_in_own_loop(visit())
 
 
 def test_strangers_sockets_are_closed_with_the_policy_code(personas: Personas, video_visit: VideoVisit):
@@ -160,7 +159,7 @@ def test_strangers_sockets_are_closed_with_the_policy_code(personas: Personas, v
         connected, _ = await communicator.connect()
         assert not connected
 
-    asyncio.run(visit())
+    run_in_own_loop(visit())
     assert not AuditEntry.objects.filter(action="video.join").exists()
 
 
@@ -209,6 +208,6 @@ def test_a_room_over_the_redis_channel_layer(personas: Personas, video_visit: Vi
         await nurse.disconnect()
 
     try:
-        asyncio.run(visit())
+        run_in_own_loop(visit())
     finally:
         channel_layers.backends.clear()
