@@ -76,6 +76,25 @@ def test_an_email_reaches_a_real_smtp_server_without_medical_content(reachable, 
     assert len(smtp_server.messages) == 1
 
 
+def test_a_resent_email_carries_the_same_message_id_so_the_receiver_can_drop_the_copy(reachable, smtp_server):
+    """A worker killed after the mail server's 250 but before its commit leaves the delivery
+    SENDING; when the claim lapses it is sent again. SMTP allows no more than this: the copy is the
+    same message, by its Message-ID."""
+    notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:4b")
+    delivery = only("email", reachable)
+    assert delivery_attempt(str(delivery.id)) == DeliveryStatus.SENT
+    # What the killed worker's database looks like: accepted by the server, never marked sent.
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.SENDING, claimed_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert delivery_attempt(str(delivery.id)) == DeliveryStatus.SENT
+    ids = [mail["Message-ID"] for mail in smtp_server.messages]
+    assert len(ids) == 2 and ids[0] == ids[1]
+    assert str(delivery.id) in ids[0]
+    other = only("sms", reachable)
+    assert str(other.id) not in ids[0]
+
+
 def test_an_sms_goes_through_the_gateway_api(reachable, sms_gateway):
     notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:5")
     delivery = only("sms", reachable)
