@@ -14,8 +14,8 @@ from vardkontakt.identity.models import User
 pytestmark = pytest.mark.django_db
 
 
-def _failing_with(exception: Exception):  # type: ignore[no-untyped-def]
-    def execute(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+def _failing_with(exception: Exception):
+    def execute(execute, sql, params, many, context):
         raise exception
 
     return execute

@@ -63,6 +63,7 @@ class SmsCounter:
         self.lock = threading.Lock()
         self.sequence = 0
         self.history: list[dict[str, str]] = []
+        self.status_queries = 0
 
 
 def _sms_gateway(counter: SmsCounter) -> ThreadingHTTPServer:
@@ -91,6 +92,7 @@ def _sms_gateway(counter: SmsCounter) -> ThreadingHTTPServer:
             # 46elks' history: ``end`` is "after this time", ``start`` "before this time".
             query = {key: values[0] for key, values in parse_qs(urlsplit(self.path).query).items()}
             with counter.lock:
+                counter.status_queries += 1
                 data = [
                     entry
                     for entry in reversed(counter.history)
@@ -174,8 +176,13 @@ def test_kill_9_of_the_worker_mid_delivery_loses_nothing_and_sends_nothing_twice
             notification_create(recipient=patient, kind=NotificationKind.REPLY_WAITING, cause=f"fault:{n}")
         rng = random.Random(20)  # noqa: S311 (timing, not secrets)
         while kills < KILLS:
-            # Long enough for the worker to start (Django's setup) and be in the middle of sending.
-            time.sleep(rng.uniform(1.0, 2.5))
+            # Wait until this worker is sending (past Django's setup, however slow the machine), then
+            # kill it a random moment later: before, during or just after a gateway's acceptance.
+            received = sms.sequence + sum(mail.by_message_id.values())
+            deadline = time.monotonic() + 60
+            while sms.sequence + sum(mail.by_message_id.values()) == received and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.08))
             worker.send_signal(signal.SIGKILL)
             worker.wait()
             kills += 1
@@ -211,6 +218,8 @@ def test_kill_9_of_the_worker_mid_delivery_loses_nothing_and_sends_nothing_twice
         "not_sent": sum(1 for row in deliveries if row[1] != DeliveryStatus.SENT),
         "sms_deliveries": len(sms_rows),
         "sms_received_by_gateway": received_sms,
+        "sms_status_queries": sms.status_queries,
+        "deliveries_retried_after_a_kill": Delivery.objects.filter(attempts__gt=1).count(),
         "emails": len(email_rows),
         "emails_received": sum(mail.by_message_id.values()),
         "email_message_ids": len(mail.by_message_id),

@@ -243,7 +243,8 @@ def test_while_the_status_query_fails_an_interrupted_sms_waits_instead_of_going_
     sms_gateway.down = True
     assert delivery_attempt(str(delivery.id)) == DeliveryStatus.SENDING  # still unknown: in flight
     delivery.refresh_from_db()
-    assert delivery.claimed_until > timezone.now() and "status query" in delivery.last_error
+    assert delivery.claimed_until is not None and delivery.claimed_until > timezone.now()
+    assert "status query" in delivery.last_error
     assert str(delivery.id) not in deliveries_due()
     sms_gateway.down = False
     Delivery.objects.filter(pk=delivery.pk).update(claimed_until=timezone.now() - dt.timedelta(seconds=1))

@@ -96,7 +96,7 @@ class FortySixElksGateway:
             response = requests.get(
                 self.url,
                 auth=self.auth,
-                params={"to": to, "end": stamp(after), "start": stamp(before), "limit": 100},
+                params={"to": to, "end": stamp(after), "start": stamp(before), "limit": "100"},
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
