@@ -172,12 +172,12 @@ deploy-smoke: build nginx psql
 # Fault injection (tests/faults/, skipped by the normal suite): kill -9 of the task worker in the
 # middle of deliveries FAULTS_KILLS times, against a local SMS gateway and SMTP server that count
 # what they receive; fails on any notice lost or received twice. On PostgreSQL (pytest-django makes
-# test_<database>). make faults FAULTS_SHORT=1 is the short form .ci/run runs (10 kills).
+# test_<database>). make faults FAULTS_SHORT=1 is the short form .ci/run runs (5 kills).
 FAULTS_KILLS ?= 200
 FAULTS_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/vk_faults)
 
 faults: setup
-	VK_FAULTS=1 FAULTS_KILLS=$(if $(FAULTS_SHORT),10,$(FAULTS_KILLS)) DATABASE_URL=$(FAULTS_DATABASE_URL) \
+	VK_FAULTS=1 FAULTS_KILLS=$(if $(FAULTS_SHORT),5,$(FAULTS_KILLS)) DATABASE_URL=$(FAULTS_DATABASE_URL) \
 		.venv/bin/pytest -n 0 -p no:logging -s -q tests/faults
 
 # Backup and point-in-time recovery as docs/operations.md describes them, on two throw-away
