@@ -14,7 +14,7 @@ MANAGE := VK_DEMO=true DJANGO_DEBUG=false $(PY) manage.py
 STATIC_BUILD := src/vardkontakt/static/vardkontakt/build
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: help build setup demo test test-shifted lint lint-shell types migrations-check pytest bench fuzz-fhir messages clean \
+.PHONY: help build setup demo test test-shifted lint lint-shell types migrations-check pytest bench fuzz-fhir faults messages clean \
 	chromium clamav sshd coturn gettext pango redis apt nginx shellcheck psql postgresql-server deploy-smoke restore-drill \
 	pgbouncer nodes-up nodes-down
 
@@ -168,6 +168,17 @@ fuzz-fhir: setup
 # database and checked over HTTPS; everything it starts is stopped and removed (deploy/smoke).
 deploy-smoke: build nginx psql
 	deploy/smoke
+
+# Fault injection (tests/faults/, skipped by the normal suite): kill -9 of the task worker in the
+# middle of deliveries FAULTS_KILLS times, against a local SMS gateway and SMTP server that count
+# what they receive; fails on any notice lost or received twice. On PostgreSQL (pytest-django makes
+# test_<database>). make faults FAULTS_SHORT=1 is the short form .ci/run runs (5 kills).
+FAULTS_KILLS ?= 200
+FAULTS_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/vk_faults)
+
+faults: setup
+	VK_FAULTS=1 FAULTS_KILLS=$(if $(FAULTS_SHORT),5,$(FAULTS_KILLS)) DATABASE_URL=$(FAULTS_DATABASE_URL) \
+		.venv/bin/pytest -n 0 -p no:logging -s -q tests/faults
 
 # Backup and point-in-time recovery as docs/operations.md describes them, on two throw-away
 # clusters, with audit_verify on the restored database (deploy/restore-drill).

@@ -4,6 +4,7 @@ Push service (push_service.py)."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import socket
 import threading
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -58,6 +59,7 @@ class Gateway:
     received: list[dict[str, str]] = field(default_factory=list)
     down: bool = False
     reject: bool = False
+    history: list[dict[str, str]] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -80,9 +82,19 @@ def sms_gateway(settings) -> Iterator[Gateway]:
                 return self._answer(503, b"Service unavailable")
             if state.reject or not form.get("to", "").startswith("+"):
                 return self._answer(403, b"Invalid to number")
+            sms_id = f"s{uuid.uuid4().hex}"
             state.received.append(form)
+            state.history.append(
+                {
+                    "id": sms_id,
+                    "created": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(),
+                    "direction": "outgoing",
+                    "to": form["to"],
+                    "message": form["message"],
+                }
+            )
             body = {
-                "id": f"s{uuid.uuid4().hex}",
+                "id": sms_id,
                 "status": "created",
                 "from": form["from"],
                 "to": form["to"],
@@ -91,6 +103,22 @@ def sms_gateway(settings) -> Iterator[Gateway]:
                 "cost": 3500,
             }
             return self._answer(200, json.dumps(body).encode(), "application/json")
+
+        def do_GET(self) -> None:
+            # The history (GET /a1/sms): ``to`` filters, ``end`` is "after this time", ``start`` "before".
+            url = urlsplit(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            if url.path != "/a1/sms":
+                return self._answer(404, b"Not found")
+            if state.down:
+                return self._answer(503, b"Service unavailable")
+            data = [
+                entry
+                for entry in reversed(state.history)
+                if entry["to"] == query.get("to", entry["to"])
+                and query.get("end", "") <= entry["created"] <= query.get("start", "9999")
+            ]
+            return self._answer(200, json.dumps({"data": data}).encode(), "application/json")
 
         def _answer(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
             self.send_response(status)

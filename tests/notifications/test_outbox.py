@@ -76,6 +76,25 @@ def test_an_email_reaches_a_real_smtp_server_without_medical_content(reachable, 
     assert len(smtp_server.messages) == 1
 
 
+def test_a_resent_email_carries_the_same_message_id_so_the_receiver_can_drop_the_copy(reachable, smtp_server):
+    """A worker killed after the mail server's 250 but before its commit leaves the delivery
+    SENDING; when the claim lapses it is sent again. SMTP allows no more than this: the copy is the
+    same message, by its Message-ID."""
+    notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:4b")
+    delivery = only("email", reachable)
+    assert delivery_attempt(str(delivery.id)) == DeliveryStatus.SENT
+    # What the killed worker's database looks like: accepted by the server, never marked sent.
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.SENDING, claimed_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert delivery_attempt(str(delivery.id)) == DeliveryStatus.SENT
+    ids = [mail["Message-ID"] for mail in smtp_server.messages]
+    assert len(ids) == 2 and ids[0] == ids[1]
+    assert str(delivery.id) in ids[0]
+    other = only("sms", reachable)
+    assert str(other.id) not in ids[0]
+
+
 def test_an_sms_goes_through_the_gateway_api(reachable, sms_gateway):
     notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:5")
     delivery = only("sms", reachable)
@@ -175,6 +194,62 @@ def test_a_sender_that_died_mid_send_is_retried_after_its_claim_lapses(reachable
     )
     assert str(delivery.id) in deliveries_due()
     assert delivery_attempt(str(delivery.id)) == DeliveryStatus.SENT
+    assert len(sms_gateway.received) == 1  # the gateway had not accepted it: it goes now
+
+
+def _killed_after_the_gateway_accepted(delivery: Delivery) -> str:
+    """Send, then put the row back as a worker killed before its commit leaves it."""
+    assert delivery_attempt(str(delivery.id)) == DeliveryStatus.SENT
+    provider_id = Delivery.objects.get(pk=delivery.pk).provider_id
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.SENDING,
+        provider_id="",
+        sent_at=None,
+        claimed_until=timezone.now() - dt.timedelta(seconds=1),
+    )
+    return provider_id
+
+
+def test_an_sms_the_gateway_accepted_before_its_worker_died_is_not_sent_again(reachable, sms_gateway):
+    notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:11b")
+    delivery = only("sms", reachable)
+    accepted = _killed_after_the_gateway_accepted(delivery)
+    assert delivery_attempt(str(delivery.id)) == DeliveryStatus.SENT
+    assert len(sms_gateway.received) == 1
+    delivery.refresh_from_db()
+    assert delivery.provider_id == accepted  # the gateway's status query found it
+
+
+def test_the_same_text_to_the_same_number_for_another_notice_is_not_taken_for_it(reachable, sms_gateway):
+    notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:11c")
+    first = only("sms", reachable)
+    assert delivery_attempt(str(first.id)) == DeliveryStatus.SENT
+    notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:11d")
+    second = Delivery.objects.filter(channel="sms").exclude(pk=first.pk).get()
+    # The second notice's worker died after claiming it and before the gateway accepted anything.
+    Delivery.objects.filter(pk=second.pk).update(
+        status=DeliveryStatus.SENDING, claimed_until=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert delivery_attempt(str(second.id)) == DeliveryStatus.SENT
+    assert len(sms_gateway.received) == 2  # the first notice's SMS in the history is not its own
+    second.refresh_from_db()
+    assert second.provider_id != first.provider_id
+
+
+def test_while_the_status_query_fails_an_interrupted_sms_waits_instead_of_going_twice(reachable, sms_gateway):
+    notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:11e")
+    delivery = only("sms", reachable)
+    _killed_after_the_gateway_accepted(delivery)
+    sms_gateway.down = True
+    assert delivery_attempt(str(delivery.id)) == DeliveryStatus.SENDING  # still unknown: in flight
+    delivery.refresh_from_db()
+    assert delivery.claimed_until is not None and delivery.claimed_until > timezone.now()
+    assert "status query" in delivery.last_error
+    assert str(delivery.id) not in deliveries_due()
+    sms_gateway.down = False
+    Delivery.objects.filter(pk=delivery.pk).update(claimed_until=timezone.now() - dt.timedelta(seconds=1))
+    assert delivery_attempt(str(delivery.id)) == DeliveryStatus.SENT
+    assert len(sms_gateway.received) == 1
 
 
 @pytest.mark.django_db(transaction=True)

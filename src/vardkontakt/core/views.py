@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+
+# How long a browser (and a client library honouring Retry-After) waits before asking again while
+# the database is unreachable: a PostgreSQL restart or a failover takes seconds, not minutes.
+DATABASE_UNAVAILABLE_RETRY_AFTER = 5
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
@@ -22,5 +30,27 @@ permission_denied = _error("core/403.html", 403)
 page_not_found = _error("core/404.html", 404)
 
 
+def database_unavailable(exception: BaseException | None) -> bool:
+    """True for the database being unreachable or going away (restart, failover, a pooler with no
+    server): the DB-API's OperationalError and InterfaceError ("connection already closed"), as
+    Django wraps them. The request can be repeated once the database is back, so it is a 503."""
+    return isinstance(exception, (OperationalError, InterfaceError))
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/500.html", status=500)
+    # Django calls this inside its exception handler, so the exception is the one in flight.
+    if database_unavailable(sys.exc_info()[1]):
+        return service_unavailable(request)
+    # Without the request: the context processors read the session and the user, and the failure
+    # being handled may be in exactly those.
+    return HttpResponse(render_to_string("core/500.html"), status=500)
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After while the database is down: a plain page rendered without the request,
+    so no context processor (the signed-in user, the inbox counts) touches the database again."""
+    body = render_to_string("core/503.html", {"retry_after": DATABASE_UNAVAILABLE_RETRY_AFTER})
+    response = HttpResponse(body, status=503)
+    response["Retry-After"] = str(DATABASE_UNAVAILABLE_RETRY_AFTER)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -35,7 +35,13 @@ def _send(delivery: Delivery) -> str:
         return sms.gateway().send(to=delivery.address, message=message.body)
     if delivery.channel == Channel.PUSH:
         return _push(delivery, message)
-    email = EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [delivery.address])
+    email = EmailMessage(
+        message.subject,
+        message.body,
+        settings.DEFAULT_FROM_EMAIL,
+        [delivery.address],
+        headers={"Message-ID": message_id(delivery)},
+    )
     try:
         email.send()
     except smtplib.SMTPRecipientsRefused as exc:
@@ -43,6 +49,44 @@ def _send(delivery: Delivery) -> str:
     except (smtplib.SMTPException, OSError) as exc:
         raise sms.DeliveryError(f"mail server: {exc.__class__.__name__}: {exc}") from exc
     return ""
+
+
+def _already_accepted(delivery: Delivery, interrupted: bool) -> str:
+    """For an SMS whose last attempt was interrupted (its worker was killed after claiming it, maybe
+    after the gateway's acceptance and before our commit): the gateway's id if the gateway has it,
+    so it is not sent again. Anything with this text to this number since the notice was written,
+    except what other deliveries already recorded, counts as this one."""
+    if not interrupted or delivery.channel != Channel.SMS:
+        return ""
+    message = messages.render(
+        delivery.notification.kind, language=delivery.language, context=delivery.notification.context
+    )
+    since = delivery.notification.created_at - dt.timedelta(seconds=5)  # the gateway's clock may differ a little
+    known = set(
+        Delivery.objects.filter(channel=Channel.SMS, address=delivery.address, sent_at__gte=since)
+        .exclude(pk=delivery.pk)
+        .values_list("provider_id", flat=True)
+    )
+    found = sms.gateway().find_sent(
+        to=delivery.address,
+        message=message.body,
+        after=since,
+        before=timezone.now() + dt.timedelta(seconds=5),
+        known=known,
+    )
+    if found:
+        logger.info("delivery %s: the gateway had accepted it before its worker died (%s)", delivery.id, found)
+    return found
+
+
+def message_id(delivery: Delivery) -> str:
+    """The same Message-ID on every attempt of one delivery. SMTP has no idempotency key: a worker
+    killed after the server's 250 and before our commit sends the notice again when its claim
+    lapses. With a stable Message-ID that second copy is recognisably the same message (mail
+    stores and relays that de-duplicate on it drop it; the SMTP sink in the fault test counts by
+    it), and the window is kept to the one UPDATE that follows the server's answer."""
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "vardkontakt.invalid"
+    return f"<delivery-{delivery.id}@{domain}>"
 
 
 def _push(delivery: Delivery, message: messages.OutgoingMessage) -> str:
@@ -80,6 +124,10 @@ def delivery_attempt(delivery_id: str) -> str | None:
     guarantee a mail server or SMS gateway without idempotency keys allows.
     """
     now = timezone.now()
+    # Read before claiming: a delivery still SENDING was in flight when its worker died, and may
+    # have reached the gateway.
+    before = Delivery.objects.filter(pk=delivery_id).values_list("status", "claimed_until").first()
+    interrupted = bool(before and before[0] == DeliveryStatus.SENDING)
     claimed = (
         Delivery.objects.filter(pk=delivery_id)
         .filter(
@@ -92,7 +140,16 @@ def delivery_attempt(delivery_id: str) -> str | None:
         return None
     delivery = Delivery.objects.select_related("notification").get(pk=delivery_id)
     try:
-        provider_id = _send(delivery)
+        provider_id = _already_accepted(delivery, interrupted)
+    except sms.DeliveryError as error:
+        # Whether the gateway has it is still unknown: it stays in flight (SENDING), and the gateway
+        # is asked again when this claim lapses, rather than risking a second copy.
+        delivery.last_error = str(error)[:500]
+        delivery.claimed_until = now + BACKOFF[min(delivery.attempts - 1, len(BACKOFF) - 1)]
+        delivery.save(update_fields=["claimed_until", "last_error"])
+        return delivery.status
+    try:
+        provider_id = provider_id or _send(delivery)
     except sms.DeliveryError as error:
         delivery.last_error = str(error)[:500]
         if error.permanent or delivery.attempts >= MAX_ATTEMPTS:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from pathlib import Path
@@ -27,6 +28,11 @@ class SmsGateway(Protocol):
         """Send one SMS; return the provider's id for it, or raise DeliveryError."""
         ...
 
+    def find_sent(self, *, to: str, message: str, after: dt.datetime, before: dt.datetime, known: set[str]) -> str:
+        """The provider's id of an SMS with this text to this number accepted in [after, before]
+        and not among ``known`` (ids already recorded for other deliveries), or "" if none."""
+        ...
+
 
 class FileSmsGateway:
     def __init__(self, directory: Path) -> None:
@@ -44,6 +50,9 @@ class FileSmsGateway:
         }
         (self.directory / f"{sms_id}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
         return sms_id
+
+    def find_sent(self, *, to: str, message: str, after: dt.datetime, before: dt.datetime, known: set[str]) -> str:
+        return ""  # the demo's files: a resend after a killed worker is one more file
 
 
 class FortySixElksGateway:
@@ -74,6 +83,40 @@ class FortySixElksGateway:
             return str(response.json()["id"])
         except (ValueError, KeyError) as exc:
             raise DeliveryError("gateway answered without an id") from exc
+
+    def find_sent(self, *, to: str, message: str, after: dt.datetime, before: dt.datetime, known: set[str]) -> str:
+        """46elks has no client reference or idempotency key on POST /a1/sms, but its history
+        (GET /a1/sms, filtered by recipient, ``end``: after this time, ``start``: before it) shows
+        what it accepted. Asked before resending a message whose worker died mid-send."""
+
+        def stamp(moment: dt.datetime) -> str:
+            return moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat()
+
+        try:
+            response = requests.get(
+                self.url,
+                auth=self.auth,
+                params={"to": to, "end": stamp(after), "start": stamp(before), "limit": "100"},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise DeliveryError(f"gateway unreachable for the status query: {exc.__class__.__name__}") from exc
+        if response.status_code != 200:
+            # Not knowing is no licence to send twice: wait and ask again.
+            raise DeliveryError(f"gateway answered the status query with {response.status_code}")
+        try:
+            history = response.json()["data"]
+        except (ValueError, KeyError) as exc:
+            raise DeliveryError("gateway answered the status query without data") from exc
+        candidates = sorted(
+            (entry["created"], str(entry["id"]))
+            for entry in history
+            if entry.get("direction") == "outgoing"
+            and entry.get("to") == to
+            and entry.get("message") == message
+            and str(entry.get("id")) not in known
+        )
+        return candidates[0][1] if candidates else ""
 
 
 def gateway() -> SmsGateway:
