@@ -103,7 +103,9 @@ def world() -> dict[str, Any]:
     slots = []
     for n in range(len(people)):
         # Within the next half hour, later for those served later: every window is open in its turn.
-        start = now + dt.timedelta(seconds=60 + (n % COUNT) * 28 * 60 // COUNT)
+        # The baseline's half is one second off the paths' half: a practitioner has one slot a start
+        # (n and n + COUNT share a doctor whenever COUNT is a multiple of their number).
+        start = now + dt.timedelta(seconds=60 + (n % COUNT) * 28 * 60 // COUNT + n // COUNT)
         slots.append(
             Slot(
                 unit=unit,
