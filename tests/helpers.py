@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable, Sequence
 
+from django.db import connection
 from django.test import Client
 
 from vardkontakt.identity.middleware import AUTH_AT, AUTHENTICATED_AT, SEEN_AT
@@ -44,3 +47,26 @@ def picture(fmt: str = "PNG", size: tuple[int, int] = (40, 30), **save: object) 
     out = io.BytesIO()
     Image.new("RGB", size, (200, 30, 30)).save(out, format=fmt, **save)
     return out.getvalue()
+
+
+def at_once(calls: Sequence[Callable[..., object]]) -> list[BaseException]:
+    """Run the calls in threads released together by a barrier (each with its own database
+    connection, closed after), and return what they raised."""
+    barrier = threading.Barrier(len(calls))
+    errors: list[BaseException] = []
+
+    def run(call: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            call()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors

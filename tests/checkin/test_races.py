@@ -4,13 +4,13 @@ the same visit missed at once make one mark and one missed-visit fee."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from django.db import connection
 
 from tests.checkin.helpers import booking_at
 from tests.fees.helpers import region_with_fees, resident
+from tests.helpers import at_once
 from vardkontakt.booking import checkin
 from vardkontakt.booking.models import Arrival, ArrivalVia, MissedVisit
 from vardkontakt.booking.schedule import local_instant
@@ -23,27 +23,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions: the PostgreSQL case"),
 ]
 DAY = dt.date(2026, 6, 10)
-
-
-def _at_once(calls) -> list[BaseException]:
-    barrier = threading.Barrier(len(calls))
-    errors: list[BaseException] = []
-
-    def run(call):
-        try:
-            barrier.wait()
-            call()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
 
 
 @pytest.fixture
@@ -73,7 +52,7 @@ def test_two_staff_marking_the_same_visit_missed_at_once_make_one_fee(world):
             )
             for member in staff
         ]
-        assert _at_once(calls) == []
+        assert at_once(calls) == []
         assert MissedVisit.objects.filter(booking=booking).count() == 1
         assert Fee.objects.filter(booking_id=booking.pk, kind=FeeKind.MISSED_VISIT).count() == 1
 
@@ -88,6 +67,6 @@ def test_two_check_ins_of_one_booking_at_once_are_one_arrival_and_one_fee(world)
             booking_id=booking.pk, via=ArrivalVia.KIOSK, by_patient=adult, kiosk_unit_id=unit.pk, now=now
         ),
     ]
-    assert _at_once(calls) == []
+    assert at_once(calls) == []
     assert Arrival.objects.filter(booking=booking).count() == 1
     assert Fee.objects.filter(booking_id=booking.pk).count() == 1

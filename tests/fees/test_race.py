@@ -4,7 +4,6 @@ the holder's row lock decides them one after the other)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import uuid
 from decimal import Decimal
 
@@ -12,6 +11,7 @@ import pytest
 from django.db import connection
 
 from tests.fees.helpers import guardian_of, region_with_fees, resident
+from tests.helpers import at_once
 from vardkontakt.access.audit import SYSTEM
 from vardkontakt.fees import services
 from vardkontakt.fees.models import Fee, FeeKind, Frikort, HighCostPeriod
@@ -20,27 +20,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions: the PostgreSQL case"),
 ]
-
-
-def _at_once(calls) -> list[BaseException]:
-    barrier = threading.Barrier(len(calls))
-    errors: list[BaseException] = []
-
-    def run(call):
-        try:
-            barrier.wait()
-            call()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
 
 
 def test_two_siblings_charged_at_once_share_one_ceiling_and_one_frikort():
@@ -59,7 +38,7 @@ def test_two_siblings_charged_at_once_share_one_ceiling_and_one_frikort():
     for _round in range(3):  # every round starts on a fresh holder, period and frikort
         Fee.objects.all().delete()
         HighCostPeriod.objects.all().delete()
-        assert _at_once([charge(child) for child in children]) == []
+        assert at_once([charge(child) for child in children]) == []
         charged = sorted(Fee.objects.values_list("amount_charged", flat=True))
         assert charged == [Decimal("400.00"), Decimal("1000.00")]
         assert HighCostPeriod.objects.get().used == Decimal("1400.00")
@@ -73,6 +52,6 @@ def test_the_same_booking_charged_twice_at_once_is_one_fee():
     call = lambda: services.fee_charge_for_booking(  # noqa: E731
         actor=SYSTEM, booking_id=booking, patient=adult, unit=unit, kind=FeeKind.DOCTOR, day=dt.date(2026, 3, 1)
     )
-    assert _at_once([call, call, call]) == []
+    assert at_once([call, call, call]) == []
     assert Fee.objects.count() == 1
     assert HighCostPeriod.objects.get().used == Decimal("300.00")
