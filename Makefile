@@ -191,12 +191,9 @@ nginx:
 psql:
 	@command -v psql >/dev/null || $(MAKE) --no-print-directory apt PACKAGE=postgresql-client
 
-# The multi-node layout (deploy/nodes/): PgBouncer in front of PostgreSQL, Redis for the cache.
+# The multi-node layout (deploy/nodes/): PgBouncer in front of PostgreSQL (Redis: the target above).
 pgbouncer:
 	@command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || $(MAKE) --no-print-directory apt PACKAGE=pgbouncer
-
-redis:
-	@command -v redis-server >/dev/null || $(MAKE) --no-print-directory apt PACKAGE=redis-server
 
 # deploy/nodes/up: the layout with the demo region, left running; make nodes-down DIR=... removes it.
 nodes-up: build nginx pgbouncer redis postgresql-server
