@@ -26,6 +26,7 @@ from vardkontakt.access.audit import Actor, audit
 from vardkontakt.booking import policy
 from vardkontakt.booking.models import Arrival, ArrivalVia, Booking, BookingSettings, BookingStatus, MissedVisit
 from vardkontakt.booking.schedule import local_instant, settings_of
+from vardkontakt.booking.services import _locked_booking
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.fees import rules as fee_rules
 from vardkontakt.fees import services as fee_services
@@ -165,15 +166,8 @@ class CheckedIn:
 
 
 def _locked(booking_id: uuid.UUID | str) -> Booking:
-    booking = (
-        Booking.objects.select_for_update(of=("self",))
-        .select_related("patient", "slot__visit_type", "slot__unit__administration__region")
-        .filter(pk=booking_id)
-        .first()
-    )
-    if booking is None:
-        raise Http404
-    return booking
+    # The fee rules are the region's: read with the booking.
+    return _locked_booking(booking_id, "slot__unit__administration__region")
 
 
 def _visit_fee(booking: Booking, actor: Actor) -> Fee | None:

@@ -360,10 +360,12 @@ def booking_create_by_staff(
         return Booked(booking, new=True)
 
 
-def _locked_booking(booking_id: uuid.UUID | str) -> Booking:
+def _locked_booking(booking_id: uuid.UUID | str, *also_related: str) -> Booking:
+    """The booking, row-locked, with its patient, visit type and unit (and ``also_related``); 404
+    when there is none."""
     booking = (
         Booking.objects.select_for_update(of=("self",))
-        .select_related("patient", "slot__visit_type", "slot__unit")
+        .select_related("patient", "slot__visit_type", "slot__unit", *also_related)
         .filter(pk=booking_id)
         .first()
     )
