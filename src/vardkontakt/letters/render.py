@@ -22,7 +22,9 @@ from django.utils.formats import date_format
 
 from vardkontakt.booking.models import Booking
 from vardkontakt.booking.schedule import settings_of
+from vardkontakt.booking.selectors import fee_shown
 from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.fees.selectors import Quote
 from vardkontakt.identity.models import Patient
 from vardkontakt.letters.models import LetterKind, LetterTemplate
 from vardkontakt.organisation.models import CareUnit
@@ -65,12 +67,15 @@ class Facts:
     visit_name_sv: str
     visit_name_en: str
     profession: str  # the practitioner's profession (a value of Profession)
-    fee_kronor: int
+    fee_kronor: int  # the visit type's own figure, shown when the region's schedule has no such fee
     may_cancel_online: bool
     may_rebook_online: bool
     cancellation_deadline_hours: int
     # A video visit: the letter says so and how to join (from this many minutes before).
     video_join_minutes: int | None = None
+    # The fee from the region's schedule for this person on the day of the visit (their age and
+    # frikort), as the booking page shows it; None: the schedule has no fee of the visit's kind.
+    fee: Quote | None = None
 
 
 def facts_of(booking: Booking, kind: str) -> Facts:
@@ -91,6 +96,9 @@ def facts_of(booking: Booking, kind: str) -> Facts:
         may_rebook_online=online and visit.rebookable_online,
         cancellation_deadline_hours=visit.cancellation_deadline_hours,
         video_join_minutes=settings_of(slot.unit).video_join_minutes if visit.video else None,
+        fee=None
+        if kind == LetterKind.CANCELLATION
+        else fee_shown(visit_type=visit, patient=booking.patient, day=slot.starts_at.astimezone(STOCKHOLM).date()),
     )
 
 
