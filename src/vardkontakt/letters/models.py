@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from vardkontakt.booking.models import Booking
 from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit, Region
+from vardkontakt.payments.models import Invoice
 
 
 class LetterSettings(models.Model):
@@ -184,3 +185,42 @@ class LetterRun(models.Model):
     class Meta:
         ordering = ["-cutoff"]
         constraints = [models.UniqueConstraint(fields=["region", "day"], name="letter_run_once_per_region_and_day")]
+
+
+class InvoiceStage(models.TextChoices):
+    INVOICE = "invoice", _("invoice")
+    REMINDER = "reminder", _("reminder")
+
+
+class InvoicePaper(models.TextChoices):
+    """Where an invoice (or its reminder) stands on paper."""
+
+    NONE = "", _("digital only")
+    DUE = "due", _("waiting for the next print batch")
+    NO_ADDRESS = "no_address", _("cannot be printed: no registered address")
+    PRINTED = "printed", _("sent to print")
+    SETTLED = "settled", _("not printed: paid before the print batch")
+
+
+class InvoicePost(models.Model):
+    """An invoice, or its reminder, on its way to the person (payments/invoices.py makes them): a
+    neutral notice to whoever gets their letters, and on paper in the next print batch when none of
+    them chose digital letters, as appointment letters go. One per invoice and stage."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="posts")
+    stage = models.CharField(max_length=8, choices=InvoiceStage.choices)
+    created_at = models.DateTimeField()
+    digital = models.BooleanField()
+    paper = models.CharField(max_length=12, choices=InvoicePaper.choices, blank=True)
+    print_batch = models.ForeignKey(
+        PrintBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="invoice_posts"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "stage"], name="invoice_post_once_per_stage"),
+            models.CheckConstraint(condition=Q(stage__in=InvoiceStage.values), name="invoice_post_stage_valid"),
+            models.CheckConstraint(condition=Q(paper__in=InvoicePaper.values), name="invoice_post_paper_valid"),
+        ]
+        indexes = [models.Index(fields=["created_at"], condition=Q(paper="due"), name="invoice_post_paper_due")]

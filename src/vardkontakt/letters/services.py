@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -398,13 +398,16 @@ def print_folder() -> Path:
 
 
 def print_batch_create(*, now: dt.datetime | None = None, limit: int | None = None) -> PrintBatch | None:
-    """Every letter waiting for paper (up to ``limit``), as one PDF in postal-code order and a
-    manifest, written to the print folder for the print-and-mail provider. The files get their
-    final names only when the batch has committed, so the provider never picks up a batch the
-    database does not know; letters claimed by another worker's batch are skipped."""
+    """Everything waiting for paper (up to ``limit`` items): letters, and invoices and reminders
+    (``letters.invoice_post``), as one PDF in postal-code order and a manifest, written to the print
+    folder for the print-and-mail provider. The files get their final names only when the batch has
+    committed, so the provider never picks up a batch the database does not know; items claimed by
+    another worker's batch are skipped."""
     # qpdf (through pikepdf) joins the letters' PDFs about ten times faster than pypdf, which
     # parses each letter's whole structure tree: at a day's 40,000 paper letters that is minutes.
     import pikepdf
+
+    from vardkontakt.letters import invoice_post
 
     now = now or timezone.now()
     limit = limit or settings.LETTERS_BATCH_MAX
@@ -417,18 +420,21 @@ def print_batch_create(*, now: dt.datetime | None = None, limit: int | None = No
             .select_related("patient", "unit")
             .order_by("patient__postal_code", "issued_at", "pk")[:limit]
         )
-        if not letters:
+        items = [_letter_item(letter) for letter in letters]
+        items += invoice_post.print_items(limit=limit - len(items))
+        if not items:
             return None
+        items.sort(key=lambda item: (item.postal_code, item.made_at, str(item.pk)))
         joined = pikepdf.Pdf.new()
         # qpdf copies a page's streams from its source only when the joined PDF is saved: the
         # sources stay open until then.
         sources = []
         rows = []
-        for number, letter in enumerate(letters, start=1):
+        for number, item in enumerate(items, start=1):
             first_page = len(joined.pages) + 1
-            sources.append(pikepdf.Pdf.open(io.BytesIO(bytes(letter.pdf))))
+            sources.append(pikepdf.Pdf.open(io.BytesIO(item.pdf())))
             joined.pages.extend(sources[-1].pages)
-            rows.append(_manifest_row(number, letter, first_page, len(joined.pages) - first_page + 1))
+            rows.append(_manifest_row(number, item, first_page, len(joined.pages) - first_page + 1))
         content = io.BytesIO()
         joined.save(content)
         for source in sources:
@@ -439,7 +445,7 @@ def print_batch_create(*, now: dt.datetime | None = None, limit: int | None = No
         batch = PrintBatch.objects.create(
             id=batch_id,
             created_at=now,
-            letter_count=len(letters),
+            letter_count=len(items),
             page_count=len(joined.pages),
             pdf_name=f"{stem}.pdf",
             manifest_name=f"{stem}.json",
@@ -458,16 +464,36 @@ def print_batch_create(*, now: dt.datetime | None = None, limit: int | None = No
         _write_pending(folder / batch.pdf_name, data)
         _write_pending(folder / batch.manifest_name, json.dumps(manifest, ensure_ascii=False, indent=1).encode())
         Letter.objects.filter(pk__in=[letter.pk for letter in letters]).update(paper=Paper.PRINTED, print_batch=batch)
+        invoice_post.printed([item.pk for item in items if item.kind in invoice_post.PRINT_KINDS], batch)
         transaction.on_commit(lambda: _publish(folder, [batch.pdf_name, batch.manifest_name]))
     return batch
 
 
-def _manifest_row(number: int, letter: Letter, first_page: int, pages: int) -> dict[str, object]:
-    patient = letter.patient
+@dataclass(frozen=True)
+class PrintItem:
+    """One envelope's content in a print batch."""
+
+    pk: uuid.UUID
+    kind: str  # a LetterKind, or invoice_post.KINDS for invoices
+    patient: Patient
+    made_at: dt.datetime
+    pdf: Callable[[], bytes]
+
+    @property
+    def postal_code(self) -> str:
+        return self.patient.postal_code
+
+
+def _letter_item(letter: Letter) -> PrintItem:
+    return PrintItem(letter.pk, letter.kind, letter.patient, letter.issued_at, lambda: bytes(letter.pdf))
+
+
+def _manifest_row(number: int, item: PrintItem, first_page: int, pages: int) -> dict[str, object]:
+    patient = item.patient
     return {
         "sequence": number,
-        "letter": str(letter.pk),
-        "kind": letter.kind,
+        "letter": str(item.pk),
+        "kind": item.kind,
         "first_page": first_page,
         "pages": pages,
         "name": patient.full_name,

@@ -37,6 +37,8 @@ class NotificationKind(models.TextChoices):
     EARLIER_TIME_OFFERED = "earlier_time_offered", _("An earlier time is offered to you")
     ONBOARDING_INTEREST = "onboarding_interest", _("A care unit has registered its interest")
     NEW_LETTER = "new_letter", _("You have a new letter")
+    NEW_INVOICE = "new_invoice", _("You have an invoice")
+    INVOICE_REMINDER = "invoice_reminder", _("A reminder of an unpaid invoice")
 
 
 class About(models.TextChoices):
@@ -49,6 +51,7 @@ class About(models.TextChoices):
     SEAL = "seal", _("the seal of the record")
     RESULTS = "results", _("the results in the record")
     LETTER = "letter", _("a letter")
+    INVOICE = "invoice", _("an invoice")
     REFERRALS = "referrals", _("the referrals in the record")
 
 
