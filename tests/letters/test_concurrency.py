@@ -64,3 +64,34 @@ def test_four_workers_make_the_days_letters_once_and_print_each_once(unit, visit
     assert sum(batch.letter_count for batch in made) == printed.count() == len(people)
     assert {letter.print_batch_id for letter in printed} == {batch.pk for batch in made}
     assert sorted(p.name for p in print_dir.iterdir() if p.suffix == ".pdf") == sorted(b.pdf_name for b in made)
+
+
+def test_two_workers_on_the_same_external_appointments_store_each_letter_and_reminder_once(unit, personas):
+    """Past the run's claim (a run taken up again while the first worker still works): both render
+    the same external appointments' letters, and each is stored once (one per appointment and
+    version); the reminders of two heartbeats at once go once."""
+    import datetime as dt
+
+    from tests.helpers import at_once as released_together
+    from tests.letters.test_external import VISIT, publish
+    from vardkontakt.booking.external_models import ExternalAppointment
+    from vardkontakt.booking.notices import send_due_external_reminders
+    from vardkontakt.letters import services
+
+    people = list(Patient.objects.order_by("personnummer")[:4])
+    Patient.objects.filter(pk__in=[p.pk for p in people]).update(digital_letters=True, mobile="+46701234567")
+    with at(local(2026, 11, 30, 10)):
+        for n, person in enumerate(people):
+            publish(person, unit, identifier=f"urn:pasis|{n}")
+    ids = sorted(ExternalAppointment.objects.values_list("pk", flat=True))
+    cutoff = local(2026, 11, 30, 18)
+    with at(local(2026, 11, 30, 18, 1)):
+        errors = released_together([lambda: services._issue_external_chunk(ids, cutoff, cutoff, {})] * 2)
+    assert errors == []
+    assert Letter.objects.count() == len(people)
+    told = Notification.objects.filter(kind=NotificationKind.NEW_LETTER).values_list("cause", flat=True)
+    assert set(told) == {f"letter:{pk}" for pk in Letter.objects.values_list("pk", flat=True)}
+    with at(VISIT - dt.timedelta(hours=2)):
+        errors = released_together([send_due_external_reminders] * 2)
+    assert errors == []
+    assert Notification.objects.filter(kind=NotificationKind.BOOKING_REMINDER).count() == len(people)

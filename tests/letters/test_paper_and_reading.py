@@ -136,7 +136,7 @@ def test_an_unprinted_letter_replaced_by_a_newer_one_is_not_printed(unit, week, 
     address(personas.tolvan)
     (first,) = issue_monday(unit, week, personas.tolvan)
     with at(local(2026, 12, 1, 9)):
-        booking_move_online(booking_id=first.booking_id, new_slot_id=week[3].pk, actor=personas.tolvan)
+        booking_move_online(booking_id=str(first.booking_id), new_slot_id=week[3].pk, actor=personas.tolvan)
     with at(local(2026, 12, 1, 18)):
         letters_issue_due()
     first.refresh_from_db()

@@ -82,6 +82,9 @@ ACTION_LABELS: dict[str, Promise] = {
     "video.evaluate": pgettext_lazy("audit log", "answered the survey after a video visit"),
     "letter_template.change": pgettext_lazy("audit log", "changed the unit's letter texts"),
     "letter_settings.change": pgettext_lazy("audit log", "changed the region's letter rules"),
+    "letters.source.change": pgettext_lazy(
+        "audit log", "changed whether the platform sends a booking system's letters"
+    ),
     "booking.patient_check": pgettext_lazy("audit log", "looked up the patient's name to book by phone"),
     "fees.highcost.read": pgettext_lazy("audit log", "saw the high-cost protection and frikort"),
     "fees.frikort.verify": pgettext_lazy("audit log", "checked a frikort code"),

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.access.audit import Actor, AuditLine, audit, audit_many
-from vardkontakt.booking import changes, policy
+from vardkontakt.booking import changes, notices, policy
 from vardkontakt.booking.external_models import (
     FINAL_STATUSES,
     ChangeKind,
@@ -177,6 +177,10 @@ def external_appointments_upsert(
             differs = [name for name in _FIELDS if getattr(row, name) != new[name]]
             if differs:
                 moved = "starts_at" in differs or "ends_at" in differs
+                if "starts_at" in differs or (row.status == ExternalStatus.BOOKED and new["status"] != row.status):
+                    # Moved, cancelled or no longer booked: a reminder of the old time not yet sent
+                    # does not go (the new time gets its own).
+                    notices.withdraw_external_reminder(row)
                 for name in differs:
                     setattr(row, name, new[name])
                 row.source_name = source_name[:200]

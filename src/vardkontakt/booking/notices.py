@@ -12,9 +12,10 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from vardkontakt.booking.external_models import ExternalAppointment, ExternalStatus
 from vardkontakt.booking.models import Booking, BookingStatus, EarlierTimeOffer
 from vardkontakt.identity.models import Patient
-from vardkontakt.notifications.models import About, NotificationKind
+from vardkontakt.notifications.models import About, Notification, NotificationKind
 from vardkontakt.notifications.services import deliveries_withdraw, notification_create
 
 
@@ -70,7 +71,8 @@ def withdraw_reminder(booking: Booking) -> None:
 
 def send_due_reminders(*, now: dt.datetime | None = None) -> int:
     """Queue the SMS reminder of every active booking that asked for one and is within its unit's
-    reminder time (default 24 h) of the start; each booking once (reminder_sent_at)."""
+    reminder time (default 24 h) of the start; each booking once (reminder_sent_at). Then those of
+    the appointments other booking systems publish (send_due_external_reminders)."""
     from vardkontakt.booking.models import BookingSettings
 
     now = now or timezone.now()
@@ -109,6 +111,55 @@ def send_due_reminders(*, now: dt.datetime | None = None) -> int:
                 about_id=booking.pk,
             )
             sent += 1
+    return sent + send_due_external_reminders(now=now)
+
+
+def external_reminder_cause(row: ExternalAppointment) -> str:
+    """One reminder per external appointment and time: moved by its source, it is reminded of again
+    at its new time (the old time's reminder withdrawn, booking.external)."""
+    return f"reminder:external:{row.pk}:{row.starts_at.astimezone(dt.UTC):%Y%m%dT%H%M}"
+
+
+def withdraw_external_reminder(row: ExternalAppointment) -> None:
+    """``row`` as it was before its source cancelled or moved it: its reminder not yet sent stays."""
+    deliveries_withdraw(kind=NotificationKind.BOOKING_REMINDER, cause=external_reminder_cause(row))
+
+
+def send_due_external_reminders(*, now: dt.datetime | None = None) -> int:
+    """The reminder of every appointment another booking system published that is booked and within
+    its unit's reminder time (default 24 h) of the start, for a person who chose digital letters
+    (the choice covers reminders by text message, SPEC §8): the same neutral text as a booking's,
+    the time and nothing else; once per appointment and time (the notice's cause)."""
+    from vardkontakt.booking.models import BookingSettings
+
+    now = now or timezone.now()
+    hours_by_unit = dict(BookingSettings.objects.values_list("unit_id", "reminder_hours"))
+    longest = max([24, *hours_by_unit.values()])
+    rows = ExternalAppointment.objects.filter(
+        status=ExternalStatus.BOOKED,
+        patient__digital_letters=True,
+        starts_at__gt=now,
+        starts_at__lte=now + dt.timedelta(hours=longest),
+    ).select_related("patient")
+    due = [row for row in rows if row.starts_at - dt.timedelta(hours=hours_by_unit.get(row.unit_id, 24)) <= now]
+    told = set(
+        Notification.objects.filter(
+            kind=NotificationKind.BOOKING_REMINDER, cause__in=[external_reminder_cause(row) for row in due]
+        ).values_list("cause", flat=True)
+    )
+    sent = 0
+    for row in due:
+        if external_reminder_cause(row) in told:
+            continue
+        # Not "new": another worker may have told it meanwhile, and the notice is stored once.
+        with transaction.atomic():
+            notification_create(
+                recipient=row.patient,
+                kind=NotificationKind.BOOKING_REMINDER,
+                cause=external_reminder_cause(row),
+                context={"starts_at": row.starts_at.isoformat()},
+            )
+        sent += 1
     return sent
 
 

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from vardkontakt.booking.external_models import ExternalAppointment
 from vardkontakt.booking.models import Booking
 from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit, Region
@@ -128,11 +129,19 @@ class PrintBatch(models.Model):
 class Letter(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="letters")
-    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="letters")
+    # What the letter is about: a booking of the platform's own book, or an appointment another
+    # booking system published (external), never both. An external appointment keeps its row when
+    # the source moves it, so its letters are told apart by the version they told of.
+    booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.PROTECT, related_name="letters")
+    external = models.ForeignKey(
+        ExternalAppointment, null=True, blank=True, on_delete=models.PROTECT, related_name="letters"
+    )
+    external_version = models.PositiveIntegerField(null=True, blank=True)
     unit = models.ForeignKey(CareUnit, on_delete=models.PROTECT, related_name="letters")
     kind = models.CharField(max_length=16, choices=LetterKind.choices)
     # The appointment the letters of one booking and its moves are about (the booking's calendar
-    # event): the next letter about it is a change or a cancellation of this one.
+    # event; an external appointment's own id): the next letter about it is a change or a
+    # cancellation of this one.
     event_uid = models.UUIDField(db_index=True)
     appointment_at = models.DateTimeField()
     issued_at = models.DateTimeField()
@@ -159,6 +168,17 @@ class Letter(models.Model):
         constraints = [
             # One letter per booking and kind: a run repeated after a crash writes nothing twice.
             models.UniqueConstraint(fields=["booking", "kind"], name="letter_once_per_booking_and_kind"),
+            # ... and one per state of an external appointment (its version when the letter was made).
+            models.UniqueConstraint(
+                fields=["external", "external_version"],
+                condition=Q(external__isnull=False),
+                name="letter_once_per_external_version",
+            ),
+            models.CheckConstraint(
+                condition=Q(booking__isnull=False, external__isnull=True, external_version__isnull=True)
+                | Q(booking__isnull=True, external__isnull=False, external_version__isnull=False),
+                name="letter_of_a_booking_or_an_external_appointment",
+            ),
             models.CheckConstraint(condition=Q(kind__in=LetterKind.values), name="letter_kind_valid"),
             models.CheckConstraint(condition=Q(paper__in=Paper.values), name="letter_paper_valid"),
             models.CheckConstraint(condition=Q(pdf_language__in=["sv", "en"]), name="letter_pdf_language_valid"),
@@ -168,6 +188,22 @@ class Letter(models.Model):
             models.Index(fields=["patient", "-issued_at"]),
             models.Index(fields=["paper", "issued_at"]),
         ]
+
+
+class SourceLetters(models.Model):
+    """Whether the platform sends the letters of a booking system's published appointments. Some
+    source systems send their own paper letters: the platform then sends none for them (a source
+    without a row gets the platform's letters)."""
+
+    source_system = models.SlugField(_("source system"), max_length=64, unique=True)
+    platform_sends_letters = models.BooleanField(_("the platform sends the letters of this source"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["source_system"]
+
+    def __str__(self) -> str:
+        return self.source_system
 
 
 class LetterRun(models.Model):

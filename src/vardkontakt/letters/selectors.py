@@ -9,7 +9,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from vardkontakt.access.audit import Actor, audit
-from vardkontakt.booking.models import Booking, BookingStatus
+from vardkontakt.booking.external_models import ExternalAppointment
+from vardkontakt.booking.models import BookingStatus
 from vardkontakt.booking.selectors import what_may_change
 from vardkontakt.identity.models import Patient
 from vardkontakt.letters import policy
@@ -37,10 +38,12 @@ def actions_for(letter: Letter, *, now: dt.datetime | None = None) -> dict[str, 
     """What the reader may do about the appointment from the letter: cancel and move online where
     the visit type allows it and the booking is still the letter's, otherwise call the unit."""
     now = now or timezone.now()
-    booking: Booking = letter.booking
     if letter.kind == LetterKind.CANCELLATION:
         return {"booking": None, "replaced": False, "may_cancel": False, "may_rebook": False}
-    if booking.status != BookingStatus.ACTIVE:
+    if letter.external is not None:
+        return _external_actions(letter, letter.external, now)
+    booking = letter.booking
+    if booking is None or booking.status != BookingStatus.ACTIVE:
         # Moved or cancelled since: the letter about that is (or will be) the newer one.
         return {"booking": None, "replaced": True, "may_cancel": False, "may_rebook": False}
     may = what_may_change(booking, now=now)
@@ -52,4 +55,19 @@ def actions_for(letter: Letter, *, now: dt.datetime | None = None) -> dict[str, 
         "replaced": False,
         "may_cancel": online and may["may_cancel"],
         "may_rebook": online and may["may_rebook"],
+    }
+
+
+def _external_actions(letter: Letter, row: ExternalAppointment, now: dt.datetime) -> dict[str, Any]:
+    """An appointment another booking system holds: the platform cannot change it, so the letter
+    says to call the unit, and, while the appointment is still as the letter told it and to come,
+    links to its page, where the resident may ask the unit to cancel or move it."""
+    if not row.is_open or row.starts_at != letter.appointment_at or row.unit_id != letter.unit_id:
+        return {"booking": None, "replaced": True, "may_cancel": False, "may_rebook": False}
+    return {
+        "booking": None,
+        "external": row if row.starts_at > now else None,
+        "replaced": False,
+        "may_cancel": False,
+        "may_rebook": False,
     }

@@ -9,6 +9,12 @@ cancellation, and one booked and cancelled within the day nothing. A booking cha
 therefore makes one letter, and a run taken up again after a crash sends nothing twice (the state
 comparison, and a unique letter per booking and kind).
 
+**Appointments other booking systems publish** (booking.external) get their letters in the same
+run, unless their source system sends its own (``SourceLetters``). Their row is the source's and
+changes in place, so the run takes each one whose last change falls in (previous cutoff, cutoff]
+as it is: that is its state at the cutoff. One changed again after the cutoff, before a late run,
+is left to the next day's run, whose window holds its last change, and is told of then as it is.
+
 **Paper is never lost.** A letter goes on paper when nobody who gets it chose digital letters, and
 a digital one that nobody has opened ``paper_days_before`` days before the visit goes on paper too.
 """
@@ -37,6 +43,7 @@ from django.utils import timezone
 from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.access.models import Guardianship, Proxy, ProxyStatus
+from vardkontakt.booking.external_models import FINAL_STATUSES, ExternalAppointment, ExternalStatus
 from vardkontakt.booking.models import Booking
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.models import Patient, Staff
@@ -50,6 +57,7 @@ from vardkontakt.letters.models import (
     Paper,
     PaperReason,
     PrintBatch,
+    SourceLetters,
 )
 from vardkontakt.notifications.models import About, NotificationKind
 from vardkontakt.notifications.services import notification_create
@@ -140,6 +148,10 @@ def letters_issue(*, region: Region, day: dt.date, now: dt.datetime | None = Non
         # Alive: a large region's day takes about an hour of a core, longer than a run may stay
         # silent before another worker takes it up as dead.
         LetterRun.objects.filter(pk=run.pk).update(ran_at=max(now, timezone.now()))
+    externals = _externals_changed(region, since, cutoff)
+    for start in range(0, len(externals), CHUNK):
+        issued += _issue_external_chunk(externals[start : start + CHUNK], cutoff, now, words)
+        LetterRun.objects.filter(pk=run.pk).update(ran_at=max(now, timezone.now()))
     LetterRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), issued=run.issued + issued)
     return issued
 
@@ -210,13 +222,33 @@ def kind_to_issue(booking: Booking, active: bool, last: Letter | None, cutoff: d
 
 @dataclass(frozen=True)
 class Made:
-    """A letter rendered and ready to store, with who gets it."""
+    """A letter rendered and ready to store, with who gets it: about a booking, or about an
+    external appointment as it stood (its version)."""
 
-    booking: Booking
+    booking: Booking | None
     kind: str
     event_uid: uuid.UUID
     rendered: render.Rendered
     readers: list[Patient]
+    external: ExternalAppointment | None = None
+
+    @property
+    def patient(self) -> Patient:
+        return self.booking.patient if self.booking is not None else self._external.patient
+
+    @property
+    def unit(self) -> CareUnit:
+        return self.booking.slot.unit if self.booking is not None else self._external.unit
+
+    @property
+    def appointment_at(self) -> dt.datetime:
+        return self.booking.slot.starts_at if self.booking is not None else self._external.starts_at
+
+    @property
+    def _external(self) -> ExternalAppointment:
+        if self.external is None:
+            raise ValueError("a letter is about a booking or an external appointment")
+        return self.external
 
 
 def _issue_chunk(
@@ -242,13 +274,20 @@ def _issue_chunk(
     readers = readers_of_many([booking.patient for _key, booking, _kind in due], now=now)
     made = []
     for key, booking, kind in due:
-        unit = booking.slot.unit
-        if unit.pk not in words:
-            words[unit.pk] = {language: render.words_for(unit, language) for language in ("sv", "en")}
         # Rendered before the transaction: the letter is made from the state at the cutoff, which
         # nothing changes any more, so no row needs to be held while WeasyPrint works.
-        rendered = render.letter_render(booking, kind, words[unit.pk])
+        rendered = render.letter_render(booking, kind, _words_of(booking.slot.unit, words))
         made.append(Made(booking, kind, key, rendered, readers[booking.patient_id]))
+    return _store_made(made, now)
+
+
+def _words_of(unit: CareUnit, words: dict[uuid.UUID, dict[str, render.Words]]) -> dict[str, render.Words]:
+    if unit.pk not in words:
+        words[unit.pk] = {language: render.words_for(unit, language) for language in ("sv", "en")}
+    return words[unit.pk]
+
+
+def _store_made(made: list[Made], now: dt.datetime) -> int:
     if not made:
         return 0
     try:
@@ -261,6 +300,73 @@ def _issue_chunk(
         if done.paper == Paper.NO_ADDRESS:
             logger.warning("letter %s cannot go on paper: no registered address", done.pk)
     return len(stored)
+
+
+def _externals_changed(region: Region, since: dt.datetime, cutoff: dt.datetime) -> list[uuid.UUID]:
+    """The region's external appointments last changed in (since, cutoff], in id order, of source
+    systems the platform sends letters for."""
+    own_letters = SourceLetters.objects.filter(platform_sends_letters=False).values("source_system")
+    return list(
+        ExternalAppointment.objects.filter(
+            updated_at__gt=since, updated_at__lte=cutoff, unit__administration__region=region
+        )
+        .exclude(source_system__in=own_letters)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def kind_to_issue_external(row: ExternalAppointment, last: Letter | None, cutoff: dt.datetime) -> str | None:
+    """Which letter an external appointment as it stands calls for, given the last one sent: a
+    booked one never told of gets an appointment letter, one told of at another time or unit a
+    change, a cancelled or withdrawn one that was told of a cancellation. Proposed, pending and
+    waiting-list appointments are not yet to come to: no letter (and a told one that becomes so
+    is left to the unit)."""
+    if row.starts_at <= cutoff:
+        return None  # the visit has begun or passed: a letter would come too late
+    if row.status == ExternalStatus.BOOKED:
+        if last is None:
+            return LetterKind.APPOINTMENT
+        if last.kind != LetterKind.CANCELLATION and (last.appointment_at, last.unit_id) != (row.starts_at, row.unit_id):
+            return LetterKind.CHANGE
+        return None
+    if row.status in FINAL_STATUSES and last is not None and last.kind != LetterKind.CANCELLATION:
+        return LetterKind.CANCELLATION
+    return None
+
+
+def _issue_external_chunk(
+    ids: list[uuid.UUID], cutoff: dt.datetime, now: dt.datetime, words: dict[uuid.UUID, dict[str, render.Words]]
+) -> int:
+    rows = ExternalAppointment.objects.select_related("patient", "unit__administration").in_bulk(ids)
+    last: dict[uuid.UUID, Letter] = {}
+    for letter in (
+        Letter.objects.filter(event_uid__in=ids)
+        .only("id", "kind", "event_uid", "issued_at", "appointment_at", "unit_id")
+        .order_by("issued_at", "id")
+    ):
+        last[letter.event_uid] = letter
+    due = []
+    for pk in ids:
+        row = rows.get(pk)
+        if row is None or row.updated_at > cutoff:
+            continue  # changed since the run's list was made: the next run tells of it
+        kind = kind_to_issue_external(row, last.get(pk), cutoff)
+        if kind is not None:
+            due.append((row, kind))
+    readers = readers_of_many([row.patient for row, _kind in due], now=now)
+    made = [
+        Made(
+            None,
+            kind,
+            row.pk,
+            render.rendered_of(render.facts_of_external(row, kind), _words_of(row.unit, words)),
+            readers[row.patient_id],
+            external=row,
+        )
+        for row, kind in due
+    ]
+    return _store_made(made, now)
 
 
 def readers_of(patient: Patient, *, now: dt.datetime) -> list[Patient]:
@@ -299,19 +405,20 @@ def _paper_of(made: Made) -> tuple[bool, str, str]:
     digital = any(reader.digital_letters for reader in made.readers)
     if digital:
         return True, Paper.NONE, PaperReason.NONE
-    return False, (Paper.DUE if made.booking.patient.has_address else Paper.NO_ADDRESS), PaperReason.NOT_DIGITAL
+    return False, (Paper.DUE if made.patient.has_address else Paper.NO_ADDRESS), PaperReason.NOT_DIGITAL
 
 
 def _letter_of(made: Made, now: dt.datetime) -> Letter:
-    booking = made.booking
     digital, paper, reason = _paper_of(made)
     return Letter(
-        patient=booking.patient,
-        booking=booking,
-        unit=booking.slot.unit,
+        patient=made.patient,
+        booking=made.booking,
+        external=made.external,
+        external_version=made.external.version if made.external is not None else None,
+        unit=made.unit,
         kind=made.kind,
         event_uid=made.event_uid,
-        appointment_at=booking.slot.starts_at,
+        appointment_at=made.appointment_at,
         issued_at=now,
         html_sv=made.rendered.html_sv,
         html_en=made.rendered.html_en,
@@ -623,7 +730,9 @@ def letter_open(*, reader: Patient, letter_id: uuid.UUID | str, action: str = OP
     """A letter of someone the reader may get letters of, opened (read on the page, or saved as
     PDF): no longer unread, and logged; anyone else's is not found."""
     letter = (
-        Letter.objects.select_related("patient", "unit", "booking__slot__visit_type", "booking__slot__unit")
+        Letter.objects.select_related(
+            "patient", "unit", "booking__slot__visit_type", "booking__slot__unit", "external__unit"
+        )
         .filter(pk=letter_id)
         .first()
     )
@@ -685,3 +794,28 @@ def letter_settings_update(*, region: Region, by: Staff, values: dict[str, int])
         rules.save(update_fields=changed)
         audit(actor=Actor.of_staff(by), action=SETTINGS_CHANGE, obj=region, detail=", ".join(changed))
     return changed
+
+
+# --- source systems that send their own letters -------------------------------------------------
+
+SOURCE_LETTERS_CHANGE = "letters.source.change"
+
+
+@transaction.atomic
+def source_letters_set(*, source_system: str, platform_sends_letters: bool, by: Actor) -> SourceLetters:
+    """Whether the platform sends the letters of a booking system's published appointments (an
+    operator's choice, for a source that sends its own paper letters); logged when it changes.
+    Letters already sent stay; the next run follows the new choice."""
+    row, created = SourceLetters.objects.select_for_update().get_or_create(
+        source_system=source_system, defaults={"platform_sends_letters": platform_sends_letters}
+    )
+    if created or row.platform_sends_letters != platform_sends_letters:
+        row.platform_sends_letters = platform_sends_letters
+        row.save(update_fields=["platform_sends_letters", "updated_at"])
+        audit(
+            actor=by,
+            action=SOURCE_LETTERS_CHANGE,
+            obj=row,
+            detail="platform sends letters" if platform_sends_letters else "the source sends its own letters",
+        )
+    return row
