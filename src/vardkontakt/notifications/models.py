@@ -37,6 +37,7 @@ class NotificationKind(models.TextChoices):
     EARLIER_TIME_OFFERED = "earlier_time_offered", _("An earlier time is offered to you")
     ONBOARDING_INTEREST = "onboarding_interest", _("A care unit has registered its interest")
     NEW_LETTER = "new_letter", _("You have a new letter")
+    INTERPRETER_INVITED = "interpreter_invited", _("You have been asked to interpret at a video meeting")
 
 
 class About(models.TextChoices):
