@@ -23,6 +23,7 @@ from vardkontakt.access.models import AuditEntry
 from vardkontakt.identity.models import Patient, User
 from vardkontakt.notifications import messages
 from vardkontakt.notifications.models import Delivery, Notification, NotificationKind
+from vardkontakt.video import services
 from vardkontakt.video.models import Invitation, Participant, Role, Room, State
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -220,16 +221,22 @@ def test_the_invitation_holds_for_its_visit_on_its_day_only(personas: Personas, 
     listing = logged_in(person).get(reverse("video:interpreting")).content.decode()
     assert str(todays.pk) in listing and str(tomorrows.pk) not in listing
     assert logged_in(person).get(reverse("video:interpreter_room", args=[tomorrows.pk])).status_code == 404
-    # Today's invitation is no key to tomorrow's room: a ticket for it is refused at the join.
+    user = person.user
+    assert user is not None
+    room = Room.objects.create(booking=tomorrow, unit=unit_x, patient=tomorrow.patient, created_at=timezone.now())
+    # Today, tomorrow's invitation lets nobody into tomorrow's room.
+    with pytest.raises(services.Refused):
+        services.participant_join(
+            ticket=services._ticket(room, user, timezone.now()), user=user, room_id=room.pk, channel_name="x"
+        )
+    # Tomorrow: today's invitation is gone from the list and its page; tomorrow's works.
     with time_machine.travel(timezone.now() + dt.timedelta(days=1), tick=True):
         assert logged_in(person).get(reverse("video:interpreter_room", args=[todays.pk])).status_code == 404
-    Room.objects.create(booking=tomorrow, unit=unit_x, patient=tomorrow.patient, created_at=timezone.now())
-    from vardkontakt.video import services
-
-    room = Room.objects.get(booking=tomorrow)
-    secret = services._ticket(room, person.user, timezone.now())
-    with pytest.raises(services.Refused):
-        services.participant_join(ticket=secret, user=person.user, room_id=room.pk, channel_name="x")
+        assert logged_in(person).get(reverse("video:interpreter_room", args=[tomorrows.pk])).status_code == 200
+        joined = services.participant_join(
+            ticket=services._ticket(room, user, timezone.now()), user=user, room_id=room.pk, channel_name="x"
+        )
+        assert (joined.role, joined.state) == (Role.INTERPRETER, State.WAITING)
 
 
 def test_a_fifth_person_is_refused_with_its_own_code(personas: Personas, video_visit: VideoVisit):
