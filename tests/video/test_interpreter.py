@@ -8,19 +8,23 @@ Every invite, withdrawal, join and admit is logged."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import time_machine
 from asgiref.sync import sync_to_async
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import Personas
+from tests.helpers import at_once
 from tests.video.conftest import VideoVisit, logged_in, run_in_own_loop, session_cookie, video_visit_of
 from tests.video.test_signalling import connect, refused, ticket_of, until
 from vardkontakt.access.models import AuditEntry
-from vardkontakt.identity.models import Patient, User
+from vardkontakt.identity.models import Patient, Staff, User
+from vardkontakt.identity.services import patient_get_or_register
 from vardkontakt.notifications import messages
 from vardkontakt.notifications.models import Delivery, Notification, NotificationKind
 from vardkontakt.video import services
@@ -269,3 +273,52 @@ def test_a_fifth_person_is_refused_with_its_own_code(personas: Personas, video_v
 
     run_in_own_loop(visit())
     assert AuditEntry.objects.filter(action="video.join", detail="interpreter").count() == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions: the PostgreSQL case")
+def test_two_invitations_sent_at_once_invite_once(personas: Personas, video_visit: VideoVisit):
+    staff = Staff.objects.get(pk=personas.staff_x.pk)
+    patient_get_or_register(personnummer=INTERPRETER)  # known already: the race is on the invitation
+
+    def send() -> None:
+        services.interpreter_invite(
+            staff=staff,
+            booking_id=video_visit.booking.pk,
+            personnummer=INTERPRETER,
+            notice=("email", "tolk@example.org"),
+        )
+
+    assert at_once([send, send]) == []
+    assert Invitation.objects.count() == 1
+    assert Notification.objects.filter(kind=NotificationKind.INTERPRETER_INVITED).count() == 1
+    assert AuditEntry.objects.filter(action="video.interpreter.invite").count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions: the PostgreSQL case")
+def test_two_joining_at_once_into_the_last_place_one_gets_it(personas: Personas, video_visit: VideoVisit):
+    """Three are in the room; two interpreters join at the same moment: one is let into the waiting
+    room, the other refused as the fifth (the room's row lock orders the counts)."""
+    booking = video_visit.booking
+    staff = Staff.objects.get(pk=personas.staff_x.pk)
+    room = Room.objects.create(
+        booking=booking, unit=video_visit.unit, patient=booking.patient, created_at=timezone.now()
+    )
+    for member in (personas.staff_x, personas.unit_admin, personas.region_admin):
+        user = User.objects.get_or_create_for_staff(Staff.objects.get(pk=member.pk))
+        Participant.objects.create(room=room, user=user, role=Role.STAFF, display_name="x", state=State.ADMITTED)
+    users = []
+    for number in (INTERPRETER, SECOND_INTERPRETER):
+        services.interpreter_invite(
+            staff=staff, booking_id=booking.pk, personnummer=number, notice=("sms", "+46701234567")
+        )
+        users.append(User.objects.get_or_create_for_patient(interpreter(number)))
+    tickets = [services._ticket(room, user, timezone.now()) for user in users]
+
+    def join(index: int) -> Callable[[], object]:
+        return lambda: services.participant_join(
+            ticket=tickets[index], user=users[index], room_id=room.pk, channel_name=f"c{index}"
+        )
+
+    errors = at_once([join(0), join(1)])
+    assert [type(error) for error in errors] == [services.RoomFull]
+    assert Participant.objects.filter(room=room).exclude(state=State.LEFT).count() == 4
