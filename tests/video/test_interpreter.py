@@ -23,6 +23,7 @@ from tests.helpers import at_once
 from tests.video.conftest import VideoVisit, logged_in, run_in_own_loop, session_cookie, video_visit_of
 from tests.video.test_signalling import connect, refused, ticket_of, until
 from vardkontakt.access.models import AuditEntry
+from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.models import Patient, Staff, User
 from vardkontakt.identity.services import patient_get_or_register
 from vardkontakt.notifications import messages
@@ -74,6 +75,11 @@ def test_an_invited_interpreter_waits_is_let_in_and_joins_as_interpreter(persona
 
     # The interpreter, logged in with their own e-ID, sees today's invitation: the time and the unit.
     person = interpreter()
+    # Their start page has the notice, leading to their invitations.
+    home = logged_in(person).get(reverse("home:patient_home")).content.decode()
+    assert "ombedd att tolka" in home or "asked to interpret" in home
+    opened = logged_in(person).get(reverse("home:notice_open", args=[notice.pk]))
+    assert opened.status_code == 302 and opened["Location"] == reverse("video:interpreting")
     listing = logged_in(person).get(reverse("video:interpreting"))
     assert listing.status_code == 200
     room_page = reverse("video:interpreter_room", args=[invitation.pk])
@@ -322,3 +328,20 @@ def test_two_joining_at_once_into_the_last_place_one_gets_it(personas: Personas,
     errors = at_once([join(0), join(1)])
     assert [type(error) for error in errors] == [services.RoomFull]
     assert Participant.objects.filter(room=room).exclude(state=State.LEFT).count() == 4
+
+
+def test_before_the_waiting_room_opens_the_interpreter_is_told_when(personas: Personas, unit_x):
+    # At ten in the morning today (Swedish time), a visit at eleven: the same day, not yet open.
+    ten = dt.datetime.combine(timezone.localdate(), dt.time(10), tzinfo=STOCKHOLM)
+    with time_machine.travel(ten, tick=True):
+        told_when(personas, unit_x)
+
+
+def told_when(personas: Personas, unit_x) -> None:
+    later = video_visit_of(personas.tolvan, unit_x, personas.staff_x, in_minutes=60)
+    invite(personas.staff_x, later.pk)
+    invitation = Invitation.objects.get(booking=later)
+    body = logged_in(interpreter()).get(reverse("video:interpreter_room", args=[invitation.pk])).content.decode()
+    assert "data-ticket" not in body
+    assert "Come back to this page" in body or "Kom tillbaka till den här sidan" in body
+    assert not Room.objects.filter(booking=later).exists()

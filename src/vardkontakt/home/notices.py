@@ -219,6 +219,9 @@ def _describe(reader: Patient, notification: Notification, rows: _Rows) -> _Desc
         # The letter's readers were chosen when it was sent; the inbox shows whose letters the
         # reader may read now (the list says nothing more than "a letter" here).
         return _Described(plain.text, reverse("letters:inbox"))
+    if kind == NotificationKind.INTERPRETER_INVITED:
+        # The interpreter's own invitations of today: a unit and a time, nobody's data.
+        return _Described(plain.text, reverse("video:interpreting"))
     if about == About.RESULTS and policy.can_read_record(reader, reader):
         return _Described(plain.text, reverse("records:section", kwargs={"name": "results"}))
     if about == About.REFERRALS and policy.can_read_record(reader, reader):

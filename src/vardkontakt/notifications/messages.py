@@ -59,8 +59,8 @@ def render(kind: str, *, language: str = "sv", context: dict[str, str] | None = 
                 subject=_("You have been asked to interpret at a video meeting"),
                 body=_(
                     "You have been asked to interpret at a video meeting on %(date)s at %(time)s. Log in at "
-                    "%(site)s with your e-ID and open “Interpreting” to join; the waiting room opens "
-                    "shortly before. Please do not reply to this message."
+                    "%(site)s with your e-ID and open the notice on your start page to join; the waiting "
+                    "room opens shortly before. Please do not reply to this message."
                 )
                 % {"date": date_format(starts.date(), "j F"), "time": starts.strftime("%H:%M"), "site": site},
             )

@@ -146,20 +146,22 @@ def colleagues_of(*, unit: CareUnit, staff: Staff) -> list[Staff]:
 
 
 def invitations_of_interpreter(*, interpreter: Patient, now: dt.datetime | None = None) -> list[Invitation]:
-    """The interpreter's invitations in force today (Swedish date), by the visit's time: the unit
-    and the time only, nothing of the patient, so nothing to log."""
+    """The interpreter's invitations in force today (policy.invitation_in_force), by the visit's
+    time: the unit and the time only, nothing of the patient, so nothing to log."""
     now = now or timezone.now()
-    return list(
+    today = now.astimezone(STOCKHOLM).date()
+    found = (
         Invitation.objects.filter(
             interpreter=interpreter,
             withdrawn_at__isnull=True,
-            day=now.astimezone(STOCKHOLM).date(),
+            day__in=[today, today + dt.timedelta(days=1)],  # tomorrow's just after midnight may be open
             booking__status=BookingStatus.ACTIVE,
             booking__slot__visit_type__video=True,
         )
         .select_related("booking__slot__unit")
         .order_by("booking__slot__starts_at")
     )
+    return [i for i in found if policy.invitation_in_force(i.day, i.booking, now)]
 
 
 @dataclass

@@ -162,10 +162,11 @@ def _swedish_day(at: dt.datetime) -> dt.date:
 
 
 def _invited(patient: Patient, booking: Booking, now: dt.datetime) -> bool:
-    """An invitation in force for this person, this visit and today (the visit's day)."""
-    return Invitation.objects.filter(
-        booking=booking, interpreter=patient, withdrawn_at__isnull=True, day=_swedish_day(now)
-    ).exists()
+    """An invitation in force for this person and this visit, on its day."""
+    days = Invitation.objects.filter(booking=booking, interpreter=patient, withdrawn_at__isnull=True).values_list(
+        "day", flat=True
+    )
+    return any(policy.invitation_in_force(day, booking, now) for day in days)
 
 
 def _role_of(user: User, room: Room, now: dt.datetime) -> Role:
@@ -574,16 +575,18 @@ def interpreter_withdraw(
 @transaction.atomic
 def room_enter_interpreter(*, actor: Patient, invitation_id: uuid.UUID | str, now: dt.datetime | None = None) -> Entry:
     """The invited interpreter's video page: their own invitation in force, on its day only (anyone
-    else's, a withdrawn one, another day's: 404). The device test, then the waiting room."""
+    else's, a withdrawn one, another day's: 404; policy.invitation_in_force). The device test, then the waiting room."""
     now = now or timezone.now()
     invitation = (
         Invitation.objects.select_related(
             "booking__patient", "booking__slot__unit", "booking__slot__visit_type", "booking__slot__practitioner"
         )
-        .filter(pk=invitation_id, interpreter=actor, withdrawn_at__isnull=True, day=_swedish_day(now))
+        .filter(pk=invitation_id, interpreter=actor, withdrawn_at__isnull=True)
         .first()
     )
     if invitation is None or actor.user is None or not policy.is_video_booking(invitation.booking):
+        raise Http404
+    if not policy.invitation_in_force(invitation.day, invitation.booking, now):
         raise Http404
     booking = invitation.booking
     entry = _entry(booking, actor.user, now, staff_side=False)
