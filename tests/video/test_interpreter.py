@@ -221,6 +221,16 @@ def test_staff_of_another_unit_cannot_invite_and_bad_input_changes_nothing(perso
 
 
 def test_the_invitation_holds_for_its_visit_on_its_day_only(personas: Personas, unit_x):
+    # At ten in the morning today (Swedish time): "today" and "tomorrow" of the visits are plain days.
+    with time_machine.travel(ten_today(), tick=True):
+        holds_on_its_day(personas, unit_x)
+
+
+def ten_today() -> dt.datetime:
+    return dt.datetime.combine(timezone.localdate(), dt.time(10), tzinfo=STOCKHOLM)
+
+
+def holds_on_its_day(personas: Personas, unit_x) -> None:
     today = video_visit_of(personas.tolvan, unit_x, personas.staff_x)
     tomorrow = video_visit_of(personas.tolvan, unit_x, personas.staff_x, in_minutes=24 * 60)
     invite(personas.staff_x, today.pk)
@@ -332,8 +342,7 @@ def test_two_joining_at_once_into_the_last_place_one_gets_it(personas: Personas,
 
 def test_before_the_waiting_room_opens_the_interpreter_is_told_when(personas: Personas, unit_x):
     # At ten in the morning today (Swedish time), a visit at eleven: the same day, not yet open.
-    ten = dt.datetime.combine(timezone.localdate(), dt.time(10), tzinfo=STOCKHOLM)
-    with time_machine.travel(ten, tick=True):
+    with time_machine.travel(ten_today(), tick=True):
         told_when(personas, unit_x)
 
 
