@@ -143,6 +143,9 @@ PATIENT_DATA = {
     "video:drop_in",
     "video:drop_in_room",
     "video_staff:drop_in_room",
+    "video_staff:interpreters",
+    "video_staff:interpreter_withdraw",
+    "video:interpreter_room",
     "booking:book",
     "booking:detail",
     "booking:check_in",
@@ -279,6 +282,7 @@ NO_PATIENT_DATA = {
     "video:evaluation_thanks": "thanks for one's own answers",
     "video:caller": "one's own place in a drop-in queue (the join is logged)",
     "video_staff:queue": "a queue's page: the callers come by its socket",
+    "video:interpreting": "one's own invitations to interpret today: a unit and a time, no patient",
 }
 
 # URLs the matrix reaches only with an empty form or a refusal, and the test proving their entries.
@@ -483,6 +487,17 @@ TRAIL: dict[tuple[str, str], Trail] = {
         staff("video.day.read", "patient_a")(persona) if persona in ("staff_x", "unit_admin", "region_admin") else []
     ),
     ("video_staff:room", "Tolvan's video visit"): staff("video.page.read", "patient_a"),
+    ("video_staff:interpreters", "Tolvan's video visit today"): staff("video.page.read", "patient_a"),
+    ("video_staff:interpreters", "Tolvan's video visit today, an interpreter invited"): staff(
+        "video.interpreter.invite", "patient_a"
+    ),
+    ("video_staff:interpreter_withdraw", "patient_b's invitation to interpret at Tolvan's video visit"): staff(
+        "video.interpreter.withdraw", "patient_a"
+    ),
+    # The interpreter is no one's proxy: their own entry, about the patient whose visit it is.
+    ("video:interpreter_room", "patient_b's invitation to interpret at Tolvan's video visit"): lambda persona: [
+        Entry(persona, "", "patient_a", "video.page.read", "X")
+    ],
     # Booking, the unit's side: one entry per patient shown; a change after the booking's read.
     ("booking_staff:book", "unit X"): nothing,  # today: nobody has booked
     ("booking_staff:book", "unit X, the week of the bookings"): staff("booking.read", *IN_THE_BOOK),

@@ -1188,6 +1188,41 @@ ROWS: list[Row] = [
         kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
         setup=lambda p: video_visits(),
     ),
+    # Interpreters: unit X's members invite and withdraw; the invited person (patient_b here) alone
+    # opens the invitation's page, which shows the unit and the time, never the patient.
+    Row(
+        "video_staff:interpreters",
+        "Tolvan's video visit today",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 200, "unit_admin": 200, "region_admin": 200}),
+        kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
+        setup=lambda p: video_visit_today(),
+    ),
+    Row(
+        "video_staff:interpreters",
+        "Tolvan's video visit today, an interpreter invited",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 302, "unit_admin": 302, "region_admin": 302}),
+        method="post",
+        kwargs=lambda p: {"booking_id": booking_of(p.tolvan).id},
+        data=lambda p, who: {"personnummer": "19860203-2388", "contact": "tolk@example.org"},
+        setup=lambda p: video_visit_today(),
+    ),
+    Row(
+        "video_staff:interpreter_withdraw",
+        "patient_b's invitation to interpret at Tolvan's video visit",
+        staff_door({**dict.fromkeys(STAFF_PERSONAS, 404), "staff_x": 302, "unit_admin": 302, "region_admin": 302}),
+        method="post",
+        url=lambda p: reverse(
+            "video_staff:interpreter_withdraw", args=[booking_of(p.tolvan).id, an_interpreter_invitation(p).id]
+        ),
+    ),
+    Row("video:interpreting", "one's own invitations to interpret today", patients_door(200)),
+    Row(
+        "video:interpreter_room",
+        "patient_b's invitation to interpret at Tolvan's video visit",
+        patients_door(not_found_but({"patient_b": 200})),
+        url=lambda p: reverse("video:interpreter_room", args=[an_interpreter_invitation(p).id]),
+        hides=lambda p: ["Tolvan", "19121212"],
+    ),
     Row(
         "letters_staff:texts",
         "unit X",
@@ -2432,6 +2467,29 @@ def an_ended_video_visit(patient: Patient) -> None:
     )
     user = User.objects.get_or_create_for_patient(Patient.objects.get(pk=patient.pk))  # afresh: logged in since
     Participant.objects.create(room=room, user=user, role="patient", display_name=patient.full_name, admitted_at=now)
+
+
+def an_interpreter_invitation(p: Personas):
+    """patient_b invited today, by staff_x, to interpret at Tolvan's video visit (moved to now)."""
+    from django.utils import timezone
+
+    from vardkontakt.core.calendar import STOCKHOLM
+    from vardkontakt.video.models import Invitation
+
+    video_visit_today()
+    booking = booking_of(p.tolvan)
+    found = Invitation.objects.filter(booking=booking).first()
+    if found is not None:
+        return found
+    return Invitation.objects.create(
+        booking=booking,
+        unit=booking.slot.unit,
+        interpreter=Patient.objects.get(pk=p.other_patient.pk),
+        day=booking.slot.starts_at.astimezone(STOCKHOLM).date(),
+        notice_to="tolk@example.org",
+        invited_by=Staff.objects.get(pk=p.staff_x.pk),
+        invited_at=timezone.now(),
+    )
 
 
 def a_drop_in_queue():

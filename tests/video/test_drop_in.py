@@ -111,8 +111,18 @@ def test_a_routed_caller_waits_again_and_is_taken_into_a_meeting(personas: Perso
     run_in_own_loop(visit())
     caller.refresh_from_db()
     assert caller.state == CallerState.TAKEN and caller.queue == adults and caller.taken_by == personas.unit_admin
-    actions = list(AuditEntry.objects.filter(object_id=str(caller.pk)).values_list("action", flat=True))
-    assert actions == ["video.queue.join", "video.route", "video.queue.take", "video.page.read"]
+    actions = list(
+        AuditEntry.objects.filter(object_id=str(caller.pk)).order_by("sequence").values_list("action", "actor_id")
+    )
+    tolvan_id, nurse_id, other_id = str(personas.tolvan.pk), str(personas.staff_x.pk), str(personas.unit_admin.pk)
+    assert actions == [
+        ("video.queue.join", tolvan_id),
+        ("video.queue.read", nurse_id),  # once, however many rounds of the live list she saw
+        ("video.route", nurse_id),
+        ("video.queue.read", other_id),
+        ("video.queue.take", other_id),
+        ("video.page.read", tolvan_id),
+    ]
 
 
 def test_strangers_cannot_listen_to_a_queue_or_a_place(personas: Personas, unit_x):
@@ -139,3 +149,39 @@ def test_strangers_cannot_listen_to_a_queue_or_a_place(personas: Personas, unit_
         assert (await socket.receive_output(timeout=5)) == {"type": "websocket.close", "code": 1008}
 
     run_in_own_loop(visit())
+
+
+def test_the_live_queue_logs_each_caller_once_per_nurse_and_sitting(personas: Personas, unit_x, settings):
+    """Each caller a nurse sees on the live list (name, reason) is a read of their data: logged
+    the first time this page's socket shows them, not at every round of the ticker."""
+    settings.VIDEO_QUEUE_UPDATE_SECONDS = 1
+    queue = open_queue(unit_x, "Barnakuten video 08–12")
+    tolvan = Patient.objects.get(pk=personas.tolvan.pk)
+    other = Patient.objects.get(pk=personas.other_patient.pk)
+    first = queues.caller_join(actor=tolvan, subject=tolvan, queue_id=queue.pk, reason="Utslag")
+    page = reverse("video_staff:queue", args=[queue.pk])
+
+    async def sitting(staff, rounds: int, join_between: bool = False) -> None:
+        nurse = await connect(*await sync_to_async(socket_of)(staff, page))
+        assert len((await next_of(nurse, "queue"))["callers"]) >= 1
+        if join_between:
+            await sync_to_async(queues.caller_join)(actor=other, subject=other, queue_id=queue.pk, reason="Hosta")
+        for _ in range(rounds):  # the ticker's rounds, a second apart
+            await next_of(nurse, "queue")
+        await nurse.disconnect()
+
+    def reads(staff, caller) -> int:
+        return AuditEntry.objects.filter(
+            action="video.queue.read", actor_id=str(staff.pk), object_id=str(caller.pk)
+        ).count()
+
+    run_in_own_loop(sitting(personas.staff_x, rounds=3, join_between=True))
+    second = QueueCaller.objects.get(patient=other)
+    assert (reads(personas.staff_x, first), reads(personas.staff_x, second)) == (1, 1)
+    entry = AuditEntry.objects.get(action="video.queue.read", object_id=str(first.pk))
+    assert (entry.patient_id, entry.unit_id) == (str(tolvan.pk), str(unit_x.pk))
+    # The page opened again is a new sitting: each caller once more. Another nurse: her own entries.
+    run_in_own_loop(sitting(personas.staff_x, rounds=2))
+    run_in_own_loop(sitting(personas.unit_admin, rounds=2))
+    assert (reads(personas.staff_x, first), reads(personas.staff_x, second)) == (2, 2)
+    assert (reads(personas.unit_admin, first), reads(personas.unit_admin, second)) == (1, 1)

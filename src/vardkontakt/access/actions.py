@@ -80,6 +80,9 @@ ACTION_LABELS: dict[str, Promise] = {
     "video.queue.join": pgettext_lazy("audit log", "joined a drop-in video queue"),
     "video.queue.take": pgettext_lazy("audit log", "took a caller from a drop-in video queue"),
     "video.evaluate": pgettext_lazy("audit log", "answered the survey after a video visit"),
+    "video.interpreter.invite": pgettext_lazy("audit log", "invited an interpreter to a video visit"),
+    "video.interpreter.withdraw": pgettext_lazy("audit log", "withdrew an interpreter's invitation to a video visit"),
+    "video.queue.read": pgettext_lazy("audit log", "saw a caller in a drop-in video queue"),
     "letter_template.change": pgettext_lazy("audit log", "changed the unit's letter texts"),
     "letter_settings.change": pgettext_lazy("audit log", "changed the region's letter rules"),
     "letters.source.change": pgettext_lazy(

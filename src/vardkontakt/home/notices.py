@@ -222,6 +222,10 @@ def _describe(reader: Patient, notification: Notification, rows: _Rows) -> _Desc
     if about == About.INVOICE:
         # Like a letter: the payments page shows the fees of whom the reader may pay for now.
         return _Described(plain.text, reverse("payments:list"))
+
+    if kind == NotificationKind.INTERPRETER_INVITED:
+        # The interpreter's own invitations of today: a unit and a time, nobody's data.
+        return _Described(plain.text, reverse("video:interpreting"))
     if about == About.RESULTS and policy.can_read_record(reader, reader):
         return _Described(plain.text, reverse("records:section", kwargs={"name": "results"}))
     if about == About.REFERRALS and policy.can_read_record(reader, reader):

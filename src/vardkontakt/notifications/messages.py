@@ -52,6 +52,18 @@ def render(kind: str, *, language: str = "sv", context: dict[str, str] | None = 
                 )
                 % {"date": date_format(starts.date(), "j F"), "time": starts.strftime("%H:%M"), "site": site},
             )
+        if kind == NotificationKind.INTERPRETER_INVITED and context and context.get("starts_at"):
+            # The time and how to join: never the patient, the unit or the kind of visit.
+            starts = dt.datetime.fromisoformat(context["starts_at"]).astimezone(STOCKHOLM)
+            return OutgoingMessage(
+                subject=_("You have been asked to interpret at a video meeting"),
+                body=_(
+                    "You have been asked to interpret at a video meeting on %(date)s at %(time)s. Log in at "
+                    "%(site)s with your e-ID and open the notice on your start page to join; the waiting "
+                    "room opens shortly before. Please do not reply to this message."
+                )
+                % {"date": date_format(starts.date(), "j F"), "time": starts.strftime("%H:%M"), "site": site},
+            )
         if kind == NotificationKind.EARLIER_TIME_OFFERED and context and context.get("until"):
             # When to answer by, and nothing of the visit: not the unit, the kind or the new time.
             until = dt.datetime.fromisoformat(context["until"]).astimezone(STOCKHOLM)

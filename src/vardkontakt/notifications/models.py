@@ -40,6 +40,8 @@ class NotificationKind(models.TextChoices):
     NEW_INVOICE = "new_invoice", _("You have an invoice")
     INVOICE_REMINDER = "invoice_reminder", _("A reminder of an unpaid invoice")
 
+    INTERPRETER_INVITED = "interpreter_invited", _("You have been asked to interpret at a video meeting")
+
 
 class About(models.TextChoices):
     """What a notice is about, so the person's own page can link to it (never sent out)."""

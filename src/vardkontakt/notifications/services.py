@@ -58,6 +58,7 @@ def notification_create(
     cause_is_new: bool = False,
     about: About = About.NOTHING,
     about_id: object = "",
+    to: list[tuple[str, str]] | None = None,
 ) -> Notification:
     """Queue a notice for ``recipient``; the same (kind, cause) for the same person is stored once.
 
@@ -65,7 +66,9 @@ def notification_create(
     delivery starts only after the commit. ``cause_is_new`` says the cause cannot have been told
     before (it names a row this transaction created), which saves looking for it: the unique
     constraint still refuses a second one. ``about`` and ``about_id`` name the row the notice is
-    about, for the link on the person's own page; they never leave the platform.
+    about, for the link on the person's own page; they never leave the platform. ``to``: the
+    (channel, address) pairs to deliver to instead of the person's own choices (an interpreter's
+    notice goes where the staff who invited them said).
     """
     target = {"recipient": recipient} if isinstance(recipient, Patient) else {"recipient_staff": recipient}
     now = timezone.now()
@@ -90,7 +93,7 @@ def notification_create(
             return notification
     deliveries = [
         Delivery(notification=notification, channel=channel, address=address, next_attempt_at=now)
-        for channel, address in _channels_for(recipient, kind)
+        for channel, address in (to if to is not None else _channels_for(recipient, kind))
     ]
     Delivery.objects.bulk_create(deliveries)
     for delivery in deliveries:

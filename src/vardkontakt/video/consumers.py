@@ -11,7 +11,9 @@ ids to call), ``roster`` (who is waiting and in the room; only to those in the r
 Whoever is admitted calls the people already in the room (an offer to each), so each pair has one
 peer connection (a mesh of at most four). Nothing of the chat is stored. A refused socket is
 accepted and then closed with 1008 (policy violation), so the browser can tell it from a network
-error; nothing else is sent to it.
+error; nothing else is sent to it. A socket refused because the room holds four already is
+closed with ROOM_FULL (4009), so the page can say that instead. An interpreter whose invitation is
+withdrawn is taken out (``removed``, then 1008).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from vardkontakt.video import services
 from vardkontakt.video.models import Participant, Role, State
 
 POLICY_VIOLATION = 1008
+# An application's own close code (4000–4999): the room has its four already; the page says so.
+ROOM_FULL = 4009
 CHAT_MAX = 1000
 SIGNAL_MAX = 20_000  # an SDP with a few codecs and candidates is a few kB
 
@@ -67,6 +71,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             self.me = await database_sync_to_async(services.participant_join)(
                 ticket=ticket, user=self.scope.get("user"), room_id=self.room_id, channel_name=self.channel_name
             )
+        except services.RoomFull:
+            await self.close(code=ROOM_FULL)
+            return
         except services.Refused:
             await self.close(code=POLICY_VIOLATION)
             return
@@ -168,6 +175,18 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     async def video_peer_left(self, event: dict[str, Any]) -> None:
         self.channels.pop(event["id"], None)
         await self.send_json({"type": "peer-left", "id": event["id"]})
+
+    async def video_removed(self, event: dict[str, Any]) -> None:
+        """The person may no longer be here (an interpreter's invitation withdrawn): already marked
+        gone in the database; the others hang up on them, and the socket closes."""
+        if self.me is None:
+            return
+        me, self.me = str(self.me.pk), None
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.channel_layer.group_send(self.group, {"type": "video.peer_left", "id": me})
+        await self._roster_changed()
+        await self.send_json({"type": "removed"})
+        await self.close(code=POLICY_VIOLATION)
 
     async def video_ended(self, event: dict[str, Any]) -> None:
         self.me = None  # nothing to leave: the room has ended

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
+
+from vardkontakt.identity.contact import normalise_mobile
+from vardkontakt.identity.numbers import normalise_personnummer
 
 SCORES = [(5, _("Very good")), (4, _("Good")), (3, _("Neither good nor bad")), (2, _("Poor")), (1, _("Very poor"))]
 
@@ -47,3 +52,43 @@ class QueueOpenForm(forms.Form):
         if data.get("opens_at") and data.get("closes_at") and data["closes_at"] <= data["opens_at"]:
             raise forms.ValidationError(_("The queue must close after it opens."))
         return data
+
+
+class InterpreterInviteForm(forms.Form):
+    """The staff's invitation of an interpreter: who (their personnummer, for the e-ID login) and
+    where the neutral notice goes (an e-mail address or a mobile number)."""
+
+    personnummer = forms.CharField(
+        label=_("The interpreter's personal identity number"),
+        max_length=13,
+        help_text=_("YYYYMMDD-XXXX. The interpreter logs in with their own e-ID; the invitation is theirs alone."),
+    )
+    contact = forms.CharField(
+        label=_("The interpreter's e-mail address or mobile number"),
+        max_length=254,
+        help_text=_("A short notice goes there, with the time only: no name, no unit."),
+    )
+    form_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
+
+    def clean_personnummer(self) -> str:
+        try:
+            return normalise_personnummer(self.cleaned_data["personnummer"])
+        except ValidationError as error:
+            raise forms.ValidationError(
+                _("Enter a personal identity number, for example 19121212-1212."), code="personnummer"
+            ) from error
+
+    def clean_contact(self) -> tuple[str, str]:
+        value = self.cleaned_data["contact"].strip()
+        if "@" in value:
+            try:
+                validate_email(value)
+            except ValidationError as error:
+                raise forms.ValidationError(_("Enter a valid e-mail address."), code="email") from error
+            return ("email", value.lower())
+        try:
+            return ("sms", normalise_mobile(value))
+        except ValidationError as error:
+            raise forms.ValidationError(
+                _("Enter an e-mail address or a mobile number, for example 070-123 45 67."), code="contact"
+            ) from error

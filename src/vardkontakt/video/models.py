@@ -202,3 +202,38 @@ class Evaluation(models.Model):
                 name="video_evaluation_scores_1_to_5",
             ),
         ]
+
+
+class Invitation(models.Model):
+    """An interpreter invited by a unit member to one video visit, valid on the visit's day only.
+
+    The interpreter is a person like any other: they log in with their e-ID (the invitation names
+    their personnummer, so it is theirs alone), wait in the waiting room and are let in by staff.
+    The e-mail address or mobile number the staff gave is where a neutral notice goes (no name, no
+    unit, nothing medical); it is kept only to show the staff where the notice went."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="interpreter_invitations")
+    unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="+")
+    interpreter = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="interpreter_invitations")
+    # The visit's date (Swedish): the invitation lets no one in on another day.
+    day = models.DateField()
+    notice_to = models.CharField(max_length=254, blank=True)
+    invited_by = models.ForeignKey(Staff, null=True, on_delete=models.SET_NULL, related_name="+")
+    invited_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [
+            # One invitation in force per interpreter and visit (a double click invites once).
+            models.UniqueConstraint(
+                fields=["booking", "interpreter"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="video_one_invitation_per_interpreter",
+            )
+        ]
+        indexes = [models.Index(fields=["interpreter", "day"], name="video_invitation_day")]
+
+    def __str__(self) -> str:
+        return f"Interpreter invitation {self.pk}"

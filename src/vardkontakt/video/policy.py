@@ -3,7 +3,9 @@
 Residents: the booked patient, or someone who may book for them (a guardian of a child under the
 region's age, who joins with the child) — the booking's own rule, asked again at every join.
 Staff: the members of the room's unit (memberships in force today). Nobody else, ever: there is
-no link that lets a stranger in, and an interpreter comes in only through a staff invitation.
+no link that lets a stranger in, and an interpreter comes in only through a staff invitation,
+in force on the visit's day (Swedish date) — or while the visit's waiting room is open, so a visit
+just after midnight can be entered in its fifteen minutes before.
 A resident may enter the waiting room from the unit's ``video_join_minutes`` before the start
 until the room is ended (or, at the latest, the visit's end plus LATEST_AFTER_END).
 """
@@ -16,6 +18,7 @@ from vardkontakt.access import policy as access_policy
 from vardkontakt.booking.models import Booking, BookingStatus
 from vardkontakt.booking.policy import patient_may_book_for
 from vardkontakt.booking.schedule import settings_of
+from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.organisation.models import CareUnit
 
@@ -48,3 +51,8 @@ def closes_at(booking: Booking) -> dt.datetime:
 
 def is_open(booking: Booking, now: dt.datetime) -> bool:
     return opens_at(booking) <= now <= closes_at(booking)
+
+
+def invitation_in_force(day: dt.date, booking: Booking, now: dt.datetime) -> bool:
+    """An interpreter's (not withdrawn) invitation for ``day``, the visit's day, holds today."""
+    return now.astimezone(STOCKHOLM).date() == day or is_open(booking, now)

@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from vardkontakt.identity.models import User
-from vardkontakt.video import queues
+from vardkontakt.video import queues, selectors
 from vardkontakt.video.consumers import POLICY_VIOLATION
 from vardkontakt.video.models import CallerState, DropInQueue, QueueCaller, RoomToken
 from vardkontakt.video.services import Refused, _spend
@@ -158,27 +158,9 @@ class CallerConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "routed", "queue": event["queue"]})
 
 
-def _queue_view(queue_id: str, staff_id: Any) -> dict[str, Any]:
-    now = timezone.now()
-    waiting = (
-        QueueCaller.objects.filter(queue__pk=queue_id, state=CallerState.WAITING)
-        .select_related("patient", "for_staff")
-        .order_by("waiting_since")
-    )
-    return {
-        "type": "queue",
-        "callers": [
-            {
-                "id": str(c.pk),
-                "name": c.patient.full_name,
-                "reason": c.reason,
-                "waiting_seconds": int((now - c.waiting_since).total_seconds()),
-                "for": c.for_staff.full_name if c.for_staff else "",
-                "mine": c.for_staff_id in (None, staff_id),
-            }
-            for c in waiting
-        ],
-    }
+def _queue_view(queue_id: str, staff: Any, shown: set[str]) -> dict[str, Any]:
+    # Each caller shown is logged once per sitting (``shown``: this socket's callers already logged).
+    return selectors.queue_callers_for_staff(staff=staff, queue_id=queue_id, shown=shown)
 
 
 class StaffQueueConsumer(AsyncJsonWebsocketConsumer):
@@ -196,12 +178,13 @@ class StaffQueueConsumer(AsyncJsonWebsocketConsumer):
             return
         self.queue_id = queue_id
         self.staff = self.scope["user"].staff
+        self.shown: set[str] = set()
         REGISTRY.staff.add(self)
         REGISTRY.start()
         await self.send_queue()
 
     async def send_queue(self) -> None:
-        await self.send_json(await database_sync_to_async(_queue_view)(self.queue_id, self.staff.pk))
+        await self.send_json(await database_sync_to_async(_queue_view)(self.queue_id, self.staff, self.shown))
 
     async def disconnect(self, code: int) -> None:
         REGISTRY.staff.discard(self)

@@ -10,15 +10,27 @@ from django.db.models import Avg, Count
 from django.http import Http404
 from django.utils import timezone
 
-from vardkontakt.access.audit import Actor, audit_each
+from vardkontakt.access.audit import Actor, audit, audit_each
 from vardkontakt.booking.models import Booking, BookingStatus
 from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.organisation.models import CareUnit, Membership, in_force
 from vardkontakt.video import policy
-from vardkontakt.video.models import DropInQueue, Evaluation, Participant, Room, RoomStatus, State
+from vardkontakt.video.models import (
+    CallerState,
+    DropInQueue,
+    Evaluation,
+    Invitation,
+    Participant,
+    QueueCaller,
+    Room,
+    RoomStatus,
+    State,
+)
 
 DAY_READ = "video.day.read"
+PAGE_READ = "video.page.read"
+QUEUE_READ = "video.queue.read"
 
 
 @dataclass
@@ -131,3 +143,80 @@ def colleagues_of(*, unit: CareUnit, staff: Staff) -> list[Staff]:
     today = timezone.localdate()
     members = Membership.objects.filter(in_force(today), unit=unit).exclude(staff=staff).values("staff_id")
     return list(Staff.objects.filter(pk__in=members).order_by("family_name", "given_name"))
+
+
+def invitations_of_interpreter(*, interpreter: Patient, now: dt.datetime | None = None) -> list[Invitation]:
+    """The interpreter's invitations in force today (policy.invitation_in_force), by the visit's
+    time: the unit and the time only, nothing of the patient, so nothing to log."""
+    now = now or timezone.now()
+    today = now.astimezone(STOCKHOLM).date()
+    found = (
+        Invitation.objects.filter(
+            interpreter=interpreter,
+            withdrawn_at__isnull=True,
+            day__in=[today, today + dt.timedelta(days=1)],  # tomorrow's just after midnight may be open
+            booking__status=BookingStatus.ACTIVE,
+            booking__slot__visit_type__video=True,
+        )
+        .select_related("booking__slot__unit")
+        .order_by("booking__slot__starts_at")
+    )
+    return [i for i in found if policy.invitation_in_force(i.day, i.booking, now)]
+
+
+@dataclass
+class VisitInterpreters:
+    booking: Booking
+    invitations: list[Invitation]
+
+
+def interpreters_of_visit(*, staff: Staff, booking_id: uuid.UUID | str) -> VisitInterpreters:
+    """A unit member's page of one video visit's interpreters (the visit with the patient's name,
+    the invitations and whether each was withdrawn). Other units' visits: 404. Logged as a read
+    of the visit."""
+    booking = (
+        Booking.objects.select_related("patient", "slot__unit", "slot__visit_type", "slot__practitioner")
+        .filter(pk=booking_id)
+        .first()
+    )
+    if booking is None or not policy.is_video_booking(booking) or not policy.staff_may_join(staff, booking.slot.unit):
+        raise Http404
+    invitations = list(Invitation.objects.filter(booking=booking).select_related("interpreter").order_by("-invited_at"))
+    audit(actor=Actor.of_staff(staff), action=PAGE_READ, patient=booking.patient, obj=booking, unit=booking.slot.unit)
+    return VisitInterpreters(booking=booking, invitations=invitations)
+
+
+def queue_callers_for_staff(
+    *, staff: Staff, queue_id: uuid.UUID | str, shown: set[str], now: dt.datetime | None = None
+) -> dict[str, object]:
+    """A nurse's live queue (who waits, why, for how long), as its socket sends it. Each caller
+    shown is a read of their data: logged once per caller in ``shown``, the set of callers this
+    sitting (one socket, one open page) has already logged, which the caller keeps and passes in
+    at each tick. So a caller waiting an hour costs one entry per nurse watching, not one per tick;
+    a nurse who reloads the page starts a new sitting and logs them again once."""
+    now = now or timezone.now()
+    waiting = list(
+        QueueCaller.objects.filter(queue__pk=queue_id, state=CallerState.WAITING)
+        .select_related("patient", "for_staff", "queue__unit")
+        .order_by("waiting_since")
+    )
+    new = [c for c in waiting if str(c.pk) not in shown]
+    if new:
+        audit_each(
+            actor=Actor.of_staff(staff), action=QUEUE_READ, reads=[(c.patient, c) for c in new], unit=new[0].queue.unit
+        )
+        shown.update(str(c.pk) for c in new)
+    return {
+        "type": "queue",
+        "callers": [
+            {
+                "id": str(c.pk),
+                "name": c.patient.full_name,
+                "reason": c.reason,
+                "waiting_seconds": int((now - c.waiting_since).total_seconds()),
+                "for": c.for_staff.full_name if c.for_staff else "",
+                "mine": c.for_staff_id in (None, staff.pk),
+            }
+            for c in waiting
+        ],
+    }

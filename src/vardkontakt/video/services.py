@@ -20,12 +20,17 @@ from django.utils import timezone
 
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.booking.models import Booking
+from vardkontakt.core.calendar import STOCKHOLM
 from vardkontakt.core.tokens import digest, new_secret
 from vardkontakt.identity.models import Patient, Staff, User
+from vardkontakt.identity.services import patient_get_or_register
+from vardkontakt.notifications.models import NotificationKind
+from vardkontakt.notifications.services import notification_create
 from vardkontakt.video import policy, turn
 from vardkontakt.video.models import (
     MOST_PARTICIPANTS,
     Evaluation,
+    Invitation,
     Participant,
     QueueCaller,
     Role,
@@ -40,6 +45,8 @@ JOIN = "video.join"
 ADMIT = "video.admit"
 END = "video.end"
 EVALUATE = "video.evaluate"
+INVITE = "video.interpreter.invite"
+WITHDRAW = "video.interpreter.withdraw"
 
 
 @dataclass
@@ -146,6 +153,22 @@ class Refused(Exception):
     person may no longer be in the room."""
 
 
+class RoomFull(Refused):
+    """The room already holds MOST_PARTICIPANTS people (waiting or in the meeting)."""
+
+
+def _swedish_day(at: dt.datetime) -> dt.date:
+    return at.astimezone(STOCKHOLM).date()
+
+
+def _invited(patient: Patient, booking: Booking, now: dt.datetime) -> bool:
+    """An invitation in force for this person and this visit, on its day."""
+    days = Invitation.objects.filter(booking=booking, interpreter=patient, withdrawn_at__isnull=True).values_list(
+        "day", flat=True
+    )
+    return any(policy.invitation_in_force(day, booking, now) for day in days)
+
+
 def _role_of(user: User, room: Room, now: dt.datetime) -> Role:
     if user.is_staff_member:
         if not policy.staff_may_join(user.staff, room.unit):
@@ -159,11 +182,12 @@ def _role_of(user: User, room: Room, now: dt.datetime) -> Role:
             raise Refused
         if not policy.resident_may_act_for(patient, room.patient):
             raise Refused
-    elif (
-        room.booking is None
-        or not policy.resident_may_join(patient, room.booking)
-        or not policy.is_open(room.booking, now)
-    ):
+    elif room.booking is None or not policy.is_open(room.booking, now):
+        raise Refused
+    elif not policy.resident_may_join(patient, room.booking):
+        # Nobody of the booking's own: only an interpreter the staff invited for today.
+        if policy.is_video_booking(room.booking) and _invited(patient, room.booking, now):
+            return Role.INTERPRETER
         raise Refused
     return Role.PATIENT if patient.pk == room.patient_id else Role.GUARDIAN
 
@@ -185,7 +209,8 @@ def participant_join(
 ) -> Participant:
     """A socket joins its room with the page's ticket (single-use, short-lived, for this person and
     room). Staff are in at once; a resident waits to be admitted, unless they were admitted earlier
-    and come back. Logged as a join. Raises Refused, changing nothing but the ticket's use."""
+    and come back. Logged as a join. Raises Refused (RoomFull: four are there already), changing
+    nothing but the ticket's use."""
     now = now or timezone.now()
     if user is None or not user.is_authenticated or not ticket:
         raise Refused
@@ -210,7 +235,7 @@ def _join(token: RoomToken, user: User, room_id: uuid.UUID | str, channel_name: 
     participant = Participant.objects.filter(room=room, user=user).first()
     present = Participant.objects.filter(room=room).exclude(state=State.LEFT).exclude(user=user).count()
     if present >= MOST_PARTICIPANTS:
-        raise Refused
+        raise RoomFull
     if participant is None:
         if role == Role.STAFF:
             name = f"{user.staff.full_name}, {user.staff.get_profession_display()}"
@@ -432,3 +457,145 @@ def queue_ticket(*, staff: Staff, queue_id: uuid.UUID | str, now: dt.datetime | 
         expires_at=now + dt.timedelta(seconds=settings.VIDEO_TOKEN_SECONDS),
     )
     return queue, secret
+
+
+# --- interpreters ----------------------------------------------------------------------------
+
+
+class InviteRefused(Exception):
+    """An invitation that cannot be made: the visit is over, or the number is the patient's own."""
+
+
+def _visit_day(booking: Booking) -> dt.date:
+    return _swedish_day(booking.slot.starts_at)
+
+
+def _staff_booking(staff: Staff, booking_id: uuid.UUID | str) -> Booking:
+    booking = _booking(booking_id)
+    if not policy.is_video_booking(booking) or not policy.staff_may_join(staff, booking.slot.unit):
+        raise Http404
+    return booking
+
+
+@transaction.atomic
+def interpreter_invite(
+    *,
+    staff: Staff,
+    booking_id: uuid.UUID | str,
+    personnummer: str,
+    notice: tuple[str, str],
+    now: dt.datetime | None = None,
+) -> Invitation:
+    """A unit member invites an interpreter (by personnummer, normalised) to one of the unit's video
+    visits, for the visit's day. The person is registered by number if the platform does not know
+    them yet (they log in with their e-ID like anyone). A neutral notice goes to ``notice`` (a
+    (channel, address) pair: the time only, never the patient or the unit). The same person
+    invited again while the first invitation stands (a double click) is invited once. Logged."""
+    now = now or timezone.now()
+    booking = _staff_booking(staff, booking_id)
+    room = Room.objects.filter(booking=booking).first()
+    if _visit_day(booking) < _swedish_day(now) or (room is not None and room.status == RoomStatus.ENDED):
+        raise InviteRefused
+    interpreter, _registered = patient_get_or_register(personnummer=personnummer)
+    if interpreter.pk == booking.patient_id:
+        raise InviteRefused
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                booking=booking,
+                unit=booking.slot.unit,
+                interpreter=interpreter,
+                day=_visit_day(booking),
+                notice_to=notice[1],
+                invited_by=staff,
+                invited_at=now,
+            )
+    except IntegrityError:  # already invited: nothing new, nothing sent again
+        return Invitation.objects.get(booking=booking, interpreter=interpreter, withdrawn_at__isnull=True)
+    notification_create(
+        recipient=interpreter,
+        kind=NotificationKind.INTERPRETER_INVITED,
+        cause=f"interpreter:{invitation.pk}",
+        context={"starts_at": booking.slot.starts_at.isoformat()},
+        cause_is_new=True,
+        to=[notice],
+    )
+    audit(
+        actor=Actor.of_staff(staff),
+        action=INVITE,
+        patient=booking.patient,
+        obj=invitation,
+        unit=booking.slot.unit,
+        detail=interpreter.full_name.strip() or interpreter.personnummer_display,
+    )
+    return invitation
+
+
+@transaction.atomic
+def interpreter_withdraw(
+    *, staff: Staff, booking_id: uuid.UUID | str, invitation_id: uuid.UUID | str, now: dt.datetime | None = None
+) -> list[str]:
+    """A unit member withdraws an invitation: the interpreter can no longer join, and is taken out
+    of the room if they are in it or waiting. Returns the sockets to close. A second withdrawal
+    changes nothing. Logged."""
+    now = now or timezone.now()
+    booking = _staff_booking(staff, booking_id)
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("interpreter")
+        .filter(pk=invitation_id, booking=booking)
+        .first()
+    )
+    if invitation is None:
+        raise Http404
+    if invitation.withdrawn_at is not None:
+        return []
+    invitation.withdrawn_at = now
+    invitation.withdrawn_by = staff
+    invitation.save(update_fields=["withdrawn_at", "withdrawn_by"])
+    theirs = Participant.objects.filter(
+        room__booking=booking, user__in=User.objects.filter(patient=invitation.interpreter), role=Role.INTERPRETER
+    )
+    present = theirs.exclude(state=State.LEFT)
+    sockets = [p.channel_name for p in present if p.channel_name]
+    # Out of the room: back in only through a new invitation and a new admission.
+    present.update(state=State.LEFT, channel_name="", waiting_since=None)
+    theirs.update(admitted_at=None)
+    audit(
+        actor=Actor.of_staff(staff),
+        action=WITHDRAW,
+        patient=booking.patient,
+        obj=invitation,
+        unit=booking.slot.unit,
+        detail=invitation.interpreter.full_name.strip() or invitation.interpreter.personnummer_display,
+    )
+    return sockets
+
+
+@transaction.atomic
+def room_enter_interpreter(*, actor: Patient, invitation_id: uuid.UUID | str, now: dt.datetime | None = None) -> Entry:
+    """The invited interpreter's video page: their own invitation in force, on its day only (anyone
+    else's, a withdrawn one, another day's: 404; policy.invitation_in_force). The device test, then the waiting room."""
+    now = now or timezone.now()
+    invitation = (
+        Invitation.objects.select_related(
+            "booking__patient", "booking__slot__unit", "booking__slot__visit_type", "booking__slot__practitioner"
+        )
+        .filter(pk=invitation_id, interpreter=actor, withdrawn_at__isnull=True)
+        .first()
+    )
+    if invitation is None or actor.user is None or not policy.is_video_booking(invitation.booking):
+        raise Http404
+    if not policy.invitation_in_force(invitation.day, invitation.booking, now):
+        raise Http404
+    booking = invitation.booking
+    entry = _entry(booking, actor.user, now, staff_side=False)
+    audit(
+        actor=Actor.of_patient(actor),
+        action=PAGE_READ,
+        patient=booking.patient,
+        obj=booking,
+        unit=booking.slot.unit,
+        detail=Role.INTERPRETER,
+    )
+    return entry

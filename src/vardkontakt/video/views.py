@@ -85,3 +85,18 @@ def caller(request: PatientRequest, caller_id: uuid.UUID) -> HttpResponse:
 def drop_in_room(request: PatientRequest, caller_id: uuid.UUID) -> HttpResponse:
     entry = services.room_enter_caller(actor=request.patient, caller_id=caller_id)
     return with_devices(render(request, "video/room.html", {"entry": entry, "side": "resident"}))
+
+
+@patient_required
+@require_GET
+def interpreting(request: PatientRequest) -> HttpResponse:
+    """The invitations to interpret that the person has today (the unit and the time only)."""
+    invitations = selectors.invitations_of_interpreter(interpreter=request.patient)
+    return render(request, "video/interpreting.html", {"invitations": invitations})
+
+
+@patient_required
+@require_GET
+def interpreter_room(request: PatientRequest, invitation_id: uuid.UUID) -> HttpResponse:
+    entry = services.room_enter_interpreter(actor=request.patient, invitation_id=invitation_id)
+    return with_devices(render(request, "video/room.html", {"entry": entry, "side": "interpreter"}))

@@ -51,8 +51,14 @@ function start(root) {
     socket.addEventListener("close", (event) => {
       closeAll();
       if (finished) return;
-      say(event.code === 1008 ? text.textRefused : text.textLost);
-      root.dataset.state = event.code === 1008 ? "refused" : "lost";
+      if (event.code === 4009) {
+        // The room has its four already (video/consumers.py ROOM_FULL).
+        say(text.textFull);
+        root.dataset.state = "full";
+      } else {
+        say(event.code === 1008 ? text.textRefused : text.textLost);
+        root.dataset.state = event.code === 1008 ? "refused" : "lost";
+      }
     });
   });
 
@@ -95,6 +101,12 @@ function start(root) {
         break;
       case "chat":
         addChat(message.from, message.text);
+        break;
+      case "removed":
+        finished = true;
+        root.dataset.state = "removed";
+        closeAll();
+        say(text.textRemoved);
         break;
       case "peer-left":
         hangUp(message.id);
@@ -195,7 +207,8 @@ function start(root) {
     for (const person of waiting) {
       const item = document.createElement("li");
       const minutes = Math.floor(person.waiting_seconds / 60);
-      item.textContent = `${person.name} (${minutes} min) `;
+      const role = person.role === "interpreter" ? `, ${text.textInterpreter}` : "";
+      item.textContent = `${person.name}${role} (${minutes} min) `;
       const button = document.createElement("button");
       button.type = "button";
       button.className = "nhsuk-button nhsuk-button--small";
