@@ -119,16 +119,18 @@ def _append(head: AuditHead, entries: list[AuditEntry]) -> None:
         return
     meta, qn = AuditEntry._meta, connection.ops.quote_name
     query = InsertQuery(AuditEntry)
-    query.insert_values([field for field in meta.concrete_fields if field is not meta.pk], entries)
+    rows: list[Any] = entries
+    query.insert_values([field for field in meta.concrete_fields if field is not meta.pk], rows)
     [(insert, params)] = query.get_compiler(connection=connection).as_sql()
-    head_table = qn(AuditHead._meta.db_table)
+    table, pk = qn(AuditHead._meta.db_table), qn("id")
+    # Django's own insert and quoted names; every value is a parameter.
     statement = (
-        f"WITH entry AS ({insert} RETURNING {qn(meta.pk.column)}, {qn('sequence')}), "  # noqa: S608 (Django's insert and quoted names; values are parameters)
-        f"moved AS (UPDATE {head_table} SET {qn('sequence')} = %s, {qn('last_hash')} = %s WHERE {qn('id')} = %s) "
-        f"SELECT {qn(meta.pk.column)}, {qn('sequence')} FROM entry"
+        f"WITH entry AS ({insert} RETURNING {pk}, {qn('sequence')}), "  # noqa: S608
+        f"moved AS (UPDATE {table} SET {qn('sequence')} = %s, {qn('last_hash')} = %s WHERE {pk} = %s) "
+        f"SELECT {pk}, {qn('sequence')} FROM entry"
     )
     with connection.cursor() as cursor:
-        cursor.execute(statement, (*params, head.sequence, head.last_hash, head.pk))
+        cursor.execute(statement, (*params, last.sequence, last.entry_hash, 1))
         ids = {sequence: pk for pk, sequence in cursor.fetchall()}
     for entry in entries:
         entry.pk = ids[entry.sequence]
