@@ -19,8 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 
 from vardkontakt.booking.external_models import (
     AppointmentChange,
@@ -36,11 +36,18 @@ def _next_number() -> int:
     if not transaction.get_connection().in_atomic_block:
         # In autocommit the number would commit before its change row: a follower could pass it.
         raise RuntimeError("a change is numbered inside the transaction that makes it")
-    if not ChangeSequence.objects.filter(pk=1).update(value=F("value") + 1):
-        # The row is made by the migration; a database made without it gets it here, once.
-        ChangeSequence.objects.bulk_create([ChangeSequence(pk=1, value=0)], ignore_conflicts=True)
-        ChangeSequence.objects.filter(pk=1).update(value=F("value") + 1)
-    return ChangeSequence.objects.values_list("value", flat=True).get(pk=1)
+    # One statement: the increment (which takes the row's lock) gives the number back.
+    table, qn = ChangeSequence._meta.db_table, connection.ops.quote_name
+    increment = f"UPDATE {qn(table)} SET {qn('value')} = {qn('value')} + 1 WHERE {qn('id')} = 1 RETURNING {qn('value')}"  # noqa: S608 (constants only)
+    with connection.cursor() as cursor:
+        cursor.execute(increment)
+        row = cursor.fetchone()
+        if row is None:
+            # The row is made by the migration; a database made without it gets it here, once.
+            ChangeSequence.objects.bulk_create([ChangeSequence(pk=1, value=0)], ignore_conflicts=True)
+            cursor.execute(increment)
+            row = cursor.fetchone()
+    return int(row[0])
 
 
 def booking_change_record(*, booking: Booking, kind: ChangeKind, now: dt.datetime) -> AppointmentChange:
