@@ -285,7 +285,7 @@ def _lock_subject(subject: Patient) -> None:
     """The person booked for, locked until the transaction ends: their web bookings are counted
     against the unit's limit one booking at a time, so two bookings sent at once (two tabs, two
     guardians) cannot both find room. Taken before the slot's lock, never after it."""
-    Patient.objects.select_for_update(no_key=True).filter(pk=subject.pk).first()
+    list(Patient.objects.select_for_update(no_key=True).filter(pk=subject.pk).order_by().values_list("pk", flat=True))
 
 
 def _log_staff(staff: Staff, action: str, booking: Booking, detail: str = "") -> None:
