@@ -326,7 +326,7 @@ def reset(data: Data) -> None:
     with transaction.atomic():
         Booking.objects.filter(slot__visit_type_id=uuid.UUID(data.visit_type_id)).delete()
         Notification.objects.filter(kind=NotificationKind.BOOKING_CONFIRMED).delete()
-        DBTaskResult.objects.filter(task_path="vardkontakt.notifications.tasks.deliver").delete()
+        DBTaskResult.objects.filter(task_path__startswith="vardkontakt.notifications.tasks.deliver").delete()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
 

@@ -168,12 +168,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # without honouring busy_timeout, so concurrent tests would measure an artefact of the test setup.
     # One file per test process, so two test runs side by side never share (and break) one database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-vardkontakt-{os.getpid()}.sqlite3")}
-elif env_bool("VK_DB_PREPARED_STATEMENTS", False):
+elif env_bool("VK_DB_PREPARED_STATEMENTS", True):
     # PostgreSQL: parameters bound on the server, and a statement sent five times on a connection
     # is prepared there (psycopg), so PostgreSQL parses and plans it once instead of on every request
-    # (the booking rush's database CPU per booking, docs/benchmarks.md). Off by default: a
-    # connection pooler in transaction mode must support prepared statements (PgBouncer 1.21 and
-    # later with max_prepared_statements; Debian 12 has 1.18).
+    # (the booking rush's database CPU per booking: about a third less, docs/benchmarks.md). On by
+    # default for a direct connection; VK_DB_POOLER=pgbouncer turns both off (core/databases.py:
+    # PgBouncer 1.18 of Debian 12 cannot follow prepared statements in transaction mode), and so
+    # does VK_DB_PREPARED_STATEMENTS=false.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
 # PgBouncer in transaction pooling mode between the web nodes and PostgreSQL (core/databases.py).
 DATABASE_POOLER = env_str("VK_DB_POOLER", "")

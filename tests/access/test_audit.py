@@ -363,3 +363,32 @@ def test_the_grants_are_refused_for_the_owner_or_a_superuser(db):
         me = cursor.fetchone()[0]
     with pytest.raises(CommandError, match="superuser or the tables' owner"):
         call_command("db_grant_app_role", me, "--apply", verbosity=0)
+
+
+def test_an_append_is_the_head_read_and_one_statement_on_postgresql(db, django_assert_num_queries):
+    """The head's lock and read, then the entries' insert with the head moved (one CTE on PostgreSQL;
+    an insert and an update elsewhere): the entries come back with their ids and the chain holds."""
+    from vardkontakt.access.audit import AuditLine, audit_many
+
+    write(1)
+    statements = 2 if connection.vendor == "postgresql" else 3
+    with django_assert_num_queries(statements):
+        entry = audit(actor=SYSTEM, action="guardianship.import", detail="counted")
+    assert AuditEntry.objects.get(pk=entry.pk).detail == "counted"
+    with django_assert_num_queries(statements):
+        assert (
+            audit_many(
+                actor=SYSTEM,
+                action="guardianship.import",
+                lines=[AuditLine(None, detail=f"many {n}") for n in range(3)],
+            )
+            == 3
+        )
+    assert list(AuditEntry.objects.values_list("sequence", "detail").order_by("sequence")[1:]) == [
+        (2, "counted"),
+        (3, "many 0"),
+        (4, "many 1"),
+        (5, "many 2"),
+    ]
+    report = verify_chain()
+    assert report.intact and report.checked == 5

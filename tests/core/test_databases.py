@@ -30,6 +30,14 @@ def test_behind_pgbouncer_no_server_side_cursors_and_no_prepared_statements():
     assert pooled(POSTGRES, "") == POSTGRES  # a direct connection keeps Django's defaults
 
 
+def test_behind_pgbouncer_the_default_prepared_statements_are_off_again():
+    """The settings turn prepared statements and server-side binding on for a direct connection;
+    behind PgBouncer (1.18 cannot follow them in transaction mode) both go."""
+    direct = {**POSTGRES, "OPTIONS": {"sslmode": "prefer", "server_side_binding": True, "prepare_threshold": 5}}
+    assert pooled(direct, "")["OPTIONS"]["prepare_threshold"] == 5
+    assert pooled(direct, "pgbouncer")["OPTIONS"] == {"sslmode": "prefer", "prepare_threshold": None}
+
+
 def test_a_pooler_it_does_not_know_or_on_sqlite_stops_the_process():
     with pytest.raises(ImproperlyConfigured, match="VK_DB_POOLER"):
         pooled(POSTGRES, "pgpool")

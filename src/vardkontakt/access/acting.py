@@ -11,7 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
@@ -64,6 +66,36 @@ def acting_for(request: HttpRequest) -> policy.Representation:
     return found
 
 
+# The "act for" switch on every resident's page: most residents act for nobody, and that answer is
+# kept in the cache for a minute (a statement fewer on every page). It only hides the switch:
+# acting for someone is judged afresh by the policy on every request (_resolve). A new
+# guardianship or proxy deletes the kept answer (the signals below, in every process: on Redis
+# every web node sees it at once; with each process's own cache, the others within the minute).
+NOBODY_SECONDS = 60
+
+
+def _nobody_key(patient_id: object) -> str:
+    return f"acting:nobody:{patient_id}"
+
+
+def _choices(actor: Patient, found: policy.Representation) -> list[policy.Representation]:
+    key = _nobody_key(actor.pk)
+    if found.relation is policy.Relation.SELF and cache.get(key):
+        return [found]
+    choices = policy.representations(actor)
+    if len(choices) == 1 and found.relation is policy.Relation.SELF:
+        cache.set(key, True, NOBODY_SECONDS)
+    return choices
+
+
+def forget_nobody(*, sender: type, instance: Any, **_: object) -> None:
+    """A guardianship or proxy was made, changed or removed: its guardian or agent is asked afresh."""
+    person = getattr(instance, "guardian_id", None) or getattr(instance, "agent_id", None)
+    if person is not None:
+        cache.delete(_nobody_key(person))
+        transaction.on_commit(lambda: cache.delete(_nobody_key(person)))
+
+
 def context(request: HttpRequest) -> dict[str, Any]:
     resolver = getattr(request, "acting_resolved", None)
     if resolver is None:
@@ -72,7 +104,7 @@ def context(request: HttpRequest) -> dict[str, Any]:
     if found is None:
         return {}
     actor = request.user.patient  # type: ignore[union-attr]
-    choices = policy.representations(actor)
+    choices = _choices(actor, found)
     return {
         "acting": found,
         "acting_choices": choices if len(choices) > 1 else [],

@@ -7,7 +7,10 @@ cannot recompute the chain after rewriting an entry. Signed checkpoints outside 
 (access/checkpoints.py) pin the head, so cutting entries off the end is found too.
 
 Appends lock the single AuditHead row, which keeps the sequence gap-free under concurrency (on
-PostgreSQL a row lock; SQLite serialises writes).
+PostgreSQL a row lock; SQLite serialises writes). An append is two statements: the head read under
+its lock, then the entries inserted and the head moved (on PostgreSQL one statement, a CTE). It
+cannot be one: each entry's keyed hash covers the hash before it, which is read under the lock,
+and the key is not in the database, so the hash is computed here in between.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from vardkontakt.access import checkpoints
@@ -103,6 +107,37 @@ def _check_labelled(action: str) -> None:
         warnings.warn(f"audit action {action!r} has no label in access/actions.py", UnlabelledAuditAction, stacklevel=3)
 
 
+def _append(head: AuditHead, entries: list[AuditEntry]) -> None:
+    """Insert ``entries`` (hashed, in sequence after the locked ``head``) and move the head to the
+    last of them. On PostgreSQL one statement: the insert in a CTE and the head's update, with
+    the entries' ids given back; elsewhere (SQLite) an insert and an update."""
+    last = entries[-1]
+    head.sequence, head.last_hash = last.sequence, last.entry_hash
+    if connection.vendor != "postgresql":
+        AuditEntry.objects.bulk_create(entries)
+        head.save(update_fields=["sequence", "last_hash"])
+        return
+    meta, qn = AuditEntry._meta, connection.ops.quote_name
+    query = InsertQuery(AuditEntry)
+    rows: list[Any] = entries
+    query.insert_values([field for field in meta.concrete_fields if field is not meta.pk], rows)
+    [(insert, params)] = query.get_compiler(connection=connection).as_sql()
+    table, pk = qn(AuditHead._meta.db_table), qn("id")
+    # Django's own insert and quoted names; every value is a parameter.
+    statement = (
+        f"WITH entry AS ({insert} RETURNING {pk}, {qn('sequence')}), "  # noqa: S608
+        f"moved AS (UPDATE {table} SET {qn('sequence')} = %s, {qn('last_hash')} = %s WHERE {pk} = %s) "
+        f"SELECT {pk}, {qn('sequence')} FROM entry"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, (*params, last.sequence, last.entry_hash, 1))
+        ids = {sequence: pk for pk, sequence in cursor.fetchall()}
+    for entry in entries:
+        entry.pk = ids[entry.sequence]
+        entry._state.adding = False
+        entry._state.db = connection.alias
+
+
 def audit(
     *,
     actor: Actor,
@@ -141,10 +176,7 @@ def audit(
         )
         # Hash what the database will give back: timestamps are stored to the microsecond.
         entry.entry_hash = _digest(_values(entry))
-        entry.save(force_insert=True)
-        head.sequence = entry.sequence
-        head.last_hash = entry.entry_hash
-        head.save(update_fields=["sequence", "last_hash"])
+        _append(head, [entry])
         checkpoints.after_append(first=entry.sequence, last=entry.sequence, last_hash=entry.entry_hash, at=entry.at)
     return entry
 
@@ -217,8 +249,7 @@ def audit_many(*, actor: Actor, action: str, lines: list[AuditLine], for_each: b
             entries.append(entry)
             head.sequence = entry.sequence
             head.last_hash = entry.entry_hash
-        AuditEntry.objects.bulk_create(entries)
-        head.save(update_fields=["sequence", "last_hash"])
+        _append(head, entries)
         checkpoints.after_append(
             first=entries[0].sequence, last=head.sequence, last_hash=head.last_hash, at=entries[-1].at
         )

@@ -4,6 +4,7 @@ figures share. (Reads live here and in selectors.py; services.py only writes.)""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
@@ -57,17 +58,20 @@ def alternatives_to(slot: Slot, *, online: bool) -> list[Slot]:
     return sorted([*before, *after], key=lambda s: s.starts_at)
 
 
-def coming_web_bookings(patient: Patient, visit_type: VisitType) -> list[Booking]:
+def coming_web_bookings_of(patient: Patient, *, visit_type: Any, now: dt.datetime) -> QuerySet[Booking]:
     """The patient's coming, active bookings of the visit type made on the web (by them or someone
-    acting for them): what the unit's limit counts. Bookings the unit made by phone do not count."""
-    return list(
-        Booking.objects.filter(
-            patient=patient,
-            slot__visit_type=visit_type,
-            status=BookingStatus.ACTIVE,
-            channel=BookingChannel.ONLINE,
-            slot__starts_at__gt=timezone.now(),
-        )
-        .select_related("slot")
-        .order_by("slot__starts_at")
+    acting for them): what the unit's limit counts. Bookings the unit made by phone do not count.
+    ``visit_type`` may be an ``OuterRef`` (counted inside another query)."""
+    return Booking.objects.filter(
+        patient=patient,
+        slot__visit_type=visit_type,
+        status=BookingStatus.ACTIVE,
+        channel=BookingChannel.ONLINE,
+        slot__starts_at__gt=now,
     )
+
+
+def coming_web_bookings(patient: Patient, visit_type: VisitType) -> list[Booking]:
+    """coming_web_bookings_of, now, read with their slots, soonest first."""
+    found = coming_web_bookings_of(patient, visit_type=visit_type, now=timezone.now())
+    return list(found.select_related("slot").order_by("slot__starts_at"))

@@ -19,8 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 
 from vardkontakt.booking.external_models import (
     AppointmentChange,
@@ -32,26 +32,68 @@ from vardkontakt.booking.external_models import (
 from vardkontakt.booking.models import Booking
 
 
-def _next_number() -> int:
+def _in_transaction() -> None:
     if not transaction.get_connection().in_atomic_block:
         # In autocommit the number would commit before its change row: a follower could pass it.
         raise RuntimeError("a change is numbered inside the transaction that makes it")
-    if not ChangeSequence.objects.filter(pk=1).update(value=F("value") + 1):
-        # The row is made by the migration; a database made without it gets it here, once.
-        ChangeSequence.objects.bulk_create([ChangeSequence(pk=1, value=0)], ignore_conflicts=True)
-        ChangeSequence.objects.filter(pk=1).update(value=F("value") + 1)
-    return ChangeSequence.objects.values_list("value", flat=True).get(pk=1)
+
+
+def _increment() -> str:
+    table, qn = ChangeSequence._meta.db_table, connection.ops.quote_name
+    return f"UPDATE {qn(table)} SET {qn('value')} = {qn('value')} + 1 WHERE {qn('id')} = 1 RETURNING {qn('value')}"  # noqa: S608 (constants only)
+
+
+def _next_number() -> int:
+    """One statement: the increment (which takes the row's lock) gives the number back."""
+    _in_transaction()
+    with connection.cursor() as cursor:
+        cursor.execute(_increment())
+        row = cursor.fetchone()
+        if row is None:
+            # The row is made by the migration; a database made without it gets it here, once.
+            ChangeSequence.objects.bulk_create([ChangeSequence(pk=1, value=0)], ignore_conflicts=True)
+            cursor.execute(_increment())
+            row = cursor.fetchone()
+    return int(row[0])
+
+
+def _record(change: AppointmentChange) -> AppointmentChange:
+    """Number ``change`` and insert it. On PostgreSQL one statement: the increment in a CTE and the
+    row inserted with its number (none when the sequence's row is missing; then as elsewhere: the
+    number first, then the row)."""
+    _in_transaction()
+    if connection.vendor == "postgresql":
+        meta, qn = AppointmentChange._meta, connection.ops.quote_name
+        fields = [field for field in meta.concrete_fields if field is not meta.pk]
+        seq, columns = qn("seq"), ", ".join(qn(str(field.column)) for field in fields)
+        values = ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in fields)
+        statement = (
+            f"WITH n AS ({_increment()}) INSERT INTO {qn(meta.db_table)} ({seq}, {columns}) "  # noqa: S608 (names and types of the model; values are parameters)
+            f"SELECT n.{qn('value')}, {values} FROM n RETURNING {seq}"
+        )
+        params = [field.get_db_prep_save(getattr(change, field.attname), connection) for field in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            row = cursor.fetchone()
+        if row is not None:
+            change.seq = int(row[0])
+            change._state.adding, change._state.db = False, connection.alias
+            return change
+    change.seq = _next_number()
+    change.save(force_insert=True)
+    return change
 
 
 def booking_change_record(*, booking: Booking, kind: ChangeKind, now: dt.datetime) -> AppointmentChange:
     """A change of the platform's own book, as the last statement of the caller's transaction."""
-    return AppointmentChange.objects.create(
-        seq=_next_number(),
-        unit_id=booking.slot.unit_id,
-        patient_id=booking.patient_id,
-        kind=kind,
-        booking=booking,
-        at=now,
+    return _record(
+        AppointmentChange(
+            unit_id=booking.slot.unit_id,
+            patient_id=booking.patient_id,
+            kind=kind,
+            booking=booking,
+            at=now,
+        )
     )
 
 
@@ -63,15 +105,16 @@ def external_change_record(
     now: dt.datetime,
 ) -> AppointmentChange:
     """A resident's request about an external appointment, as the last statement of the transaction."""
-    return AppointmentChange.objects.create(
-        seq=_next_number(),
-        unit_id=appointment.unit_id,
-        source_system=appointment.source_system,
-        patient_id=appointment.patient_id,
-        kind=kind,
-        external=appointment,
-        request=request,
-        at=now,
+    return _record(
+        AppointmentChange(
+            unit_id=appointment.unit_id,
+            source_system=appointment.source_system,
+            patient_id=appointment.patient_id,
+            kind=kind,
+            external=appointment,
+            request=request,
+            at=now,
+        )
     )
 
 

@@ -4,22 +4,25 @@ when the reader may not book for the subject, and logs every read of someone's b
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 from django.utils import timezone
 
 from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.booking import external, policy
-from vardkontakt.booking.availability import coming_web_bookings, online_slots
+from vardkontakt.booking.availability import coming_web_bookings, coming_web_bookings_of, online_slots
 from vardkontakt.booking.external_models import ExternalAppointment
 from vardkontakt.booking.models import (
     Booking,
+    BookingSettings,
     BookingStatus,
     EarlierTimeOffer,
     EarlierTimeRequest,
@@ -30,9 +33,10 @@ from vardkontakt.booking.models import (
 )
 from vardkontakt.booking.schedule import local_instant, settings_of, settings_read_with
 from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.core.shared_version import SharedVersion
 from vardkontakt.fees.selectors import Quote, fee_quote
 from vardkontakt.identity.models import Patient, Staff
-from vardkontakt.organisation.models import CareUnit
+from vardkontakt.organisation.models import Administration, CareUnit
 
 MAX_SLOTS_SHOWN = 400
 
@@ -101,11 +105,30 @@ def units_to_book_at(*, reader: Patient, subject: Patient, query: str = "") -> t
     return listed, others
 
 
+# Every booking page and booking reads its unit with the unit's booking rules: kept per process
+# and read again when a unit, its rules, administration or visit types change anywhere (a token in
+# the shared cache, core/shared_version.py). The booking itself judges the slot, its unit and
+# visit type from the rows it locks, never from this copy.
+_units_kept: SharedVersion[CareUnit] = SharedVersion("booking.units_online")
+for _model in (CareUnit, BookingSettings, VisitType, Administration):
+    post_save.connect(_units_kept.forget, sender=_model, dispatch_uid=f"booking.units_online.save.{_model.__name__}")
+    post_delete.connect(
+        _units_kept.forget, sender=_model, dispatch_uid=f"booking.units_online.delete.{_model.__name__}"
+    )
+
+
+def forget_units() -> None:
+    """Read the units again everywhere (after a change that sends no signal: bulk_update)."""
+    _units_kept.forget()
+
+
 def unit_booking_online(*, unit_id: uuid.UUID | str) -> CareUnit:
-    unit = _units_online().filter(pk=unit_id).first()
+    """The unit, if it books online now, with its booking rules (a copy of this process's own,
+    see _units_kept); else 404."""
+    unit = _units_kept.get(str(unit_id), lambda: _units_online().filter(pk=unit_id).first())
     if unit is None:
         raise Http404
-    return settings_read_with(unit)
+    return settings_read_with(copy.copy(unit))
 
 
 def _at_limit(*, reader: Patient, subject: Patient, unit: CareUnit, visit_types: list[VisitType]) -> set[Any]:
@@ -115,16 +138,20 @@ def _at_limit(*, reader: Patient, subject: Patient, unit: CareUnit, visit_types:
     allowed = settings_of(unit).online_bookings_per_visit_type
     full = {v.pk for v in visit_types if len(coming_web_bookings(subject, v)) >= allowed}
     if full:
-        audit(
-            actor=Actor.of_patient(reader),
-            action=LIST_READ,
-            patient=subject,
-            on_behalf_of=subject,
-            object_type="Booking",
-            unit=unit,
-            detail="limit of web bookings",
-        )
+        _log_limit_read(reader=reader, subject=subject, unit=unit)
     return full
+
+
+def _log_limit_read(*, reader: Patient, subject: Patient, unit: CareUnit) -> None:
+    audit(
+        actor=Actor.of_patient(reader),
+        action=LIST_READ,
+        patient=subject,
+        on_behalf_of=subject,
+        object_type="Booking",
+        unit=unit,
+        detail="limit of web bookings",
+    )
 
 
 def online_visit_types(*, reader: Patient, subject: Patient, unit: CareUnit) -> list[tuple[VisitType, bool]]:
@@ -231,10 +258,16 @@ def slot_to_confirm(
 ) -> tuple[Slot | None, bool]:
     """The free slot to book, and whether the subject is at the unit's limit of its visit type."""
     _may_book_for(reader, subject)
-    slot = online_slots(unit).filter(pk=slot_id).first()
+    # The subject's coming web bookings of the slot's visit type counted in the slot's own query.
+    coming = coming_web_bookings_of(subject, visit_type=OuterRef("visit_type"), now=timezone.now())
+    counted = coming.order_by().values("patient").annotate(n=Count("pk")).values("n")[:1]
+    slot = online_slots(unit).filter(pk=slot_id).annotate(coming=Subquery(counted)).first()
     if slot is None:
         return None, False
-    return slot, bool(_at_limit(reader=reader, subject=subject, unit=unit, visit_types=[slot.visit_type]))
+    at_limit = (slot.coming or 0) >= settings_of(unit).online_bookings_per_visit_type
+    if at_limit:
+        _log_limit_read(reader=reader, subject=subject, unit=unit)
+    return slot, at_limit
 
 
 def booking_for_reader(*, reader: Patient, booking_id: uuid.UUID | str, action: str = DETAIL_READ) -> Booking:

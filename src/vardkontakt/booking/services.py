@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.access.audit import Actor, audit
 from vardkontakt.booking import changes, notices, policy, waiting_list
-from vardkontakt.booking.availability import alternatives_to, coming_web_bookings
+from vardkontakt.booking.availability import alternatives_to, coming_web_bookings_of
 from vardkontakt.booking.external_models import ChangeKind
 from vardkontakt.booking.models import (
     Booking,
@@ -93,7 +93,8 @@ def _check_online(slot: Slot, unit: CareUnit, now: dt.datetime) -> None:
         raise BookingRefused(Refusal.PHONE_ONLY, unit=unit)
     if slot.held_back:
         raise BookingRefused(Refusal.HELD_BACK, unit=unit)
-    if not slot.visit_type.bookable_online or not slot.visit_type.active:
+    # Judged from the locked slot's own rows (the page's unit may be a copy kept by the process).
+    if not slot.visit_type.bookable_online or not slot.visit_type.active or not slot.unit.live:
         raise BookingRefused(Refusal.NOT_ONLINE, unit=unit)
 
 
@@ -136,10 +137,14 @@ def _locked_slot(slot_id: uuid.UUID | str) -> Slot:
 
 @dataclass
 class _Holders:
-    """Who holds a locked slot, and the booking a repeated submission already made."""
+    """Who holds a locked slot, and the booking a repeated submission already made; where asked,
+    also whether the time is offered to someone waiting for an earlier one and how many coming web
+    bookings of its visit type the person booked for already has (the unit's limit)."""
 
-    active: list[Booking]
+    active: list[uuid.UUID]
     earlier: Booking | None
+    offered: bool = False
+    coming_web_bookings: int = 0
 
 
 def submission_key(*parts: object) -> str:
@@ -149,28 +154,58 @@ def submission_key(*parts: object) -> str:
     return hashlib.sha256(":".join(str(part) for part in parts).encode()).hexdigest()
 
 
-def _holders(slot: Slot, patient: Patient | None, idempotency_key: str | None) -> _Holders:
-    """One query for both: the slot's active bookings, and a booking with this submission key.
+def _holders(
+    slot: Slot,
+    patient: Patient | None,
+    idempotency_key: str | None,
+    *,
+    now: dt.datetime | None = None,
+    limit_for: Patient | None = None,
+) -> _Holders:
+    """One query for all of it, read after the slot's lock is taken (a statement of its own, so it
+    sees what committed while it waited): the slot's active bookings and a booking of the slot
+    with this submission key; with ``now``, whether an open offer holds the time; with
+    ``limit_for``, that person's coming web bookings of the slot's visit type.
 
-    Read after the slot's lock is taken, so a double click that waited for the first click's
-    transaction finds its booking and answers with it, instead of finding the slot taken. Only
-    a booking of this slot for this patient is that answer.
+    A double click that waited for the first click's transaction finds its booking and answers
+    with it, instead of finding the slot taken. Only a booking of this slot for this patient is
+    that answer (the key names the slot, so a booking with it is of this slot or of none).
     """
-    held = Q(slot=slot, status=BookingStatus.ACTIVE)
-    rows = list(Booking.objects.filter(held | Q(idempotency_key=idempotency_key) if idempotency_key else held))
-    earlier = next(
+    held = Q(bookings__status=BookingStatus.ACTIVE)
+    if idempotency_key:
+        held |= Q(bookings__idempotency_key=idempotency_key)
+    query = Slot.objects.filter(pk=slot.pk).annotate(holder=FilteredRelation("bookings", condition=held))
+    if now is not None:
+        query = query.annotate(
+            offered=Exists(
+                EarlierTimeOffer.objects.filter(slot=OuterRef("pk"), status=OfferStatus.OPEN, expires_at__gt=now)
+            )
+        )
+    if limit_for is not None:
+        coming = coming_web_bookings_of(limit_for, visit_type=OuterRef("visit_type"), now=now or timezone.now())
+        query = query.annotate(
+            coming=Subquery(coming.order_by().values("patient").annotate(n=Count("pk")).values("n")[:1])
+        )
+    names = ["holder__id", "holder__status", "holder__idempotency_key", "holder__patient_id"]
+    rows = list(query.values(*names, *(["offered"] if now is not None else []), *(["coming"] if limit_for else [])))
+    first = rows[0] if rows else {}
+    earlier_id = next(
         (
-            b
-            for b in rows
+            row["holder__id"]
+            for row in rows
             if idempotency_key
-            and b.idempotency_key == idempotency_key
-            and b.slot_id == slot.pk
-            and (patient is None or b.patient_id == patient.pk)
+            and row["holder__idempotency_key"] == idempotency_key
+            and (patient is None or row["holder__patient_id"] == patient.pk)
         ),
         None,
     )
-    active = [b for b in rows if b.slot_id == slot.pk and b.status == BookingStatus.ACTIVE]
-    return _Holders(active, earlier)
+    return _Holders(
+        active=[row["holder__id"] for row in rows if row["holder__status"] == BookingStatus.ACTIVE],
+        # The repeated submission's answer: read whole only then (a double click, rarely).
+        earlier=Booking.objects.get(pk=earlier_id) if earlier_id else None,
+        offered=bool(first.get("offered")),
+        coming_web_bookings=int(first.get("coming") or 0),
+    )
 
 
 class _Taken(Exception):
@@ -250,13 +285,7 @@ def _lock_subject(subject: Patient) -> None:
     """The person booked for, locked until the transaction ends: their web bookings are counted
     against the unit's limit one booking at a time, so two bookings sent at once (two tabs, two
     guardians) cannot both find room. Taken before the slot's lock, never after it."""
-    Patient.objects.select_for_update(no_key=True).filter(pk=subject.pk).first()
-
-
-def _check_limit(slot: Slot, subject: Patient) -> None:
-    allowed = settings_of(slot.unit).online_bookings_per_visit_type
-    if len(coming_web_bookings(subject, slot.visit_type)) >= allowed:
-        raise BookingRefused(Refusal.LIMIT_REACHED, unit=slot.unit)
+    list(Patient.objects.select_for_update(no_key=True).filter(pk=subject.pk).order_by().values_list("pk", flat=True))
 
 
 def _log_staff(staff: Staff, action: str, booking: Booking, detail: str = "") -> None:
@@ -288,13 +317,14 @@ def booking_create_online(
     with _refusing_taken(slot_id, online=True), transaction.atomic():
         _lock_subject(subject)
         slot = _locked_slot(slot_id)
-        holders = _holders(slot, subject, idempotency_key)
+        holders = _holders(slot, subject, idempotency_key, now=now, limit_for=subject)
         if holders.earlier:
             return holders.earlier
         _check_online(slot, unit, now)
-        if holders.active or held_for_an_offer(slot, now):
+        if holders.active or holders.offered:
             raise _Taken
-        _check_limit(slot, subject)
+        if holders.coming_web_bookings >= settings_of(slot.unit).online_bookings_per_visit_type:
+            raise BookingRefused(Refusal.LIMIT_REACHED, unit=slot.unit)
         booking = Booking(
             slot=slot,
             patient=subject,
@@ -444,7 +474,8 @@ def booking_move_online(
         )
         if not same or new_slot.pk == old_slot.pk:
             raise BookingRefused(Refusal.NOT_SAME_KIND, unit=old_slot.unit)
-        if _holders(new_slot, None, None).active or held_for_an_offer(new_slot, now):
+        holders = _holders(new_slot, None, None, now=now)
+        if holders.active or holders.offered:
             raise _Taken
         new = _moved_online(old, new_slot, actor=actor, now=now, idempotency_key=idempotency_key)
         waiting_list.requests_end(booking=old, because="moved", now=now)

@@ -9,8 +9,8 @@ leak to another client or be lost. What Django and this project do on a connecti
 - server-side cursors (``QuerySet.iterator()``, the audit check) are named cursors declared
   ``WITH HOLD`` outside a transaction: off (``DISABLE_SERVER_SIDE_CURSORS``);
 - prepared statements: psycopg 3 prepares a statement it has run five times unless
-  ``prepare_threshold`` is None (Django's default, made explicit here; PgBouncer 1.18 of Debian 12
-  does not track them);
+  ``prepare_threshold`` is None (PgBouncer 1.18 of Debian 12 does not track them); the settings
+  turn them on, with server-side binding, for a direct connection, and this turns both off;
 - ``SET TIME ZONE 'UTC'`` when the server's time zone differs: PgBouncer tracks TimeZone per
   client and restores it on every server connection it hands out; set the database's time zone
   to UTC (docs/operations.md) and the statement is never sent;
@@ -38,11 +38,10 @@ def pooled(settings_dict: dict[str, Any], pooler: str) -> dict[str, Any]:
         return settings_dict
     if settings_dict.get("ENGINE") != "django.db.backends.postgresql":
         raise ImproperlyConfigured("VK_DB_POOLER=pgbouncer needs a PostgreSQL DATABASE_URL")
-    return {
-        **settings_dict,
-        "DISABLE_SERVER_SIDE_CURSORS": True,
-        "OPTIONS": {**settings_dict.get("OPTIONS", {}), "prepare_threshold": None},
-    }
+    # Parameters bound by the client again, as without prepared statements (the settings turn
+    # both on for a direct connection).
+    options = {name: value for name, value in settings_dict.get("OPTIONS", {}).items() if name != "server_side_binding"}
+    return {**settings_dict, "DISABLE_SERVER_SIDE_CURSORS": True, "OPTIONS": {**options, "prepare_threshold": None}}
 
 
 def replica_settings(url: str, *, connect_timeout: int) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from vardkontakt.notifications.models import (
     NotificationKind,
     PushSubscription,
 )
-from vardkontakt.notifications.tasks import deliver
+from vardkontakt.notifications.tasks import deliver_notice
 
 logger = logging.getLogger(__name__)
 
@@ -96,20 +96,20 @@ def notification_create(
         for channel, address in (to if to is not None else _channels_for(recipient, kind))
     ]
     Delivery.objects.bulk_create(deliveries)
-    for delivery in deliveries:
-        _enqueue_with_the_change(str(delivery.id))
+    if deliveries:
+        _enqueue_with_the_change([str(delivery.id) for delivery in deliveries])
     return notification
 
 
-def _enqueue_with_the_change(delivery_id: str) -> None:
+def _enqueue_with_the_change(delivery_ids: list[str]) -> None:
     """A task queue in this database takes the task in the same transaction: it commits (or rolls
     back) with the change, in one commit. Any other queue gets it only after the commit, so that
     nothing is sent for a change that did not happen. (A task lost either way is picked up by
     the outbox sweep.)"""
     if _queue_is_in_the_database():
-        _enqueue(delivery_id)
+        _enqueue(delivery_ids)
     else:
-        transaction.on_commit(functools.partial(_enqueue, delivery_id))
+        transaction.on_commit(functools.partial(_enqueue, delivery_ids))
 
 
 def _queue_is_in_the_database() -> bool:
@@ -119,8 +119,9 @@ def _queue_is_in_the_database() -> bool:
     return isinstance(task_backends["default"], DatabaseBackend)
 
 
-def _enqueue(delivery_id: str) -> None:
-    deliver.enqueue(delivery_id)
+def _enqueue(delivery_ids: list[str]) -> None:
+    """One task for the notice's deliveries (one task row, where the queue is this database)."""
+    deliver_notice.enqueue(delivery_ids)
 
 
 def deliveries_withdraw(*, kind: NotificationKind, cause: str) -> int:

@@ -14,6 +14,16 @@ def deliver(delivery_id: str) -> None:
         deliver.using(run_after=retry_at).enqueue(delivery_id)
 
 
+@task()
+def deliver_notice(delivery_ids: list[str]) -> None:
+    """The deliveries of one notice (its e-mail, text message and pushes) in one task: a booking
+    writes one task row per notice instead of one per delivery. Each is tried as ``deliver``
+    tries it, and one that fails is queued again on its own. (A worker killed in the middle leaves
+    the rest due, and the outbox sweep queues them.)"""
+    for delivery_id in delivery_ids:
+        deliver.call(delivery_id)
+
+
 def sweep_outbox() -> int:
     """Run on every worker heartbeat: queue whatever is due, whatever happened to its own task
     (lost, or its worker died mid-send). A delivery queued twice is still sent once: the second

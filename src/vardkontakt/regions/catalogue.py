@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vardkontakt.access.audit import SYSTEM, Actor, audit
+from vardkontakt.booking.selectors import forget_units
 from vardkontakt.identity.models import Staff
 from vardkontakt.organisation.models import (
     Administration,
@@ -264,6 +265,7 @@ def apply(stored: CatalogueImport, *, by: Staff | None) -> dict[str, int]:
         CareUnit.objects.bulk_update(
             [unit for unit, _ in plan.units_changed], ["name", "kind", "administration", "live"], batch_size=CHUNK
         )
+        forget_units()  # bulk_update sends no signal: the booking pages' copies of the units go
     Staff.objects.bulk_create(plan.persons_added, batch_size=CHUNK)
     for staff in plan.staff_updates:
         staff.updated_at = now
