@@ -42,6 +42,9 @@ preload_app = True
 if worker_class == UVICORN:
     # Read by settings.py, which the preloaded application imports after this file.
     os.environ.setdefault("VK_DB_CONN_MAX_AGE", "0")
+    # ... and draw them from a pool in the worker instead of opening one per socket's database
+    # call (bench/waiting_room.py, docs/benchmarks.md). VK_DB_POOL_SIZE=0 turns it off.
+    os.environ.setdefault("VK_DB_POOL_SIZE", "10")
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]  (gunicorn's hook)
