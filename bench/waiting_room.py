@@ -156,6 +156,8 @@ def prepare() -> dict[str, Any]:
 def serve(app: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
     command += ["--no-access-log", "--log-level", "warning", "--ws-max-queue", "64", "--backlog", "8192"]
+    # As the realtime service's workers (deploy/gunicorn.conf.py), for the baseline too.
+    command += ["--ws-per-message-deflate", "false"]
     server = subprocess.Popen(command, env=env, cwd=ROOT, preexec_fn=raise_file_limit)
     for _ in range(200):
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):

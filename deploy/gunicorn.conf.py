@@ -45,6 +45,12 @@ if worker_class == UVICORN:
     # ... and draw them from a pool in the worker instead of opening one per socket's database
     # call (bench/waiting_room.py, docs/benchmarks.md). VK_DB_POOL_SIZE=0 turns it off.
     os.environ.setdefault("VK_DB_POOL_SIZE", "10")
+    from uvicorn_worker import UvicornWorker
+
+    # No permessage-deflate (which browsers offer and uvicorn accepts by default): the sockets'
+    # messages are a few dozen bytes of JSON, and compressing them cost CPU on every place update
+    # and tens of kilobytes of zlib state per socket, for thousands of sockets a worker.
+    UvicornWorker.CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "ws_per_message_deflate": False}
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]  (gunicorn's hook)
