@@ -7,7 +7,8 @@
   -c deploy/gunicorn.conf.py --bind $VK_REALTIME_BIND vardkontakt.asgi:application``
   (vardkontakt-realtime.service; nginx sends only /video/ws/ there). Under uvicorn a synchronous
   database call runs in a thread of its own per request or socket, so connections are not kept
-  between them (VK_DB_CONN_MAX_AGE=0, set below).
+  between them (VK_DB_CONN_MAX_AGE=0, set below) but handed back to a pool in the worker
+  (VK_DB_POOL_SIZE=10, set below; bench/waiting_room.py).
 
 The pages stay on WSGI because everything measured of them (the booking rush, its waiting-room
 gate, the database cost per booking) was measured so, and an ASGI server gains them nothing: every
