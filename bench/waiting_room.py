@@ -231,6 +231,7 @@ async def measure(
     queue_ids = list(heads)
     end = time.perf_counter() + MEASURE_SECONDS
     takes_done = 0
+    takes_failed = 0
     headers = {"Origin": "http://127.0.0.1", "Cookie": f"vk_session={nurse}"}
     for n in range(TAKES):
         if time.perf_counter() > end:
@@ -241,15 +242,18 @@ async def measure(
             url = f"{base}/video/ws/queue/{queue_id}/?ticket={staff[queue_id].pop(0)}"
         else:
             url = f"{base}/echo/nurse-{n}/"
-        async with websockets.connect(
-            url, additional_headers=headers, ping_interval=None, open_timeout=60
-        ) as nurse_socket:
-            if staff:
-                await asyncio.wait_for(nurse_socket.recv(), 30)  # the queue as it is
-            took_at[head] = time.time() * 1000
-            await nurse_socket.send(json.dumps({"type": "take", "to": head, "at": took_at[head]}))
-            await asyncio.wait_for(nurse_socket.recv(), 30)
-            takes_done += 1
+        try:
+            async with websockets.connect(
+                url, additional_headers=headers, ping_interval=None, open_timeout=60
+            ) as nurse_socket:
+                if staff:
+                    await asyncio.wait_for(nurse_socket.recv(), 30)  # the queue as it is
+                took_at[head] = time.time() * 1000
+                await nurse_socket.send(json.dumps({"type": "take", "to": head, "at": took_at[head]}))
+                await asyncio.wait_for(nurse_socket.recv(), 30)
+                takes_done += 1
+        except (OSError, TimeoutError, websockets.ConnectionClosed, websockets.InvalidHandshake):
+            takes_failed += 1  # counted, not fatal: a server too busy to answer is a result too
         await asyncio.sleep(max(0.0, MEASURE_SECONDS / TAKES - 0.05))
     while time.perf_counter() < end:
         await asyncio.sleep(0.5)
@@ -267,6 +271,7 @@ async def measure(
         "place_update_delay": summary(places),
         "take_to_taken": summary(takes),
         "takes": takes_done,
+        "takes_failed": takes_failed,
     }
 
 
