@@ -142,11 +142,13 @@ def prepare() -> dict[str, Any]:
             RoomToken(digest=digest(secret), caller=caller, user=users[caller.patient_id], expires_at=expires)
         )
         tickets.append((str(caller.pk), secret, cookies[caller.patient_id], str(caller.queue_id)))
-    staff_tickets = {}
-    for queue in queues:
+    # A nurse's socket per take (its page's ticket is single-use too), the takes going round the queues.
+    staff_tickets: dict[str, list[str]] = {str(queue.pk): [] for queue in queues}
+    for n in range(TAKES):
+        queue = queues[n % len(queues)]
         secret = secrets.token_urlsafe(32)
         tokens.append(RoomToken(digest=digest(secret), queue=queue, user=nurse_user, expires_at=expires))
-        staff_tickets[str(queue.pk)] = secret
+        staff_tickets[str(queue.pk)].append(secret)
     RoomToken.objects.bulk_create(tokens, batch_size=2000)
     return {"callers": tickets, "nurse_cookie": nurse_cookie, "staff_tickets": staff_tickets}
 
@@ -154,6 +156,8 @@ def prepare() -> dict[str, Any]:
 def serve(app: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
     command += ["--no-access-log", "--log-level", "warning", "--ws-max-queue", "64", "--backlog", "8192"]
+    # As the realtime service's workers (deploy/gunicorn.conf.py), for the baseline too.
+    command += ["--ws-per-message-deflate", "false"]
     server = subprocess.Popen(command, env=env, cwd=ROOT, preexec_fn=raise_file_limit)
     for _ in range(200):
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -164,7 +168,7 @@ def serve(app: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
 
 
 async def measure(
-    base: str, sockets: list[tuple[str, str, str, str]], staff: dict[str, str], nurse: str
+    base: str, sockets: list[tuple[str, str, str, str]], staff: dict[str, list[str]], nurse: str
 ) -> dict[str, Any]:
     import json
 
@@ -176,20 +180,29 @@ async def measure(
     measuring = False
     connected = 0
     refused = 0
+    failed = 0
+    connects: list[float] = []
     heads: dict[str, list[str]] = {}
 
     async def caller(path: str, ticket: str, cookie: str, name: str) -> None:
-        nonlocal connected, refused
+        nonlocal connected, refused, failed
         headers = {"Origin": "http://127.0.0.1", "Cookie": f"vk_session={cookie}"}
+        began = time.perf_counter()
+        waiting = False
         try:
             async with websockets.connect(
                 f"{base}{path}?ticket={ticket}", additional_headers=headers, open_timeout=120, ping_interval=None
             ) as socket_:
-                connected += 1
                 async for raw in socket_:
                     now = time.time() * 1000
                     message = json.loads(raw)
-                    if message["type"] == "place" and measuring:
+                    if message["type"] == "place" and not waiting:
+                        # Waiting: the socket is through the ticket and registered for its places
+                        # (the handshake alone comes before the consumer's checks).
+                        waiting = True
+                        connected += 1
+                        connects.append((time.perf_counter() - began) * 1000)
+                    elif message["type"] == "place" and measuring:
                         places.append(now - message["at"])
                     elif message["type"] == "taken":
                         takes.append(now - took_at.pop(name, message["at"]))
@@ -197,6 +210,10 @@ async def measure(
         except websockets.ConnectionClosed as closed:
             if closed.rcvd and closed.rcvd.code == 1008:
                 refused += 1
+            elif not waiting:
+                failed += 1
+        except (OSError, TimeoutError, websockets.InvalidHandshake):
+            failed += 1
 
     tasks = []
     started = time.perf_counter()
@@ -206,7 +223,7 @@ async def measure(
         tasks.append(asyncio.create_task(caller(path, ticket, cookie, caller_id)))
         if len(tasks) % 250 == 0:
             await asyncio.sleep(0.2)  # a ramp, not a thundering herd at the accept queue
-    while connected + refused < len(sockets) and time.perf_counter() - started < 300:
+    while connected + refused + failed < len(sockets) and time.perf_counter() - started < 300:
         await asyncio.sleep(0.5)
     ramp = time.perf_counter() - started
     await asyncio.sleep(UPDATE_SECONDS + 1)
@@ -214,6 +231,7 @@ async def measure(
     queue_ids = list(heads)
     end = time.perf_counter() + MEASURE_SECONDS
     takes_done = 0
+    takes_failed = 0
     headers = {"Origin": "http://127.0.0.1", "Cookie": f"vk_session={nurse}"}
     for n in range(TAKES):
         if time.perf_counter() > end:
@@ -221,18 +239,21 @@ async def measure(
         queue_id = queue_ids[n % len(queue_ids)]
         head = heads[queue_id].pop(0)
         if staff:
-            url = f"{base}/video/ws/queue/{queue_id}/?ticket={staff[queue_id]}"
+            url = f"{base}/video/ws/queue/{queue_id}/?ticket={staff[queue_id].pop(0)}"
         else:
             url = f"{base}/echo/nurse-{n}/"
-        async with websockets.connect(
-            url, additional_headers=headers, ping_interval=None, open_timeout=60
-        ) as nurse_socket:
-            if staff:
-                await asyncio.wait_for(nurse_socket.recv(), 30)  # the queue as it is
-            took_at[head] = time.time() * 1000
-            await nurse_socket.send(json.dumps({"type": "take", "to": head, "at": took_at[head]}))
-            await asyncio.wait_for(nurse_socket.recv(), 30)
-            takes_done += 1
+        try:
+            async with websockets.connect(
+                url, additional_headers=headers, ping_interval=None, open_timeout=60
+            ) as nurse_socket:
+                if staff:
+                    await asyncio.wait_for(nurse_socket.recv(), 30)  # the queue as it is
+                took_at[head] = time.time() * 1000
+                await nurse_socket.send(json.dumps({"type": "take", "to": head, "at": took_at[head]}))
+                await asyncio.wait_for(nurse_socket.recv(), 30)
+                takes_done += 1
+        except (OSError, TimeoutError, websockets.ConnectionClosed, websockets.InvalidHandshake):
+            takes_failed += 1  # counted, not fatal: a server too busy to answer is a result too
         await asyncio.sleep(max(0.0, MEASURE_SECONDS / TAKES - 0.05))
     while time.perf_counter() < end:
         await asyncio.sleep(0.5)
@@ -244,10 +265,13 @@ async def measure(
     return {
         "connected": connected,
         "refused": refused,
+        "failed": failed,
         "ramp_seconds": round(ramp, 1),
+        "connect_to_first_place": summary(connects),
         "place_update_delay": summary(places),
         "take_to_taken": summary(takes),
         "takes": takes_done,
+        "takes_failed": takes_failed,
     }
 
 
@@ -272,7 +296,9 @@ def run() -> dict[str, object]:
             # measures production's layer for several processes.
             "VK_REDIS_URL": REDIS if LAYER == "redis" else "",
             "VK_VIDEO_QUEUE_UPDATE_SECONDS": str(UPDATE_SECONDS),
+            # As the realtime service's uvicorn workers (deploy/gunicorn.conf.py).
             "VK_DB_CONN_MAX_AGE": "0",
+            "VK_DB_POOL_SIZE": os.environ.get("VK_BENCH_DB_POOL_SIZE", "10"),
             "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}",
         }
         results: dict[str, Any] = {}
@@ -289,7 +315,11 @@ def run() -> dict[str, object]:
                 )
             finally:
                 server.terminate()
-                server.wait(20)
+                try:
+                    server.wait(20)
+                except subprocess.TimeoutExpired:  # thousands of sockets to close on a busy machine
+                    server.kill()
+                    server.wait(20)
             print(f"{label}: {results[label]}", file=sys.stderr, flush=True)
     platform, echo = results["platform"], results["echo"]
     return {

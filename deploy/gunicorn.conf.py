@@ -7,7 +7,8 @@
   -c deploy/gunicorn.conf.py --bind $VK_REALTIME_BIND vardkontakt.asgi:application``
   (vardkontakt-realtime.service; nginx sends only /video/ws/ there). Under uvicorn a synchronous
   database call runs in a thread of its own per request or socket, so connections are not kept
-  between them (VK_DB_CONN_MAX_AGE=0, set below).
+  between them (VK_DB_CONN_MAX_AGE=0, set below) but handed back to a pool in the worker
+  (VK_DB_POOL_SIZE=10, set below; bench/waiting_room.py).
 
 The pages stay on WSGI because everything measured of them (the booking rush, its waiting-room
 gate, the database cost per booking) was measured so, and an ASGI server gains them nothing: every
@@ -42,6 +43,15 @@ preload_app = True
 if worker_class == UVICORN:
     # Read by settings.py, which the preloaded application imports after this file.
     os.environ.setdefault("VK_DB_CONN_MAX_AGE", "0")
+    # ... and draw them from a pool in the worker instead of opening one per socket's database
+    # call (bench/waiting_room.py, docs/benchmarks.md). VK_DB_POOL_SIZE=0 turns it off.
+    os.environ.setdefault("VK_DB_POOL_SIZE", "10")
+    from uvicorn_worker import UvicornWorker
+
+    # No permessage-deflate (which browsers offer and uvicorn accepts by default): the sockets'
+    # messages are a few dozen bytes of JSON, and compressing them cost CPU on every place update
+    # and tens of kilobytes of zlib state per socket, for thousands of sockets a worker.
+    UvicornWorker.CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "ws_per_message_deflate": False}
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]  (gunicorn's hook)

@@ -18,7 +18,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from vardkontakt.core.databases import REPLICA, pooled, replica_settings
+from vardkontakt.core.databases import REPLICA, pooled, replica_settings, with_pool
 from vardkontakt.core.env import env_bool, env_int, env_list, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -179,6 +179,10 @@ elif env_bool("VK_DB_PREPARED_STATEMENTS", True):
 # PgBouncer in transaction pooling mode between the web nodes and PostgreSQL (core/databases.py).
 DATABASE_POOLER = env_str("VK_DB_POOLER", "")
 DATABASES["default"] = pooled(DATABASES["default"], DATABASE_POOLER)
+# Connections from a pool in the process (at most this many; 0: none): the ASGI workers', where
+# every socket's database call would otherwise open a connection of its own (gunicorn.conf.py).
+DATABASE_POOL_SIZE = env_int("VK_DB_POOL_SIZE", 0, minimum=0)
+DATABASES["default"] = with_pool(DATABASES["default"], DATABASE_POOL_SIZE)
 # A streaming replica for the reads declared with core.replica.reads_from_replica (statistics);
 # everything else, and everyone who has just written, reads the primary.
 REPLICA_DATABASE_URL = env_str("VK_REPLICA_DATABASE_URL", "")
@@ -289,6 +293,10 @@ TURN_CREDENTIAL_SECONDS = env_int("VK_TURN_CREDENTIAL_SECONDS", 4 * 3600, minimu
 VIDEO_TOKEN_SECONDS = env_int("VK_VIDEO_TOKEN_SECONDS", 120, minimum=10)
 # How often a drop-in caller is told their place, and the nurses the queue (seconds).
 VIDEO_QUEUE_UPDATE_SECONDS = env_int("VK_VIDEO_QUEUE_UPDATE_SECONDS", 5, minimum=1)
+# Threads per process for the drop-in queues' socket database calls (video/queue_consumers.py):
+# a connect's statements wait on PostgreSQL, and several connects wait side by side. Each holds a
+# connection while it runs: keep it below VK_DB_POOL_SIZE.
+VIDEO_SOCKET_DB_THREADS = env_int("VK_VIDEO_SOCKET_DB_THREADS", 4, minimum=1)
 # The Permissions-Policy of the video pages, the only ones that may use the camera and microphone.
 VIDEO_PERMISSIONS_POLICY = "camera=(self), microphone=(self), geolocation=()"
 

@@ -17,6 +17,13 @@ leak to another client or be lost. What Django and this project do on a connecti
 - no session settings, advisory locks, listen/notify or temporary tables anywhere in the code
   (``tests/core/test_databases.py`` searches for them); row locks (``select_for_update``) live
   inside transactions and are fine.
+
+The ASGI process (the video signalling) may draw its connections from a pool in the process
+(``VK_DB_POOL_SIZE``, psycopg's pool through Django's ``OPTIONS["pool"]``): every socket's database
+call there runs in a thread of Channels' or asgiref's and, without a pool, opens and closes a
+PostgreSQL connection of its own (``CONN_MAX_AGE`` must be 0 under ASGI). A pooled connection is
+handed back at the end of each call, inside no transaction, so the pool also works in front of
+PgBouncer in transaction mode; 0 turns it off.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 POOLERS = ("", "pgbouncer")
 REPLICA = "replica"
+# How long a database call waits for a pooled connection before it fails (psycopg_pool.PoolTimeout).
+POOL_WAIT_SECONDS = 10
 
 
 def pooled(settings_dict: dict[str, Any], pooler: str) -> dict[str, Any]:
@@ -42,6 +51,19 @@ def pooled(settings_dict: dict[str, Any], pooler: str) -> dict[str, Any]:
     # both on for a direct connection).
     options = {name: value for name, value in settings_dict.get("OPTIONS", {}).items() if name != "server_side_binding"}
     return {**settings_dict, "DISABLE_SERVER_SIDE_CURSORS": True, "OPTIONS": {**options, "prepare_threshold": None}}
+
+
+def with_pool(settings_dict: dict[str, Any], size: int) -> dict[str, Any]:
+    """``settings_dict`` drawing its connections from a pool of at most ``size`` per process (0:
+    unchanged). Django closes a pooled connection after every request or database call, which
+    hands it back to the pool; a persistent connection (``CONN_MAX_AGE``) would keep it from the
+    others, so it is 0 with a pool."""
+    if size <= 0:
+        return settings_dict
+    if settings_dict.get("ENGINE") != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("VK_DB_POOL_SIZE needs a PostgreSQL DATABASE_URL (0 turns the pool off)")
+    pool = {"min_size": min(2, size), "max_size": size, "timeout": POOL_WAIT_SECONDS}
+    return {**settings_dict, "CONN_MAX_AGE": 0, "OPTIONS": {**settings_dict.get("OPTIONS", {}), "pool": pool}}
 
 
 def replica_settings(url: str, *, connect_timeout: int) -> dict[str, Any]:

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -29,6 +32,16 @@ from vardkontakt.video import queues, selectors
 from vardkontakt.video.consumers import POLICY_VIOLATION
 from vardkontakt.video.models import CallerState, DropInQueue, QueueCaller, RoomToken
 from vardkontakt.video.services import Refused, _spend
+
+# The callers' sockets' database calls (a connect: the session, the ticket, the caller, the place;
+# the places' round) run in threads of their own, several at once: thousands of sockets connecting
+# would otherwise wait in one line for the one thread of Channels' database calls, each of them
+# mostly waiting on PostgreSQL. (The nurses' calls stay in that thread.)
+_CALLER_THREADS = ThreadPoolExecutor(max_workers=settings.VIDEO_SOCKET_DB_THREADS, thread_name_prefix="video-callers")
+
+
+def _in_caller_thread(func: Callable[..., Any]) -> Any:
+    return database_sync_to_async(func, thread_sensitive=False, executor=_CALLER_THREADS)
 
 
 class Registry:
@@ -51,27 +64,31 @@ class Registry:
         self.task = None
 
     async def tick(self) -> None:
-        found = await database_sync_to_async(_all_places)()
+        found = await _in_caller_thread(_all_places)()
         at = int(time.time() * 1000)
-        for caller_id, consumer in list(self.callers.items()):
+        for n, (caller_id, consumer) in enumerate(list(self.callers.items()), start=1):
             place = found.get(caller_id)
             if place is not None:
                 # One socket that has just gone must not keep the others from their places.
                 with contextlib.suppress(Exception):
-                    await consumer.send_json(
-                        {
-                            "type": "place",
-                            "position": place.position,
-                            "waiting_seconds": place.waiting_seconds,
-                            "at": at,
-                        }
-                    )
+                    await consumer.send(text_data=_place_message(place, at))
+            if n % TICK_SLICE == 0:
+                # Sending never waits for a socket, so without this a round over thousands of
+                # sockets would hold the event loop: a nurse's take or a new socket waits no
+                # longer than one slice.
+                await asyncio.sleep(0)
         for staff in list(self.staff):
             with contextlib.suppress(Exception):
                 await staff.send_queue()
 
 
 REGISTRY = Registry()
+# Sockets told their places between two turns of the event loop for others (a take, a connect).
+TICK_SLICE = 250
+
+
+def _place_message(place: queues.Place, at: int) -> str:
+    return json.dumps({"type": "place", "position": place.position, "waiting_seconds": place.waiting_seconds, "at": at})
 
 
 def _all_places() -> dict[str, queues.Place]:
@@ -84,19 +101,24 @@ def _ticket(scope: dict[str, Any]) -> str:
     return parse_qs(scope.get("query_string", b"").decode()).get("ticket", [""])[0]
 
 
-def caller_connect(*, ticket: str, user: User | None, caller_id: str, channel_name: str) -> QueueCaller:
+def caller_connect(*, ticket: str, user: User | None, caller_id: str, channel_name: str) -> None:
     """The caller's socket with the page's ticket (single-use, theirs, for this place in a queue)."""
     if user is None or not user.is_authenticated or not ticket:
         raise Refused
     token = _spend(ticket, timezone.now())
     if token is None or token.user_id != user.pk or str(token.caller_id) != caller_id:
         raise Refused
-    caller = QueueCaller.objects.filter(pk=caller_id, joined_by__user=user, state=CallerState.WAITING).first()
-    if caller is None:
+    # The socket's channel on the caller's row, if they (still) wait: one statement.
+    mine = QueueCaller.objects.filter(pk=caller_id, joined_by__user=user, state=CallerState.WAITING)
+    if not mine.update(channel_name=channel_name):
         raise Refused
-    caller.channel_name = channel_name
-    caller.save(update_fields=["channel_name"])
-    return caller
+
+
+def _caller_connected(*, ticket: str, user: User | None, caller_id: str, channel_name: str) -> queues.Place | None:
+    """caller_connect and the caller's place, in one database call of the socket (one thread's
+    turn, one connection): the place from their own queue's waiting callers, not every queue's."""
+    caller_connect(ticket=ticket, user=user, caller_id=caller_id, channel_name=channel_name)
+    return queues.place_of(caller_id)
 
 
 def staff_connect(*, ticket: str, user: User | None, queue_id: str) -> RoomToken:
@@ -119,7 +141,7 @@ class CallerConsumer(AsyncJsonWebsocketConsumer):
         caller_id = str(self.scope["url_route"]["kwargs"]["caller_id"])
         await self.accept()
         try:
-            await database_sync_to_async(caller_connect)(
+            place = await _in_caller_thread(_caller_connected)(
                 ticket=_ticket(self.scope),
                 user=self.scope.get("user"),
                 caller_id=caller_id,
@@ -131,16 +153,8 @@ class CallerConsumer(AsyncJsonWebsocketConsumer):
         self.caller_id = caller_id
         REGISTRY.callers[caller_id] = self
         REGISTRY.start()
-        place = (await database_sync_to_async(_all_places)()).get(caller_id)
         if place is not None:
-            await self.send_json(
-                {
-                    "type": "place",
-                    "position": place.position,
-                    "waiting_seconds": place.waiting_seconds,
-                    "at": int(time.time() * 1000),
-                }
-            )
+            await self.send(text_data=_place_message(place, int(time.time() * 1000)))
 
     async def disconnect(self, code: int) -> None:
         if REGISTRY.callers.get(self.caller_id) is self:
@@ -199,7 +213,7 @@ class StaffQueueConsumer(AsyncJsonWebsocketConsumer):
             if room is None:
                 await self.send_json({"type": "nobody"})
                 return
-            caller = await database_sync_to_async(_caller_of)(room.caller_id)
+            caller = room.caller  # as caller_take_next read it, row-locked: its socket's channel
             if caller.channel_name and layer is not None:
                 url = reverse("video:drop_in_room", args=[caller.pk])
                 await layer.send(caller.channel_name, {"type": "video.taken", "room_url": url, "at": started})
@@ -220,7 +234,3 @@ class StaffQueueConsumer(AsyncJsonWebsocketConsumer):
                 name = await database_sync_to_async(lambda: caller.queue.name)()
                 await layer.send(caller.channel_name, {"type": "video.routed", "queue": name})
             await self.send_queue()
-
-
-def _caller_of(caller_id: Any) -> QueueCaller:
-    return QueueCaller.objects.get(pk=caller_id)

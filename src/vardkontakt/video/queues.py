@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -233,14 +233,21 @@ class Place:
 def places(queue_ids: list[uuid.UUID] | list[str], now: dt.datetime | None = None) -> dict[str, Place]:
     """Every waiting caller's place in these queues, in one query (position in time order of
     joining; a caller routed to a colleague counts in the queue too)."""
+    return _places(QueueCaller.objects.filter(queue__pk__in=queue_ids, state=CallerState.WAITING), now)
+
+
+def place_of(caller_id: uuid.UUID | str, now: dt.datetime | None = None) -> Place | None:
+    """The caller's place (None: not waiting), from their own queue's waiting callers, in one query."""
+    queue = QueueCaller.objects.filter(pk=caller_id).values("queue_id")
+    return _places(QueueCaller.objects.filter(queue__pk__in=queue, state=CallerState.WAITING), now).get(str(caller_id))
+
+
+def _places(waiting: QuerySet[QueueCaller], now: dt.datetime | None) -> dict[str, Place]:
     now = now or timezone.now()
     found: dict[str, Place] = {}
     counts: dict[str, int] = {}
-    rows = (
-        QueueCaller.objects.filter(queue__pk__in=queue_ids, state=CallerState.WAITING)
-        .order_by("waiting_since")
-        .values_list("pk", "queue_id", "waiting_since")
-    )
+    # The same order whichever queues are asked.
+    rows = waiting.order_by("waiting_since", "pk").values_list("pk", "queue_id", "waiting_since")
     for pk, queue_id, since in rows:
         key = str(queue_id)
         counts[key] = counts.get(key, 0) + 1

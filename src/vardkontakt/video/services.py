@@ -194,14 +194,12 @@ def _role_of(user: User, room: Room, now: dt.datetime) -> Role:
 
 def _spend(ticket: str, now: dt.datetime) -> RoomToken | None:
     """The ticket, marked used (committed on its own, so a refused join spends it too), or None
-    when it is unknown, spent or expired."""
-    with transaction.atomic():
-        token = RoomToken.objects.select_for_update().filter(digest=digest(ticket)).first()
-        if token is None or token.used_at is not None or token.expires_at < now:
-            return None
-        token.used_at = now
-        token.save(update_fields=["used_at"])
-        return token
+    when it is unknown, spent or expired. One conditional UPDATE spends it: of two sockets with
+    the same ticket, the second finds it used (PostgreSQL re-reads the row it waited for), and no
+    transaction of its own is opened (two statements fewer on each of thousands of connects)."""
+    key = digest(ticket)
+    spent = RoomToken.objects.filter(digest=key, used_at__isnull=True, expires_at__gte=now).update(used_at=now)
+    return RoomToken.objects.filter(digest=key).first() if spent else None
 
 
 def participant_join(
