@@ -2,8 +2,8 @@
 
 deploy/nodes/layout.py on free ports in a temporary directory: a PostgreSQL cluster of the
 test's own (initdb; never the machine's on 5432, which other work uses), PgBouncer in transaction
-pooling mode, a Redis of its own, two gunicorn web nodes behind nginx. No task workers and no
-replica (the worker kill test has its own; the replica is not part of these faults). Everything
+pooling mode, a Redis of its own, two gunicorn web nodes behind nginx, one task worker (it delivers
+the bookings' notices; /healthz wants its heartbeat); no replica (not part of these faults). Everything
 is stopped and removed after the module, also when a test fails.
 """
 
@@ -39,8 +39,16 @@ class NodesData:
 def nodes() -> Iterator[tuple[Layout, NodesData]]:
     with tempfile.TemporaryDirectory(prefix="vardkontakt-faults.") as tmp:
         os.chmod(tmp, 0o755)  # noqa: S103 (PostgreSQL and PgBouncer run as postgres below it)
-        layout = Layout(Path(tmp) / "layout", web_nodes=2, workers=1, replica=False, database="vk_faults_nodes")
-        # The layout's settings, with Retry-After short enough for the clients of a test to honour.
+        # One gunicorn worker process per node (12 threads): a killed node is back sooner on a
+        # small machine, and each node still serves requests concurrently.
+        layout = Layout(
+            Path(tmp) / "layout",
+            web_nodes=2,
+            workers=1,
+            replica=False,
+            database="vk_faults_nodes",
+            web_env={"VK_WEB_WORKERS": "1"},
+        )
         layout.up()
         try:
             out = Path(tmp) / "data.json"

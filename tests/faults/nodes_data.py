@@ -40,6 +40,7 @@ def main(out: Path) -> None:
     service = Service.objects.filter(unit=unit, kind=ServiceKind.ADVICE, active=True).first()
     if service is None:
         admin = Staff.objects.filter(memberships__unit=unit, memberships__role="unit_admin").first()
+        assert admin is not None, "the demo unit has no administrator"
         service = service_activate(unit=unit, kind=ServiceKind.ADVICE, by=admin)
     # One case through the pages as a check that the form is what the clients will send.
     client = Client(HTTP_HOST="127.0.0.1")
