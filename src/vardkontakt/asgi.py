@@ -4,7 +4,8 @@
 
 A WebSocket is accepted only from a page of one of our own hosts (the Origin header against
 ALLOWED_HOSTS) and carries the visitor's session (the same cookie as the pages); the consumer then
-asks the video policy, as a page's selector does."""
+asks the video policy, as a page's selector does. While Redis (the channel layer, the sessions)
+cannot be reached, a socket is closed with 1013 "Try Again Later" (core.degraded)."""
 
 import os
 
@@ -18,11 +19,14 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from vardkontakt.core.degraded import ClosesSocketsWhileRedisIsDown  # noqa: E402
 from vardkontakt.video.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": http_application,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": ClosesSocketsWhileRedisIsDown(
+            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )
