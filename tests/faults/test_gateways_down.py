@@ -3,7 +3,7 @@
 Simulated time: the clock is moved a minute at a time (time_machine) and, at each minute, what
 the task worker does is done here: every delivery that is due is attempted (notifications'
 delivery_attempt), and when one is out, the next notice waiting behind it for the same address
-(next_in_line, what tasks.deliver queues). The gateways are real local servers: an HTTP server
+(delivery_release_next, what tasks.deliver queues). The gateways are real local servers: an HTTP server
 speaking 46elks' API and an SMTP server (aiosmtpd), both recording what they accept in order.
 
 - minutes 0-15: both refuse connections (nothing listens on their ports);
@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from tests.helpers import login_as
 from vardkontakt.identity.models import Patient, User
-from vardkontakt.notifications.delivery import deliveries_due, delivery_attempt, next_in_line
+from vardkontakt.notifications.delivery import deliveries_due, delivery_attempt, delivery_release_next
 from vardkontakt.notifications.models import Delivery, DeliveryStatus, NotificationKind
 from vardkontakt.notifications.services import notification_create
 
@@ -130,7 +130,7 @@ def _work() -> int:
         while current is not None:
             status = delivery_attempt(current)
             attempts += 1
-            current = next_in_line(current) if status in (DeliveryStatus.SENT, DeliveryStatus.FAILED) else None
+            current = delivery_release_next(current) if status in (DeliveryStatus.SENT, DeliveryStatus.FAILED) else None
     return attempts
 
 

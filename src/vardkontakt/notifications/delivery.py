@@ -141,8 +141,8 @@ def delivery_attempt(delivery_id: str) -> str | None:
     interrupted = bool(before and before[0] == DeliveryStatus.SENDING)
     due = bool(before and before[0] == DeliveryStatus.PENDING and before[1] <= now)
     if before and due and (wait := _behind_earlier(delivery_id, *before[2:], now)):
-        # Not now: the earlier one's task queues this one when it is out (next_in_line); the outbox
-        # sweep finds it at ``wait`` otherwise.
+        # Not now: the earlier one's task queues this one when it is out (delivery_release_next);
+        # the outbox sweep finds it at ``wait`` otherwise.
         Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(next_attempt_at=wait)
         return None
     claimed = (
@@ -196,9 +196,11 @@ def _attempt(delivery: Delivery, provider_id: str, now: dt.datetime, mail_connec
     return delivery.status
 
 
-# A notice behind an earlier one to the same address that is being sent right now (or whose
-# sender died: its claim lapses) is looked at again by the sweep this much later at the earliest.
-BEHIND_IN_FLIGHT = dt.timedelta(seconds=3)
+# A notice waiting behind an earlier one to the same address is due again this long after the
+# earlier one's next attempt (or the end of its claim, while it is being sent): the earlier one's
+# task releases it as soon as it is out (delivery_release_next), so this is only the sweep's
+# fallback, and it keeps the sweep from queueing the waiting notices again and again.
+BEHIND = dt.timedelta(seconds=30)
 
 
 def _behind_earlier(
@@ -206,9 +208,8 @@ def _behind_earlier(
 ) -> dt.datetime | None:
     """In order per recipient: an SMS or e-mail waits while an earlier notice to the same number
     or address is not out yet (after a gateway outage the oldest goes first, then the next). None
-    when nothing earlier is waiting; else when to try again: the earlier one's next attempt, or
-    shortly when it is due or being sent now. Push goes per device and out of order (a device
-    shows the newest on top anyway)."""
+    when nothing earlier is waiting; else when the sweep should look at it again. Push goes per
+    device and out of order (a device shows the newest on top anyway)."""
     if channel == Channel.PUSH:
         return None
     earlier = (
@@ -221,30 +222,36 @@ def _behind_earlier(
         )
         .exclude(pk=delivery_id)
         .order_by("next_attempt_at")
-        .values_list("status", "next_attempt_at")
+        .values_list("status", "next_attempt_at", "claimed_until")
         .first()
     )
     if earlier is None:
         return None
-    status, next_attempt_at = earlier
-    if status == DeliveryStatus.PENDING and next_attempt_at > now:
-        return max(next_attempt_at, now)
-    return now + BEHIND_IN_FLIGHT
+    status, next_attempt_at, claimed_until = earlier
+    its_turn = next_attempt_at if status == DeliveryStatus.PENDING else claimed_until or now
+    return max(its_turn, now) + BEHIND
 
 
-def next_in_line(delivery_id: str) -> str | None:
+def delivery_release_next(delivery_id: str) -> str | None:
     """After a delivery is out (or given up): the oldest notice still waiting for the same number
-    or address, to be tried now instead of at its next sweep."""
+    or address, made due now if it was only waiting for its turn (one that failed on its own keeps
+    its back-off). Its id, for the caller to queue, or None."""
     done = Delivery.objects.filter(pk=delivery_id).values_list("channel", "address").first()
     if done is None or done[0] == Channel.PUSH:
         return None
     found = (
         Delivery.objects.filter(channel=done[0], address=done[1], status=DeliveryStatus.PENDING)
         .order_by("notification__created_at", "notification_id")
-        .values_list("pk", flat=True)
+        .values_list("pk", "last_error")
         .first()
     )
-    return None if found is None else str(found)
+    if found is None:
+        return None
+    if not found[1]:
+        Delivery.objects.filter(pk=found[0], status=DeliveryStatus.PENDING, last_error="").update(
+            next_attempt_at=timezone.now()
+        )
+    return str(found[0])
 
 
 def deliveries_due(*, now: dt.datetime | None = None) -> list[str]:
