@@ -187,7 +187,7 @@ def test_kill_9_of_web_nodes_mid_rush_loses_no_booking_or_case_and_makes_none_tw
 
 
 async def _probe(
-    browser: Browser, path: str, until: asyncio.Event, log: list[tuple[float, int | str, str, bool]]
+    browser: Browser, path: str, until: asyncio.Event, log: list[tuple[float, int | str, str, bool]], odd: list[str]
 ) -> None:
     """A resident reloading a page that reads the database, every 50 ms: (when, status,
     Retry-After, a traceback in the body)."""
@@ -195,6 +195,8 @@ async def _probe(
         try:
             answer = await browser.request("GET", path, timeout=15)
             log.append((time.monotonic(), answer.status, answer.header("retry-after"), b"Traceback" in answer.body))
+            if answer.status not in (200, 503):
+                odd.append(f"{answer.status}: {answer.body[:2000].decode(errors='replace')}")
         except Exception as error:
             log.append((time.monotonic(), error.__class__.__name__, "", False))
         await asyncio.sleep(0.05)
@@ -212,7 +214,8 @@ def test_postgresql_restart_mid_rush_answers_503_with_retry_after_and_recovers_w
             await asyncio.sleep(2.0)  # the rush under way
             done = asyncio.Event()
             log: list[tuple[float, int | str, str, bool]] = []
-            probing = asyncio.create_task(_probe(probe, "/cases/", done, log))
+            odd: list[str] = []  # the bodies of answers other than 200 and 503, for the report
+            probing = asyncio.create_task(_probe(probe, "/cases/", done, log, odd))
             await asyncio.sleep(0.5)
             stopped_at = time.monotonic()
             await asyncio.to_thread(primary.stop, "fast")
@@ -238,6 +241,7 @@ def test_postgresql_restart_mid_rush_answers_503_with_retry_after_and_recovers_w
                     ),
                     "probe_tracebacks": len([entry for entry in log if entry[3]]),
                     "probe_other_than_200_or_503": sorted({str(s) for _, s, _, _ in log if s not in (200, 503)}),
+                    "probe_other_bodies": odd[:3],
                 }
             )
         probe.close()
