@@ -169,16 +169,23 @@ fuzz-fhir: setup
 deploy-smoke: build nginx psql
 	deploy/smoke
 
-# Fault injection (tests/faults/, skipped by the normal suite): kill -9 of the task worker in the
-# middle of deliveries FAULTS_KILLS times, against a local SMS gateway and SMTP server that count
-# what they receive; fails on any notice lost or received twice. On PostgreSQL (pytest-django makes
-# test_<database>). make faults FAULTS_SHORT=1 is the short form .ci/run runs (5 kills).
+# Fault injection (tests/faults/, skipped by the normal suite; docs/operations.md, "Faults and
+# recovery"): kill -9 of the task worker mid-delivery FAULTS_KILLS times (local SMS gateway and SMTP
+# server counting what they receive); the SMS gateway and mail server down 30 simulated minutes;
+# on deploy/nodes' layout of the test's own (its own PostgreSQL cluster, PgBouncer, Redis, nginx,
+# two gunicorn nodes): kill -9 of web nodes FAULTS_KILLS times mid-rush of bookings and cases,
+# FAULTS_PG_RESTARTS restarts of its PostgreSQL (503 + Retry-After, back within 5 s), and Redis
+# down. On PostgreSQL (pytest-django makes test_<database>). make faults FAULTS_SHORT=1 is the
+# short form (5 kills each, one restart).
 FAULTS_KILLS ?= 200
+FAULTS_PG_RESTARTS ?= 3
 FAULTS_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/vk_faults)
 
-faults: setup
-	VK_FAULTS=1 FAULTS_KILLS=$(if $(FAULTS_SHORT),5,$(FAULTS_KILLS)) DATABASE_URL=$(FAULTS_DATABASE_URL) \
-		.venv/bin/pytest -n 0 -p no:logging -s -q tests/faults
+faults: setup nginx pgbouncer redis postgresql-server
+	VK_FAULTS=1 FAULTS_KILLS=$(if $(FAULTS_SHORT),5,$(FAULTS_KILLS)) \
+		FAULTS_PG_RESTARTS=$(if $(FAULTS_SHORT),1,$(FAULTS_PG_RESTARTS)) \
+		FAULTS_POOL_SLOTS=$(if $(FAULTS_SHORT),3000,20000) DATABASE_URL=$(FAULTS_DATABASE_URL) \
+		nice -n 10 .venv/bin/pytest -n 0 -p no:logging -s -q tests/faults
 
 # Backup and point-in-time recovery as docs/operations.md describes them, on two throw-away
 # clusters, with audit_verify on the restored database (deploy/restore-drill).

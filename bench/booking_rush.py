@@ -565,7 +565,7 @@ def sequential_cost(data: Data) -> dict[str, Any]:
                 f"SELECT quote_literal(slot_id) FROM bench_hot_slot WHERE n = {rng.randint(1, len(hot))}"  # noqa: S608
             ).fetchone()
             for statement in statements:
-                bare.execute(statement.replace(":slot", slot).replace(":patient", patient))  # type: ignore[arg-type]
+                bare.execute(statement.replace(":slot", slot).replace(":patient", patient))
         bare_figures = {
             "postgres_cpu_ms": round((_ticks(pid) - ticks) / TICK * 1000 / count, 3),
             "wall_ms": round((time.perf_counter() - began) * 1000 / count, 3),
@@ -1363,13 +1363,11 @@ def run() -> dict[str, object]:
             log(f"  {flood['outcomes']}, failures {flood['failures']}, 503 p99 {flood['latency_503'].get('p99_ms')} ms")
             reset(data)
             connection.close()
-            naive = summarise_round(
-                *step(
-                    f"naive view, {GOAL_AT} clients",
-                    lambda: asyncio.run(naive_round(server, data, GOAL_AT, server.process.pid)),
-                ),
-                GOAL_AT,
+            naive_records, naive_hot, naive_t0, naive_t1, naive_cpu = step(
+                f"naive view, {GOAL_AT} clients",
+                lambda: asyncio.run(naive_round(server, data, GOAL_AT, server.process.pid)),
             )
+            naive = summarise_round(naive_records, naive_hot, naive_t0, naive_t1, naive_cpu, GOAL_AT)
             naive["double_bookings_in_database"] = double_bookings(data)
             log(f"  {naive['bookings_per_second']} bookings/s, POST p99 {naive['post_latency'].get('p99_ms')} ms")
             reset(data)

@@ -5,7 +5,9 @@
 A WebSocket is accepted only from a page of one of our own hosts (the Origin header against
 ALLOWED_HOSTS) and carries the visitor's session (the same cookie as the pages); the consumer then
 asks the video policy, as a page's selector does. The session and its user are read in the
-consumer's own database call, with its ticket (identity/sockets.py), not in one of their own."""
+consumer's own database call, with its ticket (identity/sockets.py), not in one of their own. While
+Redis (the channel layer, the sessions) cannot be reached, a socket is closed with 1013 "Try Again
+Later" (core.degraded)."""
 
 import os
 
@@ -19,6 +21,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import get_resolver  # noqa: E402
 
+from vardkontakt.core.degraded import ClosesSocketsWhileRedisIsDown  # noqa: E402
 from vardkontakt.identity.sockets import socket_auth  # noqa: E402
 from vardkontakt.video.routing import websocket_urlpatterns  # noqa: E402
 
@@ -30,6 +33,8 @@ get_resolver().url_patterns  # noqa: B018
 application = ProtocolTypeRouter(
     {
         "http": http_application,
-        "websocket": AllowedHostsOriginValidator(socket_auth(URLRouter(websocket_urlpatterns))),
+        "websocket": ClosesSocketsWhileRedisIsDown(
+            AllowedHostsOriginValidator(socket_auth(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )

@@ -244,12 +244,16 @@ TRUSTED_PROXIES = env_list("VK_TRUSTED_PROXIES", [])
 REDIS_URL = env_str("VK_REDIS_URL", "")
 # Installations (or test runs) sharing one Redis database keep apart by the prefix.
 CACHE_KEY_PREFIX = env_str("VK_CACHE_KEY_PREFIX", "vk")
+# A Redis that does not answer fails a request within a second or two (503, docs/operations.md
+# "Redis down") instead of holding a web thread for the kernel's TCP timeout.
+REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
 CACHES: dict[str, dict[str, Any]] = {
     "default": (
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": REDIS_OPTIONS,
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "vardkontakt"}
@@ -264,6 +268,7 @@ if REDIS_URL:
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": f"{CACHE_KEY_PREFIX}-session",
+        "OPTIONS": REDIS_OPTIONS,
     }
     SESSION_CACHE_ALIAS = "sessions"
     SESSION_ENGINE = "vardkontakt.identity.sessions"

@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
+from vardkontakt.core.degraded import REDIS_UNREACHABLE
+
 # How long a browser (and a client library honouring Retry-After) waits before asking again while
 # the database is unreachable: a PostgreSQL restart or a failover takes seconds, not minutes.
 DATABASE_UNAVAILABLE_RETRY_AFTER = 5
@@ -37,19 +39,28 @@ def database_unavailable(exception: BaseException | None) -> bool:
     return isinstance(exception, (OperationalError, InterfaceError))
 
 
+def redis_unavailable(exception: BaseException | None) -> bool:
+    """Redis (sessions, the cache, the video channel layer where VK_REDIS_URL is set) unreachable."""
+    return isinstance(exception, REDIS_UNREACHABLE)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     # Django calls this inside its exception handler, so the exception is the one in flight.
-    if database_unavailable(sys.exc_info()[1]):
+    exception = sys.exc_info()[1]
+    if database_unavailable(exception):
         return service_unavailable(request)
+    if redis_unavailable(exception):
+        return service_unavailable(request, cause="sessions")
     # Without the request: the context processors read the session and the user, and the failure
     # being handled may be in exactly those.
     return HttpResponse(render_to_string("core/500.html"), status=500)
 
 
-def service_unavailable(request: HttpRequest) -> HttpResponse:
-    """503 with Retry-After while the database is down: a plain page rendered without the request,
-    so no context processor (the signed-in user, the inbox counts) touches the database again."""
-    body = render_to_string("core/503.html", {"retry_after": DATABASE_UNAVAILABLE_RETRY_AFTER})
+def service_unavailable(request: HttpRequest, cause: str = "database") -> HttpResponse:
+    """503 with Retry-After while the database (or Redis, ``cause="sessions"``) is down: a plain
+    page rendered without the request, so no context processor (the signed-in user, the inbox
+    counts) touches the database or the session again."""
+    body = render_to_string("core/503.html", {"retry_after": DATABASE_UNAVAILABLE_RETRY_AFTER, "cause": cause})
     response = HttpResponse(body, status=503)
     response["Retry-After"] = str(DATABASE_UNAVAILABLE_RETRY_AFTER)
     response["Cache-Control"] = "no-store"

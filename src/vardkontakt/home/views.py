@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import caches
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -18,6 +19,7 @@ from vardkontakt.access.acting import acting_for
 from vardkontakt.cases.inbox_counts import inbox_counts_for_staff
 from vardkontakt.cases.selectors import case_counts
 from vardkontakt.core import replica
+from vardkontakt.core.degraded import REDIS_UNREACHABLE
 from vardkontakt.core.tasks import heartbeat_age_seconds
 from vardkontakt.home.notices import link_of, notices_for
 from vardkontakt.home.selectors import home_offers
@@ -147,6 +149,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
     # The replica only serves declared reads, which fall back to the primary: a replica that lags
     # or is down makes the node "degraded", never unhealthy (the balancer keeps sending to it).
     degraded = False
+    if settings.REDIS_URL:
+        # Sessions, the cache and the video channel layer: without Redis the public pages and this
+        # check still answer, logins and pages that need one answer 503 (docs/operations.md,
+        # "Redis down"). Degraded, not unhealthy: every node shares the one Redis, so taking this
+        # node out of the balancer would help nobody.
+        try:
+            caches["default"].get("vk-healthz")
+            checks["redis"] = "ok"
+        except REDIS_UNREACHABLE as exc:
+            checks["redis"] = f"down ({exc.__class__.__name__}): logins and pages that need one answer 503"
+            degraded = True
     if replica.configured():
         found = replica.state()
         checks["replica_lag_seconds"] = found.lag_seconds
@@ -157,7 +170,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
             checks["replica"] = f"lagging more than {settings.REPLICA_MAX_LAG_SECONDS} s: its reads go to the primary"
         else:
             checks["replica"] = "ok"
-        degraded = checks["replica"] != "ok"
+        degraded |= checks["replica"] != "ok"
     status = "unhealthy" if not healthy else "degraded" if degraded else "ok"
     return JsonResponse(
         {"status": status, "checks": checks, "time": timezone.now().isoformat()},

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
 
+from vardkontakt.core.degraded import REDIS_UNREACHABLE
 from vardkontakt.identity.middleware import AUTH_AT, SEEN_AT
 
 # How long an ended session's key outlives its limit: the next request still finds it and is told
@@ -27,6 +28,22 @@ GRACE_SECONDS = 15 * 60
 
 
 class SessionStore(CacheSessionStore):
+    def load(self) -> dict[str, Any]:
+        """Django's cache store takes any error of the cache for "no session" and starts an empty
+        one: with Redis down every resident would silently become a visitor (and a login would then
+        fail on the write). A Redis that cannot be reached is raised instead, and the error handler
+        answers 503 with Retry-After (core.views.server_error; docs/operations.md, "Redis down")."""
+        try:
+            data = self._cache.get(self.cache_key)  # type: ignore[attr-defined]
+        except REDIS_UNREACHABLE:
+            raise
+        except Exception:
+            data = None
+        if data is not None:
+            return dict(data)
+        self._session_key = None
+        return {}
+
     def lifetime(self, data: dict[str, Any]) -> int:
         """Seconds the stored session may live: to its idle or absolute limit (whichever comes
         first) plus the grace, for a logged-in session; Django's expiry otherwise (a login not yet

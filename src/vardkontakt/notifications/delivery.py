@@ -6,12 +6,14 @@ worker's task (tasks.deliver) calls delivery_attempt here.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import smtplib
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db.models import F, Q
 from django.templatetags.static import static
 from django.utils import timezone
@@ -27,7 +29,7 @@ MAX_ATTEMPTS = 48  # about two days of hourly retries: a gateway outage does not
 CLAIM = dt.timedelta(minutes=2)
 
 
-def _send(delivery: Delivery) -> str:
+def _send(delivery: Delivery, mail_connection: BaseEmailBackend) -> str:
     message = messages.render(
         delivery.notification.kind, language=delivery.language, context=delivery.notification.context
     )
@@ -41,8 +43,12 @@ def _send(delivery: Delivery) -> str:
         settings.DEFAULT_FROM_EMAIL,
         [delivery.address],
         headers={"Message-ID": message_id(delivery)},
+        connection=mail_connection,
     )
     try:
+        # Opened here and closed by the caller after the commit (delivery_attempt): the QUIT
+        # exchange is not part of the window in which a killed worker has sent without knowing.
+        mail_connection.open()
         email.send()
     except smtplib.SMTPRecipientsRefused as exc:
         raise sms.DeliveryError(f"recipient refused: {exc.recipients}", permanent=True) from exc
@@ -115,7 +121,8 @@ def _push(delivery: Delivery, message: messages.OutgoingMessage) -> str:
 
 
 def delivery_attempt(delivery_id: str) -> str | None:
-    """Try one delivery if it is due. Returns its status afterwards, or None if it was not ours.
+    """Try one delivery if it is due. Returns its status afterwards, or None if it was not ours
+    (claimed by another worker, not due, or waiting behind an earlier notice to the same address).
     A failure that will be tried again is left PENDING with its next_attempt_at (the task queues
     that attempt; the outbox sweep finds it too).
 
@@ -126,8 +133,18 @@ def delivery_attempt(delivery_id: str) -> str | None:
     now = timezone.now()
     # Read before claiming: a delivery still SENDING was in flight when its worker died, and may
     # have reached the gateway.
-    before = Delivery.objects.filter(pk=delivery_id).values_list("status", "claimed_until").first()
+    before = (
+        Delivery.objects.filter(pk=delivery_id)
+        .values_list("status", "next_attempt_at", "channel", "address", "notification__created_at", "notification_id")
+        .first()
+    )
     interrupted = bool(before and before[0] == DeliveryStatus.SENDING)
+    due = bool(before and before[0] == DeliveryStatus.PENDING and before[1] <= now)
+    if before and due and (wait := _behind_earlier(delivery_id, *before[2:], now)):
+        # Not now: the earlier one's task queues this one when it is out (delivery_release_next);
+        # the outbox sweep finds it at ``wait`` otherwise.
+        Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(next_attempt_at=wait)
+        return None
     claimed = (
         Delivery.objects.filter(pk=delivery_id)
         .filter(
@@ -148,8 +165,17 @@ def delivery_attempt(delivery_id: str) -> str | None:
         delivery.claimed_until = now + BACKOFF[min(delivery.attempts - 1, len(BACKOFF) - 1)]
         delivery.save(update_fields=["claimed_until", "last_error"])
         return delivery.status
+    mail_connection = get_connection()
     try:
-        provider_id = provider_id or _send(delivery)
+        return _attempt(delivery, provider_id, now, mail_connection)
+    finally:
+        with contextlib.suppress(Exception):  # the message is out or not; QUIT failing changes nothing
+            mail_connection.close()
+
+
+def _attempt(delivery: Delivery, provider_id: str, now: dt.datetime, mail_connection: BaseEmailBackend) -> str:
+    try:
+        provider_id = provider_id or _send(delivery, mail_connection)
     except sms.DeliveryError as error:
         delivery.last_error = str(error)[:500]
         if error.permanent or delivery.attempts >= MAX_ATTEMPTS:
@@ -170,6 +196,64 @@ def delivery_attempt(delivery_id: str) -> str | None:
     return delivery.status
 
 
+# A notice waiting behind an earlier one to the same address is due again this long after the
+# earlier one's next attempt (or the end of its claim, while it is being sent): the earlier one's
+# task releases it as soon as it is out (delivery_release_next), so this is only the sweep's
+# fallback, and it keeps the sweep from queueing the waiting notices again and again.
+BEHIND = dt.timedelta(seconds=30)
+
+
+def _behind_earlier(
+    delivery_id: str, channel: str, address: str, created_at: dt.datetime, notification_id: object, now: dt.datetime
+) -> dt.datetime | None:
+    """In order per recipient: an SMS or e-mail waits while an earlier notice to the same number
+    or address is not out yet (after a gateway outage the oldest goes first, then the next). None
+    when nothing earlier is waiting; else when the sweep should look at it again. Push goes per
+    device and out of order (a device shows the newest on top anyway)."""
+    if channel == Channel.PUSH:
+        return None
+    earlier = (
+        Delivery.objects.filter(
+            channel=channel, address=address, status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]
+        )
+        .filter(
+            Q(notification__created_at__lt=created_at)
+            | Q(notification__created_at=created_at, notification_id__lt=notification_id)
+        )
+        .exclude(pk=delivery_id)
+        .order_by("next_attempt_at")
+        .values_list("status", "next_attempt_at", "claimed_until")
+        .first()
+    )
+    if earlier is None:
+        return None
+    status, next_attempt_at, claimed_until = earlier
+    its_turn = next_attempt_at if status == DeliveryStatus.PENDING else claimed_until or now
+    return max(its_turn, now) + BEHIND
+
+
+def delivery_release_next(delivery_id: str) -> str | None:
+    """After a delivery is out (or given up): the oldest notice still waiting for the same number
+    or address, made due now if it was only waiting for its turn (one that failed on its own keeps
+    its back-off). Its id, for the caller to queue, or None."""
+    done = Delivery.objects.filter(pk=delivery_id).values_list("channel", "address").first()
+    if done is None or done[0] == Channel.PUSH:
+        return None
+    found = (
+        Delivery.objects.filter(channel=done[0], address=done[1], status=DeliveryStatus.PENDING)
+        .order_by("notification__created_at", "notification_id")
+        .values_list("pk", "last_error")
+        .first()
+    )
+    if found is None:
+        return None
+    if not found[1]:
+        Delivery.objects.filter(pk=found[0], status=DeliveryStatus.PENDING, last_error="").update(
+            next_attempt_at=timezone.now()
+        )
+    return str(found[0])
+
+
 def deliveries_due(*, now: dt.datetime | None = None) -> list[str]:
     """Deliveries the worker should try now (also those whose task was lost, or whose sender died)."""
     now = now or timezone.now()
@@ -177,4 +261,5 @@ def deliveries_due(*, now: dt.datetime | None = None) -> list[str]:
         Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
         | Q(status=DeliveryStatus.SENDING, claimed_until__lt=now)
     )
-    return [str(pk) for pk in due.values_list("pk", flat=True)[:500]]
+    # Oldest notice first: after an outage, each recipient's notices go out in the order written.
+    return [str(pk) for pk in due.order_by("notification__created_at", "pk").values_list("pk", flat=True)[:500]]

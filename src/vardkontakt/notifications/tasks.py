@@ -2,16 +2,20 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from vardkontakt.notifications.delivery import deliveries_due, delivery_attempt
+from vardkontakt.notifications.delivery import deliveries_due, delivery_attempt, delivery_release_next
 from vardkontakt.notifications.models import Delivery, DeliveryStatus
 
 
 @task()
 def deliver(delivery_id: str) -> None:
-    if delivery_attempt(delivery_id) == DeliveryStatus.PENDING:
+    status = delivery_attempt(delivery_id)
+    if status == DeliveryStatus.PENDING:
         # It failed and will be tried again: queue that attempt for when it is due.
         retry_at = Delivery.objects.values_list("next_attempt_at", flat=True).get(pk=delivery_id)
         deliver.using(run_after=retry_at).enqueue(delivery_id)
+    elif status in (DeliveryStatus.SENT, DeliveryStatus.FAILED) and (waiting := delivery_release_next(delivery_id)):
+        # In order per recipient: the next notice to the same address waited for this one.
+        deliver.enqueue(waiting)
 
 
 @task()

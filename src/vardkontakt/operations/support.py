@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
+from vardkontakt.core.degraded import cache_quietly, cached
 from vardkontakt.organisation.models import Region
 
 # The seed's hours (SPEC §8): weekdays 06–22, the footer's words. Each region keeps its own
@@ -39,11 +40,11 @@ def footer_support_hours() -> str:
     when they differ (the support page lists each region's). The times are cached for a few
     minutes, and forgotten when a region is saved (receivers), so a page costs no query for them;
     the words are made per request, in the reader's language."""
-    kept = cache.get(FOOTER_HOURS_KEY)
+    kept = cached(FOOTER_HOURS_KEY)
     if kept is None:
         found = set(Region.objects.values_list("support_opens", "support_closes").distinct()[:2])
         kept = found.pop() if len(found) == 1 else () if found else (SUPPORT_OPENS, SUPPORT_CLOSES)
-        cache.set(FOOTER_HOURS_KEY, kept, FOOTER_HOURS_SECONDS)
+        cache_quietly(FOOTER_HOURS_KEY, kept, FOOTER_HOURS_SECONDS)
     return support_hours(*kept) if kept else ""
 
 

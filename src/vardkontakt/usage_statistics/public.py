@@ -16,9 +16,9 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.utils import timezone
 
+from vardkontakt.core.degraded import cache_quietly, cached
 from vardkontakt.core.replica import reads_from_replica
 from vardkontakt.organisation.models import CareUnit
 from vardkontakt.usage_statistics.figures import ResponseTime, response_times
@@ -44,11 +44,10 @@ class PublicRow:
 def public_response_times(today: dt.date | None = None) -> tuple[Period, list[PublicRow]]:
     period = days_back(DAYS, today or timezone.localdate())
     key = f"usage_statistics:public:{period.first_day.isoformat()}"
-    cached: dict[uuid.UUID, ResponseTime] | None = cache.get(key)
-    if cached is None:
-        cached = response_times(period)
-        cache.set(key, cached, CACHE_SECONDS)
-    found = cached
+    found: dict[uuid.UUID, ResponseTime] | None = cached(key)
+    if found is None:
+        found = response_times(period)
+        cache_quietly(key, found, CACHE_SECONDS)
     rows = []
     for unit in live_units():
         figure = found.get(unit.pk)

@@ -1,0 +1,66 @@
+"""The multi-node layout the node fault tests share (tests/faults/test_nodes.py).
+
+deploy/nodes/layout.py on free ports in a temporary directory: a PostgreSQL cluster of the
+test's own (initdb; never the machine's on 5432, which other work uses), PgBouncer in transaction
+pooling mode, a Redis of its own, two gunicorn web nodes behind nginx, one task worker (it delivers
+the bookings' notices; /healthz wants its heartbeat); no replica (not part of these faults). Everything
+is stopped and removed after the module, also when a test fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from deploy.nodes.layout import PYTHON, Layout  # noqa: E402
+
+
+@dataclass
+class NodesData:
+    unit_id: str
+    visit_type_id: str
+    pool: list[str]
+    sessions: list[str]
+    service_id: str
+
+
+@pytest.fixture(scope="module")
+def nodes() -> Iterator[tuple[Layout, NodesData]]:
+    with tempfile.TemporaryDirectory(prefix="vardkontakt-faults.") as tmp:
+        os.chmod(tmp, 0o755)  # noqa: S103 (PostgreSQL and PgBouncer run as postgres below it)
+        # One gunicorn worker process per node (12 threads): a killed node is back sooner on a
+        # small machine, and each node still serves requests concurrently.
+        layout = Layout(
+            Path(tmp) / "layout",
+            web_nodes=2,
+            workers=1,
+            replica=False,
+            database="vk_faults_nodes",
+            web_env={"VK_WEB_WORKERS": "1"},
+        )
+        layout.up()
+        try:
+            out = Path(tmp) / "data.json"
+            env = {**layout.app_env(), "DATABASE_URL": layout.primary_url, "VK_DB_POOLER": ""}
+            done = subprocess.run(
+                [PYTHON, "-m", "tests.faults.nodes_data", str(out)],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr.decode(errors="replace")[-4000:]
+            yield layout, NodesData(**json.loads(out.read_text()))
+        finally:
+            layout.down()
