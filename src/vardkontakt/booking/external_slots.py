@@ -241,10 +241,10 @@ def _publish_slots(
     }
     wanted_keys = {s.schedule_key for _, s in slots if s.schedule_key and s.schedule_key not in by_key}
     wanted_ids = {s.schedule_id for _, s in slots if s.schedule_id}
-    for schedule in ExternalSchedule.objects.filter(
+    for found in ExternalSchedule.objects.filter(
         Q(identifier__in=wanted_keys) | Q(pk__in=wanted_ids), source_system=source_system
     ):
-        by_key.setdefault(schedule.identifier, schedule)
+        by_key.setdefault(found.identifier, found)
     by_id = {schedule.pk: schedule for schedule in by_key.values()}
     done: list[tuple[int, Published]] = []
     for index, item in slots:
@@ -505,18 +505,16 @@ def external_cancel_online(*, actor: Patient, appointment_id: uuid.UUID | str) -
 # --- the source system: an appointment naming a slot, and $cancel ---------------------------------
 
 
-def external_cancel_by_source(
-    *, row: ExternalAppointment, reason: str, actor: Actor
-) -> tuple[ExternalAppointment, bool]:
+def external_cancel_by_source(*, row: ExternalAppointment, reason: str, actor: Actor) -> ExternalAppointment:
     """``$cancel``: the source cancels one of its appointments (its slot, if any, is free again).
-    Returns (the appointment, whether it changed): cancelling a cancelled one changes nothing."""
+    Cancelling a cancelled one changes nothing."""
     now = timezone.now()
     with transaction.atomic():
         row = (
             ExternalAppointment.objects.select_for_update(of=("self",)).select_related("patient", "unit").get(pk=row.pk)
         )
         if row.status == ExternalStatus.CANCELLED:
-            return row, False
+            return row
         if not row.is_open and row.status not in (ExternalStatus.ARRIVED, ExternalStatus.CHECKED_IN):
             raise ExternalRefused(
                 [Problem(0, f"the appointment is {row.status}: it cannot be cancelled", "business-rule")]
@@ -531,4 +529,4 @@ def external_cancel_by_source(
             request.answered_at = now
             request.save(update_fields=["status", "answered_at"])
         audit(actor=actor, action=PUBLISH, patient=row.patient, obj=row, unit=row.unit, detail="Appointment cancelled")
-    return row, True
+    return row
