@@ -329,6 +329,15 @@ def earlier_time_of(booking: Booking, *, now: dt.datetime) -> EarlierTime:
 # --- times other booking systems publish for residents to book here ------------------------------
 
 
+def unit_live(*, unit_id: uuid.UUID | str) -> CareUnit:
+    """A unit open to residents, whether or not anything is free there just now (a published time
+    that has gone is then refused in words, not as a page not found)."""
+    unit = CareUnit.objects.filter(pk=unit_id, live=True).first()
+    if unit is None:
+        raise Http404
+    return unit
+
+
 def external_schedules_offered(
     *, reader: Patient, subject: Patient, unit: CareUnit
 ) -> list[tuple[ExternalSchedule, int]]:

@@ -136,7 +136,7 @@ def visit_types(request: PatientRequest, unit_id: uuid.UUID) -> HttpResponse:
 @require_GET
 def external_slots_list(request: PatientRequest, unit_id: uuid.UUID, schedule_id: uuid.UUID) -> HttpResponse:
     """The free times another booking system published for residents to book here, by day."""
-    unit = selectors.unit_booking_online(unit_id=unit_id)
+    unit = selectors.unit_live(unit_id=unit_id)
     schedule, days = selectors.external_slot_days(
         reader=request.patient, subject=_subject(request), unit=unit, schedule_id=schedule_id
     )
@@ -156,7 +156,7 @@ def external_book(request: PatientRequest, unit_id: uuid.UUID, slot_id: uuid.UUI
     meanwhile), then book (POST): an appointment of the slot's booking system. A double click
     books once; a hold that ran out is no hindrance while nobody else has taken the time."""
     subject = _subject(request)
-    unit = selectors.unit_booking_online(unit_id=unit_id)
+    unit = selectors.unit_live(unit_id=unit_id)
     if request.method == "POST":
         try:
             row = external_slots.slot_book_online(reader=request.patient, subject=subject, unit=unit, slot_id=slot_id)
