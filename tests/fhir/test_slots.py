@@ -26,6 +26,7 @@ from tests.fhir.appointment_helpers import (
     booking_system,
 )
 from tests.fhir.test_api import Integration
+from vardkontakt.access.models import AuditEntry
 from vardkontakt.booking.external_models import ExternalAppointment, ExternalSchedule, ExternalSlot
 from vardkontakt.booking.external_slots import slot_hold
 from vardkontakt.fhir.importer import HSA_SYSTEM, PERSONNUMMER_SYSTEM
@@ -194,6 +195,8 @@ def test_book_takes_the_slot_for_the_resident_and_the_slot_reads_busy(pasis, pub
         published.schedule.unit,
     )
     assert (row.starts_at, row.ends_at) == (published.starts_at, published.ends_at)
+    entry = AuditEntry.objects.get(action="booking.external.import")
+    assert (entry.actor_kind, entry.patient_id, entry.object_id) == ("system", str(personas.tolvan.pk), str(row.pk))
     assert pasis.get(f"/fhir/Slot/{published.pk}").json()["status"] == "busy"
     # A second $book of the same slot (for anyone) is a conflict; nothing more is written.
     again = pasis.post(BOOK, booking_of(published, number=personas.other_patient.personnummer))
@@ -272,6 +275,8 @@ def test_cancel_frees_the_slot_with_the_reason_and_twice_is_once(pasis, publishe
     assert answer.json()["status"] == "cancelled"
     assert answer.json()["cancelationReason"] == {"text": "Patienten ringde"}
     assert pasis.get(f"/fhir/Slot/{published.pk}").json()["status"] == "free"
+    logged = AuditEntry.objects.filter(action="booking.external.import", detail="Appointment cancelled").get()
+    assert (logged.actor_kind, logged.object_id) == ("system", booked["id"])
     again = pasis.post(f"/fhir/Appointment/{booked['id']}/$cancel", reason)
     assert (again.status_code, again.json()["meta"]["versionId"]) == (200, answer.json()["meta"]["versionId"])
     # The slot is free: it can be booked again.
