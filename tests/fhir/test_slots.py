@@ -10,6 +10,7 @@ import uuid
 import pytest
 import time_machine
 from django.utils import timezone
+from django.utils.http import urlencode
 from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.schedule import Schedule
@@ -332,3 +333,31 @@ def test_the_openapi_document_lists_the_new_paths():
     paths = openapi_description()["paths"]
     assert {"/fhir/Appointment/$book", "/fhir/Appointment/{id}/$cancel"} <= set(paths)
     assert {"/fhir/Schedule", "/fhir/Slot", "/fhir/Slot/{id}", "/fhir/Schedule/_search"} <= set(paths)
+
+
+def test_a_residents_booking_and_cancellation_are_read_back_by_the_source(pasis, published, personas):
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.helpers import login_as
+    from vardkontakt.identity.models import User
+
+    since = timezone.now() - dt.timedelta(seconds=1)
+    tolvan = login_as(Client(), User.objects.get_or_create_for_patient(personas.tolvan))
+    confirm = reverse("booking:external_book", args=[published.schedule.unit_id, published.pk])
+    assert tolvan.get(confirm).status_code == 200
+    assert pasis.get(f"/fhir/Slot/{published.pk}").json()["status"] == "busy"  # held
+    assert tolvan.post(confirm).status_code == 302
+    row = ExternalAppointment.objects.get()
+    query = urlencode({"patient": personas.tolvan.pk, "_lastUpdated": f"gt{since.isoformat()}"})
+    found = pasis.get(f"/fhir/Appointment?{query}").json()
+    assert [e["resource"]["id"] for e in found["entry"]] == [str(row.pk)]
+    assert found["entry"][0]["resource"]["slot"] == [{"reference": f"Slot/{published.pk}"}]
+    tolvan.post(reverse("booking:external_cancel", args=[row.pk]))
+    feed = pasis.get("/fhir/Appointment/_history?_since=0").json()
+    Bundle.model_validate(feed)
+    kinds = [entry["extension"][1]["valueCode"] for entry in feed["entry"]]
+    assert kinds == ["booked", "cancelled"]
+    assert {entry["resource"]["id"] for entry in feed["entry"]} == {str(row.pk)}
+    assert feed["entry"][1]["resource"]["status"] == "cancelled"
+    assert pasis.get(f"/fhir/Slot/{published.pk}").json()["status"] == "free"
