@@ -361,3 +361,21 @@ def test_a_residents_booking_and_cancellation_are_read_back_by_the_source(pasis,
     assert {entry["resource"]["id"] for entry in feed["entry"]} == {str(row.pk)}
     assert feed["entry"][1]["resource"]["status"] == "cancelled"
     assert pasis.get(f"/fhir/Slot/{published.pk}").json()["status"] == "free"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"resourceType": "Parameters", "parameter": 5},
+        {"resourceType": "Parameters", "parameter": [{"name": "appointment", "resource": "x"}]},
+        {"resourceType": "Appointment", "slot": "Slot/x"},
+        {"resourceType": "Appointment", "slot": [{"reference": "Slot/not-a-uuid"}]},
+    ],
+)
+def test_a_malformed_book_is_refused_with_an_operation_outcome(pasis, published, body):
+    answer = pasis.post(BOOK, body)
+    assert answer.status_code in (400, 422), answer.content
+    assert answer.json()["resourceType"] == "OperationOutcome"
+    booked = pasis.post(BOOK, parameters(booking_of(published))).json()
+    odd = {"resourceType": "Parameters", "parameter": 5}
+    assert pasis.post(f"/fhir/Appointment/{booked['id']}/$cancel", odd).status_code == 200

@@ -173,7 +173,8 @@ def write_bundle(caller: Caller, data: dict[str, Any]) -> HttpResponse:
 
 
 def _parameter(data: dict[str, Any], name: str) -> Any:
-    for parameter in data.get("parameter") or []:
+    parameters = data.get("parameter")
+    for parameter in parameters if isinstance(parameters, list) else []:
         if isinstance(parameter, dict) and parameter.get("name") == name:
             return parameter
     return None
