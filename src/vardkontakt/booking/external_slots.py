@@ -339,11 +339,12 @@ def offered_slots(
     )
 
 
-def units_with_offered_slots() -> QuerySet[ExternalSchedule]:
+def schedules_with_offered_slots() -> QuerySet[ExternalSchedule]:
+    """Active schedules with a free, future, bookable-online slot that no appointment takes."""
     now = timezone.now()
     free = ExternalSlot.objects.filter(
         schedule=OuterRef("pk"), status=SlotStatus.FREE, bookable_online=True, starts_at__gt=now
-    )
+    ).exclude(_taken())
     return ExternalSchedule.objects.filter(Exists(free), active=True)
 
 

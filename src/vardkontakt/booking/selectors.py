@@ -87,7 +87,7 @@ def _units_online() -> QuerySet[CareUnit]:
     """Units with something to book online: visit types of their own, or times another booking
     system published for residents to book here."""
     published = VisitType.objects.filter(unit=OuterRef("pk"), bookable_online=True, active=True)
-    elsewhere = external_slots.units_with_offered_slots().filter(unit=OuterRef("pk"))
+    elsewhere = external_slots.schedules_with_offered_slots().filter(unit=OuterRef("pk"))
     return CareUnit.objects.filter(Exists(published) | Exists(elsewhere), live=True).select_related(
         "administration", "booking_settings"
     )
