@@ -109,6 +109,16 @@ appointments = ExternalAppointment.objects.filter(source_system="fuzz")
 written += appointments.count()
 if appointments.exclude(unit__hsa_id=context["own_unit"]).exists():
     problems.append("Appointments written for another unit")
+from vardkontakt.booking.external_models import ExternalSchedule, ExternalSlot
+schedules = ExternalSchedule.objects.filter(source_system="fuzz")
+slots = ExternalSlot.objects.filter(source_system="fuzz")
+written += schedules.count() + slots.count()
+if schedules.exclude(unit__hsa_id=context["own_unit"]).exists():
+    problems.append("Schedules written for another unit")
+if slots.exclude(schedule__source_system="fuzz").exists():
+    problems.append("Slots written into another source system's schedule")
+if appointments.filter(slot__isnull=False).exclude(slot__source_system="fuzz").exists():
+    problems.append("Appointments booked in another source system's slot")
 removed = RemovedEntry.objects.filter(source_system="fuzz").count()
 json.dump({"problems": problems, "rows_written": written, "tombstones": removed, "registered": new.count()},
           open(f"{OUT}/audit.json", "w"))

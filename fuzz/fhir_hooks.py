@@ -51,6 +51,19 @@ def _unit_named(resource: dict[str, Any]) -> str | None:
             identifier = actor.get("identifier") if isinstance(actor, dict) else None
             if isinstance(identifier, dict) and identifier.get("system") == HSA_SYSTEM:
                 hsa = str(identifier.get("value", ""))
+    if resource.get("resourceType") == "Schedule":
+        # Any unit named is the schedule's (the reader refuses the whole resource for one out of scope).
+        for actor in resource.get("actor") or []:
+            identifier = actor.get("identifier") if isinstance(actor, dict) else None
+            kind = actor.get("type") if isinstance(actor, dict) else None
+            if kind in ("Location", "Organization") and isinstance(identifier, dict):
+                if (
+                    identifier.get("system") == HSA_SYSTEM
+                    and str(identifier.get("value", "")).upper() != CONTEXT["own_unit"].upper()
+                ):
+                    return str(identifier.get("value", "")).upper()
+                if identifier.get("system") == HSA_SYSTEM:
+                    hsa = str(identifier.get("value", ""))
     if resource.get("resourceType") == "Organization":
         for identifier in resource.get("identifier") or []:
             if isinstance(identifier, dict) and identifier.get("system") == HSA_SYSTEM:
@@ -65,7 +78,7 @@ def _outside_scope(resource: Any) -> str:
     kind = resource.get("resourceType")
     if kind not in CONTEXT["write_types"]:
         return f"a {kind} was written without the scope system/{kind}.write"
-    if kind in RECORD_TYPES or kind in ("Organization", "Appointment"):
+    if kind in RECORD_TYPES or kind in ("Organization", "Appointment", "Schedule"):
         unit = _unit_named(resource)
         if unit is not None and unit != CONTEXT["own_unit"]:
             return f"a {kind} was written for the care unit {unit}, which the client is not registered for"
@@ -87,7 +100,8 @@ def accepted_only_within_scope(ctx: Any, response: Any, case: Any) -> bool | Non
                 raise AssertionError(f"accepted outside its scope: {why}")
         return None
     kind = parts[1] if len(parts) > 1 else ""
-    if len(parts) == 2 and method == "GET" and kind != "Appointment":  # Appointment: by patient id, no personnummer
+    # Appointment: by patient id, no personnummer; Schedule and Slot name no resident (active, schedule id).
+    if len(parts) == 2 and method == "GET" and kind not in ("Appointment", "Schedule", "Slot"):
         raise AssertionError("a search by GET was answered: identifiers would be in the URL")
     if len(parts) == 2 and method in ("POST", "PUT"):
         if why := _outside_scope(case.body if isinstance(case.body, dict) else {"resourceType": kind}):

@@ -450,6 +450,8 @@ FHIR_MAX_REQUEST_BYTES = env_int("VK_FHIR_MAX_REQUEST_BYTES", 32 * 1024 * 1024, 
 # FHIR resources nest about ten levels (a Bundle's entry, a resource, a CodeableConcept, a coding);
 # deeper JSON is refused before it is parsed (a parser recurses once per level).
 FHIR_MAX_JSON_DEPTH = env_int("VK_FHIR_MAX_JSON_DEPTH", 64, minimum=16)
+# How long a slot another booking system published is held for a resident on the confirm page.
+EXTERNAL_SLOT_HOLD_MINUTES = env_int("VK_EXTERNAL_SLOT_HOLD_MINUTES", 5, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- E-mail and SMS (content-free notices only; see notifications/messages.py) ---

@@ -160,7 +160,11 @@ PATIENT_DATA = {
     "booking:offer_claim",
     "booking:external_detail",
     "booking:external_request",
+    "booking:external_book",
+    "booking:external_cancel",
     "fhir:appointment_history",
+    "fhir:appointment_book",
+    "fhir:appointment_cancel",
     "booking_staff:book",
     "booking_staff:waiting_list",
     "booking_staff:slot",
@@ -251,6 +255,7 @@ NO_PATIENT_DATA = {
     "booking:choose_unit": "the units that book online (the subject's own first)",
     "booking:visit_types": "a unit's visit types",
     "booking:slots": "a unit's free times",
+    "booking:external_slots": "the times another booking system published at a unit (nobody's booking)",
     "booking_staff:coverage": "how much of the unit's time is open online: figures",
     "kiosk:bankid_start": "the start of an e-ID login for a kiosk (the kiosk logs who it identified)",
     "booking_staff:arrivals": "the day's arrival times by booking id, naming nobody (the book logged its read)",
@@ -310,6 +315,8 @@ ELSEWHERE = {
     "kiosk:bankid_poll": "tests/checkin/test_kiosk.py::test_a_bankid_login_completed_on_the_phone_is_taken_by_its_kiosk_once",
     "kiosk:register": "tests/checkin/test_kiosk.py::test_the_registration_link_works_once",
     "fhir:appointment_history": "tests/fhir/test_appointment_feed.py::test_the_feed_tells_what_a_resident_booked_moved_and_cancelled_in_order",
+    "fhir:appointment_book": "tests/fhir/test_slots.py::test_book_takes_the_slot_for_the_resident_and_the_slot_reads_busy",
+    "fhir:appointment_cancel": "tests/fhir/test_slots.py::test_cancel_frees_the_slot_with_the_reason_and_twice_is_once",
     "booking_staff:overbook": "tests/booking/test_staff_pages.py::test_overbooking_only_on_purpose_with_a_reason_and_it_is_marked",
     "access_staff:seals": "tests/access/test_seal_and_stepup.py::test_the_archivist_finds_a_seal_by_personnummer",
     "access_staff:seal_reopen": "tests/access/test_seal_and_stepup.py::test_only_an_archivist_reopens_and_must_give_a_reason",
@@ -446,6 +453,20 @@ TRAIL: dict[tuple[str, str], Trail] = {
     ),
     ("booking:external_request", "Liam's guardian asks another booking system for another time"): resident(
         "booking.external.request", of="liam", unit="X"
+    ),
+    # A published time: the confirm page holds it (no one's data read); booking and cancelling are logged.
+    ("booking:external_book", "a time PASiS published at unit X (held while confirming)"): nothing,
+    ("booking:external_book", "a time PASiS published at unit X, booked"): resident("booking.external.book", unit="X"),
+    ("booking:external_book", "a time PASiS published at unit X, booked for the one they act for"): resident(
+        "booking.external.book", of=acted_for, unit="X"
+    ),
+    # Tolvan confirms again a time she has booked: her booking, nothing new done or logged.
+    ("booking:external_book", "a time PASiS published at unit X, booked by Tolvan"): nothing,
+    ("booking:external_cancel", "Tolvan cancels a published time she booked"): resident(
+        "booking.external.cancel", unit="X"
+    ),
+    ("booking:external_cancel", "Liam's guardian cancels a published time booked for him"): resident(
+        "booking.external.cancel", of="liam", unit="X"
     ),
     ("booking:offer_claim", "an earlier time offered to Tolvan"): resident("booking.earlier.claim", unit="X"),
     ("booking:offer_claim", "an earlier time offered to Liam"): resident("booking.earlier.claim", of="liam", unit="X"),

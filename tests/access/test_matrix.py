@@ -818,6 +818,27 @@ ROWS: list[Row] = [
         url=lambda p: reverse("fhir:instance", args=["Appointment", an_external_appointment_of(p.tolvan).id]),
     ),
     Row("fhir:appointment_history", "the appointments' change feed", everyone(401)),
+    Row(
+        "fhir:appointment_book",
+        "book a published slot for Tolvan",
+        everyone(401),
+        method="post",
+        data=lambda p, who: {"resourceType": "Parameters"},
+    ),
+    Row(
+        "fhir:appointment_cancel",
+        "cancel Tolvan's appointment from another booking system",
+        everyone(401),
+        method="post",
+        url=lambda p: reverse("fhir:appointment_cancel", args=[an_external_appointment_of(p.tolvan).id]),
+    ),
+    Row(
+        "fhir:type",
+        "publish a Slot",
+        everyone(401),
+        method="post",
+        kwargs=lambda p: {"resource_type": "Slot"},
+    ),
     # --- the appointment book, the resident's side (for themself; acting-for is tested in tests/booking) ---
     Row("booking:mine", "own", patients_door(200)),
     Row("booking:choose_unit", "own", patients_door(200)),
@@ -1317,6 +1338,67 @@ ROWS: list[Row] = [
         method="post",
         url=lambda p: reverse("booking:external_request", args=[an_external_appointment_of(p.child_9).id]),
         data=lambda p, who: {"kind": "rebook", "form_key": "matrix"},
+    ),
+    # --- times another booking system published for residents to book here (issue 17 part 2) ---------
+    Row(
+        "booking:external_slots",
+        "the times PASiS published at unit X",
+        patients_door(200),
+        url=lambda p: reverse(
+            "booking:external_slots", args=[unit("Vårdcentralen Lindängen").id, a_published_time().schedule_id]
+        ),
+    ),
+    Row(
+        "booking:external_book",
+        "a time PASiS published at unit X (held while confirming)",
+        patients_door(200),
+        url=lambda p: reverse(
+            "booking:external_book", args=[unit("Vårdcentralen Lindängen").id, a_published_time().id]
+        ),
+    ),
+    Row(
+        "booking:external_book",
+        "a time PASiS published at unit X, booked",
+        patients_door(302),
+        method="post",
+        url=lambda p: reverse(
+            "booking:external_book", args=[unit("Vårdcentralen Lindängen").id, a_published_time().id]
+        ),
+    ),
+    Row(
+        "booking:external_book",
+        "a time PASiS published at unit X, booked for the one they act for",
+        patients_door(302),
+        method="post",
+        url=lambda p: reverse(
+            "booking:external_book", args=[unit("Vårdcentralen Lindängen").id, a_published_time().id]
+        ),
+        acts_for="acted_for",
+    ),
+    Row(
+        "booking:external_book",
+        "a time PASiS published at unit X, booked by Tolvan",
+        # Taken: refused to everyone else; Tolvan's own confirm again is her booking (a double click).
+        patients_door({**dict.fromkeys(PATIENT_PERSONAS, 409), "patient_a": 302}),
+        method="post",
+        url=lambda p: reverse(
+            "booking:external_book",
+            args=[unit("Vårdcentralen Lindängen").id, a_published_appointment_of(p.tolvan).slot_id],
+        ),
+    ),
+    Row(
+        "booking:external_cancel",
+        "Tolvan cancels a published time she booked",
+        patients_door(not_found_but({"patient_a": 302})),
+        method="post",
+        url=lambda p: reverse("booking:external_cancel", args=[a_published_appointment_of(p.tolvan).id]),
+    ),
+    Row(
+        "booking:external_cancel",
+        "Liam's guardian cancels a published time booked for him",
+        patients_door(not_found_but({"guardian_9": 302, "guardian_14": 302})),
+        method="post",
+        url=lambda p: reverse("booking:external_cancel", args=[a_published_appointment_of(p.child_9).id]),
     ),
     # --- the appointment book, the unit's side: members of unit X use it, its administrator sets it up ---
     Row(
@@ -2600,6 +2682,66 @@ def an_external_appointment_of(patient: Patient):
         service_type="Röntgen",
         created_at=start,
         updated_at=start,
+    )
+
+
+def a_published_time():
+    """A time PASiS published at unit X for residents to book, in four days (made inside the
+    request's rolled-back transaction, straight to the tables)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from vardkontakt.booking.external_models import ExternalSchedule, ExternalSlot
+
+    now = timezone.now().replace(microsecond=0, second=0)
+    schedule, _ = ExternalSchedule.objects.get_or_create(
+        source_system="pasis",
+        identifier="urn:pasis|S-matrix",
+        defaults={
+            "source_name": "PASiS",
+            "unit": unit("Vårdcentralen Lindängen"),
+            "service_type": "Provtagning",
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    start = now + dt.timedelta(days=4)
+    slot, _ = ExternalSlot.objects.get_or_create(
+        source_system="pasis",
+        identifier="urn:pasis|T-matrix",
+        defaults={
+            "schedule": schedule,
+            "status": "free",
+            "starts_at": start,
+            "ends_at": start + dt.timedelta(minutes=15),
+            "bookable_online": True,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    return slot
+
+
+def a_published_appointment_of(patient: Patient):
+    """The published time, booked here for the patient (no audit entry: straight to the table)."""
+    from vardkontakt.booking.external_models import ExternalAppointment
+
+    slot = a_published_time()
+    return ExternalAppointment.objects.create(
+        source_system="pasis",
+        source_name="PASiS",
+        identifier=f"urn:vardkontakt|{patient.pk}",
+        patient=patient,
+        unit=slot.schedule.unit,
+        status="booked",
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        service_type="Provtagning",
+        slot=slot,
+        booked_via="web",
+        created_at=slot.created_at,
+        updated_at=slot.created_at,
     )
 
 

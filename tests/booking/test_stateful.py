@@ -674,12 +674,17 @@ class AppointmentBook(RuleBasedStateMachine):
 
     @rule()
     def outbox_run(self) -> None:
-        """The outbox worker sends what is queued (withdrawn texts stay unsent)."""
-        waiting = Delivery.objects.filter(
-            notification__kind=REMINDER, status=DeliveryStatus.PENDING, next_attempt_at__lte=self.now
-        ).values_list("pk", flat=True)
-        for pk in list(waiting):
-            assert delivery_attempt(str(pk)) == DeliveryStatus.SENT
+        """The outbox worker sends what is queued (withdrawn texts stay unsent), oldest notice first:
+        texts to one number leave in order, so a reminder waits for the booking's confirmation."""
+        waiting = (
+            Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=self.now)
+            .order_by("notification__created_at", "notification_id")
+            .values_list("pk", "notification__kind")
+        )
+        for pk, kind in list(waiting):
+            outcome = delivery_attempt(str(pk))
+            if kind == REMINDER:
+                assert outcome == DeliveryStatus.SENT
         for expected in self.model.bookings.values():
             if expected.reminder_delivery == DeliveryStatus.PENDING:
                 expected.reminder_delivery = DeliveryStatus.SENT

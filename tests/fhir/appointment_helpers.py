@@ -72,3 +72,69 @@ def a_bundle(*appointments: dict[str, Any]) -> dict[str, Any]:
 
 def booking_system(client_id: str, units: list[CareUnit], scopes: list[str] | None = None) -> Integration:
     return Integration(client_id, APPOINTMENT_SCOPES if scopes is None else scopes, units=units)
+
+
+SLOT_SCOPES = [
+    "system/Schedule.write",
+    "system/Schedule.read",
+    "system/Slot.write",
+    "system/Slot.read",
+    *APPOINTMENT_SCOPES,
+]
+BOOKABLE = "https://vardkontakt.example/fhir/StructureDefinition/bookable-online"
+
+
+def a_schedule(value: str = "S-1", *, unit_hsa: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Schedule",
+        "identifier": [{"system": PASIS, "value": value}],
+        "active": True,
+        "serviceType": [{"text": "Provtagning"}],
+        "actor": [
+            {"type": "Location", "identifier": {"system": HSA_SYSTEM, "value": unit_hsa}},
+            {"type": "PractitionerRole", "display": "Biomedicinsk analytiker"},
+        ],
+        **extra,
+    }
+
+
+def a_slot(
+    value: str = "T-1",
+    *,
+    schedule: str = "S-1",
+    status: str = "free",
+    start: dt.datetime | None = None,
+    minutes: int = 15,
+    online: bool = True,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A slot of the schedule with the identifier ``schedule`` (or Schedule/<id> when it has a slash)."""
+    start = start or (timezone.now() + dt.timedelta(days=5)).replace(hour=8, minute=0, second=0, microsecond=0)
+    reference = {"reference": schedule} if "/" in schedule else {"identifier": {"system": PASIS, "value": schedule}}
+    return {
+        "resourceType": "Slot",
+        "identifier": [{"system": PASIS, "value": value}],
+        "schedule": reference,
+        "status": status,
+        "start": start.isoformat(),
+        "end": (start + dt.timedelta(minutes=minutes)).isoformat(),
+        "extension": [{"url": BOOKABLE, "valueBoolean": online}],
+        **extra,
+    }
+
+
+def a_scheduling_bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "resource": r,
+                "request": {
+                    "method": "PUT",
+                    "url": f"{r['resourceType']}?identifier={r['identifier'][0]['system']}|{r['identifier'][0]['value']}",
+                },
+            }
+            for r in resources
+        ],
+    }

@@ -14,7 +14,7 @@ def test_every_endpoint_and_type_of_the_capability_statement_is_described(db):
     description = openapi_description(Values(row_ids=["7f1c2b8e-0000-4000-8000-000000000000"]))
     statement = Client().get(reverse("fhir:metadata")).json()
     described = {r["type"] for r in statement["rest"][0]["resource"]}
-    assert described == {*RESOURCE_TYPES, "Appointment"}
+    assert described == {*RESOURCE_TYPES, "Appointment", "Schedule", "Slot"}
     paths = description["paths"]
     assert {"/fhir/Appointment/_history", "/fhir/Appointment/{id}"} <= set(paths)
     assert {"get", "post", "put"} == set(paths["/fhir/Appointment"])

@@ -126,6 +126,8 @@ ACTION_LABELS: dict[str, Promise] = {
         "audit log", "asked the unit to cancel or move an appointment of another booking system"
     ),
     "booking.external.import": pgettext_lazy("audit log", "sent appointments from a booking system"),
+    "booking.external.book": pgettext_lazy("audit log", "booked a time another booking system published"),
+    "booking.external.cancel": pgettext_lazy("audit log", "cancelled an appointment booked in a published time"),
     "booking.waiting_list.read": pgettext_lazy("audit log", "saw the patient on the waiting list for an earlier time"),
     "case.list.read": pgettext_lazy("audit log", "saw the cases"),
     "case.inbox.read": pgettext_lazy("audit log", "saw the case in the unit's inbox"),

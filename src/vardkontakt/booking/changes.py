@@ -100,11 +100,12 @@ def booking_change_record(*, booking: Booking, kind: ChangeKind, now: dt.datetim
 def external_change_record(
     *,
     appointment: ExternalAppointment,
-    request: ExternalAppointmentRequest,
+    request: ExternalAppointmentRequest | None,
     kind: ChangeKind,
     now: dt.datetime,
 ) -> AppointmentChange:
-    """A resident's request about an external appointment, as the last statement of the transaction."""
+    """A resident's request about an external appointment, or a resident booking or cancelling one
+    in a published slot (no request), as the last statement of the transaction."""
     return _record(
         AppointmentChange(
             unit_id=appointment.unit_id,

@@ -28,6 +28,7 @@ from vardkontakt.booking.external_models import (
     ChangeKind,
     ExternalAppointment,
     ExternalAppointmentRequest,
+    ExternalSlot,
     ExternalStatus,
     RequestKind,
     RequestStatus,
@@ -66,6 +67,8 @@ class ExternalSent:
     practitioner_role: str = ""
     practitioner_hsa_id: str = ""
     patient_instruction: str = ""
+    # The published slot the appointment takes (Appointment.slot, or $book).
+    slot: ExternalSlot | None = None
 
     def values(self) -> dict[str, object]:
         return {
@@ -140,9 +143,16 @@ def external_appointments_upsert(
         }
         problems: list[Problem] = []
         result: list[Upserted] = []
+        slots = _locked_slots(sent)
         for index, item in enumerate(sent):
             row = held.get(item.identifier)
+            slot = slots.get(item.slot.pk) if item.slot is not None else None
             if row is None:
+                if slot is not None and item.status not in FINAL_STATUSES:
+                    problem = _slot_problem(slot, item, now)
+                    if problem is not None:
+                        problems.append(Problem(index, problem.message, problem.code))
+                        continue
                 row = ExternalAppointment(
                     source_system=source_system,
                     source_name=source_name[:200],
@@ -150,9 +160,16 @@ def external_appointments_upsert(
                     patient=item.patient,
                     created_at=now,
                     updated_at=now,
+                    slot=slot,
+                    booked_via="source" if slot is not None else "",
                     **item.values(),
                 )
                 result.append(Upserted(row, created=True, changed=True))
+                continue
+            if item.slot is not None and item.slot.pk != row.slot_id:
+                problems.append(
+                    Problem(index, "an appointment keeps its slot: cancel it and book the other slot", "business-rule")
+                )
                 continue
             if units is not None and row.unit_id not in units:
                 problems.append(
@@ -196,7 +213,7 @@ def external_appointments_upsert(
                     with transaction.atomic():
                         upserted.row.save(force_insert=True)
                 except IntegrityError:
-                    # The same new identifier sent twice at once: the other request made it first.
+                    # The same new identifier (or slot) sent twice at once: the other request made it first.
                     raise ExternalRefused(
                         [
                             Problem(
@@ -204,10 +221,54 @@ def external_appointments_upsert(
                             )
                         ]
                     ) from None
+                if upserted.row.slot is not None and upserted.row.slot.held_until is not None:
+                    ExternalSlot.objects.filter(pk=upserted.row.slot.pk).update(held_for=None, held_until=None)
             elif upserted.changed:
                 upserted.row.save(update_fields=[*(n for n in _FIELDS), "source_name", "version", "updated_at"])
         _audit(result, actor=actor)
         return result
+
+
+def _locked_slots(sent: list[ExternalSent]) -> dict[uuid.UUID, ExternalSlot]:
+    """The slots the send names, locked (in one order, so two sends never wait on each other)."""
+    wanted = sorted({item.slot.pk for item in sent if item.slot is not None})
+    if not wanted:
+        return {}
+    rows = ExternalSlot.objects.select_for_update(of=("self",)).select_related("schedule").filter(pk__in=wanted)
+    return {row.pk: row for row in rows.order_by("pk")}
+
+
+def _slot_problem(slot: ExternalSlot, item: ExternalSent, now: dt.datetime) -> Problem | None:
+    return slot_problem(slot, patient=item.patient, unit=item.unit, start=item.starts_at, end=item.ends_at, now=now)
+
+
+def active_appointment(slot: ExternalSlot) -> ExternalAppointment | None:
+    """The appointment that takes the slot (not cancelled or withdrawn), if any."""
+    return slot.appointments.exclude(status__in=FINAL_STATUSES).first()
+
+
+def held_by_other(slot: ExternalSlot, patient: Patient | None, now: dt.datetime) -> bool:
+    """Whether a hold for someone other than the patient is running (one run out counts for nothing)."""
+    running = slot.held_until is not None and slot.held_until > now
+    return running and (patient is None or slot.held_for_id != patient.pk)
+
+
+def slot_problem(
+    slot: ExternalSlot, *, patient: Patient, unit: CareUnit, start: dt.datetime, end: dt.datetime, now: dt.datetime
+) -> Problem | None:
+    """Why an appointment the source sends may not take this (locked) slot, or None. (The slots'
+    other rules: booking.external_slots.)"""
+    if slot.schedule.unit_id != unit.pk:
+        return Problem(0, "the slot is at another care unit than the appointment's", "business-rule")
+    if slot.starts_at != start or slot.ends_at != end:
+        return Problem(0, "the appointment's start and end must be the slot's", "business-rule")
+    if active_appointment(slot) is not None:
+        return Problem(0, "the slot is already booked", "conflict")
+    if slot.status != "free":
+        return Problem(0, f"the slot is {slot.status}, not free", "conflict")
+    if held_by_other(slot, patient, now):
+        return Problem(0, "a resident is confirming this slot right now (held until the hold runs out)", "conflict")
+    return None
 
 
 def _audit(result: list[Upserted], *, actor: Actor) -> None:

@@ -62,6 +62,16 @@ class ExternalAppointment(models.Model):
     practitioner_role = models.CharField(max_length=200, blank=True)
     practitioner_hsa_id = models.CharField(max_length=32, blank=True)
     patient_instruction = models.TextField(max_length=2000, blank=True)
+    # The published slot it takes (booked by a resident here, or by the source with $book or an
+    # Appointment naming the slot); a cancelled or withdrawn appointment frees it.
+    slot = models.ForeignKey(
+        "booking.ExternalSlot", null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    # Who booked it: "web" (a resident, on the platform's pages), "source" (the source system), or
+    # blank (published by the source as an appointment of its own).
+    booked_via = models.CharField(max_length=8, blank=True)
+    booked_by = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    cancellation_reason = models.CharField(max_length=300, blank=True)
     # Grows with each change the source makes (FHIR meta.versionId).
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField()
@@ -72,6 +82,13 @@ class ExternalAppointment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["source_system", "identifier"], name="external_appointment_once_per_source"
+            ),
+            # The database's guarantee: a published slot holds at most one appointment that is not
+            # cancelled or withdrawn, whatever the concurrency (residents, $book, Appointment writes).
+            models.UniqueConstraint(
+                fields=["slot"],
+                condition=Q(slot__isnull=False) & ~Q(status__in=["cancelled", "entered-in-error"]),
+                name="external_slot_booked_once",
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="external_appointment_ends_after_start"
@@ -88,6 +105,84 @@ class ExternalAppointment(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+class ExternalSchedule(models.Model):
+    """A practitioner role or service at a unit, as a source system publishes it (FHIR Schedule):
+    the frame its slots belong to."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    source_system = models.SlugField(max_length=64)
+    source_name = models.CharField(max_length=200)
+    identifier = models.CharField(max_length=128)  # system|value
+    unit = models.ForeignKey(CareUnit, on_delete=models.PROTECT, related_name="external_schedules")
+    service_type = models.CharField(max_length=200, blank=True)
+    practitioner_role = models.CharField(max_length=200, blank=True)
+    practitioner_hsa_id = models.CharField(max_length=32, blank=True)
+    # An inactive schedule's slots are offered to nobody.
+    active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["service_type", "identifier"]
+        constraints = [
+            models.UniqueConstraint(fields=["source_system", "identifier"], name="external_schedule_once_per_source")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_system} {self.identifier}"
+
+
+class SlotStatus(models.TextChoices):
+    """FHIR R4's Slot.status."""
+
+    FREE = "free", _("free")
+    BUSY = "busy", _("busy")
+    BUSY_UNAVAILABLE = "busy-unavailable", _("unavailable")
+    BUSY_TENTATIVE = "busy-tentative", _("tentatively busy")
+    ENTERED_IN_ERROR = "entered-in-error", _("withdrawn")
+
+
+class ExternalSlot(models.Model):
+    """A time a source system publishes in one of its schedules (FHIR Slot).
+
+    ``status`` is what the source sent. Whether it can be had is also whether an appointment
+    holds it (the constraint external_slot_booked_once) and whether a resident on the confirm page
+    holds it now (``held_until`` in the future): a hold that has run out counts for nothing, so no
+    job needs to clear it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    source_system = models.SlugField(max_length=64)
+    identifier = models.CharField(max_length=128)
+    schedule = models.ForeignKey(ExternalSchedule, on_delete=models.PROTECT, related_name="slots")
+    status = models.CharField(max_length=16, choices=SlotStatus.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    service_type = models.CharField(max_length=200, blank=True)
+    # Whether residents may book it on the platform's pages (the source may keep some for phones).
+    bookable_online = models.BooleanField(default=False)
+    # The hold while a resident confirms: for whom, and until when.
+    held_for = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    held_until = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source_system", "identifier"], name="external_slot_once_per_source"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="external_slot_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(status__in=SlotStatus.values), name="external_slot_status_valid"),
+        ]
+        indexes = [models.Index(fields=["schedule", "starts_at"], name="external_slot_schedule_start")]
+
+    def __str__(self) -> str:
+        return f"{self.source_system} {self.identifier}"
 
 
 class RequestKind(models.TextChoices):

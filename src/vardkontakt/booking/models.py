@@ -453,9 +453,12 @@ from vardkontakt.booking.external_models import (  # noqa: E402
     ChangeSequence,
     ExternalAppointment,
     ExternalAppointmentRequest,
+    ExternalSchedule,
+    ExternalSlot,
     ExternalStatus,
     RequestKind,
     RequestStatus,
+    SlotStatus,
 )
 
 __all__ = [
@@ -464,7 +467,10 @@ __all__ = [
     "ChangeSequence",
     "ExternalAppointment",
     "ExternalAppointmentRequest",
+    "ExternalSchedule",
+    "ExternalSlot",
     "ExternalStatus",
     "RequestKind",
     "RequestStatus",
+    "SlotStatus",
 ]

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from vardkontakt.access import policy as access_policy
 from vardkontakt.access.audit import Actor, audit
-from vardkontakt.booking import external, policy
+from vardkontakt.booking import external, external_slots, policy
 from vardkontakt.booking.availability import coming_web_bookings, coming_web_bookings_of, online_slots
-from vardkontakt.booking.external_models import ExternalAppointment
+from vardkontakt.booking.external_models import ExternalAppointment, ExternalSchedule, ExternalSlot
 from vardkontakt.booking.models import (
     Booking,
     BookingSettings,
@@ -88,8 +88,13 @@ def bookings_of(*, reader: Patient, subject: Patient) -> tuple[list[Booking], li
 
 
 def _units_online() -> QuerySet[CareUnit]:
+    """Units with something to book online: visit types of their own, or times another booking
+    system published for residents to book here."""
     published = VisitType.objects.filter(unit=OuterRef("pk"), bookable_online=True, active=True)
-    return CareUnit.objects.filter(Exists(published), live=True).select_related("administration", "booking_settings")
+    elsewhere = external_slots.schedules_with_offered_slots().filter(unit=OuterRef("pk"))
+    return CareUnit.objects.filter(Exists(published) | Exists(elsewhere), live=True).select_related(
+        "administration", "booking_settings"
+    )
 
 
 def units_to_book_at(*, reader: Patient, subject: Patient, query: str = "") -> tuple[list[CareUnit], list[CareUnit]]:
@@ -352,3 +357,36 @@ def earlier_time_of(booking: Booking, *, now: dt.datetime) -> EarlierTime:
         and now <= booking.slot.starts_at - dt.timedelta(hours=visit_type.cancellation_deadline_hours)
     )
     return EarlierTime(request=request, offer=offer, missed=missed, may_ask=may_ask)
+
+
+# --- times other booking systems publish for residents to book here ------------------------------
+
+
+def unit_live(*, unit_id: uuid.UUID | str) -> CareUnit:
+    """A unit open to residents, whether or not anything is free there just now (a published time
+    that has gone is then refused in words, not as a page not found)."""
+    unit = CareUnit.objects.filter(pk=unit_id, live=True).first()
+    if unit is None:
+        raise Http404
+    return unit
+
+
+def external_schedules_offered(
+    *, reader: Patient, subject: Patient, unit: CareUnit
+) -> list[tuple[ExternalSchedule, int]]:
+    """The unit's published schedules with times the reader may book for the subject, with how many."""
+    _may_book_for(reader, subject)
+    return external_slots.schedules_offered(unit)
+
+
+def external_slot_days(
+    *, reader: Patient, subject: Patient, unit: CareUnit, schedule_id: uuid.UUID | str
+) -> tuple[ExternalSchedule, list[tuple[dt.date, list[ExternalSlot]]]]:
+    """A published schedule's free times, by day (at most MAX_SLOTS_SHOWN). No one's data: not logged."""
+    _may_book_for(reader, subject)
+    schedule = external_slots.offered_schedule(unit, schedule_id)
+    rows = external_slots.offered_slots(unit, subject=subject).filter(schedule=schedule).order_by("starts_at")
+    days: dict[dt.date, list[ExternalSlot]] = {}
+    for slot in rows[:MAX_SLOTS_SHOWN]:
+        days.setdefault(slot.starts_at.astimezone(STOCKHOLM).date(), []).append(slot)
+    return schedule, sorted(days.items())

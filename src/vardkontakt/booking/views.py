@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from vardkontakt.access.acting import acting_for
-from vardkontakt.booking import calendar, checkin, external, offers, selectors, services, waiting_list
+from vardkontakt.booking import calendar, checkin, external, external_slots, offers, selectors, services, waiting_list
 from vardkontakt.booking.models import ArrivalVia
 from vardkontakt.booking.schedule import settings_of
 from vardkontakt.booking.services import BookingRefused, Refusal
@@ -65,10 +65,13 @@ def external_detail(request: PatientRequest, appointment_id: uuid.UUID) -> HttpR
     """An appointment another booking system published: read only, with a request to cancel or
     move it sent back to that system."""
     appointment = external.external_for_reader(reader=request.patient, appointment_id=appointment_id)
+    now = timezone.now()
+    may_cancel = external_slots.may_cancel_online(appointment, now)
     context = {
         "appointment": appointment,
         "open_request": external.open_request_of(appointment),
-        "may_ask": appointment.is_open and appointment.starts_at > timezone.now(),
+        "may_cancel": may_cancel,
+        "may_ask": not may_cancel and appointment.is_open and appointment.starts_at > now,
         "form_key": uuid.uuid4().hex,
     }
     return render(request, "booking/external_detail.html", context)
@@ -124,8 +127,64 @@ def visit_types(request: PatientRequest, unit_id: uuid.UUID) -> HttpResponse:
         (visit_type, at_limit, selectors.fee_shown(visit_type=visit_type, patient=_subject(request), day=today))
         for visit_type, at_limit in offered
     ]
-    context = {"unit": unit, "rules": settings_of(unit), "visit_types": shown}
+    published = selectors.external_schedules_offered(reader=request.patient, subject=_subject(request), unit=unit)
+    context = {"unit": unit, "rules": settings_of(unit), "visit_types": shown, "published": published}
     return render(request, "booking/visit_types.html", context)
+
+
+@patient_required
+@require_GET
+def external_slots_list(request: PatientRequest, unit_id: uuid.UUID, schedule_id: uuid.UUID) -> HttpResponse:
+    """The free times another booking system published for residents to book here, by day."""
+    unit = selectors.unit_live(unit_id=unit_id)
+    schedule, days = selectors.external_slot_days(
+        reader=request.patient, subject=_subject(request), unit=unit, schedule_id=schedule_id
+    )
+    return render(request, "booking/external_slots.html", {"unit": unit, "schedule": schedule, "days": days})
+
+
+def _slot_refused(request: HttpRequest, refused: Exception, unit: Any) -> HttpResponse:
+    context = {"message": str(refused), "alternatives": [], "unit": unit}
+    return render(request, "booking/refused.html", context, status=409)
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+@waiting_room
+def external_book(request: PatientRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> HttpResponse:
+    """Confirm (GET: the slot is held for the subject for a few minutes, so nobody else takes it
+    meanwhile), then book (POST): an appointment of the slot's booking system. A double click
+    books once; a hold that ran out is no hindrance while nobody else has taken the time."""
+    subject = _subject(request)
+    unit = selectors.unit_live(unit_id=unit_id)
+    if request.method == "POST":
+        try:
+            row = external_slots.slot_book_online(reader=request.patient, subject=subject, unit=unit, slot_id=slot_id)
+        except external_slots.SlotRefused as refused:
+            return _slot_refused(request, refused, unit)
+        messages.success(request, _("The appointment is booked."))
+        return redirect("booking:external_detail", appointment_id=row.pk)
+    try:
+        slot = external_slots.slot_hold(reader=request.patient, subject=subject, unit=unit, slot_id=slot_id)
+    except external_slots.SlotRefused as refused:
+        return _slot_refused(request, refused, unit)
+    back = reverse("booking:external_slots", kwargs={"unit_id": unit.pk, "schedule_id": slot.schedule_id})
+    context = {"unit": unit, "slot": slot, "schedule": slot.schedule, "subject": subject, "back": back}
+    return render(request, "booking/external_confirm.html", context)
+
+
+@patient_required
+@require_POST
+def external_cancel(request: PatientRequest, appointment_id: uuid.UUID) -> HttpResponse:
+    """Cancel an appointment booked in a published time: the time is free again, and its booking
+    system reads the cancellation back (the service is the door and logs it; twice is once)."""
+    try:
+        external_slots.external_cancel_online(actor=request.patient, appointment_id=appointment_id)
+    except external.RequestRefused as refused:
+        refusal: dict[str, Any] = {"message": str(refused), "alternatives": [], "unit": refused.unit}
+        return render(request, "booking/refused.html", refusal, status=400)
+    messages.success(request, _("The appointment is cancelled."))
+    return redirect("booking:external_detail", appointment_id=appointment_id)
 
 
 def _date_or_none(value: str) -> dt.date | None:

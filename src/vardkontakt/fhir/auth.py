@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from vardkontakt.core.ratelimit import Limit, client_address, register, reset, retry_after
 from vardkontakt.core.tokens import digest, new_secret
-from vardkontakt.fhir.appointments import APPOINTMENT_TYPES
+from vardkontakt.fhir.appointments import APPOINTMENT_TYPES, SCHEDULING_TYPES
 from vardkontakt.fhir.importer import RESOURCE_TYPES, Sender
 from vardkontakt.fhir.models import IntegrationClient, IntegrationToken
 from vardkontakt.fhir.responses import refuse
@@ -40,7 +40,7 @@ def scope(resource_type: str, action: str) -> str:
 
 
 def all_scopes() -> list[str]:
-    types = [*RESOURCE_TYPES, *APPOINTMENT_TYPES]
+    types = [*RESOURCE_TYPES, *APPOINTMENT_TYPES, *SCHEDULING_TYPES]
     return [scope(resource_type, action) for resource_type in types for action in ACTIONS]
 
 

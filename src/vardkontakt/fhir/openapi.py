@@ -536,6 +536,195 @@ def _appointment_paths(values: Values, refused: tuple[int, ...], row_id: dict[st
     }
 
 
+def scheduling_schemas(values: Values) -> dict[str, dict[str, Any]]:
+    """A Schedule (the unit and a role) and a Slot (of schedule S-0..S-2 by identifier, or an id)."""
+    instant = {
+        "type": "string",
+        "enum": ["2030-03-05T09:00:00+01:00", "2030-03-05T09:15:00+01:00", "2020-01-01T08:00:00Z"],
+    }
+    identifier = _one(_identifier("urn:fuzz:slot", {"type": "string", "pattern": "^[A-Z]-[0-2]$"}))
+    unit = {
+        "type": "object",
+        "required": ["type", "identifier"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Location", "Organization"]},
+            "identifier": _identifier(HSA_SYSTEM, {"type": "string", "enum": values.unit_hsa_ids}),
+        },
+    }
+    role = {
+        "type": "object",
+        "properties": {"type": {"type": "string", "enum": ["PractitionerRole"]}, "display": _text()},
+    }
+    schedule = _resource(
+        "Schedule",
+        ["identifier", "actor"],
+        {
+            "identifier": identifier,
+            "active": {"type": "boolean"},
+            "serviceType": _one(_concept()),
+            "actor": {"type": "array", "minItems": 1, "maxItems": 2, "items": {"anyOf": [unit, role]}},
+        },
+    )
+    reference = {
+        "anyOf": [
+            {
+                "type": "object",
+                "required": ["identifier"],
+                "properties": {
+                    "identifier": _identifier("urn:fuzz:slot", {"type": "string", "enum": ["S-0", "S-1", "S-2"]})
+                },
+            },
+            {
+                "type": "object",
+                "required": ["reference"],
+                "properties": {
+                    "reference": {"type": "string", "enum": [f"Schedule/{r}" for r in values.row_ids] or ["Schedule/x"]}
+                },
+            },
+        ]
+    }
+    slot = _resource(
+        "Slot",
+        ["identifier", "schedule", "status", "start", "end"],
+        {
+            "identifier": identifier,
+            "schedule": reference,
+            "status": {"type": "string", "enum": ["free", "busy", "busy-unavailable", "entered-in-error", "open"]},
+            "start": instant,
+            "end": instant,
+            "serviceType": _one(_concept()),
+            "extension": _one(
+                {
+                    "type": "object",
+                    "required": ["url", "valueBoolean"],
+                    "properties": {
+                        "url": {
+                            "type": "string",
+                            "enum": ["https://vardkontakt.example/fhir/StructureDefinition/bookable-online"],
+                        },
+                        "valueBoolean": {"type": "boolean"},
+                    },
+                }
+            ),
+        },
+    )
+    return {"Schedule": schedule, "Slot": slot}
+
+
+def _scheduling_paths(values: Values, refused: tuple[int, ...], row_id: dict[str, Any]) -> dict[str, Any]:
+    """Schedule and Slot publishing and read-back, $book and $cancel."""
+    schemas = scheduling_schemas(values)
+    paths: dict[str, Any] = {}
+    for kind, schema in schemas.items():
+        search = (
+            [
+                {
+                    "name": "active",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "enum": ["true", "false", "x"]},
+                }
+            ]
+            if kind == "Schedule"
+            else [
+                {"name": "schedule", "in": "query", "required": True, "schema": row_id},
+                {"name": "status", "in": "query", "required": False, "schema": {"type": "string"}},
+            ]
+        )
+        paths[f"/fhir/{kind}"] = {
+            "post": {
+                "operationId": f"create{kind}",
+                "requestBody": _json_body(schema),
+                "responses": _answers(200, 201, 409, *refused),
+            },
+            "put": {
+                "operationId": f"update{kind}",
+                "parameters": [{"name": "identifier", "in": "query", "required": True, "schema": {"type": "string"}}],
+                "requestBody": _json_body(schema),
+                "responses": _answers(200, 201, 409, *refused),
+            },
+            "get": {"operationId": f"search{kind}ByGet", "parameters": search, "responses": _answers(200, *refused)},
+        }
+        paths[f"/fhir/{kind}/_search"] = {
+            "post": {
+                "operationId": f"search{kind}ByIdentifier",
+                "requestBody": _form_body({"identifier": {"type": "string"}}, ["identifier"]),
+                "responses": _answers(200, *refused),
+            }
+        }
+        paths[f"/fhir/{kind}/{{id}}"] = {
+            "get": {
+                "operationId": f"read{kind}",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": row_id}],
+                "responses": _answers(200, 401, 403, 404),
+            }
+        }
+    appointment = appointment_schema(values)
+    slot_reference = {
+        "type": "object",
+        "properties": {"reference": {"type": "string", "enum": [f"Slot/{r}" for r in values.row_ids] or ["Slot/x"]}},
+    }
+    booking = {
+        **appointment,
+        "required": ["slot"],
+        "properties": {**appointment["properties"], "slot": _one(slot_reference)},
+    }
+    paths["/fhir/Appointment/$book"] = {
+        "post": {
+            "operationId": "bookSlot",
+            "requestBody": _json_body(
+                {
+                    "anyOf": [
+                        booking,
+                        {
+                            "type": "object",
+                            "required": ["resourceType", "parameter"],
+                            "properties": {
+                                "resourceType": {"type": "string", "enum": ["Parameters"]},
+                                "parameter": _one(
+                                    {
+                                        "type": "object",
+                                        "required": ["name", "resource"],
+                                        "properties": {
+                                            "name": {"type": "string", "enum": ["appointment"]},
+                                            "resource": booking,
+                                        },
+                                    }
+                                ),
+                            },
+                        },
+                    ]
+                }
+            ),
+            "responses": _answers(200, 201, 409, *refused),
+        }
+    }
+    paths["/fhir/Appointment/{id}/$cancel"] = {
+        "post": {
+            "operationId": "cancelAppointment",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": row_id}],
+            "requestBody": _json_body(
+                {
+                    "type": "object",
+                    "required": ["resourceType"],
+                    "properties": {
+                        "resourceType": {"type": "string", "enum": ["Parameters"]},
+                        "parameter": _one(
+                            {
+                                "type": "object",
+                                "required": ["name", "valueString"],
+                                "properties": {"name": {"type": "string", "enum": ["reason"]}, "valueString": _text()},
+                            }
+                        ),
+                    },
+                }
+            ),
+            "responses": _answers(200, *refused),
+        }
+    }
+    return paths
+
+
 def _answers(*statuses: int) -> dict[str, Any]:
     outcome = {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}
     return {str(status): {"description": str(status), **outcome} for status in statuses}
@@ -593,13 +782,22 @@ def openapi_description(values: Values | None = None, server_url: str = "/") -> 
                                     "required": ["resource", "request"],
                                     "properties": {
                                         "fullUrl": {"type": "string", "enum": FULL_URLS},
-                                        "resource": {"anyOf": [*schemas.values(), appointment_schema(values)]},
+                                        "resource": {
+                                            "anyOf": [
+                                                *schemas.values(),
+                                                appointment_schema(values),
+                                                *scheduling_schemas(values).values(),
+                                            ]
+                                        },
                                         "request": {
                                             "type": "object",
                                             "required": ["method", "url"],
                                             "properties": {
                                                 "method": {"type": "string", "enum": ["POST", "PUT"]},
-                                                "url": {"type": "string", "enum": [*RESOURCE_TYPES, "Appointment"]},
+                                                "url": {
+                                                    "type": "string",
+                                                    "enum": [*RESOURCE_TYPES, "Appointment", "Schedule", "Slot"],
+                                                },
                                             },
                                         },
                                     },
@@ -654,6 +852,7 @@ def openapi_description(values: Values | None = None, server_url: str = "/") -> 
             }
         }
     paths.update(_appointment_paths(values, refused, row_id))
+    paths.update(_scheduling_paths(values, refused, row_id))
     return {
         "openapi": "3.0.3",
         "info": {"title": "Vårdkontakt FHIR R4 API", "version": "1", "description": "See docs/api.md."},

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from vardkontakt.fhir import resources, selectors
-from vardkontakt.fhir.appointments import APPOINTMENT_TYPES
+from vardkontakt.fhir.appointments import APPOINTMENT_TYPES, SCHEDULING_TYPES, scheduling
 from vardkontakt.fhir.appointments import api as appointments
 from vardkontakt.fhir.appointments.resources import REQUEST_EXTENSION as APPOINTMENT_REQUEST_EXTENSION
 from vardkontakt.fhir.auth import Caller, integration_view, require_scope, require_scopes, scope
@@ -130,6 +130,25 @@ def _appointment_capability() -> dict[str, Any]:
         "conditionalCreate": False,
         "conditionalUpdate": True,
         "updateCreate": True,
+        "operation": [
+            {
+                "name": "book",
+                "definition": "https://vardkontakt.example/fhir/OperationDefinition/Appointment-book",
+                "documentation": "POST [base]/Appointment/$book: a Parameters with the Appointment as 'appointment' "
+                "(or the Appointment itself) naming one of the client's published slots (slot: Slot/<id> or its "
+                "identifier) and the patient; start, end, the unit and the service type default to the slot's. "
+                "Refused: unknown slot or patient (422 not-found), the slot booked or held by a resident confirming "
+                "it (409 conflict), another unit (422 business-rule; a unit the client is not registered for: 403). "
+                "Needs system/Appointment.write.",
+            },
+            {
+                "name": "cancel",
+                "definition": "https://vardkontakt.example/fhir/OperationDefinition/Appointment-cancel",
+                "documentation": "POST [base]/Appointment/<id>/$cancel with a Parameters (reason: valueString) or no "
+                "body: cancels one of the client's appointments and frees its slot; a cancelled one stays as it is "
+                "(200). Needs system/Appointment.write.",
+            },
+        ],
         "searchParam": [
             {
                 "name": "patient",
@@ -162,6 +181,47 @@ def _appointment_capability() -> dict[str, Any]:
             "the change feed of what residents booked, moved, cancelled or asked for, numbered in commit order."
         ),
     }
+
+
+def _scheduling_capability() -> list[dict[str, Any]]:
+    """Schedule and Slot: the times a booking system publishes for residents to book here."""
+    interactions = [{"code": "read"}, {"code": "search-type"}, {"code": "create"}, {"code": "update"}]
+    common = {"interaction": interactions, "conditionalCreate": False, "conditionalUpdate": True, "updateCreate": True}
+    identifier = {
+        "name": "identifier",
+        "type": "token",
+        "documentation": "POST [base]/<type>/_search with identifier=system|value in a form body.",
+    }
+    return [
+        {
+            "type": "Schedule",
+            **common,
+            "searchParam": [identifier, {"name": "active", "type": "token", "documentation": "true or false"}],
+            "documentation": "system/Schedule.write: publish a practitioner role or service at one of the client's "
+            "care units (actor: a Location by HSA-id, and a PractitionerRole), upserted by business identifier; "
+            "a schedule with slots stays at its unit. system/Schedule.read: the client's own schedules.",
+        },
+        {
+            "type": "Slot",
+            **common,
+            "searchParam": [
+                identifier,
+                {"name": "schedule", "type": "reference", "documentation": "GET [base]/Slot?schedule=<id> (required)"},
+                {
+                    "name": "status",
+                    "type": "token",
+                    "documentation": "the status as read back (busy while held or booked)",
+                },
+            ],
+            "documentation": "system/Slot.write: publish times of the client's schedules (schedule: Schedule/<id> or "
+            "its identifier, also one in the same Bundle), status free, busy, busy-unavailable, busy-tentative or "
+            "entered-in-error; residents may book it on the platform when the extension "
+            + scheduling.BOOKABLE_EXTENSION
+            + " is true. A booked slot is not moved or withdrawn (422). system/Slot.read: read back, busy while an "
+            "appointment takes it or a resident holds it (the extension " + scheduling.HOLD_EXTENSION + " says until "
+            "when).",
+        },
+    ]
 
 
 @public
@@ -207,13 +267,14 @@ def metadata(request: HttpRequest) -> HttpResponse:
             }
         )
     rest_resources.append(_appointment_capability())
+    rest_resources += _scheduling_capability()
     statement = {
         "resourceType": "CapabilityStatement",
         "status": "active",
         "date": "2026-11-25",
         "kind": "instance",
         "software": {"name": "Vårdkontakt"},
-        "implementation": {"description": "Vårdkontakt record import", "url": base},
+        "implementation": {"description": "Vårdkontakt record import and booking systems' interface", "url": base},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json"],
         "rest": [
@@ -247,6 +308,13 @@ def base(request: HttpRequest) -> HttpResponse:
         if refused := require_scope(request, "Appointment", "write"):
             return refused
         return appointments.write_bundle(caller, data)
+    if data.get("resourceType") == "Bundle" and sent_types & set(SCHEDULING_TYPES):
+        # Published times travel in Bundles of their own too: Schedules and Slots only.
+        if sent_types - set(SCHEDULING_TYPES):
+            return refuse(400, "not-supported", "a Bundle with Schedules or Slots holds those only", "Bundle.entry")
+        if refused := require_scopes(request, [scope(kind, "write") for kind in sorted(sent_types)]):
+            return refused
+        return scheduling.write_bundle(caller, data)
     kinds = sorted(sent_types & set(MODELS))
     if refused := require_scopes(request, [scope(kind, "write") for kind in kinds]):
         return refused
@@ -282,6 +350,8 @@ def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponse:
     A search is POST [type]/_search (search); GET with parameters is refused."""
     if resource_type in APPOINTMENT_TYPES:
         return _appointments(request)
+    if resource_type in SCHEDULING_TYPES:
+        return _scheduling(request, resource_type)
     if resource_type not in MODELS:
         return refuse(404, "not-supported", f"{resource_type} is not served here")
     if request.method == "GET":
@@ -319,7 +389,7 @@ def type_endpoint(request: HttpRequest, resource_type: str) -> HttpResponse:
 @integration_view
 def search(request: HttpRequest, resource_type: str) -> HttpResponse:
     """POST [type]/_search with identifier=system|value in an application/x-www-form-urlencoded body."""
-    if resource_type not in MODELS and resource_type not in APPOINTMENT_TYPES:
+    if resource_type not in MODELS and resource_type not in (*APPOINTMENT_TYPES, *SCHEDULING_TYPES):
         return refuse(404, "not-supported", f"{resource_type} is not served here")
     if request.method != "POST":
         response = refuse(405, "not-supported", SEARCH_BY_POST.format(type=resource_type), resource_type)
@@ -336,6 +406,8 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
         return refuse(400, "not-supported", "search by identifier=system|value only", resource_type)
     if resource_type in APPOINTMENT_TYPES:
         return appointments.search_by_identifier(_caller(request), value)
+    if resource_type in SCHEDULING_TYPES:
+        return scheduling.search_by_identifier(_caller(request), resource_type, value)
     rows = selectors.resources_by_identifier(caller=_caller(request), resource_type=resource_type, key=value)
     bundle = {
         "resourceType": "Bundle",
@@ -354,6 +426,10 @@ def instance(request: HttpRequest, resource_type: str, ident: str) -> HttpRespon
         if refused := require_scope(request, resource_type, "read"):
             return refused
         return appointments.read(_caller(request), ident)
+    if resource_type in SCHEDULING_TYPES:
+        if refused := require_scope(request, resource_type, "read"):
+            return refused
+        return scheduling.read(_caller(request), resource_type, ident)
     if resource_type not in MODELS:
         return refuse(404, "not-supported", f"{resource_type} is not served here")
     if refused := require_scope(request, resource_type, "read"):
@@ -400,3 +476,60 @@ def appointment_history(request: HttpRequest) -> HttpResponse:
     if refused := require_scope(request, "Appointment", "read"):
         return refused
     return appointments.history(request, _caller(request))
+
+
+def _scheduling(request: HttpRequest, resource_type: str) -> HttpResponse:
+    """[base]/Schedule and [base]/Slot: GET searches (no resident in them, so the URL may carry
+    the parameters); POST creates or updates by identifier; PUT ?identifier= updates by identifier."""
+    if request.method == "GET":
+        if refused := require_scope(request, resource_type, "read"):
+            return refused
+        return scheduling.search(_caller(request), resource_type, request.GET)
+    if request.method not in ("POST", "PUT"):
+        response = refuse(405, "not-supported", "use GET to search, POST or PUT to write", resource_type)
+        response["Allow"] = "GET, POST, PUT"
+        return response
+    if refused := require_scope(request, resource_type, "write"):
+        return refused
+    key = None
+    if request.method == "PUT":
+        key = _identifier_query(request)
+        if key is None:
+            return refuse(400, "required", "PUT needs ?identifier=system|value (update by business identifier)")
+    data = _body(request)
+    if isinstance(data, HttpResponse):
+        return data
+    return scheduling.write_one(_caller(request), resource_type, data, key=key)
+
+
+@integration_view
+def appointment_book(request: HttpRequest) -> HttpResponse:
+    """$book: a source system books one of its published slots for a resident (its phone booking)."""
+    if request.method != "POST":
+        response = refuse(405, "not-supported", "POST a Parameters (appointment) or an Appointment", "$book")
+        response["Allow"] = "POST"
+        return response
+    if refused := require_scope(request, "Appointment", "write"):
+        return refused
+    data = _body(request)
+    if isinstance(data, HttpResponse):
+        return data
+    return appointments.book(_caller(request), data)
+
+
+@integration_view
+def appointment_cancel(request: HttpRequest, ident: str) -> HttpResponse:
+    """$cancel: a source system cancels one of its appointments, with a reason (Parameters)."""
+    if request.method != "POST":
+        response = refuse(405, "not-supported", "POST, with a Parameters (reason) or no body", "$cancel")
+        response["Allow"] = "POST"
+        return response
+    if refused := require_scope(request, "Appointment", "write"):
+        return refused
+    data = None
+    if request.META.get("CONTENT_LENGTH") not in (None, "", "0"):
+        body = _body(request)
+        if isinstance(body, HttpResponse):
+            return body
+        data = body
+    return appointments.cancel(_caller(request), ident, data)

@@ -9,3 +9,5 @@ The rows and their rules live in booking (external.py, changes.py): "Mina boknin
 """
 
 APPOINTMENT_TYPES = ("Appointment",)
+# Published times residents may book on the platform (scheduling.py).
+SCHEDULING_TYPES = ("Schedule", "Slot")

@@ -17,12 +17,20 @@ from django.utils.http import urlencode
 from vardkontakt.access.audit import AuditLine, audit_many
 from vardkontakt.booking import changes
 from vardkontakt.booking.external import ExternalRefused, ExternalSent, Upserted, external_appointments_upsert, held_by
-from vardkontakt.booking.external_models import AppointmentChange, ExternalAppointment
+from vardkontakt.booking.external_models import AppointmentChange, ExternalAppointment, ExternalSlot
+from vardkontakt.booking.external_slots import PLATFORM_SYSTEM, external_cancel_by_source
 from vardkontakt.booking.models import Booking
 from vardkontakt.fhir.appointments import resources
-from vardkontakt.fhir.appointments.reading import AppointmentReader, structure
+from vardkontakt.fhir.appointments.reading import (
+    UNIT_KINDS,
+    AppointmentReader,
+    concept_text,
+    participant_kind,
+    structure,
+)
 from vardkontakt.fhir.auth import Caller
 from vardkontakt.fhir.importer.outcomes import Issue, operation_outcome
+from vardkontakt.fhir.importer.vocabulary import HSA_SYSTEM
 from vardkontakt.fhir.responses import fhir_response, refuse
 from vardkontakt.fhir.selectors import actor_of
 
@@ -159,6 +167,102 @@ def write_bundle(caller: Caller, data: dict[str, Any]) -> HttpResponse:
     return fhir_response(
         {"resourceType": "Bundle", "id": str(uuid.uuid4()), "type": "transaction-response", "entry": answers}
     )
+
+
+# --- $book and $cancel ----------------------------------------------------------------------------
+
+
+def _parameter(data: dict[str, Any], name: str) -> Any:
+    parameters = data.get("parameter")
+    for parameter in parameters if isinstance(parameters, list) else []:
+        if isinstance(parameter, dict) and parameter.get("name") == name:
+            return parameter
+    return None
+
+
+def _slot_of(caller: Caller, appointment: dict[str, Any]) -> ExternalSlot | HttpResponse:
+    references = appointment.get("slot")
+    reference = references[0] if isinstance(references, list) and len(references) == 1 else None
+    if not isinstance(reference, dict):
+        return refuse(400, "required", "$book needs the Appointment's slot: one Slot/<id> or slot identifier", "slot")
+    mine = ExternalSlot.objects.filter(source_system=caller.client.source_system).select_related("schedule__unit")
+    literal, identifier = reference.get("reference"), reference.get("identifier")
+    slot = None
+    if isinstance(literal, str) and literal.startswith("Slot/"):
+        try:
+            slot = mine.filter(pk=uuid.UUID(literal.split("/", 1)[1])).first()
+        except ValueError:
+            slot = None
+    elif isinstance(identifier, dict) and identifier.get("system") and identifier.get("value"):
+        slot = mine.filter(identifier=f"{identifier['system']}|{identifier['value']}"[:128]).first()
+    if slot is None:
+        return refuse(422, "not-found", "unknown slot: not one this source system published", "Appointment.slot[0]")
+    return slot
+
+
+def book(caller: Caller, data: dict[str, Any]) -> HttpResponse:
+    """POST [base]/Appointment/$book: book one of the source's published slots for a resident (a
+    Parameters with the Appointment as ``appointment``, or the Appointment itself). What the
+    Appointment leaves out is the slot's: start, end, the unit, the service type; status booked;
+    an identifier of the platform's when it has none. Then it is an Appointment write naming the
+    slot, with the slot's rules (free, not held by a resident confirming it, at the same unit)."""
+    appointment: Any = data
+    if data.get("resourceType") == "Parameters":
+        parameter = _parameter(data, "appointment")
+        appointment = parameter.get("resource") if isinstance(parameter, dict) else None
+        if not isinstance(appointment, dict):
+            return refuse(
+                400, "required", "the Parameters need an appointment parameter with an Appointment", "Parameters"
+            )
+    elif data.get("resourceType") != "Appointment":
+        return refuse(400, "structure", "send a Parameters (appointment) or an Appointment", "$book")
+    slot = _slot_of(caller, appointment)
+    if isinstance(slot, HttpResponse):
+        return slot
+    filled = dict(appointment)
+    filled.setdefault("status", "booked")
+    filled.setdefault("start", slot.starts_at.isoformat())
+    filled.setdefault("end", slot.ends_at.isoformat())
+    if not filled.get("identifier"):
+        filled["identifier"] = [{"system": PLATFORM_SYSTEM, "value": str(uuid.uuid4())}]
+    if not filled.get("serviceType") and (slot.service_type or slot.schedule.service_type):
+        filled["serviceType"] = [{"text": slot.service_type or slot.schedule.service_type}]
+    sent_participants = filled.get("participant")
+    participants: list[Any] = sent_participants if isinstance(sent_participants, list) else []
+    if not any(
+        isinstance(p, dict) and isinstance(p.get("actor"), dict) and participant_kind(p["actor"]) in UNIT_KINDS
+        for p in participants
+    ):
+        unit = slot.schedule.unit
+        location = {"type": "Location", "identifier": {"system": HSA_SYSTEM, "value": unit.hsa_id}}
+        filled["participant"] = [*participants, {"actor": location, "status": "accepted"}]
+    return write_one(caller, filled, key=None)
+
+
+def cancel(caller: Caller, ident: str, data: dict[str, Any] | None) -> HttpResponse:
+    """POST [base]/Appointment/<id>/$cancel [Parameters with reason]: the source cancels one of its
+    own appointments (a slot it took is free again). Cancelling a cancelled one changes nothing."""
+    try:
+        pk = uuid.UUID(ident)
+    except ValueError:
+        return refuse(404, "not-found", f"no Appointment with id {ident}")
+    row = _externals(caller).filter(pk=pk).first()
+    if row is None:
+        return refuse(404, "not-found", f"no Appointment with id {ident} of this source system")
+    reason = ""
+    if data is not None:
+        if data.get("resourceType") != "Parameters":
+            return refuse(400, "structure", "send a Parameters resource (reason), or no body", "$cancel")
+        parameter = _parameter(data, "reason") or {}
+        concept = parameter.get("valueCodeableConcept")
+        reason = str(
+            parameter.get("valueString") or (concept_text([concept]) if isinstance(concept, dict) else "") or ""
+        )
+    try:
+        row = external_cancel_by_source(row=row, reason=reason, actor=caller.sender.actor)
+    except ExternalRefused as refused:
+        return _refused([Issue("Appointment.status", p.message, p.code) for p in refused.problems])
+    return fhir_response(resources.external_appointment(row, request=_last_request(row)))
 
 
 def _location(pk: uuid.UUID) -> str:

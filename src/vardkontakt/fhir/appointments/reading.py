@@ -10,10 +10,12 @@ import uuid
 from typing import Any
 
 from fhir.resources.R4B.appointment import Appointment
+from fhir.resources.R4B.schedule import Schedule
+from fhir.resources.R4B.slot import Slot
 from pydantic import ValidationError as PydanticError
 
 from vardkontakt.booking.external import ExternalSent
-from vardkontakt.booking.external_models import ExternalAppointment, ExternalStatus
+from vardkontakt.booking.external_models import ExternalAppointment, ExternalSlot, ExternalStatus
 from vardkontakt.fhir.importer.outcomes import Issue, pydantic_issues
 from vardkontakt.fhir.importer.reading import Batch, Reader
 from vardkontakt.fhir.importer.sender import residents_of
@@ -27,12 +29,15 @@ UNIT_KINDS = ("Location", "Organization")
 ROLE_KINDS = ("PractitionerRole", "Practitioner")
 
 
-def structure(data: Any, where: str) -> list[Issue]:
-    """The R4B model's answer: what is not an Appointment at all."""
-    if not isinstance(data, dict) or data.get("resourceType") != "Appointment":
-        return [Issue(where, "an Appointment resource is required", "structure")]
+MODELS: dict[str, Any] = {"Appointment": Appointment, "Schedule": Schedule, "Slot": Slot}
+
+
+def structure(data: Any, where: str, kinds: tuple[str, ...] = ("Appointment",)) -> list[Issue]:
+    """The R4B model's answer: what is not a resource of one of the kinds at all."""
+    if not isinstance(data, dict) or data.get("resourceType") not in kinds:
+        return [Issue(where, f"a resource of type {' or '.join(kinds)} is required", "structure")]
     try:
-        Appointment.model_validate(data)
+        MODELS[data["resourceType"]].model_validate(data)
     except PydanticError as error:
         return pydantic_issues(where, error)
     except UNREADABLE:
@@ -40,7 +45,7 @@ def structure(data: Any, where: str) -> list[Issue]:
     return []
 
 
-def _kind(actor: dict[str, Any]) -> str:
+def participant_kind(actor: dict[str, Any]) -> str:
     """Which kind of participant: from its type, else its literal reference, else its identifier."""
     if isinstance(actor.get("type"), str):
         return actor["type"].rsplit("/", 1)[-1]
@@ -51,7 +56,7 @@ def _kind(actor: dict[str, Any]) -> str:
     return "Patient" if system == PERSONNUMMER_SYSTEM else ""
 
 
-def _text(concepts: Any) -> str:
+def concept_text(concepts: Any) -> str:
     for concept in concepts or []:
         if not isinstance(concept, dict):
             continue
@@ -95,7 +100,7 @@ class AppointmentReader:
             actor = participant.get("actor") if isinstance(participant, dict) else None
             if not isinstance(actor, dict):
                 continue
-            kind = _kind(actor)
+            kind = participant_kind(actor)
             if kind == "Patient":
                 if patient is not None:
                     r.fail(path, "an appointment has one patient", "business-rule")
@@ -120,6 +125,7 @@ class AppointmentReader:
             r.fail("participant", "a participant must be the patient (by personnummer or Patient/<id>)", "required")
         if unit is None and not unit_named:
             r.fail("participant", "a participant must be the care unit: a Location with its HSA-id", "required")
+        slot = self._slot(r, data.get("slot"))
         if len(self.batch.issues) > before or patient is None or unit is None or start is None or end is None:
             return None
         return ExternalSent(
@@ -129,11 +135,40 @@ class AppointmentReader:
             status=str(status),
             starts_at=start,
             ends_at=end,
-            service_type=_text(data.get("serviceType")),
+            service_type=concept_text(data.get("serviceType")),
             practitioner_role=role,
             practitioner_hsa_id=role_hsa,
             patient_instruction=str(data.get("patientInstruction") or ""),
+            slot=slot,
         )
+
+    def _slot(self, r: Reader, references: Any) -> ExternalSlot | None:
+        """Appointment.slot: one of the source's own published slots, by Slot/<id> or identifier."""
+        if not references:
+            return None
+        if not isinstance(references, list) or len(references) != 1 or not isinstance(references[0], dict):
+            r.fail("slot", "an appointment takes one slot", "business-rule")
+            return None
+        reference = references[0]
+        mine = ExternalSlot.objects.filter(source_system=self.source_system).select_related("schedule__unit")
+        literal, identifier = reference.get("reference"), reference.get("identifier")
+        slot: ExternalSlot | None = None
+        if isinstance(literal, str) and literal.startswith("Slot/"):
+            try:
+                slot = mine.filter(pk=uuid.UUID(literal.split("/", 1)[1])).first()
+            except ValueError:
+                slot = None
+        elif isinstance(identifier, dict) and identifier.get("system") and identifier.get("value"):
+            slot = mine.filter(identifier=f"{identifier['system']}|{identifier['value']}"[:128]).first()
+        else:
+            r.fail("slot[0]", "the slot is named by Slot/<id> or by its identifier (system and value)", "required")
+            return None
+        if slot is None:
+            r.fail("slot[0]", "unknown slot: not one this source system published", "not-found")
+            return None
+        if self.batch.in_scope(r, "slot[0]", slot.schedule.unit) is None:
+            return None
+        return slot
 
     def _patient(self, r: Reader, path: str, actor: dict[str, Any]) -> Patient | None:
         reference = actor.get("reference")

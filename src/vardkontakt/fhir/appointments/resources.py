@@ -82,8 +82,17 @@ def external_appointment(
         resource["serviceType"] = [{"text": row.service_type}]
     if row.patient_instruction:
         resource["patientInstruction"] = row.patient_instruction
+    if row.slot_id is not None:
+        resource["slot"] = [{"reference": f"Slot/{row.slot_id}"}]
+    if row.status == "cancelled" and row.cancellation_reason:
+        resource["cancelationReason"] = {"text": row.cancellation_reason}
+    extensions = []
     if request is not None:
-        resource["extension"] = [request_extension(request)]
+        extensions.append(request_extension(request))
+    if row.booked_via:
+        extensions.append({"url": CHANNEL_EXTENSION, "valueCode": row.booked_via})
+    if extensions:
+        resource["extension"] = extensions
     return resource
 
 
