@@ -13,12 +13,12 @@ from typing import Any
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 from vardkontakt.access import policy
+from vardkontakt.core.shared_version import forget_at_commit
 from vardkontakt.identity.models import Patient
 
 ACTING_FOR = "vk_acting_for"
@@ -93,7 +93,7 @@ def forget_nobody(*, sender: type, instance: Any, **_: object) -> None:
     person = getattr(instance, "guardian_id", None) or getattr(instance, "agent_id", None)
     if person is not None:
         cache.delete(_nobody_key(person))
-        transaction.on_commit(lambda: cache.delete(_nobody_key(person)))
+        forget_at_commit(lambda: cache.delete(_nobody_key(person)))
 
 
 def context(request: HttpRequest) -> dict[str, Any]:
