@@ -185,6 +185,19 @@ def test_a_held_time_is_refused_to_others_until_the_hold_runs_out(personas, lind
     assert ExternalAppointment.objects.get().patient == personas.other_patient
 
 
+def test_reloading_the_confirm_page_does_not_stretch_ones_hold(personas, lindangen):
+    first, _ = publish_times(lindangen)
+    tolvan, other = resident(personas.tolvan), resident(personas.other_patient)
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        assert tolvan.get(confirm_url(first)).status_code == 200
+        held_until = ExternalSlot.objects.get(pk=first.pk).held_until
+        traveller.shift(dt.timedelta(minutes=4))
+        assert tolvan.get(confirm_url(first)).status_code == 200  # her own hold: shown, not renewed
+        assert ExternalSlot.objects.get(pk=first.pk).held_until == held_until
+        traveller.shift(dt.timedelta(minutes=1, seconds=1))
+        assert other.get(confirm_url(first)).status_code == 200  # the first hold's five minutes are over
+
+
 def test_a_hold_that_ran_out_does_not_stop_its_resident_from_booking(personas, lindangen):
     first, _ = publish_times(lindangen)
     client = resident(personas.tolvan)

@@ -388,7 +388,8 @@ def _locked_slot(slot_id: uuid.UUID | str, unit: CareUnit) -> ExternalSlot:
 
 def slot_hold(*, reader: Patient, subject: Patient, unit: CareUnit, slot_id: uuid.UUID | str) -> ExternalSlot:
     """Hold the slot for the subject while the reader confirms (the hold runs for the setting's
-    minutes and then simply no longer counts). Asking again renews one's own hold."""
+    minutes and then simply no longer counts). Asking again while one's own hold runs keeps its end:
+    reloading the page never stretches a hold, so nobody keeps a time from others for longer."""
     if not policy.patient_may_book_for(reader, subject):
         raise Http404
     now = timezone.now()
@@ -398,6 +399,8 @@ def slot_hold(*, reader: Patient, subject: Patient, unit: CareUnit, slot_id: uui
             raise SlotRefused(str(TAKEN if active_appointment(slot) else GONE), unit)
         if held_by_other(slot, subject, now):
             raise SlotRefused(str(HELD), unit)
+        if slot.held_for_id == subject.pk and slot.held_until is not None and slot.held_until > now:
+            return slot
         slot.held_for = subject
         slot.held_until = now + hold_length()
         slot.save(update_fields=["held_for", "held_until"])
