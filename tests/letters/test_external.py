@@ -239,7 +239,7 @@ def test_the_fee_comes_from_the_schedule_where_the_service_maps_to_a_fee_kind(un
         region=region,
         kind=FeeKind.DOCTOR,
         unit_kind="",
-        effective_from=dt.date(2026, 1, 1),
+        effective_from=dt.date(MONDAY[0], 1, 1),  # the year of the frozen days below
         defaults={"amount": Decimal(250)},
     )
     VisitType.objects.create(

@@ -31,7 +31,7 @@ def doctor_visit(unit) -> VisitType:
         region=region,
         kind=FeeKind.DOCTOR,
         unit_kind="",
-        effective_from=dt.date(2026, 1, 1),
+        effective_from=dt.date(MONDAY[0], 1, 1),  # the year of the frozen days below
         defaults={"amount": Decimal(250)},
     )
     return VisitType.objects.create(
@@ -61,15 +61,16 @@ def test_the_letter_shows_the_schedules_fee_not_the_visit_types(unit, doctor_vis
 
 
 def test_with_a_frikort_the_letter_says_free_of_charge_you_have_a_frikort(unit, doctor_visit, personas):
-    fee_services.fee_register_external(
-        staff=personas.staff_x,
-        unit=unit,
-        patient=personas.tolvan,
-        day=dt.date(2026, 11, 2),
-        amount=Decimal(1400),
-        provider="Region Uppsala",
-        reason="Kvitto",
-    )
+    with at(local(*MONDAY, 9)):  # a receipt of four weeks earlier, registered that Monday
+        fee_services.fee_register_external(
+            staff=personas.staff_x,
+            unit=unit,
+            patient=personas.tolvan,
+            day=local(*MONDAY, 9).date() - dt.timedelta(weeks=4),
+            amount=Decimal(1400),
+            provider="Region Uppsala",
+            reason="Kvitto",
+        )
     slot = slots_from(unit, doctor_visit, personas.staff_x, local(2026, 12, 7, 9), count=1)[0]
     letter = letter_of(unit, slot, personas.tolvan, personas.tolvan)
     assert "Avgiftsfritt — du har frikort" in letter.html_sv and "250" not in letter.html_sv
