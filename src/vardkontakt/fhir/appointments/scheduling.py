@@ -27,6 +27,7 @@ from vardkontakt.booking.external_slots import (
     shown_status,
 )
 from vardkontakt.fhir.appointments import SCHEDULING_TYPES
+from vardkontakt.fhir.appointments.api import _refused, _units  # the Appointment writes' refusals and units
 from vardkontakt.fhir.appointments.reading import (
     ROLE_KINDS,
     UNIT_KINDS,
@@ -37,7 +38,7 @@ from vardkontakt.fhir.appointments.reading import (
 )
 from vardkontakt.fhir.appointments.resources import instant
 from vardkontakt.fhir.auth import Caller
-from vardkontakt.fhir.importer.outcomes import Issue, operation_outcome
+from vardkontakt.fhir.importer.outcomes import Issue
 from vardkontakt.fhir.importer.reading import Reader
 from vardkontakt.fhir.importer.vocabulary import HSA_SYSTEM
 from vardkontakt.fhir.responses import fhir_response, refuse
@@ -46,19 +47,6 @@ BOOKABLE_EXTENSION = "https://vardkontakt.example/fhir/StructureDefinition/booka
 HOLD_EXTENSION = "https://vardkontakt.example/fhir/StructureDefinition/held-until"
 SLOT_STATUSES = sorted(SlotStatus.values)
 SEARCH_LIMIT = 500
-_STATUS_OF = {"forbidden": 403, "conflict": 409}
-
-
-def _refused(issues: list[Issue]) -> HttpResponse:
-    for code, status in _STATUS_OF.items():
-        if any(issue.code == code for issue in issues):
-            return fhir_response(operation_outcome(issues), status=status)
-    structural = all(issue.code == "structure" for issue in issues)
-    return fhir_response(operation_outcome(issues), status=400 if structural else 422)
-
-
-def _units(caller: Caller) -> frozenset[uuid.UUID]:
-    return caller.sender.units or frozenset()
 
 
 class SchedulingReader(AppointmentReader):
