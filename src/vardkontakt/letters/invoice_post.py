@@ -28,7 +28,7 @@ from vardkontakt.letters.services import PrintItem, readers_of_many
 from vardkontakt.notifications.models import About, NotificationKind
 from vardkontakt.notifications.services import notification_create
 from vardkontakt.payments import invoices
-from vardkontakt.payments.models import Invoice, Status
+from vardkontakt.payments.models import Invoice, Payment, Status
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +47,10 @@ def _not_posted(stage: str) -> Q:
     return ~Q(Exists(InvoicePost.objects.filter(invoice=OuterRef("pk"), stage=stage)))
 
 
-def _paid(invoice: Invoice) -> bool:
-    return invoice.fee.payments.filter(status=Status.PAID).exists()
+def _paid(invoices: list[Invoice]) -> set[uuid.UUID]:
+    """The fees among the invoices' that are paid, in one query."""
+    fees = {invoice.fee_id for invoice in invoices}
+    return set(Payment.objects.filter(fee_id__in=fees, status=Status.PAID).values_list("fee_id", flat=True))
 
 
 def invoices_post(*, now: dt.datetime | None = None) -> int:
@@ -65,16 +67,16 @@ def invoices_post(*, now: dt.datetime | None = None) -> int:
     if not waiting:
         return 0
     readers = readers_of_many({invoice.fee.patient for invoice, _stage in waiting}, now=now)
+    paid = _paid([invoice for invoice, _stage in waiting])
     posted = 0
     for invoice, stage in waiting:
-        if _post(invoice, stage, readers[invoice.fee.patient_id], now):
+        if _post(invoice, stage, readers[invoice.fee.patient_id], now, settled=invoice.fee_id in paid):
             posted += 1
     return posted
 
 
-def _post(invoice: Invoice, stage: str, readers: list[Patient], now: dt.datetime) -> bool:
+def _post(invoice: Invoice, stage: str, readers: list[Patient], now: dt.datetime, *, settled: bool) -> bool:
     patient = invoice.fee.patient
-    settled = _paid(invoice)
     digital = any(reader.digital_letters for reader in readers)
     if settled:
         paper = InvoicePaper.SETTLED  # paid between the invoice's making and its posting: nobody is told
@@ -115,11 +117,14 @@ def print_items(*, limit: int) -> list[PrintItem]:
         .select_related("invoice__fee__patient", "invoice__fee__unit", "invoice__region")
         .order_by("created_at", "pk")[:limit]
     )
+    paid = _paid([post.invoice for post in due])
+    settled = [post.pk for post in due if post.invoice.fee_id in paid]
+    if settled:
+        InvoicePost.objects.filter(pk__in=settled).update(paper=InvoicePaper.SETTLED)
     items = []
     for post in due:
         invoice = post.invoice
-        if _paid(invoice):
-            InvoicePost.objects.filter(pk=post.pk).update(paper=InvoicePaper.SETTLED)
+        if invoice.fee_id in paid:
             continue
         items.append(PrintItem(post.pk, KINDS[post.stage], invoice.fee.patient, post.created_at, _pdf_of(invoice)))
     return items
