@@ -473,6 +473,9 @@ def cost_breakdown(data: Data, a: Any, b: Any) -> dict[str, Any]:
 
 
 SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "150"))
+# BENCH_CPROFILE=FILE: the sequential app side run under cProfile, its statistics written to FILE
+# (its CPU figures are then the profiler's too: for finding where the time goes, not for ratios).
+PROFILE_TO = os.environ.get("BENCH_CPROFILE", "")
 
 
 def sequential_cost(data: Data) -> dict[str, Any]:
@@ -545,7 +548,14 @@ def sequential_cost(data: Data) -> dict[str, Any]:
 
     with override_settings(ROOT_URLCONF="bench.booking_rush_urls"):
         naive_client.post(f"/bench/naive/{data.pool[-3]}/", {"personnummer": data.residents[0].personnummer})
-        app_figures = measured(app)
+        if PROFILE_TO:  # where the web CPU goes: cProfile of the app's side, for working on it
+            import cProfile
+
+            profiler = cProfile.Profile()
+            app_figures = measured(lambda: profiler.runcall(app))
+            profiler.dump_stats(PROFILE_TO)
+        else:
+            app_figures = measured(app)
         naive_figures = measured(naive)
 
     script = (ROOT / "bench" / "booking_rush.sql").read_text().splitlines()

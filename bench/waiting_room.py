@@ -93,8 +93,9 @@ def database() -> Iterator[str]:
 def prepare() -> dict[str, Any]:
     """The queues, the callers, their sessions and tickets, and a nurse's ticket per queue."""
     import io
+    from importlib import import_module
 
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.conf import settings
     from django.core.management import call_command
     from django.utils import timezone
 
@@ -111,8 +112,12 @@ def prepare() -> dict[str, Any]:
     residents = list(Patient.objects.order_by("personnummer")[:PER_QUEUE])
     now = timezone.now()
 
+    # The server's own session store: the database, or Redis with VK_BENCH_LAYER=redis (where the
+    # server has VK_REDIS_URL, and so its sessions, on Redis too).
+    session_store = import_module(settings.SESSION_ENGINE).SessionStore
+
     def session_of(user: User) -> str:
-        store = SessionStore()
+        store = session_store()
         store["_auth_user_id"] = str(user.pk)
         store["_auth_user_backend"] = "vardkontakt.identity.backends.OidcSubjectBackend"
         store["_auth_user_hash"] = user.get_session_auth_hash()
@@ -281,6 +286,7 @@ def run() -> dict[str, object]:
     hard = raise_file_limit()
     with database() as url:
         os.environ.update({"DATABASE_URL": url, "VK_DEMO": "true", "DJANGO_DEBUG": "false"})
+        os.environ["VK_REDIS_URL"] = REDIS if LAYER == "redis" else ""
         os.environ["DJANGO_SETTINGS_MODULE"] = "vardkontakt.settings"
         django.setup()
         began = time.perf_counter()
