@@ -212,6 +212,10 @@ LOGIN_PENDING_SESSION_SECONDS = env_int("VK_LOGIN_PENDING_SESSION_SECONDS", 15 *
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("VK_SESSION_IDLE_MINUTES", 30, minimum=1)
 SESSION_ABSOLUTE_TIMEOUT_HOURS = env_int("VK_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_HOURS * 3600
+# The session's user (with their patient or staff row) is kept in the shared cache this long
+# instead of read from the database on every request (identity/user_cache.py: any change to them
+# is seen on the next request; the limit bounds a change made without a signal). 0: always read.
+USER_CACHE_SECONDS = env_int("VK_USER_CACHE_SECONDS", 300, minimum=0)
 # Appointing a proxy, changing contact details and sealing need a login this recent (step-up).
 STEPUP_MAX_AGE_MINUTES = env_int("VK_STEPUP_MINUTES", 10, minimum=1)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -62,12 +62,13 @@ def slots(unit, visit, personas) -> list[Slot]:
 # two statements and numbers the change feed in one (CTEs); SQLite in three and two.
 AUDIT = 2 if connection.vendor == "postgresql" else 3
 CHANGE_FEED = 1 if connection.vendor == "postgresql" else 2
-# session, user; the slot with the person's coming web bookings counted in it
-CONFIRM_PAGE = 3
-# session, user; SAVEPOINT; the person's lock, the slot's lock, who holds the slot with its open
-# offers and the person's coming web bookings (one query); the booking, its notice, the person's
-# push devices, the deliveries, one task for the notice; the audit chain; the change feed; RELEASE
-BOOKING_POST = 2 + 1 + 3 + 5 + AUDIT + CHANGE_FEED + 1
+# session (the user is in the cache since the first page, identity/user_cache.py); the slot with
+# the person's coming web bookings counted in it
+CONFIRM_PAGE = 2
+# session; SAVEPOINT; the person's lock, the slot's lock, who holds the slot with its open offers
+# and the person's coming web bookings (one query); the booking, its notice, the person's push
+# devices, the deliveries, one task for the notice; the audit chain; the change feed; RELEASE
+BOOKING_POST = 1 + 1 + 3 + 5 + AUDIT + CHANGE_FEED + 1
 
 
 def confirm_path(unit, slot) -> str:

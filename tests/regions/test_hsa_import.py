@@ -178,6 +178,8 @@ def test_the_nightly_job_ends_the_access_of_persons_missing_from_the_latest_extr
     gone = Staff.objects.get(hsa_id=person_hsa_id(3))
     RegionRole.objects.create(region=region, staff=gone, role=RegionRoleKind.SUPPORT)
     apply_text(region, small_extract(persons=3))  # person 3 is no longer in the catalogue
+    still_working = client_of(gone)  # logged in, and so kept in the user cache
+    assert still_working.get("/staff/").status_code == 200
     at_night = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=1), dt.time(2, 0)))
     with time_machine.travel(at_night, tick=False):
         assert catalogue.end_access_of_departed() == 1
@@ -187,6 +189,7 @@ def test_the_nightly_job_ends_the_access_of_persons_missing_from_the_latest_extr
         assert not policy.is_support(gone)
         assert not Membership.objects.filter(staff=gone, ends_on__isnull=True).exists()
     assert AuditEntry.objects.filter(action="catalogue.access_end", detail=gone.hsa_id).count() == 1
+    assert still_working.get("/staff/").status_code == 302  # the open session ended with the access
     # Those still listed, and staff never in an extract (added by hand), keep their access.
     assert Staff.objects.get(hsa_id=person_hsa_id(2)).access_ended_at is None
     personas.staff_x.refresh_from_db()

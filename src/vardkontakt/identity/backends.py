@@ -11,6 +11,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from vardkontakt.identity.models import User
+from vardkontakt.identity.user_cache import user_for_session
 
 
 class OidcSubjectBackend:
@@ -18,7 +19,7 @@ class OidcSubjectBackend:
         return None
 
     def get_user(self, user_id: Any) -> User | None:
-        user = User.objects.select_related("patient", "staff").filter(pk=user_id).first()
+        user = user_for_session(user_id)
         staff = getattr(user, "staff", None) if user is not None else None
         if staff is not None and not staff.has_access:
             return None  # access ended by the region: the open session ends at its next request

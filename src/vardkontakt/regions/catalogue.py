@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from vardkontakt.access.audit import SYSTEM, Actor, audit
 from vardkontakt.booking.selectors import forget_units
 from vardkontakt.identity.models import Staff
+from vardkontakt.identity.user_cache import user_forget
 from vardkontakt.organisation.models import (
     Administration,
     CareUnit,
@@ -274,6 +275,7 @@ def apply(stored: CatalogueImport, *, by: Staff | None) -> dict[str, int]:
         ["given_name", "family_name", "profession", "access_ended_at", "updated_at"],
         batch_size=CHUNK,
     )
+    user_forget(staff.user_id for staff in plan.staff_updates)  # bulk_update sends no signal
     extract = read_extract(stored.content)
     people = _by_hsa_id(Staff, extract.persons)
     units = _by_hsa_id(CareUnit, {unit for _, unit, _, _ in plan.memberships_new})
@@ -359,5 +361,6 @@ def _end_departed(latest: CatalogueImport, now: dt.datetime) -> int:
         for staff in leaving:
             audit(actor=SYSTEM, action="catalogue.access_end", obj=staff, detail=staff.hsa_id)
         Staff.objects.filter(pk__in=[s.pk for s in leaving]).update(access_ended_at=now, updated_at=now)
+        user_forget(staff.user_id for staff in leaving)  # their open sessions end at the next request
         ended += len(leaving)
     return ended

@@ -130,7 +130,7 @@ def caller_take_next(*, staff: Staff, queue_id: uuid.UUID | str, now: dt.datetim
         QueueCaller.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(_waiting_for(staff, queue))
         .select_related("joined_by__user")
-        .order_by("waiting_since")
+        .order_by("waiting_since", "pk")  # as the places are counted (place_of)
         .first()
     )
     if caller is None:

@@ -198,7 +198,7 @@ def queue_callers_for_staff(
     waiting = list(
         QueueCaller.objects.filter(queue__pk=queue_id, state=CallerState.WAITING)
         .select_related("patient", "for_staff", "queue__unit")
-        .order_by("waiting_since")
+        .order_by("waiting_since", "pk")
     )
     new = [c for c in waiting if str(c.pk) not in shown]
     if new:
