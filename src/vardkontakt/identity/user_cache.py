@@ -16,6 +16,7 @@ reaches another request.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Iterable
@@ -25,7 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from vardkontakt.core.shared_version import forget_at_commit
-from vardkontakt.identity.models import User
+from vardkontakt.identity.models import Patient, Staff, User
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +34,18 @@ logger = logging.getLogger(__name__)
 TOKEN_SECONDS = 24 * 3600
 
 
+def _fields_digest() -> str:
+    fields = [f"{model.__name__}.{f.attname}" for model in (User, Patient, Staff) for f in model._meta.concrete_fields]
+    return hashlib.sha256(",".join(fields).encode()).hexdigest()[:12]
+
+
+# The copies are pickled model instances: a release whose models have other fields keeps its own
+# (during a rolling upgrade both run). The token is shared, so a change made by either is seen by both.
+FIELDS = _fields_digest()
+
+
 def _keys(user_id: Any) -> tuple[str, str]:
-    return f"auth-user-token:{user_id}", f"auth-user:{user_id}"
+    return f"auth-user-token:{user_id}", f"auth-user:{FIELDS}:{user_id}"
 
 
 def _load(user_id: Any) -> User | None:
