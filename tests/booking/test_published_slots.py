@@ -264,6 +264,32 @@ def test_a_guardian_books_a_published_time_for_a_child(personas, lindangen):
     assert (entry.patient_id, entry.on_behalf_of_id) == (str(personas.child_9.pk), str(personas.child_9.pk))
 
 
+def test_a_guardian_who_switches_to_themself_keeps_the_time_they_held_for_the_child(personas, lindangen):
+    """The hold is the guardian's: switching whom they act for moves it (with its end, so switching
+    back and forth never stretches it), and nobody else gets the time meanwhile."""
+    (slot,) = publish_times(lindangen, count=1)
+    guardian, other = resident(personas.guardian, acting_for=personas.child_9), resident(personas.other_patient)
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        assert guardian.get(confirm_url(slot)).status_code == 200
+        held = ExternalSlot.objects.get(pk=slot.pk)
+        assert (held.held_for, held.held_by) == (personas.child_9, personas.guardian)
+        traveller.shift(dt.timedelta(minutes=2))
+        session = guardian.session
+        session[ACTING_FOR] = str(personas.guardian.pk)  # "Du agerar för: dig själv"
+        session.save()
+        assert guardian.get(confirm_url(slot)).status_code == 200
+        moved = ExternalSlot.objects.get(pk=slot.pk)
+        assert (moved.held_for, moved.held_until) == (personas.guardian, held.held_until)
+        # The times page still offers the guardian the time they hold; nobody else gets it.
+        times = reverse("booking:external_slots", args=[lindangen.pk, slot.schedule_id])
+        assert confirm_url(slot) in text_of(guardian.get(times))
+        assert other.get(confirm_url(slot)).status_code == 409
+        assert guardian.post(confirm_url(slot)).status_code == 302
+    row = ExternalAppointment.objects.get()
+    assert (row.patient, row.booked_by) == (personas.guardian, personas.guardian)
+    assert ExternalSlot.objects.get(pk=slot.pk).held_by is None
+
+
 def test_a_time_already_started_or_withdrawn_by_the_source_cannot_be_booked(personas, lindangen):
     first, second = publish_times(lindangen)
     client = resident(personas.tolvan)

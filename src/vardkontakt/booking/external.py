@@ -222,7 +222,9 @@ def external_appointments_upsert(
                         ]
                     ) from None
                 if upserted.row.slot is not None and upserted.row.slot.held_until is not None:
-                    ExternalSlot.objects.filter(pk=upserted.row.slot.pk).update(held_for=None, held_until=None)
+                    ExternalSlot.objects.filter(pk=upserted.row.slot.pk).update(
+                        held_for=None, held_by=None, held_until=None
+                    )
             elif upserted.changed:
                 upserted.row.save(update_fields=[*(n for n in _FIELDS), "source_name", "version", "updated_at"])
         _audit(result, actor=actor)

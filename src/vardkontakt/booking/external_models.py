@@ -163,8 +163,9 @@ class ExternalSlot(models.Model):
     service_type = models.CharField(max_length=200, blank=True)
     # Whether residents may book it on the platform's pages (the source may keep some for phones).
     bookable_online = models.BooleanField(default=False)
-    # The hold while a resident confirms: for whom, and until when.
+    # The hold while a resident confirms: for whom, by whom (a guardian holds for a child), and until when.
     held_for = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    held_by = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     held_until = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField()

@@ -10,8 +10,10 @@ the slot):
 - At most one such appointment per slot is the database's guarantee (the partial unique
   constraint ``external_slot_booked_once``); every path also locks the slot's row first, so the
   second of two at once waits, then sees the first one's appointment and is told so in words.
-- A hold is ``held_for`` and ``held_until`` on the slot: it counts while ``held_until`` lies
-  ahead. One that has run out is simply ignored; nothing needs to clear it.
+- A hold is ``held_for``, ``held_by`` and ``held_until`` on the slot: it counts while
+  ``held_until`` lies ahead. One that has run out is simply ignored; nothing needs to clear it.
+  It is the resident's who made it (``held_by``): a guardian who held a time for a child and
+  switches to acting for themself (or another child) may have it, the hold moving with them.
 - Booking or cancelling makes an appointment the source reads back: ``_lastUpdated`` moves and
   the change feed gets a numbered "booked" or "cancelled" entry (booking.changes).
 """
@@ -318,13 +320,16 @@ class SlotRefused(Exception):
 
 
 def offered_slots(
-    unit: CareUnit, *, subject: Patient | None = None, now: dt.datetime | None = None
+    unit: CareUnit, *, subject: Patient | None = None, reader: Patient | None = None, now: dt.datetime | None = None
 ) -> QuerySet[ExternalSlot]:
-    """Slots residents may book online at the unit now (the subject's own running hold counts as free)."""
+    """Slots residents may book online at the unit now (a running hold for the subject, or made by
+    the reader, counts as free)."""
     now = now or timezone.now()
     not_held = Q(held_until__isnull=True) | Q(held_until__lte=now)
     if subject is not None:
         not_held |= Q(held_for=subject)
+    if reader is not None:
+        not_held |= Q(held_by=reader)
     return (
         ExternalSlot.objects.filter(
             not_held,
@@ -397,14 +402,26 @@ def slot_hold(*, reader: Patient, subject: Patient, unit: CareUnit, slot_id: uui
         slot = _locked_slot(slot_id, unit)
         if not _bookable(slot, now):
             raise SlotRefused(str(TAKEN if active_appointment(slot) else GONE), unit)
-        if held_by_other(slot, subject, now):
+        if _held_by_someone_else(slot, reader, subject, now):
             raise SlotRefused(str(HELD), unit)
-        if slot.held_for_id == subject.pk and slot.held_until is not None and slot.held_until > now:
+        running = slot.held_until is not None and slot.held_until > now
+        if running and slot.held_for_id == subject.pk:
             return slot
-        slot.held_for = subject
+        if running and slot.held_by_id == reader.pk:
+            # The reader switched whom they act for: the hold moves to the new subject and keeps
+            # its end (switching back and forth never stretches it either).
+            slot.held_for = subject
+            slot.save(update_fields=["held_for"])
+            return slot
+        slot.held_for, slot.held_by = subject, reader
         slot.held_until = now + hold_length()
-        slot.save(update_fields=["held_for", "held_until"])
+        slot.save(update_fields=["held_for", "held_by", "held_until"])
     return slot
+
+
+def _held_by_someone_else(slot: ExternalSlot, reader: Patient, subject: Patient, now: dt.datetime) -> bool:
+    """A running hold neither for the subject nor made by the reader."""
+    return held_by_other(slot, subject, now) and slot.held_by_id != reader.pk
 
 
 def slot_book_online(
@@ -424,7 +441,7 @@ def slot_book_online(
             raise SlotRefused(str(TAKEN), unit)
         if not _bookable(slot, now):
             raise SlotRefused(str(GONE), unit)
-        if held_by_other(slot, subject, now):
+        if _held_by_someone_else(slot, reader, subject, now):
             raise SlotRefused(str(HELD), unit)
         schedule = slot.schedule
         row = ExternalAppointment(
@@ -450,8 +467,8 @@ def slot_book_online(
                 row.save(force_insert=True)
         except IntegrityError:  # the lock above makes this unreachable; the constraint is the guarantee
             raise SlotRefused(str(TAKEN), unit) from None
-        slot.held_for, slot.held_until = None, None
-        slot.save(update_fields=["held_for", "held_until"])
+        slot.held_for, slot.held_by, slot.held_until = None, None, None
+        slot.save(update_fields=["held_for", "held_by", "held_until"])
         audit(
             actor=Actor.of_patient(reader),
             action=BOOK,

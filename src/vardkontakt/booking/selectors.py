@@ -385,7 +385,11 @@ def external_slot_days(
     """A published schedule's free times, by day (at most MAX_SLOTS_SHOWN). No one's data: not logged."""
     _may_book_for(reader, subject)
     schedule = external_slots.offered_schedule(unit, schedule_id)
-    rows = external_slots.offered_slots(unit, subject=subject).filter(schedule=schedule).order_by("starts_at")
+    rows = (
+        external_slots.offered_slots(unit, subject=subject, reader=reader)
+        .filter(schedule=schedule)
+        .order_by("starts_at")
+    )
     days: dict[dt.date, list[ExternalSlot]] = {}
     for slot in rows[:MAX_SLOTS_SHOWN]:
         days.setdefault(slot.starts_at.astimezone(STOCKHOLM).date(), []).append(slot)
