@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -32,6 +33,15 @@ def mark_login(request: HttpRequest, *, authenticated_at: int | None) -> None:
         request.session[AUTHENTICATED_AT] = min(authenticated_at, now)
 
 
+def session_ended(session: Any, now: int) -> bool:
+    """Whether the session has passed its idle or its absolute limit (pages and sockets alike)."""
+    auth_at = int(session.get(AUTH_AT, 0))
+    seen_at = int(session.get(SEEN_AT, 0))
+    idle_limit = settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
+    absolute_limit = settings.SESSION_ABSOLUTE_TIMEOUT_HOURS * 3600
+    return now - seen_at > idle_limit or now - auth_at > absolute_limit
+
+
 class SessionTimeoutMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -39,11 +49,7 @@ class SessionTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated:
             now = int(time.time())
-            auth_at = int(request.session.get(AUTH_AT, 0))
-            seen_at = int(request.session.get(SEEN_AT, 0))
-            idle_limit = settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
-            absolute_limit = settings.SESSION_ABSOLUTE_TIMEOUT_HOURS * 3600
-            if now - seen_at > idle_limit or now - auth_at > absolute_limit:
+            if session_ended(request.session, now):
                 logout(request)
                 messages.info(request, _("You were logged out because the session ended. Please log in again."))
                 target = reverse("home:start")
@@ -52,6 +58,6 @@ class SessionTimeoutMiddleware:
                     response["HX-Redirect"] = target
                     return response
                 return redirect(target)
-            if now - seen_at >= _SEEN_RESOLUTION_SECONDS:
+            if now - int(request.session.get(SEEN_AT, 0)) >= _SEEN_RESOLUTION_SECONDS:
                 request.session[SEEN_AT] = now
         return self.get_response(request)

@@ -14,12 +14,16 @@ silently anonymous.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from channels.middleware import BaseMiddleware
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.contrib import auth
+from django.contrib.auth.models import AnonymousUser
 from django.utils.functional import SimpleLazyObject
+
+from vardkontakt.identity.middleware import session_ended
 
 
 class _SessionOnly:
@@ -29,12 +33,22 @@ class _SessionOnly:
         self.session = session
 
 
+def _user_of(session: Any) -> Any:
+    """The session's user, or anonymous once the session has passed its idle or absolute limit,
+    as a page's request would find it (identity.middleware): a socket opened with the cookie of an
+    ended session is refused like a stranger's. (The socket does not renew the idle clock.)"""
+    user = auth.get_user(_SessionOnly(session))  # type: ignore[arg-type]
+    if user.is_authenticated and session_ended(session, int(time.time())):
+        return AnonymousUser()
+    return user
+
+
 class LazyUserMiddleware(BaseMiddleware):
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         scope = dict(scope)
         if "user" not in scope:
             session = scope["session"]
-            scope["user"] = SimpleLazyObject(lambda: auth.get_user(_SessionOnly(session)))  # type: ignore[arg-type]
+            scope["user"] = SimpleLazyObject(lambda: _user_of(session))
         return await super().__call__(scope, receive, send)
 
 
