@@ -135,6 +135,42 @@ def test_while_the_gateway_is_down_messages_wait_and_go_once_when_it_returns(rea
         assert len(sms_gateway.received) == 1
 
 
+def test_when_the_gateway_takes_a_message_again_what_waited_goes_at_once(reachable, personas, sms_gateway):
+    """After a 30-minute outage the waiting texts would go only at their next back-off step (an
+    hour after the third failure): the first text the gateway takes again makes them due now."""
+    start = timezone.now().replace(microsecond=0)
+    other = personas.other_patient
+    Patient.objects.filter(pk=other.pk).update(mobile="+46701234568", notify_by_sms=True)
+    other.refresh_from_db()
+    with time_machine.travel(start, tick=False) as traveller:
+        sms_gateway.down = True
+        notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:61")
+        for minutes in (0, 1, 5, 15):  # minutes 0, 1, 6 and 21: four failures, next at 1 h later
+            traveller.shift(dt.timedelta(minutes=minutes))
+            for due in deliveries_due():
+                delivery_attempt(due)
+        waiting = only("sms", reachable)
+        waiting.refresh_from_db()
+        assert waiting.status == DeliveryStatus.PENDING and waiting.next_attempt_at > start + dt.timedelta(minutes=60)
+        traveller.shift(dt.timedelta(minutes=9))  # minute 30: the gateway is back
+        sms_gateway.down = False
+        assert deliveries_due() == []  # nothing is due yet by the back-off
+        notification_create(recipient=other, kind=NotificationKind.REPLY_WAITING, cause="case:62")
+        assert delivery_attempt(str(only("sms", other).id)) == DeliveryStatus.SENT
+        assert deliveries_due() == [str(waiting.pk)]  # the next heartbeat's sweep queues it
+        assert delivery_attempt(str(waiting.pk)) == DeliveryStatus.SENT
+    assert [m["to"] for m in sms_gateway.received] == ["+46701234568", "+46701234567"]
+
+
+def test_a_gateway_that_never_failed_costs_no_update_per_message(reachable, sms_gateway):
+    notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:63")
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert delivery_attempt(str(only("sms", reachable).id)) == DeliveryStatus.SENT
+    assert not [q for q in captured.captured_queries if 'SET "next_attempt_at"' in q["sql"]]
+
+
 def test_an_unreachable_gateway_is_retried(reachable, settings):
     settings.SMS_BACKEND = "46elks"
     settings.SMS_API_URL = "http://127.0.0.1:9"

@@ -12,6 +12,7 @@ import logging
 import smtplib
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db.models import F, Q
@@ -184,6 +185,7 @@ def _attempt(delivery: Delivery, provider_id: str, now: dt.datetime, mail_connec
         else:
             delivery.status = DeliveryStatus.PENDING
             delivery.next_attempt_at = now + BACKOFF[min(delivery.attempts - 1, len(BACKOFF) - 1)]
+            _gateway_failing(delivery.channel)
         delivery.claimed_until = None
         delivery.save(update_fields=["status", "next_attempt_at", "claimed_until", "last_error"])
         return delivery.status
@@ -193,7 +195,39 @@ def _attempt(delivery: Delivery, provider_id: str, now: dt.datetime, mail_connec
     delivery.claimed_until = None
     delivery.last_error = ""
     delivery.save(update_fields=["status", "sent_at", "provider_id", "claimed_until", "last_error"])
+    _gateway_answers(delivery.channel, now)
     return delivery.status
+
+
+# The SMS gateway and the mail server are one each for the installation: when one has failed and
+# then takes a message again, whatever waits on back-off for it is due at once (the outbox sweep
+# queues it on the next heartbeat; each recipient's notices still go oldest first), instead of up
+# to an hour after the outage. Push goes to each device's own push service: no such flag.
+_FAILING = "notifications:gateway-failing:"
+_FAILING_SECONDS = 3 * 24 * 3600  # longer than MAX_ATTEMPTS of hourly retries
+
+
+def _gateway_failing(channel: str) -> None:
+    if channel in (Channel.SMS, Channel.EMAIL):
+        try:
+            cache.set(_FAILING + channel, True, timeout=_FAILING_SECONDS)
+        except Exception:  # the cache down: the back-off alone decides, as before
+            logger.warning("gateway state: the cache cannot be written", exc_info=True)
+
+
+def _gateway_answers(channel: str, now: dt.datetime) -> None:
+    if channel not in (Channel.SMS, Channel.EMAIL):
+        return
+    try:
+        was_failing = cache.get(_FAILING + channel) and cache.delete(_FAILING + channel)
+    except Exception:
+        logger.warning("gateway state: the cache cannot be read", exc_info=True)
+        return
+    if was_failing:  # only the worker that cleared the flag: one UPDATE per recovery
+        waiting = Delivery.objects.filter(
+            channel=channel, status=DeliveryStatus.PENDING, attempts__gt=0, next_attempt_at__gt=now
+        ).update(next_attempt_at=now)
+        logger.info("the %s gateway answers again: %d deliveries waiting on back-off are due now", channel, waiting)
 
 
 # A notice waiting behind an earlier one to the same address is due again this long after the
