@@ -47,6 +47,7 @@ def nodes() -> Iterator[tuple[Layout, NodesData]]:
             workers=1,
             replica=False,
             database="vk_faults_nodes",
+            durable=False,
             web_env={"VK_WEB_WORKERS": "1"},
         )
         layout.up()
