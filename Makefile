@@ -184,6 +184,7 @@ FAULTS_DATABASE_URL ?= $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/v
 faults: setup nginx pgbouncer redis postgresql-server
 	VK_FAULTS=1 FAULTS_KILLS=$(if $(FAULTS_SHORT),5,$(FAULTS_KILLS)) \
 		FAULTS_PG_RESTARTS=$(if $(FAULTS_SHORT),1,$(FAULTS_PG_RESTARTS)) \
+		FAULTS_DURABLE_CLUSTER=$(if $(FAULTS_SHORT),,1) \
 		FAULTS_POOL_SLOTS=$(if $(FAULTS_SHORT),3000,20000) DATABASE_URL=$(FAULTS_DATABASE_URL) \
 		nice -n 10 .venv/bin/pytest -n 0 -p no:logging -s -q tests/faults
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,7 +48,10 @@ def nodes() -> Iterator[tuple[Layout, NodesData]]:
             workers=1,
             replica=False,
             database="vk_faults_nodes",
-            durable=False,
+            # A throw-away cluster (no fsync; it dies with the test) unless FAULTS_DURABLE_CLUSTER=1:
+            # then as in production, where a stop's checkpoint takes longer and the restart's
+            # window is wider (the full run uses it; the 500 of 2026-12-06 showed only there).
+            durable=os.environ.get("FAULTS_DURABLE_CLUSTER") == "1",
             web_env={"VK_WEB_WORKERS": "1"},
         )
         layout.up()
@@ -64,4 +68,13 @@ def nodes() -> Iterator[tuple[Layout, NodesData]]:
             assert done.returncode == 0, done.stderr.decode(errors="replace")[-4000:]
             yield layout, NodesData(**json.loads(out.read_text()))
         finally:
+            # The processes' own logs (a web node's traceback, PgBouncer's view of a restart) go
+            # with the layout's directory: kept beside the reports when FAULTS_REPORT_DIR is set.
+            keep = os.environ.get("FAULTS_REPORT_DIR")
+            if keep:
+                target = Path(keep) / "logs"
+                target.mkdir(parents=True, exist_ok=True)
+                for log in [*(layout.root / "logs").glob("*.log"), layout.root / "primary" / "postgres.log"]:
+                    if log.exists():
+                        shutil.copy(log, target / log.name)
             layout.down()
