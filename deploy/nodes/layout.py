@@ -232,41 +232,55 @@ def schema_key() -> str:
 SCHEMA_CACHE = ROOT / "var" / "cache"
 
 
+def schema_dump() -> Path:
+    return SCHEMA_CACHE / f"layout-schema-{schema_key()}.sql"
+
+
+def _client(name: str, port: int, user: str, host: str) -> list[str]:
+    return [str(_bin(name)), "-h", host, "-p", str(port), "-U", user]
+
+
+def schema_restore(
+    port: int, database: str, log: Path, *, user: str = "postgres", host: str = "127.0.0.1", password: str = ""
+) -> bool:
+    """The cached schema (schema_dump()) into the empty ``database``, when there is one."""
+    dump = schema_dump()
+    if not dump.exists():
+        return False
+    env = {**os.environ, "PGPASSWORD": password} if password else None
+    command = [*_client("psql", port, user, host), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", str(dump)]
+    _run(command, log, env)
+    return True
+
+
+def schema_save(port: int, database: str, log: Path, *, user: str = "postgres", host: str = "127.0.0.1") -> None:
+    """``database``, just migrated, as the cached schema (unless one is there already)."""
+    dump = schema_dump()
+    if dump.exists():
+        return
+    SCHEMA_CACHE.mkdir(parents=True, exist_ok=True)
+    partial = dump.with_suffix(f".{os.getpid()}.part")
+    _run([*_client("pg_dump", port, user, host), "--no-owner", "--no-privileges", "-f", str(partial), database], log)
+    partial.chmod(0o644)
+    partial.replace(dump)  # whole or not at all, also with two layouts coming up at once
+
+
 def migrate(cluster: Cluster, database: str, env: dict[str, str], log: Path, *, cache: bool = True) -> str:
     """Bring an empty ``database`` of ``cluster`` to the current schema; returns how ("restored"
     or "migrated").
 
-    ``manage.py migrate`` of a new database takes a minute and more here (over 300 migrations).
-    With ``cache``, the migrated database is kept as a plain dump under var/cache/, named by
-    schema_key(), and a later layout restores it with psql instead. ``migrate`` runs after the
-    restore too (then it has nothing to do, a few seconds): should the cache ever not match the
-    migration files, what it lacks is applied, and an applied migration whose file changed cannot
-    be in a dump of another key."""
-    dump = SCHEMA_CACHE / f"layout-schema-{schema_key()}.sql"
-    how = "migrated"
-    if cache and dump.exists():
-        _run(
-            [
-                str(_bin("psql")), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
-                "-p", str(cluster.port), "-U", "postgres", "-d", database, "-f", str(dump),
-            ],
-            log,
-        )  # fmt: skip
-        how = "restored"
+    ``manage.py migrate`` of a new database takes 20-60 s here (over 300 migrations). With
+    ``cache``, the migrated database is kept as a plain dump under var/cache/, named by
+    schema_key(), and a later layout restores it with psql instead (the fault tests' own test
+    database too: tests/faults/conftest.py). ``migrate`` runs after the restore as well (then it
+    has nothing to do: a few seconds): should the cache ever not match the migration files, what
+    it lacks is applied, and an applied migration whose file changed cannot be in a dump of
+    another key."""
+    restored = cache and schema_restore(cluster.port, database, log)
     _run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], log, env)
-    if cache and how == "migrated":
-        SCHEMA_CACHE.mkdir(parents=True, exist_ok=True)
-        partial = dump.with_suffix(f".{os.getpid()}.part")
-        _run(
-            [
-                str(_bin("pg_dump")), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres",
-                "--no-owner", "--no-privileges", "-f", str(partial), database,
-            ],
-            log,
-        )  # fmt: skip
-        partial.chmod(0o644)
-        partial.replace(dump)  # whole or not at all, also with two layouts coming up at once
-    return how
+    if cache and not restored:
+        schema_save(cluster.port, database, log)
+    return "restored" if restored else "migrated"
 
 
 def _append_as_postgres(path: Path, text: str) -> None:

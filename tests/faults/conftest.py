@@ -24,7 +24,47 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from deploy.nodes.layout import PYTHON, Layout  # noqa: E402
+from deploy.nodes.layout import PYTHON, Layout, schema_restore  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(request: pytest.FixtureRequest) -> Iterator[bool]:
+    """The test database of the worker and gateway faults (on PostgreSQL) from the cached schema
+    of deploy/nodes/layout.py when var/cache/ has one for the current migrations: made here
+    before pytest-django, which then keeps it (its ``migrate`` has nothing left to do) instead of
+    migrating a new one (a minute on a busy machine; the short form runs in CI). Dropped here
+    afterwards, as pytest-django would."""
+    from django.conf import settings
+    from django.db import connections
+
+    database = settings.DATABASES["default"]
+    if request.config.getvalue("reuse_db") or database["ENGINE"] != "django.db.backends.postgresql":
+        yield bool(request.config.getvalue("reuse_db"))
+        return
+    import psycopg
+
+    name = database.get("TEST", {}).get("NAME") or f"test_{database['NAME']}"
+    where = {
+        "host": database["HOST"] or "127.0.0.1",
+        "port": int(database["PORT"] or 5432),
+        "user": database["USER"],
+        "password": database["PASSWORD"] or "",
+    }
+
+    def admin(statement: str) -> None:
+        with psycopg.connect(**where, dbname="postgres", autocommit=True) as connection:
+            connection.execute(statement)
+
+    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin(f'CREATE DATABASE "{name}"')
+    with tempfile.NamedTemporaryFile(prefix="vardkontakt-faults-restore.", suffix=".log") as log:
+        if not schema_restore(where["port"], name, Path(log.name), **{k: v for k, v in where.items() if k != "port"}):
+            admin(f'DROP DATABASE "{name}"')  # pytest-django makes and migrates it as usual
+            yield False
+            return
+    yield True
+    connections.close_all()
+    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass
