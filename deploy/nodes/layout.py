@@ -566,7 +566,7 @@ class Layout:
     def _nginx_config(self) -> str:
         directory = self.root / "nginx"
         servers = "\n".join(
-            f"    server 127.0.0.1:{self.ports[n]} max_fails=3 fail_timeout=10s;" for n in self.in_upstream
+            f"    server 127.0.0.1:{self.ports[n]} max_fails=3 fail_timeout=2s;" for n in self.in_upstream
         )
         text = (HERE / "nginx.conf").read_text()
         for key, value in {"@DIR@": str(directory), "@PORT@": str(self.ports["nginx"]), "@SERVERS@": servers}.items():

@@ -114,7 +114,11 @@ def nodes() -> Iterator[tuple[Layout, NodesData]]:
             if keep:
                 target = Path(keep) / "logs"
                 target.mkdir(parents=True, exist_ok=True)
-                for log in [*(layout.root / "logs").glob("*.log"), layout.root / "primary" / "postgres.log"]:
+                for log in [
+                    *(layout.root / "logs").glob("*.log"),
+                    layout.root / "primary" / "postgres.log",
+                    layout.root / "nginx" / "log" / "error.log",
+                ]:
                     if log.exists():
                         shutil.copy(log, target / log.name)
             layout.down()
