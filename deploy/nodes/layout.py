@@ -263,6 +263,9 @@ def schema_save(port: int, database: str, log: Path, *, user: str = "postgres", 
     _run([*_client("pg_dump", port, user, host), "--no-owner", "--no-privileges", "-f", str(partial), database], log)
     partial.chmod(0o644)
     partial.replace(dump)  # whole or not at all, also with two layouts coming up at once
+    for older in SCHEMA_CACHE.glob("layout-schema-*.sql"):  # the schemas of earlier migrations
+        if older != dump:
+            older.unlink(missing_ok=True)
 
 
 def migrate(cluster: Cluster, database: str, env: dict[str, str], log: Path, *, cache: bool = True) -> str:
