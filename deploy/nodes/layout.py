@@ -211,20 +211,23 @@ def make_replica(primary: Cluster, directory: Path, port: int) -> Cluster:
 
 def schema_key() -> str:
     """A hash of everything that decides what ``migrate`` makes of an empty database: every
-    migration file of the project and of the installed packages whose apps it installs, and the
-    PostgreSQL server's version."""
-    digest = hashlib.sha256()
-    found = pg_bin()
-    digest.update(str(found).encode())
-    files = sorted(ROOT.glob("src/**/migrations/*.py"))
+    migration file of the project and of the installed packages whose apps it installs (by their
+    names within the project or package: the same files reached through a symlinked .venv give
+    the same key), and the PostgreSQL server's version."""
     import importlib.util
 
+    digest = hashlib.sha256()
+    digest.update(str(pg_bin()).encode())
+    named = [(f"src/{path.relative_to(ROOT / 'src')}", path) for path in sorted(ROOT.glob("src/**/migrations/*.py"))]
     for package in ("django", "django_tasks", "django_tasks_db"):
         spec = importlib.util.find_spec(package)
         if spec is not None and spec.origin is not None:
-            files += sorted(Path(spec.origin).parent.glob("**/migrations/*.py"))
-    for path in files:
-        digest.update(str(path.relative_to(path.anchor)).encode())
+            where = Path(spec.origin).parent
+            named += [
+                (f"{package}/{path.relative_to(where)}", path) for path in sorted(where.glob("**/migrations/*.py"))
+            ]
+    for name, path in named:
+        digest.update(name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:24]
 
