@@ -23,6 +23,7 @@ From Python (bench/booking_rush_nodes.py, fault tests)::
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -132,15 +133,34 @@ def _owned_by_postgres(path: Path) -> None:
         shutil.chown(path, "postgres", "postgres")
 
 
-def make_primary(directory: Path, port: int, *, max_connections: int = 200) -> Cluster:
-    """A new cluster that accepts streaming replicas from 127.0.0.1."""
+# A throw-away cluster (the tests', the fault tests'): it dies with the test that made it, so
+# nothing it holds has to survive a crash of the machine. Without these, every commit waits for
+# its WAL to reach the disk, and initdb alone syncs its files for seconds on a busy machine.
+# A cluster killed by the operating system would have to be made again, which the test does
+# anyway; a PostgreSQL stopped and started (pg_ctl, the fault tests' restarts) writes everything
+# out at its shutdown checkpoint and loses nothing committed. Never for a cluster that keeps data.
+THROWAWAY_SETTINGS = """
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+"""
+
+
+def make_primary(directory: Path, port: int, *, max_connections: int = 200, durable: bool = True) -> Cluster:
+    """A new cluster that accepts streaming replicas from 127.0.0.1 (``durable=False``: a
+    throw-away one, see THROWAWAY_SETTINGS)."""
     _owned_by_postgres(directory)
     data = directory / "data"
     log = directory / "postgres.log"
     _run(
-        as_postgres([str(_bin("initdb")), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
+        as_postgres(
+            [
+                str(_bin("initdb")), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                *([] if durable else ["--no-sync"]),
+            ]
+        ),
         directory / "initdb.log",
-    )
+    )  # fmt: skip
     settings = f"""
 listen_addresses = '127.0.0.1'
 port = {port}
@@ -152,7 +172,7 @@ max_wal_senders = 5
 hot_standby = on
 timezone = 'UTC'
 """
-    _append_as_postgres(data / "postgresql.conf", settings)
+    _append_as_postgres(data / "postgresql.conf", settings + ("" if durable else THROWAWAY_SETTINGS))
     _append_as_postgres(
         data / "pg_hba.conf",
         "\nlocal replication all trust\nhost replication all 127.0.0.1/32 trust\n",
@@ -189,6 +209,86 @@ def make_replica(primary: Cluster, directory: Path, port: int) -> Cluster:
     return cluster
 
 
+def schema_key() -> str:
+    """A hash of everything that decides what ``migrate`` makes of an empty database: every
+    migration file of the project and of the installed packages whose apps it installs (by their
+    names within the project or package: the same files reached through a symlinked .venv give
+    the same key), and the PostgreSQL server's version."""
+    import importlib.util
+
+    digest = hashlib.sha256()
+    digest.update(str(pg_bin()).encode())
+    named = [(f"src/{path.relative_to(ROOT / 'src')}", path) for path in sorted(ROOT.glob("src/**/migrations/*.py"))]
+    for package in ("django", "django_tasks", "django_tasks_db"):
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.origin is not None:
+            where = Path(spec.origin).parent
+            named += [
+                (f"{package}/{path.relative_to(where)}", path) for path in sorted(where.glob("**/migrations/*.py"))
+            ]
+    for name, path in named:
+        digest.update(name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+SCHEMA_CACHE = ROOT / "var" / "cache"
+
+
+def schema_dump() -> Path:
+    return SCHEMA_CACHE / f"layout-schema-{schema_key()}.sql"
+
+
+def _client(name: str, port: int, user: str, host: str) -> list[str]:
+    return [str(_bin(name)), "-h", host, "-p", str(port), "-U", user]
+
+
+def schema_restore(
+    port: int, database: str, log: Path, *, user: str = "postgres", host: str = "127.0.0.1", password: str = ""
+) -> bool:
+    """The cached schema (schema_dump()) into the empty ``database``, when there is one."""
+    dump = schema_dump()
+    if not dump.exists():
+        return False
+    env = {**os.environ, "PGPASSWORD": password} if password else None
+    command = [*_client("psql", port, user, host), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", str(dump)]
+    _run(command, log, env)
+    return True
+
+
+def schema_save(port: int, database: str, log: Path, *, user: str = "postgres", host: str = "127.0.0.1") -> None:
+    """``database``, just migrated, as the cached schema (unless one is there already)."""
+    dump = schema_dump()
+    if dump.exists():
+        return
+    SCHEMA_CACHE.mkdir(parents=True, exist_ok=True)
+    partial = dump.with_suffix(f".{os.getpid()}.part")
+    _run([*_client("pg_dump", port, user, host), "--no-owner", "--no-privileges", "-f", str(partial), database], log)
+    partial.chmod(0o644)
+    partial.replace(dump)  # whole or not at all, also with two layouts coming up at once
+    for older in SCHEMA_CACHE.glob("layout-schema-*.sql"):  # the schemas of earlier migrations
+        if older != dump:
+            older.unlink(missing_ok=True)
+
+
+def migrate(cluster: Cluster, database: str, env: dict[str, str], log: Path, *, cache: bool = True) -> str:
+    """Bring an empty ``database`` of ``cluster`` to the current schema; returns how ("restored"
+    or "migrated").
+
+    ``manage.py migrate`` of a new database takes 20-60 s here (over 300 migrations). With
+    ``cache``, the migrated database is kept as a plain dump under var/cache/, named by
+    schema_key(), and a later layout restores it with psql instead (the fault tests' own test
+    database too: tests/faults/conftest.py). ``migrate`` runs after the restore as well (then it
+    has nothing to do: a few seconds): should the cache ever not match the migration files, what
+    it lacks is applied, and an applied migration whose file changed cannot be in a dump of
+    another key."""
+    restored = cache and schema_restore(cluster.port, database, log)
+    _run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], log, env)
+    if cache and not restored:
+        schema_save(cluster.port, database, log)
+    return "restored" if restored else "migrated"
+
+
 def _append_as_postgres(path: Path, text: str) -> None:
     with path.open("a") as handle:
         handle.write(text)
@@ -214,10 +314,16 @@ class Layout:
     replica: bool = True
     wsgi: str = "vardkontakt.wsgi"
     database: str = DATABASE
+    # False: the primary is a throw-away cluster (tests, fault tests; THROWAWAY_SETTINGS).
+    durable: bool = True
+    # The migrated schema from var/cache/ when there (migrate()).
+    schema_cache: bool = True
     web_env: dict[str, str] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     services: dict[str, Service] = field(default_factory=dict)
     in_upstream: list[str] = field(default_factory=list)
+    # Seconds per step of up() (and how the schema came: "restored" or "migrated").
+    timings: dict[str, Any] = field(default_factory=dict)
 
     # -- addresses
 
@@ -293,22 +399,37 @@ class Layout:
         return self
 
     def _up(self, load_demo: bool) -> None:
+        began = last = time.monotonic()
+
+        def step(name: str) -> None:
+            nonlocal last
+            now = time.monotonic()
+            self.timings[name] = round(now - last, 2)
+            last = now
+
         self._redis()  # the cache: load_demo uses it too
-        primary = make_primary(self.root / "primary", self.ports["primary"])
+        step("redis")
+        primary = make_primary(self.root / "primary", self.ports["primary"], durable=self.durable)
+        step("primary")
         primary.sql(f"CREATE DATABASE {self.database}")
         # Django sends SET TIME ZONE on each new connection unless the database is in UTC already.
         primary.sql(f"ALTER DATABASE {self.database} SET timezone TO 'UTC'")
         direct = {**self.app_env(), "DATABASE_URL": self.primary_url, "VK_DB_POOLER": ""}
         direct.pop("VK_REPLICA_DATABASE_URL", None)
-        _run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], self.root / "logs" / "migrate.log", direct)
+        self.timings["schema"] = migrate(
+            primary, self.database, direct, self.root / "logs" / "migrate.log", cache=self.schema_cache
+        )
+        step("migrate")
         if load_demo:
             _run(
                 [PYTHON, "manage.py", "load_demo", "--no-activity", "-v", "0"],
                 self.root / "logs" / "load_demo.log",
                 direct,
             )
+            step("load_demo")
         if self.replica:
             make_replica(primary, self.root / "replica", self.ports["replica"])
+            step("replica")
         self._pgbouncer()
         for index in range(1, self.web_nodes + 1):
             self._web(index)
@@ -320,7 +441,10 @@ class Layout:
             )
         self.in_upstream = [f"web{i}" for i in range(1, self.web_nodes + 1)]
         self._nginx()
+        step("start")
         self.wait_healthy()
+        step("healthy")
+        self.timings["total"] = round(time.monotonic() - began, 2)
         self.save()
 
     def down(self) -> None:
@@ -448,7 +572,7 @@ class Layout:
     def _nginx_config(self) -> str:
         directory = self.root / "nginx"
         servers = "\n".join(
-            f"    server 127.0.0.1:{self.ports[n]} max_fails=3 fail_timeout=10s;" for n in self.in_upstream
+            f"    server 127.0.0.1:{self.ports[n]} max_fails=3 fail_timeout=2s;" for n in self.in_upstream
         )
         text = (HERE / "nginx.conf").read_text()
         for key, value in {"@DIR@": str(directory), "@PORT@": str(self.ports["nginx"]), "@SERVERS@": servers}.items():
@@ -511,9 +635,11 @@ class Layout:
             "replica": self.replica,
             "wsgi": self.wsgi,
             "database": self.database,
+            "durable": self.durable,
             "ports": self.ports,
             "in_upstream": self.in_upstream,
             "services": {name: asdict(s) for name, s in self.services.items()},
+            "timings": self.timings,
         }
         if self.root.exists():
             (self.root / "layout.json").write_text(json.dumps(state, indent=1))
@@ -523,7 +649,7 @@ class Layout:
         state = json.loads((root / "layout.json").read_text())
         layout = cls(
             Path(state["root"]), state["web_nodes"], state["workers"], state["replica"], state["wsgi"], state["database"],
-            ports=state["ports"], in_upstream=state["in_upstream"],
+            durable=state.get("durable", True), ports=state["ports"], in_upstream=state["in_upstream"],
         )  # fmt: skip
         layout.services = {name: Service(**s) for name, s in state["services"].items()}
         return layout

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -24,13 +22,12 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from deploy.nodes.layout import Cluster, make_primary, make_replica, pg_bin
+from deploy.nodes.layout import Cluster, make_primary, make_replica, migrate, pg_bin
 from vardkontakt.core import replica
 from vardkontakt.core.databases import REPLICA, replica_settings
 from vardkontakt.core.models import Heartbeat
 from vardkontakt.core.tasks import WORKER
 
-ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "vk_replica_test"
 
 
@@ -48,7 +45,9 @@ def pair() -> Iterator[Pair]:
         os.chmod(tmp, 0o755)  # noqa: S103 (the clusters run as postgres below it)
         base = Path(tmp)
         ports = [_free_port(), _free_port()]
-        primary = make_primary(base / "primary", ports[0], max_connections=50)
+        # A throw-away cluster (no fsync: it dies with the session), its schema from the layout's
+        # cache when there is one (deploy/nodes/layout.py, migrate()).
+        primary = make_primary(base / "primary", ports[0], max_connections=50, durable=False)
         replica_cluster: Cluster | None = None
         try:
             primary.sql(f"CREATE DATABASE {DATABASE}")
@@ -61,9 +60,7 @@ def pair() -> Iterator[Pair]:
                 "VK_VAR_DIR": str(base / "var"),
             }
             env.pop("VK_REPLICA_DATABASE_URL", None)
-            subprocess.run(
-                [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-            )
+            migrate(primary, DATABASE, env, base / "migrate.log")
             replica_cluster = make_replica(primary, base / "replica", ports[1])
             yield Pair(primary, replica_cluster)
         finally:
@@ -126,8 +123,9 @@ def _resume(pair: Pair) -> None:
 
 
 def _caught_up(pair: Pair) -> None:
-    """Until the replica has replayed everything the primary has written so far."""
-    target = pair.primary.sql("SELECT pg_current_wal_lsn()::text")[0][0]
+    """Until the replica has replayed everything the primary has committed so far (the insert
+    position: with synchronous_commit off a commit may not be written out yet)."""
+    target = pair.primary.sql("SELECT pg_current_wal_insert_lsn()::text")[0][0]
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         done = pair.replica.sql(f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn")[0][0]

@@ -187,11 +187,22 @@ def test_kill_9_of_web_nodes_mid_rush_loses_no_booking_or_case_and_makes_none_tw
 
 
 async def _probe(
-    browser: Browser, path: str, until: asyncio.Event, log: list[tuple[float, int | str, str, bool]], odd: list[str]
+    port: int,
+    session: str,
+    path: str,
+    until: asyncio.Event,
+    log: list[tuple[float, int | str, str, bool]],
+    odd: list[str],
 ) -> None:
-    """A resident reloading a page that reads the database, every 50 ms: (when, status,
-    Retry-After, a traceback in the body)."""
-    while not until.is_set():
+    """Residents reloading a page that reads the database: a request every 50 ms, each on a
+    connection of its own and not waiting for the one before, (when answered, status,
+    Retry-After, a traceback in the body). A request can wait inside PgBouncer through a short
+    restart and be answered 200 after it; one probe waiting on its answers alone then saw nothing
+    of the restart (2026-12-07: no answer at all in the window in 4 of 6 restarts), these see
+    the answers everyone else gets meanwhile."""
+
+    async def reload() -> None:
+        browser = Browser("127.0.0.1", port, {"vk_session": session})
         try:
             answer = await browser.request("GET", path, timeout=15)
             log.append((time.monotonic(), answer.status, answer.header("retry-after"), b"Traceback" in answer.body))
@@ -199,7 +210,17 @@ async def _probe(
                 odd.append(f"{answer.status}: {answer.body[:2000].decode(errors='replace')}")
         except Exception as error:
             log.append((time.monotonic(), error.__class__.__name__, "", False))
+        finally:
+            browser.close()
+
+    pending: set[asyncio.Task[None]] = set()
+    while not until.is_set():
+        if len(pending) < 20:
+            task = asyncio.create_task(reload())
+            pending.add(task)
+            task.add_done_callback(pending.discard)
         await asyncio.sleep(0.05)
+    await asyncio.gather(*pending)
 
 
 def test_postgresql_restart_mid_rush_answers_503_with_retry_after_and_recovers_within_5_s(nodes, slots):
@@ -208,14 +229,13 @@ def test_postgresql_restart_mid_rush_answers_503_with_retry_after_and_recovers_w
     began = time.monotonic()
 
     async def restarting() -> dict[str, Any]:
-        probe = Browser("127.0.0.1", layout.ports["nginx"], {"vk_session": data.sessions[-1]})
         restarts: list[dict[str, Any]] = []
         for _ in range(PG_RESTARTS):
             await asyncio.sleep(2.0)  # the rush under way
             done = asyncio.Event()
             log: list[tuple[float, int | str, str, bool]] = []
             odd: list[str] = []  # the bodies of answers other than 200 and 503, for the report
-            probing = asyncio.create_task(_probe(probe, "/cases/", done, log, odd))
+            probing = asyncio.create_task(_probe(layout.ports["nginx"], data.sessions[-1], "/cases/", done, log, odd))
             await asyncio.sleep(0.5)
             stopped_at = time.monotonic()
             await asyncio.to_thread(primary.stop, "fast")
@@ -244,7 +264,6 @@ def test_postgresql_restart_mid_rush_answers_503_with_retry_after_and_recovers_w
                     "probe_other_bodies": odd[:3],
                 }
             )
-        probe.close()
         return {"restarts": restarts}
 
     rows, seen, figures = _rush(layout, data, slots, restarting())
@@ -258,11 +277,10 @@ def test_postgresql_restart_mid_rush_answers_503_with_retry_after_and_recovers_w
         "bodies_with_traceback": seen.bodies_with_traceback,
     }
     _report("postgresql restart", summary)
-    # While it was down the page answered 503 with Retry-After, and nothing else (a request can also
-    # wait inside PgBouncer through a short restart and be answered 200 after it: then the probe has
-    # no answer within the window at all).
-    assert any(k.startswith("503") for r in figures["restarts"] for k in r["probe_answers_while_down"]), figures
+    # While it was down the page answered 503 with Retry-After, and nothing else (or 200: a request
+    # that waited inside PgBouncer through a short restart is answered after it), in every restart.
     for restart in figures["restarts"]:
+        assert any(k.startswith("503") for k in restart["probe_answers_while_down"]), restart
         assert all(k.startswith(("503 Retry-After 5", "200")) for k in restart["probe_answers_while_down"]), restart
         assert restart["probe_tracebacks"] == 0 and not restart["probe_other_than_200_or_503"], restart
         assert restart["recovery_seconds"] is not None and restart["recovery_seconds"] <= RECOVERY_LIMIT, restart

@@ -231,9 +231,14 @@ def _wrote_lsn(request: HttpRequest) -> int | None:
 
 
 def _primary_lsn() -> int | None:
+    """Where the writer's transaction ends in the WAL: the insert position. Not
+    pg_current_wal_lsn() (what is written out): with synchronous_commit off the commit record
+    can still be in the WAL buffers after COMMIT returns, and a replica that replayed up to the
+    written position would be taken for having the write (tests/core/test_replica.py, whose
+    throw-away cluster runs with synchronous_commit off)."""
     try:
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute("SELECT pg_current_wal_lsn()::text")
+            cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
             return parse_lsn(cursor.fetchone()[0])
     except DatabaseError:
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, InternalError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -35,8 +35,25 @@ page_not_found = _error("core/404.html", 404)
 def database_unavailable(exception: BaseException | None) -> bool:
     """True for the database being unreachable or going away (restart, failover, a pooler with no
     server): the DB-API's OperationalError and InterfaceError ("connection already closed"), as
-    Django wraps them. The request can be repeated once the database is back, so it is a 503."""
-    return isinstance(exception, (OperationalError, InterfaceError))
+    Django wraps them, and the driver's own InternalError about the connection's protocol. The
+    request can be repeated once the database is back, so it is a 503."""
+    if isinstance(exception, (OperationalError, InterfaceError)):
+        return True
+    return isinstance(exception, InternalError) and _protocol_failure(exception.__cause__)
+
+
+def _protocol_failure(cause: BaseException | None) -> bool:
+    """psycopg's InternalError raised by the driver itself, not by the server (no SQLSTATE): what
+    came back on the connection was not what the command expects ("received 2 results from
+    command 'BEGIN'"). Seen behind PgBouncer while PostgreSQL restarts: the error PgBouncer sends
+    when the server connection breaks reaches the client after its transaction, and is read
+    together with the next one's BEGIN (tests/faults/test_nodes.py, 2026-12-07). Nothing of the
+    request's transaction ran; the connection is checked before its next use (errors_occurred,
+    CONN_HEALTH_CHECKS). An InternalError from the server (SQLSTATE class XX, 24, 25, 2B, 2D) is
+    a bug and stays a 500."""
+    import psycopg
+
+    return isinstance(cause, psycopg.InternalError) and cause.sqlstate is None
 
 
 def redis_unavailable(exception: BaseException | None) -> bool:
