@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from tests.helpers import login_as
 from vardkontakt.identity.models import Patient, User
-from vardkontakt.notifications.delivery import deliveries_due, delivery_attempt, delivery_release_next
+from vardkontakt.notifications.delivery import deliveries_due, delivery_attempt, delivery_release_next, gateways_probe
 from vardkontakt.notifications.models import Delivery, DeliveryStatus, NotificationKind
 from vardkontakt.notifications.services import notification_create
 
@@ -123,8 +123,10 @@ class MailServer:
 
 
 def _work() -> int:
-    """One pass of the worker: each due delivery, and after one is out the next behind it."""
+    """One pass of the worker: its sweep (the failing gateways' probe, then each due delivery),
+    and after one is out the next behind it."""
     attempts = 0
+    gateways_probe()
     for delivery_id in deliveries_due():
         current: str | None = delivery_id
         while current is not None:
@@ -216,6 +218,8 @@ def test_sms_and_mail_down_for_30_minutes_then_everything_once_and_in_order(pers
         json.dumps(summary, default=str, indent=1)
     )
     assert summary["not_sent"] == 0, "a notice was lost"
+    # The probe sees the recovery within a minute and what waited goes at once (not at its back-off).
+    assert recovered_at is not None and recovered_at - OUTAGE_MINUTES <= 3, recovered_at
     sms_rows = [d for d in deliveries if d.channel == "sms"]
     assert len(sms.received) == len(sms_rows) == summary["sms_distinct"], "an SMS was lost or sent twice"
     assert {p for _, p in sms.received} == {d.provider_id for d in sms_rows}

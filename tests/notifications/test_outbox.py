@@ -15,7 +15,7 @@ from django.utils import timezone
 from vardkontakt.access.services import proxy_invite
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.notifications import messages
-from vardkontakt.notifications.delivery import deliveries_due, delivery_attempt
+from vardkontakt.notifications.delivery import deliveries_due, delivery_attempt, delivery_release_next, gateways_probe
 from vardkontakt.notifications.models import Delivery, DeliveryStatus, Notification, NotificationKind
 from vardkontakt.notifications.services import notification_create
 from vardkontakt.notifications.tasks import sweep_outbox
@@ -160,6 +160,63 @@ def test_when_the_gateway_takes_a_message_again_what_waited_goes_at_once(reachab
         assert deliveries_due() == [str(waiting.pk)]  # the next heartbeat's sweep queues it
         assert delivery_attempt(str(waiting.pk)) == DeliveryStatus.SENT
     assert [m["to"] for m in sms_gateway.received] == ["+46701234568", "+46701234567"]
+
+
+def test_a_failing_gateway_is_probed_once_a_minute_so_a_recovery_is_seen_without_new_notices(
+    reachable, personas, sms_gateway
+):
+    """The worker's sweep makes the oldest waiting text due once a minute while the gateway fails
+    (one attempt, not all of them); the first that goes through lets the rest go at once, long
+    before their back-off, still each recipient's oldest first."""
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False) as traveller:
+        sms_gateway.down = True
+        for n in range(3):
+            notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause=f"case:8{n}")
+            traveller.shift(dt.timedelta(seconds=1))
+
+        def heartbeat() -> None:  # what the worker's sweep does, and the tasks it queues
+            gateways_probe()
+            for due in deliveries_due():
+                current: str | None = due
+                while current is not None:  # tasks.deliver: a text out releases the next behind it
+                    status = delivery_attempt(current)
+                    current = delivery_release_next(current) if status == DeliveryStatus.SENT else None
+
+        for _ in range(30):  # half an hour down: the head of the line is probed each minute
+            heartbeat()
+            traveller.shift(dt.timedelta(minutes=1))
+        head, *behind = Delivery.objects.filter(channel="sms").order_by("notification__created_at")
+        assert 25 <= head.attempts <= 31 and head.status == DeliveryStatus.PENDING
+        assert [d.attempts for d in behind] == [0, 0]  # they never knocked on the gateway
+        sms_gateway.down = False
+        assert sms_gateway.received == []
+        traveller.shift(dt.timedelta(minutes=1))  # back: the next probe goes through
+        heartbeat()
+        traveller.shift(dt.timedelta(seconds=30))  # the next heartbeat: the rest, due since the first went
+        heartbeat()
+        traveller.shift(dt.timedelta(seconds=30))
+        heartbeat()
+    texts = list(Delivery.objects.filter(channel="sms").order_by("notification__created_at"))
+    assert [d.status for d in texts] == [DeliveryStatus.SENT] * 3
+    assert len(sms_gateway.received) == 3
+    sent_in_order = [d.provider_id for d in texts]
+    assert [m["id"] for m in sms_gateway.history if m["direction"] == "outgoing"] == sent_in_order
+
+
+def test_a_text_is_given_up_two_days_after_its_notice_not_after_a_count_of_attempts(reachable, sms_gateway):
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False) as traveller:
+        sms_gateway.down = True
+        notification_create(recipient=reachable, kind=NotificationKind.REPLY_WAITING, cause="case:90")
+        delivery = only("sms", reachable)
+        for _ in range(60):  # sixty probes in an hour: still waiting
+            Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+            assert delivery_attempt(str(delivery.pk)) == DeliveryStatus.PENDING
+            traveller.shift(dt.timedelta(minutes=1))
+        traveller.move_to(start + dt.timedelta(days=2))
+        Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+        assert delivery_attempt(str(delivery.pk)) == DeliveryStatus.FAILED
 
 
 def test_a_gateway_that_never_failed_costs_no_update_per_message(reachable, sms_gateway):

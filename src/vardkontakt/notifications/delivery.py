@@ -24,9 +24,11 @@ from vardkontakt.notifications.models import Channel, Delivery, DeliveryStatus, 
 
 logger = logging.getLogger(__name__)
 
-# Wait this long before attempt n+1 (then the last value until MAX_ATTEMPTS).
+# Wait this long before attempt n+1 (then the last value until GIVE_UP_AFTER).
 BACKOFF = [dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=15), dt.timedelta(hours=1)]
-MAX_ATTEMPTS = 48  # about two days of hourly retries: a gateway outage does not lose a message
+# Tried again for two days after the notice was written: a gateway outage does not lose a message.
+# (By time, not by a count of attempts: the probe of a failing gateway adds attempts.)
+GIVE_UP_AFTER = dt.timedelta(days=2)
 CLAIM = dt.timedelta(minutes=2)
 
 
@@ -179,7 +181,7 @@ def _attempt(delivery: Delivery, provider_id: str, now: dt.datetime, mail_connec
         provider_id = provider_id or _send(delivery, mail_connection)
     except sms.DeliveryError as error:
         delivery.last_error = str(error)[:500]
-        if error.permanent or delivery.attempts >= MAX_ATTEMPTS:
+        if error.permanent or now - delivery.notification.created_at >= GIVE_UP_AFTER:
             delivery.status = DeliveryStatus.FAILED
             logger.warning("delivery %s failed for good: %s", delivery.id, error)
         else:
@@ -204,7 +206,13 @@ def _attempt(delivery: Delivery, provider_id: str, now: dt.datetime, mail_connec
 # queues it on the next heartbeat; each recipient's notices still go oldest first), instead of up
 # to an hour after the outage. Push goes to each device's own push service: no such flag.
 _FAILING = "notifications:gateway-failing:"
-_FAILING_SECONDS = 3 * 24 * 3600  # longer than MAX_ATTEMPTS of hourly retries
+_FAILING_SECONDS = 3 * 24 * 3600  # longer than GIVE_UP_AFTER
+# While a gateway is failing, the outbox sweep makes one waiting delivery of it due at most this
+# often (the oldest: the head of its recipient's line), so a recovery is noticed within about this
+# long even when no new notice comes (a circuit breaker's half-open probe); the rest keep their
+# back-off and do not knock on the gateway meanwhile.
+PROBE_EVERY = dt.timedelta(minutes=1)
+_PROBED = "notifications:gateway-probed:"
 
 
 def _gateway_failing(channel: str) -> None:
@@ -286,6 +294,32 @@ def delivery_release_next(delivery_id: str) -> str | None:
             next_attempt_at=timezone.now()
         )
     return str(found[0])
+
+
+def gateways_probe(*, now: dt.datetime | None = None) -> list[str]:
+    """For each failing gateway, once per PROBE_EVERY across all workers: its oldest delivery
+    waiting on back-off is made due now. Returns the channels probed."""
+    now = now or timezone.now()
+    probed: list[str] = []
+    for channel in (Channel.SMS, Channel.EMAIL):
+        try:
+            failing = cache.get(_FAILING + channel)
+            turn = failing and cache.add(_PROBED + channel, True, timeout=int(PROBE_EVERY.total_seconds()))
+        except Exception:
+            logger.warning("gateway state: the cache cannot be read", exc_info=True)
+            return probed
+        if not turn:
+            continue
+        oldest = (
+            Delivery.objects.filter(channel=channel, status=DeliveryStatus.PENDING, next_attempt_at__gt=now)
+            .order_by("notification__created_at", "pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if oldest is not None:
+            Delivery.objects.filter(pk=oldest, status=DeliveryStatus.PENDING).update(next_attempt_at=now)
+            probed.append(str(channel))
+    return probed
 
 
 def deliveries_due(*, now: dt.datetime | None = None) -> list[str]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from vardkontakt.notifications.delivery import deliveries_due, delivery_attempt, delivery_release_next
+from vardkontakt.notifications.delivery import deliveries_due, delivery_attempt, delivery_release_next, gateways_probe
 from vardkontakt.notifications.models import Delivery, DeliveryStatus
 
 
@@ -32,6 +32,7 @@ def sweep_outbox() -> int:
     """Run on every worker heartbeat: queue whatever is due, whatever happened to its own task
     (lost, or its worker died mid-send). A delivery queued twice is still sent once: the second
     attempt finds it no longer due."""
+    gateways_probe()  # a failing gateway's oldest waiting delivery: due now, once a minute
     due = deliveries_due()
     for delivery_id in due:
         deliver.enqueue(delivery_id)
