@@ -8,12 +8,17 @@ test's width and again at a phone's (375 px): issue 16 asked for 0 serious or cr
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
 from tests.conftest import LOA3
@@ -132,3 +137,117 @@ def ui(browser: Browser, site: str) -> Iterator[UI]:
     context.close()
     unchecked = [url for url in state.loaded if url not in state.checked]
     assert unchecked == [], f"pages loaded without an axe check: {unchecked}"
+
+
+# The video tests' browsers: Chromium's fake camera and microphone, granted without asking.
+MEDIA_ARGS = [
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+@pytest.fixture(scope="session")
+def media_browser(playwright: Playwright) -> Iterator[Browser]:
+    """One Chromium with fake media devices per test process, shared by the video tests."""
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *MEDIA_ARGS]
+    )
+    yield browser
+    browser.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def asgi_site(transactional_db, settings) -> Iterator[str]:
+    """uvicorn with the project's ASGI application (WebSockets, as production's asgi.py) on a thread
+    of the test process, wired to its own demo provider (as ``site``)."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    settings.SITE_URL = url
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    providers = {side: dict(conf) for side, conf in settings.OIDC_PROVIDERS.items()}
+    providers["resident"]["issuer"] = f"{url}/demo-idp/eid"
+    providers["staff"]["issuer"] = f"{url}/demo-idp/siths"
+    settings.OIDC_PROVIDERS = providers
+    config = uvicorn.Config(
+        "vardkontakt.asgi:application", host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield url
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def media_people(media_browser: Browser, asgi_site: str) -> Iterator[Callable[..., dict[str, UI]]]:
+    """``media_people("resident", "nurse", timeout=15_000)``: a browser context with fake camera and
+    microphone for each person named, on the ASGI site; at the end, any page one of them loaded
+    without an axe check fails the test."""
+    made: dict[str, UI] = {}
+    contexts = []
+
+    def people(*who: str, timeout: int) -> dict[str, UI]:
+        for name in who:
+            context = media_browser.new_context(bypass_csp=True, locale="sv-SE")
+            context.set_default_timeout(timeout)
+            contexts.append(context)
+            page = context.new_page()
+            state = UI(page=page, base=asgi_site)
+            page.on("load", functools.partial(_loaded, state))
+            made[name] = state
+        return {name: made[name] for name in who}
+
+    yield people
+    for context in contexts:
+        context.close()
+    for name, state in made.items():
+        unchecked = [url for url in state.loaded if url not in state.checked]
+        assert unchecked == [], f"{name}: pages loaded without an axe check: {unchecked}"
+
+
+def _loaded(state: UI, page: Page) -> None:
+    state.loaded.append(page.url)
+
+
+def enter(ui: UI) -> None:
+    """The device test, then into the room (the waiting room for a resident)."""
+    ui.page.click("#vk-test-start")
+    ui.page.wait_for_function("document.getElementById('vk-self').srcObject !== null")
+    ui.page.click("#vk-enter")
+
+
+def state_is(page: Page, state: str) -> None:
+    page.wait_for_function(f"document.getElementById('vk-video').dataset.state === '{state}'")
+
+
+FRAMES_DECODED = """async () => {
+  let frames = 0;
+  for (const pc of window.vkVideo.peers.values()) {
+    (await pc.getStats()).forEach((report) => {
+      if (report.type === "inbound-rtp" && report.kind === "video") frames += report.framesDecoded || 0;
+    });
+  }
+  return frames;
+}"""
+
+
+def frames_arrive(page: Page) -> int:
+    """Video frames decoded on the page's connections (read from RTCPeerConnection.getStats()), once
+    there are any."""
+    deadline = time.monotonic() + 20
+    while (frames := page.evaluate(FRAMES_DECODED)) == 0:
+        assert time.monotonic() < deadline, "no video frame was decoded"
+        page.wait_for_timeout(250)
+    return frames
