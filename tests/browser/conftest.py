@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import requests
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, ViewportSize, sync_playwright
 
 from tests.conftest import LOA3
 
@@ -111,6 +112,20 @@ class UI:
         self.check()
 
     def login(self, identity: str, *, side: str = "resident", acr: str = LOA3) -> None:
+        """The login's requests sent from this process, the browser given the cookies they leave,
+        and the page the login lands on opened and checked. The server does all it does for a login
+        in the browser (the start, the demo provider's chooser with the number typed, the callback
+        with its token exchange over HTTP, single sign-on and session cookies); only the start page
+        and the provider's chooser are not shown in the browser, where each login cost a test about
+        1.5 s. The flow in the browser itself: ``login_in_browser`` (test_login_logout.py, and a
+        login below LOA3, which is refused on a page of its own)."""
+        if acr != LOA3:
+            self.login_in_browser(identity, side=side, acr=acr)
+            return
+        landing = _login_by_requests(self.page.context, self.base, identity, side=side, acr=acr)
+        self.goto(landing)
+
+    def login_in_browser(self, identity: str, *, side: str = "resident", acr: str = LOA3) -> None:
         """Through the demo provider's person chooser, as a person would."""
         self.goto("/")
         if side == "resident":
@@ -123,6 +138,49 @@ class UI:
         with self.page.expect_navigation(url=re.compile(r"/(patient|staff|staff/settings|login/\w+/callback)/")):
             self.page.get_by_role("button", name=re.compile("^(Logga in|Log in)$")).click()
         self.check()
+
+
+_HIDDEN = re.compile(r'<input type="hidden" name="(csrfmiddlewaretoken|request)" value="([^"]*)"')
+
+
+def _login_by_requests(context: BrowserContext, base: str, identity: str, *, side: str, acr: str) -> str:
+    """A login as the browser would make it, from this process with the browser's cookies; the
+    cookies it leaves go back into the browser. Returns where the login sends the person."""
+    with requests.Session() as http:
+        http.headers["Accept-Language"] = "sv-SE,sv;q=0.9"
+        for cookie in context.cookies(base):
+            http.cookies.set(cookie["name"], cookie["value"], path=cookie["path"])
+        chooser = http.get(f"{base}/login/{side}/", timeout=30)
+        assert chooser.status_code == 200 and "/demo-idp/" in chooser.url, f"no chooser: {chooser.url}"
+        hidden = dict(_HIDDEN.findall(chooser.text))
+        form = {
+            **hidden,
+            "person": "",
+            "identity_number": identity,
+            "given_name": "",
+            "family_name": "",
+            "acr": acr,
+            "login": "1",
+        }
+        answer = http.post(chooser.url, data=form, headers={"Referer": chooser.url}, allow_redirects=False, timeout=30)
+        while answer.is_redirect and "/callback/" not in answer.request.url:  # type: ignore[operator]
+            answer = http.get(
+                requests.compat.urljoin(answer.url, answer.headers["Location"]), allow_redirects=False, timeout=30
+            )
+        assert answer.is_redirect, f"the login ended at {answer.url} with {answer.status_code}"
+        context.add_cookies(
+            [
+                {
+                    # For a host without a dot (localhost) the cookie jar writes the domain as
+                    # "localhost.local": the browser is given the site's own address instead.
+                    "name": cookie.name,
+                    "value": cookie.value or "",
+                    "url": base + cookie.path,
+                }
+                for cookie in http.cookies
+            ]
+        )
+        return requests.compat.urljoin(answer.url, answer.headers["Location"]).removeprefix(base)
 
 
 @pytest.fixture
