@@ -13,7 +13,7 @@ import hypothesis
 import pytest
 from django.utils import timezone, translation
 
-from tests import demo_snapshot, emptying
+from tests import db_template, demo_snapshot, emptying
 from vardkontakt.cases.defaults import ServiceKind
 from vardkontakt.cases.models import Case, Service
 from vardkontakt.cases.questions import answers_for_storage
@@ -60,6 +60,8 @@ def _one_crowd_at_a_time(request: pytest.FixtureRequest) -> Iterator[None]:
 
 # After a test in committed transactions, only the tables holding rows are emptied (tests/emptying.py).
 emptying.install()
+# Each process's SQLite test database is a copy of one migrated with the same migrations (tests/db_template.py).
+db_template.install()
 
 # Sync Playwright runs an event loop in the test thread; the ORM calls beside it are safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

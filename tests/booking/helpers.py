@@ -1,5 +1,6 @@
 """What the booking tests share: a clock that stands still, the page as the person reads it, a
-logged-in member of staff, the unit with its booking rules, and times and weekly blocks."""
+logged-in member of staff or resident, the unit with its booking rules, and times and weekly blocks;
+and Tidbok online's own unit, visit type and times (test_patient_pages.py, test_booking_cost.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from django.utils.translation import gettext
 
 from tests.helpers import login_as
 from vardkontakt.booking.models import BookingSettings, ScheduleTemplate, Slot, VisitType
-from vardkontakt.booking.schedule import local_instant
-from vardkontakt.identity.models import Staff, User
+from vardkontakt.booking.schedule import local_instant, slots_generate
+from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.identity.models import Patient, Staff, User
 from vardkontakt.organisation.models import CareUnit
 
 
@@ -113,3 +115,49 @@ def block_form(practitioner: Staff, visit: VisitType, **changes: str) -> dict[st
         "held_back": "",
         **changes,
     }
+
+
+# Tidbok online as the resident meets it. A module that books online takes these fixtures by
+# importing them (`from tests.booking.helpers import online_unit, online_visit, online_slots`);
+# they are named `unit`, `visit` and `slots` there.
+ONLINE_NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=STOCKHOLM)  # a Wednesday
+
+
+def client_for(patient: Patient) -> Client:
+    return login_as(Client(), User.objects.get_or_create_for_patient(patient))
+
+
+def book(client: Client, unit: CareUnit, slot: Slot, key: str = "k1", **extra: str):
+    return client.post(f"/bookings/book/{unit.pk}/slot/{slot.pk}/", {"submission_key": key, **extra})
+
+
+@pytest.fixture(name="unit")
+def online_unit(personas) -> CareUnit:
+    """Lindängen (staff X's unit) with terms, and several coming web bookings of a kind per patient,
+    so these tests book twice; the default limit of one is tested in test_walkthrough_fixes.py."""
+    unit = personas.staff_x.memberships.get().unit
+    BookingSettings.objects.create(
+        unit=unit, terms_text="Boka inte för akuta besvär.", online_bookings_per_visit_type=5
+    )
+    return unit
+
+
+@pytest.fixture(name="visit")
+def online_visit(unit) -> VisitType:
+    return VisitType.objects.create(
+        unit=unit,
+        name="Hälsosamtal",
+        duration_minutes=30,
+        professions=["nurse", "district_nurse"],
+        bookable_online=True,
+        rebookable_online=True,
+    )
+
+
+@pytest.fixture(name="slots")
+def online_slots(unit, visit, personas) -> list[Slot]:
+    """Thursday and Friday 09-10 with staff X: four slots in ONLINE_NOW's week, more the coming weeks."""
+    for weekday in (3, 4):
+        weekly_block(unit, personas.staff_x, visit, weekday=weekday, end=dt.time(10))
+    slots_generate(unit, today=ONLINE_NOW.date())
+    return list(Slot.objects.filter(unit=unit).order_by("starts_at"))

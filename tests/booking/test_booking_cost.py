@@ -14,46 +14,26 @@ import pytest
 from django.db import connection
 from django.utils import timezone, translation
 
-from tests.booking.helpers import clock_at, text_of, weekly_block
-from tests.booking.test_patient_pages import NOW, book, client_for
+from tests.booking.helpers import (  # noqa: F401 (fixtures: unit, visit, slots)
+    ONLINE_NOW,
+    book,
+    client_for,
+    clock_at,
+    online_slots,
+    online_unit,
+    online_visit,
+    text_of,
+)
 from vardkontakt.access.models import AuditEntry, Guardianship
 from vardkontakt.booking import selectors, services
-from vardkontakt.booking.models import Booking, BookingSettings, BookingStatus, Slot, VisitType
-from vardkontakt.booking.schedule import slots_generate
+from vardkontakt.booking.models import Booking, BookingSettings, BookingStatus
 from vardkontakt.booking.services import Refusal
 from vardkontakt.identity.models import Patient
 from vardkontakt.notifications.models import Notification
 from vardkontakt.organisation.models import CareUnit
 
 pytestmark = pytest.mark.django_db
-clock = clock_at(NOW)
-
-
-@pytest.fixture
-def unit(personas) -> CareUnit:
-    unit = personas.staff_x.memberships.get().unit
-    BookingSettings.objects.create(
-        unit=unit, terms_text="Boka inte för akuta besvär.", online_bookings_per_visit_type=5
-    )
-    return unit
-
-
-@pytest.fixture
-def visit(unit) -> VisitType:
-    return VisitType.objects.create(
-        unit=unit,
-        name="Hälsosamtal",
-        duration_minutes=30,
-        professions=["nurse", "district_nurse"],
-        bookable_online=True,
-    )
-
-
-@pytest.fixture
-def slots(unit, visit, personas) -> list[Slot]:
-    weekly_block(unit, personas.staff_x, visit, weekday=3, end=dt.time(10))
-    slots_generate(unit, today=NOW.date())
-    return list(Slot.objects.filter(unit=unit).order_by("starts_at"))
+clock = clock_at(ONLINE_NOW)
 
 
 # The database's statements of one request, sessions in the database (the tests' settings; on

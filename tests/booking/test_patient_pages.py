@@ -11,8 +11,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from tests.booking.helpers import clock_at, weekly_block
-from tests.helpers import login_as
+from tests.booking.helpers import ONLINE_NOW, book, client_for, clock_at, online_slots, online_unit, online_visit  # noqa: F401 (fixtures: unit, visit, slots)
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.booking.models import (
     Booking,
@@ -25,57 +24,13 @@ from vardkontakt.booking.models import (
     VisitType,
 )
 from vardkontakt.booking.notices import send_due_reminders
-from vardkontakt.booking.schedule import slots_generate
-from vardkontakt.core.calendar import STOCKHOLM
-from vardkontakt.identity.models import Patient, User
+from vardkontakt.identity.models import Patient
 from vardkontakt.notifications.models import Delivery, Notification, NotificationKind
 from vardkontakt.organisation.models import CareUnit
 
 pytestmark = pytest.mark.django_db
-NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=STOCKHOLM)  # a Wednesday
-
-
+NOW = ONLINE_NOW
 clock = clock_at(NOW)
-
-
-def client_for(patient: Patient) -> Client:
-    return login_as(Client(), User.objects.get_or_create_for_patient(patient))
-
-
-@pytest.fixture
-def unit(personas) -> CareUnit:
-    unit = personas.staff_x.memberships.get().unit
-    # Several coming web bookings of a kind per patient, so these tests book twice; the default limit
-    # of one is tested in test_walkthrough_fixes.py.
-    BookingSettings.objects.create(
-        unit=unit, terms_text="Boka inte för akuta besvär.", online_bookings_per_visit_type=5
-    )
-    return unit
-
-
-@pytest.fixture
-def visit(unit) -> VisitType:
-    return VisitType.objects.create(
-        unit=unit,
-        name="Hälsosamtal",
-        duration_minutes=30,
-        professions=["nurse", "district_nurse"],
-        bookable_online=True,
-        rebookable_online=True,
-    )
-
-
-@pytest.fixture
-def slots(unit, visit, personas) -> list[Slot]:
-    """Thursday and Friday 09-10 with staff X: four slots this week, more the coming weeks."""
-    for weekday in (3, 4):
-        weekly_block(unit, personas.staff_x, visit, weekday=weekday, end=dt.time(10))
-    slots_generate(unit, today=NOW.date())
-    return list(Slot.objects.filter(unit=unit).order_by("starts_at"))
-
-
-def book(client: Client, unit: CareUnit, slot: Slot, key: str = "k1", **extra: str):
-    return client.post(f"/bookings/book/{unit.pk}/slot/{slot.pk}/", {"submission_key": key, **extra})
 
 
 def test_the_way_to_a_booking(personas, unit, visit, slots):

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_resident_logs_in_sees_their_units_and_logs_out(ui, personas):
-    ui.login("19121212-1212")
+    ui.login_in_browser("19121212-1212")
     expect(ui.page).to_have_url(re.compile(r"/patient/$"))
     expect(ui.page.get_by_role("heading", level=1)).to_have_text("Välkommen, Tolvan")
     expect(ui.page.get_by_text("Vårdcentralen Lindängen")).to_be_visible()
@@ -25,7 +25,7 @@ def test_a_resident_logs_in_sees_their_units_and_logs_out(ui, personas):
 
 
 def test_a_staff_member_logs_in_lands_in_settings_then_home_and_logs_out(ui, personas):
-    ui.login(personas.nurse.hsa_id, side="staff")
+    ui.login_in_browser(personas.nurse.hsa_id, side="staff")
     expect(ui.page).to_have_url(re.compile(r"/staff/settings/$"))
     expect(ui.page.get_by_text(personas.nurse.full_name)).to_be_visible()
     ui.click("Spara inställningar")
@@ -38,6 +38,6 @@ def test_a_staff_member_logs_in_lands_in_settings_then_home_and_logs_out(ui, per
 
 
 def test_a_refused_login_is_explained(ui, personas):
-    ui.login("19121212-1212", acr=LOA2)
+    ui.login_in_browser("19121212-1212", acr=LOA2)
     expect(ui.page.get_by_role("heading", level=1)).to_have_text("Du kunde inte loggas in")
     expect(ui.page.get_by_text("säkerhetsnivå")).to_be_visible()

@@ -2,51 +2,25 @@
 "routing moves a caller"): a resident joins the children's queue with a reason; nurse A sees her on
 the live list and routes her to the adults' queue; the resident's page says she waits again, without
 her rejoining or reloading; nurse B takes her from there, and both get each other's video (frames
-decoded, read from RTCPeerConnection.getStats()). Served by uvicorn as in test_video_visit.py."""
+decoded, read from RTCPeerConnection.getStats()). Served by uvicorn (asgi_site, conftest.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser
 
-from tests.browser.conftest import UI
-from tests.browser.test_video_visit import (  # noqa: F401  (fixtures are found by name)
-    asgi_site,
-    enter,
-    frames_arrive,
-    loaded,
-    media_browser,
-    state_is,
-)
+from tests.browser.conftest import UI, enter, frames_arrive, state_is
 from tests.conftest import Personas
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.video.models import CallerState, DropInQueue, QueueCaller
 
 
 @pytest.fixture
-def people(media_browser: Browser, asgi_site: str) -> Iterator[dict[str, UI]]:  # noqa: F811
-    made: dict[str, UI] = {}
-    contexts = []
-    for who in ("resident", "nurse_a", "nurse_b"):
-        context = media_browser.new_context(bypass_csp=True, locale="sv-SE")
-        context.set_default_timeout(20_000)
-        contexts.append(context)
-        page = context.new_page()
-        state = UI(page=page, base=asgi_site)
-        page.on("load", functools.partial(loaded, state))
-        made[who] = state
-    yield made
-    for context in contexts:
-        context.close()
-    for who, state in made.items():
-        unchecked = [url for url in state.loaded if url not in state.checked]
-        assert unchecked == [], f"{who}: pages loaded without an axe check: {unchecked}"
+def people(media_people) -> dict[str, UI]:
+    return media_people("resident", "nurse_a", "nurse_b", timeout=20_000)
 
 
 def open_queue(unit, name: str) -> DropInQueue:

@@ -3,26 +3,17 @@ invites the interpreter from the day's list (personnummer and e-mail), the inter
 their own e-ID, finds the invitation, tests the devices and waits; the nurse lets in the resident
 and the interpreter, and all three receive video from both others (frames decoded on every
 connection, read from RTCPeerConnection.getStats()). A stranger with the interpreter's link gets
-404, and a socket with a guessed ticket is closed with 1008. Served by uvicorn as in
-test_video_visit.py."""
+404, and a socket with a guessed ticket is closed with 1008. Served by uvicorn
+(asgi_site, conftest.py)."""
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 
-from tests.browser.conftest import UI
-from tests.browser.test_video_visit import (  # noqa: F401  (fixtures are found by name)
-    asgi_site,
-    enter,
-    loaded,
-    media_browser,
-    state_is,
-)
+from tests.browser.conftest import UI, enter, state_is
 from tests.conftest import Personas
 from tests.video.conftest import video_visit_of
 from vardkontakt.access.models import AuditEntry
@@ -45,23 +36,8 @@ FRAMES_PER_PEER = """async () => {
 
 
 @pytest.fixture
-def people(media_browser: Browser, asgi_site: str) -> Iterator[dict[str, UI]]:  # noqa: F811
-    made: dict[str, UI] = {}
-    contexts = []
-    for who in ("resident", "nurse", "interpreter", "stranger"):
-        context = media_browser.new_context(bypass_csp=True, locale="sv-SE")
-        context.set_default_timeout(20_000)
-        contexts.append(context)
-        page = context.new_page()
-        state = UI(page=page, base=asgi_site)
-        page.on("load", functools.partial(loaded, state))
-        made[who] = state
-    yield made
-    for context in contexts:
-        context.close()
-    for who, state in made.items():
-        unchecked = [url for url in state.loaded if url not in state.checked]
-        assert unchecked == [], f"{who}: pages loaded without an axe check: {unchecked}"
+def people(media_people) -> dict[str, UI]:
+    return media_people("resident", "nurse", "interpreter", "stranger", timeout=20_000)
 
 
 def login_as_new_person(ui: UI, number: str, given: str, family: str) -> None:

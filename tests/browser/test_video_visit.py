@@ -9,121 +9,19 @@ application as production (asgi.py) on the test database."""
 
 from __future__ import annotations
 
-import functools
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, Playwright
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, UI
+from tests.browser.conftest import UI, enter, frames_arrive, state_is
 from tests.conftest import Personas
 from tests.video.conftest import video_visit_of
 from vardkontakt.video.models import Evaluation
 
-MEDIA_ARGS = [
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required",
-]
-
-FRAMES_DECODED = """async () => {
-  let frames = 0;
-  for (const pc of window.vkVideo.peers.values()) {
-    (await pc.getStats()).forEach((report) => {
-      if (report.type === "inbound-rtp" && report.kind === "video") frames += report.framesDecoded || 0;
-    });
-  }
-  return frames;
-}"""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 @pytest.fixture
-def asgi_site(transactional_db, settings) -> Iterator[str]:
-    """uvicorn with the project's ASGI application, wired to its own demo provider (as ``site``)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings.SITE_URL = url
-    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
-    providers = {side: dict(conf) for side, conf in settings.OIDC_PROVIDERS.items()}
-    providers["resident"]["issuer"] = f"{url}/demo-idp/eid"
-    providers["staff"]["issuer"] = f"{url}/demo-idp/siths"
-    settings.OIDC_PROVIDERS = providers
-    config = uvicorn.Config(
-        "vardkontakt.asgi:application", host="127.0.0.1", port=port, lifespan="off", log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def media_browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(
-        executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *MEDIA_ARGS]
-    )
-    yield browser
-    browser.close()
-
-
-@pytest.fixture
-def people(media_browser: Browser, asgi_site: str) -> Iterator[dict[str, UI]]:
-    made: dict[str, UI] = {}
-    contexts = []
-    for who in ("resident", "nurse", "stranger"):
-        context = media_browser.new_context(bypass_csp=True, locale="sv-SE")
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        state = UI(page=page, base=asgi_site)
-        page.on("load", functools.partial(loaded, state))
-        made[who] = state
-    yield made
-    for context in contexts:
-        context.close()
-    for who, state in made.items():
-        unchecked = [url for url in state.loaded if url not in state.checked]
-        assert unchecked == [], f"{who}: pages loaded without an axe check: {unchecked}"
-
-
-def loaded(state: UI, page: Page) -> None:
-    state.loaded.append(page.url)
-
-
-def enter(ui: UI) -> None:
-    """The device test, then into the room (the waiting room for a resident)."""
-    ui.page.click("#vk-test-start")
-    ui.page.wait_for_function("document.getElementById('vk-self').srcObject !== null")
-    ui.page.click("#vk-enter")
-
-
-def state_is(page: Page, state: str) -> None:
-    page.wait_for_function(f"document.getElementById('vk-video').dataset.state === '{state}'")
-
-
-def frames_arrive(page: Page) -> int:
-    deadline = time.monotonic() + 20
-    while (frames := page.evaluate(FRAMES_DECODED)) == 0:
-        assert time.monotonic() < deadline, "no video frame was decoded"
-        page.wait_for_timeout(250)
-    return frames
+def people(media_people) -> dict[str, UI]:
+    return media_people("resident", "nurse", "stranger", timeout=15_000)
 
 
 def test_a_video_visit_from_the_waiting_room_to_the_evaluation(people: dict[str, UI], personas: Personas, unit_x):
