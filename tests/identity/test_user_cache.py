@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.booking.test_patient_pages import client_for
+from tests.booking.helpers import client_for
 from tests.regions.helpers import client_of
 from vardkontakt.identity import user_cache
 from vardkontakt.identity.models import Patient, Staff, User
