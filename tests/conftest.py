@@ -177,16 +177,22 @@ def personas(demo_region: None) -> Personas:
     )
 
 
-@pytest.fixture
-def site(live_server, settings) -> Iterator[str]:
-    """A live server whose relying parties talk to its own demo provider over real HTTP."""
-    url = live_server.url
+def wire_to_own_provider(settings, url: str) -> None:
+    """A server at ``url`` whose relying parties talk to its own demo provider (pytest-django's
+    ``settings`` fixture, changed for the test only)."""
     settings.SITE_URL = url
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
     providers = {side: dict(conf) for side, conf in settings.OIDC_PROVIDERS.items()}
     providers["resident"]["issuer"] = f"{url}/demo-idp/eid"
     providers["staff"]["issuer"] = f"{url}/demo-idp/siths"
     settings.OIDC_PROVIDERS = providers
+
+
+@pytest.fixture
+def site(live_server, settings) -> Iterator[str]:
+    """A live server whose relying parties talk to its own demo provider over real HTTP."""
+    url = live_server.url
+    wire_to_own_provider(settings, url)
     yield url
 
 

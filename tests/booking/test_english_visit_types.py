@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.booking.helpers import clock_at, setup_url, staff_client, weekly_block
+from tests.booking.helpers import clock_at, online_visit, setup_url, staff_client, weekly_block  # noqa: F401 (fixture: visit)
 from tests.helpers import login_as
 from vardkontakt.booking.models import Booking, BookingSettings, Slot, VisitType
 from vardkontakt.booking.schedule import slots_generate
@@ -30,18 +30,6 @@ def unit(personas) -> CareUnit:
     unit = personas.staff_x.memberships.get().unit
     BookingSettings.objects.create(unit=unit)
     return unit
-
-
-@pytest.fixture
-def visit(unit) -> VisitType:
-    return VisitType.objects.create(
-        unit=unit,
-        name="Hälsosamtal",
-        duration_minutes=30,
-        professions=["nurse", "district_nurse"],
-        bookable_online=True,
-        rebookable_online=True,
-    )
 
 
 @pytest.fixture

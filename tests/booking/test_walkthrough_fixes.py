@@ -17,6 +17,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from tests.booking.helpers import online_visit  # noqa: F401 (fixture: visit)
 from tests.helpers import login_as
 from vardkontakt.access.models import AuditEntry
 from vardkontakt.booking.models import (
@@ -65,18 +66,6 @@ def unit(personas) -> CareUnit:
     unit.refresh_from_db()
     BookingSettings.objects.create(unit=unit)
     return unit
-
-
-@pytest.fixture
-def visit(unit) -> VisitType:
-    return VisitType.objects.create(
-        unit=unit,
-        name="Hälsosamtal",
-        duration_minutes=30,
-        professions=["nurse", "district_nurse"],
-        bookable_online=True,
-        rebookable_online=True,
-    )
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import requests
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, ViewportSize, sync_playwright
 
-from tests.conftest import LOA3
+from tests.conftest import LOA3, wire_to_own_provider
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -227,12 +227,7 @@ def asgi_site(transactional_db, settings) -> Iterator[str]:
     of the test process, wired to its own demo provider (as ``site``)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    settings.SITE_URL = url
-    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
-    providers = {side: dict(conf) for side, conf in settings.OIDC_PROVIDERS.items()}
-    providers["resident"]["issuer"] = f"{url}/demo-idp/eid"
-    providers["staff"]["issuer"] = f"{url}/demo-idp/siths"
-    settings.OIDC_PROVIDERS = providers
+    wire_to_own_provider(settings, url)
     config = uvicorn.Config(
         "vardkontakt.asgi:application", host="127.0.0.1", port=port, lifespan="off", log_level="warning"
     )
