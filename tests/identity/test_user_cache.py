@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.booking.helpers import client_for
 from tests.regions.helpers import client_of
@@ -45,7 +46,7 @@ def test_staff_whose_access_ends_without_a_signal_are_logged_out_at_the_next_req
     """As the nightly catalogue job ends access (QuerySet.update, then user_forget)."""
     nurse = client_of(personas.staff_x)
     assert nurse.get("/staff/").status_code == 200
-    Staff.objects.filter(pk=personas.staff_x.pk).update(access_ended_at="2026-01-01T00:00:00Z")
+    Staff.objects.filter(pk=personas.staff_x.pk).update(access_ended_at=timezone.now())
     user_cache.user_forget([personas.staff_x.user_id])
     assert nurse.get("/staff/").status_code == 302
 
