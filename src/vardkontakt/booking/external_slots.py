@@ -308,15 +308,8 @@ def _publish_slots(
 # --- residents -----------------------------------------------------------------------------------
 
 
-class SlotRefused(Exception):
+class SlotRefused(RequestRefused):
     """Nothing was held or booked: the message says why in the resident's words."""
-
-    def __init__(self, message: str, unit: CareUnit | None = None) -> None:
-        super().__init__(message)
-        self.message, self.unit = message, unit
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 def offered_slots(

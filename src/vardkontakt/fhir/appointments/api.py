@@ -24,6 +24,7 @@ from vardkontakt.fhir.appointments import resources
 from vardkontakt.fhir.appointments.reading import (
     UNIT_KINDS,
     AppointmentReader,
+    bundle_entries,
     concept_text,
     participant_kind,
     structure,
@@ -100,16 +101,7 @@ def write_one(caller: Caller, data: Any, *, key: str | None) -> HttpResponse:
 
 def write_bundle(caller: Caller, data: dict[str, Any]) -> HttpResponse:
     """A transaction Bundle of Appointments: every entry or none."""
-    if data.get("type") != "transaction":
-        return _refused([Issue("Bundle.type", "only transaction Bundles are accepted", "not-supported")])
-    entries: list[Any] = data["entry"] if isinstance(data.get("entry"), list) else []
-    issues: list[Issue] = []
-    for index, entry in enumerate(entries):
-        where = f"Bundle.entry[{index}]"
-        if not isinstance(entry, dict):
-            issues.append(Issue(where, "an entry must be a JSON object", "structure"))
-            continue
-        issues += structure(entry.get("resource"), f"{where}.resource")
+    entries, issues = bundle_entries(data, ("Appointment",))
     if issues:
         return _refused(issues[:20])
     reader = AppointmentReader(units=_units(caller), source_system=caller.client.source_system)

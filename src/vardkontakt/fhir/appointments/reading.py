@@ -45,6 +45,22 @@ def structure(data: Any, where: str, kinds: tuple[str, ...] = ("Appointment",)) 
     return []
 
 
+def bundle_entries(data: dict[str, Any], kinds: tuple[str, ...]) -> tuple[list[Any], list[Issue]]:
+    """A transaction Bundle's entries, and what is wrong with its shape or its resources' (each
+    must be one of ``kinds``); the writes go on only without issues."""
+    if data.get("type") != "transaction":
+        return [], [Issue("Bundle.type", "only transaction Bundles are accepted", "not-supported")]
+    entries: list[Any] = data["entry"] if isinstance(data.get("entry"), list) else []
+    issues: list[Issue] = []
+    for index, entry in enumerate(entries):
+        where = f"Bundle.entry[{index}]"
+        if not isinstance(entry, dict):
+            issues.append(Issue(where, "an entry must be a JSON object", "structure"))
+            continue
+        issues += structure(entry.get("resource"), f"{where}.resource", kinds)
+    return entries, issues
+
+
 def participant_kind(actor: dict[str, Any]) -> str:
     """Which kind of participant: from its type, else its literal reference, else its identifier."""
     if isinstance(actor.get("type"), str):

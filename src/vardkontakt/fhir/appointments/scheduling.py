@@ -32,6 +32,7 @@ from vardkontakt.fhir.appointments.reading import (
     ROLE_KINDS,
     UNIT_KINDS,
     AppointmentReader,
+    bundle_entries,
     concept_text,
     participant_kind,
     structure,
@@ -187,16 +188,7 @@ def write_one(caller: Caller, resource_type: str, data: Any, *, key: str | None)
 
 def write_bundle(caller: Caller, data: dict[str, Any]) -> HttpResponse:
     """A transaction Bundle of Schedules and Slots: every entry or none."""
-    if data.get("type") != "transaction":
-        return _refused([Issue("Bundle.type", "only transaction Bundles are accepted", "not-supported")])
-    entries: list[Any] = data["entry"] if isinstance(data.get("entry"), list) else []
-    issues: list[Issue] = []
-    for index, entry in enumerate(entries):
-        where = f"Bundle.entry[{index}]"
-        if not isinstance(entry, dict):
-            issues.append(Issue(where, "an entry must be a JSON object", "structure"))
-            continue
-        issues += structure(entry.get("resource"), f"{where}.resource", SCHEDULING_TYPES)
+    entries, issues = bundle_entries(data, SCHEDULING_TYPES)
     if issues:
         return _refused(issues[:20])
     reader = SchedulingReader(units=_units(caller), source_system=caller.client.source_system)
