@@ -476,6 +476,9 @@ SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "150"))
 # BENCH_CPROFILE=FILE: the sequential app side run under cProfile, its statistics written to FILE
 # (its CPU figures are then the profiler's too: for finding where the time goes, not for ratios).
 PROFILE_TO = os.environ.get("BENCH_CPROFILE", "")
+# BENCH_PG_STATS=1: PostgreSQL logs each statement's CPU of the sequential sides (log_statement_stats);
+# bench/statement_stats.py sums them per statement (for finding where the database's time goes).
+STATEMENT_STATS = os.environ.get("BENCH_PG_STATS") == "1"
 
 
 def sequential_cost(data: Data) -> dict[str, Any]:
@@ -534,6 +537,11 @@ def sequential_cost(data: Data) -> dict[str, Any]:
     def measured(action: Callable[[], None]) -> dict[str, float]:
         connection.close()
         pid = backend()
+        if STATEMENT_STATS:
+            # Each statement's CPU in the server's log (bench/statement_stats.py reads it back).
+            with connection.cursor() as cursor:
+                cursor.execute("SET log_statement_stats = on")
+            log(f"statement stats: backend {pid}")
         ticks, cpu, began = _ticks(pid), time.process_time(), time.perf_counter()
         action()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - began

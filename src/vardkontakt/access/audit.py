@@ -25,13 +25,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from vardkontakt.access import checkpoints
 from vardkontakt.access.actions import ACTION_LABELS, UnlabelledAuditAction
 from vardkontakt.access.audit_keys import audit_key
 from vardkontakt.access.models import AuditEntry, AuditHead, AuditOutcome, HashVersion
+from vardkontakt.core.one_statement import OneStatement
 from vardkontakt.core.request_id import current_request_id
 from vardkontakt.identity.models import Patient, Staff, User
 from vardkontakt.organisation.models import CareUnit
@@ -107,35 +107,34 @@ def _check_labelled(action: str) -> None:
         warnings.warn(f"audit action {action!r} has no label in access/actions.py", UnlabelledAuditAction, stacklevel=3)
 
 
+def append_parts(statement: OneStatement, head: AuditHead, entries: list[AuditEntry]) -> OneStatement:
+    """Add to ``statement`` the insert of ``entries`` (hashed, in sequence after the locked
+    ``head``; its ``audit_entry`` part gives back their ids and sequences) and the move of the head
+    to the last of them (PostgreSQL). The head object is moved too."""
+    last = entries[-1]
+    head.sequence, head.last_hash = last.sequence, last.entry_hash
+    qn = connection.ops.quote_name
+    moved = (
+        f"UPDATE {qn(AuditHead._meta.db_table)} SET {qn('sequence')} = %s, {qn('last_hash')} = %s WHERE {qn('id')} = %s"  # noqa: S608 (names of the model)
+    )
+    statement.insert("audit_entry", entries, returning=("id", "sequence"))
+    return statement.add("audit_head", moved, (last.sequence, last.entry_hash, head.pk))
+
+
 def _append(head: AuditHead, entries: list[AuditEntry]) -> None:
     """Insert ``entries`` (hashed, in sequence after the locked ``head``) and move the head to the
     last of them. On PostgreSQL one statement: the insert in a CTE and the head's update, with
     the entries' ids given back; elsewhere (SQLite) an insert and an update."""
-    last = entries[-1]
-    head.sequence, head.last_hash = last.sequence, last.entry_hash
     if connection.vendor != "postgresql":
+        last = entries[-1]
+        head.sequence, head.last_hash = last.sequence, last.entry_hash
         AuditEntry.objects.bulk_create(entries)
         head.save(update_fields=["sequence", "last_hash"])
         return
-    meta, qn = AuditEntry._meta, connection.ops.quote_name
-    query = InsertQuery(AuditEntry)
-    rows: list[Any] = entries
-    query.insert_values([field for field in meta.concrete_fields if field is not meta.pk], rows)
-    [(insert, params)] = query.get_compiler(connection=connection).as_sql()
-    table, pk = qn(AuditHead._meta.db_table), qn("id")
-    # Django's own insert and quoted names; every value is a parameter.
-    statement = (
-        f"WITH entry AS ({insert} RETURNING {pk}, {qn('sequence')}), "  # noqa: S608
-        f"moved AS (UPDATE {table} SET {qn('sequence')} = %s, {qn('last_hash')} = %s WHERE {pk} = %s) "
-        f"SELECT {pk}, {qn('sequence')} FROM entry"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(statement, (*params, last.sequence, last.entry_hash, 1))
-        ids = {sequence: pk for pk, sequence in cursor.fetchall()}
+    rows = append_parts(OneStatement(), head, entries).run("SELECT id, sequence FROM audit_entry")
+    ids = {sequence: pk for pk, sequence in rows}
     for entry in entries:
         entry.pk = ids[entry.sequence]
-        entry._state.adding = False
-        entry._state.db = connection.alias
 
 
 def audit(
@@ -151,34 +150,71 @@ def audit(
     detail: str = "",
 ) -> AuditEntry:
     """Append one entry. Runs in (or opens) a transaction: if the change rolls back, so does its entry."""
-    _check_labelled(action)
     # No savepoint inside the caller's transaction (two statements fewer per audited change): an
     # error here ends the whole transaction anyway, the change with its entry.
     with transaction.atomic(savepoint=False):
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
-        entry = AuditEntry(
-            sequence=head.sequence + 1,
-            at=timezone.now(),
-            actor_kind=actor.kind,
-            actor_id=actor.id,
-            actor_label=actor.label[:200],
-            on_behalf_of_id=str(on_behalf_of.id) if on_behalf_of and str(on_behalf_of.id) != actor.id else "",
-            patient_id=str(patient.id) if patient else "",
+        entry = entry_after(
+            head,
+            actor=actor,
             action=action,
-            object_type=object_type or (type(obj).__name__ if obj is not None else ""),
-            object_id=str(getattr(obj, "pk", "") or "") if obj is not None else "",
-            unit_id=str(unit.id) if unit else "",
-            unit_label=unit.name if unit else "",
-            request_id=current_request_id(),
-            outcome=AuditOutcome.ALLOWED if allowed else AuditOutcome.DENIED,
-            detail=detail[:500],
-            previous_hash=head.last_hash,
+            patient=patient,
+            on_behalf_of=on_behalf_of,
+            obj=obj,
+            object_type=object_type,
+            unit=unit,
+            allowed=allowed,
+            detail=detail,
         )
-        # Hash what the database will give back: timestamps are stored to the microsecond.
-        entry.entry_hash = _digest(_values(entry))
         _append(head, [entry])
-        checkpoints.after_append(first=entry.sequence, last=entry.sequence, last_hash=entry.entry_hash, at=entry.at)
+        appended([entry])
     return entry
+
+
+def entry_after(
+    head: AuditHead,
+    *,
+    actor: Actor,
+    action: str,
+    patient: Patient | None = None,
+    on_behalf_of: Patient | None = None,
+    obj: Any = None,
+    object_type: str = "",
+    unit: CareUnit | None = None,
+    allowed: bool = True,
+    detail: str = "",
+) -> AuditEntry:
+    """The entry that follows the locked ``head`` (what audit() appends), hashed, not yet written."""
+    _check_labelled(action)
+    entry = AuditEntry(
+        sequence=head.sequence + 1,
+        at=timezone.now(),
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_label=actor.label[:200],
+        on_behalf_of_id=str(on_behalf_of.id) if on_behalf_of and str(on_behalf_of.id) != actor.id else "",
+        patient_id=str(patient.id) if patient else "",
+        action=action,
+        object_type=object_type or (type(obj).__name__ if obj is not None else ""),
+        object_id=str(getattr(obj, "pk", "") or "") if obj is not None else "",
+        unit_id=str(unit.id) if unit else "",
+        unit_label=unit.name if unit else "",
+        request_id=current_request_id(),
+        outcome=AuditOutcome.ALLOWED if allowed else AuditOutcome.DENIED,
+        detail=detail[:500],
+        previous_hash=head.last_hash,
+    )
+    # Hash what the database will give back: timestamps are stored to the microsecond.
+    entry.entry_hash = _digest(_values(entry))
+    return entry
+
+
+def appended(entries: list[AuditEntry]) -> None:
+    """Call after ``entries`` were appended in the current transaction: a signed checkpoint follows
+    the commit when they pass one."""
+    checkpoints.after_append(
+        first=entries[0].sequence, last=entries[-1].sequence, last_hash=entries[-1].entry_hash, at=entries[-1].at
+    )
 
 
 def audit_each(
@@ -250,9 +286,7 @@ def audit_many(*, actor: Actor, action: str, lines: list[AuditLine], for_each: b
             head.sequence = entry.sequence
             head.last_hash = entry.entry_hash
         _append(head, entries)
-        checkpoints.after_append(
-            first=entries[0].sequence, last=head.sequence, last_hash=head.last_hash, at=entries[-1].at
-        )
+        appended(entries)
     return len(entries)
 
 

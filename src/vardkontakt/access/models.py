@@ -123,22 +123,31 @@ class AuditEntry(models.Model):
     actor_id = models.CharField(max_length=64, blank=True)
     actor_label = models.CharField(max_length=200, blank=True)
     on_behalf_of_id = models.CharField(max_length=64, blank=True)
-    patient_id = models.CharField(max_length=64, blank=True, db_index=True)
+    patient_id = models.CharField(max_length=64, blank=True)  # found by (patient_id, at)
     action = models.CharField(max_length=64)
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
-    unit_id = models.CharField(max_length=64, blank=True, db_index=True)
+    unit_id = models.CharField(max_length=64, blank=True)  # found by (unit_id, at)
     unit_label = models.CharField(max_length=200, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     outcome = models.CharField(max_length=8, choices=AuditOutcome.choices)
     detail = models.CharField(max_length=500, blank=True)
     previous_hash = models.CharField(max_length=64)
-    entry_hash = models.CharField(max_length=64, unique=True)
+    entry_hash = models.CharField(max_length=64)
     hash_version = models.PositiveSmallIntegerField(choices=HashVersion.choices, default=HashVersion.HMAC_SHA256)
 
     class Meta:
         ordering = ["sequence"]
-        indexes = [models.Index(fields=["actor_id", "at"]), models.Index(fields=["patient_id", "at"])]
+        # Every read of patient data appends a row, so each index here is paid on every read: the
+        # identifiers are found by these composites (their first column serves an equality alone),
+        # and no text index gets the pattern-ops twin a db_index or unique field would add, since
+        # nothing here is searched by prefix.
+        constraints = [models.UniqueConstraint(fields=["entry_hash"], name="audit_entry_hash_unique")]
+        indexes = [
+            models.Index(fields=["actor_id", "at"]),
+            models.Index(fields=["patient_id", "at"]),
+            models.Index(fields=["unit_id", "at"], name="audit_entry_unit_at"),
+        ]
 
     @property
     def action_label(self) -> str:

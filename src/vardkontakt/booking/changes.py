@@ -17,7 +17,9 @@ The lock is held from the increment to the commit, so every service takes it as 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
@@ -30,6 +32,7 @@ from vardkontakt.booking.external_models import (
     ExternalAppointmentRequest,
 )
 from vardkontakt.booking.models import Booking
+from vardkontakt.core.one_statement import OneStatement
 
 
 def _in_transaction() -> None:
@@ -57,43 +60,65 @@ def _next_number() -> int:
     return int(row[0])
 
 
+@functools.cache
+def _numbered_insert_text() -> str:
+    """The change row inserted with the number its ``change_number`` part took (PostgreSQL)."""
+    meta, qn = AppointmentChange._meta, connection.ops.quote_name
+    fields = _fields()
+    seq, columns = qn("seq"), ", ".join(qn(str(field.column)) for field in fields)
+    values = ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in fields)
+    return (
+        f"INSERT INTO {qn(meta.db_table)} ({seq}, {columns}) "  # noqa: S608 (names and types of the model; values are parameters)
+        f"SELECT change_number.{qn('value')}, {values} FROM change_number RETURNING {seq}"
+    )
+
+
+def _fields() -> list[Any]:
+    meta = AppointmentChange._meta
+    return [field for field in meta.concrete_fields if field is not meta.pk]
+
+
+def record_parts(statement: OneStatement, change: AppointmentChange) -> OneStatement:
+    """Add to ``statement`` (PostgreSQL) the increment of the sequence (``change_number``) and the
+    insert of ``change`` with that number (``change_row``, which gives back ``seq``; no row when the
+    sequence's row is missing: then numbered as elsewhere, see numbered_after)."""
+    _in_transaction()
+    params = [field.get_db_prep_save(getattr(change, field.attname), connection) for field in _fields()]
+    return statement.add("change_number", _increment()).add("change_row", _numbered_insert_text(), params)
+
+
+def numbered_after(change: AppointmentChange, seq: int | None) -> AppointmentChange:
+    """After record_parts' statement: ``change`` has the number it was given, or (the sequence's
+    row missing) is numbered and inserted now."""
+    if seq is not None:
+        change.seq = int(seq)
+        change._state.adding, change._state.db = False, connection.alias
+        return change
+    change.seq = _next_number()
+    change.save(force_insert=True)
+    return change
+
+
 def _record(change: AppointmentChange) -> AppointmentChange:
     """Number ``change`` and insert it. On PostgreSQL one statement: the increment in a CTE and the
     row inserted with its number (none when the sequence's row is missing; then as elsewhere: the
     number first, then the row)."""
     _in_transaction()
     if connection.vendor == "postgresql":
-        meta, qn = AppointmentChange._meta, connection.ops.quote_name
-        fields = [field for field in meta.concrete_fields if field is not meta.pk]
-        seq, columns = qn("seq"), ", ".join(qn(str(field.column)) for field in fields)
-        values = ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in fields)
-        statement = (
-            f"WITH n AS ({_increment()}) INSERT INTO {qn(meta.db_table)} ({seq}, {columns}) "  # noqa: S608 (names and types of the model; values are parameters)
-            f"SELECT n.{qn('value')}, {values} FROM n RETURNING {seq}"
-        )
-        params = [field.get_db_prep_save(getattr(change, field.attname), connection) for field in fields]
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            row = cursor.fetchone()
-        if row is not None:
-            change.seq = int(row[0])
-            change._state.adding, change._state.db = False, connection.alias
-            return change
-    change.seq = _next_number()
-    change.save(force_insert=True)
-    return change
+        rows = record_parts(OneStatement(), change).run("SELECT seq FROM change_row")
+        return numbered_after(change, rows[0][0] if rows else None)
+    return numbered_after(change, None)
 
 
 def booking_change_record(*, booking: Booking, kind: ChangeKind, now: dt.datetime) -> AppointmentChange:
     """A change of the platform's own book, as the last statement of the caller's transaction."""
-    return _record(
-        AppointmentChange(
-            unit_id=booking.slot.unit_id,
-            patient_id=booking.patient_id,
-            kind=kind,
-            booking=booking,
-            at=now,
-        )
+    return _record(booking_change(booking=booking, kind=kind, now=now))
+
+
+def booking_change(*, booking: Booking, kind: ChangeKind, now: dt.datetime) -> AppointmentChange:
+    """The change row of a change of the platform's own book, not yet numbered or written."""
+    return AppointmentChange(
+        unit_id=booking.slot.unit_id, patient_id=booking.patient_id, kind=kind, booking=booking, at=now
     )
 
 

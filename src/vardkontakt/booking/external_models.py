@@ -255,17 +255,19 @@ class AppointmentChange(models.Model):
     (``external``, with the resident's ``request``)."""
 
     seq = models.BigIntegerField(primary_key=True)
-    unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="+")
+    # unit and patient are found by the composites in Meta; external and request, mostly empty
+    # (a booking's change has neither), by partial ones.
+    unit = models.ForeignKey(CareUnit, on_delete=models.CASCADE, related_name="+", db_index=False)
     # The source system of an external appointment; blank for the platform's own book.
     source_system = models.CharField(max_length=64, blank=True)
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+", db_index=False)
     kind = models.CharField(max_length=20, choices=ChangeKind.choices)
     booking = models.ForeignKey("booking.Booking", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     external = models.ForeignKey(
-        ExternalAppointment, null=True, blank=True, on_delete=models.CASCADE, related_name="changes"
+        ExternalAppointment, null=True, blank=True, on_delete=models.CASCADE, related_name="changes", db_index=False
     )
     request = models.ForeignKey(
-        ExternalAppointmentRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        ExternalAppointmentRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     at = models.DateTimeField()
 
@@ -282,4 +284,6 @@ class AppointmentChange(models.Model):
         indexes = [
             models.Index(fields=["unit", "seq"], name="appointment_change_unit_seq"),
             models.Index(fields=["patient", "at"], name="appointment_change_patient"),
+            models.Index(fields=["external"], condition=Q(external__isnull=False), name="appointment_change_external"),
+            models.Index(fields=["request"], condition=Q(request__isnull=False), name="appointment_change_request"),
         ]

@@ -252,18 +252,28 @@ class BookingStatus(models.TextChoices):
 class Booking(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="bookings")
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="bookings")
+    # Found by the (patient, status) index.
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="bookings", db_index=False)
     channel = models.CharField(max_length=8, choices=BookingChannel.choices)
-    # Who did it: the resident (themself, a guardian or a proxy) or a staff member.
-    booked_by_patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    booked_by_staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Who did it: the resident (themself, a guardian or a proxy) or a staff member. The people
+    # columns below are mostly empty: indexed where filled (Meta), for the deletion of a person.
+    booked_by_patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    booked_by_staff = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     status = models.CharField(max_length=12, choices=BookingStatus.choices, default=BookingStatus.ACTIVE)
     created_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_online = models.BooleanField(default=False)  # staff see online cancellations/rebookings
     # Who ended it (cancelled or moved): the resident or whoever acted for them, or a staff member.
-    ended_by_patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    ended_by_staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ended_by_patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    ended_by_staff = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     rebooked_from = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rebooked_to"
     )
@@ -271,8 +281,8 @@ class Booking(models.Model):
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     overbooked = models.BooleanField(default=False)
     overbook_reason = models.CharField(max_length=300, blank=True)
-    # The same submission twice makes one booking.
-    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # The same submission twice makes one booking (Meta: unique, without a prefix-search twin).
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True)
     # The calendar event this booking is (RFC 5545 UID and SEQUENCE): a move keeps the event of the
     # booking it came from, one version later, so a calendar that holds the .ics updates it in place.
     calendar_uid = models.UUIDField(null=True, blank=True, editable=False)
@@ -294,8 +304,15 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["active", "cancelled", "rebooked"]), name="booking_status_valid"
             ),
+            models.UniqueConstraint(fields=["idempotency_key"], name="booking_submission_once"),
         ]
-        indexes = [models.Index(fields=["patient", "status"])]
+        indexes = [
+            models.Index(fields=["patient", "status"]),
+            *(
+                models.Index(fields=[name], condition=Q(**{f"{name}__isnull": False}), name=f"booking_{name}")
+                for name in ("booked_by_patient", "booked_by_staff", "ended_by_patient", "ended_by_staff")
+            ),
+        ]
 
     @property
     def event_uid(self) -> uuid.UUID:

@@ -8,6 +8,7 @@ same change never notifies twice.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,29 +16,41 @@ from django.utils import timezone
 from vardkontakt.booking.external_models import ExternalAppointment, ExternalStatus
 from vardkontakt.booking.models import Booking, BookingStatus, EarlierTimeOffer
 from vardkontakt.identity.models import Patient
-from vardkontakt.notifications.models import About, Notification, NotificationKind
-from vardkontakt.notifications.services import deliveries_withdraw, notification_create
+from vardkontakt.notifications.models import About, Delivery, Notification, NotificationKind
+from vardkontakt.notifications.services import deliveries_withdraw, notice_build, notification_create
+
+
+def recipients(*, patient: Patient, booked_by: Patient | None) -> list[Patient]:
+    """Who is told of a change of a booking of ``patient`` made by ``booked_by``."""
+    return [patient] if booked_by is None or booked_by.pk == patient.pk else [patient, booked_by]
 
 
 def _recipients(booking: Booking) -> list[Patient]:
-    people = [booking.patient]
-    if booking.booked_by_patient_id and booking.booked_by_patient_id != booking.patient_id:
-        people.append(booking.booked_by_patient)  # type: ignore[arg-type]
-    return people
+    return recipients(
+        patient=booking.patient, booked_by=booking.booked_by_patient if booking.booked_by_patient_id else None
+    )
 
 
 def tell(booking: Booking, kind: NotificationKind) -> None:
     """Call in the transaction that created or ended ``booking``: a cause is told once, and a
     booking is created once and ends once."""
     for person in _recipients(booking):
-        notification_create(
-            recipient=person,
-            kind=kind,
-            cause=f"{kind}:{booking.pk}",
-            cause_is_new=True,
-            about=About.BOOKING,
-            about_id=booking.pk,
-        )
+        notification_create(recipient=person, cause_is_new=True, **_notice(booking, kind))
+
+
+def told(
+    booking: Booking, kind: NotificationKind, *, devices: dict[str, list[str]]
+) -> list[tuple[Notification, list[Delivery]]]:
+    """tell's notices and their deliveries, not yet written, for a caller that writes them in a
+    statement of its own (booking_statements); ``devices``: each person's push subscriptions."""
+    return [
+        notice_build(recipient=person, devices=devices.get(str(person.pk), []), **_notice(booking, kind))
+        for person in _recipients(booking)
+    ]
+
+
+def _notice(booking: Booking, kind: NotificationKind) -> dict[str, Any]:
+    return {"kind": kind, "cause": f"{kind}:{booking.pk}", "about": About.BOOKING, "about_id": booking.pk}
 
 
 def tell_offer(offer: EarlierTimeOffer) -> None:

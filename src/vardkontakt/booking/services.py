@@ -22,14 +22,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, FilteredRelation, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.access.audit import Actor, audit
-from vardkontakt.booking import changes, notices, policy, waiting_list
+from vardkontakt.booking import booking_statements, changes, notices, policy, waiting_list
 from vardkontakt.booking.availability import alternatives_to, coming_web_bookings_of
 from vardkontakt.booking.external_models import ChangeKind
 from vardkontakt.booking.models import (
@@ -314,10 +314,21 @@ def booking_create_online(
     of the slot's visit type."""
     _may_book_for(actor, subject)
     now = timezone.now()
+    in_statements = connection.vendor == "postgresql"  # booking_statements: three statements
     with _refusing_taken(slot_id, online=True), transaction.atomic():
-        _lock_subject(subject)
-        slot = _locked_slot(slot_id)
-        holders = _holders(slot, subject, idempotency_key, now=now, limit_for=subject)
+        if in_statements:
+            try:
+                slot = booking_statements.locked(slot_id=slot_id, subject=subject)
+            except booking_statements.SlotGone:
+                raise BookingRefused(Refusal.TAKEN) from None
+            told = notices.recipients(patient=subject, booked_by=actor)
+            holders: _Holders | booking_statements.Seen = booking_statements.seen_under_locks(
+                slot=slot, subject=subject, told=told, idempotency_key=idempotency_key, now=now
+            )
+        else:
+            _lock_subject(subject)
+            slot = _locked_slot(slot_id)
+            holders = _holders(slot, subject, idempotency_key, now=now, limit_for=subject)
         if holders.earlier:
             return holders.earlier
         _check_online(slot, unit, now)
@@ -334,6 +345,10 @@ def booking_create_online(
             sms_reminder=sms_reminder and bool(subject.mobile),
             idempotency_key=idempotency_key or None,
         )
+        if isinstance(holders, booking_statements.Seen):
+            if not booking_statements.written(booking=booking, actor=actor, seen=holders, now=now):
+                raise _Taken
+            return booking
         _insert(booking)
         notices.tell(booking, NotificationKind.BOOKING_CONFIRMED)
         _log(actor, "booking.book", booking)

@@ -59,11 +59,12 @@ class About(models.TextChoices):
 
 class Notification(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Found by notification_unread and the two "once" constraints (whose indexes begin with them).
     recipient = models.ForeignKey(
-        Patient, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+        Patient, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications", db_index=False
     )
     recipient_staff = models.ForeignKey(
-        Staff, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+        Staff, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications", db_index=False
     )
     kind = models.CharField(max_length=32, choices=NotificationKind.choices)
     created_at = models.DateTimeField()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.http import Http404
@@ -22,10 +24,15 @@ from vardkontakt.notifications.models import (
 )
 from vardkontakt.notifications.tasks import deliver_notice
 
+if TYPE_CHECKING:
+    from django_tasks_db.models import DBTaskResult
+
 logger = logging.getLogger(__name__)
 
 
-def _channels_for(recipient: Patient | Staff, kind: str) -> list[tuple[str, str]]:
+def _channels_for(recipient: Patient | Staff, kind: str, devices: list[str] | None = None) -> list[tuple[str, str]]:
+    """Where a notice of ``kind`` goes. ``devices``: the resident's push subscriptions, where the
+    caller read them already (in its own query); else read here."""
     if isinstance(recipient, Patient) and kind == NotificationKind.BOOKING_REMINDER:
         # Asked for at booking, for this visit: a text message whatever the general choices.
         wanted = [(Channel.SMS, True, recipient.mobile)]
@@ -37,8 +44,9 @@ def _channels_for(recipient: Patient | Staff, kind: str) -> list[tuple[str, str]
         # Every device the resident turned push notifications on for: one delivery each (none while
         # the installation has no VAPID key: they could never go).
         if webpush.vapid_private_key() is not None:
-            devices = recipient.push_subscriptions.values_list("pk", flat=True)
-            wanted += [(Channel.PUSH, True, str(pk)) for pk in devices]
+            if devices is None:
+                devices = [str(pk) for pk in recipient.push_subscriptions.values_list("pk", flat=True)]
+            wanted += [(Channel.PUSH, True, pk) for pk in devices]
     elif kind == NotificationKind.CASE_ASSIGNED:
         wanted = [
             (Channel.EMAIL, recipient.notify_assigned_by_email, recipient.email),
@@ -73,15 +81,10 @@ def notification_create(
     target = {"recipient": recipient} if isinstance(recipient, Patient) else {"recipient_staff": recipient}
     now = timezone.now()
     if cause_is_new:
-        notification = Notification.objects.create(
-            **target,
-            kind=kind,
-            cause=cause,
-            created_at=now,
-            context=context or {},
-            about=about,
-            about_id=str(about_id),
+        notification, deliveries = notice_build(
+            recipient=recipient, kind=kind, cause=cause, context=context, about=about, about_id=about_id, to=to
         )
+        notification.save(force_insert=True)
     else:
         notification, created = Notification.objects.get_or_create(
             **target,
@@ -91,14 +94,88 @@ def notification_create(
         )
         if not created:
             return notification
-    deliveries = [
-        Delivery(notification=notification, channel=channel, address=address, next_attempt_at=now)
-        for channel, address in (to if to is not None else _channels_for(recipient, kind))
-    ]
+        deliveries = _deliveries(notification, recipient, kind, to=to, now=now)
     Delivery.objects.bulk_create(deliveries)
     if deliveries:
         _enqueue_with_the_change([str(delivery.id) for delivery in deliveries])
     return notification
+
+
+def notice_build(
+    *,
+    recipient: Patient | Staff,
+    kind: NotificationKind,
+    cause: str,
+    context: dict[str, str] | None = None,
+    about: About = About.NOTHING,
+    about_id: object = "",
+    to: list[tuple[str, str]] | None = None,
+    devices: list[str] | None = None,
+) -> tuple[Notification, list[Delivery]]:
+    """A new cause's notice and its deliveries, not yet written (notification_create with
+    ``cause_is_new``, for a caller that writes them in a statement of its own; ``devices`` as in
+    _channels_for). The caller also queues them (delivery_task_row or queue_after_commit)."""
+    target = {"recipient": recipient} if isinstance(recipient, Patient) else {"recipient_staff": recipient}
+    now = timezone.now()
+    notification = Notification(
+        **target, kind=kind, cause=cause, created_at=now, context=context or {}, about=about, about_id=str(about_id)
+    )
+    return notification, _deliveries(notification, recipient, kind, to=to, now=now, devices=devices)
+
+
+def _deliveries(
+    notification: Notification,
+    recipient: Patient | Staff,
+    kind: str,
+    *,
+    to: list[tuple[str, str]] | None,
+    now: dt.datetime,
+    devices: list[str] | None = None,
+) -> list[Delivery]:
+    return [
+        Delivery(notification=notification, channel=channel, address=address, next_attempt_at=now)
+        for channel, address in (to if to is not None else _channels_for(recipient, kind, devices))
+    ]
+
+
+def delivery_task_row(deliveries: list[Delivery]) -> DBTaskResult | None:
+    """The task row that delivers ``deliveries`` when the task queue is this database, not yet
+    written (what ``deliver_notice.enqueue`` would insert, for a caller that writes it in its own
+    statement; then call task_rows_written). None when the queue is elsewhere: then
+    queue_after_commit."""
+    if not deliveries or not _queue_is_in_the_database():
+        return None
+    from django_tasks import task_backends
+    from django_tasks.utils import normalize_json
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    backend = task_backends["default"]
+    task = deliver_notice
+    backend.validate_task(task)
+    return DBTaskResult(
+        id=backend._get_id(),  # type: ignore[attr-defined]
+        args_kwargs=normalize_json({"args": [[str(delivery.id) for delivery in deliveries]], "kwargs": {}}),
+        priority=task.priority,
+        task_path=task.module_path,
+        queue_name=task.queue_name,
+        run_after=task.run_after or get_date_max(),
+        backend_name=backend.alias,
+    )
+
+
+def task_rows_written(rows: list[DBTaskResult]) -> None:
+    """After delivery_task_row's rows were inserted: the queue's signal, as enqueue sends it."""
+    from django_tasks.signals import task_enqueued
+    from django_tasks_db import DatabaseBackend
+
+    for row in rows:
+        task_enqueued.send(DatabaseBackend, task_result=row.task_result)
+
+
+def queue_after_commit(deliveries: list[Delivery]) -> None:
+    """Deliveries written by the caller, with a task queue elsewhere: queued once the change commits."""
+    if deliveries and not _queue_is_in_the_database():
+        transaction.on_commit(functools.partial(_enqueue, [str(delivery.id) for delivery in deliveries]))
 
 
 def _enqueue_with_the_change(delivery_ids: list[str]) -> None:
