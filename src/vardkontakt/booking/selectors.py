@@ -169,13 +169,16 @@ def online_visit_types(*, reader: Patient, subject: Patient, unit: CareUnit) -> 
     return [(visit_type, visit_type.pk in full) for visit_type in offered]
 
 
-def fee_shown(*, visit_type: VisitType, patient: Patient, day: dt.date) -> Quote | None:
+def fee_shown(*, visit_type: VisitType, patient: Patient, day: dt.date, unit: CareUnit | None = None) -> Quote | None:
     """The fee the booking pages show for the visit: from the region's schedule, the person's age
     and frikort on the day of the visit, when the visit type names a fee kind that the region's
-    schedule has; otherwise None and the visit type's own figure is shown."""
+    schedule has; otherwise None and the visit type's own figure is shown. ``unit``: the visit
+    type's unit with its administration, when the page has read it already (two statements fewer)."""
     if not visit_type.fee_kind:
         return None
-    quote = fee_quote(patient=patient, unit=visit_type.unit, kind=visit_type.fee_kind, day=day)
+    if unit is None or unit.pk != visit_type.unit_id:
+        unit = visit_type.unit
+    quote = fee_quote(patient=patient, unit=unit, kind=visit_type.fee_kind, day=day)
     return quote if quote.scheduled else None
 
 
