@@ -199,3 +199,18 @@ def test_registering_a_fee_twice_from_one_form_registers_once_and_bad_input_chan
     other_unit = personas.nurse.memberships.first().unit
     refused = client.post("/staff/fees/register/", {**form, "unit": str(other_unit.pk), "form_key": "other"})
     assert refused.status_code == 400 and Fee.objects.count() == 1
+
+
+def test_the_confirmation_page_reads_the_fee_without_reading_the_unit_again(unit, slot, personas):
+    """The page has the unit with its administration (booking.selectors.unit_booking_online): the
+    fee is priced from it, not from the visit type's unit read anew."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = resident(personas.tolvan)
+    client.get(f"/bookings/book/{unit.pk}/slot/{slot.pk}/")  # the process keeps the unit from here on
+    with CaptureQueriesContext(connection) as queries:
+        confirm = text(client.get(f"/bookings/book/{unit.pk}/slot/{slot.pk}/"))
+    assert "200 kronor" in confirm
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    assert 'FROM "organisation_careunit"' not in read and 'FROM "organisation_administration"' not in read

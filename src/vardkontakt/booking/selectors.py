@@ -33,6 +33,7 @@ from vardkontakt.booking.models import (
 )
 from vardkontakt.booking.schedule import local_instant, settings_of, settings_read_with
 from vardkontakt.core.calendar import STOCKHOLM
+from vardkontakt.core.compiled import CompiledRead
 from vardkontakt.core.shared_version import SharedVersion
 from vardkontakt.fees.selectors import Quote, fee_quote
 from vardkontakt.identity.models import Patient, Staff
@@ -168,13 +169,16 @@ def online_visit_types(*, reader: Patient, subject: Patient, unit: CareUnit) -> 
     return [(visit_type, visit_type.pk in full) for visit_type in offered]
 
 
-def fee_shown(*, visit_type: VisitType, patient: Patient, day: dt.date) -> Quote | None:
+def fee_shown(*, visit_type: VisitType, patient: Patient, day: dt.date, unit: CareUnit | None = None) -> Quote | None:
     """The fee the booking pages show for the visit: from the region's schedule, the person's age
     and frikort on the day of the visit, when the visit type names a fee kind that the region's
-    schedule has; otherwise None and the visit type's own figure is shown."""
+    schedule has; otherwise None and the visit type's own figure is shown. ``unit``: the visit
+    type's unit with its administration, when the page has read it already (two statements fewer)."""
     if not visit_type.fee_kind:
         return None
-    quote = fee_quote(patient=patient, unit=visit_type.unit, kind=visit_type.fee_kind, day=day)
+    if unit is None or unit.pk != visit_type.unit_id:
+        unit = visit_type.unit
+    quote = fee_quote(patient=patient, unit=unit, kind=visit_type.fee_kind, day=day)
     return quote if quote.scheduled else None
 
 
@@ -258,18 +262,37 @@ def slot_week(
     )
 
 
+def _slot_with_coming(*, unit_id: Any, slot_id: Any, subject_id: Any, now: dt.datetime) -> QuerySet[Slot]:
+    """The slot if a resident may book it online now (availability.online_slots), with the subject's
+    coming web bookings of its visit type counted in the same query (``coming``)."""
+    coming = coming_web_bookings_of(Patient(pk=subject_id), visit_type=OuterRef("visit_type"), now=now)
+    counted = coming.order_by().values("patient").annotate(n=Count("pk")).values("n")[:1]
+    return online_slots(CareUnit(pk=unit_id), now=now).filter(pk=slot_id).annotate(coming=Subquery(counted))[:1]
+
+
+# Every confirmation page asks it: built and compiled once per process (core/compiled.py), which
+# was most of the page's CPU; tests/booking/test_slot_to_confirm.py holds it to the ORM's answer.
+_slot_to_confirm = CompiledRead(
+    Slot,
+    _slot_with_coming,
+    unit_id=CareUnit._meta.pk,
+    slot_id=Slot._meta.pk,
+    subject_id=Patient._meta.pk,
+    now=Slot._meta.get_field("starts_at"),
+)
+
+
 def slot_to_confirm(
     *, reader: Patient, subject: Patient, unit: CareUnit, slot_id: uuid.UUID | str
 ) -> tuple[Slot | None, bool]:
     """The free slot to book, and whether the subject is at the unit's limit of its visit type."""
     _may_book_for(reader, subject)
-    # The subject's coming web bookings of the slot's visit type counted in the slot's own query.
-    coming = coming_web_bookings_of(subject, visit_type=OuterRef("visit_type"), now=timezone.now())
-    counted = coming.order_by().values("patient").annotate(n=Count("pk")).values("n")[:1]
-    slot = online_slots(unit).filter(pk=slot_id).annotate(coming=Subquery(counted)).first()
-    if slot is None:
+    found = _slot_to_confirm(unit_id=unit.pk, slot_id=slot_id, subject_id=subject.pk, now=timezone.now())
+    if not found:
         return None, False
-    at_limit = (slot.coming or 0) >= settings_of(unit).online_bookings_per_visit_type
+    slot = found[0]
+    coming: int | None = getattr(slot, "coming", None)  # the annotation: no row when nothing is booked
+    at_limit = (coming or 0) >= settings_of(unit).online_bookings_per_visit_type
     if at_limit:
         _log_limit_read(reader=reader, subject=subject, unit=unit)
     return slot, at_limit

@@ -250,7 +250,7 @@ def book(request: PatientRequest, unit_id: uuid.UUID, slot_id: uuid.UUID) -> Htt
         "at_limit": at_limit,
         "back": _week_of(slot),
         "fee": selectors.fee_shown(
-            visit_type=slot.visit_type, patient=subject, day=slot.starts_at.astimezone(STOCKHOLM).date()
+            visit_type=slot.visit_type, patient=subject, day=slot.starts_at.astimezone(STOCKHOLM).date(), unit=unit
         ),
     }
     return render(request, "booking/confirm.html", context)
