@@ -14,9 +14,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone, translation
 
-from tests.booking.helpers import (  # noqa: F401 (fixtures: unit, visit, slots)
+from tests.booking.helpers import (  # noqa: F401 (fixtures: unit, visit, slots, chain_rows)
     ONLINE_NOW,
     book,
+    chain_rows,
     client_for,
     clock_at,
     online_slots,
