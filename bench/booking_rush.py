@@ -473,6 +473,7 @@ def cost_breakdown(data: Data, a: Any, b: Any) -> dict[str, Any]:
 
 
 SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "150"))
+SEQUENTIAL_ROUNDS = int(os.environ.get("BENCH_SEQUENTIAL_ROUNDS", "10"))
 # BENCH_CPROFILE=FILE: the sequential app side run under cProfile, its statistics written to FILE
 # (its CPU figures are then the profiler's too: for finding where the time goes, not for ratios).
 PROFILE_TO = os.environ.get("BENCH_CPROFILE", "")
@@ -493,7 +494,9 @@ def sequential_cost(data: Data) -> dict[str, Any]:
       connection of its own, its values written into the text and nothing prepared, as pgbench
       sends it.
 
-    Web CPU is this process's (HTTP parsing and the server's threads left out, on both sides)."""
+    The three take turns in BENCH_SEQUENTIAL_ROUNDS rounds (default 10), so that the machine's
+    changing speed falls on all of them alike. Web CPU is this process's (HTTP parsing and the
+    server's threads left out, on both sides)."""
     import psycopg
     from django.db import connection
     from django.test import Client, override_settings
@@ -514,8 +517,8 @@ def sequential_cost(data: Data) -> dict[str, Any]:
     while len(clients) < count:
         clients.extend(clients[: count - len(clients)])
 
-    def app() -> None:
-        for client, slot in zip(clients, app_slots, strict=True):
+    def app(part: slice) -> None:
+        for client, slot in zip(clients[part], app_slots[part], strict=True):
             path = f"/bookings/book/{data.unit_id}/slot/{slot}/"
             page = client.get(path)
             token, key = TOKEN.search(page.content), KEY.search(page.content)
@@ -528,68 +531,98 @@ def sequential_cost(data: Data) -> dict[str, Any]:
 
     naive_client = Client(HTTP_HOST="127.0.0.1")
 
-    def naive() -> None:
-        for index, slot in enumerate(naive_slots):
+    def naive(part: slice) -> None:
+        for index in range(count)[part]:
             form = {"personnummer": data.residents[4 + index % (len(data.residents) - 4)].personnummer}
-            answer = naive_client.post(f"/bench/naive/{slot}/", form)
+            answer = naive_client.post(f"/bench/naive/{naive_slots[index]}/", form)
             assert answer.status_code == 201, answer.status_code
-
-    def measured(action: Callable[[], None]) -> dict[str, float]:
-        connection.close()
-        pid = backend()
-        if STATEMENT_STATS:
-            # Each statement's CPU in the server's log (bench/statement_stats.py reads it back).
-            with connection.cursor() as cursor:
-                cursor.execute("SET log_statement_stats = on")
-            log(f"statement stats: backend {pid}")
-        ticks, cpu, began = _ticks(pid), time.process_time(), time.perf_counter()
-        action()
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - began
-        same = backend() == pid
-        used = (_ticks(pid) - ticks) / TICK
-        assert same, "the connection changed during the measurement"
-        return {
-            "postgres_cpu_ms": round(used * 1000 / count, 3),
-            "web_cpu_ms": round(cpu * 1000 / count, 3),
-            "wall_ms": round(wall * 1000 / count, 3),
-        }
-
-    with override_settings(ROOT_URLCONF="bench.booking_rush_urls"):
-        naive_client.post(f"/bench/naive/{data.pool[-3]}/", {"personnummer": data.residents[0].personnummer})
-        if PROFILE_TO:  # where the web CPU goes: cProfile of the app's side, for working on it
-            import cProfile
-
-            profiler = cProfile.Profile()
-            app_figures = measured(lambda: profiler.runcall(app))
-            profiler.dump_stats(PROFILE_TO)
-        else:
-            app_figures = measured(app)
-        naive_figures = measured(naive)
 
     script = (ROOT / "bench" / "booking_rush.sql").read_text().splitlines()
     statements = [line for line in script if line and not line.startswith(("--", "\\", "SELECT quote_literal"))]
     patients = [str(p) for p in _patient_ids(data)]
-    with psycopg.connect(
+    hot = data.pool[:HOT_SLOTS]
+    rng = random.Random(SEED)
+    bare_connection = psycopg.connect(
         host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=DB_NAME, autocommit=True, prepare_threshold=None
-    ) as bare:
-        pid = int(bare.execute("SELECT pg_backend_pid()").fetchone()[0])  # type: ignore[index]
-        hot = data.pool[:HOT_SLOTS]
-        rng = random.Random(SEED)
-        ticks, began = _ticks(pid), time.perf_counter()
-        for _ in range(count):
+    )
+
+    def bare(part: slice) -> None:
+        for _ in range(count)[part]:
             slot, patient = f"'{rng.choice(hot)}'", f"'{rng.choice(patients)}'"
             # The look-up pgbench's script makes first (\gset), then the transaction.
-            bare.execute(
+            bare_connection.execute(
                 f"SELECT quote_literal(slot_id) FROM bench_hot_slot WHERE n = {rng.randint(1, len(hot))}"  # noqa: S608
             ).fetchone()
             for statement in statements:
-                bare.execute(statement.replace(":slot", slot).replace(":patient", patient))
-        bare_figures = {
-            "postgres_cpu_ms": round((_ticks(pid) - ticks) / TICK * 1000 / count, 3),
-            "wall_ms": round((time.perf_counter() - began) * 1000 / count, 3),
+                bare_connection.execute(statement.replace(":slot", slot).replace(":patient", patient))
+
+    profiler = None
+    if PROFILE_TO:  # where the web CPU goes: cProfile of the app's side, for working on it
+        import cProfile
+
+        profiler = cProfile.Profile()
+
+    def profiled_app(part: slice) -> None:
+        if profiler is None:
+            app(part)
+        else:
+            profiler.runcall(app, part)
+
+    # The three sides take turns, SEQUENTIAL_ROUNDS rounds of count / rounds each (the order
+    # turning each round), so that a change in the machine's speed during the run (other work, a
+    # neighbour on the host) falls on all three alike instead of on whichever ran then.
+    sides: dict[str, Callable[[slice], None]] = {"app": profiled_app, "naive": naive, "bare": bare}
+    totals = {side: {"ticks": 0, "cpu": 0.0, "wall": 0.0} for side in sides}
+    per_round: list[dict[str, float]] = []
+    with override_settings(ROOT_URLCONF="bench.booking_rush_urls"), bare_connection:
+        naive_client.post(f"/bench/naive/{data.pool[-3]}/", {"personnummer": data.residents[0].personnummer})
+        connection.close()
+        pids = {"app": backend(), "naive": backend()}
+        pids["bare"] = int(bare_connection.execute("SELECT pg_backend_pid()").fetchone()[0])  # type: ignore[index]
+        if STATEMENT_STATS:
+            # Each statement's CPU in the server's log (bench/statement_stats.py reads it back).
+            with connection.cursor() as cursor:
+                cursor.execute("SET log_statement_stats = on")
+            log(f"statement stats: backend {pids['app']} (the app's and the naive view's statements)")
+        rounds = max(1, min(SEQUENTIAL_ROUNDS, count))
+        for number in range(rounds):
+            part = slice(number * count // rounds, (number + 1) * count // rounds)
+            names = list(sides)[number % 3 :] + list(sides)[: number % 3]
+            used: dict[str, int] = {}
+            spent: dict[str, float] = {}
+            for name in names:
+                ticks, cpu, began = _ticks(pids[name]), time.process_time(), time.perf_counter()
+                sides[name](part)
+                cpu, wall = time.process_time() - cpu, time.perf_counter() - began
+                used[name], spent[name] = _ticks(pids[name]) - ticks, cpu
+                totals[name]["ticks"] += used[name]
+                totals[name]["cpu"] += cpu
+                totals[name]["wall"] += wall
+            per_round.append(
+                {
+                    "db_cost_to_bare_sql": round(used["app"] / used["bare"], 2) if used["bare"] else float("nan"),
+                    "web_cost_to_naive": round(spent["app"] / spent["naive"], 2),
+                }
+            )
+        assert backend() == pids["app"], "the connection changed during the measurement"
+    if profiler is not None:
+        profiler.dump_stats(PROFILE_TO)
+
+    def figures(name: str) -> dict[str, float]:
+        return {
+            "postgres_cpu_ms": round(totals[name]["ticks"] / TICK * 1000 / count, 3),
+            "web_cpu_ms": round(totals[name]["cpu"] * 1000 / count, 3),
+            "wall_ms": round(totals[name]["wall"] * 1000 / count, 3),
         }
+
+    app_figures, naive_figures, bare_figures = figures("app"), figures("naive"), figures("bare")
+    del bare_figures["web_cpu_ms"]  # the bare side's client is psycopg alone, not a web server
+    round_ratios = {key: sorted(r[key] for r in per_round) for key in ("db_cost_to_bare_sql", "web_cost_to_naive")}
     return {
-        "how": "one request at a time in this process; CPU of each side's own PostgreSQL backend from /proc",
+        "how": (
+            "one request at a time in this process; CPU of each side's own PostgreSQL backend from /proc; "
+            f"the three sides in turn, {rounds} rounds"
+        ),
         "bookings": count,
         "app_page_and_booking": app_figures,
         "naive_view": naive_figures,
@@ -603,6 +636,9 @@ def sequential_cost(data: Data) -> dict[str, Any]:
         "naive_db_cost_to_bare_sql": round(naive_figures["postgres_cpu_ms"] / bare_figures["postgres_cpu_ms"], 2)
         if bare_figures["postgres_cpu_ms"]
         else None,
+        # The rounds' own ratios, lowest to highest (/proc counts 10 ms ticks: a round's database
+        # figure is coarse, the totals above are not).
+        "per_round": round_ratios,
     }
 
 

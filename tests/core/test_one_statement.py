@@ -66,3 +66,13 @@ def test_the_text_of_a_few_rows_is_kept_and_a_batchs_made_each_time():
     assert insert_text(AuditHead, 2) is insert_text(AuditHead, 2)
     assert insert_text(AuditHead, KEPT_ROWS + 1) is not insert_text(AuditHead, KEPT_ROWS + 1)
     assert insert_text(AuditHead, 3).count("(%s, %s, %s)") == 3
+
+
+def test_the_placeholders_are_numbered_in_order_and_only_theirs():
+    from vardkontakt.core.one_statement import _numbered
+
+    assert (
+        _numbered("INSERT INTO t (a, b) VALUES (%s, %s), (%s, %s)") == "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+    )
+    long = "SELECT " + ", ".join(["%s"] * 20_000)
+    assert _numbered(long).endswith("$19999, $20000")
