@@ -472,7 +472,7 @@ def cost_breakdown(data: Data, a: Any, b: Any) -> dict[str, Any]:
     return {"repetitions": repeat, "how": "in process, one request at a time, median", **figures}
 
 
-SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "150"))
+SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "1000"))
 SEQUENTIAL_ROUNDS = int(os.environ.get("BENCH_SEQUENTIAL_ROUNDS", "10"))
 # BENCH_CPROFILE=FILE: the sequential app side run under cProfile, its statistics written to FILE
 # (its CPU figures are then the profiler's too: for finding where the time goes, not for ratios).
