@@ -93,6 +93,19 @@ def _locks_text() -> str:
     )
 
 
+@functools.cache
+def _row_layout() -> list[tuple[str, type[Model], list[str], slice, int]]:
+    """Where each model's columns stand in statement 1's row: (alias, model, attnames, their
+    slice, the primary key's column; None there means the LEFT JOIN found no row)."""
+    layout, at = [], 0
+    for alias, model in _READ_WITH_THE_SLOT:
+        fields = model._meta.concrete_fields
+        key = at + [f.primary_key for f in fields].index(True)
+        layout.append((alias, model, [f.attname for f in fields], slice(at, at + len(fields)), key))
+        at += len(fields)
+    return layout
+
+
 def locked(*, slot_id: uuid.UUID | str, subject: Patient) -> Slot:
     """Statement 1: lock the person and the slot; the slot comes with its unit (and the unit's
     booking rules, read by settings_of without a query) and visit type. SlotGone when it is not
@@ -102,14 +115,10 @@ def locked(*, slot_id: uuid.UUID | str, subject: Patient) -> Slot:
         row = cursor.fetchone()
     if row is None:
         raise SlotGone
-    objs: dict[str, Any] = {}
-    at = 0
-    for alias, model in _READ_WITH_THE_SLOT:
-        fields = model._meta.concrete_fields
-        values = row[at : at + len(fields)]
-        at += len(fields)
-        present = values[[f.primary_key for f in fields].index(True)] is not None
-        objs[alias] = model.from_db(connection.alias, [f.attname for f in fields], values) if present else None
+    objs: dict[str, Any] = {
+        alias: model.from_db(connection.alias, attnames, row[columns]) if row[key] is not None else None
+        for alias, model, attnames, columns, key in _row_layout()
+    }
     slot, unit = objs["s"], objs["u"]
     slot.unit, slot.visit_type = unit, objs["v"]
     # None (no rules stored yet): settings_of makes the defaults, as for a unit read by the ORM.
@@ -230,16 +239,16 @@ def written(*, booking: Booking, actor: Patient, seen: Seen, now: Any) -> bool:
         "obj": booking,
         "unit": booking.slot.unit,
     }
-    change = changes.booking_change(booking=booking, kind=ChangeKind.BOOKED, now=now)
-    entry = None
+    entry = change = None
     if seen.head is not None:
         entry = entry_after(seen.head, **logged)
+        change = changes.booking_change(booking=booking, kind=ChangeKind.BOOKED, now=now)
         changes.record_parts(append_parts(statement, seen.head, [entry]), change)
     try:
         rows = statement.run("SELECT seq FROM change_row" if entry else "SELECT 1")
     except IntegrityError:
         return False
-    if entry is not None:
+    if entry is not None and change is not None:
         changes.numbered_after(change, rows[0][0] if rows else None)
         appended([entry])
     else:

@@ -73,6 +73,7 @@ def _numbered_insert_text() -> str:
     )
 
 
+@functools.cache
 def _fields() -> list[Any]:
     meta = AppointmentChange._meta
     return [field for field in meta.concrete_fields if field is not meta.pk]

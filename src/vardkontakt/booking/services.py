@@ -314,9 +314,8 @@ def booking_create_online(
     of the slot's visit type."""
     _may_book_for(actor, subject)
     now = timezone.now()
-    in_statements = connection.vendor == "postgresql"  # booking_statements: three statements
     with _refusing_taken(slot_id, online=True), transaction.atomic():
-        if in_statements:
+        if connection.vendor == "postgresql":  # booking_statements: three statements
             try:
                 slot = booking_statements.locked(slot_id=slot_id, subject=subject)
             except booking_statements.SlotGone:
