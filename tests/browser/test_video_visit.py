@@ -21,7 +21,7 @@ from vardkontakt.video.models import Evaluation
 
 @pytest.fixture
 def people(media_people) -> dict[str, UI]:
-    return media_people("resident", "nurse", "stranger", timeout=15_000)
+    return media_people("resident", "nurse", "stranger", timeout=30_000)
 
 
 def test_a_video_visit_from_the_waiting_room_to_the_evaluation(people: dict[str, UI], personas: Personas, unit_x):
