@@ -7,13 +7,15 @@ dropped at the end), with sessions and the cache on Redis as in a multi-node ins
 removed at the end; ``BENCH_REDIS=0``: database sessions and each process's own cache):
 
 - A unit publishes a visit type online, with a pool of future slots (8 nurses, 10-minute slots
-  on weekdays from three days ahead); there are 160 bench residents, each logged in with a
-  session made directly in the session store (what a completed OIDC login leaves there).
+  on weekdays from three days ahead); there are 400 bench residents, each logged in with a
+  session made directly in the session store (what a completed OIDC login leaves there). The
+  unit has a past: 30,000 bookings of another visit type on the weekdays before today
+  (``BENCH_HISTORY_BOOKINGS``), since PostgreSQL plans by what its tables hold.
 - The project runs behind gunicorn (``deploy/gunicorn.conf.py``: gthread workers, the
   waiting-room gate), DEBUG off, VK_DEMO on (the most production-like the demo IdP allows),
   persistent database connections with health checks (``conn_max_age=60``).
-- **Subject.** For N = 8 … 128 clients, each a browser with its own session and keep-alive
-  connection, zero think time: pick a slot among the K earliest the client believes free (the
+- **Subject.** For N = 8 … 128 clients, each a browser with its own keep-alive connection, zero
+  think time, each attempt a resident's (the clients take the residents in turn): pick a slot among the K earliest the client believes free (the
   *hot slots*: everybody wants the first times; what clients learn from 302 and 409 answers is
   shared, like a list of free times that is always up to date), GET its confirmation page, POST
   it (CSRF token and the page's submission key). A 503 is retried after its Retry-After. A
@@ -50,6 +52,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import io
+import itertools
 import json
 import os
 import random
@@ -99,9 +102,14 @@ LOCKS_SECONDS = int(os.environ.get("BENCH_LOCKS_SECONDS", "5"))
 OVERLOAD_SECONDS = float(os.environ.get("BENCH_OVERLOAD_SECONDS", "10"))
 OVERLOAD_FACTOR = 10
 CLIENT_TIMEOUT = 10.0  # seconds; an answer later than this is a hang
-RESIDENTS = 160
+RESIDENTS = 400
 NURSES = 8
 POOL_SLOTS = 6000
+# The unit's past: bookings of an earlier visit type on the weekdays before today (a unit's four
+# months). A region's booking table is never empty, and PostgreSQL plans by what it holds: on an
+# empty one (the pool's bookings are deleted before each round) it chose sequential scans, and
+# each connection kept them in its prepared statements as the round's bookings came in.
+HISTORY_BOOKINGS = int(os.environ.get("BENCH_HISTORY_BOOKINGS", "30000"))
 SMS_SHARE = 0.5  # the share of attempts that ask for an SMS reminder
 GOAL_RATIO, GOAL_P99_MS, GOAL_AT = 0.30, 250.0, 64
 # Issue 20: PostgreSQL CPU per booking at most 2 x per bare SQL transaction; server CPU per booking
@@ -215,12 +223,86 @@ class Data:
     residents: list[Resident]
 
 
-def weekdays_from(start: dt.date) -> Iterator[dt.date]:
+def weekdays_from(start: dt.date, step: int = 1) -> Iterator[dt.date]:
+    """Weekdays from ``start`` on (``step=-1``: backwards)."""
     day = start
     while True:
         if day.weekday() < 5:
             yield day
-        day += dt.timedelta(days=1)
+        day += dt.timedelta(days=step)
+
+
+def make_history(unit: Any, nurses: list[Any], taken: set[str]) -> int:
+    """HISTORY_BOOKINGS past bookings at the unit, of a visit type of their own (so that reset()
+    leaves them): every ten-minute slot of the nurses on the weekdays before today, each booked a
+    week ahead, online by the resident or by phone by the nurse, one in ten cancelled; about five
+    per person, for residents of their own (``taken``: personnummer in use, added to)."""
+    from django.utils import timezone
+
+    from vardkontakt.booking.models import Booking, BookingChannel, BookingStatus, Slot, VisitType
+    from vardkontakt.booking.schedule import local_instant
+    from vardkontakt.demo import demo_data
+    from vardkontakt.identity.models import Patient, Profession
+
+    patients: list[Patient] = []
+    index = 0
+    while len(patients) < max(1, HISTORY_BOOKINGS // 5):
+        birth = dt.date(1935 + index % 85, 1 + (index * 7) % 12, 1 + (index * 13) % 28)
+        number = demo_data.personnummer(birth, 100 + (index // 2380) % 600)
+        index += 1
+        if number in taken:
+            continue
+        taken.add(number)
+        i = len(patients)
+        patients.append(
+            Patient(
+                personnummer=number,
+                given_name=demo_data.GIVEN_NAMES[(i * 3 + 1) % len(demo_data.GIVEN_NAMES)],
+                family_name=demo_data.FAMILY_NAMES[(i * 7 + 4) % len(demo_data.FAMILY_NAMES)],
+            )
+        )
+    Patient.objects.bulk_create(patients, batch_size=2000)
+
+    visit_type = VisitType.objects.create(
+        unit=unit, name="Mottagningsbesök (bänk, tidigare)", duration_minutes=10, professions=[Profession.NURSE]
+    )
+    slots: list[Slot] = []
+    days = weekdays_from(timezone.localdate() - dt.timedelta(days=1), step=-1)
+    while len(slots) < HISTORY_BOOKINGS:
+        day = next(days)
+        for minute in range(8 * 60, 16 * 60, 10):
+            start = local_instant(day, dt.time(minute // 60, minute % 60))
+            slots.extend(
+                Slot(
+                    unit=unit,
+                    practitioner=nurse,
+                    visit_type=visit_type,
+                    place="Mottagningen",
+                    starts_at=start,
+                    ends_at=start + dt.timedelta(minutes=10),
+                )
+                for nurse in nurses
+            )
+    slots = slots[:HISTORY_BOOKINGS]
+    Slot.objects.bulk_create(slots, batch_size=2000)
+    bookings = []
+    for index, slot in enumerate(slots):
+        patient, online = patients[index % len(patients)], index % 2 == 0
+        booked = slot.starts_at - dt.timedelta(days=7)
+        bookings.append(
+            Booking(
+                slot=slot,
+                patient=patient,
+                channel=BookingChannel.ONLINE if online else BookingChannel.PHONE,
+                booked_by_patient=patient if online else None,
+                booked_by_staff=None if online else slot.practitioner,
+                status=BookingStatus.CANCELLED if index % 10 == 9 else BookingStatus.ACTIVE,
+                created_at=booked,
+                ended_at=booked + dt.timedelta(days=2) if index % 10 == 9 else None,
+            )
+        )
+    Booking.objects.bulk_create(bookings, batch_size=2000)
+    return len(bookings)
 
 
 def make_data() -> Data:
@@ -235,14 +317,14 @@ def make_data() -> Data:
     from vardkontakt.organisation.models import CareUnit, Membership
 
     unit = CareUnit.objects.get(hsa_id=demo_data.unit_hsa_id(demo_data.UNITS[0].code))
-    # Each bench resident books many times in a round: the unit's limit of coming web bookings per
-    # visit type and person (1 by default) would refuse every booking after a client's first.
+    # Each bench resident books several times in a round: the unit's limit of coming web bookings
+    # per visit type and person (1 by default) would refuse every booking after a resident's first.
     BookingSettings.objects.update_or_create(
         unit=unit,
         defaults={
             "terms_text": "Vaccinationen är kostnadsfri för dig som fyllt 65 år.",
-            # Each bench resident books again and again (a rush of many people, played by 160):
-            # the unit's limit of coming web bookings per person would refuse the second (400).
+            # Each bench resident books again (a rush of many people, played by 400): the unit's
+            # limit of coming web bookings per person would refuse the second (400).
             "online_bookings_per_visit_type": 10_000,
         },
     )
@@ -311,6 +393,7 @@ def make_data() -> Data:
         key = client.cookies["vk_session"].value
         assert session_store()(session_key=key).exists(key)
         residents.append(Resident(number, key))
+    make_history(unit, nurses, taken)
     return Data(str(unit.pk), str(visit_type.pk), pool, residents)
 
 
@@ -477,9 +560,23 @@ SEQUENTIAL_ROUNDS = int(os.environ.get("BENCH_SEQUENTIAL_ROUNDS", "10"))
 # BENCH_CPROFILE=FILE: the sequential app side run under cProfile, its statistics written to FILE
 # (its CPU figures are then the profiler's too: for finding where the time goes, not for ratios).
 PROFILE_TO = os.environ.get("BENCH_CPROFILE", "")
-# BENCH_PG_STATS=1: PostgreSQL logs each statement's CPU of the sequential sides (log_statement_stats);
-# bench/statement_stats.py sums them per statement (for finding where the database's time goes).
+# BENCH_PG_STATS=1: PostgreSQL logs each statement's CPU (log_statement_stats) of the sequential
+# sides and of every backend in the rounds; bench/statement_stats.py sums them per statement (for
+# finding where the database's time goes; the logging costs CPU too, so not for the ratios).
 STATEMENT_STATS = os.environ.get("BENCH_PG_STATS") == "1"
+
+
+def log_offset() -> int:
+    """Where PostgreSQL's log ends now (BENCH_PG_STATS: a round's statements lie between two)."""
+    from bench.statement_stats import LOG
+
+    return LOG.stat().st_size if STATEMENT_STATS and LOG.exists() else 0
+
+
+def statements_between(start: int, end: int) -> dict[str, Any]:
+    from bench.statement_stats import LOG, log_lines, statement_totals, summary
+
+    return {"log_bytes": [start, end], **summary(statement_totals(log_lines(LOG, start, end)))}
 
 
 def sequential_cost(data: Data) -> dict[str, Any]:
@@ -879,11 +976,16 @@ async def browse(
     stop_at: float,
     records: list[Record],
     rng: random.Random,
+    people: Iterator[Resident],
 ) -> None:
-    """One resident: confirm page, book, next; a 503 is retried after its Retry-After."""
+    """One client: a resident's confirmation page and booking, then the next resident's (from
+    ``people``, shared by the clients: a rush is many people booking once or twice, not a few
+    booking again and again, whose coming bookings every booking's limit check would count); a
+    503 is retried after its Retry-After."""
     origin = {"Origin": base}
     while time.perf_counter() < stop_at:
         slot = hot.pick(rng)
+        browser.cookies["vk_session"] = next(people).session
         if slot is None:
             return
         path = f"/bookings/book/{unit_id}/slot/{slot}/"
@@ -979,8 +1081,9 @@ async def closed_round(
     t0, t1 = start + ramp, start + ramp + seconds
     snapshots: list[CpuSnapshot] = []
 
+    people = itertools.cycle(data.residents)
     tasks = [
-        browse(i, b, hot, server.base, data.unit_id, t1, records, random.Random(SEED + clients * 1000 + i))
+        browse(i, b, hot, server.base, data.unit_id, t1, records, random.Random(SEED + clients * 1000 + i), people)
         for i, b in enumerate(browsers)
     ]
     await asyncio.gather(meter(server_pid, t0, t1, snapshots), *tasks)
@@ -1364,6 +1467,9 @@ def run() -> dict[str, object]:
             log(json.dumps(profile, indent=1))
             raise SystemExit(0)
         step("reset", lambda: reset(data))
+        if STATEMENT_STATS:  # every backend opened from here on (the server's, pgbench's)
+            with connection.cursor() as cursor:
+                cursor.execute(f'ALTER DATABASE "{DB_NAME}" SET log_statement_stats = on')
         connection.close()
         server = step("server", lambda: start_server(var))
         rounds, baseline, checks, locked = [], [], [], []
@@ -1376,11 +1482,14 @@ def run() -> dict[str, object]:
             # App and SQL alternate per client count, so that whatever else runs on the machine
             # at the time weighs on both sides of each ratio alike.
             for clients in CLIENTS:
+                logged = log_offset()
                 records, hot, t0, t1, cpu = step(
                     f"app, {clients} clients",
                     lambda c=clients: asyncio.run(closed_round(server, data, c, server.process.pid)),  # type: ignore[misc]
                 )
                 figures = summarise_round(records, hot, t0, t1, cpu, clients)
+                if STATEMENT_STATS:
+                    figures["statement_stats"] = statements_between(logged, log_offset())
                 figures["double_bookings_in_database"] = double_bookings(data)
                 log(
                     f"  {figures['bookings_per_second']} bookings/s, {figures['attempts_per_second']} attempts/s,"
@@ -1393,7 +1502,10 @@ def run() -> dict[str, object]:
                 if RUN_SQL:
                     used = min(clients, connections_available() - 5)
                     connection.close()
+                    logged = log_offset()
                     sql = step(f"pgbench, {used} clients", lambda u=used: run_pgbench(u, var))  # type: ignore[misc]
+                    if STATEMENT_STATS:
+                        sql["statement_stats"] = statements_between(logged, log_offset())
                     sql["clients_asked"] = clients
                     sql["slots_with_two_active_bookings"] = double_bookings(data)["slots_with_two_active"]
                     log(f"  {sql['transactions_per_second']} tx/s, p99 {sql['latency'].get('p99_ms')} ms")

@@ -29,7 +29,7 @@ from vardkontakt.access.models import AuditEntry
 from vardkontakt.booking import booking_statements, services
 from vardkontakt.booking.availability import coming_web_bookings_of
 from vardkontakt.booking.external_models import AppointmentChange, ChangeKind
-from vardkontakt.booking.models import Booking, BookingChannel, BookingStatus, Slot
+from vardkontakt.booking.models import Booking, BookingChannel, BookingSettings, BookingStatus, Slot
 from vardkontakt.notifications.models import Channel, Delivery, Notification, PushSubscription
 from vardkontakt.notifications.services import delivery_task_row, push_subscription_save
 from vardkontakt.notifications.tasks import deliver_notice
@@ -179,3 +179,66 @@ def test_a_slot_gone_from_the_book_is_refused_as_taken(personas, unit, slots):
     with pytest.raises(services.BookingRefused) as refused:
         services.booking_create_online(slot_id=gone, unit=unit, subject=tolvan, actor=tolvan)
     assert refused.value.refusal is services.Refusal.TAKEN and not Booking.objects.exists()
+
+
+def _prepared_on_the_connection() -> int:
+    with connection.cursor() as cursor:
+        for _ in range(6):  # psycopg prepares a statement the fifth time it is sent
+            cursor.execute("SELECT %s::int", [1])
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        return int(cursor.fetchone()[0])
+
+
+def _rows_of_attempts() -> tuple[int, ...]:
+    return tuple(model.objects.count() for model in (Booking, Notification, Delivery, AuditEntry, AppointmentChange))
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_ends_its_transaction_without_a_rollback_so_prepared_statements_stay(personas, unit, slots):
+    """psycopg forgets every statement prepared on the connection at a ROLLBACK: in a rush each 409
+    made the next requests on that connection parse and plan again. A refusal found before anything
+    is written (the time taken, the unit's limit) ends with COMMIT, not waited for on disk; nothing
+    of the attempt is kept, and the refusal is the same."""
+    tolvan, guardian = personas.tolvan, personas.guardian
+    services.booking_create_online(slot_id=slots[0].pk, unit=unit, subject=tolvan, actor=tolvan)
+    prepared = _prepared_on_the_connection()
+    assert prepared >= 1
+    before = _rows_of_attempts()
+
+    with CaptureQueriesContext(connection) as statements, pytest.raises(services.BookingRefused) as refused:
+        services.booking_create_online(slot_id=slots[0].pk, unit=unit, subject=guardian, actor=guardian)
+    assert refused.value.refusal is services.Refusal.TAKEN
+    assert slots[1] in refused.value.alternatives and slots[0] not in refused.value.alternatives
+    sql = [query["sql"] for query in statements.captured_queries]
+    at = sql.index("SET LOCAL synchronous_commit TO OFF")  # right after the locks and what they protect
+    assert "FOR NO KEY UPDATE" in sql[at - 2] and sql[at - 1].startswith("WITH seen"), sql[: at + 1]
+    assert not any(statement.startswith("WITH booking_row") for statement in sql)
+
+    BookingSettings.objects.filter(unit=unit).update(online_bookings_per_visit_type=1)
+    with pytest.raises(services.BookingRefused) as refused:
+        services.booking_create_online(slot_id=slots[1].pk, unit=unit, subject=tolvan, actor=tolvan)
+    assert refused.value.refusal is services.Refusal.LIMIT_REACHED
+
+    assert _rows_of_attempts() == before
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] >= prepared
+        cursor.execute("SHOW synchronous_commit")  # SET LOCAL ended with its transaction
+        assert cursor.fetchone()[0] == "on"
+    assert verify_chain().intact
+
+
+@postgresql_only
+def test_inside_a_callers_transaction_a_refusal_leaves_the_callers_commit_waited_for(personas, unit, slots):
+    """Inside a caller's transaction the booking's is a savepoint: the refusal does not turn off
+    the wait for the disk, which would cover the caller's own writes too."""
+    tolvan, guardian = personas.tolvan, personas.guardian
+    services.booking_create_online(slot_id=slots[0].pk, unit=unit, subject=tolvan, actor=tolvan)
+    with transaction.atomic():
+        with pytest.raises(services.BookingRefused):
+            services.booking_create_online(slot_id=slots[0].pk, unit=unit, subject=guardian, actor=guardian)
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+    assert Booking.objects.get().patient == tolvan

@@ -19,6 +19,9 @@ step instead of one per row:
 3. **The writes** (:func:`written`): the booking, its notices, their deliveries and task, the
    audit entry with the head moved, and the change feed's number and row.
 
+A refusal found after statement 2 (the time taken, a rule) ends the transaction with COMMIT, not
+ROLLBACK (services._NothingWritten says why), not waited for on disk (:func:`commit_unwaited`).
+
 With the page's one read, a booking is six statements with BEGIN and COMMIT (the bare SQL
 transaction of bench/booking_rush.sql is six too). SQLite takes the ORM's way in services.py, a
 statement per step; both ways share the rules, the rows' contents and the tests.
@@ -176,6 +179,15 @@ def _seen_text() -> str:
         f"(SELECT {qn('id')}, {qn('sequence')}, {qn('last_hash')} FROM {_table(AuditHead)} WHERE {qn('id')} = 1 "
         "AND cardinality(seen.active) = 0 AND seen.earlier IS NULL AND NOT seen.offered FOR UPDATE) h ON true"
     )
+
+
+def commit_unwaited() -> None:
+    """The transaction read and locked but wrote nothing: its COMMIT need not wait for the disk
+    (a ROLLBACK does not either). Only where the transaction is the booking's own: inside a
+    caller's transaction (a savepoint) the setting would cover the caller's writes too."""
+    if not connection.savepoint_ids:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def seen_under_locks(

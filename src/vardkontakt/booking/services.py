@@ -209,20 +209,41 @@ def _holders(
 
 
 class _Taken(Exception):
-    """The slot has gone: raised inside the transaction, answered after it (see _refusing_taken)."""
+    """The slot has gone: raised inside the transaction, answered after it (see _refusing_taken).
+    ``slot``: the slot as the transaction read it with its unit, where it did."""
+
+    def __init__(self, slot: Slot | None = None) -> None:
+        super().__init__()
+        self.slot = slot
 
 
 @contextlib.contextmanager
 def _refusing_taken(slot_id: uuid.UUID | str, *, online: bool) -> Iterator[None]:
     """Around the booking transaction: a slot found taken is refused once the transaction (or,
-    inside a caller's transaction, its savepoint) has been rolled back and the slot's lock is
-    free again, with nearby free times (two queries the next person in the queue for the slot
-    need not wait for)."""
+    inside a caller's transaction, its savepoint) has ended and the slot's lock is free again,
+    with nearby free times (two queries the next person in the queue for the slot need not wait
+    for)."""
     try:
         yield
-    except _Taken:
-        slot = Slot.objects.select_related("unit").get(pk=slot_id)
+    except _Taken as taken:
+        slot = taken.slot or Slot.objects.select_related("unit").get(pk=slot_id)
         raise BookingRefused(Refusal.TAKEN, alternatives_to(slot, online=online), unit=slot.unit) from None
+
+
+class _NothingWritten(Exception):
+    """A refusal found before the online booking's transaction wrote anything (PostgreSQL's
+    path): the transaction then ends with COMMIT, not ROLLBACK, and the refusal is raised after.
+
+    Why: psycopg forgets every statement prepared on the connection at a ROLLBACK (it sends
+    DEALLOCATE ALL), so in a rush each refused booking made the next dozen or so requests on its
+    connection parse and plan their statements anew: most of the difference between PostgreSQL's
+    CPU per booking in a rush and one booking at a time (docs/benchmarks.md, cost per booking,
+    fifth pass). The transaction has only read and locked, so its commit is not waited for on
+    disk, as a rollback's is not (booking_statements.commit_unwaited)."""
+
+    def __init__(self, refusal: Exception) -> None:
+        super().__init__()
+        self.refusal = refusal
 
 
 def _moved_online(
@@ -314,45 +335,97 @@ def booking_create_online(
     of the slot's visit type."""
     _may_book_for(actor, subject)
     now = timezone.now()
-    with _refusing_taken(slot_id, online=True), transaction.atomic():
-        if connection.vendor == "postgresql":  # booking_statements: three statements
+    with _refusing_taken(slot_id, online=True):
+        with transaction.atomic():
             try:
-                slot = booking_statements.locked(slot_id=slot_id, subject=subject)
-            except booking_statements.SlotGone:
-                raise BookingRefused(Refusal.TAKEN) from None
-            told = notices.recipients(patient=subject, booked_by=actor)
-            holders: _Holders | booking_statements.Seen = booking_statements.seen_under_locks(
-                slot=slot, subject=subject, told=told, idempotency_key=idempotency_key, now=now
-            )
-        else:
-            _lock_subject(subject)
-            slot = _locked_slot(slot_id)
-            holders = _holders(slot, subject, idempotency_key, now=now, limit_for=subject)
-        if holders.earlier:
-            return holders.earlier
-        _check_online(slot, unit, now)
-        if holders.active or holders.offered:
-            raise _Taken
-        if holders.coming_web_bookings >= settings_of(slot.unit).online_bookings_per_visit_type:
-            raise BookingRefused(Refusal.LIMIT_REACHED, unit=slot.unit)
-        booking = Booking(
-            slot=slot,
-            patient=subject,
-            channel=BookingChannel.ONLINE,
-            booked_by_patient=actor,
-            created_at=now,
-            sms_reminder=sms_reminder and bool(subject.mobile),
-            idempotency_key=idempotency_key or None,
+                return _booked_online(
+                    slot_id=slot_id,
+                    unit=unit,
+                    subject=subject,
+                    actor=actor,
+                    sms_reminder=sms_reminder,
+                    idempotency_key=idempotency_key,
+                    now=now,
+                )
+            except _NothingWritten as unwritten:
+                booking_statements.commit_unwaited()
+                refusal = unwritten.refusal
+        raise refusal
+
+
+def _booked_online(
+    *,
+    slot_id: uuid.UUID | str,
+    unit: CareUnit,
+    subject: Patient,
+    actor: Patient,
+    sms_reminder: bool,
+    idempotency_key: str | None,
+    now: dt.datetime,
+) -> Booking:
+    """booking_create_online's transaction. On PostgreSQL a refusal found before the write
+    statement comes as _NothingWritten (see there); on SQLite every refusal rolls back."""
+    if connection.vendor == "postgresql":  # booking_statements: three statements
+        try:
+            slot = booking_statements.locked(slot_id=slot_id, subject=subject)
+        except booking_statements.SlotGone:
+            raise _NothingWritten(BookingRefused(Refusal.TAKEN)) from None
+        told = notices.recipients(patient=subject, booked_by=actor)
+        seen = booking_statements.seen_under_locks(
+            slot=slot, subject=subject, told=told, idempotency_key=idempotency_key, now=now
         )
-        if isinstance(holders, booking_statements.Seen):
-            if not booking_statements.written(booking=booking, actor=actor, seen=holders, now=now):
-                raise _Taken
-            return booking
-        _insert(booking)
-        notices.tell(booking, NotificationKind.BOOKING_CONFIRMED)
-        _log(actor, "booking.book", booking)
-        changes.booking_change_record(booking=booking, kind=ChangeKind.BOOKED, now=now)
+        if seen.earlier:
+            return seen.earlier
+        try:
+            _may_book_online(seen, slot=slot, unit=unit, now=now)
+        except (BookingRefused, _Taken) as refusal:
+            raise _NothingWritten(refusal) from None
+        booking = _online_booking(slot, subject, actor, sms_reminder, idempotency_key, now)
+        if not booking_statements.written(booking=booking, actor=actor, seen=seen, now=now):
+            raise _Taken(slot)
         return booking
+    _lock_subject(subject)
+    slot = _locked_slot(slot_id)
+    holders = _holders(slot, subject, idempotency_key, now=now, limit_for=subject)
+    if holders.earlier:
+        return holders.earlier
+    _may_book_online(holders, slot=slot, unit=unit, now=now)
+    booking = _online_booking(slot, subject, actor, sms_reminder, idempotency_key, now)
+    _insert(booking)
+    notices.tell(booking, NotificationKind.BOOKING_CONFIRMED)
+    _log(actor, "booking.book", booking)
+    changes.booking_change_record(booking=booking, kind=ChangeKind.BOOKED, now=now)
+    return booking
+
+
+def _may_book_online(
+    holders: _Holders | booking_statements.Seen, *, slot: Slot, unit: CareUnit, now: dt.datetime
+) -> None:
+    """The online booking's rules, on what was read under the locks."""
+    _check_online(slot, unit, now)
+    if holders.active or holders.offered:
+        raise _Taken(slot)
+    if holders.coming_web_bookings >= settings_of(slot.unit).online_bookings_per_visit_type:
+        raise BookingRefused(Refusal.LIMIT_REACHED, unit=slot.unit)
+
+
+def _online_booking(
+    slot: Slot,
+    subject: Patient,
+    actor: Patient,
+    sms_reminder: bool,
+    idempotency_key: str | None,
+    now: dt.datetime,
+) -> Booking:
+    return Booking(
+        slot=slot,
+        patient=subject,
+        channel=BookingChannel.ONLINE,
+        booked_by_patient=actor,
+        created_at=now,
+        sms_reminder=sms_reminder and bool(subject.mobile),
+        idempotency_key=idempotency_key or None,
+    )
 
 
 class Booked(NamedTuple):
