@@ -40,7 +40,8 @@ removed at the end; ``BENCH_REDIS=0``: database sessions and each process's own 
   machine. The ratio is also given per CPU second, which that work disturbs much less.
 - **Cost per booking** (issue 20). Per round, PostgreSQL's CPU per booking ÷ its CPU per bare SQL
   transaction in the pgbench run at the same N (goal ≤ 2), and the server's CPU per booking ÷
-  the naive view's (goal ≤ 2); confirmation pages, refusals and 503s are part of a booking's cost.
+  the naive view's in a round at the same N right after the app's (goal ≤ 2); confirmation
+  pages, refusals and 503s are part of a booking's cost.
 
 The load generator runs in this process on the same two CPUs as the server and PostgreSQL; its
 CPU is measured and reported with the figures.
@@ -1472,7 +1473,7 @@ def run() -> dict[str, object]:
                 cursor.execute(f'ALTER DATABASE "{DB_NAME}" SET log_statement_stats = on')
         connection.close()
         server = step("server", lambda: start_server(var))
-        rounds, baseline, checks, locked = [], [], [], []
+        rounds, baseline, checks, locked, naives = [], [], [], [], []
         try:
             # The first requests of each worker thread load templates, translations and a
             # database connection (seconds, once): a round nobody measures does that.
@@ -1498,6 +1499,22 @@ def run() -> dict[str, object]:
                 )
                 rounds.append(figures)
                 checks.append(figures["double_bookings_in_database"])
+                reset(data)
+                connection.close()
+                # The naive view at the same N right after the app's round, as the bare SQL below:
+                # a calibration measured once per run moved by a third between runs (the machine's
+                # speed), and every web ratio of the run with it.
+                n_records, n_hot, n_t0, n_t1, n_cpu = step(
+                    f"naive view, {clients} clients",
+                    lambda c=clients: asyncio.run(naive_round(server, data, c, server.process.pid)),  # type: ignore[misc]
+                )
+                naive_figures = summarise_round(n_records, n_hot, n_t0, n_t1, n_cpu, clients)
+                naive_figures["double_bookings_in_database"] = double_bookings(data)
+                log(
+                    f"  {naive_figures['bookings_per_second']} bookings/s,"
+                    f" POST p99 {naive_figures['post_latency'].get('p99_ms')} ms, cpu {n_cpu}"
+                )
+                naives.append(naive_figures)
                 reset(data)
                 if RUN_SQL:
                     used = min(clients, connections_available() - 5)
@@ -1529,15 +1546,6 @@ def run() -> dict[str, object]:
             log(f"  {flood['outcomes']}, failures {flood['failures']}, 503 p99 {flood['latency_503'].get('p99_ms')} ms")
             reset(data)
             connection.close()
-            naive_records, naive_hot, naive_t0, naive_t1, naive_cpu = step(
-                f"naive view, {GOAL_AT} clients",
-                lambda: asyncio.run(naive_round(server, data, GOAL_AT, server.process.pid)),
-            )
-            naive = summarise_round(naive_records, naive_hot, naive_t0, naive_t1, naive_cpu, GOAL_AT)
-            naive["double_bookings_in_database"] = double_bookings(data)
-            log(f"  {naive['bookings_per_second']} bookings/s, POST p99 {naive['post_latency'].get('p99_ms')} ms")
-            reset(data)
-            connection.close()
         finally:
             server_log = stop_server(server)
         settings_used = waiting_room_settings()
@@ -1546,7 +1554,7 @@ def run() -> dict[str, object]:
         baseline = [{"clients": r["clients"], "transactions_per_second": float("nan"), "latency": {}} for r in rounds]
     baseline_doubles = sum(b.get("slots_with_two_active_bookings", 0) for b in baseline)
     comparison = []
-    for app, sql in zip(rounds, baseline, strict=True):
+    for app, sql, naive in zip(rounds, baseline, naives, strict=True):
         comparison.append(
             {
                 "clients": app["clients"],
@@ -1568,6 +1576,7 @@ def run() -> dict[str, object]:
         )
     at_goal = next((c for c in comparison if c["clients"] == GOAL_AT), comparison[-1])
     app_at_goal = next((r for r in rounds if r["clients"] == at_goal["clients"]), rounds[-1])
+    naive = next((n for n in naives if n["clients"] == at_goal["clients"]), naives[-1])
     doubles = sum(c["slots_with_two_bookings"] + c["slots_with_two_active"] for c in checks)
     doubles += sum(r["slots_booked_twice_seen_by_clients"] for r in rounds)
     doubles += flood["double_bookings_in_database"]["slots_with_two_bookings"]
@@ -1632,14 +1641,15 @@ def run() -> dict[str, object]:
         "comparison": comparison,
         "naive_view_calibration": {
             "what": "the issue's 'naive Django booking view' (bench/booking_rush_urls.naive: no login, no page, no "
-            "notices) on the same server, slots and clients, after the app's rounds",
-            "clients": GOAL_AT,
+            "notices) on the same server, slots and clients, right after the app's round at each N",
+            "clients": at_goal["clients"],
             "bookings_per_second": naive["bookings_per_second"],
             "ratio_to_sql": round(naive["bookings_per_second"] / at_goal["sql_transactions_per_second"], 3),
             "app_to_naive": round(at_goal["app_bookings_per_second"] / naive["bookings_per_second"], 3)
             if naive["bookings_per_second"]
             else None,
             "round": naive,
+            "rounds": naives,
         },
         "app_rounds": rounds,
         "sql_baseline": baseline,

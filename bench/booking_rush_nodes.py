@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+import itertools
 import os
 import random
 import sys
@@ -156,9 +157,13 @@ async def nodes_round(
         snapshots.append(snapshot(parts))
 
     rngs = [random.Random(rush.SEED + clients * 1000 + i) for i in range(clients)]
+    people = itertools.cycle(data.residents)  # each attempt the next resident's, as in booking_rush
     await asyncio.gather(
         meter(),
-        *(rush.browse(i, b, hot, layout.url, data.unit_id, t1, records, rngs[i]) for i, b in enumerate(browsers)),
+        *(
+            rush.browse(i, b, hot, layout.url, data.unit_id, t1, records, rngs[i], people)
+            for i, b in enumerate(browsers)
+        ),
     )
     for browser in browsers:
         browser.close()
