@@ -809,6 +809,27 @@ class CpuSnapshot:
     database: dict[int, int]
     machine_busy: int
     machine_total: int
+    wal: tuple[int, int, int] = (0, 0, 0)  # PostgreSQL's WAL so far: records, full-page images, bytes
+
+
+_wal_connection: Any = None
+
+
+def _wal() -> tuple[int, int, int]:
+    """pg_stat_wal (the whole server's, PG 14+): what the round wrote to the WAL, and how many of
+    its records carried a whole page (the first change of a page after a checkpoint)."""
+    global _wal_connection
+    import psycopg
+
+    try:
+        if _wal_connection is None or _wal_connection.closed:
+            _wal_connection = psycopg.connect(
+                host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True
+            )
+        row = _wal_connection.execute("SELECT wal_records, wal_fpi, wal_bytes FROM pg_stat_wal").fetchone()
+    except psycopg.Error:
+        return (0, 0, 0)
+    return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
 
 
 def cpu_snapshot(server_pid: int | None) -> CpuSnapshot:
@@ -818,7 +839,7 @@ def cpu_snapshot(server_pid: int | None) -> CpuSnapshot:
             server[pid] = _ticks(pid)
     database = {pid: _ticks(pid) for pid in _database_backends()}
     busy, total = _machine()
-    return CpuSnapshot(time.perf_counter(), time.process_time(), server, database, busy, total)
+    return CpuSnapshot(time.perf_counter(), time.process_time(), server, database, busy, total, _wal())
 
 
 def cpu_between(a: CpuSnapshot, b: CpuSnapshot) -> dict[str, float]:
@@ -839,6 +860,9 @@ def cpu_between(a: CpuSnapshot, b: CpuSnapshot) -> dict[str, float]:
         "postgres_backends": round(database, 2),
         "whole_machine": round(machine, 2),
         "other": round(max(0.0, machine - generator - server - database), 2),
+        # Not cores: the WAL written between the two (summarise_round and run_pgbench take them out).
+        "wal_kb": round((b.wal[2] - a.wal[2]) / 1024, 1),
+        "wal_full_page_images": float(b.wal[1] - a.wal[1]),
     }
 
 
@@ -1137,6 +1161,8 @@ async def naive_round(
 def summarise_round(
     records: list[Record], hot: Hot, t0: float, t1: float, cpu: dict[str, float], clients: int
 ) -> dict[str, Any]:
+    cpu = dict(cpu)
+    wal_kb, wal_fpi = cpu.pop("wal_kb", 0.0), cpu.pop("wal_full_page_images", 0.0)
     window = [r for r in records if r.began >= t0 and r.ended <= t1]
     posts = [r for r in window if r.method == "POST"]
     gets = [r for r in window if r.method == "GET"]
@@ -1170,6 +1196,12 @@ def summarise_round(
             "server": round(cpu["server"] * 1000 / booked * seconds, 2) if booked else None,
             "postgres_backends": round(cpu["postgres_backends"] * 1000 / booked * seconds, 2) if booked else None,
             "load_generator": round(cpu["load_generator"] * 1000 / booked * seconds, 2) if booked else None,
+        },
+        # PostgreSQL's WAL per booking (the whole server's; full-page images: first changes of a
+        # page after a checkpoint, so a round just after one writes more).
+        "wal_per_booking": {
+            "kb": round(wal_kb / booked, 2) if booked else None,
+            "full_page_images": round(wal_fpi / booked, 2) if booked else None,
         },
     }
 
@@ -1417,7 +1449,12 @@ def run_pgbench(clients: int, var: str, script: Path | None = None, seconds: int
             parts = line.split()
             samples.append(int(parts[2]) / 1_000_000)
     cpu = cpu_between(before, after)
+    done_count = len(samples)
     return {
+        "wal_per_transaction": {
+            "kb": round(cpu["wal_kb"] / done_count, 2) if done_count else None,
+            "full_page_images": round(cpu["wal_full_page_images"] / done_count, 2) if done_count else None,
+        },
         "clients": clients,
         "transactions_per_second": round(tps, 1),
         "transactions": len(samples),
