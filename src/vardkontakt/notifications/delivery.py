@@ -9,12 +9,17 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import re
 import smtplib
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.templatetags.static import static
 from django.utils import timezone
@@ -32,7 +37,9 @@ GIVE_UP_AFTER = dt.timedelta(days=2)
 CLAIM = dt.timedelta(minutes=2)
 
 
-def _send(delivery: Delivery, mail_connection: BaseEmailBackend) -> str:
+def _send(delivery: Delivery, mail_connection: BaseEmailBackend, mark_sent: Callable[[], None]) -> str:
+    """Send one delivery; for an e-mail over SMTP ``mark_sent`` is called in the middle (see
+    _email_over_smtp) and the caller does not call it again."""
     message = messages.render(
         delivery.notification.kind, language=delivery.language, context=delivery.notification.context
     )
@@ -52,12 +59,73 @@ def _send(delivery: Delivery, mail_connection: BaseEmailBackend) -> str:
         # Opened here and closed by the caller after the commit (delivery_attempt): the QUIT
         # exchange is not part of the window in which a killed worker has sent without knowing.
         mail_connection.open()
-        email.send()
+        if isinstance(mail_connection, SmtpBackend) and mail_connection.connection is not None:
+            _email_over_smtp(email, mail_connection.connection, mark_sent)
+        else:  # another backend (the console's, the tests' outbox): sent, then marked
+            email.send()
+            mark_sent()
     except smtplib.SMTPRecipientsRefused as exc:
         raise sms.DeliveryError(f"recipient refused: {exc.recipients}", permanent=True) from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise sms.DeliveryError(f"mail server: {exc.__class__.__name__}: {exc}") from exc
     return ""
+
+
+LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _email_over_smtp(email: EmailMessage, smtp: smtplib.SMTP, mark_sent: Callable[[], None]) -> None:
+    """SMTP's transaction with the delivery marked sent, in a database transaction of its own,
+    before the message's last line (the lone dot) goes out, and committed right after it.
+
+    SMTP has no idempotency key: a worker killed after the server has the whole message and before
+    our commit sends it again when its claim lapses. Marked after the server's answer, that window
+    was the answer's way back, the return through smtplib and Django and an UPDATE with its commit
+    (in ``make faults`` about one kill in twenty-five sent an e-mail twice); now it is the step
+    from writing the dot to sending COMMIT. A server that refuses the message at its end (a 4xx or
+    5xx after the dot) is a failure like any other: the caller writes the retry over the mark."""
+    encoding = email.encoding or settings.DEFAULT_CHARSET
+    sender = sanitize_address(email.from_email, encoding)
+    recipients = [sanitize_address(address, encoding) for address in email.recipients()]
+    body = email.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]  # Django's MIME classes take it
+    smtp.ehlo_or_helo_if_needed()  # as smtplib's sendmail does first
+    options = [f"SIZE={len(body)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+    code, reply = smtp.mail(sender, options)
+    if code != 250:
+        smtp.rset()
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    refused = {}
+    for recipient in recipients:
+        code, reply = smtp.rcpt(recipient)
+        if code not in (250, 251):
+            refused[recipient] = (code, reply)
+    if len(refused) == len(recipients):
+        smtp.rset()
+        raise smtplib.SMTPRecipientsRefused(refused)
+    code, reply = smtp.docmd("data")
+    if code != 354:
+        smtp.rset()
+        raise smtplib.SMTPDataError(code, reply)
+    quoted = LEADING_DOT.sub(b"..", body)  # RFC 5321 4.5.2: a line's leading dot doubled
+    smtp.send(quoted if quoted.endswith(b"\r\n") else quoted + b"\r\n")
+    own_transaction = not connection.in_atomic_block  # inside a caller's (the tests'), it decides
+    if own_transaction:
+        transaction.set_autocommit(False)
+    try:
+        mark_sent()
+        smtp.send(b".\r\n")
+        if own_transaction:
+            transaction.commit()
+    except BaseException:
+        if own_transaction:
+            transaction.rollback()
+        raise
+    finally:
+        if own_transaction:
+            transaction.set_autocommit(True)
+    code, reply = smtp.getreply()
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)
 
 
 def _already_accepted(delivery: Delivery, interrupted: bool) -> str:
@@ -177,8 +245,20 @@ def delivery_attempt(delivery_id: str) -> str | None:
 
 
 def _attempt(delivery: Delivery, provider_id: str, now: dt.datetime, mail_connection: BaseEmailBackend) -> str:
+    marked = False
+
+    def mark_sent(gateway_id: str = "") -> None:
+        nonlocal marked
+        delivery.status = DeliveryStatus.SENT
+        delivery.sent_at = timezone.now()
+        delivery.provider_id = gateway_id
+        delivery.claimed_until = None
+        delivery.last_error = ""
+        delivery.save(update_fields=["status", "sent_at", "provider_id", "claimed_until", "last_error"])
+        marked = True
+
     try:
-        provider_id = provider_id or _send(delivery, mail_connection)
+        provider_id = provider_id or _send(delivery, mail_connection, mark_sent)
     except sms.DeliveryError as error:
         delivery.last_error = str(error)[:500]
         if error.permanent or now - delivery.notification.created_at >= GIVE_UP_AFTER:
@@ -189,14 +269,11 @@ def _attempt(delivery: Delivery, provider_id: str, now: dt.datetime, mail_connec
             delivery.next_attempt_at = now + BACKOFF[min(delivery.attempts - 1, len(BACKOFF) - 1)]
             _gateway_failing(delivery.channel)
         delivery.claimed_until = None
-        delivery.save(update_fields=["status", "next_attempt_at", "claimed_until", "last_error"])
+        delivery.sent_at = None  # an e-mail marked sent before the server refused it at its end
+        delivery.save(update_fields=["status", "next_attempt_at", "claimed_until", "last_error", "sent_at"])
         return delivery.status
-    delivery.status = DeliveryStatus.SENT
-    delivery.sent_at = timezone.now()
-    delivery.provider_id = provider_id
-    delivery.claimed_until = None
-    delivery.last_error = ""
-    delivery.save(update_fields=["status", "sent_at", "provider_id", "claimed_until", "last_error"])
+    if not marked:
+        mark_sent(provider_id)
     _gateway_answers(delivery.channel, now)
     return delivery.status
 
