@@ -233,6 +233,34 @@ def weekdays_from(start: dt.date, step: int = 1) -> Iterator[dt.date]:
         day += dt.timedelta(days=step)
 
 
+def ten_minute_slots(
+    unit: Any, nurses: list[Any], visit_type: Any, days: Iterator[dt.date], place: str, count: int
+) -> list[Any]:
+    """``count`` 10-minute slots of the nurses, 08-16 on ``days`` in turn, made in the database."""
+    from vardkontakt.booking.models import Slot
+    from vardkontakt.booking.schedule import local_instant
+
+    slots: list[Slot] = []
+    while len(slots) < count:
+        day = next(days)
+        for minute in range(8 * 60, 16 * 60, 10):
+            start = local_instant(day, dt.time(minute // 60, minute % 60))
+            slots.extend(
+                Slot(
+                    unit=unit,
+                    practitioner=nurse,
+                    visit_type=visit_type,
+                    place=place,
+                    starts_at=start,
+                    ends_at=start + dt.timedelta(minutes=10),
+                )
+                for nurse in nurses
+            )
+    slots = slots[:count]
+    Slot.objects.bulk_create(slots, batch_size=2000)
+    return slots
+
+
 def make_history(unit: Any, nurses: list[Any], taken: set[str]) -> int:
     """HISTORY_BOOKINGS past bookings at the unit, of a visit type of their own (so that reset()
     leaves them): every ten-minute slot of the nurses on the weekdays before today, each booked a
@@ -240,8 +268,7 @@ def make_history(unit: Any, nurses: list[Any], taken: set[str]) -> int:
     per person, for residents of their own (``taken``: personnummer in use, added to)."""
     from django.utils import timezone
 
-    from vardkontakt.booking.models import Booking, BookingChannel, BookingStatus, Slot, VisitType
-    from vardkontakt.booking.schedule import local_instant
+    from vardkontakt.booking.models import Booking, BookingChannel, BookingStatus, VisitType
     from vardkontakt.demo import demo_data
     from vardkontakt.identity.models import Patient, Profession
 
@@ -267,25 +294,8 @@ def make_history(unit: Any, nurses: list[Any], taken: set[str]) -> int:
     visit_type = VisitType.objects.create(
         unit=unit, name="Mottagningsbesök (bänk, tidigare)", duration_minutes=10, professions=[Profession.NURSE]
     )
-    slots: list[Slot] = []
     days = weekdays_from(timezone.localdate() - dt.timedelta(days=1), step=-1)
-    while len(slots) < HISTORY_BOOKINGS:
-        day = next(days)
-        for minute in range(8 * 60, 16 * 60, 10):
-            start = local_instant(day, dt.time(minute // 60, minute % 60))
-            slots.extend(
-                Slot(
-                    unit=unit,
-                    practitioner=nurse,
-                    visit_type=visit_type,
-                    place="Mottagningen",
-                    starts_at=start,
-                    ends_at=start + dt.timedelta(minutes=10),
-                )
-                for nurse in nurses
-            )
-    slots = slots[:HISTORY_BOOKINGS]
-    Slot.objects.bulk_create(slots, batch_size=2000)
+    slots = ten_minute_slots(unit, nurses, visit_type, days, "Mottagningen", HISTORY_BOOKINGS)
     bookings = []
     for index, slot in enumerate(slots):
         patient, online = patients[index % len(patients)], index % 2 == 0
@@ -311,8 +321,7 @@ def make_data() -> Data:
     from django.utils import timezone
 
     from tests.helpers import login_as
-    from vardkontakt.booking.models import BookingSettings, Slot, VisitType
-    from vardkontakt.booking.schedule import local_instant
+    from vardkontakt.booking.models import BookingSettings, VisitType
     from vardkontakt.demo import demo_data
     from vardkontakt.identity.models import Patient, Profession, Staff, User
     from vardkontakt.organisation.models import CareUnit, Membership
@@ -347,25 +356,8 @@ def make_data() -> Data:
         )
         Membership.objects.create(staff=nurse, unit=unit)
         nurses.append(nurse)
-    slots: list[Slot] = []
     days = weekdays_from(timezone.localdate() + dt.timedelta(days=3))
-    while len(slots) < POOL_SLOTS:
-        day = next(days)
-        for minute in range(8 * 60, 16 * 60, 10):
-            start = local_instant(day, dt.time(minute // 60, minute % 60))
-            for nurse in nurses:
-                slots.append(
-                    Slot(
-                        unit=unit,
-                        practitioner=nurse,
-                        visit_type=visit_type,
-                        place="Vaccinationsmottagningen",
-                        starts_at=start,
-                        ends_at=start + dt.timedelta(minutes=10),
-                    )
-                )
-    slots = slots[:POOL_SLOTS]
-    Slot.objects.bulk_create(slots, batch_size=1000)
+    slots = ten_minute_slots(unit, nurses, visit_type, days, "Vaccinationsmottagningen", POOL_SLOTS)
     pool = [str(s.pk) for s in sorted(slots, key=lambda s: (s.starts_at, s.practitioner.hsa_id))]
 
     taken = set(Patient.objects.values_list("personnummer", flat=True))
