@@ -20,7 +20,7 @@ step instead of one per row:
    audit entry with the head moved, and the change feed's number and row.
 
 A refusal found after statement 2 (the time taken, a rule) ends the transaction with COMMIT, not
-ROLLBACK (services._NothingWritten says why), not waited for on disk (:func:`commit_unwaited`).
+ROLLBACK, not waited for on disk (:func:`commit_unwaited` says why).
 
 With the page's one read, a booking is six statements with BEGIN and COMMIT (the bare SQL
 transaction of bench/booking_rush.sql is six too). SQLite takes the ORM's way in services.py, a
@@ -182,9 +182,16 @@ def _seen_text() -> str:
 
 
 def commit_unwaited() -> None:
-    """The transaction read and locked but wrote nothing: its COMMIT need not wait for the disk
-    (a ROLLBACK does not either). Only where the transaction is the booking's own: inside a
-    caller's transaction (a savepoint) the setting would cover the caller's writes too."""
+    """Before the COMMIT of a booking refused under its locks (the time taken, the unit's limit, a
+    rule), which has read and locked but written nothing.
+
+    Why COMMIT and not ROLLBACK: psycopg forgets every statement prepared on the connection at a
+    ROLLBACK (it sends DEALLOCATE ALL), so in a rush each refused booking made the next dozen or so
+    requests on its connection parse and plan their statements anew: most of the difference
+    between PostgreSQL's CPU per booking in a rush and one at a time (docs/benchmarks.md, cost per
+    booking, fifth pass). The COMMIT need not wait for the disk (a ROLLBACK does not either); only
+    where the transaction is the booking's own: inside a caller's (a savepoint) the setting would
+    cover the caller's writes too."""
     if not connection.savepoint_ids:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")

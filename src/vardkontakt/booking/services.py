@@ -230,22 +230,6 @@ def _refusing_taken(slot_id: uuid.UUID | str, *, online: bool) -> Iterator[None]
         raise BookingRefused(Refusal.TAKEN, alternatives_to(slot, online=online), unit=slot.unit) from None
 
 
-class _NothingWritten(Exception):
-    """A refusal found before the online booking's transaction wrote anything (PostgreSQL's
-    path): the transaction then ends with COMMIT, not ROLLBACK, and the refusal is raised after.
-
-    Why: psycopg forgets every statement prepared on the connection at a ROLLBACK (it sends
-    DEALLOCATE ALL), so in a rush each refused booking made the next dozen or so requests on its
-    connection parse and plan their statements anew: most of the difference between PostgreSQL's
-    CPU per booking in a rush and one booking at a time (docs/benchmarks.md, cost per booking,
-    fifth pass). The transaction has only read and locked, so its commit is not waited for on
-    disk, as a rollback's is not (booking_statements.commit_unwaited)."""
-
-    def __init__(self, refusal: Exception) -> None:
-        super().__init__()
-        self.refusal = refusal
-
-
 def _moved_online(
     old: Booking, slot: Slot, *, actor: Patient, now: dt.datetime, idempotency_key: str | None = None
 ) -> Booking:
@@ -337,65 +321,42 @@ def booking_create_online(
     now = timezone.now()
     with _refusing_taken(slot_id, online=True):
         with transaction.atomic():
-            try:
-                return _booked_online(
-                    slot_id=slot_id,
-                    unit=unit,
-                    subject=subject,
-                    actor=actor,
-                    sms_reminder=sms_reminder,
-                    idempotency_key=idempotency_key,
-                    now=now,
-                )
-            except _NothingWritten as unwritten:
+            if connection.vendor == "postgresql":  # booking_statements: three statements
+                try:
+                    slot = booking_statements.locked(slot_id=slot_id, subject=subject)
+                    told = notices.recipients(patient=subject, booked_by=actor)
+                    seen = booking_statements.seen_under_locks(
+                        slot=slot, subject=subject, told=told, idempotency_key=idempotency_key, now=now
+                    )
+                    if seen.earlier:
+                        return seen.earlier
+                    _may_book_online(seen, slot=slot, unit=unit, now=now)
+                except booking_statements.SlotGone:
+                    refusal: Exception = BookingRefused(Refusal.TAKEN)
+                except (BookingRefused, _Taken) as refused:
+                    refusal = refused
+                else:
+                    booking = _online_booking(slot, subject, actor, sms_reminder, idempotency_key, now)
+                    if not booking_statements.written(booking=booking, actor=actor, seen=seen, now=now):
+                        raise _Taken(slot)
+                    return booking
+                # Refused before anything was written: the transaction ends with COMMIT, and the
+                # refusal is raised after it (booking_statements.commit_unwaited says why).
                 booking_statements.commit_unwaited()
-                refusal = unwritten.refusal
+            else:
+                _lock_subject(subject)
+                slot = _locked_slot(slot_id)
+                holders = _holders(slot, subject, idempotency_key, now=now, limit_for=subject)
+                if holders.earlier:
+                    return holders.earlier
+                _may_book_online(holders, slot=slot, unit=unit, now=now)
+                booking = _online_booking(slot, subject, actor, sms_reminder, idempotency_key, now)
+                _insert(booking)
+                notices.tell(booking, NotificationKind.BOOKING_CONFIRMED)
+                _log(actor, "booking.book", booking)
+                changes.booking_change_record(booking=booking, kind=ChangeKind.BOOKED, now=now)
+                return booking
         raise refusal
-
-
-def _booked_online(
-    *,
-    slot_id: uuid.UUID | str,
-    unit: CareUnit,
-    subject: Patient,
-    actor: Patient,
-    sms_reminder: bool,
-    idempotency_key: str | None,
-    now: dt.datetime,
-) -> Booking:
-    """booking_create_online's transaction. On PostgreSQL a refusal found before the write
-    statement comes as _NothingWritten (see there); on SQLite every refusal rolls back."""
-    if connection.vendor == "postgresql":  # booking_statements: three statements
-        try:
-            slot = booking_statements.locked(slot_id=slot_id, subject=subject)
-        except booking_statements.SlotGone:
-            raise _NothingWritten(BookingRefused(Refusal.TAKEN)) from None
-        told = notices.recipients(patient=subject, booked_by=actor)
-        seen = booking_statements.seen_under_locks(
-            slot=slot, subject=subject, told=told, idempotency_key=idempotency_key, now=now
-        )
-        if seen.earlier:
-            return seen.earlier
-        try:
-            _may_book_online(seen, slot=slot, unit=unit, now=now)
-        except (BookingRefused, _Taken) as refusal:
-            raise _NothingWritten(refusal) from None
-        booking = _online_booking(slot, subject, actor, sms_reminder, idempotency_key, now)
-        if not booking_statements.written(booking=booking, actor=actor, seen=seen, now=now):
-            raise _Taken(slot)
-        return booking
-    _lock_subject(subject)
-    slot = _locked_slot(slot_id)
-    holders = _holders(slot, subject, idempotency_key, now=now, limit_for=subject)
-    if holders.earlier:
-        return holders.earlier
-    _may_book_online(holders, slot=slot, unit=unit, now=now)
-    booking = _online_booking(slot, subject, actor, sms_reminder, idempotency_key, now)
-    _insert(booking)
-    notices.tell(booking, NotificationKind.BOOKING_CONFIRMED)
-    _log(actor, "booking.book", booking)
-    changes.booking_change_record(booking=booking, kind=ChangeKind.BOOKED, now=now)
-    return booking
 
 
 def _may_book_online(
