@@ -38,8 +38,8 @@ CLAIM = dt.timedelta(minutes=2)
 
 
 def _send(delivery: Delivery, mail_connection: BaseEmailBackend, mark_sent: Callable[[], None]) -> str:
-    """Send one delivery; for an e-mail over SMTP ``mark_sent`` is called in the middle (see
-    _email_over_smtp) and the caller does not call it again."""
+    """Send one delivery. An e-mail is marked sent here (``mark_sent``; over SMTP before the
+    message's last line, see _email_over_smtp); anything else is marked by the caller."""
     message = messages.render(
         delivery.notification.kind, language=delivery.language, context=delivery.notification.context
     )
@@ -245,17 +245,13 @@ def delivery_attempt(delivery_id: str) -> str | None:
 
 
 def _attempt(delivery: Delivery, provider_id: str, now: dt.datetime, mail_connection: BaseEmailBackend) -> str:
-    marked = False
-
     def mark_sent(gateway_id: str = "") -> None:
-        nonlocal marked
         delivery.status = DeliveryStatus.SENT
         delivery.sent_at = timezone.now()
         delivery.provider_id = gateway_id
         delivery.claimed_until = None
         delivery.last_error = ""
         delivery.save(update_fields=["status", "sent_at", "provider_id", "claimed_until", "last_error"])
-        marked = True
 
     try:
         provider_id = provider_id or _send(delivery, mail_connection, mark_sent)
@@ -272,7 +268,7 @@ def _attempt(delivery: Delivery, provider_id: str, now: dt.datetime, mail_connec
         delivery.sent_at = None  # an e-mail marked sent before the server refused it at its end
         delivery.save(update_fields=["status", "next_attempt_at", "claimed_until", "last_error", "sent_at"])
         return delivery.status
-    if not marked:
+    if delivery.status != DeliveryStatus.SENT:  # not an e-mail, which _send marked
         mark_sent(provider_id)
     _gateway_answers(delivery.channel, now)
     return delivery.status
