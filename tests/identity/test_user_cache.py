@@ -5,6 +5,7 @@ their staff row is seen on the very next request, also when it was made without 
 from __future__ import annotations
 
 import html
+import uuid
 
 import pytest
 from django.core.cache import cache
@@ -112,3 +113,31 @@ def test_a_deleted_user_is_not_found(personas):
     assert user_cache.user_for_session(user.pk) is not None
     user.delete()
     assert user_cache.user_for_session(user.pk) is None
+
+
+@pytest.mark.parametrize("who", ["tolvan", "staff_x"])
+def test_a_miss_reads_the_user_and_their_person_as_the_orm_would_in_one_query(personas, who):
+    """The read is compiled once per process (core/compiled.py): the same rows as its ORM
+    definition, with the patient or staff row of the user in the same query."""
+    person = getattr(personas, who)
+    user_id = (
+        person.user_id
+        or (
+            User.objects.get_or_create_for_patient(person)
+            if who == "tolvan"
+            else User.objects.get_or_create_for_staff(person)
+        ).pk
+    )
+    defined = user_cache._user_with_person.queryset(user_id=user_id).get()
+    with CaptureQueriesContext(connection) as captured:
+        loaded = user_cache._load(user_id)
+        assert loaded is not None
+        side = loaded.patient if who == "tolvan" else loaded.staff
+        other = "staff" if who == "tolvan" else "patient"
+        assert not hasattr(loaded, other)  # nobody on the other side, known without a query
+    assert len(captured) == 1
+    fields = [f.attname for f in User._meta.concrete_fields]
+    assert [getattr(loaded, f) for f in fields] == [getattr(defined, f) for f in fields]
+    assert (side.pk, side.full_name) == (person.pk, person.full_name)
+    assert user_cache._load(str(user_id)) is not None  # as the session keeps it
+    assert user_cache._load(uuid.uuid4()) is None

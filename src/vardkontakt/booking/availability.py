@@ -4,6 +4,7 @@ figures share. (Reads live here and in selectors.py; services.py only writes.)""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
@@ -19,6 +20,7 @@ from vardkontakt.booking.models import (
     Slot,
     VisitType,
 )
+from vardkontakt.core.compiled import CompiledRead
 from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit
 
@@ -50,11 +52,51 @@ def online_slots(unit: CareUnit, *, now: dt.datetime | None = None, held_by_offe
     return found.filter(~held_for_an_offer(now)) if held_by_offers else found
 
 
+def _nearest(*, online: bool, later: bool) -> Callable[..., QuerySet[Slot]]:
+    """The ALTERNATIVES free slots of a visit type nearest to an instant, on one side of it:
+    what a resident may book online (``online``), or any free slot (the unit's staff)."""
+
+    def build(*, unit_id: Any, visit_type_id: Any, starts_at: dt.datetime, now: dt.datetime) -> QuerySet[Slot]:
+        unit = CareUnit(pk=unit_id)
+        found = (online_slots(unit, now=now) if online else free_slots(unit, now=now)).filter(
+            visit_type_id=visit_type_id
+        )
+        if later:
+            return found.filter(starts_at__gte=starts_at).order_by("starts_at")[:ALTERNATIVES]
+        return found.filter(starts_at__lt=starts_at).order_by("-starts_at")[:ALTERNATIVES]
+
+    return build
+
+
+# Every refused booking in a rush asks for them (409 with nearby times): built and compiled once per
+# process (core/compiled.py), as the confirmation page's read is; building them with the ORM cost
+# about a tenth of the web workers' CPU in the booking rush (issue 20).
+# tests/booking/test_alternatives.py holds each to its ORM definition.
+_NEAREST: dict[tuple[bool, bool], CompiledRead[Slot]] = {
+    (online, later): CompiledRead(
+        Slot,
+        _nearest(online=online, later=later),
+        unit_id=CareUnit._meta.pk,
+        visit_type_id=VisitType._meta.pk,
+        starts_at=Slot._meta.get_field("starts_at"),
+        now=Slot._meta.get_field("starts_at"),
+    )
+    for online in (True, False)
+    for later in (True, False)
+}
+
+
 def alternatives_to(slot: Slot, *, online: bool) -> list[Slot]:
     """Free slots of the same visit type nearest in time to one that has gone."""
-    found = (online_slots(slot.unit) if online else free_slots(slot.unit)).filter(visit_type_id=slot.visit_type_id)
-    after = list(found.filter(starts_at__gte=slot.starts_at).order_by("starts_at")[:ALTERNATIVES])
-    before = list(found.filter(starts_at__lt=slot.starts_at).order_by("-starts_at")[: ALTERNATIVES - len(after)])
+    values = {
+        "unit_id": slot.unit_id,
+        "visit_type_id": slot.visit_type_id,
+        "starts_at": slot.starts_at,
+        "now": timezone.now(),
+    }
+    after = _NEAREST[online, True](**values)
+    # Earlier ones only fill up what later ones leave (in a rush, the hot times are the first).
+    before = _NEAREST[online, False](**values)[: ALTERNATIVES - len(after)] if len(after) < ALTERNATIVES else []
     return sorted([*before, *after], key=lambda s: s.starts_at)
 
 
