@@ -528,7 +528,7 @@ class Layout:
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 try:
-                    if os.getpgid(int(entry)) == pid:
+                    if os.getpgid(int(entry)) == pid and not _exited(int(entry)):
                         found.append(int(entry))
                 except (ProcessLookupError, PermissionError):
                     continue
@@ -653,6 +653,15 @@ class Layout:
         )  # fmt: skip
         layout.services = {name: Service(**s) for name, s in state["services"].items()}
         return layout
+
+
+def _exited(pid: int) -> bool:
+    """A process that has ended but not been collected yet (a zombie): it still has its group, but
+    it runs nothing (a task worker whose loop ended is one until the layout stops)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _group_alive(pgid: int) -> bool:

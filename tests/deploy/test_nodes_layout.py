@@ -10,12 +10,13 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from deploy.nodes.layout import Layout, pg_bin
+from deploy.nodes.layout import Layout, Service, pg_bin
 
 NEEDED = ("nginx", "pgbouncer", "redis-server")
 
@@ -75,3 +76,26 @@ def test_the_layout_balances_survives_a_killed_node_and_goes_away():
         # Down: no process of the layout is left, and nothing on disk.
         assert not any(_alive(pid) for pid in [*everything, primary_pid])
         assert not root.exists()
+
+
+def test_a_service_whose_process_has_ended_is_not_counted_as_running(tmp_path):
+    """A task worker whose loop has ended stays a zombie of the layout's until it is collected: it
+    still has its process group, but the layout must not report it as running."""
+    ended = subprocess.Popen(["true"], start_new_session=True)
+    running = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{ended.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the process did not end"
+            time.sleep(0.05)
+        layout = Layout(tmp_path)
+        layout.services = {
+            "worker1": Service("worker1", ["true"], {}, str(tmp_path / "worker1.log"), ended.pid),
+            "worker2": Service("worker2", ["sleep", "60"], {}, str(tmp_path / "worker2.log"), running.pid),
+        }
+        assert layout.pids("worker1") == []
+        assert layout.pids("worker2") == [running.pid]
+    finally:
+        running.kill()
+        running.wait()
+        ended.wait()
