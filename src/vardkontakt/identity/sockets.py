@@ -14,9 +14,13 @@ silently anonymous.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import time
 from typing import Any
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from channels.middleware import BaseMiddleware
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.contrib import auth
@@ -24,6 +28,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.functional import SimpleLazyObject
 
 from vardkontakt.identity.middleware import session_ended
+
+logger = logging.getLogger(__name__)
 
 
 class _SessionOnly:
@@ -55,3 +61,56 @@ class LazyUserMiddleware(BaseMiddleware):
 def socket_auth(inner: Any) -> Any:
     """Cookies, the session and the (lazy) user in the socket's scope, as AuthMiddlewareStack."""
     return CookieMiddleware(SessionMiddleware(LazyUserMiddleware(inner)))
+
+
+# A socket lives no longer than the login it was opened with: a logout (by the person, or by the
+# middleware once the session has passed its idle or absolute limit) closes every socket of that
+# session, on whichever process holds it, through the channel layer. Another session of the same
+# person (another browser) keeps its sockets. The close code is the application's own (4000–4999),
+# so the page can say "you are logged out" rather than "the connection was lost".
+LOGGED_OUT = 4401
+
+
+def _session_group(session_key: str) -> str:
+    # Not the key itself: group names are stored in the channel layer (Redis) as they are.
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:40]
+
+
+class EndsWithItsSession:
+    """For a consumer (AsyncWebsocketConsumer): ``follow_session`` as soon as the socket is
+    accepted, before its session is read (a logout from then on reaches it; one before it leaves
+    the session anonymous and the socket refused), ``unfollow_session`` at its disconnect; the
+    socket is closed with LOGGED_OUT when its session is logged out."""
+
+    scope: dict[str, Any]
+    channel_layer: Any
+    channel_name: str
+    _followed_group: str | None = None
+
+    async def follow_session(self) -> None:
+        session_key = getattr(self.scope.get("session"), "session_key", None)
+        if session_key and self.channel_layer is not None:
+            self._followed_group = _session_group(session_key)
+            await self.channel_layer.group_add(self._followed_group, self.channel_name)
+
+    async def unfollow_session(self) -> None:
+        if self._followed_group is not None and self.channel_layer is not None:
+            await self.channel_layer.group_discard(self._followed_group, self.channel_name)
+            self._followed_group = None
+
+    async def session_logged_out(self, event: dict[str, Any]) -> None:
+        consumer: Any = self  # the mixin's consumer closes the socket
+        await consumer.close(code=LOGGED_OUT)
+
+
+def close_sockets_of_session(sender: Any, request: Any, user: Any, **_: object) -> None:
+    """``user_logged_out``: before the session is flushed, so its key is still known. A channel
+    layer that cannot be reached does not stop the logout; the sockets then end with their page."""
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    layer = get_channel_layer()
+    if not session_key or layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(_session_group(session_key), {"type": "session.logged_out"})
+    except Exception:
+        logger.warning("logout: the session's sockets could not be told", exc_info=True)

@@ -26,6 +26,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
+from vardkontakt.identity.sockets import EndsWithItsSession
 from vardkontakt.video import services
 from vardkontakt.video.models import Participant, Role, State
 
@@ -54,7 +55,7 @@ def _roster(room_id: uuid.UUID | str) -> dict[str, Any]:
     }
 
 
-class RoomConsumer(AsyncJsonWebsocketConsumer):
+class RoomConsumer(EndsWithItsSession, AsyncJsonWebsocketConsumer):
     room_id: str
     group: str
     me: Participant | None = None
@@ -67,6 +68,8 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.channels = {}
         ticket = parse_qs(self.scope.get("query_string", b"").decode()).get("ticket", [""])[0]
         await self.accept()
+        # Before the session is read (participant_join): a logout from then on reaches the socket.
+        await self.follow_session()
         try:
             self.me = await database_sync_to_async(services.participant_join)(
                 ticket=ticket, user=self.scope.get("user"), room_id=self.room_id, channel_name=self.channel_name
@@ -97,6 +100,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_send(self.group, {"type": "video.roster", **roster})
 
     async def disconnect(self, code: int) -> None:
+        await self.unfollow_session()
         if self.me is None:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)

@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from vardkontakt.identity.models import User
+from vardkontakt.identity.sockets import EndsWithItsSession
 from vardkontakt.video import queues, selectors
 from vardkontakt.video.consumers import POLICY_VIOLATION
 from vardkontakt.video.models import CallerState, DropInQueue, QueueCaller, RoomToken
@@ -134,12 +135,13 @@ def staff_connect(*, ticket: str, user: User | None, queue_id: str) -> RoomToken
     return token
 
 
-class CallerConsumer(AsyncJsonWebsocketConsumer):
+class CallerConsumer(EndsWithItsSession, AsyncJsonWebsocketConsumer):
     caller_id = ""
 
     async def connect(self) -> None:
         caller_id = str(self.scope["url_route"]["kwargs"]["caller_id"])
         await self.accept()
+        await self.follow_session()  # before the session is read: a logout from then on reaches it
         try:
             place = await _in_caller_thread(_caller_connected)(
                 ticket=_ticket(self.scope),
@@ -159,6 +161,7 @@ class CallerConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if REGISTRY.callers.get(self.caller_id) is self:
             del REGISTRY.callers[self.caller_id]
+        await self.unfollow_session()
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if self.caller_id and isinstance(content, dict) and content.get("type") == "leave":
@@ -177,12 +180,13 @@ def _queue_view(queue_id: str, staff: Any, shown: set[str]) -> dict[str, Any]:
     return selectors.queue_callers_for_staff(staff=staff, queue_id=queue_id, shown=shown)
 
 
-class StaffQueueConsumer(AsyncJsonWebsocketConsumer):
+class StaffQueueConsumer(EndsWithItsSession, AsyncJsonWebsocketConsumer):
     queue_id = ""
 
     async def connect(self) -> None:
         queue_id = str(self.scope["url_route"]["kwargs"]["queue_id"])
         await self.accept()
+        await self.follow_session()  # before the session is read: a logout from then on reaches it
         try:
             await database_sync_to_async(staff_connect)(
                 ticket=_ticket(self.scope), user=self.scope.get("user"), queue_id=queue_id
@@ -202,6 +206,7 @@ class StaffQueueConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         REGISTRY.staff.discard(self)
+        await self.unfollow_session()
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not self.queue_id or not isinstance(content, dict):

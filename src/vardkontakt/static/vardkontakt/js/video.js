@@ -4,6 +4,9 @@
 // between the browsers, encrypted by DTLS-SRTP, and nothing is recorded.
 // The staff's day list (templates/video/staff/day.html) is refreshed from here too.
 
+// A socket closed because its session was logged out (identity/sockets.py LOGGED_OUT).
+const LOGGED_OUT = 4401;
+
 const dayList = document.getElementById("vk-video-day");
 if (dayList) {
   setInterval(async () => {
@@ -55,6 +58,9 @@ function start(root) {
         // The room has its four already (video/consumers.py ROOM_FULL).
         say(text.textFull);
         root.dataset.state = "full";
+      } else if (event.code === LOGGED_OUT) {
+        say(text.textLoggedOut);
+        root.dataset.state = "logged-out";
       } else {
         say(event.code === 1008 ? text.textRefused : text.textLost);
         root.dataset.state = event.code === 1008 ? "refused" : "lost";
@@ -242,7 +248,9 @@ if (callerPage) {
     }
   });
   socket.addEventListener("close", (event) => {
-    if (!moving) status.textContent = event.code === 1008 ? text.textRefused : text.textLost;
+    if (moving) return;
+    if (event.code === LOGGED_OUT) status.textContent = text.textLoggedOut;
+    else status.textContent = event.code === 1008 ? text.textRefused : text.textLost;
   });
 }
 
@@ -294,5 +302,7 @@ if (queuePage) {
       status.textContent = text.textNobody;
     }
   });
-  socket.addEventListener("close", () => { status.textContent = text.textLost; });
+  socket.addEventListener("close", (event) => {
+    status.textContent = event.code === LOGGED_OUT ? text.textLoggedOut : text.textLost;
+  });
 }
