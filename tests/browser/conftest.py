@@ -21,6 +21,7 @@ import pytest
 import requests
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, ViewportSize, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.conftest import LOA3, wire_to_own_provider
 
@@ -282,7 +283,16 @@ def enter(ui: UI) -> None:
 
 
 def state_is(page: Page, state: str) -> None:
-    page.wait_for_function(f"document.getElementById('vk-video').dataset.state === '{state}'")
+    try:
+        page.wait_for_function(f"document.getElementById('vk-video').dataset.state === '{state}'")
+    except PlaywrightTimeoutError:
+        # Say where the page stood instead (a socket closed, and how the page told it), so that a
+        # failure under the whole suite's load can be understood from its report alone.
+        found = page.evaluate(
+            "() => ({state: document.getElementById('vk-video').dataset.state,"
+            " status: document.getElementById('vk-status').textContent})"
+        )
+        raise AssertionError(f"the video page never reached {state!r}: {found}") from None
 
 
 FRAMES_DECODED = """async () => {

@@ -32,6 +32,13 @@ def open_queue(unit, name: str) -> DropInQueue:
     )
 
 
+def tolvan_in_a_queue(personas: Personas, unit) -> QueueCaller:
+    """Tolvan waiting in an open drop-in queue of the unit (for a rash)."""
+    queue = open_queue(unit, "Barnakuten video 08–12")
+    tolvan = Patient.objects.get(pk=personas.tolvan.pk)
+    return queues.caller_join(actor=tolvan, subject=tolvan, queue_id=queue.pk, reason="Utslag")
+
+
 def socket_of(person, page: str) -> tuple[str, str, str]:
     client = logged_in(person)
     body = client.get(page).content.decode()
@@ -126,9 +133,8 @@ def test_a_routed_caller_waits_again_and_is_taken_into_a_meeting(personas: Perso
 
 
 def test_strangers_cannot_listen_to_a_queue_or_a_place(personas: Personas, unit_x):
-    queue = open_queue(unit_x, "Barnakuten video 08–12")
-    tolvan = Patient.objects.get(pk=personas.tolvan.pk)
-    caller = queues.caller_join(actor=tolvan, subject=tolvan, queue_id=queue.pk, reason="Utslag")
+    caller = tolvan_in_a_queue(personas, unit_x)
+    queue = caller.queue
     assert logged_in(personas.other_patient).get(reverse("video:caller", args=[caller.pk])).status_code == 404
     assert logged_in(personas.nurse).get(reverse("video_staff:queue", args=[queue.pk])).status_code == 404
 

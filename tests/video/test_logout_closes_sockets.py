@@ -12,11 +12,9 @@ from django.urls import reverse
 from tests.conftest import Personas
 from tests.video.conftest import VideoVisit, run_in_own_loop, session_cookie
 from tests.video.test_drop_in import connect as connect_queue
-from tests.video.test_drop_in import next_of, open_queue, socket_of
+from tests.video.test_drop_in import next_of, socket_of, tolvan_in_a_queue
 from tests.video.test_signalling import connect, pages, ticket_of, until
-from vardkontakt.identity.models import Patient
 from vardkontakt.identity.sockets import LOGGED_OUT
-from vardkontakt.video import queues
 from vardkontakt.video.models import Participant, Room, State
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,9 +68,7 @@ async def until_closed(socket) -> dict:
 
 
 def test_a_logout_ends_a_callers_place_socket(personas: Personas, unit_x):
-    queue = open_queue(unit_x, "Barnakuten video 08–12")
-    tolvan = Patient.objects.get(pk=personas.tolvan.pk)
-    caller = queues.caller_join(actor=tolvan, subject=tolvan, queue_id=queue.pk, reason="Utslag")
+    caller = tolvan_in_a_queue(personas, unit_x)
 
     async def visit() -> None:
         path, ticket, cookie = await sync_to_async(socket_of)(
@@ -89,10 +85,7 @@ def test_a_logout_ends_a_callers_place_socket(personas: Personas, unit_x):
 
 def test_only_the_logged_out_browsers_queue_socket_closes(personas: Personas, unit_x, settings):
     settings.VIDEO_QUEUE_UPDATE_SECONDS = 1
-    queue = open_queue(unit_x, "Barnakuten video 08–12")
-    tolvan = Patient.objects.get(pk=personas.tolvan.pk)
-    queues.caller_join(actor=tolvan, subject=tolvan, queue_id=queue.pk, reason="Utslag")
-    page = reverse("video_staff:queue", args=[queue.pk])
+    page = reverse("video_staff:queue", args=[tolvan_in_a_queue(personas, unit_x).queue_id])
 
     async def sitting() -> None:
         first_path, first_ticket, first_cookie = await sync_to_async(socket_of)(personas.staff_x, page)

@@ -14,10 +14,8 @@ from django.urls import reverse
 
 from tests.conftest import Personas
 from tests.video.conftest import run_in_own_loop
-from tests.video.test_drop_in import connect, next_of, open_queue, socket_of
+from tests.video.test_drop_in import connect, next_of, socket_of, tolvan_in_a_queue
 from vardkontakt.identity.middleware import AUTH_AT, SEEN_AT
-from vardkontakt.identity.models import Patient
-from vardkontakt.video import queues
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,9 +36,7 @@ def age_session(cookie: str, *, seen_minutes_ago: int, login_hours_ago: int = 0)
 def test_a_socket_needs_a_session_a_page_would_accept(
     personas: Personas, unit_x, seen_minutes_ago: int, login_hours_ago: int, let_in: bool
 ):
-    queue = open_queue(unit_x, "Barnakuten video 08–12")
-    tolvan = Patient.objects.get(pk=personas.tolvan.pk)
-    caller = queues.caller_join(actor=tolvan, subject=tolvan, queue_id=queue.pk, reason="Utslag")
+    caller = tolvan_in_a_queue(personas, unit_x)
 
     async def visit() -> None:
         path, ticket, cookie = await sync_to_async(socket_of)(
