@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -82,9 +83,11 @@ class EndsWithItsSession:
     the session anonymous and the socket refused), ``unfollow_session`` at its disconnect; the
     socket is closed with LOGGED_OUT when its session is logged out."""
 
+    # The consumer's own (declared, not defined: the consumer's methods stay first in the MRO).
     scope: dict[str, Any]
     channel_layer: Any
     channel_name: str
+    close: Callable[..., Awaitable[None]]
     _followed_group: str | None = None
 
     async def follow_session(self) -> None:
@@ -99,8 +102,7 @@ class EndsWithItsSession:
             self._followed_group = None
 
     async def session_logged_out(self, event: dict[str, Any]) -> None:
-        consumer: Any = self  # the mixin's consumer closes the socket
-        await consumer.close(code=LOGGED_OUT)
+        await self.close(code=LOGGED_OUT)
 
 
 def close_sockets_of_session(sender: Any, request: Any, user: Any, **_: object) -> None:

@@ -19,7 +19,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.mail.message import sanitize_address
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.templatetags.static import static
 from django.utils import timezone
@@ -108,21 +108,11 @@ def _email_over_smtp(email: EmailMessage, smtp: smtplib.SMTP, mark_sent: Callabl
         raise smtplib.SMTPDataError(code, reply)
     quoted = LEADING_DOT.sub(b"..", body)  # RFC 5321 4.5.2: a line's leading dot doubled
     smtp.send(quoted if quoted.endswith(b"\r\n") else quoted + b"\r\n")
-    own_transaction = not connection.in_atomic_block  # inside a caller's (the tests'), it decides
-    if own_transaction:
-        transaction.set_autocommit(False)
-    try:
+    # Committed as the block ends, right after the dot (inside a caller's transaction, the tests',
+    # a savepoint: the caller's commit decides).
+    with transaction.atomic():
         mark_sent()
         smtp.send(b".\r\n")
-        if own_transaction:
-            transaction.commit()
-    except BaseException:
-        if own_transaction:
-            transaction.rollback()
-        raise
-    finally:
-        if own_transaction:
-            transaction.set_autocommit(True)
     code, reply = smtp.getreply()
     if code != 250:
         raise smtplib.SMTPDataError(code, reply)
