@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.access.actions import action_label
+from vardkontakt.core.codes import one_of
 from vardkontakt.identity.models import Patient, Staff
 
 
@@ -72,7 +73,7 @@ class Proxy(models.Model):
             models.CheckConstraint(
                 condition=Q(scope_record=True) | Q(scope_cases=True) | Q(scope_bookings=True), name="proxy_has_a_scope"
             ),
-            models.CheckConstraint(condition=Q(status__in=ProxyStatus.values), name="proxy_status_valid"),
+            models.CheckConstraint(condition=one_of("status", ProxyStatus.values), name="proxy_status_valid"),
         ]
 
     @property

@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from vardkontakt.core.codes import one_of
 from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit
 
@@ -94,7 +95,7 @@ class ExternalAppointment(models.Model):
                 condition=Q(ends_at__gt=models.F("starts_at")), name="external_appointment_ends_after_start"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=ExternalStatus.values), name="external_appointment_status_valid"
+                condition=one_of("status", ExternalStatus.values), name="external_appointment_status_valid"
             ),
         ]
         indexes = [models.Index(fields=["patient", "starts_at"], name="external_appointment_patient")]
@@ -178,7 +179,7 @@ class ExternalSlot(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="external_slot_ends_after_start"
             ),
-            models.CheckConstraint(condition=Q(status__in=SlotStatus.values), name="external_slot_status_valid"),
+            models.CheckConstraint(condition=one_of("status", SlotStatus.values), name="external_slot_status_valid"),
         ]
         indexes = [models.Index(fields=["schedule", "starts_at"], name="external_slot_schedule_start")]
 
@@ -222,9 +223,9 @@ class ExternalAppointmentRequest(models.Model):
             models.UniqueConstraint(
                 fields=["appointment"], condition=Q(status="open"), name="one_open_request_per_external_appointment"
             ),
-            models.CheckConstraint(condition=Q(kind__in=["cancel", "rebook"]), name="external_request_kind_valid"),
+            models.CheckConstraint(condition=one_of("kind", ["cancel", "rebook"]), name="external_request_kind_valid"),
             models.CheckConstraint(
-                condition=Q(status__in=["open", "done", "ended"]), name="external_request_status_valid"
+                condition=one_of("status", ["open", "done", "ended"]), name="external_request_status_valid"
             ),
         ]
 
@@ -279,7 +280,7 @@ class AppointmentChange(models.Model):
                 | Q(booking__isnull=True, external__isnull=False),
                 name="appointment_change_of_one_appointment",
             ),
-            models.CheckConstraint(condition=Q(kind__in=ChangeKind.values), name="appointment_change_kind_valid"),
+            models.CheckConstraint(condition=one_of("kind", ChangeKind.values), name="appointment_change_kind_valid"),
         ]
         indexes = [
             models.Index(fields=["unit", "seq"], name="appointment_change_unit_seq"),

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from vardkontakt.core.codes import one_of
 from vardkontakt.fees.models import FeeKind
 from vardkontakt.identity.models import Patient, Profession, Staff
 from vardkontakt.organisation.models import CareUnit
@@ -302,7 +303,7 @@ class Booking(models.Model):
                 name="booking_has_an_author",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["active", "cancelled", "rebooked"]), name="booking_status_valid"
+                condition=one_of("status", ["active", "cancelled", "rebooked"]), name="booking_status_valid"
             ),
             models.UniqueConstraint(fields=["idempotency_key"], name="booking_submission_once"),
         ]
@@ -379,7 +380,7 @@ class EarlierTimeRequest(models.Model):
                 fields=["booking"], condition=Q(status="waiting"), name="one_waiting_request_per_booking"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["waiting", "fulfilled", "withdrawn", "ended"]),
+                condition=one_of("status", ["waiting", "fulfilled", "withdrawn", "ended"]),
                 name="earlier_time_request_status_valid",
             ),
         ]
@@ -421,7 +422,7 @@ class EarlierTimeOffer(models.Model):
             models.UniqueConstraint(fields=["request", "slot"], name="a_time_offered_to_a_request_once"),
             models.CheckConstraint(condition=Q(expires_at__gt=models.F("made_at")), name="offer_expires_after_made"),
             models.CheckConstraint(
-                condition=Q(status__in=["open", "claimed", "expired", "withdrawn"]), name="offer_status_valid"
+                condition=one_of("status", ["open", "claimed", "expired", "withdrawn"]), name="offer_status_valid"
             ),
         ]
 
@@ -448,7 +449,7 @@ class Arrival(models.Model):
     class Meta:
         ordering = ["arrived_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(via__in=["phone", "kiosk"]), name="arrival_via_valid"),
+            models.CheckConstraint(condition=one_of("via", ["phone", "kiosk"]), name="arrival_via_valid"),
         ]
 
 

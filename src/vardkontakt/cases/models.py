@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from vardkontakt.cases.defaults import ServiceKind
 from vardkontakt.cases.naming import validate_service_name
 from vardkontakt.cases.questions import validate_questions
+from vardkontakt.core.codes import one_of
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.organisation.models import CareUnit, Region
 
@@ -117,7 +118,7 @@ class Case(models.Model):
         # received, then by id, so a list and its pages are the same on every reading.
         ordering = ["deadline_passes_at", "received_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=CaseStatus.values), name="case_status_valid"),
+            models.CheckConstraint(condition=one_of("status", CaseStatus.values), name="case_status_valid"),
             models.CheckConstraint(
                 condition=Q(status="closed", closed_at__isnull=False)
                 | (~Q(status="closed") & Q(closed_at__isnull=True)),
@@ -295,7 +296,7 @@ class Attachment(models.Model):
         ordering = ["created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(content_type__in=["application/pdf", "image/jpeg", "image/png"]), name="attachment_type"
+                condition=one_of("content_type", ["application/pdf", "image/jpeg", "image/png"]), name="attachment_type"
             ),
             models.CheckConstraint(condition=Q(size__lte=10 * 1024 * 1024), name="attachment_at_most_10_mb"),
         ]

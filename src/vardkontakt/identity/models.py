@@ -14,6 +14,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from vardkontakt.core.codes import one_of
 from vardkontakt.identity.numbers import (
     birth_date_of,
     format_personnummer,
@@ -57,7 +58,7 @@ class User(AbstractBaseUser):
     objects = UserManager()
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(kind__in=UserKind.values), name="user_kind_valid")]
+        constraints = [models.CheckConstraint(condition=one_of("kind", UserKind.values), name="user_kind_valid")]
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self._state.adding and not self.password:
@@ -114,7 +115,7 @@ class Patient(models.Model):
         ordering = ["family_name", "given_name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(letter_language__in=["sv", "en"]), name="patient_letter_language_valid"
+                condition=one_of("letter_language", ["sv", "en"]), name="patient_letter_language_valid"
             ),
             models.CheckConstraint(
                 condition=models.Q(notify_by_sms=False) | ~models.Q(mobile=""),

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vardkontakt.booking.external_models import ExternalAppointment
 from vardkontakt.booking.models import Booking
+from vardkontakt.core.codes import one_of
 from vardkontakt.identity.models import Patient
 from vardkontakt.organisation.models import CareUnit, Region
 from vardkontakt.payments.models import Invoice
@@ -74,7 +75,7 @@ class LetterTemplate(models.Model):
             models.UniqueConstraint(
                 fields=["region", "language"], condition=Q(region__isnull=False), name="letter_template_once_per_region"
             ),
-            models.CheckConstraint(condition=Q(language__in=["sv", "en"]), name="letter_template_language_valid"),
+            models.CheckConstraint(condition=one_of("language", ["sv", "en"]), name="letter_template_language_valid"),
         ]
 
 
@@ -179,9 +180,9 @@ class Letter(models.Model):
                 | Q(booking__isnull=True, external__isnull=False, external_version__isnull=False),
                 name="letter_of_a_booking_or_an_external_appointment",
             ),
-            models.CheckConstraint(condition=Q(kind__in=LetterKind.values), name="letter_kind_valid"),
-            models.CheckConstraint(condition=Q(paper__in=Paper.values), name="letter_paper_valid"),
-            models.CheckConstraint(condition=Q(pdf_language__in=["sv", "en"]), name="letter_pdf_language_valid"),
+            models.CheckConstraint(condition=one_of("kind", LetterKind.values), name="letter_kind_valid"),
+            models.CheckConstraint(condition=one_of("paper", Paper.values), name="letter_paper_valid"),
+            models.CheckConstraint(condition=one_of("pdf_language", ["sv", "en"]), name="letter_pdf_language_valid"),
             models.CheckConstraint(condition=Q(paper="") | ~Q(paper_reason=""), name="letter_on_paper_has_a_reason"),
         ]
         indexes = [
@@ -256,7 +257,7 @@ class InvoicePost(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["invoice", "stage"], name="invoice_post_once_per_stage"),
-            models.CheckConstraint(condition=Q(stage__in=InvoiceStage.values), name="invoice_post_stage_valid"),
-            models.CheckConstraint(condition=Q(paper__in=InvoicePaper.values), name="invoice_post_paper_valid"),
+            models.CheckConstraint(condition=one_of("stage", InvoiceStage.values), name="invoice_post_stage_valid"),
+            models.CheckConstraint(condition=one_of("paper", InvoicePaper.values), name="invoice_post_paper_valid"),
         ]
         indexes = [models.Index(fields=["created_at"], condition=Q(paper="due"), name="invoice_post_paper_due")]

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from vardkontakt.core.codes import one_of
 from vardkontakt.identity.models import Patient, Staff
 
 
@@ -94,8 +95,8 @@ class Notification(models.Model):
                 | Q(recipient__isnull=True, recipient_staff__isnull=False),
                 name="notification_one_recipient",
             ),
-            models.CheckConstraint(condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
-            models.CheckConstraint(condition=Q(about__in=About.values), name="notification_about_valid"),
+            models.CheckConstraint(condition=one_of("kind", NotificationKind.values), name="notification_kind_valid"),
+            models.CheckConstraint(condition=one_of("about", About.values), name="notification_about_valid"),
         ]
         indexes = [models.Index(fields=["recipient", "read_at", "created_at"], name="notification_unread")]
 
@@ -139,8 +140,8 @@ class Delivery(models.Model):
             models.UniqueConstraint(
                 fields=["notification", "address"], condition=Q(channel="push"), name="push_delivery_once_per_device"
             ),
-            models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="delivery_status_valid"),
-            models.CheckConstraint(condition=Q(channel__in=Channel.values), name="delivery_channel_valid"),
+            models.CheckConstraint(condition=one_of("status", DeliveryStatus.values), name="delivery_status_valid"),
+            models.CheckConstraint(condition=one_of("channel", Channel.values), name="delivery_channel_valid"),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 

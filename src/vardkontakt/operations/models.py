@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from vardkontakt.core.codes import one_of
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.organisation.models import Region
 
@@ -49,8 +50,8 @@ class OperationalMessage(models.Model):
         ordering = ["starts_at"]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="message_ends_after_start"),
-            models.CheckConstraint(condition=Q(kind__in=MessageKind.values), name="message_kind_valid"),
-            models.CheckConstraint(condition=Q(audience__in=Audience.values), name="message_audience_valid"),
+            models.CheckConstraint(condition=one_of("kind", MessageKind.values), name="message_kind_valid"),
+            models.CheckConstraint(condition=one_of("audience", Audience.values), name="message_audience_valid"),
         ]
         # Every page asks for the messages current now: a range on the end (few end in the future).
         indexes = [models.Index(fields=["ends_at", "starts_at"], name="message_current")]
@@ -101,7 +102,7 @@ class LoginRecord(models.Model):
                 condition=Q(patient__isnull=False, staff__isnull=True) | Q(patient__isnull=True, staff__isnull=False),
                 name="login_record_one_person",
             ),
-            models.CheckConstraint(condition=Q(side__in=LoginSide.values), name="login_record_side_valid"),
+            models.CheckConstraint(condition=one_of("side", LoginSide.values), name="login_record_side_valid"),
             models.CheckConstraint(
                 condition=Q(outcome=LoginOutcome.SUCCEEDED, reason="")
                 | (Q(outcome=LoginOutcome.REFUSED) & ~Q(reason="")),
@@ -149,5 +150,7 @@ class InformationText(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["region", "page", "part"], name="information_text_once"),
-            models.CheckConstraint(condition=Q(page__in=InformationPage.values), name="information_text_page_valid"),
+            models.CheckConstraint(
+                condition=one_of("page", InformationPage.values), name="information_text_page_valid"
+            ),
         ]

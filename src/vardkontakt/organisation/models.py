@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from vardkontakt.core.codes import one_of
 from vardkontakt.identity.models import Patient, Staff
 from vardkontakt.identity.numbers import validate_hsa_id
 
@@ -81,7 +82,7 @@ class RegionRole(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["region", "staff", "role"], name="region_role_once"),
-            models.CheckConstraint(condition=models.Q(role__in=RegionRoleKind.values), name="region_role_valid"),
+            models.CheckConstraint(condition=one_of("role", RegionRoleKind.values), name="region_role_valid"),
             models.CheckConstraint(
                 condition=Q(starts_on__isnull=True) | Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
                 name="region_role_ends_after_start",
@@ -147,7 +148,7 @@ class CareUnit(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.CheckConstraint(condition=models.Q(kind__in=UnitKind.values), name="unit_kind_valid")]
+        constraints = [models.CheckConstraint(condition=one_of("kind", UnitKind.values), name="unit_kind_valid")]
 
     def __str__(self) -> str:
         return self.name
@@ -189,7 +190,7 @@ class Membership(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["staff", "unit"], name="membership_once"),
-            models.CheckConstraint(condition=models.Q(role__in=MembershipRole.values), name="membership_role_valid"),
+            models.CheckConstraint(condition=one_of("role", MembershipRole.values), name="membership_role_valid"),
             models.CheckConstraint(
                 condition=Q(starts_on__isnull=True) | Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
                 name="membership_ends_after_start",
