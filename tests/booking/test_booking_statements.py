@@ -212,7 +212,7 @@ def test_a_refusal_ends_its_transaction_without_a_rollback_so_prepared_statement
     assert slots[1] in refused.value.alternatives and slots[0] not in refused.value.alternatives
     sql = [query["sql"] for query in statements.captured_queries]
     at = sql.index("SET LOCAL synchronous_commit TO OFF")  # right after the locks and what they protect
-    assert "FOR NO KEY UPDATE" in sql[at - 2] and sql[at - 1].startswith("WITH seen"), sql[: at + 1]
+    assert "FOR NO KEY UPDATE" in sql[at - 2] and sql[at - 1].startswith("WITH seen AS MATERIALIZED"), sql[: at + 1]
     assert not any(statement.startswith("WITH booking_row") for statement in sql)
 
     BookingSettings.objects.filter(unit=unit).update(online_bookings_per_visit_type=1)

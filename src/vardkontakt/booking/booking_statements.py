@@ -159,7 +159,9 @@ def _seen_text() -> str:
     booking, slot, offer = _table(Booking), _table(Slot), _table(EarlierTimeOffer)
     b_slot, b_patient, b_status = (_column(Booking, name) for name in ("slot", "patient", "status"))
     return (
-        "WITH seen AS (SELECT "  # noqa: S608 (names of the models; values are parameters)
+        # MATERIALIZED: read once. Inlined, the planner copied the active/earlier/offered look-ups
+        # into the head's LATERAL condition and ran them twice (EXPLAIN showed InitPlans 6-8).
+        "WITH seen AS MATERIALIZED (SELECT "  # noqa: S608 (names of the models; values are parameters)
         f"ARRAY(SELECT b.{qn('id')} FROM {booking} b WHERE b.{b_slot} = %(slot)s AND b.{b_status} = {active}) AS active, "
         f"(SELECT b.{qn('id')} FROM {booking} b WHERE b.{b_slot} = %(slot)s "
         f"AND b.{_column(Booking, 'idempotency_key')} = %(key)s AND b.{b_patient} = %(subject)s) AS earlier, "

@@ -267,7 +267,9 @@ def _slot_with_coming(*, unit_id: Any, slot_id: Any, subject_id: Any, now: dt.da
     coming web bookings of its visit type counted in the same query (``coming``)."""
     coming = coming_web_bookings_of(Patient(pk=subject_id), visit_type=OuterRef("visit_type"), now=now)
     counted = coming.order_by().values("patient").annotate(n=Count("pk")).values("n")[:1]
-    return online_slots(CareUnit(pk=unit_id), now=now).filter(pk=slot_id).annotate(coming=Subquery(counted))[:1]
+    # One slot by its key: no order (the model's order made PostgreSQL sort the one row it found).
+    found = online_slots(CareUnit(pk=unit_id), now=now).filter(pk=slot_id).order_by()
+    return found.annotate(coming=Subquery(counted))[:1]
 
 
 # Every confirmation page asks it: built and compiled once per process (core/compiled.py), which
