@@ -1,10 +1,11 @@
 from django.conf import settings
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import set_language
 
+from vardkontakt.core.url_index import FirstSegmentIndex
 from vardkontakt.identity.decorators import public
 
-urlpatterns = [
+site: list[URLPattern | URLResolver] = [
     path("", include("vardkontakt.home.urls")),
     path("", include("vardkontakt.identity.urls")),
     path("", include("vardkontakt.notifications.urls")),
@@ -34,7 +35,10 @@ urlpatterns = [
 ]
 
 if settings.DEMO_IDP_ENABLED:
-    urlpatterns.append(path("demo-idp/", include("vardkontakt.demo_idp.urls")))
+    site.append(path("demo-idp/", include("vardkontakt.demo_idp.urls")))
+
+# Resolved by first segment (core/url_index.py); the list keeps its order for everything else.
+urlpatterns = [FirstSegmentIndex(site)]
 
 handler400 = "vardkontakt.core.views.bad_request"
 handler403 = "vardkontakt.core.views.permission_denied"
