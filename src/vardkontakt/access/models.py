@@ -119,7 +119,7 @@ class AuditEntry(models.Model):
     """
 
     sequence = models.BigIntegerField(unique=True)
-    at = models.DateTimeField(db_index=True)
+    at = models.DateTimeField()  # asked for with an actor, a patient or a unit (the composites below)
     actor_kind = models.CharField(max_length=16)  # patient, staff, system
     actor_id = models.CharField(max_length=64, blank=True)
     actor_label = models.CharField(max_length=200, blank=True)

@@ -392,8 +392,14 @@ def openings_of(case: Case) -> list[Opening]:
     """Who on the staff side opened the case, and when (from the audit log, newest first). Openings
     by the same person one after another are one line: a nurse who reloads the page while writing
     is one reader, not ten."""
+    # Found among the patient's entries (the (patient_id, at) index; every case.read names the
+    # case's patient): by the case alone it was a scan of the whole log.
     entries = AuditEntry.objects.filter(
-        object_type="Case", object_id=str(case.pk), action="case.read", actor_kind="staff"
+        patient_id=str(case.patient_id),
+        object_type="Case",
+        object_id=str(case.pk),
+        action="case.read",
+        actor_kind="staff",
     ).order_by("-sequence")[:200]
     openings: list[Opening] = []
     for entry in entries:
