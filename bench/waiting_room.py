@@ -100,6 +100,7 @@ def prepare() -> dict[str, Any]:
     from django.utils import timezone
 
     from vardkontakt.core.tokens import digest
+    from vardkontakt.identity.middleware import AUTH_AT, AUTHENTICATED_AT, SEEN_AT
     from vardkontakt.identity.models import Patient, Staff, User
     from vardkontakt.organisation.models import CareUnit
     from vardkontakt.video.models import DropInQueue, QueueCaller, RoomToken
@@ -121,6 +122,9 @@ def prepare() -> dict[str, Any]:
         store["_auth_user_id"] = str(user.pk)
         store["_auth_user_backend"] = "vardkontakt.identity.backends.OidcSubjectBackend"
         store["_auth_user_hash"] = user.get_session_auth_hash()
+        # What a completed login leaves besides (identity.middleware): without the login's time a
+        # socket takes the session for one past its absolute limit and refuses it (since 979aa4b).
+        store[AUTH_AT] = store[SEEN_AT] = store[AUTHENTICATED_AT] = int(time.time())
         store.create()
         return str(store.session_key)
 
