@@ -47,10 +47,15 @@ def statement_totals(lines: Iterable[str], pid: str | None = None) -> dict[str, 
     totals: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     speaker: str | None = None  # the backend whose statistics message is being read
     cpu: float | None = None
+    # A prepared statement's parse and bind add to its CPU, not to its runs: it runs once per
+    # EXECUTE (or per simple QUERY).
+    runs = 0
     for line in lines:
         backend = BACKEND.search(line[:60])
-        if backend and STATISTICS.search(line):
+        message = STATISTICS.search(line) if backend else None
+        if backend and message:
             speaker, cpu = backend[1], None
+            runs = 1 if message[1] in ("QUERY", "EXECUTE MESSAGE") else 0
             continue
         found = USAGE.search(line)
         if found and speaker is not None and cpu is None:
@@ -58,7 +63,7 @@ def statement_totals(lines: Iterable[str], pid: str | None = None) -> dict[str, 
         elif "STATEMENT:" in line and backend and backend[1] == speaker and cpu is not None:
             if pid is None or speaker == pid:
                 entry = totals[shape(line.split("STATEMENT:", 1)[1])]
-                entry[0] += 1
+                entry[0] += runs
                 entry[1] += cpu
             speaker, cpu = None, None
     return dict(totals)
@@ -75,7 +80,7 @@ def summary(totals: dict[str, list[float]], top: int = 12) -> dict[str, object]:
                 "statement": text,
                 "runs": int(count),
                 "cpu_ms": round(total * 1000, 1),
-                "us_each": round(total / count * 1e6),
+                "us_each": round(total / count * 1e6) if count else None,
             }
             for text, (count, total) in ordered[:top]
         ],
@@ -90,7 +95,8 @@ def main() -> None:
     everything = sum(cpu for _, cpu in totals.values())
     print(f"{everything * 1000:.1f} ms of CPU in {sum(n for n, _ in totals.values()):.0f} statements")
     for text, (count, total) in sorted(totals.items(), key=lambda item: -item[1][1]):
-        print(f"{total * 1000:9.1f} ms {count:6.0f} x {total / count * 1e6:7.1f} us  {text}")
+        each = f"{total / count * 1e6:7.1f} us" if count else "   (not run)"
+        print(f"{total * 1000:9.1f} ms {count:6.0f} x {each}  {text}")
 
 
 if __name__ == "__main__":
