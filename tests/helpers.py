@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from django.db import connection
 from django.test import Client
+from django.urls import URLPattern, URLResolver
 
 from vardkontakt.identity.middleware import AUTH_AT, AUTHENTICATED_AT, SEEN_AT
 from vardkontakt.identity.models import User
@@ -70,3 +72,14 @@ def at_once(calls: Sequence[Callable[..., object]]) -> list[BaseException]:
     for thread in threads:
         thread.join(timeout=60)
     return errors
+
+
+def url_routes(
+    patterns: Sequence[URLPattern | URLResolver], prefix: str = ""
+) -> Iterator[tuple[str, Callable[..., Any]]]:
+    """Every view of a URL table with its whole route (the includes' prefixes joined)."""
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from url_routes(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry.callback

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bench.statement_stats import statement_totals
 
 
 def _message(pid: int, kind: str, user: float, system: float, statement: str) -> list[str]:
-    at = f"2026-12-07 13:44:48.721 UTC [{pid}] postgres@db"
+    # The log line's own time is not read: any will do, the clock's as well as another.
+    at = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S.%f}"[:23] + f" UTC [{pid}] postgres@db"
     return [
         f"{at} LOG:  {kind} STATISTICS",
         f"{at} DETAIL:  ! system usage stats:",

@@ -2997,7 +2997,7 @@ def test_every_url_is_in_the_matrix():
 
 
 def test_every_url_has_a_name():
-    from tests.access.test_url_declarations import walk
+    from tests.helpers import url_routes
 
-    unnamed = [route for route, view in walk(get_resolver().url_patterns) if not getattr(view, "__name__", "")]
+    unnamed = [route for route, view in url_routes(get_resolver().url_patterns) if not getattr(view, "__name__", "")]
     assert unnamed == []

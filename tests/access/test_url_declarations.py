@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import pytest
 from django.http import HttpResponse
-from django.urls import URLPattern, URLResolver, get_resolver, path
+from django.urls import get_resolver, path
 
+from tests.helpers import url_routes
 from vardkontakt.identity.decorators import access_of, public
 
 KNOWN = {"public", "patient", "staff", "integration"}
 
 
-def walk(patterns, prefix=""):
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            yield from walk(entry.url_patterns, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern), entry.callback
-
-
 def test_every_url_is_public_by_declaration_or_guarded():
-    undeclared = [route for route, view in walk(get_resolver().url_patterns) if access_of(view) not in KNOWN]
+    undeclared = [route for route, view in url_routes(get_resolver().url_patterns) if access_of(view) not in KNOWN]
     assert undeclared == []
 
 
 def test_the_walk_sees_the_whole_url_conf():
-    routes = {route for route, _ in walk(get_resolver().url_patterns)}
+    routes = {route for route, _ in url_routes(get_resolver().url_patterns)}
     assert {"healthz", "login/<str:side>/callback/", "staff/settings/", "demo-idp/<str:tenant>/token"} <= routes
 
 

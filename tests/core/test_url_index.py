@@ -8,21 +8,14 @@ import uuid
 
 import pytest
 from django.http import HttpResponse
-from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, path, re_path
+from django.urls import Resolver404, URLResolver, get_resolver, path, re_path
 from django.urls.resolvers import RegexPattern
 
+from tests.helpers import url_routes
 from vardkontakt import urls as site_urls
 from vardkontakt.core.url_index import FirstSegmentIndex
 
 SAMPLES = {"uuid": str(uuid.UUID(int=7)), "int": "7", "str": "x", "slug": "a-b", "path": "a/b"}
-
-
-def routes(patterns, prefix=""):
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            yield from routes(entry.url_patterns, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern)
 
 
 def sample_path(route: str) -> str:
@@ -50,7 +43,7 @@ def test_the_site_is_one_index_over_its_list():
 
 def test_every_path_of_the_site_finds_what_django_finds():
     plain, indexed = plain_django(), get_resolver()
-    urls = sorted({"/" + sample_path(route) for route in routes(site_urls.site)})
+    urls = sorted({"/" + sample_path(route) for route, _ in url_routes(site_urls.site)})
     assert len(urls) > 150
     differ = [url for url in urls if answer(indexed, url) != answer(plain, url)]
     assert differ == []
