@@ -554,6 +554,12 @@ def cost_breakdown(data: Data, a: Any, b: Any) -> dict[str, Any]:
 
 
 SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "1000"))
+# Issue 20 part 1: what the booking's own guarantees cost the database, measured as more sides of
+# the sequential measurement (same rounds, same turns): BENCH_WITHOUT="notices;audit,change" adds
+# the booking with its notices left out, and the booking with its audit entry and change row left
+# out. An experiment on the bench's own process (booking_without), never a way the project books.
+WITHOUT = [tuple(sorted(group.split(","))) for group in os.environ.get("BENCH_WITHOUT", "").split(";") if group]
+LEFT_OUT = ("audit", "change", "notices")
 SEQUENTIAL_ROUNDS = int(os.environ.get("BENCH_SEQUENTIAL_ROUNDS", "10"))
 # BENCH_CPROFILE=FILE: the sequential app side run under cProfile, its statistics written to FILE
 # (its CPU figures are then the profiler's too: for finding where the time goes, not for ratios).
@@ -575,6 +581,44 @@ def statements_between(start: int, end: int) -> dict[str, Any]:
     from bench.statement_stats import LOG, log_lines, statement_totals, summary
 
     return {"log_bytes": [start, end], **summary(statement_totals(log_lines(LOG, start, end)))}
+
+
+@contextlib.contextmanager
+def booking_without(parts: tuple[str, ...]) -> Iterator[None]:
+    """The online booking (booking_statements.written, PostgreSQL) with ``parts`` of its writes
+    left out, in this process while the block runs: "notices" (the notices, their deliveries and
+    task), "audit" (the entry and the head's move; the head is still locked and read), "change"
+    (the change feed's number and row). Everything else (the locks, the reads, the rules, the
+    booking row) is as in the project."""
+    from unittest import mock
+
+    from vardkontakt.booking import booking_statements, changes, notices
+
+    unknown = set(parts) - set(LEFT_OUT)
+    if unknown:
+        raise SystemExit(f"BENCH_WITHOUT: {sorted(unknown)} unknown; known: {', '.join(LEFT_OUT)}")
+    patches: list[Any] = []
+    if "notices" in parts:
+        patches.append(mock.patch.object(notices, "told", lambda *args, **kwargs: []))
+    if "audit" in parts:
+        patches.append(
+            mock.patch.object(booking_statements, "append_parts", lambda statement, head, entries: statement)
+        )
+        patches.append(mock.patch.object(booking_statements, "appended", lambda entries: None))
+    if "change" in parts:
+        # The statement still ends with "SELECT seq FROM change_row": a part giving no number.
+        patches.append(
+            mock.patch.object(
+                changes,
+                "record_parts",
+                lambda statement, change: statement.add("change_row", "SELECT NULL::bigint AS seq"),
+            )
+        )
+        patches.append(mock.patch.object(changes, "numbered_after", lambda change, seq: change))
+    with contextlib.ExitStack() as stack:
+        for patch in patches:
+            stack.enter_context(patch)
+        yield
 
 
 def sequential_cost(data: Data) -> dict[str, Any]:
@@ -602,7 +646,12 @@ def sequential_cost(data: Data) -> dict[str, Any]:
             return int(cursor.fetchone()[0])
 
     count = SEQUENTIAL
-    free = data.pool[-400 - 2 * count - 50 : -450]  # clear of the slots the profile books
+    sides_booking = 2 + len(WITHOUT)  # app, naive and each BENCH_WITHOUT group book their own slots
+    if len(data.pool) - 450 - sides_booking * count < HOT_SLOTS:
+        raise SystemExit(
+            f"BENCH_SEQUENTIAL={count} with {len(WITHOUT)} BENCH_WITHOUT groups: too few slots in the pool"
+        )
+    free = data.pool[-450 - sides_booking * count : -450]  # clear of the slots the profile books
     app_slots, naive_slots = free[:count], free[count : 2 * count]
     clients = []
     for resident in data.residents[4 : 4 + count]:
@@ -612,8 +661,8 @@ def sequential_cost(data: Data) -> dict[str, Any]:
     while len(clients) < count:
         clients.extend(clients[: count - len(clients)])
 
-    def app(part: slice) -> None:
-        for client, slot in zip(clients[part], app_slots[part], strict=True):
+    def app(part: slice, slots: list[str] = app_slots) -> None:
+        for client, slot in zip(clients[part], slots[part], strict=True):
             path = f"/bookings/book/{data.unit_id}/slot/{slot}/"
             page = client.get(path)
             token, key = TOKEN.search(page.content), KEY.search(page.content)
@@ -668,12 +717,22 @@ def sequential_cost(data: Data) -> dict[str, Any]:
     # turning each round), so that a change in the machine's speed during the run (other work, a
     # neighbour on the host) falls on all three alike instead of on whichever ran then.
     sides: dict[str, Callable[[slice], None]] = {"app": profiled_app, "naive": naive, "bare": bare}
+
+    def app_without(group: tuple[str, ...], slots: list[str]) -> Callable[[slice], None]:
+        def side(part: slice) -> None:
+            with booking_without(group):
+                app(part, slots)
+
+        return side
+
+    for number, group in enumerate(WITHOUT, start=2):
+        sides["without " + "+".join(group)] = app_without(group, free[number * count : (number + 1) * count])
     totals = {side: {"ticks": 0, "cpu": 0.0, "wall": 0.0} for side in sides}
     per_round: list[dict[str, float]] = []
     with override_settings(ROOT_URLCONF="bench.booking_rush_urls"), bare_connection:
         naive_client.post(f"/bench/naive/{data.pool[-3]}/", {"personnummer": data.residents[0].personnummer})
         connection.close()
-        pids = {"app": backend(), "naive": backend()}
+        pids = {name: backend() for name in sides if name != "bare"}
         pids["bare"] = int(bare_connection.execute("SELECT pg_backend_pid()").fetchone()[0])  # type: ignore[index]
         if STATEMENT_STATS:
             # Each statement's CPU in the server's log (bench/statement_stats.py reads it back).
@@ -683,7 +742,7 @@ def sequential_cost(data: Data) -> dict[str, Any]:
         rounds = max(1, min(SEQUENTIAL_ROUNDS, count))
         for number in range(rounds):
             part = slice(number * count // rounds, (number + 1) * count // rounds)
-            names = list(sides)[number % 3 :] + list(sides)[: number % 3]
+            names = list(sides)[number % len(sides) :] + list(sides)[: number % len(sides)]
             used: dict[str, int] = {}
             spent: dict[str, float] = {}
             for name in names:
@@ -711,6 +770,23 @@ def sequential_cost(data: Data) -> dict[str, Any]:
             "wall_ms": round(totals[name]["wall"] * 1000 / count, 3),
         }
 
+    def without_figures() -> dict[str, Any]:
+        """Each BENCH_WITHOUT side: its figures, its ratio to the bare transaction, and what the
+        writes it leaves out cost per booking (the app's side less it)."""
+        out = {}
+        for name in sides:
+            if name.startswith("without "):
+                side = figures(name)
+                out[name.removeprefix("without ")] = {
+                    **side,
+                    "db_cost_to_bare_sql": round(side["postgres_cpu_ms"] / bare_figures["postgres_cpu_ms"], 2)
+                    if bare_figures["postgres_cpu_ms"]
+                    else None,
+                    "left_out_postgres_cpu_ms": round(app_figures["postgres_cpu_ms"] - side["postgres_cpu_ms"], 3),
+                    "left_out_web_cpu_ms": round(app_figures["web_cpu_ms"] - side["web_cpu_ms"], 3),
+                }
+        return out
+
     app_figures, naive_figures, bare_figures = figures("app"), figures("naive"), figures("bare")
     del bare_figures["web_cpu_ms"]  # the bare side's client is psycopg alone, not a web server
     round_ratios = {key: sorted(r[key] for r in per_round) for key in ("db_cost_to_bare_sql", "web_cost_to_naive")}
@@ -735,6 +811,7 @@ def sequential_cost(data: Data) -> dict[str, Any]:
         # The rounds' own ratios, lowest to highest (/proc counts 10 ms ticks: a round's database
         # figure is coarse, the totals above are not).
         "per_round": round_ratios,
+        **({"booking_without": without_figures()} if WITHOUT else {}),
     }
 
 
