@@ -98,6 +98,34 @@ def test_staff_have_several_professions_and_region_roles_exist(demo_region):
     assert all(a.coordinators.exists() for a in Administration.objects.all())
 
 
+def test_loading_again_is_seen_by_the_logged_in_at_their_next_request(demo_region):
+    """A person logged in while the demo is loaded again is not shown their row as it was. The
+    load's direct updates (a profession, a protected identity) send no signal of their own; the
+    same rows' saves earlier in its transaction do, and their forgetting again at the commit
+    covers the updates too (identity/user_cache.py)."""
+    from vardkontakt.identity import user_cache
+    from vardkontakt.identity.models import Profession
+
+    region_admin = RegionRole.objects.get(role="region_admin").staff
+    admin_user = User.objects.get_or_create_for_staff(region_admin)
+    protected = Patient.objects.get(given_name="Noah", family_name="Skyddad")
+    protected_user = User.objects.get_or_create_for_patient(protected)
+    # Changed since the demo was loaded (as a catalogue import or a support case might), then cached.
+    Staff.objects.filter(pk=region_admin.pk).update(profession=Profession.NURSE)
+    Patient.objects.filter(pk=protected.pk).update(protected_identity=False)
+    user_cache.user_forget([admin_user.pk, protected_user.pk])
+
+    def seen() -> tuple[str, bool]:
+        """The profession and the protection as the next request of each would see them."""
+        admin, child = user_cache.user_for_session(admin_user.pk), user_cache.user_for_session(protected_user.pk)
+        assert admin is not None and admin.staff is not None and child is not None and child.patient is not None
+        return admin.staff.profession, child.patient.protected_identity
+
+    assert seen() == (Profession.NURSE, False)  # the changed rows, cached
+    call_command("load_demo", "--no-activity", verbosity=0)
+    assert seen() == (Profession.ADMINISTRATOR, True)
+
+
 def test_the_named_people_have_their_ages_on_every_day_of_eight_years():
     """The pure part of the rule, day by day (leap days and year ends included); the loads below
     check that the database follows it when the demo is loaded again."""
