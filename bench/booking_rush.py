@@ -631,9 +631,11 @@ def sequential_cost(data: Data) -> dict[str, Any]:
     - naive: the naive view's POST (201) on as many other free slots;
     - bare: the bare SQL transaction of bench/booking_rush.sql as many times, through a
       connection of its own, its values written into the text and nothing prepared, as pgbench
-      sends it.
+      sends it;
+    - and with BENCH_WITHOUT, one more side per group: the app's, with that group of the
+      booking's writes left out (booking_without), on as many other free slots.
 
-    The three take turns in BENCH_SEQUENTIAL_ROUNDS rounds (default 10), so that the machine's
+    The sides take turns in BENCH_SEQUENTIAL_ROUNDS rounds (default 10), so that the machine's
     changing speed falls on all of them alike. Web CPU is this process's (HTTP parsing and the
     server's threads left out, on both sides)."""
     import psycopg
@@ -713,9 +715,9 @@ def sequential_cost(data: Data) -> dict[str, Any]:
         else:
             profiler.runcall(app, part)
 
-    # The three sides take turns, SEQUENTIAL_ROUNDS rounds of count / rounds each (the order
-    # turning each round), so that a change in the machine's speed during the run (other work, a
-    # neighbour on the host) falls on all three alike instead of on whichever ran then.
+    # The sides take turns, SEQUENTIAL_ROUNDS rounds of count / rounds each (the order turning
+    # each round), so that a change in the machine's speed during the run (other work, a
+    # neighbour on the host) falls on all of them alike instead of on whichever ran then.
     sides: dict[str, Callable[[slice], None]] = {"app": profiled_app, "naive": naive, "bare": bare}
 
     def app_without(group: tuple[str, ...], slots: list[str]) -> Callable[[slice], None]:
