@@ -734,7 +734,8 @@ def sequential_cost(data: Data) -> dict[str, Any]:
     with override_settings(ROOT_URLCONF="bench.booking_rush_urls"), bare_connection:
         naive_client.post(f"/bench/naive/{data.pool[-3]}/", {"personnummer": data.residents[0].personnummer})
         connection.close()
-        pids = {name: backend() for name in sides if name != "bare"}
+        own = backend()  # the app's, the naive view's and each BENCH_WITHOUT side's: this process's
+        pids = {name: own for name in sides if name != "bare"}
         pids["bare"] = int(bare_connection.execute("SELECT pg_backend_pid()").fetchone()[0])  # type: ignore[index]
         if STATEMENT_STATS:
             # Each statement's CPU in the server's log (bench/statement_stats.py reads it back).
@@ -772,6 +773,9 @@ def sequential_cost(data: Data) -> dict[str, Any]:
             "wall_ms": round(totals[name]["wall"] * 1000 / count, 3),
         }
 
+    app_figures, naive_figures, bare_figures = figures("app"), figures("naive"), figures("bare")
+    del bare_figures["web_cpu_ms"]  # the bare side's client is psycopg alone, not a web server
+
     def without_figures() -> dict[str, Any]:
         """Each BENCH_WITHOUT side: its figures, its ratio to the bare transaction, and what the
         writes it leaves out cost per booking (the app's side less it)."""
@@ -789,8 +793,6 @@ def sequential_cost(data: Data) -> dict[str, Any]:
                 }
         return out
 
-    app_figures, naive_figures, bare_figures = figures("app"), figures("naive"), figures("bare")
-    del bare_figures["web_cpu_ms"]  # the bare side's client is psycopg alone, not a web server
     round_ratios = {key: sorted(r[key] for r in per_round) for key in ("db_cost_to_bare_sql", "web_cost_to_naive")}
     return {
         "how": (

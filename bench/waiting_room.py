@@ -93,14 +93,14 @@ def database() -> Iterator[str]:
 def prepare() -> dict[str, Any]:
     """The queues, the callers, their sessions and tickets, and a nurse's ticket per queue."""
     import io
-    from importlib import import_module
 
     from django.conf import settings
     from django.core.management import call_command
+    from django.test import Client
     from django.utils import timezone
 
+    from tests.helpers import login_as  # what a completed OIDC login leaves in the session
     from vardkontakt.core.tokens import digest
-    from vardkontakt.identity.middleware import AUTH_AT, AUTHENTICATED_AT, SEEN_AT
     from vardkontakt.identity.models import Patient, Staff, User
     from vardkontakt.organisation.models import CareUnit
     from vardkontakt.video.models import DropInQueue, QueueCaller, RoomToken
@@ -113,20 +113,10 @@ def prepare() -> dict[str, Any]:
     residents = list(Patient.objects.order_by("personnummer")[:PER_QUEUE])
     now = timezone.now()
 
-    # The server's own session store: the database, or Redis with VK_BENCH_LAYER=redis (where the
-    # server has VK_REDIS_URL, and so its sessions, on Redis too).
-    session_store = import_module(settings.SESSION_ENGINE).SessionStore
-
     def session_of(user: User) -> str:
-        store = session_store()
-        store["_auth_user_id"] = str(user.pk)
-        store["_auth_user_backend"] = "vardkontakt.identity.backends.OidcSubjectBackend"
-        store["_auth_user_hash"] = user.get_session_auth_hash()
-        # What a completed login leaves besides (identity.middleware): without the login's time a
-        # socket takes the session for one past its absolute limit and refuses it (since 979aa4b).
-        store[AUTH_AT] = store[SEEN_AT] = store[AUTHENTICATED_AT] = int(time.time())
-        store.create()
-        return str(store.session_key)
+        """A session in the server's own store (the database, or Redis with VK_BENCH_LAYER=redis,
+        where the server has VK_REDIS_URL and so its sessions on Redis too)."""
+        return str(login_as(Client(), user).cookies[settings.SESSION_COOKIE_NAME].value)
 
     users = {p.pk: User.objects.get_or_create_for_patient(p) for p in residents}
     cookies = {pk: session_of(user) for pk, user in users.items()}
